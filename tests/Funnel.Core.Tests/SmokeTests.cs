@@ -1,7 +1,0 @@
-namespace Funnel.Tests;
-
-public class SmokeTests
-{
-    [Fact]
-    public void Smoke() => 1.ShouldBe(1);
-}
