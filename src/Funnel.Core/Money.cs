@@ -595,7 +595,9 @@ public readonly struct Money :
 
         // An optional sign may come before the code ("-USD 5.00").
         var negative = false;
-        if (span.StartsWith(numberFormat.NegativeSign, StringComparison.Ordinal) && span.Length > 1 && char.IsAsciiLetter(span[numberFormat.NegativeSign.Length]))
+        if (span.Length > numberFormat.NegativeSign.Length
+            && span.StartsWith(numberFormat.NegativeSign, StringComparison.Ordinal)
+            && char.IsAsciiLetter(span[numberFormat.NegativeSign.Length]))
         {
             negative = true;
             span = span[numberFormat.NegativeSign.Length..];
