@@ -1,0 +1,77 @@
+using FluentValidation;
+using Funnel;
+using Funnel.DependencyInjection;
+using Funnel.Definitions;
+using Funnel.Kpis;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using NodaTime;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the Funnel core services.</summary>
+/// <threadsafety>Call these methods while configuring services, from one thread.</threadsafety>
+public static class FunnelServiceCollectionExtensions
+{
+    /// <summary>Adds the Funnel core services with default options.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <returns>The same service collection.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
+    public static IServiceCollection AddFunnel(this IServiceCollection services) => services.AddFunnel(static _ => { });
+
+    /// <summary>Adds the Funnel core services and configures <see cref="FunnelOptions"/>.</summary>
+    /// <remarks>
+    /// <para>
+    /// Registers, unless already registered: <see cref="IClock"/> (<see cref="SystemClock.Instance"/>),
+    /// <see cref="IDateTimeZoneProvider"/> (TZDB), validators for <see cref="FunnelOptions"/> and
+    /// <see cref="FunnelDefinition"/>, <see cref="LeadLifecycle.Default"/>, an <see cref="ICustomerLifetimeValueModel"/>
+    /// (<see cref="SimpleCustomerLifetimeValueModel"/>) and an <see cref="IFunnelReporter"/>. Register your own
+    /// before or after this call to replace any of them.
+    /// </para>
+    /// <para>
+    /// The options are validated when the host starts (<c>ValidateOnStart</c>), or without a host at the first
+    /// <c>IOptions&lt;FunnelOptions&gt;.Value</c>; an invalid option throws <see cref="OptionsValidationException"/>
+    /// naming the option and the problem. Calling this method again adds the configuration and registers nothing twice.
+    /// </para>
+    /// </remarks>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>The same service collection.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public static IServiceCollection AddFunnel(this IServiceCollection services, Action<FunnelOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+
+        services.AddOptions<FunnelOptions>().Configure(configure);
+        if (services.Any(d => d.ServiceType == typeof(FunnelMarker)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<FunnelMarker>();
+        services.AddOptions<FunnelOptions>().ValidateOnStart();
+        services.TryAddSingleton<IClock>(SystemClock.Instance);
+        services.TryAddSingleton(DateTimeZoneProviders.Tzdb);
+        services.TryAddSingleton<IValidator<FunnelOptions>>(sp => new FunnelOptionsValidator(sp.GetRequiredService<IDateTimeZoneProvider>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunnelOptions>, FluentValidateOptions<FunnelOptions>>());
+        services.TryAddSingleton<IValidator<FunnelDefinition>, FunnelDefinitionValidator>();
+        services.TryAddSingleton(LeadLifecycle.Default);
+        services.TryAddSingleton<ICustomerLifetimeValueModel>(sp =>
+            new SimpleCustomerLifetimeValueModel(sp.GetRequiredService<IOptions<FunnelOptions>>().Value.CustomerLifespanPeriods));
+        services.TryAddSingleton<IFunnelReporter>(sp =>
+        {
+            FunnelOptions options = sp.GetRequiredService<IOptions<FunnelOptions>>().Value;
+            return new FunnelReporter(new FunnelReportSettings
+            {
+                Currency = Currency.FromCode(options.DefaultCurrency),
+                BounceWindow = options.BounceWindow,
+                CustomerLifetimeValue = sp.GetRequiredService<ICustomerLifetimeValueModel>(),
+            });
+        });
+        return services;
+    }
+
+    /// <summary>Marks that <see cref="AddFunnel(IServiceCollection, Action{FunnelOptions})"/> ran.</summary>
+    private sealed class FunnelMarker;
+}

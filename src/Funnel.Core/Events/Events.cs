@@ -1,0 +1,339 @@
+namespace Funnel.Events;
+
+/// <summary>A page was viewed; the first touch of most visitors.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record PageViewed : LeadEvent
+{
+    /// <summary>Gets the path of the page, such as <c>/blog/write-an-ebook-in-30-days</c>.</summary>
+    public required string Page { get; init; }
+
+    /// <summary>Gets the page title, when known.</summary>
+    public string? Title { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.PageViewed;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Page"/> path.</value>
+    public override string? Subject => Page;
+}
+
+/// <summary>A lead gave an email address in exchange for a lead magnet.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record OptedIn : LeadEvent
+{
+    /// <summary>Gets the key of the lead magnet, such as <c>quick-start-guide</c>.</summary>
+    public required string Magnet { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.OptedIn;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Magnet"/> key.</value>
+    public override string? Subject => Magnet;
+}
+
+/// <summary>A lead moved from one lifecycle stage to a later one.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record LifecycleStageChanged : LeadEvent
+{
+    /// <summary>Gets the stage the lead left.</summary>
+    public required LifecycleStage From { get; init; }
+
+    /// <summary>Gets the stage the lead entered.</summary>
+    public required LifecycleStage To { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.LifecycleStageChanged;
+
+    /// <inheritdoc/>
+    /// <value>The key of the stage entered, such as <c>marketing-qualified</c> (see <see cref="LeadLifecycle.KeyOf"/>).</value>
+    public override string? Subject => LeadLifecycle.KeyOf(To);
+}
+
+/// <summary>The base of the email events; <see cref="Email"/> names the email, such as <c>nurture-3</c>.</summary>
+/// <remarks>A message is identified by the lead and the email key: rates count each message once.</remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public abstract record EmailEvent : LeadEvent
+{
+    /// <summary>Gets the key of the email (a sequence step or broadcast), such as <c>nurture-3</c>.</summary>
+    public required string Email { get; init; }
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Email"/> key.</value>
+    public override string? Subject => Email;
+}
+
+/// <summary>An email was handed to the mail server.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record EmailSent : EmailEvent
+{
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.EmailSent;
+}
+
+/// <summary>An email was accepted by the recipient's mail server.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record EmailDelivered : EmailEvent
+{
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.EmailDelivered;
+}
+
+/// <summary>An email was opened (its tracking pixel was loaded).</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record EmailOpened : EmailEvent
+{
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.EmailOpened;
+}
+
+/// <summary>A link in an email was clicked.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record EmailClicked : EmailEvent
+{
+    /// <summary>Gets the URL that was clicked, when known.</summary>
+    public string? Url { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.EmailClicked;
+}
+
+/// <summary>Whether a bounce is permanent.</summary>
+public enum BounceKind
+{
+    /// <summary>A permanent failure, such as an unknown mailbox: never send to the address again.</summary>
+    Hard = 0,
+
+    /// <summary>A temporary failure, such as a full mailbox.</summary>
+    Soft = 1,
+}
+
+/// <summary>An email bounced.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record EmailBounced : EmailEvent
+{
+    /// <summary>Gets whether the bounce is permanent.</summary>
+    /// <value>Defaults to <see cref="BounceKind.Hard"/>.</value>
+    public BounceKind Kind { get; init; } = BounceKind.Hard;
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.EmailBounced;
+}
+
+/// <summary>A lead unsubscribed through an email.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record EmailUnsubscribed : EmailEvent
+{
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.EmailUnsubscribed;
+}
+
+/// <summary>A lead marked an email as spam.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record EmailComplained : EmailEvent
+{
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.EmailComplained;
+}
+
+/// <summary>A lead visited the sales page of an offer.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record SalesPageVisited : LeadEvent
+{
+    /// <summary>Gets the offer the sales page sells.</summary>
+    public required OfferId Offer { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.SalesPageVisited;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Offer"/> key.</value>
+    public override string? Subject => Offer.Value;
+}
+
+/// <summary>A lead started a checkout for an offer.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record CheckoutStarted : LeadEvent
+{
+    /// <summary>Gets the offer being bought.</summary>
+    public required OfferId Offer { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.CheckoutStarted;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Offer"/> key.</value>
+    public override string? Subject => Offer.Value;
+}
+
+/// <summary>A checkout was left without an order (emitted when the checkout expires).</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record CheckoutAbandoned : LeadEvent
+{
+    /// <summary>Gets the offer that was not bought.</summary>
+    public required OfferId Offer { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.CheckoutAbandoned;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Offer"/> key.</value>
+    public override string? Subject => Offer.Value;
+}
+
+/// <summary>A lead placed an order; the order's total is revenue booked by the funnel.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record OrderPlaced : LeadEvent
+{
+    /// <summary>Gets the order.</summary>
+    public required OrderId Order { get; init; }
+
+    /// <summary>Gets the main offer of the order.</summary>
+    public required OfferId Offer { get; init; }
+
+    /// <summary>Gets the order total, after discounts, including bumps.</summary>
+    public required Money Total { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.OrderPlaced;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Offer"/> key.</value>
+    public override string? Subject => Offer.Value;
+}
+
+/// <summary>A payment for an order (or one installment of it) succeeded.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record PaymentSucceeded : LeadEvent
+{
+    /// <summary>Gets the order paid for.</summary>
+    public required OrderId Order { get; init; }
+
+    /// <summary>Gets the amount collected.</summary>
+    public required Money Amount { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.PaymentSucceeded;
+}
+
+/// <summary>A payment for an order (or one installment of it) failed.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record PaymentFailed : LeadEvent
+{
+    /// <summary>Gets the order.</summary>
+    public required OrderId Order { get; init; }
+
+    /// <summary>Gets the amount that was not collected.</summary>
+    public required Money Amount { get; init; }
+
+    /// <summary>Gets the provider's reason code, such as <c>card_declined</c>.</summary>
+    public required string Reason { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.PaymentFailed;
+}
+
+/// <summary>Money was refunded on an order.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record RefundIssued : LeadEvent
+{
+    /// <summary>Gets the refunded order.</summary>
+    public required OrderId Order { get; init; }
+
+    /// <summary>Gets the amount refunded.</summary>
+    public required Money Amount { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.RefundIssued;
+}
+
+/// <summary>A lead registered for a webinar session.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record WebinarRegistered : LeadEvent
+{
+    /// <summary>Gets the key of the webinar.</summary>
+    public required string Webinar { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.WebinarRegistered;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Webinar"/> key.</value>
+    public override string? Subject => Webinar;
+}
+
+/// <summary>A lead attended a webinar session.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record WebinarAttended : LeadEvent
+{
+    /// <summary>Gets the key of the webinar.</summary>
+    public required string Webinar { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.WebinarAttended;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Webinar"/> key.</value>
+    public override string? Subject => Webinar;
+}
+
+/// <summary>A customer completed a course.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record CourseCompleted : LeadEvent
+{
+    /// <summary>Gets the key of the course.</summary>
+    public required string Course { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.CourseCompleted;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Course"/> key.</value>
+    public override string? Subject => Course;
+}
+
+/// <summary>A customer submitted a review of a product.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record ReviewSubmitted : LeadEvent
+{
+    /// <summary>Gets the key of the reviewed product.</summary>
+    public required string Product { get; init; }
+
+    /// <summary>Gets the rating, from 1 to 5.</summary>
+    public required int Rating { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.ReviewSubmitted;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Product"/> key.</value>
+    public override string? Subject => Product;
+}
+
+/// <summary>A lead referred another person to the funnel.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record ReferralMade : LeadEvent
+{
+    /// <summary>Gets the lead who was referred.</summary>
+    public required LeadId Referred { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.ReferralMade;
+}
+
+/// <summary>Money spent on advertising, for the channel and campaign in its <see cref="FunnelEvent.Attribution"/>.</summary>
+/// <remarks>Spend is about no one lead. Record it per channel and day (or per campaign) so reports can compute CAC and ROAS per channel.</remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record AdSpendRecorded : FunnelEvent
+{
+    /// <summary>Gets the amount spent.</summary>
+    public required Money Amount { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.AdSpendRecorded;
+
+    /// <inheritdoc/>
+    /// <value>The channel of the spend, from its attribution.</value>
+    public override string? Subject => Attribution.Channel;
+}

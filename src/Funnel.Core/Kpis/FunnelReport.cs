@@ -1,0 +1,178 @@
+using System.Collections.Immutable;
+using Funnel.Definitions;
+using NodaTime;
+
+namespace Funnel.Kpis;
+
+/// <summary>How many leads reached one step of a funnel, in order, and how that compares with the steps before.</summary>
+/// <param name="Step">The step.</param>
+/// <param name="Reached">Distinct leads who reached this step after all earlier steps.</param>
+/// <param name="FromPrevious">Step-to-step conversion: <see cref="Reached"/> ÷ the previous step's count; not defined for the first step.</param>
+/// <param name="FromStart">Conversion from the first step: <see cref="Reached"/> ÷ the first step's count.</param>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record StepResult(StepDefinition Step, long Reached, Ratio FromPrevious, Ratio FromStart);
+
+/// <summary>How many leads reached one stage of a funnel: the count of the stage's first step.</summary>
+/// <param name="Stage">The stage.</param>
+/// <param name="Reached">Distinct leads who reached the stage's first step, or <see langword="null"/> when the stage has no steps.</param>
+/// <param name="FromPrevious">Conversion from the previous stage that has steps; not defined for the first one.</param>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record StageResult(StageDefinition Stage, long? Reached, Ratio FromPrevious);
+
+/// <summary>Funnel counts, revenue and spend KPIs for all leads, or for one channel or campaign.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record FunnelMetrics
+{
+    /// <summary>Gets the channel or campaign these metrics are for.</summary>
+    /// <value><see langword="null"/> for the whole funnel; <c>(none)</c> for leads and spend without one.</value>
+    public string? Segment { get; init; }
+
+    /// <summary>Gets the ordered step counts.</summary>
+    public required ImmutableArray<StepResult> Steps { get; init; }
+
+    /// <summary>Gets the stage counts.</summary>
+    public required ImmutableArray<StageResult> Stages { get; init; }
+
+    /// <summary>Gets the number of leads who reached the first step (for most funnels, the visitors).</summary>
+    public long Entered => Steps.IsDefaultOrEmpty ? 0 : Steps[0].Reached;
+
+    /// <summary>Gets the overall conversion: the last step's count ÷ the first step's count.</summary>
+    public Ratio OverallConversion => Steps.IsDefaultOrEmpty ? Ratio.Undefined : Kpi.ConversionRate(Steps[^1].Reached, Steps[0].Reached);
+
+    /// <summary>Gets the number of distinct orders placed.</summary>
+    public required long Orders { get; init; }
+
+    /// <summary>Gets the number of distinct leads who placed an order.</summary>
+    public required long Customers { get; init; }
+
+    /// <summary>Gets the revenue: the sum of the totals of the orders placed.</summary>
+    public required Money Revenue { get; init; }
+
+    /// <summary>Gets the sum of the refunds issued on those orders.</summary>
+    public required Money Refunds { get; init; }
+
+    /// <summary>Gets revenue minus refunds.</summary>
+    public Money NetRevenue => Revenue - Refunds;
+
+    /// <summary>Gets the ad spend recorded.</summary>
+    public required Money AdSpend { get; init; }
+
+    /// <summary>Gets the customer acquisition cost: ad spend ÷ customers (see <see cref="Kpi.CustomerAcquisitionCost"/>).</summary>
+    public Money? CustomerAcquisitionCost => Kpi.CustomerAcquisitionCost(AdSpend, Customers);
+
+    /// <summary>Gets the return on ad spend: revenue ÷ ad spend (see <see cref="Kpi.ReturnOnAdSpend"/>).</summary>
+    public Ratio ReturnOnAdSpend => Kpi.ReturnOnAdSpend(Revenue, AdSpend);
+
+    /// <summary>Gets the return on investment: (revenue − ad spend) ÷ ad spend (see <see cref="Kpi.ReturnOnInvestment"/>).</summary>
+    public Ratio ReturnOnInvestment => Kpi.ReturnOnInvestment(Revenue, AdSpend);
+
+    /// <summary>Gets the average order value: revenue ÷ orders.</summary>
+    public Money? AverageOrderValue => Kpi.AverageOrderValue(Revenue, Orders);
+
+    /// <summary>Gets the revenue per visitor: revenue ÷ <see cref="Entered"/>.</summary>
+    public Money? RevenuePerVisitor => Kpi.RevenuePerVisitor(Revenue, Entered);
+}
+
+/// <summary>Email engagement, counting each message (lead and email key) once.</summary>
+/// <remarks>
+/// Only messages with an <c>email_sent</c> event count. Delivered = sent − bounced. A click counts as an open
+/// too (images may be blocked), and opens, clicks and unsubscribes count only for delivered messages, so every
+/// rate stays between 0 and 1.
+/// </remarks>
+/// <param name="Sent">Messages sent.</param>
+/// <param name="Bounced">Messages that bounced.</param>
+/// <param name="UniqueOpens">Delivered messages opened or clicked at least once.</param>
+/// <param name="UniqueClicks">Delivered messages clicked at least once.</param>
+/// <param name="Unsubscribes">Delivered messages through which the lead unsubscribed.</param>
+/// <param name="Complaints">Delivered messages marked as spam.</param>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record EmailMetrics(long Sent, long Bounced, long UniqueOpens, long UniqueClicks, long Unsubscribes, long Complaints)
+{
+    /// <summary>Gets the messages delivered: sent − bounced.</summary>
+    public long Delivered => Sent - Bounced;
+
+    /// <summary>Gets the open rate: unique opens ÷ delivered.</summary>
+    public Ratio OpenRate => Kpi.OpenRate(UniqueOpens, Delivered);
+
+    /// <summary>Gets the click rate: unique clicks ÷ delivered.</summary>
+    public Ratio ClickRate => Kpi.ClickRate(UniqueClicks, Delivered);
+
+    /// <summary>Gets the click-to-open rate: unique clicks ÷ unique opens.</summary>
+    public Ratio ClickToOpenRate => Kpi.ClickToOpenRate(UniqueClicks, UniqueOpens);
+
+    /// <summary>Gets the unsubscribe rate: unsubscribes ÷ delivered.</summary>
+    public Ratio UnsubscribeRate => Kpi.UnsubscribeRate(Unsubscribes, Delivered);
+
+    /// <summary>Gets the bounce rate: bounced ÷ sent.</summary>
+    public Ratio BounceRate => Kpi.EmailBounceRate(Bounced, Sent);
+
+    /// <summary>Gets the complaint rate: complaints ÷ delivered.</summary>
+    public Ratio ComplaintRate => Ratio.Of(Complaints, Delivered);
+}
+
+/// <summary>The funnel report: ordered step and stage counts, revenue, spend and every KPI, overall and per channel and campaign.</summary>
+/// <remarks>Create one with <see cref="IFunnelReporter"/>. All figures are computed from the events given; see the concepts guide for each formula.</remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record FunnelReport
+{
+    /// <summary>Gets the funnel the report is about.</summary>
+    public required FunnelDefinition Funnel { get; init; }
+
+    /// <summary>Gets the currency of every amount in the report.</summary>
+    public required Currency Currency { get; init; }
+
+    /// <summary>Gets the instant of the earliest event read.</summary>
+    /// <value><see langword="null"/> when there were no events.</value>
+    public Instant? From { get; init; }
+
+    /// <summary>Gets the instant of the latest event read.</summary>
+    /// <value><see langword="null"/> when there were no events.</value>
+    public Instant? To { get; init; }
+
+    /// <summary>Gets the number of distinct events read (replays with the same id count once).</summary>
+    public required long EventCount { get; init; }
+
+    /// <summary>Gets the metrics over all leads.</summary>
+    public required FunnelMetrics Overall { get; init; }
+
+    /// <summary>Gets the metrics per first-touch channel, ordered by channel name.</summary>
+    /// <remarks>A lead belongs to the channel of its earliest event that has one; spend belongs to the channel of its attribution.</remarks>
+    public required ImmutableArray<FunnelMetrics> ByChannel { get; init; }
+
+    /// <summary>Gets the metrics per first-touch campaign, ordered by campaign name.</summary>
+    public required ImmutableArray<FunnelMetrics> ByCampaign { get; init; }
+
+    /// <summary>Gets how many leads ended in each lifecycle stage, by the default lifecycle rules.</summary>
+    public required ImmutableDictionary<LifecycleStage, long> Lifecycle { get; init; }
+
+    /// <summary>Gets the email engagement metrics.</summary>
+    public required EmailMetrics Email { get; init; }
+
+    /// <summary>Gets the views of the entry page: page views that match the first step, when its trigger is <c>page_viewed</c>.</summary>
+    public required long EntryPageViews { get; init; }
+
+    /// <summary>Gets the entry page views after which the lead did nothing else within the bounce window.</summary>
+    public required long EntryPageBounces { get; init; }
+
+    /// <summary>Gets the landing-page bounce rate: <see cref="EntryPageBounces"/> ÷ <see cref="EntryPageViews"/>.</summary>
+    public Ratio LandingPageBounceRate => Kpi.PageBounceRate(EntryPageBounces, EntryPageViews);
+
+    /// <summary>Gets the leads who started a checkout.</summary>
+    public required long CheckoutsStarted { get; init; }
+
+    /// <summary>Gets the leads who started a checkout and placed no order at or after it.</summary>
+    public required long CheckoutsAbandoned { get; init; }
+
+    /// <summary>Gets the cart abandonment rate: <see cref="CheckoutsAbandoned"/> ÷ <see cref="CheckoutsStarted"/>.</summary>
+    public Ratio CartAbandonmentRate => Kpi.CartAbandonmentRate(CheckoutsAbandoned, CheckoutsStarted);
+
+    /// <summary>Gets the number of orders with at least one refund.</summary>
+    public required long RefundedOrders { get; init; }
+
+    /// <summary>Gets the refund rate: <see cref="RefundedOrders"/> ÷ orders.</summary>
+    public Ratio RefundRate => Kpi.RefundRate(RefundedOrders, Overall.Orders);
+
+    /// <summary>Gets the customer lifetime value estimated by the configured model from the whole report period.</summary>
+    /// <value><see langword="null"/> when there are no customers.</value>
+    public Money? CustomerLifetimeValue { get; init; }
+}

@@ -1,0 +1,368 @@
+using System.Collections.Immutable;
+using Funnel.Definitions;
+using Funnel.Events;
+using NodaTime;
+
+namespace Funnel.Kpis;
+
+/// <summary>Computes a <see cref="FunnelReport"/> from a stream of funnel events.</summary>
+public interface IFunnelReporter
+{
+    /// <summary>Computes the report of a funnel from its events.</summary>
+    /// <param name="funnel">The funnel definition.</param>
+    /// <param name="events">The events, in any order; replays with the same <see cref="FunnelEvent.Id"/> count once.</param>
+    /// <returns>The report.</returns>
+    FunnelReport CreateReport(FunnelDefinition funnel, IEnumerable<FunnelEvent> events);
+}
+
+/// <summary>Settings of a <see cref="FunnelReporter"/>.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record FunnelReportSettings
+{
+    /// <summary>Gets the currency of the report; an event with an amount in another currency is an error.</summary>
+    /// <value>Defaults to <see cref="Currency.USD"/>.</value>
+    public Currency Currency { get; init; } = Currency.USD;
+
+    /// <summary>Gets how long after an entry page view another event still counts as engagement rather than a bounce.</summary>
+    /// <value>Defaults to 30 minutes, the usual web-analytics session timeout.</value>
+    public Duration BounceWindow { get; init; } = Duration.FromMinutes(30);
+
+    /// <summary>Gets the model that estimates <see cref="FunnelReport.CustomerLifetimeValue"/>.</summary>
+    /// <value>Defaults to <see cref="SimpleCustomerLifetimeValueModel"/> with a lifespan of one period (the report period).</value>
+    public ICustomerLifetimeValueModel CustomerLifetimeValue { get; init; } = new SimpleCustomerLifetimeValueModel(1m);
+}
+
+/// <summary>The built-in <see cref="IFunnelReporter"/>: an ordered funnel over each lead's events.</summary>
+/// <remarks>
+/// <para>
+/// A lead reaches step <em>k</em> when it has events matching steps 1 to <em>k</em> in that order: each at the same
+/// instant as, or later than, the event that reached the step before, and each a different event. Events at the
+/// same instant chain in step order. Unrelated events in between do not break the chain, and there is no
+/// conversion window: the whole stream is one period. Step counts therefore never increase from one step to the next.
+/// </para>
+/// <para>
+/// Orders count once per <see cref="OrderId"/>, events once per <see cref="FunnelEvent.Id"/>. Channel and campaign
+/// breakdowns use first-touch attribution: a lead belongs to the channel (campaign) of its earliest event that has one.
+/// </para>
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed class FunnelReporter : IFunnelReporter
+{
+    private const string NoSegment = "(none)";
+    private readonly FunnelReportSettings settings;
+
+    /// <summary>Initializes a reporter.</summary>
+    /// <param name="settings">The settings, or <see langword="null"/> for the defaults.</param>
+    public FunnelReporter(FunnelReportSettings? settings = null)
+    {
+        this.settings = settings ?? new FunnelReportSettings();
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentNullException">An argument or one of the events is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">An event carries an amount in another currency than the report's.</exception>
+    /// <exception cref="OverflowException">A sum of amounts does not fit in 64-bit minor units.</exception>
+    public FunnelReport CreateReport(FunnelDefinition funnel, IEnumerable<FunnelEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(funnel);
+        ArgumentNullException.ThrowIfNull(events);
+        return new Run(funnel, settings).Execute(events);
+    }
+
+    /// <summary>The mutable state of one report computation.</summary>
+    private sealed class Run(FunnelDefinition funnel, FunnelReportSettings settings)
+    {
+        private readonly ImmutableArray<StepDefinition> steps = funnel.Steps;
+        private readonly Currency currency = settings.Currency;
+        private readonly Segment overall = new(funnel.Steps.Length);
+        private readonly Dictionary<string, Segment> byChannel = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, Segment> byCampaign = new(StringComparer.Ordinal);
+        private readonly Dictionary<LifecycleStage, long> lifecycle = [];
+        private readonly HashSet<OrderId> orders = [];
+        private readonly HashSet<OrderId> refundedOrders = [];
+        private readonly HashSet<(LeadId, string)> sent = [], bounced = [], opened = [], clicked = [], unsubscribed = [], complained = [];
+        private long entryViews, entryBounces, checkoutsStarted, checkoutsAbandoned, eventCount;
+        private Instant? from, to;
+
+        public FunnelReport Execute(IEnumerable<FunnelEvent> events)
+        {
+            var leads = new Dictionary<LeadId, List<(FunnelEvent Event, int Sequence)>>();
+            var seen = new HashSet<EventId>();
+            int sequence = 0;
+            foreach (FunnelEvent e in events)
+            {
+                ArgumentNullException.ThrowIfNull(e, nameof(events));
+                if (e.Id != default && !seen.Add(e.Id))
+                {
+                    continue;
+                }
+
+                eventCount++;
+                from = from is { } f && f <= e.OccurredAt ? f : e.OccurredAt;
+                to = to is { } t && t >= e.OccurredAt ? t : e.OccurredAt;
+                switch (e)
+                {
+                    case LeadEvent lead:
+                        if (!leads.TryGetValue(lead.LeadId, out var list))
+                        {
+                            leads[lead.LeadId] = list = [];
+                        }
+
+                        list.Add((e, sequence++));
+                        break;
+                    case AdSpendRecorded spend:
+                        Money amount = InCurrency(spend.Amount, spend);
+                        overall.AdSpend += amount.MinorUnits;
+                        SegmentOf(byChannel, spend.Attribution.Channel).AdSpend += amount.MinorUnits;
+                        SegmentOf(byCampaign, spend.Attribution.Campaign).AdSpend += amount.MinorUnits;
+                        break;
+                }
+            }
+
+            foreach (var list in leads.Values)
+            {
+                list.Sort(static (a, b) => a.Event.OccurredAt != b.Event.OccurredAt
+                    ? a.Event.OccurredAt.CompareTo(b.Event.OccurredAt)
+                    : a.Sequence.CompareTo(b.Sequence));
+                AddLead(list);
+            }
+
+            return new FunnelReport
+            {
+                Funnel = funnel,
+                Currency = currency,
+                From = from,
+                To = to,
+                EventCount = eventCount,
+                Overall = overall.ToMetrics(null, funnel, currency),
+                ByChannel = [.. byChannel.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.ToMetrics(p.Key, funnel, currency))],
+                ByCampaign = [.. byCampaign.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.ToMetrics(p.Key, funnel, currency))],
+                Lifecycle = lifecycle.ToImmutableDictionary(),
+                Email = EmailMetricsOf(),
+                EntryPageViews = entryViews,
+                EntryPageBounces = entryBounces,
+                CheckoutsStarted = checkoutsStarted,
+                CheckoutsAbandoned = checkoutsAbandoned,
+                RefundedOrders = refundedOrders.Count(orders.Contains),
+                CustomerLifetimeValue = settings.CustomerLifetimeValue.Estimate(
+                    new CustomerHistory(new Money(overall.Revenue, currency), overall.Orders, overall.Customers)),
+            };
+        }
+
+        private void AddLead(List<(FunnelEvent Event, int Sequence)> events)
+        {
+            int depth = OrderedDepth(events);
+            string? channel = null, campaign = null;
+            long leadOrders = 0, revenue = 0, refunds = 0;
+            Instant? checkoutAt = null;
+            bool orderedAfterCheckout = false;
+            LifecycleStage stage = LifecycleStage.Visitor;
+            bool entryIsPage = steps.Length > 0 && steps[0].Trigger.EventType == EventTypes.PageViewed;
+
+            for (int i = 0; i < events.Count; i++)
+            {
+                FunnelEvent e = events[i].Event;
+                channel ??= e.Attribution.Channel;
+                campaign ??= e.Attribution.Campaign;
+                stage = LeadLifecycle.Default.Apply(stage, e);
+                switch (e)
+                {
+                    case OrderPlaced order:
+                        Money total = InCurrency(order.Total, order);
+                        if (orders.Add(order.Order))
+                        {
+                            leadOrders++;
+                            revenue = checked(revenue + total.MinorUnits);
+                        }
+
+                        orderedAfterCheckout |= checkoutAt is not null;
+                        break;
+                    case RefundIssued refund:
+                        refunds = checked(refunds + InCurrency(refund.Amount, refund).MinorUnits);
+                        refundedOrders.Add(refund.Order);
+                        break;
+                    case CheckoutStarted:
+                        checkoutAt ??= e.OccurredAt;
+                        break;
+                    case EmailEvent email:
+                        AddEmail(email);
+                        break;
+                    case PageViewed when entryIsPage && steps[0].Trigger.Matches(e):
+                        entryViews++;
+                        bool engaged = i + 1 < events.Count && events[i + 1].Event.OccurredAt - e.OccurredAt <= settings.BounceWindow;
+                        entryBounces += engaged ? 0 : 1;
+                        break;
+                }
+            }
+
+            if (checkoutAt is not null)
+            {
+                checkoutsStarted++;
+                checkoutsAbandoned += orderedAfterCheckout ? 0 : 1;
+            }
+
+            lifecycle[stage] = lifecycle.GetValueOrDefault(stage) + 1;
+            foreach (Segment segment in (ReadOnlySpan<Segment>)[overall, SegmentOf(byChannel, channel), SegmentOf(byCampaign, campaign)])
+            {
+                segment.AddLead(depth, leadOrders, revenue, refunds);
+            }
+        }
+
+        /// <summary>How many steps, from the first, the lead reached in order (greedy earliest match, which is optimal).</summary>
+        private int OrderedDepth(List<(FunnelEvent Event, int Sequence)> events)
+        {
+            int start = 0;
+            List<int> usedAtInstant = [];
+            for (int k = 0; k < steps.Length; k++)
+            {
+                int found = -1;
+                for (int i = start; i < events.Count; i++)
+                {
+                    if (!usedAtInstant.Contains(i) && steps[k].Trigger.Matches(events[i].Event))
+                    {
+                        found = i;
+                        break;
+                    }
+                }
+
+                if (found < 0)
+                {
+                    return k;
+                }
+
+                // The next step may use another event at the same instant, even one listed earlier.
+                Instant at = events[found].Event.OccurredAt;
+                int groupStart = found;
+                while (groupStart > 0 && events[groupStart - 1].Event.OccurredAt == at)
+                {
+                    groupStart--;
+                }
+
+                if (usedAtInstant.Count > 0 && events[usedAtInstant[0]].Event.OccurredAt != at)
+                {
+                    usedAtInstant.Clear();
+                }
+
+                usedAtInstant.Add(found);
+                start = groupStart;
+            }
+
+            return steps.Length;
+        }
+
+        private void AddEmail(EmailEvent email)
+        {
+            var message = (email.LeadId, email.Email);
+            HashSet<(LeadId, string)>? set = email switch
+            {
+                EmailSent => sent,
+                EmailBounced => bounced,
+                EmailOpened => opened,
+                EmailClicked => clicked,
+                EmailUnsubscribed => unsubscribed,
+                EmailComplained => complained,
+                _ => null,
+            };
+            set?.Add(message);
+        }
+
+        private EmailMetrics EmailMetricsOf()
+        {
+            bool Delivered((LeadId, string) m) => sent.Contains(m) && !bounced.Contains(m);
+            long bouncedCount = bounced.Count(sent.Contains);
+            long opens = opened.Union(clicked).Count(Delivered);
+            return new EmailMetrics(
+                Sent: sent.Count,
+                Bounced: bouncedCount,
+                UniqueOpens: opens,
+                UniqueClicks: clicked.Count(Delivered),
+                Unsubscribes: unsubscribed.Count(Delivered),
+                Complaints: complained.Count(Delivered));
+        }
+
+        private Money InCurrency(Money amount, FunnelEvent source) =>
+            amount.Currency == currency
+                ? amount
+                : throw new InvalidOperationException(
+                    $"Event {source.Id} ({source.EventType}) has an amount in {amount.Currency.Code}, but the report is in {currency.Code}: currencies must match.");
+
+        private Segment SegmentOf(Dictionary<string, Segment> segments, string? key)
+        {
+            key ??= NoSegment;
+            if (!segments.TryGetValue(key, out Segment? segment))
+            {
+                segments[key] = segment = new Segment(steps.Length);
+            }
+
+            return segment;
+        }
+    }
+
+    /// <summary>Running totals of one segment (overall, one channel or one campaign).</summary>
+    private sealed class Segment(int stepCount)
+    {
+        private readonly long[] reached = new long[stepCount];
+
+        public long Orders { get; private set; }
+
+        public long Customers { get; private set; }
+
+        public long Revenue { get; private set; }
+
+        public long Refunds { get; private set; }
+
+        public long AdSpend { get; set; }
+
+        public void AddLead(int depth, long orders, long revenue, long refunds)
+        {
+            for (int k = 0; k < depth; k++)
+            {
+                reached[k]++;
+            }
+
+            Orders += orders;
+            Customers += orders > 0 ? 1 : 0;
+            Revenue = checked(Revenue + revenue);
+            Refunds = checked(Refunds + refunds);
+        }
+
+        public FunnelMetrics ToMetrics(string? name, FunnelDefinition funnel, Currency currency)
+        {
+            var stepResults = ImmutableArray.CreateBuilder<StepResult>(reached.Length);
+            for (int k = 0; k < reached.Length; k++)
+            {
+                stepResults.Add(new StepResult(
+                    funnel.Steps[k],
+                    reached[k],
+                    k == 0 ? Ratio.Undefined : Kpi.ConversionRate(reached[k], reached[k - 1]),
+                    Kpi.ConversionRate(reached[k], reached[0])));
+            }
+
+            var stageResults = ImmutableArray.CreateBuilder<StageResult>(funnel.Stages.Length);
+            long? previous = null;
+            foreach (StageDefinition stage in funnel.Stages)
+            {
+                long? count = null;
+                for (int k = 0; k < funnel.Steps.Length && count is null; k++)
+                {
+                    count = funnel.Steps[k].Stage == stage.Key ? reached[k] : null;
+                }
+
+                stageResults.Add(new StageResult(stage, count, count is { } c && previous is { } p ? Kpi.ConversionRate(c, p) : Ratio.Undefined));
+                previous = count ?? previous;
+            }
+
+            return new FunnelMetrics
+            {
+                Segment = name,
+                Steps = stepResults.MoveToImmutable(),
+                Stages = stageResults.MoveToImmutable(),
+                Orders = Orders,
+                Customers = Customers,
+                Revenue = new Money(Revenue, currency),
+                Refunds = new Money(Refunds, currency),
+                AdSpend = new Money(AdSpend, currency),
+            };
+        }
+    }
+}
