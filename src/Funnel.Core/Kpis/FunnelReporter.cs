@@ -80,15 +80,21 @@ public sealed class FunnelReporter : IFunnelReporter
         private readonly Dictionary<LifecycleStage, long> lifecycle = [];
         private readonly HashSet<OrderId> orders = [];
         private readonly HashSet<OrderId> refundedOrders = [];
-        private readonly HashSet<(LeadId, string)> sent = [], bounced = [], opened = [], clicked = [], unsubscribed = [], complained = [];
+        private readonly Dictionary<string, int> emailKeys = new(StringComparer.Ordinal);
+        private readonly HashSet<long> sent = [], bounced = [], opened = [], clicked = [], unsubscribed = [], complained = [];
+        private readonly List<int> usedAtInstant = [];
+        private readonly bool entryIsPage = funnel.Steps.Length > 0 && funnel.Steps[0].Trigger.EventType == EventTypes.PageViewed;
         private long entryViews, entryBounces, checkoutsStarted, checkoutsAbandoned, eventCount;
         private Instant? from, to;
 
         public FunnelReport Execute(IEnumerable<FunnelEvent> events)
         {
-            var leads = new Dictionary<LeadId, List<(FunnelEvent Event, int Sequence)>>();
-            var seen = new HashSet<EventId>();
-            int sequence = 0;
+            // Lead events are grouped by lead with a counting sort (stable, so arrival order breaks ties),
+            // which avoids a list per lead; each lead's few events are then sorted by time.
+            int expected = events.TryGetNonEnumeratedCount(out int count) ? count : 0;
+            var leadIndex = new Dictionary<LeadId, int>();
+            var entries = new List<Entry>(expected);
+            var seen = new HashSet<EventId>(expected);
             foreach (FunnelEvent e in events)
             {
                 ArgumentNullException.ThrowIfNull(e, nameof(events));
@@ -103,12 +109,12 @@ public sealed class FunnelReporter : IFunnelReporter
                 switch (e)
                 {
                     case LeadEvent lead:
-                        if (!leads.TryGetValue(lead.LeadId, out var list))
+                        if (!leadIndex.TryGetValue(lead.LeadId, out int index))
                         {
-                            leads[lead.LeadId] = list = [];
+                            leadIndex[lead.LeadId] = index = leadIndex.Count;
                         }
 
-                        list.Add((e, sequence++));
+                        entries.Add(new Entry(index, entries.Count, e));
                         break;
                     case AdSpendRecorded spend:
                         Money amount = InCurrency(spend.Amount, spend);
@@ -119,12 +125,31 @@ public sealed class FunnelReporter : IFunnelReporter
                 }
             }
 
-            foreach (var list in leads.Values)
+            int[] starts = new int[leadIndex.Count + 1];
+            foreach (Entry entry in entries)
             {
-                list.Sort(static (a, b) => a.Event.OccurredAt != b.Event.OccurredAt
+                starts[entry.Lead + 1]++;
+            }
+
+            for (int i = 1; i < starts.Length; i++)
+            {
+                starts[i] += starts[i - 1];
+            }
+
+            var grouped = new Entry[entries.Count];
+            int[] next = (int[])starts.Clone();
+            foreach (Entry entry in entries)
+            {
+                grouped[next[entry.Lead]++] = entry;
+            }
+
+            for (int lead = 0; lead < leadIndex.Count; lead++)
+            {
+                Span<Entry> group = grouped.AsSpan(starts[lead], starts[lead + 1] - starts[lead]);
+                group.Sort(static (a, b) => a.Event.OccurredAt != b.Event.OccurredAt
                     ? a.Event.OccurredAt.CompareTo(b.Event.OccurredAt)
                     : a.Sequence.CompareTo(b.Sequence));
-                AddLead(list);
+                AddLead(lead, group);
             }
 
             return new FunnelReport
@@ -149,7 +174,7 @@ public sealed class FunnelReporter : IFunnelReporter
             };
         }
 
-        private void AddLead(List<(FunnelEvent Event, int Sequence)> events)
+        private void AddLead(int lead, ReadOnlySpan<Entry> events)
         {
             int depth = OrderedDepth(events);
             string? channel = null, campaign = null;
@@ -157,9 +182,8 @@ public sealed class FunnelReporter : IFunnelReporter
             Instant? checkoutAt = null;
             bool orderedAfterCheckout = false;
             LifecycleStage stage = LifecycleStage.Visitor;
-            bool entryIsPage = steps.Length > 0 && steps[0].Trigger.EventType == EventTypes.PageViewed;
 
-            for (int i = 0; i < events.Count; i++)
+            for (int i = 0; i < events.Length; i++)
             {
                 FunnelEvent e = events[i].Event;
                 channel ??= e.Attribution.Channel;
@@ -185,11 +209,11 @@ public sealed class FunnelReporter : IFunnelReporter
                         checkoutAt ??= e.OccurredAt;
                         break;
                     case EmailEvent email:
-                        AddEmail(email);
+                        AddEmail(lead, email);
                         break;
                     case PageViewed when entryIsPage && steps[0].Trigger.Matches(e):
                         entryViews++;
-                        bool engaged = i + 1 < events.Count && events[i + 1].Event.OccurredAt - e.OccurredAt <= settings.BounceWindow;
+                        bool engaged = i + 1 < events.Length && events[i + 1].Event.OccurredAt - e.OccurredAt <= settings.BounceWindow;
                         entryBounces += engaged ? 0 : 1;
                         break;
                 }
@@ -202,21 +226,20 @@ public sealed class FunnelReporter : IFunnelReporter
             }
 
             lifecycle[stage] = lifecycle.GetValueOrDefault(stage) + 1;
-            foreach (Segment segment in (ReadOnlySpan<Segment>)[overall, SegmentOf(byChannel, channel), SegmentOf(byCampaign, campaign)])
-            {
-                segment.AddLead(depth, leadOrders, revenue, refunds);
-            }
+            overall.AddLead(depth, leadOrders, revenue, refunds);
+            SegmentOf(byChannel, channel).AddLead(depth, leadOrders, revenue, refunds);
+            SegmentOf(byCampaign, campaign).AddLead(depth, leadOrders, revenue, refunds);
         }
 
         /// <summary>How many steps, from the first, the lead reached in order (greedy earliest match, which is optimal).</summary>
-        private int OrderedDepth(List<(FunnelEvent Event, int Sequence)> events)
+        private int OrderedDepth(ReadOnlySpan<Entry> events)
         {
             int start = 0;
-            List<int> usedAtInstant = [];
+            usedAtInstant.Clear();
             for (int k = 0; k < steps.Length; k++)
             {
                 int found = -1;
-                for (int i = start; i < events.Count; i++)
+                for (int i = start; i < events.Length; i++)
                 {
                     if (!usedAtInstant.Contains(i) && steps[k].Trigger.Matches(events[i].Event))
                     {
@@ -230,7 +253,7 @@ public sealed class FunnelReporter : IFunnelReporter
                     return k;
                 }
 
-                // The next step may use another event at the same instant, even one listed earlier.
+                // The next step may use another event at the same instant, even one that arrived earlier.
                 Instant at = events[found].Event.OccurredAt;
                 int groupStart = found;
                 while (groupStart > 0 && events[groupStart - 1].Event.OccurredAt == at)
@@ -250,10 +273,9 @@ public sealed class FunnelReporter : IFunnelReporter
             return steps.Length;
         }
 
-        private void AddEmail(EmailEvent email)
+        private void AddEmail(int lead, EmailEvent email)
         {
-            var message = (email.LeadId, email.Email);
-            HashSet<(LeadId, string)>? set = email switch
+            HashSet<long>? set = email switch
             {
                 EmailSent => sent,
                 EmailBounced => bounced,
@@ -263,17 +285,27 @@ public sealed class FunnelReporter : IFunnelReporter
                 EmailComplained => complained,
                 _ => null,
             };
-            set?.Add(message);
+            if (set is null)
+            {
+                return;
+            }
+
+            // A message is (lead, email key), packed into one long for cheap hashing.
+            if (!emailKeys.TryGetValue(email.Email, out int key))
+            {
+                emailKeys[email.Email] = key = emailKeys.Count;
+            }
+
+            set.Add(((long)lead << 32) | (uint)key);
         }
 
         private EmailMetrics EmailMetricsOf()
         {
-            bool Delivered((LeadId, string) m) => sent.Contains(m) && !bounced.Contains(m);
-            long bouncedCount = bounced.Count(sent.Contains);
+            bool Delivered(long message) => sent.Contains(message) && !bounced.Contains(message);
             long opens = opened.Union(clicked).Count(Delivered);
             return new EmailMetrics(
                 Sent: sent.Count,
-                Bounced: bouncedCount,
+                Bounced: bounced.Count(sent.Contains),
                 UniqueOpens: opens,
                 UniqueClicks: clicked.Count(Delivered),
                 Unsubscribes: unsubscribed.Count(Delivered),
@@ -297,6 +329,9 @@ public sealed class FunnelReporter : IFunnelReporter
             return segment;
         }
     }
+
+    /// <summary>A lead event, with the index of its lead and its arrival order.</summary>
+    private readonly record struct Entry(int Lead, int Sequence, FunnelEvent Event);
 
     /// <summary>Running totals of one segment (overall, one channel or one campaign).</summary>
     private sealed class Segment(int stepCount)
