@@ -43,6 +43,17 @@ public class DependencyInjectionTests
     }
 
     [Fact]
+    public void AddFunnel_ReporterUsesTheRegisteredLifecycle()
+    {
+        var everyoneIsALead = new LeadLifecycle([new LifecycleRule(EventMatch.For(Events.EventTypes.PageViewed), LifecycleStage.Lead)]);
+        using ServiceProvider provider = new ServiceCollection().AddSingleton(everyoneIsALead).AddFunnel().BuildServiceProvider();
+
+        FunnelReport report = provider.GetRequiredService<IFunnelReporter>().CreateReport(Kpis.FunnelReporterTests.Funnel, [TestEvents.View(1, 0)]);
+
+        report.Lifecycle[LifecycleStage.Lead].ShouldBe(1);
+    }
+
+    [Fact]
     public void AddFunnel_CalledTwice_RegistersOnceAndAppliesBothConfigurations()
     {
         var services = new ServiceCollection()

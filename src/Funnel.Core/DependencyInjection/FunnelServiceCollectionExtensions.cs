@@ -66,6 +66,7 @@ public static class FunnelServiceCollectionExtensions
             {
                 Currency = Currency.FromCode(options.DefaultCurrency),
                 BounceWindow = options.BounceWindow,
+                Lifecycle = sp.GetRequiredService<LeadLifecycle>(),
                 CustomerLifetimeValue = sp.GetRequiredService<ICustomerLifetimeValueModel>(),
             });
         });

@@ -142,7 +142,7 @@ public sealed record FunnelReport
     /// <summary>Gets the metrics per first-touch campaign, ordered by campaign name.</summary>
     public required ImmutableArray<FunnelMetrics> ByCampaign { get; init; }
 
-    /// <summary>Gets how many leads ended in each lifecycle stage, by the default lifecycle rules.</summary>
+    /// <summary>Gets how many leads ended in each lifecycle stage, by the reporter's lifecycle rules.</summary>
     public required ImmutableDictionary<LifecycleStage, long> Lifecycle { get; init; }
 
     /// <summary>Gets the email engagement metrics.</summary>

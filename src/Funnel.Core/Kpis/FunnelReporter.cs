@@ -27,6 +27,10 @@ public sealed record FunnelReportSettings
     /// <value>Defaults to 30 minutes, the usual web-analytics session timeout.</value>
     public Duration BounceWindow { get; init; } = Duration.FromMinutes(30);
 
+    /// <summary>Gets the rules that decide each lead's stage in <see cref="FunnelReport.Lifecycle"/>.</summary>
+    /// <value>Defaults to <see cref="LeadLifecycle.Default"/>.</value>
+    public LeadLifecycle Lifecycle { get; init; } = LeadLifecycle.Default;
+
     /// <summary>Gets the model that estimates <see cref="FunnelReport.CustomerLifetimeValue"/>.</summary>
     /// <value>Defaults to <see cref="SimpleCustomerLifetimeValueModel"/> with a lifespan of one period (the report period).</value>
     public ICustomerLifetimeValueModel CustomerLifetimeValue { get; init; } = new SimpleCustomerLifetimeValueModel(1m);
@@ -188,7 +192,7 @@ public sealed class FunnelReporter : IFunnelReporter
                 FunnelEvent e = events[i].Event;
                 channel ??= e.Attribution.Channel;
                 campaign ??= e.Attribution.Campaign;
-                stage = LeadLifecycle.Default.Apply(stage, e);
+                stage = settings.Lifecycle.Apply(stage, e);
                 switch (e)
                 {
                     case OrderPlaced order:
