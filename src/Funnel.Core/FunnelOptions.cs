@@ -43,7 +43,7 @@ public sealed class FunnelOptionsValidator : AbstractValidator<FunnelOptions>
         RuleFor(o => o.DefaultCurrency).Must(Currency.IsKnown)
             .WithMessage(o => $"'{o.DefaultCurrency}' is not an ISO 4217 currency code (for example USD, EUR, JPY).");
         RuleFor(o => o.TimeZoneId).Must(id => id is not null && timeZones.GetZoneOrNull(id) is not null)
-            .WithMessage(o => $"'{o.TimeZoneId}' is not a time zone id known to {timeZones.VersionId} (for example Europe/Berlin).");
+            .WithMessage(o => $"'{o.TimeZoneId}' is not a known IANA time zone id (for example Europe/Berlin).");
         RuleFor(o => o.BounceWindow).Must(d => d > Duration.Zero && d <= Duration.FromDays(1))
             .WithMessage(o => $"{o.BounceWindow} is not a valid bounce window: it must be positive and at most one day.");
         RuleFor(o => o.CustomerLifespanPeriods).GreaterThan(0m)

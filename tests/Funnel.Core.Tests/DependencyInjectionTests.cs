@@ -45,7 +45,7 @@ public class DependencyInjectionTests
     [Fact]
     public void AddFunnel_ReporterUsesTheRegisteredLifecycle()
     {
-        var everyoneIsALead = new LeadLifecycle([new LifecycleRule(EventMatch.For(Events.EventTypes.PageViewed), LifecycleStage.Lead)]);
+        var everyoneIsALead = new LeadLifecycle([new LifecycleRule(EventMatch.For(Funnel.Events.EventTypes.PageViewed), LifecycleStage.Lead)]);
         using ServiceProvider provider = new ServiceCollection().AddSingleton(everyoneIsALead).AddFunnel().BuildServiceProvider();
 
         FunnelReport report = provider.GetRequiredService<IFunnelReporter>().CreateReport(Kpis.FunnelReporterTests.Funnel, [TestEvents.View(1, 0)]);
@@ -91,7 +91,7 @@ public class DependencyInjectionTests
 
         error.Failures.Count().ShouldBe(4);
         error.Message.ShouldContain("FunnelOptions.DefaultCurrency: 'DOLLARS' is not an ISO 4217 currency code");
-        error.Message.ShouldContain("FunnelOptions.TimeZoneId: 'Mars/Olympus_Mons' is not a time zone id");
+        error.Message.ShouldContain("FunnelOptions.TimeZoneId: 'Mars/Olympus_Mons' is not a known IANA time zone id");
         error.Message.ShouldContain("FunnelOptions.BounceWindow");
         error.Message.ShouldContain("FunnelOptions.CustomerLifespanPeriods");
     }

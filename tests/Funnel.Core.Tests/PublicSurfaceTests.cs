@@ -38,11 +38,11 @@ public class PublicSurfaceTests
     [Fact]
     public void Events_AreSealedRecordsWithAStableSnakeCaseType()
     {
-        Type[] events = [.. PublicTypes.Where(t => t.IsSubclassOf(typeof(Events.FunnelEvent)) && !t.IsAbstract)];
+        Type[] events = [.. PublicTypes.Where(t => t.IsSubclassOf(typeof(Funnel.Events.FunnelEvent)) && !t.IsAbstract)];
 
         events.Length.ShouldBeGreaterThan(20);
         events.ShouldAllBe(t => t.IsSealed);
-        string[] constants = [.. typeof(Events.EventTypes).GetFields().Select(f => (string)f.GetValue(null)!)];
+        string[] constants = [.. typeof(Funnel.Events.EventTypes).GetFields().Select(f => (string)f.GetValue(null)!)];
         constants.ShouldBeUnique();
         constants.ShouldAllBe(c => System.Text.RegularExpressions.Regex.IsMatch(c, "^[a-z]+(_[a-z]+)*$"));
     }

@@ -301,7 +301,17 @@ public sealed record ReviewSubmitted : LeadEvent
     public required string Product { get; init; }
 
     /// <summary>Gets the rating, from 1 to 5.</summary>
-    public required int Rating { get; init; }
+    /// <exception cref="ArgumentOutOfRangeException">The value set is outside 1 to 5.</exception>
+    public required int Rating
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(Rating));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 5, nameof(Rating));
+            field = value;
+        }
+    }
 
     /// <inheritdoc/>
     public override string EventType => EventTypes.ReviewSubmitted;

@@ -143,6 +143,7 @@ public sealed record FunnelReport
     public required ImmutableArray<FunnelMetrics> ByCampaign { get; init; }
 
     /// <summary>Gets how many leads ended in each lifecycle stage, by the reporter's lifecycle rules.</summary>
+    /// <value>Every stage is present, with 0 when no lead ended in it.</value>
     public required ImmutableDictionary<LifecycleStage, long> Lifecycle { get; init; }
 
     /// <summary>Gets the email engagement metrics.</summary>

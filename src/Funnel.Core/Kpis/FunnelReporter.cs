@@ -166,7 +166,7 @@ public sealed class FunnelReporter : IFunnelReporter
                 Overall = overall.ToMetrics(null, funnel, currency),
                 ByChannel = [.. byChannel.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.ToMetrics(p.Key, funnel, currency))],
                 ByCampaign = [.. byCampaign.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.ToMetrics(p.Key, funnel, currency))],
-                Lifecycle = lifecycle.ToImmutableDictionary(),
+                Lifecycle = Enum.GetValues<LifecycleStage>().ToImmutableDictionary(stage => stage, lifecycle.GetValueOrDefault),
                 Email = EmailMetricsOf(),
                 EntryPageViews = entryViews,
                 EntryPageBounces = entryBounces,

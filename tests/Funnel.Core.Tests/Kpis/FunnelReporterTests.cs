@@ -231,7 +231,8 @@ public class FunnelReporterTests
         report.Lifecycle[LifecycleStage.Visitor].ShouldBe(1);
         report.Lifecycle[LifecycleStage.Lead].ShouldBe(1);
         report.Lifecycle[LifecycleStage.Customer].ShouldBe(1);
-        report.Lifecycle.ContainsKey(LifecycleStage.Advocate).ShouldBeFalse();
+        report.Lifecycle[LifecycleStage.Advocate].ShouldBe(0);
+        report.Lifecycle.Values.Sum().ShouldBe(3);
     }
 
     [Fact]
