@@ -42,7 +42,7 @@ public static class ReportPrinter
         rows.Add(["Revenue", $"Total revenue ({Count(all.Orders)} sales @ {Format(all.AverageOrderValue)})", Format(all.Revenue), "n/a"]);
         rows.Add(["Customer Acquisition Cost (CAC)", $"Marketing spend {Format(all.AdSpend)} / purchases", Format(all.CustomerAcquisitionCost), "n/a"]);
         rows.Add(["Return on Ad Spend (ROAS)", "Revenue / marketing spend", all.ReturnOnAdSpend.ToString("X3", Invariant), "n/a"]);
-        WriteTable(output, rows, rightAligned: 2);
+        WriteTable(output, rows, rightAligned: [2]);
 
         output.WriteLine();
         output.WriteLine("By first-touch channel");
@@ -53,7 +53,7 @@ public static class ReportPrinter
                 Format(c.Revenue), Format(c.AdSpend), Format(c.CustomerAcquisitionCost), c.ReturnOnAdSpend.ToString("X3", Invariant)]);
         }
 
-        WriteTable(output, channels, rightAligned: 1);
+        WriteTable(output, channels, rightAligned: [1, 2, 3, 4, 5, 6, 7, 8]);
 
         output.WriteLine();
         output.WriteLine("More KPIs");
@@ -75,19 +75,17 @@ public static class ReportPrinter
                 new[] { LifecycleStage.Visitor, LifecycleStage.Lead, LifecycleStage.SalesQualified, LifecycleStage.Customer }
                     .Select(s => Count(report.Lifecycle.GetValueOrDefault(s))))],
         ];
-        WriteTable(output, kpis, rightAligned: 1);
+        WriteTable(output, kpis, rightAligned: [1]);
         output.WriteLine();
         output.WriteLine("Rates are rounded half away from zero; ROAS is printed with three decimals.");
     }
 
-    private static void WriteTable(TextWriter output, List<string[]> rows, int rightAligned)
+    private static void WriteTable(TextWriter output, List<string[]> rows, int[] rightAligned)
     {
         int[] widths = [.. Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length))];
         for (int r = 0; r < rows.Count; r++)
         {
-            var cells = rows[r].Select((cell, c) => c >= rightAligned && r > 0 && !rows[0][c].StartsWith("Conversion", StringComparison.Ordinal)
-                ? cell.PadLeft(widths[c])
-                : cell.PadRight(widths[c]));
+            var cells = rows[r].Select((cell, c) => r > 0 && rightAligned.Contains(c) ? cell.PadLeft(widths[c]) : cell.PadRight(widths[c]));
             output.WriteLine("| " + string.Join(" | ", cells) + " |");
             if (r == 0)
             {
