@@ -16,8 +16,7 @@ public static class ReportPrinter
             return "n/a";
         }
 
-        long unit = (long)Math.Pow(10, m.Currency.Exponent);
-        return m.ToString(m.MinorUnits % unit == 0 ? "C0" : "C", Invariant);
+        return m.ToString(decimal.IsInteger(m.ToMajor()) ? "C0" : "C", Invariant);
     }
 
     public static string Count(long value) => value.ToString("#,0", Invariant);
