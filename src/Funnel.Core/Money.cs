@@ -759,7 +759,8 @@ public readonly struct Money :
 
     private Money WithMinorUnits(BigInteger minorUnits) => new((long)minorUnits, Currency);
 
-    private void EnsureSameCurrency(Money other, string operation)
+    /// <summary>Throws the standard mismatch error unless <paramref name="other"/> is in this amount's currency.</summary>
+    internal void EnsureSameCurrency(Money other, string operation)
     {
         if (Currency != other.Currency)
         {

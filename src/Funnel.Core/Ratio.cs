@@ -50,12 +50,7 @@ public readonly struct Ratio : IEquatable<Ratio>, IComparable<Ratio>, IFormattab
     /// <exception cref="InvalidOperationException">The amounts are in different currencies.</exception>
     public static Ratio Of(Money numerator, Money denominator)
     {
-        if (numerator.Currency != denominator.Currency)
-        {
-            throw new InvalidOperationException(
-                $"Cannot take the ratio of {numerator.Currency.Code} and {denominator.Currency.Code} amounts: currencies must match.");
-        }
-
+        numerator.EnsureSameCurrency(denominator, "take the ratio of");
         return new Ratio(numerator.MinorUnits, denominator.MinorUnits);
     }
 
