@@ -3,7 +3,7 @@ namespace Funnel.Events;
 /// <summary>The <see cref="FunnelEvent.EventType"/> names of the built-in events.</summary>
 /// <remarks>These names are part of the stored format: they never change once released.</remarks>
 /// <threadsafety>This type holds constants only.</threadsafety>
-public static class EventTypes
+public static partial class EventTypes
 {
     /// <summary>A page was viewed (<see cref="PageViewed"/>).</summary>
     public const string PageViewed = "page_viewed";
