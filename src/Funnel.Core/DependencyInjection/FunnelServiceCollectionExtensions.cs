@@ -25,7 +25,9 @@ public static class FunnelServiceCollectionExtensions
     /// Registers, unless already registered: <see cref="IClock"/> (<see cref="SystemClock.Instance"/>),
     /// <see cref="IDateTimeZoneProvider"/> (TZDB), validators for <see cref="FunnelOptions"/> and
     /// <see cref="FunnelDefinition"/>, <see cref="LeadLifecycle.Default"/>, an <see cref="ICustomerLifetimeValueModel"/>
-    /// (<see cref="SimpleCustomerLifetimeValueModel"/>) and an <see cref="IFunnelReporter"/>. Register your own
+    /// (<see cref="SimpleCustomerLifetimeValueModel"/>), an <see cref="IFunnelReporter"/>, and for leads an
+    /// <see cref="Funnel.Leads.ILeadStore"/> (in memory), <see cref="Funnel.Leads.LeadCapture"/> and validators for lead
+    /// magnets, scoring models and segments. Register your own
     /// before or after this call to replace any of them.
     /// </para>
     /// <para>
@@ -70,6 +72,7 @@ public static class FunnelServiceCollectionExtensions
                 CustomerLifetimeValue = sp.GetRequiredService<ICustomerLifetimeValueModel>(),
             });
         });
+        LeadsRegistration.AddLeads(services);
         return services;
     }
 

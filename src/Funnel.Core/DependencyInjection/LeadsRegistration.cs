@@ -1,0 +1,25 @@
+using FluentValidation;
+using Funnel.Leads;
+using Funnel.Segments;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using NodaTime;
+
+namespace Funnel.DependencyInjection;
+
+/// <summary>Registers lead capture, scoring and segment services for <c>AddFunnel</c>.</summary>
+internal static class LeadsRegistration
+{
+    public static void AddLeads(IServiceCollection services)
+    {
+        services.TryAddSingleton<ILeadStore, InMemoryLeadStore>();
+        services.TryAddSingleton(sp => new LeadCapture(
+            sp.GetRequiredService<ILeadStore>(),
+            sp.GetRequiredService<IClock>(),
+            sp.GetRequiredService<LeadLifecycle>(),
+            sp.GetRequiredService<IDateTimeZoneProvider>()));
+        services.TryAddSingleton<IValidator<LeadMagnet>, LeadMagnetValidator>();
+        services.TryAddSingleton<IValidator<ScoringModel>, ScoringModelValidator>();
+        services.TryAddSingleton<IValidator<SegmentDefinition>, SegmentRuleValidator>();
+    }
+}

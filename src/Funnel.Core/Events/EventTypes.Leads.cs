@@ -1,0 +1,20 @@
+namespace Funnel.Events;
+
+/// <content>The event types of lead capture, scoring and segments (<c>Funnel.Leads</c>).</content>
+public static partial class EventTypes
+{
+    /// <summary>A lead's consent was recorded (<see cref="Leads.ConsentRecorded"/>).</summary>
+    public const string ConsentRecorded = "consent_recorded";
+
+    /// <summary>A lead confirmed a double opt-in (<see cref="Leads.OptInConfirmed"/>).</summary>
+    public const string OptInConfirmed = "opt_in_confirmed";
+
+    /// <summary>A lead's score changed (<see cref="Leads.ScoreChanged"/>).</summary>
+    public const string ScoreChanged = "score_changed";
+
+    /// <summary>A lead entered a segment (<see cref="Leads.SegmentEntered"/>).</summary>
+    public const string SegmentEntered = "segment_entered";
+
+    /// <summary>A lead left a segment (<see cref="Leads.SegmentLeft"/>).</summary>
+    public const string SegmentLeft = "segment_left";
+}

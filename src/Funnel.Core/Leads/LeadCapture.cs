@@ -1,0 +1,335 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
+using FluentValidation;
+using Funnel.Events;
+using NodaTime;
+
+namespace Funnel.Leads;
+
+/// <summary>An opt-in form submission: who, for which lead magnet, from where.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record OptInRequest
+{
+    /// <summary>Gets the email address as typed; it is normalised (see <see cref="EmailAddress"/>).</summary>
+    public required string Email { get; init; }
+
+    /// <summary>Gets the lead magnet opted in to.</summary>
+    public required LeadMagnet Magnet { get; init; }
+
+    /// <summary>Gets the anonymous visitor id (for example from a first-party cookie), used as the id of a new lead.</summary>
+    /// <value><see langword="null"/> to create a new id; ignored when the email already belongs to a lead.</value>
+    public LeadId? VisitorId { get; init; }
+
+    /// <summary>Gets the <c>utm_source</c>, <c>utm_medium</c>, <c>utm_campaign</c>, <c>utm_content</c> and <c>utm_term</c> parameters of the landing URL, and the referrer.</summary>
+    /// <value>Defaults to <see cref="Attribution.None"/>. See <see cref="LeadCapture.AttributionFrom"/>.</value>
+    public Attribution Attribution { get; init; } = Attribution.None;
+
+    /// <summary>Gets the lead's IANA time zone id, such as <c>Europe/Berlin</c> (for example from the browser).</summary>
+    /// <value><see langword="null"/> to keep the known one.</value>
+    public string? TimeZoneId { get; init; }
+
+    /// <summary>Gets tags to add, such as <c>from-webinar</c>.</summary>
+    /// <value>Defaults to none.</value>
+    public ImmutableArray<string> Tags { get; init; } = [];
+
+    /// <summary>Gets custom fields to set, such as <c>first_name</c>; they replace existing values of the same name.</summary>
+    /// <value>Defaults to none.</value>
+    public ImmutableDictionary<string, string> CustomFields { get; init; } = ImmutableDictionary<string, string>.Empty;
+}
+
+/// <summary>What an opt-in did: the stored lead, whether it is new, the events to record and the confirmation token.</summary>
+/// <param name="Lead">The stored profile.</param>
+/// <param name="IsNewLead"><see langword="true"/> when the email was not known before.</param>
+/// <param name="Events">The events to record: <see cref="OptedIn"/>, <see cref="ConsentRecorded"/> and, for a new lead, <see cref="LifecycleStageChanged"/>.</param>
+/// <param name="ConfirmationToken">The double opt-in token to put in the confirmation link, or <see langword="null"/> when none is needed.</param>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record OptInResult(LeadProfile Lead, bool IsNewLead, ImmutableArray<LeadEvent> Events, string? ConfirmationToken);
+
+/// <summary>The outcome of confirming a double opt-in.</summary>
+public enum ConfirmationStatus
+{
+    /// <summary>Confirmed: consent is now granted.</summary>
+    Confirmed = 0,
+
+    /// <summary>The token is malformed, unknown or already used.</summary>
+    Invalid = 1,
+
+    /// <summary>The token is right but expired; a new opt-in issues a new one.</summary>
+    Expired = 2,
+}
+
+/// <summary>The result of <see cref="LeadCapture.ConfirmAsync"/>.</summary>
+/// <param name="Status">What happened.</param>
+/// <param name="Lead">The lead, when the token named a known one.</param>
+/// <param name="Event">The <see cref="OptInConfirmed"/> event to record when confirmed.</param>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record ConfirmationResult(ConfirmationStatus Status, LeadProfile? Lead, OptInConfirmed? Event);
+
+/// <summary>Captures leads: normalises and deduplicates opt-ins, records consent and attribution, and confirms double opt-ins.</summary>
+/// <remarks>
+/// <para>
+/// <see cref="OptInAsync"/> creates the lead for a new address or updates the existing one (the same person
+/// opting in twice is one lead with two <see cref="OptedIn"/> events). First-touch attribution is set once,
+/// last-touch on every opt-in. Consent is granted at once, or, when the magnet asks for double opt-in and the
+/// lead has not granted it before, left pending with a confirmation token.
+/// </para>
+/// <para>
+/// Tokens are 48 random bytes from <see cref="RandomNumberGenerator"/> (16 name the lead, 32 are secret),
+/// base64url-encoded. Only the SHA-256 of the secret is stored; a token expires after the configured lifetime
+/// and works once.
+/// </para>
+/// </remarks>
+/// <threadsafety>Instances are safe to use from many threads at once when the store is.</threadsafety>
+public sealed class LeadCapture
+{
+    private const int SecretBytes = 32;
+    private readonly ILeadStore _store;
+    private readonly IClock _clock;
+    private readonly LeadLifecycle _lifecycle;
+    private readonly IValidator<OptInRequest> _validator;
+    private readonly Duration _tokenLifetime;
+
+    /// <summary>Initializes lead capture.</summary>
+    /// <param name="store">Where leads are kept.</param>
+    /// <param name="clock">The source of "now".</param>
+    /// <param name="lifecycle">The lifecycle rules; <see langword="null"/> for <see cref="LeadLifecycle.Default"/>.</param>
+    /// <param name="timeZones">Checks time zone ids; <see langword="null"/> for TZDB.</param>
+    /// <param name="confirmationTokenLifetime">How long a double opt-in token works; <see langword="null"/> for 48 hours.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="store"/> or <paramref name="clock"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="confirmationTokenLifetime"/> is not positive.</exception>
+    public LeadCapture(ILeadStore store, IClock clock, LeadLifecycle? lifecycle = null, IDateTimeZoneProvider? timeZones = null, Duration? confirmationTokenLifetime = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(clock);
+        _store = store;
+        _clock = clock;
+        _lifecycle = lifecycle ?? LeadLifecycle.Default;
+        _validator = new OptInRequestValidator(timeZones ?? DateTimeZoneProviders.Tzdb);
+        _tokenLifetime = confirmationTokenLifetime ?? Duration.FromHours(48);
+        if (_tokenLifetime <= Duration.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(confirmationTokenLifetime), confirmationTokenLifetime, "The confirmation token lifetime must be positive.");
+        }
+    }
+
+    /// <summary>Builds the attribution of an opt-in from the landing URL's UTM parameters and the referrer.</summary>
+    /// <remarks>
+    /// With a <c>utm_source</c> the channel is the lower-cased source (<see cref="Attribution.FromUtm"/>). Without
+    /// one, the channel is the referrer's host without <c>www.</c> (such as <c>google.com</c>), or <c>direct</c> when
+    /// there is no referrer either.
+    /// </remarks>
+    /// <param name="source">The <c>utm_source</c> value.</param>
+    /// <param name="medium">The <c>utm_medium</c> value.</param>
+    /// <param name="campaign">The <c>utm_campaign</c> value.</param>
+    /// <param name="content">The <c>utm_content</c> value.</param>
+    /// <param name="term">The <c>utm_term</c> value.</param>
+    /// <param name="referrer">The HTTP referrer, when known.</param>
+    /// <returns>The attribution.</returns>
+    public static Attribution AttributionFrom(string? source, string? medium = null, string? campaign = null, string? content = null, string? term = null, string? referrer = null)
+    {
+        Attribution utm = Attribution.FromUtm(source, medium, campaign, content, term);
+        string? cleanReferrer = string.IsNullOrWhiteSpace(referrer) ? null : referrer.Trim();
+        string? channel = utm.Channel;
+        if (channel is null)
+        {
+            channel = cleanReferrer is not null && Uri.TryCreate(cleanReferrer, UriKind.Absolute, out Uri? uri) && uri.Host.Length > 0
+                ? (uri.Host.StartsWith("www.", StringComparison.OrdinalIgnoreCase) ? uri.Host[4..] : uri.Host).ToLowerInvariant()
+                : "direct";
+        }
+
+        return utm with { Channel = channel, Referrer = cleanReferrer };
+    }
+
+    /// <summary>Records an opt-in: creates or updates the lead and returns the events to record.</summary>
+    /// <param name="request">The form submission.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The lead, whether it is new, the events and the confirmation token.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="request"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ValidationException">The request is invalid; each error names the field, such as <c>Email</c>.</exception>
+    public async Task<OptInResult> OptInAsync(OptInRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await _validator.ValidateAndThrowAsync(request, cancellationToken).ConfigureAwait(false);
+        EmailAddress email = EmailAddress.Parse(request.Email);
+        LeadMagnet magnet = request.Magnet;
+        Instant now = _clock.GetCurrentInstant();
+
+        byte[]? secret = null;
+        bool isNew = false;
+        LifecycleStage before = LifecycleStage.Visitor;
+        LeadProfile stored = await _store.UpsertAsync(email, current =>
+        {
+            isNew = current is null;
+            before = current?.Stage ?? LifecycleStage.Visitor;
+            LeadProfile profile = current ?? new LeadProfile
+            {
+                Id = request.VisitorId ?? LeadId.New(),
+                Email = email,
+                CreatedAt = now,
+                Stage = LifecycleStage.Visitor,
+                FirstTouch = request.Attribution,
+            };
+            bool needsConfirmation = magnet.DoubleOptIn && profile.ConsentStatus != ConsentStatus.Granted;
+            secret = needsConfirmation ? RandomNumberGenerator.GetBytes(SecretBytes) : null;
+            OptedIn optedIn = new() { LeadId = profile.Id, OccurredAt = now, Attribution = request.Attribution, Magnet = magnet.Key };
+            return profile with
+            {
+                Stage = _lifecycle.Apply(profile.Stage, optedIn),
+                LastTouch = request.Attribution,
+                TimeZoneId = request.TimeZoneId ?? profile.TimeZoneId,
+                Tags = profile.Tags.Union(request.Tags),
+                CustomFields = profile.CustomFields.SetItems(request.CustomFields),
+                Magnets = profile.Magnets.Contains(magnet.Key) ? profile.Magnets : profile.Magnets.Add(magnet.Key),
+                Consent = profile.ConsentStatus == ConsentStatus.Granted && magnet.DoubleOptIn
+                    ? profile.Consent
+                    : new ConsentRecord
+                    {
+                        Purpose = magnet.ConsentPurpose,
+                        Status = needsConfirmation ? ConsentStatus.Pending : ConsentStatus.Granted,
+                        Method = magnet.DoubleOptIn ? ConsentMethod.DoubleOptIn : ConsentMethod.SingleOptIn,
+                        Source = magnet.Key,
+                        RecordedAt = now,
+                        Text = magnet.ConsentText,
+                    },
+                PendingConfirmation = secret is null ? profile.PendingConfirmation : new PendingConfirmation(Hash(secret), now + _tokenLifetime),
+                UnsubscribedAt = null,
+            };
+        }, cancellationToken).ConfigureAwait(false);
+
+        ImmutableArray<LeadEvent>.Builder events = ImmutableArray.CreateBuilder<LeadEvent>(3);
+        events.Add(new OptedIn { LeadId = stored.Id, OccurredAt = now, Attribution = request.Attribution, Magnet = magnet.Key });
+        ConsentRecord consent = stored.Consent!;
+        events.Add(new ConsentRecorded
+        {
+            LeadId = stored.Id,
+            OccurredAt = now,
+            Attribution = request.Attribution,
+            Purpose = consent.Purpose,
+            Status = consent.Status,
+            Method = consent.Method,
+            Source = consent.Source,
+        });
+        if (stored.Stage != before)
+        {
+            events.Add(new LifecycleStageChanged { LeadId = stored.Id, OccurredAt = now, Attribution = request.Attribution, From = before, To = stored.Stage });
+        }
+
+        string? token = secret is null ? null : Base64Url(stored.Id, secret);
+        return new OptInResult(stored, isNew, events.ToImmutable(), token);
+    }
+
+    /// <summary>Confirms a double opt-in with the token from the confirmation link.</summary>
+    /// <param name="token">The token.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The outcome; when confirmed, consent is granted and the token cannot be used again.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="token"/> is <see langword="null"/>.</exception>
+    public async Task<ConfirmationResult> ConfirmAsync(string token, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        if (!TryDecode(token, out LeadId id, out byte[]? secret))
+        {
+            return new ConfirmationResult(ConfirmationStatus.Invalid, null, null);
+        }
+
+        LeadProfile? lead = await _store.FindAsync(id, cancellationToken).ConfigureAwait(false);
+        if (lead is null)
+        {
+            return new ConfirmationResult(ConfirmationStatus.Invalid, null, null);
+        }
+
+        Instant now = _clock.GetCurrentInstant();
+        byte[] hash = Encoding.ASCII.GetBytes(Hash(secret));
+        ConfirmationStatus status = ConfirmationStatus.Invalid;
+        LeadProfile stored = await _store.UpsertAsync(lead.Email, current =>
+        {
+            status = ConfirmationStatus.Invalid;
+            if (current?.PendingConfirmation is not { } pending || current.Id != id
+                || !CryptographicOperations.FixedTimeEquals(hash, Encoding.ASCII.GetBytes(pending.TokenHash)))
+            {
+                return current!;
+            }
+
+            if (now >= pending.ExpiresAt)
+            {
+                status = ConfirmationStatus.Expired;
+                return current;
+            }
+
+            status = ConfirmationStatus.Confirmed;
+            return current with
+            {
+                PendingConfirmation = null,
+                Consent = (current.Consent ?? new ConsentRecord
+                {
+                    Purpose = "marketing-email",
+                    Status = ConsentStatus.Pending,
+                    Method = ConsentMethod.DoubleOptIn,
+                    Source = "confirmation",
+                    RecordedAt = now,
+                }) with { Status = ConsentStatus.Granted, ConfirmedAt = now },
+            };
+        }, cancellationToken).ConfigureAwait(false);
+
+        return status == ConfirmationStatus.Confirmed
+            ? new ConfirmationResult(status, stored, new OptInConfirmed { LeadId = stored.Id, OccurredAt = now, Purpose = stored.Consent!.Purpose })
+            : new ConfirmationResult(status, stored, null);
+    }
+
+    private static string Hash(byte[] secret) => Convert.ToHexStringLower(SHA256.HashData(secret));
+
+    private static string Base64Url(LeadId id, byte[] secret)
+    {
+        byte[] bytes = new byte[16 + SecretBytes];
+        id.Value.TryWriteBytes(bytes);
+        secret.CopyTo(bytes, 16);
+        return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    private static bool TryDecode(string token, out LeadId id, out byte[] secret)
+    {
+        id = default;
+        secret = [];
+        if (token.Length != 64)
+        {
+            return false;
+        }
+
+        try
+        {
+            byte[] bytes = Convert.FromBase64String(token.Replace('-', '+').Replace('_', '/'));
+            id = new LeadId(new Guid(bytes.AsSpan(0, 16)));
+            secret = bytes[16..];
+            return secret.Length == SecretBytes;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>Validates an <see cref="OptInRequest"/>.</summary>
+internal sealed class OptInRequestValidator : AbstractValidator<OptInRequest>
+{
+    public OptInRequestValidator(IDateTimeZoneProvider timeZones)
+    {
+        RuleFor(r => r.Email).Custom((email, context) =>
+        {
+            if (!EmailAddress.TryParse(email, out _, out string? error))
+            {
+                context.AddFailure(error);
+            }
+        });
+        RuleFor(r => r.Magnet).NotNull().WithMessage("The lead magnet is required.").SetValidator(new LeadMagnetValidator()!);
+        RuleFor(r => r.Attribution).NotNull().WithMessage("The attribution is required (use Attribution.None).");
+        RuleFor(r => r.VisitorId).Must(id => id is null || id.Value.Value != Guid.Empty)
+            .WithMessage("The visitor id must not be empty.");
+        RuleFor(r => r.TimeZoneId).Must(id => id is null || timeZones.GetZoneOrNull(id) is not null)
+            .WithMessage(r => $"'{r.TimeZoneId}' is not a known IANA time zone id (for example Europe/Berlin).");
+        RuleForEach(r => r.Tags).Must(t => !string.IsNullOrWhiteSpace(t) && t.Length <= 100)
+            .WithMessage("A tag must be 1-100 characters and not blank.");
+        RuleForEach(r => r.CustomFields).Must(f => !string.IsNullOrWhiteSpace(f.Key) && f.Value is not null)
+            .WithMessage("A custom field needs a name and a value.");
+    }
+}

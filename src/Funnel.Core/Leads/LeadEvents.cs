@@ -1,0 +1,87 @@
+using Funnel.Events;
+
+namespace Funnel.Leads;
+
+/// <summary>A lead's consent was recorded when they submitted an opt-in form.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record ConsentRecorded : LeadEvent
+{
+    /// <summary>Gets the purpose, such as <c>marketing-email</c>.</summary>
+    public required string Purpose { get; init; }
+
+    /// <summary>Gets the status after recording: <see cref="ConsentStatus.Granted"/>, or <see cref="ConsentStatus.Pending"/> for a double opt-in.</summary>
+    public required ConsentStatus Status { get; init; }
+
+    /// <summary>Gets how consent is collected.</summary>
+    public required ConsentMethod Method { get; init; }
+
+    /// <summary>Gets where it was collected, such as the lead magnet key.</summary>
+    public required string Source { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.ConsentRecorded;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Purpose"/>.</value>
+    public override string? Subject => Purpose;
+}
+
+/// <summary>A lead confirmed a double opt-in through the link in the confirmation email.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record OptInConfirmed : LeadEvent
+{
+    /// <summary>Gets the purpose confirmed, such as <c>marketing-email</c>.</summary>
+    public required string Purpose { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.OptInConfirmed;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Purpose"/>.</value>
+    public override string? Subject => Purpose;
+}
+
+/// <summary>A lead's score changed after scoring (<see cref="LeadScorer"/>).</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record ScoreChanged : LeadEvent
+{
+    /// <summary>Gets the score before.</summary>
+    public required double From { get; init; }
+
+    /// <summary>Gets the score after.</summary>
+    public required double To { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.ScoreChanged;
+}
+
+/// <summary>A lead entered a segment (matched its rule at an evaluation after not matching at the previous one).</summary>
+/// <remarks>Sequences use it as an enrolment trigger, such as "entered segment <c>downloaded-not-visited-sales</c>".</remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record SegmentEntered : LeadEvent
+{
+    /// <summary>Gets the key of the segment, such as <c>downloaded-not-visited-sales</c>.</summary>
+    public required string Segment { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.SegmentEntered;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Segment"/> key.</value>
+    public override string? Subject => Segment;
+}
+
+/// <summary>A lead left a segment (matched its rule at the previous evaluation but not at this one).</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record SegmentLeft : LeadEvent
+{
+    /// <summary>Gets the key of the segment.</summary>
+    public required string Segment { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.SegmentLeft;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Segment"/> key.</value>
+    public override string? Subject => Segment;
+}

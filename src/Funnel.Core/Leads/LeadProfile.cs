@@ -1,0 +1,110 @@
+using System.Collections.Immutable;
+using Funnel.Events;
+using NodaTime;
+
+namespace Funnel.Leads;
+
+/// <summary>What is known about a lead who gave an email address: contact, consent, suppression, tags, fields, stage and score.</summary>
+/// <remarks>
+/// <para>
+/// Profiles are immutable snapshots kept in an <see cref="ILeadStore"/>, one per normalised <see cref="Email"/>.
+/// Email sequences read <see cref="CanReceiveMarketingEmail"/> before sending, <see cref="TimeZoneId"/> to send at
+/// local times, and <see cref="Tags"/> and <see cref="CustomFields"/> to personalise.
+/// </para>
+/// <para>Tags are compared ordinally and kept sorted; custom field names are ordinal and case-sensitive.</para>
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record LeadProfile
+{
+    /// <summary>Gets the lead's id (kept from the anonymous visitor id when one was given at opt-in).</summary>
+    public required LeadId Id { get; init; }
+
+    /// <summary>Gets the normalised email address, the lead's unique key in the store.</summary>
+    public required EmailAddress Email { get; init; }
+
+    /// <summary>Gets when the lead first opted in.</summary>
+    public required Instant CreatedAt { get; init; }
+
+    /// <summary>Gets the lifecycle stage.</summary>
+    /// <value>Defaults to <see cref="LifecycleStage.Lead"/>.</value>
+    public LifecycleStage Stage { get; init; } = LifecycleStage.Lead;
+
+    /// <summary>Gets the lead score as of the last scoring (see <see cref="LeadScorer"/>).</summary>
+    /// <value>Defaults to 0.</value>
+    public double Score { get; init; }
+
+    /// <summary>Gets the IANA time zone id of the lead, such as <c>Europe/Berlin</c>, for sending at local times.</summary>
+    /// <value><see langword="null"/> when unknown; senders then use <see cref="FunnelOptions.TimeZoneId"/>.</value>
+    public string? TimeZoneId { get; init; }
+
+    /// <summary>Gets the tags, such as <c>vip</c> or <c>interested-in-coaching</c>.</summary>
+    /// <value>Defaults to no tags.</value>
+    public ImmutableSortedSet<string> Tags { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+
+    /// <summary>Gets custom fields, such as <c>first_name</c> or <c>country</c>, for segments and personalisation.</summary>
+    /// <value>Defaults to no fields.</value>
+    public ImmutableSortedDictionary<string, string> CustomFields { get; init; } = ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Gets the marketing consent.</summary>
+    /// <value><see langword="null"/> when none was recorded.</value>
+    public ConsentRecord? Consent { get; init; }
+
+    /// <summary>Gets the pending double opt-in, if any.</summary>
+    /// <value><see langword="null"/> when no confirmation is outstanding.</value>
+    public PendingConfirmation? PendingConfirmation { get; init; }
+
+    /// <summary>Gets when the lead unsubscribed.</summary>
+    /// <value><see langword="null"/> when they did not.</value>
+    public Instant? UnsubscribedAt { get; init; }
+
+    /// <summary>Gets when an email to the lead bounced permanently.</summary>
+    /// <value><see langword="null"/> when none did.</value>
+    public Instant? BouncedAt { get; init; }
+
+    /// <summary>Gets when the lead marked an email as spam.</summary>
+    /// <value><see langword="null"/> when they did not.</value>
+    public Instant? ComplainedAt { get; init; }
+
+    /// <summary>Gets the attribution of the lead's first opt-in.</summary>
+    /// <value>Defaults to <see cref="Attribution.None"/>.</value>
+    public Attribution FirstTouch { get; init; } = Attribution.None;
+
+    /// <summary>Gets the attribution of the lead's latest opt-in.</summary>
+    /// <value>Defaults to <see cref="Attribution.None"/>.</value>
+    public Attribution LastTouch { get; init; } = Attribution.None;
+
+    /// <summary>Gets the keys of the lead magnets the lead opted in to, in order, without repeats.</summary>
+    /// <value>Defaults to empty.</value>
+    public ImmutableArray<string> Magnets { get; init; } = [];
+
+    /// <summary>Gets the consent status, <see cref="ConsentStatus.None"/> when no consent was recorded.</summary>
+    public ConsentStatus ConsentStatus => Consent?.Status ?? ConsentStatus.None;
+
+    /// <summary>Gets whether marketing email may be sent: consent granted and no unsubscribe, hard bounce or complaint.</summary>
+    public bool CanReceiveMarketingEmail =>
+        ConsentStatus == ConsentStatus.Granted && UnsubscribedAt is null && BouncedAt is null && ComplainedAt is null;
+
+    /// <summary>Returns the profile updated with the suppression facts an email event carries.</summary>
+    /// <remarks>
+    /// An unsubscribe sets <see cref="UnsubscribedAt"/> and withdraws consent; a hard bounce sets
+    /// <see cref="BouncedAt"/>; a complaint sets <see cref="ComplainedAt"/> and withdraws consent. The first
+    /// instant is kept. Other events return the same instance.
+    /// </remarks>
+    /// <param name="emailEvent">An email event of this lead.</param>
+    /// <returns>The updated profile, or this instance when nothing changes.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="emailEvent"/> is <see langword="null"/>.</exception>
+    public LeadProfile ApplySuppression(EmailEvent emailEvent)
+    {
+        ArgumentNullException.ThrowIfNull(emailEvent);
+        Instant at = emailEvent.OccurredAt;
+        return emailEvent switch
+        {
+            EmailUnsubscribed => this with { UnsubscribedAt = UnsubscribedAt ?? at, Consent = Withdrawn() },
+            EmailBounced { Kind: BounceKind.Hard } => this with { BouncedAt = BouncedAt ?? at },
+            EmailComplained => this with { ComplainedAt = ComplainedAt ?? at, Consent = Withdrawn() },
+            _ => this,
+        };
+    }
+
+    private ConsentRecord? Withdrawn() => Consent is null ? null : Consent with { Status = ConsentStatus.Withdrawn };
+}
