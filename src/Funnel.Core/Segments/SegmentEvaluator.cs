@@ -237,10 +237,10 @@ public sealed class SegmentEvaluator
                     Field(field, result);
                     break;
                 case StageRule stage:
-                    int least = (int)(stage.AtLeast ?? LifecycleStage.Visitor);
-                    int most = (int)(stage.AtMost ?? LifecycleStage.Advocate);
+                    LifecycleStage least = stage.AtLeast ?? LifecycleStage.Visitor;
+                    LifecycleStage most = stage.AtMost ?? LifecycleStage.Advocate;
                     LifecycleStage[] stages = population.Stages;
-                    Fill(result, i => (uint)((int)stages[i] - least) <= (uint)(most - least));
+                    Fill(result, i => stages[i] >= least && stages[i] <= most);
                     break;
                 case ScoreRule score:
                     double min = score.Min ?? double.NegativeInfinity;
