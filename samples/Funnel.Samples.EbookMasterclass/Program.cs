@@ -65,6 +65,7 @@ namespace Funnel.Samples.EbookMasterclass
             var events = MasterclassScenario.GenerateEvents(options);
             FunnelReport report = reporter.CreateReport(MasterclassScenario.Funnel, events);
             ReportPrinter.Print(report, options, output);
+            RetargetingPrinter.Print(events, output);
             return 0;
         }
 

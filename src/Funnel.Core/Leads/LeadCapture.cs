@@ -72,7 +72,8 @@ public sealed record ConfirmationResult(ConfirmationStatus Status, LeadProfile? 
 /// <see cref="OptInAsync"/> creates the lead for a new address or updates the existing one (the same person
 /// opting in twice is one lead with two <see cref="OptedIn"/> events). First-touch attribution is set once,
 /// last-touch on every opt-in. Consent is granted at once, or, when the magnet asks for double opt-in and the
-/// lead has not granted it before, left pending with a confirmation token.
+/// lead has not granted it before, left pending with a confirmation token. Opting in again after unsubscribing
+/// records new consent and clears <see cref="LeadProfile.UnsubscribedAt"/>; bounces and complaints stay.
 /// </para>
 /// <para>
 /// Tokens are 48 random bytes from <see cref="RandomNumberGenerator"/> (16 name the lead, 32 are secret),
@@ -147,6 +148,7 @@ public sealed class LeadCapture
     /// <returns>The lead, whether it is new, the events and the confirmation token.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="request"/> is <see langword="null"/>.</exception>
     /// <exception cref="ValidationException">The request is invalid; each error names the field, such as <c>Email</c>.</exception>
+    /// <exception cref="InvalidOperationException">The <see cref="OptInRequest.VisitorId"/> of a new lead already belongs to a lead with another email (thrown by the store).</exception>
     public async Task<OptInResult> OptInAsync(OptInRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

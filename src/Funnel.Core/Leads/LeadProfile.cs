@@ -84,6 +84,18 @@ public sealed record LeadProfile
     public bool CanReceiveMarketingEmail =>
         ConsentStatus == ConsentStatus.Granted && UnsubscribedAt is null && BouncedAt is null && ComplainedAt is null;
 
+    /// <summary>Returns the lead's time zone, for sending at local times.</summary>
+    /// <param name="timeZones">The time zone provider, such as <see cref="DateTimeZoneProviders.Tzdb"/>.</param>
+    /// <param name="fallback">The zone to use when the lead has none or an unknown one, such as the business zone from <see cref="FunnelOptions.TimeZoneId"/>.</param>
+    /// <returns>The lead's zone, or <paramref name="fallback"/>.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public DateTimeZone ResolveTimeZone(IDateTimeZoneProvider timeZones, DateTimeZone fallback)
+    {
+        ArgumentNullException.ThrowIfNull(timeZones);
+        ArgumentNullException.ThrowIfNull(fallback);
+        return TimeZoneId is null ? fallback : timeZones.GetZoneOrNull(TimeZoneId) ?? fallback;
+    }
+
     /// <summary>Returns the profile updated with the suppression facts an email event carries.</summary>
     /// <remarks>
     /// An unsubscribe sets <see cref="UnsubscribedAt"/> and withdraws consent; a hard bounce sets

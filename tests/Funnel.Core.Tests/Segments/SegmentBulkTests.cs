@@ -162,3 +162,17 @@ public class SegmentBulkTests
         public int GetHashCode(Audience obj) => obj.Name.GetHashCode(StringComparison.Ordinal);
     }
 }
+
+public class RetargetingSampleTests
+{
+    [Fact]
+    public void Measure_CaseStudy_FindsTheReadersAndDownloadersToRetarget()
+    {
+        var events = Funnel.Samples.EbookMasterclass.MasterclassScenario.GenerateEvents(new Funnel.Samples.EbookMasterclass.ScenarioOptions());
+
+        var sizes = Funnel.Samples.EbookMasterclass.RetargetingPrinter.Measure(events);
+
+        // 50,000 visitors read the blog and 5,000 opened the guide page; 5,000 downloaded it and 1,000 visited the sales page.
+        sizes.ShouldBe([("visited-blog-not-lead-magnet", 45_000), ("downloaded-guide-not-sales-page", 4_000)]);
+    }
+}
