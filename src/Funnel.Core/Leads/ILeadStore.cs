@@ -50,6 +50,10 @@ public sealed class InMemoryLeadStore : ILeadStore
     /// <summary>Gets the number of stored leads.</summary>
     public int Count => _byEmail.Count;
 
+    /// <summary>Returns a snapshot of all stored leads, for example to build a <see cref="Segments.LeadPopulation"/>.</summary>
+    /// <returns>The leads, in no particular order.</returns>
+    public IReadOnlyList<LeadProfile> Snapshot() => [.. _byEmail.Values];
+
     /// <inheritdoc/>
     public Task<LeadProfile?> FindAsync(LeadId id, CancellationToken cancellationToken = default)
     {

@@ -71,6 +71,9 @@ public sealed partial class SegmentRuleValidator : AbstractValidator<SegmentDefi
     /// <summary>The deepest nesting of rules allowed.</summary>
     public const int MaxDepth = 32;
 
+    /// <summary>Gets the longest event window allowed: 36,525 days (100 years); leave the window out for all time.</summary>
+    public static Duration MaxWindow { get; } = Duration.FromDays(36_525);
+
     /// <summary>Initializes the validator.</summary>
     public SegmentRuleValidator()
     {
@@ -120,6 +123,10 @@ public sealed partial class SegmentRuleValidator : AbstractValidator<SegmentDefi
             if (within is { } w && w <= Duration.Zero)
             {
                 Error("within", $"{w} is not a valid window: it must be positive.");
+            }
+            else if (within > MaxWindow)
+            {
+                Error("within", $"{within} is not a valid window: it must be at most {MaxWindow.Days} days.");
             }
         }
 

@@ -90,6 +90,7 @@ public class LeadCaptureTests
             capture.OptInAsync(new OptInRequest { Email = i % 2 == 0 ? "ann@example.com" : "ANN@EXAMPLE.COM", Magnet = Guide, VisitorId = LeadId.New() }))));
 
         store.Count.ShouldBe(1);
+        store.Snapshot().ShouldHaveSingleItem().Email.Value.ShouldBe("ann@example.com");
         results.Count(r => r.IsNewLead).ShouldBe(1);
         results.Select(r => r.Lead.Id).Distinct().Count().ShouldBe(1);
     }

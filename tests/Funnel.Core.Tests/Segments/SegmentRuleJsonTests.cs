@@ -65,6 +65,19 @@ public class SegmentRuleJsonTests
             return (back.Equals(rule) && SegmentRuleJson.Serialize(back) == json).Label(json);
         });
 
+    [Property(MaxTest = 300)]
+    public Property SerializeThenDeserialize_AnyFiniteScoreBounds_KeepsEveryBit() => Prop.ForAll(
+        Arb.From(from high in Gen.Choose(int.MinValue, int.MaxValue)
+                 from low in Gen.Choose(int.MinValue, int.MaxValue)
+                 let value = BitConverter.Int64BitsToDouble(unchecked(((long)high << 32) | (uint)low))
+                 where double.IsFinite(value)
+                 select value),
+        value =>
+        {
+            ScoreRule back = SegmentRuleJson.Deserialize(SegmentRuleJson.Serialize(new ScoreRule(value))).ShouldBeOfType<ScoreRule>();
+            return BitConverter.DoubleToInt64Bits(back.Min!.Value) == BitConverter.DoubleToInt64Bits(value) || (value == 0 && back.Min == 0);
+        });
+
     [Property(MaxTest = 50)]
     public Property SerializeIndented_AnyValidRule_ReadsBackEqual() => Prop.ForAll(
         Arb.From(SegmentArbitraries.Rule),
@@ -80,6 +93,7 @@ public class SegmentRuleJsonTests
     [InlineData("""{"version":1,"rule":{"type":"all","rules":[{"type":"tag","tag":"a"},{"type":"tag","tag":"b"},{"type":"page","page":"/x","within":"30 days"}]}}""", "rule.rules[2].within", "'30 days' is not a valid window")]
     [InlineData("""{"version":1,"rule":{"type":"page","page":"/x","within":"P1M"}}""", "rule.within", "'P1M' is not a valid window")]
     [InlineData("""{"version":1,"rule":{"type":"page","page":"/x","within":"PT0S"}}""", "rule.within", "must be positive")]
+    [InlineData("""{"version":1,"rule":{"type":"page","page":"/x","within":"P40000D"}}""", "rule.within", "at most 36525 days")]
     [InlineData("""{"version":1,"rule":{"type":"event","event":"opted_in","atLeast":"two"}}""", "rule.atLeast", "expected a whole number")]
     [InlineData("""{"version":1,"rule":{"type":"event","event":"opted_in","atLeast":0}}""", "rule.atLeast", "0 is not a valid count")]
     [InlineData("""{"version":1,"rule":{"type":"event","event":"opted_in","properties":{"variant":1}}}""", "rule.properties.variant", "expected a string")]
