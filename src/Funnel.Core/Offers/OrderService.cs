@@ -322,19 +322,23 @@ public sealed class OrderService
     private async Task<OrderResult> PlaceAsync(LeadId lead, Quote quote, ImmutableArray<SeatReservation> held, string? paymentMethod,
         OrderId? upsellOf, ImmutableArray<FunnelEvent> leading, OrderId? id, CancellationToken cancellationToken)
     {
+        // Only seats confirmed by this call are given back on a rejection: a hold that fails to confirm was
+        // already used or has lapsed, and unconfirmed holds lapse by themselves.
         if (await AnyDeadlinePassedAsync(lead, quote, cancellationToken).ConfigureAwait(false))
         {
-            await ReleaseAsync(held, cancellationToken).ConfigureAwait(false);
             return new OrderResult { Rejection = OrderRejection.DeadlinePassed };
         }
 
+        var confirmed = ImmutableArray.CreateBuilder<SeatReservation>(held.Length);
         foreach (SeatReservation seat in held)
         {
             if (!await seats.ConfirmAsync(seat, cancellationToken).ConfigureAwait(false))
             {
-                await ReleaseAsync(held, cancellationToken).ConfigureAwait(false);
+                await ReleaseAsync(confirmed.ToImmutable(), cancellationToken).ConfigureAwait(false);
                 return new OrderResult { Rejection = OrderRejection.SeatExpired };
             }
+
+            confirmed.Add(seat);
         }
 
         var redeemed = new List<string>();
@@ -348,7 +352,7 @@ public sealed class OrderService
                     await couponRedemptions.ReleaseAsync(code, lead, cancellationToken).ConfigureAwait(false);
                 }
 
-                await ReleaseAsync(held, cancellationToken).ConfigureAwait(false);
+                await ReleaseAsync(confirmed.ToImmutable(), cancellationToken).ConfigureAwait(false);
                 return new OrderResult { Rejection = OrderRejection.CouponLimitReached };
             }
 

@@ -149,10 +149,10 @@ public interface ISeatInventory
     /// <returns>The reservation, or <see langword="null"/> when the offer is sold out.</returns>
     Task<SeatReservation?> TryReserveAsync(OfferId offer, LeadId lead, SeatLimit limit, CancellationToken cancellationToken = default);
 
-    /// <summary>Turns a hold into a sold seat.</summary>
+    /// <summary>Turns a hold into a sold seat; each hold confirms once.</summary>
     /// <param name="reservation">The reservation.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns><see langword="false"/> when the hold expired (its seat may have gone to someone else); start a new checkout.</returns>
+    /// <returns><see langword="false"/> when the hold expired (its seat may have gone to someone else) or was already confirmed; start a new checkout.</returns>
     Task<bool> ConfirmAsync(SeatReservation reservation, CancellationToken cancellationToken = default);
 
     /// <summary>Frees a held or sold seat (an abandoned checkout or a full refund).</summary>
@@ -218,11 +218,6 @@ public sealed class InMemorySeatInventory : ISeatInventory
         lock (seats)
         {
             seats.Expire(now);
-            if (seats.Sold.Contains(reservation.Id))
-            {
-                return Task.FromResult(true);
-            }
-
             if (!seats.Held.Remove(reservation.Id))
             {
                 return Task.FromResult(false);
