@@ -63,3 +63,34 @@ public class OfferProperties
             .And((held == distinct).Label("held = granted"));
     }
 }
+
+/// <summary>The allocation-free lenient resolution used by pricing agrees with NodaTime's resolver.</summary>
+public class ChargeCalendarProperties
+{
+    private static readonly string[] Zones =
+    [
+        "America/New_York", "Europe/London", "Europe/Berlin", "Australia/Lord_Howe", "Australia/Sydney", "America/Sao_Paulo",
+        "Asia/Kolkata", "Pacific/Apia", "America/St_Johns", "Europe/Moscow", "Africa/Casablanca", "Pacific/Chatham", "UTC", "America/Santiago",
+    ];
+
+    [Property(MaxTest = 2000)]
+    public Property ResolveLeniently_AnyLocalTime_MatchesNodaTimesLenientResolver(int zoneIndex, int minutes, byte nearTransition)
+    {
+        DateTimeZone zone = DateTimeZoneProviders.Tzdb[Zones[Math.Abs(zoneIndex % Zones.Length)]];
+        Instant at = Instant.FromUtc(1990, 1, 1, 0, 0) + Duration.FromMinutes(Math.Abs((long)minutes) % (60L * 24 * 365 * 50));
+        LocalDateTime local = at.InZone(zone).LocalDateTime;
+        if (nearTransition % 2 == 0)
+        {
+            // Land on or next to a transition: the gaps and overlaps are where resolution differs.
+            var interval = zone.GetZoneInterval(at);
+            if (interval.HasEnd)
+            {
+                local = interval.IsoLocalEnd + Period.FromMinutes((nearTransition % 7) * 15 - 45);
+            }
+        }
+
+        Instant expected = local.InZone(zone, NodaTime.TimeZones.Resolvers.LenientResolver).ToInstant();
+
+        return (ChargeCalendar.ResolveLeniently(local, zone) == expected).Label($"{zone.Id} {local}: expected {expected}");
+    }
+}
