@@ -174,10 +174,10 @@ internal static class ChargeCalendar
     {
         NodaTime.TimeZones.ZoneInterval guess = zone.GetZoneInterval(local.InUtc().ToInstant());
         NodaTime.TimeZones.ZoneInterval? earlier = Earlier(guess, zone);
-        NodaTime.TimeZones.ZoneInterval? later = Later(guess, zone);
         if (Contains(guess, local))
         {
             // Ambiguous when the interval before also contains the local time: the lenient resolver takes the earlier.
+            // (When the interval after contains it too, the guess is already the earlier one.)
             return earlier is not null && Contains(earlier, local) ? At(local, earlier) : At(local, guess);
         }
 
@@ -186,6 +186,7 @@ internal static class ChargeCalendar
             return At(local, earlier);
         }
 
+        NodaTime.TimeZones.ZoneInterval? later = Later(guess, zone);
         if (later is not null && Contains(later, local))
         {
             return At(local, later);
