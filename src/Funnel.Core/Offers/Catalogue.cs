@@ -230,9 +230,9 @@ public sealed record SeatLimit
 
 /// <summary>An honest deadline: a fixed instant for everyone, or an evergreen length counted per lead.</summary>
 /// <remarks>
-/// An evergreen deadline starts at the lead's first event matching <see cref="StartsOn"/>, as recorded server-side
-/// by an <see cref="IDeadlineStore"/> keyed by <see cref="LeadId"/>: clearing cookies or visiting again does not
-/// move it. Set exactly one of <see cref="EndsAt"/> and <see cref="Evergreen"/>.
+/// An evergreen deadline starts at the lead's first (earliest) event matching <see cref="StartsOn"/>, as recorded
+/// server-side by an <see cref="IDeadlineStore"/> keyed by <see cref="LeadId"/>: clearing cookies or visiting again
+/// does not move it. Set exactly one of <see cref="EndsAt"/> and <see cref="Evergreen"/>.
 /// </remarks>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record Deadline

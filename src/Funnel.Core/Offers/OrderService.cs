@@ -72,6 +72,10 @@ public sealed record UpsellDecision(OfferId? Next, ImmutableArray<FunnelEvent> E
 /// recorded (the first installment of a plan). A refund revokes the entitlements of the offers named; a refund
 /// that brings the refunded amount up to the paid amount revokes everything and frees the order's seats.
 /// </para>
+/// <para>
+/// Seats of limited offers are held when the checkout starts and confirmed when the order is placed; a checkout
+/// that is never placed, or is rejected, keeps its holds until they lapse after <see cref="SeatLimit.HoldFor"/>.
+/// </para>
 /// </remarks>
 /// <threadsafety>All members are thread-safe; concurrent changes to one order are serialised by the store's version check.</threadsafety>
 public sealed class OrderService

@@ -5,15 +5,18 @@ using NodaTime;
 namespace Funnel.Offers;
 
 /// <summary>Stores when each lead's evergreen deadlines started; replace the in-memory default with durable storage.</summary>
-/// <remarks>Implementations must keep the first start: a later call for the same deadline and lead returns the stored instant.</remarks>
+/// <remarks>
+/// Implementations keep the earliest start ever offered for a deadline and lead: a later start never replaces it, so
+/// a deadline can never be pushed back; an earlier one (an older event arriving late) does.
+/// </remarks>
 public interface IDeadlineStore
 {
-    /// <summary>Returns when the deadline started for the lead, starting it at <paramref name="startedAt"/> if it had not started.</summary>
+    /// <summary>Returns when the deadline started for the lead, starting it at <paramref name="startedAt"/> if it had not started or started later.</summary>
     /// <param name="deadlineKey">The deadline's key.</param>
     /// <param name="lead">The lead.</param>
     /// <param name="startedAt">The start to record when there is none yet.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The stored start: the first one ever recorded for this deadline and lead.</returns>
+    /// <returns>The stored start: the earliest one ever offered for this deadline and lead.</returns>
     Task<Instant> GetOrStartAsync(string deadlineKey, LeadId lead, Instant startedAt, CancellationToken cancellationToken = default);
 
     /// <summary>Returns when the deadline started for the lead, or <see langword="null"/> when it has not started.</summary>
@@ -25,7 +28,7 @@ public interface IDeadlineStore
 }
 
 /// <summary>The in-memory <see cref="IDeadlineStore"/>: starts are kept for the life of the process.</summary>
-/// <threadsafety>All members are thread-safe; concurrent first starts keep exactly one.</threadsafety>
+/// <threadsafety>All members are thread-safe; concurrent starts keep the earliest.</threadsafety>
 public sealed class InMemoryDeadlineStore : IDeadlineStore
 {
     private readonly ConcurrentDictionary<(string, LeadId), Instant> starts = new();
@@ -34,7 +37,7 @@ public sealed class InMemoryDeadlineStore : IDeadlineStore
     public Task<Instant> GetOrStartAsync(string deadlineKey, LeadId lead, Instant startedAt, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(deadlineKey);
-        return Task.FromResult(starts.GetOrAdd((deadlineKey, lead), startedAt));
+        return Task.FromResult(starts.AddOrUpdate((deadlineKey, lead), startedAt, (_, stored) => stored <= startedAt ? stored : startedAt));
     }
 
     /// <inheritdoc/>

@@ -103,7 +103,22 @@ public class ScarcityTests
         Instant[] starts = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Task.Run(() =>
             store.GetOrStartAsync("enroll-this-week", Lead(1), T0 + Duration.FromSeconds(i)))));
 
-        starts.Distinct().ShouldHaveSingleItem();
+        (await store.FindStartAsync("enroll-this-week", Lead(1))).ShouldBe(T0);
+        starts.ShouldContain(T0);
+    }
+
+    [Fact]
+    public async Task Evergreen_OlderEventArrivingLate_MovesTheStartEarlierNeverLater()
+    {
+        var clock = new FakeClock(T0);
+        var tracker = new DeadlineTracker(new InMemoryDeadlineStore(), clock);
+
+        await tracker.ObserveAsync(Evergreen, Visit(1, T0));
+        DeadlineStatus older = await tracker.ObserveAsync(Evergreen, Visit(1, T0 - Duration.FromDays(1)));
+        DeadlineStatus newer = await tracker.ObserveAsync(Evergreen, Visit(1, T0 + Duration.FromDays(1)));
+
+        older.EndsAt.ShouldBe(T0 + Duration.FromDays(6));
+        newer.EndsAt.ShouldBe(T0 + Duration.FromDays(6));
     }
 
     [Fact]
