@@ -1,5 +1,7 @@
 using System.Globalization;
+using Funnel.Events;
 using Funnel.Kpis;
+using Funnel.Offers;
 using Funnel.Samples.EbookMasterclass;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -66,6 +68,8 @@ namespace Funnel.Samples.EbookMasterclass
             FunnelReport report = reporter.CreateReport(MasterclassScenario.Funnel, events);
             ReportPrinter.Print(report, options, output);
             RetargetingPrinter.Print(events, output);
+            IReadOnlyList<FunnelEvent> offerPath = OfferPathSimulation.RunAsync(events, options.Seed).GetAwaiter().GetResult();
+            OfferPathSimulation.Print(OfferPathReport.Create(OfferPathCatalogue.Catalogue, offerPath), output);
             return 0;
         }
 

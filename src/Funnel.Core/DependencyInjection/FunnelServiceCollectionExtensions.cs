@@ -25,9 +25,11 @@ public static class FunnelServiceCollectionExtensions
     /// Registers, unless already registered: <see cref="IClock"/> (<see cref="SystemClock.Instance"/>),
     /// <see cref="IDateTimeZoneProvider"/> (TZDB), validators for <see cref="FunnelOptions"/> and
     /// <see cref="FunnelDefinition"/>, <see cref="LeadLifecycle.Default"/>, an <see cref="ICustomerLifetimeValueModel"/>
-    /// (<see cref="SimpleCustomerLifetimeValueModel"/>), an <see cref="IFunnelReporter"/>, and for leads an
+    /// (<see cref="SimpleCustomerLifetimeValueModel"/>), an <see cref="IFunnelReporter"/>; for leads an
     /// <see cref="Funnel.Leads.ILeadStore"/> (in memory), <see cref="Funnel.Leads.LeadCapture"/> and validators for lead
-    /// magnets, scoring models and segments. Register your own
+    /// magnets, scoring models and segments; and the offers services (in-memory order, seat, coupon and deadline
+    /// stores; a <c>PriceBook</c> and <c>OrderService</c> built from the <c>Catalogue</c>, <c>OfferPath</c> and
+    /// <c>IEntitlementGrantor</c> you register). Register your own
     /// before or after this call to replace any of them.
     /// </para>
     /// <para>
@@ -61,6 +63,7 @@ public static class FunnelServiceCollectionExtensions
         services.TryAddSingleton(LeadLifecycle.Default);
         services.TryAddSingleton<ICustomerLifetimeValueModel>(sp =>
             new SimpleCustomerLifetimeValueModel(sp.GetRequiredService<IOptions<FunnelOptions>>().Value.CustomerLifespanPeriods));
+        OffersRegistration.AddOffers(services);
         services.TryAddSingleton<IFunnelReporter>(sp =>
         {
             FunnelOptions options = sp.GetRequiredService<IOptions<FunnelOptions>>().Value;

@@ -1,0 +1,517 @@
+using System.Collections.Immutable;
+using Funnel.Events;
+using NodaTime;
+
+namespace Funnel.Offers;
+
+/// <summary>Why a checkout could not start or an order could not be placed; an expected outcome, not an error.</summary>
+public enum OrderRejection
+{
+    /// <summary>A limited offer in the cart has no free seat.</summary>
+    SoldOut = 0,
+
+    /// <summary>An offer in the cart can no longer be bought: its deadline passed for this lead.</summary>
+    DeadlinePassed = 1,
+
+    /// <summary>A coupon reached its redemption limit, overall or for this lead.</summary>
+    CouponLimitReached = 2,
+
+    /// <summary>A seat hold expired before the order was placed and the seat went to someone else.</summary>
+    SeatExpired = 3,
+}
+
+/// <summary>A started checkout: the quote shown to the buyer and the seats held for them.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record Checkout
+{
+    /// <summary>Gets the buyer.</summary>
+    public required LeadId Lead { get; init; }
+
+    /// <summary>Gets the quote, or <see langword="null"/> when the checkout was rejected.</summary>
+    public Quote? Quote { get; init; }
+
+    /// <summary>Gets the seats held on limited offers until the order is placed.</summary>
+    public ImmutableArray<SeatReservation> Seats { get; init; } = [];
+
+    /// <summary>Gets why the checkout could not start, or <see langword="null"/> when it started.</summary>
+    public OrderRejection? Rejection { get; init; }
+
+    /// <summary>Gets the events to record, such as <see cref="CheckoutStarted"/>.</summary>
+    public ImmutableArray<FunnelEvent> Events { get; init; } = [];
+}
+
+/// <summary>The outcome of an order operation: the order after it, or why it was rejected, and the events to record.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record OrderResult
+{
+    /// <summary>Gets the order after the operation, or <see langword="null"/> when rejected.</summary>
+    public Order? Order { get; init; }
+
+    /// <summary>Gets why the operation was rejected, or <see langword="null"/> when it succeeded.</summary>
+    public OrderRejection? Rejection { get; init; }
+
+    /// <summary>Gets the funnel events the operation produced, for the event store and the KPI report.</summary>
+    public ImmutableArray<FunnelEvent> Events { get; init; } = [];
+}
+
+/// <summary>The outcome of declining an upsell: the next offer of the path and the events to record.</summary>
+/// <param name="Next">The downsell to show next, or <see langword="null"/> when the path ends.</param>
+/// <param name="Events">The events, an <see cref="UpsellDeclined"/>.</param>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record UpsellDecision(OfferId? Next, ImmutableArray<FunnelEvent> Events);
+
+/// <summary>Runs checkouts and orders: quotes, seats, deadlines, coupons, one-click upsells, payments, entitlements and refunds.</summary>
+/// <remarks>
+/// <para>
+/// Every method returns the funnel events it caused; record them so the KPI report sees checkouts, orders,
+/// payments and refunds. "Now" comes from the <see cref="IClock"/>. A payment provider (a separate package) calls
+/// <see cref="RecordPaymentAsync"/> when money is collected and <see cref="RefundAsync"/> when it is returned.
+/// </para>
+/// <para>
+/// Entitlements are granted through <see cref="IEntitlementGrantor"/> when the first payment of an order is
+/// recorded (the first installment of a plan). A refund revokes the entitlements of the offers named; a refund
+/// that brings the refunded amount up to the paid amount revokes everything and frees the order's seats.
+/// </para>
+/// <para>
+/// Seats of limited offers are held when the checkout starts and confirmed when the order is placed; a checkout
+/// that is never placed, or is rejected, keeps its holds until they lapse after <see cref="SeatLimit.HoldFor"/>.
+/// </para>
+/// </remarks>
+/// <threadsafety>All members are thread-safe; concurrent changes to one order are serialised by the store's version check.</threadsafety>
+public sealed class OrderService
+{
+    private const int MaxAttempts = 16;
+    private readonly PriceBook prices;
+    private readonly OfferPath path;
+    private readonly IOrderStore orders;
+    private readonly IEntitlementGrantor grantor;
+    private readonly ICouponRedemptionStore couponRedemptions;
+    private readonly ISeatInventory seats;
+    private readonly DeadlineTracker deadlines;
+    private readonly IClock clock;
+    private readonly Dictionary<string, ProductKind> productKinds;
+
+    /// <summary>Initializes the service.</summary>
+    /// <param name="prices">The compiled catalogue.</param>
+    /// <param name="path">The offer path; validated against the catalogue.</param>
+    /// <param name="orders">The order store.</param>
+    /// <param name="grantor">Grants and revokes access to products.</param>
+    /// <param name="couponRedemptions">Counts coupon redemptions.</param>
+    /// <param name="seats">Counts seats of limited offers.</param>
+    /// <param name="deadlines">Tells whether offers' and bonuses' deadlines passed.</param>
+    /// <param name="clock">The source of "now".</param>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    /// <exception cref="FluentValidation.ValidationException"><paramref name="path"/> is not valid for the catalogue.</exception>
+    public OrderService(PriceBook prices, OfferPath path, IOrderStore orders, IEntitlementGrantor grantor,
+        ICouponRedemptionStore couponRedemptions, ISeatInventory seats, DeadlineTracker deadlines, IClock clock)
+    {
+        ArgumentNullException.ThrowIfNull(prices);
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(orders);
+        ArgumentNullException.ThrowIfNull(grantor);
+        ArgumentNullException.ThrowIfNull(couponRedemptions);
+        ArgumentNullException.ThrowIfNull(seats);
+        ArgumentNullException.ThrowIfNull(deadlines);
+        ArgumentNullException.ThrowIfNull(clock);
+        FluentValidation.DefaultValidatorExtensions.ValidateAndThrow(new OfferPathValidator(prices.Catalogue), path);
+        this.prices = prices;
+        this.path = path;
+        this.orders = orders;
+        this.grantor = grantor;
+        this.couponRedemptions = couponRedemptions;
+        this.seats = seats;
+        this.deadlines = deadlines;
+        this.clock = clock;
+        productKinds = prices.Catalogue.Products.ToDictionary(p => p.Key, p => p.Kind, StringComparer.Ordinal);
+    }
+
+    /// <summary>Gets the offer path.</summary>
+    public OfferPath Path => path;
+
+    /// <summary>Prices a cart for a lead, checks deadlines and holds seats of limited offers.</summary>
+    /// <param name="lead">The buyer.</param>
+    /// <param name="cart">The cart.</param>
+    /// <param name="buyerZone">The buyer's time zone, for the installment calendar.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The checkout with a <see cref="CheckoutStarted"/> event, or a rejection (<see cref="OrderRejection.SoldOut"/>, <see cref="OrderRejection.DeadlinePassed"/>).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="cart"/> or <paramref name="buyerZone"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The cart is not valid for the catalogue (see <see cref="PriceBook.Price"/>).</exception>
+    public async Task<Checkout> StartCheckoutAsync(LeadId lead, Cart cart, DateTimeZone buyerZone, CancellationToken cancellationToken = default)
+    {
+        Instant now = clock.GetCurrentInstant();
+        Quote quote = prices.Price(cart, now, buyerZone);
+        if (await AnyDeadlinePassedAsync(lead, quote, cancellationToken).ConfigureAwait(false))
+        {
+            return new Checkout { Lead = lead, Rejection = OrderRejection.DeadlinePassed };
+        }
+
+        ImmutableArray<SeatReservation>? held = await HoldSeatsAsync(lead, quote, cancellationToken).ConfigureAwait(false);
+        if (held is null)
+        {
+            return new Checkout { Lead = lead, Rejection = OrderRejection.SoldOut };
+        }
+
+        return new Checkout
+        {
+            Lead = lead,
+            Quote = quote,
+            Seats = held.Value,
+            Events = [new CheckoutStarted { LeadId = lead, OccurredAt = now, Offer = quote.Lines[0].Offer }],
+        };
+    }
+
+    /// <summary>Places the order of a started checkout: confirms seats, redeems coupons and stores the order awaiting payment.</summary>
+    /// <param name="checkout">A checkout from <see cref="StartCheckoutAsync"/>.</param>
+    /// <param name="paymentMethod">The reference of the buyer's payment method on file (a provider token), for one-click upsells and installments.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The order with <see cref="OrderPlaced"/> and one <see cref="AddOnAccepted"/> per bump or cross-sell line, or a rejection.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="checkout"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="checkout"/> was rejected and has no quote.</exception>
+    public Task<OrderResult> PlaceOrderAsync(Checkout checkout, string? paymentMethod, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(checkout);
+        if (checkout.Quote is null)
+        {
+            throw new ArgumentException($"The checkout was rejected ({checkout.Rejection}); start a new one.", nameof(checkout));
+        }
+
+        return PlaceAsync(checkout.Lead, checkout.Quote, checkout.Seats, paymentMethod, upsellOf: null, [], null, cancellationToken);
+    }
+
+    /// <summary>Accepts a post-purchase upsell with one click: a new order charged to the parent order's payment method on file.</summary>
+    /// <param name="parentOrder">The order whose purchase the upsell follows.</param>
+    /// <param name="upsell">The upsell, or a downsell reached by declining; it must follow the parent's main offer in the path.</param>
+    /// <param name="buyerZone">The buyer's time zone, for the installment calendar of a payment plan.</param>
+    /// <param name="paymentPlan">The key of one of the upsell's payment plans, or <see langword="null"/> to pay once.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The new order (awaiting payment) with <see cref="UpsellAccepted"/> and <see cref="OrderPlaced"/>, or a rejection.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="buyerZone"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The parent order is unknown, or <paramref name="upsell"/> does not follow its main offer in the path.</exception>
+    /// <exception cref="InvalidOperationException">The parent order has no payment method on file.</exception>
+    public async Task<OrderResult> AcceptUpsellAsync(OrderId parentOrder, OfferId upsell, DateTimeZone buyerZone, string? paymentPlan = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(buyerZone);
+        Order parent = await PostPurchaseParentAsync(parentOrder, upsell, cancellationToken).ConfigureAwait(false);
+        if (parent.PaymentMethod is null)
+        {
+            throw new InvalidOperationException($"Order {parent.Id} has no payment method on file, so upsell '{upsell}' cannot be charged with one click.");
+        }
+
+        Instant now = clock.GetCurrentInstant();
+        Quote quote = prices.Price(new Cart { Lines = [new CartLine(upsell, 1, paymentPlan)] }, now, buyerZone);
+
+        if (await AnyDeadlinePassedAsync(parent.Lead, quote, cancellationToken).ConfigureAwait(false))
+        {
+            return new OrderResult { Rejection = OrderRejection.DeadlinePassed };
+        }
+
+        ImmutableArray<SeatReservation>? held = await HoldSeatsAsync(parent.Lead, quote, cancellationToken).ConfigureAwait(false);
+        if (held is null)
+        {
+            return new OrderResult { Rejection = OrderRejection.SoldOut };
+        }
+
+        OrderId id = OrderId.New();
+        FunnelEvent accepted = new UpsellAccepted { LeadId = parent.Lead, OccurredAt = now, ParentOrder = parent.Id, Order = id, Offer = upsell };
+        return await PlaceAsync(parent.Lead, quote, held.Value, parent.PaymentMethod, parent.Id, [accepted], id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Records that the buyer declined a post-purchase upsell and returns the downsell to show next, if any.</summary>
+    /// <param name="parentOrder">The order whose purchase the upsell follows.</param>
+    /// <param name="upsell">The declined upsell (or downsell).</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The next offer of the path after declining, and an <see cref="UpsellDeclined"/> event.</returns>
+    /// <exception cref="ArgumentException">The parent order is unknown, or <paramref name="upsell"/> does not follow its main offer in the path.</exception>
+    public async Task<UpsellDecision> DeclineUpsellAsync(OrderId parentOrder, OfferId upsell, CancellationToken cancellationToken = default)
+    {
+        Order parent = await PostPurchaseParentAsync(parentOrder, upsell, cancellationToken).ConfigureAwait(false);
+        var declined = new UpsellDeclined { LeadId = parent.Lead, OccurredAt = clock.GetCurrentInstant(), ParentOrder = parent.Id, Offer = upsell };
+        return new UpsellDecision(path.Next(upsell, OfferTransition.Declined), [declined]);
+    }
+
+    /// <summary>Records a collected payment; the first one grants the order's entitlements.</summary>
+    /// <param name="order">The order.</param>
+    /// <param name="amount">The amount collected, such as one installment.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The updated order with <see cref="PaymentSucceeded"/> and, on the first payment, one <see cref="EntitlementGranted"/> per product.</returns>
+    /// <exception cref="ArgumentException">The order is unknown, or the amount is in another currency.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The amount is not positive, or the payments would exceed the order total.</exception>
+    /// <exception cref="InvalidOperationException">The order was refunded in full.</exception>
+    public async Task<OrderResult> RecordPaymentAsync(OrderId order, Money amount, CancellationToken cancellationToken = default)
+    {
+        Instant now = clock.GetCurrentInstant();
+        var (before, after) = await UpdateAsync(order, current =>
+        {
+            if (current.Status == OrderStatus.Refunded)
+            {
+                throw new InvalidOperationException($"Order {current.Id} was refunded in full; it takes no more payments.");
+            }
+
+            CheckAmount(amount, current);
+            Money paid = current.Paid + amount;
+            if (paid > current.Total)
+            {
+                throw new ArgumentOutOfRangeException(nameof(amount), amount, $"Order {current.Id} totals {current.Total} and {current.Paid} is paid; {amount} more would overpay it.");
+            }
+
+            bool first = current.Status == OrderStatus.AwaitingPayment;
+            return current with
+            {
+                Paid = paid,
+                Status = first ? OrderStatus.Paid : current.Status,
+                Entitlements = first ? EntitlementsOf(current) : current.Entitlements,
+            };
+        }, cancellationToken).ConfigureAwait(false);
+
+        var events = ImmutableArray.CreateBuilder<FunnelEvent>();
+        events.Add(new PaymentSucceeded { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Amount = amount });
+        foreach (Entitlement e in after.Entitlements.Except(before.Entitlements))
+        {
+            await grantor.GrantAsync(e, cancellationToken).ConfigureAwait(false);
+            events.Add(new EntitlementGranted { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Product = e.Product });
+        }
+
+        return new OrderResult { Order = after, Events = events.ToImmutable() };
+    }
+
+    /// <summary>Records a refund and revokes what it covers.</summary>
+    /// <param name="order">The order.</param>
+    /// <param name="amount">The amount refunded; at most what was paid and not yet refunded.</param>
+    /// <param name="revokeOffers">The offers whose entitlements the refund takes back, such as a refunded bump; ignored for a full refund, which revokes everything.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The updated order with <see cref="RefundIssued"/> and one <see cref="EntitlementRevoked"/> per product revoked.</returns>
+    /// <exception cref="ArgumentException">The order is unknown, or the amount is in another currency.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The amount is not positive or exceeds what is left to refund.</exception>
+    public async Task<OrderResult> RefundAsync(OrderId order, Money amount, ImmutableArray<OfferId> revokeOffers = default, CancellationToken cancellationToken = default)
+    {
+        Instant now = clock.GetCurrentInstant();
+        ImmutableArray<OfferId> revoke = revokeOffers.IsDefault ? [] : revokeOffers;
+        var (before, after) = await UpdateAsync(order, current =>
+        {
+            CheckAmount(amount, current);
+            Money refunded = current.Refunded + amount;
+            if (refunded > current.Paid)
+            {
+                throw new ArgumentOutOfRangeException(nameof(amount), amount, $"Order {current.Id} has {current.Paid} paid and {current.Refunded} refunded; {amount} more exceeds what was paid.");
+            }
+
+            bool full = refunded == current.Paid;
+            return current with
+            {
+                Refunded = refunded,
+                Status = full ? OrderStatus.Refunded : OrderStatus.PartiallyRefunded,
+                Entitlements = full ? [] : [.. current.Entitlements.Where(e => !revoke.Contains(e.Offer))],
+            };
+        }, cancellationToken).ConfigureAwait(false);
+
+        var events = ImmutableArray.CreateBuilder<FunnelEvent>();
+        events.Add(new RefundIssued { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Amount = amount });
+        foreach (Entitlement e in before.Entitlements.Except(after.Entitlements))
+        {
+            await grantor.RevokeAsync(e, cancellationToken).ConfigureAwait(false);
+            events.Add(new EntitlementRevoked { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Product = e.Product });
+        }
+
+        if (after.Status == OrderStatus.Refunded && before.Status != OrderStatus.Refunded)
+        {
+            foreach (SeatReservation seat in after.Seats)
+            {
+                await seats.ReleaseAsync(seat, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return new OrderResult { Order = after, Events = events.ToImmutable() };
+    }
+
+    private async Task<OrderResult> PlaceAsync(LeadId lead, Quote quote, ImmutableArray<SeatReservation> held, string? paymentMethod,
+        OrderId? upsellOf, ImmutableArray<FunnelEvent> leading, OrderId? id, CancellationToken cancellationToken)
+    {
+        // Only seats confirmed by this call are given back on a rejection: a hold that fails to confirm was
+        // already used or has lapsed, and unconfirmed holds lapse by themselves.
+        if (await AnyDeadlinePassedAsync(lead, quote, cancellationToken).ConfigureAwait(false))
+        {
+            return new OrderResult { Rejection = OrderRejection.DeadlinePassed };
+        }
+
+        var confirmed = ImmutableArray.CreateBuilder<SeatReservation>(held.Length);
+        foreach (SeatReservation seat in held)
+        {
+            if (!await seats.ConfirmAsync(seat, cancellationToken).ConfigureAwait(false))
+            {
+                await ReleaseAsync(confirmed.ToImmutable(), cancellationToken).ConfigureAwait(false);
+                return new OrderResult { Rejection = OrderRejection.SeatExpired };
+            }
+
+            confirmed.Add(seat);
+        }
+
+        var redeemed = new List<string>();
+        foreach (AppliedCoupon applied in quote.Coupons)
+        {
+            Coupon coupon = prices.FindCoupon(applied.Code)!;
+            if (!await couponRedemptions.TryRedeemAsync(coupon.Code, lead, coupon.MaxRedemptions, coupon.MaxRedemptionsPerLead, cancellationToken).ConfigureAwait(false))
+            {
+                foreach (string code in redeemed)
+                {
+                    await couponRedemptions.ReleaseAsync(code, lead, cancellationToken).ConfigureAwait(false);
+                }
+
+                await ReleaseAsync(confirmed.ToImmutable(), cancellationToken).ConfigureAwait(false);
+                return new OrderResult { Rejection = OrderRejection.CouponLimitReached };
+            }
+
+            redeemed.Add(coupon.Code);
+        }
+
+        Instant now = clock.GetCurrentInstant();
+        var lines = ImmutableArray.CreateBuilder<OrderLine>(quote.Lines.Length);
+        foreach (QuoteLine line in quote.Lines)
+        {
+            Offer offer = prices.GetOffer(line.Offer);
+            ImmutableArray<string> products = offer.Products;
+            foreach (LimitedTimeBonus bonus in offer.Bonuses)
+            {
+                DeadlineStatus status = await deadlines.GetStatusAsync(bonus.Deadline, lead, cancellationToken).ConfigureAwait(false);
+                if (status.IsOpen && !products.Contains(bonus.Product))
+                {
+                    products = products.Add(bonus.Product);
+                }
+            }
+
+            lines.Add(new OrderLine { Offer = line.Offer, Role = line.Role, Quantity = line.Quantity, PaymentPlan = line.PaymentPlan, Total = line.Total, Products = products });
+        }
+
+        var order = new Order
+        {
+            Id = id ?? OrderId.New(),
+            Lead = lead,
+            PlacedAt = now,
+            Lines = lines.MoveToImmutable(),
+            Total = quote.Total,
+            Schedule = quote.Schedule,
+            Coupons = [.. redeemed],
+            PaymentMethod = paymentMethod,
+            UpsellOf = upsellOf,
+            Seats = held,
+            Paid = Money.Zero(quote.Currency),
+            Refunded = Money.Zero(quote.Currency),
+        };
+        if (!await orders.TrySaveAsync(order, cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException($"Order {order.Id} already exists.");
+        }
+
+        var events = ImmutableArray.CreateBuilder<FunnelEvent>();
+        events.AddRange(leading);
+        events.Add(new OrderPlaced { LeadId = lead, OccurredAt = now, Order = order.Id, Offer = order.MainOffer, Total = order.Total });
+        foreach (OrderLine line in order.Lines)
+        {
+            if (line.Role is OfferRole.OrderBump or OfferRole.CrossSell)
+            {
+                events.Add(new AddOnAccepted { LeadId = lead, OccurredAt = now, Order = order.Id, Offer = line.Offer, Role = line.Role, Amount = line.Total });
+            }
+        }
+
+        return new OrderResult { Order = order, Events = events.ToImmutable() };
+    }
+
+    private async Task<Order> PostPurchaseParentAsync(OrderId parentOrder, OfferId offer, CancellationToken cancellationToken)
+    {
+        Order parent = await orders.FindAsync(parentOrder, cancellationToken).ConfigureAwait(false)
+            ?? throw new ArgumentException($"Order {parentOrder} is unknown.", nameof(parentOrder));
+        if (!path.IsPostPurchaseOffer(parent.MainOffer, offer))
+        {
+            throw new ArgumentException($"Offer '{offer}' is not offered after a purchase of '{parent.MainOffer}' in the offer path.", nameof(offer));
+        }
+
+        return parent;
+    }
+
+    private async Task<bool> AnyDeadlinePassedAsync(LeadId lead, Quote quote, CancellationToken cancellationToken)
+    {
+        foreach (QuoteLine line in quote.Lines)
+        {
+            if (prices.GetOffer(line.Offer).Deadline is { } deadline
+                && !(await deadlines.GetStatusAsync(deadline, lead, cancellationToken).ConfigureAwait(false)).IsOpen)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private async Task<ImmutableArray<SeatReservation>?> HoldSeatsAsync(LeadId lead, Quote quote, CancellationToken cancellationToken)
+    {
+        var held = ImmutableArray.CreateBuilder<SeatReservation>();
+        foreach (QuoteLine line in quote.Lines)
+        {
+            if (prices.GetOffer(line.Offer).Seats is not { } limit)
+            {
+                continue;
+            }
+
+            SeatReservation? seat = await seats.TryReserveAsync(line.Offer, lead, limit, cancellationToken).ConfigureAwait(false);
+            if (seat is null)
+            {
+                await ReleaseAsync(held.ToImmutable(), cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+
+            held.Add(seat.Value);
+        }
+
+        return held.ToImmutable();
+    }
+
+    private async Task ReleaseAsync(ImmutableArray<SeatReservation> held, CancellationToken cancellationToken)
+    {
+        foreach (SeatReservation seat in held)
+        {
+            await seats.ReleaseAsync(seat, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private ImmutableArray<Entitlement> EntitlementsOf(Order order)
+    {
+        var result = ImmutableArray.CreateBuilder<Entitlement>();
+        foreach (OrderLine line in order.Lines)
+        {
+            foreach (string product in line.Products)
+            {
+                result.Add(new Entitlement(order.Lead, order.Id, line.Offer, product, productKinds.GetValueOrDefault(product)));
+            }
+        }
+
+        return result.ToImmutable();
+    }
+
+    private async Task<(Order Before, Order After)> UpdateAsync(OrderId id, Func<Order, Order> change, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            Order current = await orders.FindAsync(id, cancellationToken).ConfigureAwait(false)
+                ?? throw new ArgumentException($"Order {id} is unknown.", nameof(id));
+            Order next = change(current) with { Version = current.Version + 1 };
+            if (await orders.TrySaveAsync(next, cancellationToken).ConfigureAwait(false))
+            {
+                return (current, next);
+            }
+        }
+
+        throw new InvalidOperationException($"Order {id} kept changing under {MaxAttempts} concurrent updates; try again.");
+    }
+
+    private static void CheckAmount(Money amount, Order order)
+    {
+        if (amount.Currency != order.Total.Currency)
+        {
+            throw new ArgumentException($"The amount is in {amount.Currency.Code} but order {order.Id} is in {order.Total.Currency.Code}.", nameof(amount));
+        }
+
+        if (!amount.IsPositive)
+        {
+            throw new ArgumentOutOfRangeException(nameof(amount), amount, "The amount must be positive.");
+        }
+    }
+}

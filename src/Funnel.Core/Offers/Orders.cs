@@ -1,0 +1,171 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using NodaTime;
+
+namespace Funnel.Offers;
+
+/// <summary>Where an order stands.</summary>
+public enum OrderStatus
+{
+    /// <summary>Placed; no payment recorded yet, so nothing is granted.</summary>
+    AwaitingPayment = 0,
+
+    /// <summary>A payment was recorded (for a plan, the first installment) and the entitlements are granted.</summary>
+    Paid = 1,
+
+    /// <summary>Part of what was paid was refunded; the refunded lines' entitlements are revoked.</summary>
+    PartiallyRefunded = 2,
+
+    /// <summary>Everything paid was refunded and every entitlement revoked.</summary>
+    Refunded = 3,
+}
+
+/// <summary>Access to one product for one lead, granted by an order.</summary>
+/// <param name="Lead">The lead (customer).</param>
+/// <param name="Order">The order that pays for it.</param>
+/// <param name="Offer">The offer whose line includes the product.</param>
+/// <param name="Product">The product key.</param>
+/// <param name="Kind">The kind of product, which tells the grantor which platform to call.</param>
+/// <threadsafety>This type is an immutable value type.</threadsafety>
+public readonly record struct Entitlement(LeadId Lead, OrderId Order, OfferId Offer, string Product, ProductKind Kind);
+
+/// <summary>Grants and revokes access to products on the platforms that deliver them (course platform, community, download links).</summary>
+/// <remarks>Both calls must be idempotent: a retried order update may repeat one.</remarks>
+public interface IEntitlementGrantor
+{
+    /// <summary>Gives the lead access to the product.</summary>
+    /// <param name="entitlement">What to grant.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>A task that completes when access is granted.</returns>
+    Task GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default);
+
+    /// <summary>Takes the lead's access to the product away.</summary>
+    /// <param name="entitlement">What to revoke.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>A task that completes when access is revoked.</returns>
+    Task RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One line of an order, priced as quoted.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record OrderLine
+{
+    /// <summary>Gets the offer.</summary>
+    public required OfferId Offer { get; init; }
+
+    /// <summary>Gets the offer's role, such as <see cref="OfferRole.OrderBump"/>.</summary>
+    public required OfferRole Role { get; init; }
+
+    /// <summary>Gets how many.</summary>
+    public required int Quantity { get; init; }
+
+    /// <summary>Gets the chosen payment plan's key, or <see langword="null"/> for the one-time price.</summary>
+    public string? PaymentPlan { get; init; }
+
+    /// <summary>Gets what the line costs after discounts.</summary>
+    public required Money Total { get; init; }
+
+    /// <summary>Gets the products the line grants, including limited-time bonuses earned before their deadline.</summary>
+    public required ImmutableArray<string> Products { get; init; }
+}
+
+/// <summary>An order: the accepted quote, who placed it, and what has been paid, granted and refunded.</summary>
+/// <remarks>Orders are immutable snapshots; <see cref="OrderService"/> saves each change as a new <see cref="Version"/>.</remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record Order
+{
+    /// <summary>Gets the order id.</summary>
+    public required OrderId Id { get; init; }
+
+    /// <summary>Gets the buyer.</summary>
+    public required LeadId Lead { get; init; }
+
+    /// <summary>Gets when the order was placed.</summary>
+    public required Instant PlacedAt { get; init; }
+
+    /// <summary>Gets the lines; the first is the main offer.</summary>
+    public required ImmutableArray<OrderLine> Lines { get; init; }
+
+    /// <summary>Gets the order total after discounts.</summary>
+    public required Money Total { get; init; }
+
+    /// <summary>Gets the charges to collect, in time order, summing to <see cref="Total"/>.</summary>
+    public required ImmutableArray<ScheduledCharge> Schedule { get; init; }
+
+    /// <summary>Gets the coupon codes redeemed by this order.</summary>
+    public ImmutableArray<string> Coupons { get; init; } = [];
+
+    /// <summary>Gets the reference of the payment method on file (a token from the payment provider), for one-click upsells and later installments.</summary>
+    public string? PaymentMethod { get; init; }
+
+    /// <summary>Gets the order whose purchase this upsell followed, or <see langword="null"/> for an order from a checkout.</summary>
+    public OrderId? UpsellOf { get; init; }
+
+    /// <summary>Gets the seats this order holds on limited offers.</summary>
+    public ImmutableArray<SeatReservation> Seats { get; init; } = [];
+
+    /// <summary>Gets where the order stands.</summary>
+    /// <value>Defaults to <see cref="OrderStatus.AwaitingPayment"/>.</value>
+    public OrderStatus Status { get; init; } = OrderStatus.AwaitingPayment;
+
+    /// <summary>Gets the sum of the payments recorded.</summary>
+    public required Money Paid { get; init; }
+
+    /// <summary>Gets the sum of the refunds issued.</summary>
+    public required Money Refunded { get; init; }
+
+    /// <summary>Gets the entitlements currently granted.</summary>
+    public ImmutableArray<Entitlement> Entitlements { get; init; } = [];
+
+    /// <summary>Gets the version of this snapshot: 1 when placed, one more after each change.</summary>
+    /// <value>Defaults to 1.</value>
+    public int Version { get; init; } = 1;
+
+    /// <summary>Gets the main offer (the first line's).</summary>
+    public OfferId MainOffer => Lines[0].Offer;
+}
+
+/// <summary>Stores orders with optimistic concurrency; replace the in-memory default with durable storage.</summary>
+public interface IOrderStore
+{
+    /// <summary>Returns the current snapshot of an order.</summary>
+    /// <param name="id">The order id.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The order, or <see langword="null"/> when unknown.</returns>
+    Task<Order?> FindAsync(OrderId id, CancellationToken cancellationToken = default);
+
+    /// <summary>Saves a snapshot if it follows the stored one: version 1 inserts a new order, version <em>v</em> replaces version <em>v</em> − 1.</summary>
+    /// <param name="order">The new snapshot.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns><see langword="false"/> when another change got there first (the caller re-reads and retries).</returns>
+    Task<bool> TrySaveAsync(Order order, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The in-memory <see cref="IOrderStore"/>.</summary>
+/// <threadsafety>All members are thread-safe; saves are compare-and-swap on the version.</threadsafety>
+public sealed class InMemoryOrderStore : IOrderStore
+{
+    private readonly ConcurrentDictionary<OrderId, Order> orders = new();
+
+    /// <inheritdoc/>
+    public Task<Order?> FindAsync(OrderId id, CancellationToken cancellationToken = default) =>
+        Task.FromResult(orders.TryGetValue(id, out Order? order) ? order : null);
+
+    /// <inheritdoc/>
+    public Task<bool> TrySaveAsync(Order order, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        if (order.Version == 1)
+        {
+            return Task.FromResult(orders.TryAdd(order.Id, order));
+        }
+
+        return Task.FromResult(orders.TryGetValue(order.Id, out Order? stored)
+            && stored.Version == order.Version - 1
+            && orders.TryUpdate(order.Id, order, stored));
+    }
+
+    /// <summary>Returns a snapshot of every stored order (for reports and tests).</summary>
+    /// <returns>The orders, in no particular order.</returns>
+    public ImmutableArray<Order> All() => [.. orders.Values];
+}

@@ -1,0 +1,498 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using FluentValidation;
+using NodaTime;
+
+namespace Funnel.Offers;
+
+/// <summary>One line of a cart: an offer, how many, and optionally the payment plan chosen for it.</summary>
+/// <param name="Offer">The offer, including bumps and cross-sells the buyer ticked.</param>
+/// <param name="Quantity">How many; at least 1.</param>
+/// <param name="PaymentPlan">The key of one of the offer's payment plans, or <see langword="null"/> to pay once.</param>
+/// <threadsafety>This type is an immutable value type.</threadsafety>
+public readonly record struct CartLine(OfferId Offer, int Quantity = 1, string? PaymentPlan = null);
+
+/// <summary>A cart to price: its lines and the coupon codes the buyer entered.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record Cart
+{
+    /// <summary>Gets the lines; the first is the main offer of the order.</summary>
+    public required ImmutableArray<CartLine> Lines { get; init; }
+
+    /// <summary>Gets the coupon codes, in the order they apply.</summary>
+    /// <value>Defaults to none.</value>
+    public ImmutableArray<string> CouponCodes { get; init; } = [];
+}
+
+/// <summary>A priced line of a <see cref="Quote"/>.</summary>
+/// <param name="Offer">The offer.</param>
+/// <param name="Role">The offer's role, such as <see cref="OfferRole.OrderBump"/>.</param>
+/// <param name="Quantity">How many.</param>
+/// <param name="PaymentPlan">The chosen payment plan's key, or <see langword="null"/> for the one-time price.</param>
+/// <param name="UnitPrice">The price of one: the one-time price or the plan total.</param>
+/// <param name="Subtotal">The unit price times the quantity.</param>
+/// <param name="Discount">What the coupons took off this line.</param>
+/// <param name="Total">The subtotal minus the discount; never negative.</param>
+/// <threadsafety>This type is an immutable value type.</threadsafety>
+public readonly record struct QuoteLine(OfferId Offer, OfferRole Role, int Quantity, string? PaymentPlan, Money UnitPrice, Money Subtotal, Money Discount, Money Total);
+
+/// <summary>A coupon that was applied, with what it took off in all.</summary>
+/// <param name="Code">The coupon code as defined in the catalogue.</param>
+/// <param name="Discount">The total taken off by this coupon.</param>
+/// <threadsafety>This type is an immutable value type.</threadsafety>
+public readonly record struct AppliedCoupon(string Code, Money Discount);
+
+/// <summary>Why a coupon was not applied.</summary>
+public enum CouponRejectionReason
+{
+    /// <summary>No coupon has this code.</summary>
+    Unknown = 0,
+
+    /// <summary>The coupon is not valid yet.</summary>
+    NotStarted = 1,
+
+    /// <summary>The coupon has expired.</summary>
+    Expired = 2,
+
+    /// <summary>The coupon applies to none of the cart's offers.</summary>
+    NotApplicable = 3,
+
+    /// <summary>The coupon does not combine with another coupon in the cart.</summary>
+    NotCombinable = 4,
+
+    /// <summary>The code was entered twice.</summary>
+    Duplicate = 5,
+}
+
+/// <summary>A coupon code that was not applied, and why.</summary>
+/// <param name="Code">The code as entered.</param>
+/// <param name="Reason">Why it was not applied.</param>
+/// <threadsafety>This type is an immutable value type.</threadsafety>
+public readonly record struct CouponRejection(string Code, CouponRejectionReason Reason);
+
+/// <summary>The exact price of a cart: every line, every discount and the charge schedule.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record Quote
+{
+    /// <summary>Gets the currency of every amount.</summary>
+    public required Currency Currency { get; init; }
+
+    /// <summary>Gets the instant the cart was priced at (coupons' windows are checked against it; the schedule starts at it).</summary>
+    public required Instant PricedAt { get; init; }
+
+    /// <summary>Gets the priced lines, in cart order.</summary>
+    public required ImmutableArray<QuoteLine> Lines { get; init; }
+
+    /// <summary>Gets the coupons applied, in the order they applied.</summary>
+    public required ImmutableArray<AppliedCoupon> Coupons { get; init; }
+
+    /// <summary>Gets the coupon codes that were not applied, with the reason.</summary>
+    public required ImmutableArray<CouponRejection> RejectedCoupons { get; init; }
+
+    /// <summary>Gets the sum of the line subtotals.</summary>
+    public required Money Subtotal { get; init; }
+
+    /// <summary>Gets the sum of all discounts.</summary>
+    public required Money Discount { get; init; }
+
+    /// <summary>Gets what the buyer pays in all: <see cref="Subtotal"/> minus <see cref="Discount"/>, never negative.</summary>
+    public required Money Total { get; init; }
+
+    /// <summary>Gets the charges, in time order, summing to <see cref="Total"/>; the first is due at <see cref="PricedAt"/>.</summary>
+    public required ImmutableArray<ScheduledCharge> Schedule { get; init; }
+}
+
+/// <summary>The pricing engine: a validated, precompiled catalogue that prices carts.</summary>
+/// <remarks>
+/// <para>
+/// Pricing is pure: the same cart, instant and time zone always give the same quote, and nothing is stored.
+/// Each line costs the offer's one-time price, or the chosen payment plan's total, times the quantity. Coupons
+/// then apply in the order entered, each to the lines it is valid for: a percentage takes that share of each
+/// line's remaining amount (rounded half away from zero, per line); a fixed amount takes off up to its value
+/// from the eligible lines in cart order, never more than what remains, so no line and no total goes below zero.
+/// </para>
+/// <para>
+/// A coupon is rejected (listed in <see cref="Quote.RejectedCoupons"/>, not an error) when its code is unknown or
+/// repeated, it is outside its window at the pricing instant, it fits no line, or stacking forbids it: an
+/// <see cref="CouponStacking.Exclusive"/> coupon applies only when it is the first accepted coupon, and then no
+/// other coupon applies. Redemption limits are checked when the order is placed.
+/// </para>
+/// <para>
+/// The schedule puts every one-time line and the first installment of every plan at the pricing instant; later
+/// installments follow each plan's calendar in the buyer's time zone (see <see cref="PaymentPlan"/>). A plan
+/// line's total after discounts is split into equal installments, larger ones first. Charges due at the same
+/// instant are merged.
+/// </para>
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed class PriceBook
+{
+    private const long PercentScale = 10_000; // a percentage with up to 4 decimals, as a whole number
+    private readonly FrozenDictionary<OfferId, int> offerIndex;
+    private readonly CompiledOffer[] offers;
+    private readonly FrozenDictionary<string, int> couponIndex;
+    private readonly CompiledCoupon[] coupons;
+
+    /// <summary>Validates and compiles a catalogue.</summary>
+    /// <param name="catalogue">The catalogue.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="catalogue"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ValidationException">The catalogue is not valid; the errors name the offending paths.</exception>
+    public PriceBook(Catalogue catalogue)
+    {
+        ArgumentNullException.ThrowIfNull(catalogue);
+        new CatalogueValidator().ValidateAndThrow(catalogue);
+        Catalogue = catalogue;
+        offers = [.. catalogue.Offers.Select(o => new CompiledOffer(o))];
+        offerIndex = catalogue.Offers.Select((o, i) => KeyValuePair.Create(o.Id, i)).ToFrozenDictionary();
+        coupons = [.. catalogue.Coupons.Select(c => new CompiledCoupon(c, offerIndex))];
+        couponIndex = catalogue.Coupons.Select((c, i) => KeyValuePair.Create(c.Code, i)).ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Gets the catalogue this price book was compiled from.</summary>
+    public Catalogue Catalogue { get; }
+
+    /// <summary>Gets the currency of every quote.</summary>
+    public Currency Currency => Catalogue.Currency;
+
+    /// <summary>Prices a cart.</summary>
+    /// <param name="cart">The cart.</param>
+    /// <param name="pricedAt">The instant to price at, usually "now" from the checkout's <see cref="IClock"/>.</param>
+    /// <param name="buyerZone">The buyer's time zone, for the installment calendar.</param>
+    /// <returns>The quote.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="cart"/> or <paramref name="buyerZone"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The cart has no lines, a line names an unknown offer or payment plan, or a quantity is below 1; the message names the line, such as <c>Lines[2].Offer</c>.</exception>
+    /// <exception cref="OverflowException">An amount does not fit in a <see cref="long"/> of minor units.</exception>
+    public Quote Price(Cart cart, Instant pricedAt, DateTimeZone buyerZone)
+    {
+        ArgumentNullException.ThrowIfNull(cart);
+        ArgumentNullException.ThrowIfNull(buyerZone);
+        ImmutableArray<CartLine> cartLines = cart.Lines;
+        if (cartLines.IsDefaultOrEmpty)
+        {
+            throw new ArgumentException("Lines: the cart has no lines.", nameof(cart));
+        }
+
+        int n = cartLines.Length;
+        Span<int> lineOffer = n <= 64 ? stackalloc int[n] : new int[n];
+        Span<int> linePlan = n <= 64 ? stackalloc int[n] : new int[n];
+        Span<long> net = n <= 64 ? stackalloc long[n] : new long[n];
+        long subtotal = 0;
+        int laterCharges = 0;
+        for (int i = 0; i < n; i++)
+        {
+            CartLine line = cartLines[i];
+            if (!offerIndex.TryGetValue(line.Offer, out int o))
+            {
+                throw new ArgumentException(LineError(i, "Offer", $"offer '{line.Offer}' is not in the catalogue."), nameof(cart));
+            }
+
+            if (line.Quantity < 1)
+            {
+                throw new ArgumentException(LineError(i, "Quantity", $"the quantity is {line.Quantity}; it must be at least 1."), nameof(cart));
+            }
+
+            CompiledOffer offer = offers[o];
+            int plan = -1;
+            long unit = offer.Price;
+            if (line.PaymentPlan is not null)
+            {
+                plan = offer.FindPlan(line.PaymentPlan);
+                if (plan < 0)
+                {
+                    throw new ArgumentException(LineError(i, "PaymentPlan", $"offer '{line.Offer}' has no payment plan '{line.PaymentPlan}'."), nameof(cart));
+                }
+
+                unit = offer.Plans[plan].Total;
+                laterCharges += offer.Plans[plan].Offsets.Length - 1;
+            }
+
+            lineOffer[i] = o;
+            linePlan[i] = plan;
+            net[i] = checked(unit * line.Quantity);
+            subtotal = checked(subtotal + net[i]);
+        }
+
+        ImmutableArray<string> codes = cart.CouponCodes.IsDefault ? [] : cart.CouponCodes;
+        Span<int> accepted = codes.Length <= 16 ? stackalloc int[codes.Length] : new int[codes.Length];
+        int acceptedCount = 0;
+        List<CouponRejection>? rejections = null;
+        for (int j = 0; j < codes.Length; j++)
+        {
+            CouponRejectionReason? reason = Accept(codes[j], pricedAt, lineOffer, accepted[..acceptedCount], out int c);
+            if (reason is { } r)
+            {
+                (rejections ??= []).Add(new CouponRejection(codes[j] ?? string.Empty, r));
+            }
+            else
+            {
+                accepted[acceptedCount++] = c;
+            }
+        }
+
+        var applied = new AppliedCoupon[acceptedCount];
+        Span<long> lineDiscount = n <= 64 ? stackalloc long[n] : new long[n];
+        lineDiscount.Clear();
+        long discount = 0;
+        for (int a = 0; a < acceptedCount; a++)
+        {
+            CompiledCoupon coupon = coupons[accepted[a]];
+            long taken = 0;
+            long remaining = coupon.AmountOff;
+            for (int i = 0; i < n; i++)
+            {
+                if (!coupon.AppliesTo(lineOffer[i]))
+                {
+                    continue;
+                }
+
+                long d = coupon.AmountOff > 0 ? Math.Min(remaining, net[i]) : PercentOf(net[i], coupon.PercentScaled);
+                net[i] -= d;
+                lineDiscount[i] += d;
+                remaining -= coupon.AmountOff > 0 ? d : 0;
+                taken += d;
+            }
+
+            applied[a] = new AppliedCoupon(coupon.Code, new Money(taken, Currency));
+            discount += taken;
+        }
+
+        Currency currency = Currency;
+        var lines = new QuoteLine[n];
+        long nowAmount = 0;
+        Span<(Instant At, long Amount)> later = laterCharges <= 64 ? stackalloc (Instant, long)[laterCharges] : new (Instant, long)[laterCharges];
+        int laterCount = 0;
+        LocalDateTime local = laterCharges > 0 ? pricedAt.InZone(buyerZone).LocalDateTime : default;
+        for (int i = 0; i < n; i++)
+        {
+            CartLine line = cartLines[i];
+            CompiledOffer offer = offers[lineOffer[i]];
+            long unit = offer.Price;
+            if (linePlan[i] >= 0)
+            {
+                CompiledPlan plan = offer.Plans[linePlan[i]];
+                unit = plan.Total;
+                int parts = plan.Offsets.Length;
+                long q = net[i] / parts;
+                long r = net[i] % parts;
+                nowAmount += q + (r > 0 ? 1 : 0);
+                for (int k = 1; k < parts; k++)
+                {
+                    later[laterCount++] = (ChargeCalendar.DueAt(local, plan.Offsets[k], buyerZone), q + (k < r ? 1 : 0));
+                }
+            }
+            else
+            {
+                nowAmount += net[i];
+            }
+
+            lines[i] = new QuoteLine(line.Offer, offer.Role, line.Quantity, line.PaymentPlan,
+                new Money(unit, currency), new Money(checked(unit * line.Quantity), currency), new Money(lineDiscount[i], currency), new Money(net[i], currency));
+        }
+
+        return new Quote
+        {
+            Currency = currency,
+            PricedAt = pricedAt,
+            Lines = ImmutableCollectionsMarshal.AsImmutableArray(lines),
+            Coupons = ImmutableCollectionsMarshal.AsImmutableArray(applied),
+            RejectedCoupons = rejections is null ? [] : [.. rejections],
+            Subtotal = new Money(subtotal, currency),
+            Discount = new Money(discount, currency),
+            Total = new Money(subtotal - discount, currency),
+            Schedule = BuildSchedule(pricedAt, nowAmount, later[..laterCount], currency),
+        };
+    }
+
+    /// <summary>Returns the offer with the given id.</summary>
+    /// <param name="id">The offer id.</param>
+    /// <returns>The offer.</returns>
+    /// <exception cref="ArgumentException">The catalogue has no offer with that id.</exception>
+    public Offer GetOffer(OfferId id) =>
+        offerIndex.TryGetValue(id, out int i) ? Catalogue.Offers[i] : throw new ArgumentException($"Offer '{id}' is not in the catalogue.", nameof(id));
+
+    internal Coupon? FindCoupon(string code) => couponIndex.TryGetValue(code, out int i) ? Catalogue.Coupons[i] : null;
+
+    private CouponRejectionReason? Accept(string? code, Instant at, ReadOnlySpan<int> lineOffers, ReadOnlySpan<int> acceptedSoFar, out int index)
+    {
+        if (code is null || !couponIndex.TryGetValue(code, out index))
+        {
+            index = -1;
+            return CouponRejectionReason.Unknown;
+        }
+
+        CompiledCoupon coupon = coupons[index];
+        bool anyExclusive = false;
+        foreach (int a in acceptedSoFar)
+        {
+            if (a == index)
+            {
+                return CouponRejectionReason.Duplicate;
+            }
+
+            anyExclusive |= coupons[a].Exclusive;
+        }
+
+        if (coupon.StartsAt is { } start && at < start)
+        {
+            return CouponRejectionReason.NotStarted;
+        }
+
+        if (coupon.ExpiresAt is { } end && at >= end)
+        {
+            return CouponRejectionReason.Expired;
+        }
+
+        bool fits = false;
+        foreach (int o in lineOffers)
+        {
+            fits |= coupon.AppliesTo(o);
+        }
+
+        if (!fits)
+        {
+            return CouponRejectionReason.NotApplicable;
+        }
+
+        if (anyExclusive || (coupon.Exclusive && acceptedSoFar.Length > 0))
+        {
+            return CouponRejectionReason.NotCombinable;
+        }
+
+        return null;
+    }
+
+    private static ImmutableArray<ScheduledCharge> BuildSchedule(Instant now, long nowAmount, Span<(Instant At, long Amount)> later, Currency currency)
+    {
+        // Insertion sort: schedules are short, and this keeps pricing free of allocations beyond the quote.
+        for (int i = 1; i < later.Length; i++)
+        {
+            var item = later[i];
+            int j = i - 1;
+            while (j >= 0 && later[j].At > item.At)
+            {
+                later[j + 1] = later[j];
+                j--;
+            }
+
+            later[j + 1] = item;
+        }
+
+        int count = 1;
+        for (int i = 0; i < later.Length; i++)
+        {
+            count += i == 0 ? (later[0].At == now ? 0 : 1) : (later[i].At == later[i - 1].At ? 0 : 1);
+        }
+
+        var charges = new ScheduledCharge[count];
+        charges[0] = new ScheduledCharge(1, now, new Money(nowAmount, currency));
+        int c = 0;
+        foreach (var (at, amount) in later)
+        {
+            if (charges[c].DueAt != at)
+            {
+                c++;
+                charges[c] = new ScheduledCharge(c + 1, at, new Money(0, currency));
+            }
+
+            charges[c] = charges[c] with { Amount = new Money(charges[c].Amount.MinorUnits + amount, currency) };
+        }
+
+        return ImmutableCollectionsMarshal.AsImmutableArray(charges);
+    }
+
+    private static long PercentOf(long amount, long percentScaled)
+    {
+        Int128 product = (Int128)amount * percentScaled;
+        Int128 denominator = 100 * PercentScale;
+        Int128 quotient = product / denominator;
+        Int128 remainder = product % denominator;
+        if (remainder * 2 >= denominator)
+        {
+            quotient++;
+        }
+
+        return (long)quotient;
+    }
+
+    private static string LineError(int line, string field, string problem) =>
+        string.Create(CultureInfo.InvariantCulture, $"Lines[{line}].{field}: {problem}");
+
+    private sealed class CompiledOffer
+    {
+        public CompiledOffer(Offer offer)
+        {
+            Price = offer.Price.MinorUnits;
+            Role = offer.Role;
+            Plans = [.. offer.PaymentPlans.Select(p => new CompiledPlan(p))];
+        }
+
+        public long Price { get; }
+
+        public OfferRole Role { get; }
+
+        public CompiledPlan[] Plans { get; }
+
+        public int FindPlan(string key)
+        {
+            for (int p = 0; p < Plans.Length; p++)
+            {
+                if (string.Equals(Plans[p].Key, key, StringComparison.Ordinal))
+                {
+                    return p;
+                }
+            }
+
+            return -1;
+        }
+    }
+
+    private sealed class CompiledPlan(PaymentPlan plan)
+    {
+        public string Key { get; } = plan.Key;
+
+        public long Total { get; } = plan.Total.MinorUnits;
+
+        /// <summary>The calendar offset of each installment from the purchase, precomputed so pricing never builds a period.</summary>
+        public Period[] Offsets { get; } = [.. Enumerable.Range(0, plan.Installments).Select(k => ChargeCalendar.Times(plan.Interval, k))];
+    }
+
+    private sealed class CompiledCoupon
+    {
+        private readonly bool[]? appliesTo;
+
+        public CompiledCoupon(Coupon coupon, FrozenDictionary<OfferId, int> offerIndex)
+        {
+            Code = coupon.Code;
+            PercentScaled = coupon.PercentOff is { } p ? (long)(p * PercentScale) : 0;
+            AmountOff = coupon.AmountOff?.MinorUnits ?? 0;
+            StartsAt = coupon.StartsAt;
+            ExpiresAt = coupon.ExpiresAt;
+            Exclusive = coupon.Stacking == CouponStacking.Exclusive;
+            if (!coupon.AppliesTo.IsEmpty)
+            {
+                appliesTo = new bool[offerIndex.Count];
+                foreach (OfferId id in coupon.AppliesTo)
+                {
+                    appliesTo[offerIndex[id]] = true;
+                }
+            }
+        }
+
+        public string Code { get; }
+
+        /// <summary>The percentage times <see cref="PercentScale"/>: 20% is 200,000, exact to 4 decimals.</summary>
+        public long PercentScaled { get; }
+
+        public long AmountOff { get; }
+
+        public Instant? StartsAt { get; }
+
+        public Instant? ExpiresAt { get; }
+
+        public bool Exclusive { get; }
+
+        public bool AppliesTo(int offer) => appliesTo is null || appliesTo[offer];
+    }
+}

@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using Funnel.Offers;
+using Funnel.Samples.EbookMasterclass;
+using NodaTime;
+using NodaTime.Testing;
+
+namespace Funnel.Tests.Offers;
+
+/// <summary>Records grants and revocations instead of calling a course platform.</summary>
+internal sealed class RecordingGrantor : IEntitlementGrantor
+{
+    public ConcurrentQueue<Entitlement> Granted { get; } = new();
+
+    public ConcurrentQueue<Entitlement> Revoked { get; } = new();
+
+    public Task GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default)
+    {
+        Granted.Enqueue(entitlement);
+        return Task.CompletedTask;
+    }
+
+    public Task RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default)
+    {
+        Revoked.Enqueue(entitlement);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>An order service over the Masterclass catalogue with in-memory stores and a fake clock.</summary>
+internal sealed class OfferTestKit
+{
+    public static readonly Instant T0 = Instant.FromUtc(2026, 10, 5, 14, 0);
+    public static readonly DateTimeZone NewYork = DateTimeZoneProviders.Tzdb["America/New_York"];
+
+    public OfferTestKit(Catalogue? catalogue = null, OfferPath? path = null)
+    {
+        Clock = new FakeClock(T0);
+        Prices = new PriceBook(catalogue ?? OfferPathCatalogue.Catalogue);
+        Seats = new InMemorySeatInventory(Clock);
+        Deadlines = new DeadlineTracker(DeadlineStore, Clock);
+        Service = new OrderService(Prices, path ?? OfferPathCatalogue.Path, Orders, Grantor, Coupons, Seats, Deadlines, Clock);
+    }
+
+    public FakeClock Clock { get; }
+
+    public PriceBook Prices { get; }
+
+    public InMemoryOrderStore Orders { get; } = new();
+
+    public RecordingGrantor Grantor { get; } = new();
+
+    public InMemoryCouponRedemptionStore Coupons { get; } = new();
+
+    public InMemoryDeadlineStore DeadlineStore { get; } = new();
+
+    public InMemorySeatInventory Seats { get; }
+
+    public DeadlineTracker Deadlines { get; }
+
+    public OrderService Service { get; }
+
+    public static LeadId Lead(int n) => new(new Guid(n, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1));
+
+    public static Money Usd(decimal amount) => Money.FromMajor(amount, Currency.USD);
+
+    public async Task<Order> BuyAsync(int lead, params CartLine[] lines)
+    {
+        Checkout checkout = await Service.StartCheckoutAsync(Lead(lead), new Cart { Lines = [.. lines] }, NewYork);
+        OrderResult placed = await Service.PlaceOrderAsync(checkout, "pm_card_on_file");
+        return placed.Order!;
+    }
+}
