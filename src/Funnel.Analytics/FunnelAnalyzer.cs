@@ -67,6 +67,24 @@ public static class FunnelAnalyzer
         return Merge(store, query, groups, chunks);
     }
 
+    /// <summary>Evaluates every lead on its own: depth, and the ticks of its chain's first and last events (for tests).</summary>
+    internal static (int Depth, long StartTicks, long EndTicks)[] EvaluateLeads(AnalyticsEventStore store, FunnelQuery query)
+    {
+        Validator.ValidateAndThrow(query);
+        int n = query.Funnel.Steps.Length;
+        ulong[] termMask = BuildMasks(store, query);
+        var result = new (int, long, long)[store.LeadCount];
+        var picks = new int[n];
+        var scratch = new int[n];
+        for (int lead = 0; lead < store.LeadCount; lead++)
+        {
+            int depth = EvaluateLead(store.Times, store.Terms, termMask, store.Offsets[lead], store.Offsets[lead + 1], n, query.Window.BclCompatibleTicks, query.StrictOrder, !query.Exclusions.IsDefaultOrEmpty, picks, scratch);
+            result[lead] = depth == 0 ? (0, 0, 0) : (depth, store.Times[picks[0]], store.Times[picks[depth - 1]]);
+        }
+
+        return result;
+    }
+
     private static ulong[] BuildMasks(AnalyticsEventStore store, FunnelQuery query)
     {
         var masks = new ulong[store.TermTypes.Length];
@@ -156,7 +174,9 @@ public static class FunnelAnalyzer
                 continue;
             }
 
-            int depth = Chain(times, terms, termMask, s, e, n, window, strict, hasExclusions, scratch);
+            int depth = strict
+                ? StrictChain(times, terms, termMask, b, s, e, n, window, hasExclusions, scratch)
+                : Chain(times, terms, termMask, b, s, e, n, window, hasExclusions, scratch);
             if (depth > best)
             {
                 best = depth;
@@ -171,7 +191,8 @@ public static class FunnelAnalyzer
         return best;
     }
 
-    private static int Chain(long[] times, int[] terms, ulong[] termMask, int s, int e, int n, long window, bool strict, bool hasExclusions, Span<int> chain)
+    /// <summary>The greedy chain from a start: each step takes the earliest matching event, which is optimal without strict order.</summary>
+    private static int Chain(long[] times, int[] terms, ulong[] termMask, int b, int s, int e, int n, long window, bool hasExclusions, Span<int> chain)
     {
         long t0 = times[s];
         long limit = unchecked(t0 > long.MaxValue - window ? long.MaxValue : t0 + window);
@@ -182,7 +203,7 @@ public static class FunnelAnalyzer
         while (k < n)
         {
             int g = cur;
-            while (g > 0 && times[g - 1] == tcur)
+            while (g > b && times[g - 1] == tcur)
             {
                 g--;
             }
@@ -216,10 +237,6 @@ public static class FunnelAnalyzer
                     stepLimit = Math.Min(stepLimit, tj);
                 }
 
-                if (strict && (m & StepBits) != 0 && tj > tcur)
-                {
-                    stepLimit = Math.Min(stepLimit, tj);
-                }
             }
 
             if (found < 0)
@@ -233,6 +250,80 @@ public static class FunnelAnalyzer
         }
 
         return k;
+    }
+
+    /// <summary>
+    /// The best chain from a start under strict order. Greedy is not optimal here (taking a later event of a step can
+    /// keep it from standing between two steps), so this searches every candidate a step can take before the next
+    /// other funnel event, keeping the longest chain and, among those, the earliest end.
+    /// </summary>
+    private static int StrictChain(long[] times, int[] terms, ulong[] termMask, int b, int s, int e, int n, long window, bool hasExclusions, Span<int> best)
+    {
+        long t0 = times[s];
+        long limit = unchecked(t0 > long.MaxValue - window ? long.MaxValue : t0 + window);
+        Span<int> chain = stackalloc int[n];
+        chain[0] = s;
+        int bestDepth = 0;
+        long bestEnd = long.MaxValue;
+        StrictExtend(times, terms, termMask, b, e, n, t0, limit, hasExclusions, chain, 1, best, ref bestDepth, ref bestEnd);
+        return bestDepth;
+    }
+
+    private static void StrictExtend(long[] times, int[] terms, ulong[] termMask, int b, int e, int n, long t0, long limit, bool hasExclusions, Span<int> chain, int k, Span<int> best, ref int bestDepth, ref long bestEnd)
+    {
+        int cur = chain[k - 1];
+        long tcur = times[cur];
+        if (k > bestDepth || (k == bestDepth && tcur < bestEnd))
+        {
+            bestDepth = k;
+            bestEnd = tcur;
+            chain[..k].CopyTo(best);
+        }
+
+        if (k == n)
+        {
+            return;
+        }
+
+        int g = cur;
+        while (g > b && times[g - 1] == tcur)
+        {
+            g--;
+        }
+
+        long stepLimit = limit;
+        ulong bit = 1UL << k;
+        for (int j = g; j < e; j++)
+        {
+            long tj = times[j];
+            if (tj > stepLimit)
+            {
+                break;
+            }
+
+            ulong m = termMask[terms[j]];
+            if (m == 0 || (tj == tcur && IsPicked(chain, k, j)))
+            {
+                continue;
+            }
+
+            if ((m & bit) != 0)
+            {
+                chain[k] = j;
+                StrictExtend(times, terms, termMask, b, e, n, t0, limit, hasExclusions, chain, k + 1, best, ref bestDepth, ref bestEnd);
+            }
+            else if (hasExclusions && (m & ExclusionBit) != 0 && tj > t0)
+            {
+                limit = Math.Min(limit, tj);
+                stepLimit = Math.Min(stepLimit, tj);
+            }
+
+            // Any funnel event after the current one, taken or not, stands between it and anything later.
+            if ((m & StepBits) != 0 && tj > tcur)
+            {
+                stepLimit = Math.Min(stepLimit, tj);
+            }
+        }
     }
 
     private static bool IsPicked(Span<int> chain, int count, int index)

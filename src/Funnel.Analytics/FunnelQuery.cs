@@ -142,7 +142,7 @@ public sealed class FunnelQueryValidator : AbstractValidator<FunnelQuery>
         RuleFor(q => q.Funnel.Steps).Must(s => !s.IsDefaultOrEmpty).WithName("Funnel.Steps").WithMessage("'Funnel.Steps' must list at least one step.")
             .Must(s => s.IsDefaultOrEmpty || s.Length <= MaxSteps).WithMessage($"'Funnel.Steps' may list at most {MaxSteps} steps.")
             .When(q => q.Funnel is not null);
-        RuleFor(q => q.Window).Must(w => w > Duration.Zero).WithMessage("'Window' must be positive.");
+        RuleFor(q => q.Window).Must(w => w >= Duration.Zero).WithMessage("'Window' must not be negative.");
         RuleForEach(q => q.Exclusions).NotNull().When(q => !q.Exclusions.IsDefault);
         RuleFor(q => q.MaxDegreeOfParallelism).GreaterThanOrEqualTo(1).When(q => q.MaxDegreeOfParallelism is not null);
     }
