@@ -346,6 +346,79 @@ public sealed class AnalyticsEventStore
     }
 }
 
+/// <summary>An open-addressing map from lead GUIDs to their ordinal: one probe per lookup in the common case.</summary>
+internal sealed class LeadMap
+{
+    private Entry[] entries = new Entry[1 << 16];
+    private int count;
+
+    /// <summary>Returns the ordinal of a lead, adding it with <paramref name="next"/> when it is new.</summary>
+    public int GetOrAdd(Guid key, int next)
+    {
+        if (count * 2 >= entries.Length)
+        {
+            Resize();
+        }
+
+        int mask = entries.Length - 1;
+        int i = Slot(key, mask);
+        while (true)
+        {
+            ref Entry entry = ref entries[i];
+            if (entry.Value == 0)
+            {
+                entry.Key = key;
+                entry.Value = next + 1;
+                count++;
+                return next;
+            }
+
+            if (entry.Key == key)
+            {
+                return entry.Value - 1;
+            }
+
+            i = (i + 1) & mask;
+        }
+    }
+
+    private static int Slot(Guid key, int mask)
+    {
+        ReadOnlySpan<ulong> halves = MemoryMarshal.Cast<Guid, ulong>(new ReadOnlySpan<Guid>(in key));
+        unchecked
+        {
+            ulong h = (halves[0] ^ (halves[1] * 0x9E3779B97F4A7C15UL)) * 0xBF58476D1CE4E5B9UL;
+            return (int)(h >> 32) & mask;
+        }
+    }
+
+    private void Resize()
+    {
+        Entry[] old = entries;
+        entries = new Entry[checked(old.Length * 2)];
+        int mask = entries.Length - 1;
+        foreach (Entry e in old)
+        {
+            if (e.Value != 0)
+            {
+                int i = Slot(e.Key, mask);
+                while (entries[i].Value != 0)
+                {
+                    i = (i + 1) & mask;
+                }
+
+                entries[i] = e;
+            }
+        }
+    }
+
+    private struct Entry
+    {
+        public Guid Key;
+        public int Value;
+    }
+}
+
 /// <summary>What an <see cref="AnalyticsEventStore"/> captures besides times, types, subjects, channels and campaigns.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record AnalyticsStoreOptions
@@ -373,8 +446,9 @@ public sealed record AnalyticsStoreOptions
 public sealed class AnalyticsEventStoreBuilder
 {
     private readonly AnalyticsStoreOptions options;
-    private readonly Dictionary<LeadId, int> leadIndex = [];
+    private readonly LeadMap leadIndex = new();
     private readonly List<LeadId> leads = [];
+    private readonly (string? Type, string? Subject, int Term)[] termCache = new (string?, string?, int)[16];
     private readonly Dictionary<(string Type, string? Subject), int> termIndex = [];
     private readonly List<string> termTypes = [];
     private readonly List<string?> termSubjects = [];
@@ -383,9 +457,9 @@ public sealed class AnalyticsEventStoreBuilder
     private readonly HashSet<EventId> seen = [];
     private readonly List<(int Event, long Amount)> money = [];
     private readonly List<(long Time, int Channel, long Amount)> spend = [];
-    private int[] eventLeads = new int[1024];
-    private long[] times = new long[1024];
-    private int[] terms = new int[1024];
+    private int[] eventLeads;
+    private long[] times;
+    private int[] terms;
     private int[][] dimensions;
     private int count;
     private Currency? currency;
@@ -393,9 +467,16 @@ public sealed class AnalyticsEventStoreBuilder
 
     /// <summary>Creates an empty builder.</summary>
     /// <param name="options">What to capture; defaults to <see cref="AnalyticsStoreOptions.Default"/>.</param>
+    /// <param name="capacity">The number of lead events expected, to allocate the columns once; 0 to grow as needed.</param>
     /// <exception cref="ArgumentException">A property key is blank or listed twice.</exception>
-    public AnalyticsEventStoreBuilder(AnalyticsStoreOptions? options = null)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is negative.</exception>
+    public AnalyticsEventStoreBuilder(AnalyticsStoreOptions? options = null, int capacity = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        int size = Math.Max(capacity, 1024);
+        eventLeads = new int[size];
+        times = new long[size];
+        terms = new int[size];
         this.options = options ?? AnalyticsStoreOptions.Default;
         ImmutableArray<string> keys = this.options.PropertyKeys.IsDefault ? [] : this.options.PropertyKeys;
         for (int i = 0; i < keys.Length; i++)
@@ -420,7 +501,7 @@ public sealed class AnalyticsEventStoreBuilder
         {
             dimensionIndex[d] = new Dictionary<string, int>(StringComparer.Ordinal);
             dimensionValues[d] = [null];
-            dimensions[d] = new int[1024];
+            dimensions[d] = new int[size];
         }
     }
 
@@ -502,21 +583,13 @@ public sealed class AnalyticsEventStoreBuilder
             Grow();
         }
 
-        ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(leadIndex, lead, out bool exists);
-        if (!exists)
+        int slot = leadIndex.GetOrAdd(lead.Value, leads.Count);
+        if (slot == leads.Count)
         {
-            slot = leads.Count;
             leads.Add(lead);
         }
 
-        ref int term = ref CollectionsMarshal.GetValueRefOrAddDefault(termIndex, (eventType, subject), out bool termExists);
-        if (!termExists)
-        {
-            term = termTypes.Count;
-            termTypes.Add(eventType);
-            termSubjects.Add(subject);
-        }
-
+        int term = Term(eventType, subject);
         int i = count++;
         eventLeads[i] = slot;
         times[i] = occurredAt.ToUnixTimeTicks();
@@ -550,68 +623,59 @@ public sealed class AnalyticsEventStoreBuilder
             offsets[l + 1] += offsets[l];
         }
 
-        // Counting sort by lead (stable), then a stable insertion sort by time inside each lead.
-        var order = new int[count];
+        // Counting sort by lead (stable): one pass scatters every column to its place.
         var next = new int[leadCount];
         Array.Copy(offsets, next, leadCount);
-        for (int i = 0; i < count; i++)
+        var position = new int[count];
+        var sortedTimes = new long[count];
+        var sortedTerms = new int[count];
+        var sortedDims = new int[dimensions.Length][];
+        for (int d = 0; d < dimensions.Length; d++)
         {
-            order[next[eventLeads[i]]++] = i;
+            sortedDims[d] = new int[count];
         }
 
-        var sortedTimes = new long[count];
-        for (int p = 0; p < count; p++)
+        int[] channelSource = dimensions[AnalyticsEventStore.ChannelDimension];
+        int[] channelTarget = sortedDims[AnalyticsEventStore.ChannelDimension];
+        for (int i = 0; i < count; i++)
         {
-            sortedTimes[p] = times[order[p]];
+            int p = next[eventLeads[i]]++;
+            position[i] = p;
+            sortedTimes[p] = times[i];
+            sortedTerms[p] = terms[i];
+            channelTarget[p] = channelSource[i];
+        }
+
+        for (int d = 0; d < dimensions.Length; d++)
+        {
+            if (d == AnalyticsEventStore.ChannelDimension)
+            {
+                continue;
+            }
+
+            int[] source = dimensions[d];
+            int[] target = sortedDims[d];
+            for (int i = 0; i < count; i++)
+            {
+                target[position[i]] = source[i];
+            }
+        }
+
+        // Then a stable sort by time inside each lead; events logged in time order are already sorted.
+        var inverse = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            inverse[position[i]] = i;
         }
 
         for (int l = 0; l < leadCount; l++)
         {
-            int b = offsets[l];
-            int e = offsets[l + 1];
-            for (int p = b + 1; p < e; p++)
-            {
-                long t = sortedTimes[p];
-                if (t >= sortedTimes[p - 1])
-                {
-                    continue;
-                }
-
-                int o = order[p];
-                int q = p - 1;
-                while (q >= b && sortedTimes[q] > t)
-                {
-                    sortedTimes[q + 1] = sortedTimes[q];
-                    order[q + 1] = order[q];
-                    q--;
-                }
-
-                sortedTimes[q + 1] = t;
-                order[q + 1] = o;
-            }
+            SortLead(offsets[l], offsets[l + 1], sortedTimes, sortedTerms, sortedDims, inverse);
         }
 
-        var sortedTerms = new int[count];
         for (int p = 0; p < count; p++)
         {
-            sortedTerms[p] = terms[order[p]];
-        }
-
-        var sortedDims = new int[dimensions.Length][];
-        for (int d = 0; d < dimensions.Length; d++)
-        {
-            int[] source = dimensions[d];
-            int[] target = sortedDims[d] = new int[count];
-            for (int p = 0; p < count; p++)
-            {
-                target[p] = source[order[p]];
-            }
-        }
-
-        var position = new int[count];
-        for (int p = 0; p < count; p++)
-        {
-            position[order[p]] = p;
+            position[inverse[p]] = p;
         }
 
         (int Event, long Amount)[] moneyRows = [.. money.Select(m => (position[m.Event], m.Amount)).OrderBy(m => m.Item1)];
@@ -635,6 +699,28 @@ public sealed class AnalyticsEventStoreBuilder
             [.. spendRows.Select(s => s.Amount)]);
     }
 
+    /// <summary>Returns the code of a type and subject; a small cache by reference skips hashing the strings, which callers usually reuse.</summary>
+    private int Term(string eventType, string? subject)
+    {
+        int slot = (System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(eventType) ^ (subject is null ? 0 : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(subject))) & (termCache.Length - 1);
+        ref (string? Type, string? Subject, int Term) cached = ref termCache[slot];
+        if (ReferenceEquals(cached.Type, eventType) && ReferenceEquals(cached.Subject, subject))
+        {
+            return cached.Term;
+        }
+
+        ref int term = ref CollectionsMarshal.GetValueRefOrAddDefault(termIndex, (eventType, subject), out bool exists);
+        if (!exists)
+        {
+            term = termTypes.Count;
+            termTypes.Add(eventType);
+            termSubjects.Add(subject);
+        }
+
+        cached = (eventType, subject, term);
+        return term;
+    }
+
     private int Code(int dimension, string? value)
     {
         if (value is null)
@@ -650,6 +736,48 @@ public sealed class AnalyticsEventStoreBuilder
         }
 
         return code;
+    }
+
+    private static void SortLead(int b, int e, long[] times, int[] terms, int[][] dims, int[] origin)
+    {
+        Span<int> values = stackalloc int[dims.Length];
+        for (int p = b + 1; p < e; p++)
+        {
+            long t = times[p];
+            if (t >= times[p - 1])
+            {
+                continue;
+            }
+
+            int term = terms[p];
+            int from = origin[p];
+            for (int d = 0; d < dims.Length; d++)
+            {
+                values[d] = dims[d][p];
+            }
+
+            int q = p - 1;
+            while (q >= b && times[q] > t)
+            {
+                times[q + 1] = times[q];
+                terms[q + 1] = terms[q];
+                origin[q + 1] = origin[q];
+                for (int d = 0; d < dims.Length; d++)
+                {
+                    dims[d][q + 1] = dims[d][q];
+                }
+
+                q--;
+            }
+
+            times[q + 1] = t;
+            terms[q + 1] = term;
+            origin[q + 1] = from;
+            for (int d = 0; d < dims.Length; d++)
+            {
+                dims[d][q + 1] = values[d];
+            }
+        }
     }
 
     private void Grow()

@@ -42,7 +42,7 @@ public static class FunnelAnalyzer
         int threads = query.MaxDegreeOfParallelism ?? Environment.ProcessorCount;
         int chunkCount = leadCount == 0 ? 0 : Math.Min(leadCount, Math.Max(1, threads * 8));
         var chunks = new ChunkResult[chunkCount];
-        var context = new Context(store, termMask, n, window, query.StrictOrder, !query.Exclusions.IsDefaultOrEmpty, groups, query.IncludeTimeToConvert, query.IncludeDropOffs);
+        var context = new Context(store, termMask, n, window, ChooseEngine(query, termMask), !query.Exclusions.IsDefaultOrEmpty, groups, query.IncludeTimeToConvert, query.IncludeDropOffs);
 
         void Run(int c)
         {
@@ -67,8 +67,39 @@ public static class FunnelAnalyzer
         return Merge(store, query, groups, chunks);
     }
 
+    /// <summary>How a lead is evaluated: all three give the same answers where they apply (the tests check each against a brute force).</summary>
+    internal enum Engine
+    {
+        /// <summary>One forward pass; needs non-strict order and no event matching two steps.</summary>
+        Sweep,
+
+        /// <summary>A greedy chain from every start.</summary>
+        Scan,
+
+        /// <summary>An exhaustive search from every start, for strict order.</summary>
+        Strict,
+    }
+
+    internal static Engine ChooseEngine(FunnelQuery query, ulong[] termMask)
+    {
+        if (query.StrictOrder)
+        {
+            return Engine.Strict;
+        }
+
+        foreach (ulong m in termMask)
+        {
+            if (System.Numerics.BitOperations.PopCount(m & StepBits) > 1)
+            {
+                return Engine.Scan;
+            }
+        }
+
+        return Engine.Sweep;
+    }
+
     /// <summary>Evaluates every lead on its own: depth, and the ticks of its chain's first and last events (for tests).</summary>
-    internal static (int Depth, long StartTicks, long EndTicks)[] EvaluateLeads(AnalyticsEventStore store, FunnelQuery query)
+    internal static (int Depth, long StartTicks, long EndTicks)[] EvaluateLeads(AnalyticsEventStore store, FunnelQuery query, Engine? engine = null)
     {
         Validator.ValidateAndThrow(query);
         int n = query.Funnel.Steps.Length;
@@ -76,9 +107,10 @@ public static class FunnelAnalyzer
         var result = new (int, long, long)[store.LeadCount];
         var picks = new int[n];
         var scratch = new int[n];
+        var state = new long[n];
         for (int lead = 0; lead < store.LeadCount; lead++)
         {
-            int depth = EvaluateLead(store.Times, store.Terms, termMask, store.Offsets[lead], store.Offsets[lead + 1], n, query.Window.BclCompatibleTicks, query.StrictOrder, !query.Exclusions.IsDefaultOrEmpty, picks, scratch);
+            int depth = EvaluateLead(store.Times, store.Terms, termMask, store.Offsets[lead], store.Offsets[lead + 1], n, query.Window.BclCompatibleTicks, engine ?? ChooseEngine(query, termMask), !query.Exclusions.IsDefaultOrEmpty, needPicks: true, picks, scratch, state);
             result[lead] = depth == 0 ? (0, 0, 0) : (depth, store.Times[picks[0]], store.Times[picks[depth - 1]]);
         }
 
@@ -124,16 +156,21 @@ public static class FunnelAnalyzer
         var result = new ChunkResult(n, ctx.Groups.Count, ctx.TimeToConvert, ctx.DropOffs);
         Span<int> picks = stackalloc int[n];
         Span<int> scratch = stackalloc int[n];
+        Span<long> state = stackalloc long[n];
         long[] times = ctx.Store.Times;
         int[] terms = ctx.Store.Terms;
         int[] offsets = ctx.Store.Offsets;
         long[] histogram = result.Histogram;
-        for (int lead = fromLead; lead < toLead; lead++)
+        for (int lead = fromLead; lead < toLead; lead = unchecked(lead + 1))
         {
             int b = offsets[lead];
             int e = offsets[lead + 1];
-            int depth = EvaluateLead(times, terms, ctx.TermMask, b, e, n, ctx.Window, ctx.Strict, ctx.HasExclusions, picks, scratch);
-            histogram[depth]++;
+            int depth = EvaluateLead(times, terms, ctx.TermMask, b, e, n, ctx.Window, ctx.Engine, ctx.HasExclusions, ctx.NeedPicks, picks, scratch, state);
+            unchecked
+            {
+                histogram[depth]++;
+            }
+
             if (depth == 0)
             {
                 continue;
@@ -163,9 +200,27 @@ public static class FunnelAnalyzer
         return result;
     }
 
-    /// <summary>Returns the depth of the lead's best chain and fills <paramref name="picks"/> with its events.</summary>
-    internal static int EvaluateLead(long[] times, int[] terms, ulong[] termMask, int b, int e, int n, long window, bool strict, bool hasExclusions, Span<int> picks, Span<int> scratch)
+    /// <summary>Returns the depth of the lead's best chain and, when asked, fills <paramref name="picks"/> with its events.</summary>
+    internal static int EvaluateLead(long[] times, int[] terms, ulong[] termMask, int b, int e, int n, long window, Engine engine, bool hasExclusions, bool needPicks, Span<int> picks, Span<int> scratch, Span<long> state)
     {
+        if (engine == Engine.Sweep)
+        {
+            int depth = Sweep(times, terms, termMask, b, e, n, window, hasExclusions, state, out long start);
+            if (depth > 0 && needPicks)
+            {
+                // The latest step-0 event at the winning start instant, then the greedy chain from it.
+                int s = e - 1;
+                while (times[s] != start || (termMask[terms[s]] & 1UL) == 0)
+                {
+                    s--;
+                }
+
+                Chain(times, terms, termMask, b, s, e, n, window, hasExclusions, picks);
+            }
+
+            return depth;
+        }
+
         int best = 0;
         for (int s = e - 1; s >= b; s--)
         {
@@ -174,7 +229,7 @@ public static class FunnelAnalyzer
                 continue;
             }
 
-            int depth = strict
+            int depth = engine == Engine.Strict
                 ? StrictChain(times, terms, termMask, b, s, e, n, window, hasExclusions, scratch)
                 : Chain(times, terms, termMask, b, s, e, n, window, hasExclusions, scratch);
             if (depth > best)
@@ -189,6 +244,121 @@ public static class FunnelAnalyzer
         }
 
         return best;
+    }
+
+    /// <summary>
+    /// One forward pass over the lead's events, keeping per step the latest start whose chain has reached it (a later
+    /// start leaves more of the window, so it dominates). Events at one instant are applied in step order, exclusions
+    /// last. Exact when no event matches two steps and order is not strict; then it is O(events) per lead.
+    /// </summary>
+    private static int Sweep(long[] times, int[] terms, ulong[] termMask, int b, int e, int n, long window, bool hasExclusions, Span<long> scratchState, out long bestStart)
+    {
+        unchecked
+        {
+            ReadOnlySpan<long> t = times.AsSpan(b, e - b);
+            ReadOnlySpan<int> term = terms.AsSpan(b, e - b);
+            Span<long> state = scratchState[..n];
+            state.Fill(long.MinValue);
+            int bestDepth = 0;
+            bestStart = 0;
+            int i = 0;
+            int length = t.Length;
+            while (i < length)
+            {
+                long now = t[i];
+                ulong m = termMask[term[i]];
+                if (i + 1 < length && t[i + 1] == now)
+                {
+                    // A group of events at one instant: apply them in step order.
+                    int end = i + 1;
+                    ulong all = m;
+                    while (end < length && t[end] == now)
+                    {
+                        all |= termMask[term[end]];
+                        end++;
+                    }
+
+                    for (int k = 0; k < n; k++)
+                    {
+                        ulong bit = 1UL << k;
+                        if ((all & bit) == 0)
+                        {
+                            continue;
+                        }
+
+                        for (int j = i; j < end; j++)
+                        {
+                            if ((termMask[term[j]] & bit) != 0)
+                            {
+                                Step(state, k, now, window, ref bestDepth, ref bestStart);
+                            }
+                        }
+                    }
+
+                    if (hasExclusions && (all & ExclusionBit) != 0)
+                    {
+                        Exclude(state, now);
+                    }
+
+                    i = end;
+                    continue;
+                }
+
+                ulong steps = m & StepBits;
+                if (steps != 0)
+                {
+                    Step(state, System.Numerics.BitOperations.TrailingZeroCount(steps), now, window, ref bestDepth, ref bestStart);
+                }
+
+                if (hasExclusions && (m & ExclusionBit) != 0)
+                {
+                    Exclude(state, now);
+                }
+
+                i++;
+            }
+
+            return bestDepth;
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Step(Span<long> state, int k, long t, long window, ref int bestDepth, ref long bestStart)
+    {
+        unchecked
+        {
+            long start;
+            if (k == 0)
+            {
+                start = t;
+            }
+            else
+            {
+                start = state[k - 1];
+                if (start == long.MinValue || t - start > window)
+                {
+                    return;
+                }
+            }
+
+            state[k] = start;
+            if (k + 1 > bestDepth || (k + 1 == bestDepth && start > bestStart))
+            {
+                bestDepth = k + 1;
+                bestStart = start;
+            }
+        }
+    }
+
+    private static void Exclude(Span<long> state, long t)
+    {
+        for (int k = 0; k < state.Length; k++)
+        {
+            if (state[k] < t)
+            {
+                state[k] = long.MinValue;
+            }
+        }
     }
 
     /// <summary>The greedy chain from a start: each step takes the earliest matching event, which is optimal without strict order.</summary>
@@ -429,7 +599,10 @@ public static class FunnelAnalyzer
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
     }
 
-    private sealed record Context(AnalyticsEventStore Store, ulong[] TermMask, int Steps, long Window, bool Strict, bool HasExclusions, Grouping Groups, bool TimeToConvert, bool DropOffs);
+    private sealed record Context(AnalyticsEventStore Store, ulong[] TermMask, int Steps, long Window, Engine Engine, bool HasExclusions, Grouping Groups, bool TimeToConvert, bool DropOffs)
+    {
+        public bool NeedPicks => TimeToConvert || Groups.Count > 0;
+    }
 
     private sealed class ChunkResult
     {

@@ -28,10 +28,16 @@ public class FunnelAnalyzerProperties
     }
 
     [Property(MaxTest = 500)]
-    public Property EveryLead_AgreesWithTheBruteForceReference() => Prop.ForAll(FunnelArbitraries.Cases(), c =>
+    public Property EveryLead_AgreesWithTheBruteForceReference_InTheChosenEngine() => AgreesWithReference(null);
+
+    [Property(MaxTest = 300)]
+    public Property EveryLead_AgreesWithTheBruteForceReference_InTheScanEngine() => AgreesWithReference(FunnelAnalyzer.Engine.Scan);
+
+    private static Property AgreesWithReference(FunnelAnalyzer.Engine? engine) => Prop.ForAll(FunnelArbitraries.Cases(), c =>
     {
         (AnalyticsEventStore store, FunnelQuery query) = Build(c);
-        (int Depth, long StartTicks, long EndTicks)[] fast = FunnelAnalyzer.EvaluateLeads(store, query);
+        FunnelAnalyzer.Engine chosen = c.Strict ? FunnelAnalyzer.Engine.Strict : engine ?? FunnelAnalyzer.Engine.Sweep;
+        (int Depth, long StartTicks, long EndTicks)[] fast = FunnelAnalyzer.EvaluateLeads(store, query, chosen);
         long window = Duration.FromMinutes(c.WindowMinutes).BclCompatibleTicks;
         for (int lead = 0; lead < store.LeadCount; lead++)
         {
@@ -40,7 +46,7 @@ public class FunnelAnalyzerProperties
             (int depth, long start, long end) = BruteForceFunnel.Evaluate(mine, c.Steps, window, c.Strict, c.Exclusions);
             if (fast[lead].Depth != depth || (depth > 0 && (fast[lead].StartTicks != start || fast[lead].EndTicks != end)))
             {
-                return false.Label($"lead {lead}: fast {fast[lead]} vs reference ({depth}, {start}, {end})");
+                return false.Label($"{chosen} lead {lead}: fast {fast[lead]} vs reference ({depth}, {start}, {end})");
             }
         }
 
