@@ -22,10 +22,19 @@ public static class AnalyticsServiceCollectionExtensions
     public static IServiceCollection AddFunnelAnalytics(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(AnalyticsMarker)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<AnalyticsMarker>();
         services.AddFunnel();
         services.TryAddSingleton<ExperimentAssigner>();
         services.TryAddSingleton<IValidator<Experiment>, ExperimentValidator>();
         services.TryAddSingleton<IValidator<FunnelQuery>, FunnelQueryValidator>();
         return services;
     }
+
+    /// <summary>Marks that <see cref="AddFunnelAnalytics"/> ran.</summary>
+    private sealed class AnalyticsMarker;
 }
