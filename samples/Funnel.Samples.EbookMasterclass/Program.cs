@@ -65,6 +65,7 @@ namespace Funnel.Samples.EbookMasterclass
             var events = MasterclassScenario.GenerateEvents(options);
             FunnelReport report = reporter.CreateReport(MasterclassScenario.Funnel, events);
             ReportPrinter.Print(report, options, output);
+            AnalyticsPrinter.Print(events, report, options, output);
             return 0;
         }
 

@@ -79,7 +79,7 @@ public static class ReportPrinter
         output.WriteLine("Rates are rounded half away from zero; ROAS is printed with three decimals.");
     }
 
-    private static void WriteTable(TextWriter output, List<string[]> rows, int[] rightAligned)
+    internal static void WriteTable(TextWriter output, List<string[]> rows, int[] rightAligned)
     {
         int[] widths = [.. Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length))];
         for (int r = 0; r < rows.Count; r++)
