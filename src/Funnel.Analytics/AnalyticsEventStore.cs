@@ -346,79 +346,6 @@ public sealed class AnalyticsEventStore
     }
 }
 
-/// <summary>An open-addressing map from lead GUIDs to their ordinal: one probe per lookup in the common case.</summary>
-internal sealed class LeadMap
-{
-    private Entry[] entries = new Entry[1 << 16];
-    private int count;
-
-    /// <summary>Returns the ordinal of a lead, adding it with <paramref name="next"/> when it is new.</summary>
-    public int GetOrAdd(Guid key, int next)
-    {
-        if (count * 2 >= entries.Length)
-        {
-            Resize();
-        }
-
-        int mask = entries.Length - 1;
-        int i = Slot(key, mask);
-        while (true)
-        {
-            ref Entry entry = ref entries[i];
-            if (entry.Value == 0)
-            {
-                entry.Key = key;
-                entry.Value = next + 1;
-                count++;
-                return next;
-            }
-
-            if (entry.Key == key)
-            {
-                return entry.Value - 1;
-            }
-
-            i = (i + 1) & mask;
-        }
-    }
-
-    private static int Slot(Guid key, int mask)
-    {
-        ReadOnlySpan<ulong> halves = MemoryMarshal.Cast<Guid, ulong>(new ReadOnlySpan<Guid>(in key));
-        unchecked
-        {
-            ulong h = (halves[0] ^ (halves[1] * 0x9E3779B97F4A7C15UL)) * 0xBF58476D1CE4E5B9UL;
-            return (int)(h >> 32) & mask;
-        }
-    }
-
-    private void Resize()
-    {
-        Entry[] old = entries;
-        entries = new Entry[checked(old.Length * 2)];
-        int mask = entries.Length - 1;
-        foreach (Entry e in old)
-        {
-            if (e.Value != 0)
-            {
-                int i = Slot(e.Key, mask);
-                while (entries[i].Value != 0)
-                {
-                    i = (i + 1) & mask;
-                }
-
-                entries[i] = e;
-            }
-        }
-    }
-
-    private struct Entry
-    {
-        public Guid Key;
-        public int Value;
-    }
-}
-
 /// <summary>What an <see cref="AnalyticsEventStore"/> captures besides times, types, subjects, channels and campaigns.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record AnalyticsStoreOptions
@@ -446,7 +373,6 @@ public sealed record AnalyticsStoreOptions
 public sealed class AnalyticsEventStoreBuilder
 {
     private readonly AnalyticsStoreOptions options;
-    private readonly LeadMap leadIndex = new();
     private readonly List<LeadId> leads = [];
     private readonly (string? Type, string? Subject, int Term)[] termCache = new (string?, string?, int)[16];
     private readonly Dictionary<(string Type, string? Subject), int> termIndex = [];
@@ -457,7 +383,8 @@ public sealed class AnalyticsEventStoreBuilder
     private readonly HashSet<EventId> seen = [];
     private readonly List<(int Event, long Amount)> money = [];
     private readonly List<(long Time, int Channel, long Amount)> spend = [];
-    private int[] eventLeads;
+    private Guid[] eventLeadIds;
+    private bool[] dimensionUsed;
     private long[] times;
     private int[] terms;
     private int[][] dimensions;
@@ -474,7 +401,7 @@ public sealed class AnalyticsEventStoreBuilder
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         int size = Math.Max(capacity, 1024);
-        eventLeads = new int[size];
+        eventLeadIds = new Guid[size];
         times = new long[size];
         terms = new int[size];
         this.options = options ?? AnalyticsStoreOptions.Default;
@@ -494,6 +421,7 @@ public sealed class AnalyticsEventStoreBuilder
 
         this.options = this.options with { PropertyKeys = keys };
         int dims = AnalyticsEventStore.FirstPropertyDimension + keys.Length;
+        dimensionUsed = new bool[dims];
         dimensionIndex = new Dictionary<string, int>[dims];
         dimensionValues = new List<string?>[dims];
         dimensions = new int[dims][];
@@ -583,22 +511,21 @@ public sealed class AnalyticsEventStoreBuilder
             Grow();
         }
 
-        int slot = leadIndex.GetOrAdd(lead.Value, leads.Count);
-        if (slot == leads.Count)
-        {
-            leads.Add(lead);
-        }
-
         int term = Term(eventType, subject);
         int i = count++;
-        eventLeads[i] = slot;
+        eventLeadIds[i] = lead.Value;
         times[i] = occurredAt.ToUnixTimeTicks();
         terms[i] = term;
-        dimensions[AnalyticsEventStore.ChannelDimension][i] = Code(AnalyticsEventStore.ChannelDimension, channel);
-        dimensions[AnalyticsEventStore.CampaignDimension][i] = Code(AnalyticsEventStore.CampaignDimension, campaign);
-        for (int d = AnalyticsEventStore.VariantDimension; d < dimensions.Length; d++)
+
+        // The columns start zeroed (code 0 is "none"), so only values need writing.
+        if (channel is not null)
         {
-            dimensions[d][i] = 0;
+            dimensions[AnalyticsEventStore.ChannelDimension][i] = Code(AnalyticsEventStore.ChannelDimension, channel);
+        }
+
+        if (campaign is not null)
+        {
+            dimensions[AnalyticsEventStore.CampaignDimension][i] = Code(AnalyticsEventStore.CampaignDimension, campaign);
         }
 
         return i;
@@ -611,6 +538,7 @@ public sealed class AnalyticsEventStoreBuilder
     {
         ThrowIfBuilt();
         built = true;
+        int[] eventLeads = AssignLeads();
         int leadCount = leads.Count;
         var offsets = new int[leadCount + 1];
         for (int i = 0; i < count; i++)
@@ -623,59 +551,61 @@ public sealed class AnalyticsEventStoreBuilder
             offsets[l + 1] += offsets[l];
         }
 
-        // Counting sort by lead (stable): one pass scatters every column to its place.
+        // Counting sort by lead (stable): one pass scatters the times and types to their place.
         var next = new int[leadCount];
         Array.Copy(offsets, next, leadCount);
         var position = new int[count];
         var sortedTimes = new long[count];
         var sortedTerms = new int[count];
-        var sortedDims = new int[dimensions.Length][];
-        for (int d = 0; d < dimensions.Length; d++)
-        {
-            sortedDims[d] = new int[count];
-        }
-
-        int[] channelSource = dimensions[AnalyticsEventStore.ChannelDimension];
-        int[] channelTarget = sortedDims[AnalyticsEventStore.ChannelDimension];
         for (int i = 0; i < count; i++)
         {
             int p = next[eventLeads[i]]++;
             position[i] = p;
             sortedTimes[p] = times[i];
             sortedTerms[p] = terms[i];
-            channelTarget[p] = channelSource[i];
         }
 
+        // Dimensions nobody wrote stay all "none" and need no scatter.
+        var sortedDims = new int[dimensions.Length][];
         for (int d = 0; d < dimensions.Length; d++)
         {
-            if (d == AnalyticsEventStore.ChannelDimension)
+            int[] target = sortedDims[d] = new int[count];
+            if (!dimensionUsed[d])
             {
                 continue;
             }
 
             int[] source = dimensions[d];
-            int[] target = sortedDims[d];
             for (int i = 0; i < count; i++)
             {
                 target[position[i]] = source[i];
             }
         }
 
-        // Then a stable sort by time inside each lead; events logged in time order are already sorted.
-        var inverse = new int[count];
-        for (int i = 0; i < count; i++)
+        // Then a stable sort by time inside each lead; events logged in time order are already sorted. Where each
+        // event ends up is tracked only when amounts need to follow their events.
+        int[][] moved = [.. sortedDims.Where((_, d) => dimensionUsed[d])];
+        int[]? origin = null;
+        if (money.Count > 0)
         {
-            inverse[position[i]] = i;
+            origin = new int[count];
+            for (int i = 0; i < count; i++)
+            {
+                origin[position[i]] = i;
+            }
         }
 
         for (int l = 0; l < leadCount; l++)
         {
-            SortLead(offsets[l], offsets[l + 1], sortedTimes, sortedTerms, sortedDims, inverse);
+            SortLead(offsets[l], offsets[l + 1], sortedTimes, sortedTerms, moved, origin);
         }
 
-        for (int p = 0; p < count; p++)
+        if (origin is not null)
         {
-            position[inverse[p]] = p;
+            for (int p = 0; p < count; p++)
+            {
+                position[origin[p]] = p;
+            }
         }
 
         (int Event, long Amount)[] moneyRows = [.. money.Select(m => (position[m.Event], m.Amount)).OrderBy(m => m.Item1)];
@@ -728,6 +658,7 @@ public sealed class AnalyticsEventStoreBuilder
             return 0;
         }
 
+        dimensionUsed[dimension] = true;
         ref int code = ref CollectionsMarshal.GetValueRefOrAddDefault(dimensionIndex[dimension], value, out bool exists);
         if (!exists)
         {
@@ -738,7 +669,87 @@ public sealed class AnalyticsEventStoreBuilder
         return code;
     }
 
-    private static void SortLead(int b, int e, long[] times, int[] terms, int[][] dims, int[] origin)
+    /// <summary>
+    /// Numbers the leads and returns each event's lead number. Events are first partitioned by a hash of their lead
+    /// id, so that each partition's lookup table stays in cache instead of one table of a million leads missing the
+    /// cache on every event. Leads are numbered partition by partition, in load order within a partition.
+    /// </summary>
+    private int[] AssignLeads()
+    {
+        int bits = count <= 16_384 ? 0 : Math.Min(12, System.Numerics.BitOperations.Log2((uint)(count / 8_192)) + 1);
+        int parts = 1 << bits;
+        var partStart = new int[parts + 1];
+        for (int i = 0; i < count; i++)
+        {
+            partStart[Partition(eventLeadIds[i], bits) + 1]++;
+        }
+
+        for (int p = 0; p < parts; p++)
+        {
+            partStart[p + 1] += partStart[p];
+        }
+
+        var cursor = new int[parts];
+        Array.Copy(partStart, cursor, parts);
+        var ids = new Guid[count];
+        var origin = new int[count];
+        int largest = 0;
+        for (int p = 0; p < parts; p++)
+        {
+            largest = Math.Max(largest, partStart[p + 1] - partStart[p]);
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            int pos = cursor[Partition(eventLeadIds[i], bits)]++;
+            ids[pos] = eventLeadIds[i];
+            origin[pos] = i;
+        }
+
+        var eventLeads = new int[count];
+        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, largest * 2));
+        var keys = new Guid[size];
+        var values = new int[size];
+        int mask = size - 1;
+        for (int p = 0; p < parts; p++)
+        {
+            Array.Clear(values);
+            for (int pos = partStart[p]; pos < partStart[p + 1]; pos++)
+            {
+                Guid id = ids[pos];
+                int slot = (int)(Mix(id) & (uint)mask);
+                while (values[slot] != 0 && keys[slot] != id)
+                {
+                    slot = (slot + 1) & mask;
+                }
+
+                if (values[slot] == 0)
+                {
+                    keys[slot] = id;
+                    leads.Add(new LeadId(id));
+                    values[slot] = leads.Count;
+                }
+
+                eventLeads[origin[pos]] = values[slot] - 1;
+            }
+        }
+
+        return eventLeads;
+    }
+
+    private static uint Mix(Guid id)
+    {
+        ReadOnlySpan<ulong> halves = MemoryMarshal.Cast<Guid, ulong>(new ReadOnlySpan<Guid>(in id));
+        unchecked
+        {
+            ulong h = (halves[0] ^ (halves[1] * 0x9E3779B97F4A7C15UL)) * 0xBF58476D1CE4E5B9UL;
+            return (uint)(h >> 32) ^ (uint)h;
+        }
+    }
+
+    private static int Partition(Guid id, int bits) => bits == 0 ? 0 : (int)(Mix(id) >> (32 - bits));
+
+    private static void SortLead(int b, int e, long[] times, int[] terms, int[][] dims, int[]? origin)
     {
         Span<int> values = stackalloc int[dims.Length];
         for (int p = b + 1; p < e; p++)
@@ -750,7 +761,7 @@ public sealed class AnalyticsEventStoreBuilder
             }
 
             int term = terms[p];
-            int from = origin[p];
+            int from = origin is null ? 0 : origin[p];
             for (int d = 0; d < dims.Length; d++)
             {
                 values[d] = dims[d][p];
@@ -761,7 +772,11 @@ public sealed class AnalyticsEventStoreBuilder
             {
                 times[q + 1] = times[q];
                 terms[q + 1] = terms[q];
-                origin[q + 1] = origin[q];
+                if (origin is not null)
+                {
+                    origin[q + 1] = origin[q];
+                }
+
                 for (int d = 0; d < dims.Length; d++)
                 {
                     dims[d][q + 1] = dims[d][q];
@@ -772,7 +787,11 @@ public sealed class AnalyticsEventStoreBuilder
 
             times[q + 1] = t;
             terms[q + 1] = term;
-            origin[q + 1] = from;
+            if (origin is not null)
+            {
+                origin[q + 1] = from;
+            }
+
             for (int d = 0; d < dims.Length; d++)
             {
                 dims[d][q + 1] = values[d];
@@ -783,7 +802,7 @@ public sealed class AnalyticsEventStoreBuilder
     private void Grow()
     {
         int size = checked(times.Length * 2);
-        Array.Resize(ref eventLeads, size);
+        Array.Resize(ref eventLeadIds, size);
         Array.Resize(ref times, size);
         Array.Resize(ref terms, size);
         for (int d = 0; d < dimensions.Length; d++)

@@ -107,7 +107,7 @@ public static class FunnelAnalyzer
         var result = new (int, long, long)[store.LeadCount];
         var picks = new int[n];
         var scratch = new int[n];
-        var state = new long[n];
+        var state = new long[n + 2];
         for (int lead = 0; lead < store.LeadCount; lead++)
         {
             int depth = EvaluateLead(store.Times, store.Terms, termMask, store.Offsets[lead], store.Offsets[lead + 1], n, query.Window.BclCompatibleTicks, engine ?? ChooseEngine(query, termMask), !query.Exclusions.IsDefaultOrEmpty, needPicks: true, picks, scratch, state);
@@ -156,7 +156,7 @@ public static class FunnelAnalyzer
         var result = new ChunkResult(n, ctx.Groups.Count, ctx.TimeToConvert, ctx.DropOffs);
         Span<int> picks = stackalloc int[n];
         Span<int> scratch = stackalloc int[n];
-        Span<long> state = stackalloc long[n];
+        Span<long> state = stackalloc long[n + 2];
         long[] times = ctx.Store.Times;
         int[] terms = ctx.Store.Terms;
         int[] offsets = ctx.Store.Offsets;
@@ -205,7 +205,9 @@ public static class FunnelAnalyzer
     {
         if (engine == Engine.Sweep)
         {
-            int depth = Sweep(times, terms, termMask, b, e, n, window, hasExclusions, state, out long start);
+            int depth = hasExclusions
+                ? Sweep(times, terms, termMask, b, e, n, window, hasExclusions, state, out long start)
+                : SweepWithoutExclusions(times, terms, StepCodes(termMask), b, e, n, window, state, out start);
             if (depth > 0 && needPicks)
             {
                 // The latest step-0 event at the winning start instant, then the greedy chain from it.
@@ -319,6 +321,89 @@ public static class FunnelAnalyzer
             }
 
             return bestDepth;
+        }
+    }
+
+    /// <summary>Per term, 1 + the index of the only step it matches, or 0; cached per mask array.</summary>
+    private static byte[] StepCodes(ulong[] termMask)
+    {
+        if (LastCodes is { } cached && ReferenceEquals(cached.Mask, termMask))
+        {
+            return cached.Codes;
+        }
+
+        var codes = new byte[termMask.Length];
+        for (int t = 0; t < termMask.Length; t++)
+        {
+            ulong steps = termMask[t] & StepBits;
+            codes[t] = steps == 0 ? (byte)0 : (byte)(System.Numerics.BitOperations.TrailingZeroCount(steps) + 1);
+        }
+
+        LastCodes = new StepCodeCache(termMask, codes);
+        return codes;
+    }
+
+    /// <summary>
+    /// The sweep without exclusions, with few branches: <c>state[c + 1]</c> holds the latest start whose chain reached
+    /// step <c>c − 1</c>; slot 1 absorbs the writes of events that match no step. Starts only move later, so at the
+    /// end the deepest set slot gives the depth and its value the latest start that reached it.
+    /// </summary>
+    private static int SweepWithoutExclusions(long[] times, int[] terms, byte[] codes, int b, int e, int n, long window, Span<long> scratchState, out long bestStart)
+    {
+        unchecked
+        {
+            ReadOnlySpan<long> t = times.AsSpan(b, e - b);
+            ReadOnlySpan<int> term = terms.AsSpan(b, e - b);
+            Span<long> st = scratchState[..(n + 2)];
+            st.Fill(long.MinValue);
+            int length = t.Length;
+            int i = 0;
+            while (i < length)
+            {
+                long now = t[i];
+                if (i + 1 < length && t[i + 1] == now)
+                {
+                    // A group of events at one instant: apply them in step order.
+                    int end = i + 1;
+                    while (end < length && t[end] == now)
+                    {
+                        end++;
+                    }
+
+                    for (int c = 1; c <= n; c++)
+                    {
+                        for (int j = i; j < end; j++)
+                        {
+                            if (codes[term[j]] == c)
+                            {
+                                long from = c == 1 ? now : st[c];
+                                if (from != long.MinValue && now - from <= window)
+                                {
+                                    st[c + 1] = from;
+                                }
+                            }
+                        }
+                    }
+
+                    i = end;
+                    continue;
+                }
+
+                int code = codes[term[i]];
+                long candidate = code == 1 ? now : st[code];
+                bool valid = code != 0 & candidate != long.MinValue & now - candidate <= window;
+                st[code + 1] = valid ? candidate : st[code + 1];
+                i++;
+            }
+
+            int depth = n;
+            while (depth > 0 && st[depth + 1] == long.MinValue)
+            {
+                depth--;
+            }
+
+            bestStart = depth == 0 ? 0 : st[depth + 1];
+            return depth;
         }
     }
 
@@ -598,6 +683,11 @@ public static class FunnelAnalyzer
         int rank = (int)Math.Ceiling(quantile * sorted.Length);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
     }
+
+    [ThreadStatic]
+    private static StepCodeCache? LastCodes;
+
+    private sealed record StepCodeCache(ulong[] Mask, byte[] Codes);
 
     private sealed record Context(AnalyticsEventStore Store, ulong[] TermMask, int Steps, long Window, Engine Engine, bool HasExclusions, Grouping Groups, bool TimeToConvert, bool DropOffs)
     {

@@ -15,7 +15,7 @@ namespace Funnel.Benchmarks;
 /// The steps have distinct event types, so "each event serves one step" holds by construction, and the SQL below has
 /// exactly our non-strict semantics: every step-0 event is a start, each next step takes the earliest matching event
 /// at or after the previous one and at most 7 days (inclusive) after the start, and a lead reaches step k when any
-/// start gets that far. Both sides read the same raw rows, in time order as an event log arrives (DuckDB gets integer lead keys, we get GUID lead ids).
+/// start gets that far. Both sides read the same raw rows (GUID lead id, time, event type), in time order as an event log arrives.
 /// </remarks>
 [MemoryDiagnoser]
 public class AnalyticsFunnelBenchmarks
@@ -154,14 +154,14 @@ public class AnalyticsFunnelBenchmarks
     {
         using (DuckDBCommand create = duck.CreateCommand())
         {
-            create.CommandText = $"CREATE TABLE {table} (lead BIGINT, ts BIGINT, type VARCHAR)";
+            create.CommandText = $"CREATE TABLE {table} (lead UUID, ts BIGINT, type VARCHAR)";
             create.ExecuteNonQuery();
         }
 
         using DuckDBAppender appender = duck.CreateAppender(table);
         for (int i = 0; i < eventLead.Length; i++)
         {
-            appender.CreateRow().AppendValue((long)eventLead[i]).AppendValue(eventTicks[i]).AppendValue(Types[eventType[i]]).EndRow();
+            appender.CreateRow().AppendValue(leadIds[eventLead[i]]).AppendValue(eventTicks[i]).AppendValue(Types[eventType[i]]).EndRow();
         }
     }
 
