@@ -538,12 +538,55 @@ public sealed class AnalyticsEventStoreBuilder
     {
         ThrowIfBuilt();
         built = true;
-        int[] eventLeads = AssignLeads();
-        int leadCount = leads.Count;
-        var offsets = new int[leadCount + 1];
+
+        // 1. Partition the events by a hash of their lead id (stable: load order is kept inside a partition), so
+        //    that every lead lies in one partition and each partition's lookup table stays in cache.
+        int bits = count <= 16_384 ? 0 : Math.Min(12, System.Numerics.BitOperations.Log2((uint)(count / 8_192)) + 1);
+        int parts = 1 << bits;
+        var partStart = new int[parts + 1];
         for (int i = 0; i < count; i++)
         {
-            offsets[eventLeads[i] + 1]++;
+            partStart[Partition(eventLeadIds[i], bits) + 1]++;
+        }
+
+        for (int p = 0; p < parts; p++)
+        {
+            partStart[p + 1] += partStart[p];
+        }
+
+        var cursor = new int[parts];
+        Array.Copy(partStart, cursor, parts);
+        var ids = new Guid[count];
+        var source = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            int pos = cursor[Partition(eventLeadIds[i], bits)]++;
+            ids[pos] = eventLeadIds[i];
+            source[pos] = i;
+        }
+
+        // 2. Per partition, in parallel: number its leads in order of first appearance and count their events.
+        var localLead = new int[count];
+        var partLeads = new Guid[parts][];
+        var partCounts = new int[parts][];
+        Parallel.For(0, parts, p => NumberLeads(ids, partStart[p], partStart[p + 1], localLead, out partLeads[p], out partCounts[p]));
+
+        // 3. Leads are numbered partition by partition; a partition's events fill one contiguous range.
+        var leadBase = new int[parts + 1];
+        for (int p = 0; p < parts; p++)
+        {
+            leadBase[p + 1] = leadBase[p] + partLeads[p].Length;
+        }
+
+        int leadCount = leadBase[parts];
+        var offsets = new int[leadCount + 1];
+        for (int p = 0; p < parts; p++)
+        {
+            int[] counts = partCounts[p];
+            for (int l = 0; l < counts.Length; l++)
+            {
+                offsets[leadBase[p] + l + 1] = counts[l];
+            }
         }
 
         for (int l = 0; l < leadCount; l++)
@@ -551,55 +594,53 @@ public sealed class AnalyticsEventStoreBuilder
             offsets[l + 1] += offsets[l];
         }
 
-        // Counting sort by lead (stable): one pass scatters the times and types to their place.
-        var next = new int[leadCount];
-        Array.Copy(offsets, next, leadCount);
-        var position = new int[count];
+        // 4. Per partition, in parallel: a stable counting sort by lead places every column, then each lead's
+        //    events are sorted by time (events logged in time order already are). Where each event came from is
+        //    tracked only when amounts need to follow their events.
         var sortedTimes = new long[count];
         var sortedTerms = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            int p = next[eventLeads[i]]++;
-            position[i] = p;
-            sortedTimes[p] = times[i];
-            sortedTerms[p] = terms[i];
-        }
-
-        // Dimensions nobody wrote stay all "none" and need no scatter.
         var sortedDims = new int[dimensions.Length][];
         for (int d = 0; d < dimensions.Length; d++)
         {
-            int[] target = sortedDims[d] = new int[count];
-            if (!dimensionUsed[d])
-            {
-                continue;
-            }
-
-            int[] source = dimensions[d];
-            for (int i = 0; i < count; i++)
-            {
-                target[position[i]] = source[i];
-            }
+            sortedDims[d] = new int[count];
         }
 
-        // Then a stable sort by time inside each lead; events logged in time order are already sorted. Where each
-        // event ends up is tracked only when amounts need to follow their events.
-        int[][] moved = [.. sortedDims.Where((_, d) => dimensionUsed[d])];
-        int[]? origin = null;
-        if (money.Count > 0)
+        int[] used = [.. Enumerable.Range(0, dimensions.Length).Where(d => dimensionUsed[d])];
+        int[][] moved = [.. used.Select(d => sortedDims[d])];
+        int[]? origin = money.Count > 0 ? new int[count] : null;
+        var next = new int[leadCount];
+        Array.Copy(offsets, next, leadCount);
+        Parallel.For(0, parts, p =>
         {
-            origin = new int[count];
-            for (int i = 0; i < count; i++)
+            for (int pos = partStart[p]; pos < partStart[p + 1]; pos++)
             {
-                origin[position[i]] = i;
+                int i = source[pos];
+                int at = next[leadBase[p] + localLead[pos]]++;
+                sortedTimes[at] = times[i];
+                sortedTerms[at] = terms[i];
+                foreach (int d in used)
+                {
+                    sortedDims[d][at] = dimensions[d][i];
+                }
+
+                if (origin is not null)
+                {
+                    origin[at] = i;
+                }
             }
-        }
 
-        for (int l = 0; l < leadCount; l++)
+            for (int l = leadBase[p]; l < leadBase[p + 1]; l++)
+            {
+                SortLead(offsets[l], offsets[l + 1], sortedTimes, sortedTerms, moved, origin);
+            }
+        });
+
+        for (int p = 0; p < parts; p++)
         {
-            SortLead(offsets[l], offsets[l + 1], sortedTimes, sortedTerms, moved, origin);
+            leads.AddRange(partLeads[p].Select(g => new LeadId(g)));
         }
 
+        var position = new int[origin is null ? 0 : count];
         if (origin is not null)
         {
             for (int p = 0; p < count; p++)
@@ -669,72 +710,39 @@ public sealed class AnalyticsEventStoreBuilder
         return code;
     }
 
-    /// <summary>
-    /// Numbers the leads and returns each event's lead number. Events are first partitioned by a hash of their lead
-    /// id, so that each partition's lookup table stays in cache instead of one table of a million leads missing the
-    /// cache on every event. Leads are numbered partition by partition, in load order within a partition.
-    /// </summary>
-    private int[] AssignLeads()
+    /// <summary>Numbers the leads of one partition in order of first appearance, and counts each one's events.</summary>
+    private static void NumberLeads(Guid[] ids, int begin, int end, int[] localLead, out Guid[] partitionLeads, out int[] eventCounts)
     {
-        int bits = count <= 16_384 ? 0 : Math.Min(12, System.Numerics.BitOperations.Log2((uint)(count / 8_192)) + 1);
-        int parts = 1 << bits;
-        var partStart = new int[parts + 1];
-        for (int i = 0; i < count; i++)
-        {
-            partStart[Partition(eventLeadIds[i], bits) + 1]++;
-        }
-
-        for (int p = 0; p < parts; p++)
-        {
-            partStart[p + 1] += partStart[p];
-        }
-
-        var cursor = new int[parts];
-        Array.Copy(partStart, cursor, parts);
-        var ids = new Guid[count];
-        var origin = new int[count];
-        int largest = 0;
-        for (int p = 0; p < parts; p++)
-        {
-            largest = Math.Max(largest, partStart[p + 1] - partStart[p]);
-        }
-
-        for (int i = 0; i < count; i++)
-        {
-            int pos = cursor[Partition(eventLeadIds[i], bits)]++;
-            ids[pos] = eventLeadIds[i];
-            origin[pos] = i;
-        }
-
-        var eventLeads = new int[count];
-        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, largest * 2));
+        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, (end - begin) * 2));
         var keys = new Guid[size];
         var values = new int[size];
         int mask = size - 1;
-        for (int p = 0; p < parts; p++)
+        var found = new List<Guid>();
+        var counts = new List<int>();
+        for (int pos = begin; pos < end; pos++)
         {
-            Array.Clear(values);
-            for (int pos = partStart[p]; pos < partStart[p + 1]; pos++)
+            Guid id = ids[pos];
+            int slot = (int)(Mix(id) & (uint)mask);
+            while (values[slot] != 0 && keys[slot] != id)
             {
-                Guid id = ids[pos];
-                int slot = (int)(Mix(id) & (uint)mask);
-                while (values[slot] != 0 && keys[slot] != id)
-                {
-                    slot = (slot + 1) & mask;
-                }
-
-                if (values[slot] == 0)
-                {
-                    keys[slot] = id;
-                    leads.Add(new LeadId(id));
-                    values[slot] = leads.Count;
-                }
-
-                eventLeads[origin[pos]] = values[slot] - 1;
+                slot = (slot + 1) & mask;
             }
+
+            if (values[slot] == 0)
+            {
+                keys[slot] = id;
+                found.Add(id);
+                counts.Add(0);
+                values[slot] = found.Count;
+            }
+
+            int local = values[slot] - 1;
+            localLead[pos] = local;
+            counts[local]++;
         }
 
-        return eventLeads;
+        partitionLeads = [.. found];
+        eventCounts = [.. counts];
     }
 
     private static uint Mix(Guid id)

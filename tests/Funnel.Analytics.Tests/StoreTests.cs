@@ -107,6 +107,46 @@ public class StoreTests
         Should.Throw<ArgumentException>(() => new AnalyticsEventStoreBuilder(new AnalyticsStoreOptions { PropertyKeys = ["ok", " "] })).Message.ShouldContain("PropertyKeys[1]");
 
     [Fact]
+    public void Load_ManyLeadsOutOfOrder_GroupsSortsAndKeepsAmountsWithTheirEvents()
+    {
+        // Enough events for the builder to partition its work; times arrive shuffled; every order has its own amount.
+        var random = new Random(5);
+        var events = new List<FunnelEvent>();
+        for (int i = 0; i < 60_000; i++)
+        {
+            int lead = random.Next(6_000);
+            double minute = random.Next(100_000);
+            events.Add(i % 10 == 0
+                ? new OrderPlaced { LeadId = Lead(lead), OccurredAt = At(minute), Order = OrderId.New(), Offer = "x", Total = Money.FromMinorUnits(i, Currency.USD) }
+                : E(lead, "step_" + (char)('a' + (i % 5)), minute, i % 3 == 0 ? "facebook" : null));
+        }
+
+        AnalyticsEventStore store = AnalyticsEventStore.Load(events);
+
+        store.EventCount.ShouldBe(60_000);
+        var expected = events.Cast<LeadEvent>().GroupBy(e => e.LeadId).ToDictionary(g => g.Key, g => g.Select(e => e.OccurredAt.ToUnixTimeTicks()).Order().ToArray());
+        store.LeadCount.ShouldBe(expected.Count);
+        for (int l = 0; l < store.LeadCount; l++)
+        {
+            store.Times[store.Offsets[l]..store.Offsets[l + 1]].ShouldBe(expected[store.LeadAt(l)]);
+        }
+
+        var orderTimes = events.OfType<OrderPlaced>().ToDictionary(o => o.Total.MinorUnits, o => (o.LeadId, o.OccurredAt.ToUnixTimeTicks()));
+        for (int m = 0; m < store.MoneyEvents.Length; m++)
+        {
+            int at = store.MoneyEvents[m];
+            (LeadId lead, long ticks) = orderTimes[store.MoneyAmounts[m]];
+            store.Times[at].ShouldBe(ticks);
+            store.TermTypes[store.Terms[at]].ShouldBe(EventTypes.OrderPlaced);
+            int owner = Enumerable.Range(0, store.LeadCount).First(l => store.Offsets[l] <= at && at < store.Offsets[l + 1]);
+            store.LeadAt(owner).ShouldBe(lead);
+        }
+
+        int withChannel = Enumerable.Range(0, store.EventCount).Count(i => store.Dimensions[0][i] != 0);
+        withChannel.ShouldBe(events.Count(e => e.Attribution.Channel is not null));
+    }
+
+    [Fact]
     public void Builder_ManyLeads_KeepsEachLeadsEventsTogether()
     {
         var builder = new AnalyticsEventStoreBuilder();
