@@ -346,6 +346,61 @@ public sealed class AnalyticsEventStore
     }
 }
 
+/// <summary>One worker's open-addressing table for numbering the leads of a partition; reused across partitions.</summary>
+internal sealed class LeadTable
+{
+    private readonly Guid[] keys;
+    private readonly int[] values;
+    private readonly List<int> touched = [];
+    private readonly List<Guid> found = [];
+    private readonly List<int> counts = [];
+
+    public LeadTable(int size)
+    {
+        keys = new Guid[size];
+        values = new int[size];
+    }
+
+    /// <summary>Numbers the leads of one partition in order of first appearance, and counts each one's events.</summary>
+    public void Number(Guid[] ids, int begin, int end, int[] localLead, out Guid[] partitionLeads, out int[] eventCounts)
+    {
+        int mask = keys.Length - 1;
+        for (int pos = begin; pos < end; pos++)
+        {
+            Guid id = ids[pos];
+            int slot = (int)(AnalyticsEventStoreBuilder.Mix(id) & (uint)mask);
+            while (values[slot] != 0 && keys[slot] != id)
+            {
+                slot = (slot + 1) & mask;
+            }
+
+            if (values[slot] == 0)
+            {
+                keys[slot] = id;
+                found.Add(id);
+                counts.Add(0);
+                touched.Add(slot);
+                values[slot] = found.Count;
+            }
+
+            int local = values[slot] - 1;
+            localLead[pos] = local;
+            counts[local]++;
+        }
+
+        partitionLeads = [.. found];
+        eventCounts = [.. counts];
+        foreach (int slot in touched)
+        {
+            values[slot] = 0;
+        }
+
+        touched.Clear();
+        found.Clear();
+        counts.Clear();
+    }
+}
+
 /// <summary>What an <see cref="AnalyticsEventStore"/> captures besides times, types, subjects, channels and campaigns.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record AnalyticsStoreOptions
@@ -569,7 +624,23 @@ public sealed class AnalyticsEventStoreBuilder
         var localLead = new int[count];
         var partLeads = new Guid[parts][];
         var partCounts = new int[parts][];
-        Parallel.For(0, parts, p => NumberLeads(ids, partStart[p], partStart[p + 1], localLead, out partLeads[p], out partCounts[p]));
+        int largest = 0;
+        for (int p = 0; p < parts; p++)
+        {
+            largest = Math.Max(largest, partStart[p + 1] - partStart[p]);
+        }
+
+        int tableSize = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, largest * 2));
+        Parallel.For(
+            0,
+            parts,
+            () => new LeadTable(tableSize),
+            (p, _, table) =>
+            {
+                table.Number(ids, partStart[p], partStart[p + 1], localLead, out partLeads[p], out partCounts[p]);
+                return table;
+            },
+            _ => { });
 
         // 3. Leads are numbered partition by partition; a partition's events fill one contiguous range.
         var leadBase = new int[parts + 1];
@@ -710,42 +781,7 @@ public sealed class AnalyticsEventStoreBuilder
         return code;
     }
 
-    /// <summary>Numbers the leads of one partition in order of first appearance, and counts each one's events.</summary>
-    private static void NumberLeads(Guid[] ids, int begin, int end, int[] localLead, out Guid[] partitionLeads, out int[] eventCounts)
-    {
-        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, (end - begin) * 2));
-        var keys = new Guid[size];
-        var values = new int[size];
-        int mask = size - 1;
-        var found = new List<Guid>();
-        var counts = new List<int>();
-        for (int pos = begin; pos < end; pos++)
-        {
-            Guid id = ids[pos];
-            int slot = (int)(Mix(id) & (uint)mask);
-            while (values[slot] != 0 && keys[slot] != id)
-            {
-                slot = (slot + 1) & mask;
-            }
-
-            if (values[slot] == 0)
-            {
-                keys[slot] = id;
-                found.Add(id);
-                counts.Add(0);
-                values[slot] = found.Count;
-            }
-
-            int local = values[slot] - 1;
-            localLead[pos] = local;
-            counts[local]++;
-        }
-
-        partitionLeads = [.. found];
-        eventCounts = [.. counts];
-    }
-
-    private static uint Mix(Guid id)
+    internal static uint Mix(Guid id)
     {
         ReadOnlySpan<ulong> halves = MemoryMarshal.Cast<Guid, ulong>(new ReadOnlySpan<Guid>(in id));
         unchecked
