@@ -70,6 +70,7 @@ namespace Funnel.Samples.EbookMasterclass
             RetargetingPrinter.Print(events, output);
             IReadOnlyList<FunnelEvent> offerPath = OfferPathSimulation.RunAsync(events, options.Seed).GetAwaiter().GetResult();
             OfferPathSimulation.Print(OfferPathReport.Create(OfferPathCatalogue.Catalogue, offerPath), output);
+            AnalyticsPrinter.Print(events, report, options, output);
             return 0;
         }
 

@@ -1,0 +1,164 @@
+using Funnel.Events;
+using NodaTime;
+using static Funnel.Analytics.Tests.AnalyticsTestData;
+
+namespace Funnel.Analytics.Tests;
+
+public class StoreTests
+{
+    [Fact]
+    public void Load_Events_GroupsByLeadAndSortsByTime()
+    {
+        var store = AnalyticsEventStore.Load([E(2, "b", 5), E(1, "a", 3), E(2, "a", 1), E(1, "c", 0)]);
+
+        store.LeadCount.ShouldBe(2);
+        store.EventCount.ShouldBe(4);
+        store.LeadAt(0).ShouldBe(Lead(2));
+        store.Times.ShouldBe([At(1).ToUnixTimeTicks(), At(5).ToUnixTimeTicks(), At(0).ToUnixTimeTicks(), At(3).ToUnixTimeTicks()]);
+    }
+
+    [Fact]
+    public void BytesPerEvent_DefaultOptions_Is24_AndEachPropertyAddsFour()
+    {
+        AnalyticsEventStore.Load([E(1, "a", 0)]).BytesPerEvent.ShouldBe(24);
+        AnalyticsEventStore.Load([E(1, "a", 0)], new AnalyticsStoreOptions { PropertyKeys = ["device", "country"] }).BytesPerEvent.ShouldBe(32);
+    }
+
+    [Fact]
+    public void Load_ReplayedEventId_CountsOnce()
+    {
+        FunnelEvent e = E(1, "a", 0);
+
+        AnalyticsEventStore.Load([e, e]).EventCount.ShouldBe(1);
+    }
+
+    [Fact]
+    public void Load_MixedCurrencies_ThrowsNamingBoth()
+    {
+        FunnelEvent[] events =
+        [
+            new OrderPlaced { LeadId = Lead(1), OccurredAt = At(0), Order = OrderId.New(), Offer = "x", Total = Money.FromMajor(1m, Currency.USD) },
+            new OrderPlaced { LeadId = Lead(1), OccurredAt = At(1), Order = OrderId.New(), Offer = "x", Total = Money.FromMajor(1m, Currency.EUR) },
+        ];
+
+        Should.Throw<InvalidOperationException>(() => AnalyticsEventStore.Load(events)).Message.ShouldContain("EUR");
+    }
+
+    [Fact]
+    public async Task LoadAsync_Stream_GivesTheSameStoreAsLoad()
+    {
+        FunnelEvent[] events = [E(1, "a", 0), E(2, "b", 1), E(1, "b", 2)];
+
+        AnalyticsEventStore store = await AnalyticsEventStore.LoadAsync(events.ToAsyncEnumerable());
+
+        store.Times.ShouldBe(AnalyticsEventStore.Load(events).Times);
+    }
+
+    [Fact]
+    public void WriteTo_ThenReadFrom_RoundTripsEveryColumn()
+    {
+        var original = AnalyticsEventStore.Load(
+        [
+            E(1, "a", 0, "facebook"),
+            new OrderPlaced { LeadId = Lead(1), OccurredAt = At(1), Order = OrderId.New(), Offer = "x", Total = Money.FromMajor(497m, Currency.USD) },
+            new AdSpendRecorded { OccurredAt = At(0), Attribution = new Attribution { Channel = "facebook" }, Amount = Money.FromMajor(10m, Currency.USD) },
+        ]);
+        using var stream = new MemoryStream();
+
+        original.WriteTo(stream);
+        stream.Position = 0;
+        AnalyticsEventStore copy = AnalyticsEventStore.ReadFrom(stream);
+
+        copy.LeadAt(0).ShouldBe(Lead(1));
+        copy.Times.ShouldBe(original.Times);
+        copy.Terms.ShouldBe(original.Terms);
+        copy.TermTypes.ShouldBe(original.TermTypes);
+        copy.Dimensions[0].ShouldBe(original.Dimensions[0]);
+        copy.MoneyAmounts.ShouldBe([49700L]);
+        copy.TotalAdSpend.ShouldBe(Money.FromMajor(10m, Currency.USD));
+        copy.Currency.ShouldBe(Currency.USD);
+    }
+
+    [Fact]
+    public void ReadFrom_NotAStore_ThrowsInvalidData() =>
+        Should.Throw<InvalidDataException>(() => AnalyticsEventStore.ReadFrom(new MemoryStream([1, 2, 3, 4, 5, 6, 7, 8])));
+
+    [Fact]
+    public void ReadFrom_TruncatedStore_ThrowsInvalidData()
+    {
+        using var stream = new MemoryStream();
+        AnalyticsEventStore.Load([E(1, "a", 0)]).WriteTo(stream);
+
+        Should.Throw<InvalidDataException>(() => AnalyticsEventStore.ReadFrom(new MemoryStream(stream.ToArray()[..20])));
+    }
+
+    [Fact]
+    public void Builder_AfterBuild_RefusesMoreEvents()
+    {
+        var builder = new AnalyticsEventStoreBuilder();
+        builder.Add(Lead(1), Instant.FromUnixTimeSeconds(0), "a");
+        builder.Build();
+
+        Should.Throw<InvalidOperationException>(() => builder.Add(Lead(1), Instant.FromUnixTimeSeconds(1), "a"));
+    }
+
+    [Fact]
+    public void Builder_BlankPropertyKey_ThrowsNamingTheIndex() =>
+        Should.Throw<ArgumentException>(() => new AnalyticsEventStoreBuilder(new AnalyticsStoreOptions { PropertyKeys = ["ok", " "] })).Message.ShouldContain("PropertyKeys[1]");
+
+    [Fact]
+    public void Load_ManyLeadsOutOfOrder_GroupsSortsAndKeepsAmountsWithTheirEvents()
+    {
+        // Enough events for the builder to partition its work; times arrive shuffled; every order has its own amount.
+        var random = new Random(5);
+        var events = new List<FunnelEvent>();
+        for (int i = 0; i < 60_000; i++)
+        {
+            int lead = random.Next(6_000);
+            double minute = random.Next(100_000);
+            events.Add(i % 10 == 0
+                ? new OrderPlaced { LeadId = Lead(lead), OccurredAt = At(minute), Order = OrderId.New(), Offer = "x", Total = Money.FromMinorUnits(i, Currency.USD) }
+                : E(lead, "step_" + (char)('a' + (i % 5)), minute, i % 3 == 0 ? "facebook" : null));
+        }
+
+        AnalyticsEventStore store = AnalyticsEventStore.Load(events);
+
+        store.EventCount.ShouldBe(60_000);
+        var expected = events.Cast<LeadEvent>().GroupBy(e => e.LeadId).ToDictionary(g => g.Key, g => g.Select(e => e.OccurredAt.ToUnixTimeTicks()).Order().ToArray());
+        store.LeadCount.ShouldBe(expected.Count);
+        for (int l = 0; l < store.LeadCount; l++)
+        {
+            store.Times[store.Offsets[l]..store.Offsets[l + 1]].ShouldBe(expected[store.LeadAt(l)]);
+        }
+
+        var orderTimes = events.OfType<OrderPlaced>().ToDictionary(o => o.Total.MinorUnits, o => (o.LeadId, o.OccurredAt.ToUnixTimeTicks()));
+        for (int m = 0; m < store.MoneyEvents.Length; m++)
+        {
+            int at = store.MoneyEvents[m];
+            (LeadId lead, long ticks) = orderTimes[store.MoneyAmounts[m]];
+            store.Times[at].ShouldBe(ticks);
+            store.TermTypes[store.Terms[at]].ShouldBe(EventTypes.OrderPlaced);
+            int owner = Enumerable.Range(0, store.LeadCount).First(l => store.Offsets[l] <= at && at < store.Offsets[l + 1]);
+            store.LeadAt(owner).ShouldBe(lead);
+        }
+
+        int withChannel = Enumerable.Range(0, store.EventCount).Count(i => store.Dimensions[0][i] != 0);
+        withChannel.ShouldBe(events.Count(e => e.Attribution.Channel is not null));
+    }
+
+    [Fact]
+    public void Builder_ManyLeads_KeepsEachLeadsEventsTogether()
+    {
+        var builder = new AnalyticsEventStoreBuilder();
+        for (int i = 0; i < 200_000; i++)
+        {
+            builder.Add(Lead(i % 100_000), Instant.FromUnixTimeSeconds(i), "a");
+        }
+
+        AnalyticsEventStore store = builder.Build();
+
+        store.LeadCount.ShouldBe(100_000);
+        store.Offsets[^1].ShouldBe(200_000);
+        Enumerable.Range(0, 100_000).All(l => store.Offsets[l + 1] - store.Offsets[l] == 2).ShouldBeTrue();
+    }
+}
