@@ -52,6 +52,15 @@ public sealed record OrderResult
 
     /// <summary>Gets the funnel events the operation produced, for the event store and the KPI report.</summary>
     public ImmutableArray<FunnelEvent> Events { get; init; } = [];
+
+    /// <summary>Gets the error the <see cref="IEntitlementGrantor"/> threw, when a grant or revocation failed.</summary>
+    /// <remarks>
+    /// The operation itself (the payment or refund) is recorded; the failed entitlement and those after it stay in
+    /// <see cref="Order.PendingGrants"/> or <see cref="Order.PendingRevocations"/> until
+    /// <see cref="OrderService.RetryEntitlementsAsync"/> gets them through.
+    /// </remarks>
+    /// <value><see langword="null"/> when every grant and revocation went through.</value>
+    public Exception? EntitlementError { get; init; }
 }
 
 /// <summary>The outcome of declining an upsell: the next offer of the path and the events to record.</summary>
@@ -70,7 +79,10 @@ public sealed record UpsellDecision(OfferId? Next, ImmutableArray<FunnelEvent> E
 /// <para>
 /// Entitlements are granted through <see cref="IEntitlementGrantor"/> when the first payment of an order is
 /// recorded (the first installment of a plan). A refund revokes the entitlements of the offers named; a refund
-/// that brings the refunded amount up to the paid amount revokes everything and frees the order's seats.
+/// that brings the refunded amount up to the paid amount revokes everything and frees the order's seats. Each
+/// grant and revocation is stored as pending before the grantor is called and cleared once it went through; when the
+/// grantor throws, the payment or refund stays recorded, the result carries <see cref="OrderResult.EntitlementError"/>,
+/// and <see cref="RetryEntitlementsAsync"/> finishes the job later.
 /// </para>
 /// <para>
 /// Seats of limited offers are held when the checkout starts and confirmed when the order is placed; a checkout
@@ -240,7 +252,7 @@ public sealed class OrderService
     public async Task<OrderResult> RecordPaymentAsync(OrderId order, Money amount, CancellationToken cancellationToken = default)
     {
         Instant now = clock.GetCurrentInstant();
-        var (before, after) = await UpdateAsync(order, current =>
+        (_, Order after) = await UpdateAsync(order, current =>
         {
             if (current.Status == OrderStatus.Refunded)
             {
@@ -255,23 +267,37 @@ public sealed class OrderService
             }
 
             bool first = current.Status == OrderStatus.AwaitingPayment;
+            if (!first)
+            {
+                return current with { Paid = paid };
+            }
+
+            ImmutableArray<Entitlement> granted = EntitlementsOf(current);
             return current with
             {
                 Paid = paid,
-                Status = first ? OrderStatus.Paid : current.Status,
-                Entitlements = first ? EntitlementsOf(current) : current.Entitlements,
+                Status = OrderStatus.Paid,
+                Entitlements = granted,
+                PendingGrants = current.PendingGrants.AddRange(granted),
             };
         }, cancellationToken).ConfigureAwait(false);
 
         var events = ImmutableArray.CreateBuilder<FunnelEvent>();
         events.Add(new PaymentSucceeded { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Amount = amount });
-        foreach (Entitlement e in after.Entitlements.Except(before.Entitlements))
-        {
-            await grantor.GrantAsync(e, cancellationToken).ConfigureAwait(false);
-            events.Add(new EntitlementGranted { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Product = e.Product });
-        }
+        return await ApplyPendingEntitlementsAsync(after, events, cancellationToken).ConfigureAwait(false);
+    }
 
-        return new OrderResult { Order = after, Events = events.ToImmutable() };
+    /// <summary>Retries the grants and revocations of an order that the <see cref="IEntitlementGrantor"/> failed before.</summary>
+    /// <remarks>Run it from a scheduled job for orders whose <see cref="Order.HasPendingEntitlements"/> is <see langword="true"/>.</remarks>
+    /// <param name="order">The order.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The updated order, an <see cref="EntitlementGranted"/> or <see cref="EntitlementRevoked"/> per change that went through, and <see cref="OrderResult.EntitlementError"/> when one failed again.</returns>
+    /// <exception cref="ArgumentException">The order is unknown.</exception>
+    public async Task<OrderResult> RetryEntitlementsAsync(OrderId order, CancellationToken cancellationToken = default)
+    {
+        Order current = await orders.FindAsync(order, cancellationToken).ConfigureAwait(false)
+            ?? throw new ArgumentException($"Order {order} is unknown.", nameof(order));
+        return await ApplyPendingEntitlementsAsync(current, ImmutableArray.CreateBuilder<FunnelEvent>(), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records a refund and revokes what it covers.</summary>
@@ -296,21 +322,19 @@ public sealed class OrderService
             }
 
             bool full = refunded == current.Paid;
+            ImmutableArray<Entitlement> kept = full ? [] : [.. current.Entitlements.Where(e => !revoke.Contains(e.Offer))];
+            ImmutableArray<Entitlement> taken = [.. current.Entitlements.Except(kept)];
+
+            // An entitlement whose grant never went through needs no revocation: it simply stops being pending.
             return current with
             {
                 Refunded = refunded,
                 Status = full ? OrderStatus.Refunded : OrderStatus.PartiallyRefunded,
-                Entitlements = full ? [] : [.. current.Entitlements.Where(e => !revoke.Contains(e.Offer))],
+                Entitlements = kept,
+                PendingGrants = [.. current.PendingGrants.Intersect(kept)],
+                PendingRevocations = current.PendingRevocations.AddRange(taken.Except(current.PendingGrants)),
             };
         }, cancellationToken).ConfigureAwait(false);
-
-        var events = ImmutableArray.CreateBuilder<FunnelEvent>();
-        events.Add(new RefundIssued { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Amount = amount });
-        foreach (Entitlement e in before.Entitlements.Except(after.Entitlements))
-        {
-            await grantor.RevokeAsync(e, cancellationToken).ConfigureAwait(false);
-            events.Add(new EntitlementRevoked { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Product = e.Product });
-        }
 
         if (after.Status == OrderStatus.Refunded && before.Status != OrderStatus.Refunded)
         {
@@ -320,7 +344,51 @@ public sealed class OrderService
             }
         }
 
-        return new OrderResult { Order = after, Events = events.ToImmutable() };
+        var events = ImmutableArray.CreateBuilder<FunnelEvent>();
+        events.Add(new RefundIssued { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Amount = amount });
+        return await ApplyPendingEntitlementsAsync(after, events, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Hands the order's pending revocations, then its pending grants, to the grantor one by one, removing each from
+    /// the stored order once it went through. The first failure stops the pass and is returned, not thrown: the payment
+    /// or refund that led here is already recorded, and what failed stays pending for a retry.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031:Do not catch general exception types",
+        Justification = "Any grantor failure must leave the entitlement pending and retryable; it is returned in OrderResult.EntitlementError.")]
+    private async Task<OrderResult> ApplyPendingEntitlementsAsync(Order order, ImmutableArray<FunnelEvent>.Builder events, CancellationToken cancellationToken)
+    {
+        foreach (Entitlement e in order.PendingRevocations)
+        {
+            try
+            {
+                await grantor.RevokeAsync(e, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                return new OrderResult { Order = order, Events = events.ToImmutable(), EntitlementError = error };
+            }
+
+            (_, order) = await UpdateAsync(order.Id, o => o with { PendingRevocations = o.PendingRevocations.Remove(e) }, cancellationToken).ConfigureAwait(false);
+            events.Add(new EntitlementRevoked { LeadId = order.Lead, OccurredAt = clock.GetCurrentInstant(), Order = order.Id, Product = e.Product });
+        }
+
+        foreach (Entitlement e in order.PendingGrants)
+        {
+            try
+            {
+                await grantor.GrantAsync(e, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                return new OrderResult { Order = order, Events = events.ToImmutable(), EntitlementError = error };
+            }
+
+            (_, order) = await UpdateAsync(order.Id, o => o with { PendingGrants = o.PendingGrants.Remove(e) }, cancellationToken).ConfigureAwait(false);
+            events.Add(new EntitlementGranted { LeadId = order.Lead, OccurredAt = clock.GetCurrentInstant(), Order = order.Id, Product = e.Product });
+        }
+
+        return new OrderResult { Order = order, Events = events.ToImmutable() };
     }
 
     private async Task<OrderResult> PlaceAsync(LeadId lead, Quote quote, ImmutableArray<SeatReservation> held, string? paymentMethod,

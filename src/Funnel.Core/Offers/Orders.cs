@@ -30,7 +30,11 @@ public enum OrderStatus
 public readonly record struct Entitlement(LeadId Lead, OrderId Order, OfferId Offer, string Product, ProductKind Kind);
 
 /// <summary>Grants and revokes access to products on the platforms that deliver them (course platform, community, download links).</summary>
-/// <remarks>Both calls must be idempotent: a retried order update may repeat one.</remarks>
+/// <remarks>
+/// Both calls must be idempotent: a retry may repeat one. A call that throws leaves the entitlement pending on the
+/// order (<see cref="Order.PendingGrants"/>, <see cref="Order.PendingRevocations"/>) for
+/// <see cref="OrderService.RetryEntitlementsAsync"/>; nothing is lost.
+/// </remarks>
 public interface IEntitlementGrantor
 {
     /// <summary>Gives the lead access to the product.</summary>
@@ -116,6 +120,19 @@ public sealed record Order
 
     /// <summary>Gets the entitlements currently granted.</summary>
     public ImmutableArray<Entitlement> Entitlements { get; init; } = [];
+
+    /// <summary>Gets the entitlements of <see cref="Entitlements"/> that the grantor has not yet confirmed granting.</summary>
+    /// <remarks>A grant that failed stays here until <see cref="OrderService.RetryEntitlementsAsync"/> gets it through.</remarks>
+    /// <value>Defaults to empty: every grant went through.</value>
+    public ImmutableArray<Entitlement> PendingGrants { get; init; } = [];
+
+    /// <summary>Gets entitlements taken back by a refund that the grantor has not yet confirmed revoking.</summary>
+    /// <remarks>A revocation that failed stays here until <see cref="OrderService.RetryEntitlementsAsync"/> gets it through.</remarks>
+    /// <value>Defaults to empty: every revocation went through.</value>
+    public ImmutableArray<Entitlement> PendingRevocations { get; init; } = [];
+
+    /// <summary>Gets whether a grant or revocation is still waiting for the grantor.</summary>
+    public bool HasPendingEntitlements => !PendingGrants.IsDefaultOrEmpty || !PendingRevocations.IsDefaultOrEmpty;
 
     /// <summary>Gets the version of this snapshot: 1 when placed, one more after each change.</summary>
     /// <value>Defaults to 1.</value>

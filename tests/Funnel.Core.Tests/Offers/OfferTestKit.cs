@@ -13,16 +13,29 @@ internal sealed class RecordingGrantor : IEntitlementGrantor
 
     public ConcurrentQueue<Entitlement> Revoked { get; } = new();
 
+    /// <summary>Gets or sets a product whose grants and revocations fail, as a course platform that is down would.</summary>
+    public string? FailingProduct { get; set; }
+
     public Task GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default)
     {
+        ThrowIfFailing(entitlement);
         Granted.Enqueue(entitlement);
         return Task.CompletedTask;
     }
 
     public Task RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default)
     {
+        ThrowIfFailing(entitlement);
         Revoked.Enqueue(entitlement);
         return Task.CompletedTask;
+    }
+
+    private void ThrowIfFailing(Entitlement entitlement)
+    {
+        if (entitlement.Product == FailingProduct)
+        {
+            throw new HttpRequestException($"The platform for '{entitlement.Product}' is down.");
+        }
     }
 }
 

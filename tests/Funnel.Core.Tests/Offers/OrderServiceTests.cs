@@ -49,7 +49,65 @@ public class OrderServiceTests
         first.Events.Select(e => e.EventType).ShouldBe([EventTypes.PaymentSucceeded, .. Enumerable.Repeat(EventTypes.EntitlementGranted, 5)]);
         second.Events.ShouldHaveSingleItem().ShouldBeOfType<PaymentSucceeded>().Amount.ShouldBe(Usd(180m));
         second.Order!.Paid.ShouldBe(Usd(387m));
-        second.Order.Version.ShouldBe(3);
+        second.Order.HasPendingEntitlements.ShouldBeFalse();
+        second.Order.Version.ShouldBe(first.Order.Version + 1);
+    }
+
+    [Fact]
+    public async Task RecordPayment_GrantorFails_KeepsThePaymentAndTheGrantPendingUntilRetried()
+    {
+        var kit = new OfferTestKit();
+        Order order = await kit.BuyAsync(1, Basic, Bump);
+        kit.Grantor.FailingProduct = "masterclass-community";
+
+        OrderResult paid = await kit.Service.RecordPaymentAsync(order.Id, order.Total);
+
+        paid.EntitlementError.ShouldBeOfType<HttpRequestException>();
+        paid.Order!.Status.ShouldBe(OrderStatus.Paid);
+        paid.Order.Paid.ShouldBe(order.Total);
+        paid.Events.Select(e => e.EventType).ShouldBe([EventTypes.PaymentSucceeded, EventTypes.EntitlementGranted, EventTypes.EntitlementGranted]);
+        kit.Grantor.Granted.Select(e => e.Product).ShouldBe(["masterclass-videos", "masterclass-templates"]);
+        Order stored = (await kit.Orders.FindAsync(order.Id))!;
+        stored.HasPendingEntitlements.ShouldBeTrue();
+        stored.PendingGrants.Select(e => e.Product).ShouldBe(["masterclass-community", "strategy-call-30", "cover-design-pack"]);
+
+        OrderResult stillDown = await kit.Service.RetryEntitlementsAsync(order.Id);
+        kit.Grantor.FailingProduct = null;
+        OrderResult retried = await kit.Service.RetryEntitlementsAsync(order.Id);
+
+        stillDown.EntitlementError.ShouldNotBeNull();
+        stillDown.Events.ShouldBeEmpty();
+        retried.EntitlementError.ShouldBeNull();
+        retried.Events.OfType<EntitlementGranted>().Select(e => e.Product).ShouldBe(["masterclass-community", "strategy-call-30", "cover-design-pack"]);
+        retried.Order!.HasPendingEntitlements.ShouldBeFalse();
+        kit.Grantor.Granted.Select(e => e.Product).ShouldBe(["masterclass-videos", "masterclass-templates", "masterclass-community", "strategy-call-30", "cover-design-pack"]);
+    }
+
+    [Fact]
+    public async Task Refund_OfAGrantThatNeverWentThrough_DropsItWithoutRevokingAndRetriesFailedRevocations()
+    {
+        var kit = new OfferTestKit();
+        Order order = await kit.BuyAsync(1, Basic, Bump);
+        kit.Grantor.FailingProduct = "cover-design-pack";
+        await kit.Service.RecordPaymentAsync(order.Id, order.Total);
+
+        OrderResult bumpRefund = await kit.Service.RefundAsync(order.Id, Usd(27m), [OfferPathCatalogue.CoverPack]);
+
+        bumpRefund.EntitlementError.ShouldBeNull();
+        bumpRefund.Order!.HasPendingEntitlements.ShouldBeFalse();
+        kit.Grantor.Revoked.ShouldBeEmpty();
+
+        kit.Grantor.FailingProduct = "masterclass-videos";
+        OrderResult full = await kit.Service.RefundAsync(order.Id, order.Total - Usd(27m));
+
+        full.EntitlementError.ShouldNotBeNull();
+        full.Order!.Status.ShouldBe(OrderStatus.Refunded);
+        full.Order.PendingRevocations.Select(e => e.Product).ShouldBe(["masterclass-videos", "masterclass-templates", "masterclass-community", "strategy-call-30"]);
+        kit.Grantor.FailingProduct = null;
+        OrderResult retried = await kit.Service.RetryEntitlementsAsync(order.Id);
+        retried.Events.OfType<EntitlementRevoked>().Count().ShouldBe(4);
+        retried.Order!.HasPendingEntitlements.ShouldBeFalse();
+        kit.Grantor.Revoked.Select(e => e.Product).ShouldBe(["masterclass-videos", "masterclass-templates", "masterclass-community", "strategy-call-30"]);
     }
 
     [Fact]
