@@ -428,7 +428,6 @@ public sealed record AnalyticsStoreOptions
 public sealed class AnalyticsEventStoreBuilder
 {
     private readonly AnalyticsStoreOptions options;
-    private readonly List<LeadId> leads = [];
     private readonly (string? Type, string? Subject, int Term)[] termCache = new (string?, string?, int)[16];
     private readonly Dictionary<(string Type, string? Subject), int> termIndex = [];
     private readonly List<string> termTypes = [];
@@ -439,10 +438,9 @@ public sealed class AnalyticsEventStoreBuilder
     private readonly List<(int Event, long Amount)> money = [];
     private readonly List<(long Time, int Channel, long Amount)> spend = [];
     private Guid[] eventLeadIds;
-    private bool[] dimensionUsed;
     private long[] times;
     private int[] terms;
-    private int[][] dimensions;
+    private int[]?[] dimensions;
     private int count;
     private Currency? currency;
     private bool built;
@@ -476,15 +474,13 @@ public sealed class AnalyticsEventStoreBuilder
 
         this.options = this.options with { PropertyKeys = keys };
         int dims = AnalyticsEventStore.FirstPropertyDimension + keys.Length;
-        dimensionUsed = new bool[dims];
         dimensionIndex = new Dictionary<string, int>[dims];
         dimensionValues = new List<string?>[dims];
-        dimensions = new int[dims][];
+        dimensions = new int[]?[dims];
         for (int d = 0; d < dims; d++)
         {
             dimensionIndex[d] = new Dictionary<string, int>(StringComparer.Ordinal);
             dimensionValues[d] = [null];
-            dimensions[d] = new int[size];
         }
     }
 
@@ -520,15 +516,14 @@ public sealed class AnalyticsEventStoreBuilder
         int index = Add(leadEvent.LeadId, leadEvent.OccurredAt, leadEvent.EventType, leadEvent.Subject, leadEvent.Attribution.Channel, leadEvent.Attribution.Campaign);
         if (leadEvent is ExperimentExposed exposed)
         {
-            dimensions[AnalyticsEventStore.VariantDimension][index] = Code(AnalyticsEventStore.VariantDimension, exposed.Variant);
+            SetCode(AnalyticsEventStore.VariantDimension, index, exposed.Variant);
         }
 
         for (int k = 0; k < options.PropertyKeys.Length; k++)
         {
             if (leadEvent.Properties.TryGetValue(options.PropertyKeys[k], out string? value))
             {
-                int d = AnalyticsEventStore.FirstPropertyDimension + k;
-                dimensions[d][index] = Code(d, value);
+                SetCode(AnalyticsEventStore.FirstPropertyDimension + k, index, value);
             }
         }
 
@@ -572,15 +567,16 @@ public sealed class AnalyticsEventStoreBuilder
         times[i] = occurredAt.ToUnixTimeTicks();
         terms[i] = term;
 
-        // The columns start zeroed (code 0 is "none"), so only values need writing.
+        // A dimension's column is allocated when its first value arrives and starts zeroed (code 0 is "none"), so
+        // only values need writing and a load without channels or campaigns never touches those columns.
         if (channel is not null)
         {
-            dimensions[AnalyticsEventStore.ChannelDimension][i] = Code(AnalyticsEventStore.ChannelDimension, channel);
+            SetCode(AnalyticsEventStore.ChannelDimension, i, channel);
         }
 
         if (campaign is not null)
         {
-            dimensions[AnalyticsEventStore.CampaignDimension][i] = Code(AnalyticsEventStore.CampaignDimension, campaign);
+            SetCode(AnalyticsEventStore.CampaignDimension, i, campaign);
         }
 
         return i;
@@ -670,13 +666,16 @@ public sealed class AnalyticsEventStoreBuilder
         //    tracked only when amounts need to follow their events.
         var sortedTimes = new long[count];
         var sortedTerms = new int[count];
+        // Dimensions that no event set are all "none"; they share one zeroed column, which the immutable store never writes.
         var sortedDims = new int[dimensions.Length][];
+        int[]? none = null;
         for (int d = 0; d < dimensions.Length; d++)
         {
-            sortedDims[d] = new int[count];
+            sortedDims[d] = dimensions[d] is not null ? new int[count] : (none ??= new int[count]);
         }
 
-        int[] used = [.. Enumerable.Range(0, dimensions.Length).Where(d => dimensionUsed[d])];
+        int[] used = [.. Enumerable.Range(0, dimensions.Length).Where(d => dimensions[d] is not null)];
+        int[][] columns = [.. dimensions.Select(c => c ?? [])];
         int[][] moved = [.. used.Select(d => sortedDims[d])];
         int[]? origin = money.Count > 0 ? new int[count] : null;
         var next = new int[leadCount];
@@ -691,7 +690,7 @@ public sealed class AnalyticsEventStoreBuilder
                 sortedTerms[at] = terms[i];
                 foreach (int d in used)
                 {
-                    sortedDims[d][at] = dimensions[d][i];
+                    sortedDims[d][at] = columns[d][i];
                 }
 
                 if (origin is not null)
@@ -706,9 +705,10 @@ public sealed class AnalyticsEventStoreBuilder
             }
         });
 
+        var leadIds = new LeadId[leadCount];
         for (int p = 0; p < parts; p++)
         {
-            leads.AddRange(partLeads[p].Select(g => new LeadId(g)));
+            MemoryMarshal.Cast<Guid, LeadId>(partLeads[p].AsSpan()).CopyTo(leadIds.AsSpan(leadBase[p]));
         }
 
         var position = new int[origin is null ? 0 : count];
@@ -725,7 +725,7 @@ public sealed class AnalyticsEventStoreBuilder
         Currency storeCurrency = currency ?? Currency.USD;
         return new AnalyticsEventStore(
             storeCurrency,
-            [.. leads],
+            leadIds,
             offsets,
             sortedTimes,
             sortedTerms,
@@ -763,6 +763,16 @@ public sealed class AnalyticsEventStoreBuilder
         return term;
     }
 
+    /// <summary>Stores the code of a dimension value for one event, allocating the dimension's column on its first value.</summary>
+    private void SetCode(int dimension, int index, string? value)
+    {
+        int code = Code(dimension, value);
+        if (code != 0)
+        {
+            (dimensions[dimension] ??= new int[times.Length])[index] = code;
+        }
+    }
+
     private int Code(int dimension, string? value)
     {
         if (value is null)
@@ -770,7 +780,6 @@ public sealed class AnalyticsEventStoreBuilder
             return 0;
         }
 
-        dimensionUsed[dimension] = true;
         ref int code = ref CollectionsMarshal.GetValueRefOrAddDefault(dimensionIndex[dimension], value, out bool exists);
         if (!exists)
         {
@@ -851,7 +860,10 @@ public sealed class AnalyticsEventStoreBuilder
         Array.Resize(ref terms, size);
         for (int d = 0; d < dimensions.Length; d++)
         {
-            Array.Resize(ref dimensions[d], size);
+            if (dimensions[d] is not null)
+            {
+                Array.Resize(ref dimensions[d], size);
+            }
         }
     }
 
