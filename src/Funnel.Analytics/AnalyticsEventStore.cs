@@ -594,27 +594,61 @@ public sealed class AnalyticsEventStoreBuilder
         //    that every lead lies in one partition and each partition's lookup table stays in cache.
         int bits = count <= 16_384 ? 0 : Math.Min(12, System.Numerics.BitOperations.Log2((uint)(count / 8_192)) + 1);
         int parts = 1 << bits;
-        var partStart = new int[parts + 1];
-        for (int i = 0; i < count; i++)
+        //    Each core takes one contiguous chunk of the events: it hashes them once (remembering each partition in
+        //    a pooled scratch array), counts them per partition, then scatters them from its own cursors, which
+        //    start after the earlier chunks' events of the same partition, so the order stays stable.
+        int chunks = count < 1_000_000 ? 1 : Math.Min(Environment.ProcessorCount, 64);
+        int chunkSize = (count + chunks - 1) / Math.Max(1, chunks);
+        var histogram = new int[chunks][];
+        ushort[] part = System.Buffers.ArrayPool<ushort>.Shared.Rent(count);
+        Guid[] eventIds = eventLeadIds;
+        Parallel.For(0, chunks, c =>
         {
-            partStart[Partition(eventLeadIds[i], bits) + 1]++;
+            var counts = new int[parts];
+            int end = Math.Min(count, (c + 1) * chunkSize);
+            for (int i = c * chunkSize; i < end; i++)
+            {
+                int p = Partition(eventIds[i], bits);
+                part[i] = (ushort)p;
+                counts[p]++;
+            }
+
+            histogram[c] = counts;
+        });
+
+        var partStart = new int[parts + 1];
+        var cursors = new int[chunks][];
+        for (int c = 0; c < chunks; c++)
+        {
+            cursors[c] = new int[parts];
         }
 
         for (int p = 0; p < parts; p++)
         {
-            partStart[p + 1] += partStart[p];
+            int at = partStart[p];
+            for (int c = 0; c < chunks; c++)
+            {
+                cursors[c][p] = at;
+                at += histogram[c][p];
+            }
+
+            partStart[p + 1] = at;
         }
 
-        var cursor = new int[parts];
-        Array.Copy(partStart, cursor, parts);
         var ids = new Guid[count];
         var source = new int[count];
-        for (int i = 0; i < count; i++)
+        Parallel.For(0, chunks, c =>
         {
-            int pos = cursor[Partition(eventLeadIds[i], bits)]++;
-            ids[pos] = eventLeadIds[i];
-            source[pos] = i;
-        }
+            int[] cursor = cursors[c];
+            int end = Math.Min(count, (c + 1) * chunkSize);
+            for (int i = c * chunkSize; i < end; i++)
+            {
+                int pos = cursor[part[i]]++;
+                ids[pos] = eventIds[i];
+                source[pos] = i;
+            }
+        });
+        System.Buffers.ArrayPool<ushort>.Shared.Return(part);
 
         // 2. Per partition, in parallel: number its leads in order of first appearance and count their events.
         var localLead = new int[count];
