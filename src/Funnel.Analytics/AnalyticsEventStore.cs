@@ -635,8 +635,15 @@ public sealed class AnalyticsEventStoreBuilder
             partStart[p + 1] = at;
         }
 
+        // Times and terms move with the ids, so step 4 reads them in partition order rather than jumping through
+        // the whole load order.
         var ids = new Guid[count];
-        var source = new int[count];
+        // Where each event came from is needed only for dimension values and for amounts to follow their events.
+        int[]? source = money.Count > 0 || Array.Exists(dimensions, c => c is not null) ? new int[count] : null;
+        var partTimes = new long[count];
+        var partTerms = new int[count];
+        long[] loadTimes = times;
+        int[] loadTerms = terms;
         Parallel.For(0, chunks, c =>
         {
             int[] cursor = cursors[c];
@@ -645,7 +652,13 @@ public sealed class AnalyticsEventStoreBuilder
             {
                 int pos = cursor[part[i]]++;
                 ids[pos] = eventIds[i];
-                source[pos] = i;
+                if (source is not null)
+                {
+                    source[pos] = i;
+                }
+
+                partTimes[pos] = loadTimes[i];
+                partTerms[pos] = loadTerms[i];
             }
         });
         System.Buffers.ArrayPool<ushort>.Shared.Return(part);
@@ -718,10 +731,10 @@ public sealed class AnalyticsEventStoreBuilder
         {
             for (int pos = partStart[p]; pos < partStart[p + 1]; pos++)
             {
-                int i = source[pos];
+                int i = source is null ? 0 : source[pos];
                 int at = next[leadBase[p] + localLead[pos]]++;
-                sortedTimes[at] = times[i];
-                sortedTerms[at] = terms[i];
+                sortedTimes[at] = partTimes[pos];
+                sortedTerms[at] = partTerms[pos];
                 foreach (int d in used)
                 {
                     sortedDims[d][at] = columns[d][i];
