@@ -711,8 +711,10 @@ public sealed class AnalyticsEventStoreBuilder
         // 4. Per partition, in parallel: a stable counting sort by lead places every column, then each lead's
         //    events are sorted by time (events logged in time order already are). Where each event came from is
         //    tracked only when amounts need to follow their events.
-        var sortedTimes = new long[count];
-        var sortedTerms = new int[count];
+        // Once partitioned, the builder's own time and term columns are no longer read (the builder is spent), so
+        // when they are exactly the right length they receive the sorted values instead of new arrays.
+        long[] sortedTimes = times.Length == count ? times : new long[count];
+        int[] sortedTerms = terms.Length == count ? terms : new int[count];
         // Dimensions that no event set are all "none"; they share one zeroed column, which the immutable store never writes.
         var sortedDims = new int[dimensions.Length][];
         int[]? none = null;
