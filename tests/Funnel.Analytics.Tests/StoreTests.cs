@@ -161,4 +161,33 @@ public class StoreTests
         store.Offsets[^1].ShouldBe(200_000);
         Enumerable.Range(0, 100_000).All(l => store.Offsets[l + 1] - store.Offsets[l] == 2).ShouldBeTrue();
     }
+
+    [Fact]
+    public void Builder_ExactCapacity_BuildsTheSameStoreAsAGrowingBuilder()
+    {
+        // With the exact capacity the builder hands its own time and type columns to the store; without it, new ones are made.
+        var exact = new AnalyticsEventStoreBuilder(capacity: 30_000);
+        var growing = new AnalyticsEventStoreBuilder();
+        var random = new Random(5);
+        for (int i = 0; i < 30_000; i++)
+        {
+            LeadId lead = Lead(random.Next(3_000));
+            Instant at = Instant.FromUnixTimeSeconds(random.Next(100_000));
+            string type = random.Next(3) switch { 0 => "a", 1 => "b", _ => "c" };
+            exact.Add(lead, at, type, channel: i % 2 == 0 ? "facebook" : null);
+            growing.Add(lead, at, type, channel: i % 2 == 0 ? "facebook" : null);
+        }
+
+        AnalyticsEventStore fromExact = exact.Build();
+        AnalyticsEventStore fromGrowing = growing.Build();
+
+        fromExact.EventCount.ShouldBe(30_000);
+        fromExact.Offsets.ShouldBe(fromGrowing.Offsets);
+        fromExact.Times.ShouldBe(fromGrowing.Times);
+        fromExact.Terms.ShouldBe(fromGrowing.Terms);
+        fromExact.Dimensions[AnalyticsEventStore.ChannelDimension].ShouldBe(fromGrowing.Dimensions[AnalyticsEventStore.ChannelDimension]);
+        Enumerable.Range(0, fromExact.LeadCount).Select(fromExact.LeadAt).ShouldBe(Enumerable.Range(0, fromGrowing.LeadCount).Select(fromGrowing.LeadAt));
+        Enumerable.Range(0, fromExact.LeadCount).All(l => fromExact.Times.AsSpan(fromExact.Offsets[l], fromExact.Offsets[l + 1] - fromExact.Offsets[l]).ToArray()
+            .SequenceEqual(fromExact.Times.AsSpan(fromExact.Offsets[l], fromExact.Offsets[l + 1] - fromExact.Offsets[l]).ToArray().Order())).ShouldBeTrue();
+    }
 }
