@@ -29,7 +29,9 @@ public static class FunnelServiceCollectionExtensions
     /// <see cref="Funnel.Leads.ILeadStore"/> (in memory), <see cref="Funnel.Leads.LeadCapture"/> and validators for lead
     /// magnets, scoring models and segments; and the offers services (in-memory order, seat, coupon and deadline
     /// stores; a <c>PriceBook</c> and <c>OrderService</c> built from the <c>Catalogue</c>, <c>OfferPath</c> and
-    /// <c>IEntitlementGrantor</c> you register). Register your own
+    /// <c>IEntitlementGrantor</c> you register); and for email sequences in-memory enrolment and outbox stores, the
+    /// placeholder template renderer, validated <c>SequenceOptions</c> and a <c>SequenceEngine</c> over the
+    /// <c>SequenceDefinition</c>s and the <c>IEmailSender</c> you register. Register your own
     /// before or after this call to replace any of them.
     /// </para>
     /// <para>
@@ -76,6 +78,7 @@ public static class FunnelServiceCollectionExtensions
             });
         });
         LeadsRegistration.AddLeads(services);
+        SequencesRegistration.AddSequences(services);
         return services;
     }
 

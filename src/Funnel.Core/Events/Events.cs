@@ -255,6 +255,10 @@ public sealed record WebinarRegistered : LeadEvent
     /// <summary>Gets the key of the webinar.</summary>
     public required string Webinar { get; init; }
 
+    /// <summary>Gets when the registered session starts: the anchor of reminder sequences ("24 hours before").</summary>
+    /// <value><see langword="null"/> when unknown (anchored reminder steps are then skipped).</value>
+    public NodaTime.Instant? StartsAt { get; init; }
+
     /// <inheritdoc/>
     public override string EventType => EventTypes.WebinarRegistered;
 

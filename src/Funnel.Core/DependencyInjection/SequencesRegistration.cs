@@ -1,0 +1,42 @@
+using FluentValidation;
+using Funnel.Email;
+using Funnel.Leads;
+using Funnel.Sequences;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using NodaTime;
+
+namespace Funnel.DependencyInjection;
+
+/// <summary>Registers the email sequence services for <c>AddFunnel</c>.</summary>
+internal static class SequencesRegistration
+{
+    public static void AddSequences(IServiceCollection services)
+    {
+        services.AddOptions<SequenceOptions>().ValidateOnStart();
+        services.TryAddSingleton<IValidator<SequenceOptions>, SequenceOptionsValidator>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SequenceOptions>, FluentValidateOptions<SequenceOptions>>());
+        services.TryAddSingleton<ITemplateRenderer>(PlaceholderTemplateRenderer.Instance);
+        services.TryAddSingleton<IValidator<SequenceDefinition>>(sp => new SequenceDefinitionValidator(sp.GetRequiredService<ITemplateRenderer>()));
+        services.TryAddSingleton<IEnrolmentStore, InMemoryEnrolmentStore>();
+        services.TryAddSingleton<ISendOutbox, InMemorySendOutbox>();
+        services.TryAddSingleton(sp =>
+        {
+            IDateTimeZoneProvider zones = sp.GetRequiredService<IDateTimeZoneProvider>();
+            return new SequenceEngine(new SequenceEngineSettings
+            {
+                Definitions = [.. sp.GetServices<SequenceDefinition>()],
+                Enrolments = sp.GetRequiredService<IEnrolmentStore>(),
+                Outbox = sp.GetRequiredService<ISendOutbox>(),
+                Leads = sp.GetRequiredService<ILeadStore>(),
+                Sender = sp.GetRequiredService<IEmailSender>(),
+                Clock = sp.GetRequiredService<IClock>(),
+                Renderer = sp.GetRequiredService<ITemplateRenderer>(),
+                TimeZones = zones,
+                DefaultZone = zones[sp.GetRequiredService<IOptions<FunnelOptions>>().Value.TimeZoneId],
+                Options = sp.GetRequiredService<IOptions<SequenceOptions>>().Value,
+            });
+        });
+    }
+}

@@ -1,0 +1,206 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using FluentValidation;
+
+namespace Funnel.Email;
+
+/// <summary>What a tracking link records: an open, a click (with its target) or an unsubscribe.</summary>
+public enum TrackingAction
+{
+    /// <summary>The open pixel was loaded.</summary>
+    Open,
+
+    /// <summary>A link was clicked; the token carries the target URL.</summary>
+    Click,
+
+    /// <summary>The lead asked to unsubscribe.</summary>
+    Unsubscribe,
+}
+
+/// <summary>The verified content of a tracking token.</summary>
+/// <param name="Action">What the link records.</param>
+/// <param name="Lead">The lead the email went to.</param>
+/// <param name="Email">The email key, such as <c>nurture-3</c>.</param>
+/// <param name="Target">The click target; <see langword="null"/> for opens and unsubscribes.</param>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record TrackingToken(TrackingAction Action, LeadId Lead, string Email, Uri? Target = null);
+
+/// <summary>Where tracking links point and the key that signs them.</summary>
+/// <threadsafety>Configure once at start-up; do not change afterwards.</threadsafety>
+public sealed class TrackingOptions
+{
+    /// <summary>Gets or sets the absolute base URL the tracking endpoints are mapped under, such as <c>https://example.com/email</c>.</summary>
+    /// <value>Defaults to <see langword="null"/>: set it to enable tracking links.</value>
+    public string? BaseUrl { get; set; }
+
+    /// <summary>Gets or sets the HMAC-SHA256 signing key: a secret of at least 32 bytes in UTF-8.</summary>
+    /// <value>Defaults to <see langword="null"/>: set it to enable tracking links.</value>
+    public string? SigningKey { get; set; }
+}
+
+/// <summary>Validates <see cref="TrackingOptions"/>: an absolute http(s) base URL and a key of at least 32 bytes.</summary>
+internal sealed class TrackingOptionsValidator : AbstractValidator<TrackingOptions>
+{
+    public const int MinimumKeyBytes = 32;
+
+    public TrackingOptionsValidator()
+    {
+        RuleFor(o => o.BaseUrl).NotEmpty()
+            .Must(u => Uri.TryCreate(u, UriKind.Absolute, out Uri? uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp))
+            .WithMessage("'BaseUrl' must be an absolute http or https URL.");
+        RuleFor(o => o.SigningKey).NotEmpty()
+            .Must(k => k is not null && Encoding.UTF8.GetByteCount(k) >= MinimumKeyBytes)
+            .WithMessage($"'SigningKey' must be at least {MinimumKeyBytes} bytes in UTF-8.");
+    }
+}
+
+/// <summary>Builds and verifies signed tracking URLs (open pixel, click redirect, unsubscribe) and the RFC 8058 one-click unsubscribe headers.</summary>
+/// <remarks>
+/// <para>
+/// A token is <c>base64url(payload) "." base64url(HMAC-SHA256(key, payload))</c>; the payload holds the action, the
+/// lead, the email key and, for clicks, the target URL. Changing any byte makes <see cref="TryReadToken"/> fail
+/// (compared in constant time), and because the click target is inside the signed payload the redirect endpoint
+/// cannot be used as an open redirect. Tokens do not expire: unsubscribe links must keep working.
+/// </para>
+/// <para>
+/// The URLs are <c>{BaseUrl}/open/{token}</c>, <c>{BaseUrl}/click/{token}</c> and <c>{BaseUrl}/unsubscribe/{token}</c>;
+/// the ASP.NET Core package maps those endpoints.
+/// </para>
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed class TrackingLinks
+{
+    private readonly byte[] key;
+    private readonly string baseUrl;
+
+    /// <summary>Initializes the links from validated options.</summary>
+    /// <param name="options">The options.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The options are invalid; the message names the option.</exception>
+    public TrackingLinks(TrackingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        FluentValidation.Results.ValidationResult result = new TrackingOptionsValidator().Validate(options);
+        if (!result.IsValid)
+        {
+            throw new ArgumentException(string.Join(" ", result.Errors.Select(e => e.ErrorMessage)), nameof(options));
+        }
+
+        key = Encoding.UTF8.GetBytes(options.SigningKey!);
+        baseUrl = options.BaseUrl!.TrimEnd('/');
+    }
+
+    /// <summary>Returns the open-pixel URL for an email.</summary>
+    /// <param name="lead">The lead.</param>
+    /// <param name="email">The email key.</param>
+    /// <returns>The URL.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="email"/> is <see langword="null"/>.</exception>
+    public Uri OpenPixel(LeadId lead, string email) => Build("open", new TrackingToken(TrackingAction.Open, lead, email));
+
+    /// <summary>Returns a click-tracking URL that redirects to <paramref name="target"/>.</summary>
+    /// <param name="lead">The lead.</param>
+    /// <param name="email">The email key.</param>
+    /// <param name="target">The absolute URL to redirect to.</param>
+    /// <returns>The URL.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="target"/> is not an absolute http(s) URL.</exception>
+    public Uri Click(LeadId lead, string email, Uri target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (!target.IsAbsoluteUri || (target.Scheme != Uri.UriSchemeHttps && target.Scheme != Uri.UriSchemeHttp))
+        {
+            throw new ArgumentException("The click target must be an absolute http or https URL.", nameof(target));
+        }
+
+        return Build("click", new TrackingToken(TrackingAction.Click, lead, email, target));
+    }
+
+    /// <summary>Returns the unsubscribe URL for an email (also used for the one-click POST).</summary>
+    /// <param name="lead">The lead.</param>
+    /// <param name="email">The email key.</param>
+    /// <returns>The URL.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="email"/> is <see langword="null"/>.</exception>
+    public Uri Unsubscribe(LeadId lead, string email) => Build("unsubscribe", new TrackingToken(TrackingAction.Unsubscribe, lead, email));
+
+    /// <summary>Returns the message with the <c>List-Unsubscribe</c> and <c>List-Unsubscribe-Post: List-Unsubscribe=One-Click</c> headers (RFC 8058).</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="lead">The recipient lead.</param>
+    /// <param name="email">The email key.</param>
+    /// <returns>The message with the headers set.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public EmailMessage WithListUnsubscribe(EmailMessage message, LeadId lead, string email)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        Uri url = Unsubscribe(lead, email);
+        return message with
+        {
+            Headers = message.Headers
+                .SetItem("List-Unsubscribe", "<" + url.AbsoluteUri + ">")
+                .SetItem("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        };
+    }
+
+    /// <summary>Verifies a token from a tracking URL and reads it.</summary>
+    /// <param name="token">The token (the last path segment).</param>
+    /// <param name="result">The token's content when valid.</param>
+    /// <returns><see langword="true"/> when the signature is valid and the payload well formed.</returns>
+    public bool TryReadToken(string? token, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TrackingToken? result)
+    {
+        result = null;
+        if (string.IsNullOrEmpty(token) || token.Length > 8192)
+        {
+            return false;
+        }
+
+        int dot = token.IndexOf('.', StringComparison.Ordinal);
+        if (dot <= 0 || dot == token.Length - 1)
+        {
+            return false;
+        }
+
+        byte[] payload;
+        byte[] signature;
+        try
+        {
+            payload = Base64Url.DecodeFromChars(token.AsSpan(0, dot));
+            signature = Base64Url.DecodeFromChars(token.AsSpan(dot + 1));
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        if (!CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(key, payload), signature))
+        {
+            return false;
+        }
+
+        try
+        {
+            Payload? p = JsonSerializer.Deserialize<Payload>(payload);
+            if (p is null || p.E is null || !Enum.IsDefined(p.A) || (p.A == TrackingAction.Click) != (p.U is not null))
+            {
+                return false;
+            }
+
+            result = new TrackingToken(p.A, new LeadId(p.L), p.E, p.U is null ? null : new Uri(p.U, UriKind.Absolute));
+            return true;
+        }
+        catch (Exception e) when (e is JsonException or UriFormatException)
+        {
+            return false;
+        }
+    }
+
+    private Uri Build(string path, TrackingToken token)
+    {
+        ArgumentNullException.ThrowIfNull(token.Email);
+        byte[] payload = JsonSerializer.SerializeToUtf8Bytes(new Payload(token.Action, token.Lead.Value, token.Email, token.Target?.AbsoluteUri));
+        string text = Base64Url.EncodeToString(payload) + "." + Base64Url.EncodeToString(HMACSHA256.HashData(key, payload));
+        return new Uri(baseUrl + "/" + path + "/" + text, UriKind.Absolute);
+    }
+
+    private sealed record Payload(TrackingAction A, Guid L, string E, string? U);
+}

@@ -1,0 +1,20 @@
+namespace Funnel.Events;
+
+/// <content>The event types of email sequences (<c>Funnel.Sequences</c>).</content>
+public static partial class EventTypes
+{
+    /// <summary>A send failed, transiently or for good (<see cref="Sequences.EmailFailed"/>).</summary>
+    public const string EmailFailed = "email_failed";
+
+    /// <summary>A send was suppressed because the lead may not receive it (<see cref="Sequences.EmailSuppressed"/>).</summary>
+    public const string EmailSuppressed = "email_suppressed";
+
+    /// <summary>A lead was enrolled in a sequence (<see cref="Sequences.SequenceEnrolled"/>).</summary>
+    public const string SequenceEnrolled = "sequence_enrolled";
+
+    /// <summary>An exit goal ended a lead's enrolment (<see cref="Sequences.SequenceExited"/>).</summary>
+    public const string SequenceExited = "sequence_exited";
+
+    /// <summary>A lead's enrolment sent or skipped its last step (<see cref="Sequences.SequenceCompleted"/>).</summary>
+    public const string SequenceCompleted = "sequence_completed";
+}

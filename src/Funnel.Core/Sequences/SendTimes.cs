@@ -1,0 +1,107 @@
+using System.Collections.Immutable;
+using NodaTime;
+using NodaTime.TimeZones;
+
+namespace Funnel.Sequences;
+
+/// <summary>Computes the exact send instant of a step in a lead's time zone, across daylight-saving changes.</summary>
+/// <remarks>
+/// <para>The policy, applied from the earliest allowed instant forward:</para>
+/// <list type="number">
+/// <item>With a send time, the first local date-time at that time not before the earliest instant's local time.</item>
+/// <item>
+/// A local time that does not exist (a spring-forward gap) is shifted forward by the length of the gap (02:30 in a
+/// one-hour gap becomes 03:30); a local time that exists twice (a fall-back overlap) is the earlier instant, unless
+/// that is before the earliest instant, then the later one.
+/// </item>
+/// <item>A send on a day that is not allowed rolls forward to the next allowed day (at the send time, or midnight).</item>
+/// <item>A send inside quiet hours moves to the end of the quiet hours (at the send time, when one is set, on or after it).</item>
+/// </list>
+/// <para>The result is never earlier than the earliest instant.</para>
+/// </remarks>
+/// <threadsafety>All members are thread-safe.</threadsafety>
+public static class SendTimes
+{
+    /// <summary>Returns the first instant at or after <paramref name="earliest"/> that the send rules allow.</summary>
+    /// <param name="earliest">The earliest allowed instant (the event that caused the send plus its delay).</param>
+    /// <param name="zone">The lead's time zone.</param>
+    /// <param name="sendAt">The local time of day to send at, or <see langword="null"/>.</param>
+    /// <param name="days">The allowed local days; empty for every day.</param>
+    /// <param name="quietHours">The quiet hours, or <see langword="null"/>.</param>
+    /// <returns>The send instant, never before <paramref name="earliest"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="zone"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The rules allow no instant: <paramref name="sendAt"/> is inside <paramref name="quietHours"/>.</exception>
+    public static Instant Next(Instant earliest, DateTimeZone zone, LocalTime? sendAt = null, ImmutableArray<IsoDayOfWeek> days = default, QuietHours? quietHours = null)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        if (sendAt is { } at && quietHours is not null && quietHours.Contains(at))
+        {
+            throw new ArgumentException($"The send time {at:HH:mm} is inside the quiet hours.", nameof(sendAt));
+        }
+
+        bool anyDay = days.IsDefaultOrEmpty;
+        LocalDateTime from = earliest.InZone(zone).LocalDateTime;
+        for (int i = 0; i < 64; i++)
+        {
+            LocalDateTime candidate = from;
+            if (sendAt is { } time)
+            {
+                candidate = from.Date + time;
+                if (candidate < from)
+                {
+                    candidate = from.Date.PlusDays(1) + time;
+                }
+            }
+
+            Instant? resolved = Resolve(candidate, zone, earliest);
+            if (resolved is not { } instant)
+            {
+                from = candidate.Date.PlusDays(1).AtMidnight();
+                continue;
+            }
+
+            LocalDateTime local = instant.InZone(zone).LocalDateTime;
+            if (!anyDay && !days.Contains(local.DayOfWeek))
+            {
+                from = local.Date.PlusDays(1).AtMidnight();
+                continue;
+            }
+
+            if (quietHours is not null && quietHours.Contains(local.TimeOfDay))
+            {
+                LocalDate endDate = quietHours.Start <= quietHours.End || local.TimeOfDay < quietHours.End ? local.Date : local.Date.PlusDays(1);
+                from = endDate + quietHours.End;
+                continue;
+            }
+
+            return instant;
+        }
+
+        throw new InvalidOperationException("No send instant found within 64 attempts; the rules allow none.");
+    }
+
+    /// <summary>Maps a local date-time to an instant by the gap/overlap policy; <see langword="null"/> when every mapping is before <paramref name="earliest"/>.</summary>
+    private static Instant? Resolve(LocalDateTime local, DateTimeZone zone, Instant earliest)
+    {
+        ZoneLocalMapping mapping = zone.MapLocal(local);
+        switch (mapping.Count)
+        {
+            case 0:
+                // The gap: shift forward by its length (NodaTime's lenient resolver does exactly this).
+                Instant shifted = zone.AtLeniently(local).ToInstant();
+                return shifted < earliest ? earliest : shifted;
+            case 1:
+                Instant only = mapping.Single().ToInstant();
+                return only < earliest ? null : only;
+            default:
+                Instant first = mapping.First().ToInstant();
+                if (first >= earliest)
+                {
+                    return first;
+                }
+
+                Instant last = mapping.Last().ToInstant();
+                return last < earliest ? null : last;
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using System.Collections.Immutable;
+using Funnel.Definitions;
+using NodaTime;
+
+namespace Funnel.Sequences;
+
+/// <summary>An email sequence: who enrols (triggers), what is sent when (steps), and what ends it (exit goals).</summary>
+/// <remarks>
+/// <para>
+/// A funnel event matching one of the <see cref="Triggers"/> enrols its lead (subject to <see cref="ReEntry"/>); an
+/// event matching one of the <see cref="ExitGoals"/> ends every active enrolment of its lead in this sequence, so a
+/// purchase ends the nurture sequence. Steps are sent in order, each at an exact instant computed in the lead's time
+/// zone (see <see cref="SendTimes"/>).
+/// </para>
+/// <para>Validate definitions with <see cref="SequenceDefinitionValidator"/>; the engine rejects invalid ones.</para>
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record SequenceDefinition
+{
+    /// <summary>Gets the unique key of the sequence, such as <c>guide-nurture</c>.</summary>
+    public required string Key { get; init; }
+
+    /// <summary>Gets the events that enrol a lead, such as <c>opted_in:quick-start-guide</c>.</summary>
+    /// <value>Defaults to none: leads are then enrolled only explicitly.</value>
+    public ImmutableArray<EventMatch> Triggers { get; init; } = [];
+
+    /// <summary>Gets the events that end an active enrolment, such as <c>order_placed:ebook-masterclass</c>.</summary>
+    /// <value>Defaults to none.</value>
+    public ImmutableArray<EventMatch> ExitGoals { get; init; } = [];
+
+    /// <summary>Gets the steps, sent in order.</summary>
+    public required ImmutableArray<SequenceStep> Steps { get; init; }
+
+    /// <summary>Gets whether a lead can be enrolled again.</summary>
+    /// <value>Defaults to <see cref="ReEntryPolicy.Never"/>.</value>
+    public ReEntryPolicy ReEntry { get; init; } = ReEntryPolicy.Never;
+
+    /// <summary>Gets whether the emails are marketing: they need consent and count toward the per-lead frequency cap.</summary>
+    /// <value>Defaults to <see langword="true"/>. Unsubscribed, bounced and complained leads get no email either way.</value>
+    public bool IsMarketing { get; init; } = true;
+
+    /// <summary>Gets the local hours in which nothing is sent; a send that falls inside moves to their end.</summary>
+    /// <value>Defaults to <see langword="null"/> (no quiet hours).</value>
+    public QuietHours? QuietHours { get; init; }
+
+    /// <summary>Gets the custom profile fields the templates may use, with the value used when a lead has none, such as <c>first_name</c> → <c>there</c>.</summary>
+    /// <value>Defaults to none. The built-in fields <c>email</c>, <c>lead_id</c>, <c>stage</c> and <c>unsubscribe_url</c> are always available.</value>
+    public ImmutableDictionary<string, string> Fields { get; init; } = ImmutableDictionary<string, string>.Empty;
+}
+
+/// <summary>One email of a sequence and when to send it.</summary>
+/// <remarks>
+/// The earliest send instant is <see cref="Delay"/> after the base chosen by <see cref="Timing"/>; from there
+/// <see cref="SendAt"/>, <see cref="Days"/> and the sequence's quiet hours move it forward in the lead's zone.
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record SequenceStep
+{
+    /// <summary>Gets the email key, unique in the sequence and used as the <c>Email</c> of the email events, such as <c>nurture-3</c>.</summary>
+    public required string Key { get; init; }
+
+    /// <summary>Gets what <see cref="Delay"/> counts from.</summary>
+    /// <value>Defaults to <see cref="StepTiming.AfterPreviousStep"/>.</value>
+    public StepTiming Timing { get; init; } = StepTiming.AfterPreviousStep;
+
+    /// <summary>Gets the delay from the base instant, such as one day; negative only with <see cref="StepTiming.RelativeToAnchor"/> ("24 hours before").</summary>
+    /// <remarks>
+    /// Date units (days, weeks, months) are added in the lead's local time, so "one day later" keeps the local time of
+    /// day across a daylight-saving change; time units (hours, minutes) are exact elapsed time. Anchored steps take
+    /// time units only.
+    /// </remarks>
+    /// <value>Defaults to <see cref="Period.Zero"/>.</value>
+    public Period Delay { get; init; } = Period.Zero;
+
+    /// <summary>Gets the local time of day to send at, such as 09:00: the first such time at or after the earliest instant.</summary>
+    /// <value>Defaults to <see langword="null"/>: send as soon as due.</value>
+    public LocalTime? SendAt { get; init; }
+
+    /// <summary>Gets the local days of the week a send is allowed on; a send on another day rolls forward to the next allowed day.</summary>
+    /// <value>Defaults to empty: every day.</value>
+    public ImmutableArray<IsoDayOfWeek> Days { get; init; } = [];
+
+    /// <summary>Gets tags the lead must all have, or the step is skipped.</summary>
+    /// <value>Defaults to none.</value>
+    public ImmutableArray<string> RequiredTags { get; init; } = [];
+
+    /// <summary>Gets tags none of which the lead may have, or the step is skipped.</summary>
+    /// <value>Defaults to none.</value>
+    public ImmutableArray<string> ExcludedTags { get; init; } = [];
+
+    /// <summary>Gets the subject template, such as <c>{{ first_name }}, your guide is inside</c>.</summary>
+    public required string Subject { get; init; }
+
+    /// <summary>Gets the plain-text body template.</summary>
+    public required string TextBody { get; init; }
+
+    /// <summary>Gets the HTML body template, whose values are HTML-encoded.</summary>
+    /// <value>Defaults to <see langword="null"/> (text only).</value>
+    public string? HtmlBody { get; init; }
+}
+
+/// <summary>What a step's delay counts from.</summary>
+public enum StepTiming
+{
+    /// <summary>The previous step's send (or skip); the enrolment for the first step.</summary>
+    AfterPreviousStep,
+
+    /// <summary>The enrolment.</summary>
+    AfterEnrolment,
+
+    /// <summary>The anchor instant given at enrolment, such as a webinar's start; the delay may be negative.</summary>
+    /// <remarks>
+    /// Anchored steps are sent at the exact instant: send times, days and quiet hours do not move them. A step
+    /// whose instant has already passed when it is scheduled (or with no anchor) is skipped, never sent late.
+    /// </remarks>
+    RelativeToAnchor,
+}
+
+/// <summary>Whether a lead who was enrolled in a sequence before can be enrolled again.</summary>
+public enum ReEntryPolicy
+{
+    /// <summary>Once per lead, ever.</summary>
+    Never,
+
+    /// <summary>Again once the previous enrolment completed or exited; never twice at once.</summary>
+    AfterEnded,
+}
+
+/// <summary>Local hours in which a sequence sends nothing, such as 21:00 to 08:00 (which spans midnight).</summary>
+/// <param name="Start">The first quiet local time.</param>
+/// <param name="End">The first local time after the quiet hours.</param>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record QuietHours(LocalTime Start, LocalTime End)
+{
+    /// <summary>Returns whether a local time is inside the quiet hours.</summary>
+    /// <param name="time">The local time.</param>
+    /// <returns><see langword="true"/> when quiet.</returns>
+    public bool Contains(LocalTime time) => Start <= End ? time >= Start && time < End : time >= Start || time < End;
+}

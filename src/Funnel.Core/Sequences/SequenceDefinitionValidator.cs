@@ -1,0 +1,180 @@
+using System.Collections.Immutable;
+using System.Text.RegularExpressions;
+using FluentValidation;
+using Funnel.Email;
+using NodaTime;
+
+namespace Funnel.Sequences;
+
+/// <summary>Validates a <see cref="SequenceDefinition"/>; errors name the path, such as <c>Steps[2].Subject</c>, and the problem.</summary>
+/// <remarks>
+/// Checks keys, delays (negative only for anchored steps, which take no send time or days), send times outside the
+/// quiet hours, triggers and exit goals, and every template: a placeholder that is neither a built-in field nor
+/// declared in <see cref="SequenceDefinition.Fields"/> is an error naming the step and the field.
+/// </remarks>
+/// <threadsafety>Instances are safe to share between threads.</threadsafety>
+public sealed partial class SequenceDefinitionValidator : AbstractValidator<SequenceDefinition>
+{
+    /// <summary>Gets the fields every template may use: <c>email</c>, <c>lead_id</c>, <c>stage</c> and <c>unsubscribe_url</c>.</summary>
+    public static ImmutableArray<string> BuiltInFields { get; } = ["email", "lead_id", "stage", "unsubscribe_url"];
+
+    /// <summary>Initializes the rules with the built-in template renderer.</summary>
+    public SequenceDefinitionValidator()
+        : this(PlaceholderTemplateRenderer.Instance)
+    {
+    }
+
+    /// <summary>Initializes the rules with the template renderer the engine uses.</summary>
+    /// <param name="renderer">The renderer that reads the templates' fields.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="renderer"/> is <see langword="null"/>.</exception>
+    public SequenceDefinitionValidator(ITemplateRenderer renderer)
+    {
+        ArgumentNullException.ThrowIfNull(renderer);
+        RuleFor(d => d.Key).NotEmpty().Matches(KeyPattern()).WithMessage("'Key' must be lower-case letters and digits in dash-separated words, such as 'guide-nurture'.");
+        RuleFor(d => d.Steps).Must(s => !s.IsDefaultOrEmpty).WithMessage("'Steps' must contain at least one step.");
+        RuleFor(d => d.QuietHours).Must(q => q is null || q.Start != q.End).WithMessage("'QuietHours' must have different start and end times.");
+        RuleFor(d => d.Fields).Must(f => f is not null && f.Keys.All(k => FieldPattern().IsMatch(k) && !BuiltInFields.Contains(k)))
+            .WithMessage("'Fields' names must be lower-case letters, digits and '_', and must not repeat a built-in field.");
+        RuleFor(d => d).Custom((d, context) => CheckMatches(d.Triggers, "Triggers", context));
+        RuleFor(d => d).Custom((d, context) => CheckMatches(d.ExitGoals, "ExitGoals", context));
+        RuleFor(d => d).Custom((d, context) =>
+        {
+            if (d.Steps.IsDefaultOrEmpty)
+            {
+                return;
+            }
+
+            HashSet<string> keys = new(StringComparer.Ordinal);
+            for (int i = 0; i < d.Steps.Length; i++)
+            {
+                SequenceStep? step = d.Steps[i];
+                string path = $"Steps[{i}]";
+                if (step is null)
+                {
+                    context.AddFailure(path, $"'{path}' must not be null.");
+                    continue;
+                }
+
+                if (step.Key is null || !KeyPattern().IsMatch(step.Key))
+                {
+                    context.AddFailure(path + ".Key", $"'{path}.Key' must be lower-case letters and digits in dash-separated words, such as 'nurture-3'.");
+                }
+                else if (!keys.Add(step.Key))
+                {
+                    context.AddFailure(path + ".Key", $"'{path}.Key' repeats the step key '{step.Key}'.");
+                }
+
+                CheckTiming(d, step, path, context);
+                CheckTemplate(renderer, d, step.Subject, path + ".Subject", required: true, context);
+                CheckTemplate(renderer, d, step.TextBody, path + ".TextBody", required: true, context);
+                CheckTemplate(renderer, d, step.HtmlBody, path + ".HtmlBody", required: false, context);
+            }
+        });
+    }
+
+    private static void CheckTiming(SequenceDefinition d, SequenceStep step, string path, ValidationContext<SequenceDefinition> context)
+    {
+        if (!Enum.IsDefined(step.Timing))
+        {
+            context.AddFailure(path + ".Timing", $"'{path}.Timing' is not a defined timing.");
+            return;
+        }
+
+        if (step.Delay is null)
+        {
+            context.AddFailure(path + ".Delay", $"'{path}.Delay' is required; use Period.Zero.");
+        }
+        else if (step.Timing == StepTiming.RelativeToAnchor)
+        {
+            if (step.Delay.HasDateComponent)
+            {
+                context.AddFailure(path + ".Delay", $"'{path}.Delay' must use hours, minutes or seconds only: an anchored step is an exact time before or after the anchor.");
+            }
+
+            if (step.SendAt is not null || !step.Days.IsDefaultOrEmpty)
+            {
+                context.AddFailure(path + ".SendAt", $"'{path}' is anchored: it is sent at the exact instant, so it takes no SendAt or Days.");
+            }
+        }
+
+        if (step.Timing != StepTiming.RelativeToAnchor && step.Delay is { } delay && HasNegativePart(delay))
+        {
+            context.AddFailure(path + ".Delay", $"'{path}.Delay' must not be negative: a step is never sent before the event that caused it (only anchored steps count backwards).");
+        }
+
+        if (step.SendAt is { } at && d.QuietHours is { } quiet && quiet.Contains(at))
+        {
+            context.AddFailure(path + ".SendAt", $"'{path}.SendAt' ({at:HH:mm}) is inside the quiet hours ({quiet.Start:HH:mm}–{quiet.End:HH:mm}).");
+        }
+
+        if (!step.Days.IsDefault && step.Days.Any(day => day is < IsoDayOfWeek.Monday or > IsoDayOfWeek.Sunday))
+        {
+            context.AddFailure(path + ".Days", $"'{path}.Days' contains a day that is not Monday to Sunday.");
+        }
+    }
+
+    private static bool HasNegativePart(Period p) =>
+        p.Years < 0 || p.Months < 0 || p.Weeks < 0 || p.Days < 0 || p.Hours < 0 || p.Minutes < 0 || p.Seconds < 0
+        || p.Milliseconds < 0 || p.Ticks < 0 || p.Nanoseconds < 0;
+
+    private static void CheckTemplate(ITemplateRenderer renderer, SequenceDefinition d, string? template, string path, bool required, ValidationContext<SequenceDefinition> context)
+    {
+        if (template is null)
+        {
+            if (required)
+            {
+                context.AddFailure(path, $"'{path}' is required.");
+            }
+
+            return;
+        }
+
+        if (required && string.IsNullOrWhiteSpace(template))
+        {
+            context.AddFailure(path, $"'{path}' must not be empty.");
+            return;
+        }
+
+        ImmutableArray<string> fields;
+        try
+        {
+            fields = renderer.GetFields(template);
+        }
+        catch (FormatException e)
+        {
+            context.AddFailure(path, $"'{path}' is not a valid template: {e.Message}");
+            return;
+        }
+
+        foreach (string field in fields)
+        {
+            if (!BuiltInFields.Contains(field) && (d.Fields is null || !d.Fields.ContainsKey(field)))
+            {
+                context.AddFailure(path, $"'{path}' uses the field '{field}', which the lead profile cannot supply: use a built-in field ({string.Join(", ", BuiltInFields)}) or declare it in Fields.");
+            }
+        }
+    }
+
+    private static void CheckMatches(ImmutableArray<Definitions.EventMatch> matches, string name, ValidationContext<SequenceDefinition> context)
+    {
+        if (matches.IsDefault)
+        {
+            context.AddFailure(name, $"'{name}' must not be default; use an empty array.");
+            return;
+        }
+
+        for (int i = 0; i < matches.Length; i++)
+        {
+            if (matches[i] is null || string.IsNullOrWhiteSpace(matches[i].EventType))
+            {
+                context.AddFailure($"{name}[{i}].EventType", $"'{name}[{i}].EventType' is required.");
+            }
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*$", RegexOptions.CultureInvariant)]
+    private static partial Regex KeyPattern();
+
+    [GeneratedRegex("^[a-z][a-z0-9_]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex FieldPattern();
+}

@@ -1,0 +1,57 @@
+using FluentValidation;
+using Funnel.Email;
+using NodaTime;
+
+namespace Funnel.Sequences;
+
+/// <summary>How the sequence dispatcher sends: batch size, lease, retries, frequency cap, sender address and tracking.</summary>
+/// <threadsafety>Configure once at start-up; do not change afterwards.</threadsafety>
+public sealed class SequenceOptions
+{
+    /// <summary>Gets or sets the most sends one dispatch claims.</summary>
+    /// <value>Defaults to 500.</value>
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>Gets or sets how long a claim lasts; a crashed dispatcher's claims are due again after it.</summary>
+    /// <value>Defaults to 5 minutes. Keep it well above the time a batch takes to send.</value>
+    public Duration Lease { get; set; } = Duration.FromMinutes(5);
+
+    /// <summary>Gets or sets how many attempts a send gets before a transient failure becomes permanent.</summary>
+    /// <value>Defaults to 6.</value>
+    public int MaxAttempts { get; set; } = 6;
+
+    /// <summary>Gets or sets the delay before the first retry; each further retry doubles it.</summary>
+    /// <value>Defaults to 1 minute (so 1, 2, 4, 8, 16 minutes).</value>
+    public Duration RetryDelay { get; set; } = Duration.FromMinutes(1);
+
+    /// <summary>Gets or sets the longest delay between retries.</summary>
+    /// <value>Defaults to 6 hours.</value>
+    public Duration MaxRetryDelay { get; set; } = Duration.FromHours(6);
+
+    /// <summary>Gets or sets whether a lead gets at most one marketing email per local calendar day across all sequences.</summary>
+    /// <remarks>A send over the cap is deferred to the next local day (at its step's send time), never dropped.</remarks>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool OneMarketingEmailPerDay { get; set; } = true;
+
+    /// <summary>Gets or sets the sender address of sequence emails, such as <c>Jane &lt;jane@example.com&gt;</c>.</summary>
+    /// <value>Defaults to <see langword="null"/>: the email sender's default.</value>
+    public string? From { get; set; }
+
+    /// <summary>Gets or sets the tracking links (open pixel, unsubscribe URL and <c>List-Unsubscribe</c> headers).</summary>
+    /// <value>Defaults to <see langword="null"/>: no tracking, and <c>unsubscribe_url</c> renders empty.</value>
+    public TrackingOptions? Tracking { get; set; }
+}
+
+/// <summary>Validates <see cref="SequenceOptions"/>.</summary>
+internal sealed class SequenceOptionsValidator : AbstractValidator<SequenceOptions>
+{
+    public SequenceOptionsValidator()
+    {
+        RuleFor(o => o.BatchSize).InclusiveBetween(1, 100_000);
+        RuleFor(o => o.Lease).Must(d => d > Duration.Zero).WithMessage("'Lease' must be positive.");
+        RuleFor(o => o.MaxAttempts).InclusiveBetween(1, 100);
+        RuleFor(o => o.RetryDelay).Must(d => d > Duration.Zero).WithMessage("'RetryDelay' must be positive.");
+        RuleFor(o => o.MaxRetryDelay).Must((o, d) => d >= o.RetryDelay).WithMessage("'MaxRetryDelay' must not be less than 'RetryDelay'.");
+        RuleFor(o => o.Tracking!).SetValidator(new TrackingOptionsValidator()).When(o => o.Tracking is not null);
+    }
+}
