@@ -1,0 +1,123 @@
+using System.Collections.Immutable;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Funnel.Sequences;
+using NodaTime;
+
+namespace Funnel.Tests.Sequences;
+
+public class SendTimesTests
+{
+    private static readonly DateTimeZone NewYork = DateTimeZoneProviders.Tzdb["America/New_York"];
+
+    [Property(MaxTest = 500)]
+    public Property Next_AnyZoneDateAndRules_IsNeverEarlierAndKeepsEveryRule() => Prop.ForAll(
+        Arb.From(from zone in SequenceArbitraries.Zone
+                 from earliest in SequenceArbitraries.Instant
+                 from useTime in Gen.Elements(false, true)
+                 from time in SequenceArbitraries.Time
+                 from days in SequenceArbitraries.Days
+                 from quiet in SequenceArbitraries.Quiet
+                 where !(useTime && quiet is not null && quiet.Contains(time))
+                 select (zone, earliest, sendAt: useTime ? time : (LocalTime?)null, days, quiet)),
+        t =>
+        {
+            Instant next = SendTimes.Next(t.earliest, t.zone, t.sendAt, t.days, t.quiet);
+            LocalDateTime local = next.InZone(t.zone).LocalDateTime;
+            bool dayOk = t.days.IsEmpty || t.days.Contains(local.DayOfWeek);
+            bool quietOk = t.quiet is null || !t.quiet.Contains(local.TimeOfDay);
+            // The local send time is kept unless that local time did not exist on that date (a gap): then it is shifted forward.
+            bool timeOk = t.sendAt is not { } at || local.TimeOfDay == at || t.zone.MapLocal(local.Date + at).Count == 0;
+            bool soonEnough = next - t.earliest <= Duration.FromDays(9);
+            return (next >= t.earliest && dayOk && quietOk && timeOk && soonEnough)
+                .Label($"{t.zone.Id} {t.earliest} at={t.sendAt} days=[{string.Join(",", t.days)}] quiet={t.quiet} -> {next} ({local})");
+        });
+
+    [Property(MaxTest = 300)]
+    public Property Next_AnyZoneAndDelay_OneDayLaterKeepsTheLocalSendTime() => Prop.ForAll(
+        Arb.From(from zone in SequenceArbitraries.Zone
+                 from earliest in SequenceArbitraries.Instant
+                 from time in SequenceArbitraries.Time
+                 from delay in SequenceArbitraries.Delay
+                 select (zone, earliest, time, delay)),
+        t =>
+        {
+            Instant first = SendTimes.Next(t.earliest, t.zone, t.time);
+            Instant later = (first.InZone(t.zone).LocalDateTime + t.delay).InZoneLeniently(t.zone).ToInstant();
+            Instant second = SendTimes.Next(later > first ? later : first, t.zone, t.time);
+            return (second >= first && (second.InZone(t.zone).TimeOfDay == t.time || t.zone.MapLocal(second.InZone(t.zone).Date + t.time).Count == 0))
+                .Label($"{t.zone.Id} {first} + {t.delay} -> {second}");
+        });
+
+    [Fact]
+    public void Next_SendTimeInASpringForwardGap_ShiftsForwardByTheGap()
+    {
+        Instant earliest = Instant.FromUtc(2026, 3, 8, 5, 0); // 00:00 EST on the day clocks go 02:00 -> 03:00.
+
+        Instant next = SendTimes.Next(earliest, NewYork, new LocalTime(2, 30));
+
+        next.InZone(NewYork).LocalDateTime.ShouldBe(new LocalDateTime(2026, 3, 8, 3, 30));
+    }
+
+    [Fact]
+    public void Next_SendTimeInAFallBackOverlap_TakesTheEarlierInstant()
+    {
+        Instant earliest = Instant.FromUtc(2026, 11, 1, 4, 0); // 00:00 EDT on the day clocks go 02:00 -> 01:00.
+
+        Instant next = SendTimes.Next(earliest, NewYork, new LocalTime(1, 30));
+
+        next.ShouldBe(Instant.FromUtc(2026, 11, 1, 5, 30)); // 01:30 EDT, not 01:30 EST.
+    }
+
+    [Fact]
+    public void Next_EarliestInTheSecondHalfOfAnOverlap_TakesTheLaterInstantNotAnEarlierOne()
+    {
+        Instant earliest = Instant.FromUtc(2026, 11, 1, 6, 15); // 01:15 EST, the second 01:15 of the night.
+
+        Instant next = SendTimes.Next(earliest, NewYork, new LocalTime(1, 30));
+
+        next.ShouldBe(Instant.FromUtc(2026, 11, 1, 6, 30));
+    }
+
+    [Fact]
+    public void Next_InsideQuietHoursAcrossMidnight_MovesToTheirEnd()
+    {
+        Instant earliest = Instant.FromUtc(2026, 6, 1, 3, 0); // 23:00 EDT on 31 May.
+
+        Instant next = SendTimes.Next(earliest, NewYork, quietHours: new QuietHours(new LocalTime(21, 0), new LocalTime(8, 0)));
+
+        next.InZone(NewYork).LocalDateTime.ShouldBe(new LocalDateTime(2026, 6, 1, 8, 0));
+    }
+
+    [Fact]
+    public void Next_OnADayThatIsNotAllowed_RollsForwardToTheNextAllowedDay()
+    {
+        Instant saturday = Instant.FromUtc(2026, 6, 6, 16, 0);
+
+        Instant next = SendTimes.Next(saturday, NewYork, new LocalTime(9, 0), [IsoDayOfWeek.Monday, IsoDayOfWeek.Wednesday]);
+
+        next.InZone(NewYork).LocalDateTime.ShouldBe(new LocalDateTime(2026, 6, 8, 9, 0));
+    }
+
+    [Fact]
+    public void Next_SendTimeInsideQuietHours_Throws()
+    {
+        Should.Throw<ArgumentException>(() => SendTimes.Next(Instant.FromUtc(2026, 6, 1, 0, 0), NewYork, new LocalTime(22, 0), [], new QuietHours(new LocalTime(21, 0), new LocalTime(8, 0))))
+            .ParamName.ShouldBe("sendAt");
+    }
+
+    [Fact]
+    public void DueOf_OneDayAfterAcrossSpringForward_KeepsNineLocal()
+    {
+        DateTimeZone berlin = DateTimeZoneProviders.Tzdb["Europe/Berlin"];
+        SequenceStep step = new() { Key = "s", Delay = Period.FromDays(1), SendAt = new LocalTime(9, 0), Subject = "s", TextBody = "t" };
+        SequenceDefinition definition = new() { Key = "d", Steps = [step] };
+        Instant previous = Instant.FromUtc(2026, 3, 28, 8, 0); // 09:00 CET, the day before the change.
+        Enrolment enrolment = new() { Id = EnrolmentId.New(), LeadId = LeadId.New(), Sequence = "d", EnrolledAt = previous };
+
+        Instant? due = SequenceEngine.DueOf(step, definition, enrolment, previous, previous, berlin);
+
+        due.ShouldBe(Instant.FromUtc(2026, 3, 29, 7, 0)); // 09:00 CEST: 23 hours later.
+    }
+}

@@ -1,0 +1,111 @@
+using System.Collections.Immutable;
+using FluentValidation.Results;
+using Funnel.Email;
+using Funnel.Sequences;
+using NodaTime;
+
+namespace Funnel.Tests.Sequences;
+
+public class SequenceDefinitionTests
+{
+    private static SequenceStep Step(string key = "s-1") => new() { Key = key, Subject = "Hello {{ first_name }}", TextBody = "Body for {{ email }}" };
+
+    private static SequenceDefinition Definition(params SequenceStep[] steps) => new()
+    {
+        Key = "nurture",
+        Steps = [.. steps],
+        Fields = ImmutableDictionary<string, string>.Empty.Add("first_name", "there"),
+    };
+
+    [Fact]
+    public void Validate_GuideSequences_AreValid()
+    {
+        SequenceDefinitionValidator validator = new();
+
+        GuideSequences.All.ShouldAllBe(d => validator.Validate(d).IsValid);
+        GuideSequences.Nurture.Steps.Length.ShouldBe(7);
+        GuideSequences.Welcome.Steps.Length.ShouldBe(5);
+    }
+
+    [Fact]
+    public void Validate_TemplateWithAnUnknownField_NamesTheStepAndTheField()
+    {
+        SequenceDefinition definition = Definition(Step(), Step("s-2") with { HtmlBody = "<p>{{ frist_name }}</p>" });
+
+        ValidationResult result = new SequenceDefinitionValidator().Validate(definition);
+
+        ValidationFailure error = result.Errors.ShouldHaveSingleItem();
+        error.PropertyName.ShouldBe("Steps[1].HtmlBody");
+        error.ErrorMessage.ShouldContain("'frist_name'");
+    }
+
+    [Fact]
+    public void Validate_MalformedPlaceholder_IsAnError()
+    {
+        ValidationResult result = new SequenceDefinitionValidator().Validate(Definition(Step() with { Subject = "Hi {{ First Name }}" }));
+
+        result.Errors.ShouldHaveSingleItem().PropertyName.ShouldBe("Steps[0].Subject");
+    }
+
+    [Fact]
+    public void Validate_NegativeDelayOnANonAnchoredStep_IsAnError()
+    {
+        ValidationResult result = new SequenceDefinitionValidator().Validate(Definition(Step() with { Delay = Period.FromHours(-1) }));
+
+        result.Errors.ShouldHaveSingleItem().PropertyName.ShouldBe("Steps[0].Delay");
+    }
+
+    [Fact]
+    public void Validate_AnchoredStepWithASendTimeOrDays_IsAnError()
+    {
+        SequenceStep anchored = Step() with { Timing = StepTiming.RelativeToAnchor, Delay = Period.FromDays(-1), SendAt = new LocalTime(9, 0) };
+
+        ValidationResult result = new SequenceDefinitionValidator().Validate(Definition(anchored));
+
+        result.Errors.Select(e => e.PropertyName).ShouldBe(["Steps[0].Delay", "Steps[0].SendAt"]);
+    }
+
+    [Fact]
+    public void Validate_SendTimeInsideQuietHoursAndRepeatedStepKeys_AreErrors()
+    {
+        SequenceDefinition definition = Definition(Step() with { SendAt = new LocalTime(23, 0) }, Step()) with { QuietHours = new QuietHours(new LocalTime(21, 0), new LocalTime(8, 0)) };
+
+        ValidationResult result = new SequenceDefinitionValidator().Validate(definition);
+
+        result.Errors.Select(e => e.PropertyName).ShouldBe(["Steps[0].SendAt", "Steps[1].Key"]);
+    }
+
+    [Fact]
+    public void Validate_NoStepsAndABadKey_AreErrors()
+    {
+        ValidationResult result = new SequenceDefinitionValidator().Validate(new SequenceDefinition { Key = "Bad Key", Steps = [] });
+
+        result.Errors.Select(e => e.PropertyName).ShouldBe(["Key", "Steps"]);
+    }
+
+    [Fact]
+    public void Engine_InvalidDefinition_ThrowsNamingTheSequence()
+    {
+        SequenceWorld world = new();
+
+        ArgumentException error = Should.Throw<ArgumentException>(() => world.Engine(new RecordingSender(world.Clock), [Definition(Step() with { TextBody = "{{ nope }}" })]));
+
+        error.Message.ShouldContain("Sequence 'nurture'");
+        error.Message.ShouldContain("'nope'");
+    }
+
+    [Fact]
+    public void Render_HtmlBody_EncodesValuesButNotTheTemplate()
+    {
+        string html = PlaceholderTemplateRenderer.Instance.Render("<b>{{ name }}</b>", new Dictionary<string, string> { ["name"] = "<script>&" }, html: true);
+
+        html.ShouldBe("<b>&lt;script&gt;&amp;</b>");
+    }
+
+    [Fact]
+    public void GetFields_Template_ListsEachFieldOnceInOrder()
+    {
+        PlaceholderTemplateRenderer.Instance.GetFields("{{a}} {{ b_2 }} {{a}}").ShouldBe(["a", "b_2"]);
+        Should.Throw<FormatException>(() => PlaceholderTemplateRenderer.Instance.GetFields("{{ a "));
+    }
+}
