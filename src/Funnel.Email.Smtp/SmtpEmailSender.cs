@@ -27,6 +27,7 @@ internal sealed class SmtpEmailSender : IEmailSender, IDisposable
     private readonly MailboxAddress defaultFrom;
     private readonly string messageIdDomain;
     private int disposed;
+    private int opened;
 
     public SmtpEmailSender(SmtpOptions options, IClock clock)
     {
@@ -38,6 +39,9 @@ internal sealed class SmtpEmailSender : IEmailSender, IDisposable
         defaultFrom = MailboxAddress.Parse(options.DefaultFrom);
         messageIdDomain = options.MessageIdDomain ?? DomainOf(defaultFrom.Address);
     }
+
+    /// <summary>Gets how many connections were opened so far (for tests of the reuse).</summary>
+    internal int OpenedConnections => Volatile.Read(ref opened);
 
     public async Task<EmailSendResult> SendAsync(EmailMessage message, CancellationToken cancellationToken = default)
     {
@@ -141,6 +145,7 @@ internal sealed class SmtpEmailSender : IEmailSender, IDisposable
             SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
             _ => SecureSocketOptions.StartTlsWhenAvailable,
         };
+        Interlocked.Increment(ref opened);
         await client.ConnectAsync(options.Host, options.Port, security, cancellationToken).ConfigureAwait(false);
         if (!string.IsNullOrEmpty(options.UserName))
         {
