@@ -149,6 +149,10 @@ public sealed record FunnelReport
     /// <summary>Gets the email engagement metrics.</summary>
     public required EmailMetrics Email { get; init; }
 
+    /// <summary>Gets the sequence sends that failed for good or were suppressed.</summary>
+    /// <value>Defaults to <see cref="Sequences.SequenceEmailMetrics.None"/>.</value>
+    public Sequences.SequenceEmailMetrics EmailDelivery { get; init; } = Sequences.SequenceEmailMetrics.None;
+
     /// <summary>Gets the views of the entry page: page views that match the first step, when its trigger is <c>page_viewed</c>.</summary>
     public required long EntryPageViews { get; init; }
 

@@ -86,6 +86,7 @@ public sealed class FunnelReporter : IFunnelReporter
         private readonly HashSet<OrderId> refundedOrders = [];
         private readonly Dictionary<string, int> emailKeys = new(StringComparer.Ordinal);
         private readonly HashSet<long> sent = [], bounced = [], opened = [], clicked = [], unsubscribed = [], complained = [];
+        private readonly HashSet<long> failedPermanently = [], suppressed = [];
         private readonly List<int> usedAtInstant = [];
         private readonly bool entryIsPage = funnel.Steps.Length > 0 && funnel.Steps[0].Trigger.EventType == EventTypes.PageViewed;
         private long entryViews, entryBounces, checkoutsStarted, checkoutsAbandoned, eventCount;
@@ -168,6 +169,7 @@ public sealed class FunnelReporter : IFunnelReporter
                 ByCampaign = [.. byCampaign.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.ToMetrics(p.Key, funnel, currency))],
                 Lifecycle = Enum.GetValues<LifecycleStage>().ToImmutableDictionary(stage => stage, lifecycle.GetValueOrDefault),
                 Email = EmailMetricsOf(),
+                EmailDelivery = new Sequences.SequenceEmailMetrics(failedPermanently.Count, suppressed.Count),
                 EntryPageViews = entryViews,
                 EntryPageBounces = entryBounces,
                 CheckoutsStarted = checkoutsStarted,
@@ -287,6 +289,8 @@ public sealed class FunnelReporter : IFunnelReporter
                 EmailClicked => clicked,
                 EmailUnsubscribed => unsubscribed,
                 EmailComplained => complained,
+                Sequences.EmailFailed { Permanent: true } => failedPermanently,
+                Sequences.EmailSuppressed => suppressed,
                 _ => null,
             };
             if (set is null)
