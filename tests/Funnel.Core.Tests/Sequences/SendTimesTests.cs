@@ -50,6 +50,31 @@ public class SendTimesTests
                 .Label($"{t.zone.Id} {first} + {t.delay} -> {second}");
         });
 
+    [Property(MaxTest = 500)]
+    public Property DueOf_AnyStepZoneAndHistory_IsNeverBeforeTheEventThatCausedIt() => Prop.ForAll(
+        Arb.From(from zone in SequenceArbitraries.Zone
+                 from enrolledAt in SequenceArbitraries.Instant
+                 from sinceEnrolment in Gen.Choose(0, 40 * 24 * 60)
+                 from lateBy in Gen.Choose(0, 3 * 24 * 60)
+                 from timing in Gen.Elements(StepTiming.AfterPreviousStep, StepTiming.AfterEnrolment)
+                 from delay in SequenceArbitraries.Delay
+                 from useTime in Gen.Elements(false, true)
+                 from time in SequenceArbitraries.Time
+                 from days in SequenceArbitraries.Days
+                 select (zone, enrolledAt, sinceEnrolment, lateBy, timing, delay, sendAt: useTime ? time : (LocalTime?)null, days)),
+        t =>
+        {
+            SequenceStep step = new() { Key = "s", Timing = t.timing, Delay = t.delay, SendAt = t.sendAt, Days = t.days, Subject = "s", TextBody = "t" };
+            SequenceDefinition definition = new() { Key = "d", Steps = [step] };
+            Enrolment enrolment = new() { Id = EnrolmentId.New(), LeadId = LeadId.New(), Sequence = "d", EnrolledAt = t.enrolledAt };
+            Instant previousScheduled = t.enrolledAt + Duration.FromMinutes(t.sinceEnrolment);
+            Instant previousDone = previousScheduled + Duration.FromMinutes(t.lateBy);
+
+            Instant due = SequenceEngine.DueOf(step, definition, enrolment, previousScheduled, previousDone, t.zone)!.Value;
+
+            return (due >= previousDone && due >= t.enrolledAt).Label($"{t.zone.Id} {t.timing} +{t.delay} after {previousDone}: {due}");
+        });
+
     [Fact]
     public void Next_SendTimeInASpringForwardGap_ShiftsForwardByTheGap()
     {
