@@ -14,7 +14,8 @@ namespace Funnel.Email.Smtp;
 /// <summary>Sends email through MailKit over a small pool of reused SMTP connections.</summary>
 /// <remarks>
 /// Up to <see cref="SmtpOptions.MaxConnections"/> connections are opened lazily and reused; a connection that fails
-/// is dropped and the next send opens a new one. Replies 5xx are permanent failures; 4xx replies, lost connections,
+/// is dropped and the next send opens a new one, and a send on a reused connection that the server had closed is
+/// retried once on a fresh connection. Replies 5xx are permanent failures; 4xx replies, lost connections,
 /// timeouts and protocol errors are transient. The <c>Message-ID</c> is derived from the idempotency key, so a
 /// retried send carries the same id.
 /// </remarks>
@@ -52,17 +53,27 @@ internal sealed class SmtpEmailSender : IEmailSender, IDisposable
         SmtpClient? client = null;
         try
         {
-            if (!idle.TryTake(out client))
-            {
-                client = new SmtpClient { Timeout = (int)options.Timeout.TotalMilliseconds };
-            }
-
+            bool reused = idle.TryTake(out client);
+            client ??= NewClient();
             if (!client.IsConnected)
             {
+                reused = false;
                 await ConnectAsync(client, cancellationToken).ConfigureAwait(false);
             }
 
-            await client.SendAsync(mime, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await client.SendAsync(mime, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (reused && IsConnectionLoss(e) && !cancellationToken.IsCancellationRequested)
+            {
+                // The server closed the idle pooled connection (servers time them out): retry once on a fresh one.
+                Drop(client);
+                client = NewClient();
+                await ConnectAsync(client, cancellationToken).ConfigureAwait(false);
+                await client.SendAsync(mime, cancellationToken).ConfigureAwait(false);
+            }
+
             idle.Add(client);
             client = null;
             return EmailSendResult.Sent(mime.MessageId);
@@ -135,6 +146,10 @@ internal sealed class SmtpEmailSender : IEmailSender, IDisposable
             EmailSendResult.Transient("SMTP authentication failed: " + e.Message),
         _ => EmailSendResult.Transient($"SMTP send failed ({e.GetType().Name}): {e.Message}"),
     };
+
+    private SmtpClient NewClient() => new() { Timeout = (int)options.Timeout.TotalMilliseconds };
+
+    private static bool IsConnectionLoss(Exception e) => e is SmtpProtocolException or ServiceNotConnectedException or IOException or SocketException;
 
     private async Task ConnectAsync(SmtpClient client, CancellationToken cancellationToken)
     {
