@@ -71,6 +71,7 @@ namespace Funnel.Samples.EbookMasterclass
             IReadOnlyList<FunnelEvent> offerPath = OfferPathSimulation.RunAsync(events, options.Seed).GetAwaiter().GetResult();
             OfferPathSimulation.Print(OfferPathReport.Create(OfferPathCatalogue.Catalogue, offerPath), output);
             AnalyticsPrinter.Print(events, report, options, output);
+            PaymentsDemo.Print(PaymentsDemo.RunAsync().GetAwaiter().GetResult(), output);
             return 0;
         }
 
