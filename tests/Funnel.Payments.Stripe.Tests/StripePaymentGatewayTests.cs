@@ -229,6 +229,33 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ChargeAsync_DunningRetryOfInstallment_PaysTheOpenInvoiceOffSession()
+    {
+        server.Respond = _ => (200, """{"id":"in_1MtHbELkdIwHu7ixl4OzzPMv","object":"invoice","status":"paid","amount_paid":18000,"currency":"usd"}""");
+
+        PaymentResult result = await Gateway().ChargeAsync(new ChargeRequest
+        {
+            Order = Order,
+            Lead = Lead,
+            Amount = Money.FromMajor(180m, Currency.USD),
+            PaymentMethod = "pm_1MtwBwLkdIwHu7ixGHEiZAs8",
+            Customer = "cus_NffrFeUfNV2Hib",
+            OffSession = true,
+            Installment = 3,
+            RetryOf = "in_1MtHbELkdIwHu7ixl4OzzPMv",
+            IdempotencyKey = IdempotencyKeys.ForInstallment(Order, 3, 2),
+        });
+
+        result.Outcome.ShouldBe(PaymentOutcome.Succeeded);
+        result.PaymentId.ShouldBe("in_1MtHbELkdIwHu7ixl4OzzPMv");
+        RecordedRequest pay = server.Requests.ShouldHaveSingleItem();
+        pay.Path.ShouldBe("/v1/invoices/in_1MtHbELkdIwHu7ixl4OzzPMv/pay");
+        pay.IdempotencyKey.ShouldBe("order_0192a3b4c5d67e8f90123456789abcde_inst_3_try_2");
+        pay.Parameters["off_session"].ShouldBe("true");
+        pay.Parameters["payment_method"].ShouldBe("pm_1MtwBwLkdIwHu7ixGHEiZAs8");
+    }
+
+    [Fact]
     public async Task CancelPlanAsync_Plan_CancelsScheduleWithKey()
     {
         server.Respond = _ => (200, """{"id":"sub_sched_1Mr3YcLkdIwHu7ixYCFhXHNb","object":"subscription_schedule","status":"canceled","metadata":{},"phases":[]}""");

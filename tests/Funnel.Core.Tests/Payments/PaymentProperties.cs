@@ -58,3 +58,17 @@ public sealed class PaymentProperties
         }
     }
 }
+
+public sealed class IdempotencyKeyProperties
+{
+    [Property]
+    public bool ForInstallment_DistinctInstallmentsOrAttempts_GiveDistinctStableKeys(PositiveInt n1, PositiveInt a1, PositiveInt n2, PositiveInt a2)
+    {
+        var order = new OrderId(Guid.Parse("0192a3b4-c5d6-7e8f-9012-3456789abcde"));
+        string k1 = IdempotencyKeys.ForInstallment(order, n1.Get, a1.Get);
+        string k2 = IdempotencyKeys.ForInstallment(order, n2.Get, a2.Get);
+        return k1 == IdempotencyKeys.ForInstallment(order, n1.Get, a1.Get)
+            && (k1 == k2) == (n1.Get == n2.Get && a1.Get == a2.Get)
+            && k1.Length <= 255;
+    }
+}
