@@ -56,6 +56,33 @@ public sealed class WebhookProcessorTests
     }
 
     [Fact]
+    public async Task ProcessAsync_PlanWebhooksDeliveredConcurrentlyThreeTimes_PaysEachInstallmentOnce()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(6, "3-monthly");
+        await kit.Gateway.StartPlanAsync(new InstallmentPlanRequest
+        {
+            Order = order.Id,
+            Lead = order.Lead,
+            Installments = order.Schedule,
+            Interval = Period.FromMonths(1),
+            PaymentMethod = InMemoryPaymentGateway.SucceedingCard,
+            IdempotencyKey = IdempotencyKeys.ForPlan(order.Id),
+        });
+        kit.Kit.Clock.Advance(Duration.FromDays(70));
+        kit.Gateway.CollectDueInstallments();
+        WebhookRequest[] deliveries = [.. kit.Gateway.Webhooks, .. kit.Gateway.Webhooks, .. kit.Gateway.Webhooks];
+
+        WebhookResult[] results = await Task.WhenAll(deliveries.Select(w => Task.Run(() => kit.Webhooks.ProcessAsync(w.Body, w.Headers))));
+
+        results.Count(r => r.Outcome == WebhookOutcome.Processed).ShouldBe(3);
+        results.SelectMany(r => r.Events).OfType<InstallmentPaid>().Select(e => e.Installment).Order().ShouldBe([1, 2, 3]);
+        Order paid = await kit.OrderAsync(order.Id);
+        paid.Paid.ShouldBe(order.Total);
+        kit.Grantor.Granted.Count.ShouldBe(4);
+    }
+
+    [Fact]
     public async Task ProcessAsync_RefundBeforeItsPayment_ParksThenAppliesWhenThePaymentArrives()
     {
         var kit = new PaymentTestKit();
