@@ -29,9 +29,12 @@ public static class FunnelServiceCollectionExtensions
     /// <see cref="Funnel.Leads.ILeadStore"/> (in memory), <see cref="Funnel.Leads.LeadCapture"/> and validators for lead
     /// magnets, scoring models and segments; and the offers services (in-memory order, seat, coupon and deadline
     /// stores; a <c>PriceBook</c> and <c>OrderService</c> built from the <c>Catalogue</c>, <c>OfferPath</c> and
-    /// <c>IEntitlementGrantor</c> you register); and for email sequences in-memory enrolment and outbox stores, the
+    /// <c>IEntitlementGrantor</c> you register); for email sequences in-memory enrolment and outbox stores, the
     /// placeholder template renderer, validated <c>SequenceOptions</c> and a <c>SequenceEngine</c> over the
-    /// <c>SequenceDefinition</c>s and the <c>IEmailSender</c> you register. Register your own
+    /// <c>SequenceDefinition</c>s and the <c>IEmailSender</c> you register;
+    /// and the payments services (an in-memory webhook event store, the
+    /// default <c>DunningPolicy</c>, and a <c>PaymentService</c> and <c>WebhookProcessor</c> over the
+    /// <c>IPaymentGateway</c> and <c>IWebhookSignatureVerifier</c> you register, such as with <c>AddFunnelStripe</c>). Register your own
     /// before or after this call to replace any of them.
     /// </para>
     /// <para>
@@ -66,6 +69,7 @@ public static class FunnelServiceCollectionExtensions
         services.TryAddSingleton<ICustomerLifetimeValueModel>(sp =>
             new SimpleCustomerLifetimeValueModel(sp.GetRequiredService<IOptions<FunnelOptions>>().Value.CustomerLifespanPeriods));
         OffersRegistration.AddOffers(services);
+        PaymentsRegistration.AddPayments(services);
         services.TryAddSingleton<IFunnelReporter>(sp =>
         {
             FunnelOptions options = sp.GetRequiredService<IOptions<FunnelOptions>>().Value;

@@ -177,6 +177,10 @@ public sealed record FunnelReport
     /// <summary>Gets the refund rate: <see cref="RefundedOrders"/> ÷ orders.</summary>
     public Ratio RefundRate => Kpi.RefundRate(RefundedOrders, Overall.Orders);
 
+    /// <summary>Gets the payment KPIs: money collected (each installment), refund rate by money, failed-installment rate, disputes.</summary>
+    /// <value><see langword="null"/> for reports built by hand without payment figures.</value>
+    public Payments.PaymentMetrics? Payments { get; init; }
+
     /// <summary>Gets the customer lifetime value estimated by the configured model from the whole report period.</summary>
     /// <value><see langword="null"/> when there are no customers.</value>
     public Money? CustomerLifetimeValue { get; init; }

@@ -84,6 +84,7 @@ public sealed class FunnelReporter : IFunnelReporter
         private readonly Dictionary<LifecycleStage, long> lifecycle = [];
         private readonly HashSet<OrderId> orders = [];
         private readonly HashSet<OrderId> refundedOrders = [];
+        private readonly Payments.PaymentMetricsBuilder payments = new(settings.Currency);
         private readonly Dictionary<string, int> emailKeys = new(StringComparer.Ordinal);
         private readonly HashSet<long> sent = [], bounced = [], opened = [], clicked = [], unsubscribed = [], complained = [];
         private readonly HashSet<long> failedPermanently = [], suppressed = [];
@@ -109,6 +110,7 @@ public sealed class FunnelReporter : IFunnelReporter
                 }
 
                 eventCount++;
+                payments.Add(e);
                 from = from is { } f && f <= e.OccurredAt ? f : e.OccurredAt;
                 to = to is { } t && t >= e.OccurredAt ? t : e.OccurredAt;
                 switch (e)
@@ -175,6 +177,7 @@ public sealed class FunnelReporter : IFunnelReporter
                 CheckoutsStarted = checkoutsStarted,
                 CheckoutsAbandoned = checkoutsAbandoned,
                 RefundedOrders = refundedOrders.Count(orders.Contains),
+                Payments = payments.Build(),
                 CustomerLifetimeValue = settings.CustomerLifetimeValue.Estimate(
                     new CustomerHistory(new Money(overall.Revenue, currency), overall.Orders, overall.Customers)),
             };

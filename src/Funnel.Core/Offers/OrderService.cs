@@ -90,7 +90,7 @@ public sealed record UpsellDecision(OfferId? Next, ImmutableArray<FunnelEvent> E
 /// </para>
 /// </remarks>
 /// <threadsafety>All members are thread-safe; concurrent changes to one order are serialised by the store's version check.</threadsafety>
-public sealed class OrderService
+public sealed partial class OrderService
 {
     private const int MaxAttempts = 16;
     private readonly PriceBook prices;
@@ -266,20 +266,12 @@ public sealed class OrderService
                 throw new ArgumentOutOfRangeException(nameof(amount), amount, $"Order {current.Id} totals {current.Total} and {current.Paid} is paid; {amount} more would overpay it.");
             }
 
-            bool first = current.Status == OrderStatus.AwaitingPayment;
-            if (!first)
-            {
-                return current with { Paid = paid };
-            }
-
-            ImmutableArray<Entitlement> granted = EntitlementsOf(current);
-            return current with
-            {
-                Paid = paid,
-                Status = OrderStatus.Paid,
-                Entitlements = granted,
-                PendingGrants = current.PendingGrants.AddRange(granted),
-            };
+            // The manual path knows no installment number: it settles the first unpaid installment of that amount.
+            int index = FirstUnpaid(current.Installments, amount);
+            ImmutableArray<Installment> installments = index < 0
+                ? current.Installments
+                : current.Installments.SetItem(index, current.Installments[index] with { Status = InstallmentStatus.Paid });
+            return WithPayment(current with { Installments = installments }, paid);
         }, cancellationToken).ConfigureAwait(false);
 
         var events = ImmutableArray.CreateBuilder<FunnelEvent>();
@@ -315,25 +307,7 @@ public sealed class OrderService
         var (before, after) = await UpdateAsync(order, current =>
         {
             CheckAmount(amount, current);
-            Money refunded = current.Refunded + amount;
-            if (refunded > current.Paid)
-            {
-                throw new ArgumentOutOfRangeException(nameof(amount), amount, $"Order {current.Id} has {current.Paid} paid and {current.Refunded} refunded; {amount} more exceeds what was paid.");
-            }
-
-            bool full = refunded == current.Paid;
-            ImmutableArray<Entitlement> kept = full ? [] : [.. current.Entitlements.Where(e => !revoke.Contains(e.Offer))];
-            ImmutableArray<Entitlement> taken = [.. current.Entitlements.Except(kept)];
-
-            // An entitlement whose grant never went through needs no revocation: it simply stops being pending.
-            return current with
-            {
-                Refunded = refunded,
-                Status = full ? OrderStatus.Refunded : OrderStatus.PartiallyRefunded,
-                Entitlements = kept,
-                PendingGrants = [.. current.PendingGrants.Intersect(kept)],
-                PendingRevocations = current.PendingRevocations.AddRange(taken.Except(current.PendingGrants)),
-            };
+            return WithRefund(current, amount, revoke);
         }, cancellationToken).ConfigureAwait(false);
 
         if (after.Status == OrderStatus.Refunded && before.Status != OrderStatus.Refunded)
@@ -347,6 +321,30 @@ public sealed class OrderService
         var events = ImmutableArray.CreateBuilder<FunnelEvent>();
         events.Add(new RefundIssued { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Amount = amount });
         return await ApplyPendingEntitlementsAsync(after, events, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static Order WithRefund(Order current, Money amount, ImmutableArray<OfferId> revoke)
+    {
+        Money refunded = current.Refunded + amount;
+        if (refunded > current.Paid)
+        {
+            throw new ArgumentOutOfRangeException(nameof(amount), amount, $"Order {current.Id} has {current.Paid} paid and {current.Refunded} refunded; {amount} more exceeds what was paid.");
+        }
+
+        bool full = refunded == current.Paid;
+        ImmutableArray<Entitlement> kept = full ? [] : [.. current.Entitlements.Where(e => !revoke.Contains(e.Offer))];
+        ImmutableArray<Entitlement> taken = [.. current.Entitlements.Except(kept)];
+
+        // An entitlement whose grant never went through needs no revocation: it simply stops being pending.
+        return current with
+        {
+            Refunded = refunded,
+            Status = full ? OrderStatus.Refunded : OrderStatus.PartiallyRefunded,
+            Entitlements = kept,
+            PausedEntitlements = full ? [] : current.PausedEntitlements,
+            PendingGrants = [.. current.PendingGrants.Intersect(kept)],
+            PendingRevocations = current.PendingRevocations.AddRange(taken.Except(current.PendingGrants)),
+        };
     }
 
     /// <summary>
@@ -461,6 +459,7 @@ public sealed class OrderService
             PaymentMethod = paymentMethod,
             UpsellOf = upsellOf,
             Seats = held,
+            Installments = [.. quote.Schedule.Select(c => new Installment { Number = c.Number, DueAt = c.DueAt, Amount = c.Amount })],
             Paid = Money.Zero(quote.Currency),
             Refunded = Money.Zero(quote.Currency),
         };

@@ -20,6 +20,54 @@ public enum OrderStatus
     Refunded = 3,
 }
 
+/// <summary>Where one installment (or the single charge) of an order stands.</summary>
+public enum InstallmentStatus
+{
+    /// <summary>Not collected yet.</summary>
+    Due = 0,
+
+    /// <summary>Collected.</summary>
+    Paid = 1,
+
+    /// <summary>The last attempt to collect it failed; dunning retries it per the policy.</summary>
+    Failed = 2,
+}
+
+/// <summary>One charge of an order's schedule and its state: the single charge of a one-time purchase, or one installment of a plan.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record Installment
+{
+    /// <summary>Gets the 1-based number of the installment.</summary>
+    public required int Number { get; init; }
+
+    /// <summary>Gets when the installment falls due.</summary>
+    public required Instant DueAt { get; init; }
+
+    /// <summary>Gets the exact amount to collect.</summary>
+    public required Money Amount { get; init; }
+
+    /// <summary>Gets where the installment stands.</summary>
+    /// <value>Defaults to <see cref="InstallmentStatus.Due"/>.</value>
+    public InstallmentStatus Status { get; init; } = InstallmentStatus.Due;
+
+    /// <summary>Gets the payment provider's id of the payment that collects this installment (such as a Stripe PaymentIntent or invoice id).</summary>
+    /// <value><see langword="null"/> until the provider reports a payment for it.</value>
+    public string? PaymentId { get; init; }
+
+    /// <summary>Gets how many attempts to collect it failed.</summary>
+    public int FailedAttempts { get; init; }
+
+    /// <summary>Gets when the last attempt failed.</summary>
+    public Instant? LastFailedAt { get; init; }
+
+    /// <summary>Gets the provider's reason code of the last failure, such as <c>card_declined</c>.</summary>
+    public string? DeclineCode { get; init; }
+
+    /// <summary>Gets how much of this installment was refunded.</summary>
+    /// <value><see langword="null"/> when nothing was refunded.</value>
+    public Money? Refunded { get; init; }
+}
+
 /// <summary>Access to one product for one lead, granted by an order.</summary>
 /// <param name="Lead">The lead (customer).</param>
 /// <param name="Order">The order that pays for it.</param>
@@ -133,6 +181,25 @@ public sealed record Order
 
     /// <summary>Gets whether a grant or revocation is still waiting for the grantor.</summary>
     public bool HasPendingEntitlements => !PendingGrants.IsDefaultOrEmpty || !PendingRevocations.IsDefaultOrEmpty;
+
+    /// <summary>Gets the state of each charge of <see cref="Schedule"/>, in the same order.</summary>
+    /// <value>One <see cref="Installment"/> per scheduled charge, all <see cref="InstallmentStatus.Due"/> when placed.</value>
+    public ImmutableArray<Installment> Installments { get; init; } = [];
+
+    /// <summary>Gets the payment provider's customer reference that holds the saved payment method.</summary>
+    public string? Customer { get; init; }
+
+    /// <summary>Gets the payment provider's id of the installment plan (such as a Stripe subscription schedule).</summary>
+    public string? PlanId { get; init; }
+
+    /// <summary>Gets whether access is paused because an installment could not be collected (dunning).</summary>
+    public bool AccessPaused { get; init; }
+
+    /// <summary>Gets the entitlements taken away while access is paused, granted again when the overdue installment is paid.</summary>
+    public ImmutableArray<Entitlement> PausedEntitlements { get; init; } = [];
+
+    /// <summary>Gets the provider ids of the refunds and disputes already applied, so that a replayed notification changes nothing.</summary>
+    public ImmutableArray<string> AppliedAdjustments { get; init; } = [];
 
     /// <summary>Gets the version of this snapshot: 1 when placed, one more after each change.</summary>
     /// <value>Defaults to 1.</value>

@@ -1,0 +1,192 @@
+using System.Collections.Immutable;
+using Funnel.Events;
+using NodaTime;
+
+namespace Funnel.Payments;
+
+/// <summary>What became of a webhook request.</summary>
+public enum WebhookOutcome
+{
+    /// <summary>The signature or payload was not valid; nothing was stored. Answer HTTP 400.</summary>
+    Rejected = 0,
+
+    /// <summary>An event with this id was already accepted; nothing changed. Answer HTTP 200.</summary>
+    Duplicate = 1,
+
+    /// <summary>Authentic, stored, of a type we do not act on. Answer HTTP 200.</summary>
+    Ignored = 2,
+
+    /// <summary>Stored and applied to its order. Answer HTTP 200.</summary>
+    Processed = 3,
+
+    /// <summary>Stored; it refers to a payment not recorded yet and is re-applied when that payment arrives. Answer HTTP 200.</summary>
+    Parked = 4,
+
+    /// <summary>Stored, but applying it threw; it is listed for <see cref="WebhookProcessor.RetryFailedAsync"/>. Answer HTTP 200 or 500.</summary>
+    Failed = 5,
+}
+
+/// <summary>The outcome of processing one webhook request.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record WebhookResult
+{
+    /// <summary>Gets what became of the request.</summary>
+    public required WebhookOutcome Outcome { get; init; }
+
+    /// <summary>Gets why it was rejected, for <see cref="WebhookOutcome.Rejected"/>.</summary>
+    public WebhookRejection? Rejection { get; init; }
+
+    /// <summary>Gets an explanation of a rejection or failure.</summary>
+    public string? Message { get; init; }
+
+    /// <summary>Gets the provider's event id, when the request was authentic.</summary>
+    public string? EventId { get; init; }
+
+    /// <summary>Gets the funnel events the request caused (including those of parked events it released); record them for the KPI report.</summary>
+    public ImmutableArray<FunnelEvent> Events { get; init; } = [];
+}
+
+/// <summary>Processes payment webhooks from any provider safely: verified first, stored before acting, applied exactly once, in any order.</summary>
+/// <remarks>
+/// <para>
+/// Each request is verified by the provider's <see cref="IWebhookSignatureVerifier"/>; a rejection stores nothing.
+/// An accepted event is stored in the <see cref="IWebhookEventStore"/> before it is acted on; the store's atomic
+/// insert on the event id makes a replay, even a concurrent one, a <see cref="WebhookOutcome.Duplicate"/> that changes nothing.
+/// </para>
+/// <para>
+/// Out-of-order delivery: payments and failures of an installment commute (a payment wins over a failure whatever
+/// their order; failures are counted either way). A refund or dispute that arrives before the payment it refers to is
+/// <see cref="WebhookOutcome.Parked"/> and re-applied as soon as that payment is recorded. A redelivery of a failed
+/// event is a duplicate: failed events are retried by <see cref="RetryFailedAsync"/>, from a scheduled job.
+/// </para>
+/// </remarks>
+/// <threadsafety>All members are thread-safe.</threadsafety>
+public sealed class WebhookProcessor
+{
+    private readonly IWebhookSignatureVerifier verifier;
+    private readonly IWebhookEventStore store;
+    private readonly PaymentService payments;
+    private readonly IClock clock;
+
+    /// <summary>Initializes the processor.</summary>
+    /// <param name="verifier">The provider's signature verifier and parser.</param>
+    /// <param name="store">The event store.</param>
+    /// <param name="payments">The payment service that applies events to orders.</param>
+    /// <param name="clock">The source of "now".</param>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public WebhookProcessor(IWebhookSignatureVerifier verifier, IWebhookEventStore store, PaymentService payments, IClock clock)
+    {
+        ArgumentNullException.ThrowIfNull(verifier);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(payments);
+        ArgumentNullException.ThrowIfNull(clock);
+        this.verifier = verifier;
+        this.store = store;
+        this.payments = payments;
+        this.clock = clock;
+    }
+
+    /// <summary>Processes a webhook request: the entry point for an HTTP endpoint.</summary>
+    /// <param name="body">The raw body bytes, exactly as received.</param>
+    /// <param name="headers">The request headers; names are matched case-insensitively.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>What became of it and the funnel events it caused.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="headers"/> is <see langword="null"/>.</exception>
+    public async Task<WebhookResult> ProcessAsync(ReadOnlyMemory<byte> body, IReadOnlyDictionary<string, string> headers, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        var normalized = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (KeyValuePair<string, string> header in headers)
+        {
+            normalized[header.Key] = header.Value;
+        }
+
+        WebhookVerification verification = await verifier.VerifyAsync(new WebhookRequest(body, normalized), cancellationToken).ConfigureAwait(false);
+        if (verification.Rejection is { } rejection)
+        {
+            return new WebhookResult { Outcome = WebhookOutcome.Rejected, Rejection = rejection, Message = verification.Message };
+        }
+
+        if (string.IsNullOrEmpty(verification.EventId))
+        {
+            return new WebhookResult { Outcome = WebhookOutcome.Rejected, Rejection = WebhookRejection.MalformedPayload, Message = "The event has no id." };
+        }
+
+        var stored = new StoredWebhookEvent
+        {
+            EventId = verification.EventId,
+            EventType = verification.EventType,
+            ReceivedAt = clock.GetCurrentInstant(),
+            Notification = verification.Notification,
+            Status = verification.Notification is null ? WebhookEventStatus.Ignored : WebhookEventStatus.Received,
+        };
+        if (!await store.TryAddAsync(stored, cancellationToken).ConfigureAwait(false))
+        {
+            return new WebhookResult { Outcome = WebhookOutcome.Duplicate, EventId = stored.EventId };
+        }
+
+        return stored.Notification is null
+            ? new WebhookResult { Outcome = WebhookOutcome.Ignored, EventId = stored.EventId }
+            : await ApplyAsync(stored, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Lists the events whose processing failed, oldest first.</summary>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The failed events with their errors.</returns>
+    public Task<ImmutableArray<StoredWebhookEvent>> ListFailedAsync(CancellationToken cancellationToken = default) =>
+        store.ListAsync(WebhookEventStatus.Failed, cancellationToken);
+
+    /// <summary>Applies every failed event again, oldest first.</summary>
+    /// <remarks>Run it from one scheduled job at a time; events applied concurrently by another caller are not locked.</remarks>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>One result per event retried.</returns>
+    public async Task<ImmutableArray<WebhookResult>> RetryFailedAsync(CancellationToken cancellationToken = default)
+    {
+        var results = ImmutableArray.CreateBuilder<WebhookResult>();
+        foreach (StoredWebhookEvent failed in await store.ListAsync(WebhookEventStatus.Failed, cancellationToken).ConfigureAwait(false))
+        {
+            results.Add(await ApplyAsync(failed, cancellationToken).ConfigureAwait(false));
+        }
+
+        return results.ToImmutable();
+    }
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031:Do not catch general exception types",
+        Justification = "Any failure must leave the stored event listed as failed for RetryFailedAsync, not lose it.")]
+    private async Task<WebhookResult> ApplyAsync(StoredWebhookEvent stored, CancellationToken cancellationToken)
+    {
+        PaymentNotification notification = stored.Notification!;
+        stored = stored with { Attempts = stored.Attempts + 1 };
+        Offers.OrderResult? result;
+        try
+        {
+            result = await payments.ApplyAsync(notification, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            await store.UpdateAsync(stored with { Status = WebhookEventStatus.Failed, Error = error.Message }, cancellationToken).ConfigureAwait(false);
+            return new WebhookResult { Outcome = WebhookOutcome.Failed, EventId = stored.EventId, Message = error.Message };
+        }
+
+        if (result is null)
+        {
+            await store.UpdateAsync(stored with { Status = WebhookEventStatus.Parked, Error = null }, cancellationToken).ConfigureAwait(false);
+            return new WebhookResult { Outcome = WebhookOutcome.Parked, EventId = stored.EventId };
+        }
+
+        await store.UpdateAsync(stored with { Status = WebhookEventStatus.Processed, Error = null }, cancellationToken).ConfigureAwait(false);
+        ImmutableArray<FunnelEvent> events = result.Events;
+        if (notification.Kind == PaymentNotificationKind.PaymentSucceeded)
+        {
+            foreach (StoredWebhookEvent parked in await store.ListAsync(WebhookEventStatus.Parked, cancellationToken).ConfigureAwait(false))
+            {
+                if (parked.Notification is { } p && p.Order == notification.Order && p.PaymentId == notification.PaymentId)
+                {
+                    events = events.AddRange((await ApplyAsync(parked, cancellationToken).ConfigureAwait(false)).Events);
+                }
+            }
+        }
+
+        return new WebhookResult { Outcome = WebhookOutcome.Processed, EventId = stored.EventId, Events = events };
+    }
+}

@@ -1,0 +1,210 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using NodaTime;
+
+namespace Funnel.Payments;
+
+/// <summary>What a provider notification says happened.</summary>
+public enum PaymentNotificationKind
+{
+    /// <summary>A payment (or one installment) was collected.</summary>
+    PaymentSucceeded = 0,
+
+    /// <summary>An attempt to collect a payment (or installment) failed.</summary>
+    PaymentFailed = 1,
+
+    /// <summary>Money was refunded on a payment.</summary>
+    Refunded = 2,
+
+    /// <summary>A buyer disputed a payment with their bank.</summary>
+    Disputed = 3,
+}
+
+/// <summary>A provider's webhook event in our provider-neutral form.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record PaymentNotification
+{
+    /// <summary>Gets the provider's event id; each is processed exactly once.</summary>
+    public required string EventId { get; init; }
+
+    /// <summary>Gets what happened.</summary>
+    public required PaymentNotificationKind Kind { get; init; }
+
+    /// <summary>Gets our order, from the metadata the adapter attached to the payment.</summary>
+    public required OrderId Order { get; init; }
+
+    /// <summary>Gets when it happened at the provider.</summary>
+    public required Instant OccurredAt { get; init; }
+
+    /// <summary>Gets the provider's id of the payment concerned.</summary>
+    public required string PaymentId { get; init; }
+
+    /// <summary>Gets the exact amount collected, failed, refunded or disputed.</summary>
+    public required Money Amount { get; init; }
+
+    /// <summary>Gets the installment number when the provider knows it.</summary>
+    /// <value><see langword="null"/> when unknown: the payment is matched to its installment by payment id, else to the earliest unpaid one.</value>
+    public int? Installment { get; init; }
+
+    /// <summary>Gets the provider's id of the refund or dispute, for <see cref="PaymentNotificationKind.Refunded"/> and <see cref="PaymentNotificationKind.Disputed"/>.</summary>
+    public string? AdjustmentId { get; init; }
+
+    /// <summary>Gets the decline code of a failure, or the reason of a dispute.</summary>
+    public string? Reason { get; init; }
+}
+
+/// <summary>A raw webhook request as received over HTTP.</summary>
+/// <param name="Body">The raw body bytes, exactly as received (signatures cover the bytes).</param>
+/// <param name="Headers">The request headers; names are compared case-insensitively.</param>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record WebhookRequest(ReadOnlyMemory<byte> Body, IReadOnlyDictionary<string, string> Headers);
+
+/// <summary>Why a webhook request was rejected.</summary>
+public enum WebhookRejection
+{
+    /// <summary>The signature header is missing.</summary>
+    MissingSignature = 0,
+
+    /// <summary>The signature header cannot be parsed.</summary>
+    MalformedSignature = 1,
+
+    /// <summary>The signed timestamp is outside the tolerance: an old request replayed, or a clock far off.</summary>
+    TimestampOutsideTolerance = 2,
+
+    /// <summary>No signature matches the body with any configured secret: forged or tampered.</summary>
+    SignatureMismatch = 3,
+
+    /// <summary>The signature matches but the body is not a valid event.</summary>
+    MalformedPayload = 4,
+}
+
+/// <summary>The outcome of verifying and parsing a webhook request.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record WebhookVerification
+{
+    /// <summary>Gets why the request was rejected, or <see langword="null"/> when it is authentic.</summary>
+    public WebhookRejection? Rejection { get; init; }
+
+    /// <summary>Gets a human-readable explanation of the rejection.</summary>
+    public string? Message { get; init; }
+
+    /// <summary>Gets the provider's event id of an authentic request.</summary>
+    public string? EventId { get; init; }
+
+    /// <summary>Gets the provider's event type, such as <c>invoice.paid</c>.</summary>
+    public string? EventType { get; init; }
+
+    /// <summary>Gets the event in neutral form, or <see langword="null"/> for an authentic event of a type we do not act on.</summary>
+    public PaymentNotification? Notification { get; init; }
+
+    /// <summary>Returns a rejection.</summary>
+    /// <param name="rejection">Why.</param>
+    /// <param name="message">An explanation.</param>
+    /// <returns>The verification.</returns>
+    public static WebhookVerification Rejected(WebhookRejection rejection, string message) => new() { Rejection = rejection, Message = message };
+}
+
+/// <summary>The provider's part of webhook handling: checks the signature and parses the body into a <see cref="PaymentNotification"/>.</summary>
+/// <remarks>It must check the signature over the raw bytes before parsing, and take "now" from an injected <see cref="IClock"/>.</remarks>
+public interface IWebhookSignatureVerifier
+{
+    /// <summary>Verifies a request and parses its event.</summary>
+    /// <param name="request">The raw request.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The event, or why the request was rejected.</returns>
+    Task<WebhookVerification> VerifyAsync(WebhookRequest request, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Where an accepted webhook event stands.</summary>
+public enum WebhookEventStatus
+{
+    /// <summary>Stored; being processed.</summary>
+    Received = 0,
+
+    /// <summary>Applied to its order.</summary>
+    Processed = 1,
+
+    /// <summary>Authentic but of a type we do not act on.</summary>
+    Ignored = 2,
+
+    /// <summary>Arrived before the payment it refers to; re-applied when that payment is recorded.</summary>
+    Parked = 3,
+
+    /// <summary>Applying it threw; <see cref="WebhookProcessor.RetryFailedAsync"/> tries again.</summary>
+    Failed = 4,
+}
+
+/// <summary>An accepted webhook event as stored before acting on it.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record StoredWebhookEvent
+{
+    /// <summary>Gets the provider's event id.</summary>
+    public required string EventId { get; init; }
+
+    /// <summary>Gets the provider's event type.</summary>
+    public string? EventType { get; init; }
+
+    /// <summary>Gets when we received it.</summary>
+    public required Instant ReceivedAt { get; init; }
+
+    /// <summary>Gets the event in neutral form, or <see langword="null"/> when ignored.</summary>
+    public PaymentNotification? Notification { get; init; }
+
+    /// <summary>Gets where it stands.</summary>
+    public required WebhookEventStatus Status { get; init; }
+
+    /// <summary>Gets how many times applying it was attempted.</summary>
+    public int Attempts { get; init; }
+
+    /// <summary>Gets the last error when <see cref="Status"/> is <see cref="WebhookEventStatus.Failed"/>.</summary>
+    public string? Error { get; init; }
+}
+
+/// <summary>Stores accepted webhook events; replace the in-memory default with durable storage.</summary>
+/// <remarks><see cref="TryAddAsync"/> must be atomic on the event id: it is what makes processing exactly-once under concurrent duplicates.</remarks>
+public interface IWebhookEventStore
+{
+    /// <summary>Stores a new event unless one with the same id exists.</summary>
+    /// <param name="stored">The event.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns><see langword="false"/> when the id was already stored (a replay).</returns>
+    Task<bool> TryAddAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces a stored event with its new state.</summary>
+    /// <param name="stored">The event.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>A task that completes when saved.</returns>
+    Task UpdateAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the events in a state, oldest first.</summary>
+    /// <param name="status">The state, such as <see cref="WebhookEventStatus.Failed"/>.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The events.</returns>
+    Task<ImmutableArray<StoredWebhookEvent>> ListAsync(WebhookEventStatus status, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The in-memory <see cref="IWebhookEventStore"/>.</summary>
+/// <threadsafety>All members are thread-safe.</threadsafety>
+public sealed class InMemoryWebhookEventStore : IWebhookEventStore
+{
+    private readonly ConcurrentDictionary<string, StoredWebhookEvent> events = new(StringComparer.Ordinal);
+
+    /// <inheritdoc/>
+    public Task<bool> TryAddAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        return Task.FromResult(events.TryAdd(stored.EventId, stored));
+    }
+
+    /// <inheritdoc/>
+    public Task UpdateAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        events[stored.EventId] = stored;
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public Task<ImmutableArray<StoredWebhookEvent>> ListAsync(WebhookEventStatus status, CancellationToken cancellationToken = default) =>
+        Task.FromResult<ImmutableArray<StoredWebhookEvent>>([.. events.Values.Where(e => e.Status == status).OrderBy(e => e.ReceivedAt).ThenBy(e => e.EventId, StringComparer.Ordinal)]);
+}

@@ -1,0 +1,41 @@
+using FluentValidation;
+using Microsoft.Extensions.Options;
+using NodaTime;
+
+namespace Funnel.Payments.Stripe;
+
+/// <summary>Validates <see cref="FunnelStripeOptions"/>.</summary>
+internal sealed class FunnelStripeOptionsValidator : AbstractValidator<FunnelStripeOptions>
+{
+    public FunnelStripeOptionsValidator()
+    {
+        RuleFor(o => o.ApiKey).NotEmpty()
+            .Must(k => k!.StartsWith("sk_", StringComparison.Ordinal) || k.StartsWith("rk_", StringComparison.Ordinal))
+            .When(o => !string.IsNullOrEmpty(o.ApiKey))
+            .WithMessage("'ApiKey' must be a secret key (sk_…) or a restricted key (rk_…), never a publishable key.");
+        RuleFor(o => o.WebhookSecrets).NotEmpty().WithMessage("'WebhookSecrets' must hold at least one webhook signing secret (whsec_…).");
+        RuleForEach(o => o.WebhookSecrets).Must(s => s is not null && s.StartsWith("whsec_", StringComparison.Ordinal))
+            .WithMessage("'{PropertyName}' must be a webhook signing secret starting with whsec_.");
+        RuleFor(o => o.WebhookTolerance).InclusiveBetween(Duration.FromSeconds(1), Duration.FromHours(1));
+        RuleFor(o => o.PlanProduct).Must(p => p!.StartsWith("prod_", StringComparison.Ordinal)).When(o => o.PlanProduct is not null)
+            .WithMessage("'PlanProduct' must be a Stripe product id (prod_…).");
+        RuleFor(o => o.ApiBase).Must(u => u!.IsAbsoluteUri && (u.Scheme == Uri.UriSchemeHttps || u.Scheme == Uri.UriSchemeHttp)).When(o => o.ApiBase is not null)
+            .WithMessage("'ApiBase' must be an absolute http(s) URL.");
+        RuleFor(o => o.MaxNetworkRetries).InclusiveBetween(0, 10);
+    }
+}
+
+/// <summary>Runs the FluentValidation validator for the options.</summary>
+internal sealed class StripeOptionsValidation(FluentValidation.IValidator<FunnelStripeOptions> validator) : IValidateOptions<FunnelStripeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, FunnelStripeOptions options)
+    {
+        if (name is not null && name != Options.DefaultName)
+        {
+            return ValidateOptionsResult.Skip;
+        }
+
+        FluentValidation.Results.ValidationResult result = validator.Validate(options);
+        return result.IsValid ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(result.Errors.Select(e => e.ErrorMessage));
+    }
+}

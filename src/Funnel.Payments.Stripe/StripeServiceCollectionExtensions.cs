@@ -1,0 +1,66 @@
+using FluentValidation;
+using Funnel.Payments;
+using Funnel.Payments.Stripe;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using NodaTime;
+using Stripe;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the Stripe payment adapter.</summary>
+/// <threadsafety>Call these methods while configuring services, from one thread.</threadsafety>
+public static class StripeServiceCollectionExtensions
+{
+    /// <summary>Adds Stripe as the <see cref="IPaymentGateway"/> and its webhook verifier as the <see cref="IWebhookSignatureVerifier"/>.</summary>
+    /// <remarks>
+    /// <para>
+    /// Registers, unless already registered: <see cref="IPaymentGateway"/> on Stripe.net, <see cref="IWebhookSignatureVerifier"/>
+    /// for the <c>Stripe-Signature</c> header on the registered <see cref="IClock"/> (<see cref="SystemClock.Instance"/> when none),
+    /// and a validator for <see cref="FunnelStripeOptions"/>. With <c>AddFunnel</c> they make <see cref="PaymentService"/> and
+    /// <see cref="WebhookProcessor"/> resolvable. No Stripe type appears on the public API.
+    /// </para>
+    /// <para>
+    /// The options are validated when the host starts (<c>ValidateOnStart</c>), or without a host when the gateway is
+    /// first resolved; an invalid option throws <see cref="OptionsValidationException"/> naming it. Calling this method
+    /// again adds the configuration and registers nothing twice.
+    /// </para>
+    /// </remarks>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>The same service collection.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public static IServiceCollection AddFunnelStripe(this IServiceCollection services, Action<FunnelStripeOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+
+        services.AddOptions<FunnelStripeOptions>().Configure(configure);
+        if (services.Any(d => d.ServiceType == typeof(StripeMarker)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<StripeMarker>();
+        services.AddOptions<FunnelStripeOptions>().ValidateOnStart();
+        services.TryAddSingleton<IClock>(SystemClock.Instance);
+        services.TryAddSingleton<IValidator<FunnelStripeOptions>, FunnelStripeOptionsValidator>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunnelStripeOptions>, StripeOptionsValidation>());
+        services.TryAddSingleton<IPaymentGateway>(sp =>
+        {
+            FunnelStripeOptions options = sp.GetRequiredService<IOptions<FunnelStripeOptions>>().Value;
+            var http = new SystemNetHttpClient(new HttpClient(), options.MaxNetworkRetries);
+            var client = new StripeClient(options.ApiKey, httpClient: http, apiBase: options.ApiBase?.ToString().TrimEnd('/'));
+            return new StripePaymentGateway(client, options.PlanProduct);
+        });
+        services.TryAddSingleton<IWebhookSignatureVerifier>(sp =>
+        {
+            FunnelStripeOptions options = sp.GetRequiredService<IOptions<FunnelStripeOptions>>().Value;
+            return new StripeWebhookVerifier(options.WebhookSecrets, options.WebhookTolerance, sp.GetRequiredService<IClock>());
+        });
+        return services;
+    }
+
+    /// <summary>Marks that <see cref="AddFunnelStripe"/> ran.</summary>
+    private sealed class StripeMarker;
+}

@@ -1,0 +1,151 @@
+using System.Collections.Immutable;
+using System.Text;
+using Funnel.Offers;
+using Funnel.Payments;
+using NodaTime;
+
+namespace Funnel.Tests.Payments;
+
+public sealed class WebhookProcessorTests
+{
+    [Fact]
+    public async Task ProcessAsync_TamperedBody_RejectsWithoutStoring()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(1, plan: null);
+        await kit.Gateway.ChargeAsync(Charge(order, "key-1"));
+        WebhookRequest genuine = kit.Gateway.Webhooks.Single();
+        byte[] tampered = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(genuine.Body.Span).Replace("49700", "1", StringComparison.Ordinal));
+
+        WebhookResult result = await kit.Webhooks.ProcessAsync(tampered, genuine.Headers);
+
+        result.Outcome.ShouldBe(WebhookOutcome.Rejected);
+        result.Rejection.ShouldBe(WebhookRejection.SignatureMismatch);
+        (await kit.EventStore.ListAsync(WebhookEventStatus.Received)).ShouldBeEmpty();
+        (await kit.EventStore.ListAsync(WebhookEventStatus.Processed)).ShouldBeEmpty();
+        (await kit.OrderAsync(order.Id)).Status.ShouldBe(OrderStatus.AwaitingPayment);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_MissingSignature_RejectsWithReason()
+    {
+        var kit = new PaymentTestKit();
+
+        WebhookResult result = await kit.Webhooks.ProcessAsync("{}"u8.ToArray(), new Dictionary<string, string>());
+
+        result.Outcome.ShouldBe(WebhookOutcome.Rejected);
+        result.Rejection.ShouldBe(WebhookRejection.MissingSignature);
+        result.Message!.ShouldContain(InMemoryPaymentGateway.SignatureHeader);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_ConcurrentDuplicates_AppliesExactlyOnce()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(2, plan: null);
+        await kit.Gateway.ChargeAsync(Charge(order, "key-2"));
+        WebhookRequest webhook = kit.Gateway.Webhooks.Single();
+
+        WebhookResult[] results = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers))));
+
+        results.Count(r => r.Outcome == WebhookOutcome.Processed).ShouldBe(1);
+        results.Count(r => r.Outcome == WebhookOutcome.Duplicate).ShouldBe(15);
+        results.SelectMany(r => r.Events).OfType<Funnel.Events.PaymentSucceeded>().ShouldHaveSingleItem();
+        kit.Grantor.Granted.Count.ShouldBe(4);
+        (await kit.OrderAsync(order.Id)).Paid.ShouldBe(order.Total);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_PlanWebhooksDeliveredConcurrentlyThreeTimes_PaysEachInstallmentOnce()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(6, "3-monthly");
+        await kit.Gateway.StartPlanAsync(new InstallmentPlanRequest
+        {
+            Order = order.Id,
+            Lead = order.Lead,
+            Installments = order.Schedule,
+            Interval = Period.FromMonths(1),
+            PaymentMethod = InMemoryPaymentGateway.SucceedingCard,
+            IdempotencyKey = IdempotencyKeys.ForPlan(order.Id),
+        });
+        kit.Kit.Clock.Advance(Duration.FromDays(70));
+        kit.Gateway.CollectDueInstallments();
+        WebhookRequest[] deliveries = [.. kit.Gateway.Webhooks, .. kit.Gateway.Webhooks, .. kit.Gateway.Webhooks];
+
+        WebhookResult[] results = await Task.WhenAll(deliveries.Select(w => Task.Run(() => kit.Webhooks.ProcessAsync(w.Body, w.Headers))));
+
+        results.Count(r => r.Outcome == WebhookOutcome.Processed).ShouldBe(3);
+        results.SelectMany(r => r.Events).OfType<InstallmentPaid>().Select(e => e.Installment).Order().ShouldBe([1, 2, 3]);
+        Order paid = await kit.OrderAsync(order.Id);
+        paid.Paid.ShouldBe(order.Total);
+        kit.Grantor.Granted.Count.ShouldBe(4);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_RefundBeforeItsPayment_ParksThenAppliesWhenThePaymentArrives()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(3, plan: null);
+        PaymentResult charge = await kit.Gateway.ChargeAsync(Charge(order, "key-3"));
+        await kit.Gateway.RefundAsync(new RefundRequest { Order = order.Id, PaymentId = charge.PaymentId!, Amount = order.Total, IdempotencyKey = "refund-3" });
+        ImmutableArray<WebhookRequest> webhooks = kit.Gateway.Webhooks;
+
+        WebhookResult refundFirst = (await kit.DeliverAsync([webhooks[1]])).Single();
+        refundFirst.Outcome.ShouldBe(WebhookOutcome.Parked);
+        WebhookResult payment = (await kit.DeliverAsync([webhooks[0]])).Single();
+
+        payment.Outcome.ShouldBe(WebhookOutcome.Processed);
+        payment.Events.OfType<Funnel.Events.RefundIssued>().ShouldHaveSingleItem();
+        Order after = await kit.OrderAsync(order.Id);
+        after.Status.ShouldBe(OrderStatus.Refunded);
+        kit.Grantor.Revoked.Count.ShouldBe(4);
+        (await kit.EventStore.ListAsync(WebhookEventStatus.Parked)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task RetryFailedAsync_StoreWasDown_ListsTheEventThenAppliesIt()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(4, plan: null);
+        await kit.Gateway.ChargeAsync(Charge(order, "key-4"));
+        WebhookRequest webhook = kit.Gateway.Webhooks.Single();
+        kit.Orders.Down = true;
+
+        WebhookResult failed = await kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers);
+        failed.Outcome.ShouldBe(WebhookOutcome.Failed);
+        StoredWebhookEvent listed = (await kit.Webhooks.ListFailedAsync()).ShouldHaveSingleItem();
+        listed.Error!.ShouldContain("down");
+        (await kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers)).Outcome.ShouldBe(WebhookOutcome.Duplicate);
+
+        kit.Orders.Down = false;
+        WebhookResult retried = (await kit.Webhooks.RetryFailedAsync()).ShouldHaveSingleItem();
+
+        retried.Outcome.ShouldBe(WebhookOutcome.Processed);
+        (await kit.Webhooks.ListFailedAsync()).ShouldBeEmpty();
+        (await kit.OrderAsync(order.Id)).Status.ShouldBe(OrderStatus.Paid);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_Dispute_RecordsOnceAndEmitsEvent()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(5, plan: null);
+        PaymentAttempt paid = await kit.PayAsync(order.Id);
+        kit.Gateway.Dispute(paid.Payment!.PaymentId!, "fraudulent");
+
+        ImmutableArray<WebhookResult> results = await kit.DeliverAsync([.. kit.Gateway.Webhooks, .. kit.Gateway.Webhooks]);
+
+        results.SelectMany(r => r.Events).OfType<PaymentDisputed>().Single().Reason.ShouldBe("fraudulent");
+    }
+
+    private static ChargeRequest Charge(Order order, string key) => new()
+    {
+        Order = order.Id,
+        Lead = order.Lead,
+        Amount = order.Total,
+        PaymentMethod = InMemoryPaymentGateway.SucceedingCard,
+        IdempotencyKey = key,
+        SaveForLater = true,
+    };
+}

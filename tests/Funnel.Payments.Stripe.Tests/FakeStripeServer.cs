@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Funnel.Payments.Stripe.Tests;
+
+/// <summary>One request Stripe.net made: method, path, form or query parameters and headers.</summary>
+internal sealed record RecordedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Parameters, IReadOnlyDictionary<string, string> Headers)
+{
+    public string? IdempotencyKey => Headers.GetValueOrDefault("Idempotency-Key");
+}
+
+/// <summary>An in-process Kestrel server on 127.0.0.1 that records Stripe API calls and answers with Stripe-shaped JSON.</summary>
+internal sealed class FakeStripeServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private FakeStripeServer(WebApplication app) => this.app = app;
+
+    public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
+
+    /// <summary>Gets or sets the answer to each request: status code and JSON body.</summary>
+    public Func<RecordedRequest, (int Status, string Json)> Respond { get; set; } = _ => (404, """{"error":{"type":"invalid_request_error","message":"No route."}}""");
+
+    public Uri BaseAddress => new(app.Urls.First());
+
+    public static async Task<FakeStripeServer> StartAsync()
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        WebApplication app = builder.Build();
+        var server = new FakeStripeServer(app);
+        app.Run(server.HandleAsync);
+        await app.StartAsync();
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in context.Request.Query)
+        {
+            parameters[key] = value.ToString();
+        }
+
+        if (context.Request.HasFormContentType)
+        {
+            foreach (var (key, value) in await context.Request.ReadFormAsync())
+            {
+                parameters[key] = value.ToString();
+            }
+        }
+
+        var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        var request = new RecordedRequest(context.Request.Method, context.Request.Path.Value!, parameters, headers);
+        Requests.Enqueue(request);
+        (int status, string json) = Respond(request);
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(json);
+    }
+}

@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Funnel.Offers;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+using NodaTime.Testing;
+
+namespace Funnel.Payments.Stripe.Tests;
+
+/// <summary>Stripe's installment webhooks through the core's <see cref="WebhookProcessor"/> with the Stripe verifier.</summary>
+public sealed class StripeEndToEndTests : IAsyncLifetime
+{
+    private const string Secret = "whsec_5WbX5kEWLlfzsGNjH64I8lOOqUB6e8FH";
+    private static readonly Instant Now = Instant.FromUtc(2026, 10, 5, 14, 0);
+    private FakeStripeServer server = null!;
+
+    private sealed class NoGrantor : IEntitlementGrantor
+    {
+        public int Grants { get; private set; }
+
+        public Task GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default)
+        {
+            Grants++;
+            return Task.CompletedTask;
+        }
+
+        public Task RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default) => Task.CompletedTask;
+    }
+
+    public async Task InitializeAsync() => server = await FakeStripeServer.StartAsync();
+
+    public async Task DisposeAsync() => await server.DisposeAsync();
+
+    [Fact]
+    public async Task ProcessAsync_InvoicePaidForEachInstallmentReplayedOutOfOrder_PaysThePlanOnce()
+    {
+        var clock = new FakeClock(Now);
+        var grantor = new NoGrantor();
+        var catalogue = new Catalogue
+        {
+            Currency = Currency.USD,
+            Products = [new Product { Key = "course", Name = "Course" }],
+            Offers =
+            [
+                new Offer
+                {
+                    Id = "course", Name = "Course", Price = Money.FromMajor(497m, Currency.USD), Products = ["course"],
+                    PaymentPlans = [new PaymentPlan { Key = "3-monthly", Installments = 3, InstallmentAmount = Money.FromMajor(180m, Currency.USD), Interval = Period.FromMonths(1) }],
+                },
+            ],
+        };
+        server.Respond = r => r.Path switch
+        {
+            "/v1/customers" => (200, """{"id":"cus_1","object":"customer","metadata":{}}"""),
+            "/v1/payment_methods/pm_card_visa/attach" => (200, """{"id":"pm_card_visa","object":"payment_method","customer":"cus_1","type":"card"}"""),
+            "/v1/subscription_schedules" => (200, """{"id":"sub_sched_1","object":"subscription_schedule","customer":"cus_1","status":"active","metadata":{},"phases":[]}"""),
+            _ => (404, "{}"),
+        };
+        using ServiceProvider provider = new ServiceCollection()
+            .AddSingleton<IClock>(clock)
+            .AddSingleton(catalogue)
+            .AddSingleton(new OfferPath { Entry = "course" })
+            .AddSingleton<IEntitlementGrantor>(grantor)
+            .AddFunnel()
+            .AddFunnelStripe(o =>
+            {
+                o.ApiKey = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
+                o.WebhookSecrets.Add(Secret);
+                o.ApiBase = server.BaseAddress;
+                o.MaxNetworkRetries = 0;
+                o.PlanProduct = "prod_NWjs8kKbJWmuuc";
+            })
+            .BuildServiceProvider();
+        OrderService orders = provider.GetRequiredService<OrderService>();
+        Checkout checkout = await orders.StartCheckoutAsync(LeadId.New(), new Cart { Lines = [new CartLine("course", 1, "3-monthly")] }, DateTimeZone.Utc);
+        Order order = (await orders.PlaceOrderAsync(checkout, null)).Order!;
+        PaymentAttempt started = await provider.GetRequiredService<PaymentService>().PayAsync(order.Id, "pm_card_visa");
+        started.Payment!.PlanId.ShouldBe("sub_sched_1");
+        started.Result.Order!.Status.ShouldBe(OrderStatus.AwaitingPayment, "Stripe reports the first invoice by webhook");
+
+        WebhookProcessor processor = provider.GetRequiredService<WebhookProcessor>();
+        string[] bodies = [InvoicePaid(order.Id, 1), InvoicePaid(order.Id, 2), InvoicePaid(order.Id, 3)];
+        foreach (string body in new[] { bodies[2], bodies[0], bodies[2], bodies[1], bodies[0], bodies[1] })
+        {
+            WebhookResult result = await processor.ProcessAsync(Encoding.UTF8.GetBytes(body), new Dictionary<string, string> { ["Stripe-Signature"] = Header(body) });
+            result.Outcome.ShouldBeOneOf(WebhookOutcome.Processed, WebhookOutcome.Duplicate);
+        }
+
+        Order paid = (await provider.GetRequiredService<IOrderStore>().FindAsync(order.Id))!;
+        paid.Installments.Select(i => i.PaymentId).ShouldBe(["in_1", "in_2", "in_3"]);
+        paid.Paid.ShouldBe(Money.FromMajor(540m, Currency.USD));
+        paid.PlanId.ShouldBe("sub_sched_1");
+        grantor.Grants.ShouldBe(1);
+    }
+
+    private static string InvoicePaid(OrderId order, int installment) =>
+        """
+        {"id":"evt_inv_N","object":"event","created":CREATED,"type":"invoice.paid","data":{"object":
+        {"id":"in_N","object":"invoice","amount_paid":18000,"currency":"usd","status":"paid","parent":{"type":"subscription_details",
+        "subscription_details":{"metadata":{"funnel_order":"ORDER","funnel_installment":"N"}}}}}}
+        """.Replace("CREATED", Now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("ORDER", order.ToString(), StringComparison.Ordinal)
+            .Replace("\"N\"", "\"" + installment.ToString(CultureInfo.InvariantCulture) + "\"", StringComparison.Ordinal)
+            .Replace("_N\"", "_" + installment.ToString(CultureInfo.InvariantCulture) + "\"", StringComparison.Ordinal);
+
+    private static string Header(string body)
+    {
+        long t = Now.ToUnixTimeSeconds();
+        byte[] mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes(t.ToString(CultureInfo.InvariantCulture) + "." + body));
+        return $"t={t},v1={Convert.ToHexStringLower(mac)}";
+    }
+}
