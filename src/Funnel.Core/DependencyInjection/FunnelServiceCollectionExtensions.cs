@@ -29,7 +29,9 @@ public static class FunnelServiceCollectionExtensions
     /// <see cref="Funnel.Leads.ILeadStore"/> (in memory), <see cref="Funnel.Leads.LeadCapture"/> and validators for lead
     /// magnets, scoring models and segments; and the offers services (in-memory order, seat, coupon and deadline
     /// stores; a <c>PriceBook</c> and <c>OrderService</c> built from the <c>Catalogue</c>, <c>OfferPath</c> and
-    /// <c>IEntitlementGrantor</c> you register). Register your own
+    /// <c>IEntitlementGrantor</c> you register); for retention and advocacy in-memory review and course-progress
+    /// stores, a <c>ReviewService</c>, <c>CourseProgressTracker</c> and <c>WebinarRegistrar</c> over the <c>Course</c> and
+    /// <c>Webinar</c> instances you register, and an <c>AffiliateProgram</c> and <c>ReferralProgram</c> from their settings. Register your own
     /// before or after this call to replace any of them.
     /// </para>
     /// <para>
@@ -76,6 +78,7 @@ public static class FunnelServiceCollectionExtensions
             });
         });
         LeadsRegistration.AddLeads(services);
+        AdvocacyRegistration.AddAdvocacy(services);
         return services;
     }
 

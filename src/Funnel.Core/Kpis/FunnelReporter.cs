@@ -90,6 +90,7 @@ public sealed class FunnelReporter : IFunnelReporter
         private readonly bool entryIsPage = funnel.Steps.Length > 0 && funnel.Steps[0].Trigger.EventType == EventTypes.PageViewed;
         private long entryViews, entryBounces, checkoutsStarted, checkoutsAbandoned, eventCount;
         private Instant? from, to;
+        private readonly AdvocacyMetricsBuilder advocacy = new(settings.Currency);
 
         public FunnelReport Execute(IEnumerable<FunnelEvent> events)
         {
@@ -110,6 +111,7 @@ public sealed class FunnelReporter : IFunnelReporter
                 eventCount++;
                 from = from is { } f && f <= e.OccurredAt ? f : e.OccurredAt;
                 to = to is { } t && t >= e.OccurredAt ? t : e.OccurredAt;
+                advocacy.Add(e);
                 switch (e)
                 {
                     case LeadEvent lead:
@@ -175,6 +177,7 @@ public sealed class FunnelReporter : IFunnelReporter
                 RefundedOrders = refundedOrders.Count(orders.Contains),
                 CustomerLifetimeValue = settings.CustomerLifetimeValue.Estimate(
                     new CustomerHistory(new Money(overall.Revenue, currency), overall.Orders, overall.Customers)),
+                Advocacy = advocacy.Build(),
             };
         }
 
