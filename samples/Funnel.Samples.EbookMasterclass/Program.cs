@@ -71,6 +71,7 @@ namespace Funnel.Samples.EbookMasterclass
             IReadOnlyList<FunnelEvent> offerPath = OfferPathSimulation.RunAsync(events, options.Seed).GetAwaiter().GetResult();
             OfferPathSimulation.Print(OfferPathReport.Create(OfferPathCatalogue.Catalogue, offerPath), output);
             AnalyticsPrinter.Print(events, report, options, output);
+            AffiliateSimulation.Print(AffiliateSimulation.Run(events, options.Seed), output);
             return 0;
         }
 

@@ -19,7 +19,9 @@ namespace Funnel.Advocacy;
 /// R of payments P on an order that earned C, the order's clawback is <c>round(C × R ÷ P)</c> half away from
 /// zero, at most C; each refund claws back the difference to what was already clawed back, so a full refund
 /// claws back exactly C.</para>
-/// <para>State is kept in memory; every change returns the events to record, which are the durable history.</para>
+/// <para>Apply events in the order they happened: a payment or refund applied before its order's
+/// <c>order_placed</c> is ignored. State is kept in memory; every change returns the events to record, which are
+/// the durable history.</para>
 /// </remarks>
 /// <threadsafety>All members are thread-safe (one lock serialises changes).</threadsafety>
 public sealed class AffiliateProgram
