@@ -57,6 +57,19 @@ public class WebinarTests
         WebinarScheduler.Describe(session, now).ShouldBe("in 14 minutes");
     }
 
+    [Theory]
+    [InlineData(2026, 10, 5, 12, 0, "today at 7:00 PM")]
+    [InlineData(2026, 10, 3, 12, 0, "on Monday, 5 October at 7:00 PM")]
+    [InlineData(2026, 10, 5, 22, 59, "in 1 minute")]
+    [InlineData(2026, 10, 5, 23, 0, "now")]
+    public void Describe_SessionAt7pmNewYork_SaysWhenInTheRegistrantsTime(int year, int month, int day, int hour, int minute, string expected)
+    {
+        var session = new WebinarSession("w", SessionKind.Evergreen, Instant.FromUtc(2026, 10, 5, 23, 0), Instant.FromUtc(2026, 10, 6, 0, 0),
+            Instant.FromUtc(2026, 10, 5, 23, 0).InZone(NewYork));
+
+        WebinarScheduler.Describe(session, Instant.FromUtc(year, month, day, hour, minute)).ShouldBe(expected);
+    }
+
     [Fact]
     public void NextSession_LiveSessionsOnlyAllPast_IsNull()
     {
