@@ -87,10 +87,10 @@ internal sealed class AdvocacyMetricsBuilder(Currency currency)
         switch (e)
         {
             case OrderPlaced o:
-                orders.TryAdd(o.Order, (o.LeadId, o.OccurredAt, Minor(o.Total)));
+                orders.TryAdd(o.Order, (o.LeadId, o.OccurredAt, Minor(o.Total, o)));
                 break;
             case RefundIssued r:
-                refunds[r.Order] = checked(refunds.GetValueOrDefault(r.Order) + Minor(r.Amount));
+                refunds[r.Order] = checked(refunds.GetValueOrDefault(r.Order) + Minor(r.Amount, r));
                 break;
             case AffiliateSaleAttributed a:
                 affiliateOrders.Add(a.Order);
@@ -99,10 +99,10 @@ internal sealed class AdvocacyMetricsBuilder(Currency currency)
                 referredAt[m.Referred] = referredAt.TryGetValue(m.Referred, out Instant at) && at <= m.OccurredAt ? at : m.OccurredAt;
                 break;
             case CommissionEarned c:
-                commission = checked(commission + Minor(c.Amount));
+                commission = checked(commission + Minor(c.Amount, c));
                 break;
             case CommissionClawedBack c:
-                commission = checked(commission - Minor(c.Amount));
+                commission = checked(commission - Minor(c.Amount, c));
                 break;
         }
     }
@@ -144,7 +144,8 @@ internal sealed class AdvocacyMetricsBuilder(Currency currency)
         };
     }
 
-    private long Minor(Money amount) => amount.Currency == currency
+    private long Minor(Money amount, FunnelEvent source) => amount.Currency == currency
         ? amount.MinorUnits
-        : throw new InvalidOperationException($"The amount {amount} is not in the report's currency {currency}.");
+        : throw new InvalidOperationException(
+            $"Event {source.Id} ({source.EventType}) has an amount in {amount.Currency.Code}, but the report is in {currency.Code}: currencies must match.");
 }

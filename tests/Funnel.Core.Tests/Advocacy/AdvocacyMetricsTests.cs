@@ -67,4 +67,14 @@ public class AdvocacyMetricsTests
         report.Advocacy.ShouldNotBeNull().AffiliateRevenue.ShouldBe(Usd(497));
         report.Advocacy.NetRevenue.ShouldBe(Usd(1788));
     }
+
+    [Fact]
+    public void Compute_AmountInAnotherCurrency_ThrowsNamingBothAndTheEvent()
+    {
+        var error = Should.Throw<InvalidOperationException>(() => AdvocacyMetrics.Compute([Placed(1, 1, new Money(100, Currency.EUR), October)], Currency.USD));
+
+        error.Message.ShouldContain("EUR");
+        error.Message.ShouldContain("USD");
+        error.Message.ShouldContain("order_placed");
+    }
 }
