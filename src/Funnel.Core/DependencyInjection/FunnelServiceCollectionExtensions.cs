@@ -34,7 +34,10 @@ public static class FunnelServiceCollectionExtensions
     /// <c>SequenceDefinition</c>s and the <c>IEmailSender</c> you register;
     /// and the payments services (an in-memory webhook event store, the
     /// default <c>DunningPolicy</c>, and a <c>PaymentService</c> and <c>WebhookProcessor</c> over the
-    /// <c>IPaymentGateway</c> and <c>IWebhookSignatureVerifier</c> you register, such as with <c>AddFunnelStripe</c>). Register your own
+    /// <c>IPaymentGateway</c> and <c>IWebhookSignatureVerifier</c> you register, such as with <c>AddFunnelStripe</c>);
+    /// and for retention and advocacy in-memory review and course-progress
+    /// stores, a <c>ReviewService</c>, <c>CourseProgressTracker</c> and <c>WebinarRegistrar</c> over the <c>Course</c> and
+    /// <c>Webinar</c> instances you register, and an <c>AffiliateProgram</c> and <c>ReferralProgram</c> from their settings. Register your own
     /// before or after this call to replace any of them.
     /// </para>
     /// <para>
@@ -83,6 +86,7 @@ public static class FunnelServiceCollectionExtensions
         });
         LeadsRegistration.AddLeads(services);
         SequencesRegistration.AddSequences(services);
+        AdvocacyRegistration.AddAdvocacy(services);
         return services;
     }
 

@@ -184,4 +184,8 @@ public sealed record FunnelReport
     /// <summary>Gets the customer lifetime value estimated by the configured model from the whole report period.</summary>
     /// <value><see langword="null"/> when there are no customers.</value>
     public Money? CustomerLifetimeValue { get; init; }
+
+    /// <summary>Gets the retention and advocacy KPIs: CLTV by cohort and the affiliate and referral revenue share.</summary>
+    /// <value><see langword="null"/> for reports built without it.</value>
+    public AdvocacyMetrics? Advocacy { get; init; }
 }

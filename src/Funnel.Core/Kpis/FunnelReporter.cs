@@ -92,6 +92,7 @@ public sealed class FunnelReporter : IFunnelReporter
         private readonly bool entryIsPage = funnel.Steps.Length > 0 && funnel.Steps[0].Trigger.EventType == EventTypes.PageViewed;
         private long entryViews, entryBounces, checkoutsStarted, checkoutsAbandoned, eventCount;
         private Instant? from, to;
+        private readonly AdvocacyMetricsBuilder advocacy = new(settings.Currency);
 
         public FunnelReport Execute(IEnumerable<FunnelEvent> events)
         {
@@ -113,6 +114,7 @@ public sealed class FunnelReporter : IFunnelReporter
                 payments.Add(e);
                 from = from is { } f && f <= e.OccurredAt ? f : e.OccurredAt;
                 to = to is { } t && t >= e.OccurredAt ? t : e.OccurredAt;
+                advocacy.Add(e);
                 switch (e)
                 {
                     case LeadEvent lead:
@@ -180,6 +182,7 @@ public sealed class FunnelReporter : IFunnelReporter
                 Payments = payments.Build(),
                 CustomerLifetimeValue = settings.CustomerLifetimeValue.Estimate(
                     new CustomerHistory(new Money(overall.Revenue, currency), overall.Orders, overall.Customers)),
+                Advocacy = advocacy.Build(),
             };
         }
 

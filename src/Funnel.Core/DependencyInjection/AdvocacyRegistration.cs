@@ -1,0 +1,33 @@
+using FluentValidation;
+using Funnel.Advocacy;
+using Funnel.Onboarding;
+using Funnel.Webinars;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using NodaTime;
+
+namespace Funnel.DependencyInjection;
+
+/// <summary>Registers the onboarding, review, affiliate, referral and webinar services (called by <c>AddFunnel</c>).</summary>
+internal static class AdvocacyRegistration
+{
+    /// <summary>Adds the in-memory stores, validators, the review service, the course progress tracker and webinar registrar (over the registered <see cref="Course"/> and <see cref="Webinar"/> instances), and, when their settings are registered, the affiliate and referral programs.</summary>
+    public static void AddAdvocacy(IServiceCollection services)
+    {
+        services.TryAddSingleton<IValidator<Course>, CourseValidator>();
+        services.TryAddSingleton<IValidator<Webinar>, WebinarValidator>();
+        services.TryAddSingleton<IValidator<ReviewSubmission>, ReviewSubmissionValidator>();
+        services.TryAddSingleton<IValidator<AffiliateProgramSettings>, AffiliateProgramSettingsValidator>();
+        services.TryAddSingleton<IValidator<ReferralProgramSettings>, ReferralProgramSettingsValidator>();
+        services.TryAddSingleton<IReviewStore, InMemoryReviewStore>();
+        services.TryAddSingleton<ICourseProgressStore, InMemoryCourseProgressStore>();
+        services.TryAddSingleton<EntitlementLedger>();
+        services.TryAddSingleton<IEntitlementLookup>(sp => sp.GetRequiredService<EntitlementLedger>());
+        services.TryAddSingleton(sp => new ReviewService(sp.GetRequiredService<IReviewStore>(), sp.GetRequiredService<IClock>()));
+        services.TryAddSingleton(sp => new CourseProgressTracker(
+            sp.GetServices<Course>(), sp.GetRequiredService<ICourseProgressStore>(), sp.GetRequiredService<IEntitlementLookup>(), sp.GetRequiredService<IClock>()));
+        services.TryAddSingleton(sp => new WebinarRegistrar(sp.GetServices<Webinar>(), sp.GetRequiredService<IClock>()));
+        services.TryAddSingleton(sp => new AffiliateProgram(sp.GetRequiredService<AffiliateProgramSettings>(), sp.GetRequiredService<IClock>()));
+        services.TryAddSingleton(sp => new ReferralProgram(sp.GetRequiredService<ReferralProgramSettings>(), sp.GetRequiredService<IClock>()));
+    }
+}
