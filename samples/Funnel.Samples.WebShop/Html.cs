@@ -23,8 +23,8 @@ internal static class Html
         input[type=email]{width:100%;max-width:24rem;padding:.65rem;border:1px solid #bcccdc;border-radius:.4rem;font-size:1rem}
         .optin{background:#fff8e1;border:2px dashed #f0b429}.hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
         .deadline{background:#fde8e8;border-left:4px solid #e12d39;padding:.8rem 1rem;border-radius:.3rem}
-        table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e4e7eb}td.num{text-align:right;font-variant-numeric:tabular-nums}
-        .bump{background:#fffbea;border:2px dashed #f0b429;padding:1rem;border-radius:.4rem;margin:1rem 0}
+        table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e4e7eb}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+        .bump{display:block;background:#fffbea;border:2px dashed #f0b429;padding:1rem;border-radius:.4rem;margin:1rem 0}
         .kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));gap:1rem}.kpi{background:#fff;border-radius:.5rem;padding:1rem;box-shadow:0 1px 3px rgba(0,0,0,.1)}.kpi b{display:block;font-size:1.6rem}
         """;
 
@@ -38,7 +38,8 @@ internal static class Html
 
     public static string Encode(string? text) => HtmlEncoder.Default.Encode(text ?? string.Empty);
 
-    public static string Usd(Money money) => "$" + money.ToMajor().ToString("#,##0.##", CultureInfo.InvariantCulture);
+    public static string Usd(Money money) =>
+        "$" + money.ToMajor().ToString(money.MinorUnits % 100 == 0 ? "#,##0" : "#,##0.00", CultureInfo.InvariantCulture);
 
     public static string AntiforgeryField(HttpContext context)
     {
@@ -52,7 +53,7 @@ internal static class Html
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
             <title>{{Encode(title)}} · E-Book Masterclass</title><style>{{Css}}</style></head>
-            <body><header><a href="/">📘 The E-Book Masterclass</a><nav><a href="{{ShopFunnel.BlogPost}}">Blog</a><a href="/sales">Masterclass</a><a href="/admin">Admin</a></nav></header>
+            <body><header><a href="/">The E-Book Masterclass</a><nav><a href="{{ShopFunnel.BlogPost}}">Blog</a><a href="/sales">Masterclass</a><a href="/admin">Admin</a></nav></header>
             <main>{{body}}</main>{{(track ? TrackScript : string.Empty)}}</body></html>
             """, "text/html; charset=utf-8", statusCode: statusCode);
 

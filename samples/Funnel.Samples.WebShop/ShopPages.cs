@@ -84,7 +84,7 @@ internal static class ShopPages
     }
 
     private static IResult CheckYourInbox() => Html.Page("Check your inbox", """
-        <div class="card"><h1>Check your inbox 📬</h1>
+        <div class="card"><h1>Check your inbox</h1>
         <p>We sent you an email with a confirmation link. Click it and the guide is yours — and you get a look at the Masterclass.</p>
         <p class="muted">This sample has no mail server yet: the email waits in the <a href="/dev/outbox">dev outbox</a>.</p></div>
         """, track: true);
@@ -116,7 +116,7 @@ internal static class ShopPages
         Offer mini = catalogue.Offers.Single(o => o.Id == OfferPathCatalogue.MiniKit);
         string deadline = bonus is { IsOpen: true, EndsAt: { } end }
             ? $"""
-              <p class="deadline" id="deadline">⏰ <b>Enroll this week</b> and get a free 30-minute e-book strategy call. The bonus ends
+              <p class="deadline" id="deadline"><b>Enroll this week</b> and get a free 30-minute e-book strategy call. The bonus ends
               <time datetime="{InstantPattern.General.Format(end)}">{Html.Encode(InstantPattern.CreateWithInvariantCulture("uuuu'-'MM'-'dd HH':'mm 'UTC'").Format(end))}</time>
               — <span id="countdown" data-end="{end.ToUnixTimeMilliseconds()}">{Remaining(bonus.RemainingAt(clock.GetCurrentInstant())!.Value)}</span> left.</p>
               {CountdownScript}
@@ -331,7 +331,7 @@ internal static class ShopPages
 
         string access = string.Concat(entitlements.Of(parent.Lead).Select(e => $"<li>{Html.Encode(catalogue.Products.Single(p => p.Key == e.Product).Name)}</li>"));
         string body = $"""
-            <div class="card"><h1>Thank you — you're in! 🎉</h1><p>Your receipt:</p>
+            <div class="card"><h1>Thank you — you're in!</h1><p>Your receipt:</p>
             <table>{lines}<tr><th>Paid today</th><th class="num" id="paid">{Html.Usd(total)}</th></tr></table>
             <h2 style="margin-top:1.5rem">Your access</h2><ul>{access}</ul>
             <p class="muted">Test mode: nothing was charged.</p></div>
@@ -347,7 +347,7 @@ internal static class ShopPages
         var rows = new StringBuilder();
         foreach (StepResult step in overall.Steps)
         {
-            rows.Append(CultureInfo.InvariantCulture, $"""<tr data-step="{step.Step.Key}"><td>{Html.Encode(step.Step.Name)}</td><td class="num" data-testid="reached-{step.Step.Key}">{step.Reached}</td><td class="num">{step.FromPrevious}</td><td class="num">{step.FromStart}</td></tr>""");
+            rows.Append(CultureInfo.InvariantCulture, $"""<tr data-step="{step.Step.Key}"><td>{Html.Encode(step.Step.Name)}</td><td class="num" data-testid="reached-{step.Step.Key}">{step.Reached}</td><td class="num">{step.FromPrevious.ToString("P0", CultureInfo.InvariantCulture)}</td><td class="num">{step.FromStart.ToString("P0", CultureInfo.InvariantCulture)}</td></tr>""");
         }
 
         long Count(string type) => events.LongCount(e => e.EventType == type);
@@ -364,7 +364,7 @@ internal static class ShopPages
             <div class="card"><h2>Funnel</h2>{FunnelChart.Svg(overall.Steps)}</div>
             <div class="card"><h2>Steps</h2><table><thead><tr><th>Step</th><th class="num">Reached</th><th class="num">From previous</th><th class="num">From start</th></tr></thead>
             <tbody>{rows}</tbody></table>
-            <p class="muted">Checkouts started: <span data-testid="checkouts">{report.CheckoutsStarted}</span> · Cart abandonment: {report.CartAbandonmentRate} · Average order value: {(overall.AverageOrderValue is { } aov ? Html.Usd(aov) : "–")}</p></div>
+            <p class="muted">Checkouts started: <span data-testid="checkouts">{report.CheckoutsStarted}</span> · Cart abandonment: {report.CartAbandonmentRate.ToString("P0", CultureInfo.InvariantCulture)} · Average order value: {(overall.AverageOrderValue is { } aov ? Html.Usd(aov) : "–")}</p></div>
             """;
         return Html.Page("Admin", body);
     }
