@@ -28,9 +28,9 @@ internal static class FunnelEndpoints
         [nameof(OptInRequest.Attribution)] = "utm_source",
     };
 
-    /// <summary>Returns whether <paramref name="path"/> stays on this site: one leading <c>/</c>, not <c>//</c> or <c>/\</c>.</summary>
+    /// <summary>Returns whether <paramref name="path"/> stays on this site: one leading <c>/</c>, not <c>//</c> or <c>/\</c>, and no control characters (browsers drop tabs and newlines).</summary>
     public static bool IsLocalPath(string path) =>
-        path.Length > 0 && path[0] == '/' && (path.Length == 1 || (path[1] != '/' && path[1] != '\\'));
+        path.Length > 0 && path[0] == '/' && (path.Length == 1 || (path[1] != '/' && path[1] != '\\')) && !path.Any(char.IsControl);
 
     public static async Task<IResult> OptInAsync(
         HttpContext context,
