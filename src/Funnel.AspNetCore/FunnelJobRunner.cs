@@ -28,6 +28,8 @@ internal sealed partial class FunnelJobRunner(
     private readonly CancellationTokenSource stopping = new();
     private readonly CancellationTokenSource abort = new();
     private Task running = Task.CompletedTask;
+    private int stopRequested;
+    private volatile bool disposed;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -37,6 +39,12 @@ internal sealed partial class FunnelJobRunner(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // Hosts may call StopAsync more than once, even after disposing the service; stopping happens once.
+        if (disposed || Interlocked.Exchange(ref stopRequested, 1) == 1)
+        {
+            return;
+        }
+
         await stopping.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -52,6 +60,7 @@ internal sealed partial class FunnelJobRunner(
 
     public void Dispose()
     {
+        disposed = true;
         stopping.Dispose();
         abort.Dispose();
     }

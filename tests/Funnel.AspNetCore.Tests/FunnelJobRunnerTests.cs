@@ -158,6 +158,18 @@ public sealed class FunnelJobRunnerTests
     }
 
     [Fact]
+    public async Task Stop_CalledTwiceAndAfterDispose_DoesNotThrow()
+    {
+        var runner = Runner(new ObservedTime(), new FunnelJobStatus(), new CountingJob());
+        await runner.StartAsync(CancellationToken.None);
+
+        await runner.StopAsync(CancellationToken.None);
+        await runner.StopAsync(CancellationToken.None);
+        runner.Dispose();
+        await Should.NotThrowAsync(() => runner.StopAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task HealthCheck_NoFailedJobs_IsHealthy()
     {
         var status = new FunnelJobStatus();
