@@ -32,7 +32,7 @@ public static class FunnelServiceCollectionExtensions
     /// <c>IEntitlementGrantor</c> you register); for email sequences in-memory enrolment and outbox stores, the
     /// placeholder template renderer, validated <c>SequenceOptions</c> and a <c>SequenceEngine</c> over the
     /// <c>SequenceDefinition</c>s and the <c>IEmailSender</c> you register;
-    /// and the payments services (an in-memory webhook event store, the
+    /// the payments services (an in-memory webhook event store, the
     /// default <c>DunningPolicy</c>, and a <c>PaymentService</c> and <c>WebhookProcessor</c> over the
     /// <c>IPaymentGateway</c> and <c>IWebhookSignatureVerifier</c> you register, such as with <c>AddFunnelStripe</c>);
     /// and for retention and advocacy in-memory review and course-progress

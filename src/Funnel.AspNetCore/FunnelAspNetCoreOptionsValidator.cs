@@ -1,0 +1,23 @@
+using FluentValidation;
+using Funnel.Leads;
+
+namespace Funnel.AspNetCore;
+
+/// <summary>Checks <see cref="FunnelAspNetCoreOptions"/>; errors name the option, such as <c>LeadMagnets[1].Key</c>.</summary>
+internal sealed class FunnelAspNetCoreOptionsValidator : AbstractValidator<FunnelAspNetCoreOptions>
+{
+    public FunnelAspNetCoreOptionsValidator()
+    {
+        RuleFor(o => o.LeadMagnets).NotEmpty().WithMessage("Add at least one lead magnet for the opt-in form to name.");
+        RuleForEach(o => o.LeadMagnets).NotNull().SetValidator(new LeadMagnetValidator());
+        RuleFor(o => o.LeadMagnets)
+            .Must(m => m.Where(x => x is not null).Select(x => x.Key).Distinct(StringComparer.Ordinal).Count() == m.Count(x => x is not null))
+            .WithMessage("Lead magnet keys must be unique.");
+        RuleFor(o => o.HoneypotField).NotEmpty();
+        RuleFor(o => o.VisitorCookieName).NotEmpty();
+        RuleFor(o => o.OptInRedirect).Must(FunnelEndpoints.IsLocalPath!).When(o => o.OptInRedirect is not null)
+            .WithMessage("'{PropertyName}' must be a local path starting with a single '/'.");
+        RuleFor(o => o.ConfirmedRedirect).Must(FunnelEndpoints.IsLocalPath!).When(o => o.ConfirmedRedirect is not null)
+            .WithMessage("'{PropertyName}' must be a local path starting with a single '/'.");
+    }
+}

@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Funnel.AspNetCore;
+
+/// <summary>The last outcome of each job, read by the health check.</summary>
+internal sealed class FunnelJobStatus
+{
+    private readonly ConcurrentDictionary<string, string?> lastErrors = new(StringComparer.Ordinal);
+
+    public void Succeeded(string job) => lastErrors[job] = null;
+
+    public void Failed(string job, Exception error) => lastErrors[job] = $"{error.GetType().Name}: {error.Message}";
+
+    public IReadOnlyDictionary<string, string?> Snapshot() => new Dictionary<string, string?>(lastErrors, StringComparer.Ordinal);
+}
+
+/// <summary>Runs every registered <see cref="IFunnelJob"/> on its interval, and stops gracefully.</summary>
+internal sealed partial class FunnelJobRunner(
+    IEnumerable<IFunnelJob> jobs,
+    FunnelJobStatus status,
+    TimeProvider time,
+    ILogger<FunnelJobRunner> logger) : IHostedService, IDisposable
+{
+    private readonly IFunnelJob[] jobs = [.. jobs];
+    private readonly CancellationTokenSource stopping = new();
+    private readonly CancellationTokenSource abort = new();
+    private Task running = Task.CompletedTask;
+    private int stopRequested;
+    private volatile bool disposed;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        running = Task.WhenAll(jobs.Select(job => Task.Run(() => LoopAsync(job), CancellationToken.None)));
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Hosts may call StopAsync more than once, even after disposing the service; stopping happens once.
+        if (disposed || Interlocked.Exchange(ref stopRequested, 1) == 1)
+        {
+            return;
+        }
+
+        await stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await running.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The shutdown timeout passed: cancel the runs still going and wait for them to notice.
+            await abort.CancelAsync().ConfigureAwait(false);
+            await running.ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        disposed = true;
+        stopping.Dispose();
+        abort.Dispose();
+    }
+
+    private async Task LoopAsync(IFunnelJob job)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            await RunOnceAsync(job).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(job.Interval, time, stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task RunOnceAsync(IFunnelJob job)
+    {
+        using Activity? activity = FunnelDiagnostics.Source.StartActivity("funnel.job");
+        activity?.SetTag("funnel.job", job.Name);
+        string outcome = "succeeded";
+        try
+        {
+            await job.RunAsync(abort.Token).ConfigureAwait(false);
+            status.Succeeded(job.Name);
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            outcome = "cancelled";
+        }
+#pragma warning disable CA1031 // A failing job must not stop the runner or the host; the failure is logged and reported by the health check.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            outcome = "failed";
+            status.Failed(job.Name, ex);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            LogJobFailed(logger, ex, job.Name);
+        }
+
+        FunnelDiagnostics.JobRuns.Add(1, new KeyValuePair<string, object?>("funnel.job", job.Name), new KeyValuePair<string, object?>("funnel.outcome", outcome));
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Funnel job {Job} failed; it runs again after its interval.")]
+    private static partial void LogJobFailed(ILogger logger, Exception exception, string job);
+}

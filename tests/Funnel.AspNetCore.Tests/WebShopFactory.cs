@@ -1,0 +1,57 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Funnel.AspNetCore;
+using Funnel.Events;
+using Funnel.Samples.WebShop;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+using NodaTime.Testing;
+
+namespace Funnel.AspNetCore.Tests;
+
+/// <summary>The WebShop sample in memory, with a fake clock, as the host of the Funnel endpoints under test.</summary>
+internal sealed partial class WebShopFactory : WebApplicationFactory<Program>
+{
+    public static readonly Instant Start = Instant.FromUtc(2026, 3, 2, 9, 0);
+
+    public FakeClock Clock { get; } = new(Start);
+
+    public IReadOnlyList<FunnelEvent> Events => Services.GetRequiredService<InMemoryFunnelEventSink>().Snapshot();
+
+    public DevOutbox Outbox => Services.GetRequiredService<DevOutbox>();
+
+    public HttpClient CreateBrowser() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    /// <summary>Loads the blog post and returns the antiforgery token of its opt-in form (the cookie stays in the client).</summary>
+    public static async Task<string> AntiforgeryTokenAsync(HttpClient client, string page = "/blog/write-a-best-selling-ebook-in-30-days")
+    {
+        string html = await client.GetStringAsync(new Uri(page, UriKind.Relative));
+        return TokenPattern().Match(html).Groups[1].Value;
+    }
+
+    public static FormUrlEncodedContent Form(params (string Key, string Value)[] fields) =>
+        new(fields.Select(f => new KeyValuePair<string, string>(f.Key, f.Value)));
+
+    public static async Task<HttpResponseMessage> OptInAsync(HttpClient client, string email, params (string Key, string Value)[] extra)
+    {
+        string token = await AntiforgeryTokenAsync(client);
+        (string, string)[] fields = [("__RequestVerificationToken", token), ("magnet", "quick-start-guide"), ("email", email), .. extra];
+        return await client.PostAsync(new Uri("/funnel/opt-in", UriKind.Relative), Form(fields));
+    }
+
+    public static Uri Relative(Uri link) => new(link.PathAndQuery, UriKind.Relative);
+
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) =>
+        builder.ConfigureTestServices(services => services.AddSingleton<IClock>(Clock));
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex TokenPattern();
+}
+
+internal static class HttpAssertions
+{
+    public static void ShouldBeStatus(this HttpResponseMessage response, HttpStatusCode status) =>
+        response.StatusCode.ShouldBe(status, response.Content.ReadAsStringAsync().GetAwaiter().GetResult());
+}
