@@ -22,6 +22,15 @@ public sealed partial class OrderService
         return after;
     }
 
+    /// <summary>Counts a first-payment attempt that did not go through, so the next attempt gets its own idempotency key.</summary>
+    internal async Task<Order> RecordFailedPaymentAttemptAsync(OrderId id, int attempt, CancellationToken cancellationToken)
+    {
+        (_, Order after, _) = await TryUpdateAsync(id, o =>
+            o.Status != OrderStatus.AwaitingPayment || o.FailedPaymentAttempts >= attempt ? null : o with { FailedPaymentAttempts = attempt },
+            cancellationToken).ConfigureAwait(false);
+        return after;
+    }
+
     /// <summary>Records a collected installment once per provider payment id; the first grants access, a payment that settles the last failed installment restores paused access.</summary>
     /// <returns>The result; no events when the payment was already recorded.</returns>
     internal async Task<OrderResult> RecordInstallmentPaidAsync(OrderId id, int? number, string paymentId, Money amount, CancellationToken cancellationToken)

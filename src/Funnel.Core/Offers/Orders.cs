@@ -192,6 +192,11 @@ public sealed record Order
     /// <summary>Gets the payment provider's id of the installment plan (such as a Stripe subscription schedule).</summary>
     public string? PlanId { get; init; }
 
+    /// <summary>Gets how many attempts at the first payment were declined or left unauthenticated.</summary>
+    /// <remarks>Each new attempt, such as with another card, uses a fresh idempotency key
+    /// (<see cref="Payments.IdempotencyKeys.ForPayment"/>), so the provider does not answer it with the earlier decline.</remarks>
+    public int FailedPaymentAttempts { get; init; }
+
     /// <summary>Gets whether access is paused because an installment could not be collected (dunning).</summary>
     public bool AccessPaused { get; init; }
 

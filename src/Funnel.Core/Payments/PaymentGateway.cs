@@ -222,10 +222,28 @@ public static class IdempotencyKeys
     /// <returns>The key.</returns>
     public static string ForOrder(OrderId order) => "order_" + order.Value.ToString("N", CultureInfo.InvariantCulture);
 
-    /// <summary>Returns the key that starts an order's installment plan: <c>order_&lt;id&gt;_plan</c>.</summary>
+    /// <summary>Gets the key of an attempt at an order's one-time payment.</summary>
     /// <param name="order">The order.</param>
-    /// <returns>The key.</returns>
-    public static string ForPlan(OrderId order) => ForOrder(order) + "_plan";
+    /// <param name="attempt">The attempt, from 1; a new attempt (such as with another card after a decline) needs a new key.</param>
+    /// <returns><see cref="ForOrder"/> for the first attempt, then <c>order_&lt;id&gt;_try_&lt;attempt&gt;</c>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="attempt"/> is less than 1.</exception>
+    public static string ForPayment(OrderId order, int attempt = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(attempt, 1);
+        return attempt == 1 ? ForOrder(order) : ForOrder(order) + "_try_" + attempt.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Gets the key of an attempt at starting an order's installment plan.</summary>
+    /// <param name="order">The order.</param>
+    /// <param name="attempt">The attempt, from 1; a new attempt (such as with another card after a decline) needs a new key.</param>
+    /// <returns><c>order_&lt;id&gt;_plan</c> for the first attempt, then <c>order_&lt;id&gt;_plan_try_&lt;attempt&gt;</c>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="attempt"/> is less than 1.</exception>
+    public static string ForPlan(OrderId order, int attempt = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(attempt, 1);
+        string key = ForOrder(order) + "_plan";
+        return attempt == 1 ? key : key + "_try_" + attempt.ToString(CultureInfo.InvariantCulture);
+    }
 
     /// <summary>Returns the key of one attempt to collect an installment: <c>order_&lt;id&gt;_inst_2</c>, then <c>order_&lt;id&gt;_inst_2_try_2</c> for the first retry.</summary>
     /// <param name="order">The order.</param>

@@ -60,7 +60,7 @@ public sealed class PaymentService
     public DunningPolicy Policy { get; }
 
     /// <summary>Pays a placed order with the card the buyer entered, saving it for one-click upsells and later installments.</summary>
-    /// <remarks>An order of one charge is charged once (key <see cref="IdempotencyKeys.ForOrder"/>); an order on a payment plan starts the plan (key <see cref="IdempotencyKeys.ForPlan"/>).</remarks>
+    /// <remarks>An order of one charge is charged once (key <see cref="IdempotencyKeys.ForPayment"/>); an order on a payment plan starts the plan (key <see cref="IdempotencyKeys.ForPlan"/>). A declined or unauthenticated attempt is counted on the order (<see cref="Order.FailedPaymentAttempts"/>), so paying again, such as with another card, uses a new key.</remarks>
     /// <param name="order">The order, awaiting payment.</param>
     /// <param name="paymentMethod">The provider token of the card entered.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
@@ -243,6 +243,7 @@ public sealed class PaymentService
 
     private async Task<PaymentAttempt> ChargeFirstAsync(Order order, string paymentMethod, string? customer, bool offSession, CancellationToken cancellationToken)
     {
+        int attempt = order.FailedPaymentAttempts + 1;
         PaymentResult payment;
         if (order.Installments.Length <= 1)
         {
@@ -255,7 +256,7 @@ public sealed class PaymentService
                 Customer = customer,
                 SaveForLater = !offSession,
                 OffSession = offSession,
-                IdempotencyKey = IdempotencyKeys.ForOrder(order.Id),
+                IdempotencyKey = IdempotencyKeys.ForPayment(order.Id, attempt),
             }, cancellationToken).ConfigureAwait(false);
         }
         else
@@ -268,13 +269,14 @@ public sealed class PaymentService
                 Interval = IntervalOf(order),
                 PaymentMethod = paymentMethod,
                 Customer = customer,
-                IdempotencyKey = IdempotencyKeys.ForPlan(order.Id),
+                IdempotencyKey = IdempotencyKeys.ForPlan(order.Id, attempt),
             }, cancellationToken).ConfigureAwait(false);
         }
 
         if (payment.Outcome != PaymentOutcome.Succeeded)
         {
-            return new PaymentAttempt(payment, new OrderResult { Order = order });
+            Order counted = await orders.RecordFailedPaymentAttemptAsync(order.Id, attempt, cancellationToken).ConfigureAwait(false);
+            return new PaymentAttempt(payment, new OrderResult { Order = counted });
         }
 
         Order updated = await orders.SetPaymentReferencesAsync(order.Id, payment.Customer ?? customer, payment.PaymentMethod ?? (offSession ? paymentMethod : null),

@@ -129,6 +129,38 @@ public sealed class MasterclassPaymentTests
         kit.Events.OfType<Funnel.Events.PaymentFailed>().Single().Reason.ShouldBe("card_declined");
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("3-monthly")]
+    public async Task PayAsync_AnotherCardAfterADecline_UsesANewKeyAndPaysTheOrder(string? plan)
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(5, plan);
+
+        PaymentAttempt declined = await kit.PayAsync(order.Id, InMemoryPaymentGateway.DecliningCard);
+        PaymentAttempt paid = await kit.PayAsync(order.Id, InMemoryPaymentGateway.SucceedingCard);
+        await kit.DeliverAsync(kit.Gateway.Webhooks);
+
+        declined.Payment!.Outcome.ShouldBe(PaymentOutcome.Declined);
+        declined.Result.Order!.FailedPaymentAttempts.ShouldBe(1);
+        paid.Payment!.Outcome.ShouldBe(PaymentOutcome.Succeeded);
+        Order after = await kit.OrderAsync(order.Id);
+        after.Status.ShouldBe(OrderStatus.Paid);
+        after.FailedPaymentAttempts.ShouldBe(1);
+        kit.Grantor.Granted.ShouldNotBeEmpty();
+    }
+
+    [Fact]
+    public void ForPayment_LaterAttempts_GetDistinctKeysAndTheFirstIsTheOrderKey()
+    {
+        OrderId order = OrderId.New();
+
+        IdempotencyKeys.ForPayment(order).ShouldBe(IdempotencyKeys.ForOrder(order));
+        IdempotencyKeys.ForPayment(order, 2).ShouldBe(IdempotencyKeys.ForOrder(order) + "_try_2");
+        IdempotencyKeys.ForPlan(order, 2).ShouldBe(IdempotencyKeys.ForOrder(order) + "_plan_try_2");
+        Should.Throw<ArgumentOutOfRangeException>(() => IdempotencyKeys.ForPayment(order, 0));
+    }
+
     [Fact]
     public async Task PayAsync_CardRequiringAuthentication_GrantsOnlyAfterTheBuyerAuthenticates()
     {
