@@ -124,7 +124,35 @@ public static class GuideSequences
         ],
     };
 
-    /// <summary>Gets all four sequences.</summary>
+    /// <summary>Gets the replay emails for a registrant who missed the webinar: the replay at once, and a last call 12 hours before it comes down.</summary>
+    /// <remarks>
+    /// It has no trigger, because its anchor is the replay deadline: enrol explicitly on <see cref="Webinars.WebinarMissed"/>,
+    /// <c>engine.EnrolAsync(missed.LeadId, WebinarReplay.Key, missed.OccurredAt, missed.ReplayEndsAt)</c>. An order for
+    /// <see cref="Offer"/> ends it; the last call is skipped when fewer than 12 hours are left at enrolment.
+    /// </remarks>
+    public static SequenceDefinition WebinarReplay { get; } = new()
+    {
+        Key = "webinar-replay",
+        ExitGoals = [EventMatch.For(EventTypes.OrderPlaced, Offer)],
+        IsMarketing = false,
+        ReEntry = ReEntryPolicy.AfterEnded,
+        Fields = ImmutableDictionary<string, string>.Empty.Add("first_name", "there").Add("replay_url", "https://example.com/masterclass/replay"),
+        Steps =
+        [
+            new SequenceStep
+            {
+                Key = "replay-available",
+                Timing = StepTiming.AfterEnrolment,
+                Subject = "Sorry we missed you: the replay is up",
+                TextBody = "Hi {{ first_name }}, the live lesson's replay is available for a limited time: {{ replay_url }}",
+                HtmlBody = "<p>Hi {{ first_name }}, the live lesson's replay is available for a limited time: {{ replay_url }}</p>",
+            },
+            Anchored("replay-last-call", Period.FromHours(-12), "The replay comes down in 12 hours", "Hi {{ first_name }}, last call: the replay comes down in 12 hours. {{ replay_url }}"),
+        ],
+    };
+
+    /// <summary>Gets the four triggered sequences: nurture, welcome, advocacy and webinar reminders.</summary>
+    /// <remarks><see cref="WebinarReplay"/> is not included: it is enrolled explicitly with its anchor.</remarks>
     public static ImmutableArray<SequenceDefinition> All { get; } = [Nurture, Welcome, Advocacy, WebinarReminders];
 
     private static SequenceStep Step(string key, string subject, string text, bool immediate = false, int delayDays = 1, bool weekdays = false) => new()

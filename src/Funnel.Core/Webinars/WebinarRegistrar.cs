@@ -31,6 +31,11 @@ public sealed record WebinarMissed : LeadEvent
     /// <summary>Gets when the missed session started.</summary>
     public required Instant SessionStartedAt { get; init; }
 
+    /// <summary>Gets when the session's replay stops being available (exclusive): the session's end plus <see cref="Webinars.Webinar.ReplayFor"/>.</summary>
+    /// <remarks>Use it as the anchor of a replay sequence such as <see cref="Sequences.GuideSequences.WebinarReplay"/>.</remarks>
+    /// <value><see langword="null"/> on events recorded before the replay deadline was carried.</value>
+    public Instant? ReplayEndsAt { get; init; }
+
     /// <inheritdoc/>
     public override string EventType => EventTypes.WebinarMissed;
 
@@ -155,7 +160,14 @@ public sealed class WebinarRegistrar
                 if (!entry.Registration.Attended && !entry.MissedRecorded && entry.Registration.Session.EndsAt <= now)
                 {
                     entry.MissedRecorded = true;
-                    events.Add(new WebinarMissed { LeadId = lead, OccurredAt = now, Webinar = webinar, SessionStartedAt = entry.Registration.Session.StartsAt });
+                    events.Add(new WebinarMissed
+                    {
+                        LeadId = lead,
+                        OccurredAt = now,
+                        Webinar = webinar,
+                        SessionStartedAt = entry.Registration.Session.StartsAt,
+                        ReplayEndsAt = entry.Registration.Session.EndsAt + webinars[webinar].ReplayFor,
+                    });
                 }
             }
 

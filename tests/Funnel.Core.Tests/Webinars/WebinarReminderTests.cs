@@ -27,7 +27,7 @@ public class WebinarReminderTests
             Registrar = new WebinarRegistrar([Live], Clock);
             Engine = new SequenceEngine(new SequenceEngineSettings
             {
-                Definitions = [GuideSequences.WebinarReminders],
+                Definitions = [GuideSequences.WebinarReminders, GuideSequences.WebinarReplay],
                 Enrolments = new InMemoryEnrolmentStore(),
                 Outbox = new InMemorySendOutbox(),
                 Leads = Leads,
@@ -133,5 +133,28 @@ public class WebinarReminderTests
 
         registration.Session.StartsAt.ShouldBe(registeredAt + Duration.FromMinutes(15));
         world.To(late).ShouldBe([("webinar-now", registration.Session.StartsAt)]);
+    }
+
+    [Fact]
+    public async Task Replay_MissedSession_SendsTheReplayAtOnceAndALastCall12HoursBeforeTheRealDeadline()
+    {
+        DateTimeZone newYork = DateTimeZoneProviders.Tzdb["America/New_York"];
+        Instant registeredAt = Instant.FromUtc(2026, 10, 5, 12, 0);
+        var world = new World(registeredAt);
+        var (email, registration) = await world.RegisterAsync(4, newYork, registeredAt);
+        await world.RunUntilAsync(registration.Session.EndsAt + Duration.FromMinutes(5));
+
+        WebinarMissed missed = world.Registrar.RecordNoShows().OfType<WebinarMissed>().ShouldHaveSingleItem();
+        missed.ReplayEndsAt.ShouldBe(registration.Session.EndsAt + Live.ReplayFor);
+        await world.Engine.EnrolAsync(missed.LeadId, GuideSequences.WebinarReplay.Key, missed.OccurredAt, missed.ReplayEndsAt);
+        await world.RunUntilAsync(missed.ReplayEndsAt!.Value + Duration.FromHours(1));
+
+        world.To(email).Where(s => s.Step.StartsWith("replay-", StringComparison.Ordinal)).ShouldBe(
+        [
+            ("replay-available", missed.OccurredAt + Duration.FromMinutes(1)),
+            ("replay-last-call", missed.ReplayEndsAt.Value - Duration.FromHours(12)),
+        ]);
+        world.Clock.Reset(missed.ReplayEndsAt.Value - Duration.FromHours(12));
+        world.Registrar.ReplayAvailableUntil(Live.Key, missed.LeadId).ShouldBe(missed.ReplayEndsAt);
     }
 }
