@@ -3,6 +3,7 @@ using System.Globalization;
 using Funnel.Email;
 using Funnel.Events;
 using Funnel.Leads;
+using Funnel.Offers;
 using Funnel.Sequences;
 using NodaTime;
 
@@ -19,7 +20,7 @@ public sealed record SequenceSummary(string Sequence, int Enrolled, int Sent, in
 /// <summary>Runs the launch's opt-ins and purchases through the guide's nurture and welcome sequences on a simulated clock.</summary>
 /// <remarks>
 /// Every lead who downloads the guide gets a profile (consent granted, a time zone picked from five) and enters the
-/// 7-email nurture; buyers exit it and enter the 5-day welcome. The dispatcher runs every 15 minutes of simulated
+/// 7-email nurture; buyers exit it and, once paid (the course is granted), enter the 5-day welcome. The dispatcher runs every 15 minutes of simulated
 /// time, and the sender is an in-memory mail server that only counts.
 /// </remarks>
 public static class SequenceSimulation
@@ -29,7 +30,10 @@ public static class SequenceSimulation
     public static async Task<IReadOnlyList<SequenceSummary>> RunAsync(IReadOnlyList<FunnelEvent> events)
     {
         ArgumentNullException.ThrowIfNull(events);
-        List<LeadEvent> relevant = [.. events.OfType<LeadEvent>().Where(e => e is OptedIn or OrderPlaced).OrderBy(e => e.OccurredAt)];
+        // A paid order grants the course, and the grant (not the order) starts the welcome: see GuideSequences.Welcome.
+        List<LeadEvent> relevant = [.. events.OfType<LeadEvent>()
+            .Select(e => e is PaymentSucceeded p ? new EntitlementGranted { LeadId = p.LeadId, OccurredAt = p.OccurredAt, Order = p.Order, Product = GuideSequences.Course } : e)
+            .Where(e => e is OptedIn or OrderPlaced or EntitlementGranted).OrderBy(e => e.OccurredAt)];
         if (relevant.Count == 0)
         {
             return [];

@@ -7,8 +7,15 @@ namespace Funnel.Sequences;
 
 /// <summary>The sequences of the sales-funnel guide's case study, "The E-Book Masterclass", as ready-made definitions.</summary>
 /// <remarks>
+/// <para>
 /// Use them as they are for the sample's keys (magnet <c>quick-start-guide</c>, offer <c>masterclass-basic</c>, course
-/// <c>ebook-masterclass</c>, webinar <c>ebook-masterclass-live</c>), or copy them with <c>with</c> and your own copy.
+/// product <c>masterclass-videos</c>, webinar <c>ebook-masterclass-live</c>), or copy them with <c>with</c> and your own copy.
+/// </para>
+/// <para>
+/// Onboarding is entitlement-driven: the welcome starts on <c>entitlement_granted</c> for the course product, which the
+/// order service emits only once an order is paid (its first payment or installment), so an unpaid order does not
+/// onboard, and <c>entitlement_revoked</c> (a refund) ends the welcome and the advocacy sequence.
+/// </para>
 /// </remarks>
 /// <threadsafety>All members are immutable and safe to share between threads.</threadsafety>
 public static class GuideSequences
@@ -16,11 +23,16 @@ public static class GuideSequences
     /// <summary>The lead magnet key that starts the nurture sequence.</summary>
     public const string Magnet = "quick-start-guide";
 
-    /// <summary>The offer whose purchase ends the nurture sequence and starts the welcome sequence.</summary>
+    /// <summary>The offer whose order ends the nurture sequence.</summary>
     public const string Offer = "masterclass-basic";
 
-    /// <summary>The course whose completion starts the review and affiliate sequence.</summary>
-    public const string Course = "ebook-masterclass";
+    /// <summary>The course product: its grant starts the welcome, its completion the review, affiliate and next-offer sequence.</summary>
+    /// <remarks>A <see cref="Onboarding.Course"/>'s key is the product key that grants it, so this is both the subject of
+    /// <c>entitlement_granted</c> and of <c>course_completed</c>.</remarks>
+    public const string Course = "masterclass-videos";
+
+    /// <summary>The next offer recommended once the course is completed: the "Advanced Digital Product Launch Course".</summary>
+    public const string NextOffer = "advanced-launch-course";
 
     /// <summary>The webinar whose registration starts the reminders.</summary>
     public const string Webinar = "ebook-masterclass-live";
@@ -47,10 +59,15 @@ public static class GuideSequences
     };
 
     /// <summary>Gets the 5-day welcome after the Masterclass purchase: access at once, then daily at 09:00 local (not marketing: it is onboarding).</summary>
+    /// <remarks>
+    /// It starts on <c>entitlement_granted</c> for <see cref="Course"/> (the order is paid, not merely placed) and ends on
+    /// <c>entitlement_revoked</c> for it (refunded), so unpaid and refunded orders are not onboarded.
+    /// </remarks>
     public static SequenceDefinition Welcome { get; } = new()
     {
         Key = "masterclass-welcome",
-        Triggers = [EventMatch.For(EventTypes.OrderPlaced, Offer)],
+        Triggers = [EventMatch.For(EventTypes.EntitlementGranted, Course)],
+        ExitGoals = [EventMatch.For(EventTypes.EntitlementRevoked, Course)],
         IsMarketing = false,
         Fields = ImmutableDictionary<string, string>.Empty.Add("first_name", "there"),
         Steps =
@@ -63,16 +80,30 @@ public static class GuideSequences
         ],
     };
 
-    /// <summary>Gets the review request and affiliate invitation after the course is completed, on weekdays at 09:00 local.</summary>
+    /// <summary>Gets the review request, affiliate invitation and next offer after the course is completed, on weekdays at 09:00 local.</summary>
+    /// <remarks>
+    /// <para>
+    /// It starts on <c>course_completed</c> for <see cref="Course"/> and ends on <c>entitlement_revoked</c> for it (a refund)
+    /// or on an order for <see cref="NextOffer"/> (the emails not yet sent are then dropped). The emails link to
+    /// <c>{{ review_url }}</c>, <c>{{ affiliate_url }}</c> and <c>{{ next_offer_url }}</c>: put a per-lead signed review-form
+    /// URL in the lead's custom field <c>review_url</c>; the defaults are the public pages.
+    /// </para>
+    /// </remarks>
     public static SequenceDefinition Advocacy { get; } = new()
     {
         Key = "course-advocacy",
         Triggers = [EventMatch.For(EventTypes.CourseCompleted, Course)],
-        Fields = ImmutableDictionary<string, string>.Empty.Add("first_name", "there"),
+        ExitGoals = [EventMatch.For(EventTypes.EntitlementRevoked, Course), EventMatch.For(EventTypes.OrderPlaced, NextOffer)],
+        Fields = ImmutableDictionary<string, string>.Empty
+            .Add("first_name", "there")
+            .Add("review_url", "https://example.com/masterclass/review")
+            .Add("affiliate_url", "https://example.com/affiliates/apply")
+            .Add("next_offer_url", "https://example.com/advanced-launch-course"),
         Steps =
         [
-            Step("review-request", "Congratulations! Would you share your experience?", "Hi {{ first_name }}, you finished the Masterclass. A short review helps the next author.", weekdays: true),
-            Step("affiliate-invitation", "Earn by recommending the Masterclass", "Hi {{ first_name }}, join our affiliate programme and earn a commission on every student you send.", delayDays: 3, weekdays: true),
+            Step("review-request", "Congratulations! Would you share your experience?", "Hi {{ first_name }}, you finished the Masterclass. A short review helps the next author: {{ review_url }}", weekdays: true),
+            Step("affiliate-invitation", "Earn by recommending the Masterclass", "Hi {{ first_name }}, join our affiliate programme and earn a commission on every student you send: {{ affiliate_url }}", delayDays: 3, weekdays: true),
+            Step("next-offer", "Your next step: the Advanced Digital Product Launch Course", "Hi {{ first_name }}, ready to launch your e-book like a pro? The Advanced Digital Product Launch Course picks up where the Masterclass ends: {{ next_offer_url }}", delayDays: 4, weekdays: true),
         ],
     };
 
@@ -93,7 +124,35 @@ public static class GuideSequences
         ],
     };
 
-    /// <summary>Gets all four sequences.</summary>
+    /// <summary>Gets the replay emails for a registrant who missed the webinar: the replay at once, and a last call 12 hours before it comes down.</summary>
+    /// <remarks>
+    /// It has no trigger, because its anchor is the replay deadline: enrol explicitly on <see cref="Webinars.WebinarMissed"/>,
+    /// <c>engine.EnrolAsync(missed.LeadId, WebinarReplay.Key, missed.OccurredAt, missed.ReplayEndsAt)</c>. An order for
+    /// <see cref="Offer"/> ends it; the last call is skipped when fewer than 12 hours are left at enrolment.
+    /// </remarks>
+    public static SequenceDefinition WebinarReplay { get; } = new()
+    {
+        Key = "webinar-replay",
+        ExitGoals = [EventMatch.For(EventTypes.OrderPlaced, Offer)],
+        IsMarketing = false,
+        ReEntry = ReEntryPolicy.AfterEnded,
+        Fields = ImmutableDictionary<string, string>.Empty.Add("first_name", "there").Add("replay_url", "https://example.com/masterclass/replay"),
+        Steps =
+        [
+            new SequenceStep
+            {
+                Key = "replay-available",
+                Timing = StepTiming.AfterEnrolment,
+                Subject = "Sorry we missed you: the replay is up",
+                TextBody = "Hi {{ first_name }}, the live lesson's replay is available for a limited time: {{ replay_url }}",
+                HtmlBody = "<p>Hi {{ first_name }}, the live lesson's replay is available for a limited time: {{ replay_url }}</p>",
+            },
+            Anchored("replay-last-call", Period.FromHours(-12), "The replay comes down in 12 hours", "Hi {{ first_name }}, last call: the replay comes down in 12 hours. {{ replay_url }}"),
+        ],
+    };
+
+    /// <summary>Gets the four triggered sequences: nurture, welcome, advocacy and webinar reminders.</summary>
+    /// <remarks><see cref="WebinarReplay"/> is not included: it is enrolled explicitly with its anchor.</remarks>
     public static ImmutableArray<SequenceDefinition> All { get; } = [Nurture, Welcome, Advocacy, WebinarReminders];
 
     private static SequenceStep Step(string key, string subject, string text, bool immediate = false, int delayDays = 1, bool weekdays = false) => new()

@@ -31,6 +31,11 @@ public sealed record WebinarMissed : LeadEvent
     /// <summary>Gets when the missed session started.</summary>
     public required Instant SessionStartedAt { get; init; }
 
+    /// <summary>Gets when the session's replay stops being available (exclusive): the session's end plus <see cref="Webinars.Webinar.ReplayFor"/>.</summary>
+    /// <remarks>Use it as the anchor of a replay sequence such as <see cref="Sequences.GuideSequences.WebinarReplay"/>.</remarks>
+    /// <value><see langword="null"/> on events recorded before the replay deadline was carried.</value>
+    public Instant? ReplayEndsAt { get; init; }
+
     /// <inheritdoc/>
     public override string EventType => EventTypes.WebinarMissed;
 
@@ -42,8 +47,10 @@ public sealed record WebinarMissed : LeadEvent
 /// <summary>Registers leads for webinar sessions, records attendance and no-shows, and answers replay availability.</summary>
 /// <remarks>
 /// <para>Registration picks the next session in the registrant's zone (<see cref="WebinarScheduler.NextSession"/>)
-/// and emits <c>webinar_registered</c> (subject = webinar key) whose <see cref="FunnelEvent.Properties"/> carry the
-/// session start as <c>session_starts_at</c> (ISO-8601 instant) for reminder sequences (24 h, 1 h, starting now).
+/// and emits <c>webinar_registered</c> (subject = webinar key) with the session start in
+/// <see cref="WebinarRegistered.StartsAt"/>, the anchor of reminder sequences such as
+/// <see cref="Sequences.GuideSequences.WebinarReminders"/> (24 h, 1 h, starting now; reminders already past at
+/// registration are skipped), and also as <c>session_starts_at</c> (ISO-8601 instant) in <see cref="FunnelEvent.Properties"/>.
 /// A lead registered for a session that has not ended keeps it; after it ended, registering again books the next one.</para>
 /// <para>Joining at any time before the session ends counts as attending (<c>webinar_attended</c>).
 /// <see cref="RecordNoShows"/> emits <c>webinar_missed</c> once per ended, unattended registration. The replay is
@@ -113,6 +120,7 @@ public sealed class WebinarRegistrar
                 LeadId = lead,
                 OccurredAt = now,
                 Webinar = webinar,
+                StartsAt = session.StartsAt,
                 Properties = ImmutableDictionary<string, string>.Empty.Add(SessionStartsAtProperty, InstantPattern.ExtendedIso.Format(session.StartsAt)),
             }]);
         }
@@ -152,7 +160,14 @@ public sealed class WebinarRegistrar
                 if (!entry.Registration.Attended && !entry.MissedRecorded && entry.Registration.Session.EndsAt <= now)
                 {
                     entry.MissedRecorded = true;
-                    events.Add(new WebinarMissed { LeadId = lead, OccurredAt = now, Webinar = webinar, SessionStartedAt = entry.Registration.Session.StartsAt });
+                    events.Add(new WebinarMissed
+                    {
+                        LeadId = lead,
+                        OccurredAt = now,
+                        Webinar = webinar,
+                        SessionStartedAt = entry.Registration.Session.StartsAt,
+                        ReplayEndsAt = entry.Registration.Session.EndsAt + webinars[webinar].ReplayFor,
+                    });
                 }
             }
 

@@ -35,6 +35,7 @@ public class SequenceDispatchTests
             if (order is { } at)
             {
                 events.Add(SequenceWorld.Order(lead.Id, at));
+                events.Add(new Funnel.Offers.EntitlementGranted { LeadId = lead.Id, OccurredAt = at, Order = OrderId.New(), Product = GuideSequences.Course }); // paid: the welcome starts
             }
         }
 
