@@ -59,7 +59,7 @@ public sealed record SequenceEngineSettings
 /// <param name="Skipped">The steps skipped by their conditions.</param>
 /// <param name="Deferred">The sends deferred by the frequency cap.</param>
 /// <param name="Cancelled">The sends cancelled because their enrolment had ended.</param>
-/// <param name="Events">The events emitted (<c>email_sent</c>, <c>email_failed</c>, <c>email_suppressed</c>, <c>sequence_completed</c>), to record with your other funnel events.</param>
+/// <param name="Events">The recorded events handed out (<c>email_sent</c>, <c>email_failed</c>, <c>email_suppressed</c>, <c>sequence_completed</c>): this batch's and any not yet handed out by earlier (crashed) batches, to record with your other funnel events (see <see cref="SequenceEngine.DrainEventsAsync"/>).</param>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record DispatchResult(int Claimed, int Sent, int Failed, int Suppressed, int Skipped, int Deferred, int Cancelled, ImmutableArray<FunnelEvent> Events);
 
@@ -228,8 +228,10 @@ public sealed class SequenceEngine
 
     /// <summary>Claims the due sends (up to <see cref="SequenceOptions.BatchSize"/>) and sends, suppresses, skips, defers or retries each.</summary>
     /// <remarks>
-    /// Exactly one dispatcher holds each claim; results are recorded by compare-and-set, the next step is scheduled
-    /// before the current one is marked done (both idempotent), so a crash at any point loses nothing.
+    /// Exactly one dispatcher holds each claim; each result is recorded by compare-and-set together with its event
+    /// before the next step is scheduled and the current one marked done (both idempotent), so a crash at any point
+    /// loses nothing. The result's events are then drained from the outbox's event log as by
+    /// <see cref="DrainEventsAsync"/> (up to twice the batch size, at least 1,000).
     /// </remarks>
     /// <param name="cancellationToken">Cancels the dispatch; claimed but unsent entries become due again after the lease.</param>
     /// <returns>What was done, with the events to record.</returns>
