@@ -166,7 +166,9 @@ public interface ISendOutbox
 /// <summary>The in-memory <see cref="ISendOutbox"/>: a dictionary by key plus a priority queue of due instants.</summary>
 /// <remarks>
 /// A claim pops only the due part of the queue (stale queue items, left by updates, are dropped when popped), so a
-/// tick costs O(k log n) for k due entries among n, not a scan of all n.
+/// tick costs O(k log n) for k due entries among n, not a scan of all n. The event log is kept the same way: a
+/// dictionary by event id plus a queue ordered by when each event may be handed out, changed under the same lock as
+/// the entries, so an update and its events are stored together.
 /// </remarks>
 /// <threadsafety>All members are thread-safe (one lock).</threadsafety>
 public sealed class InMemorySendOutbox : ISendOutbox

@@ -77,6 +77,12 @@ public sealed record DispatchResult(int Claimed, int Sent, int Failed, int Suppr
 /// adapter makes it the same <c>Message-ID</c>, so receivers and tests can drop the duplicate). Sending is therefore
 /// at-least-once at the transport and exactly-once in the records.
 /// </para>
+/// <para>
+/// The dispatch events are part of the records: each is stored in the outbox together with the state change it
+/// reports and handed out (by <see cref="DispatchDueAsync"/> or <see cref="DrainEventsAsync"/>) until acknowledged,
+/// so a crash mid-batch loses no event; concurrent dispatchers never hand out the same event (see
+/// <see cref="SequenceOptions.AcknowledgeEvents"/> for at-least-once hand-off).
+/// </para>
 /// </remarks>
 /// <threadsafety>All members are thread-safe; run as many engines over the same stores as you like.</threadsafety>
 public sealed class SequenceEngine
