@@ -1,7 +1,9 @@
 using System.Buffers.Text;
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using FluentValidation;
 
 namespace Funnel.Email;
@@ -70,7 +72,7 @@ internal sealed class TrackingOptionsValidator : AbstractValidator<TrackingOptio
 /// </para>
 /// </remarks>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-public sealed class TrackingLinks
+public sealed partial class TrackingLinks
 {
     private readonly byte[] key;
     private readonly string baseUrl;
@@ -123,6 +125,37 @@ public sealed class TrackingLinks
     /// <returns>The URL.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="email"/> is <see langword="null"/>.</exception>
     public Uri Unsubscribe(LeadId lead, string email) => Build("unsubscribe", new TrackingToken(TrackingAction.Unsubscribe, lead, email));
+
+    /// <summary>Rewrites the <c>href="http(s)://…"</c> links of an HTML body into click-tracking links that redirect to them.</summary>
+    /// <remarks>
+    /// Matches <c>href</c> attributes quoted with <c>"</c> or <c>'</c> whose (HTML-decoded) value is an absolute
+    /// <c>http</c> or <c>https</c> URL. Other links (<c>mailto:</c>, <c>tel:</c>, <c>#anchors</c>, relative paths) and
+    /// this instance's own open, click and unsubscribe links are left unchanged, as is everything
+    /// else in the HTML. Rewriting an already rewritten body changes nothing.
+    /// </remarks>
+    /// <param name="html">The rendered HTML body.</param>
+    /// <param name="lead">The recipient lead.</param>
+    /// <param name="email">The email key.</param>
+    /// <returns>The HTML with the links rewritten.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="html"/> or <paramref name="email"/> is <see langword="null"/>.</exception>
+    public string RewriteLinks(string html, LeadId lead, string email)
+    {
+        ArgumentNullException.ThrowIfNull(html);
+        ArgumentNullException.ThrowIfNull(email);
+        return HrefPattern().Replace(html, match =>
+        {
+            string value = WebUtility.HtmlDecode(match.Groups["url"].Value);
+            if (IsTrackingLink(value)
+                || !Uri.TryCreate(value, UriKind.Absolute, out Uri? target)
+                || (target.Scheme != Uri.UriSchemeHttps && target.Scheme != Uri.UriSchemeHttp))
+            {
+                return match.Value;
+            }
+
+            string quote = match.Groups["q"].Value;
+            return match.Groups["pre"].Value + quote + WebUtility.HtmlEncode(Click(lead, email, target).AbsoluteUri) + quote;
+        });
+    }
 
     /// <summary>Returns the message with the <c>List-Unsubscribe</c> and <c>List-Unsubscribe-Post: List-Unsubscribe=One-Click</c> headers (RFC 8058).</summary>
     /// <param name="message">The message.</param>
@@ -201,6 +234,14 @@ public sealed class TrackingLinks
         string text = Base64Url.EncodeToString(payload) + "." + Base64Url.EncodeToString(HMACSHA256.HashData(key, payload));
         return new Uri(baseUrl + "/" + path + "/" + text, UriKind.Absolute);
     }
+
+    private bool IsTrackingLink(string url) =>
+        url.StartsWith(baseUrl + "/open/", StringComparison.OrdinalIgnoreCase)
+        || url.StartsWith(baseUrl + "/click/", StringComparison.OrdinalIgnoreCase)
+        || url.StartsWith(baseUrl + "/unsubscribe/", StringComparison.OrdinalIgnoreCase);
+
+    [GeneratedRegex("""(?<pre>\bhref\s*=\s*)(?<q>["'])(?<url>https?://[^"'<>\s]*)\k<q>""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex HrefPattern();
 
     private sealed record Payload(TrackingAction A, Guid L, string E, string? U);
 }

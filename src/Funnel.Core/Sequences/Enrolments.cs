@@ -94,6 +94,20 @@ public interface IEnrolmentStore
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns><see langword="true"/> when stored; <see langword="false"/> when someone changed it first.</returns>
     Task<bool> TryUpdateAsync(Enrolment current, Enrolment replacement, CancellationToken cancellationToken = default);
+
+    /// <summary>Reserves a lead's local day for one send (the per-lead frequency cap), atomically: the first key wins the day.</summary>
+    /// <remarks>
+    /// Compare-and-set on a per-lead, per-day reservation: it succeeds when the day has no reservation (and stores
+    /// <paramref name="key"/>) or already holds <paramref name="key"/> (so a retried or recovered send keeps its day), and
+    /// fails when another send holds it. A database implementation uses
+    /// <c>INSERT … ON CONFLICT (lead_id, day) DO NOTHING</c> and compares the stored key. Reservations are never released.
+    /// </remarks>
+    /// <param name="lead">The lead.</param>
+    /// <param name="day">The lead's local calendar day.</param>
+    /// <param name="key">The idempotency key of the send (<see cref="OutboxEntry.Key"/>).</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns><see langword="true"/> when the day is reserved for <paramref name="key"/>.</returns>
+    Task<bool> TryReserveDayAsync(LeadId lead, LocalDate day, string key, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The in-memory <see cref="IEnrolmentStore"/>: the default, and a fake for tests.</summary>
@@ -101,6 +115,7 @@ public interface IEnrolmentStore
 public sealed class InMemoryEnrolmentStore : IEnrolmentStore
 {
     private readonly ConcurrentDictionary<LeadId, ImmutableArray<Enrolment>> byLead = new();
+    private readonly ConcurrentDictionary<(LeadId Lead, LocalDate Day), string> reservations = new();
     private readonly Lock gate = new();
 
     /// <summary>Returns every stored enrolment.</summary>
@@ -161,5 +176,13 @@ public sealed class InMemoryEnrolmentStore : IEnrolmentStore
             byLead[current.LeadId] = list.SetItem(index, replacement with { Id = current.Id, LeadId = current.LeadId, Version = current.Version + 1 });
             return Task.FromResult(true);
         }
+    }
+
+    /// <inheritdoc/>
+    public Task<bool> TryReserveDayAsync(LeadId lead, LocalDate day, string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(string.Equals(reservations.GetOrAdd((lead, day), key), key, StringComparison.Ordinal));
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Funnel.Events;
 using NodaTime;
 
 namespace Funnel.Sequences;
@@ -84,6 +85,23 @@ public sealed record OutboxEntry
     /// <value>Starts at 0.</value>
     public long Version { get; init; }
 
+    /// <summary>Gets the outcome of the send, recorded while the entry is still claimed, before the follow-up work (next step, enrolment) is done.</summary>
+    /// <remarks>
+    /// A dispatcher that finds an entry with an outcome (its predecessor crashed after recording it) does not send again:
+    /// it only finishes the follow-up work and moves the entry to this state.
+    /// </remarks>
+    /// <value><see langword="null"/> until the send has a result.</value>
+    public SendState? Outcome { get; init; }
+
+    /// <summary>Gets the events recorded by the change that stored this version (transactional outbox).</summary>
+    /// <remarks>
+    /// <see cref="ISendOutbox.TryUpdateAsync"/> appends these events to the outbox's event log in the same atomic step as
+    /// the state change, so an event is recorded exactly when its change is; they are handed out by
+    /// <see cref="ISendOutbox.ClaimEventsAsync"/> until acknowledged.
+    /// </remarks>
+    /// <value>Defaults to empty.</value>
+    public ImmutableArray<FunnelEvent> Events { get; init; } = [];
+
     /// <summary>Returns the idempotency key of a step of an enrolment.</summary>
     /// <param name="enrolment">The enrolment.</param>
     /// <param name="step">The step key.</param>
@@ -98,6 +116,12 @@ public sealed record OutboxEntry
 /// dispatchers never claim the same entry; if a dispatcher crashes its claims become due again when the lease ends.
 /// Every change is compare-and-set on <see cref="OutboxEntry.Version"/>. A database implementation uses
 /// <c>UPDATE … WHERE due_at &lt;= now … FOR UPDATE SKIP LOCKED</c> over an index on <c>due_at</c>.
+/// <para>
+/// The outbox also keeps the event log (transactional outbox): the <see cref="OutboxEntry.Events"/> of an update are
+/// inserted in the same transaction as the entry's new state, then handed out by <see cref="ClaimEventsAsync"/> with a
+/// lease (like sends) until <see cref="AcknowledgeEventsAsync"/> removes them. Acknowledging does not change any entry's
+/// version, so it never disturbs a claim.
+/// </para>
 /// </remarks>
 /// <threadsafety>Implementations must be safe to call from many threads and processes at once.</threadsafety>
 public interface ISendOutbox
@@ -123,19 +147,38 @@ public interface ISendOutbox
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns><see langword="true"/> when stored; <see langword="false"/> when the claim was lost.</returns>
     Task<bool> TryUpdateAsync(OutboxEntry current, OutboxEntry replacement, CancellationToken cancellationToken = default);
+
+    /// <summary>Claims up to <paramref name="max"/> unacknowledged events that are not under another claim's lease, oldest first.</summary>
+    /// <param name="now">The current instant.</param>
+    /// <param name="max">The most events to claim.</param>
+    /// <param name="lease">How long the claim lasts; unacknowledged events are handed out again after it.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The events, with the ids they were recorded with.</returns>
+    Task<ImmutableArray<FunnelEvent>> ClaimEventsAsync(Instant now, int max, Duration lease, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes events from the event log; unknown or already acknowledged ids are ignored.</summary>
+    /// <param name="ids">The ids of the events recorded by the caller.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>A task that completes when the events are removed.</returns>
+    Task AcknowledgeEventsAsync(IEnumerable<EventId> ids, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The in-memory <see cref="ISendOutbox"/>: a dictionary by key plus a priority queue of due instants.</summary>
 /// <remarks>
 /// A claim pops only the due part of the queue (stale queue items, left by updates, are dropped when popped), so a
-/// tick costs O(k log n) for k due entries among n, not a scan of all n.
+/// tick costs O(k log n) for k due entries among n, not a scan of all n. The event log is kept the same way: a
+/// dictionary by event id plus a queue ordered by when each event may be handed out, changed under the same lock as
+/// the entries, so an update and its events are stored together.
 /// </remarks>
 /// <threadsafety>All members are thread-safe (one lock).</threadsafety>
 public sealed class InMemorySendOutbox : ISendOutbox
 {
     private readonly Dictionary<string, OutboxEntry> entries = new(StringComparer.Ordinal);
     private readonly PriorityQueue<string, Instant> due = new();
+    private readonly Dictionary<EventId, (FunnelEvent Event, Instant AvailableAt)> events = [];
+    private readonly PriorityQueue<EventId, (Instant AvailableAt, long Sequence)> eventQueue = new();
     private readonly Lock gate = new();
+    private long eventSequence;
 
     /// <summary>Gets the number of entries.</summary>
     public int Count
@@ -145,6 +188,18 @@ public sealed class InMemorySendOutbox : ISendOutbox
             lock (gate)
             {
                 return entries.Count;
+            }
+        }
+    }
+
+    /// <summary>Gets the number of recorded events not yet acknowledged.</summary>
+    public int UnacknowledgedEvents
+    {
+        get
+        {
+            lock (gate)
+            {
+                return events.Count;
             }
         }
     }
@@ -214,7 +269,7 @@ public sealed class InMemorySendOutbox : ISendOutbox
                     continue; // stale: the entry changed after this item was queued.
                 }
 
-                OutboxEntry next = entry with { State = SendState.Sending, DueAt = until, ClaimedBy = owner, Version = entry.Version + 1 };
+                OutboxEntry next = entry with { State = SendState.Sending, DueAt = until, ClaimedBy = owner, Version = entry.Version + 1, Events = [] };
                 entries[key] = next;
                 due.Enqueue(key, until);
                 claimed.Add(next);
@@ -244,8 +299,72 @@ public sealed class InMemorySendOutbox : ISendOutbox
                 due.Enqueue(current.Key, updated.DueAt);
             }
 
+            if (!updated.Events.IsDefaultOrEmpty && updated.Events != current.Events)
+            {
+                foreach (FunnelEvent e in updated.Events)
+                {
+                    if (events.TryAdd(e.Id, (e, Instant.MinValue)))
+                    {
+                        eventQueue.Enqueue(e.Id, (Instant.MinValue, eventSequence++));
+                    }
+                }
+            }
+
             return Task.FromResult(true);
         }
+    }
+
+    /// <inheritdoc/>
+    public Task<ImmutableArray<FunnelEvent>> ClaimEventsAsync(Instant now, int max, Duration lease, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        if (lease <= Duration.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(lease), lease, "The lease must be positive.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        ImmutableArray<FunnelEvent>.Builder claimed = ImmutableArray.CreateBuilder<FunnelEvent>();
+        lock (gate)
+        {
+            Instant until = now + lease;
+            List<EventId> leased = [];
+            while (claimed.Count < max && eventQueue.TryPeek(out EventId id, out (Instant AvailableAt, long Sequence) at) && at.AvailableAt <= now)
+            {
+                eventQueue.Dequeue();
+                if (!events.TryGetValue(id, out (FunnelEvent Event, Instant AvailableAt) stored) || stored.AvailableAt != at.AvailableAt)
+                {
+                    continue; // stale: acknowledged, or claimed again after this item was queued.
+                }
+
+                events[id] = (stored.Event, until);
+                leased.Add(id);
+                claimed.Add(stored.Event);
+            }
+
+            foreach (EventId id in leased)
+            {
+                eventQueue.Enqueue(id, (until, eventSequence++));
+            }
+        }
+
+        return Task.FromResult(claimed.DrainToImmutable());
+    }
+
+    /// <inheritdoc/>
+    public Task AcknowledgeEventsAsync(IEnumerable<EventId> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (gate)
+        {
+            foreach (EventId id in ids)
+            {
+                events.Remove(id);
+            }
+        }
+
+        return Task.CompletedTask;
     }
 
     private static bool IsOpen(SendState state) => state is SendState.Pending or SendState.FailedTransient or SendState.Sending;

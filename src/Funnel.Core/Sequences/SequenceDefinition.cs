@@ -43,6 +43,15 @@ public sealed record SequenceDefinition
     /// <value>Defaults to <see langword="null"/> (no quiet hours).</value>
     public QuietHours? QuietHours { get; init; }
 
+    /// <summary>Gets whether the <c>http</c> and <c>https</c> links of the HTML bodies are rewritten into signed click-tracking links.</summary>
+    /// <remarks>
+    /// Needs <see cref="SequenceOptions.Tracking"/>. Only <c>href="http(s)://…"</c> attributes are rewritten (see
+    /// <see cref="Email.TrackingLinks.RewriteLinks"/>); <c>mailto:</c> links, anchors and the tracking links themselves (such
+    /// as <c>unsubscribe_url</c>) are left alone, and the text body is never changed.
+    /// </remarks>
+    /// <value>Defaults to <see langword="false"/>.</value>
+    public bool TrackClicks { get; init; }
+
     /// <summary>Gets the custom profile fields the templates may use, with the value used when a lead has none, such as <c>first_name</c> → <c>there</c>.</summary>
     /// <value>Defaults to none. The built-in fields <c>email</c>, <c>lead_id</c>, <c>stage</c> and <c>unsubscribe_url</c> are always available.</value>
     public ImmutableDictionary<string, string> Fields { get; init; } = ImmutableDictionary<string, string>.Empty;

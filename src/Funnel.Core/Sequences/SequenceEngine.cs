@@ -59,7 +59,7 @@ public sealed record SequenceEngineSettings
 /// <param name="Skipped">The steps skipped by their conditions.</param>
 /// <param name="Deferred">The sends deferred by the frequency cap.</param>
 /// <param name="Cancelled">The sends cancelled because their enrolment had ended.</param>
-/// <param name="Events">The events emitted (<c>email_sent</c>, <c>email_failed</c>, <c>email_suppressed</c>, <c>sequence_completed</c>), to record with your other funnel events.</param>
+/// <param name="Events">The recorded events handed out (<c>email_sent</c>, <c>email_failed</c>, <c>email_suppressed</c>, <c>sequence_completed</c>): this batch's and any not yet handed out by earlier (crashed) batches, to record with your other funnel events (see <see cref="SequenceEngine.DrainEventsAsync"/>).</param>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record DispatchResult(int Claimed, int Sent, int Failed, int Suppressed, int Skipped, int Deferred, int Cancelled, ImmutableArray<FunnelEvent> Events);
 
@@ -77,10 +77,17 @@ public sealed record DispatchResult(int Claimed, int Sent, int Failed, int Suppr
 /// adapter makes it the same <c>Message-ID</c>, so receivers and tests can drop the duplicate). Sending is therefore
 /// at-least-once at the transport and exactly-once in the records.
 /// </para>
+/// <para>
+/// The dispatch events are part of the records: each is stored in the outbox together with the state change it
+/// reports and handed out (by <see cref="DispatchDueAsync"/> or <see cref="DrainEventsAsync"/>) until acknowledged,
+/// so a crash mid-batch loses no event; concurrent dispatchers never hand out the same event (see
+/// <see cref="SequenceOptions.AcknowledgeEvents"/> for at-least-once hand-off).
+/// </para>
 /// </remarks>
 /// <threadsafety>All members are thread-safe; run as many engines over the same stores as you like.</threadsafety>
 public sealed class SequenceEngine
 {
+    private const int MinEventsPerDispatch = 1000;
     private readonly SequenceEngineSettings settings;
     private readonly FrozenDictionary<string, SequenceDefinition> definitions;
     private readonly TrackingLinks? tracking;
@@ -121,6 +128,11 @@ public sealed class SequenceEngine
             if (!result.IsValid)
             {
                 throw new ArgumentException($"Sequence '{definition.Key}' is invalid: " + string.Join(" ", result.Errors.Select(e => e.ErrorMessage)), nameof(settings));
+            }
+
+            if (definition.TrackClicks && settings.Options.Tracking is null)
+            {
+                throw new ArgumentException($"Sequence '{definition.Key}' has TrackClicks set but the options have no Tracking.", nameof(settings));
             }
 
             if (!byKey.TryAdd(definition.Key, definition))
@@ -222,8 +234,10 @@ public sealed class SequenceEngine
 
     /// <summary>Claims the due sends (up to <see cref="SequenceOptions.BatchSize"/>) and sends, suppresses, skips, defers or retries each.</summary>
     /// <remarks>
-    /// Exactly one dispatcher holds each claim; results are recorded by compare-and-set, the next step is scheduled
-    /// before the current one is marked done (both idempotent), so a crash at any point loses nothing.
+    /// Exactly one dispatcher holds each claim; each result is recorded by compare-and-set together with its event
+    /// before the next step is scheduled and the current one marked done (both idempotent), so a crash at any point
+    /// loses nothing. The result's events are then drained from the outbox's event log as by
+    /// <see cref="DrainEventsAsync"/> (up to twice the batch size, at least 1,000).
     /// </remarks>
     /// <param name="cancellationToken">Cancels the dispatch; claimed but unsent entries become due again after the lease.</param>
     /// <returns>What was done, with the events to record.</returns>
@@ -240,7 +254,51 @@ public sealed class SequenceEngine
             await ProcessAsync(entry, now, tally, cancellationToken).ConfigureAwait(false);
         }
 
-        return new DispatchResult(claimed.Length, tally.Sent, tally.Failed, tally.Suppressed, tally.Skipped, tally.Deferred, tally.Cancelled, tally.Events.DrainToImmutable());
+        ImmutableArray<FunnelEvent> events = await DrainEventsAsync(Math.Max(2 * options.BatchSize, MinEventsPerDispatch), cancellationToken).ConfigureAwait(false);
+        return new DispatchResult(claimed.Length, tally.Sent, tally.Failed, tally.Suppressed, tally.Skipped, tally.Deferred, tally.Cancelled, events);
+    }
+
+    /// <summary>Hands out recorded <c>email_sent</c>, <c>email_failed</c>, <c>email_suppressed</c> and <c>sequence_completed</c> events that no one has acknowledged, without dispatching.</summary>
+    /// <remarks>
+    /// <para>
+    /// Every dispatch event is written to the outbox's event log in the same atomic step as the send's state change, so a
+    /// crash never loses one. <see cref="DispatchDueAsync"/> drains the log too; call this at start-up or shutdown to
+    /// collect the events of a crashed process's batch without waiting for the next dispatch.
+    /// </para>
+    /// <para>
+    /// With <see cref="SequenceOptions.AcknowledgeEvents"/> off (the default) the events are acknowledged as they are
+    /// handed out. With it on they are leased for <see cref="SequenceOptions.Lease"/>: record them, then call
+    /// <see cref="AcknowledgeAsync"/>; events not acknowledged in time are handed out again, with the same
+    /// <see cref="FunnelEvent.Id"/> (so a store that keys events by id records them once).
+    /// </para>
+    /// </remarks>
+    /// <param name="max">The most events to hand out.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The events, oldest first.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is not positive.</exception>
+    public async Task<ImmutableArray<FunnelEvent>> DrainEventsAsync(int max = 1000, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        Instant now = settings.Clock.GetCurrentInstant();
+        ImmutableArray<FunnelEvent> events = await settings.Outbox.ClaimEventsAsync(now, max, settings.Options.Lease, cancellationToken).ConfigureAwait(false);
+        if (!settings.Options.AcknowledgeEvents && !events.IsEmpty)
+        {
+            await settings.Outbox.AcknowledgeEventsAsync(events.Select(static e => e.Id), cancellationToken).ConfigureAwait(false);
+        }
+
+        return events;
+    }
+
+    /// <summary>Acknowledges handed-out events once they are recorded, so they are not handed out again.</summary>
+    /// <remarks>Only needed with <see cref="SequenceOptions.AcknowledgeEvents"/> on; acknowledging twice does nothing.</remarks>
+    /// <param name="events">The events recorded.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>A task that completes when the events are acknowledged.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="events"/> is <see langword="null"/>.</exception>
+    public Task AcknowledgeAsync(IEnumerable<FunnelEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        return settings.Outbox.AcknowledgeEventsAsync(events.Select(static e => e.Id), cancellationToken);
     }
 
     private async Task ProcessAsync(OutboxEntry entry, Instant now, Tally tally, CancellationToken cancellationToken)
@@ -254,6 +312,23 @@ public sealed class SequenceEngine
         }
 
         Enrolment? enrolment = Find(await settings.Enrolments.ListForLeadAsync(entry.LeadId, cancellationToken).ConfigureAwait(false), entry.Enrolment);
+        if (entry.Outcome is { } outcome)
+        {
+            // A dispatcher recorded the result (and its events) and crashed before finishing: finish, never resend.
+            OutboxEntry final = entry with { State = outcome, ClaimedBy = null, CompletedAt = entry.CompletedAt ?? now, Events = [] };
+            if (enrolment is null)
+            {
+                await outbox.TryUpdateAsync(entry, final, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                LeadProfile? profile = await settings.Leads.FindAsync(entry.LeadId, cancellationToken).ConfigureAwait(false);
+                await FinishAsync(entry, enrolment, definition, ZoneOf(profile), final, now, outcome == SendState.Sent, [], cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
         if (enrolment is null || enrolment.Status != EnrolmentStatus.Active)
         {
             await outbox.TryUpdateAsync(entry, Done(entry, SendState.Cancelled, now, "The enrolment ended."), cancellationToken).ConfigureAwait(false);
@@ -267,9 +342,9 @@ public sealed class SequenceEngine
         string? suppression = SuppressionOf(lead, definition);
         if (suppression is not null)
         {
-            tally.Events.Add(new EmailSuppressed { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Reason = suppression });
             tally.Suppressed++;
-            await FinishAsync(entry, enrolment, definition, zone, Done(entry, SendState.Suppressed, now, suppression), now, sent: false, tally, cancellationToken).ConfigureAwait(false);
+            EmailSuppressed suppressed = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Reason = suppression };
+            await FinishAsync(entry, enrolment, definition, zone, Done(entry, SendState.Suppressed, now, suppression), now, sent: false, [suppressed], cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -277,17 +352,20 @@ public sealed class SequenceEngine
             || !step.ExcludedTags.IsDefaultOrEmpty && step.ExcludedTags.Any(lead!.Tags.Contains))
         {
             tally.Skipped++;
-            await FinishAsync(entry, enrolment, definition, zone, Done(entry, SendState.Skipped, now, "The step's tag conditions do not hold."), now, sent: false, tally, cancellationToken).ConfigureAwait(false);
+            await FinishAsync(entry, enrolment, definition, zone, Done(entry, SendState.Skipped, now, "The step's tag conditions do not hold."), now, sent: false, [], cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        if (definition.IsMarketing && settings.Options.OneMarketingEmailPerDay && step.Timing != StepTiming.RelativeToAnchor
-            && await SentMarketingTodayAsync(entry.LeadId, now, zone, cancellationToken).ConfigureAwait(false))
+        // The cap is a compare-and-set reservation of the lead's local day, so two dispatchers cannot both pass it.
+        // Anchored steps (webinar reminders) take the day when it is free but are never deferred.
+        if (definition.IsMarketing && settings.Options.OneMarketingEmailPerDay
+            && !await settings.Enrolments.TryReserveDayAsync(entry.LeadId, now.InZone(zone).Date, entry.Key, cancellationToken).ConfigureAwait(false)
+            && step.Timing != StepTiming.RelativeToAnchor)
         {
             LocalDate tomorrow = now.InZone(zone).Date.PlusDays(1);
             Instant nextDay = Max(now, zone.AtStartOfDay(tomorrow).ToInstant());
             Instant deferred = SendTimes.Next(nextDay, zone, step.SendAt, step.Days, definition.QuietHours);
-            await outbox.TryUpdateAsync(entry, entry with { State = SendState.Pending, DueAt = deferred, ScheduledFor = deferred, ClaimedBy = null, Reason = "Deferred by the frequency cap." }, cancellationToken).ConfigureAwait(false);
+            await outbox.TryUpdateAsync(entry, entry with { State = SendState.Pending, DueAt = deferred, ScheduledFor = deferred, ClaimedBy = null, Reason = "Deferred by the frequency cap.", Events = [] }, cancellationToken).ConfigureAwait(false);
             tally.Deferred++;
             return;
         }
@@ -307,28 +385,48 @@ public sealed class SequenceEngine
         switch (result.Status)
         {
             case EmailSendStatus.Sent:
-                tally.Events.Add(new EmailSent { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key });
                 tally.Sent++;
-                await FinishAsync(entry, enrolment, definition, zone, Done(entry, SendState.Sent, now, null) with { Attempts = attempt, MessageId = result.MessageId }, now, sent: true, tally, cancellationToken).ConfigureAwait(false);
+                EmailSent sentEvent = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key };
+                await FinishAsync(entry, enrolment, definition, zone, Done(entry, SendState.Sent, now, null) with { Attempts = attempt, MessageId = result.MessageId }, now, sent: true, [sentEvent], cancellationToken).ConfigureAwait(false);
                 break;
             case EmailSendStatus.TransientFailure when attempt < settings.Options.MaxAttempts:
-                tally.Events.Add(new EmailFailed { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Permanent = false, Attempt = attempt, Error = result.Error ?? "transient failure" });
                 tally.Failed++;
-                await outbox.TryUpdateAsync(entry, entry with { State = SendState.FailedTransient, Attempts = attempt, DueAt = now + Backoff(attempt), ClaimedBy = null, Reason = result.Error }, cancellationToken).ConfigureAwait(false);
+                EmailFailed retry = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Permanent = false, Attempt = attempt, Error = result.Error ?? "transient failure" };
+                await outbox.TryUpdateAsync(entry, entry with { State = SendState.FailedTransient, Attempts = attempt, DueAt = now + Backoff(attempt), ClaimedBy = null, Reason = result.Error, Events = [retry] }, cancellationToken).ConfigureAwait(false);
                 break;
             default:
-                string error = result.Error ?? "permanent failure";
-                tally.Events.Add(new EmailFailed { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Permanent = true, Attempt = attempt, Error = error });
                 tally.Failed++;
-                await FinishAsync(entry, enrolment, definition, zone, Done(entry, SendState.FailedPermanent, now, error) with { Attempts = attempt }, now, sent: false, tally, cancellationToken).ConfigureAwait(false);
+                string error = result.Error ?? "permanent failure";
+                EmailFailed failed = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Permanent = true, Attempt = attempt, Error = error };
+                await FinishAsync(entry, enrolment, definition, zone, Done(entry, SendState.FailedPermanent, now, error) with { Attempts = attempt }, now, sent: false, [failed], cancellationToken).ConfigureAwait(false);
                 break;
         }
     }
 
-    /// <summary>Schedules the next step and updates the enrolment (both idempotent), then records the entry's final state.</summary>
-    private async Task FinishAsync(OutboxEntry entry, Enrolment enrolment, SequenceDefinition definition, DateTimeZone zone, OutboxEntry final, Instant now, bool sent, Tally tally, CancellationToken cancellationToken)
+    /// <summary>Records the outcome and its events, schedules the next step and updates the enrolment (both idempotent), then records the entry's final state.</summary>
+    /// <remarks>
+    /// Three steps, each safe to repeat after a crash: (1) the outcome and its events are stored while the entry is still
+    /// claimed, so they are never lost and the email is never sent again; (2) the next step is scheduled and the
+    /// enrolment updated; (3) the entry moves to its final state, with the <c>sequence_completed</c> event if this step
+    /// completed the enrolment. A dispatcher that claims an entry with an outcome resumes at (2).
+    /// </remarks>
+    private async Task FinishAsync(OutboxEntry entry, Enrolment enrolment, SequenceDefinition definition, DateTimeZone zone, OutboxEntry final, Instant now, bool sent, ImmutableArray<FunnelEvent> events, CancellationToken cancellationToken)
     {
-        bool completed = await ScheduleFromAsync(enrolment, definition, entry.StepIndex + 1, entry.ScheduledFor, now, zone, cancellationToken).ConfigureAwait(false);
+        OutboxEntry recorded = entry;
+        if (entry.Outcome is null)
+        {
+            OutboxEntry outcome = final with { State = SendState.Sending, DueAt = entry.DueAt, ClaimedBy = entry.ClaimedBy, Outcome = final.State, Events = events };
+            if (!await settings.Outbox.TryUpdateAsync(entry, outcome, cancellationToken).ConfigureAwait(false))
+            {
+                return; // the claim was lost (its lease ran out); its new holder finishes the work.
+            }
+
+            recorded = outcome with { Version = entry.Version + 1 };
+        }
+
+        Instant sentAt = final.CompletedAt ?? now;
+        bool completed = await ScheduleFromAsync(enrolment, definition, entry.StepIndex + 1, entry.ScheduledFor, sentAt, zone, cancellationToken).ConfigureAwait(false);
+        bool completedIt = false;
         for (int attempt = 0; attempt < 16; attempt++)
         {
             Enrolment? current = Find(await settings.Enrolments.ListForLeadAsync(entry.LeadId, cancellationToken).ConfigureAwait(false), entry.Enrolment);
@@ -340,22 +438,23 @@ public sealed class SequenceEngine
             bool complete = completed && current.Status == EnrolmentStatus.Active;
             Enrolment next = current with
             {
-                LastSentAt = sent && (current.LastSentAt is null || current.LastSentAt < now) ? now : current.LastSentAt,
+                LastSentAt = sent && (current.LastSentAt is null || current.LastSentAt < sentAt) ? sentAt : current.LastSentAt,
                 Status = complete ? EnrolmentStatus.Completed : current.Status,
-                EndedAt = complete ? now : current.EndedAt,
+                EndedAt = complete ? sentAt : current.EndedAt,
             };
             if (next == current || await settings.Enrolments.TryUpdateAsync(current, next, cancellationToken).ConfigureAwait(false))
             {
-                if (complete)
-                {
-                    tally.Events.Add(new SequenceCompleted { LeadId = entry.LeadId, OccurredAt = now, Sequence = definition.Key, Enrolment = enrolment.Id });
-                }
-
+                // Only this entry's finish completes an enrolment, so "completed" here is ours even when a crashed
+                // predecessor stored it; the final compare-and-set below records the event once.
+                completedIt = completed && next.Status == EnrolmentStatus.Completed;
                 break;
             }
         }
 
-        await settings.Outbox.TryUpdateAsync(entry, final, cancellationToken).ConfigureAwait(false);
+        ImmutableArray<FunnelEvent> last = completedIt
+            ? [new SequenceCompleted { LeadId = entry.LeadId, OccurredAt = sentAt, Sequence = definition.Key, Enrolment = enrolment.Id }]
+            : [];
+        await settings.Outbox.TryUpdateAsync(recorded, final with { Outcome = final.State, Events = last }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Adds the outbox entry of the first schedulable step from <paramref name="index"/>; returns <see langword="true"/> when no step is left.</summary>
@@ -411,21 +510,6 @@ public sealed class SequenceEngine
             ? (from.InZone(zone).LocalDateTime + delay).InZoneLeniently(zone).ToInstant()
             : from + delay.ToDuration();
 
-    private async Task<bool> SentMarketingTodayAsync(LeadId lead, Instant now, DateTimeZone zone, CancellationToken cancellationToken)
-    {
-        LocalDate today = now.InZone(zone).Date;
-        foreach (Enrolment e in await settings.Enrolments.ListForLeadAsync(lead, cancellationToken).ConfigureAwait(false))
-        {
-            if (e.LastSentAt is { } last && last.InZone(zone).Date == today
-                && definitions.TryGetValue(e.Sequence, out SequenceDefinition? d) && d.IsMarketing)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     private async Task<bool> EndAsync(Enrolment enrolment, EnrolmentStatus status, Instant at, CancellationToken cancellationToken)
     {
         Enrolment? current = enrolment;
@@ -458,6 +542,11 @@ public sealed class SequenceEngine
 
         ITemplateRenderer renderer = settings.Renderer;
         string? html = step.HtmlBody is null ? null : renderer.Render(step.HtmlBody, fields, html: true);
+        if (html is not null && tracking is not null && definition.TrackClicks)
+        {
+            html = tracking.RewriteLinks(html, lead.Id, step.Key);
+        }
+
         if (html is not null && tracking is not null)
         {
             html += "<img src=\"" + tracking.OpenPixel(lead.Id, step.Key).AbsoluteUri + "\" width=\"1\" height=\"1\" alt=\"\" />";
@@ -499,7 +588,7 @@ public sealed class SequenceEngine
     private DateTimeZone ZoneOf(LeadProfile? lead) => lead?.ResolveTimeZone(settings.TimeZones, settings.DefaultZone) ?? settings.DefaultZone;
 
     private static OutboxEntry Done(OutboxEntry entry, SendState state, Instant now, string? reason) =>
-        entry with { State = state, CompletedAt = now, ClaimedBy = null, Reason = reason };
+        entry with { State = state, CompletedAt = now, ClaimedBy = null, Reason = reason, Events = [] };
 
     private static Enrolment? Find(ImmutableArray<Enrolment> enrolments, EnrolmentId id)
     {
@@ -524,6 +613,5 @@ public sealed class SequenceEngine
         public int Skipped;
         public int Deferred;
         public int Cancelled;
-        public readonly ImmutableArray<FunnelEvent>.Builder Events = ImmutableArray.CreateBuilder<FunnelEvent>();
     }
 }

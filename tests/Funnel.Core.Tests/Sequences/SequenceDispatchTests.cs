@@ -42,6 +42,7 @@ public class SequenceDispatchTests
         // Walk a fake clock in 15-minute ticks from 24 March to 12 April 2026: through the EU spring-forward
         // (29 March) and the Australian and New Zealand fall-back (5 April). Events are handled when they happen.
         Queue<LeadEvent> pending = new(events.OrderBy(e => e.OccurredAt));
+        List<FunnelEvent> emitted = [];
         Instant end = Instant.FromUtc(2026, 4, 12, 0, 0);
         while (world.Clock.GetCurrentInstant() < end)
         {
@@ -50,13 +51,17 @@ public class SequenceDispatchTests
             {
                 LeadEvent e = pending.Dequeue();
                 world.Clock.Reset(e.OccurredAt);
-                await engine.HandleAsync(e);
+                emitted.AddRange(await engine.HandleAsync(e));
             }
 
             world.Clock.Reset(next);
-            while ((await engine.DispatchDueAsync()).Claimed > 0)
+            DispatchResult result;
+            do
             {
+                result = await engine.DispatchDueAsync();
+                emitted.AddRange(result.Events);
             }
+            while (result.Claimed > 0);
         }
 
         var sent = sender.Sent.Select(s => (s.Message, s.At, Lead: world.Leads.FindByEmailAsync(s.Message.To).Result!.Id)).ToList();
@@ -98,6 +103,12 @@ public class SequenceDispatchTests
         var sydney = sent.Where(s => leads[s.Lead].Zone.Id == "Australia/Sydney" && !IsFirst(s.Message)).Select(s => s.At.InUtc().Hour).Distinct().Order().ToArray();
         sydney.ShouldBe([22, 23]);
         world.Outbox.Snapshot().Count(e => e.State == SendState.Sent).ShouldBe(sent.Count);
+
+        // The events the KPI report reads agree with the transport: one email_sent per message, every buyer exited.
+        emitted.OfType<EmailSent>().Select(e => (e.LeadId, e.Email)).ShouldBeUnique();
+        emitted.OfType<EmailSent>().Count().ShouldBe(sent.Count);
+        emitted.OfType<SequenceExited>().Select(e => e.LeadId.Value).Order().ShouldBe(leads.Where(l => l.Value.Order is not null).Select(l => l.Key.Value).Order());
+        emitted.OfType<SequenceCompleted>().Count(e => e.Sequence == GuideSequences.Nurture.Key).ShouldBe(leads.Count(l => l.Value.Order is null));
     }
 
     [Fact]
@@ -185,12 +196,14 @@ public class SequenceDispatchTests
         List<FunnelEvent> events = await world.RunUntilAsync(world.Engine(restarted, [GuideSequences.Nurture], options), world.Clock.GetCurrentInstant() + Duration.FromMinutes(10), Duration.FromMinutes(1));
 
         // The documented window: the transport saw the third message twice, with the same idempotency key (and so the
-        // same Message-ID); the records and the events count it once.
+        // same Message-ID); the records and the events count it once, and the crashed batch's two recorded sends keep
+        // their events (the outbox hands them out to the restarted process).
         string[] transport = [.. crashing.Sent.Concat(restarted.Sent).Select(s => s.Message.IdempotencyKey)];
         transport.Length.ShouldBe(6);
         transport.Distinct().Count().ShouldBe(5);
         world.Outbox.Snapshot().Count(e => e.State == SendState.Sent).ShouldBe(5);
-        events.OfType<EmailSent>().Count().ShouldBe(3);
+        events.OfType<EmailSent>().Count().ShouldBe(5);
+        events.OfType<EmailSent>().Select(e => e.LeadId).ShouldBeUnique();
     }
 
     [Fact]

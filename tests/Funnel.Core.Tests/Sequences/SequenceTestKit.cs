@@ -56,11 +56,11 @@ internal sealed class SequenceWorld
 
     public InMemorySendOutbox Outbox { get; } = new();
 
-    public SequenceEngine Engine(IEmailSender sender, ImmutableArray<SequenceDefinition> definitions, SequenceOptions? options = null, string? id = null) => new(new SequenceEngineSettings
+    public SequenceEngine Engine(IEmailSender sender, ImmutableArray<SequenceDefinition> definitions, SequenceOptions? options = null, string? id = null, ISendOutbox? outbox = null, IEnrolmentStore? enrolments = null) => new(new SequenceEngineSettings
     {
         Definitions = definitions,
-        Enrolments = Enrolments,
-        Outbox = Outbox,
+        Enrolments = enrolments ?? Enrolments,
+        Outbox = outbox ?? Outbox,
         Leads = Leads,
         Sender = sender,
         Clock = Clock,

@@ -1,0 +1,173 @@
+using Funnel.Events;
+using Funnel.Leads;
+using Funnel.Sequences;
+using NodaTime;
+
+namespace Funnel.Tests.Sequences;
+
+public class SequenceEventDurabilityTests
+{
+    private const int Leads = 3;
+    private const int Steps = 7;
+
+    [Fact]
+    public async Task Dispatch_CrashMidBatchAfterSomeSends_EverySentEmailHasExactlyOneSentEventAfterRecovery()
+    {
+        SequenceWorld world = new();
+        SequenceOptions options = new() { BatchSize = 100, Lease = Duration.FromMinutes(5) };
+        RecordingSender crashing = new(world.Clock) { BeforeAccept = n => { if (n == 30) { throw new OperationCanceledException("process killed"); } } };
+        SequenceEngine first = world.Engine(crashing, [GuideSequences.Nurture], options, "first");
+        for (int i = 0; i < 100; i++)
+        {
+            LeadProfile lead = await world.AddLeadAsync(i);
+            await first.HandleAsync(SequenceWorld.OptIn(lead.Id, SequenceWorld.Start));
+        }
+
+        world.Clock.Advance(Duration.FromMinutes(1));
+        await Should.ThrowAsync<OperationCanceledException>(() => first.DispatchDueAsync());
+        crashing.Sent.Count.ShouldBe(29);
+        world.Outbox.UnacknowledgedEvents.ShouldBe(29); // the crashed batch's events were recorded with its sends.
+
+        RecordingSender restarted = new(world.Clock);
+        SequenceEngine second = world.Engine(restarted, [GuideSequences.Nurture], options, "second");
+        List<FunnelEvent> events = [.. (await second.DispatchDueAsync()).Events];
+        events.OfType<EmailSent>().Count().ShouldBe(29); // handed out by the next dispatch, before the lease even ends.
+        events.AddRange(await world.RunUntilAsync(second, world.Clock.GetCurrentInstant() + Duration.FromDays(10), Duration.FromMinutes(30)));
+
+        var sentKeys = crashing.Sent.Concat(restarted.Sent).Select(s => s.Message.IdempotencyKey).ToList();
+        sentKeys.Count.ShouldBe(100 * Steps);
+        EmailSent[] sentEvents = [.. events.OfType<EmailSent>()];
+        sentEvents.Length.ShouldBe(100 * Steps);
+        sentEvents.Select(e => (e.LeadId, e.Email)).ShouldBeUnique();
+        events.Select(e => e.Id).ShouldBeUnique();
+        events.OfType<SequenceCompleted>().Count().ShouldBe(100);
+        world.Outbox.UnacknowledgedEvents.ShouldBe(0);
+    }
+
+    public static TheoryData<bool> CrashModes => new() { false, true };
+
+    [Theory]
+    [MemberData(nameof(CrashModes))]
+    public async Task Dispatch_CrashAtEveryStoreWrite_NoEventLostOrDoubledAndNoEmailLost(bool afterWrite)
+    {
+        int total = (await RunWithCrashAsync(crashAt: 0, afterWrite)).Writes;
+        total.ShouldBeGreaterThan(Leads * Steps * 3);
+
+        for (int crashAt = 1; crashAt <= total; crashAt++)
+        {
+            CrashRun run = await RunWithCrashAsync(crashAt, afterWrite);
+            string at = $"crash {(afterWrite ? "after" : "before")} write {crashAt}";
+            run.Crashed.ShouldBeTrue(at);
+            run.World.Outbox.Snapshot().Count(e => e.State == SendState.Sent).ShouldBe(Leads * Steps, at);
+            run.Transport.Distinct().Count().ShouldBe(Leads * Steps, at);
+            run.Transport.Count.ShouldBeLessThanOrEqualTo((Leads * Steps) + 1, at); // the documented window: crash between accept and record.
+            EmailSent[] sent = [.. run.Events.OfType<EmailSent>()];
+            sent.Select(e => (e.LeadId, e.Email)).ShouldBeUnique(at);
+            sent.Length.ShouldBe(Leads * Steps, at);
+            run.Events.OfType<SequenceCompleted>().Select(e => e.Enrolment).ShouldBeUnique(at);
+            run.Events.OfType<SequenceCompleted>().Count().ShouldBe(Leads, at);
+            run.World.Enrolments.Snapshot().ShouldAllBe(e => e.Status == EnrolmentStatus.Completed, at);
+            run.World.Outbox.UnacknowledgedEvents.ShouldBe(0, at);
+        }
+    }
+
+    [Fact]
+    public async Task DrainEventsAsync_WithManualAcknowledgement_HandsOutAgainAfterTheLeaseUntilAcknowledged()
+    {
+        SequenceWorld world = new();
+        SequenceOptions options = new() { AcknowledgeEvents = true, Lease = Duration.FromMinutes(5) };
+        SequenceEngine engine = world.Engine(new RecordingSender(world.Clock), [GuideSequences.Nurture], options);
+        LeadProfile lead = await world.AddLeadAsync(1);
+        await engine.HandleAsync(SequenceWorld.OptIn(lead.Id, SequenceWorld.Start));
+
+        DispatchResult result = await engine.DispatchDueAsync();
+        EmailSent sent = result.Events.OfType<EmailSent>().Single();
+        (await engine.DrainEventsAsync()).ShouldBeEmpty(); // leased to the first caller.
+
+        world.Clock.Advance(Duration.FromMinutes(6)); // the caller died before recording them.
+        FunnelEvent again = (await engine.DrainEventsAsync()).Single();
+        again.Id.ShouldBe(sent.Id);
+        await engine.AcknowledgeAsync([again]);
+
+        world.Clock.Advance(Duration.FromMinutes(6));
+        (await engine.DrainEventsAsync()).ShouldBeEmpty();
+        world.Outbox.UnacknowledgedEvents.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task DispatchDueAsync_TwoDispatchersAtOnce_HandOutEachEventOnce()
+    {
+        SequenceWorld world = new();
+        RecordingSender sender = new(world.Clock);
+        SequenceOptions options = new() { BatchSize = 25 };
+        SequenceEngine a = world.Engine(sender, [GuideSequences.Nurture], options, "a");
+        SequenceEngine b = world.Engine(sender, [GuideSequences.Nurture], options, "b");
+        for (int i = 0; i < 100; i++)
+        {
+            LeadProfile lead = await world.AddLeadAsync(i);
+            await a.HandleAsync(SequenceWorld.OptIn(lead.Id, SequenceWorld.Start));
+        }
+
+        List<FunnelEvent> events = [];
+        for (int tick = 0; tick < 10 * 24; tick++)
+        {
+            world.Clock.Advance(Duration.FromHours(1));
+            DispatchResult[] results;
+            do
+            {
+                results = await Task.WhenAll(Task.Run(() => a.DispatchDueAsync()), Task.Run(() => b.DispatchDueAsync()));
+                events.AddRange(results.SelectMany(r => r.Events));
+            }
+            while (results.Any(r => r.Claimed > 0));
+        }
+
+        events.OfType<EmailSent>().Count().ShouldBe(sender.Sent.Count);
+        sender.Sent.Count.ShouldBe(100 * Steps);
+        events.Select(e => e.Id).ShouldBeUnique();
+    }
+
+    private static async Task<CrashRun> RunWithCrashAsync(int crashAt, bool afterWrite)
+    {
+        SequenceWorld world = new();
+        CrashSwitch crash = new() { CrashAt = crashAt, AfterWrite = afterWrite };
+        CrashingOutbox outbox = new(world.Outbox, crash);
+        CrashingEnrolments enrolments = new(world.Enrolments, crash);
+        SequenceOptions options = new() { Lease = Duration.FromMinutes(5) };
+        List<string> transport = [];
+        List<FunnelEvent> events = [];
+        RecordingSender sender = new(world.Clock);
+        SequenceEngine engine = world.Engine(sender, [GuideSequences.Nurture], options, "first", outbox, enrolments);
+        for (int i = 0; i < Leads; i++)
+        {
+            LeadProfile lead = await world.AddLeadAsync(i);
+            await engine.HandleAsync(SequenceWorld.OptIn(lead.Id, SequenceWorld.Start));
+        }
+
+        crash.Armed = true;
+        Instant end = SequenceWorld.Start + Duration.FromDays(10);
+        while (world.Clock.GetCurrentInstant() < end)
+        {
+            world.Clock.Advance(Duration.FromHours(1));
+            try
+            {
+                DispatchResult result;
+                do
+                {
+                    result = await engine.DispatchDueAsync();
+                    events.AddRange(result.Events);
+                }
+                while (result.Claimed > 0);
+            }
+            catch (OperationCanceledException)
+            {
+                // The process died: a new one starts with the same stores.
+                engine = world.Engine(sender, [GuideSequences.Nurture], options, "restarted", outbox, enrolments);
+            }
+        }
+
+        transport.AddRange(sender.Sent.Select(s => s.Message.IdempotencyKey));
+        return new CrashRun(world, crash.Writes, crash.Crashed, transport, events);
+    }
+
+    private sealed record CrashRun(SequenceWorld World, int Writes, bool Crashed, List<string> Transport, List<FunnelEvent> Events);
+}
