@@ -37,7 +37,7 @@ var mail = new ShopMailSettings(publicUrl, smtp4dev?.WebUi);
 builder.Services.AddSingleton(mail);
 if (smtp4dev is not null)
 {
-    builder.Services.AddSingleton(smtp4dev); // Disposed, and so stopped, when the shop stops.
+    builder.Services.AddSingleton(smtp4dev);
 }
 
 if (smtpHost is not null)
@@ -104,6 +104,11 @@ builder.Services.AddFunnelSequenceDispatcher(TimeSpan.FromSeconds(config.GetValu
 builder.Services.AddSingleton<IOptInNotifier, ConfirmationMailer>();
 
 WebApplication app = builder.Build();
+if (smtp4dev is not null)
+{
+    app.Lifetime.ApplicationStopped.Register(smtp4dev.Dispose); // smtp4dev stops with the shop.
+}
+
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.MapFunnel("/funnel");

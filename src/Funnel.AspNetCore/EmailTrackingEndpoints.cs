@@ -12,7 +12,7 @@ namespace Funnel.AspNetCore;
 /// <summary>The email tracking handlers behind <c>MapFunnel</c>: open pixel, click redirect and RFC 8058 unsubscribe.</summary>
 internal static class EmailTrackingEndpoints
 {
-    /// <summary>The smallest transparent GIF (1×1, 43 bytes).</summary>
+    /// <summary>The smallest transparent GIF (1×1, 42 bytes).</summary>
     private static readonly byte[] Pixel = Convert.FromBase64String("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7");
 
     /// <summary>The form field and value of an RFC 8058 one-click unsubscribe POST.</summary>
