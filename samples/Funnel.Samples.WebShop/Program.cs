@@ -33,7 +33,7 @@ if (smtpHost is null && config.GetValue("Smtp4dev:Enabled", true))
     }
 }
 
-var mail = new ShopMailSettings(publicUrl, smtp4dev?.WebUi);
+var mail = new ShopMailSettings(publicUrl, smtp4dev?.WebUi, smtpHost is null ? null : $"{smtpHost}:{smtpPort}");
 builder.Services.AddSingleton(mail);
 if (smtp4dev is not null)
 {

@@ -14,7 +14,8 @@ namespace Funnel.Samples.WebShop;
 /// <summary>Where the shop is reachable and how its emails link back to it.</summary>
 /// <param name="PublicUrl">The shop's absolute base URL, such as <c>http://127.0.0.1:5080</c>.</param>
 /// <param name="Smtp4devUi">smtp4dev's web UI when the shop started it, else <see langword="null"/>.</param>
-public sealed record ShopMailSettings(Uri PublicUrl, Uri? Smtp4devUi)
+/// <param name="SmtpServer">The SMTP server the emails go to, or <see langword="null"/> when they go to the dev outbox.</param>
+public sealed record ShopMailSettings(Uri PublicUrl, Uri? Smtp4devUi, string? SmtpServer)
 {
     /// <summary>Gets the base URL of the tracking endpoints that <c>MapFunnel("/funnel")</c> maps.</summary>
     public string TrackingBaseUrl => PublicUrl.AbsoluteUri.TrimEnd('/') + "/funnel/email";

@@ -91,9 +91,12 @@ internal static class ShopPages
         <p class="muted">{MailboxHint(mail)}</p></div>
         """, track: true);
 
-    private static string MailboxHint(ShopMailSettings mail) => mail.Smtp4devUi is { } ui
-        ? $"""This sample sends real email to a local smtp4dev server: read it in <a id="smtp4dev" href="{Html.Encode(ui.AbsoluteUri)}">smtp4dev's inbox</a>."""
-        : """This sample found no mail server: the emails wait in the <a href="/dev/outbox">dev outbox</a>.""";
+    private static string MailboxHint(ShopMailSettings mail) => (mail.Smtp4devUi, mail.SmtpServer) switch
+    {
+        ({ } ui, _) => $"""This sample sends real email to the smtp4dev it started: read it in <a id="smtp4dev" href="{Html.Encode(ui.AbsoluteUri)}">smtp4dev's inbox</a>.""",
+        (null, { } server) => $"This sample sends real email through the SMTP server at {Html.Encode(server)}.",
+        _ => """This sample found no mail server: the emails wait in the <a href="/dev/outbox">dev outbox</a>.""",
+    };
 
     private static IResult Guide() => Html.Page("The E-Book Quick-Start Guide", """
         <div class="card"><p class="muted">Your free guide</p><h1>The E-Book Quick-Start Guide</h1>
