@@ -1,31 +1,37 @@
 using System.Collections.Immutable;
-using Funnel.AspNetCore;
+using System.Text.RegularExpressions;
+using Funnel.Email;
 
 namespace Funnel.Samples.WebShop;
 
-/// <summary>An email the shop would send.</summary>
-public sealed record OutboxMessage(string To, string Subject, string Text, Uri? ConfirmationLink);
+/// <summary>An email the shop sent to the dev outbox.</summary>
+/// <param name="To">The recipient.</param>
+/// <param name="Subject">The subject.</param>
+/// <param name="Text">The plain-text body.</param>
+/// <param name="Links">The links of the text body, in order.</param>
+public sealed record OutboxMessage(string To, string Subject, string Text, ImmutableArray<Uri> Links)
+{
+    /// <summary>Gets the double opt-in link, when the message has one.</summary>
+    public Uri? ConfirmationLink => Links.FirstOrDefault(l => l.AbsolutePath.EndsWith("/confirm", StringComparison.Ordinal));
+}
 
-/// <summary>Keeps the guide emails the shop would send, shown at <c>/dev/outbox</c> while the sample has no mail server.</summary>
-public sealed class DevOutbox : IOptInNotifier
+/// <summary>The fallback mail "server": keeps the emails and shows them at <c>/dev/outbox</c> when smtp4dev cannot run.</summary>
+public sealed partial class DevOutbox : IEmailSender
 {
     private readonly Lock gate = new();
     private readonly List<OutboxMessage> messages = [];
 
     /// <inheritdoc/>
-    public Task NotifyAsync(OptInNotification notification, CancellationToken cancellationToken = default)
+    public Task<EmailSendResult> SendAsync(EmailMessage message, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(notification);
-        string text = notification.ConfirmationLink is { } link
-            ? $"Thanks for asking for {notification.Magnet.Title}. Please confirm your address to get it: {link}"
-            : $"Here is {notification.Magnet.Title}. Enjoy!";
-        var message = new OutboxMessage(notification.Result.Lead.Email.ToString(), notification.Magnet.Title, text, notification.ConfirmationLink);
+        ArgumentNullException.ThrowIfNull(message);
+        ImmutableArray<Uri> links = [.. LinkPattern().Matches(message.TextBody).Select(m => new Uri(m.Value))];
         lock (gate)
         {
-            messages.Add(message);
+            messages.Add(new OutboxMessage(message.To.ToString(), message.Subject, message.TextBody, links));
         }
 
-        return Task.CompletedTask;
+        return Task.FromResult(EmailSendResult.Sent("<" + message.IdempotencyKey + "@outbox.local>"));
     }
 
     /// <summary>Returns the messages, newest first.</summary>
@@ -36,4 +42,7 @@ public sealed class DevOutbox : IOptInNotifier
             return [.. Enumerable.Reverse(messages)];
         }
     }
+
+    [GeneratedRegex(@"https?://[^\s""'<>]+")]
+    private static partial Regex LinkPattern();
 }

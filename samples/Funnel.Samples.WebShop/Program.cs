@@ -1,9 +1,63 @@
+using System.Security.Cryptography;
 using Funnel.AspNetCore;
+using Funnel.Email;
 using Funnel.Offers;
+using Funnel.Payments;
 using Funnel.Samples.EbookMasterclass;
 using Funnel.Samples.WebShop;
+using Funnel.Sequences;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+ConfigurationManager config = builder.Configuration;
+using ILoggerFactory startupLogs = LoggerFactory.Create(logging => logging.AddConsole());
+ILogger startup = startupLogs.CreateLogger("Funnel.Samples.WebShop");
+
+// Where the shop is reachable: its tracking links and webhook deliveries point here.
+var publicUrl = new Uri(config["Shop:PublicUrl"] ?? config["urls"]?.Split(';')[0] ?? "http://localhost");
+
+// Email: a configured SMTP server (Smtp:Host, Smtp:Port), else smtp4dev started here, else the /dev/outbox page.
+Smtp4devProcess? smtp4dev = null;
+string? smtpHost = config["Smtp:Host"];
+int smtpPort = config.GetValue("Smtp:Port", 25);
+if (smtpHost is null && config.GetValue("Smtp4dev:Enabled", true))
+{
+    (smtp4dev, string? problem) = await Smtp4devProcess.TryStartAsync(TimeSpan.FromSeconds(90));
+    if (smtp4dev is null)
+    {
+        ShopLog.Smtp4devUnavailable(startup, problem);
+    }
+    else
+    {
+        (smtpHost, smtpPort) = ("127.0.0.1", smtp4dev.SmtpPort);
+        ShopLog.Smtp4devStarted(startup, smtp4dev.WebUi);
+    }
+}
+
+var mail = new ShopMailSettings(publicUrl, smtp4dev?.WebUi, smtpHost is null ? null : $"{smtpHost}:{smtpPort}");
+builder.Services.AddSingleton(mail);
+if (smtp4dev is not null)
+{
+    builder.Services.AddSingleton(smtp4dev);
+}
+
+if (smtpHost is not null)
+{
+    builder.Services.AddFunnelSmtp(o =>
+    {
+        o.Host = smtpHost;
+        o.Port = smtpPort;
+        o.Security = Enum.Parse<Funnel.Email.Smtp.SmtpSecurity>(config["Smtp:Security"] ?? (smtp4dev is null ? "Auto" : "None"));
+        o.UserName = config["Smtp:UserName"];
+        o.Password = config["Smtp:Password"];
+        o.DefaultFrom = config["Smtp:From"] ?? "The E-Book Masterclass <hello@masterclass.example>";
+        o.MessageIdDomain = "masterclass.example";
+    });
+}
+else
+{
+    builder.Services.AddSingleton<DevOutbox>();
+    builder.Services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<DevOutbox>());
+}
 
 // Funnel core with the Masterclass catalogue and offer path (shared with the E-Book Masterclass sample).
 builder.Services.AddFunnel(o => o.DefaultCurrency = "USD");
@@ -12,20 +66,49 @@ builder.Services.AddSingleton(OfferPathCatalogue.Path);
 builder.Services.AddSingleton<ShopEntitlements>();
 builder.Services.AddSingleton<IEntitlementGrantor>(sp => sp.GetRequiredService<ShopEntitlements>());
 
-// The web endpoints: opt-in, confirmation, page views, the job runner, health checks, metrics and traces.
+// The guide's nurture, with signed open, click and unsubscribe links back to the shop.
+var tracking = new TrackingOptions
+{
+    BaseUrl = mail.TrackingBaseUrl,
+    SigningKey = config["Shop:TrackingKey"] ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+};
+builder.Services.Configure<SequenceOptions>(o =>
+{
+    o.Tracking = tracking;
+    o.From = "The E-Book Masterclass <hello@masterclass.example>";
+});
+builder.Services.AddSingleton(new TrackingLinks(tracking));
+builder.Services.AddSingleton<ITemplateRenderer, TrackedLinkRenderer>();
+builder.Services.AddSingleton(ShopSequences.Nurture(publicUrl));
+
+// Payments in test mode: Stripe's test cards, signed webhooks delivered to the shop's own endpoint.
+builder.Services.AddSingleton<InMemoryPaymentGateway>();
+builder.Services.AddSingleton<IPaymentGateway>(sp => sp.GetRequiredService<InMemoryPaymentGateway>());
+builder.Services.AddSingleton(sp => sp.GetRequiredService<InMemoryPaymentGateway>().Verifier);
+builder.Services.AddFunnelPaymentWebhooks(WebhookRelay.Provider);
+if (config.GetValue("Payments:RelayWebhooks", true))
+{
+    builder.Services.AddHttpClient();
+    builder.Services.AddFunnelJob<WebhookRelay>();
+}
+
+// The web endpoints, the dispatcher job, health checks, metrics and traces. Events feed the sequence engine.
+builder.Services.AddSingleton<IFunnelEventSink, SequencedEventSink>();
 builder.Services.AddFunnelAspNetCore(o =>
 {
     o.LeadMagnets.Add(ShopFunnel.Guide);
     o.OptInRedirect = "/check-your-inbox";
     o.ConfirmedRedirect = "/sales";
 });
-
-// The sample's own parts: where the guide email goes for now, and the one class that takes payments.
-builder.Services.AddSingleton<DevOutbox>();
-builder.Services.AddSingleton<IOptInNotifier>(sp => sp.GetRequiredService<DevOutbox>());
-builder.Services.AddSingleton<CheckoutPayment>();
+builder.Services.AddFunnelSequenceDispatcher(TimeSpan.FromSeconds(config.GetValue("Shop:DispatchSeconds", 1.0)));
+builder.Services.AddSingleton<IOptInNotifier, ConfirmationMailer>();
 
 WebApplication app = builder.Build();
+if (smtp4dev is not null)
+{
+    app.Lifetime.ApplicationStopped.Register(smtp4dev.Dispose); // smtp4dev stops with the shop.
+}
+
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.MapFunnel("/funnel");

@@ -5,6 +5,7 @@ using Funnel.Events;
 using Funnel.Kpis;
 using Funnel.Leads;
 using Funnel.Offers;
+using Funnel.Payments;
 using Funnel.Samples.EbookMasterclass;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.Extensions.Options;
@@ -37,6 +38,7 @@ internal static class ShopPages
         app.MapGet("/", () => Results.Redirect(ShopFunnel.BlogPost));
         app.MapGet(ShopFunnel.BlogPost, BlogPost);
         app.MapGet("/check-your-inbox", CheckYourInbox);
+        app.MapGet("/guide", Guide);
         app.MapGet("/dev/outbox", Outbox);
         app.MapGet("/sales", SalesPageAsync);
         app.MapGet("/checkout", CheckoutPageAsync);
@@ -44,7 +46,7 @@ internal static class ShopPages
         app.MapGet("/upsell", UpsellPageAsync);
         app.MapPost("/upsell", UpsellAnswerAsync).DisableAntiforgery();
         app.MapGet("/thank-you", ThankYouAsync);
-        app.MapGet("/admin", Admin);
+        app.MapGet("/admin", AdminAsync);
     }
 
     private static IResult BlogPost(HttpContext context)
@@ -83,19 +85,36 @@ internal static class ShopPages
         return Html.Page("How to write a best-selling e-book in 30 days", body, track: true);
     }
 
-    private static IResult CheckYourInbox() => Html.Page("Check your inbox", """
+    private static IResult CheckYourInbox(ShopMailSettings mail) => Html.Page("Check your inbox", $"""
         <div class="card"><h1>Check your inbox</h1>
         <p>We sent you an email with a confirmation link. Click it and the guide is yours — and you get a look at the Masterclass.</p>
-        <p class="muted">This sample has no mail server yet: the email waits in the <a href="/dev/outbox">dev outbox</a>.</p></div>
+        <p class="muted">{MailboxHint(mail)}</p></div>
         """, track: true);
 
-    private static IResult Outbox(DevOutbox outbox)
+    private static string MailboxHint(ShopMailSettings mail) => (mail.Smtp4devUi, mail.SmtpServer) switch
+    {
+        ({ } ui, _) => $"""This sample sends real email to the smtp4dev it started: read it in <a id="smtp4dev" href="{Html.Encode(ui.AbsoluteUri)}">smtp4dev's inbox</a>.""",
+        (null, { } server) => $"This sample sends real email through the SMTP server at {Html.Encode(server)}.",
+        _ => """This sample found no mail server: the emails wait in the <a href="/dev/outbox">dev outbox</a>.""",
+    };
+
+    private static IResult Guide() => Html.Page("The E-Book Quick-Start Guide", """
+        <div class="card"><p class="muted">Your free guide</p><h1>The E-Book Quick-Start Guide</h1>
+        <ol><li>Pick one reader and one problem.</li><li>Write the ten questions that reader asks: they are your chapters.</li>
+        <li>Write 1,000 words a day for three weeks; don't edit yet.</li><li>Edit in two passes, design the cover, tell your list.</li></ol>
+        <p>Want the whole system, with templates and a community? <a class="btn" href="/sales">See the Masterclass</a></p></div>
+        """, track: true);
+
+    private static IResult Outbox(IServiceProvider services)
     {
         var rows = new StringBuilder();
-        foreach (OutboxMessage m in outbox.Snapshot())
+        DevOutbox? outbox = services.GetService<DevOutbox>();
+        foreach (OutboxMessage m in outbox?.Snapshot() ?? [])
         {
-            string link = m.ConfirmationLink is { } uri ? $"""<a class="confirm-link" href="{Html.Encode(uri.ToString())}">Confirm and get the guide</a>""" : string.Empty;
-            rows.Append(CultureInfo.InvariantCulture, $"<tr><td>{Html.Encode(m.To)}</td><td>{Html.Encode(m.Subject)}</td><td>{link}</td></tr>");
+            string links = string.Join(" ", m.Links.Select(uri => uri == m.ConfirmationLink
+                ? $"""<a class="confirm-link" href="{Html.Encode(uri.ToString())}">Confirm and get the guide</a>"""
+                : $"""<a class="mail-link" href="{Html.Encode(uri.ToString())}">{Html.Encode(uri.AbsolutePath)}</a>"""));
+            rows.Append(CultureInfo.InvariantCulture, $"<tr><td>{Html.Encode(m.To)}</td><td class=\"subject\">{Html.Encode(m.Subject)}</td><td>{links}</td></tr>");
         }
 
         return Html.Page("Dev outbox", $"""
@@ -178,14 +197,15 @@ internal static class ShopPages
               <input type="hidden" name="offer" value="{main.Id}"><input type="hidden" name="plan" value="{Html.Encode(chosen?.Key)}">
               <table><tr><td>{Html.Encode(main.Name)}</td><td class="num">{price}</td></tr></table>
               {bump}
-              <p class="muted">Test mode: no card is charged. The payment step is one small class (CheckoutPayment) a real shop points at its payment provider.</p>
+              <p><label>Card number<br><input name="card" id="card" inputmode="numeric" autocomplete="cc-number" required placeholder="4242 4242 4242 4242"></label></p>
+              <p class="muted">Test mode: no card is charged. Use 4242 4242 4242 4242; 4000 0000 0000 0002 is declined.</p>
               <button class="btn" type="submit" id="pay">Complete my order</button>
             </form></div>
             """;
         return Html.Page("Checkout", body, track: true);
     }
 
-    private static async Task<IResult> PlaceOrderAsync(HttpContext context, IAntiforgery antiforgery, OrderService orders, CheckoutPayment payment, FunnelEventRecorder recorder, ILeadStore leads, IOptions<FunnelAspNetCoreOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> PlaceOrderAsync(HttpContext context, IAntiforgery antiforgery, OrderService orders, PaymentService payments, FunnelEventRecorder recorder, ILeadStore leads, IOptions<FunnelAspNetCoreOptions> options, CancellationToken cancellationToken)
     {
         if (await RejectForgeryAsync(context, antiforgery) is { } forged)
         {
@@ -201,6 +221,11 @@ internal static class ShopPages
         if (form["offer"] != orders.Path.Entry.Value)
         {
             return Html.Error("Unknown offer", "Choose an offer on the sales page.", StatusCodes.Status400BadRequest);
+        }
+
+        if (CheckoutPayment.NormalizeCard(form["card"]) is not { } card)
+        {
+            return Html.Error("Check the card number", "Enter a card number of 12 to 19 digits, such as the test card 4242 4242 4242 4242.", StatusCodes.Status400BadRequest);
         }
 
         string? plan = string.IsNullOrEmpty(form["plan"]) ? null : form["plan"].ToString();
@@ -227,14 +252,20 @@ internal static class ShopPages
             return Html.Error("We could not start your order", Describe(rejected), StatusCodes.Status409Conflict);
         }
 
-        OrderResult placed = await orders.PlaceOrderAsync(checkout, CheckoutPayment.PaymentMethodOf(lead), cancellationToken);
+        OrderResult placed = await orders.PlaceOrderAsync(checkout, paymentMethod: null, cancellationToken);
         await recorder.RecordAsync(placed.Events, cancellationToken);
         if (placed.Order is not { } order)
         {
             return Html.Error("We could not place your order", Describe(placed.Rejection!.Value), StatusCodes.Status409Conflict);
         }
 
-        await recorder.RecordAsync(await payment.CollectFirstChargeAsync(order, cancellationToken), cancellationToken);
+        PaymentAttempt paid = await payments.PayAsync(order.Id, card, cancellationToken);
+        await recorder.RecordAsync(paid.Result.Events, cancellationToken);
+        if (paid.Payment?.Outcome != PaymentOutcome.Succeeded)
+        {
+            return Html.Error("The payment did not go through", CheckoutPayment.DescribeDecline(paid.Payment?.DeclineCode), StatusCodes.Status402PaymentRequired);
+        }
+
         return SeeOther(context, $"/upsell?order={order.Id.Value:N}");
     }
 
@@ -269,7 +300,7 @@ internal static class ShopPages
         return Html.Page(shown.Role == OfferRole.Upsell ? "Upgrade" : "A lighter start", body, track: true);
     }
 
-    private static async Task<IResult> UpsellAnswerAsync(HttpContext context, IAntiforgery antiforgery, IOrderStore store, OrderService orders, CheckoutPayment payment, FunnelEventRecorder recorder, ILeadStore leads, IOptions<FunnelAspNetCoreOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> UpsellAnswerAsync(HttpContext context, IAntiforgery antiforgery, IOrderStore store, OrderService orders, PaymentService payments, FunnelEventRecorder recorder, ILeadStore leads, IOptions<FunnelAspNetCoreOptions> options, CancellationToken cancellationToken)
     {
         if (await RejectForgeryAsync(context, antiforgery) is { } forged)
         {
@@ -288,11 +319,12 @@ internal static class ShopPages
         {
             if (form["answer"] == "accept")
             {
-                OrderResult accepted = await orders.AcceptUpsellAsync(parent.Id, offer, await ZoneOfAsync(leads, parent.Lead, cancellationToken), cancellationToken: cancellationToken);
-                await recorder.RecordAsync(accepted.Events, cancellationToken);
-                if (accepted.Order is { } upsellOrder)
+                // One click: the card saved with the first order is charged off session; the buyer enters nothing.
+                PaymentAttempt accepted = await payments.AcceptUpsellAsync(parent.Id, offer, await ZoneOfAsync(leads, parent.Lead, cancellationToken), cancellationToken: cancellationToken);
+                await recorder.RecordAsync(accepted.Result.Events, cancellationToken);
+                if (accepted.Payment is { Outcome: not PaymentOutcome.Succeeded } refused)
                 {
-                    await recorder.RecordAsync(await payment.CollectFirstChargeAsync(upsellOrder, cancellationToken), cancellationToken);
+                    return Html.Error("The payment did not go through", CheckoutPayment.DescribeDecline(refused.DeclineCode), StatusCodes.Status402PaymentRequired);
                 }
 
                 return SeeOther(context, thankYou);
@@ -339,8 +371,9 @@ internal static class ShopPages
         return Html.Page("Thank you", body, track: true);
     }
 
-    private static IResult Admin(InMemoryFunnelEventSink sink, IFunnelReporter reporter)
+    private static async Task<IResult> AdminAsync(InMemoryFunnelEventSink sink, IFunnelReporter reporter, ShopMailSettings mail, IWebhookEventStore webhooks, CancellationToken cancellationToken)
     {
+        int webhooksProcessed = (await webhooks.ListAsync(WebhookEventStatus.Processed, cancellationToken)).Length;
         var events = sink.Snapshot();
         FunnelReport report = reporter.CreateReport(ShopFunnel.Definition, events);
         FunnelMetrics overall = report.Overall;
@@ -359,8 +392,20 @@ internal static class ShopPages
               <div class="kpi">Revenue<b data-testid="revenue">{Html.Usd(overall.Revenue)}</b></div>
               <div class="kpi">Upsells &amp; downsells accepted<b data-testid="upsells-accepted">{Count(EventTypes.UpsellAccepted)}</b></div>
               <div class="kpi">Upsells &amp; downsells declined<b data-testid="upsells-declined">{Count(EventTypes.UpsellDeclined)}</b></div>
+              <div class="kpi">Opt-ins<b data-testid="opt-ins">{Count(EventTypes.OptedIn)}</b></div>
               <div class="kpi">Opt-ins confirmed<b data-testid="confirmed">{Count(EventTypes.OptInConfirmed)}</b></div>
             </div></div>
+            <div class="card"><h2>Email and payments</h2><div class="kpis">
+              <div class="kpi">Emails sent<b data-testid="emails-sent">{Count(EventTypes.EmailSent)}</b></div>
+              <div class="kpi">Emails failed<b data-testid="emails-failed">{Count(EventTypes.EmailFailed)}</b></div>
+              <div class="kpi">Emails suppressed<b data-testid="emails-suppressed">{Count(EventTypes.EmailSuppressed)}</b></div>
+              <div class="kpi">Opens<b data-testid="emails-opened">{Count(EventTypes.EmailOpened)}</b></div>
+              <div class="kpi">Clicks<b data-testid="emails-clicked">{Count(EventTypes.EmailClicked)}</b></div>
+              <div class="kpi">Unsubscribes<b data-testid="unsubscribes">{Count(EventTypes.EmailUnsubscribed)}</b></div>
+              <div class="kpi">Payments<b data-testid="payments">{Count(EventTypes.PaymentSucceeded)}</b></div>
+              <div class="kpi">Failed payments<b data-testid="payments-failed">{Count(EventTypes.PaymentFailed)}</b></div>
+              <div class="kpi">Webhooks processed<b data-testid="webhooks-processed">{webhooksProcessed}</b></div>
+            </div><p class="muted">{MailboxHint(mail)}</p></div>
             <div class="card"><h2>Funnel</h2>{FunnelChart.Svg(overall.Steps)}</div>
             <div class="card"><h2>Steps</h2><table><thead><tr><th>Step</th><th class="num">Reached</th><th class="num">From previous</th><th class="num">From start</th></tr></thead>
             <tbody>{rows}</tbody></table>

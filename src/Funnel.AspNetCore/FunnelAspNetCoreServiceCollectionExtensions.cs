@@ -1,5 +1,9 @@
 using FluentValidation;
 using Funnel.AspNetCore;
+using Funnel.Email;
+using Funnel.Payments;
+using Funnel.Sequences;
+using NodaTime;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -49,7 +53,73 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
         services.TryAddSingleton<FunnelEventRecorder>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<FunnelJobStatus>();
+        services.TryAddSingleton(sp => new EmailTracking(
+            sp.GetRequiredService<IOptions<SequenceOptions>>().Value.Tracking is { } tracking ? new TrackingLinks(tracking) : null));
         services.AddHostedService<FunnelJobRunner>();
+        return services;
+    }
+
+    /// <summary>Adds the background job that sends the due sequence emails with <see cref="SequenceEngine.DispatchDueAsync"/>.</summary>
+    /// <remarks>
+    /// <para>
+    /// The job runs on the hosted job runner every <paramref name="interval"/> and records the events the dispatch
+    /// returns (<c>email_sent</c>, <c>email_failed</c>, <c>email_suppressed</c>, <c>sequence_completed</c>) through the
+    /// <see cref="FunnelEventRecorder"/>, so reports and metrics see them. It needs an <see cref="IEmailSender"/>, such
+    /// as the one <c>AddFunnelSmtp</c> registers; without one the job fails and the health check reports it.
+    /// </para>
+    /// <para>Feed your funnel events to <see cref="SequenceEngine.HandleAsync"/> so leads are enrolled. Calling this method again changes the interval.</para>
+    /// </remarks>
+    /// <param name="services">The service collection.</param>
+    /// <param name="interval">The pause between dispatches; defaults to 15 seconds.</param>
+    /// <returns>The same service collection.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="interval"/> is not positive.</exception>
+    public static IServiceCollection AddFunnelSequenceDispatcher(this IServiceCollection services, TimeSpan? interval = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        TimeSpan every = interval ?? TimeSpan.FromSeconds(15);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(every, TimeSpan.Zero, nameof(interval));
+        services.RemoveAll<SequenceDispatcherSettings>();
+        services.AddSingleton(new SequenceDispatcherSettings(every));
+        return services.AddFunnelJob<SequenceDispatchJob>();
+    }
+
+    /// <summary>Accepts a payment provider's webhooks at <c>POST {prefix}/webhooks/{provider}</c> and retries the ones whose processing failed.</summary>
+    /// <remarks>
+    /// <para>
+    /// Registers a <see cref="WebhookProcessor"/> keyed by <paramref name="provider"/> that verifies requests with
+    /// <paramref name="verifier"/> (by default the registered <see cref="IWebhookSignatureVerifier"/>, such as the one
+    /// <c>AddFunnelStripe</c> adds) and shares the <see cref="IWebhookEventStore"/> and <see cref="PaymentService"/>
+    /// (which needs an <see cref="IPaymentGateway"/>). A job retries the provider's failed events every minute.
+    /// </para>
+    /// <para>Calling it again for the same provider registers nothing more.</para>
+    /// </remarks>
+    /// <param name="services">The service collection.</param>
+    /// <param name="provider">The provider's name in the URL, such as <c>stripe</c>: lowercase letters, digits and <c>-</c>.</param>
+    /// <param name="verifier">Creates the provider's verifier; <see langword="null"/> uses the registered <see cref="IWebhookSignatureVerifier"/>.</param>
+    /// <returns>The same service collection.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> or <paramref name="provider"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="provider"/> is empty or has other characters.</exception>
+    public static IServiceCollection AddFunnelPaymentWebhooks(this IServiceCollection services, string provider, Func<IServiceProvider, IWebhookSignatureVerifier>? verifier = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(provider);
+        if (provider.Length == 0 || provider.Length > 64 || !provider.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-'))
+        {
+            throw new ArgumentException($"The provider name '{provider}' must be 1 to 64 lowercase letters, digits or '-'.", nameof(provider));
+        }
+
+        if (services.Any(d => d.IsKeyedService && d.ServiceType == typeof(WebhookProcessor) && Equals(d.ServiceKey, provider)))
+        {
+            return services;
+        }
+
+        services.AddKeyedSingleton(provider, (sp, _) => new WebhookProcessor(
+            verifier is null ? sp.GetRequiredService<IWebhookSignatureVerifier>() : verifier(sp),
+            sp.GetRequiredService<IWebhookEventStore>(),
+            sp.GetRequiredService<PaymentService>(),
+            sp.GetRequiredService<IClock>()));
+        services.AddSingleton<IFunnelJob>(sp => new WebhookRetryJob(provider, sp, sp.GetRequiredService<FunnelEventRecorder>()));
         return services;
     }
 

@@ -13,8 +13,17 @@ namespace Funnel.AspNetCore;
 /// <item><c>funnel.events</c> (counter, tag <c>funnel.event_type</c>): every recorded event.</item>
 /// <item><c>funnel.opt_ins.rejected</c> (counter, tag <c>funnel.reason</c>): honeypot hits and invalid submissions.</item>
 /// <item><c>funnel.job.runs</c> (counter, tags <c>funnel.job</c>, <c>funnel.outcome</c>): background job runs.</item>
+/// <item><c>funnel.email.sends</c> (counter, tags <c>funnel.outcome</c> = <c>sent</c>, <c>failed</c> or <c>suppressed</c>, and <c>funnel.email</c>): sequence email sends.</item>
+/// <item><c>funnel.email.engagements</c> (counter, tags <c>funnel.action</c> = <c>opened</c>, <c>clicked</c> or <c>unsubscribed</c>, and <c>funnel.email</c>): tracked email engagement.</item>
+/// <item><c>funnel.payments</c> (counter, tags <c>funnel.outcome</c> = <c>succeeded</c> or <c>failed</c>, and <c>funnel.currency</c>): payments and failed payment attempts.</item>
+/// <item><c>funnel.refunds</c> (counter, tag <c>funnel.currency</c>): refunded amounts in minor units.</item>
+/// <item><c>funnel.webhooks</c> (counter, tags <c>funnel.provider</c>, <c>funnel.outcome</c>): payment webhook requests by outcome.</item>
 /// </list>
-/// <para>Activities of the <c>Funnel</c> source: <c>funnel.opt_in</c>, <c>funnel.confirm</c>, <c>funnel.page_view</c> and <c>funnel.job</c>.</para>
+/// <para>
+/// Activities of the <c>Funnel</c> source: <c>funnel.opt_in</c>, <c>funnel.confirm</c>, <c>funnel.page_view</c>,
+/// <c>funnel.email.open</c>, <c>funnel.email.click</c>, <c>funnel.email.unsubscribe</c>, <c>funnel.webhook</c>,
+/// <c>funnel.job</c> and, inside it, <c>funnel.sequence.dispatch</c>.
+/// </para>
 /// </remarks>
 /// <threadsafety>This type has no state.</threadsafety>
 public static class FunnelDiagnostics
@@ -32,5 +41,10 @@ public static class FunnelDiagnostics
     internal static readonly Counter<long> Orders = Meter.CreateCounter<long>("funnel.orders", "{order}", "Placed orders.");
     internal static readonly Counter<long> Revenue = Meter.CreateCounter<long>("funnel.revenue", "{minor unit}", "Collected payments in minor units of the currency.");
     internal static readonly Counter<long> Events = Meter.CreateCounter<long>("funnel.events", "{event}", "Recorded funnel events.");
+    internal static readonly Counter<long> EmailSends = Meter.CreateCounter<long>("funnel.email.sends", "{email}", "Sequence email sends by outcome.");
+    internal static readonly Counter<long> EmailEngagements = Meter.CreateCounter<long>("funnel.email.engagements", "{event}", "Tracked email opens, clicks and unsubscribes.");
+    internal static readonly Counter<long> Payments = Meter.CreateCounter<long>("funnel.payments", "{payment}", "Payments and failed payment attempts.");
+    internal static readonly Counter<long> Refunds = Meter.CreateCounter<long>("funnel.refunds", "{minor unit}", "Refunded amounts in minor units of the currency.");
+    internal static readonly Counter<long> Webhooks = Meter.CreateCounter<long>("funnel.webhooks", "{request}", "Payment webhook requests by outcome.");
     internal static readonly Counter<long> JobRuns = Meter.CreateCounter<long>("funnel.job.runs", "{run}", "Background job runs.");
 }

@@ -8,7 +8,7 @@ namespace Microsoft.AspNetCore.Builder;
 /// <threadsafety>Call these methods while building the app, from one thread.</threadsafety>
 public static class FunnelEndpointRouteBuilderExtensions
 {
-    /// <summary>Maps the opt-in, confirmation and page-view endpoints under a route prefix.</summary>
+    /// <summary>Maps the opt-in, confirmation, page-view, email tracking and payment webhook endpoints under a route prefix.</summary>
     /// <remarks>
     /// <list type="bullet">
     /// <item><c>POST {prefix}/opt-in</c>: a form with <c>email</c>, <c>magnet</c> (a key of
@@ -20,6 +20,18 @@ public static class FunnelEndpointRouteBuilderExtensions
     /// <see cref="FunnelAspNetCoreOptions.ConfirmedRedirect"/> or answers 200; an invalid, used or expired token gets 400 naming <c>token</c>.</item>
     /// <item><c>POST {prefix}/page-view</c>: a JSON body <c>{"url", "title", "referrer"}</c>; records
     /// <see cref="Funnel.Events.PageViewed"/> with the UTM attribution of the URL for the visitor cookie's lead id. Answers 204.</item>
+    /// <item><c>GET {prefix}/email/open/{token}</c>: the open pixel. Always answers a 1×1 GIF; records
+    /// <see cref="Funnel.Events.EmailOpened"/> only for a valid open token.</item>
+    /// <item><c>GET {prefix}/email/click/{token}</c>: redirects (302) to the URL inside a valid signed click token and records
+    /// <see cref="Funnel.Events.EmailClicked"/>; a tampered or foreign token gets 400 naming <c>token</c> and no redirect.</item>
+    /// <item><c>GET {prefix}/email/unsubscribe/{token}</c> shows a confirmation page; <c>POST</c> with the form body
+    /// <c>List-Unsubscribe=One-Click</c> (RFC 8058) unsubscribes the lead and records <see cref="Funnel.Events.EmailUnsubscribed"/>
+    /// once; posting again changes nothing. Set <see cref="Funnel.Sequences.SequenceOptions.Tracking"/> with a base URL of
+    /// <c>{site}{prefix}/email</c> so the sequence emails link here.</item>
+    /// <item><c>POST {prefix}/webhooks/{provider}</c>: a payment provider's webhook for a provider registered with
+    /// <c>AddFunnelPaymentWebhooks</c> (else 404). The raw body and headers go to <see cref="Funnel.Payments.WebhookProcessor"/>:
+    /// a rejected signature or payload gets 400 ProblemDetails with the <c>reason</c>; a replay gets 200 and changes
+    /// nothing; a processing failure stays stored for retry and gets 503 so the provider delivers again.</item>
     /// </list>
     /// <para>Requires <c>AddFunnelAspNetCore</c>. Accepted events go through the <see cref="FunnelEventRecorder"/>.</para>
     /// </remarks>
@@ -35,6 +47,11 @@ public static class FunnelEndpointRouteBuilderExtensions
         group.MapPost("/opt-in", FunnelEndpoints.OptInAsync).DisableAntiforgery().WithName("FunnelOptIn");
         group.MapGet("/confirm", FunnelEndpoints.ConfirmAsync).WithName("FunnelConfirm");
         group.MapPost("/page-view", FunnelEndpoints.PageViewAsync).DisableAntiforgery().WithName("FunnelPageView");
+        group.MapGet("/email/open/{token}", EmailTrackingEndpoints.OpenAsync).WithName("FunnelEmailOpen");
+        group.MapGet("/email/click/{token}", EmailTrackingEndpoints.ClickAsync).WithName("FunnelEmailClick");
+        group.MapGet("/email/unsubscribe/{token}", EmailTrackingEndpoints.UnsubscribePage).WithName("FunnelEmailUnsubscribePage");
+        group.MapPost("/email/unsubscribe/{token}", EmailTrackingEndpoints.UnsubscribeAsync).DisableAntiforgery().WithName("FunnelEmailUnsubscribe");
+        group.MapPost("/webhooks/{provider}", WebhookEndpoints.ReceiveAsync).DisableAntiforgery().WithName("FunnelPaymentWebhook");
         return group;
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Funnel.Events;
+using Funnel.Sequences;
 
 namespace Funnel.AspNetCore;
 
@@ -7,8 +8,8 @@ namespace Funnel.AspNetCore;
 /// <remarks>
 /// Use it for the events your own code gets back from Funnel (checkouts, orders, payments) so the KPI report and
 /// the metrics see them; the endpoints use it for theirs. <see cref="OptedIn"/> counts as an opt-in,
-/// <see cref="OrderPlaced"/> as an order and <see cref="PaymentSucceeded"/> adds its amount to the revenue (see
-/// <see cref="FunnelDiagnostics"/>).
+/// <see cref="OrderPlaced"/> as an order, <see cref="PaymentSucceeded"/> adds its amount to the revenue, payment,
+/// refund and email events count as payments, refunds, sends and engagements (see <see cref="FunnelDiagnostics"/>).
 /// </remarks>
 /// <threadsafety>All members are thread-safe when the sink is.</threadsafety>
 public sealed class FunnelEventRecorder
@@ -51,6 +52,31 @@ public sealed class FunnelEventRecorder
                     break;
                 case PaymentSucceeded paid:
                     FunnelDiagnostics.Revenue.Add(paid.Amount.MinorUnits, new KeyValuePair<string, object?>("funnel.currency", paid.Amount.Currency.Code));
+                    FunnelDiagnostics.Payments.Add(1, new KeyValuePair<string, object?>("funnel.outcome", "succeeded"), new KeyValuePair<string, object?>("funnel.currency", paid.Amount.Currency.Code));
+                    break;
+                case PaymentFailed failed:
+                    FunnelDiagnostics.Payments.Add(1, new KeyValuePair<string, object?>("funnel.outcome", "failed"), new KeyValuePair<string, object?>("funnel.currency", failed.Amount.Currency.Code));
+                    break;
+                case RefundIssued refund:
+                    FunnelDiagnostics.Refunds.Add(refund.Amount.MinorUnits, new KeyValuePair<string, object?>("funnel.currency", refund.Amount.Currency.Code));
+                    break;
+                case EmailSent sent:
+                    EmailSend("sent", sent);
+                    break;
+                case EmailFailed failedEmail:
+                    EmailSend("failed", failedEmail);
+                    break;
+                case EmailSuppressed suppressed:
+                    EmailSend("suppressed", suppressed);
+                    break;
+                case EmailOpened opened:
+                    Engagement("opened", opened);
+                    break;
+                case EmailClicked clicked:
+                    Engagement("clicked", clicked);
+                    break;
+                case EmailUnsubscribed unsubscribed:
+                    Engagement("unsubscribed", unsubscribed);
                     break;
                 default:
                     break;
@@ -59,4 +85,10 @@ public sealed class FunnelEventRecorder
 
         Activity.Current?.AddEvent(new ActivityEvent("funnel.events_recorded", tags: new ActivityTagsCollection { ["funnel.count"] = events.Count }));
     }
+
+    private static void EmailSend(string outcome, EmailEvent e) =>
+        FunnelDiagnostics.EmailSends.Add(1, new KeyValuePair<string, object?>("funnel.outcome", outcome), new KeyValuePair<string, object?>("funnel.email", e.Email));
+
+    private static void Engagement(string action, EmailEvent e) =>
+        FunnelDiagnostics.EmailEngagements.Add(1, new KeyValuePair<string, object?>("funnel.action", action), new KeyValuePair<string, object?>("funnel.email", e.Email));
 }

@@ -27,6 +27,7 @@ internal sealed partial class FunnelJobRunner(
     private readonly IFunnelJob[] jobs = [.. jobs];
     private readonly CancellationTokenSource stopping = new();
     private readonly CancellationTokenSource abort = new();
+    private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task running = Task.CompletedTask;
     private int stopRequested;
     private volatile bool disposed;
@@ -45,6 +46,8 @@ internal sealed partial class FunnelJobRunner(
             return;
         }
 
+        // Completing this wakes every loop between runs, whatever state the delay's cancellation is in.
+        stopped.TrySetResult();
         await stopping.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -61,21 +64,21 @@ internal sealed partial class FunnelJobRunner(
     public void Dispose()
     {
         disposed = true;
+        stopped.TrySetResult();
         stopping.Dispose();
         abort.Dispose();
     }
 
     private async Task LoopAsync(IFunnelJob job)
     {
-        while (!stopping.IsCancellationRequested)
+        while (!stopped.Task.IsCompleted)
         {
             await RunOnceAsync(job).ConfigureAwait(false);
-            try
+            using var pause = new CancellationTokenSource();
+            Task delay = Task.Delay(job.Interval, time, pause.Token);
+            if (await Task.WhenAny(delay, stopped.Task).ConfigureAwait(false) != delay)
             {
-                await Task.Delay(job.Interval, time, stopping.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
+                await pause.CancelAsync().ConfigureAwait(false);
                 return;
             }
         }

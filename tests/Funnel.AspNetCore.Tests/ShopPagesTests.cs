@@ -16,7 +16,7 @@ public sealed partial class ShopPagesTests
 
     private static string TokenOf(string html) => TokenPattern().Match(html).Groups[1].Value;
 
-    private static async Task<string> BuyBasicWithBumpAsync(WebShopFactory shop, HttpClient client)
+    internal static async Task<string> BuyBasicWithBumpAsync(WebShopFactory shop, HttpClient client)
     {
         using var view = new StringContent("{\"url\":\"/blog/write-a-best-selling-ebook-in-30-days\"}");
         (await client.PostAsync(new Uri("/funnel/page-view", UriKind.Relative), view)).ShouldBeStatus(HttpStatusCode.NoContent);
@@ -25,7 +25,7 @@ public sealed partial class ShopPagesTests
         (await GetAsync(client, "/sales")).Response.ShouldBeStatus(HttpStatusCode.OK);
         (HttpResponseMessage _, string checkout) = await GetAsync(client, "/checkout?offer=masterclass-basic");
         using HttpResponseMessage placed = await client.PostAsync(new Uri("/checkout", UriKind.Relative), WebShopFactory.Form(
-            ("__RequestVerificationToken", TokenOf(checkout)), ("offer", "masterclass-basic"), ("plan", ""), ("bump", "cover-design-pack")));
+            ("__RequestVerificationToken", TokenOf(checkout)), ("offer", "masterclass-basic"), ("plan", ""), ("bump", "cover-design-pack"), ("card", "4242 4242 4242 4242")));
         placed.ShouldBeStatus(HttpStatusCode.SeeOther);
         return placed.Headers.Location!.ToString();
     }

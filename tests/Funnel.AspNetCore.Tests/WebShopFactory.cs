@@ -43,8 +43,17 @@ internal sealed partial class WebShopFactory : WebApplicationFactory<Program>
 
     public static Uri Relative(Uri link) => new(link.PathAndQuery, UriKind.Relative);
 
-    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) =>
+    public Funnel.Payments.InMemoryPaymentGateway Gateway => Services.GetRequiredService<Funnel.Payments.InMemoryPaymentGateway>();
+
+    /// <summary>In memory: the dev outbox instead of smtp4dev, webhooks posted by the tests instead of the relay.</summary>
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        builder.UseSetting("Smtp4dev:Enabled", "false");
+        builder.UseSetting("Payments:RelayWebhooks", "false");
+        builder.UseSetting("Shop:PublicUrl", "http://localhost");
+        builder.UseSetting("Shop:DispatchSeconds", "3600");
         builder.ConfigureTestServices(services => services.AddSingleton<IClock>(Clock));
+    }
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex TokenPattern();

@@ -1,8 +1,9 @@
 using System.Text.Json;
+using Funnel.TestSupport;
 
 namespace Funnel.Browser.Tests;
 
-/// <summary>Walks a visitor through the WebShop in headless Chromium: blog → opt-in → confirmation → sales page → checkout with bump → upsell → thank-you → admin.</summary>
+/// <summary>Walks a visitor through the WebShop in headless Chromium: blog → opt-in → confirmation email (smtp4dev) → sales page → guide email → its link to the sales page → checkout with bump and test card → upsell → thank-you → admin.</summary>
 public sealed class JourneyTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     private static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
@@ -21,7 +22,7 @@ public sealed class JourneyTests(BrowserFixture browser) : IClassFixture<Browser
         admin.GetProperty("upsells-accepted").GetString().ShouldBe("1");
         admin.GetProperty("upsells-declined").GetString().ShouldBe("0");
         AssertFunnelCountedOnce(admin);
-        AssertCommonPages(result, "accept", 8);
+        AssertCommonPages(result, "accept", 10);
     }
 
     [Fact]
@@ -38,7 +39,7 @@ public sealed class JourneyTests(BrowserFixture browser) : IClassFixture<Browser
         admin.GetProperty("upsells-accepted").GetString().ShouldBe("1");
         admin.GetProperty("upsells-declined").GetString().ShouldBe("1");
         AssertFunnelCountedOnce(admin);
-        AssertCommonPages(result, "decline", 9);
+        AssertCommonPages(result, "decline", 11);
     }
 
     private static void AssertFunnelCountedOnce(JsonElement admin)
@@ -49,12 +50,21 @@ public sealed class JourneyTests(BrowserFixture browser) : IClassFixture<Browser
         }
 
         admin.GetProperty("customers").GetString().ShouldBe("1");
+        admin.GetProperty("opt-ins").GetString().ShouldBe("1");
+        admin.GetProperty("emails-sent").GetString().ShouldBe("2", "the confirmation and the guide");
+        admin.GetProperty("emails-clicked").GetString().ShouldBe("1");
+        admin.GetProperty("emails-opened").GetString().ShouldBe("1", "the guide's open pixel loaded in the browser");
+        admin.GetProperty("payments").GetString().ShouldBe("2");
+        admin.GetProperty("webhooks-processed").GetString().ShouldBe("2", "one signed webhook per payment, delivered by HTTP to the shop itself");
         admin.GetProperty("confirmed").GetString().ShouldBe("1");
         admin.GetProperty("checkouts").GetString().ShouldBe("1");
     }
 
     private static void AssertCommonPages(JsonElement result, string scenario, int pages)
     {
+        Strings(result.GetProperty("emails")).ShouldBe(["Confirm your address to get The E-Book Quick-Start Guide", "Your E-Book Quick-Start Guide"]);
+        result.GetProperty("guideLink").GetString()!.ShouldContain("/funnel/email/click/");
+        result.GetProperty("listUnsubscribe").GetString()!.ShouldContain("/funnel/email/unsubscribe/");
         result.GetProperty("deadline").GetString()!.ShouldContain("Enroll this week");
         result.GetProperty("countdown").GetString()!.ShouldStartWith("6d 23h");
         Strings(result.GetProperty("tiers")).ShouldBe(["Basic Masterclass", "Masterclass Premium", "Mini E-Book Kit"]);
@@ -79,10 +89,17 @@ public sealed class JourneyTests(BrowserFixture browser) : IClassFixture<Browser
             File.Delete(old);
         }
 
-        await using WebShopServer shop = await WebShopServer.StartAsync(browser.WebShopDll);
+        // The shop sends real email to an smtp4dev the test starts; the journey reads it through smtp4dev's API.
+        await using Smtp4devServer smtp = await Smtp4devServer.StartAsync();
+        await using WebShopServer shop = await WebShopServer.StartAsync(browser.WebShopDll, new Dictionary<string, string>
+        {
+            ["Smtp:Host"] = smtp.Host,
+            ["Smtp:Port"] = smtp.SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Smtp:Security"] = "None",
+        });
         (int exit, string output, string error) = await ProcessRunner.RunAsync(
             browser.Node,
-            ["journey.mjs", "--base", shop.Address.ToString().TrimEnd('/'), "--out", browser.ScreenshotDirectory, "--scenario", scenario],
+            ["journey.mjs", "--base", shop.Address.ToString().TrimEnd('/'), "--smtp4dev", smtp.ApiBase.ToString().TrimEnd('/'), "--out", browser.ScreenshotDirectory, "--scenario", scenario],
             browser.ScriptDirectory,
             TimeSpan.FromMinutes(3));
         string json = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? string.Empty;

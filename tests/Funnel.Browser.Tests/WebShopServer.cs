@@ -16,8 +16,16 @@ internal sealed partial class WebShopServer : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<WebShopServer> StartAsync(string dll)
+    /// <summary>Starts the shop on a free port (its tracking links need the real address), with extra configuration such as <c>Smtp:Host</c>.</summary>
+    public static async Task<WebShopServer> StartAsync(string dll, IReadOnlyDictionary<string, string> settings)
     {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
         var info = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
@@ -27,7 +35,12 @@ internal sealed partial class WebShopServer : IAsyncDisposable
         };
         info.ArgumentList.Add(dll);
         info.ArgumentList.Add("--urls");
-        info.ArgumentList.Add("http://127.0.0.1:0");
+        info.ArgumentList.Add($"http://127.0.0.1:{port}");
+        foreach (KeyValuePair<string, string> setting in settings)
+        {
+            info.ArgumentList.Add($"--{setting.Key}={setting.Value}");
+        }
+
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["DOTNET_NOLOGO"] = "1";
 

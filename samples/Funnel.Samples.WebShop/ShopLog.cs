@@ -1,0 +1,17 @@
+namespace Funnel.Samples.WebShop;
+
+/// <summary>The shop's log messages.</summary>
+internal static partial class ShopLog
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "smtp4dev could not start ({Problem}); the shop's emails go to the /dev/outbox page instead.")]
+    public static partial void Smtp4devUnavailable(ILogger logger, string? problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "smtp4dev started: read the shop's emails at {WebUi}")]
+    public static partial void Smtp4devStarted(ILogger logger, Uri webUi);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook delivery answered {Status}; trying again in a second.")]
+    public static partial void WebhookDeliveryFailed(ILogger logger, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The confirmation email to lead {Lead} failed: {Error}")]
+    public static partial void ConfirmationFailed(ILogger logger, LeadId lead, string? error);
+}

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Net;
+using Funnel.Email;
+using Funnel.Events;
+using Funnel.Leads;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using NodaTime;
+
+namespace Funnel.AspNetCore;
+
+/// <summary>The email tracking handlers behind <c>MapFunnel</c>: open pixel, click redirect and RFC 8058 unsubscribe.</summary>
+internal static class EmailTrackingEndpoints
+{
+    /// <summary>The smallest transparent GIF (1×1, 42 bytes).</summary>
+    private static readonly byte[] Pixel = Convert.FromBase64String("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7");
+
+    /// <summary>The form field and value of an RFC 8058 one-click unsubscribe POST.</summary>
+    private const string OneClickField = "List-Unsubscribe";
+    private const string OneClickValue = "One-Click";
+
+    public static async Task<IResult> OpenAsync(
+        string token,
+        [FromServices] EmailTracking tracking,
+        [FromServices] FunnelEventRecorder recorder,
+        [FromServices] IClock clock,
+        CancellationToken cancellationToken)
+    {
+        using Activity? activity = FunnelDiagnostics.Source.StartActivity("funnel.email.open");
+        if (tracking.Links is { } links && links.TryReadToken(token, out TrackingToken? read) && read.Action == TrackingAction.Open)
+        {
+            activity?.SetTag("funnel.email", read.Email);
+            await recorder.RecordAsync([new EmailOpened { LeadId = read.Lead, OccurredAt = clock.GetCurrentInstant(), Email = read.Email }], cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // Mail clients show a broken image for an error; a forged or stale pixel still gets the GIF, just no event.
+            activity?.SetTag("funnel.valid", false);
+        }
+
+        return new PixelResult();
+    }
+
+    public static async Task<IResult> ClickAsync(
+        string token,
+        [FromServices] EmailTracking tracking,
+        [FromServices] FunnelEventRecorder recorder,
+        [FromServices] IClock clock,
+        CancellationToken cancellationToken)
+    {
+        using Activity? activity = FunnelDiagnostics.Source.StartActivity("funnel.email.click");
+        if (Read(tracking, token, TrackingAction.Click) is not { Target: { } target } read)
+        {
+            activity?.SetTag("funnel.valid", false);
+            return InvalidToken("The link is invalid: it was changed or not issued by this site.");
+        }
+
+        activity?.SetTag("funnel.email", read.Email);
+        await recorder.RecordAsync([new EmailClicked { LeadId = read.Lead, OccurredAt = clock.GetCurrentInstant(), Email = read.Email, Url = target.AbsoluteUri }], cancellationToken).ConfigureAwait(false);
+        return Results.Redirect(target.AbsoluteUri);
+    }
+
+    public static IResult UnsubscribePage(HttpContext context, string token, [FromServices] EmailTracking tracking)
+    {
+        if (Read(tracking, token, TrackingAction.Unsubscribe) is null)
+        {
+            return InvalidToken("The unsubscribe link is invalid: it was changed or not issued by this site.");
+        }
+
+        string action = WebUtility.HtmlEncode((context.Request.PathBase + context.Request.Path).ToString());
+        return Results.Content(
+            $"""
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Unsubscribe</title></head>
+            <body style="font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">
+            <h1>Unsubscribe?</h1><p>You will get no more marketing emails from us.</p>
+            <form method="post" action="{action}"><input type="hidden" name="{OneClickField}" value="{OneClickValue}">
+            <button type="submit" id="unsubscribe">Unsubscribe</button></form></body></html>
+            """,
+            "text/html; charset=utf-8");
+    }
+
+    public static async Task<IResult> UnsubscribeAsync(
+        HttpContext context,
+        string token,
+        [FromServices] EmailTracking tracking,
+        [FromServices] ILeadStore leads,
+        [FromServices] FunnelEventRecorder recorder,
+        [FromServices] IClock clock,
+        CancellationToken cancellationToken)
+    {
+        using Activity? activity = FunnelDiagnostics.Source.StartActivity("funnel.email.unsubscribe");
+        if (!context.Request.HasFormContentType)
+        {
+            return Problem(OneClickField, "The unsubscribe must be posted as a form with 'List-Unsubscribe=One-Click' (RFC 8058).");
+        }
+
+        IFormCollection form = await context.Request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
+        if (!string.Equals(form[OneClickField].ToString(), OneClickValue, StringComparison.Ordinal))
+        {
+            return Problem(OneClickField, "The form must carry 'List-Unsubscribe=One-Click' (RFC 8058).");
+        }
+
+        if (Read(tracking, token, TrackingAction.Unsubscribe) is not { } read)
+        {
+            activity?.SetTag("funnel.valid", false);
+            return InvalidToken("The unsubscribe link is invalid: it was changed or not issued by this site.");
+        }
+
+        LeadProfile? profile = await leads.FindAsync(read.Lead, cancellationToken).ConfigureAwait(false);
+        if (profile is null)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "The lead does not exist.", detail: "The address of this link is no longer on our list.");
+        }
+
+        var unsubscribed = new EmailUnsubscribed { LeadId = read.Lead, OccurredAt = clock.GetCurrentInstant(), Email = read.Email };
+        bool changed = false;
+        await leads.UpsertAsync(profile.Email, current =>
+        {
+            // Inside the store's atomic change: only the first of concurrent unsubscribes changes the profile.
+            LeadProfile existing = current ?? profile;
+            changed = existing.UnsubscribedAt is null;
+            return changed ? existing.ApplySuppression(unsubscribed) : existing;
+        }, cancellationToken).ConfigureAwait(false);
+        activity?.SetTag("funnel.changed", changed);
+        if (changed)
+        {
+            await recorder.RecordAsync([unsubscribed], cancellationToken).ConfigureAwait(false);
+        }
+
+        return Results.Content(
+            """
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Unsubscribed</title></head>
+            <body style="font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">
+            <h1 id="unsubscribed">You are unsubscribed</h1><p>You will get no more marketing emails from us.</p></body></html>
+            """,
+            "text/html; charset=utf-8");
+    }
+
+    private static TrackingToken? Read(EmailTracking tracking, string token, TrackingAction action) =>
+        tracking.Links is { } links && links.TryReadToken(token, out TrackingToken? read) && read.Action == action ? read : null;
+
+    private static IResult InvalidToken(string message) => Problem("token", message);
+
+    private static IResult Problem(string field, string message) =>
+        Results.ValidationProblem(new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [message] }, title: "The request was rejected.");
+
+    /// <summary>Writes the 1×1 GIF, never cached, so every open is requested.</summary>
+    private sealed class PixelResult : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status200OK;
+            httpContext.Response.ContentType = "image/gif";
+            httpContext.Response.Headers.CacheControl = "no-store, no-cache, must-revalidate, max-age=0";
+            httpContext.Response.ContentLength = Pixel.Length;
+            return httpContext.Response.Body.WriteAsync(Pixel).AsTask();
+        }
+    }
+}
+
+/// <summary>The <see cref="TrackingLinks"/> built from <see cref="Sequences.SequenceOptions.Tracking"/>, or none when tracking is not configured.</summary>
+internal sealed class EmailTracking(TrackingLinks? links)
+{
+    public TrackingLinks? Links { get; } = links;
+}
