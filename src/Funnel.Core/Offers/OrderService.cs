@@ -82,7 +82,11 @@ public sealed record UpsellDecision(OfferId? Next, ImmutableArray<FunnelEvent> E
 /// that brings the refunded amount up to the paid amount revokes everything and frees the order's seats. Each
 /// grant and revocation is stored as pending before the grantor is called and cleared once it went through; when the
 /// grantor throws, the payment or refund stays recorded, the result carries <see cref="OrderResult.EntitlementError"/>,
-/// and <see cref="RetryEntitlementsAsync"/> finishes the job later.
+/// and <see cref="RetryEntitlementsAsync"/> finishes the job later. Within one process, the grants and revocations of an
+/// order are handed to the grantor by one caller at a time, and each <see cref="EntitlementGranted"/> or
+/// <see cref="EntitlementRevoked"/> is reported once, by the caller that cleared it from the stored order. Across
+/// processes two callers may both hand the same pending entitlement to the grantor, which is why its calls must be
+/// idempotent.
 /// </para>
 /// <para>
 /// Seats of limited offers are held when the checkout starts and confirmed when the order is placed; a checkout
@@ -93,6 +97,7 @@ public sealed record UpsellDecision(OfferId? Next, ImmutableArray<FunnelEvent> E
 public sealed partial class OrderService
 {
     private const int MaxAttempts = 16;
+    private readonly SemaphoreSlim[] entitlementLocks = [.. Enumerable.Range(0, 32).Select(_ => new SemaphoreSlim(1, 1))];
     private readonly PriceBook prices;
     private readonly OfferPath path;
     private readonly IOrderStore orders;
@@ -356,37 +361,62 @@ public sealed partial class OrderService
         Justification = "Any grantor failure must leave the entitlement pending and retryable; it is returned in OrderResult.EntitlementError.")]
     private async Task<OrderResult> ApplyPendingEntitlementsAsync(Order order, ImmutableArray<FunnelEvent>.Builder events, CancellationToken cancellationToken)
     {
-        foreach (Entitlement e in order.PendingRevocations)
+        if (!order.HasPendingEntitlements)
         {
-            try
-            {
-                await grantor.RevokeAsync(e, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                return new OrderResult { Order = order, Events = events.ToImmutable(), EntitlementError = error };
-            }
-
-            (_, order) = await UpdateAsync(order.Id, o => o with { PendingRevocations = o.PendingRevocations.Remove(e) }, cancellationToken).ConfigureAwait(false);
-            events.Add(new EntitlementRevoked { LeadId = order.Lead, OccurredAt = clock.GetCurrentInstant(), Order = order.Id, Product = e.Product });
+            return new OrderResult { Order = order, Events = events.ToImmutable() };
         }
 
-        foreach (Entitlement e in order.PendingGrants)
+        // One caller at a time per order (striped by id) hands the pending entitlements to the grantor, reading the
+        // stored order afresh, so concurrent payments of one order grant once.
+        SemaphoreSlim gate = entitlementLocks[(order.Id.GetHashCode() & int.MaxValue) % entitlementLocks.Length];
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            try
+            order = await orders.FindAsync(order.Id, cancellationToken).ConfigureAwait(false) ?? order;
+            foreach (Entitlement e in order.PendingRevocations)
             {
-                await grantor.GrantAsync(e, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                return new OrderResult { Order = order, Events = events.ToImmutable(), EntitlementError = error };
+                try
+                {
+                    await grantor.RevokeAsync(e, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    return new OrderResult { Order = order, Events = events.ToImmutable(), EntitlementError = error };
+                }
+
+                (_, order, bool cleared) = await TryUpdateAsync(order.Id, o => o.PendingRevocations.Contains(e) ? o with { PendingRevocations = o.PendingRevocations.Remove(e) } : null,
+                    cancellationToken).ConfigureAwait(false);
+                if (cleared)
+                {
+                    events.Add(new EntitlementRevoked { LeadId = order.Lead, OccurredAt = clock.GetCurrentInstant(), Order = order.Id, Product = e.Product });
+                }
             }
 
-            (_, order) = await UpdateAsync(order.Id, o => o with { PendingGrants = o.PendingGrants.Remove(e) }, cancellationToken).ConfigureAwait(false);
-            events.Add(new EntitlementGranted { LeadId = order.Lead, OccurredAt = clock.GetCurrentInstant(), Order = order.Id, Product = e.Product });
+            foreach (Entitlement e in order.PendingGrants)
+            {
+                try
+                {
+                    await grantor.GrantAsync(e, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    return new OrderResult { Order = order, Events = events.ToImmutable(), EntitlementError = error };
+                }
+
+                (_, order, bool cleared) = await TryUpdateAsync(order.Id, o => o.PendingGrants.Contains(e) ? o with { PendingGrants = o.PendingGrants.Remove(e) } : null,
+                    cancellationToken).ConfigureAwait(false);
+                if (cleared)
+                {
+                    events.Add(new EntitlementGranted { LeadId = order.Lead, OccurredAt = clock.GetCurrentInstant(), Order = order.Id, Product = e.Product });
+                }
+            }
+
+            return new OrderResult { Order = order, Events = events.ToImmutable() };
         }
-
-        return new OrderResult { Order = order, Events = events.ToImmutable() };
+        finally
+        {
+            gate.Release();
+        }
     }
 
     private async Task<OrderResult> PlaceAsync(LeadId lead, Quote quote, ImmutableArray<SeatReservation> held, string? paymentMethod,

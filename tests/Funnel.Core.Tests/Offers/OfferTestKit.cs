@@ -16,11 +16,21 @@ internal sealed class RecordingGrantor : IEntitlementGrantor
     /// <summary>Gets or sets a product whose grants and revocations fail, as a course platform that is down would.</summary>
     public string? FailingProduct { get; set; }
 
-    public Task GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default)
+    /// <summary>Gets or sets whether a grant gives up its thread before it lands, as a call to a remote platform would, so concurrent callers interleave.</summary>
+    public bool Remote { get; set; }
+
+    public async Task GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default)
     {
         ThrowIfFailing(entitlement);
+        if (Remote)
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                await Task.Yield();
+            }
+        }
+
         Granted.Enqueue(entitlement);
-        return Task.CompletedTask;
     }
 
     public Task RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default)

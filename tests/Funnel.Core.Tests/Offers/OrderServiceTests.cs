@@ -133,6 +133,27 @@ public class OrderServiceTests
     }
 
     [Fact]
+    public async Task RecordPayment_ConcurrentPaymentsAndRetries_ReportEachGrantOnce()
+    {
+        var kit = new OfferTestKit();
+        kit.Grantor.Remote = true;
+        Order order = await kit.BuyAsync(1, Basic, Bump);
+        Money half = Usd(262m);
+
+        OrderResult[] results = await Task.WhenAll(
+            Enumerable.Range(0, 2).Select(_ => Task.Run(() => kit.Service.RecordPaymentAsync(order.Id, half)))
+                .Concat(Enumerable.Range(0, 8).Select(_ => Task.Run(() => kit.Service.RetryEntitlementsAsync(order.Id)))));
+
+        Order paid = (await kit.Orders.FindAsync(order.Id))!;
+        paid.Status.ShouldBe(OrderStatus.Paid);
+        paid.HasPendingEntitlements.ShouldBeFalse();
+        paid.Entitlements.Length.ShouldBe(5);
+        string[] granted = [.. results.SelectMany(r => r.Events).OfType<EntitlementGranted>().Select(e => e.Product).Order(StringComparer.Ordinal)];
+        granted.ShouldBe([.. paid.Entitlements.Select(e => e.Product).Order(StringComparer.Ordinal)]);
+        kit.Grantor.Granted.Count.ShouldBe(5);
+    }
+
+    [Fact]
     public async Task Refund_PartialForTheBump_RevokesOnlyTheBump()
     {
         var kit = new OfferTestKit();
