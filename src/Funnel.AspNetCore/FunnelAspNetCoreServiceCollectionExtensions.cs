@@ -1,5 +1,6 @@
 using FluentValidation;
 using Funnel.AspNetCore;
+using Funnel.DependencyInjection;
 using Funnel.Email;
 using Funnel.Payments;
 using Funnel.Sequences;
@@ -44,7 +45,8 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
         services.AddSingleton<AspNetCoreMarker>();
         services.AddFunnel();
         services.AddOptions<FunnelAspNetCoreOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunnelAspNetCoreOptions>, AspNetCoreOptionsValidation>());
+        services.TryAddSingleton<IValidator<FunnelAspNetCoreOptions>, FunnelAspNetCoreOptionsValidator>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunnelAspNetCoreOptions>, FluentValidateOptions<FunnelAspNetCoreOptions>>());
         services.AddAntiforgery();
         services.AddProblemDetails();
         services.AddHealthChecks().AddCheck<FunnelHealthCheck>("funnel", tags: ["funnel"]);
@@ -139,24 +141,4 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
 
     /// <summary>Marks that <see cref="AddFunnelAspNetCore"/> ran.</summary>
     private sealed class AspNetCoreMarker;
-
-    /// <summary>Validates <see cref="FunnelAspNetCoreOptions"/> with FluentValidation.</summary>
-    private sealed class AspNetCoreOptionsValidation : IValidateOptions<FunnelAspNetCoreOptions>
-    {
-        private static readonly FunnelAspNetCoreOptionsValidator Validator = new();
-
-        public ValidateOptionsResult Validate(string? name, FunnelAspNetCoreOptions options)
-        {
-            if (name is not null && name != Options.Options.DefaultName)
-            {
-                return ValidateOptionsResult.Skip;
-            }
-
-            ArgumentNullException.ThrowIfNull(options);
-            FluentValidation.Results.ValidationResult result = Validator.Validate(options);
-            return result.IsValid
-                ? ValidateOptionsResult.Success
-                : ValidateOptionsResult.Fail(result.Errors.Select(e => $"{nameof(FunnelAspNetCoreOptions)}.{e.PropertyName}: {e.ErrorMessage}"));
-        }
-    }
 }

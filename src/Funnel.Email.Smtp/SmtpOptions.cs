@@ -80,21 +80,3 @@ internal sealed class SmtpOptionsValidator : AbstractValidator<SmtpOptions>
             .WithMessage("'Timeout' must be positive and at most 10 minutes.");
     }
 }
-
-/// <summary>Runs <see cref="SmtpOptionsValidator"/> as an options validator.</summary>
-internal sealed class SmtpValidateOptions(IValidator<SmtpOptions> validator) : IValidateOptions<SmtpOptions>
-{
-    public ValidateOptionsResult Validate(string? name, SmtpOptions options)
-    {
-        if (name is not null && name != Options.DefaultName)
-        {
-            return ValidateOptionsResult.Skip;
-        }
-
-        ArgumentNullException.ThrowIfNull(options);
-        ValidationResult result = validator.Validate(options);
-        return result.IsValid
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail(result.Errors.Select(e => $"SmtpOptions.{e.PropertyName}: {e.ErrorMessage}"));
-    }
-}

@@ -1,6 +1,7 @@
 using FluentValidation;
-using Funnel.Email;
+using Funnel.DependencyInjection;
 using Funnel.Email.Smtp;
+using Funnel.Email;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using NodaTime;
@@ -41,7 +42,7 @@ public static class SmtpServiceCollectionExtensions
         services.AddSingleton<SmtpMarker>();
         services.AddOptions<SmtpOptions>().ValidateOnStart();
         services.TryAddSingleton<IValidator<SmtpOptions>, SmtpOptionsValidator>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SmtpOptions>, SmtpValidateOptions>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SmtpOptions>, FluentValidateOptions<SmtpOptions>>());
         services.TryAddSingleton<IClock>(SystemClock.Instance);
         services.TryAddSingleton<IEmailSender>(sp => new SmtpEmailSender(sp.GetRequiredService<IOptions<SmtpOptions>>().Value, sp.GetRequiredService<IClock>()));
         return services;

@@ -24,18 +24,3 @@ internal sealed class FunnelStripeOptionsValidator : AbstractValidator<FunnelStr
         RuleFor(o => o.MaxNetworkRetries).InclusiveBetween(0, 10);
     }
 }
-
-/// <summary>Runs the FluentValidation validator for the options.</summary>
-internal sealed class StripeOptionsValidation(FluentValidation.IValidator<FunnelStripeOptions> validator) : IValidateOptions<FunnelStripeOptions>
-{
-    public ValidateOptionsResult Validate(string? name, FunnelStripeOptions options)
-    {
-        if (name is not null && name != Options.DefaultName)
-        {
-            return ValidateOptionsResult.Skip;
-        }
-
-        FluentValidation.Results.ValidationResult result = validator.Validate(options);
-        return result.IsValid ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(result.Errors.Select(e => e.ErrorMessage));
-    }
-}

@@ -1,6 +1,7 @@
 using FluentValidation;
-using Funnel.Payments;
+using Funnel.DependencyInjection;
 using Funnel.Payments.Stripe;
+using Funnel.Payments;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using NodaTime;
@@ -45,7 +46,7 @@ public static class StripeServiceCollectionExtensions
         services.AddOptions<FunnelStripeOptions>().ValidateOnStart();
         services.TryAddSingleton<IClock>(SystemClock.Instance);
         services.TryAddSingleton<IValidator<FunnelStripeOptions>, FunnelStripeOptionsValidator>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunnelStripeOptions>, StripeOptionsValidation>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunnelStripeOptions>, FluentValidateOptions<FunnelStripeOptions>>());
         services.TryAddSingleton<IPaymentGateway>(sp =>
         {
             FunnelStripeOptions options = sp.GetRequiredService<IOptions<FunnelStripeOptions>>().Value;
