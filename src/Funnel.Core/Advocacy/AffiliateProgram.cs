@@ -20,7 +20,8 @@ namespace Funnel.Advocacy;
 /// zero, at most C; each refund claws back the difference to what was already clawed back, so a full refund
 /// claws back exactly C.</para>
 /// <para>Apply events in the order they happened: a payment or refund applied before its order's
-/// <c>order_placed</c> is ignored. State is kept in memory; every change returns the events to record, which are
+/// <c>order_placed</c> is ignored. An event applied again (same <see cref="FunnelEvent.Id"/>, such as a replayed
+/// webhook) is ignored, so it never earns or claws back twice. State is kept in memory; every change returns the events to record, which are
 /// the durable history.</para>
 /// </remarks>
 /// <threadsafety>All members are thread-safe (one lock serialises changes).</threadsafety>
@@ -37,6 +38,7 @@ public sealed class AffiliateProgram
     private readonly Dictionary<OrderId, Sale> sales = [];
     private readonly List<CommissionEntry> ledger = [];
     private readonly List<Payout> payouts = [];
+    private readonly HashSet<EventId> applied = [];
     private long clickSequence;
 
     /// <summary>Initializes the program.</summary>
@@ -174,7 +176,7 @@ public sealed class AffiliateProgram
     }
 
     /// <summary>Applies an order, payment or refund event: attributes orders, earns commission on payments, claws back on refunds.</summary>
-    /// <param name="e">The event; other events are ignored.</param>
+    /// <param name="e">The event; other events, and an event already applied (same <see cref="FunnelEvent.Id"/>), are ignored.</param>
     /// <returns>The events to record: <c>affiliate_sale_attributed</c>, <c>commission_earned</c> or <c>commission_clawed_back</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="e"/> is <see langword="null"/>.</exception>
     /// <exception cref="InvalidOperationException">An amount is in another currency than the program's.</exception>
@@ -183,13 +185,27 @@ public sealed class AffiliateProgram
         ArgumentNullException.ThrowIfNull(e);
         lock (gate)
         {
-            return e switch
+            bool tracked = (e is OrderPlaced or PaymentSucceeded or RefundIssued) && e.Id != default;
+            if (tracked && applied.Contains(e.Id))
+            {
+                return [];
+            }
+
+            ImmutableArray<FunnelEvent> result = e switch
             {
                 OrderPlaced order => Attribute(order),
                 PaymentSucceeded payment => Earn(payment),
                 RefundIssued refund => ClawBack(refund),
                 _ => [],
             };
+
+            // Marked only once applied, so an event that threw (another currency) is not swallowed on retry.
+            if (tracked)
+            {
+                applied.Add(e.Id);
+            }
+
+            return result;
         }
     }
 

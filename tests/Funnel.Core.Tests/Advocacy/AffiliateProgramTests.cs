@@ -218,6 +218,24 @@ public class AffiliateProgramTests
     }
 
     [Fact]
+    public void Apply_ReplayedPaymentAndRefund_EarnAndClawBackOnce()
+    {
+        var (program, sarah, _) = ProgramWithAffiliate();
+        program.RecordClick("sarah", Lead(2));
+        program.Apply(Placed(2, 1, Usd(600), T0));
+        PaymentSucceeded first = Paid(2, 1, Usd(300), T0);
+        RefundIssued refund = Refunded(2, 1, Usd(150), T0);
+
+        program.Apply(first).ShouldHaveSingleItem().ShouldBeOfType<CommissionEarned>().Amount.ShouldBe(Usd(90));
+        program.Apply(first).ShouldBeEmpty();                        // a retried webhook: same event id
+        program.Apply(refund).ShouldHaveSingleItem().ShouldBeOfType<CommissionClawedBack>().Amount.ShouldBe(Usd(45));
+        program.Apply(refund).ShouldBeEmpty();
+
+        program.Stats(sarah.Id).Commission.ShouldBe(Usd(45));
+        program.Apply(Paid(2, 1, Usd(300), T0)).ShouldHaveSingleItem().ShouldBeOfType<CommissionEarned>().Amount.ShouldBe(Usd(90));
+    }
+
+    [Fact]
     public void Apply_PartialRefund_ClawsBackProportionallyRoundedHalfAwayFromZero()
     {
         var (program, sarah, _) = ProgramWithAffiliate();
