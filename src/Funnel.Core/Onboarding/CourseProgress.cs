@@ -244,19 +244,21 @@ public sealed class CourseProgressTracker
         if (!await entitlements.HoldsAsync(lead, course, cancellationToken).ConfigureAwait(false))
         {
             ImmutableHashSet<string> current = await store.GetAsync(lead, course, cancellationToken).ConfigureAwait(false);
-            return new ProgressResult { Outcome = ProgressOutcome.NotEntitled, CompletedModules = current.Count, TotalModules = definition.Modules.Length };
+            return new ProgressResult { Outcome = ProgressOutcome.NotEntitled, CompletedModules = CountIn(definition, current), TotalModules = definition.Modules.Length };
         }
 
         var (added, completed) = await store.AddAsync(lead, course, module, cancellationToken).ConfigureAwait(false);
         if (!added)
         {
-            return new ProgressResult { Outcome = ProgressOutcome.AlreadyCompleted, CompletedModules = completed.Count, TotalModules = definition.Modules.Length };
+            return new ProgressResult { Outcome = ProgressOutcome.AlreadyCompleted, CompletedModules = CountIn(definition, completed), TotalModules = definition.Modules.Length };
         }
+
+        int done = CountIn(definition, completed);
 
         Instant now = clock.GetCurrentInstant();
         var events = ImmutableArray.CreateBuilder<FunnelEvent>(2);
         events.Add(new ModuleCompleted { LeadId = lead, OccurredAt = now, Course = course, Module = module });
-        if (completed.Count == definition.Modules.Length)
+        if (done == definition.Modules.Length)
         {
             events.Add(new CourseCompleted { LeadId = lead, OccurredAt = now, Course = course });
         }
@@ -264,7 +266,7 @@ public sealed class CourseProgressTracker
         return new ProgressResult
         {
             Outcome = ProgressOutcome.Recorded,
-            CompletedModules = completed.Count,
+            CompletedModules = done,
             TotalModules = definition.Modules.Length,
             Events = events.ToImmutable(),
         };
@@ -282,6 +284,9 @@ public sealed class CourseProgressTracker
         ImmutableHashSet<string> done = await store.GetAsync(lead, course, cancellationToken).ConfigureAwait(false);
         return [.. definition.Modules.Where(done.Contains)];
     }
+
+    // The store may hold modules the course no longer has (the definition changed); only current modules count.
+    private static int CountIn(Course definition, ImmutableHashSet<string> completed) => definition.Modules.Count(completed.Contains);
 
     private Course Find(string course)
     {

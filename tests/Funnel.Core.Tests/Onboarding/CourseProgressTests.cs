@@ -43,6 +43,27 @@ public class CourseProgressTests
     }
 
     [Fact]
+    public async Task CompleteModuleAsync_StoreHoldsAModuleTheCourseNoLongerHas_CompletesOnTheCurrentModules()
+    {
+        var ledger = new EntitlementLedger();
+        ledger.Apply(new EntitlementGranted { LeadId = Buyer, OccurredAt = T0, Order = Order, Product = "masterclass-course" });
+        var store = new InMemoryCourseProgressStore();
+        await store.AddAsync(Buyer, "masterclass-course", "old-intro");          // completed before the course was revised
+        var tracker = new CourseProgressTracker([Masterclass], store, ledger, new FakeClock(T0));
+
+        await tracker.CompleteModuleAsync(Buyer, "masterclass-course", "plan");
+        ProgressResult second = await tracker.CompleteModuleAsync(Buyer, "masterclass-course", "write");
+        ProgressResult last = await tracker.CompleteModuleAsync(Buyer, "masterclass-course", "launch");
+
+        second.CompletedModules.ShouldBe(2);
+        second.CourseCompleted.ShouldBeFalse();
+        second.Events.ShouldHaveSingleItem();
+        last.CompletedModules.ShouldBe(3);
+        last.CourseCompleted.ShouldBeTrue();
+        last.Events.Select(e => e.EventType).ShouldBe([EventTypes.ModuleCompleted, EventTypes.CourseCompleted]);
+    }
+
+    [Fact]
     public async Task CompleteModuleAsync_Repeated_IsIdempotent()
     {
         var (tracker, _) = Tracker();
