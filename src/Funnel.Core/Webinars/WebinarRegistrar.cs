@@ -238,13 +238,14 @@ public static class WebinarSegments
     }
 
     /// <summary>Registered for the webinar but did not attend: send them the replay.</summary>
+    /// <remarks>A lead enters once <see cref="WebinarRegistrar.RecordNoShows"/> has emitted <c>webinar_missed</c> for them, so registrants whose session has not yet ended are not in it.</remarks>
     /// <param name="webinar">The webinar key.</param>
-    /// <returns>The segment <c>webinar-missed</c>: <c>webinar_registered</c> and not <c>webinar_attended</c>.</returns>
+    /// <returns>The segment <c>webinar-missed</c>: <c>webinar_missed</c> and not <c>webinar_attended</c>.</returns>
     /// <exception cref="ArgumentException"><paramref name="webinar"/> is blank.</exception>
     public static SegmentDefinition DidNotAttend(string webinar)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(webinar);
-        return new("webinar-missed", new AllRule([Rule(EventTypes.WebinarRegistered, webinar), new NotRule(Rule(EventTypes.WebinarAttended, webinar))]));
+        return new("webinar-missed", new AllRule([Rule(EventTypes.WebinarMissed, webinar), new NotRule(Rule(EventTypes.WebinarAttended, webinar))]));
     }
 
     /// <summary>Attended the webinar but placed no order (for the offer, when given): follow up with the offer.</summary>

@@ -132,12 +132,30 @@ public class WebinarTests
             new WebinarRegistered { LeadId = notBought, OccurredAt = t, Webinar = "w" },
             new WebinarAttended { LeadId = bought, OccurredAt = t, Webinar = "w" },
             new WebinarAttended { LeadId = notBought, OccurredAt = t, Webinar = "w" },
+            new WebinarMissed { LeadId = missed, OccurredAt = t, Webinar = "w", SessionStartedAt = t },
             new OrderPlaced { LeadId = bought, OccurredAt = t, Order = OrderId.New(), Offer = "masterclass", Total = new Money(49700, Currency.USD) },
         ];
 
         Members(WebinarSegments.Attended("w"), events, t).ShouldBe([bought, notBought], ignoreOrder: true);
         Members(WebinarSegments.DidNotAttend("w"), events, t).ShouldBe([missed]);
         Members(WebinarSegments.AttendedDidNotBuy("w", "masterclass"), events, t).ShouldBe([notBought]);
+    }
+
+    [Fact]
+    public void WebinarSegments_DidNotAttend_LeavesOutRegistrantsWhoseSessionIsStillToCome()
+    {
+        var clock = new FakeClock(Instant.FromUtc(2026, 10, 5, 12, 0));
+        var webinar = new Webinar { Key = "w", Length = Duration.FromHours(1), LiveSessions = [Instant.FromUtc(2026, 10, 5, 19, 0)] };
+        var registrar = new WebinarRegistrar([webinar], clock);
+        LeadId upcoming = new(Guid.NewGuid()), noShow = new(Guid.NewGuid());
+        var events = new List<FunnelEvent>();
+        events.AddRange(registrar.Register("w", noShow, DateTimeZone.Utc).Events);
+        clock.Reset(Instant.FromUtc(2026, 10, 5, 21, 0));
+        events.AddRange(registrar.RecordNoShows());
+        webinar = webinar with { LiveSessions = [Instant.FromUtc(2026, 10, 6, 19, 0)] };
+        events.AddRange(new WebinarRegistrar([webinar], clock).Register("w", upcoming, DateTimeZone.Utc).Events);
+
+        Members(WebinarSegments.DidNotAttend("w"), [.. events], clock.GetCurrentInstant()).ShouldBe([noShow]);
     }
 
     private static LeadId[] Members(SegmentDefinition segment, FunnelEvent[] events, Instant now) =>
