@@ -96,7 +96,7 @@ public sealed class WebinarRegistrar
     /// <param name="webinar">The webinar key.</param>
     /// <param name="lead">The lead.</param>
     /// <param name="zone">The lead's time zone.</param>
-    /// <returns>The registration and its event.</returns>
+    /// <returns>The registration and its <c>webinar_registered</c> event, preceded by <c>webinar_missed</c> when it replaces an ended, unattended registration whose no-show <see cref="RecordNoShows"/> has not reported yet.</returns>
     /// <exception cref="ArgumentException">The webinar is unknown.</exception>
     /// <exception cref="InvalidOperationException">The webinar has no upcoming session.</exception>
     public WebinarRegistrationResult Register(string webinar, LeadId lead, DateTimeZone zone)
@@ -113,9 +113,12 @@ public sealed class WebinarRegistrar
 
             WebinarSession session = WebinarScheduler.NextSession(definition, now, zone)
                 ?? throw new InvalidOperationException($"Webinar '{webinar}' has no upcoming session.");
+
+            // The new registration replaces the ended one: report its no-show now, or it would be lost.
+            ImmutableArray<FunnelEvent> missed = existing is not null && IsUnrecordedNoShow(existing, now) ? [Missed(webinar, lead, existing, now)] : [];
             var registration = new WebinarRegistration(lead, session, now, false);
             registrations[(webinar, lead)] = new Entry(registration);
-            return new WebinarRegistrationResult(registration, [new WebinarRegistered
+            return new WebinarRegistrationResult(registration, [.. missed, new WebinarRegistered
             {
                 LeadId = lead,
                 OccurredAt = now,
@@ -157,17 +160,9 @@ public sealed class WebinarRegistrar
             var events = ImmutableArray.CreateBuilder<FunnelEvent>();
             foreach (var ((webinar, lead), entry) in registrations)
             {
-                if (!entry.Registration.Attended && !entry.MissedRecorded && entry.Registration.Session.EndsAt <= now)
+                if (IsUnrecordedNoShow(entry, now))
                 {
-                    entry.MissedRecorded = true;
-                    events.Add(new WebinarMissed
-                    {
-                        LeadId = lead,
-                        OccurredAt = now,
-                        Webinar = webinar,
-                        SessionStartedAt = entry.Registration.Session.StartsAt,
-                        ReplayEndsAt = entry.Registration.Session.EndsAt + webinars[webinar].ReplayFor,
-                    });
+                    events.Add(Missed(webinar, lead, entry, now));
                 }
             }
 
@@ -207,6 +202,22 @@ public sealed class WebinarRegistrar
             Instant deadline = ends + definition.ReplayFor;
             return now >= ends && now < deadline ? deadline : null;
         }
+    }
+
+    private static bool IsUnrecordedNoShow(Entry entry, Instant now) =>
+        !entry.Registration.Attended && !entry.MissedRecorded && entry.Registration.Session.EndsAt <= now;
+
+    private WebinarMissed Missed(string webinar, LeadId lead, Entry entry, Instant now)
+    {
+        entry.MissedRecorded = true;
+        return new WebinarMissed
+        {
+            LeadId = lead,
+            OccurredAt = now,
+            Webinar = webinar,
+            SessionStartedAt = entry.Registration.Session.StartsAt,
+            ReplayEndsAt = entry.Registration.Session.EndsAt + webinars[webinar].ReplayFor,
+        };
     }
 
     private Webinar Find(string webinar)

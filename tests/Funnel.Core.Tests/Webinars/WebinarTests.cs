@@ -95,6 +95,22 @@ public class WebinarTests
     }
 
     [Fact]
+    public void Register_AfterAnUnattendedSessionNotYetReported_EmitsItsMissedFirstAndOnce()
+    {
+        var clock = new FakeClock(Instant.FromUtc(2026, 10, 5, 12, 0));
+        var registrar = new WebinarRegistrar([Evergreen], clock);
+        registrar.Register("ebook-webinar", Lead1, NewYork);
+        clock.Reset(Instant.FromUtc(2026, 10, 6, 1, 0));             // the 7 pm session ended unattended
+
+        WebinarRegistrationResult again = registrar.Register("ebook-webinar", Lead1, NewYork);
+
+        again.Events.Select(e => e.EventType).ShouldBe([EventTypes.WebinarMissed, EventTypes.WebinarRegistered]);
+        again.Events[0].ShouldBeOfType<WebinarMissed>().SessionStartedAt.ShouldBe(Instant.FromUtc(2026, 10, 5, 23, 0));
+        again.Registration.Session.StartsAt.ShouldBe(Instant.FromUtc(2026, 10, 6, 23, 0));
+        registrar.RecordNoShows().ShouldBeEmpty();
+    }
+
+    [Fact]
     public void RecordNoShows_AfterTheSession_EmitsMissedOnceAndOpensTheReplayUntilItsDeadline()
     {
         var clock = new FakeClock(Instant.FromUtc(2026, 10, 5, 12, 0));
