@@ -64,11 +64,11 @@ public interface IEntitlementLookup
 }
 
 /// <summary>The in-memory <see cref="IEntitlementLookup"/>: it learns who holds what from <c>entitlement_granted</c> and <c>entitlement_revoked</c> events.</summary>
-/// <remarks>Access is tracked per order: a product granted by two orders stays held until both grants are revoked. Replaying an event changes nothing.</remarks>
+/// <remarks>Access is tracked per order: a product granted by two orders stays held until both grants are revoked. For each order the latest event wins (by <see cref="FunnelEvent.OccurredAt"/>; of two at the same instant, the one applied last), so replaying an event changes nothing, even a grant replayed after its revocation.</remarks>
 /// <threadsafety>All members are thread-safe.</threadsafety>
 public sealed class EntitlementLedger : IEntitlementLookup
 {
-    private readonly ConcurrentDictionary<(LeadId Lead, string Product), ImmutableHashSet<OrderId>> grants = new();
+    private readonly ConcurrentDictionary<(LeadId Lead, string Product), ImmutableDictionary<OrderId, (bool Held, Instant At)>> grants = new();
 
     /// <summary>Applies an event; events other than entitlement grants and revocations are ignored.</summary>
     /// <param name="e">The event.</param>
@@ -79,10 +79,10 @@ public sealed class EntitlementLedger : IEntitlementLookup
         switch (e)
         {
             case Funnel.Offers.EntitlementGranted g:
-                grants.AddOrUpdate((g.LeadId, g.Product), _ => [g.Order], (_, set) => set.Add(g.Order));
+                Set(g.LeadId, g.Product, g.Order, held: true, g.OccurredAt);
                 break;
             case Funnel.Offers.EntitlementRevoked r:
-                grants.AddOrUpdate((r.LeadId, r.Product), _ => [], (_, set) => set.Remove(r.Order));
+                Set(r.LeadId, r.Product, r.Order, held: false, r.OccurredAt);
                 break;
         }
     }
@@ -92,8 +92,14 @@ public sealed class EntitlementLedger : IEntitlementLookup
     public Task<bool> HoldsAsync(LeadId lead, string product, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(product);
-        return Task.FromResult(grants.TryGetValue((lead, product), out var set) && !set.IsEmpty);
+        return Task.FromResult(grants.TryGetValue((lead, product), out var orders) && orders.Values.Any(o => o.Held));
     }
+
+    private void Set(LeadId lead, string product, OrderId order, bool held, Instant at) =>
+        grants.AddOrUpdate(
+            (lead, product),
+            _ => ImmutableDictionary<OrderId, (bool, Instant)>.Empty.Add(order, (held, at)),
+            (_, orders) => orders.TryGetValue(order, out var latest) && latest.At > at ? orders : orders.SetItem(order, (held, at)));
 }
 
 /// <summary>Stores which modules each lead completed; replace the in-memory default with durable storage.</summary>

@@ -64,6 +64,21 @@ public class CourseProgressTests
     }
 
     [Fact]
+    public async Task EntitlementLedger_GrantReplayedAfterItsRevocation_StaysRevoked()
+    {
+        var ledger = new EntitlementLedger();
+        var granted = new EntitlementGranted { LeadId = Buyer, OccurredAt = T0, Order = Order, Product = "masterclass-course" };
+        ledger.Apply(granted);
+        ledger.Apply(new EntitlementRevoked { LeadId = Buyer, OccurredAt = T0 + Duration.FromDays(3), Order = Order, Product = "masterclass-course" });
+
+        ledger.Apply(granted);                                             // redelivered by an at-least-once bus
+
+        (await ledger.HoldsAsync(Buyer, "masterclass-course")).ShouldBeFalse();
+        ledger.Apply(granted with { Id = EventId.New(), OccurredAt = T0 + Duration.FromDays(4) });   // access restored later
+        (await ledger.HoldsAsync(Buyer, "masterclass-course")).ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task CompleteModuleAsync_Repeated_IsIdempotent()
     {
         var (tracker, _) = Tracker();
