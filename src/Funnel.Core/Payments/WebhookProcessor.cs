@@ -92,6 +92,7 @@ public sealed class WebhookProcessor
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>What became of it and the funnel events it caused.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="headers"/> is <see langword="null"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; an event already stored is listed as failed, for <see cref="RetryFailedAsync"/>.</exception>
     public async Task<WebhookResult> ProcessAsync(ReadOnlyMemory<byte> body, IReadOnlyDictionary<string, string> headers, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(headers);
@@ -162,9 +163,15 @@ public sealed class WebhookProcessor
         {
             result = await payments.ApplyAsync(notification, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception error)
         {
-            await store.UpdateAsync(stored with { Status = WebhookEventStatus.Failed, Error = error.Message }, cancellationToken).ConfigureAwait(false);
+            // Stored as failed even when the caller cancelled: left as received it would be neither retried nor, being a duplicate, redelivered.
+            await store.UpdateAsync(stored with { Status = WebhookEventStatus.Failed, Error = error.Message }, CancellationToken.None).ConfigureAwait(false);
+            if (error is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
             return new WebhookResult { Outcome = WebhookOutcome.Failed, EventId = stored.EventId, Message = error.Message };
         }
 

@@ -127,6 +127,24 @@ public sealed class WebhookProcessorTests
     }
 
     [Fact]
+    public async Task ProcessAsync_CancelledWhileApplying_ListsTheEventForRetry()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(7, plan: null);
+        await kit.Gateway.ChargeAsync(Charge(order, "key-7"));
+        WebhookRequest webhook = kit.Gateway.Webhooks.Single();
+        using var cancellation = new CancellationTokenSource();
+        kit.Orders.CancelOnRead = cancellation;
+
+        await Should.ThrowAsync<OperationCanceledException>(() => kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers, cancellation.Token));
+
+        (await kit.Webhooks.ListFailedAsync()).ShouldHaveSingleItem().Attempts.ShouldBe(1);
+        (await kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers)).Outcome.ShouldBe(WebhookOutcome.Duplicate);
+        (await kit.Webhooks.RetryFailedAsync()).ShouldHaveSingleItem().Outcome.ShouldBe(WebhookOutcome.Processed);
+        (await kit.OrderAsync(order.Id)).Status.ShouldBe(OrderStatus.Paid);
+    }
+
+    [Fact]
     public async Task ProcessAsync_Dispute_RecordsOnceAndEmitsEvent()
     {
         var kit = new PaymentTestKit();
