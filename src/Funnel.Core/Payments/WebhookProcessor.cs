@@ -158,27 +158,40 @@ public sealed class WebhookProcessor
     {
         PaymentNotification notification = stored.Notification!;
         stored = stored with { Attempts = stored.Attempts + 1 };
+        bool alreadyParked = stored.Status == WebhookEventStatus.Parked;
         Offers.OrderResult? result;
-        try
+        while (true)
         {
-            result = await payments.ApplyAsync(notification, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception error)
-        {
-            // Stored as failed even when the caller cancelled: left as received it would be neither retried nor, being a duplicate, redelivered.
-            await store.UpdateAsync(stored with { Status = WebhookEventStatus.Failed, Error = error.Message }, CancellationToken.None).ConfigureAwait(false);
-            if (error is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            try
             {
-                throw;
+                result = await payments.ApplyAsync(notification, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception error)
+            {
+                // Stored as failed even when the caller cancelled: left as received it would be neither retried nor, being a duplicate, redelivered.
+                await store.UpdateAsync(stored with { Status = WebhookEventStatus.Failed, Error = error.Message }, CancellationToken.None).ConfigureAwait(false);
+                if (error is OperationCanceledException && cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+
+                return new WebhookResult { Outcome = WebhookOutcome.Failed, EventId = stored.EventId, Message = error.Message };
             }
 
-            return new WebhookResult { Outcome = WebhookOutcome.Failed, EventId = stored.EventId, Message = error.Message };
-        }
+            if (result is not null)
+            {
+                break;
+            }
 
-        if (result is null)
-        {
+            if (alreadyParked)
+            {
+                return new WebhookResult { Outcome = WebhookOutcome.Parked, EventId = stored.EventId };
+            }
+
+            // Park, then look once more: the payment may have been recorded after our look by a caller that then found
+            // nothing parked to release. Of the two, at least one sees the other's write; applying twice is harmless.
             await store.UpdateAsync(stored with { Status = WebhookEventStatus.Parked, Error = null }, cancellationToken).ConfigureAwait(false);
-            return new WebhookResult { Outcome = WebhookOutcome.Parked, EventId = stored.EventId };
+            alreadyParked = true;
         }
 
         await store.UpdateAsync(stored with { Status = WebhookEventStatus.Processed, Error = null }, cancellationToken).ConfigureAwait(false);

@@ -104,6 +104,27 @@ public sealed class WebhookProcessorTests
     }
 
     [Fact]
+    public async Task ProcessAsync_PaymentRecordedWhileTheRefundIsBeingParked_AppliesTheRefund()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(8, plan: null);
+        PaymentResult charge = await kit.Gateway.ChargeAsync(Charge(order, "key-8"));
+        await kit.Gateway.RefundAsync(new RefundRequest { Order = order.Id, PaymentId = charge.PaymentId!, Amount = order.Total, IdempotencyKey = "refund-8" });
+        ImmutableArray<WebhookRequest> webhooks = kit.Gateway.Webhooks;
+        var store = new InterleavingStore();
+        var processor = new WebhookProcessor(kit.Gateway.Verifier, store, kit.Payments, kit.Kit.Clock);
+
+        // The payment's webhook is processed in full after the refund found no payment but before the refund is stored as parked.
+        store.BeforePark = () => processor.ProcessAsync(webhooks[0].Body, webhooks[0].Headers);
+        WebhookResult refund = await processor.ProcessAsync(webhooks[1].Body, webhooks[1].Headers);
+
+        refund.Outcome.ShouldBe(WebhookOutcome.Processed);
+        refund.Events.OfType<Funnel.Events.RefundIssued>().ShouldHaveSingleItem();
+        (await kit.OrderAsync(order.Id)).Status.ShouldBe(OrderStatus.Refunded);
+        (await store.ListAsync(WebhookEventStatus.Parked)).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task RetryFailedAsync_StoreWasDown_ListsTheEventThenAppliesIt()
     {
         var kit = new PaymentTestKit();
@@ -166,4 +187,27 @@ public sealed class WebhookProcessorTests
         IdempotencyKey = key,
         SaveForLater = true,
     };
+
+    /// <summary>An event store that runs <see cref="BeforePark"/> once, just before an event is stored as parked.</summary>
+    private sealed class InterleavingStore : IWebhookEventStore
+    {
+        private readonly InMemoryWebhookEventStore inner = new();
+
+        public Func<Task>? BeforePark { get; set; }
+
+        public Task<bool> TryAddAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default) => inner.TryAddAsync(stored, cancellationToken);
+
+        public async Task UpdateAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default)
+        {
+            if (stored.Status == WebhookEventStatus.Parked && BeforePark is { } run)
+            {
+                BeforePark = null;
+                await run();
+            }
+
+            await inner.UpdateAsync(stored, cancellationToken);
+        }
+
+        public Task<ImmutableArray<StoredWebhookEvent>> ListAsync(WebhookEventStatus status, CancellationToken cancellationToken = default) => inner.ListAsync(status, cancellationToken);
+    }
 }
