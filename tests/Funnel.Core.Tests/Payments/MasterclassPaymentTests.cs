@@ -156,6 +156,24 @@ public sealed class MasterclassPaymentTests
         kit.Events.OfType<Funnel.Events.PaymentFailed>().Single().Reason.ShouldBe("card_declined");
     }
 
+    [Fact]
+    public async Task RetryFailedInstallmentsAsync_CheckoutDeclinedOnAnOrderPlacedWithAMethodOnFile_ChargesNothing()
+    {
+        var kit = new PaymentTestKit();
+        Checkout checkout = await kit.Service.StartCheckoutAsync(
+            OfferTestKit.Lead(10), new Cart { Lines = [new CartLine(OfferPathCatalogue.Basic, 1, null)] }, OfferTestKit.NewYork);
+        Order order = (await kit.Service.PlaceOrderAsync(checkout, InMemoryPaymentGateway.SucceedingCard)).Order!;
+        await kit.PayAsync(order.Id, InMemoryPaymentGateway.DecliningCard);
+        await kit.DeliverAsync(kit.Gateway.Webhooks);
+        kit.Kit.Clock.Advance(Duration.FromDays(30));
+
+        ImmutableArray<PaymentAttempt> retried = await kit.Payments.RetryFailedInstallmentsAsync(order.Id);
+
+        retried.ShouldBeEmpty("dunning collects overdue installments of a purchase, not a checkout the buyer left after a decline");
+        (await kit.OrderAsync(order.Id)).Status.ShouldBe(OrderStatus.AwaitingPayment);
+        kit.Grantor.Granted.ShouldBeEmpty();
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("3-monthly")]
