@@ -16,6 +16,8 @@ internal sealed class StripeWebhookVerifier : IWebhookSignatureVerifier
 {
     public const string SignatureHeader = "Stripe-Signature";
 
+    private static readonly long MaxUnixSeconds = Instant.MaxValue.ToUnixTimeSeconds();
+
     private readonly IReadOnlyList<byte[]> secrets;
     private readonly Duration tolerance;
     private readonly IClock clock;
@@ -66,6 +68,12 @@ internal sealed class StripeWebhookVerifier : IWebhookSignatureVerifier
         if (timestamp is not { } seconds || signatures.Count == 0)
         {
             return WebhookVerification.Rejected(WebhookRejection.MalformedSignature, $"The '{SignatureHeader}' header has no timestamp 't' or no 'v1' signature.");
+        }
+
+        if (seconds > MaxUnixSeconds)
+        {
+            // Beyond what an Instant holds; a forged header must be rejected, not throw.
+            return WebhookVerification.Rejected(WebhookRejection.TimestampOutsideTolerance, $"The signed timestamp t={seconds} is not a valid time.");
         }
 
         Instant signedAt = Instant.FromUnixTimeSeconds(seconds);

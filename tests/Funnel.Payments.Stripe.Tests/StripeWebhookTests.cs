@@ -47,6 +47,18 @@ public sealed class StripeWebhookTests
     }
 
     [Fact]
+    public async Task VerifyAsync_TimestampBeyondAnyInstant_RejectsAsOutsideTolerance()
+    {
+        const long t = 99_999_999_999_999;
+        string header = $"t={t},v1={Sign(t, InvoicePaid, Secret)}";
+
+        WebhookVerification result = await Verifier().VerifyAsync(Request(InvoicePaid, header));
+
+        result.Rejection.ShouldBe(WebhookRejection.TimestampOutsideTolerance);
+        result.Message!.ShouldContain("t=99999999999999");
+    }
+
+    [Fact]
     public async Task VerifyAsync_TimestampJustInsideTolerance_Accepts()
     {
         WebhookVerification result = await Verifier().VerifyAsync(Request(InvoicePaid, Header(InvoicePaid, Now - Duration.FromSeconds(299), Secret)));

@@ -346,7 +346,8 @@ public sealed partial class OrderService
             Refunded = refunded,
             Status = full ? OrderStatus.Refunded : OrderStatus.PartiallyRefunded,
             Entitlements = kept,
-            PausedEntitlements = full ? [] : current.PausedEntitlements,
+            // Access paused by dunning is restored when the overdue installment is paid; what this refund takes back must not come back with it.
+            PausedEntitlements = full ? [] : [.. current.PausedEntitlements.Where(e => !revoke.Contains(e.Offer))],
             PendingGrants = [.. current.PendingGrants.Intersect(kept)],
             PendingRevocations = current.PendingRevocations.AddRange(taken.Except(current.PendingGrants)),
         };

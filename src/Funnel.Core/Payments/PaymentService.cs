@@ -182,7 +182,7 @@ public sealed class PaymentService
     }
 
     /// <summary>Charges the saved payment method again for each failed installment whose retry is due under the <see cref="DunningPolicy"/>.</summary>
-    /// <remarks>Run it from a scheduled job. A success is recorded at once (restoring paused access); a decline is recorded when its notification arrives.</remarks>
+    /// <remarks>Run it from a scheduled job. Only orders whose first payment went through are retried. A success is recorded at once (restoring paused access); a decline is recorded when its notification arrives.</remarks>
     /// <param name="order">The order.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>One attempt per retried installment; empty when none was due.</returns>
@@ -195,7 +195,9 @@ public sealed class PaymentService
         var attempts = ImmutableArray.CreateBuilder<PaymentAttempt>();
         foreach (Installment installment in current.Installments)
         {
-            if (Policy.NextRetryAt(installment) is not { } due || due > now || current.PaymentMethod is null || current.Status == OrderStatus.Refunded)
+            // Only a purchase already paid for is dunned: an order still awaiting its first payment is a checkout the buyer may have left.
+            if (Policy.NextRetryAt(installment) is not { } due || due > now || current.PaymentMethod is null
+                || current.Status is not (OrderStatus.Paid or OrderStatus.PartiallyRefunded))
             {
                 continue;
             }

@@ -92,6 +92,7 @@ public sealed class WebhookProcessor
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>What became of it and the funnel events it caused.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="headers"/> is <see langword="null"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; an event already stored is listed as failed, for <see cref="RetryFailedAsync"/>.</exception>
     public async Task<WebhookResult> ProcessAsync(ReadOnlyMemory<byte> body, IReadOnlyDictionary<string, string> headers, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(headers);
@@ -157,21 +158,40 @@ public sealed class WebhookProcessor
     {
         PaymentNotification notification = stored.Notification!;
         stored = stored with { Attempts = stored.Attempts + 1 };
+        bool alreadyParked = stored.Status == WebhookEventStatus.Parked;
         Offers.OrderResult? result;
-        try
+        while (true)
         {
-            result = await payments.ApplyAsync(notification, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            await store.UpdateAsync(stored with { Status = WebhookEventStatus.Failed, Error = error.Message }, cancellationToken).ConfigureAwait(false);
-            return new WebhookResult { Outcome = WebhookOutcome.Failed, EventId = stored.EventId, Message = error.Message };
-        }
+            try
+            {
+                result = await payments.ApplyAsync(notification, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception error)
+            {
+                // Stored as failed even when the caller cancelled: left as received it would be neither retried nor, being a duplicate, redelivered.
+                await store.UpdateAsync(stored with { Status = WebhookEventStatus.Failed, Error = error.Message }, CancellationToken.None).ConfigureAwait(false);
+                if (error is OperationCanceledException && cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
 
-        if (result is null)
-        {
+                return new WebhookResult { Outcome = WebhookOutcome.Failed, EventId = stored.EventId, Message = error.Message };
+            }
+
+            if (result is not null)
+            {
+                break;
+            }
+
+            if (alreadyParked)
+            {
+                return new WebhookResult { Outcome = WebhookOutcome.Parked, EventId = stored.EventId };
+            }
+
+            // Park, then look once more: the payment may have been recorded after our look by a caller that then found
+            // nothing parked to release. Of the two, at least one sees the other's write; applying twice is harmless.
             await store.UpdateAsync(stored with { Status = WebhookEventStatus.Parked, Error = null }, cancellationToken).ConfigureAwait(false);
-            return new WebhookResult { Outcome = WebhookOutcome.Parked, EventId = stored.EventId };
+            alreadyParked = true;
         }
 
         await store.UpdateAsync(stored with { Status = WebhookEventStatus.Processed, Error = null }, cancellationToken).ConfigureAwait(false);

@@ -130,7 +130,7 @@ public enum WebhookEventStatus
     /// <summary>Arrived before the payment it refers to; re-applied when that payment is recorded.</summary>
     Parked = 3,
 
-    /// <summary>Applying it threw; <see cref="WebhookProcessor.RetryFailedAsync"/> tries again.</summary>
+    /// <summary>Applying it threw or was cancelled; <see cref="WebhookProcessor.RetryFailedAsync"/> tries again.</summary>
     Failed = 4,
 }
 

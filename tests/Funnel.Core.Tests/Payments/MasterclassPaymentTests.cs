@@ -91,6 +91,33 @@ public sealed class MasterclassPaymentTests
     }
 
     [Fact]
+    public async Task RetryFailedInstallmentsAsync_PartialRefundRevokedTheOfferWhilePaused_DoesNotGrantItAgain()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(9, "3-monthly");
+        await kit.PayAsync(order.Id);
+        string savedMethod = (await kit.OrderAsync(order.Id)).PaymentMethod!;
+        kit.Kit.Clock.Advance(Duration.FromDays(32));
+        kit.Gateway.CollectDueInstallments();
+        kit.Gateway.ReplaceCard(savedMethod, InMemoryPaymentGateway.InsufficientFundsCard);
+        kit.Kit.Clock.Advance(Duration.FromDays(31));
+        kit.Gateway.CollectDueInstallments();
+        await kit.DeliverAsync(kit.Gateway.Webhooks);
+        (await kit.OrderAsync(order.Id)).AccessPaused.ShouldBeTrue();
+
+        await kit.Payments.RefundAsync(order.Id, Installment, [OfferPathCatalogue.Basic]);
+        kit.Gateway.ReplaceCard(savedMethod, InMemoryPaymentGateway.SucceedingCard);
+        kit.Kit.Clock.Advance(Duration.FromDays(3));
+        (await kit.Payments.RetryFailedInstallmentsAsync(order.Id)).Single().Payment!.Outcome.ShouldBe(PaymentOutcome.Succeeded);
+
+        Order after = await kit.OrderAsync(order.Id);
+        after.AccessPaused.ShouldBeFalse();
+        after.Entitlements.ShouldBeEmpty("the refund took the offer back");
+        after.PendingGrants.ShouldBeEmpty();
+        kit.Grantor.Granted.Count.ShouldBe(4, "only the grants at purchase");
+    }
+
+    [Fact]
     public async Task AcceptUpsellAsync_AfterMainPurchase_ChargesSavedMethodWithoutNewCardEntry()
     {
         var kit = new PaymentTestKit();
@@ -127,6 +154,24 @@ public sealed class MasterclassPaymentTests
         after.AccessPaused.ShouldBeFalse();
         kit.Grantor.Granted.ShouldBeEmpty();
         kit.Events.OfType<Funnel.Events.PaymentFailed>().Single().Reason.ShouldBe("card_declined");
+    }
+
+    [Fact]
+    public async Task RetryFailedInstallmentsAsync_CheckoutDeclinedOnAnOrderPlacedWithAMethodOnFile_ChargesNothing()
+    {
+        var kit = new PaymentTestKit();
+        Checkout checkout = await kit.Service.StartCheckoutAsync(
+            OfferTestKit.Lead(10), new Cart { Lines = [new CartLine(OfferPathCatalogue.Basic, 1, null)] }, OfferTestKit.NewYork);
+        Order order = (await kit.Service.PlaceOrderAsync(checkout, InMemoryPaymentGateway.SucceedingCard)).Order!;
+        await kit.PayAsync(order.Id, InMemoryPaymentGateway.DecliningCard);
+        await kit.DeliverAsync(kit.Gateway.Webhooks);
+        kit.Kit.Clock.Advance(Duration.FromDays(30));
+
+        ImmutableArray<PaymentAttempt> retried = await kit.Payments.RetryFailedInstallmentsAsync(order.Id);
+
+        retried.ShouldBeEmpty("dunning collects overdue installments of a purchase, not a checkout the buyer left after a decline");
+        (await kit.OrderAsync(order.Id)).Status.ShouldBe(OrderStatus.AwaitingPayment);
+        kit.Grantor.Granted.ShouldBeEmpty();
     }
 
     [Theory]

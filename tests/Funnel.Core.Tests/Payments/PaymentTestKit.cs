@@ -15,8 +15,20 @@ internal sealed class FlakyOrderStore : IOrderStore
 
     public bool Down { get; set; }
 
-    public Task<Order?> FindAsync(OrderId id, CancellationToken cancellationToken = default) =>
-        Down ? throw new TimeoutException("The order database is down.") : Inner.FindAsync(id, cancellationToken);
+    /// <summary>Gets or sets a source cancelled on the next read, as a caller that gives up mid-request would.</summary>
+    public CancellationTokenSource? CancelOnRead { get; set; }
+
+    public Task<Order?> FindAsync(OrderId id, CancellationToken cancellationToken = default)
+    {
+        if (CancelOnRead is { } source)
+        {
+            CancelOnRead = null;
+            source.Cancel();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return Down ? throw new TimeoutException("The order database is down.") : Inner.FindAsync(id, cancellationToken);
+    }
 
     public Task<bool> TrySaveAsync(Order order, CancellationToken cancellationToken = default) =>
         Down ? throw new TimeoutException("The order database is down.") : Inner.TrySaveAsync(order, cancellationToken);

@@ -104,6 +104,27 @@ public sealed class WebhookProcessorTests
     }
 
     [Fact]
+    public async Task ProcessAsync_PaymentRecordedWhileTheRefundIsBeingParked_AppliesTheRefund()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(8, plan: null);
+        PaymentResult charge = await kit.Gateway.ChargeAsync(Charge(order, "key-8"));
+        await kit.Gateway.RefundAsync(new RefundRequest { Order = order.Id, PaymentId = charge.PaymentId!, Amount = order.Total, IdempotencyKey = "refund-8" });
+        ImmutableArray<WebhookRequest> webhooks = kit.Gateway.Webhooks;
+        var store = new InterleavingStore();
+        var processor = new WebhookProcessor(kit.Gateway.Verifier, store, kit.Payments, kit.Kit.Clock);
+
+        // The payment's webhook is processed in full after the refund found no payment but before the refund is stored as parked.
+        store.BeforePark = () => processor.ProcessAsync(webhooks[0].Body, webhooks[0].Headers);
+        WebhookResult refund = await processor.ProcessAsync(webhooks[1].Body, webhooks[1].Headers);
+
+        refund.Outcome.ShouldBe(WebhookOutcome.Processed);
+        refund.Events.OfType<Funnel.Events.RefundIssued>().ShouldHaveSingleItem();
+        (await kit.OrderAsync(order.Id)).Status.ShouldBe(OrderStatus.Refunded);
+        (await store.ListAsync(WebhookEventStatus.Parked)).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task RetryFailedAsync_StoreWasDown_ListsTheEventThenAppliesIt()
     {
         var kit = new PaymentTestKit();
@@ -123,6 +144,24 @@ public sealed class WebhookProcessorTests
 
         retried.Outcome.ShouldBe(WebhookOutcome.Processed);
         (await kit.Webhooks.ListFailedAsync()).ShouldBeEmpty();
+        (await kit.OrderAsync(order.Id)).Status.ShouldBe(OrderStatus.Paid);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_CancelledWhileApplying_ListsTheEventForRetry()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(7, plan: null);
+        await kit.Gateway.ChargeAsync(Charge(order, "key-7"));
+        WebhookRequest webhook = kit.Gateway.Webhooks.Single();
+        using var cancellation = new CancellationTokenSource();
+        kit.Orders.CancelOnRead = cancellation;
+
+        await Should.ThrowAsync<OperationCanceledException>(() => kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers, cancellation.Token));
+
+        (await kit.Webhooks.ListFailedAsync()).ShouldHaveSingleItem().Attempts.ShouldBe(1);
+        (await kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers)).Outcome.ShouldBe(WebhookOutcome.Duplicate);
+        (await kit.Webhooks.RetryFailedAsync()).ShouldHaveSingleItem().Outcome.ShouldBe(WebhookOutcome.Processed);
         (await kit.OrderAsync(order.Id)).Status.ShouldBe(OrderStatus.Paid);
     }
 
@@ -148,4 +187,27 @@ public sealed class WebhookProcessorTests
         IdempotencyKey = key,
         SaveForLater = true,
     };
+
+    /// <summary>An event store that runs <see cref="BeforePark"/> once, just before an event is stored as parked.</summary>
+    private sealed class InterleavingStore : IWebhookEventStore
+    {
+        private readonly InMemoryWebhookEventStore inner = new();
+
+        public Func<Task>? BeforePark { get; set; }
+
+        public Task<bool> TryAddAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default) => inner.TryAddAsync(stored, cancellationToken);
+
+        public async Task UpdateAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default)
+        {
+            if (stored.Status == WebhookEventStatus.Parked && BeforePark is { } run)
+            {
+                BeforePark = null;
+                await run();
+            }
+
+            await inner.UpdateAsync(stored, cancellationToken);
+        }
+
+        public Task<ImmutableArray<StoredWebhookEvent>> ListAsync(WebhookEventStatus status, CancellationToken cancellationToken = default) => inner.ListAsync(status, cancellationToken);
+    }
 }
