@@ -8,6 +8,9 @@ namespace Funnel.Payments.Stripe;
 /// <summary>The <see cref="IPaymentGateway"/> on Stripe: Payment Intents, Customers with saved payment methods, subscription schedules and refunds.</summary>
 internal sealed class StripePaymentGateway : IPaymentGateway
 {
+    /// <summary>The decline code of a plan whose first installment Stripe could not collect (declined or needing authentication).</summary>
+    internal const string FirstInstallmentNotCollected = "first_installment_not_collected";
+
     private const string OrderKey = "funnel_order";
     private const string LeadKey = "funnel_lead";
     private const string InstallmentKey = "funnel_installment";
@@ -109,6 +112,22 @@ internal sealed class StripePaymentGateway : IPaymentGateway
             };
             SubscriptionSchedule schedule = await new SubscriptionScheduleService(client).CreateAsync(options, Idempotent(request.IdempotencyKey), cancellationToken).ConfigureAwait(false);
             Invoice? first = schedule.Subscription?.LatestInvoice;
+            if (schedule.Subscription?.Status == "incomplete" && first?.Status != "paid")
+            {
+                // Stripe creates the subscription even when the first invoice's card is declined or needs
+                // authentication. Cancel the schedule so that nothing is charged later, and report a decline:
+                // the buyer pays again (a new attempt, with a new key), and Stripe expires the incomplete subscription.
+                await new SubscriptionScheduleService(client).CancelAsync(schedule.Id, new SubscriptionScheduleCancelOptions(),
+                    Idempotent(request.IdempotencyKey + "_incomplete_cancel"), cancellationToken).ConfigureAwait(false);
+                return new PaymentResult
+                {
+                    Outcome = PaymentOutcome.Declined,
+                    DeclineCode = FirstInstallmentNotCollected,
+                    Customer = customer,
+                    PaymentMethod = request.PaymentMethod,
+                };
+            }
+
             return new PaymentResult
             {
                 Outcome = PaymentOutcome.Succeeded,

@@ -144,6 +144,41 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StartPlanAsync_FirstInvoiceNotCollected_CancelsTheScheduleAndReportsADecline()
+    {
+        server.Respond = r => r.Path switch
+        {
+            "/v1/customers" => (200, """{"id":"cus_NffrFeUfNV2Hib","object":"customer","metadata":{}}"""),
+            "/v1/payment_methods/pm_card_chargeDeclined/attach" => (200, """{"id":"pm_card_chargeDeclined","object":"payment_method","customer":"cus_NffrFeUfNV2Hib","type":"card"}"""),
+            "/v1/subscription_schedules" => (200, """
+                {"id":"sub_sched_1Mr3YcLkdIwHu7ixYCFhXHNb","object":"subscription_schedule","customer":"cus_NffrFeUfNV2Hib","end_behavior":"cancel","status":"active",
+                 "subscription":{"id":"sub_1Mr3YcLkdIwHu7ixJ9zp2Qgq","object":"subscription","status":"incomplete",
+                   "latest_invoice":{"id":"in_1MtHbELkdIwHu7ixl4OzzPMv","object":"invoice","status":"open","amount_paid":0,"currency":"usd"}},
+                 "metadata":{},"phases":[]}
+                """),
+            "/v1/subscription_schedules/sub_sched_1Mr3YcLkdIwHu7ixYCFhXHNb/cancel" => (200, """{"id":"sub_sched_1Mr3YcLkdIwHu7ixYCFhXHNb","object":"subscription_schedule","status":"canceled","metadata":{},"phases":[]}"""),
+            _ => (404, "{}"),
+        };
+        Instant now = Instant.FromUtc(2026, 10, 5, 14, 0);
+
+        PaymentResult result = await Gateway().StartPlanAsync(new InstallmentPlanRequest
+        {
+            Order = Order,
+            Lead = Lead,
+            Installments = [new(1, now, Money.FromMajor(180m, Currency.USD)), new(2, now + Duration.FromDays(31), Money.FromMajor(180m, Currency.USD))],
+            Interval = Period.FromMonths(1),
+            PaymentMethod = "pm_card_chargeDeclined",
+            IdempotencyKey = IdempotencyKeys.ForPlan(Order),
+        });
+
+        result.Outcome.ShouldBe(PaymentOutcome.Declined);
+        result.DeclineCode.ShouldBe("first_installment_not_collected");
+        result.PaymentId.ShouldBeNull();
+        RecordedRequest cancel = server.Requests.Single(r => r.Path.EndsWith("/cancel", StringComparison.Ordinal));
+        cancel.IdempotencyKey.ShouldBe("order_0192a3b4c5d67e8f90123456789abcde_plan_incomplete_cancel");
+    }
+
+    [Fact]
     public async Task StartPlanAsync_ThreeInstallments_CreatesScheduleWithOnePhasePerInstallmentThenCancel()
     {
         server.Respond = r => r.Path switch
