@@ -370,14 +370,17 @@ public sealed class SequenceEngine
             return;
         }
 
-        EmailMessage message = Render(definition, step, lead!, entry);
         EmailSendResult result;
         try
         {
+            // Rendering is inside the try: a template engine that throws must record a failure, not abort the batch
+            // and leave the entry to be claimed (and throw) again after every lease.
+            EmailMessage message = Render(definition, step, lead!, entry);
             result = await settings.Sender.SendAsync(message, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // A cancellation we did not ask for (an HTTP client's timeout) is a failed send like any other.
             result = EmailSendResult.Transient(e.GetType().Name + ": " + e.Message);
         }
 

@@ -1,0 +1,90 @@
+using System.Collections.Immutable;
+using Funnel.Email;
+using Funnel.Events;
+using Funnel.Leads;
+using Funnel.Sequences;
+using NodaTime;
+
+namespace Funnel.Tests.Sequences;
+
+public class SequenceDispatchFailureTests
+{
+    [Fact]
+    public async Task Dispatch_SenderThrowsACancellationNobodyAskedFor_RecordsATransientFailureAndFinishesTheBatch()
+    {
+        SequenceWorld world = new();
+        ThrowingSender sender = new(n => n == 1 ? new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout.") : null);
+        SequenceEngine engine = world.Engine(sender, [GuideSequences.Nurture]);
+        LeadProfile first = await world.AddLeadAsync(1);
+        LeadProfile second = await world.AddLeadAsync(2);
+        await engine.HandleAsync(SequenceWorld.OptIn(first.Id, SequenceWorld.Start));
+        await engine.HandleAsync(SequenceWorld.OptIn(second.Id, SequenceWorld.Start));
+
+        DispatchResult result = await engine.DispatchDueAsync();
+
+        result.Claimed.ShouldBe(2);
+        result.Failed.ShouldBe(1);
+        result.Sent.ShouldBe(1);
+        EmailFailed failed = result.Events.OfType<EmailFailed>().Single();
+        failed.Permanent.ShouldBeFalse();
+        failed.Error.ShouldContain("TaskCanceledException");
+        OutboxEntry entry = world.Outbox.Snapshot().Single(e => e.StepIndex == 0 && e.State != SendState.Sent);
+        entry.State.ShouldBe(SendState.FailedTransient);
+        entry.Attempts.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Dispatch_RendererThrows_RecordsTheFailureInsteadOfAbortingTheBatch()
+    {
+        SequenceWorld world = new();
+        RecordingSender sender = new(world.Clock);
+        SequenceEngine engine = new(new SequenceEngineSettings
+        {
+            Definitions = [GuideSequences.Nurture],
+            Enrolments = world.Enrolments,
+            Outbox = world.Outbox,
+            Leads = world.Leads,
+            Sender = sender,
+            Clock = world.Clock,
+            Renderer = new FailingRenderer("Broken"),
+            Options = new SequenceOptions { MaxAttempts = 1 },
+        });
+        LeadProfile broken = await world.AddLeadAsync(1, firstName: "Broken");
+        LeadProfile fine = await world.AddLeadAsync(2, firstName: "Ada");
+        await engine.HandleAsync(SequenceWorld.OptIn(broken.Id, SequenceWorld.Start));
+        await engine.HandleAsync(SequenceWorld.OptIn(fine.Id, SequenceWorld.Start));
+
+        DispatchResult result = await engine.DispatchDueAsync();
+
+        result.Sent.ShouldBe(1);
+        result.Failed.ShouldBe(1);
+        sender.Sent.Single().Message.To.ShouldBe(fine.Email);
+        EmailFailed failed = result.Events.OfType<EmailFailed>().Single();
+        failed.LeadId.ShouldBe(broken.Id);
+        failed.Permanent.ShouldBeTrue();
+        failed.Error.ShouldContain("FormatException");
+        world.Outbox.Snapshot().Single(e => e.LeadId == broken.Id && e.StepIndex == 0).State.ShouldBe(SendState.FailedPermanent);
+    }
+
+    private sealed class ThrowingSender(Func<int, Exception?> fail) : IEmailSender
+    {
+        private int calls;
+
+        public Task<EmailSendResult> SendAsync(EmailMessage message, CancellationToken cancellationToken = default)
+        {
+            int n = Interlocked.Increment(ref calls);
+            return fail(n) is { } e ? Task.FromException<EmailSendResult>(e) : Task.FromResult(EmailSendResult.Sent());
+        }
+    }
+
+    /// <summary>The placeholder renderer, except that rendering for a lead whose first name is <c>poison</c> throws.</summary>
+    private sealed class FailingRenderer(string poison) : ITemplateRenderer
+    {
+        public ImmutableArray<string> GetFields(string text) => PlaceholderTemplateRenderer.Instance.GetFields(text);
+
+        public string Render(string text, IReadOnlyDictionary<string, string> fields, bool html) =>
+            fields.TryGetValue("first_name", out string? name) && name == poison
+                ? throw new FormatException("The template engine failed.")
+                : PlaceholderTemplateRenderer.Instance.Render(text, fields, html);
+    }
+}
