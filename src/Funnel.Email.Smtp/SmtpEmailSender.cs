@@ -48,7 +48,17 @@ internal sealed class SmtpEmailSender : IEmailSender, IDisposable
     {
         ArgumentNullException.ThrowIfNull(message);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
-        MimeMessage mime = ToMime(message);
+        MimeMessage mime;
+        try
+        {
+            mime = ToMime(message);
+        }
+        catch (ParseException e)
+        {
+            // A sender address that does not parse fails the same way on every retry.
+            return EmailSendResult.Permanent("The message could not be built: " + e.Message);
+        }
+
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         SmtpClient? client = null;
         try

@@ -55,4 +55,16 @@ public class SmtpFailureTests
         server.Accepted.ShouldBe(3);
         server.Connections.ShouldBe(3);
     }
+
+    [Fact]
+    public async Task SendAsync_FromThatDoesNotParse_IsAPermanentFailureNotAnException()
+    {
+        using SmtpEmailSender sender = new(Options(25), Clock);
+
+        EmailSendResult result = await sender.SendAsync(To("ok@example.com", "k") with { From = "Jane <jane@" });
+
+        result.Status.ShouldBe(EmailSendStatus.PermanentFailure);
+        result.Error.ShouldNotBeNull().ShouldStartWith("The message could not be built");
+        sender.OpenedConnections.ShouldBe(0);
+    }
 }
