@@ -199,6 +199,10 @@ public sealed class SequenceEngine
     /// <param name="enrolledAt">The instant of the event that caused the enrolment; no step is sent before it.</param>
     /// <param name="anchor">The anchor for anchored steps, such as a webinar's start; <see langword="null"/> skips them.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <remarks>
+    /// Calling it again for a lead already actively enrolled (a redelivered trigger) enrols nothing, but schedules the
+    /// first step if a crash left that enrolment without one.
+    /// </remarks>
     /// <returns>The <c>sequence_enrolled</c> event (and <c>sequence_completed</c> if every step was skipped), or empty when not enrolled.</returns>
     /// <exception cref="ArgumentException"><paramref name="sequence"/> is unknown or <paramref name="lead"/> is <c>default</c>.</exception>
     public async Task<ImmutableArray<FunnelEvent>> EnrolAsync(LeadId lead, string sequence, Instant enrolledAt, Instant? anchor = null, CancellationToken cancellationToken = default)
@@ -217,19 +221,38 @@ public sealed class SequenceEngine
         Enrolment enrolment = new() { Id = EnrolmentId.New(), LeadId = lead, Sequence = sequence, EnrolledAt = enrolledAt, Anchor = anchor };
         if (!await settings.Enrolments.TryAddAsync(enrolment, definition.ReEntry, cancellationToken).ConfigureAwait(false))
         {
-            return [];
+            // Already enrolled. If a process died between storing that enrolment and scheduling its first step, the
+            // redelivered trigger schedules it now; scheduling adds only missing entries, so this is otherwise a no-op.
+            Enrolment? active = null;
+            foreach (Enrolment e in await settings.Enrolments.ListForLeadAsync(lead, cancellationToken).ConfigureAwait(false))
+            {
+                if (e.Sequence == sequence && e.Status == EnrolmentStatus.Active)
+                {
+                    active = e;
+                }
+            }
+
+            return active is null ? [] : await ScheduleFirstAsync(active, definition, null, cancellationToken).ConfigureAwait(false);
         }
 
         SequenceEnrolled enrolled = new() { LeadId = lead, OccurredAt = enrolledAt, Sequence = sequence, Enrolment = enrolment.Id };
-        LeadProfile? profile = await settings.Leads.FindAsync(lead, cancellationToken).ConfigureAwait(false);
+        return await ScheduleFirstAsync(enrolment, definition, enrolled, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Schedules an enrolment's first step (idempotently) and completes it when every step is skipped.</summary>
+    private async Task<ImmutableArray<FunnelEvent>> ScheduleFirstAsync(Enrolment enrolment, SequenceDefinition definition, SequenceEnrolled? enrolled, CancellationToken cancellationToken)
+    {
+        LeadProfile? profile = await settings.Leads.FindAsync(enrolment.LeadId, cancellationToken).ConfigureAwait(false);
         DateTimeZone zone = ZoneOf(profile);
-        if (await ScheduleFromAsync(enrolment, definition, 0, enrolledAt, enrolledAt, zone, cancellationToken).ConfigureAwait(false)
-            && await EndAsync(enrolment, EnrolmentStatus.Completed, enrolledAt, cancellationToken).ConfigureAwait(false))
+        Instant at = enrolment.EnrolledAt;
+        if (await ScheduleFromAsync(enrolment, definition, 0, at, at, zone, cancellationToken).ConfigureAwait(false)
+            && await EndAsync(enrolment, EnrolmentStatus.Completed, at, cancellationToken).ConfigureAwait(false))
         {
-            return [enrolled, new SequenceCompleted { LeadId = lead, OccurredAt = enrolledAt, Sequence = sequence, Enrolment = enrolment.Id }];
+            SequenceCompleted completed = new() { LeadId = enrolment.LeadId, OccurredAt = at, Sequence = definition.Key, Enrolment = enrolment.Id };
+            return enrolled is null ? [completed] : [enrolled, completed];
         }
 
-        return [enrolled];
+        return enrolled is null ? [] : [enrolled];
     }
 
     /// <summary>Claims the due sends (up to <see cref="SequenceOptions.BatchSize"/>) and sends, suppresses, skips, defers or retries each.</summary>

@@ -66,6 +66,30 @@ public class SequenceDispatchFailureTests
         world.Outbox.Snapshot().Single(e => e.LeadId == broken.Id && e.StepIndex == 0).State.ShouldBe(SendState.FailedPermanent);
     }
 
+    [Fact]
+    public async Task HandleAsync_CrashBetweenEnrollingAndSchedulingThenTheTriggerIsRedelivered_SchedulesTheFirstStep()
+    {
+        SequenceWorld world = new();
+        CrashSwitch crash = new() { CrashAt = 1, Armed = true };
+        CrashingOutbox outbox = new(world.Outbox, crash);
+        RecordingSender sender = new(world.Clock);
+        LeadProfile lead = await world.AddLeadAsync(1);
+        OptedIn optIn = SequenceWorld.OptIn(lead.Id, SequenceWorld.Start);
+        await Should.ThrowAsync<OperationCanceledException>(() => world.Engine(sender, [GuideSequences.Nurture], outbox: outbox).HandleAsync(optIn));
+        world.Enrolments.Snapshot().Single().Status.ShouldBe(EnrolmentStatus.Active);
+        world.Outbox.Count.ShouldBe(0);
+
+        SequenceEngine restarted = world.Engine(sender, [GuideSequences.Nurture], outbox: outbox);
+        (await restarted.HandleAsync(optIn)).ShouldBeEmpty();
+        await restarted.HandleAsync(optIn);
+        await world.RunUntilAsync(restarted, SequenceWorld.Start + Duration.FromDays(10), Duration.FromHours(1));
+
+        world.Enrolments.Snapshot().Count.ShouldBe(1);
+        sender.Sent.Select(s => s.Message.IdempotencyKey).ShouldBeUnique();
+        sender.Sent.Count.ShouldBe(GuideSequences.Nurture.Steps.Length);
+        world.Enrolments.Snapshot().Single().Status.ShouldBe(EnrolmentStatus.Completed);
+    }
+
     private sealed class ThrowingSender(Func<int, Exception?> fail) : IEmailSender
     {
         private int calls;
