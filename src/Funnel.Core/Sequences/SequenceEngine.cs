@@ -453,12 +453,16 @@ public sealed class SequenceEngine
         Instant sentAt = final.CompletedAt ?? now;
         bool completed = await ScheduleFromAsync(enrolment, definition, entry.StepIndex + 1, entry.ScheduledFor, sentAt, zone, cancellationToken).ConfigureAwait(false);
         bool completedIt = false;
-        for (int attempt = 0; attempt < 16; attempt++)
+        Enrolment? current = enrolment; // as just read by the caller; re-read only when the compare-and-set loses.
+        for (int attempt = 0; attempt < 16 && current is not null; attempt++)
         {
-            Enrolment? current = Find(await settings.Enrolments.ListForLeadAsync(entry.LeadId, cancellationToken).ConfigureAwait(false), entry.Enrolment);
-            if (current is null)
+            if (attempt > 0)
             {
-                break;
+                current = Find(await settings.Enrolments.ListForLeadAsync(entry.LeadId, cancellationToken).ConfigureAwait(false), entry.Enrolment);
+                if (current is null)
+                {
+                    break;
+                }
             }
 
             bool complete = completed && current.Status == EnrolmentStatus.Active;
