@@ -418,7 +418,11 @@ public sealed class SequenceEngine
             case EmailSendStatus.TransientFailure when attempt < settings.Options.MaxAttempts:
                 tally.Failed++;
                 EmailFailed retry = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Permanent = false, Attempt = attempt, Error = result.Error ?? "transient failure" };
-                await outbox.TryUpdateAsync(entry, entry with { State = SendState.FailedTransient, Attempts = attempt, DueAt = now + Backoff(attempt), ClaimedBy = null, Reason = result.Error, Events = [retry] }, cancellationToken).ConfigureAwait(false);
+                // A retry keeps out of the quiet hours like the first attempt (anchored steps, which ignore them, excepted).
+                Instant retryAt = step.Timing == StepTiming.RelativeToAnchor || definition.QuietHours is null
+                    ? now + Backoff(attempt)
+                    : SendTimes.Next(now + Backoff(attempt), zone, quietHours: definition.QuietHours);
+                await outbox.TryUpdateAsync(entry, entry with { State = SendState.FailedTransient, Attempts = attempt, DueAt = retryAt, ClaimedBy = null, Reason = result.Error, Events = [retry] }, cancellationToken).ConfigureAwait(false);
                 break;
             default:
                 tally.Failed++;

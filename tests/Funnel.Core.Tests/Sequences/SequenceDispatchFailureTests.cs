@@ -90,6 +90,31 @@ public class SequenceDispatchFailureTests
         world.Enrolments.Snapshot().Single().Status.ShouldBe(EnrolmentStatus.Completed);
     }
 
+    [Fact]
+    public async Task Dispatch_TransientFailureJustBeforeQuietHours_RetriesWhenTheyEndNotAtNight()
+    {
+        SequenceWorld world = new();
+        RecordingSender sender = new(world.Clock) { Script = (n, _) => n == 1 ? EmailSendResult.Transient("421 try later") : null };
+        SequenceDefinition evening = new()
+        {
+            Key = "evening",
+            Triggers = [global::Funnel.Definitions.EventMatch.For(EventTypes.OptedIn, GuideSequences.Magnet)],
+            QuietHours = new QuietHours(new LocalTime(21, 0), new LocalTime(8, 0)),
+            Steps = [new SequenceStep { Key = "evening-1", Timing = StepTiming.AfterEnrolment, SendAt = new LocalTime(20, 59), Subject = "Tonight", TextBody = "Hello." }],
+        };
+        SequenceEngine engine = world.Engine(sender, [evening], new SequenceOptions { RetryDelay = Duration.FromMinutes(1) });
+        LeadProfile lead = await world.AddLeadAsync(1, "Europe/Berlin");
+        await engine.HandleAsync(SequenceWorld.OptIn(lead.Id, SequenceWorld.Start));
+        world.Clock.Reset(Instant.FromUtc(2026, 3, 24, 19, 59)); // 20:59 in Berlin
+
+        DispatchResult result = await engine.DispatchDueAsync();
+
+        result.Failed.ShouldBe(1);
+        world.Outbox.Snapshot().Single().DueAt.ShouldBe(Instant.FromUtc(2026, 3, 25, 7, 0)); // 08:00 in Berlin, not 21:00
+        await world.RunUntilAsync(engine, Instant.FromUtc(2026, 3, 25, 12, 0), Duration.FromMinutes(1));
+        sender.Sent.Single().At.ShouldBe(Instant.FromUtc(2026, 3, 25, 7, 0));
+    }
+
     private sealed class ThrowingSender(Func<int, Exception?> fail) : IEmailSender
     {
         private int calls;
