@@ -67,4 +67,18 @@ public class SmtpFailureTests
         result.Error.ShouldNotBeNull().ShouldStartWith("The message could not be built");
         sender.OpenedConnections.ShouldBe(0);
     }
+
+    [Fact]
+    public void ToMime_SubjectWithLineBreaksFromALeadField_CannotInjectHeaders()
+    {
+        using SmtpEmailSender sender = new(Options(25), Clock);
+
+        string raw = sender.ToMime(To("ok@example.com", "k") with { Subject = "Hi Eve\r\nBcc: victim@example.com\r\n\r\nforged body" })
+            .ToString().ReplaceLineEndings("\n");
+
+        string headers = raw[..raw.IndexOf("\n\n", StringComparison.Ordinal)];
+        headers.Split('\n').ShouldNotContain(line => line.StartsWith("Bcc:", StringComparison.OrdinalIgnoreCase));
+        headers.ShouldContain("Subject:");
+        raw.ShouldNotContain("\nforged body");
+    }
 }
