@@ -327,7 +327,13 @@ public sealed class SequenceEngine
     private async Task ProcessAsync(OutboxEntry entry, Instant now, Tally tally, CancellationToken cancellationToken)
     {
         ISendOutbox outbox = settings.Outbox;
-        if (!definitions.TryGetValue(entry.Sequence, out SequenceDefinition? definition) || entry.StepIndex >= definition.Steps.Length)
+        int index = definitions.TryGetValue(entry.Sequence, out SequenceDefinition? definition) ? IndexOf(definition, entry) : -1;
+        if (index >= 0 && index != entry.StepIndex)
+        {
+            entry = entry with { StepIndex = index }; // the definition changed since the entry was scheduled; the key names the step.
+        }
+
+        if (definition is null || index < 0)
         {
             await outbox.TryUpdateAsync(entry, Done(entry, SendState.FailedPermanent, now, "The sequence or step no longer exists."), cancellationToken).ConfigureAwait(false);
             tally.Failed++;
@@ -519,6 +525,27 @@ public sealed class SequenceEngine
         }
 
         return true;
+    }
+
+    /// <summary>Returns the index of the entry's step, found by the step key in its idempotency key; -1 when the step no longer exists.</summary>
+    private static int IndexOf(SequenceDefinition definition, OutboxEntry entry)
+    {
+        ReadOnlySpan<char> stepKey = entry.Key.AsSpan(entry.Key.IndexOf(':', StringComparison.Ordinal) + 1);
+        ImmutableArray<SequenceStep> steps = definition.Steps;
+        if (entry.StepIndex < steps.Length && stepKey.SequenceEqual(steps[entry.StepIndex].Key))
+        {
+            return entry.StepIndex;
+        }
+
+        for (int i = 0; i < steps.Length; i++)
+        {
+            if (stepKey.SequenceEqual(steps[i].Key))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     internal static Instant? DueOf(SequenceStep step, SequenceDefinition definition, Enrolment enrolment, Instant previousScheduled, Instant previousDone, DateTimeZone zone)

@@ -115,6 +115,25 @@ public class SequenceDispatchFailureTests
         sender.Sent.Single().At.ShouldBe(Instant.FromUtc(2026, 3, 25, 7, 0));
     }
 
+    [Fact]
+    public async Task Dispatch_StepInsertedIntoADeployedSequence_SendsEachPendingStepByItsKeyNotItsOldIndex()
+    {
+        SequenceWorld world = new();
+        RecordingSender sender = new(world.Clock);
+        LeadProfile lead = await world.AddLeadAsync(1);
+        SequenceEngine before = world.Engine(sender, [GuideSequences.Nurture]);
+        await before.HandleAsync(SequenceWorld.OptIn(lead.Id, SequenceWorld.Start));
+        (await before.DispatchDueAsync()).Sent.ShouldBe(1);
+
+        SequenceStep inserted = new() { Key = "nurture-1b", Subject = "Inserted", TextBody = "A new second email." };
+        SequenceDefinition edited = GuideSequences.Nurture with { Steps = GuideSequences.Nurture.Steps.Insert(1, inserted) };
+        await world.RunUntilAsync(world.Engine(sender, [edited]), SequenceWorld.Start + Duration.FromDays(10), Duration.FromHours(1));
+
+        sender.Sent.Select(s => s.Message.Subject).ShouldBe(GuideSequences.Nurture.Steps.Select(s => s.Subject));
+        sender.Sent.ShouldAllBe(s => s.Message.IdempotencyKey.EndsWith(":" + GuideSequences.Nurture.Steps.Single(step => step.Subject == s.Message.Subject).Key, StringComparison.Ordinal));
+        world.Enrolments.Snapshot().Single().Status.ShouldBe(EnrolmentStatus.Completed);
+    }
+
     private sealed class ThrowingSender(Func<int, Exception?> fail) : IEmailSender
     {
         private int calls;
