@@ -81,4 +81,29 @@ public class SmtpFailureTests
         headers.ShouldContain("Subject:");
         raw.ShouldNotContain("\nforged body");
     }
+
+    [Fact]
+    public async Task Dispose_WhileASendIsInFlight_ThatSendsConnectionIsClosedNotPooled()
+    {
+        using ManualResetEventSlim inFlight = new();
+        using ManualResetEventSlim disposed = new();
+        await using ScriptedSmtpServer server = new()
+        {
+            RecipientReply = _ =>
+            {
+                inFlight.Set();
+                disposed.Wait(TimeSpan.FromSeconds(30));
+                return null;
+            },
+        };
+        SmtpEmailSender sender = new(Options(server.Port), Clock);
+
+        Task<EmailSendResult> send = sender.SendAsync(To("ok@example.com", "k"));
+        inFlight.Wait(TimeSpan.FromSeconds(30)).ShouldBeTrue();
+        sender.Dispose();
+        disposed.Set();
+
+        (await send).Status.ShouldBe(EmailSendStatus.Sent);
+        sender.IdleConnections.ShouldBe(0);
+    }
 }
