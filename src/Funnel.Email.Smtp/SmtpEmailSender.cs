@@ -44,11 +44,24 @@ internal sealed class SmtpEmailSender : IEmailSender, IDisposable
     /// <summary>Gets how many connections were opened so far (for tests of the reuse).</summary>
     internal int OpenedConnections => Volatile.Read(ref opened);
 
+    /// <summary>Gets how many connections are pooled for reuse (for tests of the disposal).</summary>
+    internal int IdleConnections => idle.Count;
+
     public async Task<EmailSendResult> SendAsync(EmailMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
-        MimeMessage mime = ToMime(message);
+        MimeMessage mime;
+        try
+        {
+            mime = ToMime(message);
+        }
+        catch (ParseException e)
+        {
+            // A sender address that does not parse fails the same way on every retry.
+            return EmailSendResult.Permanent("The message could not be built: " + e.Message);
+        }
+
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         SmtpClient? client = null;
         try
@@ -76,6 +89,11 @@ internal sealed class SmtpEmailSender : IEmailSender, IDisposable
 
             idle.Add(client);
             client = null;
+            if (Volatile.Read(ref disposed) != 0)
+            {
+                DropIdle(); // disposed while this send was in flight: its connection must not outlive the sender.
+            }
+
             return EmailSendResult.Sent(mime.MessageId);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -100,10 +118,7 @@ internal sealed class SmtpEmailSender : IEmailSender, IDisposable
             return;
         }
 
-        while (idle.TryTake(out SmtpClient? client))
-        {
-            Drop(client);
-        }
+        DropIdle();
     }
 
     /// <summary>Builds the MIME message: text and HTML alternatives, the headers, and a Message-ID from the idempotency key.</summary>
@@ -148,6 +163,14 @@ internal sealed class SmtpEmailSender : IEmailSender, IDisposable
     };
 
     private SmtpClient NewClient() => new() { Timeout = (int)options.Timeout.TotalMilliseconds };
+
+    private void DropIdle()
+    {
+        while (idle.TryTake(out SmtpClient? client))
+        {
+            Drop(client);
+        }
+    }
 
     private static bool IsConnectionLoss(Exception e) => e is SmtpProtocolException or ServiceNotConnectedException or IOException or SocketException;
 

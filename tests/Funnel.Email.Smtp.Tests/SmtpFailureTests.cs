@@ -55,4 +55,55 @@ public class SmtpFailureTests
         server.Accepted.ShouldBe(3);
         server.Connections.ShouldBe(3);
     }
+
+    [Fact]
+    public async Task SendAsync_FromThatDoesNotParse_IsAPermanentFailureNotAnException()
+    {
+        using SmtpEmailSender sender = new(Options(25), Clock);
+
+        EmailSendResult result = await sender.SendAsync(To("ok@example.com", "k") with { From = "Jane <jane@" });
+
+        result.Status.ShouldBe(EmailSendStatus.PermanentFailure);
+        result.Error.ShouldNotBeNull().ShouldStartWith("The message could not be built");
+        sender.OpenedConnections.ShouldBe(0);
+    }
+
+    [Fact]
+    public void ToMime_SubjectWithLineBreaksFromALeadField_CannotInjectHeaders()
+    {
+        using SmtpEmailSender sender = new(Options(25), Clock);
+
+        string raw = sender.ToMime(To("ok@example.com", "k") with { Subject = "Hi Eve\r\nBcc: victim@example.com\r\n\r\nforged body" })
+            .ToString().ReplaceLineEndings("\n");
+
+        string headers = raw[..raw.IndexOf("\n\n", StringComparison.Ordinal)];
+        headers.Split('\n').ShouldNotContain(line => line.StartsWith("Bcc:", StringComparison.OrdinalIgnoreCase));
+        headers.ShouldContain("Subject:");
+        raw.ShouldNotContain("\nforged body");
+    }
+
+    [Fact]
+    public async Task Dispose_WhileASendIsInFlight_ThatSendsConnectionIsClosedNotPooled()
+    {
+        using ManualResetEventSlim inFlight = new();
+        using ManualResetEventSlim disposed = new();
+        await using ScriptedSmtpServer server = new()
+        {
+            RecipientReply = _ =>
+            {
+                inFlight.Set();
+                disposed.Wait(TimeSpan.FromSeconds(30));
+                return null;
+            },
+        };
+        SmtpEmailSender sender = new(Options(server.Port), Clock);
+
+        Task<EmailSendResult> send = sender.SendAsync(To("ok@example.com", "k"));
+        inFlight.Wait(TimeSpan.FromSeconds(30)).ShouldBeTrue();
+        sender.Dispose();
+        disposed.Set();
+
+        (await send).Status.ShouldBe(EmailSendStatus.Sent);
+        sender.IdleConnections.ShouldBe(0);
+    }
 }

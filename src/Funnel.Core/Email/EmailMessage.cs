@@ -75,8 +75,9 @@ public sealed record EmailSendResult(EmailSendStatus Status, string? MessageId =
 
 /// <summary>Sends one email: the seam between the sequence dispatcher and a mail transport.</summary>
 /// <remarks>
-/// Return failures as an <see cref="EmailSendResult"/> (transient or permanent); throw only when cancelled. The
-/// Funnel.Email.Smtp package implements it with MailKit.
+/// Return failures as an <see cref="EmailSendResult"/> (transient or permanent); throw only when cancelled. The sequence
+/// dispatcher records any other exception, including a cancellation its token did not ask for (an HTTP client's
+/// timeout), as a transient failure. The Funnel.Email.Smtp package implements it with MailKit.
 /// </remarks>
 /// <threadsafety>Implementations must be safe to call from many threads at once.</threadsafety>
 public interface IEmailSender

@@ -48,7 +48,8 @@ public sealed record OutboxEntry
     /// <summary>Gets the sequence key.</summary>
     public required string Sequence { get; init; }
 
-    /// <summary>Gets the index of the step in the sequence.</summary>
+    /// <summary>Gets the index of the step in the sequence when the entry was scheduled.</summary>
+    /// <remarks>The step's key in <see cref="Key"/> is its identity: if steps were inserted or removed since, the dispatcher finds the step by key.</remarks>
     public required int StepIndex { get; init; }
 
     /// <summary>Gets the instant the step is meant to be sent at (the computed send time, or the deferred one); later steps count from it.</summary>

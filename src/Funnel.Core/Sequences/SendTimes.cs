@@ -31,6 +31,7 @@ public static class SendTimes
     /// <returns>The send instant, never before <paramref name="earliest"/>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="zone"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The rules allow no instant: <paramref name="sendAt"/> is inside <paramref name="quietHours"/>.</exception>
+    /// <exception cref="InvalidOperationException">The rules allow no instant within 64 candidate days and quiet-hour ends.</exception>
     public static Instant Next(Instant earliest, DateTimeZone zone, LocalTime? sendAt = null, ImmutableArray<IsoDayOfWeek> days = default, QuietHours? quietHours = null)
     {
         ArgumentNullException.ThrowIfNull(zone);

@@ -199,6 +199,10 @@ public sealed class SequenceEngine
     /// <param name="enrolledAt">The instant of the event that caused the enrolment; no step is sent before it.</param>
     /// <param name="anchor">The anchor for anchored steps, such as a webinar's start; <see langword="null"/> skips them.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <remarks>
+    /// Calling it again for a lead already actively enrolled (a redelivered trigger) enrols nothing, but schedules the
+    /// first step if a crash left that enrolment without one.
+    /// </remarks>
     /// <returns>The <c>sequence_enrolled</c> event (and <c>sequence_completed</c> if every step was skipped), or empty when not enrolled.</returns>
     /// <exception cref="ArgumentException"><paramref name="sequence"/> is unknown or <paramref name="lead"/> is <c>default</c>.</exception>
     public async Task<ImmutableArray<FunnelEvent>> EnrolAsync(LeadId lead, string sequence, Instant enrolledAt, Instant? anchor = null, CancellationToken cancellationToken = default)
@@ -217,19 +221,38 @@ public sealed class SequenceEngine
         Enrolment enrolment = new() { Id = EnrolmentId.New(), LeadId = lead, Sequence = sequence, EnrolledAt = enrolledAt, Anchor = anchor };
         if (!await settings.Enrolments.TryAddAsync(enrolment, definition.ReEntry, cancellationToken).ConfigureAwait(false))
         {
-            return [];
+            // Already enrolled. If a process died between storing that enrolment and scheduling its first step, the
+            // redelivered trigger schedules it now; scheduling adds only missing entries, so this is otherwise a no-op.
+            Enrolment? active = null;
+            foreach (Enrolment e in await settings.Enrolments.ListForLeadAsync(lead, cancellationToken).ConfigureAwait(false))
+            {
+                if (e.Sequence == sequence && e.Status == EnrolmentStatus.Active)
+                {
+                    active = e;
+                }
+            }
+
+            return active is null ? [] : await ScheduleFirstAsync(active, definition, null, cancellationToken).ConfigureAwait(false);
         }
 
         SequenceEnrolled enrolled = new() { LeadId = lead, OccurredAt = enrolledAt, Sequence = sequence, Enrolment = enrolment.Id };
-        LeadProfile? profile = await settings.Leads.FindAsync(lead, cancellationToken).ConfigureAwait(false);
+        return await ScheduleFirstAsync(enrolment, definition, enrolled, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Schedules an enrolment's first step (idempotently) and completes it when every step is skipped.</summary>
+    private async Task<ImmutableArray<FunnelEvent>> ScheduleFirstAsync(Enrolment enrolment, SequenceDefinition definition, SequenceEnrolled? enrolled, CancellationToken cancellationToken)
+    {
+        LeadProfile? profile = await settings.Leads.FindAsync(enrolment.LeadId, cancellationToken).ConfigureAwait(false);
         DateTimeZone zone = ZoneOf(profile);
-        if (await ScheduleFromAsync(enrolment, definition, 0, enrolledAt, enrolledAt, zone, cancellationToken).ConfigureAwait(false)
-            && await EndAsync(enrolment, EnrolmentStatus.Completed, enrolledAt, cancellationToken).ConfigureAwait(false))
+        Instant at = enrolment.EnrolledAt;
+        if (await ScheduleFromAsync(enrolment, definition, 0, at, at, zone, cancellationToken).ConfigureAwait(false)
+            && await EndAsync(enrolment, EnrolmentStatus.Completed, at, cancellationToken).ConfigureAwait(false))
         {
-            return [enrolled, new SequenceCompleted { LeadId = lead, OccurredAt = enrolledAt, Sequence = sequence, Enrolment = enrolment.Id }];
+            SequenceCompleted completed = new() { LeadId = enrolment.LeadId, OccurredAt = at, Sequence = definition.Key, Enrolment = enrolment.Id };
+            return enrolled is null ? [completed] : [enrolled, completed];
         }
 
-        return [enrolled];
+        return enrolled is null ? [] : [enrolled];
     }
 
     /// <summary>Claims the due sends (up to <see cref="SequenceOptions.BatchSize"/>) and sends, suppresses, skips, defers or retries each.</summary>
@@ -304,7 +327,13 @@ public sealed class SequenceEngine
     private async Task ProcessAsync(OutboxEntry entry, Instant now, Tally tally, CancellationToken cancellationToken)
     {
         ISendOutbox outbox = settings.Outbox;
-        if (!definitions.TryGetValue(entry.Sequence, out SequenceDefinition? definition) || entry.StepIndex >= definition.Steps.Length)
+        int index = definitions.TryGetValue(entry.Sequence, out SequenceDefinition? definition) ? IndexOf(definition, entry) : -1;
+        if (index >= 0 && index != entry.StepIndex)
+        {
+            entry = entry with { StepIndex = index }; // the definition changed since the entry was scheduled; the key names the step.
+        }
+
+        if (definition is null || index < 0)
         {
             await outbox.TryUpdateAsync(entry, Done(entry, SendState.FailedPermanent, now, "The sequence or step no longer exists."), cancellationToken).ConfigureAwait(false);
             tally.Failed++;
@@ -370,14 +399,17 @@ public sealed class SequenceEngine
             return;
         }
 
-        EmailMessage message = Render(definition, step, lead!, entry);
         EmailSendResult result;
         try
         {
+            // Rendering is inside the try: a template engine that throws must record a failure, not abort the batch
+            // and leave the entry to be claimed (and throw) again after every lease.
+            EmailMessage message = Render(definition, step, lead!, entry);
             result = await settings.Sender.SendAsync(message, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // A cancellation we did not ask for (an HTTP client's timeout) is a failed send like any other.
             result = EmailSendResult.Transient(e.GetType().Name + ": " + e.Message);
         }
 
@@ -392,7 +424,11 @@ public sealed class SequenceEngine
             case EmailSendStatus.TransientFailure when attempt < settings.Options.MaxAttempts:
                 tally.Failed++;
                 EmailFailed retry = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Permanent = false, Attempt = attempt, Error = result.Error ?? "transient failure" };
-                await outbox.TryUpdateAsync(entry, entry with { State = SendState.FailedTransient, Attempts = attempt, DueAt = now + Backoff(attempt), ClaimedBy = null, Reason = result.Error, Events = [retry] }, cancellationToken).ConfigureAwait(false);
+                // A retry keeps out of the quiet hours like the first attempt (anchored steps, which ignore them, excepted).
+                Instant retryAt = step.Timing == StepTiming.RelativeToAnchor || definition.QuietHours is null
+                    ? now + Backoff(attempt)
+                    : SendTimes.Next(now + Backoff(attempt), zone, quietHours: definition.QuietHours);
+                await outbox.TryUpdateAsync(entry, entry with { State = SendState.FailedTransient, Attempts = attempt, DueAt = retryAt, ClaimedBy = null, Reason = result.Error, Events = [retry] }, cancellationToken).ConfigureAwait(false);
                 break;
             default:
                 tally.Failed++;
@@ -427,12 +463,16 @@ public sealed class SequenceEngine
         Instant sentAt = final.CompletedAt ?? now;
         bool completed = await ScheduleFromAsync(enrolment, definition, entry.StepIndex + 1, entry.ScheduledFor, sentAt, zone, cancellationToken).ConfigureAwait(false);
         bool completedIt = false;
-        for (int attempt = 0; attempt < 16; attempt++)
+        Enrolment? current = enrolment; // as just read by the caller; re-read only when the compare-and-set loses.
+        for (int attempt = 0; attempt < 16 && current is not null; attempt++)
         {
-            Enrolment? current = Find(await settings.Enrolments.ListForLeadAsync(entry.LeadId, cancellationToken).ConfigureAwait(false), entry.Enrolment);
-            if (current is null)
+            if (attempt > 0)
             {
-                break;
+                current = Find(await settings.Enrolments.ListForLeadAsync(entry.LeadId, cancellationToken).ConfigureAwait(false), entry.Enrolment);
+                if (current is null)
+                {
+                    break;
+                }
             }
 
             bool complete = completed && current.Status == EnrolmentStatus.Active;
@@ -485,6 +525,27 @@ public sealed class SequenceEngine
         }
 
         return true;
+    }
+
+    /// <summary>Returns the index of the entry's step, found by the step key in its idempotency key; -1 when the step no longer exists.</summary>
+    private static int IndexOf(SequenceDefinition definition, OutboxEntry entry)
+    {
+        ReadOnlySpan<char> stepKey = entry.Key.AsSpan(entry.Key.IndexOf(':', StringComparison.Ordinal) + 1);
+        ImmutableArray<SequenceStep> steps = definition.Steps;
+        if (entry.StepIndex < steps.Length && stepKey.SequenceEqual(steps[entry.StepIndex].Key))
+        {
+            return entry.StepIndex;
+        }
+
+        for (int i = 0; i < steps.Length; i++)
+        {
+            if (stepKey.SequenceEqual(steps[i].Key))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     internal static Instant? DueOf(SequenceStep step, SequenceDefinition definition, Enrolment enrolment, Instant previousScheduled, Instant previousDone, DateTimeZone zone)

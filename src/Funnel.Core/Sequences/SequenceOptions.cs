@@ -1,3 +1,4 @@
+using System.Net.Mail;
 using FluentValidation;
 using Funnel.Email;
 using NodaTime;
@@ -62,6 +63,8 @@ internal sealed class SequenceOptionsValidator : AbstractValidator<SequenceOptio
         RuleFor(o => o.MaxAttempts).InclusiveBetween(1, 100);
         RuleFor(o => o.RetryDelay).Must(d => d > Duration.Zero).WithMessage("'RetryDelay' must be positive.");
         RuleFor(o => o.MaxRetryDelay).Must((o, d) => d >= o.RetryDelay).WithMessage("'MaxRetryDelay' must not be less than 'RetryDelay'.");
+        RuleFor(o => o.From).Must(f => MailAddress.TryCreate(f, out _)).When(o => o.From is not null)
+            .WithMessage("'From' must be a mailbox such as 'Jane <jane@example.com>'.");
         RuleFor(o => o.Tracking!).SetValidator(new TrackingOptionsValidator()).When(o => o.Tracking is not null);
     }
 }

@@ -95,6 +95,17 @@ public class SequenceDefinitionTests
     }
 
     [Fact]
+    public void Engine_FromThatIsNotAMailbox_ThrowsNamingTheOption()
+    {
+        SequenceWorld world = new();
+
+        ArgumentException error = Should.Throw<ArgumentException>(() => world.Engine(new RecordingSender(world.Clock), [GuideSequences.Nurture], new SequenceOptions { From = "Jane <jane@" }));
+
+        error.Message.ShouldContain("'From' must be a mailbox");
+        world.Engine(new RecordingSender(world.Clock), [GuideSequences.Nurture], new SequenceOptions { From = "Jane <jane@example.com>" }).ShouldNotBeNull();
+    }
+
+    [Fact]
     public void Render_HtmlBody_EncodesValuesButNotTheTemplate()
     {
         string html = PlaceholderTemplateRenderer.Instance.Render("<b>{{ name }}</b>", new Dictionary<string, string> { ["name"] = "<script>&" }, html: true);

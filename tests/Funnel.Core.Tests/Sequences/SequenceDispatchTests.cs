@@ -152,7 +152,8 @@ public class SequenceDispatchTests
     {
         SequenceWorld world = new();
         SequenceOptions options = new() { BatchSize = 100, Lease = Duration.FromMinutes(5) };
-        RecordingSender crashing = new(world.Clock) { BeforeAccept = n => { if (n == 30) { throw new OperationCanceledException("process killed"); } } };
+        using CancellationTokenSource kill = new(); // the host shutting down: the sender sees its token cancelled
+        RecordingSender crashing = new(world.Clock) { BeforeAccept = n => { if (n == 30) { kill.Cancel(); kill.Token.ThrowIfCancellationRequested(); } } };
         SequenceEngine first = world.Engine(crashing, [GuideSequences.Nurture], options, "first");
         for (int i = 0; i < 100; i++)
         {
@@ -161,7 +162,7 @@ public class SequenceDispatchTests
         }
 
         world.Clock.Advance(Duration.FromMinutes(1));
-        await Should.ThrowAsync<OperationCanceledException>(() => first.DispatchDueAsync());
+        await Should.ThrowAsync<OperationCanceledException>(() => first.DispatchDueAsync(kill.Token));
         crashing.Sent.Count.ShouldBe(29);
         world.Outbox.Snapshot().Count(e => e.State == SendState.Sending).ShouldBe(71);
 
@@ -182,7 +183,8 @@ public class SequenceDispatchTests
     {
         SequenceWorld world = new();
         SequenceOptions options = new() { Lease = Duration.FromMinutes(5) };
-        RecordingSender crashing = new(world.Clock) { AfterAccept = n => { if (n == 3) { throw new OperationCanceledException("process killed"); } } };
+        using CancellationTokenSource kill = new(); // the host shutting down: the sender sees its token cancelled
+        RecordingSender crashing = new(world.Clock) { AfterAccept = n => { if (n == 3) { kill.Cancel(); kill.Token.ThrowIfCancellationRequested(); } } };
         SequenceEngine first = world.Engine(crashing, [GuideSequences.Nurture], options);
         for (int i = 0; i < 5; i++)
         {
@@ -191,7 +193,7 @@ public class SequenceDispatchTests
         }
 
         world.Clock.Advance(Duration.FromMinutes(1));
-        await Should.ThrowAsync<OperationCanceledException>(() => first.DispatchDueAsync());
+        await Should.ThrowAsync<OperationCanceledException>(() => first.DispatchDueAsync(kill.Token));
         RecordingSender restarted = new(world.Clock);
         List<FunnelEvent> events = await world.RunUntilAsync(world.Engine(restarted, [GuideSequences.Nurture], options), world.Clock.GetCurrentInstant() + Duration.FromMinutes(10), Duration.FromMinutes(1));
 

@@ -15,7 +15,8 @@ public class SequenceEventDurabilityTests
     {
         SequenceWorld world = new();
         SequenceOptions options = new() { BatchSize = 100, Lease = Duration.FromMinutes(5) };
-        RecordingSender crashing = new(world.Clock) { BeforeAccept = n => { if (n == 30) { throw new OperationCanceledException("process killed"); } } };
+        using CancellationTokenSource kill = new(); // the host shutting down: the sender sees its token cancelled
+        RecordingSender crashing = new(world.Clock) { BeforeAccept = n => { if (n == 30) { kill.Cancel(); kill.Token.ThrowIfCancellationRequested(); } } };
         SequenceEngine first = world.Engine(crashing, [GuideSequences.Nurture], options, "first");
         for (int i = 0; i < 100; i++)
         {
@@ -24,7 +25,7 @@ public class SequenceEventDurabilityTests
         }
 
         world.Clock.Advance(Duration.FromMinutes(1));
-        await Should.ThrowAsync<OperationCanceledException>(() => first.DispatchDueAsync());
+        await Should.ThrowAsync<OperationCanceledException>(() => first.DispatchDueAsync(kill.Token));
         crashing.Sent.Count.ShouldBe(29);
         world.Outbox.UnacknowledgedEvents.ShouldBe(29); // the crashed batch's events were recorded with its sends.
 
