@@ -113,7 +113,7 @@ internal static class FunnelEndpoints
         WriteVisitor(context, o, result.Lead.Id);
         activity?.SetTag("funnel.magnet", magnet!.Key);
         activity?.SetTag("funnel.new_lead", result.IsNewLead);
-        Uri? link = result.ConfirmationToken is { } token ? ConfirmationLink(context, token) : null;
+        Uri? link = result.ConfirmationToken is { } token ? ConfirmationLink(context, o.PublicOrigin, token) : null;
         var notification = new OptInNotification(result, magnet!, link);
         foreach (IOptInNotifier notifier in notifiers)
         {
@@ -280,12 +280,14 @@ internal static class FunnelEndpoints
             MaxAge = TimeSpan.FromDays(365),
         });
 
-    private static Uri ConfirmationLink(HttpContext context, string token)
+    private static Uri ConfirmationLink(HttpContext context, Uri? origin, string token)
     {
+        // The Host header is the client's to choose: a configured origin keeps the emailed token on this site.
         HttpRequest request = context.Request;
         string path = (request.PathBase + request.Path).ToString();
         string group = path[..path.LastIndexOf('/')];
-        return new Uri($"{request.Scheme}://{request.Host}{group}/confirm?token={Uri.EscapeDataString(token)}");
+        string site = origin is null ? $"{request.Scheme}://{request.Host}" : origin.GetLeftPart(UriPartial.Authority);
+        return new Uri($"{site}{group}/confirm?token={Uri.EscapeDataString(token)}");
     }
 
     private static IResult Accepted(HttpContext context, FunnelAspNetCoreOptions options)

@@ -27,6 +27,26 @@ public sealed class OptInEndpointTests
         response.Headers.GetValues("Set-Cookie").ShouldContain(c => c.StartsWith("funnel_vid=" + optedIn.LeadId.Value.ToString("N"), StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task OptIn_ForgedHostHeader_ConfirmationLinkStaysOnThePublicOrigin()
+    {
+        using var shop = new WebShopFactory();
+        using HttpClient client = shop.CreateBrowser();
+        string token = await WebShopFactory.AntiforgeryTokenAsync(client);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/funnel/opt-in", UriKind.Relative))
+        {
+            Content = WebShopFactory.Form(("__RequestVerificationToken", token), ("magnet", "quick-start-guide"), ("email", "ada@example.com")),
+        };
+        request.Headers.Host = "evil.example";
+
+        using HttpResponseMessage response = await client.SendAsync(request);
+
+        response.ShouldBeStatus(HttpStatusCode.SeeOther);
+        Uri link = shop.Outbox.Snapshot().ShouldHaveSingleItem().ConfirmationLink!;
+        link.GetLeftPart(UriPartial.Authority).ShouldBe("http://localhost");
+        link.AbsolutePath.ShouldBe("/funnel/confirm");
+    }
+
     [Theory]
     [InlineData("not-an-email", "email")]
     [InlineData("", "email")]
