@@ -19,6 +19,9 @@ internal static class FunnelEndpoints
     private const int MaxUrlLength = 2048;
     private const int MaxTitleLength = 300;
 
+    /// <summary>The UTM parameters, in the form and in query strings.</summary>
+    private static readonly string[] UtmFields = ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"];
+
     /// <summary>Maps <see cref="LeadCapture"/>'s property names to the form fields that carry them.</summary>
     private static readonly Dictionary<string, string> FormFieldOf = new(StringComparer.Ordinal)
     {
@@ -86,8 +89,10 @@ internal static class FunnelEndpoints
             return Rejected("invalid", errors);
         }
 
-        StringValues source = form["utm_source"];
-        Dictionary<string, StringValues> utm = StringValues.IsNullOrEmpty(source) ? UtmOfReferer(context) : form.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
+        // Any utm_* field means the form carries the attribution; only a form without one falls back to the Referer.
+        Dictionary<string, StringValues> utm = UtmFields.Any(f => Blank(form[f]) is not null)
+            ? form.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal)
+            : UtmOfReferer(context);
         var request = new OptInRequest
         {
             Email = email,

@@ -174,6 +174,28 @@ public sealed class OptInEndpointTests
     }
 
     [Fact]
+    public async Task OptIn_UtmFieldsWithoutSource_UsesTheFormNotTheReferer()
+    {
+        using var shop = new WebShopFactory();
+        using HttpClient client = shop.CreateBrowser();
+        string token = await WebShopFactory.AntiforgeryTokenAsync(client);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/funnel/opt-in", UriKind.Relative))
+        {
+            Content = WebShopFactory.Form(("__RequestVerificationToken", token), ("magnet", "quick-start-guide"), ("email", "ada@example.com"),
+                ("utm_medium", "email"), ("utm_campaign", "spring-launch")),
+        };
+        request.Headers.Referrer = new Uri("http://localhost/blog/post?utm_source=google&utm_campaign=old-ad");
+
+        using HttpResponseMessage response = await client.SendAsync(request);
+
+        response.ShouldBeStatus(HttpStatusCode.SeeOther);
+        Attribution attribution = shop.Events.OfType<OptedIn>().Single().Attribution;
+        attribution.Source.ShouldBeNull();
+        attribution.Medium.ShouldBe("email");
+        attribution.Campaign.ShouldBe("spring-launch");
+    }
+
+    [Fact]
     public async Task OptIn_AfterPageViewWithVisitorCookie_UsesTheVisitorIdAsLeadId()
     {
         using var shop = new WebShopFactory();
