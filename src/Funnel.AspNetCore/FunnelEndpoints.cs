@@ -5,6 +5,7 @@ using Funnel.Events;
 using Funnel.Leads;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
@@ -18,6 +19,9 @@ internal static class FunnelEndpoints
 {
     private const int MaxUrlLength = 2048;
     private const int MaxTitleLength = 300;
+
+    /// <summary>The largest page-view body accepted: a URL, a title and a referrer fit many times over.</summary>
+    internal const int MaxPageViewBytes = 16 * 1024;
 
     /// <summary>The UTM parameters, in the form and in query strings.</summary>
     private static readonly string[] UtmFields = ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"];
@@ -167,6 +171,17 @@ internal static class FunnelEndpoints
         CancellationToken cancellationToken)
     {
         using Activity? activity = FunnelDiagnostics.Source.StartActivity("funnel.page_view");
+        // Anyone may post here: cap the body before parsing it, rather than at the server's 30 MB default.
+        if (context.Request.ContentLength > MaxPageViewBytes)
+        {
+            return PageViewTooLarge();
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxPageViewBytes;
+        }
+
         PageViewBody? body;
         try
         {
@@ -176,6 +191,10 @@ internal static class FunnelEndpoints
         catch (JsonException)
         {
             return Problem("body", "The body must be a JSON object such as {\"url\":\"/blog/post?utm_source=newsletter\",\"title\":\"...\",\"referrer\":\"...\"}.");
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return PageViewTooLarge();
         }
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -314,6 +333,11 @@ internal static class FunnelEndpoints
         FunnelDiagnostics.OptInsRejected.Add(1, new KeyValuePair<string, object?>("funnel.reason", reason));
         return Results.ValidationProblem(errors, title: "The opt-in was rejected.");
     }
+
+    private static IResult PageViewTooLarge() => Results.ValidationProblem(
+        new Dictionary<string, string[]>(StringComparer.Ordinal) { ["body"] = [$"The body must be at most {MaxPageViewBytes} bytes."] },
+        title: "The page view was rejected.",
+        statusCode: StatusCodes.Status413PayloadTooLarge);
 
     private static IResult Problem(string field, string message) =>
         Results.ValidationProblem(new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [message] }, title: "The request was rejected.");
