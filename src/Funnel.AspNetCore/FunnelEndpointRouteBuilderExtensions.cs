@@ -46,7 +46,7 @@ public static class FunnelEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(prefix);
         RouteGroupBuilder group = endpoints.MapGroup(prefix).WithTags("Funnel");
         group.MapPost("/opt-in", FunnelEndpoints.OptInAsync).DisableAntiforgery().WithName("FunnelOptIn");
-        group.MapGet("/confirm", FunnelEndpoints.ConfirmAsync).WithName("FunnelConfirm");
+        group.MapGet("/confirm", FunnelEndpoints.ConfirmAsync).WithName(FunnelEndpoints.ConfirmEndpointName);
         group.MapPost("/page-view", FunnelEndpoints.PageViewAsync).DisableAntiforgery().WithName("FunnelPageView");
         group.MapGet("/email/open/{token}", EmailTrackingEndpoints.OpenAsync).WithName("FunnelEmailOpen");
         group.MapGet("/email/click/{token}", EmailTrackingEndpoints.ClickAsync).WithName("FunnelEmailClick");

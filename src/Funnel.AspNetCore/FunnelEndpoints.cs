@@ -7,7 +7,9 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using NodaTime;
@@ -19,6 +21,9 @@ internal static class FunnelEndpoints
 {
     private const int MaxUrlLength = 2048;
     private const int MaxTitleLength = 300;
+
+    /// <summary>The name of the confirmation endpoint, from which the emailed link is built.</summary>
+    internal const string ConfirmEndpointName = "FunnelConfirm";
 
     /// <summary>The largest page-view body accepted: a URL, a title and a referrer fit many times over.</summary>
     internal const int MaxPageViewBytes = 16 * 1024;
@@ -306,12 +311,15 @@ internal static class FunnelEndpoints
 
     private static Uri ConfirmationLink(HttpContext context, Uri? origin, string token)
     {
-        // The Host header is the client's to choose: a configured origin keeps the emailed token on this site.
+        // Ask routing for the confirm endpoint of this MapFunnel group (with the path base) rather than editing the
+        // request path, which may end in '/'. The Host header is the client's to choose: a configured origin keeps
+        // the emailed token on this site.
         HttpRequest request = context.Request;
-        string path = (request.PathBase + request.Path).ToString();
-        string group = path[..path.LastIndexOf('/')];
+        string path = context.RequestServices.GetRequiredService<LinkGenerator>()
+            .GetPathByName(context, ConfirmEndpointName, new RouteValueDictionary { ["token"] = token })
+            ?? throw new InvalidOperationException("The Funnel confirm endpoint is not mapped; call MapFunnel.");
         string site = origin is null ? $"{request.Scheme}://{request.Host}" : origin.GetLeftPart(UriPartial.Authority);
-        return new Uri($"{site}{group}/confirm?token={Uri.EscapeDataString(token)}");
+        return new Uri(site + path);
     }
 
     private static IResult Accepted(HttpContext context, FunnelAspNetCoreOptions options)

@@ -174,6 +174,22 @@ public sealed class OptInEndpointTests
     }
 
     [Fact]
+    public async Task OptIn_PostedWithATrailingSlash_ConfirmationLinkStillPointsAtTheConfirmEndpoint()
+    {
+        using var shop = new WebShopFactory();
+        using HttpClient client = shop.CreateBrowser();
+        string token = await WebShopFactory.AntiforgeryTokenAsync(client);
+
+        using HttpResponseMessage response = await client.PostAsync(new Uri("/funnel/opt-in/", UriKind.Relative),
+            WebShopFactory.Form(("__RequestVerificationToken", token), ("magnet", "quick-start-guide"), ("email", "ada@example.com")));
+
+        response.ShouldBeStatus(HttpStatusCode.SeeOther);
+        Uri link = shop.Outbox.Snapshot().ShouldHaveSingleItem().ConfirmationLink!;
+        link.AbsolutePath.ShouldBe("/funnel/confirm");
+        (await client.GetAsync(WebShopFactory.Relative(link))).ShouldBeStatus(HttpStatusCode.Redirect);
+    }
+
+    [Fact]
     public async Task OptIn_UtmFieldsWithoutSource_UsesTheFormNotTheReferer()
     {
         using var shop = new WebShopFactory();
