@@ -99,6 +99,7 @@ builder.Services.AddFunnelAspNetCore(o =>
     o.LeadMagnets.Add(ShopFunnel.Guide);
     o.OptInRedirect = "/check-your-inbox";
     o.ConfirmedRedirect = "/sales";
+    o.PublicOrigin = new Uri(publicUrl.GetLeftPart(UriPartial.Authority)); // emailed links never follow a forged Host header
 });
 builder.Services.AddFunnelSequenceDispatcher(TimeSpan.FromSeconds(config.GetValue("Shop:DispatchSeconds", 1.0)));
 builder.Services.AddSingleton<IOptInNotifier, ConfirmationMailer>();

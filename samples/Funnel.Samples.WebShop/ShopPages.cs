@@ -347,7 +347,8 @@ internal static class ShopPages
             return Html.Error("Order not found", "This order does not exist or is not yours.", StatusCodes.Status404NotFound);
         }
 
-        IEnumerable<Order> all = store is InMemoryOrderStore memory ? memory.All().Where(o => o.Lead == parent.Lead).OrderBy(o => o.PlacedAt) : [parent];
+        // The receipt of this purchase: the order and the upsells and downsells taken after it, not the lead's earlier purchases.
+        IEnumerable<Order> all = store is InMemoryOrderStore memory ? memory.All().Where(o => o.Id == parent.Id || o.UpsellOf == parent.Id).OrderBy(o => o.PlacedAt) : [parent];
         var lines = new StringBuilder();
         Money total = Money.Zero(catalogue.Currency);
         foreach (Order o in all)

@@ -19,5 +19,11 @@ internal sealed class FunnelAspNetCoreOptionsValidator : AbstractValidator<Funne
             .WithMessage("'{PropertyName}' must be a local path starting with a single '/'.");
         RuleFor(o => o.ConfirmedRedirect).Must(FunnelEndpoints.IsLocalPath!).When(o => o.ConfirmedRedirect is not null)
             .WithMessage("'{PropertyName}' must be a local path starting with a single '/'.");
+        RuleFor(o => o.PublicOrigin).Must(IsOrigin!).When(o => o.PublicOrigin is not null)
+            .WithMessage("'{PropertyName}' must be an absolute http or https URL with no path, query or fragment, such as 'https://shop.example'.");
     }
+
+    private static bool IsOrigin(Uri uri) =>
+        uri.IsAbsoluteUri && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+        && uri.UserInfo.Length == 0 && uri.AbsolutePath == "/" && uri.Query.Length == 0 && uri.Fragment.Length == 0;
 }

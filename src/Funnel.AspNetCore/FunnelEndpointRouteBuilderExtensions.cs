@@ -19,7 +19,8 @@ public static class FunnelEndpointRouteBuilderExtensions
     /// <item><c>GET {prefix}/confirm?token=...</c>: confirms a double opt-in; redirects to
     /// <see cref="FunnelAspNetCoreOptions.ConfirmedRedirect"/> or answers 200; an invalid, used or expired token gets 400 naming <c>token</c>.</item>
     /// <item><c>POST {prefix}/page-view</c>: a JSON body <c>{"url", "title", "referrer"}</c>; records
-    /// <see cref="Funnel.Events.PageViewed"/> with the UTM attribution of the URL for the visitor cookie's lead id. Answers 204.</item>
+    /// <see cref="Funnel.Events.PageViewed"/> with the UTM attribution of the URL for the visitor cookie's lead id. Answers 204;
+    /// a bad field gets 400 and a body over 16 KiB gets 413, both ProblemDetails naming the field.</item>
     /// <item><c>GET {prefix}/email/open/{token}</c>: the open pixel. Always answers a 1×1 GIF; records
     /// <see cref="Funnel.Events.EmailOpened"/> only for a valid open token.</item>
     /// <item><c>GET {prefix}/email/click/{token}</c>: redirects (302) to the URL inside a valid signed click token and records
@@ -45,7 +46,7 @@ public static class FunnelEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(prefix);
         RouteGroupBuilder group = endpoints.MapGroup(prefix).WithTags("Funnel");
         group.MapPost("/opt-in", FunnelEndpoints.OptInAsync).DisableAntiforgery().WithName("FunnelOptIn");
-        group.MapGet("/confirm", FunnelEndpoints.ConfirmAsync).WithName("FunnelConfirm");
+        group.MapGet("/confirm", FunnelEndpoints.ConfirmAsync).WithName(FunnelEndpoints.ConfirmEndpointName);
         group.MapPost("/page-view", FunnelEndpoints.PageViewAsync).DisableAntiforgery().WithName("FunnelPageView");
         group.MapGet("/email/open/{token}", EmailTrackingEndpoints.OpenAsync).WithName("FunnelEmailOpen");
         group.MapGet("/email/click/{token}", EmailTrackingEndpoints.ClickAsync).WithName("FunnelEmailClick");

@@ -5,8 +5,11 @@ using Funnel.Events;
 using Funnel.Leads;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using NodaTime;
@@ -18,6 +21,15 @@ internal static class FunnelEndpoints
 {
     private const int MaxUrlLength = 2048;
     private const int MaxTitleLength = 300;
+
+    /// <summary>The name of the confirmation endpoint, from which the emailed link is built.</summary>
+    internal const string ConfirmEndpointName = "FunnelConfirm";
+
+    /// <summary>The largest page-view body accepted: a URL, a title and a referrer fit many times over.</summary>
+    internal const int MaxPageViewBytes = 16 * 1024;
+
+    /// <summary>The UTM parameters, in the form and in query strings.</summary>
+    private static readonly string[] UtmFields = ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"];
 
     /// <summary>Maps <see cref="LeadCapture"/>'s property names to the form fields that carry them.</summary>
     private static readonly Dictionary<string, string> FormFieldOf = new(StringComparer.Ordinal)
@@ -86,8 +98,10 @@ internal static class FunnelEndpoints
             return Rejected("invalid", errors);
         }
 
-        StringValues source = form["utm_source"];
-        Dictionary<string, StringValues> utm = StringValues.IsNullOrEmpty(source) ? UtmOfReferer(context) : form.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
+        // Any utm_* field means the form carries the attribution; only a form without one falls back to the Referer.
+        Dictionary<string, StringValues> utm = UtmFields.Any(f => Blank(form[f]) is not null)
+            ? form.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal)
+            : UtmOfReferer(context);
         var request = new OptInRequest
         {
             Email = email,
@@ -113,7 +127,7 @@ internal static class FunnelEndpoints
         WriteVisitor(context, o, result.Lead.Id);
         activity?.SetTag("funnel.magnet", magnet!.Key);
         activity?.SetTag("funnel.new_lead", result.IsNewLead);
-        Uri? link = result.ConfirmationToken is { } token ? ConfirmationLink(context, token) : null;
+        Uri? link = result.ConfirmationToken is { } token ? ConfirmationLink(context, o.PublicOrigin, token) : null;
         var notification = new OptInNotification(result, magnet!, link);
         foreach (IOptInNotifier notifier in notifiers)
         {
@@ -162,6 +176,17 @@ internal static class FunnelEndpoints
         CancellationToken cancellationToken)
     {
         using Activity? activity = FunnelDiagnostics.Source.StartActivity("funnel.page_view");
+        // Anyone may post here: cap the body before parsing it, rather than at the server's 30 MB default.
+        if (context.Request.ContentLength > MaxPageViewBytes)
+        {
+            return PageViewTooLarge();
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxPageViewBytes;
+        }
+
         PageViewBody? body;
         try
         {
@@ -171,6 +196,10 @@ internal static class FunnelEndpoints
         catch (JsonException)
         {
             return Problem("body", "The body must be a JSON object such as {\"url\":\"/blog/post?utm_source=newsletter\",\"title\":\"...\",\"referrer\":\"...\"}.");
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return PageViewTooLarge();
         }
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -280,12 +309,17 @@ internal static class FunnelEndpoints
             MaxAge = TimeSpan.FromDays(365),
         });
 
-    private static Uri ConfirmationLink(HttpContext context, string token)
+    private static Uri ConfirmationLink(HttpContext context, Uri? origin, string token)
     {
+        // Ask routing for the confirm endpoint of this MapFunnel group (with the path base) rather than editing the
+        // request path, which may end in '/'. The Host header is the client's to choose: a configured origin keeps
+        // the emailed token on this site.
         HttpRequest request = context.Request;
-        string path = (request.PathBase + request.Path).ToString();
-        string group = path[..path.LastIndexOf('/')];
-        return new Uri($"{request.Scheme}://{request.Host}{group}/confirm?token={Uri.EscapeDataString(token)}");
+        string path = context.RequestServices.GetRequiredService<LinkGenerator>()
+            .GetPathByName(context, ConfirmEndpointName, new RouteValueDictionary { ["token"] = token })
+            ?? throw new InvalidOperationException("The Funnel confirm endpoint is not mapped; call MapFunnel.");
+        string site = origin is null ? $"{request.Scheme}://{request.Host}" : origin.GetLeftPart(UriPartial.Authority);
+        return new Uri(site + path);
     }
 
     private static IResult Accepted(HttpContext context, FunnelAspNetCoreOptions options)
@@ -307,6 +341,11 @@ internal static class FunnelEndpoints
         FunnelDiagnostics.OptInsRejected.Add(1, new KeyValuePair<string, object?>("funnel.reason", reason));
         return Results.ValidationProblem(errors, title: "The opt-in was rejected.");
     }
+
+    private static IResult PageViewTooLarge() => Results.ValidationProblem(
+        new Dictionary<string, string[]>(StringComparer.Ordinal) { ["body"] = [$"The body must be at most {MaxPageViewBytes} bytes."] },
+        title: "The page view was rejected.",
+        statusCode: StatusCodes.Status413PayloadTooLarge);
 
     private static IResult Problem(string field, string message) =>
         Results.ValidationProblem(new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [message] }, title: "The request was rejected.");

@@ -34,6 +34,13 @@ internal sealed partial class FunnelJobRunner(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        // A zero interval spins, a negative one makes Task.Delay throw (or, at -1 ms, wait forever) and ends the
+        // job's loop without a log: refuse both while the host starts.
+        if (jobs.FirstOrDefault(j => j.Interval <= TimeSpan.Zero) is { } bad)
+        {
+            throw new InvalidOperationException($"The Funnel job '{bad.Name}' has Interval {bad.Interval}; it must be positive.");
+        }
+
         running = Task.WhenAll(jobs.Select(job => Task.Run(() => LoopAsync(job), CancellationToken.None)));
         return Task.CompletedTask;
     }

@@ -13,6 +13,7 @@ public interface IFunnelJob
     string Name { get; }
 
     /// <summary>Gets the pause between the end of one run and the start of the next.</summary>
+    /// <remarks>Must be positive: the host fails to start with an <see cref="InvalidOperationException"/> naming the job otherwise.</remarks>
     TimeSpan Interval { get; }
 
     /// <summary>Runs the job once.</summary>

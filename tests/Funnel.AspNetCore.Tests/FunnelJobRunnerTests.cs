@@ -79,6 +79,21 @@ public sealed class FunnelJobRunnerTests
         public Task RunAsync(CancellationToken cancellationToken = default) => throw new InvalidOperationException("mail server down");
     }
 
+    private sealed class IntervalJob(TimeSpan interval) : IFunnelJob
+    {
+        public int Runs;
+
+        public string Name => "badly-timed";
+
+        public TimeSpan Interval => interval;
+
+        public Task RunAsync(CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Runs);
+            return Task.CompletedTask;
+        }
+    }
+
     private static FunnelJobRunner Runner(TimeProvider time, FunnelJobStatus status, params IFunnelJob[] jobs) =>
         new(jobs, status, time, NullLogger<FunnelJobRunner>.Instance);
 
@@ -155,6 +170,23 @@ public sealed class FunnelJobRunnerTests
         result.Data["job:counting"].ShouldBe("ok");
         counting.Runs.ShouldBe(1);
         await runner.StopAsync(CancellationToken.None);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(-5000)]
+    public async Task Start_JobIntervalNotPositive_FailsNamingTheJobAndRunsNothing(int milliseconds)
+    {
+        var job = new IntervalJob(TimeSpan.FromMilliseconds(milliseconds));
+        using FunnelJobRunner runner = Runner(new ObservedTime(), new FunnelJobStatus(), job);
+
+        var error = await Should.ThrowAsync<InvalidOperationException>(() => runner.StartAsync(CancellationToken.None));
+
+        error.Message.ShouldContain("badly-timed");
+        error.Message.ShouldContain("Interval");
+        await runner.StopAsync(CancellationToken.None);
+        job.Runs.ShouldBe(0);
     }
 
     [Fact]

@@ -27,6 +27,26 @@ public sealed class OptInEndpointTests
         response.Headers.GetValues("Set-Cookie").ShouldContain(c => c.StartsWith("funnel_vid=" + optedIn.LeadId.Value.ToString("N"), StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task OptIn_ForgedHostHeader_ConfirmationLinkStaysOnThePublicOrigin()
+    {
+        using var shop = new WebShopFactory();
+        using HttpClient client = shop.CreateBrowser();
+        string token = await WebShopFactory.AntiforgeryTokenAsync(client);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/funnel/opt-in", UriKind.Relative))
+        {
+            Content = WebShopFactory.Form(("__RequestVerificationToken", token), ("magnet", "quick-start-guide"), ("email", "ada@example.com")),
+        };
+        request.Headers.Host = "evil.example";
+
+        using HttpResponseMessage response = await client.SendAsync(request);
+
+        response.ShouldBeStatus(HttpStatusCode.SeeOther);
+        Uri link = shop.Outbox.Snapshot().ShouldHaveSingleItem().ConfirmationLink!;
+        link.GetLeftPart(UriPartial.Authority).ShouldBe("http://localhost");
+        link.AbsolutePath.ShouldBe("/funnel/confirm");
+    }
+
     [Theory]
     [InlineData("not-an-email", "email")]
     [InlineData("", "email")]
@@ -149,6 +169,44 @@ public sealed class OptInEndpointTests
         response.ShouldBeStatus(HttpStatusCode.SeeOther);
         Attribution attribution = shop.Events.OfType<OptedIn>().Single().Attribution;
         attribution.Channel.ShouldBe("newsletter");
+        attribution.Medium.ShouldBe("email");
+        attribution.Campaign.ShouldBe("spring-launch");
+    }
+
+    [Fact]
+    public async Task OptIn_PostedWithATrailingSlash_ConfirmationLinkStillPointsAtTheConfirmEndpoint()
+    {
+        using var shop = new WebShopFactory();
+        using HttpClient client = shop.CreateBrowser();
+        string token = await WebShopFactory.AntiforgeryTokenAsync(client);
+
+        using HttpResponseMessage response = await client.PostAsync(new Uri("/funnel/opt-in/", UriKind.Relative),
+            WebShopFactory.Form(("__RequestVerificationToken", token), ("magnet", "quick-start-guide"), ("email", "ada@example.com")));
+
+        response.ShouldBeStatus(HttpStatusCode.SeeOther);
+        Uri link = shop.Outbox.Snapshot().ShouldHaveSingleItem().ConfirmationLink!;
+        link.AbsolutePath.ShouldBe("/funnel/confirm");
+        (await client.GetAsync(WebShopFactory.Relative(link))).ShouldBeStatus(HttpStatusCode.Redirect);
+    }
+
+    [Fact]
+    public async Task OptIn_UtmFieldsWithoutSource_UsesTheFormNotTheReferer()
+    {
+        using var shop = new WebShopFactory();
+        using HttpClient client = shop.CreateBrowser();
+        string token = await WebShopFactory.AntiforgeryTokenAsync(client);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/funnel/opt-in", UriKind.Relative))
+        {
+            Content = WebShopFactory.Form(("__RequestVerificationToken", token), ("magnet", "quick-start-guide"), ("email", "ada@example.com"),
+                ("utm_medium", "email"), ("utm_campaign", "spring-launch")),
+        };
+        request.Headers.Referrer = new Uri("http://localhost/blog/post?utm_source=google&utm_campaign=old-ad");
+
+        using HttpResponseMessage response = await client.SendAsync(request);
+
+        response.ShouldBeStatus(HttpStatusCode.SeeOther);
+        Attribution attribution = shop.Events.OfType<OptedIn>().Single().Attribution;
+        attribution.Source.ShouldBeNull();
         attribution.Medium.ShouldBe("email");
         attribution.Campaign.ShouldBe("spring-launch");
     }

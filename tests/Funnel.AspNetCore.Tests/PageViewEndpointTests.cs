@@ -89,4 +89,17 @@ public sealed class PageViewEndpointTests
         await response.ShouldBeProblemForAsync(field);
         shop.Events.ShouldBeEmpty();
     }
+
+    [Fact]
+    public async Task PageView_BodyOverTheLimit_Returns413NamingBodyAndRecordsNothing()
+    {
+        using var shop = new WebShopFactory();
+        using HttpClient client = shop.CreateBrowser();
+        string padding = new('x', FunnelEndpoints.MaxPageViewBytes);
+
+        using HttpResponseMessage response = await client.PostAsync(Endpoint, new StringContent($"{{\"url\":\"/a\",\"padding\":\"{padding}\"}}", Encoding.UTF8, "application/json"));
+
+        await response.ShouldBeProblemForAsync("body", HttpStatusCode.RequestEntityTooLarge);
+        shop.Events.ShouldBeEmpty();
+    }
 }

@@ -37,6 +37,22 @@ public sealed class ServiceRegistrationTests
         error.Message.ShouldContain("OptInRedirect");
     }
 
+    [Theory]
+    [InlineData("https://shop.example/app")]
+    [InlineData("https://shop.example/?a=1")]
+    [InlineData("ftp://shop.example/")]
+    [InlineData("/relative")]
+    public void AddFunnelAspNetCore_PublicOriginNotAnOrigin_FailsValidationNamingTheOption(string origin)
+    {
+        using ServiceProvider provider = new ServiceCollection().AddLogging()
+            .AddFunnelAspNetCore(o => { o.LeadMagnets.Add(Guide); o.PublicOrigin = new Uri(origin, UriKind.RelativeOrAbsolute); })
+            .BuildServiceProvider();
+
+        var error = Should.Throw<OptionsValidationException>(() => provider.GetRequiredService<IOptions<FunnelAspNetCoreOptions>>().Value);
+
+        error.Message.ShouldContain("PublicOrigin");
+    }
+
     [Fact]
     public void AddFunnelAspNetCore_CalledTwice_RegistersTheJobRunnerOnceAndKeepsBothConfigurations()
     {

@@ -57,6 +57,27 @@ public sealed partial class ShopPagesTests
     }
 
     [Fact]
+    public async Task ThankYou_SecondPurchaseByTheSameLead_ShowsOnlyThatPurchase()
+    {
+        using var shop = new WebShopFactory();
+        using HttpClient client = shop.CreateBrowser();
+        await BuyBasicWithBumpAsync(shop, client);
+        (HttpResponseMessage _, string checkout) = await GetAsync(client, "/checkout?offer=masterclass-basic");
+
+        using HttpResponseMessage again = await client.PostAsync(new Uri("/checkout", UriKind.Relative), WebShopFactory.Form(
+            ("__RequestVerificationToken", TokenOf(checkout)), ("offer", "masterclass-basic"), ("plan", ""), ("card", "4242 4242 4242 4242")));
+        again.ShouldBeStatus(HttpStatusCode.SeeOther);
+        string second = again.Headers.Location!.ToString();
+        string order = second[(second.IndexOf("order=", StringComparison.Ordinal) + 6)..];
+
+        (HttpResponseMessage response, string thanks) = await GetAsync(client, "/thank-you?order=" + order);
+
+        response.ShouldBeStatus(HttpStatusCode.OK);
+        thanks.ShouldContain("""<th class="num" id="paid">$497</th>""");
+        thanks.ShouldNotContain("cover-design-pack");
+    }
+
+    [Fact]
     public async Task Checkout_WithoutAntiforgeryToken_Returns400AndPlacesNoOrder()
     {
         using var shop = new WebShopFactory();

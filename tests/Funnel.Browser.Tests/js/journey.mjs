@@ -111,7 +111,8 @@ try {
   await shot('thank-you');
 
   // 6. The admin report, once the gateway's webhooks have reached the shop's endpoint (delivered every second).
-  for (let attempt = 0; attempt < 20; attempt++) {
+  // Up to 30 s like the email polling above: a busy CI machine may be slower than the one-second relay.
+  for (let attempt = 0; attempt < 60; attempt++) {
     await page.goto(`${base}/admin`);
     if ((await page.textContent('[data-testid="webhooks-processed"]'))?.trim() === '2') break;
     await page.waitForTimeout(500);
