@@ -73,7 +73,9 @@ public sealed record ConfirmationResult(ConfirmationStatus Status, LeadProfile? 
 /// opting in twice is one lead with two <see cref="OptedIn"/> events). First-touch attribution is set once,
 /// last-touch on every opt-in. Consent is granted at once, or, when the magnet asks for double opt-in and the
 /// lead has not granted it before, left pending with a confirmation token. Opting in again after unsubscribing
-/// records new consent and clears <see cref="LeadProfile.UnsubscribedAt"/>; bounces and complaints stay.
+/// records new consent and clears <see cref="LeadProfile.UnsubscribedAt"/> once that consent is granted: at once for a
+/// single opt-in, on confirmation for a double opt-in (so nobody else can undo an unsubscribe by posting the address);
+/// bounces and complaints stay.
 /// </para>
 /// <para>
 /// Tokens are 48 random bytes from <see cref="RandomNumberGenerator"/> (16 name the lead, 32 are secret),
@@ -195,7 +197,9 @@ public sealed class LeadCapture
                         Text = magnet.ConsentText,
                     },
                 PendingConfirmation = secret is null ? profile.PendingConfirmation : new PendingConfirmation(Hash(secret), now + _tokenLifetime),
-                UnsubscribedAt = null,
+                // Only consent given now lifts an unsubscribe: a double opt-in lifts it on confirmation, so that
+                // someone else posting the address cannot undo it.
+                UnsubscribedAt = needsConfirmation ? profile.UnsubscribedAt : null,
             };
         }, cancellationToken).ConfigureAwait(false);
 
@@ -262,6 +266,7 @@ public sealed class LeadCapture
             return current with
             {
                 PendingConfirmation = null,
+                UnsubscribedAt = null,
                 Consent = (current.Consent ?? new ConsentRecord
                 {
                     Purpose = "marketing-email",

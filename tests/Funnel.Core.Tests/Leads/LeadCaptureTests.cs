@@ -118,6 +118,25 @@ public class LeadCaptureTests
     }
 
     [Fact]
+    public async Task OptInAsync_DoubleOptInAfterUnsubscribing_StaysUnsubscribedUntilConfirmed()
+    {
+        FakeClock clock = new(Start);
+        InMemoryLeadStore store = new();
+        LeadCapture capture = new(store, clock);
+        OptInResult first = await capture.OptInAsync(new OptInRequest { Email = "ann@example.com", Magnet = Guide });
+        await store.UpsertAsync(first.Lead.Email, l => l!.ApplySuppression(new EmailUnsubscribed { LeadId = l.Id, OccurredAt = Start, Email = "nurture-1" }));
+        clock.AdvanceHours(1);
+
+        OptInResult again = await capture.OptInAsync(new OptInRequest { Email = "ann@example.com", Magnet = Checklist });
+
+        again.Lead.UnsubscribedAt.ShouldBe(Start);
+        again.Lead.CanReceiveMarketingEmail.ShouldBeFalse();
+        ConfirmationResult confirmed = await capture.ConfirmAsync(again.ConfirmationToken.ShouldNotBeNull());
+        confirmed.Lead!.UnsubscribedAt.ShouldBeNull();
+        confirmed.Lead.CanReceiveMarketingEmail.ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task ConfirmAsync_DoubleOptInToken_GrantsConsentOnce()
     {
         FakeClock clock = new(Start);
