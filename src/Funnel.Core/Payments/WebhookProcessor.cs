@@ -131,20 +131,32 @@ public sealed class WebhookProcessor
             : await ApplyAsync(stored, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Lists the events whose processing failed, oldest first.</summary>
+    /// <summary>Gets how long an event may stay <see cref="WebhookEventStatus.Received"/> before it counts as failed.</summary>
+    /// <remarks>An event stays received only while it is being applied, or for good when the process stopped in between;
+    /// after this long it is listed by <see cref="ListFailedAsync"/> and applied again by <see cref="RetryFailedAsync"/>
+    /// (applying an event twice changes nothing).</remarks>
+    /// <value>Defaults to 5 minutes.</value>
+    public Duration StaleAfter { get; init; } = Duration.FromMinutes(5);
+
+    /// <summary>Lists the events whose processing failed, and those left received by a process that stopped, oldest first.</summary>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The failed events with their errors.</returns>
-    public Task<ImmutableArray<StoredWebhookEvent>> ListFailedAsync(CancellationToken cancellationToken = default) =>
-        store.ListAsync(WebhookEventStatus.Failed, cancellationToken);
+    public async Task<ImmutableArray<StoredWebhookEvent>> ListFailedAsync(CancellationToken cancellationToken = default)
+    {
+        Instant staleBefore = clock.GetCurrentInstant() - StaleAfter;
+        ImmutableArray<StoredWebhookEvent> failed = await store.ListAsync(WebhookEventStatus.Failed, cancellationToken).ConfigureAwait(false);
+        ImmutableArray<StoredWebhookEvent> received = await store.ListAsync(WebhookEventStatus.Received, cancellationToken).ConfigureAwait(false);
+        return [.. failed.Concat(received.Where(e => e.ReceivedAt <= staleBefore)).OrderBy(e => e.ReceivedAt)];
+    }
 
-    /// <summary>Applies every failed event again, oldest first.</summary>
+    /// <summary>Applies every event of <see cref="ListFailedAsync"/> again, oldest first.</summary>
     /// <remarks>Run it from one scheduled job at a time; events applied concurrently by another caller are not locked.</remarks>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>One result per event retried.</returns>
     public async Task<ImmutableArray<WebhookResult>> RetryFailedAsync(CancellationToken cancellationToken = default)
     {
         var results = ImmutableArray.CreateBuilder<WebhookResult>();
-        foreach (StoredWebhookEvent failed in await store.ListAsync(WebhookEventStatus.Failed, cancellationToken).ConfigureAwait(false))
+        foreach (StoredWebhookEvent failed in await ListFailedAsync(cancellationToken).ConfigureAwait(false))
         {
             results.Add(await ApplyAsync(failed, cancellationToken).ConfigureAwait(false));
         }

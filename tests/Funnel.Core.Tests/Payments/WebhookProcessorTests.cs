@@ -148,6 +148,34 @@ public sealed class WebhookProcessorTests
     }
 
     [Fact]
+    public async Task RetryFailedAsync_ProcessStoppedAfterStoringTheEvent_AppliesItOnceStale()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(8, plan: null);
+        await kit.Gateway.ChargeAsync(Charge(order, "key-8"));
+        WebhookRequest webhook = kit.Gateway.Webhooks.Single();
+        WebhookVerification verified = await kit.Gateway.Verifier.VerifyAsync(webhook);
+        // What a process that stopped between storing the event and applying it leaves behind.
+        (await kit.EventStore.TryAddAsync(new StoredWebhookEvent
+        {
+            EventId = verified.EventId!,
+            EventType = verified.EventType,
+            ReceivedAt = kit.Kit.Clock.GetCurrentInstant(),
+            Notification = verified.Notification,
+            Status = WebhookEventStatus.Received,
+        })).ShouldBeTrue();
+
+        (await kit.Webhooks.ListFailedAsync()).ShouldBeEmpty("it may still be being applied");
+        (await kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers)).Outcome.ShouldBe(WebhookOutcome.Duplicate);
+        kit.Kit.Clock.Advance(kit.Webhooks.StaleAfter);
+
+        (await kit.Webhooks.ListFailedAsync()).ShouldHaveSingleItem().EventId.ShouldBe(verified.EventId);
+        (await kit.Webhooks.RetryFailedAsync()).ShouldHaveSingleItem().Outcome.ShouldBe(WebhookOutcome.Processed);
+        (await kit.OrderAsync(order.Id)).Status.ShouldBe(OrderStatus.Paid);
+        (await kit.Webhooks.ListFailedAsync()).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task ProcessAsync_CancelledWhileApplying_ListsTheEventForRetry()
     {
         var kit = new PaymentTestKit();
