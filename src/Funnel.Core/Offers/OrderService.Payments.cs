@@ -201,17 +201,7 @@ public sealed partial class OrderService
             return new OrderResult { Order = after };
         }
 
-        if (after.Status == OrderStatus.Refunded && before.Status != OrderStatus.Refunded)
-        {
-            foreach (SeatReservation seat in after.Seats)
-            {
-                await seats.ReleaseAsync(seat, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        var events = ImmutableArray.CreateBuilder<FunnelEvent>();
-        events.Add(new RefundIssued { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Amount = amount });
-        return await ApplyPendingEntitlementsAsync(after, events, cancellationToken).ConfigureAwait(false);
+        return await FinishRefundAsync(before, after, amount, now, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records a dispute (chargeback) opened on a payment, once per dispute id.</summary>

@@ -315,6 +315,12 @@ public sealed partial class OrderService
             return WithRefund(current, amount, revoke);
         }, cancellationToken).ConfigureAwait(false);
 
+        return await FinishRefundAsync(before, after, amount, now, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>After a refund is stored: frees the seats when it completed a full refund, and revokes what it took back.</summary>
+    private async Task<OrderResult> FinishRefundAsync(Order before, Order after, Money amount, Instant now, CancellationToken cancellationToken)
+    {
         if (after.Status == OrderStatus.Refunded && before.Status != OrderStatus.Refunded)
         {
             foreach (SeatReservation seat in after.Seats)
