@@ -59,6 +59,29 @@ public readonly record struct EventId(Guid Value)
     /// <returns>A new identifier backed by a version 7 (time-ordered) GUID.</returns>
     public static EventId New() => new(Guid.CreateVersion7());
 
+    /// <summary>Derives the id of an event caused by another, the same every time for the same cause and name.</summary>
+    /// <remarks>
+    /// A handler that reacts to an event and records events of its own derives their ids from the cause, so that when
+    /// the cause is delivered again (delivery is at least once) the caused events get the same ids and the event log,
+    /// which appends idempotently by id, records them once. The id is a version 8 GUID from a SHA-256 hash.
+    /// </remarks>
+    /// <param name="cause">The id of the event that caused this one.</param>
+    /// <param name="name">What distinguishes this caused event from the others of the same cause, such as <c>sequences:enrolled:nurture</c>.</param>
+    /// <returns>The derived id.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is <see langword="null"/>.</exception>
+    public static EventId Derive(EventId cause, string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        byte[] input = new byte[16 + System.Text.Encoding.UTF8.GetByteCount(name)];
+        _ = cause.Value.TryWriteBytes(input, bigEndian: true, out _);
+        System.Text.Encoding.UTF8.GetBytes(name, input.AsSpan(16));
+        byte[] hashed = System.Security.Cryptography.SHA256.HashData(input);
+        Span<byte> bytes = hashed.AsSpan(0, 16);
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new EventId(new Guid(bytes, bigEndian: true));
+    }
+
     /// <summary>Returns the identifier in the GUID "D" format.</summary>
     /// <returns>The GUID in the "D" format.</returns>
     public override string ToString() => Value.ToString("D", CultureInfo.InvariantCulture);

@@ -84,6 +84,7 @@ public static class FunnelServiceCollectionExtensions
                 CustomerLifetimeValue = sp.GetRequiredService<ICustomerLifetimeValueModel>(),
             });
         });
+        PipelineRegistration.AddPipeline(services);
         LeadsRegistration.AddLeads(services);
         SequencesRegistration.AddSequences(services);
         AdvocacyRegistration.AddAdvocacy(services);

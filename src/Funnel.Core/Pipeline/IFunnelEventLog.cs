@@ -1,0 +1,45 @@
+using Funnel.Events;
+
+namespace Funnel.Pipeline;
+
+/// <summary>The append-only log of every funnel event, read forward by the <see cref="FunnelPipeline"/>.</summary>
+/// <remarks>
+/// <para>
+/// Every event the library produces or accepts is appended here once; the pipeline delivers each one to every
+/// registered <see cref="IFunnelHandler"/>. Appending is idempotent by <see cref="FunnelEvent.Id"/>: an event
+/// whose id is already in the log is skipped, so a producer that retries after a crash appends nothing twice.
+/// Positions are assigned in append order, start at 1 and never change; they may have gaps (a database sequence
+/// that rolled back), so a reader compares positions, never counts them.
+/// </para>
+/// <para>
+/// The in-memory default (<see cref="InMemoryFunnelEventLog"/>) is for tests and samples; the storage packages
+/// replace it with a durable log.
+/// </para>
+/// </remarks>
+/// <threadsafety>Implementations must be safe to call from many threads at once.</threadsafety>
+public interface IFunnelEventLog
+{
+    /// <summary>Appends the events whose ids are not in the log yet, in order, atomically.</summary>
+    /// <param name="events">The events.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The number of events appended (those already in the log are not counted).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="events"/> or one of its items is <see langword="null"/>.</exception>
+    Task<int> AppendAsync(IReadOnlyList<FunnelEvent> events, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads events after a position, oldest first.</summary>
+    /// <param name="after">The position to read after; 0 reads from the start.</param>
+    /// <param name="max">The most events to return.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>Up to <paramref name="max"/> events with positions greater than <paramref name="after"/>, in position order.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="after"/> is negative or <paramref name="max"/> is not positive.</exception>
+    Task<IReadOnlyList<LoggedEvent>> ReadAsync(long after, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads the events about one lead, oldest first.</summary>
+    /// <remarks>Engines that decide from a lead's history (scoring, segments) read it here.</remarks>
+    /// <param name="lead">The lead.</param>
+    /// <param name="max">The most events to return; the oldest are returned first.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>Up to <paramref name="max"/> of the lead's events, in position order.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is not positive.</exception>
+    Task<IReadOnlyList<LoggedEvent>> ReadLeadAsync(LeadId lead, int max, CancellationToken cancellationToken = default);
+}
