@@ -1,0 +1,50 @@
+using Funnel.Hosting;
+using Funnel.Pipeline;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the services that run Funnel in a .NET Generic Host.</summary>
+/// <threadsafety>Call these methods while configuring services, from one thread.</threadsafety>
+public static class FunnelHostingServiceCollectionExtensions
+{
+    /// <summary>Runs the Funnel event pipeline as a hosted service, with a health check and start-up checks.</summary>
+    /// <remarks>
+    /// <para>
+    /// Works in an ASP.NET Core app and in a worker service alike. Calls <c>AddFunnel()</c> and registers, once: the
+    /// hosted service that delivers every event in the <see cref="IFunnelEventLog"/> to every registered
+    /// <see cref="IFunnelHandler"/> (it creates the handlers when the host starts, so a handler whose dependency is
+    /// missing stops the start-up with a message naming it), a health check named <c>funnel-pipeline</c> (degraded while
+    /// events are parked, a handler is retrying, or a Production host runs on in-memory stores), a start-up warning for
+    /// in-memory stores in Production, and <see cref="TimeProvider.System"/> unless one is registered.
+    /// </para>
+    /// <para>
+    /// Call it after registering the stores: the in-memory check looks at the registrations present when the
+    /// service provider is built. Calling it again registers nothing twice.
+    /// </para>
+    /// </remarks>
+    /// <param name="services">The service collection.</param>
+    /// <returns>The same service collection.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
+    public static IServiceCollection AddFunnelHosting(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(HostingMarker)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<HostingMarker>();
+        services.AddFunnel();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(_ => FunnelStorageCheck.From(services));
+        services.AddHostedService<FunnelStartupWarnings>();
+        services.AddHostedService<FunnelPipelineService>();
+        services.AddHealthChecks().AddCheck<FunnelPipelineHealthCheck>("funnel-pipeline", HealthStatus.Degraded, tags: ["funnel"]);
+        return services;
+    }
+
+    /// <summary>Marks that <see cref="AddFunnelHosting"/> ran.</summary>
+    private sealed class HostingMarker;
+}
