@@ -61,7 +61,7 @@ public class DependencyInjectionTests
             .AddFunnel(o => o.TimeZoneId = "Europe/London");
 
         services.Count(d => d.ServiceType == typeof(IFunnelReporter)).ShouldBe(1);
-        services.Count(d => d.ServiceType == typeof(IValidateOptions<FunnelOptions>)).ShouldBe(1);
+        services.Count(d => d.ServiceType == typeof(IValidateOptions<FunnelOptions>)).ShouldBe(2); // the options validator and the prerequisites check
         using ServiceProvider provider = services.BuildServiceProvider();
         FunnelOptions options = provider.GetRequiredService<IOptions<FunnelOptions>>().Value;
         (options.DefaultCurrency, options.TimeZoneId).ShouldBe(("GBP", "Europe/London"));

@@ -67,6 +67,7 @@ public static class FunnelServiceCollectionExtensions
         services.TryAddSingleton(DateTimeZoneProviders.Tzdb);
         services.TryAddSingleton<IValidator<FunnelOptions>>(sp => new FunnelOptionsValidator(sp.GetRequiredService<IDateTimeZoneProvider>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunnelOptions>, FluentValidateOptions<FunnelOptions>>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunnelOptions>, FunnelPrerequisitesValidator>());
         services.TryAddSingleton<IValidator<FunnelDefinition>, FunnelDefinitionValidator>();
         services.TryAddSingleton(LeadLifecycle.Default);
         services.TryAddSingleton<ICustomerLifetimeValueModel>(sp =>
@@ -88,6 +89,34 @@ public static class FunnelServiceCollectionExtensions
         LeadsRegistration.AddLeads(services);
         SequencesRegistration.AddSequences(services);
         AdvocacyRegistration.AddAdvocacy(services);
+        return services;
+    }
+
+    /// <summary>Declares a service that a registration needs, so that the app fails at start-up, naming it, when it is missing.</summary>
+    /// <remarks>
+    /// <para>
+    /// Packages call this for what their <c>Add…</c> method needs but cannot register itself, such as the catalogue of
+    /// offers or an email sender; your own extension methods can too. When the host starts (or, without a host, at the
+    /// first <c>IOptions&lt;FunnelOptions&gt;.Value</c>), every prerequisite that is not registered is reported in one
+    /// <see cref="OptionsValidationException"/> whose failures read
+    /// <c>{registration} needs a {service}, which is not registered: {remedy}</c>. Also calls <c>AddFunnel()</c>.
+    /// </para>
+    /// <para>The check uses <see cref="IServiceProviderIsService"/>; a container without it skips the check.</para>
+    /// </remarks>
+    /// <param name="services">The service collection.</param>
+    /// <param name="registration">The registration that needs the service, as the user wrote it, such as <c>AddFunnelPaymentWebhooks("stripe")</c>.</param>
+    /// <param name="service">The service type that must be registered.</param>
+    /// <param name="remedy">How to register it, such as <c>services.AddSingleton(catalogue)</c>.</param>
+    /// <returns>The same service collection.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public static IServiceCollection AddFunnelPrerequisite(this IServiceCollection services, string registration, Type service, string remedy)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(registration);
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(remedy);
+        services.AddFunnel();
+        services.AddSingleton(new FunnelPrerequisite(registration, service, remedy));
         return services;
     }
 
