@@ -65,6 +65,28 @@ public class CalendarDayStepTests
             return (failures.Count == 0).Label($"enrolled {t.enrolledAt}, day {t.day}: {string.Join("; ", failures.Take(5))}");
         });
 
+    [Property(MaxTest = 500)]
+    public Property DueOf_AnyZoneRulesAndLatePreviousStep_IsNeverEarlyAndKeepsEveryRule() => Prop.ForAll(
+        Arb.From(from zone in SequenceArbitraries.Zone
+                 from enrolledAt in SequenceArbitraries.Instant
+                 from day in Gen.Choose(0, 60)
+                 from time in SequenceArbitraries.Time
+                 from days in SequenceArbitraries.Days
+                 from quiet in SequenceArbitraries.Quiet
+                 from lateBy in Gen.Choose(0, 90 * 24 * 60)
+                 where quiet is null || !quiet.Contains(time)
+                 select (zone, enrolledAt, day, time, days, quiet, previousDone: enrolledAt + Duration.FromMinutes(lateBy))),
+        t =>
+        {
+            Instant due = Due(OnDay(t.day, t.time) with { Days = t.days }, t.zone, t.enrolledAt, t.previousDone, t.quiet);
+            LocalDateTime local = due.InZone(t.zone).LocalDateTime;
+            bool notEarly = due >= t.previousDone && due >= t.enrolledAt && local.Date >= t.enrolledAt.InZone(t.zone).Date.PlusDays(t.day);
+            bool dayOk = t.days.IsEmpty || t.days.Contains(local.DayOfWeek);
+            bool quietOk = t.quiet is null || !t.quiet.Contains(local.TimeOfDay);
+            return (notEarly && dayOk && quietOk)
+                .Label($"{t.zone.Id} enrolled {t.enrolledAt} day {t.day} at {t.time:HH:mm} days=[{string.Join(",", t.days)}] quiet={t.quiet} previous {t.previousDone} -> {due} ({local})");
+        });
+
     [Theory]
     [InlineData("08:00")]
     [InlineData("10:00")]
