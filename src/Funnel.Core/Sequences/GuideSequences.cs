@@ -39,7 +39,11 @@ public static class GuideSequences
 
     private static readonly LocalTime Morning = new(9, 0);
 
-    /// <summary>Gets the 7-email nurture after the free guide: the guide at once, then one email a day at 09:00 local; a purchase ends it.</summary>
+    /// <summary>Gets the 7-email nurture after the free guide: the guide at once, then days 1 to 6 at 09:00 local; a purchase ends it.</summary>
+    /// <remarks>
+    /// The daily emails are calendar-day steps (<see cref="StepTiming.OnDay"/>): day 1 is the local day after the opt-in,
+    /// so a lead who opts in at 08:00 and one who opts in at 22:00 both get the second email the next morning at 09:00.
+    /// </remarks>
     public static SequenceDefinition Nurture { get; } = new()
     {
         Key = "guide-nurture",
@@ -49,17 +53,18 @@ public static class GuideSequences
         Steps =
         [
             Step("nurture-1", "Your Quick Start Guide to E-Book Creation", "Hi {{ first_name }}, here is your guide, as promised. Thank you for downloading it: I am glad you are here.", immediate: true),
-            Step("nurture-2", "One number every e-book author should know", "Hi {{ first_name }}, a tip that saves weeks: outline before you write. Here is why."),
-            Step("nurture-3", "How Maya finished her first e-book in 30 days", "Hi {{ first_name }}, Maya had the same problem you might have. Here is her story."),
-            Step("nurture-4", "The outline that writes itself", "Hi {{ first_name }}, the outline template our students start with."),
-            Step("nurture-5", "Pricing your e-book without guessing", "Hi {{ first_name }}, what to charge, and the module of the Masterclass that covers it."),
-            Step("nurture-6", "Marketing before you publish", "Hi {{ first_name }}, your launch starts before the book is done. More on the blog."),
-            Step("nurture-7", "Ready for the whole system?", "Hi {{ first_name }}, The E-Book Masterclass takes you from idea to launch. Have a look."),
+            OnDay("nurture-2", 1, "One number every e-book author should know", "Hi {{ first_name }}, a tip that saves weeks: outline before you write. Here is why."),
+            OnDay("nurture-3", 2, "How Maya finished her first e-book in 30 days", "Hi {{ first_name }}, Maya had the same problem you might have. Here is her story."),
+            OnDay("nurture-4", 3, "The outline that writes itself", "Hi {{ first_name }}, the outline template our students start with."),
+            OnDay("nurture-5", 4, "Pricing your e-book without guessing", "Hi {{ first_name }}, what to charge, and the module of the Masterclass that covers it."),
+            OnDay("nurture-6", 5, "Marketing before you publish", "Hi {{ first_name }}, your launch starts before the book is done. More on the blog."),
+            OnDay("nurture-7", 6, "Ready for the whole system?", "Hi {{ first_name }}, The E-Book Masterclass takes you from idea to launch. Have a look."),
         ],
     };
 
-    /// <summary>Gets the 5-day welcome after the Masterclass purchase: access at once, then daily at 09:00 local (not marketing: it is onboarding).</summary>
+    /// <summary>Gets the 5-day welcome after the Masterclass purchase: access at once, then days 1 to 4 at 09:00 local (not marketing: it is onboarding).</summary>
     /// <remarks>
+    /// The daily emails are calendar-day steps (<see cref="StepTiming.OnDay"/>), counted in the buyer's local days from the grant.
     /// It starts on <c>entitlement_granted</c> for <see cref="Course"/> (the order is paid, not merely placed) and ends on
     /// <c>entitlement_revoked</c> for it (refunded), so unpaid and refunded orders are not onboarded.
     /// </remarks>
@@ -73,10 +78,10 @@ public static class GuideSequences
         Steps =
         [
             Step("welcome-1", "Welcome to The E-Book Masterclass", "Hi {{ first_name }}, your access details and what to expect this week.", immediate: true),
-            Step("welcome-2", "Your first steps in the course", "Hi {{ first_name }}, how to navigate the course and where to start."),
-            Step("welcome-3", "Join the private community", "Hi {{ first_name }}, your invitation to the community and the resources page."),
-            Step("welcome-4", "Three tips to get the most out of it", "Hi {{ first_name }}, what our most successful students do in week one."),
-            Step("welcome-5", "How is it going?", "Hi {{ first_name }}, reply and tell us where you are."),
+            OnDay("welcome-2", 1, "Your first steps in the course", "Hi {{ first_name }}, how to navigate the course and where to start."),
+            OnDay("welcome-3", 2, "Join the private community", "Hi {{ first_name }}, your invitation to the community and the resources page."),
+            OnDay("welcome-4", 3, "Three tips to get the most out of it", "Hi {{ first_name }}, what our most successful students do in week one."),
+            OnDay("welcome-5", 4, "How is it going?", "Hi {{ first_name }}, reply and tell us where you are."),
         ],
     };
 
@@ -165,6 +170,13 @@ public static class GuideSequences
         Subject = subject,
         TextBody = text + "\n\nUnsubscribe: {{ unsubscribe_url }}",
         HtmlBody = "<p>" + text + "</p><p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>",
+    };
+
+    private static SequenceStep OnDay(string key, int day, string subject, string text) => Step(key, subject, text) with
+    {
+        Timing = StepTiming.OnDay,
+        Day = day,
+        Delay = Period.Zero,
     };
 
     private static SequenceStep Anchored(string key, Period delay, string subject, string text) => new()

@@ -18,10 +18,23 @@ namespace Funnel.Sequences;
 /// <item>A send inside quiet hours moves to the end of the quiet hours (at the send time, when one is set, on or after it).</item>
 /// </list>
 /// <para>The result is never earlier than the earliest instant.</para>
+/// <para>
+/// Calendar-day steps (<see cref="StepTiming.OnDay"/>) first map their day and time with
+/// <see cref="CalendarDayResolver"/>, then apply the same days and quiet hours.
+/// </para>
 /// </remarks>
 /// <threadsafety>All members are thread-safe.</threadsafety>
 public static class SendTimes
 {
+    /// <summary>Gets the resolver that maps the local day and time of a calendar-day step to an instant.</summary>
+    /// <remarks>
+    /// A local time in a spring-forward gap resolves to the first instant after the gap
+    /// (<see cref="Resolvers.ReturnStartOfIntervalAfter"/>: 09:00 in a gap from 08:30 to 09:30 is 09:30); a local
+    /// time that occurs twice in a fall-back overlap resolves to the earlier instant (<see cref="Resolvers.ReturnEarlier"/>).
+    /// </remarks>
+    public static ZoneLocalMappingResolver CalendarDayResolver { get; } =
+        Resolvers.CreateMappingResolver(Resolvers.ReturnEarlier, Resolvers.ReturnStartOfIntervalAfter);
+
     /// <summary>Returns the first instant at or after <paramref name="earliest"/> that the send rules allow.</summary>
     /// <param name="earliest">The earliest allowed instant (the event that caused the send plus its delay).</param>
     /// <param name="zone">The lead's time zone.</param>
@@ -79,6 +92,31 @@ public static class SendTimes
         }
 
         throw new InvalidOperationException("No send instant found within 64 attempts; the rules allow none.");
+    }
+
+    /// <summary>Returns the send instant of a calendar-day step: <paramref name="at"/> on <paramref name="date"/>, or the next allowed instant.</summary>
+    /// <remarks>
+    /// The local date-time is mapped with <see cref="CalendarDayResolver"/>. When that instant is before
+    /// <paramref name="notBefore"/> the step goes out at the first <paramref name="at"/> after it; a day that is not
+    /// allowed rolls forward to the next allowed day at <paramref name="at"/>, and quiet hours move it to their end.
+    /// </remarks>
+    internal static Instant OnDay(LocalDate date, LocalTime at, DateTimeZone zone, Instant notBefore, ImmutableArray<IsoDayOfWeek> days, QuietHours? quietHours)
+    {
+        Instant target = zone.ResolveLocal(date + at, CalendarDayResolver).ToInstant();
+        if (target < notBefore)
+        {
+            return Next(notBefore, zone, at, days, quietHours);
+        }
+
+        LocalDateTime local = target.InZone(zone).LocalDateTime;
+        if (!days.IsDefaultOrEmpty && !days.Contains(local.DayOfWeek))
+        {
+            return Next(target, zone, at, days, quietHours);
+        }
+
+        // The send time itself is never quiet (the validator sees to it), but the end of a gap can be: then the end of
+        // the quiet hours, as for any other send.
+        return quietHours is not null && quietHours.Contains(local.TimeOfDay) ? Next(target, zone, null, days, quietHours) : target;
     }
 
     /// <summary>Maps a local date-time to an instant by the gap/overlap policy; <see langword="null"/> when every mapping is before <paramref name="earliest"/>.</summary>

@@ -59,8 +59,15 @@ public sealed record SequenceDefinition
 
 /// <summary>One email of a sequence and when to send it.</summary>
 /// <remarks>
+/// <para>
 /// The earliest send instant is <see cref="Delay"/> after the base chosen by <see cref="Timing"/>; from there
 /// <see cref="SendAt"/>, <see cref="Days"/> and the sequence's quiet hours move it forward in the lead's zone.
+/// </para>
+/// <para>
+/// A calendar-day step (<see cref="StepTiming.OnDay"/>) is instead sent on local day <see cref="Day"/> of the
+/// enrolment at <see cref="SendAt"/>, such as "day 1 at 09:00": the next local day after the enrolment's, whatever
+/// the time of the opt-in.
+/// </para>
 /// </remarks>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record SequenceStep
@@ -82,8 +89,25 @@ public sealed record SequenceStep
     public Period Delay { get; init; } = Period.Zero;
 
     /// <summary>Gets the local time of day to send at, such as 09:00: the first such time at or after the earliest instant.</summary>
+    /// <remarks>Required with <see cref="StepTiming.OnDay"/>, where it is the time on <see cref="Day"/>.</remarks>
     /// <value>Defaults to <see langword="null"/>: send as soon as due.</value>
     public LocalTime? SendAt { get; init; }
+
+    /// <summary>Gets the local calendar day of a <see cref="StepTiming.OnDay"/> step, counted from the enrolment: 1 is the next local day.</summary>
+    /// <remarks>
+    /// <para>
+    /// Day 0 is the enrolment's own local date, day 1 the next local date in the lead's zone, and so on, whatever the
+    /// time of the enrolment: a lead who opts in at 08:00 or at 23:00 gets day 1 at 09:00 the next morning. Day 0 at
+    /// <see cref="SendAt"/> is sent that day only when the time is still ahead at enrolment, otherwise at the next
+    /// day's <see cref="SendAt"/> (for "at once", use <see cref="StepTiming.AfterEnrolment"/> with no delay).
+    /// </para>
+    /// <para>
+    /// The days of a sequence's calendar-day steps must not decrease. Only <see cref="StepTiming.OnDay"/> steps use it;
+    /// it must be 0 on the others.
+    /// </para>
+    /// </remarks>
+    /// <value>Defaults to 0.</value>
+    public int Day { get; init; }
 
     /// <summary>Gets the local days of the week a send is allowed on; a send on another day rolls forward to the next allowed day.</summary>
     /// <value>Defaults to empty: every day.</value>
@@ -123,6 +147,22 @@ public enum StepTiming
     /// whose instant has already passed when it is scheduled (or with no anchor) is skipped, never sent late.
     /// </remarks>
     RelativeToAnchor,
+
+    /// <summary>A local calendar day counted from the enrolment (<see cref="SequenceStep.Day"/>), at <see cref="SequenceStep.SendAt"/>.</summary>
+    /// <remarks>
+    /// <para>
+    /// The step is sent at <see cref="SequenceStep.SendAt"/> on the enrolment's local date plus
+    /// <see cref="SequenceStep.Day"/> days in the lead's zone ("day 1 at 09:00" is 09:00 the next local day). The
+    /// local date-time is mapped to an instant with <see cref="SendTimes.CalendarDayResolver"/>: a time in a
+    /// spring-forward gap becomes the first instant after the gap, a time that occurs twice the earlier one.
+    /// </para>
+    /// <para>
+    /// It is never sent before the enrolment or before the previous step was sent (or skipped); when that instant has
+    /// passed, it goes out at the next <see cref="SequenceStep.SendAt"/>. <see cref="SequenceStep.Days"/>, quiet hours
+    /// and the frequency cap move it forward exactly as they move other steps. <see cref="SequenceStep.Delay"/> must be zero.
+    /// </para>
+    /// </remarks>
+    OnDay,
 }
 
 /// <summary>Whether a lead who was enrolled in a sequence before can be enrolled again.</summary>

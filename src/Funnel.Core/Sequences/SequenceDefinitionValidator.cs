@@ -8,8 +8,9 @@ namespace Funnel.Sequences;
 
 /// <summary>Validates a <see cref="SequenceDefinition"/>; errors name the path, such as <c>Steps[2].Subject</c>, and the problem.</summary>
 /// <remarks>
-/// Checks keys, delays (negative only for anchored steps, which take no send time or days), send times outside the
-/// quiet hours, triggers and exit goals, and every template: a placeholder that is neither a built-in field nor
+/// Checks keys, delays (negative only for anchored steps, which take no send time or days), calendar-day steps (a
+/// day from 0 to 3,660 that does not decrease from one calendar-day step to the next, a send time and no
+/// delay), send times outside the quiet hours, triggers and exit goals, and every template: a placeholder that is neither a built-in field nor
 /// declared in <see cref="SequenceDefinition.Fields"/> is an error naming the step and the field.
 /// </remarks>
 /// <threadsafety>Instances are safe to share between threads.</threadsafety>
@@ -17,6 +18,8 @@ public sealed partial class SequenceDefinitionValidator : AbstractValidator<Sequ
 {
     /// <summary>Gets the fields every template may use: <c>email</c>, <c>lead_id</c>, <c>stage</c> and <c>unsubscribe_url</c>.</summary>
     public static ImmutableArray<string> BuiltInFields { get; } = ["email", "lead_id", "stage", "unsubscribe_url"];
+
+    private const int MaxDay = 3660; // ten years: "day N" steps are a nurture, not a calendar.
 
     /// <summary>Initializes the rules with the built-in template renderer.</summary>
     public SequenceDefinitionValidator()
@@ -45,6 +48,7 @@ public sealed partial class SequenceDefinitionValidator : AbstractValidator<Sequ
             }
 
             HashSet<string> keys = new(StringComparer.Ordinal);
+            int? lastDay = null;
             for (int i = 0; i < d.Steps.Length; i++)
             {
                 SequenceStep? step = d.Steps[i];
@@ -65,6 +69,16 @@ public sealed partial class SequenceDefinitionValidator : AbstractValidator<Sequ
                 }
 
                 CheckTiming(d, step, path, context);
+                if (step.Timing == StepTiming.OnDay)
+                {
+                    if (lastDay is { } previous && step.Day < previous)
+                    {
+                        context.AddFailure(path + ".Day", $"'{path}.Day' ({step.Day}) is before the previous calendar-day step's day ({previous}): calendar days must not decrease.");
+                    }
+
+                    lastDay = Math.Max(lastDay ?? 0, step.Day);
+                }
+
                 CheckTemplate(renderer, d, step.Subject, path + ".Subject", required: true, context);
                 CheckTemplate(renderer, d, step.TextBody, path + ".TextBody", required: true, context);
                 CheckTemplate(renderer, d, step.HtmlBody, path + ".HtmlBody", required: false, context);
@@ -95,6 +109,28 @@ public sealed partial class SequenceDefinitionValidator : AbstractValidator<Sequ
             {
                 context.AddFailure(path + ".SendAt", $"'{path}' is anchored: it is sent at the exact instant, so it takes no SendAt or Days.");
             }
+        }
+
+        if (step.Timing == StepTiming.OnDay)
+        {
+            if (step.Day is < 0 or > MaxDay)
+            {
+                context.AddFailure(path + ".Day", $"'{path}.Day' must be from 0 (the enrolment's local date) to {MaxDay}.");
+            }
+
+            if (step.SendAt is null)
+            {
+                context.AddFailure(path + ".SendAt", $"'{path}' is a calendar-day step: it needs a SendAt, such as 09:00.");
+            }
+
+            if (step.Delay is not null && !step.Delay.Equals(Period.Zero))
+            {
+                context.AddFailure(path + ".Delay", $"'{path}.Delay' must be zero: a calendar-day step is timed by its Day and SendAt.");
+            }
+        }
+        else if (step.Day != 0)
+        {
+            context.AddFailure(path + ".Day", $"'{path}.Day' is only for calendar-day steps (Timing = OnDay); leave it 0.");
         }
 
         if (step.Timing != StepTiming.RelativeToAnchor && step.Delay is { } delay && HasNegativePart(delay))

@@ -561,6 +561,12 @@ public sealed class SequenceEngine
             return at < previousDone ? null : at;
         }
 
+        if (step.Timing == StepTiming.OnDay)
+        {
+            LocalDate day = enrolment.EnrolledAt.InZone(zone).Date.PlusDays(step.Day);
+            return SendTimes.OnDay(day, step.SendAt!.Value, zone, Max(enrolment.EnrolledAt, previousDone), step.Days, definition.QuietHours);
+        }
+
         Instant from = step.Timing == StepTiming.AfterEnrolment ? enrolment.EnrolledAt : previousScheduled;
         Instant earliest = Max(Add(from, step.Delay, zone), previousDone);
         return SendTimes.Next(earliest, zone, step.SendAt, step.Days, definition.QuietHours);

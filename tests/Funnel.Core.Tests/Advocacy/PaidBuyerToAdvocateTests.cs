@@ -37,7 +37,7 @@ public class PaidBuyerToAdvocateTests
         welcome.Select(s => CapturingSender.StepOf(s.Message)).ShouldBe(["welcome-1", "welcome-2", "welcome-3", "welcome-4", "welcome-5"]);
         (welcome[0].At - boughtAt).ShouldBeLessThanOrEqualTo(Duration.FromMinutes(15));
         welcome.Skip(1).Select(s => s.At.InZone(PaidFunnelWorld.NewYork).LocalDateTime).ShouldBe(
-            [.. Enumerable.Range(7, 4).Select(day => new LocalDateTime(2026, 10, day, 9, 0))]);
+            [.. Enumerable.Range(6, 4).Select(day => new LocalDateTime(2026, 10, day, 9, 0))]); // calendar days 1-4 from Monday: Tuesday to Friday
         welcome[0].Message.Subject.ShouldBe("Welcome to The E-Book Masterclass");
         welcome[0].Message.TextBody.ShouldStartWith("Hi Sarah,");
 

@@ -53,7 +53,7 @@ public class OnboardingSequenceTests
         var world = new PaidFunnelWorld();
         await world.AddLeadAsync(1, "Sarah");
         Order order = await world.BuyAsync(1); // Monday 5 October, 10:00 in New York
-        await world.AdvanceAsync(Duration.FromDays(2) + Duration.FromHours(2)); // Wednesday 12:00: welcome-1 and welcome-2 went out
+        await world.AdvanceAsync(Duration.FromDays(2) + Duration.FromHours(2)); // Wednesday 12:00: welcome-1 to welcome-3 (days 1 and 2 at 09:00) went out
 
         await world.RefundAsync(order.Id, Money.FromMajor(497m, Currency.USD));
         await world.AdvanceAsync(Duration.FromDays(7));
@@ -62,7 +62,7 @@ public class OnboardingSequenceTests
         SequenceExited exited = world.History.OfType<SequenceExited>().ShouldHaveSingleItem();
         exited.Sequence.ShouldBe(GuideSequences.Welcome.Key);
         exited.Goal.ShouldBe($"{EventTypes.EntitlementRevoked}:{GuideSequences.Course}");
-        WelcomeTo(world, 1).ShouldBe(["welcome-1", "welcome-2"]);
+        WelcomeTo(world, 1).ShouldBe(["welcome-1", "welcome-2", "welcome-3"]);
     }
 
     [Fact]
