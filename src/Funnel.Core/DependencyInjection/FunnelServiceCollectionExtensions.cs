@@ -11,7 +11,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the Funnel core services.</summary>
 /// <threadsafety>Call these methods while configuring services, from one thread.</threadsafety>
-public static class FunnelServiceCollectionExtensions
+public static partial class FunnelServiceCollectionExtensions
 {
     /// <summary>Adds the Funnel core services with default options.</summary>
     /// <param name="services">The service collection.</param>

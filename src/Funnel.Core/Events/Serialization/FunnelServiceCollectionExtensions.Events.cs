@@ -4,9 +4,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers event types for the event JSON contract.</summary>
-/// <threadsafety>Call these methods while configuring services, from one thread.</threadsafety>
-public static class FunnelEventServiceCollectionExtensions
+/// <content>Registers event types for the event JSON contract.</content>
+public static partial class FunnelServiceCollectionExtensions
 {
     /// <summary>Registers the public event records of an assembly, and the <see cref="FunnelEventTypes"/> and <see cref="FunnelEventSerializer"/> built from all registered assemblies.</summary>
     /// <remarks>
