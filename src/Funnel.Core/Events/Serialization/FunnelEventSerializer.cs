@@ -87,7 +87,7 @@ public sealed class FunnelEventSerializer
     }
 
     /// <summary>Reads an event from UTF-8 JSON.</summary>
-    /// <param name="utf8Json">The UTF-8 bytes of the JSON.</param>
+    /// <param name="utf8Json">The UTF-8 bytes of the JSON, with or without a byte order mark.</param>
     /// <returns>The event: an instance of its registered type, or an <see cref="UnknownEvent"/>.</returns>
     /// <exception cref="FunnelEventFormatException">The bytes are not an event's JSON; the message names the type and field.</exception>
     public FunnelEvent Deserialize(ReadOnlySpan<byte> utf8Json)
@@ -95,7 +95,8 @@ public sealed class FunnelEventSerializer
         string json;
         try
         {
-            json = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(utf8Json);
+            json = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(
+                utf8Json.StartsWith("\uFEFF"u8) ? utf8Json[3..] : utf8Json);
         }
         catch (DecoderFallbackException ex)
         {

@@ -174,6 +174,14 @@ public class FunnelEventSerializerTests
     }
 
     [Fact]
+    public void Deserialize_Utf8WithByteOrderMark_Reads()
+    {
+        byte[] json = [0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes(EventSamples.Read(EventTypes.OptedIn))];
+
+        Serializer.Deserialize(json).ShouldBeOfType<OptedIn>().Magnet.ShouldBe("quick-start-guide");
+    }
+
+    [Fact]
     public void Serialize_UnregisteredType_Throws()
     {
         var serializer = new FunnelEventSerializer(new FunnelEventTypesBuilder().Add(typeof(OptedIn)).Build());
