@@ -1,5 +1,6 @@
 using FluentValidation;
 using Funnel.Analytics.Experiments;
+using Funnel.Events;
 using Funnel.Kpis;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -16,6 +17,20 @@ public class DependencyInjectionTests
         provider.GetRequiredService<IValidator<Experiment>>().ShouldBeOfType<ExperimentValidator>();
         provider.GetRequiredService<IValidator<FunnelQuery>>().ShouldBeOfType<FunnelQueryValidator>();
         provider.GetRequiredService<IFunnelReporter>().ShouldNotBeNull();
+    }
+
+    [Fact]
+    public void AddFunnelAnalytics_RegistersTheExperimentEventForTheJsonContract()
+    {
+        using ServiceProvider provider = new ServiceCollection().AddFunnelAnalytics().BuildServiceProvider();
+        var exposed = new ExperimentExposed
+        {
+            LeadId = LeadId.New(), OccurredAt = NodaTime.Instant.FromUtc(2026, 12, 4, 15, 52), Experiment = "headline", Variant = "b",
+        };
+
+        provider.GetRequiredService<FunnelEventTypes>().TryFind(EventTypes.ExperimentExposed, out _).ShouldBeTrue();
+        FunnelEventSerializer serializer = provider.GetRequiredService<FunnelEventSerializer>();
+        serializer.Deserialize(serializer.Serialize(exposed)).ShouldBe(exposed);
     }
 
     [Fact]

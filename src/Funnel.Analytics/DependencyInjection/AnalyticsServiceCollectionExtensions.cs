@@ -11,7 +11,8 @@ public static class AnalyticsServiceCollectionExtensions
 {
     /// <summary>Adds the Funnel analytics services, and the core services through <c>AddFunnel</c>.</summary>
     /// <remarks>
-    /// Registers, unless already registered: an <see cref="ExperimentAssigner"/> and validators for
+    /// Registers the <see cref="ExperimentExposed"/> event type for the event JSON contract and, unless already
+    /// registered: an <see cref="ExperimentAssigner"/> and validators for
     /// <see cref="Experiment"/> and <see cref="FunnelQuery"/>. The analyses themselves (<see cref="FunnelAnalyzer"/>,
     /// <see cref="KpiTimeSeries"/>, <see cref="RevenueAttribution"/>, <see cref="FunnelForecaster"/>) are stateless
     /// static methods over an <see cref="AnalyticsEventStore"/>. Calling this method again registers nothing twice.
@@ -29,6 +30,7 @@ public static class AnalyticsServiceCollectionExtensions
 
         services.AddSingleton<AnalyticsMarker>();
         services.AddFunnel();
+        services.AddFunnelEventTypes(typeof(ExperimentExposed).Assembly);
         services.TryAddSingleton<ExperimentAssigner>();
         services.TryAddSingleton<IValidator<Experiment>, ExperimentValidator>();
         services.TryAddSingleton<IValidator<FunnelQuery>, FunnelQueryValidator>();

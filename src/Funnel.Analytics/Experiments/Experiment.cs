@@ -10,6 +10,7 @@ namespace Funnel.Analytics.Experiments;
 
 /// <summary>A lead was shown a variant of an A/B test; analyses break funnels down by these exposures.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.ExperimentExposed)]
 public sealed record ExperimentExposed : LeadEvent
 {
     /// <summary>Gets the key of the experiment, such as <c>sales-page-headline</c>.</summary>

@@ -245,6 +245,7 @@ public sealed class ReferralProgram
 
 /// <summary>A referral was refused by a fraud guard; the lead id is the friend's.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.ReferralRejected)]
 public sealed record ReferralRejected : LeadEvent
 {
     /// <summary>Gets the referral code.</summary>
@@ -263,6 +264,7 @@ public sealed record ReferralRejected : LeadEvent
 
 /// <summary>A referred friend bought; the lead id is the referrer's, whose reward waits for the refund window.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.ReferralPurchased)]
 public sealed record ReferralPurchased : LeadEvent
 {
     /// <summary>Gets the friend.</summary>
@@ -280,6 +282,7 @@ public sealed record ReferralPurchased : LeadEvent
 
 /// <summary>A referrer earned the credit for a friend's purchase; the lead id is the referrer's.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.ReferralRewardEarned)]
 public sealed record ReferralRewardEarned : LeadEvent
 {
     /// <summary>Gets the friend.</summary>

@@ -321,6 +321,7 @@ public sealed class ReviewService
 
 /// <summary>A customer was asked for a review.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.ReviewRequested)]
 public sealed record ReviewRequested : LeadEvent
 {
     /// <summary>Gets the product key.</summary>
@@ -336,6 +337,7 @@ public sealed record ReviewRequested : LeadEvent
 
 /// <summary>A review was approved for publication.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.ReviewApproved)]
 public sealed record ReviewApproved : LeadEvent
 {
     /// <summary>Gets the review.</summary>
@@ -354,6 +356,7 @@ public sealed record ReviewApproved : LeadEvent
 
 /// <summary>A review was rejected by moderation.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.ReviewRejected)]
 public sealed record ReviewRejected : LeadEvent
 {
     /// <summary>Gets the review.</summary>
@@ -375,6 +378,7 @@ public sealed record ReviewRejected : LeadEvent
 
 /// <summary>An incentive was given for a review.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.ReviewIncentiveGranted)]
 public sealed record ReviewIncentiveGranted : LeadEvent
 {
     /// <summary>Gets the review.</summary>

@@ -11,7 +11,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the Funnel core services.</summary>
 /// <threadsafety>Call these methods while configuring services, from one thread.</threadsafety>
-public static class FunnelServiceCollectionExtensions
+public static partial class FunnelServiceCollectionExtensions
 {
     /// <summary>Adds the Funnel core services with default options.</summary>
     /// <param name="services">The service collection.</param>
@@ -35,6 +35,8 @@ public static class FunnelServiceCollectionExtensions
     /// the payments services (an in-memory webhook event store, the
     /// default <c>DunningPolicy</c>, and a <c>PaymentService</c> and <c>WebhookProcessor</c> over the
     /// <c>IPaymentGateway</c> and <c>IWebhookSignatureVerifier</c> you register, such as with <c>AddFunnelStripe</c>);
+    /// the event types of Funnel.Core with a <c>FunnelEventTypes</c> registry and <c>FunnelEventSerializer</c>
+    /// (see <c>AddFunnelEventTypes</c>);
     /// and for retention and advocacy in-memory review and course-progress
     /// stores, a <c>ReviewService</c>, <c>CourseProgressTracker</c> and <c>WebinarRegistrar</c> over the <c>Course</c> and
     /// <c>Webinar</c> instances you register, and an <c>AffiliateProgram</c> and <c>ReferralProgram</c> from their settings. Register your own
@@ -89,6 +91,7 @@ public static class FunnelServiceCollectionExtensions
         LeadsRegistration.AddLeads(services);
         SequencesRegistration.AddSequences(services);
         AdvocacyRegistration.AddAdvocacy(services);
+        services.AddFunnelEventTypes(typeof(FunnelServiceCollectionExtensions).Assembly);
         return services;
     }
 

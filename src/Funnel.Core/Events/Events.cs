@@ -2,6 +2,7 @@ namespace Funnel.Events;
 
 /// <summary>A page was viewed; the first touch of most visitors.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.PageViewed)]
 public sealed record PageViewed : LeadEvent
 {
     /// <summary>Gets the path of the page, such as <c>/blog/write-an-ebook-in-30-days</c>.</summary>
@@ -20,6 +21,7 @@ public sealed record PageViewed : LeadEvent
 
 /// <summary>A lead gave an email address in exchange for a lead magnet.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.OptedIn)]
 public sealed record OptedIn : LeadEvent
 {
     /// <summary>Gets the key of the lead magnet, such as <c>quick-start-guide</c>.</summary>
@@ -35,6 +37,7 @@ public sealed record OptedIn : LeadEvent
 
 /// <summary>A lead moved from one lifecycle stage to a later one.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.LifecycleStageChanged)]
 public sealed record LifecycleStageChanged : LeadEvent
 {
     /// <summary>Gets the stage the lead left.</summary>
@@ -66,6 +69,7 @@ public abstract record EmailEvent : LeadEvent
 
 /// <summary>An email was handed to the mail server.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.EmailSent)]
 public sealed record EmailSent : EmailEvent
 {
     /// <inheritdoc/>
@@ -74,6 +78,7 @@ public sealed record EmailSent : EmailEvent
 
 /// <summary>An email was accepted by the recipient's mail server.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.EmailDelivered)]
 public sealed record EmailDelivered : EmailEvent
 {
     /// <inheritdoc/>
@@ -82,6 +87,7 @@ public sealed record EmailDelivered : EmailEvent
 
 /// <summary>An email was opened (its tracking pixel was loaded).</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.EmailOpened)]
 public sealed record EmailOpened : EmailEvent
 {
     /// <inheritdoc/>
@@ -90,6 +96,7 @@ public sealed record EmailOpened : EmailEvent
 
 /// <summary>A link in an email was clicked.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.EmailClicked)]
 public sealed record EmailClicked : EmailEvent
 {
     /// <summary>Gets the URL that was clicked, when known.</summary>
@@ -111,6 +118,7 @@ public enum BounceKind
 
 /// <summary>An email bounced.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.EmailBounced)]
 public sealed record EmailBounced : EmailEvent
 {
     /// <summary>Gets whether the bounce is permanent.</summary>
@@ -123,6 +131,7 @@ public sealed record EmailBounced : EmailEvent
 
 /// <summary>A lead unsubscribed through an email.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.EmailUnsubscribed)]
 public sealed record EmailUnsubscribed : EmailEvent
 {
     /// <inheritdoc/>
@@ -131,6 +140,7 @@ public sealed record EmailUnsubscribed : EmailEvent
 
 /// <summary>A lead marked an email as spam.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.EmailComplained)]
 public sealed record EmailComplained : EmailEvent
 {
     /// <inheritdoc/>
@@ -139,6 +149,7 @@ public sealed record EmailComplained : EmailEvent
 
 /// <summary>A lead visited the sales page of an offer.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.SalesPageVisited)]
 public sealed record SalesPageVisited : LeadEvent
 {
     /// <summary>Gets the offer the sales page sells.</summary>
@@ -154,6 +165,7 @@ public sealed record SalesPageVisited : LeadEvent
 
 /// <summary>A lead started a checkout for an offer.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.CheckoutStarted)]
 public sealed record CheckoutStarted : LeadEvent
 {
     /// <summary>Gets the offer being bought.</summary>
@@ -169,6 +181,7 @@ public sealed record CheckoutStarted : LeadEvent
 
 /// <summary>A checkout was left without an order (emitted when the checkout expires).</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.CheckoutAbandoned)]
 public sealed record CheckoutAbandoned : LeadEvent
 {
     /// <summary>Gets the offer that was not bought.</summary>
@@ -184,6 +197,7 @@ public sealed record CheckoutAbandoned : LeadEvent
 
 /// <summary>A lead placed an order; the order's total is revenue booked by the funnel.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.OrderPlaced)]
 public sealed record OrderPlaced : LeadEvent
 {
     /// <summary>Gets the order.</summary>
@@ -205,6 +219,7 @@ public sealed record OrderPlaced : LeadEvent
 
 /// <summary>A payment for an order (or one installment of it) succeeded.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.PaymentSucceeded)]
 public sealed record PaymentSucceeded : LeadEvent
 {
     /// <summary>Gets the order paid for.</summary>
@@ -219,6 +234,7 @@ public sealed record PaymentSucceeded : LeadEvent
 
 /// <summary>A payment for an order (or one installment of it) failed.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.PaymentFailed)]
 public sealed record PaymentFailed : LeadEvent
 {
     /// <summary>Gets the order.</summary>
@@ -236,6 +252,7 @@ public sealed record PaymentFailed : LeadEvent
 
 /// <summary>Money was refunded on an order.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.RefundIssued)]
 public sealed record RefundIssued : LeadEvent
 {
     /// <summary>Gets the refunded order.</summary>
@@ -250,6 +267,7 @@ public sealed record RefundIssued : LeadEvent
 
 /// <summary>A lead registered for a webinar session.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.WebinarRegistered)]
 public sealed record WebinarRegistered : LeadEvent
 {
     /// <summary>Gets the key of the webinar.</summary>
@@ -269,6 +287,7 @@ public sealed record WebinarRegistered : LeadEvent
 
 /// <summary>A lead attended a webinar session.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.WebinarAttended)]
 public sealed record WebinarAttended : LeadEvent
 {
     /// <summary>Gets the key of the webinar.</summary>
@@ -284,6 +303,7 @@ public sealed record WebinarAttended : LeadEvent
 
 /// <summary>A customer completed a course.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.CourseCompleted)]
 public sealed record CourseCompleted : LeadEvent
 {
     /// <summary>Gets the key of the course.</summary>
@@ -299,6 +319,7 @@ public sealed record CourseCompleted : LeadEvent
 
 /// <summary>A customer submitted a review of a product.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.ReviewSubmitted)]
 public sealed record ReviewSubmitted : LeadEvent
 {
     /// <summary>Gets the key of the reviewed product.</summary>
@@ -327,6 +348,7 @@ public sealed record ReviewSubmitted : LeadEvent
 
 /// <summary>A lead referred another person to the funnel.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.ReferralMade)]
 public sealed record ReferralMade : LeadEvent
 {
     /// <summary>Gets the lead who was referred.</summary>
@@ -339,6 +361,7 @@ public sealed record ReferralMade : LeadEvent
 /// <summary>Money spent on advertising, for the channel and campaign in its <see cref="FunnelEvent.Attribution"/>.</summary>
 /// <remarks>Spend is about no one lead. Record it per channel and day (or per campaign) so reports can compute CAC and ROAS per channel.</remarks>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.AdSpendRecorded)]
 public sealed record AdSpendRecorded : FunnelEvent
 {
     /// <summary>Gets the amount spent.</summary>

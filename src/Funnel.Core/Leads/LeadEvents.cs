@@ -4,6 +4,7 @@ namespace Funnel.Leads;
 
 /// <summary>A lead's consent was recorded when they submitted an opt-in form.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.ConsentRecorded)]
 public sealed record ConsentRecorded : LeadEvent
 {
     /// <summary>Gets the purpose, such as <c>marketing-email</c>.</summary>
@@ -28,6 +29,7 @@ public sealed record ConsentRecorded : LeadEvent
 
 /// <summary>A lead confirmed a double opt-in through the link in the confirmation email.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.OptInConfirmed)]
 public sealed record OptInConfirmed : LeadEvent
 {
     /// <summary>Gets the purpose confirmed, such as <c>marketing-email</c>.</summary>
@@ -43,6 +45,7 @@ public sealed record OptInConfirmed : LeadEvent
 
 /// <summary>A lead's score changed after scoring (<see cref="LeadScorer"/>).</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.ScoreChanged)]
 public sealed record ScoreChanged : LeadEvent
 {
     /// <summary>Gets the score before.</summary>
@@ -58,6 +61,7 @@ public sealed record ScoreChanged : LeadEvent
 /// <summary>A lead entered a segment (matched its rule at an evaluation after not matching at the previous one).</summary>
 /// <remarks>Sequences use it as an enrolment trigger, such as "entered segment <c>downloaded-not-visited-sales</c>".</remarks>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.SegmentEntered)]
 public sealed record SegmentEntered : LeadEvent
 {
     /// <summary>Gets the key of the segment, such as <c>downloaded-not-visited-sales</c>.</summary>
@@ -73,6 +77,7 @@ public sealed record SegmentEntered : LeadEvent
 
 /// <summary>A lead left a segment (matched its rule at the previous evaluation but not at this one).</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.SegmentLeft)]
 public sealed record SegmentLeft : LeadEvent
 {
     /// <summary>Gets the key of the segment.</summary>

@@ -35,6 +35,7 @@ public sealed class CourseValidator : AbstractValidator<Course>
 
 /// <summary>A customer completed one module of a course.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.ModuleCompleted)]
 public sealed record ModuleCompleted : LeadEvent
 {
     /// <summary>Gets the course key.</summary>

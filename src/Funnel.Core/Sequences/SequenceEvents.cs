@@ -4,6 +4,7 @@ namespace Funnel.Sequences;
 
 /// <summary>A send of an email failed.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.EmailFailed)]
 public sealed record EmailFailed : EmailEvent
 {
     /// <summary>Gets whether the failure is final (no more retries).</summary>
@@ -21,6 +22,7 @@ public sealed record EmailFailed : EmailEvent
 
 /// <summary>An email was not sent because the lead may not receive it.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.EmailSuppressed)]
 public sealed record EmailSuppressed : EmailEvent
 {
     /// <summary>Gets the reason, such as <c>unsubscribed</c>, <c>bounced</c>, <c>complained</c>, <c>no_consent</c> or <c>unknown_lead</c>.</summary>
@@ -47,6 +49,7 @@ public abstract record SequenceEvent : LeadEvent
 
 /// <summary>A lead was enrolled in a sequence.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.SequenceEnrolled)]
 public sealed record SequenceEnrolled : SequenceEvent
 {
     /// <inheritdoc/>
@@ -55,6 +58,7 @@ public sealed record SequenceEnrolled : SequenceEvent
 
 /// <summary>An exit goal ended a lead's enrolment before its last step.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.SequenceExited)]
 public sealed record SequenceExited : SequenceEvent
 {
     /// <summary>Gets the exit goal that matched, such as <c>order_placed:ebook-masterclass</c>.</summary>
@@ -66,6 +70,7 @@ public sealed record SequenceExited : SequenceEvent
 
 /// <summary>A lead's enrolment sent or skipped its last step.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.SequenceCompleted)]
 public sealed record SequenceCompleted : SequenceEvent
 {
     /// <inheritdoc/>

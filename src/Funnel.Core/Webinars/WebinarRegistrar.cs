@@ -23,6 +23,7 @@ public sealed record WebinarRegistrationResult(WebinarRegistration Registration,
 
 /// <summary>A registrant did not attend their webinar session; emitted once the session has ended.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.WebinarMissed)]
 public sealed record WebinarMissed : LeadEvent
 {
     /// <summary>Gets the key of the webinar.</summary>

@@ -1,0 +1,226 @@
+using System.Text.Json.Nodes;
+using Funnel.Advocacy;
+using Funnel.Analytics.Experiments;
+using Funnel.Events;
+using Funnel.Leads;
+using Funnel.Offers;
+using Funnel.Onboarding;
+using Funnel.Payments;
+using Funnel.Sequences;
+using Funnel.Webinars;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+
+namespace Funnel.Tests.Events.Contract;
+
+/// <summary>The stored JSON contract of every event, checked against the samples in <c>Samples/</c>.</summary>
+public class EventContractTests
+{
+    private static readonly LeadId Lead1 = LeadId.Parse("0193f5a0-1111-7000-8000-000000000001");
+    private static readonly LeadId Lead2 = LeadId.Parse("0193f5a0-1111-7000-8000-000000000002");
+    private static readonly OrderId Order1 = OrderId.Parse("0193f5a0-2222-7000-8000-000000000001");
+    private static readonly OrderId Order2 = OrderId.Parse("0193f5a0-2222-7000-8000-000000000002");
+    private static readonly ReviewId Review1 = new(Guid.Parse("0193f5a0-3333-7000-8000-000000000001"));
+    private static readonly EnrolmentId Enrolment1 = new(Guid.Parse("0193f5a0-4444-7000-8000-000000000001"));
+
+    private static Money Usd(long minor) => new(minor, Currency.USD);
+
+    /// <summary>One type-specific field per sample, with the value written in the sample.</summary>
+    private static readonly Dictionary<string, Action<FunnelEvent>> Expected = new(StringComparer.Ordinal)
+    {
+        [EventTypes.PageViewed] = e =>
+        {
+            var page = (PageViewed)e;
+            page.Page.ShouldBe("/blog/write-an-ebook-in-30-days");
+            page.Title.ShouldBe("Write an ebook in 30 days");
+            page.Attribution.ShouldBe(new Attribution
+            {
+                Channel = "facebook", Campaign = "quick-start-guide-launch", Source = "Facebook", Medium = "cpc",
+                Content = "video-a", Term = "write ebook", Referrer = "https://facebook.com/",
+            });
+            page.Properties.OrderBy(p => p.Key, StringComparer.Ordinal)
+                .ShouldBe([new("device", "mobile"), new("landing", "a")]);
+        },
+        [EventTypes.OptedIn] = e => ((OptedIn)e).Magnet.ShouldBe("quick-start-guide"),
+        [EventTypes.LifecycleStageChanged] = e =>
+        {
+            ((LifecycleStageChanged)e).From.ShouldBe(LifecycleStage.Lead);
+            ((LifecycleStageChanged)e).To.ShouldBe(LifecycleStage.MarketingQualified);
+        },
+        [EventTypes.EmailSent] = e => ((EmailSent)e).Email.ShouldBe("nurture-1"),
+        [EventTypes.EmailDelivered] = e => ((EmailDelivered)e).Email.ShouldBe("nurture-2"),
+        [EventTypes.EmailOpened] = e => ((EmailOpened)e).Email.ShouldBe("nurture-3"),
+        [EventTypes.EmailClicked] = e => ((EmailClicked)e).Url.ShouldBe("https://example.com/course?utm_source=email"),
+        [EventTypes.EmailBounced] = e => ((EmailBounced)e).Kind.ShouldBe(BounceKind.Soft),
+        [EventTypes.EmailUnsubscribed] = e => ((EmailUnsubscribed)e).Email.ShouldBe("nurture-6"),
+        [EventTypes.EmailComplained] = e => ((EmailComplained)e).Email.ShouldBe("nurture-7"),
+        [EventTypes.SalesPageVisited] = e => ((SalesPageVisited)e).Offer.ShouldBe(new OfferId("ebook-masterclass")),
+        [EventTypes.CheckoutStarted] = e => ((CheckoutStarted)e).Offer.ShouldBe(new OfferId("ebook-masterclass-plan")),
+        [EventTypes.CheckoutAbandoned] = e => ((CheckoutAbandoned)e).Offer.ShouldBe(new OfferId("ebook-masterclass-vip")),
+        [EventTypes.OrderPlaced] = e =>
+        {
+            var order = (OrderPlaced)e;
+            order.Order.ShouldBe(Order1);
+            order.Total.ShouldBe(Usd(49700));
+            order.Attribution.Channel.ShouldBe("email");
+        },
+        [EventTypes.PaymentSucceeded] = e => ((PaymentSucceeded)e).Amount.ShouldBe(Usd(49700)),
+        [EventTypes.PaymentFailed] = e => ((PaymentFailed)e).Reason.ShouldBe("card_declined"),
+        [EventTypes.RefundIssued] = e => ((RefundIssued)e).Amount.ShouldBe(Usd(4700)),
+        [EventTypes.WebinarRegistered] = e => ((WebinarRegistered)e).StartsAt.ShouldBe(Instant.FromUtc(2026, 12, 10, 18, 0)),
+        [EventTypes.WebinarAttended] = e => ((WebinarAttended)e).Webinar.ShouldBe("launch-webinar-2"),
+        [EventTypes.CourseCompleted] = e => ((CourseCompleted)e).Course.ShouldBe("ebook-masterclass"),
+        [EventTypes.ReviewSubmitted] = e => ((ReviewSubmitted)e).Rating.ShouldBe(4),
+        [EventTypes.ReferralMade] = e => ((ReferralMade)e).Referred.ShouldBe(Lead2),
+        [EventTypes.AdSpendRecorded] = e =>
+        {
+            ((AdSpendRecorded)e).Amount.ShouldBe(new Money(125050, Currency.EUR));
+            e.Subject.ShouldBe("google");
+        },
+        [EventTypes.ModuleCompleted] = e => ((ModuleCompleted)e).Module.ShouldBe("module-3"),
+        [EventTypes.ReviewRequested] = e => ((ReviewRequested)e).Product.ShouldBe("ebook-masterclass-workbook"),
+        [EventTypes.ReviewApproved] = e => ((ReviewApproved)e).Review.ShouldBe(Review1),
+        [EventTypes.ReviewRejected] = e => ((ReviewRejected)e).Reason.ShouldBe("off-topic"),
+        [EventTypes.ReviewIncentiveGranted] = e => ((ReviewIncentiveGranted)e).Incentive.ShouldBe("bonus-chapter"),
+        [EventTypes.AffiliateApplied] = e => ((AffiliateApplied)e).Code.ShouldBe("ann-writes"),
+        [EventTypes.AffiliateApproved] = e => ((AffiliateApproved)e).Code.ShouldBe("ann-approved"),
+        [EventTypes.AffiliateLinkClicked] = e => ((AffiliateLinkClicked)e).Code.ShouldBe("ann-clicked"),
+        [EventTypes.AffiliateSaleAttributed] = e => ((AffiliateSaleAttributed)e).Order.ShouldBe(Order1),
+        [EventTypes.CommissionEarned] = e => ((CommissionEarned)e).Amount.ShouldBe(Usd(14910)),
+        [EventTypes.CommissionClawedBack] = e => ((CommissionClawedBack)e).Amount.ShouldBe(Usd(-14910)),
+        [EventTypes.CommissionApproved] = e => ((CommissionApproved)e).Amount.ShouldBe(Usd(14911)),
+        [EventTypes.AffiliatePaidOut] = e => ((AffiliatePaidOut)e).Amount.ShouldBe(new Money(30000, Currency.GBP)),
+        [EventTypes.ReferralRejected] = e => ((ReferralRejected)e).Reason.ShouldBe(ReferralRejection.SamePaymentFingerprint),
+        [EventTypes.ReferralPurchased] = e => ((ReferralPurchased)e).Order.ShouldBe(Order2),
+        [EventTypes.ReferralRewardEarned] = e => ((ReferralRewardEarned)e).Amount.ShouldBe(Usd(2000)),
+        [EventTypes.WebinarMissed] = e => ((WebinarMissed)e).ReplayEndsAt.ShouldBe(Instant.FromUtc(2026, 12, 13, 19, 30)),
+        [EventTypes.ExperimentExposed] = e => ((ExperimentExposed)e).Variant.ShouldBe("control"),
+        [EventTypes.ConsentRecorded] = e =>
+        {
+            ((ConsentRecorded)e).Status.ShouldBe(ConsentStatus.Granted);
+            ((ConsentRecorded)e).Method.ShouldBe(ConsentMethod.DoubleOptIn);
+        },
+        [EventTypes.OptInConfirmed] = e => ((OptInConfirmed)e).Purpose.ShouldBe("marketing-email"),
+        [EventTypes.ScoreChanged] = e => ((ScoreChanged)e).To.ShouldBe(25.5),
+        [EventTypes.SegmentEntered] = e => ((SegmentEntered)e).Segment.ShouldBe("engaged-readers"),
+        [EventTypes.SegmentLeft] = e => ((SegmentLeft)e).Segment.ShouldBe("cold-leads"),
+        [EventTypes.UpsellAccepted] = e => ((UpsellAccepted)e).ParentOrder.ShouldBe(Order1),
+        [EventTypes.UpsellDeclined] = e => ((UpsellDeclined)e).Offer.ShouldBe(new OfferId("coaching-declined")),
+        [EventTypes.AddOnAccepted] = e => ((AddOnAccepted)e).Role.ShouldBe(OfferRole.OrderBump),
+        [EventTypes.EntitlementGranted] = e => ((EntitlementGranted)e).Product.ShouldBe("ebook-masterclass-course"),
+        [EventTypes.EntitlementRevoked] = e => ((EntitlementRevoked)e).Product.ShouldBe("ebook-masterclass-revoked"),
+        [EventTypes.InstallmentPaid] = e => ((InstallmentPaid)e).PaymentId.ShouldBe("pi_3Q2w"),
+        [EventTypes.InstallmentFailed] = e => ((InstallmentFailed)e).Attempt.ShouldBe(2),
+        [EventTypes.PaymentDisputed] = e => ((PaymentDisputed)e).Reason.ShouldBe("fraudulent"),
+        [EventTypes.AccessPaused] = e => ((AccessPaused)e).Installment.ShouldBe(3),
+        [EventTypes.AccessRestored] = e => ((AccessRestored)e).Order.ShouldBe(Order2),
+        [EventTypes.EmailFailed] = e => ((EmailFailed)e).Permanent.ShouldBeTrue(),
+        [EventTypes.EmailSuppressed] = e => ((EmailSuppressed)e).Reason.ShouldBe("unsubscribed"),
+        [EventTypes.SequenceEnrolled] = e => ((SequenceEnrolled)e).Enrolment.ShouldBe(Enrolment1),
+        [EventTypes.SequenceExited] = e => ((SequenceExited)e).Goal.ShouldBe("purchased"),
+        [EventTypes.SequenceCompleted] = e => ((SequenceCompleted)e).Sequence.ShouldBe("guide-welcome"),
+    };
+
+    public static TheoryData<string> SampleNames => [.. EventSamples.Names];
+
+    [Fact]
+    public void ConcreteEventTypes_InFunnelAssemblies_AreRegisteredAndHaveASampleAndAnExpectation()
+    {
+        var missing = new List<string>();
+        foreach (Type type in EventSamples.ConcreteEventTypes())
+        {
+            if (!EventSamples.Registry.TryFind(type, out FunnelEventTypeInfo? info))
+            {
+                missing.Add($"{type.FullName}: not registered (add [FunnelEventType(...)])");
+                continue;
+            }
+
+            if (!File.Exists(Path.Combine(EventSamples.Directory, info.Name + ".json")))
+            {
+                missing.Add($"{type.FullName}: no sample Events/Contract/Samples/{info.Name}.json");
+            }
+
+            if (!Expected.ContainsKey(info.Name))
+            {
+                missing.Add($"{type.FullName}: no expected field in {nameof(EventContractTests)}.{nameof(Expected)}");
+            }
+        }
+
+        missing.ShouldBeEmpty();
+        EventSamples.ConcreteEventTypes().Count().ShouldBeGreaterThanOrEqualTo(61);
+    }
+
+    [Fact]
+    public void Samples_EachNameARegisteredType()
+    {
+        EventSamples.Names.Where(n => !EventSamples.Registry.TryFind(n, out _)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void AddFunnel_RegistersEveryEventOfCore()
+    {
+        FunnelEventTypes registry = new ServiceCollection().AddFunnel().BuildServiceProvider().GetRequiredService<FunnelEventTypes>();
+
+        IEnumerable<Type> core = EventSamples.ConcreteEventTypes().Where(t => t.Assembly == typeof(FunnelEvent).Assembly);
+        core.Where(t => !registry.TryFind(t, out _)).ShouldBeEmpty();
+        registry.TryFind(typeof(ExperimentExposed), out _).ShouldBeFalse();
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleNames))]
+    public void Deserialize_Sample_ReadsTheTypeEnvelopeAndFields(string name)
+    {
+        JsonObject sample = EventSamples.ReadNode(name);
+
+        FunnelEvent e = EventSamples.Serializer.Deserialize(EventSamples.Read(name));
+
+        EventSamples.Registry.TryFind(name, out FunnelEventTypeInfo? info).ShouldBeTrue();
+        e.GetType().ShouldBe(info.Type);
+        e.EventType.ShouldBe(name);
+        e.Id.ToString().ShouldBe((string)sample["id"]!);
+        e.OccurredAt.ShouldBe(NodaTime.Text.InstantPattern.ExtendedIso.Parse((string)sample["occurredAt"]!).Value);
+        if (e is LeadEvent lead)
+        {
+            lead.LeadId.ShouldBe(Lead1);
+        }
+
+        Expected[name](e);
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleNames))]
+    public void Serialize_DeserializedSample_GivesTheSampleJson(string name)
+    {
+        FunnelEvent e = EventSamples.Serializer.Deserialize(EventSamples.Read(name));
+
+        string json = EventSamples.Serializer.Serialize(e);
+
+        JsonNode.DeepEquals(JsonNode.Parse(json), EventSamples.ReadNode(name)).ShouldBeTrue(json);
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleNames))]
+    public void Deserialize_SampleWithUnknownFields_IgnoresThem(string name)
+    {
+        JsonObject sample = EventSamples.ReadNode(name);
+        sample["addedInALaterVersion"] = new JsonObject { ["nested"] = new JsonArray(1, "two", null) };
+        sample["zz"] = "later";
+
+        FunnelEvent e = EventSamples.Serializer.Deserialize(sample.ToJsonString());
+
+        string json = EventSamples.Serializer.Serialize(e);
+        JsonNode.DeepEquals(JsonNode.Parse(json), EventSamples.ReadNode(name)).ShouldBeTrue(json);
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleNames))]
+    public void Deserialize_Utf8Sample_EqualsTextSample(string name)
+    {
+        byte[] utf8 = File.ReadAllBytes(Path.Combine(EventSamples.Directory, name + ".json"));
+
+        FunnelEvent e = EventSamples.Serializer.Deserialize(utf8);
+
+        EventSamples.Serializer.SerializeToUtf8Bytes(e).ShouldBe(
+            System.Text.Encoding.UTF8.GetBytes(EventSamples.Serializer.Serialize(EventSamples.Serializer.Deserialize(EventSamples.Read(name)))));
+    }
+}
