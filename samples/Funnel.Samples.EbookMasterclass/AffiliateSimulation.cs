@@ -30,7 +30,7 @@ public static class AffiliateSimulation
     /// <param name="events">The launch's events.</param>
     /// <param name="seed">The random seed.</param>
     /// <returns>The outcome.</returns>
-    public static AffiliateOutcome Run(IReadOnlyList<FunnelEvent> events, int seed)
+    public static async Task<AffiliateOutcome> RunAsync(IReadOnlyList<FunnelEvent> events, int seed)
     {
         ArgumentNullException.ThrowIfNull(events);
         var clock = new SimulationClock();
@@ -39,10 +39,10 @@ public static class AffiliateSimulation
             Currency = Currency.USD,
             Rules = [new CommissionRule { Percent = 30m }],
             MinimumPayout = Money.FromMajor(50m, Currency.USD),
-        }, clock);
+        }, new InMemoryAffiliateStore(), new InMemoryAffiliateClickStore(), new InMemoryAffiliateSaleStore(), new InMemoryAffiliatePayoutStore(), clock);
         var random = new Random(seed);
         var emitted = new List<FunnelEvent>();
-        var timeline = new List<(Instant At, int Order, Action Act)>();
+        var timeline = new List<(Instant At, int Order, Func<Task> Act)>();
         List<OrderPlaced> orders = [.. events.OfType<OrderPlaced>().OrderBy(o => o.OccurredAt)];
         var enrolled = new List<(Instant At, AffiliateId Id, string Code)>();
 
@@ -53,11 +53,11 @@ public static class AffiliateSimulation
             {
                 Instant enrolAt = order.OccurredAt + Duration.FromDays(7);
                 string code = "affiliate-" + (i + 1).ToString(CultureInfo.InvariantCulture);
-                timeline.Add((enrolAt, timeline.Count, () =>
+                timeline.Add((enrolAt, timeline.Count, async () =>
                 {
-                    var (affiliate, applied) = program.Enrol(order.LeadId, code);
+                    var (affiliate, applied) = await program.EnrolAsync(order.LeadId, code);
                     emitted.AddRange(applied);
-                    emitted.AddRange(program.Decide(affiliate.Id, approve: true).Events);
+                    emitted.AddRange((await program.DecideAsync(affiliate.Id, approve: true)).Events);
                     enrolled.Add((enrolAt, affiliate.Id, code));
                 }));
             }
@@ -65,12 +65,12 @@ public static class AffiliateSimulation
             {
                 Instant clickAt = order.OccurredAt - Duration.FromDays(1);
                 int pick = random.Next(AffiliateCount);
-                timeline.Add((clickAt, timeline.Count, () =>
+                timeline.Add((clickAt, timeline.Count, async () =>
                 {
                     var available = enrolled.Where(a => a.At <= clickAt).ToList();
                     if (available.Count > 0)
                     {
-                        emitted.AddRange(program.RecordClick(available[pick % available.Count].Code, order.LeadId));
+                        emitted.AddRange(await program.RecordClickAsync(available[pick % available.Count].Code, order.LeadId));
                     }
                 }));
             }
@@ -79,27 +79,33 @@ public static class AffiliateSimulation
         // The launch's events are sorted by time only; an order is placed before it is paid or refunded.
         foreach (FunnelEvent e in events.Where(e => e is OrderPlaced or PaymentSucceeded or RefundIssued).OrderBy(e => e.OccurredAt).ThenBy(e => e is OrderPlaced ? 0 : 1))
         {
-            timeline.Add((e.OccurredAt, timeline.Count, () => emitted.AddRange(program.Apply(e))));
+            timeline.Add((e.OccurredAt, timeline.Count, async () => emitted.AddRange(await program.ApplyAsync(e))));
         }
 
         foreach (var (at, _, act) in timeline.OrderBy(t => t.At).ThenBy(t => t.Order))
         {
             clock.Now = at;
-            act();
+            await act();
         }
 
         clock.Now = (orders.Count == 0 ? Instant.FromUnixTimeSeconds(0) : orders[^1].OccurredAt) + Duration.FromDays(31);
-        emitted.AddRange(program.ApproveCleared());
+        emitted.AddRange(await program.ApproveClearedAsync());
         Money paid = Money.Zero(Currency.USD);
         foreach (var (_, id, _) in enrolled)
         {
-            var (payout, paidOut) = program.PayOut(id);
+            var (payout, paidOut) = await program.PayOutAsync(id);
             emitted.AddRange(paidOut);
             paid += payout?.Amount ?? Money.Zero(Currency.USD);
         }
 
+        var stats = new List<AffiliateStats>();
+        foreach (var (_, id, _) in enrolled)
+        {
+            stats.Add(await program.StatsAsync(id));
+        }
+
         return new AffiliateOutcome(
-            [.. enrolled.Select(a => program.Stats(a.Id))],
+            [.. stats],
             [.. emitted],
             AdvocacyMetrics.Compute(events.Concat(emitted), Currency.USD),
             paid);

@@ -53,6 +53,15 @@ public sealed record Affiliate
 
     /// <summary>Gets when the application was approved or rejected.</summary>
     public Instant? DecidedAt { get; init; }
+
+    /// <summary>Gets how many tracked clicks the affiliate's links had.</summary>
+    public long Clicks { get; init; }
+
+    /// <summary>Gets how many sale numbers were handed out to orders attributed to the affiliate (the volume tiers count them).</summary>
+    public int SalesNumbered { get; init; }
+
+    /// <summary>Gets the stored version: 0 when new, incremented by the store on each replacement.</summary>
+    public long Version { get; init; }
 }
 
 /// <summary>Which click wins when a buyer clicked several affiliate links within the cookie window.</summary>
@@ -227,7 +236,12 @@ public sealed record CommissionEntry
 /// <param name="CreatedAt">When it was created.</param>
 /// <param name="Entries">The ledger entries it includes.</param>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-public sealed record Payout(Guid Id, AffiliateId Affiliate, Money Amount, Instant CreatedAt, ImmutableArray<Guid> Entries);
+/// <remarks>The document of <see cref="IAffiliatePayoutStore"/>, keyed by <see cref="Id"/>.</remarks>
+public sealed record Payout(Guid Id, AffiliateId Affiliate, Money Amount, Instant CreatedAt, ImmutableArray<Guid> Entries)
+{
+    /// <summary>Gets the stored version: 0 when new.</summary>
+    public long Version { get; init; }
+}
 
 /// <summary>An affiliate's KPIs: clicks, conversions, sales, commission, EPC and commission cost per sale.</summary>
 /// <param name="Affiliate">The affiliate.</param>

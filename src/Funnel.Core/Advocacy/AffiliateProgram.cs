@@ -7,133 +7,153 @@ namespace Funnel.Advocacy;
 
 /// <summary>Runs an affiliate program: enrolment with approval, tracked links and clicks, attribution, commissions through a refund window, clawbacks and payouts.</summary>
 /// <remarks>
-/// <para><b>Attribution.</b> <see cref="Apply"/> an <c>order_placed</c> event: the buyer's clicks on approved
+/// <para><b>Attribution.</b> <see cref="ApplyAsync"/> an <c>order_placed</c> event: the buyer's clicks on approved
 /// affiliates' links at or before the order and no older than <see cref="AffiliateProgramSettings.CookieWindow"/>
 /// are candidates; clicks on the buyer's own link never count. Of the candidates, the last click wins (first
 /// click when configured); of clicks at the same instant, the one recorded last (first) wins.</para>
 /// <para><b>Commission.</b> Each <c>payment_succeeded</c> of an attributed order earns commission by the
 /// offer's <see cref="CommissionRule"/> (see its remarks for the rounding), pending until
-/// <see cref="AffiliateProgramSettings.RefundWindow"/> after the payment. <see cref="ApproveCleared"/> approves
-/// those past the window; <see cref="PayOut"/> pays the approved balance when it reaches the minimum.</para>
+/// <see cref="AffiliateProgramSettings.RefundWindow"/> after the payment. <see cref="ApproveClearedAsync"/> approves
+/// those past the window; <see cref="PayOutAsync"/> pays the approved balance when it reaches the minimum.</para>
 /// <para><b>Clawback.</b> A <c>refund_issued</c> claws back commission proportionally: after refunds totalling
 /// R of payments P on an order that earned C, the order's clawback is <c>round(C × R ÷ P)</c> half away from
 /// zero, at most C; each refund claws back the difference to what was already clawed back, so a full refund
 /// claws back exactly C.</para>
 /// <para>Apply events in the order they happened: a payment or refund applied before its order's
 /// <c>order_placed</c> is ignored. An event applied again (same <see cref="FunnelEvent.Id"/>, such as a replayed
-/// webhook) is ignored, so it never earns or claws back twice. State is kept in memory; every change returns the events to record, which are
-/// the durable history.</para>
+/// webhook) is ignored, so it never earns or claws back twice.</para>
+/// <para><b>Storage.</b> The program keeps no state of its own: affiliates, clicks, attributed sales (with their
+/// ledger entries) and payouts live in <see cref="IAffiliateStore"/>, <see cref="IAffiliateClickStore"/>,
+/// <see cref="IAffiliateSaleStore"/> and <see cref="IAffiliatePayoutStore"/>. Each change is a read and a
+/// replace-if-version, retried when a concurrent change wins. An order is attributed once (its sale is keyed by
+/// order), and a payment or refund is recorded on its sale in the same write as the commission it moves, so a
+/// replayed event never pays twice, also across processes. A payout first marks its entries paid, sale by sale,
+/// then stores the payout: a process stopped in between leaves entries marked with a payout id that was never
+/// stored, never paid twice.</para>
 /// </remarks>
-/// <threadsafety>All members are thread-safe (one lock serialises changes).</threadsafety>
+/// <threadsafety>All members are thread-safe when the stores are.</threadsafety>
 public sealed class AffiliateProgram
 {
-    private readonly object gate = new();
-    private readonly AffiliateProgramSettings settings;
-    private readonly IClock clock;
-    private readonly Dictionary<AffiliateId, Affiliate> affiliates = [];
-    private readonly Dictionary<string, AffiliateId> byCode = new(StringComparer.Ordinal);
-    private readonly Dictionary<LeadId, List<Click>> clicksByVisitor = [];
-    private readonly Dictionary<AffiliateId, long> clickCounts = [];
-    private readonly Dictionary<AffiliateId, int> saleCounts = [];
-    private readonly Dictionary<OrderId, Sale> sales = [];
-    private readonly List<CommissionEntry> ledger = [];
-    private readonly List<Payout> payouts = [];
-    private readonly HashSet<EventId> applied = [];
-    private long clickSequence;
+    private const int Page = 200;
+    private const int MaxClicksPerOrder = 1_000;
+
+    private readonly AffiliateProgramSettings _settings;
+    private readonly IAffiliateStore _affiliates;
+    private readonly IAffiliateClickStore _clicks;
+    private readonly IAffiliateSaleStore _sales;
+    private readonly IAffiliatePayoutStore _payouts;
+    private readonly IClock _clock;
 
     /// <summary>Initializes the program.</summary>
     /// <param name="settings">The settings; validated.</param>
+    /// <param name="affiliates">The store of affiliates.</param>
+    /// <param name="clicks">The store of link clicks.</param>
+    /// <param name="sales">The store of attributed sales and their commission ledgers.</param>
+    /// <param name="payouts">The store of payouts.</param>
     /// <param name="clock">The clock for "now".</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ValidationException">The settings are invalid; the errors name the field, such as <c>Rules[0].Percent</c>.</exception>
-    public AffiliateProgram(AffiliateProgramSettings settings, IClock clock)
+    public AffiliateProgram(
+        AffiliateProgramSettings settings,
+        IAffiliateStore affiliates,
+        IAffiliateClickStore clicks,
+        IAffiliateSaleStore sales,
+        IAffiliatePayoutStore payouts,
+        IClock clock)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(affiliates);
+        ArgumentNullException.ThrowIfNull(clicks);
+        ArgumentNullException.ThrowIfNull(sales);
+        ArgumentNullException.ThrowIfNull(payouts);
         ArgumentNullException.ThrowIfNull(clock);
         new AffiliateProgramSettingsValidator().ValidateAndThrow(settings);
-        this.settings = settings;
-        this.clock = clock;
+        _settings = settings;
+        _affiliates = affiliates;
+        _clicks = clicks;
+        _sales = sales;
+        _payouts = payouts;
+        _clock = clock;
     }
 
     /// <summary>Gets the settings.</summary>
-    public AffiliateProgramSettings Settings => settings;
+    public AffiliateProgramSettings Settings => _settings;
 
     /// <summary>Enrols a lead as an affiliate, pending approval.</summary>
     /// <param name="lead">The lead.</param>
     /// <param name="code">The tracking code, a valid key not yet taken; <see langword="null"/> to generate one.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The pending affiliate and its <c>affiliate_applied</c> event.</returns>
     /// <exception cref="ArgumentException">The code is not a valid key or is taken, or the lead is already enrolled.</exception>
-    public (Affiliate Affiliate, ImmutableArray<FunnelEvent> Events) Enrol(LeadId lead, string? code = null)
+    public async Task<(Affiliate Affiliate, ImmutableArray<FunnelEvent> Events)> EnrolAsync(
+        LeadId lead, string? code = null, CancellationToken cancellationToken = default)
     {
         if (code is not null && !Key.IsValid(code))
         {
             throw new ArgumentException("'code' must be a valid key (lowercase letters, digits, '-', '_', '.').", nameof(code));
         }
 
-        lock (gate)
+        code ??= "a" + Guid.NewGuid().ToString("N")[..10];
+        Instant now = _clock.GetCurrentInstant();
+        var affiliate = new Affiliate { Id = AffiliateId.New(), Lead = lead, Code = code, Status = AffiliateStatus.Pending, AppliedAt = now };
+        if (!await _affiliates.TryAddAsync(affiliate, cancellationToken).ConfigureAwait(false))
         {
-            if (affiliates.Values.Any(a => a.Lead == lead))
-            {
-                throw new ArgumentException($"Lead {lead} is already enrolled.", nameof(lead));
-            }
-
-            code ??= "a" + Guid.NewGuid().ToString("N")[..10];
-            if (byCode.ContainsKey(code))
-            {
-                throw new ArgumentException($"The code '{code}' is taken.", nameof(code));
-            }
-
-            Instant now = clock.GetCurrentInstant();
-            var affiliate = new Affiliate { Id = AffiliateId.New(), Lead = lead, Code = code, Status = AffiliateStatus.Pending, AppliedAt = now };
-            affiliates[affiliate.Id] = affiliate;
-            byCode[code] = affiliate.Id;
-            return (affiliate, [new AffiliateApplied { LeadId = lead, OccurredAt = now, Code = code }]);
+            Affiliate? holder = await _affiliates.FindByCodeAsync(code, cancellationToken).ConfigureAwait(false);
+            throw holder is not null && holder.Lead != lead
+                ? new ArgumentException($"The code '{code}' is taken.", nameof(code))
+                : new ArgumentException($"Lead {lead} is already enrolled.", nameof(lead));
         }
+
+        return (affiliate, [new AffiliateApplied { LeadId = lead, OccurredAt = now, Code = code }]);
     }
 
     /// <summary>Approves or rejects a pending affiliate.</summary>
     /// <param name="id">The affiliate.</param>
     /// <param name="approve"><see langword="true"/> to approve, <see langword="false"/> to reject.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The affiliate and, when approved, its <c>affiliate_approved</c> event.</returns>
     /// <exception cref="KeyNotFoundException">The affiliate is unknown.</exception>
-    /// <exception cref="InvalidOperationException">The affiliate is not pending.</exception>
-    public (Affiliate Affiliate, ImmutableArray<FunnelEvent> Events) Decide(AffiliateId id, bool approve)
-    {
-        lock (gate)
-        {
-            Affiliate affiliate = Get(id);
-            if (affiliate.Status != AffiliateStatus.Pending)
+    /// <exception cref="InvalidOperationException">The affiliate is not pending, or concurrent changes kept winning.</exception>
+    public Task<(Affiliate Affiliate, ImmutableArray<FunnelEvent> Events)> DecideAsync(
+        AffiliateId id, bool approve, CancellationToken cancellationToken = default) =>
+        StoreRetry.RetryAsync<(Affiliate, ImmutableArray<FunnelEvent>)>(
+            async ct =>
             {
-                throw new InvalidOperationException($"Affiliate {id} is {affiliate.Status}, not pending.");
-            }
+                Affiliate affiliate = await GetAsync(id, ct).ConfigureAwait(false);
+                if (affiliate.Status != AffiliateStatus.Pending)
+                {
+                    throw new InvalidOperationException($"Affiliate {id} is {affiliate.Status}, not pending.");
+                }
 
-            Instant now = clock.GetCurrentInstant();
-            affiliate = affiliate with { Status = approve ? AffiliateStatus.Approved : AffiliateStatus.Rejected, DecidedAt = now };
-            affiliates[id] = affiliate;
-            return (affiliate, approve ? [new AffiliateApproved { LeadId = affiliate.Lead, OccurredAt = now, Code = affiliate.Code }] : []);
-        }
-    }
+                Instant now = _clock.GetCurrentInstant();
+                Affiliate decided = affiliate with { Status = approve ? AffiliateStatus.Approved : AffiliateStatus.Rejected, DecidedAt = now };
+                if (!await _affiliates.TryUpdateAsync(affiliate, decided, ct).ConfigureAwait(false))
+                {
+                    return (false, default);
+                }
+
+                decided = decided with { Version = affiliate.Version + 1 };
+                return (true, (decided, approve ? [new AffiliateApproved { LeadId = decided.Lead, OccurredAt = now, Code = decided.Code }] : []));
+            },
+            $"affiliate {id}",
+            cancellationToken);
 
     /// <summary>Returns an affiliate.</summary>
     /// <param name="id">The affiliate id.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The affiliate.</returns>
     /// <exception cref="KeyNotFoundException">The affiliate is unknown.</exception>
-    public Affiliate GetAffiliate(AffiliateId id)
-    {
-        lock (gate)
-        {
-            return Get(id);
-        }
-    }
+    public Task<Affiliate> GetAffiliateAsync(AffiliateId id, CancellationToken cancellationToken = default) => GetAsync(id, cancellationToken);
 
     /// <summary>Returns the tracked link of an affiliate to a page: the page with <c>ref=</c> and the code added to its query.</summary>
     /// <param name="id">The affiliate.</param>
     /// <param name="page">The absolute page URL, such as the sales page.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The link, such as <c>https://example.com/masterclass?ref=sarah</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="page"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="page"/> is not absolute.</exception>
     /// <exception cref="KeyNotFoundException">The affiliate is unknown.</exception>
-    public Uri LinkFor(AffiliateId id, Uri page)
+    public async Task<Uri> LinkForAsync(AffiliateId id, Uri page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(page);
         if (!page.IsAbsoluteUri)
@@ -141,7 +161,7 @@ public sealed class AffiliateProgram
             throw new ArgumentException("'page' must be an absolute URL.", nameof(page));
         }
 
-        string code = GetAffiliate(id).Code;
+        string code = (await GetAsync(id, cancellationToken).ConfigureAwait(false)).Code;
         var builder = new UriBuilder(page);
         string query = builder.Query.TrimStart('?');
         builder.Query = (query.Length == 0 ? string.Empty : query + "&") + "ref=" + Uri.EscapeDataString(code);
@@ -151,203 +171,258 @@ public sealed class AffiliateProgram
     /// <summary>Records a click on an affiliate link by a visitor.</summary>
     /// <param name="code">The code from the link's <c>ref</c> parameter.</param>
     /// <param name="visitor">The visitor's lead id.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The <c>affiliate_link_clicked</c> event, or nothing when the code is unknown, the affiliate is not approved, or the visitor is the affiliate.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="code"/> is <see langword="null"/>.</exception>
-    public ImmutableArray<FunnelEvent> RecordClick(string code, LeadId visitor)
+    /// <exception cref="InvalidOperationException">Concurrent changes to the affiliate's click count kept winning.</exception>
+    public async Task<ImmutableArray<FunnelEvent>> RecordClickAsync(string code, LeadId visitor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(code);
-        lock (gate)
+        if (await _affiliates.FindByCodeAsync(code, cancellationToken).ConfigureAwait(false) is not { Status: AffiliateStatus.Approved } affiliate
+            || affiliate.Lead == visitor)
         {
-            if (!byCode.TryGetValue(code, out AffiliateId id) || affiliates[id] is not { Status: AffiliateStatus.Approved } affiliate || affiliate.Lead == visitor)
-            {
-                return [];
-            }
-
-            Instant now = clock.GetCurrentInstant();
-            if (!clicksByVisitor.TryGetValue(visitor, out List<Click>? clicks))
-            {
-                clicksByVisitor[visitor] = clicks = [];
-            }
-
-            clicks.Add(new Click(id, now, clickSequence++));
-            clickCounts[id] = clickCounts.GetValueOrDefault(id) + 1;
-            return [new AffiliateLinkClicked { LeadId = visitor, OccurredAt = now, Code = code }];
+            return [];
         }
+
+        Instant now = _clock.GetCurrentInstant();
+        var click = new AffiliateClick { Id = Guid.CreateVersion7(), Affiliate = affiliate.Id, Visitor = visitor, At = now };
+        await _clicks.TryAddAsync(click, cancellationToken).ConfigureAwait(false);
+        await UpdateAffiliateAsync(affiliate.Id, a => a with { Clicks = a.Clicks + 1 }, cancellationToken).ConfigureAwait(false);
+        return [new AffiliateLinkClicked { LeadId = visitor, OccurredAt = now, Code = code }];
     }
 
     /// <summary>Applies an order, payment or refund event: attributes orders, earns commission on payments, claws back on refunds.</summary>
     /// <param name="e">The event; other events, and an event already applied (same <see cref="FunnelEvent.Id"/>), are ignored.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The events to record: <c>affiliate_sale_attributed</c>, <c>commission_earned</c> or <c>commission_clawed_back</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="e"/> is <see langword="null"/>.</exception>
-    /// <exception cref="InvalidOperationException">An amount is in another currency than the program's.</exception>
-    public ImmutableArray<FunnelEvent> Apply(FunnelEvent e)
+    /// <exception cref="InvalidOperationException">An amount is in another currency than the program's, or concurrent changes kept winning.</exception>
+    public Task<ImmutableArray<FunnelEvent>> ApplyAsync(FunnelEvent e, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(e);
-        lock (gate)
+        return e switch
         {
-            bool tracked = (e is OrderPlaced or PaymentSucceeded or RefundIssued) && e.Id != default;
-            if (tracked && applied.Contains(e.Id))
-            {
-                return [];
-            }
-
-            ImmutableArray<FunnelEvent> result = e switch
-            {
-                OrderPlaced order => Attribute(order),
-                PaymentSucceeded payment => Earn(payment),
-                RefundIssued refund => ClawBack(refund),
-                _ => [],
-            };
-
-            // Marked only once applied, so an event that threw (another currency) is not swallowed on retry.
-            if (tracked)
-            {
-                applied.Add(e.Id);
-            }
-
-            return result;
-        }
+            OrderPlaced order => AttributeAsync(order, cancellationToken),
+            PaymentSucceeded payment => ChangeSaleAsync(payment.Order, e.Id, (sale, affiliate) => Earn(sale, affiliate, payment), cancellationToken),
+            RefundIssued refund => ChangeSaleAsync(refund.Order, e.Id, (sale, affiliate) => ClawBack(sale, affiliate, refund), cancellationToken),
+            _ => Task.FromResult(ImmutableArray<FunnelEvent>.Empty),
+        };
     }
 
     /// <summary>Returns the affiliate an order is attributed to.</summary>
     /// <param name="order">The order.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The affiliate, or <see langword="null"/> when the order is not attributed.</returns>
-    public AffiliateId? AttributedTo(OrderId order)
-    {
-        lock (gate)
-        {
-            return sales.TryGetValue(order, out Sale? sale) ? sale.Affiliate : null;
-        }
-    }
+    public async Task<AffiliateId?> AttributedToAsync(OrderId order, CancellationToken cancellationToken = default) =>
+        (await _sales.FindAsync(order, cancellationToken).ConfigureAwait(false))?.Affiliate;
 
     /// <summary>Approves every pending commission whose refund window has passed.</summary>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The <c>commission_approved</c> events, one per approved entry with a non-zero amount.</returns>
-    public ImmutableArray<FunnelEvent> ApproveCleared()
+    /// <exception cref="InvalidOperationException">Concurrent changes to a sale kept winning.</exception>
+    public async Task<ImmutableArray<FunnelEvent>> ApproveClearedAsync(CancellationToken cancellationToken = default)
     {
-        lock (gate)
+        Instant now = _clock.GetCurrentInstant();
+        var events = ImmutableArray.CreateBuilder<FunnelEvent>();
+        while (true)
         {
-            Instant now = clock.GetCurrentInstant();
-            var events = ImmutableArray.CreateBuilder<FunnelEvent>();
-            for (int i = 0; i < ledger.Count; i++)
+            ImmutableArray<AffiliateSale> page = await _sales.ListClearedAsync(now, Page, cancellationToken).ConfigureAwait(false);
+            foreach (AffiliateSale listed in page)
             {
-                CommissionEntry entry = ledger[i];
-                if (entry.Status == CommissionStatus.Pending && entry.ClearsAt <= now)
-                {
-                    ledger[i] = entry with { Status = CommissionStatus.Approved };
-                    if (!entry.Amount.IsZero)
+                ImmutableArray<FunnelEvent> approved = await StoreRetry.RetryAsync<ImmutableArray<FunnelEvent>>(
+                    async ct =>
                     {
-                        Affiliate affiliate = affiliates[entry.Affiliate];
-                        events.Add(new CommissionApproved { LeadId = affiliate.Lead, OccurredAt = now, Code = affiliate.Code, Order = entry.Order, Amount = entry.Amount });
-                    }
-                }
+                        AffiliateSale? sale = await _sales.FindAsync(listed.Order, ct).ConfigureAwait(false);
+                        if (sale is null || !sale.Entries.Any(x => x.Status == CommissionStatus.Pending && x.ClearsAt <= now))
+                        {
+                            return (true, []);
+                        }
+
+                        Affiliate affiliate = await GetAsync(sale.Affiliate, ct).ConfigureAwait(false);
+                        var result = ImmutableArray.CreateBuilder<FunnelEvent>();
+                        ImmutableArray<CommissionEntry> entries = [.. sale.Entries.Select(entry =>
+                        {
+                            if (entry.Status != CommissionStatus.Pending || entry.ClearsAt > now)
+                            {
+                                return entry;
+                            }
+
+                            if (!entry.Amount.IsZero)
+                            {
+                                result.Add(new CommissionApproved { LeadId = affiliate.Lead, OccurredAt = now, Code = affiliate.Code, Order = entry.Order, Amount = entry.Amount });
+                            }
+
+                            return entry with { Status = CommissionStatus.Approved };
+                        })];
+                        bool won = await _sales.TryUpdateAsync(sale, sale with { Entries = entries }, ct).ConfigureAwait(false);
+                        return (won, won ? result.ToImmutable() : []);
+                    },
+                    $"the sale of order {listed.Order}",
+                    cancellationToken).ConfigureAwait(false);
+                events.AddRange(approved);
             }
 
-            return events.ToImmutable();
+            if (page.Length < Page)
+            {
+                return events.ToImmutable();
+            }
         }
     }
 
     /// <summary>Pays an affiliate's approved balance, when it is positive and at least the minimum payout.</summary>
     /// <param name="id">The affiliate.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The payout and its <c>affiliate_paid_out</c> event, or <see langword="null"/> and no event when the balance is too small.</returns>
+    /// <remarks>Each approved entry is marked paid with a replace-if-version of its sale, so of two concurrent payouts each entry is paid by one; the payout holds the entries this call marked.</remarks>
     /// <exception cref="KeyNotFoundException">The affiliate is unknown.</exception>
-    public (Payout? Payout, ImmutableArray<FunnelEvent> Events) PayOut(AffiliateId id)
+    /// <exception cref="InvalidOperationException">Concurrent changes to a sale kept winning.</exception>
+    public async Task<(Payout? Payout, ImmutableArray<FunnelEvent> Events)> PayOutAsync(AffiliateId id, CancellationToken cancellationToken = default)
     {
-        lock (gate)
+        Affiliate affiliate = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        ImmutableArray<AffiliateSale> sales = await AllSalesAsync(id, cancellationToken).ConfigureAwait(false);
+        Money balance = Money.Sum(sales.SelectMany(s => s.Entries).Where(x => x.Status == CommissionStatus.Approved).Select(x => x.Amount), _settings.Currency);
+        if (!balance.IsPositive || (_settings.MinimumPayout is { } minimum && balance < minimum))
         {
-            Affiliate affiliate = Get(id);
-            Money balance = Money.Zero(settings.Currency);
-            var included = new List<int>();
-            for (int i = 0; i < ledger.Count; i++)
-            {
-                if (ledger[i].Affiliate == id && ledger[i].Status == CommissionStatus.Approved)
-                {
-                    balance += ledger[i].Amount;
-                    included.Add(i);
-                }
-            }
-
-            if (!balance.IsPositive || (settings.MinimumPayout is { } minimum && balance < minimum))
-            {
-                return (null, []);
-            }
-
-            Instant now = clock.GetCurrentInstant();
-            var payout = new Payout(Guid.CreateVersion7(), id, balance, now, [.. included.Select(i => ledger[i].Id)]);
-            foreach (int i in included)
-            {
-                ledger[i] = ledger[i] with { Status = CommissionStatus.Paid, Payout = payout.Id };
-            }
-
-            payouts.Add(payout);
-            return (payout, [new AffiliatePaidOut { LeadId = affiliate.Lead, OccurredAt = now, Code = affiliate.Code, Amount = balance }]);
+            return (null, []);
         }
+
+        Guid payoutId = Guid.CreateVersion7();
+        var paid = new List<CommissionEntry>();
+        foreach (AffiliateSale listed in sales.Where(s => s.Entries.Any(x => x.Status == CommissionStatus.Approved)))
+        {
+            ImmutableArray<CommissionEntry> marked = await StoreRetry.RetryAsync<ImmutableArray<CommissionEntry>>(
+                async ct =>
+                {
+                    AffiliateSale? sale = await _sales.FindAsync(listed.Order, ct).ConfigureAwait(false);
+                    if (sale is null || !sale.Entries.Any(x => x.Status == CommissionStatus.Approved))
+                    {
+                        return (true, []);
+                    }
+
+                    ImmutableArray<CommissionEntry> mine = [.. sale.Entries.Where(x => x.Status == CommissionStatus.Approved)];
+                    ImmutableArray<CommissionEntry> entries = [.. sale.Entries.Select(x => x.Status == CommissionStatus.Approved
+                        ? x with { Status = CommissionStatus.Paid, Payout = payoutId }
+                        : x)];
+                    bool won = await _sales.TryUpdateAsync(sale, sale with { Entries = entries }, ct).ConfigureAwait(false);
+                    return (won, mine);
+                },
+                $"the sale of order {listed.Order}",
+                cancellationToken).ConfigureAwait(false);
+            paid.AddRange(marked);
+        }
+
+        Money amount = Money.Sum(paid.Select(x => x.Amount), _settings.Currency);
+        if (paid.Count == 0)
+        {
+            return (null, []);
+        }
+
+        Instant now = _clock.GetCurrentInstant();
+        var payout = new Payout(payoutId, id, amount, now, [.. paid.Select(x => x.Id)]);
+        await _payouts.TryAddAsync(payout, cancellationToken).ConfigureAwait(false);
+        return (payout, [new AffiliatePaidOut { LeadId = affiliate.Lead, OccurredAt = now, Code = affiliate.Code, Amount = amount }]);
     }
 
     /// <summary>Returns an affiliate's ledger entries, oldest first.</summary>
     /// <param name="id">The affiliate.</param>
-    /// <returns>The entries.</returns>
-    public ImmutableArray<CommissionEntry> Ledger(AffiliateId id)
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The entries, by when they were made, then by sale number.</returns>
+    public async Task<ImmutableArray<CommissionEntry>> LedgerAsync(AffiliateId id, CancellationToken cancellationToken = default)
     {
-        lock (gate)
-        {
-            return [.. ledger.Where(e => e.Affiliate == id)];
-        }
+        ImmutableArray<AffiliateSale> sales = await AllSalesAsync(id, cancellationToken).ConfigureAwait(false);
+        return [.. sales
+            .SelectMany(s => s.Entries.Select((entry, index) => (Entry: entry, s.SaleNumber, Index: index)))
+            .OrderBy(x => x.Entry.EarnedAt).ThenBy(x => x.SaleNumber).ThenBy(x => x.Index)
+            .Select(x => x.Entry)];
     }
 
     /// <summary>Returns the payouts made to an affiliate, oldest first.</summary>
     /// <param name="id">The affiliate.</param>
-    /// <returns>The payouts.</returns>
-    public ImmutableArray<Payout> Payouts(AffiliateId id)
-    {
-        lock (gate)
-        {
-            return [.. payouts.Where(p => p.Affiliate == id)];
-        }
-    }
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The payouts, at most 10,000.</returns>
+    public Task<ImmutableArray<Payout>> PayoutsAsync(AffiliateId id, CancellationToken cancellationToken = default) =>
+        _payouts.ListAsync(id, 10_000, cancellationToken);
 
     /// <summary>Returns an affiliate's KPIs.</summary>
     /// <param name="id">The affiliate.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>Clicks, conversions, sales, commission, EPC and commission cost per sale.</returns>
     /// <exception cref="KeyNotFoundException">The affiliate is unknown.</exception>
-    public AffiliateStats Stats(AffiliateId id)
+    public async Task<AffiliateStats> StatsAsync(AffiliateId id, CancellationToken cancellationToken = default)
     {
-        lock (gate)
+        Affiliate affiliate = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        ImmutableArray<AffiliateSale> sales = await AllSalesAsync(id, cancellationToken).ConfigureAwait(false);
+        ImmutableArray<Payout> payouts = await PayoutsAsync(id, cancellationToken).ConfigureAwait(false);
+        Money salesTotal = Money.Sum(sales.Select(s => s.Total), _settings.Currency);
+        Money commission = Money.Sum(sales.SelectMany(s => s.Entries).Select(x => x.Amount), _settings.Currency);
+        Money paid = Money.Sum(payouts.Select(p => p.Amount), _settings.Currency);
+        return new AffiliateStats(id, affiliate.Clicks, sales.Length, salesTotal, commission, paid);
+    }
+
+    private async Task<Affiliate> GetAsync(AffiliateId id, CancellationToken cancellationToken) =>
+        await _affiliates.FindAsync(id, cancellationToken).ConfigureAwait(false)
+        ?? throw new KeyNotFoundException($"No affiliate has the id {id}.");
+
+    private async Task<ImmutableArray<AffiliateSale>> AllSalesAsync(AffiliateId id, CancellationToken cancellationToken)
+    {
+        var all = ImmutableArray.CreateBuilder<AffiliateSale>();
+        int after = 0;
+        while (true)
         {
-            Get(id);
-            Money salesTotal = Money.Sum(sales.Values.Where(s => s.Affiliate == id).Select(s => s.Total), settings.Currency);
-            Money commission = Money.Sum(ledger.Where(e => e.Affiliate == id).Select(e => e.Amount), settings.Currency);
-            Money paid = Money.Sum(payouts.Where(p => p.Affiliate == id).Select(p => p.Amount), settings.Currency);
-            return new AffiliateStats(id, clickCounts.GetValueOrDefault(id), saleCounts.GetValueOrDefault(id), salesTotal, commission, paid);
+            ImmutableArray<AffiliateSale> page = await _sales.ListAsync(id, after, Page, cancellationToken).ConfigureAwait(false);
+            all.AddRange(page);
+            if (page.Length < Page)
+            {
+                return all.ToImmutable();
+            }
+
+            after = page[^1].SaleNumber;
         }
     }
 
-    private Affiliate Get(AffiliateId id) =>
-        affiliates.TryGetValue(id, out Affiliate? affiliate) ? affiliate : throw new KeyNotFoundException($"No affiliate has the id {id}.");
+    private Task<Affiliate> UpdateAffiliateAsync(AffiliateId id, Func<Affiliate, Affiliate> change, CancellationToken cancellationToken) =>
+        StoreRetry.RetryAsync<Affiliate>(
+            async ct =>
+            {
+                Affiliate current = await GetAsync(id, ct).ConfigureAwait(false);
+                Affiliate changed = change(current);
+                return (await _affiliates.TryUpdateAsync(current, changed, ct).ConfigureAwait(false), changed);
+            },
+            $"affiliate {id}",
+            cancellationToken);
 
-    private ImmutableArray<FunnelEvent> Attribute(OrderPlaced order)
+    private async Task<ImmutableArray<FunnelEvent>> AttributeAsync(OrderPlaced order, CancellationToken cancellationToken)
     {
-        if (sales.ContainsKey(order.Order) || !clicksByVisitor.TryGetValue(order.LeadId, out List<Click>? clicks))
+        if (await _sales.FindAsync(order.Order, cancellationToken).ConfigureAwait(false) is not null)
         {
             return [];
         }
 
         Money total = InCurrency(order.Total);
-        Instant earliest = order.OccurredAt - settings.CookieWindow;
-        Click? winner = null;
-        foreach (Click click in clicks)
+        Instant earliest = order.OccurredAt - _settings.CookieWindow;
+        ImmutableArray<AffiliateClick> clicks = await _clicks.ListAsync(order.LeadId, earliest, MaxClicksPerOrder, cancellationToken).ConfigureAwait(false);
+        var affiliates = new Dictionary<AffiliateId, Affiliate?>();
+        (AffiliateClick Click, int Sequence)? winner = null;
+        for (int sequence = 0; sequence < clicks.Length; sequence++)
         {
-            if (click.At > order.OccurredAt || click.At < earliest || affiliates[click.Affiliate] is not { Status: AffiliateStatus.Approved } a || a.Lead == order.LeadId)
+            AffiliateClick click = clicks[sequence];
+            if (!affiliates.TryGetValue(click.Affiliate, out Affiliate? a))
+            {
+                affiliates[click.Affiliate] = a = await _affiliates.FindAsync(click.Affiliate, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (click.At > order.OccurredAt || a is not { Status: AffiliateStatus.Approved } || a.Lead == order.LeadId)
             {
                 continue;
             }
 
             bool better = winner is not { } w
-                || (settings.Attribution == AffiliateAttributionModel.LastClick
-                    ? click.At > w.At || (click.At == w.At && click.Sequence > w.Sequence)
-                    : click.At < w.At || (click.At == w.At && click.Sequence < w.Sequence));
+                || (_settings.Attribution == AffiliateAttributionModel.LastClick
+                    ? click.At > w.Click.At || (click.At == w.Click.At && sequence > w.Sequence)
+                    : click.At < w.Click.At || (click.At == w.Click.At && sequence < w.Sequence));
             if (better)
             {
-                winner = click;
+                winner = (click, sequence);
             }
         }
 
@@ -356,18 +431,35 @@ public sealed class AffiliateProgram
             return [];
         }
 
-        int saleNumber = saleCounts.GetValueOrDefault(won.Affiliate) + 1;
-        saleCounts[won.Affiliate] = saleNumber;
-        (decimal? percent, Money? fixedAmount) = RateFor(order.Offer, saleNumber);
-        Money zero = Money.Zero(settings.Currency);
-        sales[order.Order] = new Sale(won.Affiliate, total, percent, fixedAmount) { Paid = zero, Refunded = zero, Earned = zero, ClawedBack = zero };
-        Affiliate affiliate = affiliates[won.Affiliate];
-        return [new AffiliateSaleAttributed { LeadId = order.LeadId, OccurredAt = order.OccurredAt, Code = affiliate.Code, Order = order.Order, Amount = total }];
+        // The sale number fixes the tier; it is claimed first, so two orders never share one. A lost race on the same
+        // order leaves a number unused.
+        Affiliate numbered = await UpdateAffiliateAsync(won.Click.Affiliate, a => a with { SalesNumbered = a.SalesNumbered + 1 }, cancellationToken).ConfigureAwait(false);
+        (decimal? percent, Money? fixedAmount) = RateFor(order.Offer, numbered.SalesNumbered);
+        Money zero = Money.Zero(_settings.Currency);
+        var sale = new AffiliateSale
+        {
+            Order = order.Order,
+            Affiliate = numbered.Id,
+            SaleNumber = numbered.SalesNumbered,
+            Total = total,
+            Percent = percent,
+            Fixed = fixedAmount,
+            Paid = zero,
+            Refunded = zero,
+            Earned = zero,
+            ClawedBack = zero,
+        };
+        if (!await _sales.TryAddAsync(sale, cancellationToken).ConfigureAwait(false))
+        {
+            return [];
+        }
+
+        return [new AffiliateSaleAttributed { LeadId = order.LeadId, OccurredAt = order.OccurredAt, Code = numbered.Code, Order = order.Order, Amount = total }];
     }
 
     private (decimal? Percent, Money? Fixed) RateFor(OfferId offer, int saleNumber)
     {
-        CommissionRule? rule = settings.Rules.FirstOrDefault(r => r.Offer == offer) ?? settings.Rules.FirstOrDefault(r => r.Offer is null);
+        CommissionRule? rule = _settings.Rules.FirstOrDefault(r => r.Offer == offer) ?? _settings.Rules.FirstOrDefault(r => r.Offer is null);
         if (rule is null)
         {
             return (null, null);
@@ -377,35 +469,55 @@ public sealed class AffiliateProgram
         return tier is null ? (rule.Percent, rule.Fixed) : (tier.Percent, tier.Fixed);
     }
 
-    private ImmutableArray<FunnelEvent> Earn(PaymentSucceeded payment)
-    {
-        if (!sales.TryGetValue(payment.Order, out Sale? sale))
-        {
-            return [];
-        }
+    /// <summary>Reads an order's sale, applies <paramref name="change"/> and stores it with the event id, retrying lost races.</summary>
+    private Task<ImmutableArray<FunnelEvent>> ChangeSaleAsync(
+        OrderId order, EventId eventId, Func<AffiliateSale, Affiliate, (AffiliateSale Sale, ImmutableArray<FunnelEvent> Events)> change, CancellationToken cancellationToken) =>
+        StoreRetry.RetryAsync<ImmutableArray<FunnelEvent>>(
+            async ct =>
+            {
+                AffiliateSale? sale = await _sales.FindAsync(order, ct).ConfigureAwait(false);
+                bool tracked = eventId != default;
+                if (sale is null || (tracked && sale.AppliedEvents.Contains(eventId)))
+                {
+                    return (true, []);
+                }
 
-        sale.Paid += InCurrency(payment.Amount);
-        Money target = CommissionOn(sale, sale.Paid);
+                Affiliate affiliate = await GetAsync(sale.Affiliate, ct).ConfigureAwait(false);
+                (AffiliateSale changed, ImmutableArray<FunnelEvent> events) = change(sale, affiliate);
+                if (tracked)
+                {
+                    changed = changed with { AppliedEvents = changed.AppliedEvents.Add(eventId) };
+                }
+
+                bool won = await _sales.TryUpdateAsync(sale, changed, ct).ConfigureAwait(false);
+                return (won, won ? events : []);
+            },
+            $"the sale of order {order}",
+            cancellationToken);
+
+    private (AffiliateSale, ImmutableArray<FunnelEvent>) Earn(AffiliateSale sale, Affiliate affiliate, PaymentSucceeded payment)
+    {
+        Money paid = sale.Paid + InCurrency(payment.Amount);
+        Money target = CommissionOn(sale.Percent, sale.Fixed, sale.Total, paid);
         Money delta = target - sale.Earned;
         if (!delta.IsPositive)
         {
-            return [];
+            return (sale with { Paid = paid }, []);
         }
 
-        sale.Earned = target;
-        ledger.Add(new CommissionEntry
+        var entry = new CommissionEntry
         {
             Id = Guid.CreateVersion7(),
             Affiliate = sale.Affiliate,
             Order = payment.Order,
             Amount = delta,
-            ClawedBack = Money.Zero(settings.Currency),
+            ClawedBack = Money.Zero(_settings.Currency),
             EarnedAt = payment.OccurredAt,
-            ClearsAt = payment.OccurredAt + settings.RefundWindow,
+            ClearsAt = payment.OccurredAt + _settings.RefundWindow,
             Status = CommissionStatus.Pending,
-        });
-        Affiliate affiliate = affiliates[sale.Affiliate];
-        return [new CommissionEarned { LeadId = affiliate.Lead, OccurredAt = payment.OccurredAt, Code = affiliate.Code, Order = payment.Order, Amount = delta }];
+        };
+        return (sale with { Paid = paid, Earned = target, Entries = sale.Entries.Add(entry) },
+            [new CommissionEarned { LeadId = affiliate.Lead, OccurredAt = payment.OccurredAt, Code = affiliate.Code, Order = payment.Order, Amount = delta }]);
     }
 
     /// <summary>The commission on an order after <paramref name="paid"/> has been paid: the rule applied to the paid amount, rounded once.</summary>
@@ -425,59 +537,57 @@ public sealed class AffiliateProgram
         return Money.Zero(paid.Currency);
     }
 
-    private static Money CommissionOn(Sale sale, Money paid) => CommissionOn(sale.Percent, sale.Fixed, sale.Total, paid);
-
-    private ImmutableArray<FunnelEvent> ClawBack(RefundIssued refund)
+    private (AffiliateSale, ImmutableArray<FunnelEvent>) ClawBack(AffiliateSale sale, Affiliate affiliate, RefundIssued refund)
     {
-        if (!sales.TryGetValue(refund.Order, out Sale? sale) || !sale.Paid.IsPositive)
+        if (!sale.Paid.IsPositive)
         {
-            return [];
+            return (sale, []);
         }
 
-        sale.Refunded += InCurrency(refund.Amount);
-        long refunded = Math.Min(sale.Refunded.MinorUnits, sale.Paid.MinorUnits);
-        Money target = new(MulDiv(sale.Earned.MinorUnits, refunded, sale.Paid.MinorUnits), settings.Currency);
+        Money refundedTotal = sale.Refunded + InCurrency(refund.Amount);
+        long refunded = Math.Min(refundedTotal.MinorUnits, sale.Paid.MinorUnits);
+        Money target = new(MulDiv(sale.Earned.MinorUnits, refunded, sale.Paid.MinorUnits), _settings.Currency);
         Money delta = target - sale.ClawedBack;
         if (!delta.IsPositive)
         {
-            return [];
+            return (sale with { Refunded = refundedTotal }, []);
         }
 
-        sale.ClawedBack = target;
         Money remaining = delta;
-        for (int i = ledger.Count - 1; i >= 0 && remaining.IsPositive; i--)
+        ImmutableArray<CommissionEntry>.Builder entries = sale.Entries.ToBuilder();
+        for (int i = entries.Count - 1; i >= 0 && remaining.IsPositive; i--)
         {
-            CommissionEntry entry = ledger[i];
+            CommissionEntry entry = entries[i];
             if (entry.Order == refund.Order && entry.Status == CommissionStatus.Pending && entry.Amount.IsPositive)
             {
                 Money take = entry.Amount < remaining ? entry.Amount : remaining;
-                ledger[i] = entry with { Amount = entry.Amount - take, ClawedBack = entry.ClawedBack + take };
+                entries[i] = entry with { Amount = entry.Amount - take, ClawedBack = entry.ClawedBack + take };
                 remaining -= take;
             }
         }
 
         if (remaining.IsPositive)
         {
-            ledger.Add(new CommissionEntry
+            entries.Add(new CommissionEntry
             {
                 Id = Guid.CreateVersion7(),
                 Affiliate = sale.Affiliate,
                 Order = refund.Order,
                 Amount = -remaining,
-                ClawedBack = Money.Zero(settings.Currency),
+                ClawedBack = Money.Zero(_settings.Currency),
                 EarnedAt = refund.OccurredAt,
                 ClearsAt = refund.OccurredAt,
                 Status = CommissionStatus.Approved,
             });
         }
 
-        Affiliate affiliate = affiliates[sale.Affiliate];
-        return [new CommissionClawedBack { LeadId = affiliate.Lead, OccurredAt = refund.OccurredAt, Code = affiliate.Code, Order = refund.Order, Amount = delta }];
+        return (sale with { Refunded = refundedTotal, ClawedBack = target, Entries = entries.ToImmutable() },
+            [new CommissionClawedBack { LeadId = affiliate.Lead, OccurredAt = refund.OccurredAt, Code = affiliate.Code, Order = refund.Order, Amount = delta }]);
     }
 
-    private Money InCurrency(Money amount) => amount.Currency == settings.Currency
+    private Money InCurrency(Money amount) => amount.Currency == _settings.Currency
         ? amount
-        : throw new InvalidOperationException($"The amount {amount} is not in the program's currency {settings.Currency}.");
+        : throw new InvalidOperationException($"The amount {amount} is not in the program's currency {_settings.Currency}.");
 
     /// <summary>a × b ÷ c for non-negative a, b and positive c, rounded half away from zero.</summary>
     internal static long MulDiv(long a, long b, long c)
@@ -491,18 +601,5 @@ public sealed class AffiliateProgram
         }
 
         return checked((long)quotient);
-    }
-
-    private readonly record struct Click(AffiliateId Affiliate, Instant At, long Sequence);
-
-    private sealed record Sale(AffiliateId Affiliate, Money Total, decimal? Percent, Money? Fixed)
-    {
-        public required Money Paid { get; set; }
-
-        public required Money Refunded { get; set; }
-
-        public required Money Earned { get; set; }
-
-        public required Money ClawedBack { get; set; }
     }
 }

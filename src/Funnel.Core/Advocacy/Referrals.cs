@@ -68,179 +68,245 @@ public sealed record ReferralOutcome(string? Coupon, ReferralRejection? Rejectio
 /// address (<see cref="EmailAddress"/>), or was already referred. At purchase, a friend paying with the referrer's
 /// payment fingerprint (an opaque string from the payment provider, such as a card fingerprint) earns no reward.</para>
 /// <para>Only the friend's first order counts. Any refund on it within the refund window cancels the reward;
-/// <see cref="ReleaseRewards"/> credits the referrer for purchases past the window. State is kept in memory; the
-/// events returned are the durable history.</para>
+/// <see cref="ReleaseRewardsAsync"/> credits the referrer for purchases past the window.</para>
+/// <para>State lives in an <see cref="IReferrerStore"/> and an <see cref="IReferralStore"/>; the program keeps none of
+/// its own. Each change is a read and a replace-if-version, retried when a concurrent change wins: a friend is
+/// referred once (the referral is keyed by the friend) and earns one reward (the change to
+/// <see cref="ReferralStatus.Rewarded"/> is won once; the referrer's credit then records the friend, so it is added
+/// once). A process stopped between those two writes leaves the reward recorded but not credited.</para>
 /// </remarks>
-/// <threadsafety>All members are thread-safe (one lock serialises changes).</threadsafety>
+/// <threadsafety>All members are thread-safe when the stores are.</threadsafety>
 public sealed class ReferralProgram
 {
-    private readonly object gate = new();
-    private readonly ReferralProgramSettings settings;
-    private readonly IClock clock;
-    private readonly Dictionary<string, Referrer> byCode = new(StringComparer.Ordinal);
-    private readonly Dictionary<LeadId, Referrer> byLead = [];
-    private readonly Dictionary<LeadId, Referrer> referredBy = [];
-    private readonly Dictionary<OrderId, PendingReward> pending = [];
-    private readonly HashSet<LeadId> purchased = [];
-    private readonly Dictionary<LeadId, Money> credits = [];
+    private const int ReleasePage = 100;
+
+    private readonly ReferralProgramSettings _settings;
+    private readonly IReferrerStore _referrers;
+    private readonly IReferralStore _referrals;
+    private readonly IClock _clock;
 
     /// <summary>Initializes the program.</summary>
     /// <param name="settings">The settings; validated.</param>
+    /// <param name="referrers">The store of referrers.</param>
+    /// <param name="referrals">The store of referred friends.</param>
     /// <param name="clock">The clock for "now".</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ValidationException">The settings are invalid.</exception>
-    public ReferralProgram(ReferralProgramSettings settings, IClock clock)
+    public ReferralProgram(ReferralProgramSettings settings, IReferrerStore referrers, IReferralStore referrals, IClock clock)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(referrers);
+        ArgumentNullException.ThrowIfNull(referrals);
         ArgumentNullException.ThrowIfNull(clock);
         new ReferralProgramSettingsValidator().ValidateAndThrow(settings);
-        this.settings = settings;
-        this.clock = clock;
+        _settings = settings;
+        _referrers = referrers;
+        _referrals = referrals;
+        _clock = clock;
     }
 
     /// <summary>Returns a customer's referral code, creating it on first use.</summary>
     /// <param name="customer">The customer.</param>
     /// <param name="email">The customer's email address, for the same-email guard.</param>
     /// <param name="paymentFingerprint">The customer's payment fingerprint, for the same-payment guard, when known.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The code, such as <c>r3f9a1c0b2d</c>; share it as <c>?ref=</c> on a link.</returns>
     /// <exception cref="ArgumentException"><paramref name="email"/> is <c>default</c>.</exception>
-    public string CodeFor(LeadId customer, EmailAddress email, string? paymentFingerprint = null)
+    /// <exception cref="InvalidOperationException">Concurrent changes to the referrer kept winning.</exception>
+    public Task<string> CodeForAsync(
+        LeadId customer, EmailAddress email, string? paymentFingerprint = null, CancellationToken cancellationToken = default)
     {
         if (email.Value is null)
         {
             throw new ArgumentException("'email' must be set.", nameof(email));
         }
 
-        lock (gate)
-        {
-            if (byLead.TryGetValue(customer, out Referrer? existing))
+        return StoreRetry.RetryAsync<string>(
+            async ct =>
             {
-                if (paymentFingerprint is not null)
+                Referrer? existing = await _referrers.FindAsync(customer, ct).ConfigureAwait(false);
+                if (existing is not null)
                 {
-                    existing.Fingerprints.Add(paymentFingerprint);
+                    if (paymentFingerprint is null || existing.Fingerprints.Contains(paymentFingerprint, StringComparer.Ordinal))
+                    {
+                        return (true, existing.Code);
+                    }
+
+                    Referrer withPrint = existing with { Fingerprints = existing.Fingerprints.Add(paymentFingerprint) };
+                    return (await _referrers.TryUpdateAsync(existing, withPrint, ct).ConfigureAwait(false), existing.Code);
                 }
 
-                return existing.Code;
-            }
-
-            var referrer = new Referrer(customer, email, "r" + Guid.NewGuid().ToString("N")[..11]);
-            if (paymentFingerprint is not null)
-            {
-                referrer.Fingerprints.Add(paymentFingerprint);
-            }
-
-            byLead[customer] = referrer;
-            byCode[referrer.Code] = referrer;
-            return referrer.Code;
-        }
+                var referrer = new Referrer
+                {
+                    Lead = customer,
+                    Email = email,
+                    Code = "r" + Guid.NewGuid().ToString("N")[..11],
+                    Fingerprints = paymentFingerprint is null ? [] : [paymentFingerprint],
+                    Credit = Money.Zero(_settings.ReferrerCredit.Currency),
+                };
+                return (await _referrers.TryAddAsync(referrer, ct).ConfigureAwait(false), referrer.Code);
+            },
+            $"the referrer {customer}",
+            cancellationToken);
     }
 
     /// <summary>Records that a friend arrived through a referral code (at sign-up or checkout).</summary>
     /// <param name="code">The referral code.</param>
     /// <param name="friend">The friend's lead id.</param>
     /// <param name="friendEmail">The friend's email address.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The friend's coupon and <c>referral_made</c>, or the rejection and <c>referral_rejected</c> (none for an unknown code).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="code"/> is <see langword="null"/>.</exception>
-    public ReferralOutcome Refer(string code, LeadId friend, EmailAddress friendEmail)
+    public async Task<ReferralOutcome> ReferAsync(
+        string code, LeadId friend, EmailAddress friendEmail, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(code);
-        lock (gate)
+        Instant now = _clock.GetCurrentInstant();
+        Referrer? referrer = await _referrers.FindByCodeAsync(code, cancellationToken).ConfigureAwait(false);
+        if (referrer is null)
         {
-            Instant now = clock.GetCurrentInstant();
-            if (!byCode.TryGetValue(code, out Referrer? referrer))
-            {
-                return new ReferralOutcome(null, ReferralRejection.UnknownCode, []);
-            }
-
-            ReferralRejection? rejection = referrer.Lead == friend ? ReferralRejection.SelfReferral
-                : referrer.Email == friendEmail ? ReferralRejection.SameEmail
-                : referredBy.ContainsKey(friend) ? ReferralRejection.AlreadyReferred
-                : null;
-            if (rejection is { } r)
-            {
-                return new ReferralOutcome(null, r, [new ReferralRejected { LeadId = friend, OccurredAt = now, Code = code, Reason = r }]);
-            }
-
-            referredBy[friend] = referrer;
-            return new ReferralOutcome(settings.FriendCoupon.Code, null, [new ReferralMade { LeadId = referrer.Lead, OccurredAt = now, Referred = friend }]);
+            return new ReferralOutcome(null, ReferralRejection.UnknownCode, []);
         }
+
+        ReferralRejection? rejection = referrer.Lead == friend ? ReferralRejection.SelfReferral
+            : referrer.Email == friendEmail ? ReferralRejection.SameEmail
+            : null;
+        if (rejection is null)
+        {
+            var referral = new Referral { Friend = friend, Referrer = referrer.Lead, Code = code, Status = ReferralStatus.Referred };
+            if (await _referrals.TryAddAsync(referral, cancellationToken).ConfigureAwait(false))
+            {
+                return new ReferralOutcome(_settings.FriendCoupon.Code, null, [new ReferralMade { LeadId = referrer.Lead, OccurredAt = now, Referred = friend }]);
+            }
+
+            rejection = ReferralRejection.AlreadyReferred;
+        }
+
+        return new ReferralOutcome(null, rejection, [new ReferralRejected { LeadId = friend, OccurredAt = now, Code = code, Reason = rejection.Value }]);
     }
 
     /// <summary>Records a referred friend's purchase; the referrer's reward then waits for the refund window.</summary>
     /// <param name="order">The friend's order event.</param>
     /// <param name="paymentFingerprint">The fingerprint of the payment method used, when known.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns><c>referral_purchased</c>, <c>referral_rejected</c> for a shared payment fingerprint, or nothing when the buyer was not referred or already bought.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="order"/> is <see langword="null"/>.</exception>
-    public ImmutableArray<FunnelEvent> RecordPurchase(OrderPlaced order, string? paymentFingerprint = null)
+    /// <exception cref="InvalidOperationException">Concurrent changes to the referral kept winning.</exception>
+    public Task<ImmutableArray<FunnelEvent>> RecordPurchaseAsync(
+        OrderPlaced order, string? paymentFingerprint = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(order);
-        lock (gate)
-        {
-            if (!referredBy.TryGetValue(order.LeadId, out Referrer? referrer) || !purchased.Add(order.LeadId))
+        return StoreRetry.RetryAsync<ImmutableArray<FunnelEvent>>(
+            async ct =>
             {
-                return [];
-            }
+                Referral? referral = await _referrals.FindAsync(order.LeadId, ct).ConfigureAwait(false);
+                if (referral is not { Status: ReferralStatus.Referred })
+                {
+                    return (true, []);
+                }
 
-            if (paymentFingerprint is not null && referrer.Fingerprints.Contains(paymentFingerprint))
-            {
-                return [new ReferralRejected { LeadId = order.LeadId, OccurredAt = order.OccurredAt, Code = referrer.Code, Reason = ReferralRejection.SamePaymentFingerprint }];
-            }
+                Referrer? referrer = await _referrers.FindAsync(referral.Referrer, ct).ConfigureAwait(false);
+                bool shared = paymentFingerprint is not null && referrer is not null
+                    && referrer.Fingerprints.Contains(paymentFingerprint, StringComparer.Ordinal);
+                Referral bought = referral with
+                {
+                    Status = shared ? ReferralStatus.Rejected : ReferralStatus.Purchased,
+                    Order = order.Order,
+                    ClearsAt = order.OccurredAt + _settings.RefundWindow,
+                };
+                if (!await _referrals.TryUpdateAsync(referral, bought, ct).ConfigureAwait(false))
+                {
+                    return (false, []);
+                }
 
-            pending[order.Order] = new PendingReward(referrer, order.LeadId, order.OccurredAt + settings.RefundWindow);
-            return [new ReferralPurchased { LeadId = referrer.Lead, OccurredAt = order.OccurredAt, Referred = order.LeadId, Order = order.Order, Amount = order.Total }];
-        }
+                return (true, shared
+                    ? [new ReferralRejected { LeadId = order.LeadId, OccurredAt = order.OccurredAt, Code = referral.Code, Reason = ReferralRejection.SamePaymentFingerprint }]
+                    : [new ReferralPurchased { LeadId = referral.Referrer, OccurredAt = order.OccurredAt, Referred = order.LeadId, Order = order.Order, Amount = order.Total }]);
+            },
+            $"the referral of {order.LeadId}",
+            cancellationToken);
     }
 
     /// <summary>Cancels the pending reward of a friend's order that was refunded within the refund window.</summary>
-    /// <param name="refund">The refund event.</param>
+    /// <param name="refund">The refund event; its lead is the friend.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns><see langword="true"/> when a pending reward was cancelled.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="refund"/> is <see langword="null"/>.</exception>
-    public bool RecordRefund(RefundIssued refund)
+    /// <exception cref="InvalidOperationException">Concurrent changes to the referral kept winning.</exception>
+    public Task<bool> RecordRefundAsync(RefundIssued refund, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(refund);
-        lock (gate)
-        {
-            return pending.TryGetValue(refund.Order, out PendingReward? reward) && refund.OccurredAt < reward.ClearsAt && pending.Remove(refund.Order);
-        }
+        return StoreRetry.RetryAsync<bool>(
+            async ct =>
+            {
+                Referral? referral = await _referrals.FindAsync(refund.LeadId, ct).ConfigureAwait(false);
+                if (referral is not { Status: ReferralStatus.Purchased } || referral.Order != refund.Order || refund.OccurredAt >= referral.ClearsAt)
+                {
+                    return (true, false);
+                }
+
+                bool won = await _referrals.TryUpdateAsync(referral, referral with { Status = ReferralStatus.Cancelled }, ct).ConfigureAwait(false);
+                return (won, won);
+            },
+            $"the referral of {refund.LeadId}",
+            cancellationToken);
     }
 
     /// <summary>Credits the referrers of every friend's purchase now past the refund window.</summary>
-    /// <returns>The <c>referral_reward_earned</c> events.</returns>
-    public ImmutableArray<FunnelEvent> ReleaseRewards()
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The <c>referral_reward_earned</c> events, by the end of the refund window.</returns>
+    /// <exception cref="InvalidOperationException">Concurrent changes to a referrer's credit kept winning.</exception>
+    public async Task<ImmutableArray<FunnelEvent>> ReleaseRewardsAsync(CancellationToken cancellationToken = default)
     {
-        lock (gate)
+        Instant now = _clock.GetCurrentInstant();
+        var events = ImmutableArray.CreateBuilder<FunnelEvent>();
+        while (true)
         {
-            Instant now = clock.GetCurrentInstant();
-            var events = ImmutableArray.CreateBuilder<FunnelEvent>();
-            foreach (var (order, reward) in pending.Where(p => p.Value.ClearsAt <= now).OrderBy(p => p.Value.ClearsAt).ToList())
+            ImmutableArray<Referral> page = await _referrals.ListClearedAsync(now, ReleasePage, cancellationToken).ConfigureAwait(false);
+            foreach (Referral referral in page)
             {
-                pending.Remove(order);
-                LeadId lead = reward.Referrer.Lead;
-                credits[lead] = credits.TryGetValue(lead, out Money credit) ? credit + settings.ReferrerCredit : settings.ReferrerCredit;
-                events.Add(new ReferralRewardEarned { LeadId = lead, OccurredAt = now, Referred = reward.Friend, Order = order, Amount = settings.ReferrerCredit });
+                // The status change is the once-only guard; of two concurrent releases, one wins it.
+                if (!await _referrals.TryUpdateAsync(referral, referral with { Status = ReferralStatus.Rewarded }, cancellationToken).ConfigureAwait(false))
+                {
+                    continue;
+                }
+
+                await CreditAsync(referral.Referrer, referral.Friend, cancellationToken).ConfigureAwait(false);
+                events.Add(new ReferralRewardEarned { LeadId = referral.Referrer, OccurredAt = now, Referred = referral.Friend, Order = referral.Order!.Value, Amount = _settings.ReferrerCredit });
             }
 
-            return events.ToImmutable();
+            if (page.Length < ReleasePage)
+            {
+                return events.ToImmutable();
+            }
         }
     }
 
     /// <summary>Returns the credit a referrer has earned.</summary>
     /// <param name="referrer">The referrer.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The credit; zero when none.</returns>
-    public Money CreditOf(LeadId referrer)
+    public async Task<Money> CreditOfAsync(LeadId referrer, CancellationToken cancellationToken = default)
     {
-        lock (gate)
-        {
-            return credits.TryGetValue(referrer, out Money credit) ? credit : Money.Zero(settings.ReferrerCredit.Currency);
-        }
+        Referrer? found = await _referrers.FindAsync(referrer, cancellationToken).ConfigureAwait(false);
+        return found?.Credit ?? Money.Zero(_settings.ReferrerCredit.Currency);
     }
 
-    private sealed record Referrer(LeadId Lead, EmailAddress Email, string Code)
-    {
-        public HashSet<string> Fingerprints { get; } = new(StringComparer.Ordinal);
-    }
+    private async Task CreditAsync(LeadId lead, LeadId friend, CancellationToken cancellationToken) =>
+        await StoreRetry.RetryAsync(
+            async ct =>
+            {
+                Referrer? referrer = await _referrers.FindAsync(lead, ct).ConfigureAwait(false);
+                if (referrer is null || referrer.Credited.Contains(friend))
+                {
+                    return (true, 0);
+                }
 
-    private sealed record PendingReward(Referrer Referrer, LeadId Friend, Instant ClearsAt);
+                Referrer credited = referrer with { Credit = referrer.Credit + _settings.ReferrerCredit, Credited = referrer.Credited.Add(friend) };
+                return (await _referrers.TryUpdateAsync(referrer, credited, ct).ConfigureAwait(false), 0);
+            },
+            $"the credit of {lead}",
+            cancellationToken).ConfigureAwait(false);
 }
 
 /// <summary>A referral was refused by a fraud guard; the lead id is the friend's.</summary>

@@ -26,7 +26,7 @@ public static partial class FunnelServiceCollectionExtensions
     /// <see cref="IDateTimeZoneProvider"/> (TZDB), validators for <see cref="FunnelOptions"/> and
     /// <see cref="FunnelDefinition"/>, <see cref="LeadLifecycle.Default"/>, an <see cref="ICustomerLifetimeValueModel"/>
     /// (<see cref="SimpleCustomerLifetimeValueModel"/>), an <see cref="IFunnelReporter"/>; for leads an
-    /// <see cref="Funnel.Leads.ILeadStore"/> (in memory), <see cref="Funnel.Leads.LeadCapture"/> and validators for lead
+    /// <see cref="Funnel.Leads.ILeadStore"/> and an <see cref="Funnel.Segments.ISegmentMembershipStore"/> (in memory), <see cref="Funnel.Leads.LeadCapture"/> and validators for lead
     /// magnets, scoring models and segments; and the offers services (in-memory order, seat, coupon and deadline
     /// stores; a <c>PriceBook</c> and <c>OrderService</c> built from the <c>Catalogue</c>, <c>OfferPath</c> and
     /// <c>IEntitlementGrantor</c> you register); for email sequences in-memory enrolment and outbox stores, the
@@ -37,8 +37,8 @@ public static partial class FunnelServiceCollectionExtensions
     /// <c>IPaymentGateway</c> and <c>IWebhookSignatureVerifier</c> you register, such as with <c>AddFunnelStripe</c>);
     /// the event types of Funnel.Core with a <c>FunnelEventTypes</c> registry and <c>FunnelEventSerializer</c>
     /// (see <c>AddFunnelEventTypes</c>);
-    /// and for retention and advocacy in-memory review and course-progress
-    /// stores, a <c>ReviewService</c>, <c>CourseProgressTracker</c> and <c>WebinarRegistrar</c> over the <c>Course</c> and
+    /// and for retention and advocacy in-memory review, course-progress, entitlement, webinar-registration,
+    /// affiliate (affiliates, clicks, sales, payouts) and referral (referrers, referrals) stores, a <c>ReviewService</c>, <c>CourseProgressTracker</c> and <c>WebinarRegistrar</c> over the <c>Course</c> and
     /// <c>Webinar</c> instances you register, and an <c>AffiliateProgram</c> and <c>ReferralProgram</c> from their settings. Register your own
     /// before or after this call to replace any of them.
     /// </para>

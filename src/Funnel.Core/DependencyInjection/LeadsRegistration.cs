@@ -13,6 +13,7 @@ internal static class LeadsRegistration
     public static void AddLeads(IServiceCollection services)
     {
         services.TryAddSingleton<ILeadStore, InMemoryLeadStore>();
+        services.TryAddSingleton<ISegmentMembershipStore, InMemorySegmentMembershipStore>();
         services.TryAddSingleton(sp => new LeadCapture(
             sp.GetRequiredService<ILeadStore>(),
             sp.GetRequiredService<IClock>(),

@@ -64,43 +64,74 @@ public interface IEntitlementLookup
     Task<bool> HoldsAsync(LeadId lead, string product, CancellationToken cancellationToken = default);
 }
 
-/// <summary>The in-memory <see cref="IEntitlementLookup"/>: it learns who holds what from <c>entitlement_granted</c> and <c>entitlement_revoked</c> events.</summary>
-/// <remarks>Access is tracked per order: a product granted by two orders stays held until both grants are revoked. For each order the latest event wins (by <see cref="FunnelEvent.OccurredAt"/>; of two at the same instant, the one applied last), so replaying an event changes nothing, even a grant replayed after its revocation.</remarks>
-/// <threadsafety>All members are thread-safe.</threadsafety>
+/// <summary>The <see cref="IEntitlementLookup"/> fed with entitlement events: it learns who holds what from <c>entitlement_granted</c> and <c>entitlement_revoked</c>, kept in an <see cref="IEntitlementStore"/>.</summary>
+/// <remarks>Access is tracked per order: a product granted by two orders stays held until both grants are revoked. For each order the latest event wins (by <see cref="FunnelEvent.OccurredAt"/>; of two at the same instant, the one applied last), so replaying an event changes nothing, even a grant replayed after its revocation. The ledger keeps no state of its own: each event is a read and a replace-if-version of the order's <see cref="EntitlementRecord"/>, retried when a concurrent change wins.</remarks>
+/// <threadsafety>All members are thread-safe when the store is.</threadsafety>
 public sealed class EntitlementLedger : IEntitlementLookup
 {
-    private readonly ConcurrentDictionary<(LeadId Lead, string Product), ImmutableDictionary<OrderId, (bool Held, Instant At)>> grants = new();
+    /// <summary>How many orders of one product <see cref="HoldsAsync"/> reads for a lead.</summary>
+    private const int MaxOrdersPerProduct = 1_000;
+
+    private readonly IEntitlementStore _store;
+
+    /// <summary>Initializes the ledger over a store.</summary>
+    /// <param name="store">The store of entitlement records.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="store"/> is <see langword="null"/>.</exception>
+    public EntitlementLedger(IEntitlementStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        _store = store;
+    }
 
     /// <summary>Applies an event; events other than entitlement grants and revocations are ignored.</summary>
     /// <param name="e">The event.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>A task that completes when the record is stored.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="e"/> is <see langword="null"/>.</exception>
-    public void Apply(FunnelEvent e)
+    /// <exception cref="InvalidOperationException">Concurrent changes to the same order's record kept winning.</exception>
+    public Task ApplyAsync(FunnelEvent e, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(e);
-        switch (e)
+        return e switch
         {
-            case Funnel.Offers.EntitlementGranted g:
-                Set(g.LeadId, g.Product, g.Order, held: true, g.OccurredAt);
-                break;
-            case Funnel.Offers.EntitlementRevoked r:
-                Set(r.LeadId, r.Product, r.Order, held: false, r.OccurredAt);
-                break;
-        }
+            Funnel.Offers.EntitlementGranted g => SetAsync(g.LeadId, g.Product, g.Order, held: true, g.OccurredAt, cancellationToken),
+            Funnel.Offers.EntitlementRevoked r => SetAsync(r.LeadId, r.Product, r.Order, held: false, r.OccurredAt, cancellationToken),
+            _ => Task.CompletedTask,
+        };
     }
 
     /// <inheritdoc/>
+    /// <remarks>Reads at most 1,000 orders of the product for the lead.</remarks>
     /// <exception cref="ArgumentNullException"><paramref name="product"/> is <see langword="null"/>.</exception>
-    public Task<bool> HoldsAsync(LeadId lead, string product, CancellationToken cancellationToken = default)
+    public async Task<bool> HoldsAsync(LeadId lead, string product, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(product);
-        return Task.FromResult(grants.TryGetValue((lead, product), out var orders) && orders.Values.Any(o => o.Held));
+        ImmutableArray<EntitlementRecord> records =
+            await _store.ListAsync(lead, product, MaxOrdersPerProduct, cancellationToken).ConfigureAwait(false);
+        return records.Any(r => r.Held);
     }
 
-    private void Set(LeadId lead, string product, OrderId order, bool held, Instant at) =>
-        grants.AddOrUpdate(
-            (lead, product),
-            _ => ImmutableDictionary<OrderId, (bool, Instant)>.Empty.Add(order, (held, at)),
-            (_, orders) => orders.TryGetValue(order, out var latest) && latest.At > at ? orders : orders.SetItem(order, (held, at)));
+    private async Task SetAsync(LeadId lead, string product, OrderId order, bool held, Instant at, CancellationToken cancellationToken) =>
+        await Funnel.Advocacy.StoreRetry.RetryAsync(
+            async ct =>
+            {
+                EntitlementRecord? current = await _store.FindAsync(lead, product, order, ct).ConfigureAwait(false);
+                if (current is null)
+                {
+                    var added = new EntitlementRecord { Lead = lead, Product = product, Order = order, Held = held, ChangedAt = at };
+                    return (await _store.TryAddAsync(added, ct).ConfigureAwait(false), 0);
+                }
+
+                // The latest event per order wins; of two at the same instant, the one applied last.
+                if (current.ChangedAt > at)
+                {
+                    return (true, 0);
+                }
+
+                return (await _store.TryUpdateAsync(current, current with { Held = held, ChangedAt = at }, ct).ConfigureAwait(false), 0);
+            },
+            $"the entitlement of order {order} to '{product}'",
+            cancellationToken).ConfigureAwait(false);
 }
 
 /// <summary>Stores which modules each lead completed; replace the in-memory default with durable storage.</summary>

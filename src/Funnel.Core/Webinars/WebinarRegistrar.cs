@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using FluentValidation;
+using Funnel.Advocacy;
 using Funnel.Events;
 using Funnel.Segments;
 using NodaTime;
@@ -12,8 +13,16 @@ namespace Funnel.Webinars;
 /// <param name="Session">The session, with its start in the registrant's zone.</param>
 /// <param name="RegisteredAt">When they registered.</param>
 /// <param name="Attended">Whether they attended.</param>
+/// <remarks>The stored document of <see cref="IWebinarRegistrationStore"/>, keyed by the session's webinar and the lead.</remarks>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-public sealed record WebinarRegistration(LeadId Lead, WebinarSession Session, Instant RegisteredAt, bool Attended);
+public sealed record WebinarRegistration(LeadId Lead, WebinarSession Session, Instant RegisteredAt, bool Attended)
+{
+    /// <summary>Gets whether <c>webinar_missed</c> was emitted for this registration.</summary>
+    public bool NoShowRecorded { get; init; }
+
+    /// <summary>Gets the stored version: 0 when new, incremented by the store on each replacement.</summary>
+    public long Version { get; init; }
+}
 
 /// <summary>The result of a registration: the registration and the events to record.</summary>
 /// <param name="Registration">The registration.</param>
@@ -54,29 +63,32 @@ public sealed record WebinarMissed : LeadEvent
 /// registration are skipped), and also as <c>session_starts_at</c> (ISO-8601 instant) in <see cref="FunnelEvent.Properties"/>.
 /// A lead registered for a session that has not ended keeps it; after it ended, registering again books the next one.</para>
 /// <para>Joining at any time before the session ends counts as attending (<c>webinar_attended</c>).
-/// <see cref="RecordNoShows"/> emits <c>webinar_missed</c> once per ended, unattended registration. The replay is
-/// available from the session's end until <see cref="Webinar.ReplayFor"/> after it. State is kept in memory.</para>
+/// <see cref="RecordNoShowsAsync"/> emits <c>webinar_missed</c> once per ended, unattended registration. The replay is
+/// available from the session's end until <see cref="Webinar.ReplayFor"/> after it. Registrations live in an <see cref="IWebinarRegistrationStore"/>; the registrar keeps no state of its own.</para>
 /// </remarks>
-/// <threadsafety>All members are thread-safe (one lock serialises changes).</threadsafety>
+/// <threadsafety>All members are thread-safe when the store is; changes are replace-if-version, retried when a concurrent change wins.</threadsafety>
 public sealed class WebinarRegistrar
 {
     /// <summary>The property of <c>webinar_registered</c> that holds the session start, as an ISO-8601 instant.</summary>
     public const string SessionStartsAtProperty = "session_starts_at";
 
-    private readonly object gate = new();
-    private readonly ImmutableDictionary<string, Webinar> webinars;
-    private readonly IClock clock;
-    private readonly Dictionary<(string Webinar, LeadId Lead), Entry> registrations = [];
+    private const int NoShowPage = 100;
+
+    private readonly ImmutableDictionary<string, Webinar> _webinars;
+    private readonly IWebinarRegistrationStore _store;
+    private readonly IClock _clock;
 
     /// <summary>Initializes the registrar.</summary>
     /// <param name="webinars">The webinars; each is validated.</param>
+    /// <param name="store">The store of registrations.</param>
     /// <param name="clock">The clock for "now".</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ValidationException">A webinar is invalid.</exception>
     /// <exception cref="ArgumentException">Two webinars share a key.</exception>
-    public WebinarRegistrar(IEnumerable<Webinar> webinars, IClock clock)
+    public WebinarRegistrar(IEnumerable<Webinar> webinars, IWebinarRegistrationStore store, IClock clock)
     {
         ArgumentNullException.ThrowIfNull(webinars);
+        ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(clock);
         var validator = new WebinarValidator();
         var builder = ImmutableDictionary.CreateBuilder<string, Webinar>(StringComparer.Ordinal);
@@ -89,149 +101,178 @@ public sealed class WebinarRegistrar
             }
         }
 
-        this.webinars = builder.ToImmutable();
-        this.clock = clock;
+        _webinars = builder.ToImmutable();
+        _store = store;
+        _clock = clock;
     }
 
     /// <summary>Registers a lead for the next session of a webinar in their time zone.</summary>
     /// <param name="webinar">The webinar key.</param>
     /// <param name="lead">The lead.</param>
     /// <param name="zone">The lead's time zone.</param>
-    /// <returns>The registration and its <c>webinar_registered</c> event, preceded by <c>webinar_missed</c> when it replaces an ended, unattended registration whose no-show <see cref="RecordNoShows"/> has not reported yet.</returns>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The registration and its <c>webinar_registered</c> event, preceded by <c>webinar_missed</c> when it replaces an ended, unattended registration whose no-show <see cref="RecordNoShowsAsync"/> has not reported yet.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="zone"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The webinar is unknown.</exception>
-    /// <exception cref="InvalidOperationException">The webinar has no upcoming session.</exception>
-    public WebinarRegistrationResult Register(string webinar, LeadId lead, DateTimeZone zone)
+    /// <exception cref="InvalidOperationException">The webinar has no upcoming session, or concurrent changes to the registration kept winning.</exception>
+    public Task<WebinarRegistrationResult> RegisterAsync(
+        string webinar, LeadId lead, DateTimeZone zone, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(zone);
         Webinar definition = Find(webinar);
-        lock (gate)
-        {
-            Instant now = clock.GetCurrentInstant();
-            if (registrations.TryGetValue((webinar, lead), out Entry? existing) && existing.Registration.Session.EndsAt > now)
+        return StoreRetry.RetryAsync<WebinarRegistrationResult>(
+            async ct =>
             {
-                return new WebinarRegistrationResult(existing.Registration, []);
-            }
+                Instant now = _clock.GetCurrentInstant();
+                WebinarRegistration? existing = await _store.FindAsync(webinar, lead, ct).ConfigureAwait(false);
+                if (existing is not null && existing.Session.EndsAt > now)
+                {
+                    return (true, new WebinarRegistrationResult(existing, []));
+                }
 
-            WebinarSession session = WebinarScheduler.NextSession(definition, now, zone)
-                ?? throw new InvalidOperationException($"Webinar '{webinar}' has no upcoming session.");
+                WebinarSession session = WebinarScheduler.NextSession(definition, now, zone)
+                    ?? throw new InvalidOperationException($"Webinar '{webinar}' has no upcoming session.");
+                var registration = new WebinarRegistration(lead, session, now, false);
+                bool stored = existing is null
+                    ? await _store.TryAddAsync(registration, ct).ConfigureAwait(false)
+                    : await _store.TryUpdateAsync(existing, registration, ct).ConfigureAwait(false);
+                if (!stored)
+                {
+                    return (false, null!);
+                }
 
-            // The new registration replaces the ended one: report its no-show now, or it would be lost.
-            ImmutableArray<FunnelEvent> missed = existing is not null && IsUnrecordedNoShow(existing, now) ? [Missed(webinar, lead, existing, now)] : [];
-            var registration = new WebinarRegistration(lead, session, now, false);
-            registrations[(webinar, lead)] = new Entry(registration);
-            return new WebinarRegistrationResult(registration, [.. missed, new WebinarRegistered
-            {
-                LeadId = lead,
-                OccurredAt = now,
-                Webinar = webinar,
-                StartsAt = session.StartsAt,
-                Properties = ImmutableDictionary<string, string>.Empty.Add(SessionStartsAtProperty, InstantPattern.ExtendedIso.Format(session.StartsAt)),
-            }]);
-        }
+                // The new registration replaces the ended one: report its no-show now, or it would be lost.
+                ImmutableArray<FunnelEvent> missed = existing is not null && IsUnrecordedNoShow(existing, now) ? [Missed(existing, now)] : [];
+                return (true, new WebinarRegistrationResult(registration with { Version = existing is null ? 0 : existing.Version + 1 }, [.. missed, new WebinarRegistered
+                {
+                    LeadId = lead,
+                    OccurredAt = now,
+                    Webinar = webinar,
+                    StartsAt = session.StartsAt,
+                    Properties = ImmutableDictionary<string, string>.Empty.Add(SessionStartsAtProperty, InstantPattern.ExtendedIso.Format(session.StartsAt)),
+                }]));
+            },
+            $"the registration of {lead} for '{webinar}'",
+            cancellationToken);
     }
 
     /// <summary>Records that a registrant joined their session.</summary>
     /// <param name="webinar">The webinar key.</param>
     /// <param name="lead">The lead.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The <c>webinar_attended</c> event, or nothing when the lead is not registered, the session has ended, or attendance was already recorded.</returns>
     /// <exception cref="ArgumentException">The webinar is unknown.</exception>
-    public ImmutableArray<FunnelEvent> RecordAttendance(string webinar, LeadId lead)
+    /// <exception cref="InvalidOperationException">Concurrent changes to the registration kept winning.</exception>
+    public Task<ImmutableArray<FunnelEvent>> RecordAttendanceAsync(string webinar, LeadId lead, CancellationToken cancellationToken = default)
     {
         Find(webinar);
-        lock (gate)
-        {
-            Instant now = clock.GetCurrentInstant();
-            if (!registrations.TryGetValue((webinar, lead), out Entry? entry) || entry.Registration.Attended || now >= entry.Registration.Session.EndsAt)
+        return StoreRetry.RetryAsync<ImmutableArray<FunnelEvent>>(
+            async ct =>
             {
-                return [];
-            }
+                Instant now = _clock.GetCurrentInstant();
+                WebinarRegistration? entry = await _store.FindAsync(webinar, lead, ct).ConfigureAwait(false);
+                if (entry is null || entry.Attended || now >= entry.Session.EndsAt)
+                {
+                    return (true, []);
+                }
 
-            entry.Registration = entry.Registration with { Attended = true };
-            return [new WebinarAttended { LeadId = lead, OccurredAt = now, Webinar = webinar }];
-        }
+                bool won = await _store.TryUpdateAsync(entry, entry with { Attended = true }, ct).ConfigureAwait(false);
+                return (won, won ? [new WebinarAttended { LeadId = lead, OccurredAt = now, Webinar = webinar }] : []);
+            },
+            $"the registration of {lead} for '{webinar}'",
+            cancellationToken);
     }
 
     /// <summary>Emits <c>webinar_missed</c> for every registration whose session has ended without the lead attending, once each.</summary>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The events.</returns>
-    public ImmutableArray<FunnelEvent> RecordNoShows()
+    /// <remarks>Each no-show is marked recorded with a replace-if-version, so of two concurrent calls only one reports it. Registrations for webinars no longer configured are skipped.</remarks>
+    public async Task<ImmutableArray<FunnelEvent>> RecordNoShowsAsync(CancellationToken cancellationToken = default)
     {
-        lock (gate)
+        Instant now = _clock.GetCurrentInstant();
+        var events = ImmutableArray.CreateBuilder<FunnelEvent>();
+        var skipped = new HashSet<(string, LeadId)>();
+        while (true)
         {
-            Instant now = clock.GetCurrentInstant();
-            var events = ImmutableArray.CreateBuilder<FunnelEvent>();
-            foreach (var ((webinar, lead), entry) in registrations)
+            ImmutableArray<WebinarRegistration> page =
+                await _store.ListUnrecordedNoShowsAsync(now, NoShowPage + skipped.Count, cancellationToken).ConfigureAwait(false);
+            int progress = 0;
+            foreach (WebinarRegistration entry in page)
             {
-                if (IsUnrecordedNoShow(entry, now))
+                if (skipped.Contains((entry.Session.Webinar, entry.Lead)))
                 {
-                    events.Add(Missed(webinar, lead, entry, now));
+                    continue;
+                }
+
+                if (!_webinars.ContainsKey(entry.Session.Webinar))
+                {
+                    skipped.Add((entry.Session.Webinar, entry.Lead));
+                    continue;
+                }
+
+                progress++;
+                if (await _store.TryUpdateAsync(entry, entry with { NoShowRecorded = true }, cancellationToken).ConfigureAwait(false))
+                {
+                    events.Add(Missed(entry, now));
                 }
             }
 
-            return events.ToImmutable();
+            if (page.Length < NoShowPage + skipped.Count || progress == 0)
+            {
+                return events.ToImmutable();
+            }
         }
     }
 
     /// <summary>Returns a lead's registration for a webinar.</summary>
     /// <param name="webinar">The webinar key.</param>
     /// <param name="lead">The lead.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The registration, or <see langword="null"/> when not registered.</returns>
-    public WebinarRegistration? Find(string webinar, LeadId lead)
+    /// <exception cref="ArgumentNullException"><paramref name="webinar"/> is <see langword="null"/>.</exception>
+    public Task<WebinarRegistration?> FindAsync(string webinar, LeadId lead, CancellationToken cancellationToken = default)
     {
-        lock (gate)
-        {
-            return registrations.TryGetValue((webinar, lead), out Entry? entry) ? entry.Registration : null;
-        }
+        ArgumentNullException.ThrowIfNull(webinar);
+        return _store.FindAsync(webinar, lead, cancellationToken);
     }
 
     /// <summary>Returns until when a registrant can watch the replay, if it is available now.</summary>
     /// <param name="webinar">The webinar key.</param>
     /// <param name="lead">The lead.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The replay deadline (exclusive), or <see langword="null"/> when not registered, before the session ended, or after the deadline.</returns>
     /// <exception cref="ArgumentException">The webinar is unknown.</exception>
-    public Instant? ReplayAvailableUntil(string webinar, LeadId lead)
+    public async Task<Instant?> ReplayAvailableUntilAsync(string webinar, LeadId lead, CancellationToken cancellationToken = default)
     {
         Webinar definition = Find(webinar);
-        lock (gate)
+        WebinarRegistration? entry = await _store.FindAsync(webinar, lead, cancellationToken).ConfigureAwait(false);
+        if (entry is null)
         {
-            Instant now = clock.GetCurrentInstant();
-            if (!registrations.TryGetValue((webinar, lead), out Entry? entry))
-            {
-                return null;
-            }
-
-            Instant ends = entry.Registration.Session.EndsAt;
-            Instant deadline = ends + definition.ReplayFor;
-            return now >= ends && now < deadline ? deadline : null;
+            return null;
         }
+
+        Instant now = _clock.GetCurrentInstant();
+        Instant ends = entry.Session.EndsAt;
+        Instant deadline = ends + definition.ReplayFor;
+        return now >= ends && now < deadline ? deadline : null;
     }
 
-    private static bool IsUnrecordedNoShow(Entry entry, Instant now) =>
-        !entry.Registration.Attended && !entry.MissedRecorded && entry.Registration.Session.EndsAt <= now;
+    private static bool IsUnrecordedNoShow(WebinarRegistration entry, Instant now) =>
+        !entry.Attended && !entry.NoShowRecorded && entry.Session.EndsAt <= now;
 
-    private WebinarMissed Missed(string webinar, LeadId lead, Entry entry, Instant now)
+    private WebinarMissed Missed(WebinarRegistration entry, Instant now) => new()
     {
-        entry.MissedRecorded = true;
-        return new WebinarMissed
-        {
-            LeadId = lead,
-            OccurredAt = now,
-            Webinar = webinar,
-            SessionStartedAt = entry.Registration.Session.StartsAt,
-            ReplayEndsAt = entry.Registration.Session.EndsAt + webinars[webinar].ReplayFor,
-        };
-    }
+        LeadId = entry.Lead,
+        OccurredAt = now,
+        Webinar = entry.Session.Webinar,
+        SessionStartedAt = entry.Session.StartsAt,
+        ReplayEndsAt = entry.Session.EndsAt + _webinars[entry.Session.Webinar].ReplayFor,
+    };
 
     private Webinar Find(string webinar)
     {
         ArgumentNullException.ThrowIfNull(webinar);
-        return webinars.TryGetValue(webinar, out Webinar? found) ? found : throw new ArgumentException($"Unknown webinar '{webinar}'.", nameof(webinar));
-    }
-
-    private sealed class Entry(WebinarRegistration registration)
-    {
-        public WebinarRegistration Registration { get; set; } = registration;
-
-        public bool MissedRecorded { get; set; }
+        return _webinars.TryGetValue(webinar, out Webinar? found) ? found : throw new ArgumentException($"Unknown webinar '{webinar}'.", nameof(webinar));
     }
 }
 
@@ -250,7 +291,7 @@ public static class WebinarSegments
     }
 
     /// <summary>Registered for the webinar but did not attend: send them the replay.</summary>
-    /// <remarks>A lead enters once <see cref="WebinarRegistrar.RecordNoShows"/> has emitted <c>webinar_missed</c> for them, so registrants whose session has not yet ended are not in it.</remarks>
+    /// <remarks>A lead enters once <see cref="WebinarRegistrar.RecordNoShowsAsync"/> has emitted <c>webinar_missed</c> for them, so registrants whose session has not yet ended are not in it.</remarks>
     /// <param name="webinar">The webinar key.</param>
     /// <returns>The segment <c>webinar-missed</c>: <c>webinar_missed</c> and not <c>webinar_attended</c>.</returns>
     /// <exception cref="ArgumentException"><paramref name="webinar"/> is blank.</exception>

@@ -1,5 +1,6 @@
 using Funnel.Advocacy;
 using Funnel.Onboarding;
+using Funnel.Segments;
 using Funnel.Webinars;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
@@ -36,5 +37,45 @@ public class AdvocacyRegistrationTests
         using ServiceProvider provider = new ServiceCollection().AddSingleton<IReviewStore>(store).AddFunnel().BuildServiceProvider();
 
         provider.GetRequiredService<IReviewStore>().ShouldBeSameAs(store);
+    }
+
+    [Fact]
+    public void AddFunnel_NoStoresRegistered_RegistersOneInMemoryStorePerSeam()
+    {
+        using ServiceProvider provider = new ServiceCollection().AddFunnel().BuildServiceProvider();
+
+        provider.GetRequiredService<IEntitlementStore>().ShouldBeOfType<InMemoryEntitlementStore>();
+        provider.GetRequiredService<IWebinarRegistrationStore>().ShouldBeOfType<InMemoryWebinarRegistrationStore>();
+        provider.GetRequiredService<IAffiliateStore>().ShouldBeOfType<InMemoryAffiliateStore>();
+        provider.GetRequiredService<IAffiliateClickStore>().ShouldBeOfType<InMemoryAffiliateClickStore>();
+        provider.GetRequiredService<IAffiliateSaleStore>().ShouldBeOfType<InMemoryAffiliateSaleStore>();
+        provider.GetRequiredService<IAffiliatePayoutStore>().ShouldBeOfType<InMemoryAffiliatePayoutStore>();
+        provider.GetRequiredService<IReferrerStore>().ShouldBeOfType<InMemoryReferrerStore>();
+        provider.GetRequiredService<IReferralStore>().ShouldBeOfType<InMemoryReferralStore>();
+        provider.GetRequiredService<ISegmentMembershipStore>().ShouldBeOfType<InMemorySegmentMembershipStore>();
+        provider.GetRequiredService<IAffiliateSaleStore>().ShouldBeSameAs(provider.GetRequiredService<IAffiliateSaleStore>());
+    }
+
+    [Fact]
+    public async Task AddFunnel_OwnStoresRegisteredFirst_AreKeptAndUsedByTheEngines()
+    {
+        var registrations = new InMemoryWebinarRegistrationStore();
+        var entitlements = new InMemoryEntitlementStore();
+        var clock = new FakeClock(Instant.FromUtc(2026, 10, 5, 12, 0));
+        using ServiceProvider provider = new ServiceCollection()
+            .AddSingleton<IClock>(clock)
+            .AddSingleton<IWebinarRegistrationStore>(registrations)
+            .AddSingleton<IEntitlementStore>(entitlements)
+            .AddSingleton(new Webinar { Key = "w", Length = Duration.FromHours(1), Every = Duration.FromMinutes(15) })
+            .AddFunnel()
+            .BuildServiceProvider();
+        LeadId lead = LeadId.New();
+
+        await provider.GetRequiredService<WebinarRegistrar>().RegisterAsync("w", lead, DateTimeZone.Utc);
+        await provider.GetRequiredService<EntitlementLedger>().ApplyAsync(
+            new Funnel.Offers.EntitlementGranted { LeadId = lead, OccurredAt = clock.GetCurrentInstant(), Order = OrderId.New(), Product = "course" });
+
+        (await registrations.FindAsync("w", lead)).ShouldNotBeNull();
+        (await entitlements.ListAsync(lead, "course", 10)).ShouldHaveSingleItem().Held.ShouldBeTrue();
     }
 }

@@ -31,7 +31,7 @@ internal static class AdvocacyTestKit
     public static (AffiliateProgram Program, Affiliate Affiliate, FakeClock Clock) ProgramWithAffiliate(AffiliateProgramSettings? settings = null)
     {
         var clock = new FakeClock(T0);
-        var program = new AffiliateProgram(settings ?? Settings(), clock);
+        var program = InMemoryEngines.Affiliates(settings ?? Settings(), clock);
         Affiliate affiliate = program.Enrol(Lead(1), "sarah").Affiliate;
         affiliate = program.Decide(affiliate.Id, approve: true).Affiliate;
         return (program, affiliate, clock);

@@ -13,7 +13,7 @@ public class AffiliateProgramTests
     [Fact]
     public void Enrol_NewLead_IsPendingAndEmitsApplied()
     {
-        var program = new AffiliateProgram(Settings(), new FakeClock(T0));
+        var program = InMemoryEngines.Affiliates(Settings(), new FakeClock(T0));
 
         var (affiliate, events) = program.Enrol(Lead(1), "sarah");
 
@@ -24,7 +24,7 @@ public class AffiliateProgramTests
     [Fact]
     public void Enrol_TakenCodeOrInvalidCode_Throws()
     {
-        var program = new AffiliateProgram(Settings(), new FakeClock(T0));
+        var program = InMemoryEngines.Affiliates(Settings(), new FakeClock(T0));
         program.Enrol(Lead(1), "sarah");
 
         Should.Throw<ArgumentException>(() => program.Enrol(Lead(2), "sarah")).Message.ShouldContain("taken");
@@ -35,7 +35,7 @@ public class AffiliateProgramTests
     [Fact]
     public void RecordClick_PendingAffiliate_IsNotTracked()
     {
-        var program = new AffiliateProgram(Settings(), new FakeClock(T0));
+        var program = InMemoryEngines.Affiliates(Settings(), new FakeClock(T0));
         program.Enrol(Lead(1), "sarah");
 
         program.RecordClick("sarah", Lead(2)).ShouldBeEmpty();
@@ -336,7 +336,7 @@ public class AffiliateProgramTests
     {
         var settings = Settings() with { Rules = [new CommissionRule { Percent = 120m }, new CommissionRule { Offer = "x", Percent = 5m, Fixed = Usd(1) }] };
 
-        var error = Should.Throw<ValidationException>(() => new AffiliateProgram(settings, new FakeClock(T0)));
+        var error = Should.Throw<ValidationException>(() => InMemoryEngines.Affiliates(settings, new FakeClock(T0)));
 
         error.Errors.ShouldContain(e => e.PropertyName == "Rules[0].Percent");
         error.Errors.ShouldContain(e => e.PropertyName.StartsWith("Rules[1]", StringComparison.Ordinal));

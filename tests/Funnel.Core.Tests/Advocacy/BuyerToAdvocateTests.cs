@@ -28,7 +28,7 @@ public class BuyerToAdvocateTests
             new PaymentSucceeded { LeadId = buyer, OccurredAt = T0, Order = buyerOrder, Amount = Usd(497) },
             new EntitlementGranted { LeadId = buyer, OccurredAt = T0, Order = buyerOrder, Product = "masterclass-videos" },
         ]);
-        var ledger = new EntitlementLedger();
+        var ledger = InMemoryEngines.Entitlements();
         history.ForEach(ledger.Apply);
 
         // Onboarding: the buyer works through every module; the last one completes the course.
@@ -56,7 +56,7 @@ public class BuyerToAdvocateTests
         testimonial.AttributionName.ShouldBe("Sarah K.");
 
         // ... and the affiliate invitation: the buyer enrols and is approved.
-        var program = new AffiliateProgram(Settings(percent: 30m), clock);
+        var program = InMemoryEngines.Affiliates(Settings(percent: 30m), clock);
         var (affiliate, applied) = program.Enrol(buyer, "sarah");
         Record(applied);
         Record(program.Decide(affiliate.Id, approve: true).Events);

@@ -6,11 +6,11 @@ namespace Funnel.Tests.Advocacy;
 public class MasterclassAffiliateTests
 {
     [Fact]
-    public void Run_CaseStudyLaunch_AffiliateRevenueIsTheAttributedSalesAndCommissionIsThirtyPercent()
+    public async Task RunAsync_CaseStudyLaunch_AffiliateRevenueIsTheAttributedSalesAndCommissionIsThirtyPercent()
     {
         IReadOnlyList<FunnelEvent> events = MasterclassScenario.GenerateEvents(new ScenarioOptions());
 
-        AffiliateOutcome outcome = AffiliateSimulation.Run(events, seed: 1);
+        AffiliateOutcome outcome = await AffiliateSimulation.RunAsync(events, seed: 1);
 
         long sales = outcome.Affiliates.Sum(a => a.Conversions);
         sales.ShouldBeGreaterThan(0);

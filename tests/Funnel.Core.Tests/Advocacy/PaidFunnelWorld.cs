@@ -76,7 +76,7 @@ internal sealed class PaidFunnelWorld
         });
         Courses = new CourseProgressTracker([Masterclass], new InMemoryCourseProgressStore(), Entitlements, Clock);
         Reviews = new ReviewService(new InMemoryReviewStore(), Clock);
-        Affiliates = new AffiliateProgram(affiliates ?? new AffiliateProgramSettings
+        Affiliates = InMemoryEngines.Affiliates(affiliates ?? new AffiliateProgramSettings
         {
             Currency = Currency.USD,
             Rules = [new CommissionRule { Percent = 30m }],
@@ -94,7 +94,7 @@ internal sealed class PaidFunnelWorld
 
     public SequenceEngine Engine { get; }
 
-    public EntitlementLedger Entitlements { get; } = new();
+    public EntitlementLedger Entitlements { get; } = InMemoryEngines.Entitlements();
 
     public CourseProgressTracker Courses { get; }
 

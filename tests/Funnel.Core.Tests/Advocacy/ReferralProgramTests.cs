@@ -16,7 +16,7 @@ public class ReferralProgramTests
     private static (ReferralProgram Program, FakeClock Clock, string Code) Program()
     {
         var clock = new FakeClock(T0);
-        var program = new ReferralProgram(new ReferralProgramSettings
+        var program = InMemoryEngines.Referrals(new ReferralProgramSettings
         {
             FriendCoupon = new Coupon { Code = "FRIEND20", PercentOff = 20m },
             ReferrerCredit = Usd(50),

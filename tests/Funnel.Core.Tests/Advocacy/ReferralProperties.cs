@@ -18,7 +18,7 @@ public class ReferralProperties
     public Property Rewards_AnyAttempts_OnlyForGenuineFirstPurchasesOncePerFriend((int Referrer, int Friend, int Email, int Card)[] attempts)
     {
         var clock = new FakeClock(T0);
-        var program = new ReferralProgram(new ReferralProgramSettings { FriendCoupon = new Coupon { Code = "FRIEND20", PercentOff = 20m }, ReferrerCredit = Usd(50) }, clock);
+        var program = InMemoryEngines.Referrals(new ReferralProgramSettings { FriendCoupon = new Coupon { Code = "FRIEND20", PercentOff = 20m }, ReferrerCredit = Usd(50) }, clock);
         static EmailAddress Email(int n) => EmailAddress.Parse($"person{Math.Abs(n % 5)}@example.com");
         static string Card(int n) => "card" + Math.Abs(n % 3);
         var codes = Enumerable.Range(1, 4).ToDictionary(r => r, r => program.CodeFor(Lead(r), Email(r), Card(r)));

@@ -16,7 +16,7 @@ public class CourseProgressTests
 
     private static (CourseProgressTracker Tracker, EntitlementLedger Ledger) Tracker(bool entitled = true)
     {
-        var ledger = new EntitlementLedger();
+        var ledger = InMemoryEngines.Entitlements();
         if (entitled)
         {
             ledger.Apply(new EntitlementGranted { LeadId = Buyer, OccurredAt = T0, Order = Order, Product = "masterclass-course" });
@@ -45,7 +45,7 @@ public class CourseProgressTests
     [Fact]
     public async Task CompleteModuleAsync_StoreHoldsAModuleTheCourseNoLongerHas_CompletesOnTheCurrentModules()
     {
-        var ledger = new EntitlementLedger();
+        var ledger = InMemoryEngines.Entitlements();
         ledger.Apply(new EntitlementGranted { LeadId = Buyer, OccurredAt = T0, Order = Order, Product = "masterclass-course" });
         var store = new InMemoryCourseProgressStore();
         await store.AddAsync(Buyer, "masterclass-course", "old-intro");          // completed before the course was revised
@@ -66,7 +66,7 @@ public class CourseProgressTests
     [Fact]
     public async Task EntitlementLedger_GrantReplayedAfterItsRevocation_StaysRevoked()
     {
-        var ledger = new EntitlementLedger();
+        var ledger = InMemoryEngines.Entitlements();
         var granted = new EntitlementGranted { LeadId = Buyer, OccurredAt = T0, Order = Order, Product = "masterclass-course" };
         ledger.Apply(granted);
         ledger.Apply(new EntitlementRevoked { LeadId = Buyer, OccurredAt = T0 + Duration.FromDays(3), Order = Order, Product = "masterclass-course" });
@@ -135,7 +135,7 @@ public class CourseProgressTests
     {
         var bad = new Course { Key = "c", Modules = ["ok", "Not OK", "ok"] };
 
-        var error = Should.Throw<ValidationException>(() => new CourseProgressTracker([bad], new InMemoryCourseProgressStore(), new EntitlementLedger(), new FakeClock(T0)));
+        var error = Should.Throw<ValidationException>(() => new CourseProgressTracker([bad], new InMemoryCourseProgressStore(), InMemoryEngines.Entitlements(), new FakeClock(T0)));
 
         error.Errors.ShouldContain(e => e.PropertyName == "Modules[1]");
         error.Errors.ShouldContain(e => e.ErrorMessage.Contains("repeat", StringComparison.Ordinal));

@@ -79,7 +79,7 @@ public class SegmentBulkTests
     [Fact]
     public void Tracker_SuccessiveEvaluations_ReportsWhoEnteredAndLeft()
     {
-        SegmentTracker tracker = new(RetargetingSegments.DownloadedGuideNotSalesPage("quick-start-guide"));
+        SegmentTracker tracker = new(RetargetingSegments.DownloadedGuideNotSalesPage("quick-start-guide"), new InMemorySegmentMembershipStore());
         var (before, reader, _, _) = Retargeting();
         var (after, _, _, _) = Retargeting(readerVisitsSales: true);
 
@@ -96,12 +96,18 @@ public class SegmentBulkTests
     }
 
     [Fact]
-    public void Tracker_WithBaseline_ReportsOnlyChanges()
+    public async Task Tracker_StoreHoldsThePreviousMembers_ReportsOnlyChanges()
     {
         var (population, reader, buyer, _) = Retargeting();
-        SegmentTracker tracker = new(RetargetingSegments.DownloadedGuideNotSalesPage("quick-start-guide"), [reader.Id, buyer.Id]);
+        var store = new InMemorySegmentMembershipStore();
+        foreach (LeadId member in new[] { reader.Id, buyer.Id })
+        {
+            (await store.TryAddAsync(new SegmentMember { Segment = "downloaded-guide-not-sales-page", Lead = member, IsMember = true, ChangedAt = Now })).ShouldBeTrue();
+        }
 
-        SegmentChanges changes = tracker.Evaluate(population, Now);
+        SegmentTracker tracker = new(RetargetingSegments.DownloadedGuideNotSalesPage("quick-start-guide"), store);
+
+        SegmentChanges changes = await tracker.EvaluateAsync(population, Now);
 
         changes.Events.ShouldHaveSingleItem().ShouldBeOfType<SegmentLeft>().LeadId.ShouldBe(buyer.Id);
     }

@@ -54,7 +54,7 @@ public class WebinarReminderProperties
             Clock = clock,
         });
         var webinar = new Webinar { Key = GuideSequences.Webinar, Length = Duration.FromHours(1), DailyTimes = [c.Time] };
-        var registrar = new WebinarRegistrar([webinar], clock);
+        var registrar = InMemoryEngines.Webinars([webinar], clock);
         var email = EmailAddress.Parse("registrant@example.com");
         LeadProfile lead = leads.UpsertAsync(email, _ => new LeadProfile { Id = new LeadId(Guid.CreateVersion7()), Email = email, CreatedAt = c.RegisteredAt, TimeZoneId = c.Zone.Id })
             .GetAwaiter().GetResult();

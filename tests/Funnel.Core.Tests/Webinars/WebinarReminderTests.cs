@@ -24,7 +24,7 @@ public class WebinarReminderTests
         {
             Clock = new FakeClock(start);
             Sender = new CapturingSender(Clock);
-            Registrar = new WebinarRegistrar([Live], Clock);
+            Registrar = InMemoryEngines.Webinars([Live], Clock);
             Engine = new SequenceEngine(new SequenceEngineSettings
             {
                 Definitions = [GuideSequences.WebinarReminders, GuideSequences.WebinarReplay],
@@ -83,7 +83,7 @@ public class WebinarReminderTests
     public void Register_NextSession_SetsStartsAtOnTheEventForTheReminderAnchor()
     {
         var clock = new FakeClock(Instant.FromUtc(2026, 10, 5, 12, 0));
-        var registrar = new WebinarRegistrar([Live], clock);
+        var registrar = InMemoryEngines.Webinars([Live], clock);
 
         WebinarRegistrationResult result = registrar.Register(Live.Key, new LeadId(Guid.CreateVersion7()), DateTimeZoneProviders.Tzdb["Europe/Berlin"]);
 

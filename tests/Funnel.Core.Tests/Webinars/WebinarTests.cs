@@ -83,7 +83,7 @@ public class WebinarTests
     public void Register_EmitsWebinarRegisteredWithTheSessionStart()
     {
         var clock = new FakeClock(Instant.FromUtc(2026, 10, 5, 12, 0));
-        var registrar = new WebinarRegistrar([Evergreen], clock);
+        var registrar = InMemoryEngines.Webinars([Evergreen], clock);
 
         WebinarRegistrationResult result = registrar.Register("ebook-webinar", Lead1, NewYork);
 
@@ -98,7 +98,7 @@ public class WebinarTests
     public void Register_AfterAnUnattendedSessionNotYetReported_EmitsItsMissedFirstAndOnce()
     {
         var clock = new FakeClock(Instant.FromUtc(2026, 10, 5, 12, 0));
-        var registrar = new WebinarRegistrar([Evergreen], clock);
+        var registrar = InMemoryEngines.Webinars([Evergreen], clock);
         registrar.Register("ebook-webinar", Lead1, NewYork);
         clock.Reset(Instant.FromUtc(2026, 10, 6, 1, 0));             // the 7 pm session ended unattended
 
@@ -114,7 +114,7 @@ public class WebinarTests
     public void RecordNoShows_AfterTheSession_EmitsMissedOnceAndOpensTheReplayUntilItsDeadline()
     {
         var clock = new FakeClock(Instant.FromUtc(2026, 10, 5, 12, 0));
-        var registrar = new WebinarRegistrar([Evergreen], clock);
+        var registrar = InMemoryEngines.Webinars([Evergreen], clock);
         var attendee = new LeadId(Guid.NewGuid());
         registrar.Register("ebook-webinar", Lead1, NewYork);
         registrar.Register("ebook-webinar", attendee, NewYork);
@@ -162,14 +162,14 @@ public class WebinarTests
     {
         var clock = new FakeClock(Instant.FromUtc(2026, 10, 5, 12, 0));
         var webinar = new Webinar { Key = "w", Length = Duration.FromHours(1), LiveSessions = [Instant.FromUtc(2026, 10, 5, 19, 0)] };
-        var registrar = new WebinarRegistrar([webinar], clock);
+        var registrar = InMemoryEngines.Webinars([webinar], clock);
         LeadId upcoming = new(Guid.NewGuid()), noShow = new(Guid.NewGuid());
         var events = new List<FunnelEvent>();
         events.AddRange(registrar.Register("w", noShow, DateTimeZone.Utc).Events);
         clock.Reset(Instant.FromUtc(2026, 10, 5, 21, 0));
         events.AddRange(registrar.RecordNoShows());
         webinar = webinar with { LiveSessions = [Instant.FromUtc(2026, 10, 6, 19, 0)] };
-        events.AddRange(new WebinarRegistrar([webinar], clock).Register("w", upcoming, DateTimeZone.Utc).Events);
+        events.AddRange(InMemoryEngines.Webinars([webinar], clock).Register("w", upcoming, DateTimeZone.Utc).Events);
 
         Members(WebinarSegments.DidNotAttend("w"), [.. events], clock.GetCurrentInstant()).ShouldBe([noShow]);
     }
