@@ -21,8 +21,8 @@ public sealed class WebhookProcessorTests
 
         result.Outcome.ShouldBe(WebhookOutcome.Rejected);
         result.Rejection.ShouldBe(WebhookRejection.SignatureMismatch);
-        (await kit.EventStore.ListAsync(WebhookEventStatus.Received)).ShouldBeEmpty();
-        (await kit.EventStore.ListAsync(WebhookEventStatus.Processed)).ShouldBeEmpty();
+        (await kit.EventStore.ListAsync(WebhookEventStatus.Received, 100)).ShouldBeEmpty();
+        (await kit.EventStore.ListAsync(WebhookEventStatus.Processed, 100)).ShouldBeEmpty();
         (await kit.OrderAsync(order.Id)).Status.ShouldBe(OrderStatus.AwaitingPayment);
     }
 
@@ -100,7 +100,7 @@ public sealed class WebhookProcessorTests
         Order after = await kit.OrderAsync(order.Id);
         after.Status.ShouldBe(OrderStatus.Refunded);
         kit.Grantor.Revoked.Count.ShouldBe(4);
-        (await kit.EventStore.ListAsync(WebhookEventStatus.Parked)).ShouldBeEmpty();
+        (await kit.EventStore.ListAsync(WebhookEventStatus.Parked, 100)).ShouldBeEmpty();
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed class WebhookProcessorTests
         refund.Outcome.ShouldBe(WebhookOutcome.Processed);
         refund.Events.OfType<Funnel.Events.RefundIssued>().ShouldHaveSingleItem();
         (await kit.OrderAsync(order.Id)).Status.ShouldBe(OrderStatus.Refunded);
-        (await store.ListAsync(WebhookEventStatus.Parked)).ShouldBeEmpty();
+        (await store.ListAsync(WebhookEventStatus.Parked, 100)).ShouldBeEmpty();
     }
 
     [Fact]
@@ -223,19 +223,27 @@ public sealed class WebhookProcessorTests
 
         public Func<Task>? BeforePark { get; set; }
 
+        public Task<StoredWebhookEvent?> FindAsync(string eventId, CancellationToken cancellationToken = default) => inner.FindAsync(eventId, cancellationToken);
+
         public Task<bool> TryAddAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default) => inner.TryAddAsync(stored, cancellationToken);
 
-        public async Task UpdateAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default)
+        public async Task<bool> TryUpdateAsync(StoredWebhookEvent current, StoredWebhookEvent replacement, CancellationToken cancellationToken = default)
         {
-            if (stored.Status == WebhookEventStatus.Parked && BeforePark is { } run)
+            if (replacement.Status == WebhookEventStatus.Parked && BeforePark is { } run)
             {
                 BeforePark = null;
                 await run();
             }
 
-            await inner.UpdateAsync(stored, cancellationToken);
+            return await inner.TryUpdateAsync(current, replacement, cancellationToken);
         }
 
-        public Task<ImmutableArray<StoredWebhookEvent>> ListAsync(WebhookEventStatus status, CancellationToken cancellationToken = default) => inner.ListAsync(status, cancellationToken);
+        public Task<ImmutableArray<StoredWebhookEvent>> ListAsync(WebhookEventStatus status, int max, CancellationToken cancellationToken = default) => inner.ListAsync(status, max, cancellationToken);
+
+        public Task<ImmutableArray<StoredWebhookEvent>> ListParkedAsync(OrderId order, string paymentId, CancellationToken cancellationToken = default) =>
+            inner.ListParkedAsync(order, paymentId, cancellationToken);
+
+        public Task<ImmutableArray<StoredWebhookEvent>> ClaimRetriesAsync(Instant now, Instant receivedBefore, int max, Duration lease, string owner, CancellationToken cancellationToken = default) =>
+            inner.ClaimRetriesAsync(now, receivedBefore, max, lease, owner, cancellationToken);
     }
 }
