@@ -14,7 +14,7 @@ internal static class OptimisticConcurrency
     /// <summary>Reads, changes and writes a document with optimistic concurrency.</summary>
     /// <typeparam name="T">The stored document.</typeparam>
     /// <param name="findAsync">Reads the stored document, or <see langword="null"/> when there is none.</param>
-    /// <param name="change">Returns the new document from the stored one; <see langword="null"/> or the same instance writes nothing.</param>
+    /// <param name="change">Returns the new document from the stored one; <see langword="null"/> or the same instance writes nothing. A new document (from <see langword="null"/>) has version 0.</param>
     /// <param name="tryAddAsync">Inserts a new document if absent; <see langword="null"/> when a missing document is left missing.</param>
     /// <param name="tryUpdateAsync">Replaces the first document with the second if its version is unchanged.</param>
     /// <param name="stored">Returns the document as stored by a successful update (the replacement with the next version).</param>

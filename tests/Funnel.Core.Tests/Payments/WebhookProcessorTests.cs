@@ -176,6 +176,56 @@ public sealed class WebhookProcessorTests
     }
 
     [Fact]
+    public async Task RetryFailedAsync_TwoInstancesAtOnce_EachEventRetriedByOneOfThem()
+    {
+        var kit = new PaymentTestKit();
+        for (int lead = 20; lead < 26; lead++)
+        {
+            Order order = await kit.PlaceAsync(lead, plan: null);
+            await kit.Gateway.ChargeAsync(Charge(order, "key-" + lead));
+        }
+
+        kit.Orders.Down = true;
+        foreach (WebhookRequest webhook in kit.Gateway.Webhooks)
+        {
+            (await kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers)).Outcome.ShouldBe(WebhookOutcome.Failed);
+        }
+
+        kit.Orders.Down = false;
+        var other = new WebhookProcessor(kit.Gateway.Verifier, kit.EventStore, kit.Payments, kit.Kit.Clock);
+
+        ImmutableArray<WebhookResult>[] runs = await Task.WhenAll(
+            Task.Run(() => kit.Webhooks.RetryFailedAsync()), Task.Run(() => other.RetryFailedAsync()));
+
+        string[] retried = [.. runs.SelectMany(r => r).Select(r => r.EventId!)];
+        retried.Length.ShouldBe(6);
+        retried.Distinct().Count().ShouldBe(6);
+        runs.SelectMany(r => r).ShouldAllBe(r => r.Outcome == WebhookOutcome.Processed);
+        (await kit.EventStore.ListAsync(WebhookEventStatus.Processed, 100)).Length.ShouldBe(6);
+    }
+
+    [Fact]
+    public async Task RetryFailedAsync_ClaimRanOutAndAnotherInstanceRetried_TheFirstCannotOverwriteIt()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(30, plan: null);
+        await kit.Gateway.ChargeAsync(Charge(order, "key-30"));
+        WebhookRequest webhook = kit.Gateway.Webhooks.Single();
+        kit.Orders.Down = true;
+        await kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers);
+        Instant now = kit.Kit.Clock.GetCurrentInstant();
+        StoredWebhookEvent claimedFirst = (await kit.EventStore.ClaimRetriesAsync(now, now, 10, kit.Webhooks.StaleAfter, "slow")).ShouldHaveSingleItem();
+        kit.Orders.Down = false;
+
+        (await kit.Webhooks.RetryFailedAsync()).ShouldBeEmpty("the slow instance holds the claim");
+        kit.Kit.Clock.Advance(kit.Webhooks.StaleAfter);
+        (await kit.Webhooks.RetryFailedAsync()).ShouldHaveSingleItem().Outcome.ShouldBe(WebhookOutcome.Processed);
+
+        (await kit.EventStore.TryUpdateAsync(claimedFirst, claimedFirst with { Status = WebhookEventStatus.Failed, Error = "late" })).ShouldBeFalse();
+        (await kit.EventStore.FindAsync(claimedFirst.EventId)).ShouldNotBeNull().Status.ShouldBe(WebhookEventStatus.Processed);
+    }
+
+    [Fact]
     public async Task ProcessAsync_CancelledWhileApplying_ListsTheEventForRetry()
     {
         var kit = new PaymentTestKit();
