@@ -68,7 +68,7 @@ public static class SequenceSimulation
             if (e is OptedIn)
             {
                 EmailAddress email = EmailAddress.Parse($"lead-{e.LeadId.Value:N}@example.com");
-                await leads.UpsertAsync(email, current => current ?? new LeadProfile
+                await leads.TryAddAsync(new LeadProfile
                 {
                     Id = e.LeadId,
                     Email = email,

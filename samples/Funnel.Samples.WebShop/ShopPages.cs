@@ -374,7 +374,8 @@ internal static class ShopPages
 
     private static async Task<IResult> AdminAsync(InMemoryFunnelEventSink sink, IFunnelReporter reporter, ShopMailSettings mail, IWebhookEventStore webhooks, CancellationToken cancellationToken)
     {
-        int webhooksProcessed = (await webhooks.ListAsync(WebhookEventStatus.Processed, cancellationToken)).Length;
+        // The store lists are bounded: the count stops at 10,000.
+        int webhooksProcessed = (await webhooks.ListAsync(WebhookEventStatus.Processed, 10_000, cancellationToken)).Length;
         var events = sink.Snapshot();
         FunnelReport report = reporter.CreateReport(ShopFunnel.Definition, events);
         FunnelMetrics overall = report.Overall;

@@ -113,14 +113,15 @@ internal static class EmailTrackingEndpoints
         }
 
         var unsubscribed = new EmailUnsubscribed { LeadId = read.Lead, OccurredAt = clock.GetCurrentInstant(), Email = read.Email };
-        bool changed = false;
-        await leads.UpsertAsync(profile.Email, current =>
-        {
-            // Inside the store's atomic change: only the first of concurrent unsubscribes changes the profile.
-            LeadProfile existing = current ?? profile;
-            changed = existing.UnsubscribedAt is null;
-            return changed ? existing.ApplySuppression(unsubscribed) : existing;
-        }, cancellationToken).ConfigureAwait(false);
+        // Compare-and-set on the profile's version: only the first of concurrent unsubscribes changes it.
+        bool changed = (await OptimisticConcurrency.UpdateAsync(
+            c => leads.FindByEmailAsync(profile.Email, c),
+            current => current is null || current.UnsubscribedAt is not null ? current : current.ApplySuppression(unsubscribed),
+            tryAddAsync: null,
+            leads.TryUpdateAsync,
+            static (current, next) => next with { Version = current.Version + 1 },
+            $"Lead {read.Lead}",
+            cancellationToken).ConfigureAwait(false)).Changed;
         activity?.SetTag("funnel.changed", changed);
         if (changed)
         {

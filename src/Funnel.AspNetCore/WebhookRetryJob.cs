@@ -14,7 +14,7 @@ internal sealed class WebhookRetryJob(string provider, IServiceProvider services
     public async Task RunAsync(CancellationToken cancellationToken = default)
     {
         WebhookProcessor processor = services.GetRequiredKeyedService<WebhookProcessor>(provider);
-        ImmutableArray<WebhookResult> results = await processor.RetryFailedAsync(cancellationToken).ConfigureAwait(false);
+        ImmutableArray<WebhookResult> results = await processor.RetryFailedAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         foreach (WebhookResult result in results)
         {
             FunnelDiagnostics.Webhooks.Add(1, new KeyValuePair<string, object?>("funnel.provider", provider), new KeyValuePair<string, object?>("funnel.outcome", "retried_" + result.Outcome.ToString().ToLowerInvariant()));

@@ -66,7 +66,9 @@ public sealed class SequenceDispatchJobTests
         var sender = new RecordingSender();
         using ServiceProvider provider = Services(sender).AddFunnelSequenceDispatcher().BuildServiceProvider();
         LeadProfile lead = await OptInAsync(provider, "ken@example.com");
-        await provider.GetRequiredService<ILeadStore>().UpsertAsync(lead.Email, p => p!.ApplySuppression(new EmailUnsubscribed { LeadId = lead.Id, OccurredAt = Start, Email = "x" }));
+        ILeadStore leads = provider.GetRequiredService<ILeadStore>();
+        LeadProfile stored = (await leads.FindAsync(lead.Id)).ShouldNotBeNull();
+        (await leads.TryUpdateAsync(stored, stored.ApplySuppression(new EmailUnsubscribed { LeadId = lead.Id, OccurredAt = Start, Email = "x" }))).ShouldBeTrue();
 
         await provider.GetServices<IFunnelJob>().OfType<SequenceDispatchJob>().Single().RunAsync();
 

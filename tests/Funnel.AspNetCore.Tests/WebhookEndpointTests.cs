@@ -126,7 +126,7 @@ public sealed class WebhookEndpointTests
 
         response.ShouldBeStatus(HttpStatusCode.ServiceUnavailable);
         response.Headers.RetryAfter.ShouldNotBeNull();
-        StoredWebhookEvent failed = (await shop.Services.GetRequiredService<IWebhookEventStore>().ListAsync(WebhookEventStatus.Failed)).ShouldHaveSingleItem();
+        StoredWebhookEvent failed = (await shop.Services.GetRequiredService<IWebhookEventStore>().ListAsync(WebhookEventStatus.Failed, 100)).ShouldHaveSingleItem();
         failed.Error.ShouldNotBeNullOrEmpty();
     }
 
@@ -158,7 +158,7 @@ public sealed class WebhookEndpointTests
         IWebhookEventStore store = shop.Services.GetRequiredService<IWebhookEventStore>();
         foreach (WebhookEventStatus status in Enum.GetValues<WebhookEventStatus>())
         {
-            (await store.ListAsync(status)).ShouldBeEmpty(status.ToString());
+            (await store.ListAsync(status, 100)).ShouldBeEmpty(status.ToString());
         }
     }
 

@@ -100,7 +100,7 @@ public class SequenceDispatchBenchmarks
         {
             EmailAddress email = EmailAddress.Parse($"lead{i}@example.com");
             LeadId id = new(new Guid(i, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0));
-            leads.UpsertAsync(email, _ => new LeadProfile
+            leads.TryAddAsync(new LeadProfile
             {
                 Id = id,
                 Email = email,

@@ -116,7 +116,7 @@ public class SmtpEmailSenderTests(SmtpServerFixture fixture) : IClassFixture<Smt
         FakeClock clock = new(Now);
         InMemoryLeadStore leads = new();
         EmailAddress address = EmailAddress.Parse("dispatch.ann@example.com");
-        LeadProfile lead = await leads.UpsertAsync(address, _ => new LeadProfile
+        LeadProfile lead = new()
         {
             Id = LeadId.New(),
             Email = address,
@@ -124,7 +124,8 @@ public class SmtpEmailSenderTests(SmtpServerFixture fixture) : IClassFixture<Smt
             TimeZoneId = "Europe/Berlin",
             Consent = new ConsentRecord { Purpose = "marketing", Status = ConsentStatus.Granted, Method = ConsentMethod.SingleOptIn, Source = "test", RecordedAt = Now },
             CustomFields = ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal).Add("first_name", "Ann"),
-        });
+        };
+        (await leads.TryAddAsync(lead)).ShouldBeTrue();
         using SmtpEmailSender sender = new(Options(), clock);
         InMemorySendOutbox outbox = new();
         SequenceEngine engine = new(new SequenceEngineSettings

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Globalization;
 using FluentValidation;
@@ -105,6 +104,10 @@ public sealed record Review
 
     /// <summary>Gets the incentives given for the review, such as <c>bonus-workbook</c>; a testimonial discloses that it was incentivised.</summary>
     public ImmutableArray<string> Incentives { get; init; } = [];
+
+    /// <summary>Gets the stored version, for compare-and-set (<see cref="IReviewStore.TryUpdateAsync"/>).</summary>
+    /// <value>0 when new; the store sets it to one more on every replacement.</value>
+    public long Version { get; init; }
 }
 
 /// <summary>An approved, consented review, ready for a sales page.</summary>
@@ -127,52 +130,6 @@ public enum TestimonialOrder
     HighestRated = 1,
 }
 
-/// <summary>Stores reviews; replace the in-memory default with durable storage.</summary>
-public interface IReviewStore
-{
-    /// <summary>Returns a review.</summary>
-    /// <param name="id">The review id.</param>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The review, or <see langword="null"/> when unknown.</returns>
-    Task<Review?> FindAsync(ReviewId id, CancellationToken cancellationToken = default);
-
-    /// <summary>Inserts or replaces a review.</summary>
-    /// <param name="review">The review.</param>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>A task that completes when the review is saved.</returns>
-    Task SaveAsync(Review review, CancellationToken cancellationToken = default);
-
-    /// <summary>Returns the reviews of a product.</summary>
-    /// <param name="product">The product key.</param>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The reviews, in no particular order.</returns>
-    Task<ImmutableArray<Review>> ListAsync(string product, CancellationToken cancellationToken = default);
-}
-
-/// <summary>The in-memory <see cref="IReviewStore"/>.</summary>
-/// <threadsafety>All members are thread-safe.</threadsafety>
-public sealed class InMemoryReviewStore : IReviewStore
-{
-    private readonly ConcurrentDictionary<ReviewId, Review> reviews = new();
-
-    /// <inheritdoc/>
-    public Task<Review?> FindAsync(ReviewId id, CancellationToken cancellationToken = default) =>
-        Task.FromResult(reviews.TryGetValue(id, out Review? review) ? review : null);
-
-    /// <inheritdoc/>
-    /// <exception cref="ArgumentNullException"><paramref name="review"/> is <see langword="null"/>.</exception>
-    public Task SaveAsync(Review review, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(review);
-        reviews[review.Id] = review;
-        return Task.CompletedTask;
-    }
-
-    /// <inheritdoc/>
-    public Task<ImmutableArray<Review>> ListAsync(string product, CancellationToken cancellationToken = default) =>
-        Task.FromResult<ImmutableArray<Review>>([.. reviews.Values.Where(r => r.Submission.Product == product)]);
-}
-
 /// <summary>A review and the events its change emitted.</summary>
 /// <param name="Review">The review after the change.</param>
 /// <param name="Events">The events to record.</param>
@@ -185,7 +142,7 @@ public sealed record ReviewResult(Review Review, ImmutableArray<FunnelEvent> Eve
 /// (with the reason), recording an incentive <c>review_incentive_granted</c>. Only approved reviews whose author
 /// consented to publication become testimonials.
 /// </remarks>
-/// <threadsafety>All members are thread-safe when the store is; moderation of one review is last-writer-wins.</threadsafety>
+/// <threadsafety>All members are thread-safe when the store is; concurrent changes to one review are compare-and-set on its version, so none is lost.</threadsafety>
 public sealed class ReviewService
 {
     private static readonly ReviewSubmissionValidator Validator = new();
@@ -231,7 +188,11 @@ public sealed class ReviewService
         await Validator.ValidateAndThrowAsync(submission, cancellationToken).ConfigureAwait(false);
         Instant now = clock.GetCurrentInstant();
         var review = new Review { Id = ReviewId.New(), Submission = submission with { Text = submission.Text.Trim(), AttributionName = submission.AttributionName?.Trim() }, SubmittedAt = now };
-        await store.SaveAsync(review, cancellationToken).ConfigureAwait(false);
+        if (!await store.TryAddAsync(review, cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException($"Review {review.Id} already exists.");
+        }
+
         return new ReviewResult(review, [new ReviewSubmitted { LeadId = submission.Lead, OccurredAt = now, Product = submission.Product, Rating = submission.Rating }]);
     }
 
@@ -242,10 +203,8 @@ public sealed class ReviewService
     /// <exception cref="KeyNotFoundException">No review has the id.</exception>
     public async Task<ReviewResult> ApproveAsync(ReviewId id, CancellationToken cancellationToken = default)
     {
-        Review review = await GetAsync(id, cancellationToken).ConfigureAwait(false);
         Instant now = clock.GetCurrentInstant();
-        review = review with { Status = ReviewStatus.Approved, ModeratedAt = now, RejectionReason = null };
-        await store.SaveAsync(review, cancellationToken).ConfigureAwait(false);
+        Review review = (await UpdateAsync(id, r => r with { Status = ReviewStatus.Approved, ModeratedAt = now, RejectionReason = null }, cancellationToken).ConfigureAwait(false)).After!;
         return new ReviewResult(review, [new ReviewApproved { LeadId = review.Submission.Lead, OccurredAt = now, Review = id, Product = review.Submission.Product }]);
     }
 
@@ -259,10 +218,8 @@ public sealed class ReviewService
     public async Task<ReviewResult> RejectAsync(ReviewId id, string reason, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
-        Review review = await GetAsync(id, cancellationToken).ConfigureAwait(false);
         Instant now = clock.GetCurrentInstant();
-        review = review with { Status = ReviewStatus.Rejected, ModeratedAt = now, RejectionReason = reason.Trim() };
-        await store.SaveAsync(review, cancellationToken).ConfigureAwait(false);
+        Review review = (await UpdateAsync(id, r => r with { Status = ReviewStatus.Rejected, ModeratedAt = now, RejectionReason = reason.Trim() }, cancellationToken).ConfigureAwait(false)).After!;
         return new ReviewResult(review, [new ReviewRejected { LeadId = review.Submission.Lead, OccurredAt = now, Review = id, Product = review.Submission.Product, Reason = review.RejectionReason! }]);
     }
 
@@ -280,14 +237,14 @@ public sealed class ReviewService
             throw new ArgumentException("'incentive' must be a valid key.", nameof(incentive));
         }
 
-        Review review = await GetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (review.Incentives.Contains(incentive))
+        OptimisticConcurrency.Update<Review> update = await UpdateAsync(
+            id, r => r.Incentives.Contains(incentive) ? r : r with { Incentives = r.Incentives.Add(incentive) }, cancellationToken).ConfigureAwait(false);
+        Review review = update.After!;
+        if (!update.Changed)
         {
             return new ReviewResult(review, []);
         }
 
-        review = review with { Incentives = review.Incentives.Add(incentive) };
-        await store.SaveAsync(review, cancellationToken).ConfigureAwait(false);
         return new ReviewResult(review, [new ReviewIncentiveGranted { LeadId = review.Submission.Lead, OccurredAt = clock.GetCurrentInstant(), Review = id, Incentive = incentive }]);
     }
 
@@ -297,6 +254,7 @@ public sealed class ReviewService
     /// <param name="order">The order.</param>
     /// <param name="minimumRating">The lowest rating to show, 1 to 5.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <remarks>They are chosen among the product's <see cref="MaxReviewsConsidered"/> most recent reviews.</remarks>
     /// <returns>The testimonials, in the order asked for.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative or <paramref name="minimumRating"/> is outside 1 to 5.</exception>
     public async Task<ImmutableArray<Testimonial>> SelectTestimonialsAsync(string product, int count, TestimonialOrder order = TestimonialOrder.MostRecent, int minimumRating = 1, CancellationToken cancellationToken = default)
@@ -305,7 +263,7 @@ public sealed class ReviewService
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfLessThan(minimumRating, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minimumRating, 5);
-        ImmutableArray<Review> reviews = await store.ListAsync(product, cancellationToken).ConfigureAwait(false);
+        ImmutableArray<Review> reviews = await store.ListAsync(product, MaxReviewsConsidered, cancellationToken).ConfigureAwait(false);
         IEnumerable<Review> eligible = reviews.Where(r => r.Status == ReviewStatus.Approved && r.Submission.ConsentToPublish
             && r.Submission.AttributionName is not null && r.Submission.Rating >= minimumRating);
         IOrderedEnumerable<Review> ordered = order == TestimonialOrder.HighestRated
@@ -315,8 +273,18 @@ public sealed class ReviewService
             new Testimonial(r.Id, r.Submission.Rating, r.Submission.Text, r.Submission.AttributionName!, r.SubmittedAt, !r.Incentives.IsDefaultOrEmpty))];
     }
 
-    private async Task<Review> GetAsync(ReviewId id, CancellationToken cancellationToken) =>
-        await store.FindAsync(id, cancellationToken).ConfigureAwait(false) ?? throw new KeyNotFoundException($"No review has the id {id}.");
+    /// <summary>The most reviews of one product that <see cref="SelectTestimonialsAsync"/> reads, newest first.</summary>
+    public const int MaxReviewsConsidered = 1000;
+
+    private Task<OptimisticConcurrency.Update<Review>> UpdateAsync(ReviewId id, Func<Review, Review> change, CancellationToken cancellationToken) =>
+        OptimisticConcurrency.UpdateAsync(
+            async c => await store.FindAsync(id, c).ConfigureAwait(false) ?? throw new KeyNotFoundException($"No review has the id {id}."),
+            current => change(current!),
+            tryAddAsync: null,
+            store.TryUpdateAsync,
+            static (current, next) => next with { Version = current.Version + 1 },
+            $"Review {id}",
+            cancellationToken);
 }
 
 /// <summary>A customer was asked for a review.</summary>

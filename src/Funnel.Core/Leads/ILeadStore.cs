@@ -1,14 +1,15 @@
-using System.Collections.Concurrent;
+using System.Collections.Immutable;
 
 namespace Funnel.Leads;
 
 /// <summary>Stores lead profiles, one per normalised email address.</summary>
 /// <remarks>
 /// <para>
-/// <see cref="UpsertAsync"/> is the only write: it reads the profile with the given email (or none), applies the
-/// change and stores the result atomically, so two concurrent opt-ins with the same address create one lead.
-/// A database implementation runs it in a transaction with a unique index on the email (retrying on a
-/// conflict), which is why <c>change</c> must be a pure function that may run more than once.
+/// The store follows Funnel's store convention: keyed finds, <see cref="TryAddAsync"/> inserts a profile only when
+/// its email address is absent, and <see cref="TryUpdateAsync"/> replaces a profile only when the stored
+/// <see cref="LeadProfile.Version"/> is still the one read, storing the replacement with the next version. Two
+/// concurrent opt-ins with one address therefore create one lead: the loser re-reads and applies its change again.
+/// A database implementation uses <c>INSERT … ON CONFLICT (email) DO NOTHING</c> and <c>UPDATE … WHERE version = @v</c>.
 /// </para>
 /// <para>The default, <see cref="InMemoryLeadStore"/>, keeps profiles in memory.</para>
 /// </remarks>
@@ -27,84 +28,42 @@ public interface ILeadStore
     /// <returns>The profile, or <see langword="null"/> when there is none.</returns>
     Task<LeadProfile?> FindByEmailAsync(EmailAddress email, CancellationToken cancellationToken = default);
 
-    /// <summary>Atomically creates or changes the lead with the given email address.</summary>
-    /// <param name="email">The address that identifies the lead.</param>
-    /// <param name="change">Returns the new profile from the current one (<see langword="null"/> when there is none); returning the same instance stores nothing. It must be pure: it may run more than once.</param>
+    /// <summary>Adds a profile unless a lead with its email address exists (insert-if-absent).</summary>
+    /// <param name="profile">The new profile; it is stored with version 0.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The stored profile.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="change"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException"><paramref name="email"/> is <c>default</c>.</exception>
-    /// <exception cref="InvalidOperationException"><paramref name="change"/> returned a profile with another email, or an id that another lead has.</exception>
-    Task<LeadProfile> UpsertAsync(EmailAddress email, Func<LeadProfile?, LeadProfile> change, CancellationToken cancellationToken = default);
-}
+    /// <returns><see langword="true"/> when added; <see langword="false"/> when the email address is taken.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="profile"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The profile's email address is <c>default</c>.</exception>
+    /// <exception cref="InvalidOperationException">Another lead (with another email address) has the profile's id.</exception>
+    Task<bool> TryAddAsync(LeadProfile profile, CancellationToken cancellationToken = default);
 
-/// <summary>An <see cref="ILeadStore"/> that keeps profiles in memory: the default, and a fake for tests.</summary>
-/// <remarks>Writes are serialised by a lock (each change runs exactly once); reads are lock-free. Nothing is persisted.</remarks>
-/// <threadsafety>Instances are safe to use from many threads at once.</threadsafety>
-public sealed class InMemoryLeadStore : ILeadStore
-{
-    private readonly ConcurrentDictionary<string, LeadProfile> _byEmail = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<LeadId, LeadProfile> _byId = new();
-    private readonly Lock _gate = new();
+    /// <summary>Replaces <paramref name="current"/> with <paramref name="replacement"/> if the stored version is still <paramref name="current"/>'s (replace-if-version).</summary>
+    /// <param name="current">The profile as read.</param>
+    /// <param name="replacement">The new profile, with the same id and email address; it is stored with <paramref name="current"/>'s version plus one.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns><see langword="true"/> when stored; <see langword="false"/> when the profile changed (or was never stored) since it was read.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="replacement"/> has another id or email address than <paramref name="current"/>.</exception>
+    Task<bool> TryUpdateAsync(LeadProfile current, LeadProfile replacement, CancellationToken cancellationToken = default);
 
-    /// <summary>Gets the number of stored leads.</summary>
-    public int Count => _byEmail.Count;
-
-    /// <summary>Returns a snapshot of all stored leads, for example to build a <see cref="Segments.LeadPopulation"/>.</summary>
-    /// <returns>The leads, in no particular order.</returns>
-    public IReadOnlyList<LeadProfile> Snapshot() => [.. _byEmail.Values];
-
-    /// <inheritdoc/>
-    public Task<LeadProfile?> FindAsync(LeadId id, CancellationToken cancellationToken = default)
+    /// <summary>Finds the leads with the given ids, for a batch (such as the leads of the sends a dispatcher claimed).</summary>
+    /// <remarks>The default implementation calls <see cref="FindAsync"/> once per distinct id; a database store overrides it with one query.</remarks>
+    /// <param name="ids">The lead ids.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The profiles found, one per distinct id in the order first given; unknown ids are left out.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="ids"/> is <see langword="null"/>.</exception>
+    async Task<ImmutableArray<LeadProfile>> FindManyAsync(IEnumerable<LeadId> ids, CancellationToken cancellationToken = default)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(_byId.GetValueOrDefault(id));
-    }
-
-    /// <inheritdoc/>
-    public Task<LeadProfile?> FindByEmailAsync(EmailAddress email, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(email.Value is null ? null : _byEmail.GetValueOrDefault(email.Value));
-    }
-
-    /// <inheritdoc/>
-    public Task<LeadProfile> UpsertAsync(EmailAddress email, Func<LeadProfile?, LeadProfile> change, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(change);
-        if (email.Value is null)
+        ArgumentNullException.ThrowIfNull(ids);
+        ImmutableArray<LeadProfile>.Builder found = ImmutableArray.CreateBuilder<LeadProfile>();
+        foreach (LeadId id in ids.Distinct())
         {
-            throw new ArgumentException("The email address is required.", nameof(email));
+            if (await FindAsync(id, cancellationToken).ConfigureAwait(false) is { } profile)
+            {
+                found.Add(profile);
+            }
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        lock (_gate)
-        {
-            LeadProfile? current = _byEmail.GetValueOrDefault(email.Value);
-            LeadProfile next = change(current) ?? throw new InvalidOperationException("The change returned null.");
-            if (ReferenceEquals(next, current))
-            {
-                return Task.FromResult(next);
-            }
-
-            if (next.Email != email)
-            {
-                throw new InvalidOperationException($"The change returned a profile for '{next.Email}', not '{email}'.");
-            }
-
-            if (_byId.TryGetValue(next.Id, out LeadProfile? holder) && holder.Email != email)
-            {
-                throw new InvalidOperationException($"Lead {next.Id} already has the email '{holder.Email}'.");
-            }
-
-            if (current is not null && current.Id != next.Id)
-            {
-                _byId.TryRemove(current.Id, out _);
-            }
-
-            _byId[next.Id] = next;
-            _byEmail[email.Value] = next;
-            return Task.FromResult(next);
-        }
+        return found.DrainToImmutable();
     }
 }

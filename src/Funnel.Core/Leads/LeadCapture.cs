@@ -159,13 +159,11 @@ public sealed class LeadCapture
         LeadMagnet magnet = request.Magnet;
         Instant now = _clock.GetCurrentInstant();
 
-        byte[]? secret = null;
-        bool isNew = false;
-        LifecycleStage before = LifecycleStage.Visitor;
-        LeadProfile stored = await _store.UpsertAsync(email, current =>
+        // The change below may run more than once (a concurrent opt-in of the same address wins the write), so it
+        // must be pure: the token's secret is drawn once, here, and used only when the lead needs to confirm.
+        byte[] fresh = RandomNumberGenerator.GetBytes(SecretBytes);
+        OptimisticConcurrency.Update<LeadProfile> update = await UpsertAsync(email, current =>
         {
-            isNew = current is null;
-            before = current?.Stage ?? LifecycleStage.Visitor;
             LeadProfile profile = current ?? new LeadProfile
             {
                 Id = request.VisitorId ?? LeadId.New(),
@@ -174,8 +172,7 @@ public sealed class LeadCapture
                 Stage = LifecycleStage.Visitor,
                 FirstTouch = request.Attribution,
             };
-            bool needsConfirmation = magnet.DoubleOptIn && profile.ConsentStatus != ConsentStatus.Granted;
-            secret = needsConfirmation ? RandomNumberGenerator.GetBytes(SecretBytes) : null;
+            bool needsConfirmation = NeedsConfirmation(magnet, current);
             OptedIn optedIn = new() { LeadId = profile.Id, OccurredAt = now, Attribution = request.Attribution, Magnet = magnet.Key };
             return profile with
             {
@@ -196,12 +193,16 @@ public sealed class LeadCapture
                         RecordedAt = now,
                         Text = magnet.ConsentText,
                     },
-                PendingConfirmation = secret is null ? profile.PendingConfirmation : new PendingConfirmation(Hash(secret), now + _tokenLifetime),
+                PendingConfirmation = needsConfirmation ? new PendingConfirmation(Hash(fresh), now + _tokenLifetime) : profile.PendingConfirmation,
                 // Only consent given now lifts an unsubscribe: a double opt-in lifts it on confirmation, so that
                 // someone else posting the address cannot undo it.
                 UnsubscribedAt = needsConfirmation ? profile.UnsubscribedAt : null,
             };
         }, cancellationToken).ConfigureAwait(false);
+        LeadProfile stored = update.After!;
+        bool isNew = update.Before is null;
+        LifecycleStage before = update.Before?.Stage ?? LifecycleStage.Visitor;
+        byte[]? secret = NeedsConfirmation(magnet, update.Before) ? fresh : null;
 
         ImmutableArray<LeadEvent>.Builder events = ImmutableArray.CreateBuilder<LeadEvent>(3);
         events.Add(new OptedIn { LeadId = stored.Id, OccurredAt = now, Attribution = request.Attribution, Magnet = magnet.Key });
@@ -246,42 +247,64 @@ public sealed class LeadCapture
 
         Instant now = _clock.GetCurrentInstant();
         byte[] hash = Encoding.ASCII.GetBytes(Hash(secret));
-        ConfirmationStatus status = ConfirmationStatus.Invalid;
-        LeadProfile stored = await _store.UpsertAsync(lead.Email, current =>
-        {
-            status = ConfirmationStatus.Invalid;
-            if (current?.PendingConfirmation is not { } pending || current.Id != id
-                || !CryptographicOperations.FixedTimeEquals(hash, Encoding.ASCII.GetBytes(pending.TokenHash)))
-            {
-                return current!;
-            }
-
-            if (now >= pending.ExpiresAt)
-            {
-                status = ConfirmationStatus.Expired;
-                return current;
-            }
-
-            status = ConfirmationStatus.Confirmed;
-            return current with
-            {
-                PendingConfirmation = null,
-                UnsubscribedAt = null,
-                Consent = (current.Consent ?? new ConsentRecord
-                {
-                    Purpose = "marketing-email",
-                    Status = ConsentStatus.Pending,
-                    Method = ConsentMethod.DoubleOptIn,
-                    Source = "confirmation",
-                    RecordedAt = now,
-                }) with { Status = ConsentStatus.Granted, ConfirmedAt = now },
-            };
-        }, cancellationToken).ConfigureAwait(false);
+        OptimisticConcurrency.Update<LeadProfile> update = await OptimisticConcurrency.UpdateAsync(
+            c => _store.FindByEmailAsync(lead.Email, c),
+            current => Confirm(current, id, hash, now).Next,
+            tryAddAsync: null,
+            _store.TryUpdateAsync,
+            static (current, next) => next with { Version = current.Version + 1 },
+            $"Lead {id}",
+            cancellationToken).ConfigureAwait(false);
+        ConfirmationStatus status = Confirm(update.Before, id, hash, now).Status;
+        LeadProfile stored = update.After!;
 
         return status == ConfirmationStatus.Confirmed
             ? new ConfirmationResult(status, stored, new OptInConfirmed { LeadId = stored.Id, OccurredAt = now, Purpose = stored.Consent!.Purpose })
             : new ConfirmationResult(status, stored, null);
     }
+
+    private static bool NeedsConfirmation(LeadMagnet magnet, LeadProfile? current) =>
+        magnet.DoubleOptIn && (current?.ConsentStatus ?? ConsentStatus.None) != ConsentStatus.Granted;
+
+    /// <summary>Decides a confirmation against the stored profile: a pure function, re-run when a concurrent change wins.</summary>
+    private static (ConfirmationStatus Status, LeadProfile? Next) Confirm(LeadProfile? current, LeadId id, byte[] hash, Instant now)
+    {
+        if (current?.PendingConfirmation is not { } pending || current.Id != id
+            || !CryptographicOperations.FixedTimeEquals(hash, Encoding.ASCII.GetBytes(pending.TokenHash)))
+        {
+            return (ConfirmationStatus.Invalid, current);
+        }
+
+        if (now >= pending.ExpiresAt)
+        {
+            return (ConfirmationStatus.Expired, current);
+        }
+
+        return (ConfirmationStatus.Confirmed, current with
+        {
+            PendingConfirmation = null,
+            UnsubscribedAt = null,
+            Consent = (current.Consent ?? new ConsentRecord
+            {
+                Purpose = "marketing-email",
+                Status = ConsentStatus.Pending,
+                Method = ConsentMethod.DoubleOptIn,
+                Source = "confirmation",
+                RecordedAt = now,
+            }) with { Status = ConsentStatus.Granted, ConfirmedAt = now },
+        });
+    }
+
+    /// <summary>Creates or changes the lead with the address through the store's insert-if-absent and replace-if-version.</summary>
+    private Task<OptimisticConcurrency.Update<LeadProfile>> UpsertAsync(EmailAddress email, Func<LeadProfile?, LeadProfile?> change, CancellationToken cancellationToken) =>
+        OptimisticConcurrency.UpdateAsync(
+            c => _store.FindByEmailAsync(email, c),
+            change,
+            _store.TryAddAsync,
+            _store.TryUpdateAsync,
+            static (current, next) => next with { Version = current.Version + 1 },
+            $"Lead '{email}'",
+            cancellationToken);
 
     private static string Hash(byte[] secret) => Convert.ToHexStringLower(SHA256.HashData(secret));
 

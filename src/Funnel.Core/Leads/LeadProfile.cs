@@ -77,6 +77,10 @@ public sealed record LeadProfile
     /// <value>Defaults to empty.</value>
     public ImmutableArray<string> Magnets { get; init; } = [];
 
+    /// <summary>Gets the stored version, for compare-and-set (<see cref="ILeadStore.TryUpdateAsync"/>).</summary>
+    /// <value>0 when new; the store sets it to one more on every replacement.</value>
+    public long Version { get; init; }
+
     /// <summary>Gets the consent status, <see cref="ConsentStatus.None"/> when no consent was recorded.</summary>
     public ConsentStatus ConsentStatus => Consent?.Status ?? ConsentStatus.None;
 

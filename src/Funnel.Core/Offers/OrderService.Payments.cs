@@ -322,26 +322,4 @@ public sealed partial class OrderService
 
         return -1;
     }
-
-    /// <summary>Applies a change that may decide nothing needs changing (<see langword="null"/>), with optimistic concurrency.</summary>
-    private async Task<(Order Before, Order After, bool Changed)> TryUpdateAsync(OrderId id, Func<Order, Order?> change, CancellationToken cancellationToken)
-    {
-        for (int attempt = 0; attempt < MaxAttempts; attempt++)
-        {
-            Order current = await orders.FindAsync(id, cancellationToken).ConfigureAwait(false)
-                ?? throw new ArgumentException($"Order {id} is unknown.", nameof(id));
-            if (change(current) is not { } next)
-            {
-                return (current, current, false);
-            }
-
-            next = next with { Version = current.Version + 1 };
-            if (await orders.TrySaveAsync(next, cancellationToken).ConfigureAwait(false))
-            {
-                return (current, next, true);
-            }
-        }
-
-        throw new InvalidOperationException($"Order {id} kept changing under {MaxAttempts} concurrent updates; try again.");
-    }
 }

@@ -96,7 +96,6 @@ public sealed record UpsellDecision(OfferId? Next, ImmutableArray<FunnelEvent> E
 /// <threadsafety>All members are thread-safe; concurrent changes to one order are serialised by the store's version check.</threadsafety>
 public sealed partial class OrderService
 {
-    private const int MaxAttempts = 16;
     private readonly SemaphoreSlim[] entitlementLocks = [.. Enumerable.Range(0, 32).Select(_ => new SemaphoreSlim(1, 1))];
     private readonly PriceBook prices;
     private readonly OfferPath path;
@@ -500,7 +499,7 @@ public sealed partial class OrderService
             Paid = Money.Zero(quote.Currency),
             Refunded = Money.Zero(quote.Currency),
         };
-        if (!await orders.TrySaveAsync(order, cancellationToken).ConfigureAwait(false))
+        if (!await orders.TryAddAsync(order, cancellationToken).ConfigureAwait(false))
         {
             throw new InvalidOperationException($"Order {order.Id} already exists.");
         }
@@ -592,18 +591,22 @@ public sealed partial class OrderService
 
     private async Task<(Order Before, Order After)> UpdateAsync(OrderId id, Func<Order, Order> change, CancellationToken cancellationToken)
     {
-        for (int attempt = 0; attempt < MaxAttempts; attempt++)
-        {
-            Order current = await orders.FindAsync(id, cancellationToken).ConfigureAwait(false)
-                ?? throw new ArgumentException($"Order {id} is unknown.", nameof(id));
-            Order next = change(current) with { Version = current.Version + 1 };
-            if (await orders.TrySaveAsync(next, cancellationToken).ConfigureAwait(false))
-            {
-                return (current, next);
-            }
-        }
+        (Order before, Order after, _) = await TryUpdateAsync(id, change, cancellationToken).ConfigureAwait(false);
+        return (before, after);
+    }
 
-        throw new InvalidOperationException($"Order {id} kept changing under {MaxAttempts} concurrent updates; try again.");
+    /// <summary>Applies a change that may decide nothing needs changing (<see langword="null"/>), with optimistic concurrency.</summary>
+    private async Task<(Order Before, Order After, bool Changed)> TryUpdateAsync(OrderId id, Func<Order, Order?> change, CancellationToken cancellationToken)
+    {
+        OptimisticConcurrency.Update<Order> update = await OptimisticConcurrency.UpdateAsync(
+            async c => await orders.FindAsync(id, c).ConfigureAwait(false) ?? throw new ArgumentException($"Order {id} is unknown.", nameof(id)),
+            current => change(current!),
+            tryAddAsync: null,
+            orders.TryUpdateAsync,
+            static (current, next) => next with { Version = current.Version + 1 },
+            $"Order {id}",
+            cancellationToken).ConfigureAwait(false);
+        return (update.Before!, update.After!, update.Changed);
     }
 
     private static void CheckAmount(Money amount, Order order)

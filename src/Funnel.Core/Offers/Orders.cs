@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using NodaTime;
 
@@ -206,55 +205,10 @@ public sealed record Order
     /// <summary>Gets the provider ids of the refunds and disputes already applied, so that a replayed notification changes nothing.</summary>
     public ImmutableArray<string> AppliedAdjustments { get; init; } = [];
 
-    /// <summary>Gets the version of this snapshot: 1 when placed, one more after each change.</summary>
-    /// <value>Defaults to 1.</value>
-    public int Version { get; init; } = 1;
+    /// <summary>Gets the stored version of this snapshot, for compare-and-set (<see cref="IOrderStore.TryUpdateAsync"/>).</summary>
+    /// <value>0 when placed; the store sets it to one more on every replacement.</value>
+    public long Version { get; init; }
 
     /// <summary>Gets the main offer (the first line's).</summary>
     public OfferId MainOffer => Lines[0].Offer;
-}
-
-/// <summary>Stores orders with optimistic concurrency; replace the in-memory default with durable storage.</summary>
-public interface IOrderStore
-{
-    /// <summary>Returns the current snapshot of an order.</summary>
-    /// <param name="id">The order id.</param>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The order, or <see langword="null"/> when unknown.</returns>
-    Task<Order?> FindAsync(OrderId id, CancellationToken cancellationToken = default);
-
-    /// <summary>Saves a snapshot if it follows the stored one: version 1 inserts a new order, version <em>v</em> replaces version <em>v</em> − 1.</summary>
-    /// <param name="order">The new snapshot.</param>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns><see langword="false"/> when another change got there first (the caller re-reads and retries).</returns>
-    Task<bool> TrySaveAsync(Order order, CancellationToken cancellationToken = default);
-}
-
-/// <summary>The in-memory <see cref="IOrderStore"/>.</summary>
-/// <threadsafety>All members are thread-safe; saves are compare-and-swap on the version.</threadsafety>
-public sealed class InMemoryOrderStore : IOrderStore
-{
-    private readonly ConcurrentDictionary<OrderId, Order> orders = new();
-
-    /// <inheritdoc/>
-    public Task<Order?> FindAsync(OrderId id, CancellationToken cancellationToken = default) =>
-        Task.FromResult(orders.TryGetValue(id, out Order? order) ? order : null);
-
-    /// <inheritdoc/>
-    public Task<bool> TrySaveAsync(Order order, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(order);
-        if (order.Version == 1)
-        {
-            return Task.FromResult(orders.TryAdd(order.Id, order));
-        }
-
-        return Task.FromResult(orders.TryGetValue(order.Id, out Order? stored)
-            && stored.Version == order.Version - 1
-            && orders.TryUpdate(order.Id, order, stored));
-    }
-
-    /// <summary>Returns a snapshot of every stored order (for reports and tests).</summary>
-    /// <returns>The orders, in no particular order.</returns>
-    public ImmutableArray<Order> All() => [.. orders.Values];
 }

@@ -134,55 +134,6 @@ public sealed class EntitlementLedger : IEntitlementLookup
             cancellationToken).ConfigureAwait(false);
 }
 
-/// <summary>Stores which modules each lead completed; replace the in-memory default with durable storage.</summary>
-public interface ICourseProgressStore
-{
-    /// <summary>Adds a completed module atomically and returns the lead's completed modules of the course afterwards.</summary>
-    /// <param name="lead">The lead.</param>
-    /// <param name="course">The course key.</param>
-    /// <param name="moduleKey">The module key.</param>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>Whether the module was new, and the completed modules after the call.</returns>
-    Task<(bool Added, ImmutableHashSet<string> Completed)> AddAsync(LeadId lead, string course, string moduleKey, CancellationToken cancellationToken = default);
-
-    /// <summary>Returns the lead's completed modules of a course.</summary>
-    /// <param name="lead">The lead.</param>
-    /// <param name="course">The course key.</param>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The completed module keys; empty when none.</returns>
-    Task<ImmutableHashSet<string>> GetAsync(LeadId lead, string course, CancellationToken cancellationToken = default);
-}
-
-/// <summary>The in-memory <see cref="ICourseProgressStore"/>.</summary>
-/// <threadsafety>All members are thread-safe; adds are atomic.</threadsafety>
-public sealed class InMemoryCourseProgressStore : ICourseProgressStore
-{
-    private readonly ConcurrentDictionary<(LeadId, string), ImmutableHashSet<string>> progress = new();
-
-    /// <inheritdoc/>
-    public Task<(bool Added, ImmutableHashSet<string> Completed)> AddAsync(LeadId lead, string course, string moduleKey, CancellationToken cancellationToken = default)
-    {
-        while (true)
-        {
-            ImmutableHashSet<string> before = progress.GetOrAdd((lead, course), ImmutableHashSet.Create<string>(StringComparer.Ordinal));
-            if (before.Contains(moduleKey))
-            {
-                return Task.FromResult((false, before));
-            }
-
-            ImmutableHashSet<string> after = before.Add(moduleKey);
-            if (progress.TryUpdate((lead, course), after, before))
-            {
-                return Task.FromResult((true, after));
-            }
-        }
-    }
-
-    /// <inheritdoc/>
-    public Task<ImmutableHashSet<string>> GetAsync(LeadId lead, string course, CancellationToken cancellationToken = default) =>
-        Task.FromResult(progress.TryGetValue((lead, course), out var set) ? set : ImmutableHashSet.Create<string>(StringComparer.Ordinal));
-}
-
 /// <summary>What recording a module completion did.</summary>
 public enum ProgressOutcome
 {

@@ -59,6 +59,11 @@ public sealed record WebhookResult
 /// <see cref="WebhookOutcome.Parked"/> and re-applied as soon as that payment is recorded. A redelivery of a failed
 /// event is a duplicate: failed events are retried by <see cref="RetryFailedAsync"/>, from a scheduled job.
 /// </para>
+/// <para>
+/// Every change of a stored event is compare-and-set on its version. <see cref="RetryFailedAsync"/> claims the events
+/// it retries with a lease (<see cref="IWebhookEventStore.ClaimRetriesAsync"/>), so several instances may run the retry
+/// job at once: an event is retried by one of them at a time, and a holder whose claim expired cannot complete it.
+/// </para>
 /// </remarks>
 /// <threadsafety>All members are thread-safe.</threadsafety>
 public sealed class WebhookProcessor
@@ -67,6 +72,7 @@ public sealed class WebhookProcessor
     private readonly IWebhookEventStore store;
     private readonly PaymentService payments;
     private readonly IClock clock;
+    private readonly string owner = "webhooks-" + Guid.NewGuid().ToString("N", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Initializes the processor.</summary>
     /// <param name="verifier">The provider's signature verifier and parser.</param>
@@ -139,29 +145,41 @@ public sealed class WebhookProcessor
     public Duration StaleAfter { get; init; } = Duration.FromMinutes(5);
 
     /// <summary>Lists the events whose processing failed, and those left received by a process that stopped, oldest first.</summary>
+    /// <param name="max">The most events to list.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The failed events with their errors.</returns>
-    public async Task<ImmutableArray<StoredWebhookEvent>> ListFailedAsync(CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is not positive.</exception>
+    public async Task<ImmutableArray<StoredWebhookEvent>> ListFailedAsync(int max = 100, CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
         Instant staleBefore = clock.GetCurrentInstant() - StaleAfter;
-        ImmutableArray<StoredWebhookEvent> failed = await store.ListAsync(WebhookEventStatus.Failed, cancellationToken).ConfigureAwait(false);
-        ImmutableArray<StoredWebhookEvent> received = await store.ListAsync(WebhookEventStatus.Received, cancellationToken).ConfigureAwait(false);
-        return [.. failed.Concat(received.Where(e => e.ReceivedAt <= staleBefore)).OrderBy(e => e.ReceivedAt)];
+        ImmutableArray<StoredWebhookEvent> failed = await store.ListAsync(WebhookEventStatus.Failed, max, cancellationToken).ConfigureAwait(false);
+        ImmutableArray<StoredWebhookEvent> received = await store.ListAsync(WebhookEventStatus.Received, max, cancellationToken).ConfigureAwait(false);
+        return [.. failed.Concat(received.Where(e => e.ReceivedAt <= staleBefore)).OrderBy(e => e.ReceivedAt).Take(max)];
     }
 
-    /// <summary>Applies every event of <see cref="ListFailedAsync"/> again, oldest first.</summary>
-    /// <remarks>Run it from one scheduled job at a time; events applied concurrently by another caller are not locked.</remarks>
+    /// <summary>Claims up to <paramref name="max"/> events of <see cref="ListFailedAsync"/> and applies each again, oldest first.</summary>
+    /// <remarks>
+    /// The events are claimed for <see cref="StaleAfter"/>, so instances running this at once retry different events;
+    /// an event whose claim was lost meanwhile (the lease ran out and another instance claimed it) is left to that
+    /// instance and reported as <see cref="WebhookOutcome.Duplicate"/>.
+    /// </remarks>
+    /// <param name="max">The most events to retry in this call.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>One result per event retried.</returns>
-    public async Task<ImmutableArray<WebhookResult>> RetryFailedAsync(CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is not positive.</exception>
+    public async Task<ImmutableArray<WebhookResult>> RetryFailedAsync(int max = 100, CancellationToken cancellationToken = default)
     {
-        var results = ImmutableArray.CreateBuilder<WebhookResult>();
-        foreach (StoredWebhookEvent failed in await ListFailedAsync(cancellationToken).ConfigureAwait(false))
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        Instant now = clock.GetCurrentInstant();
+        ImmutableArray<StoredWebhookEvent> claimed = await store.ClaimRetriesAsync(now, now - StaleAfter + Duration.Epsilon, max, StaleAfter, owner, cancellationToken).ConfigureAwait(false);
+        var results = ImmutableArray.CreateBuilder<WebhookResult>(claimed.Length);
+        foreach (StoredWebhookEvent failed in claimed)
         {
             results.Add(await ApplyAsync(failed, cancellationToken).ConfigureAwait(false));
         }
 
-        return results.ToImmutable();
+        return results.MoveToImmutable();
     }
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031:Do not catch general exception types",
@@ -169,7 +187,7 @@ public sealed class WebhookProcessor
     private async Task<WebhookResult> ApplyAsync(StoredWebhookEvent stored, CancellationToken cancellationToken)
     {
         PaymentNotification notification = stored.Notification!;
-        stored = stored with { Attempts = stored.Attempts + 1 };
+        StoredWebhookEvent attempt = stored with { Attempts = stored.Attempts + 1, ClaimedBy = null, ClaimedUntil = null };
         bool alreadyParked = stored.Status == WebhookEventStatus.Parked;
         Offers.OrderResult? result;
         while (true)
@@ -181,7 +199,7 @@ public sealed class WebhookProcessor
             catch (Exception error)
             {
                 // Stored as failed even when the caller cancelled: left as received it would be neither retried nor, being a duplicate, redelivered.
-                await store.UpdateAsync(stored with { Status = WebhookEventStatus.Failed, Error = error.Message }, CancellationToken.None).ConfigureAwait(false);
+                await store.TryUpdateAsync(stored, attempt with { Status = WebhookEventStatus.Failed, Error = error.Message }, CancellationToken.None).ConfigureAwait(false);
                 if (error is OperationCanceledException && cancellationToken.IsCancellationRequested)
                 {
                     throw;
@@ -202,23 +220,39 @@ public sealed class WebhookProcessor
 
             // Park, then look once more: the payment may have been recorded after our look by a caller that then found
             // nothing parked to release. Of the two, at least one sees the other's write; applying twice is harmless.
-            await store.UpdateAsync(stored with { Status = WebhookEventStatus.Parked, Error = null }, cancellationToken).ConfigureAwait(false);
+            StoredWebhookEvent parked = attempt with { Status = WebhookEventStatus.Parked, Error = null };
+            if (!await store.TryUpdateAsync(stored, parked, cancellationToken).ConfigureAwait(false))
+            {
+                return Lost(stored);
+            }
+
+            stored = parked with { Version = stored.Version + 1 };
             alreadyParked = true;
         }
 
-        await store.UpdateAsync(stored with { Status = WebhookEventStatus.Processed, Error = null }, cancellationToken).ConfigureAwait(false);
+        if (!await store.TryUpdateAsync(stored, attempt with { Status = WebhookEventStatus.Processed, Error = null }, cancellationToken).ConfigureAwait(false))
+        {
+            // Another caller changed the event first (it released this parked event, or claimed it for a retry after our claim
+            // ran out); applying it twice changed nothing, and the other caller records it.
+            return Lost(stored);
+        }
+
         ImmutableArray<FunnelEvent> events = result.Events;
         if (notification.Kind == PaymentNotificationKind.PaymentSucceeded)
         {
-            foreach (StoredWebhookEvent parked in await store.ListAsync(WebhookEventStatus.Parked, cancellationToken).ConfigureAwait(false))
+            foreach (StoredWebhookEvent parked in await store.ListParkedAsync(notification.Order, notification.PaymentId, cancellationToken).ConfigureAwait(false))
             {
-                if (parked.Notification is { } p && p.Order == notification.Order && p.PaymentId == notification.PaymentId)
-                {
-                    events = events.AddRange((await ApplyAsync(parked, cancellationToken).ConfigureAwait(false)).Events);
-                }
+                events = events.AddRange((await ApplyAsync(parked, cancellationToken).ConfigureAwait(false)).Events);
             }
         }
 
         return new WebhookResult { Outcome = WebhookOutcome.Processed, EventId = stored.EventId, Events = events };
     }
+
+    private static WebhookResult Lost(StoredWebhookEvent stored) => new()
+    {
+        Outcome = WebhookOutcome.Duplicate,
+        EventId = stored.EventId,
+        Message = "Another caller changed the event first; it completes it.",
+    };
 }

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Collections.Immutable;
 using NodaTime;
 
 namespace Funnel.Payments;
@@ -158,53 +156,16 @@ public sealed record StoredWebhookEvent
 
     /// <summary>Gets the last error when <see cref="Status"/> is <see cref="WebhookEventStatus.Failed"/>.</summary>
     public string? Error { get; init; }
-}
 
-/// <summary>Stores accepted webhook events; replace the in-memory default with durable storage.</summary>
-/// <remarks><see cref="TryAddAsync"/> must be atomic on the event id: it is what makes processing exactly-once under concurrent duplicates.</remarks>
-public interface IWebhookEventStore
-{
-    /// <summary>Stores a new event unless one with the same id exists.</summary>
-    /// <param name="stored">The event.</param>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns><see langword="false"/> when the id was already stored (a replay).</returns>
-    Task<bool> TryAddAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default);
+    /// <summary>Gets the instance that claimed the event for a retry (<see cref="IWebhookEventStore.ClaimRetriesAsync"/>).</summary>
+    /// <value><see langword="null"/> when not claimed.</value>
+    public string? ClaimedBy { get; init; }
 
-    /// <summary>Replaces a stored event with its new state.</summary>
-    /// <param name="stored">The event.</param>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>A task that completes when saved.</returns>
-    Task UpdateAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default);
+    /// <summary>Gets when the retry claim ends; after it another instance may claim the event.</summary>
+    /// <value><see langword="null"/> when not claimed.</value>
+    public Instant? ClaimedUntil { get; init; }
 
-    /// <summary>Lists the events in a state, oldest first.</summary>
-    /// <param name="status">The state, such as <see cref="WebhookEventStatus.Failed"/>.</param>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The events.</returns>
-    Task<ImmutableArray<StoredWebhookEvent>> ListAsync(WebhookEventStatus status, CancellationToken cancellationToken = default);
-}
-
-/// <summary>The in-memory <see cref="IWebhookEventStore"/>.</summary>
-/// <threadsafety>All members are thread-safe.</threadsafety>
-public sealed class InMemoryWebhookEventStore : IWebhookEventStore
-{
-    private readonly ConcurrentDictionary<string, StoredWebhookEvent> events = new(StringComparer.Ordinal);
-
-    /// <inheritdoc/>
-    public Task<bool> TryAddAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(stored);
-        return Task.FromResult(events.TryAdd(stored.EventId, stored));
-    }
-
-    /// <inheritdoc/>
-    public Task UpdateAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(stored);
-        events[stored.EventId] = stored;
-        return Task.CompletedTask;
-    }
-
-    /// <inheritdoc/>
-    public Task<ImmutableArray<StoredWebhookEvent>> ListAsync(WebhookEventStatus status, CancellationToken cancellationToken = default) =>
-        Task.FromResult<ImmutableArray<StoredWebhookEvent>>([.. events.Values.Where(e => e.Status == status).OrderBy(e => e.ReceivedAt).ThenBy(e => e.EventId, StringComparer.Ordinal)]);
+    /// <summary>Gets the stored version, for compare-and-set (<see cref="IWebhookEventStore.TryUpdateAsync"/>) and as the fencing token of a claim.</summary>
+    /// <value>0 when new; the store sets it to one more on every replacement and claim.</value>
+    public long Version { get; init; }
 }

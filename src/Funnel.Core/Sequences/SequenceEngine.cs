@@ -340,7 +340,7 @@ public sealed class SequenceEngine
             return;
         }
 
-        Enrolment? enrolment = Find(await settings.Enrolments.ListForLeadAsync(entry.LeadId, cancellationToken).ConfigureAwait(false), entry.Enrolment);
+        Enrolment? enrolment = await settings.Enrolments.FindAsync(entry.Enrolment, cancellationToken).ConfigureAwait(false);
         if (entry.Outcome is { } outcome)
         {
             // A dispatcher recorded the result (and its events) and crashed before finishing: finish, never resend.
@@ -462,34 +462,27 @@ public sealed class SequenceEngine
 
         Instant sentAt = final.CompletedAt ?? now;
         bool completed = await ScheduleFromAsync(enrolment, definition, entry.StepIndex + 1, entry.ScheduledFor, sentAt, zone, cancellationToken).ConfigureAwait(false);
-        bool completedIt = false;
-        Enrolment? current = enrolment; // as just read by the caller; re-read only when the compare-and-set loses.
-        for (int attempt = 0; attempt < 16 && current is not null; attempt++)
-        {
-            if (attempt > 0)
+        // Only this entry's finish completes an enrolment, so "completed" here is ours even when a crashed predecessor
+        // stored it; the final compare-and-set below records the event once.
+        OptimisticConcurrency.Update<Enrolment> update = await OptimisticConcurrency.UpdateAsync(
+            FindEnrolment(enrolment), // as just read by the caller; re-read only when the compare-and-set loses.
+            current =>
             {
-                current = Find(await settings.Enrolments.ListForLeadAsync(entry.LeadId, cancellationToken).ConfigureAwait(false), entry.Enrolment);
-                if (current is null)
+                bool complete = completed && current!.Status == EnrolmentStatus.Active;
+                Enrolment next = current! with
                 {
-                    break;
-                }
-            }
-
-            bool complete = completed && current.Status == EnrolmentStatus.Active;
-            Enrolment next = current with
-            {
-                LastSentAt = sent && (current.LastSentAt is null || current.LastSentAt < sentAt) ? sentAt : current.LastSentAt,
-                Status = complete ? EnrolmentStatus.Completed : current.Status,
-                EndedAt = complete ? sentAt : current.EndedAt,
-            };
-            if (next == current || await settings.Enrolments.TryUpdateAsync(current, next, cancellationToken).ConfigureAwait(false))
-            {
-                // Only this entry's finish completes an enrolment, so "completed" here is ours even when a crashed
-                // predecessor stored it; the final compare-and-set below records the event once.
-                completedIt = completed && next.Status == EnrolmentStatus.Completed;
-                break;
-            }
-        }
+                    LastSentAt = sent && (current.LastSentAt is null || current.LastSentAt < sentAt) ? sentAt : current.LastSentAt,
+                    Status = complete ? EnrolmentStatus.Completed : current.Status,
+                    EndedAt = complete ? sentAt : current.EndedAt,
+                };
+                return next == current ? current : next;
+            },
+            tryAddAsync: null,
+            settings.Enrolments.TryUpdateAsync,
+            static (current, next) => next with { Version = current.Version + 1 },
+            $"Enrolment {enrolment.Id}",
+            cancellationToken).ConfigureAwait(false);
+        bool completedIt = completed && update.After is { Status: EnrolmentStatus.Completed };
 
         ImmutableArray<FunnelEvent> last = completedIt
             ? [new SequenceCompleted { LeadId = entry.LeadId, OccurredAt = sentAt, Sequence = definition.Key, Enrolment = enrolment.Id }]
@@ -500,6 +493,9 @@ public sealed class SequenceEngine
     /// <summary>Adds the outbox entry of the first schedulable step from <paramref name="index"/>; returns <see langword="true"/> when no step is left.</summary>
     private async Task<bool> ScheduleFromAsync(Enrolment enrolment, SequenceDefinition definition, int index, Instant previousScheduled, Instant previousDone, DateTimeZone zone, CancellationToken cancellationToken)
     {
+        // The skipped steps and the first schedulable one are added as one batch (each only if absent).
+        List<OutboxEntry> entries = [];
+        bool done = true;
         for (int i = index; i < definition.Steps.Length; i++)
         {
             SequenceStep step = definition.Steps[i];
@@ -517,14 +513,20 @@ public sealed class SequenceEngine
                 CompletedAt = due is null ? previousDone : null,
                 Reason = due is null ? "The anchored instant had passed or there is no anchor." : null,
             };
-            await settings.Outbox.TryAddAsync(entry, cancellationToken).ConfigureAwait(false);
+            entries.Add(entry);
             if (due is not null)
             {
-                return false;
+                done = false;
+                break;
             }
         }
 
-        return true;
+        if (entries.Count > 0)
+        {
+            await settings.Outbox.TryAddManyAsync(entries, cancellationToken).ConfigureAwait(false);
+        }
+
+        return done;
     }
 
     /// <summary>Returns the index of the entry's step, found by the step key in its idempotency key; -1 when the step no longer exists.</summary>
@@ -579,18 +581,31 @@ public sealed class SequenceEngine
 
     private async Task<bool> EndAsync(Enrolment enrolment, EnrolmentStatus status, Instant at, CancellationToken cancellationToken)
     {
-        Enrolment? current = enrolment;
-        for (int attempt = 0; attempt < 16 && current is not null && current.Status == EnrolmentStatus.Active; attempt++)
+        OptimisticConcurrency.Update<Enrolment> update = await OptimisticConcurrency.UpdateAsync(
+            FindEnrolment(enrolment),
+            current => current is { Status: EnrolmentStatus.Active } ? current with { Status = status, EndedAt = at } : current,
+            tryAddAsync: null,
+            settings.Enrolments.TryUpdateAsync,
+            static (current, next) => next with { Version = current.Version + 1 },
+            $"Enrolment {enrolment.Id}",
+            cancellationToken).ConfigureAwait(false);
+        return update.Changed;
+    }
+
+    /// <summary>Returns a read of the enrolment that answers the first time with <paramref name="known"/> (just read by the caller) and then re-reads the store.</summary>
+    private Func<CancellationToken, Task<Enrolment?>> FindEnrolment(Enrolment known)
+    {
+        bool first = true;
+        return cancellationToken =>
         {
-            if (await settings.Enrolments.TryUpdateAsync(current, current with { Status = status, EndedAt = at }, cancellationToken).ConfigureAwait(false))
+            if (first)
             {
-                return true;
+                first = false;
+                return Task.FromResult<Enrolment?>(known);
             }
 
-            current = Find(await settings.Enrolments.ListForLeadAsync(enrolment.LeadId, cancellationToken).ConfigureAwait(false), enrolment.Id);
-        }
-
-        return false;
+            return settings.Enrolments.FindAsync(known.Id, cancellationToken);
+        };
     }
 
     private EmailMessage Render(SequenceDefinition definition, SequenceStep step, LeadProfile lead, OutboxEntry entry)
@@ -656,19 +671,6 @@ public sealed class SequenceEngine
 
     private static OutboxEntry Done(OutboxEntry entry, SendState state, Instant now, string? reason) =>
         entry with { State = state, CompletedAt = now, ClaimedBy = null, Reason = reason, Events = [] };
-
-    private static Enrolment? Find(ImmutableArray<Enrolment> enrolments, EnrolmentId id)
-    {
-        foreach (Enrolment e in enrolments)
-        {
-            if (e.Id == id)
-            {
-                return e;
-            }
-        }
-
-        return null;
-    }
 
     private static Instant Max(Instant a, Instant b) => a > b ? a : b;
 

@@ -112,7 +112,7 @@ internal sealed class PaidFunnelWorld
     {
         LeadId id = OfferTestKit.Lead(lead);
         var fields = ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal).Add("first_name", firstName);
-        await Leads.UpsertAsync(EmailOf(lead), _ => new LeadProfile
+        await Leads.TryAddAsync(new LeadProfile
         {
             Id = id,
             Email = EmailOf(lead),

@@ -124,7 +124,7 @@ public class LeadCaptureTests
         InMemoryLeadStore store = new();
         LeadCapture capture = new(store, clock);
         OptInResult first = await capture.OptInAsync(new OptInRequest { Email = "ann@example.com", Magnet = Guide });
-        await store.UpsertAsync(first.Lead.Email, l => l!.ApplySuppression(new EmailUnsubscribed { LeadId = l.Id, OccurredAt = Start, Email = "nurture-1" }));
+        (await store.TryUpdateAsync(first.Lead, first.Lead.ApplySuppression(new EmailUnsubscribed { LeadId = first.Lead.Id, OccurredAt = Start, Email = "nurture-1" }))).ShouldBeTrue();
         clock.AdvanceHours(1);
 
         OptInResult again = await capture.OptInAsync(new OptInRequest { Email = "ann@example.com", Magnet = Checklist });
@@ -248,18 +248,15 @@ public class LeadCaptureTests
     }
 
     [Fact]
-    public async Task UpsertAsync_ChangeReturnsAnotherEmail_Throws()
+    public async Task TryUpdateAsync_ReplacementWithAnotherEmail_Throws()
     {
         InMemoryLeadStore store = new();
-        EmailAddress ann = EmailAddress.Parse("ann@example.com");
+        LeadProfile ann = new() { Id = LeadId.New(), Email = EmailAddress.Parse("ann@example.com"), CreatedAt = Start };
+        (await store.TryAddAsync(ann)).ShouldBeTrue();
 
-        await Should.ThrowAsync<InvalidOperationException>(() => store.UpsertAsync(ann, _ => new LeadProfile
-        {
-            Id = LeadId.New(),
-            Email = EmailAddress.Parse("bob@example.com"),
-            CreatedAt = Start,
-        }));
-        store.Count.ShouldBe(0);
+        await Should.ThrowAsync<ArgumentException>(() => store.TryUpdateAsync(ann, ann with { Email = EmailAddress.Parse("bob@example.com") }));
+        (await store.FindByEmailAsync(ann.Email)).ShouldBe(ann);
+        store.Count.ShouldBe(1);
     }
 
     [Fact]

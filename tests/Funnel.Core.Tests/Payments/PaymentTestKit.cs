@@ -30,8 +30,11 @@ internal sealed class FlakyOrderStore : IOrderStore
         return Down ? throw new TimeoutException("The order database is down.") : Inner.FindAsync(id, cancellationToken);
     }
 
-    public Task<bool> TrySaveAsync(Order order, CancellationToken cancellationToken = default) =>
-        Down ? throw new TimeoutException("The order database is down.") : Inner.TrySaveAsync(order, cancellationToken);
+    public Task<bool> TryAddAsync(Order order, CancellationToken cancellationToken = default) =>
+        Down ? throw new TimeoutException("The order database is down.") : Inner.TryAddAsync(order, cancellationToken);
+
+    public Task<bool> TryUpdateAsync(Order current, Order replacement, CancellationToken cancellationToken = default) =>
+        Down ? throw new TimeoutException("The order database is down.") : Inner.TryUpdateAsync(current, replacement, cancellationToken);
 }
 
 /// <summary>The Masterclass order service wired to the in-memory test-mode gateway and a webhook processor.</summary>

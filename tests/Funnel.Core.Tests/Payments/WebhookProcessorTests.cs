@@ -21,8 +21,8 @@ public sealed class WebhookProcessorTests
 
         result.Outcome.ShouldBe(WebhookOutcome.Rejected);
         result.Rejection.ShouldBe(WebhookRejection.SignatureMismatch);
-        (await kit.EventStore.ListAsync(WebhookEventStatus.Received)).ShouldBeEmpty();
-        (await kit.EventStore.ListAsync(WebhookEventStatus.Processed)).ShouldBeEmpty();
+        (await kit.EventStore.ListAsync(WebhookEventStatus.Received, 100)).ShouldBeEmpty();
+        (await kit.EventStore.ListAsync(WebhookEventStatus.Processed, 100)).ShouldBeEmpty();
         (await kit.OrderAsync(order.Id)).Status.ShouldBe(OrderStatus.AwaitingPayment);
     }
 
@@ -100,7 +100,7 @@ public sealed class WebhookProcessorTests
         Order after = await kit.OrderAsync(order.Id);
         after.Status.ShouldBe(OrderStatus.Refunded);
         kit.Grantor.Revoked.Count.ShouldBe(4);
-        (await kit.EventStore.ListAsync(WebhookEventStatus.Parked)).ShouldBeEmpty();
+        (await kit.EventStore.ListAsync(WebhookEventStatus.Parked, 100)).ShouldBeEmpty();
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed class WebhookProcessorTests
         refund.Outcome.ShouldBe(WebhookOutcome.Processed);
         refund.Events.OfType<Funnel.Events.RefundIssued>().ShouldHaveSingleItem();
         (await kit.OrderAsync(order.Id)).Status.ShouldBe(OrderStatus.Refunded);
-        (await store.ListAsync(WebhookEventStatus.Parked)).ShouldBeEmpty();
+        (await store.ListAsync(WebhookEventStatus.Parked, 100)).ShouldBeEmpty();
     }
 
     [Fact]
@@ -176,6 +176,56 @@ public sealed class WebhookProcessorTests
     }
 
     [Fact]
+    public async Task RetryFailedAsync_TwoInstancesAtOnce_EachEventRetriedByOneOfThem()
+    {
+        var kit = new PaymentTestKit();
+        for (int lead = 20; lead < 26; lead++)
+        {
+            Order order = await kit.PlaceAsync(lead, plan: null);
+            await kit.Gateway.ChargeAsync(Charge(order, "key-" + lead));
+        }
+
+        kit.Orders.Down = true;
+        foreach (WebhookRequest webhook in kit.Gateway.Webhooks)
+        {
+            (await kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers)).Outcome.ShouldBe(WebhookOutcome.Failed);
+        }
+
+        kit.Orders.Down = false;
+        var other = new WebhookProcessor(kit.Gateway.Verifier, kit.EventStore, kit.Payments, kit.Kit.Clock);
+
+        ImmutableArray<WebhookResult>[] runs = await Task.WhenAll(
+            Task.Run(() => kit.Webhooks.RetryFailedAsync()), Task.Run(() => other.RetryFailedAsync()));
+
+        string[] retried = [.. runs.SelectMany(r => r).Select(r => r.EventId!)];
+        retried.Length.ShouldBe(6);
+        retried.Distinct().Count().ShouldBe(6);
+        runs.SelectMany(r => r).ShouldAllBe(r => r.Outcome == WebhookOutcome.Processed);
+        (await kit.EventStore.ListAsync(WebhookEventStatus.Processed, 100)).Length.ShouldBe(6);
+    }
+
+    [Fact]
+    public async Task RetryFailedAsync_ClaimRanOutAndAnotherInstanceRetried_TheFirstCannotOverwriteIt()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(30, plan: null);
+        await kit.Gateway.ChargeAsync(Charge(order, "key-30"));
+        WebhookRequest webhook = kit.Gateway.Webhooks.Single();
+        kit.Orders.Down = true;
+        await kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers);
+        Instant now = kit.Kit.Clock.GetCurrentInstant();
+        StoredWebhookEvent claimedFirst = (await kit.EventStore.ClaimRetriesAsync(now, now, 10, kit.Webhooks.StaleAfter, "slow")).ShouldHaveSingleItem();
+        kit.Orders.Down = false;
+
+        (await kit.Webhooks.RetryFailedAsync()).ShouldBeEmpty("the slow instance holds the claim");
+        kit.Kit.Clock.Advance(kit.Webhooks.StaleAfter);
+        (await kit.Webhooks.RetryFailedAsync()).ShouldHaveSingleItem().Outcome.ShouldBe(WebhookOutcome.Processed);
+
+        (await kit.EventStore.TryUpdateAsync(claimedFirst, claimedFirst with { Status = WebhookEventStatus.Failed, Error = "late" })).ShouldBeFalse();
+        (await kit.EventStore.FindAsync(claimedFirst.EventId)).ShouldNotBeNull().Status.ShouldBe(WebhookEventStatus.Processed);
+    }
+
+    [Fact]
     public async Task ProcessAsync_CancelledWhileApplying_ListsTheEventForRetry()
     {
         var kit = new PaymentTestKit();
@@ -223,19 +273,27 @@ public sealed class WebhookProcessorTests
 
         public Func<Task>? BeforePark { get; set; }
 
+        public Task<StoredWebhookEvent?> FindAsync(string eventId, CancellationToken cancellationToken = default) => inner.FindAsync(eventId, cancellationToken);
+
         public Task<bool> TryAddAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default) => inner.TryAddAsync(stored, cancellationToken);
 
-        public async Task UpdateAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default)
+        public async Task<bool> TryUpdateAsync(StoredWebhookEvent current, StoredWebhookEvent replacement, CancellationToken cancellationToken = default)
         {
-            if (stored.Status == WebhookEventStatus.Parked && BeforePark is { } run)
+            if (replacement.Status == WebhookEventStatus.Parked && BeforePark is { } run)
             {
                 BeforePark = null;
                 await run();
             }
 
-            await inner.UpdateAsync(stored, cancellationToken);
+            return await inner.TryUpdateAsync(current, replacement, cancellationToken);
         }
 
-        public Task<ImmutableArray<StoredWebhookEvent>> ListAsync(WebhookEventStatus status, CancellationToken cancellationToken = default) => inner.ListAsync(status, cancellationToken);
+        public Task<ImmutableArray<StoredWebhookEvent>> ListAsync(WebhookEventStatus status, int max, CancellationToken cancellationToken = default) => inner.ListAsync(status, max, cancellationToken);
+
+        public Task<ImmutableArray<StoredWebhookEvent>> ListParkedAsync(OrderId order, string paymentId, CancellationToken cancellationToken = default) =>
+            inner.ListParkedAsync(order, paymentId, cancellationToken);
+
+        public Task<ImmutableArray<StoredWebhookEvent>> ClaimRetriesAsync(Instant now, Instant receivedBefore, int max, Duration lease, string owner, CancellationToken cancellationToken = default) =>
+            inner.ClaimRetriesAsync(now, receivedBefore, max, lease, owner, cancellationToken);
     }
 }

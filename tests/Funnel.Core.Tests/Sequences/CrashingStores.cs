@@ -53,6 +53,12 @@ internal sealed class CrashingOutbox(ISendOutbox inner, CrashSwitch crash) : ISe
     public Task<bool> TryAddAsync(OutboxEntry entry, CancellationToken cancellationToken = default) =>
         crash.WriteAsync(() => inner.TryAddAsync(entry, cancellationToken));
 
+    public Task<OutboxEntry?> FindAsync(string key, CancellationToken cancellationToken = default) =>
+        inner.FindAsync(key, cancellationToken);
+
+    public Task<int> PurgeCompletedAsync(Instant completedBefore, int max, CancellationToken cancellationToken = default) =>
+        crash.WriteAsync(() => inner.PurgeCompletedAsync(completedBefore, max, cancellationToken));
+
     public Task<ImmutableArray<OutboxEntry>> ClaimDueAsync(Instant now, int max, Duration lease, string owner, CancellationToken cancellationToken = default) =>
         inner.ClaimDueAsync(now, max, lease, owner, cancellationToken);
 
@@ -71,6 +77,9 @@ internal sealed class CrashingEnrolments(IEnrolmentStore inner, CrashSwitch cras
 {
     public Task<bool> TryAddAsync(Enrolment enrolment, ReEntryPolicy reEntry, CancellationToken cancellationToken = default) =>
         inner.TryAddAsync(enrolment, reEntry, cancellationToken);
+
+    public Task<Enrolment?> FindAsync(EnrolmentId id, CancellationToken cancellationToken = default) =>
+        inner.FindAsync(id, cancellationToken);
 
     public Task<ImmutableArray<Enrolment>> ListForLeadAsync(LeadId lead, CancellationToken cancellationToken = default) =>
         inner.ListForLeadAsync(lead, cancellationToken);

@@ -82,7 +82,13 @@ internal sealed class SequenceWorld
             CustomFields = firstName is null ? ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal) : ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal).Add("first_name", firstName),
         };
         profile = change?.Invoke(profile) ?? profile;
-        return await Leads.UpsertAsync(email, _ => profile);
+        if (!await Leads.TryAddAsync(profile))
+        {
+            LeadProfile stored = (await Leads.FindByEmailAsync(email))!;
+            await Leads.TryUpdateAsync(stored, profile with { Version = stored.Version });
+        }
+
+        return (await Leads.FindByEmailAsync(email))!;
     }
 
     public static OptedIn OptIn(LeadId lead, Instant at, string magnet = GuideSequences.Magnet) => new() { LeadId = lead, OccurredAt = at, Magnet = magnet };

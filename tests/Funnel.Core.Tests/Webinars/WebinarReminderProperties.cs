@@ -56,8 +56,8 @@ public class WebinarReminderProperties
         var webinar = new Webinar { Key = GuideSequences.Webinar, Length = Duration.FromHours(1), DailyTimes = [c.Time] };
         var registrar = InMemoryEngines.Webinars([webinar], clock);
         var email = EmailAddress.Parse("registrant@example.com");
-        LeadProfile lead = leads.UpsertAsync(email, _ => new LeadProfile { Id = new LeadId(Guid.CreateVersion7()), Email = email, CreatedAt = c.RegisteredAt, TimeZoneId = c.Zone.Id })
-            .GetAwaiter().GetResult();
+        LeadProfile lead = new() { Id = new LeadId(Guid.CreateVersion7()), Email = email, CreatedAt = c.RegisteredAt, TimeZoneId = c.Zone.Id };
+        leads.TryAddAsync(lead).GetAwaiter().GetResult();
 
         WebinarRegistrationResult registered = registrar.Register(webinar.Key, lead.Id, c.Zone);
         foreach (FunnelEvent e in registered.Events)
