@@ -4,9 +4,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers handlers for the Funnel event pipeline.</summary>
-/// <threadsafety>Call these methods while configuring services, from one thread.</threadsafety>
-public static class FunnelPipelineServiceCollectionExtensions
+/// <content>Registers handlers for the Funnel event pipeline.</content>
+public static partial class FunnelServiceCollectionExtensions
 {
     /// <summary>Registers an <see cref="IFunnelHandler"/> that the <see cref="FunnelPipeline"/> delivers every event to.</summary>
     /// <remarks>
