@@ -15,7 +15,7 @@ namespace Funnel.DependencyInjection;
 /// <typeparam name="TOptions">The options type.</typeparam>
 /// <param name="validator">The validator of the options.</param>
 /// <threadsafety>Thread-safe when the validator is, as FluentValidation validators are.</threadsafety>
-public sealed class FluentValidateOptions<TOptions>(IValidator<TOptions> validator) : IValidateOptions<TOptions>
+internal sealed class FluentValidateOptions<TOptions>(IValidator<TOptions> validator) : IValidateOptions<TOptions>
     where TOptions : class
 {
     /// <summary>Validates the default options instance; other named instances are skipped.</summary>

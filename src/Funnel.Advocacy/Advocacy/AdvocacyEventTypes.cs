@@ -1,7 +1,9 @@
-namespace Funnel.Events;
+namespace Funnel.Advocacy;
 
-/// <content>The event types of onboarding, reviews, affiliates, referrals and webinars (<see cref="Funnel.Advocacy"/>, <see cref="Funnel.Onboarding"/>, <see cref="Funnel.Webinars"/>).</content>
-public static partial class EventTypes
+/// <summary>The <see cref="Events.FunnelEvent.EventType"/> names of the onboarding, review, affiliate, referral and webinar events (Funnel.Advocacy).</summary>
+/// <remarks>These names are part of the stored format: they never change once released.</remarks>
+/// <threadsafety>This type holds constants only.</threadsafety>
+public static class AdvocacyEventTypes
 {
     /// <summary>A customer completed one module of a course (<see cref="Funnel.Onboarding.ModuleCompleted"/>).</summary>
     public const string ModuleCompleted = "module_completed";

@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
-using Funnel.Advocacy;
 using Funnel.Events;
+using Funnel.Kpis;
 using NodaTime;
 
-namespace Funnel.Kpis;
+namespace Funnel.Advocacy;
 
 /// <summary>The lifetime value of one cohort of customers: those whose first order fell in one month.</summary>
 /// <param name="Cohort">The month of the customers' first order (UTC).</param>
@@ -49,6 +49,14 @@ public sealed record AdvocacyMetrics
     /// <summary>Gets the referral share of revenue: referral revenue ÷ net revenue.</summary>
     public Ratio ReferralRevenueShare => Ratio.Of(ReferralRevenue, NetRevenue);
 
+    /// <summary>Gets the report section that computes these metrics, under the key <c>advocacy</c>.</summary>
+    /// <remarks>
+    /// <c>AddFunnelAdvocacy</c> registers it for the reporter that <c>AddFunnel</c> registers; list it in
+    /// <see cref="FunnelReportSettings.Sections"/> for a reporter built by hand. Read the result with
+    /// <c>report.Section&lt;AdvocacyMetrics&gt;()</c>.
+    /// </remarks>
+    public static IFunnelReportSection ReportSection { get; } = new AdvocacyReportSection();
+
     /// <summary>Computes the metrics from events.</summary>
     /// <param name="events">The events, in any order.</param>
     /// <param name="currency">The currency of every amount.</param>
@@ -74,7 +82,7 @@ public sealed record AdvocacyMetrics
 }
 
 /// <summary>Accumulates <see cref="AdvocacyMetrics"/> one event at a time (the caller removes replays).</summary>
-internal sealed class AdvocacyMetricsBuilder(Currency currency)
+internal sealed class AdvocacyMetricsBuilder(Currency currency) : IFunnelReportSectionBuilder
 {
     private readonly Dictionary<OrderId, (LeadId Lead, Instant At, long Total)> orders = [];
     private readonly Dictionary<OrderId, long> refunds = [];
@@ -106,6 +114,8 @@ internal sealed class AdvocacyMetricsBuilder(Currency currency)
                 break;
         }
     }
+
+    object IFunnelReportSectionBuilder.Build() => Build();
 
     public AdvocacyMetrics Build()
     {
@@ -148,4 +158,12 @@ internal sealed class AdvocacyMetricsBuilder(Currency currency)
         ? amount.MinorUnits
         : throw new InvalidOperationException(
             $"Event {source.Id} ({source.EventType}) has an amount in {amount.Currency.Code}, but the report is in {currency.Code}: currencies must match.");
+}
+
+/// <summary>The <c>advocacy</c> section of the funnel report.</summary>
+internal sealed class AdvocacyReportSection : IFunnelReportSection
+{
+    public string Key => "advocacy";
+
+    public IFunnelReportSectionBuilder CreateBuilder(FunnelReportSettings settings) => new AdvocacyMetricsBuilder(settings.Currency);
 }

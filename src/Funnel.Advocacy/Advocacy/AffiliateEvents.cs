@@ -10,7 +10,7 @@ public sealed record AffiliateApplied : LeadEvent
     public required string Code { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.AffiliateApplied;
+    public override string EventType => AdvocacyEventTypes.AffiliateApplied;
 
     /// <inheritdoc/>
     /// <value>The affiliate's <see cref="Code"/>.</value>
@@ -25,7 +25,7 @@ public sealed record AffiliateApproved : LeadEvent
     public required string Code { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.AffiliateApproved;
+    public override string EventType => AdvocacyEventTypes.AffiliateApproved;
 
     /// <inheritdoc/>
     /// <value>The affiliate's <see cref="Code"/>.</value>
@@ -40,7 +40,7 @@ public sealed record AffiliateLinkClicked : LeadEvent
     public required string Code { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.AffiliateLinkClicked;
+    public override string EventType => AdvocacyEventTypes.AffiliateLinkClicked;
 
     /// <inheritdoc/>
     /// <value>The affiliate's <see cref="Code"/>.</value>
@@ -61,7 +61,7 @@ public sealed record AffiliateSaleAttributed : LeadEvent
     public required Money Amount { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.AffiliateSaleAttributed;
+    public override string EventType => AdvocacyEventTypes.AffiliateSaleAttributed;
 
     /// <inheritdoc/>
     /// <value>The affiliate's <see cref="Code"/>.</value>
@@ -82,7 +82,7 @@ public sealed record CommissionEarned : LeadEvent
     public required Money Amount { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.CommissionEarned;
+    public override string EventType => AdvocacyEventTypes.CommissionEarned;
 
     /// <inheritdoc/>
     /// <value>The affiliate's <see cref="Code"/>.</value>
@@ -103,7 +103,7 @@ public sealed record CommissionClawedBack : LeadEvent
     public required Money Amount { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.CommissionClawedBack;
+    public override string EventType => AdvocacyEventTypes.CommissionClawedBack;
 
     /// <inheritdoc/>
     /// <value>The affiliate's <see cref="Code"/>.</value>
@@ -124,7 +124,7 @@ public sealed record CommissionApproved : LeadEvent
     public required Money Amount { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.CommissionApproved;
+    public override string EventType => AdvocacyEventTypes.CommissionApproved;
 
     /// <inheritdoc/>
     /// <value>The affiliate's <see cref="Code"/>.</value>
@@ -142,7 +142,7 @@ public sealed record AffiliatePaidOut : LeadEvent
     public required Money Amount { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.AffiliatePaidOut;
+    public override string EventType => AdvocacyEventTypes.AffiliatePaidOut;
 
     /// <inheritdoc/>
     /// <value>The affiliate's <see cref="Code"/>.</value>

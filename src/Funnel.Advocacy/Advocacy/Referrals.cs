@@ -254,7 +254,7 @@ public sealed record ReferralRejected : LeadEvent
     public required ReferralRejection Reason { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.ReferralRejected;
+    public override string EventType => AdvocacyEventTypes.ReferralRejected;
 
     /// <inheritdoc/>
     /// <value>The referral <see cref="Code"/>.</value>
@@ -275,7 +275,7 @@ public sealed record ReferralPurchased : LeadEvent
     public required Money Amount { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.ReferralPurchased;
+    public override string EventType => AdvocacyEventTypes.ReferralPurchased;
 }
 
 /// <summary>A referrer earned the credit for a friend's purchase; the lead id is the referrer's.</summary>
@@ -292,5 +292,5 @@ public sealed record ReferralRewardEarned : LeadEvent
     public required Money Amount { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.ReferralRewardEarned;
+    public override string EventType => AdvocacyEventTypes.ReferralRewardEarned;
 }

@@ -327,7 +327,7 @@ public sealed record ReviewRequested : LeadEvent
     public required string Product { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.ReviewRequested;
+    public override string EventType => AdvocacyEventTypes.ReviewRequested;
 
     /// <inheritdoc/>
     /// <value>The <see cref="Product"/> key.</value>
@@ -345,7 +345,7 @@ public sealed record ReviewApproved : LeadEvent
     public required string Product { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.ReviewApproved;
+    public override string EventType => AdvocacyEventTypes.ReviewApproved;
 
     /// <inheritdoc/>
     /// <value>The <see cref="Product"/> key.</value>
@@ -366,7 +366,7 @@ public sealed record ReviewRejected : LeadEvent
     public required string Reason { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.ReviewRejected;
+    public override string EventType => AdvocacyEventTypes.ReviewRejected;
 
     /// <inheritdoc/>
     /// <value>The <see cref="Product"/> key.</value>
@@ -384,7 +384,7 @@ public sealed record ReviewIncentiveGranted : LeadEvent
     public required string Incentive { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.ReviewIncentiveGranted;
+    public override string EventType => AdvocacyEventTypes.ReviewIncentiveGranted;
 
     /// <inheritdoc/>
     /// <value>The <see cref="Incentive"/> key.</value>

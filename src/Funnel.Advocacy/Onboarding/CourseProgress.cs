@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using FluentValidation;
+using Funnel.Advocacy;
 using Funnel.Events;
 using NodaTime;
 
@@ -44,7 +45,7 @@ public sealed record ModuleCompleted : LeadEvent
     public required string Module { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.ModuleCompleted;
+    public override string EventType => AdvocacyEventTypes.ModuleCompleted;
 
     /// <inheritdoc/>
     /// <value>The <see cref="Course"/> key, so that a trigger can match progress in one course.</value>

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using FluentValidation;
+using Funnel.Advocacy;
 using Funnel.Events;
 using Funnel.Segments;
 using NodaTime;
@@ -32,12 +33,12 @@ public sealed record WebinarMissed : LeadEvent
     public required Instant SessionStartedAt { get; init; }
 
     /// <summary>Gets when the session's replay stops being available (exclusive): the session's end plus <see cref="Webinars.Webinar.ReplayFor"/>.</summary>
-    /// <remarks>Use it as the anchor of a replay sequence such as <see cref="Sequences.GuideSequences.WebinarReplay"/>.</remarks>
+    /// <remarks>Use it as the anchor of a replay sequence such as <c>GuideSequences.WebinarReplay</c> (Funnel.Sequences).</remarks>
     /// <value><see langword="null"/> on events recorded before the replay deadline was carried.</value>
     public Instant? ReplayEndsAt { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.WebinarMissed;
+    public override string EventType => AdvocacyEventTypes.WebinarMissed;
 
     /// <inheritdoc/>
     /// <value>The <see cref="Webinar"/> key.</value>
@@ -49,7 +50,7 @@ public sealed record WebinarMissed : LeadEvent
 /// <para>Registration picks the next session in the registrant's zone (<see cref="WebinarScheduler.NextSession"/>)
 /// and emits <c>webinar_registered</c> (subject = webinar key) with the session start in
 /// <see cref="WebinarRegistered.StartsAt"/>, the anchor of reminder sequences such as
-/// <see cref="Sequences.GuideSequences.WebinarReminders"/> (24 h, 1 h, starting now; reminders already past at
+/// <c>GuideSequences.WebinarReminders</c> (Funnel.Sequences) (24 h, 1 h, starting now; reminders already past at
 /// registration are skipped), and also as <c>session_starts_at</c> (ISO-8601 instant) in <see cref="FunnelEvent.Properties"/>.
 /// A lead registered for a session that has not ended keeps it; after it ended, registering again books the next one.</para>
 /// <para>Joining at any time before the session ends counts as attending (<c>webinar_attended</c>).
@@ -256,7 +257,7 @@ public static class WebinarSegments
     public static SegmentDefinition DidNotAttend(string webinar)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(webinar);
-        return new("webinar-missed", new AllRule([Rule(EventTypes.WebinarMissed, webinar), new NotRule(Rule(EventTypes.WebinarAttended, webinar))]));
+        return new("webinar-missed", new AllRule([Rule(AdvocacyEventTypes.WebinarMissed, webinar), new NotRule(Rule(EventTypes.WebinarAttended, webinar))]));
     }
 
     /// <summary>Attended the webinar but placed no order (for the offer, when given): follow up with the offer.</summary>

@@ -1,7 +1,9 @@
-namespace Funnel.Events;
+namespace Funnel.Offers;
 
-/// <content>The event types of offers and checkout (<see cref="Funnel.Offers"/>).</content>
-public static partial class EventTypes
+/// <summary>The <see cref="Events.FunnelEvent.EventType"/> names of the offer and checkout events (Funnel.Commerce).</summary>
+/// <remarks>These names are part of the stored format: they never change once released.</remarks>
+/// <threadsafety>This type holds constants only.</threadsafety>
+public static class OfferEventTypes
 {
     /// <summary>A one-click upsell was accepted (<see cref="Funnel.Offers.UpsellAccepted"/>).</summary>
     public const string UpsellAccepted = "upsell_accepted";

@@ -16,7 +16,7 @@ public sealed record UpsellAccepted : LeadEvent
     public required OfferId Offer { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.UpsellAccepted;
+    public override string EventType => OfferEventTypes.UpsellAccepted;
 
     /// <inheritdoc/>
     /// <value>The <see cref="Offer"/> key.</value>
@@ -34,7 +34,7 @@ public sealed record UpsellDeclined : LeadEvent
     public required OfferId Offer { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.UpsellDeclined;
+    public override string EventType => OfferEventTypes.UpsellDeclined;
 
     /// <inheritdoc/>
     /// <value>The <see cref="Offer"/> key.</value>
@@ -58,7 +58,7 @@ public sealed record AddOnAccepted : LeadEvent
     public required Money Amount { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.AddOnAccepted;
+    public override string EventType => OfferEventTypes.AddOnAccepted;
 
     /// <inheritdoc/>
     /// <value>The <see cref="Offer"/> key.</value>
@@ -76,7 +76,7 @@ public sealed record EntitlementGranted : LeadEvent
     public required string Product { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.EntitlementGranted;
+    public override string EventType => OfferEventTypes.EntitlementGranted;
 
     /// <inheritdoc/>
     /// <value>The <see cref="Product"/> key.</value>
@@ -94,7 +94,7 @@ public sealed record EntitlementRevoked : LeadEvent
     public required string Product { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.EntitlementRevoked;
+    public override string EventType => OfferEventTypes.EntitlementRevoked;
 
     /// <inheritdoc/>
     /// <value>The <see cref="Product"/> key.</value>

@@ -1,7 +1,9 @@
-namespace Funnel.Events;
+namespace Funnel.Payments;
 
-/// <content>The event types of payments (<see cref="Funnel.Payments"/>).</content>
-public static partial class EventTypes
+/// <summary>The <see cref="Events.FunnelEvent.EventType"/> names of the payment events (Funnel.Commerce).</summary>
+/// <remarks>These names are part of the stored format: they never change once released.</remarks>
+/// <threadsafety>This type holds constants only.</threadsafety>
+public static class PaymentEventTypes
 {
     /// <summary>One installment of a payment plan was collected (<see cref="Funnel.Payments.InstallmentPaid"/>).</summary>
     public const string InstallmentPaid = "installment_paid";

@@ -19,7 +19,7 @@ public sealed record InstallmentPaid : LeadEvent
     public required string PaymentId { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.InstallmentPaid;
+    public override string EventType => PaymentEventTypes.InstallmentPaid;
 }
 
 /// <summary>An attempt to collect an installment failed; a <see cref="PaymentFailed"/> is recorded too.</summary>
@@ -42,7 +42,7 @@ public sealed record InstallmentFailed : LeadEvent
     public required int Attempt { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.InstallmentFailed;
+    public override string EventType => PaymentEventTypes.InstallmentFailed;
 }
 
 /// <summary>A buyer disputed a payment with their bank (a chargeback).</summary>
@@ -62,7 +62,7 @@ public sealed record PaymentDisputed : LeadEvent
     public required string Reason { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.PaymentDisputed;
+    public override string EventType => PaymentEventTypes.PaymentDisputed;
 }
 
 /// <summary>Access to an order's products was paused because an installment could not be collected.</summary>
@@ -76,7 +76,7 @@ public sealed record AccessPaused : LeadEvent
     public required int Installment { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.AccessPaused;
+    public override string EventType => PaymentEventTypes.AccessPaused;
 }
 
 /// <summary>Paused access to an order's products was restored because the overdue installment was paid.</summary>
@@ -87,5 +87,5 @@ public sealed record AccessRestored : LeadEvent
     public required OrderId Order { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.AccessRestored;
+    public override string EventType => PaymentEventTypes.AccessRestored;
 }

@@ -137,7 +137,7 @@ public sealed record RefundResult(string RefundId, bool Succeeded, string? Failu
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record CancelPlanRequest(OrderId Order, string PlanId, string IdempotencyKey);
 
-/// <summary>The seam to a payment provider (Stripe, PayPal, Paddle, or <see cref="InMemoryPaymentGateway"/> in test mode).</summary>
+/// <summary>The seam to a payment provider (Stripe, PayPal, Paddle, or <c>InMemoryPaymentGateway</c> from Funnel.Testing in test mode).</summary>
 /// <remarks>
 /// <para>
 /// Expected outcomes (declined, authentication needed) are returned in <see cref="PaymentResult"/>; broken

@@ -1,4 +1,5 @@
 using Funnel.Events;
+using Funnel.Kpis;
 
 namespace Funnel.Payments;
 
@@ -32,10 +33,18 @@ public sealed record PaymentMetrics
 
     /// <summary>Gets the failed-installment rate: <see cref="InstallmentsFailed"/> ÷ <see cref="InstallmentsDue"/>.</summary>
     public Ratio FailedInstallmentRate => Ratio.Of(InstallmentsFailed, InstallmentsDue);
+
+    /// <summary>Gets the report section that computes these metrics, under the key <c>payments</c>.</summary>
+    /// <remarks>
+    /// <c>AddFunnelCommerce</c> registers it for the reporter that <c>AddFunnel</c> registers; list it in
+    /// <see cref="FunnelReportSettings.Sections"/> for a reporter built by hand. Read the result with
+    /// <c>report.Section&lt;PaymentMetrics&gt;()</c>.
+    /// </remarks>
+    public static IFunnelReportSection ReportSection { get; } = new PaymentReportSection();
 }
 
 /// <summary>Accumulates <see cref="PaymentMetrics"/> from the events a reporter reads.</summary>
-internal sealed class PaymentMetricsBuilder(Currency currency)
+internal sealed class PaymentMetricsBuilder(Currency currency) : IFunnelReportSectionBuilder
 {
     private readonly HashSet<(OrderId, int)> paid = [];
     private readonly HashSet<(OrderId, int)> failed = [];
@@ -67,6 +76,8 @@ internal sealed class PaymentMetricsBuilder(Currency currency)
         }
     }
 
+    object IFunnelReportSectionBuilder.Build() => Build();
+
     public PaymentMetrics Build() => new()
     {
         Collected = new Money(collected, currency),
@@ -83,4 +94,12 @@ internal sealed class PaymentMetricsBuilder(Currency currency)
             ? amount.MinorUnits
             : throw new InvalidOperationException(
                 $"Event {source.Id} ({source.EventType}) has an amount in {amount.Currency.Code}, but the report is in {currency.Code}: currencies must match.");
+}
+
+/// <summary>The <c>payments</c> section of the funnel report.</summary>
+internal sealed class PaymentReportSection : IFunnelReportSection
+{
+    public string Key => "payments";
+
+    public IFunnelReportSectionBuilder CreateBuilder(FunnelReportSettings settings) => new PaymentMetricsBuilder(settings.Currency);
 }

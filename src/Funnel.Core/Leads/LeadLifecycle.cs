@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using Funnel.Definitions;
 using Funnel.Events;
 
-namespace Funnel;
+namespace Funnel.Leads;
 
 /// <summary>A rule that moves a lead to a later lifecycle stage when an event happens.</summary>
 /// <param name="When">The events that trigger the rule.</param>
@@ -47,8 +47,8 @@ public sealed class LeadLifecycle
     public static LeadLifecycle Default { get; } = new(
     [
         new(EventMatch.For(EventTypes.OptedIn), LifecycleStage.Lead),
-        new(EventMatch.For(EventTypes.LifecycleStageChanged, KeyOf(LifecycleStage.MarketingQualified)), LifecycleStage.MarketingQualified),
-        new(EventMatch.For(EventTypes.LifecycleStageChanged, KeyOf(LifecycleStage.SalesQualified)), LifecycleStage.SalesQualified),
+        new(EventMatch.For(EventTypes.LifecycleStageChanged, LifecycleStage.MarketingQualified.ToKey()), LifecycleStage.MarketingQualified),
+        new(EventMatch.For(EventTypes.LifecycleStageChanged, LifecycleStage.SalesQualified.ToKey()), LifecycleStage.SalesQualified),
         new(EventMatch.For(EventTypes.SalesPageVisited), LifecycleStage.SalesQualified, LifecycleStage.Lead),
         new(EventMatch.For(EventTypes.CheckoutStarted), LifecycleStage.SalesQualified, LifecycleStage.Lead),
         new(EventMatch.For(EventTypes.WebinarAttended), LifecycleStage.SalesQualified, LifecycleStage.Lead),
@@ -60,21 +60,6 @@ public sealed class LeadLifecycle
 
     /// <summary>Gets the rules, in order.</summary>
     public ImmutableArray<LifecycleRule> Rules { get; }
-
-    /// <summary>Returns the stable key of a stage, as used in event subjects and stored data.</summary>
-    /// <param name="stage">The stage.</param>
-    /// <returns>One of <c>visitor</c>, <c>lead</c>, <c>marketing-qualified</c>, <c>sales-qualified</c>, <c>customer</c>, <c>advocate</c>.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="stage"/> is not a defined stage.</exception>
-    public static string KeyOf(LifecycleStage stage) => stage switch
-    {
-        LifecycleStage.Visitor => "visitor",
-        LifecycleStage.Lead => "lead",
-        LifecycleStage.MarketingQualified => "marketing-qualified",
-        LifecycleStage.SalesQualified => "sales-qualified",
-        LifecycleStage.Customer => "customer",
-        LifecycleStage.Advocate => "advocate",
-        _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, "Unknown lifecycle stage."),
-    };
 
     /// <summary>Returns the stage a lead is in after an event.</summary>
     /// <param name="current">The lead's stage before the event.</param>

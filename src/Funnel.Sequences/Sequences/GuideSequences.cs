@@ -27,7 +27,7 @@ public static class GuideSequences
     public const string Offer = "masterclass-basic";
 
     /// <summary>The course product: its grant starts the welcome, its completion the review, affiliate and next-offer sequence.</summary>
-    /// <remarks>A <see cref="Onboarding.Course"/>'s key is the product key that grants it, so this is both the subject of
+    /// <remarks>A course's key (<c>Funnel.Onboarding.Course</c> in Funnel.Advocacy) is the product key that grants it, so this is both the subject of
     /// <c>entitlement_granted</c> and of <c>course_completed</c>.</remarks>
     public const string Course = "masterclass-videos";
 
@@ -58,6 +58,11 @@ public static class GuideSequences
         ],
     };
 
+    // The names of Funnel.Commerce's OfferEventTypes.EntitlementGranted and EntitlementRevoked: this package does
+    // not reference Funnel.Commerce, and an event type name never changes once released.
+    private const string EntitlementGranted = "entitlement_granted";
+    private const string EntitlementRevoked = "entitlement_revoked";
+
     /// <summary>Gets the 5-day welcome after the Masterclass purchase: access at once, then daily at 09:00 local (not marketing: it is onboarding).</summary>
     /// <remarks>
     /// It starts on <c>entitlement_granted</c> for <see cref="Course"/> (the order is paid, not merely placed) and ends on
@@ -66,8 +71,8 @@ public static class GuideSequences
     public static SequenceDefinition Welcome { get; } = new()
     {
         Key = "masterclass-welcome",
-        Triggers = [EventMatch.For(EventTypes.EntitlementGranted, Course)],
-        ExitGoals = [EventMatch.For(EventTypes.EntitlementRevoked, Course)],
+        Triggers = [EventMatch.For(EntitlementGranted, Course)],
+        ExitGoals = [EventMatch.For(EntitlementRevoked, Course)],
         IsMarketing = false,
         Fields = ImmutableDictionary<string, string>.Empty.Add("first_name", "there"),
         Steps =
@@ -93,7 +98,7 @@ public static class GuideSequences
     {
         Key = "course-advocacy",
         Triggers = [EventMatch.For(EventTypes.CourseCompleted, Course)],
-        ExitGoals = [EventMatch.For(EventTypes.EntitlementRevoked, Course), EventMatch.For(EventTypes.OrderPlaced, NextOffer)],
+        ExitGoals = [EventMatch.For(EntitlementRevoked, Course), EventMatch.For(EventTypes.OrderPlaced, NextOffer)],
         Fields = ImmutableDictionary<string, string>.Empty
             .Add("first_name", "there")
             .Add("review_url", "https://example.com/masterclass/review")
@@ -126,7 +131,7 @@ public static class GuideSequences
 
     /// <summary>Gets the replay emails for a registrant who missed the webinar: the replay at once, and a last call 12 hours before it comes down.</summary>
     /// <remarks>
-    /// It has no trigger, because its anchor is the replay deadline: enrol explicitly on <see cref="Webinars.WebinarMissed"/>,
+    /// It has no trigger, because its anchor is the replay deadline: enrol explicitly on <c>WebinarMissed</c> (Funnel.Advocacy),
     /// <c>engine.EnrolAsync(missed.LeadId, WebinarReplay.Key, missed.OccurredAt, missed.ReplayEndsAt)</c>. An order for
     /// <see cref="Offer"/> ends it; the last call is skipped when fewer than 12 hours are left at enrolment.
     /// </remarks>

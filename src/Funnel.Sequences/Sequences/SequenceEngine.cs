@@ -593,7 +593,7 @@ public sealed class SequenceEngine
         {
             ["email"] = lead.Email.Value,
             ["lead_id"] = lead.Id.ToString(),
-            ["stage"] = LeadLifecycle.KeyOf(lead.Stage),
+            ["stage"] = lead.Stage.ToKey(),
             ["unsubscribe_url"] = tracking?.Unsubscribe(lead.Id, step.Key).AbsoluteUri ?? string.Empty,
         };
         foreach (KeyValuePair<string, string> field in definition.Fields)

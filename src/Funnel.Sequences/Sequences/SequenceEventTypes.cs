@@ -1,7 +1,9 @@
-namespace Funnel.Events;
+namespace Funnel.Sequences;
 
-/// <content>The event types of email sequences (<c>Funnel.Sequences</c>).</content>
-public static partial class EventTypes
+/// <summary>The <see cref="Events.FunnelEvent.EventType"/> names of the email sequence events (Funnel.Sequences).</summary>
+/// <remarks>These names are part of the stored format: they never change once released.</remarks>
+/// <threadsafety>This type holds constants only.</threadsafety>
+public static class SequenceEventTypes
 {
     /// <summary>A send failed, transiently or for good (<see cref="Sequences.EmailFailed"/>).</summary>
     public const string EmailFailed = "email_failed";

@@ -16,7 +16,7 @@ public sealed record EmailFailed : EmailEvent
     public required string Error { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.EmailFailed;
+    public override string EventType => SequenceEventTypes.EmailFailed;
 }
 
 /// <summary>An email was not sent because the lead may not receive it.</summary>
@@ -27,7 +27,7 @@ public sealed record EmailSuppressed : EmailEvent
     public required string Reason { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.EmailSuppressed;
+    public override string EventType => SequenceEventTypes.EmailSuppressed;
 }
 
 /// <summary>The base of the sequence lifecycle events; the subject is the sequence key.</summary>
@@ -50,7 +50,7 @@ public abstract record SequenceEvent : LeadEvent
 public sealed record SequenceEnrolled : SequenceEvent
 {
     /// <inheritdoc/>
-    public override string EventType => EventTypes.SequenceEnrolled;
+    public override string EventType => SequenceEventTypes.SequenceEnrolled;
 }
 
 /// <summary>An exit goal ended a lead's enrolment before its last step.</summary>
@@ -61,7 +61,7 @@ public sealed record SequenceExited : SequenceEvent
     public required string Goal { get; init; }
 
     /// <inheritdoc/>
-    public override string EventType => EventTypes.SequenceExited;
+    public override string EventType => SequenceEventTypes.SequenceExited;
 }
 
 /// <summary>A lead's enrolment sent or skipped its last step.</summary>
@@ -69,5 +69,5 @@ public sealed record SequenceExited : SequenceEvent
 public sealed record SequenceCompleted : SequenceEvent
 {
     /// <inheritdoc/>
-    public override string EventType => EventTypes.SequenceCompleted;
+    public override string EventType => SequenceEventTypes.SequenceCompleted;
 }
