@@ -62,10 +62,10 @@ public class AdvocacyMetricsTests
         FunnelDefinition funnel = FunnelBuilder.Create("f", "F").WithDefaultStages()
             .AddStep("buy", "Purchases", "action", StepKind.Purchase, EventMatch.For(EventTypes.OrderPlaced)).Build();
 
-        FunnelReport report = new FunnelReporter().CreateReport(funnel, History());
+        FunnelReport report = new FunnelReporter(new FunnelReportSettings { Sections = [AdvocacyMetrics.ReportSection] }).CreateReport(funnel, History());
 
-        report.Advocacy.ShouldNotBeNull().AffiliateRevenue.ShouldBe(Usd(497));
-        report.Advocacy.NetRevenue.ShouldBe(Usd(1788));
+        report.Section<AdvocacyMetrics>().ShouldNotBeNull().AffiliateRevenue.ShouldBe(Usd(497));
+        report.Section<AdvocacyMetrics>()!.NetRevenue.ShouldBe(Usd(1788));
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace Funnel.Tests.Advocacy;
 public class AdvocacyRegistrationTests
 {
     [Fact]
-    public void AddFunnel_WithCoursesWebinarsAndSettings_ResolvesTheAdvocacyServices()
+    public void AddFunnelAdvocacy_WithCoursesWebinarsAndSettings_ResolvesTheAdvocacyServices()
     {
         var clock = new FakeClock(Instant.FromUtc(2026, 10, 5, 12, 0));
         using ServiceProvider provider = new ServiceCollection()
@@ -18,7 +18,7 @@ public class AdvocacyRegistrationTests
             .AddSingleton(new Course { Key = "masterclass-videos", Modules = ["one", "two"] })
             .AddSingleton(new Webinar { Key = "w", Length = Duration.FromHours(1), Every = Duration.FromMinutes(15) })
             .AddSingleton(new AffiliateProgramSettings { Currency = Currency.USD, Rules = [new CommissionRule { Percent = 30m }] })
-            .AddFunnel()
+            .AddFunnelAdvocacy()
             .BuildServiceProvider();
 
         provider.GetRequiredService<ReviewService>().ShouldNotBeNull();
@@ -30,11 +30,27 @@ public class AdvocacyRegistrationTests
     }
 
     [Fact]
-    public void AddFunnel_OwnReviewStoreRegisteredFirst_IsKept()
+    public void AddFunnelAdvocacy_OwnReviewStoreRegisteredFirst_IsKept()
     {
         var store = new InMemoryReviewStore();
-        using ServiceProvider provider = new ServiceCollection().AddSingleton<IReviewStore>(store).AddFunnel().BuildServiceProvider();
+        using ServiceProvider provider = new ServiceCollection().AddSingleton<IReviewStore>(store).AddFunnelAdvocacy().BuildServiceProvider();
 
         provider.GetRequiredService<IReviewStore>().ShouldBeSameAs(store);
+    }
+
+    [Fact]
+    public void AddFunnelAdvocacy_NullServices_Throws() =>
+        Should.Throw<ArgumentNullException>(() => AdvocacyServiceCollectionExtensions.AddFunnelAdvocacy(null!));
+
+    [Fact]
+    public void AddFunnelAdvocacy_CalledTwice_AddsCommerceAndBothSectionsOnce()
+    {
+        using ServiceProvider provider = new ServiceCollection().AddFunnelAdvocacy().AddFunnelAdvocacy().BuildServiceProvider();
+
+        provider.GetServices<Funnel.Kpis.IFunnelReportSection>().Select(s => s.Key).Order(StringComparer.Ordinal)
+            .ShouldBe(["advocacy", "payments"]);
+        Funnel.Kpis.FunnelReport report = provider.GetRequiredService<Funnel.Kpis.IFunnelReporter>()
+            .CreateReport(Funnel.Samples.EbookMasterclass.MasterclassScenario.Funnel, []);
+        report.Section<AdvocacyMetrics>().ShouldNotBeNull().Cohorts.ShouldBeEmpty();
     }
 }

@@ -102,12 +102,12 @@ public class BuyerToAdvocateTests
         // Every step left a funnel event, and the report sees the affiliate sale net of its refund.
         history.Select(e => e.EventType).ShouldBe(
         [
-            EventTypes.OrderPlaced, EventTypes.PaymentSucceeded, EventTypes.EntitlementGranted,
-            EventTypes.ModuleCompleted, EventTypes.ModuleCompleted, EventTypes.ModuleCompleted, EventTypes.ModuleCompleted, EventTypes.CourseCompleted,
-            EventTypes.ReviewRequested, EventTypes.ReviewSubmitted, EventTypes.ReviewApproved,
-            EventTypes.AffiliateApplied, EventTypes.AffiliateApproved, EventTypes.AffiliateLinkClicked,
-            EventTypes.OrderPlaced, EventTypes.AffiliateSaleAttributed, EventTypes.PaymentSucceeded, EventTypes.CommissionEarned,
-            EventTypes.RefundIssued, EventTypes.CommissionClawedBack,
+            EventTypes.OrderPlaced, EventTypes.PaymentSucceeded, OfferEventTypes.EntitlementGranted,
+            AdvocacyEventTypes.ModuleCompleted, AdvocacyEventTypes.ModuleCompleted, AdvocacyEventTypes.ModuleCompleted, AdvocacyEventTypes.ModuleCompleted, EventTypes.CourseCompleted,
+            AdvocacyEventTypes.ReviewRequested, EventTypes.ReviewSubmitted, AdvocacyEventTypes.ReviewApproved,
+            AdvocacyEventTypes.AffiliateApplied, AdvocacyEventTypes.AffiliateApproved, AdvocacyEventTypes.AffiliateLinkClicked,
+            EventTypes.OrderPlaced, AdvocacyEventTypes.AffiliateSaleAttributed, EventTypes.PaymentSucceeded, AdvocacyEventTypes.CommissionEarned,
+            EventTypes.RefundIssued, AdvocacyEventTypes.CommissionClawedBack,
         ]);
         AdvocacyMetrics metrics = AdvocacyMetrics.Compute(history, Currency.USD);
         metrics.NetRevenue.ShouldBe(Usd(497));

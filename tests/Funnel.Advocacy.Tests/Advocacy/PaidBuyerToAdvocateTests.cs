@@ -89,12 +89,12 @@ public class PaidBuyerToAdvocateTests
         approved.Length.ShouldBe(2, "the first two installments are past the refund window");
         await world.RecordAsync(approved);
 
-        FunnelReport before = new FunnelReporter().CreateReport(MasterclassScenario.Funnel, world.History);
-        before.Advocacy!.NetRevenue.ShouldBe(Usd(497 + 540));
-        before.Advocacy.AffiliateRevenue.ShouldBe(Usd(540));
-        before.Advocacy.AffiliateRevenueShare.ShouldBe(Ratio.Of(Usd(540), Usd(1037)));
-        before.Advocacy.AffiliateCommission.ShouldBe(Usd(162));
-        before.Advocacy.Cohorts.Select(c => (c.Cohort, c.Customers, c.NetRevenue)).ShouldBe(
+        FunnelReport before = new FunnelReporter(new FunnelReportSettings { Sections = [AdvocacyMetrics.ReportSection] }).CreateReport(MasterclassScenario.Funnel, world.History);
+        before.Section<AdvocacyMetrics>()!.NetRevenue.ShouldBe(Usd(497 + 540));
+        before.Section<AdvocacyMetrics>()!.AffiliateRevenue.ShouldBe(Usd(540));
+        before.Section<AdvocacyMetrics>()!.AffiliateRevenueShare.ShouldBe(Ratio.Of(Usd(540), Usd(1037)));
+        before.Section<AdvocacyMetrics>()!.AffiliateCommission.ShouldBe(Usd(162));
+        before.Section<AdvocacyMetrics>()!.Cohorts.Select(c => (c.Cohort, c.Customers, c.NetRevenue)).ShouldBe(
             [(new YearMonth(2026, 10), 1L, Usd(497)), (new YearMonth(2026, 11), 1L, Usd(540))]);
 
         // 6. The friend is refunded in full: every commission is clawed back (the two approved ones by a negative
@@ -115,23 +115,23 @@ public class PaidBuyerToAdvocateTests
             s => s.Conversions.ShouldBe(1),
             s => s.Commission.ShouldBe(Usd(0)));
 
-        FunnelReport after = new FunnelReporter().CreateReport(MasterclassScenario.Funnel, world.History);
-        after.Advocacy!.NetRevenue.ShouldBe(Usd(497));
-        after.Advocacy.AffiliateRevenue.ShouldBe(Usd(0));
-        after.Advocacy.AffiliateRevenueShare.ShouldBe(Ratio.Of(Usd(0), Usd(497)));
-        after.Advocacy.AffiliateCommission.ShouldBe(Usd(0));
-        after.Advocacy.Cohorts.Select(c => (c.Cohort, c.NetRevenue)).ShouldBe([(new YearMonth(2026, 10), Usd(497)), (new YearMonth(2026, 11), Usd(0))]);
-        after.Advocacy.Cohorts[0].ValuePerCustomer.ShouldBe(Usd(497));
+        FunnelReport after = new FunnelReporter(new FunnelReportSettings { Sections = [AdvocacyMetrics.ReportSection] }).CreateReport(MasterclassScenario.Funnel, world.History);
+        after.Section<AdvocacyMetrics>()!.NetRevenue.ShouldBe(Usd(497));
+        after.Section<AdvocacyMetrics>()!.AffiliateRevenue.ShouldBe(Usd(0));
+        after.Section<AdvocacyMetrics>()!.AffiliateRevenueShare.ShouldBe(Ratio.Of(Usd(0), Usd(497)));
+        after.Section<AdvocacyMetrics>()!.AffiliateCommission.ShouldBe(Usd(0));
+        after.Section<AdvocacyMetrics>()!.Cohorts.Select(c => (c.Cohort, c.NetRevenue)).ShouldBe([(new YearMonth(2026, 10), Usd(497)), (new YearMonth(2026, 11), Usd(0))]);
+        after.Section<AdvocacyMetrics>()!.Cohorts[0].ValuePerCustomer.ShouldBe(Usd(497));
 
         // Every step left a funnel event.
         string[] types = [.. world.History.Select(e => e.EventType).Distinct()];
         string[] expected =
         [
-            EventTypes.OrderPlaced, EventTypes.PaymentSucceeded, EventTypes.EntitlementGranted, EventTypes.SequenceEnrolled, EventTypes.EmailSent,
-            EventTypes.ModuleCompleted, EventTypes.CourseCompleted, EventTypes.ReviewSubmitted, EventTypes.ReviewApproved,
-            EventTypes.AffiliateApplied, EventTypes.AffiliateApproved, EventTypes.AffiliateLinkClicked, EventTypes.AffiliateSaleAttributed,
-            EventTypes.InstallmentPaid, EventTypes.CommissionEarned, EventTypes.CommissionApproved, EventTypes.RefundIssued,
-            EventTypes.CommissionClawedBack, EventTypes.EntitlementRevoked,
+            EventTypes.OrderPlaced, EventTypes.PaymentSucceeded, OfferEventTypes.EntitlementGranted, SequenceEventTypes.SequenceEnrolled, EventTypes.EmailSent,
+            AdvocacyEventTypes.ModuleCompleted, EventTypes.CourseCompleted, EventTypes.ReviewSubmitted, AdvocacyEventTypes.ReviewApproved,
+            AdvocacyEventTypes.AffiliateApplied, AdvocacyEventTypes.AffiliateApproved, AdvocacyEventTypes.AffiliateLinkClicked, AdvocacyEventTypes.AffiliateSaleAttributed,
+            PaymentEventTypes.InstallmentPaid, AdvocacyEventTypes.CommissionEarned, AdvocacyEventTypes.CommissionApproved, EventTypes.RefundIssued,
+            AdvocacyEventTypes.CommissionClawedBack, OfferEventTypes.EntitlementRevoked,
         ];
         expected.ShouldBeSubsetOf(types);
     }

@@ -27,7 +27,7 @@ public class ReviewServiceTests
         ReviewRequested requested = service.Request(Lead(1), "masterclass-course");
 
         requested.Subject.ShouldBe("masterclass-course");
-        requested.EventType.ShouldBe(EventTypes.ReviewRequested);
+        requested.EventType.ShouldBe(AdvocacyEventTypes.ReviewRequested);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using FluentValidation;
+using Funnel.Advocacy;
 using Funnel.Events;
 using Funnel.Offers;
 using Funnel.Onboarding;
@@ -37,7 +38,7 @@ public class CourseProgressTests
         first.Events.ShouldHaveSingleItem().ShouldBeOfType<ModuleCompleted>().Module.ShouldBe("write");
         second.CourseCompleted.ShouldBeFalse();
         last.CourseCompleted.ShouldBeTrue();
-        last.Events.Select(e => e.EventType).ShouldBe([EventTypes.ModuleCompleted, EventTypes.CourseCompleted]);
+        last.Events.Select(e => e.EventType).ShouldBe([AdvocacyEventTypes.ModuleCompleted, EventTypes.CourseCompleted]);
         last.Events[1].Subject.ShouldBe("masterclass-course");
         (await tracker.CompletedModulesAsync(Buyer, "masterclass-course")).ShouldBe(["plan", "write", "launch"]);
     }
@@ -60,7 +61,7 @@ public class CourseProgressTests
         second.Events.ShouldHaveSingleItem();
         last.CompletedModules.ShouldBe(3);
         last.CourseCompleted.ShouldBeTrue();
-        last.Events.Select(e => e.EventType).ShouldBe([EventTypes.ModuleCompleted, EventTypes.CourseCompleted]);
+        last.Events.Select(e => e.EventType).ShouldBe([AdvocacyEventTypes.ModuleCompleted, EventTypes.CourseCompleted]);
     }
 
     [Fact]

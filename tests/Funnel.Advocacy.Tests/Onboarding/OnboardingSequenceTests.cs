@@ -61,7 +61,7 @@ public class OnboardingSequenceTests
         world.History.OfType<EntitlementRevoked>().ShouldContain(r => r.Product == GuideSequences.Course);
         SequenceExited exited = world.History.OfType<SequenceExited>().ShouldHaveSingleItem();
         exited.Sequence.ShouldBe(GuideSequences.Welcome.Key);
-        exited.Goal.ShouldBe($"{EventTypes.EntitlementRevoked}:{GuideSequences.Course}");
+        exited.Goal.ShouldBe($"{OfferEventTypes.EntitlementRevoked}:{GuideSequences.Course}");
         WelcomeTo(world, 1).ShouldBe(["welcome-1", "welcome-2"]);
     }
 

@@ -1,3 +1,4 @@
+using Funnel.Advocacy;
 using Funnel.Events;
 using Funnel.Segments;
 using Funnel.Webinars;
@@ -104,7 +105,7 @@ public class WebinarTests
 
         WebinarRegistrationResult again = registrar.Register("ebook-webinar", Lead1, NewYork);
 
-        again.Events.Select(e => e.EventType).ShouldBe([EventTypes.WebinarMissed, EventTypes.WebinarRegistered]);
+        again.Events.Select(e => e.EventType).ShouldBe([AdvocacyEventTypes.WebinarMissed, EventTypes.WebinarRegistered]);
         again.Events[0].ShouldBeOfType<WebinarMissed>().SessionStartedAt.ShouldBe(Instant.FromUtc(2026, 10, 5, 23, 0));
         again.Registration.Session.StartsAt.ShouldBe(Instant.FromUtc(2026, 10, 6, 23, 0));
         registrar.RecordNoShows().ShouldBeEmpty();

@@ -9,7 +9,7 @@ namespace Funnel.Tests.Offers;
 public class OffersRegistrationTests
 {
     [Fact]
-    public void AddFunnel_WithCatalogueAndGrantor_ResolvesTheOrderServiceOverInMemoryStores()
+    public void AddFunnelCommerce_WithCatalogueAndGrantor_ResolvesTheOrderServiceOverInMemoryStores()
     {
         var clock = new FakeClock(OfferTestKit.T0);
         using ServiceProvider provider = new ServiceCollection()
@@ -17,7 +17,7 @@ public class OffersRegistrationTests
             .AddSingleton(OfferPathCatalogue.Catalogue)
             .AddSingleton(OfferPathCatalogue.Path)
             .AddSingleton<IEntitlementGrantor, RecordingGrantor>()
-            .AddFunnel()
+            .AddFunnelCommerce()
             .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
         provider.GetRequiredService<OrderService>().ShouldNotBeNull();
@@ -30,12 +30,29 @@ public class OffersRegistrationTests
     }
 
     [Fact]
-    public void AddFunnel_UserStoreRegisteredFirst_IsKept()
+    public void AddFunnelCommerce_UserStoreRegisteredFirst_IsKept()
     {
         var mine = new InMemoryOrderStore();
-        using ServiceProvider provider = new ServiceCollection().AddSingleton<IOrderStore>(mine).AddFunnel().AddFunnel().BuildServiceProvider();
+        using ServiceProvider provider = new ServiceCollection().AddSingleton<IOrderStore>(mine).AddFunnelCommerce().AddFunnelCommerce().BuildServiceProvider();
 
         provider.GetRequiredService<IOrderStore>().ShouldBeSameAs(mine);
         provider.GetServices<ISeatInventory>().ShouldHaveSingleItem();
+    }
+
+    [Fact]
+    public void AddFunnelCommerce_NullServices_Throws() =>
+        Should.Throw<ArgumentNullException>(() => CommerceServiceCollectionExtensions.AddFunnelCommerce(null!));
+
+    [Fact]
+    public void AddFunnelCommerce_BeforeAddFunnel_ReporterHasThePaymentsSection()
+    {
+        using ServiceProvider provider = new ServiceCollection().AddFunnelCommerce().AddFunnel(o => o.DefaultCurrency = "EUR").BuildServiceProvider();
+
+        Funnel.Kpis.FunnelReport report = provider.GetRequiredService<Funnel.Kpis.IFunnelReporter>()
+            .CreateReport(MasterclassScenario.Funnel, []);
+
+        report.Currency.ShouldBe(Currency.EUR);
+        report.Sections.Keys.ShouldBe(["payments"]);
+        report.Section<Funnel.Payments.PaymentMetrics>().ShouldNotBeNull().Collected.ShouldBe(Money.Zero(Currency.EUR));
     }
 }

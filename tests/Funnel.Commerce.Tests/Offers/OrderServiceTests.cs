@@ -26,7 +26,7 @@ public class OrderServiceTests
         order.Total.ShouldBe(Usd(419.20m));
         order.Coupons.ShouldBe(["LAUNCH20"]);
         order.Entitlements.ShouldBeEmpty();
-        placed.Events.Select(e => e.EventType).ShouldBe([EventTypes.OrderPlaced, EventTypes.AddOnAccepted]);
+        placed.Events.Select(e => e.EventType).ShouldBe([EventTypes.OrderPlaced, OfferEventTypes.AddOnAccepted]);
         placed.Events[0].ShouldBeOfType<OrderPlaced>().Total.ShouldBe(Usd(419.20m));
         placed.Events[1].ShouldBeOfType<AddOnAccepted>().Amount.ShouldBe(Usd(21.60m));
         kit.Grantor.Granted.ShouldBeEmpty();
@@ -46,7 +46,7 @@ public class OrderServiceTests
         // The lead never saw the enroll-this-week deadline start, so its bonus is still open and included.
         kit.Grantor.Granted.Select(e => e.Product).ShouldBe(["masterclass-videos", "masterclass-templates", "masterclass-community", "strategy-call-30", "cover-design-pack"]);
         kit.Grantor.Granted.Select(e => e.Kind).ShouldContain(ProductKind.CommunityAccess);
-        first.Events.Select(e => e.EventType).ShouldBe([EventTypes.PaymentSucceeded, .. Enumerable.Repeat(EventTypes.EntitlementGranted, 5)]);
+        first.Events.Select(e => e.EventType).ShouldBe([EventTypes.PaymentSucceeded, .. Enumerable.Repeat(OfferEventTypes.EntitlementGranted, 5)]);
         second.Events.ShouldHaveSingleItem().ShouldBeOfType<PaymentSucceeded>().Amount.ShouldBe(Usd(180m));
         second.Order!.Paid.ShouldBe(Usd(387m));
         second.Order.HasPendingEntitlements.ShouldBeFalse();
@@ -65,7 +65,7 @@ public class OrderServiceTests
         paid.EntitlementError.ShouldBeOfType<HttpRequestException>();
         paid.Order!.Status.ShouldBe(OrderStatus.Paid);
         paid.Order.Paid.ShouldBe(order.Total);
-        paid.Events.Select(e => e.EventType).ShouldBe([EventTypes.PaymentSucceeded, EventTypes.EntitlementGranted, EventTypes.EntitlementGranted]);
+        paid.Events.Select(e => e.EventType).ShouldBe([EventTypes.PaymentSucceeded, OfferEventTypes.EntitlementGranted, OfferEventTypes.EntitlementGranted]);
         kit.Grantor.Granted.Select(e => e.Product).ShouldBe(["masterclass-videos", "masterclass-templates"]);
         Order stored = (await kit.Orders.FindAsync(order.Id))!;
         stored.HasPendingEntitlements.ShouldBeTrue();
@@ -165,7 +165,7 @@ public class OrderServiceTests
         refund.Order!.Status.ShouldBe(OrderStatus.PartiallyRefunded);
         kit.Grantor.Revoked.Select(e => e.Product).ShouldBe(["cover-design-pack"]);
         refund.Order.Entitlements.Select(e => e.Product).ShouldBe(["masterclass-videos", "masterclass-templates", "masterclass-community", "strategy-call-30"]);
-        refund.Events.Select(e => e.EventType).ShouldBe([EventTypes.RefundIssued, EventTypes.EntitlementRevoked]);
+        refund.Events.Select(e => e.EventType).ShouldBe([EventTypes.RefundIssued, OfferEventTypes.EntitlementRevoked]);
     }
 
     [Fact]
@@ -202,7 +202,7 @@ public class OrderServiceTests
         upsell.Order.UpsellOf.ShouldBe(basic.Id);
         upsell.Order.Total.ShouldBe(Usd(810m));
         upsell.Order.Schedule.Length.ShouldBe(3);
-        upsell.Events.Select(e => e.EventType).ShouldBe([EventTypes.UpsellAccepted, EventTypes.OrderPlaced]);
+        upsell.Events.Select(e => e.EventType).ShouldBe([OfferEventTypes.UpsellAccepted, EventTypes.OrderPlaced]);
         upsell.Events[0].ShouldBeOfType<UpsellAccepted>().Order.ShouldBe(upsell.Order.Id);
     }
 

@@ -39,12 +39,12 @@ public sealed class MasterclassPaymentTests
             ["masterclass-videos", "masterclass-templates", "masterclass-community", "strategy-call-30"], ignoreOrder: true);
         kit.Grantor.Revoked.ShouldBeEmpty();
 
-        FunnelReport report = new FunnelReporter().CreateReport(MasterclassScenario.Funnel, kit.Events);
+        FunnelReport report = new FunnelReporter(new FunnelReportSettings { Sections = [PaymentMetrics.ReportSection] }).CreateReport(MasterclassScenario.Funnel, kit.Events);
         report.Overall.Revenue.ShouldBe(OfferTestKit.Usd(540m));
-        report.Payments!.Collected.ShouldBe(OfferTestKit.Usd(540m));
-        report.Payments.Payments.ShouldBe(3);
-        report.Payments.InstallmentsPaid.ShouldBe(3);
-        report.Payments.FailedInstallmentRate.ShouldBe(Ratio.Of(0, 3));
+        report.Section<PaymentMetrics>()!.Collected.ShouldBe(OfferTestKit.Usd(540m));
+        report.Section<PaymentMetrics>()!.Payments.ShouldBe(3);
+        report.Section<PaymentMetrics>()!.InstallmentsPaid.ShouldBe(3);
+        report.Section<PaymentMetrics>()!.FailedInstallmentRate.ShouldBe(Ratio.Of(0, 3));
     }
 
     [Fact]
@@ -84,10 +84,10 @@ public sealed class MasterclassPaymentTests
         kit.Grantor.Granted.Count.ShouldBe(8, "four grants at purchase and four when access was restored");
         kit.Events.OfType<AccessRestored>().Count().ShouldBe(1);
 
-        FunnelReport report = new FunnelReporter().CreateReport(MasterclassScenario.Funnel, kit.Events);
-        report.Payments!.Collected.ShouldBe(OfferTestKit.Usd(540m));
-        report.Payments.InstallmentsFailed.ShouldBe(1);
-        report.Payments.FailedInstallmentRate.ShouldBe(Ratio.Of(1, 3));
+        FunnelReport report = new FunnelReporter(new FunnelReportSettings { Sections = [PaymentMetrics.ReportSection] }).CreateReport(MasterclassScenario.Funnel, kit.Events);
+        report.Section<PaymentMetrics>()!.Collected.ShouldBe(OfferTestKit.Usd(540m));
+        report.Section<PaymentMetrics>()!.InstallmentsFailed.ShouldBe(1);
+        report.Section<PaymentMetrics>()!.FailedInstallmentRate.ShouldBe(Ratio.Of(1, 3));
     }
 
     [Fact]
@@ -243,7 +243,7 @@ public sealed class MasterclassPaymentTests
         replays.SelectMany(r => r.Events).ShouldBeEmpty("the refunds were already recorded by id");
         (await kit.OrderAsync(order.Id)).Refunded.ShouldBe(OfferTestKit.Usd(540m));
         kit.Grantor.Revoked.Count.ShouldBe(4);
-        FunnelReport report = new FunnelReporter().CreateReport(MasterclassScenario.Funnel, kit.Events);
-        report.Payments!.RefundRate.ShouldBe(Ratio.Of(1, 1));
+        FunnelReport report = new FunnelReporter(new FunnelReportSettings { Sections = [PaymentMetrics.ReportSection] }).CreateReport(MasterclassScenario.Funnel, kit.Events);
+        report.Section<PaymentMetrics>()!.RefundRate.ShouldBe(Ratio.Of(1, 1));
     }
 }

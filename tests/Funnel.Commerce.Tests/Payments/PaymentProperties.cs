@@ -45,16 +45,16 @@ public sealed class PaymentProperties
             await kit.DeliverAsync(deliveries);
 
             Order after = await kit.OrderAsync(order.Id);
-            var report = new Funnel.Kpis.FunnelReporter().CreateReport(Funnel.Samples.EbookMasterclass.MasterclassScenario.Funnel, kit.Events);
+            var report = new Funnel.Kpis.FunnelReporter(new Funnel.Kpis.FunnelReportSettings { Sections = [PaymentMetrics.ReportSection] }).CreateReport(Funnel.Samples.EbookMasterclass.MasterclassScenario.Funnel, kit.Events);
             return plan.Outcome == PaymentOutcome.Succeeded
                 && after.Installments.All(i => i.Status == InstallmentStatus.Paid)
                 && after.Paid == OfferTestKit.Usd(540m)
                 && after.Refunded == OfferTestKit.Usd(50m)
                 && after.Status == OrderStatus.PartiallyRefunded
                 && kit.Grantor.Granted.Count == after.Entitlements.Length
-                && report.Payments!.Collected == OfferTestKit.Usd(540m)
-                && report.Payments.Refunded == OfferTestKit.Usd(50m)
-                && report.Payments.InstallmentsPaid == 3;
+                && report.Section<PaymentMetrics>()!.Collected == OfferTestKit.Usd(540m)
+                && report.Section<PaymentMetrics>()!.Refunded == OfferTestKit.Usd(50m)
+                && report.Section<PaymentMetrics>()!.InstallmentsPaid == 3;
         }
     }
 }

@@ -11,7 +11,7 @@ namespace Funnel.Tests.Payments;
 public sealed class PaymentsRegistrationTests
 {
     [Fact]
-    public void AddFunnel_WithGatewayAndVerifier_ResolvesPaymentServiceAndWebhookProcessor()
+    public void AddFunnelCommerce_WithGatewayAndVerifier_ResolvesPaymentServiceAndWebhookProcessor()
     {
         var clock = new FakeClock(OfferTestKit.T0);
         var gateway = new InMemoryPaymentGateway(clock);
@@ -24,7 +24,7 @@ public sealed class PaymentsRegistrationTests
             .AddSingleton<IPaymentGateway>(gateway)
             .AddSingleton(gateway.Verifier)
             .AddSingleton<IWebhookEventStore>(store)
-            .AddFunnel()
+            .AddFunnelCommerce()
             .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
         provider.GetRequiredService<PaymentService>().Policy.ShouldBe(DunningPolicy.Default);

@@ -1,5 +1,6 @@
 using Funnel.Kpis;
 using Funnel.Offers;
+using Funnel.Payments;
 using Funnel.Samples.EbookMasterclass;
 
 namespace Funnel.Tests.Payments;
@@ -18,9 +19,9 @@ public sealed class PaymentsSampleTests
         result.PausedAfterFailure.ShouldBeTrue();
         result.Plan.AccessPaused.ShouldBeFalse();
         result.Processed.ShouldBe(result.Webhooks);
-        FunnelReport report = new FunnelReporter().CreateReport(MasterclassScenario.Funnel, result.Events);
-        report.Payments!.Collected.ShouldBe(Money.FromMajor(540m + 797m, Currency.USD));
-        report.Payments.FailedInstallmentRate.ShouldBe(Ratio.Of(1, 3));
+        FunnelReport report = new FunnelReporter(new FunnelReportSettings { Sections = [PaymentMetrics.ReportSection] }).CreateReport(MasterclassScenario.Funnel, result.Events);
+        report.Section<PaymentMetrics>()!.Collected.ShouldBe(Money.FromMajor(540m + 797m, Currency.USD));
+        report.Section<PaymentMetrics>()!.FailedInstallmentRate.ShouldBe(Ratio.Of(1, 3));
     }
 
     [Fact]

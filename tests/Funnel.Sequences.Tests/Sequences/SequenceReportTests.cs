@@ -28,9 +28,10 @@ public class SequenceReportTests
 
         events.AddRange(await world.RunUntilAsync(engine, SequenceWorld.Start + Duration.FromDays(10), Duration.FromHours(1)));
 
-        FunnelReport report = new FunnelReporter().CreateReport(MasterclassScenario.Funnel, events);
+        FunnelReport report = new FunnelReporter(new FunnelReportSettings { Sections = [SequenceEmailMetrics.ReportSection] })
+            .CreateReport(MasterclassScenario.Funnel, events);
 
         report.Email.Sent.ShouldBe(7);
-        report.EmailDelivery.ShouldBe(new SequenceEmailMetrics(FailedPermanently: 7, Suppressed: 7));
+        report.Section<SequenceEmailMetrics>().ShouldBe(new SequenceEmailMetrics(FailedPermanently: 7, Suppressed: 7));
     }
 }
