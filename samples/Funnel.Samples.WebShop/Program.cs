@@ -59,8 +59,10 @@ else
     builder.Services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<DevOutbox>());
 }
 
-// Funnel core with the Masterclass catalogue and offer path (shared with the E-Book Masterclass sample).
+// Funnel core, sequences and commerce with the Masterclass catalogue and offer path (shared with the E-Book Masterclass sample).
 builder.Services.AddFunnel(o => o.DefaultCurrency = "USD");
+builder.Services.AddFunnelSequences();
+builder.Services.AddFunnelCommerce();
 builder.Services.AddSingleton(OfferPathCatalogue.Catalogue);
 builder.Services.AddSingleton(OfferPathCatalogue.Path);
 builder.Services.AddSingleton<ShopEntitlements>();

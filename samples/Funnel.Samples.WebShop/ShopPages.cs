@@ -7,6 +7,7 @@ using Funnel.Leads;
 using Funnel.Offers;
 using Funnel.Payments;
 using Funnel.Samples.EbookMasterclass;
+using Funnel.Sequences;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.Extensions.Options;
 using NodaTime;
@@ -392,15 +393,15 @@ internal static class ShopPages
               <div class="kpi">Orders<b data-testid="orders">{overall.Orders}</b></div>
               <div class="kpi">Customers<b data-testid="customers">{overall.Customers}</b></div>
               <div class="kpi">Revenue<b data-testid="revenue">{Html.Usd(overall.Revenue)}</b></div>
-              <div class="kpi">Upsells &amp; downsells accepted<b data-testid="upsells-accepted">{Count(EventTypes.UpsellAccepted)}</b></div>
-              <div class="kpi">Upsells &amp; downsells declined<b data-testid="upsells-declined">{Count(EventTypes.UpsellDeclined)}</b></div>
+              <div class="kpi">Upsells &amp; downsells accepted<b data-testid="upsells-accepted">{Count(OfferEventTypes.UpsellAccepted)}</b></div>
+              <div class="kpi">Upsells &amp; downsells declined<b data-testid="upsells-declined">{Count(OfferEventTypes.UpsellDeclined)}</b></div>
               <div class="kpi">Opt-ins<b data-testid="opt-ins">{Count(EventTypes.OptedIn)}</b></div>
               <div class="kpi">Opt-ins confirmed<b data-testid="confirmed">{Count(EventTypes.OptInConfirmed)}</b></div>
             </div></div>
             <div class="card"><h2>Email and payments</h2><div class="kpis">
               <div class="kpi">Emails sent<b data-testid="emails-sent">{Count(EventTypes.EmailSent)}</b></div>
-              <div class="kpi">Emails failed<b data-testid="emails-failed">{Count(EventTypes.EmailFailed)}</b></div>
-              <div class="kpi">Emails suppressed<b data-testid="emails-suppressed">{Count(EventTypes.EmailSuppressed)}</b></div>
+              <div class="kpi">Emails failed<b data-testid="emails-failed">{Count(SequenceEventTypes.EmailFailed)}</b></div>
+              <div class="kpi">Emails suppressed<b data-testid="emails-suppressed">{Count(SequenceEventTypes.EmailSuppressed)}</b></div>
               <div class="kpi">Opens<b data-testid="emails-opened">{Count(EventTypes.EmailOpened)}</b></div>
               <div class="kpi">Clicks<b data-testid="emails-clicked">{Count(EventTypes.EmailClicked)}</b></div>
               <div class="kpi">Unsubscribes<b data-testid="unsubscribes">{Count(EventTypes.EmailUnsubscribed)}</b></div>

@@ -18,7 +18,7 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
     /// <remarks>
     /// <para>
     /// Calls <c>AddFunnel()</c> (configure <see cref="Funnel.FunnelOptions"/> with your own <c>AddFunnel(...)</c> call,
-    /// before or after), <c>AddAntiforgery()</c>, <c>AddProblemDetails()</c> and <c>AddHealthChecks()</c> with a
+    /// before or after), <c>AddFunnelSequences()</c> (the email tracking endpoints read its options), <c>AddAntiforgery()</c>, <c>AddProblemDetails()</c> and <c>AddHealthChecks()</c> with a
     /// check named <c>funnel</c>, and registers, unless already registered: an <see cref="IFunnelEventSink"/>
     /// (<see cref="InMemoryFunnelEventSink"/>), the <see cref="FunnelEventRecorder"/>, <see cref="TimeProvider.System"/>
     /// and the hosted service that runs every <see cref="IFunnelJob"/>.
@@ -44,6 +44,7 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
 
         services.AddSingleton<AspNetCoreMarker>();
         services.AddFunnel();
+        services.AddFunnelSequences();
         services.AddOptions<FunnelAspNetCoreOptions>().ValidateOnStart();
         services.TryAddSingleton<IValidator<FunnelAspNetCoreOptions>, FunnelAspNetCoreOptionsValidator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunnelAspNetCoreOptions>, FluentValidateOptions<FunnelAspNetCoreOptions>>());
@@ -69,7 +70,10 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
     /// <see cref="FunnelEventRecorder"/>, so reports and metrics see them. It needs an <see cref="IEmailSender"/>, such
     /// as the one <c>AddFunnelSmtp</c> registers; without one the job fails and the health check reports it.
     /// </para>
-    /// <para>Feed your funnel events to <see cref="SequenceEngine.HandleAsync"/> so leads are enrolled. Calling this method again changes the interval.</para>
+    /// <para>
+    /// Calls <c>AddFunnelSequences()</c>, which registers the <see cref="SequenceEngine"/>. Feed your funnel events to
+    /// <see cref="SequenceEngine.HandleAsync"/> so leads are enrolled. Calling this method again changes the interval.
+    /// </para>
     /// </remarks>
     /// <param name="services">The service collection.</param>
     /// <param name="interval">The pause between dispatches; defaults to 15 seconds.</param>
@@ -81,6 +85,7 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         TimeSpan every = interval ?? TimeSpan.FromSeconds(15);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(every, TimeSpan.Zero, nameof(interval));
+        services.AddFunnelSequences();
         services.RemoveAll<SequenceDispatcherSettings>();
         services.AddSingleton(new SequenceDispatcherSettings(every));
         return services.AddFunnelJob<SequenceDispatchJob>();
@@ -92,7 +97,8 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
     /// Registers a <see cref="WebhookProcessor"/> keyed by <paramref name="provider"/> that verifies requests with
     /// <paramref name="verifier"/> (by default the registered <see cref="IWebhookSignatureVerifier"/>, such as the one
     /// <c>AddFunnelStripe</c> adds) and shares the <see cref="IWebhookEventStore"/> and <see cref="PaymentService"/>
-    /// (which needs an <see cref="IPaymentGateway"/>). A job retries the provider's failed events every minute.
+    /// (which needs an <see cref="IPaymentGateway"/>); it calls <c>AddFunnelCommerce()</c>, which registers them. A job
+    /// retries the provider's failed events every minute.
     /// </para>
     /// <para>Calling it again for the same provider registers nothing more.</para>
     /// </remarks>
@@ -111,6 +117,7 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
             throw new ArgumentException($"The provider name '{provider}' must be 1 to 64 lowercase letters, digits or '-'.", nameof(provider));
         }
 
+        services.AddFunnelCommerce();
         if (services.Any(d => d.IsKeyedService && d.ServiceType == typeof(WebhookProcessor) && Equals(d.ServiceKey, provider)))
         {
             return services;

@@ -18,8 +18,9 @@ public static class StripeServiceCollectionExtensions
     /// <para>
     /// Registers, unless already registered: <see cref="IPaymentGateway"/> on Stripe.net, <see cref="IWebhookSignatureVerifier"/>
     /// for the <c>Stripe-Signature</c> header on the registered <see cref="IClock"/> (<see cref="SystemClock.Instance"/> when none),
-    /// and a validator for <see cref="FunnelStripeOptions"/>. With <c>AddFunnel</c> they make <see cref="PaymentService"/> and
-    /// <see cref="WebhookProcessor"/> resolvable. No Stripe type appears on the public API.
+    /// and a validator for <see cref="FunnelStripeOptions"/>. It calls <c>AddFunnelCommerce()</c>, so
+    /// <see cref="PaymentService"/> and <see cref="WebhookProcessor"/> become resolvable. No Stripe type appears on the
+    /// public API.
     /// </para>
     /// <para>
     /// The options are validated when the host starts (<c>ValidateOnStart</c>), or without a host when the gateway is
@@ -43,6 +44,7 @@ public static class StripeServiceCollectionExtensions
         }
 
         services.AddSingleton<StripeMarker>();
+        services.AddFunnelCommerce();
         services.AddOptions<FunnelStripeOptions>().ValidateOnStart();
         services.TryAddSingleton<IClock>(SystemClock.Instance);
         services.TryAddSingleton<IValidator<FunnelStripeOptions>, FunnelStripeOptionsValidator>();

@@ -1,6 +1,7 @@
 using FluentValidation;
 using Funnel.Definitions;
 using Funnel.Kpis;
+using Funnel.Leads;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,6 @@
 using Funnel.Definitions;
 using Funnel.Events;
+using Funnel.Leads;
 
 namespace Funnel.Tests;
 
@@ -86,6 +87,6 @@ public class LeadLifecycleTests
     [Fact]
     public void KeyOf_UnknownStage_Throws()
     {
-        Should.Throw<ArgumentOutOfRangeException>(() => LeadLifecycle.KeyOf((LifecycleStage)42));
+        Should.Throw<ArgumentOutOfRangeException>(() => ((LifecycleStage)42).ToKey());
     }
 }

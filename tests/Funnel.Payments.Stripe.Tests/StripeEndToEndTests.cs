@@ -62,7 +62,7 @@ public sealed class StripeEndToEndTests : IAsyncLifetime
             .AddSingleton(catalogue)
             .AddSingleton(new OfferPath { Entry = "course" })
             .AddSingleton<IEntitlementGrantor>(grantor)
-            .AddFunnel()
+            .AddFunnelCommerce()
             .AddFunnelStripe(o =>
             {
                 o.ApiKey = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";

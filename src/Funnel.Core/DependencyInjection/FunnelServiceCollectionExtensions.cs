@@ -3,6 +3,7 @@ using Funnel;
 using Funnel.DependencyInjection;
 using Funnel.Definitions;
 using Funnel.Kpis;
+using Funnel.Leads;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using NodaTime;
@@ -25,22 +26,18 @@ public static partial class FunnelServiceCollectionExtensions
     /// Registers, unless already registered: <see cref="IClock"/> (<see cref="SystemClock.Instance"/>),
     /// <see cref="IDateTimeZoneProvider"/> (TZDB), validators for <see cref="FunnelOptions"/> and
     /// <see cref="FunnelDefinition"/>, <see cref="LeadLifecycle.Default"/>, an <see cref="ICustomerLifetimeValueModel"/>
-    /// (<see cref="SimpleCustomerLifetimeValueModel"/>), an <see cref="IFunnelReporter"/>; for leads an
-    /// <see cref="Funnel.Leads.ILeadStore"/> and an <see cref="Funnel.Segments.ISegmentMembershipStore"/> (in memory), <see cref="Funnel.Leads.LeadCapture"/> and validators for lead
-    /// magnets, scoring models and segments; and the offers services (in-memory order, seat, coupon and deadline
-    /// stores; a <c>PriceBook</c> and <c>OrderService</c> built from the <c>Catalogue</c>, <c>OfferPath</c> and
-    /// <c>IEntitlementGrantor</c> you register); for email sequences in-memory enrolment and outbox stores, the
-    /// placeholder template renderer, validated <c>SequenceOptions</c> and a <c>SequenceEngine</c> over the
-    /// <c>SequenceDefinition</c>s and the <c>IEmailSender</c> you register;
-    /// the payments services (an in-memory webhook event store, the
-    /// default <c>DunningPolicy</c>, and a <c>PaymentService</c> and <c>WebhookProcessor</c> over the
-    /// <c>IPaymentGateway</c> and <c>IWebhookSignatureVerifier</c> you register, such as with <c>AddFunnelStripe</c>);
-    /// the event types of Funnel.Core with a <c>FunnelEventTypes</c> registry and <c>FunnelEventSerializer</c>
-    /// (see <c>AddFunnelEventTypes</c>);
-    /// and for retention and advocacy in-memory review, course-progress, entitlement, webinar-registration,
-    /// affiliate (affiliates, clicks, sales, payouts) and referral (referrers, referrals) stores, a <c>ReviewService</c>, <c>CourseProgressTracker</c> and <c>WebinarRegistrar</c> over the <c>Course</c> and
-    /// <c>Webinar</c> instances you register, and an <c>AffiliateProgram</c> and <c>ReferralProgram</c> from their settings. Register your own
+    /// (<see cref="SimpleCustomerLifetimeValueModel"/>), an <see cref="IFunnelReporter"/> with every registered
+    /// <see cref="IFunnelReportSection"/>; the event log, handler positions, parked events and the
+    /// <see cref="Funnel.Pipeline.FunnelPipeline"/>; the event types of Funnel.Core with a <c>FunnelEventTypes</c>
+    /// registry and <c>FunnelEventSerializer</c> (see <c>AddFunnelEventTypes</c>); and for leads an
+    /// <see cref="ILeadStore"/> and an <see cref="Funnel.Segments.ISegmentMembershipStore"/> (in memory),
+    /// <see cref="LeadCapture"/> and validators for lead magnets, scoring models and segments. Register your own
     /// before or after this call to replace any of them.
+    /// </para>
+    /// <para>
+    /// This registers the core only. Each feature package adds its own services and calls this method itself, so the
+    /// order of the calls does not matter: <c>AddFunnelSequences()</c> (Funnel.Sequences), <c>AddFunnelCommerce()</c>
+    /// (Funnel.Commerce: offers, orders and payments) and <c>AddFunnelAdvocacy()</c> (Funnel.Advocacy).
     /// </para>
     /// <para>
     /// The options are validated when the host starts (<c>ValidateOnStart</c>), or without a host at the first
@@ -74,8 +71,6 @@ public static partial class FunnelServiceCollectionExtensions
         services.TryAddSingleton(LeadLifecycle.Default);
         services.TryAddSingleton<ICustomerLifetimeValueModel>(sp =>
             new SimpleCustomerLifetimeValueModel(sp.GetRequiredService<IOptions<FunnelOptions>>().Value.CustomerLifespanPeriods));
-        OffersRegistration.AddOffers(services);
-        PaymentsRegistration.AddPayments(services);
         services.TryAddSingleton<IFunnelReporter>(sp =>
         {
             FunnelOptions options = sp.GetRequiredService<IOptions<FunnelOptions>>().Value;
@@ -85,12 +80,11 @@ public static partial class FunnelServiceCollectionExtensions
                 BounceWindow = options.BounceWindow,
                 Lifecycle = sp.GetRequiredService<LeadLifecycle>(),
                 CustomerLifetimeValue = sp.GetRequiredService<ICustomerLifetimeValueModel>(),
+                Sections = [.. sp.GetServices<IFunnelReportSection>()],
             });
         });
         PipelineRegistration.AddPipeline(services);
         LeadsRegistration.AddLeads(services);
-        SequencesRegistration.AddSequences(services);
-        AdvocacyRegistration.AddAdvocacy(services);
         services.AddFunnelEventTypes(typeof(FunnelServiceCollectionExtensions).Assembly);
         return services;
     }

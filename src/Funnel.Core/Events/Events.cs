@@ -50,8 +50,8 @@ public sealed record LifecycleStageChanged : LeadEvent
     public override string EventType => EventTypes.LifecycleStageChanged;
 
     /// <inheritdoc/>
-    /// <value>The key of the stage entered, such as <c>marketing-qualified</c> (see <see cref="LeadLifecycle.KeyOf"/>).</value>
-    public override string? Subject => LeadLifecycle.KeyOf(To);
+    /// <value>The key of the stage entered, such as <c>marketing-qualified</c> (see <see cref="LifecycleStageExtensions.ToKey"/>).</value>
+    public override string? Subject => To.ToKey();
 }
 
 /// <summary>The base of the email events; <see cref="Email"/> names the email, such as <c>nurture-3</c>.</summary>

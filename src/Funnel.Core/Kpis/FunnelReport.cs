@@ -149,10 +149,6 @@ public sealed record FunnelReport
     /// <summary>Gets the email engagement metrics.</summary>
     public required EmailMetrics Email { get; init; }
 
-    /// <summary>Gets the sequence sends that failed for good or were suppressed.</summary>
-    /// <value>Defaults to <see cref="Sequences.SequenceEmailMetrics.None"/>.</value>
-    public Sequences.SequenceEmailMetrics EmailDelivery { get; init; } = Sequences.SequenceEmailMetrics.None;
-
     /// <summary>Gets the views of the entry page: page views that match the first step, when its trigger is <c>page_viewed</c>.</summary>
     public required long EntryPageViews { get; init; }
 
@@ -177,15 +173,23 @@ public sealed record FunnelReport
     /// <summary>Gets the refund rate: <see cref="RefundedOrders"/> ÷ orders.</summary>
     public Ratio RefundRate => Kpi.RefundRate(RefundedOrders, Overall.Orders);
 
-    /// <summary>Gets the payment KPIs: money collected (each installment), refund rate by money, failed-installment rate, disputes.</summary>
-    /// <value><see langword="null"/> for reports built by hand without payment figures.</value>
-    public Payments.PaymentMetrics? Payments { get; init; }
-
     /// <summary>Gets the customer lifetime value estimated by the configured model from the whole report period.</summary>
     /// <value><see langword="null"/> when there are no customers.</value>
     public Money? CustomerLifetimeValue { get; init; }
 
-    /// <summary>Gets the retention and advocacy KPIs: CLTV by cohort and the affiliate and referral revenue share.</summary>
-    /// <value><see langword="null"/> for reports built without it.</value>
-    public AdvocacyMetrics? Advocacy { get; init; }
+    /// <summary>Gets the sections contributed by packages, by <see cref="IFunnelReportSection.Key"/>.</summary>
+    /// <remarks>
+    /// Funnel.Commerce contributes <c>payments</c> (<c>PaymentMetrics</c>), Funnel.Sequences <c>email-delivery</c>
+    /// (<c>SequenceEmailMetrics</c>) and Funnel.Advocacy <c>advocacy</c> (<c>AdvocacyMetrics</c>) when they are
+    /// registered or listed in <see cref="FunnelReportSettings.Sections"/>.
+    /// </remarks>
+    /// <value>Defaults to an empty dictionary.</value>
+    public ImmutableDictionary<string, object> Sections { get; init; } = ImmutableDictionary.Create<string, object>(StringComparer.Ordinal);
+
+    /// <summary>Returns the section of a type, such as <c>report.Section&lt;PaymentMetrics&gt;()</c>.</summary>
+    /// <typeparam name="T">The type of the section.</typeparam>
+    /// <returns>The first section (by key, in ordinal order) of that type, or <see langword="null"/> when there is none.</returns>
+    public T? Section<T>()
+        where T : class =>
+        Sections.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value).OfType<T>().FirstOrDefault();
 }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Funnel.Definitions;
 using Funnel.Events;
+using Funnel.Leads;
 using NodaTime;
 
 namespace Funnel.Kpis;
@@ -28,12 +29,20 @@ public sealed record FunnelReportSettings
     public Duration BounceWindow { get; init; } = Duration.FromMinutes(30);
 
     /// <summary>Gets the rules that decide each lead's stage in <see cref="FunnelReport.Lifecycle"/>.</summary>
-    /// <value>Defaults to <see cref="LeadLifecycle.Default"/>.</value>
+    /// <value>Defaults to <see cref="Leads.LeadLifecycle.Default"/>.</value>
     public LeadLifecycle Lifecycle { get; init; } = LeadLifecycle.Default;
 
     /// <summary>Gets the model that estimates <see cref="FunnelReport.CustomerLifetimeValue"/>.</summary>
     /// <value>Defaults to <see cref="SimpleCustomerLifetimeValueModel"/> with a lifespan of one period (the report period).</value>
     public ICustomerLifetimeValueModel CustomerLifetimeValue { get; init; } = new SimpleCustomerLifetimeValueModel(1m);
+
+    /// <summary>Gets the sections packages contribute to <see cref="FunnelReport.Sections"/>.</summary>
+    /// <remarks>
+    /// The <c>AddFunnel…</c> method of each package registers its section, and the reporter that <c>AddFunnel</c>
+    /// registers lists every registered one; a reporter built by hand lists those given here.
+    /// </remarks>
+    /// <value>Defaults to none.</value>
+    public ImmutableArray<IFunnelReportSection> Sections { get; init; } = [];
 }
 
 /// <summary>The built-in <see cref="IFunnelReporter"/>: an ordered funnel over each lead's events.</summary>
@@ -84,15 +93,14 @@ public sealed class FunnelReporter : IFunnelReporter
         private readonly Dictionary<LifecycleStage, long> lifecycle = [];
         private readonly HashSet<OrderId> orders = [];
         private readonly HashSet<OrderId> refundedOrders = [];
-        private readonly Payments.PaymentMetricsBuilder payments = new(settings.Currency);
         private readonly Dictionary<string, int> emailKeys = new(StringComparer.Ordinal);
         private readonly HashSet<long> sent = [], bounced = [], opened = [], clicked = [], unsubscribed = [], complained = [];
-        private readonly HashSet<long> failedPermanently = [], suppressed = [];
         private readonly List<int> usedAtInstant = [];
         private readonly bool entryIsPage = funnel.Steps.Length > 0 && funnel.Steps[0].Trigger.EventType == EventTypes.PageViewed;
         private long entryViews, entryBounces, checkoutsStarted, checkoutsAbandoned, eventCount;
         private Instant? from, to;
-        private readonly AdvocacyMetricsBuilder advocacy = new(settings.Currency);
+        private readonly (string Key, IFunnelReportSectionBuilder Builder)[] sections =
+            [.. settings.Sections.IsDefault ? [] : settings.Sections.DistinctBy(s => s.Key).Select(s => (s.Key, s.CreateBuilder(settings)))];
 
         public FunnelReport Execute(IEnumerable<FunnelEvent> events)
         {
@@ -111,10 +119,13 @@ public sealed class FunnelReporter : IFunnelReporter
                 }
 
                 eventCount++;
-                payments.Add(e);
                 from = from is { } f && f <= e.OccurredAt ? f : e.OccurredAt;
                 to = to is { } t && t >= e.OccurredAt ? t : e.OccurredAt;
-                advocacy.Add(e);
+                foreach ((string _, IFunnelReportSectionBuilder section) in sections)
+                {
+                    section.Add(e);
+                }
+
                 switch (e)
                 {
                     case LeadEvent lead:
@@ -173,16 +184,14 @@ public sealed class FunnelReporter : IFunnelReporter
                 ByCampaign = [.. byCampaign.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.ToMetrics(p.Key, funnel, currency))],
                 Lifecycle = Enum.GetValues<LifecycleStage>().ToImmutableDictionary(stage => stage, lifecycle.GetValueOrDefault),
                 Email = EmailMetricsOf(),
-                EmailDelivery = new Sequences.SequenceEmailMetrics(failedPermanently.Count, suppressed.Count),
                 EntryPageViews = entryViews,
                 EntryPageBounces = entryBounces,
                 CheckoutsStarted = checkoutsStarted,
                 CheckoutsAbandoned = checkoutsAbandoned,
                 RefundedOrders = refundedOrders.Count(orders.Contains),
-                Payments = payments.Build(),
                 CustomerLifetimeValue = settings.CustomerLifetimeValue.Estimate(
                     new CustomerHistory(new Money(overall.Revenue, currency), overall.Orders, overall.Customers)),
-                Advocacy = advocacy.Build(),
+                Sections = sections.ToImmutableDictionary(s => s.Key, s => s.Builder.Build(), StringComparer.Ordinal),
             };
         }
 
@@ -295,8 +304,6 @@ public sealed class FunnelReporter : IFunnelReporter
                 EmailClicked => clicked,
                 EmailUnsubscribed => unsubscribed,
                 EmailComplained => complained,
-                Sequences.EmailFailed { Permanent: true } => failedPermanently,
-                Sequences.EmailSuppressed => suppressed,
                 _ => null,
             };
             if (set is null)

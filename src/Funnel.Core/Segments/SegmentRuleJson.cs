@@ -243,12 +243,12 @@ public static class SegmentRuleJson
                 writer.WriteString("type", "stage");
                 if (stage.AtLeast is { } least)
                 {
-                    writer.WriteString("atLeast", LeadLifecycle.KeyOf(least));
+                    writer.WriteString("atLeast", least.ToKey());
                 }
 
                 if (stage.AtMost is { } most)
                 {
-                    writer.WriteString("atMost", LeadLifecycle.KeyOf(most));
+                    writer.WriteString("atMost", most.ToKey());
                 }
 
                 break;
@@ -295,7 +295,7 @@ public static class SegmentRuleJson
 
     private sealed class Reader(List<SegmentRuleError> errors)
     {
-        private static readonly string[] Stages = [.. Enum.GetValues<LifecycleStage>().Select(LeadLifecycle.KeyOf)];
+        private static readonly string[] Stages = [.. Enum.GetValues<LifecycleStage>().Select(LifecycleStageExtensions.ToKey)];
 
         public SegmentRule? Node(JsonElement element, string path, int depth)
         {

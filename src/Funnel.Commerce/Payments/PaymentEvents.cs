@@ -1,0 +1,96 @@
+using Funnel.Events;
+
+namespace Funnel.Payments;
+
+/// <summary>One installment of a payment plan was collected; a <see cref="PaymentSucceeded"/> for the same money is recorded too.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.InstallmentPaid)]
+public sealed record InstallmentPaid : LeadEvent
+{
+    /// <summary>Gets the order.</summary>
+    public required OrderId Order { get; init; }
+
+    /// <summary>Gets the 1-based installment number.</summary>
+    public required int Installment { get; init; }
+
+    /// <summary>Gets the amount collected.</summary>
+    public required Money Amount { get; init; }
+
+    /// <summary>Gets the provider's payment id.</summary>
+    public required string PaymentId { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => PaymentEventTypes.InstallmentPaid;
+}
+
+/// <summary>An attempt to collect an installment failed; a <see cref="PaymentFailed"/> is recorded too.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.InstallmentFailed)]
+public sealed record InstallmentFailed : LeadEvent
+{
+    /// <summary>Gets the order.</summary>
+    public required OrderId Order { get; init; }
+
+    /// <summary>Gets the 1-based installment number.</summary>
+    public required int Installment { get; init; }
+
+    /// <summary>Gets the amount not collected.</summary>
+    public required Money Amount { get; init; }
+
+    /// <summary>Gets the provider's reason code, such as <c>insufficient_funds</c>.</summary>
+    public required string Reason { get; init; }
+
+    /// <summary>Gets how many attempts to collect this installment have failed so far.</summary>
+    public required int Attempt { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => PaymentEventTypes.InstallmentFailed;
+}
+
+/// <summary>A buyer disputed a payment with their bank (a chargeback).</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.PaymentDisputed)]
+public sealed record PaymentDisputed : LeadEvent
+{
+    /// <summary>Gets the order.</summary>
+    public required OrderId Order { get; init; }
+
+    /// <summary>Gets the disputed amount.</summary>
+    public required Money Amount { get; init; }
+
+    /// <summary>Gets the provider's id of the disputed payment.</summary>
+    public required string PaymentId { get; init; }
+
+    /// <summary>Gets the provider's dispute reason, such as <c>fraudulent</c>.</summary>
+    public required string Reason { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => PaymentEventTypes.PaymentDisputed;
+}
+
+/// <summary>Access to an order's products was paused because an installment could not be collected.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.AccessPaused)]
+public sealed record AccessPaused : LeadEvent
+{
+    /// <summary>Gets the order.</summary>
+    public required OrderId Order { get; init; }
+
+    /// <summary>Gets the overdue installment.</summary>
+    public required int Installment { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => PaymentEventTypes.AccessPaused;
+}
+
+/// <summary>Paused access to an order's products was restored because the overdue installment was paid.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.AccessRestored)]
+public sealed record AccessRestored : LeadEvent
+{
+    /// <summary>Gets the order.</summary>
+    public required OrderId Order { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => PaymentEventTypes.AccessRestored;
+}

@@ -1,0 +1,686 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using FluentValidation.Results;
+using Funnel.Email;
+using Funnel.Events;
+using Funnel.Leads;
+using NodaTime;
+
+namespace Funnel.Sequences;
+
+/// <summary>What a <see cref="SequenceEngine"/> works with: definitions, stores, sender, renderer, clock, zones and options.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record SequenceEngineSettings
+{
+    /// <summary>Gets the sequence definitions; keys must be unique.</summary>
+    public required ImmutableArray<SequenceDefinition> Definitions { get; init; }
+
+    /// <summary>Gets the enrolment store.</summary>
+    public required IEnrolmentStore Enrolments { get; init; }
+
+    /// <summary>Gets the outbox.</summary>
+    public required ISendOutbox Outbox { get; init; }
+
+    /// <summary>Gets the lead store, read for time zones, suppression, tags and fields.</summary>
+    public required ILeadStore Leads { get; init; }
+
+    /// <summary>Gets the email sender.</summary>
+    public required IEmailSender Sender { get; init; }
+
+    /// <summary>Gets the clock.</summary>
+    public required IClock Clock { get; init; }
+
+    /// <summary>Gets the template renderer.</summary>
+    /// <value>Defaults to <see cref="PlaceholderTemplateRenderer.Instance"/>.</value>
+    public ITemplateRenderer Renderer { get; init; } = PlaceholderTemplateRenderer.Instance;
+
+    /// <summary>Gets the time zone provider for the leads' zone ids.</summary>
+    /// <value>Defaults to <see cref="DateTimeZoneProviders.Tzdb"/>.</value>
+    public IDateTimeZoneProvider TimeZones { get; init; } = DateTimeZoneProviders.Tzdb;
+
+    /// <summary>Gets the zone of leads with no (or an unknown) time zone, usually the business zone.</summary>
+    /// <value>Defaults to UTC.</value>
+    public DateTimeZone DefaultZone { get; init; } = DateTimeZone.Utc;
+
+    /// <summary>Gets the dispatch options.</summary>
+    /// <value>Defaults to new <see cref="SequenceOptions"/>.</value>
+    public SequenceOptions Options { get; init; } = new();
+
+    /// <summary>Gets the id this engine claims outbox entries with; unique per running dispatcher.</summary>
+    /// <value>Defaults to a new GUID.</value>
+    public string DispatcherId { get; init; } = Guid.NewGuid().ToString("N");
+}
+
+/// <summary>What one <see cref="SequenceEngine.DispatchDueAsync"/> did, with the events to record.</summary>
+/// <param name="Claimed">The due sends claimed.</param>
+/// <param name="Sent">The emails the server accepted.</param>
+/// <param name="Failed">The failed sends (transient and permanent).</param>
+/// <param name="Suppressed">The sends suppressed for the lead's status.</param>
+/// <param name="Skipped">The steps skipped by their conditions.</param>
+/// <param name="Deferred">The sends deferred by the frequency cap.</param>
+/// <param name="Cancelled">The sends cancelled because their enrolment had ended.</param>
+/// <param name="Events">The recorded events handed out (<c>email_sent</c>, <c>email_failed</c>, <c>email_suppressed</c>, <c>sequence_completed</c>): this batch's and any not yet handed out by earlier (crashed) batches, to record with your other funnel events (see <see cref="SequenceEngine.DrainEventsAsync"/>).</param>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record DispatchResult(int Claimed, int Sent, int Failed, int Suppressed, int Skipped, int Deferred, int Cancelled, ImmutableArray<FunnelEvent> Events);
+
+/// <summary>Enrols leads in sequences on funnel events, ends enrolments on exit goals, and dispatches the due emails exactly once.</summary>
+/// <remarks>
+/// <para>
+/// Feed every funnel event to <see cref="HandleAsync"/>; call <see cref="DispatchDueAsync"/> on a timer (say every
+/// 15 seconds) from one or more processes. Each send is an <see cref="OutboxEntry"/> keyed by (enrolment, step): a
+/// dispatcher claims due entries with a lease, sends, then records the result by compare-and-set, so concurrent
+/// dispatchers never both send an entry and a crashed dispatcher's claims are sent by another after the lease.
+/// </para>
+/// <para>
+/// One window remains, as in every system that talks to SMTP: if a process dies after the server accepted a message but
+/// before the outbox recorded it, the message is sent again after the lease with the same idempotency key (the SMTP
+/// adapter makes it the same <c>Message-ID</c>, so receivers and tests can drop the duplicate). Sending is therefore
+/// at-least-once at the transport and exactly-once in the records.
+/// </para>
+/// <para>
+/// The dispatch events are part of the records: each is stored in the outbox together with the state change it
+/// reports and handed out (by <see cref="DispatchDueAsync"/> or <see cref="DrainEventsAsync"/>) until acknowledged,
+/// so a crash mid-batch loses no event; concurrent dispatchers never hand out the same event (see
+/// <see cref="SequenceOptions.AcknowledgeEvents"/> for at-least-once hand-off).
+/// </para>
+/// </remarks>
+/// <threadsafety>All members are thread-safe; run as many engines over the same stores as you like.</threadsafety>
+public sealed class SequenceEngine
+{
+    private const int MinEventsPerDispatch = 1000;
+    private readonly SequenceEngineSettings settings;
+    private readonly FrozenDictionary<string, SequenceDefinition> definitions;
+    private readonly TrackingLinks? tracking;
+
+    /// <summary>Initializes the engine and validates the definitions and options.</summary>
+    /// <param name="settings">The settings.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="settings"/> or one of its services is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">A definition or option is invalid, or two definitions share a key; the message names them.</exception>
+    public SequenceEngine(SequenceEngineSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(settings.Enrolments, "settings.Enrolments");
+        ArgumentNullException.ThrowIfNull(settings.Outbox, "settings.Outbox");
+        ArgumentNullException.ThrowIfNull(settings.Leads, "settings.Leads");
+        ArgumentNullException.ThrowIfNull(settings.Sender, "settings.Sender");
+        ArgumentNullException.ThrowIfNull(settings.Clock, "settings.Clock");
+        ArgumentNullException.ThrowIfNull(settings.Renderer, "settings.Renderer");
+        ArgumentNullException.ThrowIfNull(settings.TimeZones, "settings.TimeZones");
+        ArgumentNullException.ThrowIfNull(settings.DefaultZone, "settings.DefaultZone");
+        ArgumentNullException.ThrowIfNull(settings.Options, "settings.Options");
+        if (settings.Definitions.IsDefault)
+        {
+            throw new ArgumentException("The definitions must not be default.", nameof(settings));
+        }
+
+        ValidationResult options = new SequenceOptionsValidator().Validate(settings.Options);
+        if (!options.IsValid)
+        {
+            throw new ArgumentException("Invalid sequence options: " + string.Join(" ", options.Errors.Select(e => $"{e.PropertyName}: {e.ErrorMessage}")), nameof(settings));
+        }
+
+        SequenceDefinitionValidator validator = new(settings.Renderer);
+        Dictionary<string, SequenceDefinition> byKey = new(StringComparer.Ordinal);
+        foreach (SequenceDefinition definition in settings.Definitions)
+        {
+            ArgumentNullException.ThrowIfNull(definition, "settings.Definitions[]");
+            ValidationResult result = validator.Validate(definition);
+            if (!result.IsValid)
+            {
+                throw new ArgumentException($"Sequence '{definition.Key}' is invalid: " + string.Join(" ", result.Errors.Select(e => e.ErrorMessage)), nameof(settings));
+            }
+
+            if (definition.TrackClicks && settings.Options.Tracking is null)
+            {
+                throw new ArgumentException($"Sequence '{definition.Key}' has TrackClicks set but the options have no Tracking.", nameof(settings));
+            }
+
+            if (!byKey.TryAdd(definition.Key, definition))
+            {
+                throw new ArgumentException($"Two sequences have the key '{definition.Key}'.", nameof(settings));
+            }
+        }
+
+        this.settings = settings;
+        definitions = byKey.ToFrozenDictionary(StringComparer.Ordinal);
+        tracking = settings.Options.Tracking is null ? null : new TrackingLinks(settings.Options.Tracking);
+    }
+
+    /// <summary>Ends the lead's enrolments whose exit goals the event matches, then enrols the lead in the sequences it triggers.</summary>
+    /// <remarks>
+    /// The enrolment instant is the event's <see cref="FunnelEvent.OccurredAt"/>; a <see cref="WebinarRegistered"/>
+    /// with <see cref="WebinarRegistered.StartsAt"/> gives the anchor for anchored steps. Events about no lead do nothing.
+    /// </remarks>
+    /// <param name="funnelEvent">The event.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The <c>sequence_exited</c>, <c>sequence_enrolled</c> and <c>sequence_completed</c> events emitted.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="funnelEvent"/> is <see langword="null"/>.</exception>
+    public async Task<ImmutableArray<FunnelEvent>> HandleAsync(FunnelEvent funnelEvent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(funnelEvent);
+        if (funnelEvent is not LeadEvent leadEvent)
+        {
+            return [];
+        }
+
+        ImmutableArray<FunnelEvent>.Builder events = ImmutableArray.CreateBuilder<FunnelEvent>();
+        foreach (Enrolment enrolment in await settings.Enrolments.ListForLeadAsync(leadEvent.LeadId, cancellationToken).ConfigureAwait(false))
+        {
+            if (enrolment.Status != EnrolmentStatus.Active || !definitions.TryGetValue(enrolment.Sequence, out SequenceDefinition? definition))
+            {
+                continue;
+            }
+
+            Definitions.EventMatch? goal = definition.ExitGoals.FirstOrDefault(g => g.Matches(funnelEvent));
+            if (goal is not null && await EndAsync(enrolment, EnrolmentStatus.Exited, funnelEvent.OccurredAt, cancellationToken).ConfigureAwait(false))
+            {
+                events.Add(new SequenceExited
+                {
+                    LeadId = enrolment.LeadId, OccurredAt = funnelEvent.OccurredAt, Sequence = enrolment.Sequence, Enrolment = enrolment.Id, Goal = goal.ToString(),
+                });
+            }
+        }
+
+        Instant? anchor = funnelEvent is WebinarRegistered webinar ? webinar.StartsAt : null;
+        foreach (SequenceDefinition definition in settings.Definitions)
+        {
+            if (definition.Triggers.Any(t => t.Matches(funnelEvent)))
+            {
+                events.AddRange(await EnrolAsync(leadEvent.LeadId, definition.Key, funnelEvent.OccurredAt, anchor, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        return events.DrainToImmutable();
+    }
+
+    /// <summary>Enrols a lead in a sequence, unless its re-entry policy forbids it, and schedules the first step.</summary>
+    /// <param name="lead">The lead.</param>
+    /// <param name="sequence">The sequence key.</param>
+    /// <param name="enrolledAt">The instant of the event that caused the enrolment; no step is sent before it.</param>
+    /// <param name="anchor">The anchor for anchored steps, such as a webinar's start; <see langword="null"/> skips them.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <remarks>
+    /// Calling it again for a lead already actively enrolled (a redelivered trigger) enrols nothing, but schedules the
+    /// first step if a crash left that enrolment without one.
+    /// </remarks>
+    /// <returns>The <c>sequence_enrolled</c> event (and <c>sequence_completed</c> if every step was skipped), or empty when not enrolled.</returns>
+    /// <exception cref="ArgumentException"><paramref name="sequence"/> is unknown or <paramref name="lead"/> is <c>default</c>.</exception>
+    public async Task<ImmutableArray<FunnelEvent>> EnrolAsync(LeadId lead, string sequence, Instant enrolledAt, Instant? anchor = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sequence);
+        if (!definitions.TryGetValue(sequence, out SequenceDefinition? definition))
+        {
+            throw new ArgumentException($"There is no sequence with the key '{sequence}'.", nameof(sequence));
+        }
+
+        if (lead.Value == Guid.Empty)
+        {
+            throw new ArgumentException("The lead id is required.", nameof(lead));
+        }
+
+        Enrolment enrolment = new() { Id = EnrolmentId.New(), LeadId = lead, Sequence = sequence, EnrolledAt = enrolledAt, Anchor = anchor };
+        if (!await settings.Enrolments.TryAddAsync(enrolment, definition.ReEntry, cancellationToken).ConfigureAwait(false))
+        {
+            // Already enrolled. If a process died between storing that enrolment and scheduling its first step, the
+            // redelivered trigger schedules it now; scheduling adds only missing entries, so this is otherwise a no-op.
+            Enrolment? active = null;
+            foreach (Enrolment e in await settings.Enrolments.ListForLeadAsync(lead, cancellationToken).ConfigureAwait(false))
+            {
+                if (e.Sequence == sequence && e.Status == EnrolmentStatus.Active)
+                {
+                    active = e;
+                }
+            }
+
+            return active is null ? [] : await ScheduleFirstAsync(active, definition, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        SequenceEnrolled enrolled = new() { LeadId = lead, OccurredAt = enrolledAt, Sequence = sequence, Enrolment = enrolment.Id };
+        return await ScheduleFirstAsync(enrolment, definition, enrolled, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Schedules an enrolment's first step (idempotently) and completes it when every step is skipped.</summary>
+    private async Task<ImmutableArray<FunnelEvent>> ScheduleFirstAsync(Enrolment enrolment, SequenceDefinition definition, SequenceEnrolled? enrolled, CancellationToken cancellationToken)
+    {
+        LeadProfile? profile = await settings.Leads.FindAsync(enrolment.LeadId, cancellationToken).ConfigureAwait(false);
+        DateTimeZone zone = ZoneOf(profile);
+        Instant at = enrolment.EnrolledAt;
+        if (await ScheduleFromAsync(enrolment, definition, 0, at, at, zone, cancellationToken).ConfigureAwait(false)
+            && await EndAsync(enrolment, EnrolmentStatus.Completed, at, cancellationToken).ConfigureAwait(false))
+        {
+            SequenceCompleted completed = new() { LeadId = enrolment.LeadId, OccurredAt = at, Sequence = definition.Key, Enrolment = enrolment.Id };
+            return enrolled is null ? [completed] : [enrolled, completed];
+        }
+
+        return enrolled is null ? [] : [enrolled];
+    }
+
+    /// <summary>Claims the due sends (up to <see cref="SequenceOptions.BatchSize"/>) and sends, suppresses, skips, defers or retries each.</summary>
+    /// <remarks>
+    /// Exactly one dispatcher holds each claim; each result is recorded by compare-and-set together with its event
+    /// before the next step is scheduled and the current one marked done (both idempotent), so a crash at any point
+    /// loses nothing. The result's events are then drained from the outbox's event log as by
+    /// <see cref="DrainEventsAsync"/> (up to twice the batch size, at least 1,000).
+    /// </remarks>
+    /// <param name="cancellationToken">Cancels the dispatch; claimed but unsent entries become due again after the lease.</param>
+    /// <returns>What was done, with the events to record.</returns>
+    /// <exception cref="OperationCanceledException">The dispatch was cancelled.</exception>
+    public async Task<DispatchResult> DispatchDueAsync(CancellationToken cancellationToken = default)
+    {
+        Instant now = settings.Clock.GetCurrentInstant();
+        SequenceOptions options = settings.Options;
+        ImmutableArray<OutboxEntry> claimed = await settings.Outbox.ClaimDueAsync(now, options.BatchSize, options.Lease, settings.DispatcherId, cancellationToken).ConfigureAwait(false);
+        Tally tally = new();
+        foreach (OutboxEntry entry in claimed)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await ProcessAsync(entry, now, tally, cancellationToken).ConfigureAwait(false);
+        }
+
+        ImmutableArray<FunnelEvent> events = await DrainEventsAsync(Math.Max(2 * options.BatchSize, MinEventsPerDispatch), cancellationToken).ConfigureAwait(false);
+        return new DispatchResult(claimed.Length, tally.Sent, tally.Failed, tally.Suppressed, tally.Skipped, tally.Deferred, tally.Cancelled, events);
+    }
+
+    /// <summary>Hands out recorded <c>email_sent</c>, <c>email_failed</c>, <c>email_suppressed</c> and <c>sequence_completed</c> events that no one has acknowledged, without dispatching.</summary>
+    /// <remarks>
+    /// <para>
+    /// Every dispatch event is written to the outbox's event log in the same atomic step as the send's state change, so a
+    /// crash never loses one. <see cref="DispatchDueAsync"/> drains the log too; call this at start-up or shutdown to
+    /// collect the events of a crashed process's batch without waiting for the next dispatch.
+    /// </para>
+    /// <para>
+    /// With <see cref="SequenceOptions.AcknowledgeEvents"/> off (the default) the events are acknowledged as they are
+    /// handed out. With it on they are leased for <see cref="SequenceOptions.Lease"/>: record them, then call
+    /// <see cref="AcknowledgeAsync"/>; events not acknowledged in time are handed out again, with the same
+    /// <see cref="FunnelEvent.Id"/> (so a store that keys events by id records them once).
+    /// </para>
+    /// </remarks>
+    /// <param name="max">The most events to hand out.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The events, oldest first.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is not positive.</exception>
+    public async Task<ImmutableArray<FunnelEvent>> DrainEventsAsync(int max = 1000, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        Instant now = settings.Clock.GetCurrentInstant();
+        ImmutableArray<FunnelEvent> events = await settings.Outbox.ClaimEventsAsync(now, max, settings.Options.Lease, cancellationToken).ConfigureAwait(false);
+        if (!settings.Options.AcknowledgeEvents && !events.IsEmpty)
+        {
+            await settings.Outbox.AcknowledgeEventsAsync(events.Select(static e => e.Id), cancellationToken).ConfigureAwait(false);
+        }
+
+        return events;
+    }
+
+    /// <summary>Acknowledges handed-out events once they are recorded, so they are not handed out again.</summary>
+    /// <remarks>Only needed with <see cref="SequenceOptions.AcknowledgeEvents"/> on; acknowledging twice does nothing.</remarks>
+    /// <param name="events">The events recorded.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>A task that completes when the events are acknowledged.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="events"/> is <see langword="null"/>.</exception>
+    public Task AcknowledgeAsync(IEnumerable<FunnelEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        return settings.Outbox.AcknowledgeEventsAsync(events.Select(static e => e.Id), cancellationToken);
+    }
+
+    private async Task ProcessAsync(OutboxEntry entry, Instant now, Tally tally, CancellationToken cancellationToken)
+    {
+        ISendOutbox outbox = settings.Outbox;
+        int index = definitions.TryGetValue(entry.Sequence, out SequenceDefinition? definition) ? IndexOf(definition, entry) : -1;
+        if (index >= 0 && index != entry.StepIndex)
+        {
+            entry = entry with { StepIndex = index }; // the definition changed since the entry was scheduled; the key names the step.
+        }
+
+        if (definition is null || index < 0)
+        {
+            await outbox.TryUpdateAsync(entry, Done(entry, SendState.FailedPermanent, now, "The sequence or step no longer exists."), cancellationToken).ConfigureAwait(false);
+            tally.Failed++;
+            return;
+        }
+
+        Enrolment? enrolment = await settings.Enrolments.FindAsync(entry.Enrolment, cancellationToken).ConfigureAwait(false);
+        if (entry.Outcome is { } outcome)
+        {
+            // A dispatcher recorded the result (and its events) and crashed before finishing: finish, never resend.
+            OutboxEntry final = entry with { State = outcome, ClaimedBy = null, CompletedAt = entry.CompletedAt ?? now, Events = [] };
+            if (enrolment is null)
+            {
+                await outbox.TryUpdateAsync(entry, final, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                LeadProfile? profile = await settings.Leads.FindAsync(entry.LeadId, cancellationToken).ConfigureAwait(false);
+                await FinishAsync(entry, enrolment, definition, ZoneOf(profile), final, now, outcome == SendState.Sent, [], cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        if (enrolment is null || enrolment.Status != EnrolmentStatus.Active)
+        {
+            await outbox.TryUpdateAsync(entry, Done(entry, SendState.Cancelled, now, "The enrolment ended."), cancellationToken).ConfigureAwait(false);
+            tally.Cancelled++;
+            return;
+        }
+
+        SequenceStep step = definition.Steps[entry.StepIndex];
+        LeadProfile? lead = await settings.Leads.FindAsync(entry.LeadId, cancellationToken).ConfigureAwait(false);
+        DateTimeZone zone = ZoneOf(lead);
+        string? suppression = SuppressionOf(lead, definition);
+        if (suppression is not null)
+        {
+            tally.Suppressed++;
+            EmailSuppressed suppressed = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Reason = suppression };
+            await FinishAsync(entry, enrolment, definition, zone, Done(entry, SendState.Suppressed, now, suppression), now, sent: false, [suppressed], cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (!step.RequiredTags.IsDefaultOrEmpty && !step.RequiredTags.All(lead!.Tags.Contains)
+            || !step.ExcludedTags.IsDefaultOrEmpty && step.ExcludedTags.Any(lead!.Tags.Contains))
+        {
+            tally.Skipped++;
+            await FinishAsync(entry, enrolment, definition, zone, Done(entry, SendState.Skipped, now, "The step's tag conditions do not hold."), now, sent: false, [], cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // The cap is a compare-and-set reservation of the lead's local day, so two dispatchers cannot both pass it.
+        // Anchored steps (webinar reminders) take the day when it is free but are never deferred.
+        if (definition.IsMarketing && settings.Options.OneMarketingEmailPerDay
+            && !await settings.Enrolments.TryReserveDayAsync(entry.LeadId, now.InZone(zone).Date, entry.Key, cancellationToken).ConfigureAwait(false)
+            && step.Timing != StepTiming.RelativeToAnchor)
+        {
+            LocalDate tomorrow = now.InZone(zone).Date.PlusDays(1);
+            Instant nextDay = Max(now, zone.AtStartOfDay(tomorrow).ToInstant());
+            Instant deferred = SendTimes.Next(nextDay, zone, step.SendAt, step.Days, definition.QuietHours);
+            await outbox.TryUpdateAsync(entry, entry with { State = SendState.Pending, DueAt = deferred, ScheduledFor = deferred, ClaimedBy = null, Reason = "Deferred by the frequency cap.", Events = [] }, cancellationToken).ConfigureAwait(false);
+            tally.Deferred++;
+            return;
+        }
+
+        EmailSendResult result;
+        try
+        {
+            // Rendering is inside the try: a template engine that throws must record a failure, not abort the batch
+            // and leave the entry to be claimed (and throw) again after every lease.
+            EmailMessage message = Render(definition, step, lead!, entry);
+            result = await settings.Sender.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // A cancellation we did not ask for (an HTTP client's timeout) is a failed send like any other.
+            result = EmailSendResult.Transient(e.GetType().Name + ": " + e.Message);
+        }
+
+        int attempt = entry.Attempts + 1;
+        switch (result.Status)
+        {
+            case EmailSendStatus.Sent:
+                tally.Sent++;
+                EmailSent sentEvent = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key };
+                await FinishAsync(entry, enrolment, definition, zone, Done(entry, SendState.Sent, now, null) with { Attempts = attempt, MessageId = result.MessageId }, now, sent: true, [sentEvent], cancellationToken).ConfigureAwait(false);
+                break;
+            case EmailSendStatus.TransientFailure when attempt < settings.Options.MaxAttempts:
+                tally.Failed++;
+                EmailFailed retry = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Permanent = false, Attempt = attempt, Error = result.Error ?? "transient failure" };
+                // A retry keeps out of the quiet hours like the first attempt (anchored steps, which ignore them, excepted).
+                Instant retryAt = step.Timing == StepTiming.RelativeToAnchor || definition.QuietHours is null
+                    ? now + Backoff(attempt)
+                    : SendTimes.Next(now + Backoff(attempt), zone, quietHours: definition.QuietHours);
+                await outbox.TryUpdateAsync(entry, entry with { State = SendState.FailedTransient, Attempts = attempt, DueAt = retryAt, ClaimedBy = null, Reason = result.Error, Events = [retry] }, cancellationToken).ConfigureAwait(false);
+                break;
+            default:
+                tally.Failed++;
+                string error = result.Error ?? "permanent failure";
+                EmailFailed failed = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Permanent = true, Attempt = attempt, Error = error };
+                await FinishAsync(entry, enrolment, definition, zone, Done(entry, SendState.FailedPermanent, now, error) with { Attempts = attempt }, now, sent: false, [failed], cancellationToken).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    /// <summary>Records the outcome and its events, schedules the next step and updates the enrolment (both idempotent), then records the entry's final state.</summary>
+    /// <remarks>
+    /// Three steps, each safe to repeat after a crash: (1) the outcome and its events are stored while the entry is still
+    /// claimed, so they are never lost and the email is never sent again; (2) the next step is scheduled and the
+    /// enrolment updated; (3) the entry moves to its final state, with the <c>sequence_completed</c> event if this step
+    /// completed the enrolment. A dispatcher that claims an entry with an outcome resumes at (2).
+    /// </remarks>
+    private async Task FinishAsync(OutboxEntry entry, Enrolment enrolment, SequenceDefinition definition, DateTimeZone zone, OutboxEntry final, Instant now, bool sent, ImmutableArray<FunnelEvent> events, CancellationToken cancellationToken)
+    {
+        OutboxEntry recorded = entry;
+        if (entry.Outcome is null)
+        {
+            OutboxEntry outcome = final with { State = SendState.Sending, DueAt = entry.DueAt, ClaimedBy = entry.ClaimedBy, Outcome = final.State, Events = events };
+            if (!await settings.Outbox.TryUpdateAsync(entry, outcome, cancellationToken).ConfigureAwait(false))
+            {
+                return; // the claim was lost (its lease ran out); its new holder finishes the work.
+            }
+
+            recorded = outcome with { Version = entry.Version + 1 };
+        }
+
+        Instant sentAt = final.CompletedAt ?? now;
+        bool completed = await ScheduleFromAsync(enrolment, definition, entry.StepIndex + 1, entry.ScheduledFor, sentAt, zone, cancellationToken).ConfigureAwait(false);
+        // Only this entry's finish completes an enrolment, so "completed" here is ours even when a crashed predecessor
+        // stored it; the final compare-and-set below records the event once.
+        OptimisticConcurrency.Update<Enrolment> update = await OptimisticConcurrency.UpdateAsync(
+            FindEnrolment(enrolment), // as just read by the caller; re-read only when the compare-and-set loses.
+            current =>
+            {
+                bool complete = completed && current!.Status == EnrolmentStatus.Active;
+                Enrolment next = current! with
+                {
+                    LastSentAt = sent && (current.LastSentAt is null || current.LastSentAt < sentAt) ? sentAt : current.LastSentAt,
+                    Status = complete ? EnrolmentStatus.Completed : current.Status,
+                    EndedAt = complete ? sentAt : current.EndedAt,
+                };
+                return next == current ? current : next;
+            },
+            tryAddAsync: null,
+            settings.Enrolments.TryUpdateAsync,
+            static (current, next) => next with { Version = current.Version + 1 },
+            $"Enrolment {enrolment.Id}",
+            cancellationToken).ConfigureAwait(false);
+        bool completedIt = completed && update.After is { Status: EnrolmentStatus.Completed };
+
+        ImmutableArray<FunnelEvent> last = completedIt
+            ? [new SequenceCompleted { LeadId = entry.LeadId, OccurredAt = sentAt, Sequence = definition.Key, Enrolment = enrolment.Id }]
+            : [];
+        await settings.Outbox.TryUpdateAsync(recorded, final with { Outcome = final.State, Events = last }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Adds the outbox entry of the first schedulable step from <paramref name="index"/>; returns <see langword="true"/> when no step is left.</summary>
+    private async Task<bool> ScheduleFromAsync(Enrolment enrolment, SequenceDefinition definition, int index, Instant previousScheduled, Instant previousDone, DateTimeZone zone, CancellationToken cancellationToken)
+    {
+        // The skipped steps and the first schedulable one are added as one batch (each only if absent).
+        List<OutboxEntry> entries = [];
+        bool done = true;
+        for (int i = index; i < definition.Steps.Length; i++)
+        {
+            SequenceStep step = definition.Steps[i];
+            Instant? due = DueOf(step, definition, enrolment, previousScheduled, previousDone, zone);
+            OutboxEntry entry = new()
+            {
+                Key = OutboxEntry.KeyOf(enrolment.Id, step.Key),
+                Enrolment = enrolment.Id,
+                LeadId = enrolment.LeadId,
+                Sequence = definition.Key,
+                StepIndex = i,
+                ScheduledFor = due ?? previousDone,
+                DueAt = due ?? previousDone,
+                State = due is null ? SendState.Skipped : SendState.Pending,
+                CompletedAt = due is null ? previousDone : null,
+                Reason = due is null ? "The anchored instant had passed or there is no anchor." : null,
+            };
+            entries.Add(entry);
+            if (due is not null)
+            {
+                done = false;
+                break;
+            }
+        }
+
+        if (entries.Count > 0)
+        {
+            await settings.Outbox.TryAddManyAsync(entries, cancellationToken).ConfigureAwait(false);
+        }
+
+        return done;
+    }
+
+    /// <summary>Returns the index of the entry's step, found by the step key in its idempotency key; -1 when the step no longer exists.</summary>
+    private static int IndexOf(SequenceDefinition definition, OutboxEntry entry)
+    {
+        ReadOnlySpan<char> stepKey = entry.Key.AsSpan(entry.Key.IndexOf(':', StringComparison.Ordinal) + 1);
+        ImmutableArray<SequenceStep> steps = definition.Steps;
+        if (entry.StepIndex < steps.Length && stepKey.SequenceEqual(steps[entry.StepIndex].Key))
+        {
+            return entry.StepIndex;
+        }
+
+        for (int i = 0; i < steps.Length; i++)
+        {
+            if (stepKey.SequenceEqual(steps[i].Key))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    internal static Instant? DueOf(SequenceStep step, SequenceDefinition definition, Enrolment enrolment, Instant previousScheduled, Instant previousDone, DateTimeZone zone)
+    {
+        if (step.Timing == StepTiming.RelativeToAnchor)
+        {
+            if (enrolment.Anchor is not { } anchor)
+            {
+                return null;
+            }
+
+            Instant at = anchor + step.Delay.ToDuration();
+            return at < previousDone ? null : at;
+        }
+
+        if (step.Timing == StepTiming.OnDay)
+        {
+            LocalDate day = enrolment.EnrolledAt.InZone(zone).Date.PlusDays(step.Day);
+            return SendTimes.OnDay(day, step.SendAt!.Value, zone, Max(enrolment.EnrolledAt, previousDone), step.Days, definition.QuietHours);
+        }
+
+        Instant from = step.Timing == StepTiming.AfterEnrolment ? enrolment.EnrolledAt : previousScheduled;
+        Instant earliest = Max(Add(from, step.Delay, zone), previousDone);
+        return SendTimes.Next(earliest, zone, step.SendAt, step.Days, definition.QuietHours);
+    }
+
+    private static Instant Add(Instant from, Period delay, DateTimeZone zone) =>
+        delay.HasDateComponent
+            ? (from.InZone(zone).LocalDateTime + delay).InZoneLeniently(zone).ToInstant()
+            : from + delay.ToDuration();
+
+    private async Task<bool> EndAsync(Enrolment enrolment, EnrolmentStatus status, Instant at, CancellationToken cancellationToken)
+    {
+        OptimisticConcurrency.Update<Enrolment> update = await OptimisticConcurrency.UpdateAsync(
+            FindEnrolment(enrolment),
+            current => current is { Status: EnrolmentStatus.Active } ? current with { Status = status, EndedAt = at } : current,
+            tryAddAsync: null,
+            settings.Enrolments.TryUpdateAsync,
+            static (current, next) => next with { Version = current.Version + 1 },
+            $"Enrolment {enrolment.Id}",
+            cancellationToken).ConfigureAwait(false);
+        return update.Changed;
+    }
+
+    /// <summary>Returns a read of the enrolment that answers the first time with <paramref name="known"/> (just read by the caller) and then re-reads the store.</summary>
+    private Func<CancellationToken, Task<Enrolment?>> FindEnrolment(Enrolment known)
+    {
+        bool first = true;
+        return cancellationToken =>
+        {
+            if (first)
+            {
+                first = false;
+                return Task.FromResult<Enrolment?>(known);
+            }
+
+            return settings.Enrolments.FindAsync(known.Id, cancellationToken);
+        };
+    }
+
+    private EmailMessage Render(SequenceDefinition definition, SequenceStep step, LeadProfile lead, OutboxEntry entry)
+    {
+        Dictionary<string, string> fields = new(definition.Fields.Count + 4, StringComparer.Ordinal)
+        {
+            ["email"] = lead.Email.Value,
+            ["lead_id"] = lead.Id.ToString(),
+            ["stage"] = lead.Stage.ToKey(),
+            ["unsubscribe_url"] = tracking?.Unsubscribe(lead.Id, step.Key).AbsoluteUri ?? string.Empty,
+        };
+        foreach (KeyValuePair<string, string> field in definition.Fields)
+        {
+            fields[field.Key] = lead.CustomFields.TryGetValue(field.Key, out string? value) && !string.IsNullOrWhiteSpace(value) ? value : field.Value;
+        }
+
+        ITemplateRenderer renderer = settings.Renderer;
+        string? html = step.HtmlBody is null ? null : renderer.Render(step.HtmlBody, fields, html: true);
+        if (html is not null && tracking is not null && definition.TrackClicks)
+        {
+            html = tracking.RewriteLinks(html, lead.Id, step.Key);
+        }
+
+        if (html is not null && tracking is not null)
+        {
+            html += "<img src=\"" + tracking.OpenPixel(lead.Id, step.Key).AbsoluteUri + "\" width=\"1\" height=\"1\" alt=\"\" />";
+        }
+
+        EmailMessage message = new()
+        {
+            To = lead.Email,
+            From = settings.Options.From,
+            Subject = renderer.Render(step.Subject, fields, html: false),
+            TextBody = renderer.Render(step.TextBody, fields, html: false),
+            HtmlBody = html,
+            IdempotencyKey = entry.Key,
+        };
+        return tracking is null ? message : tracking.WithListUnsubscribe(message, lead.Id, step.Key);
+    }
+
+    private static string? SuppressionOf(LeadProfile? lead, SequenceDefinition definition) => lead switch
+    {
+        null => "unknown_lead",
+        { UnsubscribedAt: not null } => "unsubscribed",
+        { BouncedAt: not null } => "bounced",
+        { ComplainedAt: not null } => "complained",
+        _ when definition.IsMarketing && lead.ConsentStatus != ConsentStatus.Granted => "no_consent",
+        _ => null,
+    };
+
+    private Duration Backoff(int attempt)
+    {
+        Duration delay = settings.Options.RetryDelay;
+        for (int i = 1; i < attempt && delay < settings.Options.MaxRetryDelay; i++)
+        {
+            delay += delay;
+        }
+
+        return delay < settings.Options.MaxRetryDelay ? delay : settings.Options.MaxRetryDelay;
+    }
+
+    private DateTimeZone ZoneOf(LeadProfile? lead) => lead?.ResolveTimeZone(settings.TimeZones, settings.DefaultZone) ?? settings.DefaultZone;
+
+    private static OutboxEntry Done(OutboxEntry entry, SendState state, Instant now, string? reason) =>
+        entry with { State = state, CompletedAt = now, ClaimedBy = null, Reason = reason, Events = [] };
+
+    private static Instant Max(Instant a, Instant b) => a > b ? a : b;
+
+    private sealed class Tally
+    {
+        public int Sent;
+        public int Failed;
+        public int Suppressed;
+        public int Skipped;
+        public int Deferred;
+        public int Cancelled;
+    }
+}

@@ -1,0 +1,22 @@
+namespace Funnel.Sequences;
+
+/// <summary>The <see cref="Events.FunnelEvent.EventType"/> names of the email sequence events (Funnel.Sequences).</summary>
+/// <remarks>These names are part of the stored format: they never change once released.</remarks>
+/// <threadsafety>This type holds constants only.</threadsafety>
+public static class SequenceEventTypes
+{
+    /// <summary>A send failed, transiently or for good (<see cref="Sequences.EmailFailed"/>).</summary>
+    public const string EmailFailed = "email_failed";
+
+    /// <summary>A send was suppressed because the lead may not receive it (<see cref="Sequences.EmailSuppressed"/>).</summary>
+    public const string EmailSuppressed = "email_suppressed";
+
+    /// <summary>A lead was enrolled in a sequence (<see cref="Sequences.SequenceEnrolled"/>).</summary>
+    public const string SequenceEnrolled = "sequence_enrolled";
+
+    /// <summary>An exit goal ended a lead's enrolment (<see cref="Sequences.SequenceExited"/>).</summary>
+    public const string SequenceExited = "sequence_exited";
+
+    /// <summary>A lead's enrolment sent or skipped its last step (<see cref="Sequences.SequenceCompleted"/>).</summary>
+    public const string SequenceCompleted = "sequence_completed";
+}
