@@ -4,7 +4,7 @@ namespace Funnel.Advocacy;
 
 /// <summary>A lead applied to become an affiliate; the lead id is the applicant's.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.AffiliateApplied)]
+[FunnelEventType(AdvocacyEventTypes.AffiliateApplied)]
 public sealed record AffiliateApplied : LeadEvent
 {
     /// <summary>Gets the affiliate's tracking code.</summary>
@@ -20,7 +20,7 @@ public sealed record AffiliateApplied : LeadEvent
 
 /// <summary>An affiliate application was approved; the lead id is the affiliate's.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.AffiliateApproved)]
+[FunnelEventType(AdvocacyEventTypes.AffiliateApproved)]
 public sealed record AffiliateApproved : LeadEvent
 {
     /// <summary>Gets the affiliate's tracking code.</summary>
@@ -36,7 +36,7 @@ public sealed record AffiliateApproved : LeadEvent
 
 /// <summary>A visitor clicked an affiliate link; the lead id is the visitor's.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.AffiliateLinkClicked)]
+[FunnelEventType(AdvocacyEventTypes.AffiliateLinkClicked)]
 public sealed record AffiliateLinkClicked : LeadEvent
 {
     /// <summary>Gets the affiliate's tracking code.</summary>
@@ -52,7 +52,7 @@ public sealed record AffiliateLinkClicked : LeadEvent
 
 /// <summary>An order was attributed to an affiliate; the lead id is the buyer's and the amount the order total.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.AffiliateSaleAttributed)]
+[FunnelEventType(AdvocacyEventTypes.AffiliateSaleAttributed)]
 public sealed record AffiliateSaleAttributed : LeadEvent
 {
     /// <summary>Gets the affiliate's tracking code.</summary>
@@ -74,7 +74,7 @@ public sealed record AffiliateSaleAttributed : LeadEvent
 
 /// <summary>An affiliate earned commission on a payment; the lead id is the affiliate's.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.CommissionEarned)]
+[FunnelEventType(AdvocacyEventTypes.CommissionEarned)]
 public sealed record CommissionEarned : LeadEvent
 {
     /// <summary>Gets the affiliate's tracking code.</summary>
@@ -96,7 +96,7 @@ public sealed record CommissionEarned : LeadEvent
 
 /// <summary>Commission was clawed back after a refund; the lead id is the affiliate's.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.CommissionClawedBack)]
+[FunnelEventType(AdvocacyEventTypes.CommissionClawedBack)]
 public sealed record CommissionClawedBack : LeadEvent
 {
     /// <summary>Gets the affiliate's tracking code.</summary>
@@ -118,7 +118,7 @@ public sealed record CommissionClawedBack : LeadEvent
 
 /// <summary>A commission passed its refund window and was approved; the lead id is the affiliate's.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.CommissionApproved)]
+[FunnelEventType(AdvocacyEventTypes.CommissionApproved)]
 public sealed record CommissionApproved : LeadEvent
 {
     /// <summary>Gets the affiliate's tracking code.</summary>
@@ -140,7 +140,7 @@ public sealed record CommissionApproved : LeadEvent
 
 /// <summary>An affiliate was paid their approved balance; the lead id is the affiliate's.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.AffiliatePaidOut)]
+[FunnelEventType(AdvocacyEventTypes.AffiliatePaidOut)]
 public sealed record AffiliatePaidOut : LeadEvent
 {
     /// <summary>Gets the affiliate's tracking code.</summary>

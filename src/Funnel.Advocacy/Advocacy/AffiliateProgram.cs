@@ -116,7 +116,7 @@ public sealed class AffiliateProgram
     /// <exception cref="InvalidOperationException">The affiliate is not pending, or concurrent changes kept winning.</exception>
     public Task<(Affiliate Affiliate, ImmutableArray<FunnelEvent> Events)> DecideAsync(
         AffiliateId id, bool approve, CancellationToken cancellationToken = default) =>
-        StoreRetry.RetryAsync<(Affiliate, ImmutableArray<FunnelEvent>)>(
+        OptimisticConcurrency.RetryAsync<(Affiliate, ImmutableArray<FunnelEvent>)>(
             async ct =>
             {
                 Affiliate affiliate = await GetAsync(id, ct).ConfigureAwait(false);
@@ -229,7 +229,7 @@ public sealed class AffiliateProgram
             ImmutableArray<AffiliateSale> page = await _sales.ListClearedAsync(now, Page, cancellationToken).ConfigureAwait(false);
             foreach (AffiliateSale listed in page)
             {
-                ImmutableArray<FunnelEvent> approved = await StoreRetry.RetryAsync<ImmutableArray<FunnelEvent>>(
+                ImmutableArray<FunnelEvent> approved = await OptimisticConcurrency.RetryAsync<ImmutableArray<FunnelEvent>>(
                     async ct =>
                     {
                         AffiliateSale? sale = await _sales.FindAsync(listed.Order, ct).ConfigureAwait(false);
@@ -290,7 +290,7 @@ public sealed class AffiliateProgram
         var paid = new List<CommissionEntry>();
         foreach (AffiliateSale listed in sales.Where(s => s.Entries.Any(x => x.Status == CommissionStatus.Approved)))
         {
-            ImmutableArray<CommissionEntry> marked = await StoreRetry.RetryAsync<ImmutableArray<CommissionEntry>>(
+            ImmutableArray<CommissionEntry> marked = await OptimisticConcurrency.RetryAsync<ImmutableArray<CommissionEntry>>(
                 async ct =>
                 {
                     AffiliateSale? sale = await _sales.FindAsync(listed.Order, ct).ConfigureAwait(false);
@@ -381,7 +381,7 @@ public sealed class AffiliateProgram
     }
 
     private Task<Affiliate> UpdateAffiliateAsync(AffiliateId id, Func<Affiliate, Affiliate> change, CancellationToken cancellationToken) =>
-        StoreRetry.RetryAsync<Affiliate>(
+        OptimisticConcurrency.RetryAsync<Affiliate>(
             async ct =>
             {
                 Affiliate current = await GetAsync(id, ct).ConfigureAwait(false);
@@ -472,7 +472,7 @@ public sealed class AffiliateProgram
     /// <summary>Reads an order's sale, applies <paramref name="change"/> and stores it with the event id, retrying lost races.</summary>
     private Task<ImmutableArray<FunnelEvent>> ChangeSaleAsync(
         OrderId order, EventId eventId, Func<AffiliateSale, Affiliate, (AffiliateSale Sale, ImmutableArray<FunnelEvent> Events)> change, CancellationToken cancellationToken) =>
-        StoreRetry.RetryAsync<ImmutableArray<FunnelEvent>>(
+        OptimisticConcurrency.RetryAsync<ImmutableArray<FunnelEvent>>(
             async ct =>
             {
                 AffiliateSale? sale = await _sales.FindAsync(order, ct).ConfigureAwait(false);

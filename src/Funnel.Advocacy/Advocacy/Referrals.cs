@@ -121,7 +121,7 @@ public sealed class ReferralProgram
             throw new ArgumentException("'email' must be set.", nameof(email));
         }
 
-        return StoreRetry.RetryAsync<string>(
+        return OptimisticConcurrency.RetryAsync<string>(
             async ct =>
             {
                 Referrer? existing = await _referrers.FindAsync(customer, ct).ConfigureAwait(false);
@@ -196,7 +196,7 @@ public sealed class ReferralProgram
         OrderPlaced order, string? paymentFingerprint = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(order);
-        return StoreRetry.RetryAsync<ImmutableArray<FunnelEvent>>(
+        return OptimisticConcurrency.RetryAsync<ImmutableArray<FunnelEvent>>(
             async ct =>
             {
                 Referral? referral = await _referrals.FindAsync(order.LeadId, ct).ConfigureAwait(false);
@@ -236,7 +236,7 @@ public sealed class ReferralProgram
     public Task<bool> RecordRefundAsync(RefundIssued refund, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(refund);
-        return StoreRetry.RetryAsync<bool>(
+        return OptimisticConcurrency.RetryAsync<bool>(
             async ct =>
             {
                 Referral? referral = await _referrals.FindAsync(refund.LeadId, ct).ConfigureAwait(false);
@@ -293,7 +293,7 @@ public sealed class ReferralProgram
     }
 
     private async Task CreditAsync(LeadId lead, LeadId friend, CancellationToken cancellationToken) =>
-        await StoreRetry.RetryAsync(
+        await OptimisticConcurrency.RetryAsync(
             async ct =>
             {
                 Referrer? referrer = await _referrers.FindAsync(lead, ct).ConfigureAwait(false);
@@ -311,7 +311,7 @@ public sealed class ReferralProgram
 
 /// <summary>A referral was refused by a fraud guard; the lead id is the friend's.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.ReferralRejected)]
+[FunnelEventType(AdvocacyEventTypes.ReferralRejected)]
 public sealed record ReferralRejected : LeadEvent
 {
     /// <summary>Gets the referral code.</summary>
@@ -330,7 +330,7 @@ public sealed record ReferralRejected : LeadEvent
 
 /// <summary>A referred friend bought; the lead id is the referrer's, whose reward waits for the refund window.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.ReferralPurchased)]
+[FunnelEventType(AdvocacyEventTypes.ReferralPurchased)]
 public sealed record ReferralPurchased : LeadEvent
 {
     /// <summary>Gets the friend.</summary>
@@ -348,7 +348,7 @@ public sealed record ReferralPurchased : LeadEvent
 
 /// <summary>A referrer earned the credit for a friend's purchase; the lead id is the referrer's.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.ReferralRewardEarned)]
+[FunnelEventType(AdvocacyEventTypes.ReferralRewardEarned)]
 public sealed record ReferralRewardEarned : LeadEvent
 {
     /// <summary>Gets the friend.</summary>

@@ -289,7 +289,7 @@ public sealed class ReviewService
 
 /// <summary>A customer was asked for a review.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.ReviewRequested)]
+[FunnelEventType(AdvocacyEventTypes.ReviewRequested)]
 public sealed record ReviewRequested : LeadEvent
 {
     /// <summary>Gets the product key.</summary>
@@ -305,7 +305,7 @@ public sealed record ReviewRequested : LeadEvent
 
 /// <summary>A review was approved for publication.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.ReviewApproved)]
+[FunnelEventType(AdvocacyEventTypes.ReviewApproved)]
 public sealed record ReviewApproved : LeadEvent
 {
     /// <summary>Gets the review.</summary>
@@ -324,7 +324,7 @@ public sealed record ReviewApproved : LeadEvent
 
 /// <summary>A review was rejected by moderation.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.ReviewRejected)]
+[FunnelEventType(AdvocacyEventTypes.ReviewRejected)]
 public sealed record ReviewRejected : LeadEvent
 {
     /// <summary>Gets the review.</summary>
@@ -346,7 +346,7 @@ public sealed record ReviewRejected : LeadEvent
 
 /// <summary>An incentive was given for a review.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.ReviewIncentiveGranted)]
+[FunnelEventType(AdvocacyEventTypes.ReviewIncentiveGranted)]
 public sealed record ReviewIncentiveGranted : LeadEvent
 {
     /// <summary>Gets the review.</summary>

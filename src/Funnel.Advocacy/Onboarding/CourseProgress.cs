@@ -36,7 +36,7 @@ public sealed class CourseValidator : AbstractValidator<Course>
 
 /// <summary>A customer completed one module of a course.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.ModuleCompleted)]
+[FunnelEventType(AdvocacyEventTypes.ModuleCompleted)]
 public sealed record ModuleCompleted : LeadEvent
 {
     /// <summary>Gets the course key.</summary>
@@ -113,7 +113,7 @@ public sealed class EntitlementLedger : IEntitlementLookup
     }
 
     private async Task SetAsync(LeadId lead, string product, OrderId order, bool held, Instant at, CancellationToken cancellationToken) =>
-        await Funnel.Advocacy.StoreRetry.RetryAsync(
+        await OptimisticConcurrency.RetryAsync(
             async ct =>
             {
                 EntitlementRecord? current = await _store.FindAsync(lead, product, order, ct).ConfigureAwait(false);

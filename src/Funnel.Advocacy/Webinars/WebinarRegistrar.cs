@@ -32,7 +32,7 @@ public sealed record WebinarRegistrationResult(WebinarRegistration Registration,
 
 /// <summary>A registrant did not attend their webinar session; emitted once the session has ended.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.WebinarMissed)]
+[FunnelEventType(AdvocacyEventTypes.WebinarMissed)]
 public sealed record WebinarMissed : LeadEvent
 {
     /// <summary>Gets the key of the webinar.</summary>
@@ -120,7 +120,7 @@ public sealed class WebinarRegistrar
     {
         ArgumentNullException.ThrowIfNull(zone);
         Webinar definition = Find(webinar);
-        return StoreRetry.RetryAsync<WebinarRegistrationResult>(
+        return OptimisticConcurrency.RetryAsync<WebinarRegistrationResult>(
             async ct =>
             {
                 Instant now = _clock.GetCurrentInstant();
@@ -166,7 +166,7 @@ public sealed class WebinarRegistrar
     public Task<ImmutableArray<FunnelEvent>> RecordAttendanceAsync(string webinar, LeadId lead, CancellationToken cancellationToken = default)
     {
         Find(webinar);
-        return StoreRetry.RetryAsync<ImmutableArray<FunnelEvent>>(
+        return OptimisticConcurrency.RetryAsync<ImmutableArray<FunnelEvent>>(
             async ct =>
             {
                 Instant now = _clock.GetCurrentInstant();

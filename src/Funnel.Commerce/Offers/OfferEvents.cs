@@ -4,7 +4,7 @@ namespace Funnel.Offers;
 
 /// <summary>A buyer accepted a one-click upsell (or a downsell after a declined upsell), charged to the payment method on file.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.UpsellAccepted)]
+[FunnelEventType(OfferEventTypes.UpsellAccepted)]
 public sealed record UpsellAccepted : LeadEvent
 {
     /// <summary>Gets the order whose purchase the upsell followed.</summary>
@@ -26,7 +26,7 @@ public sealed record UpsellAccepted : LeadEvent
 
 /// <summary>A buyer declined a post-purchase upsell (or downsell).</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.UpsellDeclined)]
+[FunnelEventType(OfferEventTypes.UpsellDeclined)]
 public sealed record UpsellDeclined : LeadEvent
 {
     /// <summary>Gets the order whose purchase the upsell followed.</summary>
@@ -45,7 +45,7 @@ public sealed record UpsellDeclined : LeadEvent
 
 /// <summary>An order bump or cross-sell was bought together with an order's main offer.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.AddOnAccepted)]
+[FunnelEventType(OfferEventTypes.AddOnAccepted)]
 public sealed record AddOnAccepted : LeadEvent
 {
     /// <summary>Gets the order.</summary>
@@ -70,7 +70,7 @@ public sealed record AddOnAccepted : LeadEvent
 
 /// <summary>Access to a product was granted for an order.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.EntitlementGranted)]
+[FunnelEventType(OfferEventTypes.EntitlementGranted)]
 public sealed record EntitlementGranted : LeadEvent
 {
     /// <summary>Gets the order.</summary>
@@ -89,7 +89,7 @@ public sealed record EntitlementGranted : LeadEvent
 
 /// <summary>Access to a product was revoked, after a refund.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.EntitlementRevoked)]
+[FunnelEventType(OfferEventTypes.EntitlementRevoked)]
 public sealed record EntitlementRevoked : LeadEvent
 {
     /// <summary>Gets the order.</summary>

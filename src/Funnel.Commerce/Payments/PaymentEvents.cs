@@ -4,7 +4,7 @@ namespace Funnel.Payments;
 
 /// <summary>One installment of a payment plan was collected; a <see cref="PaymentSucceeded"/> for the same money is recorded too.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.InstallmentPaid)]
+[FunnelEventType(PaymentEventTypes.InstallmentPaid)]
 public sealed record InstallmentPaid : LeadEvent
 {
     /// <summary>Gets the order.</summary>
@@ -25,7 +25,7 @@ public sealed record InstallmentPaid : LeadEvent
 
 /// <summary>An attempt to collect an installment failed; a <see cref="PaymentFailed"/> is recorded too.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.InstallmentFailed)]
+[FunnelEventType(PaymentEventTypes.InstallmentFailed)]
 public sealed record InstallmentFailed : LeadEvent
 {
     /// <summary>Gets the order.</summary>
@@ -49,7 +49,7 @@ public sealed record InstallmentFailed : LeadEvent
 
 /// <summary>A buyer disputed a payment with their bank (a chargeback).</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.PaymentDisputed)]
+[FunnelEventType(PaymentEventTypes.PaymentDisputed)]
 public sealed record PaymentDisputed : LeadEvent
 {
     /// <summary>Gets the order.</summary>
@@ -70,7 +70,7 @@ public sealed record PaymentDisputed : LeadEvent
 
 /// <summary>Access to an order's products was paused because an installment could not be collected.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.AccessPaused)]
+[FunnelEventType(PaymentEventTypes.AccessPaused)]
 public sealed record AccessPaused : LeadEvent
 {
     /// <summary>Gets the order.</summary>
@@ -85,7 +85,7 @@ public sealed record AccessPaused : LeadEvent
 
 /// <summary>Paused access to an order's products was restored because the overdue installment was paid.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.AccessRestored)]
+[FunnelEventType(PaymentEventTypes.AccessRestored)]
 public sealed record AccessRestored : LeadEvent
 {
     /// <summary>Gets the order.</summary>

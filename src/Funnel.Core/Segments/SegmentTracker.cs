@@ -100,7 +100,7 @@ public sealed class SegmentTracker
 
     /// <summary>Sets a lead's membership; <see langword="true"/> when this call changed it.</summary>
     private Task<bool> SetAsync(LeadId lead, bool isMember, Instant now, CancellationToken cancellationToken) =>
-        Funnel.Advocacy.StoreRetry.RetryAsync(
+        OptimisticConcurrency.RetryAsync(
             async ct =>
             {
                 SegmentMember? record = await _store.FindAsync(Segment.Key, lead, ct).ConfigureAwait(false);

@@ -4,7 +4,7 @@ namespace Funnel.Sequences;
 
 /// <summary>A send of an email failed.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.EmailFailed)]
+[FunnelEventType(SequenceEventTypes.EmailFailed)]
 public sealed record EmailFailed : EmailEvent
 {
     /// <summary>Gets whether the failure is final (no more retries).</summary>
@@ -22,7 +22,7 @@ public sealed record EmailFailed : EmailEvent
 
 /// <summary>An email was not sent because the lead may not receive it.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.EmailSuppressed)]
+[FunnelEventType(SequenceEventTypes.EmailSuppressed)]
 public sealed record EmailSuppressed : EmailEvent
 {
     /// <summary>Gets the reason, such as <c>unsubscribed</c>, <c>bounced</c>, <c>complained</c>, <c>no_consent</c> or <c>unknown_lead</c>.</summary>
@@ -49,7 +49,7 @@ public abstract record SequenceEvent : LeadEvent
 
 /// <summary>A lead was enrolled in a sequence.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.SequenceEnrolled)]
+[FunnelEventType(SequenceEventTypes.SequenceEnrolled)]
 public sealed record SequenceEnrolled : SequenceEvent
 {
     /// <inheritdoc/>
@@ -58,7 +58,7 @@ public sealed record SequenceEnrolled : SequenceEvent
 
 /// <summary>An exit goal ended a lead's enrolment before its last step.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.SequenceExited)]
+[FunnelEventType(SequenceEventTypes.SequenceExited)]
 public sealed record SequenceExited : SequenceEvent
 {
     /// <summary>Gets the exit goal that matched, such as <c>order_placed:ebook-masterclass</c>.</summary>
@@ -70,7 +70,7 @@ public sealed record SequenceExited : SequenceEvent
 
 /// <summary>A lead's enrolment sent or skipped its last step.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-[FunnelEventType(EventTypes.SequenceCompleted)]
+[FunnelEventType(SequenceEventTypes.SequenceCompleted)]
 public sealed record SequenceCompleted : SequenceEvent
 {
     /// <inheritdoc/>

@@ -11,7 +11,7 @@ namespace Funnel.Tests.Advocacy;
 public class AdvocacyRegistrationTests
 {
     [Fact]
-    public void AddFunnelAdvocacy_WithCoursesWebinarsAndSettings_ResolvesTheAdvocacyServices()
+    public async Task AddFunnelAdvocacy_WithCoursesWebinarsAndSettings_ResolvesTheAdvocacyServices()
     {
         var clock = new FakeClock(Instant.FromUtc(2026, 10, 5, 12, 0));
         using ServiceProvider provider = new ServiceCollection()
@@ -25,7 +25,7 @@ public class AdvocacyRegistrationTests
         provider.GetRequiredService<ReviewService>().ShouldNotBeNull();
         provider.GetRequiredService<IEntitlementLookup>().ShouldBeSameAs(provider.GetRequiredService<EntitlementLedger>());
         provider.GetRequiredService<CourseProgressTracker>().ShouldNotBeNull();
-        provider.GetRequiredService<WebinarRegistrar>().RegisterAsync("w", LeadId.New(), DateTimeZone.Utc).GetAwaiter().GetResult().Registration.Session.StartsAt
+        (await provider.GetRequiredService<WebinarRegistrar>().RegisterAsync("w", LeadId.New(), DateTimeZone.Utc)).Registration.Session.StartsAt
             .ShouldBe(Instant.FromUtc(2026, 10, 5, 12, 0));
         provider.GetRequiredService<AffiliateProgram>().Settings.Rules.ShouldHaveSingleItem();
     }

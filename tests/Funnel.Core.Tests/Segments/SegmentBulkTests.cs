@@ -77,15 +77,15 @@ public class SegmentBulkTests
     }
 
     [Fact]
-    public void Tracker_SuccessiveEvaluations_ReportsWhoEnteredAndLeft()
+    public async Task Tracker_SuccessiveEvaluations_ReportsWhoEnteredAndLeft()
     {
         SegmentTracker tracker = new(RetargetingSegments.DownloadedGuideNotSalesPage("quick-start-guide"), new InMemorySegmentMembershipStore());
         var (before, reader, _, _) = Retargeting();
         var (after, _, _, _) = Retargeting(readerVisitsSales: true);
 
-        SegmentChanges first = tracker.Evaluate(before, Now);
-        SegmentChanges same = tracker.Evaluate(before, Now);
-        SegmentChanges second = tracker.Evaluate(after, Now);
+        SegmentChanges first = await tracker.EvaluateAsync(before, Now);
+        SegmentChanges same = await tracker.EvaluateAsync(before, Now);
+        SegmentChanges second = await tracker.EvaluateAsync(after, Now);
 
         SegmentEntered entered = first.Events.ShouldHaveSingleItem().ShouldBeOfType<SegmentEntered>();
         (entered.LeadId, entered.Segment, entered.OccurredAt, entered.EventType).ShouldBe((reader.Id, "downloaded-guide-not-sales-page", Now, EventTypes.SegmentEntered));
