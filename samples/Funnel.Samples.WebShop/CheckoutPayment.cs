@@ -1,3 +1,4 @@
+using Funnel.Pipeline;
 using Funnel.Payments;
 
 namespace Funnel.Samples.WebShop;
@@ -33,7 +34,7 @@ public static class CheckoutPayment
 /// Runs on the Funnel job runner every second. A delivery that fails (not 2xx, except the 400 of a rejected event) is
 /// tried again on the next run, so the endpoint's replay protection is exercised too.
 /// </remarks>
-public sealed class WebhookRelay(InMemoryPaymentGateway gateway, ShopMailSettings settings, IHttpClientFactory clients, ILogger<WebhookRelay> logger) : Funnel.AspNetCore.IFunnelJob
+public sealed class WebhookRelay(InMemoryPaymentGateway gateway, ShopMailSettings settings, IHttpClientFactory clients, ILogger<WebhookRelay> logger) : IFunnelJob
 {
     /// <summary>The provider name the shop's webhook endpoint is registered under.</summary>
     public const string Provider = "test";

@@ -3,6 +3,7 @@ using Funnel.AspNetCore;
 using Funnel.DependencyInjection;
 using Funnel.Email;
 using Funnel.Payments;
+using Funnel.Pipeline;
 using Funnel.Sequences;
 using NodaTime;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -18,10 +19,10 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
     /// <remarks>
     /// <para>
     /// Calls <c>AddFunnel()</c> (configure <see cref="Funnel.FunnelOptions"/> with your own <c>AddFunnel(...)</c> call,
-    /// before or after), <c>AddFunnelSequences()</c> (the email tracking endpoints read its options), <c>AddAntiforgery()</c>, <c>AddProblemDetails()</c> and <c>AddHealthChecks()</c> with a
-    /// check named <c>funnel</c>, and registers, unless already registered: an <see cref="IFunnelEventSink"/>
-    /// (<see cref="InMemoryFunnelEventSink"/>), the <see cref="FunnelEventRecorder"/>, <see cref="TimeProvider.System"/>
-    /// and the hosted service that runs every <see cref="IFunnelJob"/>.
+    /// before or after), <c>AddFunnelSequences()</c> (the email tracking endpoints read its options), <c>AddAntiforgery()</c>, <c>AddProblemDetails()</c> and <c>AddFunnelHosting()</c> (the
+    /// event pipeline and the job runner as hosted services, with the <c>funnel</c> and <c>funnel-pipeline</c> health
+    /// checks), and registers, unless already registered: an <see cref="IFunnelEventSink"/>
+    /// (<see cref="InMemoryFunnelEventSink"/>), the <see cref="FunnelEventRecorder"/> and <see cref="TimeProvider.System"/>.
     /// </para>
     /// <para>
     /// <see cref="FunnelAspNetCoreOptions"/> are validated when the host starts. Calling this method again adds
@@ -50,15 +51,13 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunnelAspNetCoreOptions>, FluentValidateOptions<FunnelAspNetCoreOptions>>());
         services.AddAntiforgery();
         services.AddProblemDetails();
-        services.AddHealthChecks().AddCheck<FunnelHealthCheck>("funnel", tags: ["funnel"]);
         services.TryAddSingleton<InMemoryFunnelEventSink>();
         services.TryAddSingleton<IFunnelEventSink>(sp => sp.GetRequiredService<InMemoryFunnelEventSink>());
         services.TryAddSingleton<FunnelEventRecorder>();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<FunnelJobStatus>();
         services.TryAddSingleton(sp => new EmailTracking(
             sp.GetRequiredService<IOptions<SequenceOptions>>().Value.Tracking is { } tracking ? new TrackingLinks(tracking) : null));
-        services.AddHostedService<FunnelJobRunner>();
+        services.AddFunnelHosting();
         return services;
     }
 
@@ -129,20 +128,6 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
             sp.GetRequiredService<PaymentService>(),
             sp.GetRequiredService<IClock>()));
         services.AddSingleton<IFunnelJob>(sp => new WebhookRetryJob(provider, sp, sp.GetRequiredService<FunnelEventRecorder>()));
-        return services;
-    }
-
-    /// <summary>Registers a background job for the hosted job runner.</summary>
-    /// <remarks>The job is a singleton; registering the same type again adds nothing.</remarks>
-    /// <typeparam name="TJob">The job type.</typeparam>
-    /// <param name="services">The service collection.</param>
-    /// <returns>The same service collection.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
-    public static IServiceCollection AddFunnelJob<TJob>(this IServiceCollection services)
-        where TJob : class, IFunnelJob
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IFunnelJob, TJob>());
         return services;
     }
 

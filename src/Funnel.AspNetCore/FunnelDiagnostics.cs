@@ -46,5 +46,4 @@ public static class FunnelDiagnostics
     internal static readonly Counter<long> Payments = Meter.CreateCounter<long>("funnel.payments", "{payment}", "Payments and failed payment attempts.");
     internal static readonly Counter<long> Refunds = Meter.CreateCounter<long>("funnel.refunds", "{minor unit}", "Refunded amounts in minor units of the currency.");
     internal static readonly Counter<long> Webhooks = Meter.CreateCounter<long>("funnel.webhooks", "{request}", "Payment webhook requests by outcome.");
-    internal static readonly Counter<long> JobRuns = Meter.CreateCounter<long>("funnel.job.runs", "{run}", "Background job runs.");
 }

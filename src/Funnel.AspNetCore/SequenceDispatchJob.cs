@@ -1,3 +1,4 @@
+using Funnel.Pipeline;
 using System.Diagnostics;
 using Funnel.Sequences;
 using Microsoft.Extensions.DependencyInjection;

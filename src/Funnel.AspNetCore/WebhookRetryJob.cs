@@ -1,3 +1,4 @@
+using Funnel.Pipeline;
 using System.Collections.Immutable;
 using Funnel.Payments;
 using Microsoft.Extensions.DependencyInjection;

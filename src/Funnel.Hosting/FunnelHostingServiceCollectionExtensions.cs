@@ -9,13 +9,15 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <threadsafety>Call these methods while configuring services, from one thread.</threadsafety>
 public static class FunnelHostingServiceCollectionExtensions
 {
-    /// <summary>Runs the Funnel event pipeline as a hosted service, with a health check and start-up checks.</summary>
+    /// <summary>Runs the Funnel event pipeline and background jobs as hosted services, with health checks and start-up checks.</summary>
     /// <remarks>
     /// <para>
     /// Works in an ASP.NET Core app and in a worker service alike. Calls <c>AddFunnel()</c> and registers, once: the
     /// hosted service that delivers every event in the <see cref="IFunnelEventLog"/> to every registered
     /// <see cref="IFunnelHandler"/> (it creates the handlers when the host starts, so a handler whose dependency is
-    /// missing stops the start-up with a message naming it), a health check named <c>funnel-pipeline</c> (degraded while
+    /// missing stops the start-up with a message naming it); the job runner that runs every <see cref="IFunnelJob"/>
+    /// registered with <c>AddFunnelJob</c> on its interval; a health check named <c>funnel</c> (unhealthy while a job's
+    /// last run failed, naming the job and the error) and one named <c>funnel-pipeline</c> (degraded while
     /// events are parked, a handler is retrying, or a Production host runs on in-memory stores), a start-up warning for
     /// in-memory stores in Production, and <see cref="TimeProvider.System"/> unless one is registered.
     /// </para>
@@ -41,7 +43,11 @@ public static class FunnelHostingServiceCollectionExtensions
         services.TryAddSingleton(_ => FunnelStorageCheck.From(services));
         services.AddHostedService<FunnelStartupWarnings>();
         services.AddHostedService<FunnelPipelineService>();
-        services.AddHealthChecks().AddCheck<FunnelPipelineHealthCheck>("funnel-pipeline", HealthStatus.Degraded, tags: ["funnel"]);
+        services.TryAddSingleton<FunnelJobStatus>();
+        services.AddHostedService<FunnelJobRunner>();
+        services.AddHealthChecks()
+            .AddCheck<FunnelJobsHealthCheck>("funnel", tags: ["funnel"])
+            .AddCheck<FunnelPipelineHealthCheck>("funnel-pipeline", HealthStatus.Degraded, tags: ["funnel"]);
         return services;
     }
 

@@ -20,6 +20,7 @@ public class DependencyGraphTests
         typeof(AffiliateProgram).Assembly,
         typeof(InMemoryPaymentGateway).Assembly,
         typeof(AnalyticsServiceCollectionExtensions).Assembly,
+        typeof(FunnelHostingServiceCollectionExtensions).Assembly,
         typeof(FunnelAspNetCoreServiceCollectionExtensions).Assembly,
         typeof(SmtpServiceCollectionExtensions).Assembly,
         typeof(StripeServiceCollectionExtensions).Assembly,
@@ -34,7 +35,8 @@ public class DependencyGraphTests
         ["Funnel.Advocacy"] = ["Funnel.Core", "Funnel.Commerce"],
         ["Funnel.Testing"] = ["Funnel.Core", "Funnel.Commerce", "Funnel.Sequences"],
         ["Funnel.Analytics"] = ["Funnel.Core"],
-        ["Funnel.AspNetCore"] = ["Funnel.Core", "Funnel.Sequences", "Funnel.Commerce"],
+        ["Funnel.Hosting"] = ["Funnel.Core"],
+        ["Funnel.AspNetCore"] = ["Funnel.Core", "Funnel.Sequences", "Funnel.Commerce", "Funnel.Hosting"],
         ["Funnel.Email.Smtp"] = ["Funnel.Core"],
         ["Funnel.Payments.Stripe"] = ["Funnel.Core", "Funnel.Commerce"],
     }.ToImmutableDictionary(p => p.Key, p => p.Value.ToImmutableHashSet(StringComparer.Ordinal), StringComparer.Ordinal);

@@ -1,3 +1,4 @@
+using Funnel.Pipeline;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;

@@ -1,3 +1,4 @@
+using Funnel.Pipeline;
 using System.Net;
 using Funnel.Leads;
 using Microsoft.AspNetCore.Builder;
@@ -61,7 +62,7 @@ public sealed class ServiceRegistrationTests
         services.AddFunnelAspNetCore(o => o.LeadMagnets.Add(Guide));
         services.AddFunnelAspNetCore(o => o.HoneypotField = "url");
 
-        services.Count(d => d.ImplementationType == typeof(FunnelJobRunner)).ShouldBe(1);
+        services.Count(d => d.ImplementationType?.Name == "FunnelJobRunner").ShouldBe(1);
         using ServiceProvider provider = services.BuildServiceProvider();
         FunnelAspNetCoreOptions options = provider.GetRequiredService<IOptions<FunnelAspNetCoreOptions>>().Value;
         options.LeadMagnets.ShouldHaveSingleItem();

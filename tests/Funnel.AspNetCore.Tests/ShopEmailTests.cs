@@ -1,3 +1,4 @@
+using Funnel.Pipeline;
 using System.Net;
 using Funnel.Events;
 using Funnel.Samples.WebShop;

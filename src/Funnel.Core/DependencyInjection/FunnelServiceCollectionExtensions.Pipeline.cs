@@ -48,4 +48,18 @@ public static partial class FunnelServiceCollectionExtensions
         services.AddSingleton(new FunnelHandlerRegistration(name, typeof(THandler)));
         return services;
     }
+
+    /// <summary>Registers a background job for the job runner of <c>AddFunnelHosting()</c>.</summary>
+    /// <remarks>The job is a singleton; registering the same type again adds nothing.</remarks>
+    /// <typeparam name="TJob">The job type.</typeparam>
+    /// <param name="services">The service collection.</param>
+    /// <returns>The same service collection.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
+    public static IServiceCollection AddFunnelJob<TJob>(this IServiceCollection services)
+        where TJob : class, IFunnelJob
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IFunnelJob, TJob>());
+        return services;
+    }
 }

@@ -1,8 +1,9 @@
+using Funnel.Pipeline;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Funnel.AspNetCore.Tests;
+namespace Funnel.Hosting.Tests;
 
 public sealed class FunnelJobRunnerTests
 {
@@ -160,7 +161,7 @@ public sealed class FunnelJobRunnerTests
         (await time.TimerCreated.WaitAsync(Wait)).ShouldBeTrue();
         (await time.TimerCreated.WaitAsync(Wait)).ShouldBeTrue();
 
-        var check = new FunnelHealthCheck(status);
+        var check = new FunnelJobsHealthCheck(status);
         var registration = new HealthCheckRegistration("funnel", check, HealthStatus.Unhealthy, null);
         HealthCheckResult result = await check.CheckHealthAsync(new HealthCheckContext { Registration = registration });
 
@@ -206,7 +207,7 @@ public sealed class FunnelJobRunnerTests
     {
         var status = new FunnelJobStatus();
         status.Succeeded("dispatcher");
-        var check = new FunnelHealthCheck(status);
+        var check = new FunnelJobsHealthCheck(status);
 
         HealthCheckResult result = await check.CheckHealthAsync(new HealthCheckContext
         {

@@ -1,8 +1,9 @@
-namespace Funnel.AspNetCore;
+namespace Funnel.Pipeline;
 
 /// <summary>A piece of recurring background work, such as the sequence dispatcher or an entitlement retry.</summary>
 /// <remarks>
-/// Register it with <c>AddFunnelJob&lt;TJob&gt;()</c>; the hosted job runner runs it once at start and then
+/// Register it with <c>AddFunnelJob&lt;TJob&gt;()</c>; the job runner of <c>AddFunnelHosting()</c> (in an ASP.NET Core app or a
+/// worker service) runs it once at start and then
 /// <see cref="Interval"/> after each run ends, never two runs of one job at once. When the host stops, the runner
 /// lets the current run finish and cancels its token only when the host's shutdown timeout passes.
 /// </remarks>

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Funnel.AspNetCore;
+namespace Funnel.Hosting;
 
 /// <summary>Reports Funnel's health: unhealthy while a background job's last run failed.</summary>
-internal sealed class FunnelHealthCheck(FunnelJobStatus status) : IHealthCheck
+internal sealed class FunnelJobsHealthCheck(FunnelJobStatus status) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Funnel.Pipeline;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Funnel.AspNetCore;
+namespace Funnel.Hosting;
 
 /// <summary>The last outcome of each job, read by the health check.</summary>
 internal sealed class FunnelJobStatus
@@ -18,11 +19,18 @@ internal sealed class FunnelJobStatus
 }
 
 /// <summary>Runs every registered <see cref="IFunnelJob"/> on its interval, and stops gracefully.</summary>
+/// <remarks>
+/// Shutdown is race-free: the host may call <see cref="StopAsync"/> more than once, and before or after
+/// <see cref="Dispose"/>, from different threads. Nothing is disposed that a concurrent stop could still use: the
+/// token sources hold no timer and no registration, so they are left to the collector.
+/// </remarks>
+#pragma warning disable CA1001, CA2213 // See the remarks: not disposing the token sources is what makes a stop after Dispose safe.
 internal sealed partial class FunnelJobRunner(
     IEnumerable<IFunnelJob> jobs,
     FunnelJobStatus status,
     TimeProvider time,
     ILogger<FunnelJobRunner> logger) : IHostedService, IDisposable
+#pragma warning restore CA1001, CA2213
 {
     private readonly IFunnelJob[] jobs = [.. jobs];
     private readonly CancellationTokenSource stopping = new();
@@ -30,7 +38,6 @@ internal sealed partial class FunnelJobRunner(
     private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task running = Task.CompletedTask;
     private int stopRequested;
-    private volatile bool disposed;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -48,7 +55,7 @@ internal sealed partial class FunnelJobRunner(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         // Hosts may call StopAsync more than once, even after disposing the service; stopping happens once.
-        if (disposed || Interlocked.Exchange(ref stopRequested, 1) == 1)
+        if (Interlocked.Exchange(ref stopRequested, 1) == 1)
         {
             return;
         }
@@ -68,13 +75,7 @@ internal sealed partial class FunnelJobRunner(
         }
     }
 
-    public void Dispose()
-    {
-        disposed = true;
-        stopped.TrySetResult();
-        stopping.Dispose();
-        abort.Dispose();
-    }
+    public void Dispose() => stopped.TrySetResult();
 
     private async Task LoopAsync(IFunnelJob job)
     {
@@ -93,7 +94,7 @@ internal sealed partial class FunnelJobRunner(
 
     private async Task RunOnceAsync(IFunnelJob job)
     {
-        using Activity? activity = FunnelDiagnostics.Source.StartActivity("funnel.job");
+        using Activity? activity = HostingDiagnostics.Source.StartActivity("funnel.job");
         activity?.SetTag("funnel.job", job.Name);
         string outcome = "succeeded";
         try
@@ -115,7 +116,7 @@ internal sealed partial class FunnelJobRunner(
             LogJobFailed(logger, ex, job.Name);
         }
 
-        FunnelDiagnostics.JobRuns.Add(1, new KeyValuePair<string, object?>("funnel.job", job.Name), new KeyValuePair<string, object?>("funnel.outcome", outcome));
+        HostingDiagnostics.JobRuns.Add(1, new KeyValuePair<string, object?>("funnel.job", job.Name), new KeyValuePair<string, object?>("funnel.outcome", outcome));
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Funnel job {Job} failed; it runs again after its interval.")]
