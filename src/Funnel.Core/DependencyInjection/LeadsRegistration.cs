@@ -1,5 +1,6 @@
 using FluentValidation;
 using Funnel.Leads;
+using Funnel.Pipeline;
 using Funnel.Segments;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -16,6 +17,7 @@ internal static class LeadsRegistration
         services.TryAddSingleton<ISegmentMembershipStore, InMemorySegmentMembershipStore>();
         services.TryAddSingleton(sp => new LeadCapture(
             sp.GetRequiredService<ILeadStore>(),
+            sp.GetRequiredService<IFunnelEventLog>(),
             sp.GetRequiredService<IClock>(),
             sp.GetRequiredService<LeadLifecycle>(),
             sp.GetRequiredService<IDateTimeZoneProvider>()));
