@@ -8,7 +8,7 @@ using NodaTime;
 
 namespace Funnel.DependencyInjection;
 
-/// <summary>Registers lead capture, scoring and segment services for <c>AddFunnel</c>.</summary>
+/// <summary>Registers lead capture, scoring and segment services, and their handlers and job, for <c>AddFunnel</c>.</summary>
 internal static class LeadsRegistration
 {
     public static void AddLeads(IServiceCollection services)
@@ -24,5 +24,9 @@ internal static class LeadsRegistration
         services.TryAddSingleton<IValidator<LeadMagnet>, LeadMagnetValidator>();
         services.TryAddSingleton<IValidator<ScoringModel>, ScoringModelValidator>();
         services.TryAddSingleton<IValidator<SegmentDefinition>, SegmentRuleValidator>();
+        services.AddFunnelHandler<LifecycleHandler>(LifecycleHandler.Name);
+        services.AddFunnelHandler<ScoringHandler>(ScoringHandler.Name);
+        services.AddFunnelHandler<SegmentsHandler>(SegmentsHandler.Name);
+        services.AddFunnelJob<SegmentsJob>();
     }
 }
