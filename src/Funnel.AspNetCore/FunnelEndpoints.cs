@@ -48,7 +48,6 @@ internal static class FunnelEndpoints
         HttpContext context,
         [FromServices] IAntiforgery antiforgery,
         [FromServices] LeadCapture capture,
-        [FromServices] FunnelEventRecorder recorder,
         [FromServices] IOptions<FunnelAspNetCoreOptions> options,
         [FromServices] IOptions<AntiforgeryOptions> antiforgeryOptions,
         [FromServices] IEnumerable<IOptInNotifier> notifiers,
@@ -123,7 +122,7 @@ internal static class FunnelEndpoints
                 .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).ToArray(), StringComparer.Ordinal));
         }
 
-        await recorder.RecordAsync(result.Events, cancellationToken).ConfigureAwait(false);
+        // LeadCapture recorded the opt-in's events in the event log itself.
         WriteVisitor(context, o, result.Lead.Id);
         activity?.SetTag("funnel.magnet", magnet!.Key);
         activity?.SetTag("funnel.new_lead", result.IsNewLead);
@@ -141,7 +140,6 @@ internal static class FunnelEndpoints
         HttpContext context,
         [FromQuery] string? token,
         [FromServices] LeadCapture capture,
-        [FromServices] FunnelEventRecorder recorder,
         [FromServices] IOptions<FunnelAspNetCoreOptions> options,
         CancellationToken cancellationToken)
     {
@@ -156,7 +154,6 @@ internal static class FunnelEndpoints
         switch (result.Status)
         {
             case ConfirmationStatus.Confirmed:
-                await recorder.RecordAsync([result.Event!], cancellationToken).ConfigureAwait(false);
                 WriteVisitor(context, options.Value, result.Lead!.Id);
                 return options.Value.ConfirmedRedirect is { } redirect
                     ? Results.Redirect(redirect)

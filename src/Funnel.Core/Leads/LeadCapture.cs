@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using FluentValidation;
 using Funnel.Events;
+using Funnel.Pipeline;
 using NodaTime;
 
 namespace Funnel.Leads;
@@ -38,10 +39,13 @@ public sealed record OptInRequest
     public ImmutableDictionary<string, string> CustomFields { get; init; } = ImmutableDictionary<string, string>.Empty;
 }
 
-/// <summary>What an opt-in did: the stored lead, whether it is new, the events to record and the confirmation token.</summary>
+/// <summary>What an opt-in did: the stored lead, whether it is new, the events it recorded and the confirmation token.</summary>
 /// <param name="Lead">The stored profile.</param>
 /// <param name="IsNewLead"><see langword="true"/> when the email was not known before.</param>
-/// <param name="Events">The events to record: <see cref="OptedIn"/>, <see cref="ConsentRecorded"/> and, for a new lead, <see cref="LifecycleStageChanged"/>.</param>
+/// <param name="Events">
+/// The events this call recorded (already in the <see cref="IFunnelEventLog"/>; do not append them again):
+/// <see cref="OptedIn"/>, <see cref="ConsentRecorded"/> and, for a new lead, <see cref="LifecycleStageChanged"/>.
+/// </param>
 /// <param name="ConfirmationToken">The double opt-in token to put in the confirmation link, or <see langword="null"/> when none is needed.</param>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record OptInResult(LeadProfile Lead, bool IsNewLead, ImmutableArray<LeadEvent> Events, string? ConfirmationToken);
@@ -62,7 +66,10 @@ public enum ConfirmationStatus
 /// <summary>The result of <see cref="LeadCapture.ConfirmAsync"/>.</summary>
 /// <param name="Status">What happened.</param>
 /// <param name="Lead">The lead, when the token named a known one.</param>
-/// <param name="Event">The <see cref="OptInConfirmed"/> event to record when confirmed.</param>
+/// <param name="Event">
+/// The <see cref="OptInConfirmed"/> event this call recorded when confirmed (already in the
+/// <see cref="IFunnelEventLog"/>; do not append it again).
+/// </param>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record ConfirmationResult(ConfirmationStatus Status, LeadProfile? Lead, OptInConfirmed? Event);
 
@@ -78,6 +85,10 @@ public sealed record ConfirmationResult(ConfirmationStatus Status, LeadProfile? 
 /// bounces and complaints stay.
 /// </para>
 /// <para>
+/// Both calls record their events in the <see cref="IFunnelEventLog"/> themselves, right after the lead is stored;
+/// the results list them for information only.
+/// </para>
+/// <para>
 /// Tokens are 48 random bytes from <see cref="RandomNumberGenerator"/> (16 name the lead, 32 are secret),
 /// base64url-encoded. Only the SHA-256 of the secret is stored; a token expires after the configured lifetime
 /// and works once.
@@ -88,6 +99,7 @@ public sealed class LeadCapture
 {
     private const int SecretBytes = 32;
     private readonly ILeadStore _store;
+    private readonly IFunnelEventLog _log;
     private readonly IClock _clock;
     private readonly LeadLifecycle _lifecycle;
     private readonly IValidator<OptInRequest> _validator;
@@ -95,17 +107,26 @@ public sealed class LeadCapture
 
     /// <summary>Initializes lead capture.</summary>
     /// <param name="store">Where leads are kept.</param>
+    /// <param name="eventLog">Where the events of opt-ins and confirmations are recorded.</param>
     /// <param name="clock">The source of "now".</param>
     /// <param name="lifecycle">The lifecycle rules; <see langword="null"/> for <see cref="LeadLifecycle.Default"/>.</param>
     /// <param name="timeZones">Checks time zone ids; <see langword="null"/> for TZDB.</param>
     /// <param name="confirmationTokenLifetime">How long a double opt-in token works; <see langword="null"/> for 48 hours.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="store"/> or <paramref name="clock"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="store"/>, <paramref name="eventLog"/> or <paramref name="clock"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="confirmationTokenLifetime"/> is not positive.</exception>
-    public LeadCapture(ILeadStore store, IClock clock, LeadLifecycle? lifecycle = null, IDateTimeZoneProvider? timeZones = null, Duration? confirmationTokenLifetime = null)
+    public LeadCapture(
+        ILeadStore store,
+        IFunnelEventLog eventLog,
+        IClock clock,
+        LeadLifecycle? lifecycle = null,
+        IDateTimeZoneProvider? timeZones = null,
+        Duration? confirmationTokenLifetime = null)
     {
         ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(eventLog);
         ArgumentNullException.ThrowIfNull(clock);
         _store = store;
+        _log = eventLog;
         _clock = clock;
         _lifecycle = lifecycle ?? LeadLifecycle.Default;
         _validator = new OptInRequestValidator(timeZones ?? DateTimeZoneProviders.Tzdb);
@@ -144,10 +165,10 @@ public sealed class LeadCapture
         return utm with { Channel = channel, Referrer = cleanReferrer };
     }
 
-    /// <summary>Records an opt-in: creates or updates the lead and returns the events to record.</summary>
+    /// <summary>Records an opt-in: creates or updates the lead and records its events in the event log.</summary>
     /// <param name="request">The form submission.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The lead, whether it is new, the events and the confirmation token.</returns>
+    /// <returns>The lead, whether it is new, the events recorded and the confirmation token.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="request"/> is <see langword="null"/>.</exception>
     /// <exception cref="ValidationException">The request is invalid; each error names the field, such as <c>Email</c>.</exception>
     /// <exception cref="InvalidOperationException">The <see cref="OptInRequest.VisitorId"/> of a new lead already belongs to a lead with another email (thrown by the store).</exception>
@@ -222,14 +243,16 @@ public sealed class LeadCapture
             events.Add(new LifecycleStageChanged { LeadId = stored.Id, OccurredAt = now, Attribution = request.Attribution, From = before, To = stored.Stage });
         }
 
+        ImmutableArray<LeadEvent> recorded = events.ToImmutable();
+        await _log.AppendAsync(recorded, cancellationToken).ConfigureAwait(false);
         string? token = secret is null ? null : Base64Url(stored.Id, secret);
-        return new OptInResult(stored, isNew, events.ToImmutable(), token);
+        return new OptInResult(stored, isNew, recorded, token);
     }
 
     /// <summary>Confirms a double opt-in with the token from the confirmation link.</summary>
     /// <param name="token">The token.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The outcome; when confirmed, consent is granted and the token cannot be used again.</returns>
+    /// <returns>The outcome; when confirmed, consent is granted, <see cref="OptInConfirmed"/> is in the event log and the token cannot be used again.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="token"/> is <see langword="null"/>.</exception>
     public async Task<ConfirmationResult> ConfirmAsync(string token, CancellationToken cancellationToken = default)
     {
@@ -258,9 +281,14 @@ public sealed class LeadCapture
         ConfirmationStatus status = Confirm(update.Before, id, hash, now).Status;
         LeadProfile stored = update.After!;
 
-        return status == ConfirmationStatus.Confirmed
-            ? new ConfirmationResult(status, stored, new OptInConfirmed { LeadId = stored.Id, OccurredAt = now, Purpose = stored.Consent!.Purpose })
-            : new ConfirmationResult(status, stored, null);
+        if (status != ConfirmationStatus.Confirmed)
+        {
+            return new ConfirmationResult(status, stored, null);
+        }
+
+        OptInConfirmed confirmed = new() { LeadId = stored.Id, OccurredAt = now, Purpose = stored.Consent!.Purpose };
+        await _log.AppendAsync([confirmed], cancellationToken).ConfigureAwait(false);
+        return new ConfirmationResult(status, stored, confirmed);
     }
 
     private static bool NeedsConfirmation(LeadMagnet magnet, LeadProfile? current) =>

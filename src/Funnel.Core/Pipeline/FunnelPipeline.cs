@@ -101,7 +101,9 @@ public sealed class FunnelPipeline
             PipelineDelivery pass = await DeliverAsync(cancellationToken).ConfigureAwait(false);
             delivered += pass.Delivered;
             failures.AddRange(pass.Failures);
-            if (pass.CaughtUp || (pass.Delivered == 0 && pass.Failures.All(f => !f.Parked)))
+            // A handler may append events that a handler earlier in the same pass has already read past: a pass
+            // that delivered something is followed by another until one delivers nothing.
+            if (pass.Delivered == 0 && (pass.CaughtUp || pass.Failures.All(f => !f.Parked)))
             {
                 return new PipelineDelivery(delivered, failures.DrainToImmutable(), pass.CaughtUp);
             }

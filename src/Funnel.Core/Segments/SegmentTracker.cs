@@ -46,6 +46,7 @@ public sealed class SegmentTracker
         Segment = segment;
         _evaluator = new SegmentEvaluator(segment.Rule);
         _store = store;
+        DependsOnTime = HasWindow(segment.Rule);
     }
 
     /// <summary>Gets the segment.</summary>
@@ -97,6 +98,37 @@ public sealed class SegmentTracker
 
         return new SegmentChanges(membership, events.ToImmutable());
     }
+
+    /// <summary>Gets whether the segment's rule has a time window, so that membership can change with no new event.</summary>
+    internal bool DependsOnTime { get; }
+
+    /// <summary>Evaluates the segment for one lead and stores the change, if any.</summary>
+    /// <returns>The <see cref="SegmentEntered"/> or <see cref="SegmentLeft"/> this call stored, or <see langword="null"/> when the membership did not change.</returns>
+    internal async Task<LeadEvent?> EvaluateLeadAsync(
+        LeadId lead, LeadProfile? profile, IReadOnlyCollection<FunnelEvent> events, Instant now, CancellationToken cancellationToken)
+    {
+        bool isMember = _evaluator.Matches(profile, events, now);
+        if (!await SetAsync(lead, isMember, now, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        return isMember
+            ? new SegmentEntered { LeadId = lead, OccurredAt = now, Segment = Segment.Key }
+            : new SegmentLeft { LeadId = lead, OccurredAt = now, Segment = Segment.Key };
+    }
+
+    /// <summary>Tells whether a rule has a time window anywhere in its tree.</summary>
+    internal static bool HasWindow(SegmentRule rule) => rule switch
+    {
+        AllRule all => all.Rules.Any(HasWindow),
+        AnyRule any => any.Rules.Any(HasWindow),
+        NotRule not => HasWindow(not.Rule),
+        EventRule e => e.Within is not null,
+        EmailRule m => m.Within is not null,
+        PageRule p => p.Within is not null,
+        _ => false,
+    };
 
     /// <summary>Sets a lead's membership; <see langword="true"/> when this call changed it.</summary>
     private Task<bool> SetAsync(LeadId lead, bool isMember, Instant now, CancellationToken cancellationToken) =>

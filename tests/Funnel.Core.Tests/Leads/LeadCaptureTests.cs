@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using FluentValidation;
 using Funnel.Events;
 using Funnel.Leads;
+using Funnel.Pipeline;
 using NodaTime;
 using NodaTime.Testing;
 
@@ -20,7 +21,7 @@ public class LeadCaptureTests
     {
         FakeClock clock = new(Start);
         InMemoryLeadStore store = new();
-        LeadCapture capture = new(store, clock);
+        LeadCapture capture = new(store, new InMemoryFunnelEventLog(), clock);
         Attribution facebook = LeadCapture.AttributionFrom("Facebook", "cpc", "launch");
 
         OptInResult result = await capture.OptInAsync(new OptInRequest
@@ -61,7 +62,7 @@ public class LeadCaptureTests
     {
         FakeClock clock = new(Start);
         InMemoryLeadStore store = new();
-        LeadCapture capture = new(store, clock);
+        LeadCapture capture = new(store, new InMemoryFunnelEventLog(), clock);
         LeadId visitor = LeadId.New();
 
         OptInResult first = await capture.OptInAsync(new OptInRequest { Email = "ann@example.com", Magnet = Guide, VisitorId = visitor, Attribution = LeadCapture.AttributionFrom("facebook") });
@@ -84,7 +85,7 @@ public class LeadCaptureTests
     public async Task OptInAsync_ManyConcurrentOptInsWithOneEmail_CreateOneLead()
     {
         InMemoryLeadStore store = new();
-        LeadCapture capture = new(store, new FakeClock(Start));
+        LeadCapture capture = new(store, new InMemoryFunnelEventLog(), new FakeClock(Start));
 
         OptInResult[] results = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => Task.Run(() =>
             capture.OptInAsync(new OptInRequest { Email = i % 2 == 0 ? "ann@example.com" : "ANN@EXAMPLE.COM", Magnet = Guide, VisitorId = LeadId.New() }))));
@@ -98,7 +99,7 @@ public class LeadCaptureTests
     [Fact]
     public async Task OptInAsync_BadEmail_ThrowsValidationErrorNamingEmail()
     {
-        LeadCapture capture = new(new InMemoryLeadStore(), new FakeClock(Start));
+        LeadCapture capture = new(new InMemoryLeadStore(), new InMemoryFunnelEventLog(), new FakeClock(Start));
 
         ValidationException ex = await Should.ThrowAsync<ValidationException>(() => capture.OptInAsync(new OptInRequest { Email = "ann(at)example.com", Magnet = Guide }));
 
@@ -109,7 +110,7 @@ public class LeadCaptureTests
     [Fact]
     public async Task OptInAsync_UnknownTimeZoneAndBadMagnetKey_NamesBothFields()
     {
-        LeadCapture capture = new(new InMemoryLeadStore(), new FakeClock(Start));
+        LeadCapture capture = new(new InMemoryLeadStore(), new InMemoryFunnelEventLog(), new FakeClock(Start));
 
         ValidationException ex = await Should.ThrowAsync<ValidationException>(() => capture.OptInAsync(
             new OptInRequest { Email = "ann@example.com", Magnet = Guide with { Key = "Quick Start" }, TimeZoneId = "Mars/Olympus" }));
@@ -122,7 +123,7 @@ public class LeadCaptureTests
     {
         FakeClock clock = new(Start);
         InMemoryLeadStore store = new();
-        LeadCapture capture = new(store, clock);
+        LeadCapture capture = new(store, new InMemoryFunnelEventLog(), clock);
         OptInResult first = await capture.OptInAsync(new OptInRequest { Email = "ann@example.com", Magnet = Guide });
         (await store.TryUpdateAsync(first.Lead, first.Lead.ApplySuppression(new EmailUnsubscribed { LeadId = first.Lead.Id, OccurredAt = Start, Email = "nurture-1" }))).ShouldBeTrue();
         clock.AdvanceHours(1);
@@ -141,7 +142,7 @@ public class LeadCaptureTests
     {
         FakeClock clock = new(Start);
         InMemoryLeadStore store = new();
-        LeadCapture capture = new(store, clock);
+        LeadCapture capture = new(store, new InMemoryFunnelEventLog(), clock);
 
         OptInResult optIn = await capture.OptInAsync(new OptInRequest { Email = "ann@example.com", Magnet = Checklist });
         optIn.Lead.ConsentStatus.ShouldBe(ConsentStatus.Pending);
@@ -164,10 +165,38 @@ public class LeadCaptureTests
     }
 
     [Fact]
+    public async Task OptInAndConfirm_DoubleOptIn_RecordTheirEventsInTheLogOnce()
+    {
+        InMemoryFunnelEventLog log = new();
+        LeadCapture capture = new(new InMemoryLeadStore(), log, new FakeClock(Start));
+
+        OptInResult optIn = await capture.OptInAsync(new OptInRequest { Email = "ann@example.com", Magnet = Checklist });
+        log.Snapshot().ShouldBe(optIn.Events);
+        ConfirmationResult confirmed = await capture.ConfirmAsync(optIn.ConfirmationToken!);
+        ConfirmationResult again = await capture.ConfirmAsync(optIn.ConfirmationToken!);
+
+        log.Snapshot().Select(e => e.EventType).ShouldBe(
+            [EventTypes.OptedIn, EventTypes.ConsentRecorded, EventTypes.LifecycleStageChanged, EventTypes.OptInConfirmed]);
+        log.Snapshot()[^1].ShouldBe(confirmed.Event);
+        again.Status.ShouldBe(ConfirmationStatus.Invalid);
+    }
+
+    [Fact]
+    public async Task OptInAsync_InvalidRequest_RecordsNothing()
+    {
+        InMemoryFunnelEventLog log = new();
+        LeadCapture capture = new(new InMemoryLeadStore(), log, new FakeClock(Start));
+
+        await Should.ThrowAsync<ValidationException>(() => capture.OptInAsync(new OptInRequest { Email = "ann(at)example.com", Magnet = Guide }));
+
+        log.Snapshot().ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task ConfirmAsync_AfterTokenLifetime_ReturnsExpiredAndKeepsConsentPending()
     {
         FakeClock clock = new(Start);
-        LeadCapture capture = new(new InMemoryLeadStore(), clock, confirmationTokenLifetime: Duration.FromHours(24));
+        LeadCapture capture = new(new InMemoryLeadStore(), new InMemoryFunnelEventLog(), clock, confirmationTokenLifetime: Duration.FromHours(24));
         OptInResult optIn = await capture.OptInAsync(new OptInRequest { Email = "ann@example.com", Magnet = Checklist });
 
         clock.AdvanceHours(24);
@@ -183,7 +212,7 @@ public class LeadCaptureTests
     [InlineData("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
     public async Task ConfirmAsync_MalformedOrUnknownToken_ReturnsInvalid(string token)
     {
-        LeadCapture capture = new(new InMemoryLeadStore(), new FakeClock(Start));
+        LeadCapture capture = new(new InMemoryLeadStore(), new InMemoryFunnelEventLog(), new FakeClock(Start));
         await capture.OptInAsync(new OptInRequest { Email = "ann@example.com", Magnet = Checklist });
 
         (await capture.ConfirmAsync(token)).Status.ShouldBe(ConfirmationStatus.Invalid);
@@ -192,7 +221,7 @@ public class LeadCaptureTests
     [Fact]
     public async Task ConfirmAsync_TokenWithOneSecretByteChanged_ReturnsInvalid()
     {
-        LeadCapture capture = new(new InMemoryLeadStore(), new FakeClock(Start));
+        LeadCapture capture = new(new InMemoryLeadStore(), new InMemoryFunnelEventLog(), new FakeClock(Start));
         string token = (await capture.OptInAsync(new OptInRequest { Email = "ann@example.com", Magnet = Checklist })).ConfirmationToken!;
         char last = token[^2];
         string tampered = token[..^2] + (last == 'A' ? 'B' : 'A') + token[^1];
@@ -204,7 +233,7 @@ public class LeadCaptureTests
     [Fact]
     public async Task OptInAsync_DoubleOptInAfterConsentGranted_NeedsNoNewConfirmation()
     {
-        LeadCapture capture = new(new InMemoryLeadStore(), new FakeClock(Start));
+        LeadCapture capture = new(new InMemoryLeadStore(), new InMemoryFunnelEventLog(), new FakeClock(Start));
         await capture.OptInAsync(new OptInRequest { Email = "ann@example.com", Magnet = Guide });
 
         OptInResult second = await capture.OptInAsync(new OptInRequest { Email = "ann@example.com", Magnet = Checklist });

@@ -24,6 +24,21 @@ public sealed class FunnelPipelineTests
     }
 
     [Fact]
+    public async Task DeliverAllAsync_LaterHandlerAppendsEvents_EarlierHandlerGetsThemInTheSameCall()
+    {
+        var kit = new PipelineTestKit();
+        using ServiceProvider app = kit.Start(services: s => s.AddFunnelHandler<EchoHandler>("echo"));
+        await kit.AppendViewsAsync(3);
+
+        PipelineDelivery delivery = await app.GetRequiredService<FunnelPipeline>().DeliverAllAsync();
+
+        delivery.CaughtUp.ShouldBeTrue();
+        kit.Log.Head.ShouldBe(6);
+        app.GetRequiredService<FirstHandler>().Handled.Count.ShouldBe(6);
+        (await app.GetRequiredService<FunnelPipeline>().GetStatusAsync()).ShouldAllBe(s => s.Pending == 0);
+    }
+
+    [Fact]
     public async Task DeliverAllAsync_CalledAgain_DeliversOnlyNewEvents()
     {
         var kit = new PipelineTestKit();
@@ -253,3 +268,12 @@ public sealed class FunnelPipelineTests
 
 /// <summary>Cancels a token (a process being killed) once the first handler has handled a number of events.</summary>
 internal sealed record CrashAfter(int Events, CancellationTokenSource Crash);
+
+/// <summary>Records one derived event per page view it is given, as a handler that causes events does.</summary>
+internal sealed class EchoHandler(IFunnelEventLog log) : IFunnelHandler
+{
+    public Task HandleAsync(FunnelEvent funnelEvent, CancellationToken cancellationToken = default) =>
+        funnelEvent is PageViewed view && view.Page != "/echo"
+            ? log.AppendAsync([view with { Id = EventId.Derive(view.Id, "echo"), Page = "/echo" }], cancellationToken)
+            : Task.CompletedTask;
+}

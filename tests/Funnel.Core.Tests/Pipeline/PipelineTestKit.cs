@@ -77,6 +77,14 @@ internal sealed class PipelineTestKit
                 configure?.Invoke(o);
             });
         services?.Invoke(collection);
+
+        // These tests are about the pipeline, not the handlers AddFunnel ships: keep only the test handlers.
+        foreach (ServiceDescriptor shipped in collection
+            .Where(d => d.ImplementationInstance is FunnelHandlerRegistration { Name: "lifecycle" or "scoring" or "segments" }).ToList())
+        {
+            collection.Remove(shipped);
+        }
+
         return collection.BuildServiceProvider();
     }
 
