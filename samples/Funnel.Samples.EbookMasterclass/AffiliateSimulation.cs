@@ -3,6 +3,7 @@ using System.Globalization;
 using Funnel.Advocacy;
 using Funnel.Events;
 using Funnel.Kpis;
+using Funnel.Pipeline;
 using NodaTime;
 
 namespace Funnel.Samples.EbookMasterclass;
@@ -34,14 +35,16 @@ public static class AffiliateSimulation
     {
         ArgumentNullException.ThrowIfNull(events);
         var clock = new SimulationClock();
+
+        // The program records its own events in the log: nothing it returns needs appending again.
+        var log = new InMemoryFunnelEventLog();
         var program = new AffiliateProgram(new AffiliateProgramSettings
         {
             Currency = Currency.USD,
             Rules = [new CommissionRule { Percent = 30m }],
             MinimumPayout = Money.FromMajor(50m, Currency.USD),
-        }, new InMemoryAffiliateStore(), new InMemoryAffiliateClickStore(), new InMemoryAffiliateSaleStore(), new InMemoryAffiliatePayoutStore(), clock);
+        }, new InMemoryAffiliateStore(), new InMemoryAffiliateClickStore(), new InMemoryAffiliateSaleStore(), new InMemoryAffiliatePayoutStore(), clock, log);
         var random = new Random(seed);
-        var emitted = new List<FunnelEvent>();
         var timeline = new List<(Instant At, int Order, Func<Task> Act)>();
         List<OrderPlaced> orders = [.. events.OfType<OrderPlaced>().OrderBy(o => o.OccurredAt)];
         var enrolled = new List<(Instant At, AffiliateId Id, string Code)>();
@@ -55,9 +58,8 @@ public static class AffiliateSimulation
                 string code = "affiliate-" + (i + 1).ToString(CultureInfo.InvariantCulture);
                 timeline.Add((enrolAt, timeline.Count, async () =>
                 {
-                    var (affiliate, applied) = await program.EnrolAsync(order.LeadId, code);
-                    emitted.AddRange(applied);
-                    emitted.AddRange((await program.DecideAsync(affiliate.Id, approve: true)).Events);
+                    var (affiliate, _) = await program.EnrolAsync(order.LeadId, code);
+                    await program.DecideAsync(affiliate.Id, approve: true);
                     enrolled.Add((enrolAt, affiliate.Id, code));
                 }));
             }
@@ -70,7 +72,7 @@ public static class AffiliateSimulation
                     var available = enrolled.Where(a => a.At <= clickAt).ToList();
                     if (available.Count > 0)
                     {
-                        emitted.AddRange(await program.RecordClickAsync(available[pick % available.Count].Code, order.LeadId));
+                        await program.RecordClickAsync(available[pick % available.Count].Code, order.LeadId);
                     }
                 }));
             }
@@ -79,7 +81,7 @@ public static class AffiliateSimulation
         // The launch's events are sorted by time only; an order is placed before it is paid or refunded.
         foreach (FunnelEvent e in events.Where(e => e is OrderPlaced or PaymentSucceeded or RefundIssued).OrderBy(e => e.OccurredAt).ThenBy(e => e is OrderPlaced ? 0 : 1))
         {
-            timeline.Add((e.OccurredAt, timeline.Count, async () => emitted.AddRange(await program.ApplyAsync(e))));
+            timeline.Add((e.OccurredAt, timeline.Count, async () => await program.ApplyAsync(e)));
         }
 
         foreach (var (at, _, act) in timeline.OrderBy(t => t.At).ThenBy(t => t.Order))
@@ -89,12 +91,11 @@ public static class AffiliateSimulation
         }
 
         clock.Now = (orders.Count == 0 ? Instant.FromUnixTimeSeconds(0) : orders[^1].OccurredAt) + Duration.FromDays(31);
-        emitted.AddRange(await program.ApproveClearedAsync());
+        await program.ApproveClearedAsync();
         Money paid = Money.Zero(Currency.USD);
         foreach (var (_, id, _) in enrolled)
         {
-            var (payout, paidOut) = await program.PayOutAsync(id);
-            emitted.AddRange(paidOut);
+            var (payout, _) = await program.PayOutAsync(id);
             paid += payout?.Amount ?? Money.Zero(Currency.USD);
         }
 
@@ -104,6 +105,7 @@ public static class AffiliateSimulation
             stats.Add(await program.StatsAsync(id));
         }
 
+        IReadOnlyList<FunnelEvent> emitted = log.Snapshot();
         return new AffiliateOutcome(
             [.. stats],
             [.. emitted],

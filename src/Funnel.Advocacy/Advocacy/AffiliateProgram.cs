@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using FluentValidation;
 using Funnel.Events;
+using Funnel.Payments;
+using Funnel.Pipeline;
 using NodaTime;
 
 namespace Funnel.Advocacy;
@@ -15,7 +17,11 @@ namespace Funnel.Advocacy;
 /// offer's <see cref="CommissionRule"/> (see its remarks for the rounding), pending until
 /// <see cref="AffiliateProgramSettings.RefundWindow"/> after the payment. <see cref="ApproveClearedAsync"/> approves
 /// those past the window; <see cref="PayOutAsync"/> pays the approved balance when it reaches the minimum.</para>
-/// <para><b>Clawback.</b> A <c>refund_issued</c> claws back commission proportionally: after refunds totalling
+/// <para><b>Recording.</b> Every call that changes state appends the events it produced to the
+/// <see cref="IFunnelEventLog"/> itself, right after the store change; results carry them only as a record of what
+/// was appended. A process stopped between the store change and the append loses those events (the stores here
+/// cannot write both atomically).</para>
+/// <para><b>Clawback.</b> A <c>refund_issued</c> (or a <c>payment_disputed</c> chargeback) claws back commission proportionally: after refunds totalling
 /// R of payments P on an order that earned C, the order's clawback is <c>round(C × R ÷ P)</c> half away from
 /// zero, at most C; each refund claws back the difference to what was already clawed back, so a full refund
 /// claws back exactly C.</para>
@@ -43,6 +49,7 @@ public sealed class AffiliateProgram
     private readonly IAffiliateSaleStore _sales;
     private readonly IAffiliatePayoutStore _payouts;
     private readonly IClock _clock;
+    private readonly IFunnelEventLog _log;
 
     /// <summary>Initializes the program.</summary>
     /// <param name="settings">The settings; validated.</param>
@@ -51,6 +58,7 @@ public sealed class AffiliateProgram
     /// <param name="sales">The store of attributed sales and their commission ledgers.</param>
     /// <param name="payouts">The store of payouts.</param>
     /// <param name="clock">The clock for "now".</param>
+    /// <param name="log">The event log the program records its events in.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ValidationException">The settings are invalid; the errors name the field, such as <c>Rules[0].Percent</c>.</exception>
     public AffiliateProgram(
@@ -59,7 +67,8 @@ public sealed class AffiliateProgram
         IAffiliateClickStore clicks,
         IAffiliateSaleStore sales,
         IAffiliatePayoutStore payouts,
-        IClock clock)
+        IClock clock,
+        IFunnelEventLog log)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(affiliates);
@@ -67,6 +76,7 @@ public sealed class AffiliateProgram
         ArgumentNullException.ThrowIfNull(sales);
         ArgumentNullException.ThrowIfNull(payouts);
         ArgumentNullException.ThrowIfNull(clock);
+        ArgumentNullException.ThrowIfNull(log);
         new AffiliateProgramSettingsValidator().ValidateAndThrow(settings);
         _settings = settings;
         _affiliates = affiliates;
@@ -74,6 +84,7 @@ public sealed class AffiliateProgram
         _sales = sales;
         _payouts = payouts;
         _clock = clock;
+        _log = log;
     }
 
     /// <summary>Gets the settings.</summary>
@@ -83,7 +94,7 @@ public sealed class AffiliateProgram
     /// <param name="lead">The lead.</param>
     /// <param name="code">The tracking code, a valid key not yet taken; <see langword="null"/> to generate one.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The pending affiliate and its <c>affiliate_applied</c> event.</returns>
+    /// <returns>The pending affiliate and the <c>affiliate_applied</c> event this call recorded (already in the log; do not append it again).</returns>
     /// <exception cref="ArgumentException">The code is not a valid key or is taken, or the lead is already enrolled.</exception>
     public async Task<(Affiliate Affiliate, ImmutableArray<FunnelEvent> Events)> EnrolAsync(
         LeadId lead, string? code = null, CancellationToken cancellationToken = default)
@@ -104,19 +115,20 @@ public sealed class AffiliateProgram
                 : new ArgumentException($"Lead {lead} is already enrolled.", nameof(lead));
         }
 
-        return (affiliate, [new AffiliateApplied { LeadId = lead, OccurredAt = now, Code = code }]);
+        return (affiliate, await _log.RecordAsync([new AffiliateApplied { LeadId = lead, OccurredAt = now, Code = code }], cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Approves or rejects a pending affiliate.</summary>
     /// <param name="id">The affiliate.</param>
     /// <param name="approve"><see langword="true"/> to approve, <see langword="false"/> to reject.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The affiliate and, when approved, its <c>affiliate_approved</c> event.</returns>
+    /// <returns>The affiliate and, when approved, the <c>affiliate_approved</c> event this call recorded (already in the log; do not append it again).</returns>
     /// <exception cref="KeyNotFoundException">The affiliate is unknown.</exception>
     /// <exception cref="InvalidOperationException">The affiliate is not pending, or concurrent changes kept winning.</exception>
-    public Task<(Affiliate Affiliate, ImmutableArray<FunnelEvent> Events)> DecideAsync(
-        AffiliateId id, bool approve, CancellationToken cancellationToken = default) =>
-        OptimisticConcurrency.RetryAsync<(Affiliate, ImmutableArray<FunnelEvent>)>(
+    public async Task<(Affiliate Affiliate, ImmutableArray<FunnelEvent> Events)> DecideAsync(
+        AffiliateId id, bool approve, CancellationToken cancellationToken = default)
+    {
+        (Affiliate decided, ImmutableArray<FunnelEvent> events) = await OptimisticConcurrency.RetryAsync<(Affiliate, ImmutableArray<FunnelEvent>)>(
             async ct =>
             {
                 Affiliate affiliate = await GetAsync(id, ct).ConfigureAwait(false);
@@ -136,7 +148,9 @@ public sealed class AffiliateProgram
                 return (true, (decided, approve ? [new AffiliateApproved { LeadId = decided.Lead, OccurredAt = now, Code = decided.Code }] : []));
             },
             $"affiliate {id}",
-            cancellationToken);
+            cancellationToken).ConfigureAwait(false);
+        return (decided, await _log.RecordAsync(events, cancellationToken).ConfigureAwait(false));
+    }
 
     /// <summary>Returns an affiliate.</summary>
     /// <param name="id">The affiliate id.</param>
@@ -172,7 +186,7 @@ public sealed class AffiliateProgram
     /// <param name="code">The code from the link's <c>ref</c> parameter.</param>
     /// <param name="visitor">The visitor's lead id.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The <c>affiliate_link_clicked</c> event, or nothing when the code is unknown, the affiliate is not approved, or the visitor is the affiliate.</returns>
+    /// <returns>The <c>affiliate_link_clicked</c> event this call recorded (already in the log; do not append it again), or nothing when the code is unknown, the affiliate is not approved, or the visitor is the affiliate.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="code"/> is <see langword="null"/>.</exception>
     /// <exception cref="InvalidOperationException">Concurrent changes to the affiliate's click count kept winning.</exception>
     public async Task<ImmutableArray<FunnelEvent>> RecordClickAsync(string code, LeadId visitor, CancellationToken cancellationToken = default)
@@ -188,25 +202,35 @@ public sealed class AffiliateProgram
         var click = new AffiliateClick { Id = Guid.CreateVersion7(), Affiliate = affiliate.Id, Visitor = visitor, At = now };
         await _clicks.TryAddAsync(click, cancellationToken).ConfigureAwait(false);
         await UpdateAffiliateAsync(affiliate.Id, a => a with { Clicks = a.Clicks + 1 }, cancellationToken).ConfigureAwait(false);
-        return [new AffiliateLinkClicked { LeadId = visitor, OccurredAt = now, Code = code }];
+        return await _log.RecordAsync([new AffiliateLinkClicked { LeadId = visitor, OccurredAt = now, Code = code }], cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Applies an order, payment or refund event: attributes orders, earns commission on payments, claws back on refunds.</summary>
+    /// <summary>Applies an order, payment, refund or chargeback event: attributes orders, earns commission on payments, claws back on refunds and disputes.</summary>
+    /// <remarks>
+    /// The <c>affiliates</c> handler of <c>AddFunnelAdvocacy</c> calls this for every logged event; call it yourself
+    /// only when you run the program without the pipeline. A <c>payment_disputed</c> (chargeback) claws back like a
+    /// refund of the disputed amount. The events recorded take ids derived from <paramref name="e"/>'s id, so a
+    /// redelivered event records nothing twice.
+    /// </remarks>
     /// <param name="e">The event; other events, and an event already applied (same <see cref="FunnelEvent.Id"/>), are ignored.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The events to record: <c>affiliate_sale_attributed</c>, <c>commission_earned</c> or <c>commission_clawed_back</c>.</returns>
+    /// <returns>The events this call recorded (already in the log; do not append them again): <c>affiliate_sale_attributed</c>, <c>commission_earned</c> or <c>commission_clawed_back</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="e"/> is <see langword="null"/>.</exception>
     /// <exception cref="InvalidOperationException">An amount is in another currency than the program's, or concurrent changes kept winning.</exception>
-    public Task<ImmutableArray<FunnelEvent>> ApplyAsync(FunnelEvent e, CancellationToken cancellationToken = default)
+    public async Task<ImmutableArray<FunnelEvent>> ApplyAsync(FunnelEvent e, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(e);
-        return e switch
+        ImmutableArray<FunnelEvent> events = await (e switch
         {
             OrderPlaced order => AttributeAsync(order, cancellationToken),
             PaymentSucceeded payment => ChangeSaleAsync(payment.Order, e.Id, (sale, affiliate) => Earn(sale, affiliate, payment), cancellationToken),
-            RefundIssued refund => ChangeSaleAsync(refund.Order, e.Id, (sale, affiliate) => ClawBack(sale, affiliate, refund), cancellationToken),
+            RefundIssued refund => ChangeSaleAsync(
+                refund.Order, e.Id, (sale, affiliate) => ClawBack(sale, affiliate, refund.Id, refund.Order, refund.Amount, refund.OccurredAt), cancellationToken),
+            PaymentDisputed dispute => ChangeSaleAsync(
+                dispute.Order, e.Id, (sale, affiliate) => ClawBack(sale, affiliate, dispute.Id, dispute.Order, dispute.Amount, dispute.OccurredAt), cancellationToken),
             _ => Task.FromResult(ImmutableArray<FunnelEvent>.Empty),
-        };
+        }).ConfigureAwait(false);
+        return await _log.RecordAsync(events, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Returns the affiliate an order is attributed to.</summary>
@@ -218,7 +242,7 @@ public sealed class AffiliateProgram
 
     /// <summary>Approves every pending commission whose refund window has passed.</summary>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The <c>commission_approved</c> events, one per approved entry with a non-zero amount.</returns>
+    /// <returns>The <c>commission_approved</c> events this call recorded (already in the log; do not append them again), one per approved entry with a non-zero amount.</returns>
     /// <exception cref="InvalidOperationException">Concurrent changes to a sale kept winning.</exception>
     public async Task<ImmutableArray<FunnelEvent>> ApproveClearedAsync(CancellationToken cancellationToken = default)
     {
@@ -259,7 +283,7 @@ public sealed class AffiliateProgram
                     },
                     $"the sale of order {listed.Order}",
                     cancellationToken).ConfigureAwait(false);
-                events.AddRange(approved);
+                events.AddRange(await _log.RecordAsync(approved, cancellationToken).ConfigureAwait(false));
             }
 
             if (page.Length < Page)
@@ -272,7 +296,7 @@ public sealed class AffiliateProgram
     /// <summary>Pays an affiliate's approved balance, when it is positive and at least the minimum payout.</summary>
     /// <param name="id">The affiliate.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The payout and its <c>affiliate_paid_out</c> event, or <see langword="null"/> and no event when the balance is too small.</returns>
+    /// <returns>The payout and the <c>affiliate_paid_out</c> event this call recorded (already in the log; do not append it again), or <see langword="null"/> and no event when the balance is too small.</returns>
     /// <remarks>Each approved entry is marked paid with a replace-if-version of its sale, so of two concurrent payouts each entry is paid by one; the payout holds the entries this call marked.</remarks>
     /// <exception cref="KeyNotFoundException">The affiliate is unknown.</exception>
     /// <exception cref="InvalidOperationException">Concurrent changes to a sale kept winning.</exception>
@@ -320,7 +344,8 @@ public sealed class AffiliateProgram
         Instant now = _clock.GetCurrentInstant();
         var payout = new Payout(payoutId, id, amount, now, [.. paid.Select(x => x.Id)]);
         await _payouts.TryAddAsync(payout, cancellationToken).ConfigureAwait(false);
-        return (payout, [new AffiliatePaidOut { LeadId = affiliate.Lead, OccurredAt = now, Code = affiliate.Code, Amount = amount }]);
+        return (payout, await _log.RecordAsync(
+            [new AffiliatePaidOut { LeadId = affiliate.Lead, OccurredAt = now, Code = affiliate.Code, Amount = amount }], cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Returns an affiliate's ledger entries, oldest first.</summary>
@@ -454,7 +479,7 @@ public sealed class AffiliateProgram
             return [];
         }
 
-        return [new AffiliateSaleAttributed { LeadId = order.LeadId, OccurredAt = order.OccurredAt, Code = numbered.Code, Order = order.Order, Amount = total }];
+        return [new AffiliateSaleAttributed { Id = EventRecording.Caused(order.Id, "affiliates:attributed"), LeadId = order.LeadId, OccurredAt = order.OccurredAt, Code = numbered.Code, Order = order.Order, Amount = total }];
     }
 
     private (decimal? Percent, Money? Fixed) RateFor(OfferId offer, int saleNumber)
@@ -517,7 +542,7 @@ public sealed class AffiliateProgram
             Status = CommissionStatus.Pending,
         };
         return (sale with { Paid = paid, Earned = target, Entries = sale.Entries.Add(entry) },
-            [new CommissionEarned { LeadId = affiliate.Lead, OccurredAt = payment.OccurredAt, Code = affiliate.Code, Order = payment.Order, Amount = delta }]);
+            [new CommissionEarned { Id = EventRecording.Caused(payment.Id, "affiliates:earned"), LeadId = affiliate.Lead, OccurredAt = payment.OccurredAt, Code = affiliate.Code, Order = payment.Order, Amount = delta }]);
     }
 
     /// <summary>The commission on an order after <paramref name="paid"/> has been paid: the rule applied to the paid amount, rounded once.</summary>
@@ -537,14 +562,15 @@ public sealed class AffiliateProgram
         return Money.Zero(paid.Currency);
     }
 
-    private (AffiliateSale, ImmutableArray<FunnelEvent>) ClawBack(AffiliateSale sale, Affiliate affiliate, RefundIssued refund)
+    private (AffiliateSale, ImmutableArray<FunnelEvent>) ClawBack(
+        AffiliateSale sale, Affiliate affiliate, EventId cause, OrderId order, Money amount, Instant at)
     {
         if (!sale.Paid.IsPositive)
         {
             return (sale, []);
         }
 
-        Money refundedTotal = sale.Refunded + InCurrency(refund.Amount);
+        Money refundedTotal = sale.Refunded + InCurrency(amount);
         long refunded = Math.Min(refundedTotal.MinorUnits, sale.Paid.MinorUnits);
         Money target = new(MulDiv(sale.Earned.MinorUnits, refunded, sale.Paid.MinorUnits), _settings.Currency);
         Money delta = target - sale.ClawedBack;
@@ -558,7 +584,7 @@ public sealed class AffiliateProgram
         for (int i = entries.Count - 1; i >= 0 && remaining.IsPositive; i--)
         {
             CommissionEntry entry = entries[i];
-            if (entry.Order == refund.Order && entry.Status == CommissionStatus.Pending && entry.Amount.IsPositive)
+            if (entry.Order == order && entry.Status == CommissionStatus.Pending && entry.Amount.IsPositive)
             {
                 Money take = entry.Amount < remaining ? entry.Amount : remaining;
                 entries[i] = entry with { Amount = entry.Amount - take, ClawedBack = entry.ClawedBack + take };
@@ -572,17 +598,20 @@ public sealed class AffiliateProgram
             {
                 Id = Guid.CreateVersion7(),
                 Affiliate = sale.Affiliate,
-                Order = refund.Order,
+                Order = order,
                 Amount = -remaining,
                 ClawedBack = Money.Zero(_settings.Currency),
-                EarnedAt = refund.OccurredAt,
-                ClearsAt = refund.OccurredAt,
+                EarnedAt = at,
+                ClearsAt = at,
                 Status = CommissionStatus.Approved,
             });
         }
 
         return (sale with { Refunded = refundedTotal, ClawedBack = target, Entries = entries.ToImmutable() },
-            [new CommissionClawedBack { LeadId = affiliate.Lead, OccurredAt = refund.OccurredAt, Code = affiliate.Code, Order = refund.Order, Amount = delta }]);
+            [new CommissionClawedBack
+            {
+                Id = EventRecording.Caused(cause, "affiliates:clawed-back"), LeadId = affiliate.Lead, OccurredAt = at, Code = affiliate.Code, Order = order, Amount = delta,
+            }]);
     }
 
     private Money InCurrency(Money amount) => amount.Currency == _settings.Currency

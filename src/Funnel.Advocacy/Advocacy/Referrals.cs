@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using FluentValidation;
 using Funnel.Events;
+using Funnel.Pipeline;
 using Funnel.Leads;
 using Funnel.Offers;
 using NodaTime;
@@ -58,7 +59,7 @@ public enum ReferralRejection
 /// <summary>The outcome of a referral: the friend's coupon, or why it was refused, and the events to record.</summary>
 /// <param name="Coupon">The coupon code for the friend's checkout, or <see langword="null"/> when refused.</param>
 /// <param name="Rejection">Why it was refused, or <see langword="null"/> when accepted.</param>
-/// <param name="Events">The events: <c>referral_made</c>, or <c>referral_rejected</c>.</param>
+/// <param name="Events">The events this call recorded (already in the log; do not append them again): <c>referral_made</c>, or <c>referral_rejected</c>.</param>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record ReferralOutcome(string? Coupon, ReferralRejection? Rejection, ImmutableArray<FunnelEvent> Events);
 
@@ -69,6 +70,8 @@ public sealed record ReferralOutcome(string? Coupon, ReferralRejection? Rejectio
 /// payment fingerprint (an opaque string from the payment provider, such as a card fingerprint) earns no reward.</para>
 /// <para>Only the friend's first order counts. Any refund on it within the refund window cancels the reward;
 /// <see cref="ReleaseRewardsAsync"/> credits the referrer for purchases past the window.</para>
+/// <para>Each call that changes state appends its events to the <see cref="IFunnelEventLog"/> itself, right after the
+/// store change; results carry them only as a record of what was appended.</para>
 /// <para>State lives in an <see cref="IReferrerStore"/> and an <see cref="IReferralStore"/>; the program keeps none of
 /// its own. Each change is a read and a replace-if-version, retried when a concurrent change wins: a friend is
 /// referred once (the referral is keyed by the friend) and earns one reward (the change to
@@ -84,25 +87,30 @@ public sealed class ReferralProgram
     private readonly IReferrerStore _referrers;
     private readonly IReferralStore _referrals;
     private readonly IClock _clock;
+    private readonly IFunnelEventLog _log;
 
     /// <summary>Initializes the program.</summary>
     /// <param name="settings">The settings; validated.</param>
     /// <param name="referrers">The store of referrers.</param>
     /// <param name="referrals">The store of referred friends.</param>
     /// <param name="clock">The clock for "now".</param>
+    /// <param name="log">The event log the program records its events in.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ValidationException">The settings are invalid.</exception>
-    public ReferralProgram(ReferralProgramSettings settings, IReferrerStore referrers, IReferralStore referrals, IClock clock)
+    public ReferralProgram(
+        ReferralProgramSettings settings, IReferrerStore referrers, IReferralStore referrals, IClock clock, IFunnelEventLog log)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(referrers);
         ArgumentNullException.ThrowIfNull(referrals);
         ArgumentNullException.ThrowIfNull(clock);
+        ArgumentNullException.ThrowIfNull(log);
         new ReferralProgramSettingsValidator().ValidateAndThrow(settings);
         _settings = settings;
         _referrers = referrers;
         _referrals = referrals;
         _clock = clock;
+        _log = log;
     }
 
     /// <summary>Returns a customer's referral code, creating it on first use.</summary>
@@ -176,27 +184,32 @@ public sealed class ReferralProgram
             var referral = new Referral { Friend = friend, Referrer = referrer.Lead, Code = code, Status = ReferralStatus.Referred };
             if (await _referrals.TryAddAsync(referral, cancellationToken).ConfigureAwait(false))
             {
-                return new ReferralOutcome(_settings.FriendCoupon.Code, null, [new ReferralMade { LeadId = referrer.Lead, OccurredAt = now, Referred = friend }]);
+                return new ReferralOutcome(_settings.FriendCoupon.Code, null, await _log.RecordAsync(
+                    [new ReferralMade { LeadId = referrer.Lead, OccurredAt = now, Referred = friend }], cancellationToken).ConfigureAwait(false));
             }
 
             rejection = ReferralRejection.AlreadyReferred;
         }
 
-        return new ReferralOutcome(null, rejection, [new ReferralRejected { LeadId = friend, OccurredAt = now, Code = code, Reason = rejection.Value }]);
+        return new ReferralOutcome(null, rejection, await _log.RecordAsync(
+            [new ReferralRejected { LeadId = friend, OccurredAt = now, Code = code, Reason = rejection.Value }], cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Records a referred friend's purchase; the referrer's reward then waits for the refund window.</summary>
     /// <param name="order">The friend's order event.</param>
     /// <param name="paymentFingerprint">The fingerprint of the payment method used, when known.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns><c>referral_purchased</c>, <c>referral_rejected</c> for a shared payment fingerprint, or nothing when the buyer was not referred or already bought.</returns>
+    /// <returns>The event this call recorded (already in the log; do not append it again): <c>referral_purchased</c>, <c>referral_rejected</c> for a shared payment fingerprint, or nothing when the buyer was not referred or already bought.</returns>
+    /// <remarks>The <c>referrals</c> handler of <c>AddFunnelAdvocacy</c> calls this for every logged <c>order_placed</c>
+    /// (without a fingerprint); the event recorded takes an id derived from the order event's, so a redelivered order
+    /// records nothing twice.</remarks>
     /// <exception cref="ArgumentNullException"><paramref name="order"/> is <see langword="null"/>.</exception>
     /// <exception cref="InvalidOperationException">Concurrent changes to the referral kept winning.</exception>
-    public Task<ImmutableArray<FunnelEvent>> RecordPurchaseAsync(
+    public async Task<ImmutableArray<FunnelEvent>> RecordPurchaseAsync(
         OrderPlaced order, string? paymentFingerprint = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(order);
-        return OptimisticConcurrency.RetryAsync<ImmutableArray<FunnelEvent>>(
+        ImmutableArray<FunnelEvent> events = await OptimisticConcurrency.RetryAsync<ImmutableArray<FunnelEvent>>(
             async ct =>
             {
                 Referral? referral = await _referrals.FindAsync(order.LeadId, ct).ConfigureAwait(false);
@@ -220,11 +233,12 @@ public sealed class ReferralProgram
                 }
 
                 return (true, shared
-                    ? [new ReferralRejected { LeadId = order.LeadId, OccurredAt = order.OccurredAt, Code = referral.Code, Reason = ReferralRejection.SamePaymentFingerprint }]
-                    : [new ReferralPurchased { LeadId = referral.Referrer, OccurredAt = order.OccurredAt, Referred = order.LeadId, Order = order.Order, Amount = order.Total }]);
+                    ? [new ReferralRejected { Id = EventRecording.Caused(order.Id, "referrals:rejected"), LeadId = order.LeadId, OccurredAt = order.OccurredAt, Code = referral.Code, Reason = ReferralRejection.SamePaymentFingerprint }]
+                    : [new ReferralPurchased { Id = EventRecording.Caused(order.Id, "referrals:purchased"), LeadId = referral.Referrer, OccurredAt = order.OccurredAt, Referred = order.LeadId, Order = order.Order, Amount = order.Total }]);
             },
             $"the referral of {order.LeadId}",
-            cancellationToken);
+            cancellationToken).ConfigureAwait(false);
+        return await _log.RecordAsync(events, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Cancels the pending reward of a friend's order that was refunded within the refund window.</summary>
@@ -236,11 +250,22 @@ public sealed class ReferralProgram
     public Task<bool> RecordRefundAsync(RefundIssued refund, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(refund);
-        return OptimisticConcurrency.RetryAsync<bool>(
+        return CancelRewardAsync(refund.LeadId, refund.Order, refund.OccurredAt, cancellationToken);
+    }
+
+    /// <summary>Cancels the pending reward of a friend's order disputed (charged back) within the refund window.</summary>
+    internal Task<bool> RecordDisputeAsync(Funnel.Payments.PaymentDisputed dispute, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dispute);
+        return CancelRewardAsync(dispute.LeadId, dispute.Order, dispute.OccurredAt, cancellationToken);
+    }
+
+    private Task<bool> CancelRewardAsync(LeadId friend, OrderId order, Instant at, CancellationToken cancellationToken) =>
+        OptimisticConcurrency.RetryAsync<bool>(
             async ct =>
             {
-                Referral? referral = await _referrals.FindAsync(refund.LeadId, ct).ConfigureAwait(false);
-                if (referral is not { Status: ReferralStatus.Purchased } || referral.Order != refund.Order || refund.OccurredAt >= referral.ClearsAt)
+                Referral? referral = await _referrals.FindAsync(friend, ct).ConfigureAwait(false);
+                if (referral is not { Status: ReferralStatus.Purchased } || referral.Order != order || at >= referral.ClearsAt)
                 {
                     return (true, false);
                 }
@@ -248,13 +273,12 @@ public sealed class ReferralProgram
                 bool won = await _referrals.TryUpdateAsync(referral, referral with { Status = ReferralStatus.Cancelled }, ct).ConfigureAwait(false);
                 return (won, won);
             },
-            $"the referral of {refund.LeadId}",
+            $"the referral of {friend}",
             cancellationToken);
-    }
 
     /// <summary>Credits the referrers of every friend's purchase now past the refund window.</summary>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The <c>referral_reward_earned</c> events, by the end of the refund window.</returns>
+    /// <returns>The <c>referral_reward_earned</c> events this call recorded (already in the log; do not append them again).</returns>
     /// <exception cref="InvalidOperationException">Concurrent changes to a referrer's credit kept winning.</exception>
     public async Task<ImmutableArray<FunnelEvent>> ReleaseRewardsAsync(CancellationToken cancellationToken = default)
     {
@@ -272,7 +296,9 @@ public sealed class ReferralProgram
                 }
 
                 await CreditAsync(referral.Referrer, referral.Friend, cancellationToken).ConfigureAwait(false);
-                events.Add(new ReferralRewardEarned { LeadId = referral.Referrer, OccurredAt = now, Referred = referral.Friend, Order = referral.Order!.Value, Amount = _settings.ReferrerCredit });
+                events.AddRange(await _log.RecordAsync(
+                    [new ReferralRewardEarned { LeadId = referral.Referrer, OccurredAt = now, Referred = referral.Friend, Order = referral.Order!.Value, Amount = _settings.ReferrerCredit }],
+                    cancellationToken).ConfigureAwait(false));
             }
 
             if (page.Length < ReleasePage)

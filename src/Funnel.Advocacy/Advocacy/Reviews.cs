@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using FluentValidation;
 using Funnel.Events;
+using Funnel.Pipeline;
 using NodaTime;
 
 namespace Funnel.Advocacy;
@@ -132,7 +133,7 @@ public enum TestimonialOrder
 
 /// <summary>A review and the events its change emitted.</summary>
 /// <param name="Review">The review after the change.</param>
-/// <param name="Events">The events to record.</param>
+/// <param name="Events">The events this call recorded (already in the log; do not append them again).</param>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record ReviewResult(Review Review, ImmutableArray<FunnelEvent> Events);
 
@@ -140,7 +141,8 @@ public sealed record ReviewResult(Review Review, ImmutableArray<FunnelEvent> Eve
 /// <remarks>
 /// Submitting emits <c>review_submitted</c>; approving <c>review_approved</c>, rejecting <c>review_rejected</c>
 /// (with the reason), recording an incentive <c>review_incentive_granted</c>. Only approved reviews whose author
-/// consented to publication become testimonials.
+/// consented to publication become testimonials. Each call appends its events to the <see cref="IFunnelEventLog"/>
+/// itself, right after the store change.
 /// </remarks>
 /// <threadsafety>All members are thread-safe when the store is; concurrent changes to one review are compare-and-set on its version, so none is lost.</threadsafety>
 public sealed class ReviewService
@@ -148,38 +150,45 @@ public sealed class ReviewService
     private static readonly ReviewSubmissionValidator Validator = new();
     private readonly IReviewStore store;
     private readonly IClock clock;
+    private readonly IFunnelEventLog log;
 
     /// <summary>Initializes the service.</summary>
     /// <param name="store">The review store.</param>
     /// <param name="clock">The clock that stamps reviews and events.</param>
+    /// <param name="log">The event log the service records its events in.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    public ReviewService(IReviewStore store, IClock clock)
+    public ReviewService(IReviewStore store, IClock clock, IFunnelEventLog log)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(clock);
+        ArgumentNullException.ThrowIfNull(log);
         this.store = store;
         this.clock = clock;
+        this.log = log;
     }
 
-    /// <summary>Creates the event that asks a customer for a review of a product (send the email from a sequence triggered on it).</summary>
+    /// <summary>Records that a customer is asked for a review of a product (send the email from a sequence triggered on it).</summary>
     /// <param name="lead">The customer.</param>
     /// <param name="product">The product key.</param>
-    /// <returns>The <c>review_requested</c> event.</returns>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The <c>review_requested</c> event this call recorded (already in the log; do not append it again).</returns>
     /// <exception cref="ArgumentException"><paramref name="product"/> is not a valid key.</exception>
-    public ReviewRequested Request(LeadId lead, string product)
+    public async Task<ReviewRequested> RequestAsync(LeadId lead, string product, CancellationToken cancellationToken = default)
     {
         if (!Key.IsValid(product))
         {
             throw new ArgumentException("'product' must be a valid key.", nameof(product));
         }
 
-        return new ReviewRequested { LeadId = lead, OccurredAt = clock.GetCurrentInstant(), Product = product };
+        var requested = new ReviewRequested { LeadId = lead, OccurredAt = clock.GetCurrentInstant(), Product = product };
+        await log.AppendAsync([requested], cancellationToken).ConfigureAwait(false);
+        return requested;
     }
 
     /// <summary>Validates and stores a submitted review, pending moderation.</summary>
     /// <param name="submission">The submission.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The pending review and its <c>review_submitted</c> event.</returns>
+    /// <returns>The pending review and its <c>review_submitted</c> event, recorded by this call (already in the log; do not append it again).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="submission"/> is <see langword="null"/>.</exception>
     /// <exception cref="ValidationException">The submission is invalid; the errors name the fields, such as <c>Rating</c>.</exception>
     public async Task<ReviewResult> SubmitAsync(ReviewSubmission submission, CancellationToken cancellationToken = default)
@@ -193,26 +202,26 @@ public sealed class ReviewService
             throw new InvalidOperationException($"Review {review.Id} already exists.");
         }
 
-        return new ReviewResult(review, [new ReviewSubmitted { LeadId = submission.Lead, OccurredAt = now, Product = submission.Product, Rating = submission.Rating }]);
+        return await RecordAsync(review, [new ReviewSubmitted { LeadId = submission.Lead, OccurredAt = now, Product = submission.Product, Rating = submission.Rating }], cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Approves a review.</summary>
     /// <param name="id">The review id.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The approved review and its <c>review_approved</c> event.</returns>
+    /// <returns>The approved review and its <c>review_approved</c> event, recorded by this call (already in the log; do not append it again).</returns>
     /// <exception cref="KeyNotFoundException">No review has the id.</exception>
     public async Task<ReviewResult> ApproveAsync(ReviewId id, CancellationToken cancellationToken = default)
     {
         Instant now = clock.GetCurrentInstant();
         Review review = (await UpdateAsync(id, r => r with { Status = ReviewStatus.Approved, ModeratedAt = now, RejectionReason = null }, cancellationToken).ConfigureAwait(false)).After!;
-        return new ReviewResult(review, [new ReviewApproved { LeadId = review.Submission.Lead, OccurredAt = now, Review = id, Product = review.Submission.Product }]);
+        return await RecordAsync(review, [new ReviewApproved { LeadId = review.Submission.Lead, OccurredAt = now, Review = id, Product = review.Submission.Product }], cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Rejects a review with a reason.</summary>
     /// <param name="id">The review id.</param>
     /// <param name="reason">Why, such as <c>contains personal data</c>; not blank.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The rejected review and its <c>review_rejected</c> event.</returns>
+    /// <returns>The rejected review and its <c>review_rejected</c> event, recorded by this call (already in the log; do not append it again).</returns>
     /// <exception cref="ArgumentException"><paramref name="reason"/> is blank.</exception>
     /// <exception cref="KeyNotFoundException">No review has the id.</exception>
     public async Task<ReviewResult> RejectAsync(ReviewId id, string reason, CancellationToken cancellationToken = default)
@@ -220,7 +229,7 @@ public sealed class ReviewService
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
         Instant now = clock.GetCurrentInstant();
         Review review = (await UpdateAsync(id, r => r with { Status = ReviewStatus.Rejected, ModeratedAt = now, RejectionReason = reason.Trim() }, cancellationToken).ConfigureAwait(false)).After!;
-        return new ReviewResult(review, [new ReviewRejected { LeadId = review.Submission.Lead, OccurredAt = now, Review = id, Product = review.Submission.Product, Reason = review.RejectionReason! }]);
+        return await RecordAsync(review, [new ReviewRejected { LeadId = review.Submission.Lead, OccurredAt = now, Review = id, Product = review.Submission.Product, Reason = review.RejectionReason! }], cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records an incentive given for leaving a review, such as a bonus or a coupon.</summary>
@@ -245,8 +254,11 @@ public sealed class ReviewService
             return new ReviewResult(review, []);
         }
 
-        return new ReviewResult(review, [new ReviewIncentiveGranted { LeadId = review.Submission.Lead, OccurredAt = clock.GetCurrentInstant(), Review = id, Incentive = incentive }]);
+        return await RecordAsync(review, [new ReviewIncentiveGranted { LeadId = review.Submission.Lead, OccurredAt = clock.GetCurrentInstant(), Review = id, Incentive = incentive }], cancellationToken).ConfigureAwait(false);
     }
+
+    private async Task<ReviewResult> RecordAsync(Review review, ImmutableArray<FunnelEvent> events, CancellationToken cancellationToken) =>
+        new(review, await log.RecordAsync(events, cancellationToken).ConfigureAwait(false));
 
     /// <summary>Selects testimonials for a product's sales page: approved reviews whose author consented to publication.</summary>
     /// <param name="product">The product key.</param>

@@ -18,7 +18,12 @@ public static class AdvocacyServiceCollectionExtensions
     /// <see cref="ReviewService"/>, <see cref="CourseProgressTracker"/> and <see cref="WebinarRegistrar"/> over the
     /// <see cref="Course"/> and <see cref="Webinar"/> instances you register, an <see cref="AffiliateProgram"/> and
     /// <see cref="ReferralProgram"/> from their settings, and the <c>advocacy</c> report section
-    /// (<see cref="AdvocacyMetrics.ReportSection"/>). Also calls
+    /// (<see cref="AdvocacyMetrics.ReportSection"/>). Every engine records its own events in the
+    /// <c>IFunnelEventLog</c>. Registers the pipeline handlers <c>affiliates</c> (commissions from order, payment, refund
+    /// and chargeback events), <c>referrals</c> (the referrer's reward on the friend's purchase) and <c>onboarding</c>
+    /// (course access from entitlement events), and the jobs <c>webinar-no-shows</c> (every minute) and
+    /// <c>advocacy-clearing</c> (every 15 minutes: commissions and referral rewards past the refund window), which run in
+    /// a host that calls <c>AddFunnelHosting()</c>. Also calls
     /// <see cref="CommerceServiceCollectionExtensions.AddFunnelCommerce"/>, which this package builds on.
     /// </para>
     /// <para>
@@ -41,6 +46,7 @@ public static class AdvocacyServiceCollectionExtensions
 
         services.AddSingleton<Marker>();
         services.AddFunnelCommerce();
+        services.AddFunnelEventTypes(typeof(AffiliateProgram).Assembly);
         AdvocacyRegistration.AddAdvocacy(services);
         services.TryAddEnumerable(ServiceDescriptor.Singleton(AdvocacyMetrics.ReportSection));
         return services;

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using FluentValidation;
 using Funnel.Advocacy;
 using Funnel.Events;
+using Funnel.Pipeline;
 using NodaTime;
 
 namespace Funnel.Onboarding;
@@ -164,7 +165,7 @@ public sealed record ProgressResult
     /// <summary>Gets whether every module is completed.</summary>
     public bool CourseCompleted => CompletedModules == TotalModules;
 
-    /// <summary>Gets the events emitted: <c>module_completed</c>, then <c>course_completed</c> for the call that completed the last module.</summary>
+    /// <summary>Gets the events this call recorded (already in the log; do not append them again): <c>module_completed</c>, then <c>course_completed</c> for the call that completed the last module.</summary>
     public ImmutableArray<FunnelEvent> Events { get; init; } = [];
 }
 
@@ -174,7 +175,8 @@ public sealed record ProgressResult
 /// refunded buyer whose access was revoked cannot. Completing a module twice is a no-op, and
 /// <c>course_completed</c> is emitted exactly once: by the call whose module made the set complete (the store's
 /// add is atomic, so two racing calls cannot both complete the course).</para>
-/// <para>The <c>course_completed</c> event (subject = course key) is what the review request, affiliate
+/// <para>The tracker appends its events to the <see cref="IFunnelEventLog"/> itself, right after the store change.
+/// The <c>course_completed</c> event (subject = course key) is what the review request, affiliate
 /// invitation and next-offer emails are triggered on.</para>
 /// </remarks>
 /// <threadsafety>All members are thread-safe when the store and lookup are.</threadsafety>
@@ -184,21 +186,25 @@ public sealed class CourseProgressTracker
     private readonly ICourseProgressStore store;
     private readonly IEntitlementLookup entitlements;
     private readonly IClock clock;
+    private readonly IFunnelEventLog log;
 
     /// <summary>Initializes the tracker.</summary>
     /// <param name="courses">The courses; each is validated.</param>
     /// <param name="store">The progress store.</param>
     /// <param name="entitlements">Tells who holds which course.</param>
     /// <param name="clock">The clock that stamps events.</param>
+    /// <param name="log">The event log the tracker records its events in.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ValidationException">A course is invalid; the message names the field, such as <c>Modules[1]</c>.</exception>
     /// <exception cref="ArgumentException">Two courses share a key.</exception>
-    public CourseProgressTracker(IEnumerable<Course> courses, ICourseProgressStore store, IEntitlementLookup entitlements, IClock clock)
+    public CourseProgressTracker(
+        IEnumerable<Course> courses, ICourseProgressStore store, IEntitlementLookup entitlements, IClock clock, IFunnelEventLog log)
     {
         ArgumentNullException.ThrowIfNull(courses);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(entitlements);
         ArgumentNullException.ThrowIfNull(clock);
+        ArgumentNullException.ThrowIfNull(log);
         var validator = new CourseValidator();
         var builder = ImmutableDictionary.CreateBuilder<string, Course>(StringComparer.Ordinal);
         foreach (Course course in courses)
@@ -214,6 +220,7 @@ public sealed class CourseProgressTracker
         this.store = store;
         this.entitlements = entitlements;
         this.clock = clock;
+        this.log = log;
     }
 
     /// <summary>Records that a lead completed a module.</summary>
@@ -221,7 +228,7 @@ public sealed class CourseProgressTracker
     /// <param name="course">The course key.</param>
     /// <param name="module">The module key.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The outcome, the progress and the events to record.</returns>
+    /// <returns>The outcome, the progress and the events this call recorded (already in the log; do not append them again).</returns>
     /// <exception cref="ArgumentException">The course is unknown, or the module is not one of its modules.</exception>
     public async Task<ProgressResult> CompleteModuleAsync(LeadId lead, string course, string module, CancellationToken cancellationToken = default)
     {
@@ -258,7 +265,7 @@ public sealed class CourseProgressTracker
             Outcome = ProgressOutcome.Recorded,
             CompletedModules = done,
             TotalModules = definition.Modules.Length,
-            Events = events.ToImmutable(),
+            Events = await log.RecordAsync(events.ToImmutable(), cancellationToken).ConfigureAwait(false),
         };
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using FluentValidation;
 using Funnel.Advocacy;
 using Funnel.Events;
+using Funnel.Pipeline;
 using Funnel.Segments;
 using NodaTime;
 using NodaTime.Text;
@@ -26,7 +27,7 @@ public sealed record WebinarRegistration(LeadId Lead, WebinarSession Session, In
 
 /// <summary>The result of a registration: the registration and the events to record.</summary>
 /// <param name="Registration">The registration.</param>
-/// <param name="Events">The <c>webinar_registered</c> event (empty when the lead was already registered for an upcoming session).</param>
+/// <param name="Events">The events this call recorded (already in the log; do not append them again): <c>webinar_registered</c> (empty when the lead was already registered for an upcoming session).</param>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record WebinarRegistrationResult(WebinarRegistration Registration, ImmutableArray<FunnelEvent> Events);
 
@@ -64,7 +65,7 @@ public sealed record WebinarMissed : LeadEvent
 /// A lead registered for a session that has not ended keeps it; after it ended, registering again books the next one.</para>
 /// <para>Joining at any time before the session ends counts as attending (<c>webinar_attended</c>).
 /// <see cref="RecordNoShowsAsync"/> emits <c>webinar_missed</c> once per ended, unattended registration. The replay is
-/// available from the session's end until <see cref="Webinar.ReplayFor"/> after it. Registrations live in an <see cref="IWebinarRegistrationStore"/>; the registrar keeps no state of its own.</para>
+/// available from the session's end until <see cref="Webinar.ReplayFor"/> after it. Registrations live in an <see cref="IWebinarRegistrationStore"/>; the registrar keeps no state of its own. Each call appends its events to the <see cref="IFunnelEventLog"/> itself, right after the store change.</para>
 /// </remarks>
 /// <threadsafety>All members are thread-safe when the store is; changes are replace-if-version, retried when a concurrent change wins.</threadsafety>
 public sealed class WebinarRegistrar
@@ -77,19 +78,22 @@ public sealed class WebinarRegistrar
     private readonly ImmutableDictionary<string, Webinar> _webinars;
     private readonly IWebinarRegistrationStore _store;
     private readonly IClock _clock;
+    private readonly IFunnelEventLog _log;
 
     /// <summary>Initializes the registrar.</summary>
     /// <param name="webinars">The webinars; each is validated.</param>
     /// <param name="store">The store of registrations.</param>
     /// <param name="clock">The clock for "now".</param>
+    /// <param name="log">The event log the registrar records its events in.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ValidationException">A webinar is invalid.</exception>
     /// <exception cref="ArgumentException">Two webinars share a key.</exception>
-    public WebinarRegistrar(IEnumerable<Webinar> webinars, IWebinarRegistrationStore store, IClock clock)
+    public WebinarRegistrar(IEnumerable<Webinar> webinars, IWebinarRegistrationStore store, IClock clock, IFunnelEventLog log)
     {
         ArgumentNullException.ThrowIfNull(webinars);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(clock);
+        ArgumentNullException.ThrowIfNull(log);
         var validator = new WebinarValidator();
         var builder = ImmutableDictionary.CreateBuilder<string, Webinar>(StringComparer.Ordinal);
         foreach (Webinar webinar in webinars)
@@ -104,6 +108,7 @@ public sealed class WebinarRegistrar
         _webinars = builder.ToImmutable();
         _store = store;
         _clock = clock;
+        _log = log;
     }
 
     /// <summary>Registers a lead for the next session of a webinar in their time zone.</summary>
@@ -111,16 +116,16 @@ public sealed class WebinarRegistrar
     /// <param name="lead">The lead.</param>
     /// <param name="zone">The lead's time zone.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The registration and its <c>webinar_registered</c> event, preceded by <c>webinar_missed</c> when it replaces an ended, unattended registration whose no-show <see cref="RecordNoShowsAsync"/> has not reported yet.</returns>
+    /// <returns>The registration and the events this call recorded (already in the log; do not append them again): <c>webinar_registered</c>, preceded by <c>webinar_missed</c> when it replaces an ended, unattended registration whose no-show <see cref="RecordNoShowsAsync"/> has not reported yet.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="zone"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The webinar is unknown.</exception>
     /// <exception cref="InvalidOperationException">The webinar has no upcoming session, or concurrent changes to the registration kept winning.</exception>
-    public Task<WebinarRegistrationResult> RegisterAsync(
+    public async Task<WebinarRegistrationResult> RegisterAsync(
         string webinar, LeadId lead, DateTimeZone zone, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(zone);
         Webinar definition = Find(webinar);
-        return OptimisticConcurrency.RetryAsync<WebinarRegistrationResult>(
+        WebinarRegistrationResult result = await OptimisticConcurrency.RetryAsync<WebinarRegistrationResult>(
             async ct =>
             {
                 Instant now = _clock.GetCurrentInstant();
@@ -153,20 +158,21 @@ public sealed class WebinarRegistrar
                 }]));
             },
             $"the registration of {lead} for '{webinar}'",
-            cancellationToken);
+            cancellationToken).ConfigureAwait(false);
+        return result with { Events = await _log.RecordAsync(result.Events, cancellationToken).ConfigureAwait(false) };
     }
 
     /// <summary>Records that a registrant joined their session.</summary>
     /// <param name="webinar">The webinar key.</param>
     /// <param name="lead">The lead.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The <c>webinar_attended</c> event, or nothing when the lead is not registered, the session has ended, or attendance was already recorded.</returns>
+    /// <returns>The <c>webinar_attended</c> event this call recorded (already in the log; do not append it again), or nothing when the lead is not registered, the session has ended, or attendance was already recorded.</returns>
     /// <exception cref="ArgumentException">The webinar is unknown.</exception>
     /// <exception cref="InvalidOperationException">Concurrent changes to the registration kept winning.</exception>
-    public Task<ImmutableArray<FunnelEvent>> RecordAttendanceAsync(string webinar, LeadId lead, CancellationToken cancellationToken = default)
+    public async Task<ImmutableArray<FunnelEvent>> RecordAttendanceAsync(string webinar, LeadId lead, CancellationToken cancellationToken = default)
     {
         Find(webinar);
-        return OptimisticConcurrency.RetryAsync<ImmutableArray<FunnelEvent>>(
+        ImmutableArray<FunnelEvent> events = await OptimisticConcurrency.RetryAsync<ImmutableArray<FunnelEvent>>(
             async ct =>
             {
                 Instant now = _clock.GetCurrentInstant();
@@ -180,13 +186,15 @@ public sealed class WebinarRegistrar
                 return (won, won ? [new WebinarAttended { LeadId = lead, OccurredAt = now, Webinar = webinar }] : []);
             },
             $"the registration of {lead} for '{webinar}'",
-            cancellationToken);
+            cancellationToken).ConfigureAwait(false);
+        return await _log.RecordAsync(events, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Emits <c>webinar_missed</c> for every registration whose session has ended without the lead attending, once each.</summary>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The events.</returns>
-    /// <remarks>Each no-show is marked recorded with a replace-if-version, so of two concurrent calls only one reports it. Registrations for webinars no longer configured are skipped.</remarks>
+    /// <returns>The events this call recorded (already in the log; do not append them again).</returns>
+    /// <remarks>The <c>webinar-no-shows</c> job of <c>AddFunnelAdvocacy</c> calls this every minute in a host that runs
+    /// <c>AddFunnelHosting()</c>. Each no-show is marked recorded with a replace-if-version, so of two concurrent calls only one reports it. Registrations for webinars no longer configured are skipped.</remarks>
     public async Task<ImmutableArray<FunnelEvent>> RecordNoShowsAsync(CancellationToken cancellationToken = default)
     {
         Instant now = _clock.GetCurrentInstant();
@@ -213,7 +221,7 @@ public sealed class WebinarRegistrar
                 progress++;
                 if (await _store.TryUpdateAsync(entry, entry with { NoShowRecorded = true }, cancellationToken).ConfigureAwait(false))
                 {
-                    events.Add(Missed(entry, now));
+                    events.AddRange(await _log.RecordAsync([Missed(entry, now)], cancellationToken).ConfigureAwait(false));
                 }
             }
 

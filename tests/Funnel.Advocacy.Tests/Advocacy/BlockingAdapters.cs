@@ -3,6 +3,7 @@ using Funnel.Advocacy;
 using Funnel.Events;
 using Funnel.Leads;
 using Funnel.Onboarding;
+using Funnel.Pipeline;
 using Funnel.Segments;
 using Funnel.Webinars;
 using NodaTime;
@@ -12,14 +13,15 @@ namespace Funnel.Tests;
 /// <summary>The engines over fresh in-memory stores, as the tests build them.</summary>
 internal static class InMemoryEngines
 {
-    public static AffiliateProgram Affiliates(AffiliateProgramSettings settings, IClock clock) => new(
-        settings, new InMemoryAffiliateStore(), new InMemoryAffiliateClickStore(), new InMemoryAffiliateSaleStore(), new InMemoryAffiliatePayoutStore(), clock);
+    public static AffiliateProgram Affiliates(AffiliateProgramSettings settings, IClock clock, IFunnelEventLog? log = null) => new(
+        settings, new InMemoryAffiliateStore(), new InMemoryAffiliateClickStore(), new InMemoryAffiliateSaleStore(), new InMemoryAffiliatePayoutStore(), clock,
+        log ?? new InMemoryFunnelEventLog());
 
-    public static ReferralProgram Referrals(ReferralProgramSettings settings, IClock clock) =>
-        new(settings, new InMemoryReferrerStore(), new InMemoryReferralStore(), clock);
+    public static ReferralProgram Referrals(ReferralProgramSettings settings, IClock clock, IFunnelEventLog? log = null) =>
+        new(settings, new InMemoryReferrerStore(), new InMemoryReferralStore(), clock, log ?? new InMemoryFunnelEventLog());
 
-    public static WebinarRegistrar Webinars(IEnumerable<Webinar> webinars, IClock clock) =>
-        new(webinars, new InMemoryWebinarRegistrationStore(), clock);
+    public static WebinarRegistrar Webinars(IEnumerable<Webinar> webinars, IClock clock, IFunnelEventLog? log = null) =>
+        new(webinars, new InMemoryWebinarRegistrationStore(), clock, log ?? new InMemoryFunnelEventLog());
 
     public static EntitlementLedger Entitlements() => new(new InMemoryEntitlementStore());
 }

@@ -61,19 +61,21 @@ public class PaidBuyerToAdvocateTests
         {
             Lead = buyer, Product = GuideSequences.Course, Rating = 5, Text = "I published my first e-book in 30 days.", ConsentToPublish = true, AttributionName = "Sarah K.",
         });
-        await world.RecordAsync(submitted.Events);
-        await world.RecordAsync((await world.Reviews.ApproveAsync(submitted.Review.Id)).Events);
+        await world.Reviews.ApproveAsync(submitted.Review.Id);
+        await world.DeliverAsync();
         (await world.Reviews.SelectTestimonialsAsync(GuideSequences.Course, 3, TestimonialOrder.HighestRated)).ShouldHaveSingleItem().AttributionName.ShouldBe("Sarah K.");
 
         // 4. The invitation was accepted: the buyer enrols as an affiliate and is approved.
-        var (affiliate, applied) = world.Affiliates.Enrol(buyer, "sarah");
-        await world.RecordAsync(applied);
-        await world.RecordAsync(world.Affiliates.Decide(affiliate.Id, approve: true).Events);
+        var (affiliate, _) = world.Affiliates.Enrol(buyer, "sarah");
+        world.Affiliates.Decide(affiliate.Id, approve: true);
+        await world.DeliverAsync();
+        world.History.OfType<AffiliateApplied>().ShouldHaveSingleItem("the program records its own events; the caller appends nothing");
         world.Affiliates.LinkFor(affiliate.Id, new Uri("https://example.com/masterclass")).Query.ShouldBe("?ref=sarah");
 
         // 5. The friend clicks Sarah's link, and a day later buys on the 3 × $180 plan: the sale is Sarah's, each
         //    installment earns 30% ($54) pending through the 30-day refund window, and the friend is onboarded too.
-        await world.RecordAsync(world.Affiliates.RecordClick("sarah", friend));
+        world.Affiliates.RecordClick("sarah", friend);
+        await world.DeliverAsync();
         await world.AdvanceAsync(Duration.FromDays(1));
         Order friendOrder = await world.BuyAsync(2, plan: "3-monthly");
         world.Affiliates.AttributedTo(friendOrder.Id).ShouldBe(affiliate.Id);
@@ -87,7 +89,7 @@ public class PaidBuyerToAdvocateTests
         world.Sender.StepsTo(PaidFunnelWorld.EmailOf(2)).ShouldBe(["welcome-1", "welcome-2", "welcome-3", "welcome-4", "welcome-5"]);
         var approved = world.Affiliates.ApproveCleared();
         approved.Length.ShouldBe(2, "the first two installments are past the refund window");
-        await world.RecordAsync(approved);
+        await world.DeliverAsync();
 
         FunnelReport before = new FunnelReporter(new FunnelReportSettings { Sections = [AdvocacyMetrics.ReportSection] }).CreateReport(MasterclassScenario.Funnel, world.History);
         before.Section<AdvocacyMetrics>()!.NetRevenue.ShouldBe(Usd(497 + 540));

@@ -6,6 +6,7 @@ using Funnel.Leads;
 using Funnel.Offers;
 using Funnel.Onboarding;
 using Funnel.Payments;
+using Funnel.Pipeline;
 using Funnel.Samples.EbookMasterclass;
 using Funnel.Sequences;
 using Funnel.Tests.Offers;
@@ -50,8 +51,9 @@ internal sealed class CapturingSender(IClock clock) : IEmailSender
 
 /// <summary>
 /// The whole paid funnel in memory: the Masterclass order and payment services on the test-mode gateway, the guide's
-/// sequences on the sequence engine, course progress, reviews and the affiliate program. Every event is recorded once
-/// and fed to each consumer, as a host's event pipeline would.
+/// sequences on the sequence engine, course progress, reviews and the affiliate program. The advocacy engines record
+/// their own events in <see cref="Log"/>; the world appends what the other engines return, and delivers every logged
+/// event once to each consumer, as a host's event pipeline would.
 /// </summary>
 internal sealed class PaidFunnelWorld
 {
@@ -74,14 +76,14 @@ internal sealed class PaidFunnelWorld
             DefaultZone = NewYork,
             Options = new SequenceOptions { From = "The E-Book Masterclass <hello@example.com>" },
         });
-        Courses = new CourseProgressTracker([Masterclass], new InMemoryCourseProgressStore(), Entitlements, Clock);
-        Reviews = new ReviewService(new InMemoryReviewStore(), Clock);
+        Courses = new CourseProgressTracker([Masterclass], new InMemoryCourseProgressStore(), Entitlements, Clock, Log);
+        Reviews = new ReviewService(new InMemoryReviewStore(), Clock, Log);
         Affiliates = InMemoryEngines.Affiliates(affiliates ?? new AffiliateProgramSettings
         {
             Currency = Currency.USD,
             Rules = [new CommissionRule { Percent = 30m }],
             MinimumPayout = Money.FromMajor(200m, Currency.USD),
-        }, Clock);
+        }, Clock, Log);
     }
 
     public PaymentTestKit Payments { get; }
@@ -102,8 +104,13 @@ internal sealed class PaidFunnelWorld
 
     public AffiliateProgram Affiliates { get; }
 
+    /// <summary>Gets the event log every event is recorded in.</summary>
+    public InMemoryFunnelEventLog Log { get; } = new();
+
     /// <summary>Gets every event recorded, in order.</summary>
-    public List<FunnelEvent> History { get; } = [];
+    public IReadOnlyList<FunnelEvent> History => Log.Snapshot();
+
+    private long delivered;
 
     public static EmailAddress EmailOf(int lead) => EmailAddress.Parse($"customer{lead}@example.com");
 
@@ -124,20 +131,34 @@ internal sealed class PaidFunnelWorld
         return id;
     }
 
-    /// <summary>Records events and feeds each to the entitlements, the affiliate program and the sequence engine, recording what they emit too.</summary>
+    /// <summary>Records the events an engine outside Funnel.Advocacy returned, then delivers the log.</summary>
     public async Task RecordAsync(IEnumerable<FunnelEvent> events)
     {
-        Queue<FunnelEvent> queue = new(events);
-        while (queue.TryDequeue(out FunnelEvent? e))
+        await Log.AppendAsync([.. events]);
+        await DeliverAsync();
+    }
+
+    /// <summary>
+    /// Delivers each logged event not yet delivered to the entitlements, the affiliate program and the sequence engine,
+    /// in log order; what the affiliate program records lands in the log by itself and is delivered in turn.
+    /// </summary>
+    public async Task DeliverAsync()
+    {
+        while (true)
         {
-            History.Add(e);
-            Entitlements.Apply(e);
-            foreach (FunnelEvent emitted in Affiliates.Apply(e))
+            IReadOnlyList<LoggedEvent> batch = await Log.ReadAsync(delivered, 100);
+            if (batch.Count == 0)
             {
-                queue.Enqueue(emitted);
+                return;
             }
 
-            History.AddRange(await Engine.HandleAsync(e));
+            foreach (LoggedEvent logged in batch)
+            {
+                delivered = logged.Position;
+                Entitlements.Apply(logged.Event);
+                Affiliates.Apply(logged.Event);
+                await Log.AppendAsync([.. await Engine.HandleAsync(logged.Event)]);
+            }
         }
     }
 
@@ -185,7 +206,8 @@ internal sealed class PaidFunnelWorld
         foreach (string module in Masterclass.Modules)
         {
             await AdvanceAsync(Duration.FromDays(7));
-            await RecordAsync((await Courses.CompleteModuleAsync(lead, Masterclass.Key, module)).Events);
+            await Courses.CompleteModuleAsync(lead, Masterclass.Key, module);
+            await DeliverAsync();
         }
     }
 

@@ -1,6 +1,7 @@
 using FluentValidation;
 using Funnel.Advocacy;
 using Funnel.Events;
+using Funnel.Pipeline;
 using NodaTime;
 using NodaTime.Testing;
 using static Funnel.Tests.Advocacy.AdvocacyTestKit;
@@ -20,20 +21,34 @@ public class ReviewServiceTests
     };
 
     [Fact]
-    public void Request_ValidProduct_EmitsReviewRequested()
+    public async Task RequestAsync_ValidProduct_RecordsReviewRequested()
     {
-        var service = new ReviewService(new InMemoryReviewStore(), new FakeClock(T0));
+        var log = new InMemoryFunnelEventLog();
+        var service = new ReviewService(new InMemoryReviewStore(), new FakeClock(T0), log);
 
-        ReviewRequested requested = service.Request(Lead(1), "masterclass-course");
+        ReviewRequested requested = await service.RequestAsync(Lead(1), "masterclass-course");
 
         requested.Subject.ShouldBe("masterclass-course");
         requested.EventType.ShouldBe(AdvocacyEventTypes.ReviewRequested);
+        log.Snapshot().ShouldBe([requested]);
+    }
+
+    [Fact]
+    public async Task SubmitAndApprove_Recorded_EventsAreInTheLogOnce()
+    {
+        var log = new InMemoryFunnelEventLog();
+        var service = new ReviewService(new InMemoryReviewStore(), new FakeClock(T0), log);
+
+        ReviewResult submitted = await service.SubmitAsync(Submission(1, 5));
+        ReviewResult approved = await service.ApproveAsync(submitted.Review.Id);
+
+        log.Snapshot().ShouldBe([.. submitted.Events, .. approved.Events]);
     }
 
     [Fact]
     public async Task SubmitAsync_ValidSubmission_StoresPendingReviewAndEmitsReviewSubmitted()
     {
-        var service = new ReviewService(new InMemoryReviewStore(), new FakeClock(T0));
+        var service = new ReviewService(new InMemoryReviewStore(), new FakeClock(T0), new InMemoryFunnelEventLog());
 
         ReviewResult result = await service.SubmitAsync(Submission(1, 5));
 
@@ -47,7 +62,7 @@ public class ReviewServiceTests
     [InlineData(6, "Rating")]
     public async Task SubmitAsync_RatingOutOfRange_NamesRating(int rating, string field)
     {
-        var service = new ReviewService(new InMemoryReviewStore(), new FakeClock(T0));
+        var service = new ReviewService(new InMemoryReviewStore(), new FakeClock(T0), new InMemoryFunnelEventLog());
 
         var error = await Should.ThrowAsync<ValidationException>(() => service.SubmitAsync(Submission(1, rating)));
 
@@ -57,7 +72,7 @@ public class ReviewServiceTests
     [Fact]
     public async Task SubmitAsync_ConsentWithoutNameOrBlankText_NamesTheFields()
     {
-        var service = new ReviewService(new InMemoryReviewStore(), new FakeClock(T0));
+        var service = new ReviewService(new InMemoryReviewStore(), new FakeClock(T0), new InMemoryFunnelEventLog());
 
         var error = await Should.ThrowAsync<ValidationException>(() => service.SubmitAsync(Submission(1, 4) with { AttributionName = " ", Text = "   " }));
 
@@ -68,7 +83,7 @@ public class ReviewServiceTests
     [Fact]
     public async Task RejectAsync_WithReason_IsRejectedAndNeverATestimonial()
     {
-        var service = new ReviewService(new InMemoryReviewStore(), new FakeClock(T0));
+        var service = new ReviewService(new InMemoryReviewStore(), new FakeClock(T0), new InMemoryFunnelEventLog());
         ReviewId id = (await service.SubmitAsync(Submission(1, 5))).Review.Id;
 
         ReviewResult rejected = await service.RejectAsync(id, "contains a phone number");
@@ -83,7 +98,7 @@ public class ReviewServiceTests
     public async Task SelectTestimonialsAsync_MixedReviews_OnlyApprovedWithConsentInTheAskedOrder()
     {
         var clock = new FakeClock(T0);
-        var service = new ReviewService(new InMemoryReviewStore(), clock);
+        var service = new ReviewService(new InMemoryReviewStore(), clock, new InMemoryFunnelEventLog());
         async Task<ReviewId> Add(int lead, int rating, bool consent = true, bool approve = true, string product = "masterclass-course")
         {
             clock.Advance(Duration.FromHours(1));
@@ -112,7 +127,7 @@ public class ReviewServiceTests
     [Fact]
     public async Task RecordIncentiveAsync_Twice_RecordsOnceAndMarksTheTestimonialIncentivised()
     {
-        var service = new ReviewService(new InMemoryReviewStore(), new FakeClock(T0));
+        var service = new ReviewService(new InMemoryReviewStore(), new FakeClock(T0), new InMemoryFunnelEventLog());
         ReviewId id = (await service.SubmitAsync(Submission(1, 5))).Review.Id;
         await service.ApproveAsync(id);
 
@@ -125,7 +140,7 @@ public class ReviewServiceTests
     [Fact]
     public async Task ApproveAsync_UnknownReview_Throws()
     {
-        var service = new ReviewService(new InMemoryReviewStore(), new FakeClock(T0));
+        var service = new ReviewService(new InMemoryReviewStore(), new FakeClock(T0), new InMemoryFunnelEventLog());
 
         await Should.ThrowAsync<KeyNotFoundException>(() => service.ApproveAsync(ReviewId.New()));
     }

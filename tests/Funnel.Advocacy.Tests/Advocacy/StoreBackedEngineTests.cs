@@ -3,6 +3,7 @@ using Funnel.Events;
 using Funnel.Leads;
 using Funnel.Offers;
 using Funnel.Onboarding;
+using Funnel.Pipeline;
 using Funnel.Segments;
 using Funnel.Webinars;
 using NodaTime;
@@ -68,8 +69,8 @@ public class StoreBackedEngineTests
     {
         var clock = new FakeClock(T0);
         var (affiliates, clicks, sales, payouts) = (new InMemoryAffiliateStore(), new InMemoryAffiliateClickStore(), new InMemoryAffiliateSaleStore(), new InMemoryAffiliatePayoutStore());
-        var first = new AffiliateProgram(Settings(), affiliates, clicks, sales, payouts, clock);
-        var second = new AffiliateProgram(Settings(), affiliates, clicks, sales, payouts, clock);
+        var first = new AffiliateProgram(Settings(), affiliates, clicks, sales, payouts, clock, new InMemoryFunnelEventLog());
+        var second = new AffiliateProgram(Settings(), affiliates, clicks, sales, payouts, clock, new InMemoryFunnelEventLog());
         Affiliate sarah = (await first.EnrolAsync(Lead(1), "sarah")).Affiliate;
         await second.DecideAsync(sarah.Id, approve: true);
         await first.RecordClickAsync("sarah", Lead(2));

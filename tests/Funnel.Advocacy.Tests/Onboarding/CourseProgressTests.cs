@@ -1,6 +1,7 @@
 using FluentValidation;
 using Funnel.Advocacy;
 using Funnel.Events;
+using Funnel.Pipeline;
 using Funnel.Offers;
 using Funnel.Onboarding;
 using NodaTime;
@@ -23,7 +24,7 @@ public class CourseProgressTests
             ledger.Apply(new EntitlementGranted { LeadId = Buyer, OccurredAt = T0, Order = Order, Product = "masterclass-course" });
         }
 
-        return (new CourseProgressTracker([Masterclass], new InMemoryCourseProgressStore(), ledger, new FakeClock(T0)), ledger);
+        return (new CourseProgressTracker([Masterclass], new InMemoryCourseProgressStore(), ledger, new FakeClock(T0), new InMemoryFunnelEventLog()), ledger);
     }
 
     [Fact]
@@ -50,7 +51,7 @@ public class CourseProgressTests
         ledger.Apply(new EntitlementGranted { LeadId = Buyer, OccurredAt = T0, Order = Order, Product = "masterclass-course" });
         var store = new InMemoryCourseProgressStore();
         await store.AddAsync(Buyer, "masterclass-course", "old-intro");          // completed before the course was revised
-        var tracker = new CourseProgressTracker([Masterclass], store, ledger, new FakeClock(T0));
+        var tracker = new CourseProgressTracker([Masterclass], store, ledger, new FakeClock(T0), new InMemoryFunnelEventLog());
 
         await tracker.CompleteModuleAsync(Buyer, "masterclass-course", "plan");
         ProgressResult second = await tracker.CompleteModuleAsync(Buyer, "masterclass-course", "write");
@@ -136,7 +137,7 @@ public class CourseProgressTests
     {
         var bad = new Course { Key = "c", Modules = ["ok", "Not OK", "ok"] };
 
-        var error = Should.Throw<ValidationException>(() => new CourseProgressTracker([bad], new InMemoryCourseProgressStore(), InMemoryEngines.Entitlements(), new FakeClock(T0)));
+        var error = Should.Throw<ValidationException>(() => new CourseProgressTracker([bad], new InMemoryCourseProgressStore(), InMemoryEngines.Entitlements(), new FakeClock(T0), new InMemoryFunnelEventLog()));
 
         error.Errors.ShouldContain(e => e.PropertyName == "Modules[1]");
         error.Errors.ShouldContain(e => e.ErrorMessage.Contains("repeat", StringComparison.Ordinal));
