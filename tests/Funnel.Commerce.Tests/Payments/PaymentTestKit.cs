@@ -43,7 +43,7 @@ internal sealed class PaymentTestKit
     public PaymentTestKit(DunningPolicy? policy = null)
     {
         Kit = new OfferTestKit();
-        Service = new OrderService(Kit.Prices, OfferPathCatalogue.Path, Orders, Grantor, Kit.Coupons, Kit.Seats, Kit.Deadlines, Kit.Clock);
+        Service = new OrderService(Kit.Prices, OfferPathCatalogue.Path, Orders, Grantor, Kit.Coupons, Kit.Seats, Kit.Deadlines, Kit.Clock, Log);
         Gateway = new InMemoryPaymentGateway(Kit.Clock);
         Payments = new PaymentService(Service, Kit.Prices, Gateway, policy ?? DunningPolicy.Default, Kit.Clock);
         Webhooks = new WebhookProcessor(Gateway.Verifier, EventStore, Payments, Kit.Clock);
@@ -52,6 +52,8 @@ internal sealed class PaymentTestKit
     public OfferTestKit Kit { get; }
 
     public FlakyOrderStore Orders { get; } = new();
+
+    public Funnel.Pipeline.InMemoryFunnelEventLog Log { get; } = new();
 
     public RecordingGrantor Grantor { get; } = new();
 
