@@ -84,7 +84,8 @@ public static class CommerceServiceCollectionExtensions
         }
 
         string registration = $"AddFunnelWebhookProcessor(\"{provider}\")";
-        const string gateways = "call services.AddFunnelStripe(...) (Funnel.Payments.Stripe), or register Funnel.Testing's test gateway in tests";
+        const string gateways = "call services.AddFunnelStripe(...) (Funnel.Payments.Stripe), or in tests register Funnel.Testing's "
+            + "InMemoryPaymentGateway and its Verifier";
         services
             .AddFunnelPrerequisite(registration, typeof(Catalogue), "register your catalogue with services.AddSingleton(catalogue)")
             .AddFunnelPrerequisite(registration, typeof(OfferPath), "register your offer path with services.AddSingleton(offerPath)")
