@@ -20,7 +20,13 @@ public static class CommerceServiceCollectionExtensions
     /// <see cref="OfferPath"/> and <see cref="IEntitlementGrantor"/> you register; the default
     /// <see cref="DunningPolicy"/>; a <see cref="PaymentService"/> and <see cref="WebhookProcessor"/> over the
     /// <see cref="IPaymentGateway"/> and <see cref="IWebhookSignatureVerifier"/> you register (such as with
-    /// <c>AddFunnelStripe</c>); and the <c>payments</c> report section (<see cref="PaymentMetrics.ReportSection"/>).
+    /// <c>AddFunnelStripe</c>); the <c>payments</c> report section (<see cref="PaymentMetrics.ReportSection"/>); and the
+    /// <c>entitlements</c> pipeline handler, which finishes the grants and revocations a payment, refund, pause or restore
+    /// left pending when the <see cref="IEntitlementGrantor"/> failed (the pipeline retries it with backoff).
+    /// </para>
+    /// <para>
+    /// The services record their events in the <see cref="IFunnelEventLog"/> themselves; the results they return list
+    /// them only as a description.
     /// </para>
     /// <para>
     /// Calls <see cref="FunnelServiceCollectionExtensions.AddFunnel(IServiceCollection)"/> itself, so it may come before
@@ -44,6 +50,7 @@ public static class CommerceServiceCollectionExtensions
         OffersRegistration.AddOffers(services);
         PaymentsRegistration.AddPayments(services);
         services.TryAddEnumerable(ServiceDescriptor.Singleton(PaymentMetrics.ReportSection));
+        services.AddFunnelHandler<EntitlementsHandler>(EntitlementsHandler.Name);
         return services;
     }
 
