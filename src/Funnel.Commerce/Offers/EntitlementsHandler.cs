@@ -28,7 +28,7 @@ internal sealed class EntitlementsHandler(IServiceProvider services) : IFunnelHa
     public const string Name = "entitlements";
 
     /// <inheritdoc/>
-    /// <exception cref="EntitlementGrantException">The grantor failed; the pipeline retries the event.</exception>
+    /// <exception cref="InvalidOperationException">The grantor failed; the pipeline retries the event.</exception>
     public async Task HandleAsync(FunnelEvent funnelEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(funnelEvent);
@@ -48,12 +48,7 @@ internal sealed class EntitlementsHandler(IServiceProvider services) : IFunnelHa
         OrderResult result = await services.GetRequiredService<OrderService>().RetryEntitlementsAsync(id, cancellationToken).ConfigureAwait(false);
         if (result.EntitlementError is { } error)
         {
-            throw new EntitlementGrantException($"Granting or revoking access for order {id} failed: {error.Message}", error);
+            throw new InvalidOperationException($"Granting or revoking access for order {id} failed: {error.Message}", error);
         }
     }
 }
-
-/// <summary>The entitlement grantor failed while the <c>entitlements</c> handler finished an order's pending entitlements.</summary>
-/// <param name="message">The message.</param>
-/// <param name="inner">The grantor's error.</param>
-internal sealed class EntitlementGrantException(string message, Exception inner) : Exception(message, inner);
