@@ -40,7 +40,8 @@ public static class OfferPathSimulation
             new InMemoryCouponRedemptionStore(),
             new InMemorySeatInventory(clock),
             new DeadlineTracker(new InMemoryDeadlineStore(), clock),
-            clock);
+            clock,
+            new Funnel.Pipeline.InMemoryFunnelEventLog());
         DateTimeZone buyerZone = DateTimeZoneProviders.Tzdb["America/New_York"];
         var events = new List<FunnelEvent>();
         foreach (OrderPlaced purchase in caseStudyEvents.OfType<OrderPlaced>().Where(o => o.Offer == MasterclassScenario.Masterclass))

@@ -23,7 +23,8 @@ public static class PaymentsDemo
         DateTimeZone zone = DateTimeZoneProviders.Tzdb["America/New_York"];
         var orderStore = new InMemoryOrderStore();
         var orders = new OrderService(new PriceBook(OfferPathCatalogue.Catalogue), OfferPathCatalogue.Path, orderStore, new CountingGrantor(),
-            new InMemoryCouponRedemptionStore(), new InMemorySeatInventory(clock), new DeadlineTracker(new InMemoryDeadlineStore(), clock), clock);
+            new InMemoryCouponRedemptionStore(), new InMemorySeatInventory(clock), new DeadlineTracker(new InMemoryDeadlineStore(), clock), clock,
+            new Funnel.Pipeline.InMemoryFunnelEventLog());
         var gateway = new InMemoryPaymentGateway(clock);
         var payments = new PaymentService(orders, new PriceBook(OfferPathCatalogue.Catalogue), gateway, DunningPolicy.Default, clock);
         var webhooks = new WebhookProcessor(gateway.Verifier, new InMemoryWebhookEventStore(), payments, clock);

@@ -96,8 +96,11 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
     /// Registers a <see cref="WebhookProcessor"/> keyed by <paramref name="provider"/> that verifies requests with
     /// <paramref name="verifier"/> (by default the registered <see cref="IWebhookSignatureVerifier"/>, such as the one
     /// <c>AddFunnelStripe</c> adds) and shares the <see cref="IWebhookEventStore"/> and <see cref="PaymentService"/>
-    /// (which needs an <see cref="IPaymentGateway"/>); it calls <c>AddFunnelCommerce()</c>, which registers them. A job
-    /// retries the provider's failed events every minute.
+    /// (which needs an <see cref="IPaymentGateway"/>), through <c>AddFunnelWebhookProcessor(provider, verifier)</c> of
+    /// Funnel.Commerce, which also adds the job that retries the provider's failed events every minute and declares the
+    /// prerequisites a host must register (a catalogue, an offer path, an entitlement grantor, a payment gateway and a
+    /// signature verifier): a host without one fails at start-up naming it. The processor records the events it causes
+    /// in the event log itself.
     /// </para>
     /// <para>Calling it again for the same provider registers nothing more.</para>
     /// </remarks>
@@ -116,18 +119,7 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
             throw new ArgumentException($"The provider name '{provider}' must be 1 to 64 lowercase letters, digits or '-'.", nameof(provider));
         }
 
-        services.AddFunnelCommerce();
-        if (services.Any(d => d.IsKeyedService && d.ServiceType == typeof(WebhookProcessor) && Equals(d.ServiceKey, provider)))
-        {
-            return services;
-        }
-
-        services.AddKeyedSingleton(provider, (sp, _) => new WebhookProcessor(
-            verifier is null ? sp.GetRequiredService<IWebhookSignatureVerifier>() : verifier(sp),
-            sp.GetRequiredService<IWebhookEventStore>(),
-            sp.GetRequiredService<PaymentService>(),
-            sp.GetRequiredService<IClock>()));
-        services.AddSingleton<IFunnelJob>(sp => new WebhookRetryJob(provider, sp, sp.GetRequiredService<FunnelEventRecorder>()));
+        services.AddFunnelWebhookProcessor(provider, verifier);
         return services;
     }
 

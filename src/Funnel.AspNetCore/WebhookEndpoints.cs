@@ -17,7 +17,6 @@ internal static class WebhookEndpoints
         HttpContext context,
         string provider,
         [FromServices] IServiceProvider services,
-        [FromServices] FunnelEventRecorder recorder,
         CancellationToken cancellationToken)
     {
         using Activity? activity = FunnelDiagnostics.Source.StartActivity("funnel.webhook");
@@ -81,7 +80,7 @@ internal static class WebhookEndpoints
                     detail: "The event is stored and will be processed again.",
                     extensions: new Dictionary<string, object?>(StringComparer.Ordinal) { ["eventId"] = result.EventId }));
             default:
-                await recorder.RecordAsync(result.Events, cancellationToken).ConfigureAwait(false);
+                // The processor recorded the events in the event log itself.
                 return Count(provider, outcome, Results.Ok(new WebhookBody(outcome, result.EventId)));
         }
     }

@@ -1,5 +1,6 @@
 using FluentValidation;
 using Funnel.Offers;
+using Funnel.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using NodaTime;
@@ -27,6 +28,7 @@ internal static class OffersRegistration
             sp.GetRequiredService<ICouponRedemptionStore>(),
             sp.GetRequiredService<ISeatInventory>(),
             sp.GetRequiredService<DeadlineTracker>(),
-            sp.GetRequiredService<IClock>()));
+            sp.GetRequiredService<IClock>(),
+            sp.GetRequiredService<IFunnelEventLog>()));
     }
 }

@@ -76,12 +76,12 @@ public sealed partial class OrderService
             return restored ? Restore(next) : next;
         }, cancellationToken).ConfigureAwait(false);
 
-        var events = ImmutableArray.CreateBuilder<FunnelEvent>();
         if (!changed)
         {
             return new OrderResult { Order = after };
         }
 
+        var events = ImmutableArray.CreateBuilder<FunnelEvent>();
         events.Add(new PaymentSucceeded { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Amount = amount });
         if (after.Installments.Length > 1)
         {
@@ -93,12 +93,15 @@ public sealed partial class OrderService
             events.Add(new AccessRestored { LeadId = after.Lead, OccurredAt = now, Order = after.Id });
         }
 
-        return await ApplyPendingEntitlementsAsync(after, events, cancellationToken).ConfigureAwait(false);
+        // Derived from the provider's payment id: the same payment recorded again (by its webhook) appends nothing twice.
+        var recording = new Recording(CauseOf("payment", paymentId));
+        await RecordAsync(recording, events.ToImmutable()).ConfigureAwait(false);
+        return await ApplyPendingEntitlementsAsync(after, recording, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records a failed attempt to collect an installment; reaching the policy's threshold pauses access.</summary>
     internal async Task<OrderResult> RecordInstallmentFailedAsync(OrderId id, int? number, string? paymentId, string declineCode, Instant failedAt,
-        DunningPolicy policy, CancellationToken cancellationToken)
+        DunningPolicy policy, EventId? cause, CancellationToken cancellationToken)
     {
         Instant now = clock.GetCurrentInstant();
         Installment? failed = null;
@@ -152,7 +155,9 @@ public sealed partial class OrderService
             events.Add(new AccessPaused { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Installment = failed.Number });
         }
 
-        return await ApplyPendingEntitlementsAsync(after, events, cancellationToken).ConfigureAwait(false);
+        var recording = new Recording(cause);
+        await RecordAsync(recording, events.ToImmutable()).ConfigureAwait(false);
+        return await ApplyPendingEntitlementsAsync(after, recording, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records a refund the provider issued, once per refund id.</summary>
@@ -201,7 +206,7 @@ public sealed partial class OrderService
             return new OrderResult { Order = after };
         }
 
-        return await FinishRefundAsync(before, after, amount, now, cancellationToken).ConfigureAwait(false);
+        return await FinishRefundAsync(before, after, amount, now, new Recording(CauseOf("refund", refundId)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records a dispute (chargeback) opened on a payment, once per dispute id.</summary>
@@ -231,13 +236,16 @@ public sealed partial class OrderService
             return null;
         }
 
-        return changed
-            ? new OrderResult
-            {
-                Order = after,
-                Events = [new PaymentDisputed { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Amount = amount, PaymentId = paymentId, Reason = reason ?? "unknown" }],
-            }
-            : new OrderResult { Order = after };
+        if (!changed)
+        {
+            return new OrderResult { Order = after };
+        }
+
+        var recording = new Recording(CauseOf("dispute", disputeId));
+        await RecordAsync(recording,
+            [new PaymentDisputed { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Amount = amount, PaymentId = paymentId, Reason = reason ?? "unknown" }])
+            .ConfigureAwait(false);
+        return new OrderResult { Order = after, Events = recording.Events.ToImmutable() };
     }
 
     private Order WithPayment(Order current, Money paid)

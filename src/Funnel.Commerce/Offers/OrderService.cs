@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Funnel.Events;
+using Funnel.Pipeline;
 using NodaTime;
 
 namespace Funnel.Offers;
@@ -36,11 +37,12 @@ public sealed record Checkout
     /// <summary>Gets why the checkout could not start, or <see langword="null"/> when it started.</summary>
     public OrderRejection? Rejection { get; init; }
 
-    /// <summary>Gets the events to record, such as <see cref="CheckoutStarted"/>.</summary>
+    /// <summary>Gets the events this call recorded, such as <see cref="CheckoutStarted"/>.</summary>
+    /// <remarks>They are already in the <see cref="IFunnelEventLog"/>; do not append them again.</remarks>
     public ImmutableArray<FunnelEvent> Events { get; init; } = [];
 }
 
-/// <summary>The outcome of an order operation: the order after it, or why it was rejected, and the events to record.</summary>
+/// <summary>The outcome of an order operation: the order after it, or why it was rejected, and the events it recorded.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record OrderResult
 {
@@ -50,7 +52,8 @@ public sealed record OrderResult
     /// <summary>Gets why the operation was rejected, or <see langword="null"/> when it succeeded.</summary>
     public OrderRejection? Rejection { get; init; }
 
-    /// <summary>Gets the funnel events the operation produced, for the event store and the KPI report.</summary>
+    /// <summary>Gets the funnel events this operation recorded.</summary>
+    /// <remarks>They are already in the <see cref="IFunnelEventLog"/>; do not append them again.</remarks>
     public ImmutableArray<FunnelEvent> Events { get; init; } = [];
 
     /// <summary>Gets the error the <see cref="IEntitlementGrantor"/> threw, when a grant or revocation failed.</summary>
@@ -63,17 +66,19 @@ public sealed record OrderResult
     public Exception? EntitlementError { get; init; }
 }
 
-/// <summary>The outcome of declining an upsell: the next offer of the path and the events to record.</summary>
+/// <summary>The outcome of declining an upsell: the next offer of the path and the events recorded.</summary>
 /// <param name="Next">The downsell to show next, or <see langword="null"/> when the path ends.</param>
-/// <param name="Events">The events, an <see cref="UpsellDeclined"/>.</param>
+/// <param name="Events">The events this call recorded, an <see cref="UpsellDeclined"/>; already in the <see cref="IFunnelEventLog"/>, do not append them again.</param>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record UpsellDecision(OfferId? Next, ImmutableArray<FunnelEvent> Events);
 
 /// <summary>Runs checkouts and orders: quotes, seats, deadlines, coupons, one-click upsells, payments, entitlements and refunds.</summary>
 /// <remarks>
 /// <para>
-/// Every method returns the funnel events it caused; record them so the KPI report sees checkouts, orders,
-/// payments and refunds. "Now" comes from the <see cref="IClock"/>. A payment provider (a separate package) calls
+/// Every method appends the funnel events it causes to the <see cref="IFunnelEventLog"/> itself, right after the state
+/// change that caused them, and returns them as a description only: a caller never appends them again. Events caused by
+/// a provider's payment, refund or dispute get ids derived from the provider's id, so recording the same payment twice
+/// (a charge answered at once and then by webhook, or a replayed webhook) appends nothing twice. "Now" comes from the <see cref="IClock"/>. A payment provider (a separate package) calls
 /// <see cref="RecordPaymentAsync"/> when money is collected and <see cref="RefundAsync"/> when it is returned.
 /// </para>
 /// <para>
@@ -105,6 +110,7 @@ public sealed partial class OrderService
     private readonly ISeatInventory seats;
     private readonly DeadlineTracker deadlines;
     private readonly IClock clock;
+    private readonly IFunnelEventLog log;
     private readonly Dictionary<string, ProductKind> productKinds;
 
     /// <summary>Initializes the service.</summary>
@@ -116,10 +122,12 @@ public sealed partial class OrderService
     /// <param name="seats">Counts seats of limited offers.</param>
     /// <param name="deadlines">Tells whether offers' and bonuses' deadlines passed.</param>
     /// <param name="clock">The source of "now".</param>
+    /// <param name="log">The event log the service records its events in.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="FluentValidation.ValidationException"><paramref name="path"/> is not valid for the catalogue.</exception>
     public OrderService(PriceBook prices, OfferPath path, IOrderStore orders, IEntitlementGrantor grantor,
-        ICouponRedemptionStore couponRedemptions, ISeatInventory seats, DeadlineTracker deadlines, IClock clock)
+        ICouponRedemptionStore couponRedemptions, ISeatInventory seats, DeadlineTracker deadlines, IClock clock,
+        IFunnelEventLog log)
     {
         ArgumentNullException.ThrowIfNull(prices);
         ArgumentNullException.ThrowIfNull(path);
@@ -129,6 +137,7 @@ public sealed partial class OrderService
         ArgumentNullException.ThrowIfNull(seats);
         ArgumentNullException.ThrowIfNull(deadlines);
         ArgumentNullException.ThrowIfNull(clock);
+        ArgumentNullException.ThrowIfNull(log);
         FluentValidation.DefaultValidatorExtensions.ValidateAndThrow(new OfferPathValidator(prices.Catalogue), path);
         this.prices = prices;
         this.path = path;
@@ -138,6 +147,7 @@ public sealed partial class OrderService
         this.seats = seats;
         this.deadlines = deadlines;
         this.clock = clock;
+        this.log = log;
         productKinds = prices.Catalogue.Products.ToDictionary(p => p.Key, p => p.Kind, StringComparer.Ordinal);
     }
 
@@ -167,13 +177,9 @@ public sealed partial class OrderService
             return new Checkout { Lead = lead, Rejection = OrderRejection.SoldOut };
         }
 
-        return new Checkout
-        {
-            Lead = lead,
-            Quote = quote,
-            Seats = held.Value,
-            Events = [new CheckoutStarted { LeadId = lead, OccurredAt = now, Offer = quote.Lines[0].Offer }],
-        };
+        var recording = new Recording(null);
+        await RecordAsync(recording, [new CheckoutStarted { LeadId = lead, OccurredAt = now, Offer = quote.Lines[0].Offer }]).ConfigureAwait(false);
+        return new Checkout { Lead = lead, Quote = quote, Seats = held.Value, Events = recording.Events.ToImmutable() };
     }
 
     /// <summary>Places the order of a started checkout: confirms seats, redeems coupons and stores the order awaiting payment.</summary>
@@ -242,7 +248,9 @@ public sealed partial class OrderService
     {
         Order parent = await PostPurchaseParentAsync(parentOrder, upsell, cancellationToken).ConfigureAwait(false);
         var declined = new UpsellDeclined { LeadId = parent.Lead, OccurredAt = clock.GetCurrentInstant(), ParentOrder = parent.Id, Offer = upsell };
-        return new UpsellDecision(path.Next(upsell, OfferTransition.Declined), [declined]);
+        var recording = new Recording(null);
+        await RecordAsync(recording, [declined]).ConfigureAwait(false);
+        return new UpsellDecision(path.Next(upsell, OfferTransition.Declined), recording.Events.ToImmutable());
     }
 
     /// <summary>Records a collected payment; the first one grants the order's entitlements.</summary>
@@ -278,9 +286,9 @@ public sealed partial class OrderService
             return WithPayment(current with { Installments = installments }, paid);
         }, cancellationToken).ConfigureAwait(false);
 
-        var events = ImmutableArray.CreateBuilder<FunnelEvent>();
-        events.Add(new PaymentSucceeded { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Amount = amount });
-        return await ApplyPendingEntitlementsAsync(after, events, cancellationToken).ConfigureAwait(false);
+        var recording = new Recording(null);
+        await RecordAsync(recording, [new PaymentSucceeded { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Amount = amount }]).ConfigureAwait(false);
+        return await ApplyPendingEntitlementsAsync(after, recording, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Retries the grants and revocations of an order that the <see cref="IEntitlementGrantor"/> failed before.</summary>
@@ -293,7 +301,7 @@ public sealed partial class OrderService
     {
         Order current = await orders.FindAsync(order, cancellationToken).ConfigureAwait(false)
             ?? throw new ArgumentException($"Order {order} is unknown.", nameof(order));
-        return await ApplyPendingEntitlementsAsync(current, ImmutableArray.CreateBuilder<FunnelEvent>(), cancellationToken).ConfigureAwait(false);
+        return await ApplyPendingEntitlementsAsync(current, new Recording(null), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records a refund and revokes what it covers.</summary>
@@ -314,11 +322,12 @@ public sealed partial class OrderService
             return WithRefund(current, amount, revoke);
         }, cancellationToken).ConfigureAwait(false);
 
-        return await FinishRefundAsync(before, after, amount, now, cancellationToken).ConfigureAwait(false);
+        return await FinishRefundAsync(before, after, amount, now, new Recording(null), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>After a refund is stored: frees the seats when it completed a full refund, and revokes what it took back.</summary>
-    private async Task<OrderResult> FinishRefundAsync(Order before, Order after, Money amount, Instant now, CancellationToken cancellationToken)
+    private async Task<OrderResult> FinishRefundAsync(Order before, Order after, Money amount, Instant now, Recording recording,
+        CancellationToken cancellationToken)
     {
         if (after.Status == OrderStatus.Refunded && before.Status != OrderStatus.Refunded)
         {
@@ -328,9 +337,8 @@ public sealed partial class OrderService
             }
         }
 
-        var events = ImmutableArray.CreateBuilder<FunnelEvent>();
-        events.Add(new RefundIssued { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Amount = amount });
-        return await ApplyPendingEntitlementsAsync(after, events, cancellationToken).ConfigureAwait(false);
+        await RecordAsync(recording, [new RefundIssued { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Amount = amount }]).ConfigureAwait(false);
+        return await ApplyPendingEntitlementsAsync(after, recording, cancellationToken).ConfigureAwait(false);
     }
 
     private static Order WithRefund(Order current, Money amount, ImmutableArray<OfferId> revoke)
@@ -365,11 +373,11 @@ public sealed partial class OrderService
     /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031:Do not catch general exception types",
         Justification = "Any grantor failure must leave the entitlement pending and retryable; it is returned in OrderResult.EntitlementError.")]
-    private async Task<OrderResult> ApplyPendingEntitlementsAsync(Order order, ImmutableArray<FunnelEvent>.Builder events, CancellationToken cancellationToken)
+    private async Task<OrderResult> ApplyPendingEntitlementsAsync(Order order, Recording recording, CancellationToken cancellationToken)
     {
         if (!order.HasPendingEntitlements)
         {
-            return new OrderResult { Order = order, Events = events.ToImmutable() };
+            return new OrderResult { Order = order, Events = recording.Events.ToImmutable() };
         }
 
         // One caller at a time per order (striped by id) hands the pending entitlements to the grantor, reading the
@@ -387,14 +395,15 @@ public sealed partial class OrderService
                 }
                 catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
-                    return new OrderResult { Order = order, Events = events.ToImmutable(), EntitlementError = error };
+                    return new OrderResult { Order = order, Events = recording.Events.ToImmutable(), EntitlementError = error };
                 }
 
                 (_, order, bool cleared) = await TryUpdateAsync(order.Id, o => o.PendingRevocations.Contains(e) ? o with { PendingRevocations = o.PendingRevocations.Remove(e) } : null,
                     cancellationToken).ConfigureAwait(false);
                 if (cleared)
                 {
-                    events.Add(new EntitlementRevoked { LeadId = order.Lead, OccurredAt = clock.GetCurrentInstant(), Order = order.Id, Product = e.Product });
+                    await RecordAsync(recording, [new EntitlementRevoked { LeadId = order.Lead, OccurredAt = clock.GetCurrentInstant(), Order = order.Id, Product = e.Product }])
+                        .ConfigureAwait(false);
                 }
             }
 
@@ -406,18 +415,19 @@ public sealed partial class OrderService
                 }
                 catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
-                    return new OrderResult { Order = order, Events = events.ToImmutable(), EntitlementError = error };
+                    return new OrderResult { Order = order, Events = recording.Events.ToImmutable(), EntitlementError = error };
                 }
 
                 (_, order, bool cleared) = await TryUpdateAsync(order.Id, o => o.PendingGrants.Contains(e) ? o with { PendingGrants = o.PendingGrants.Remove(e) } : null,
                     cancellationToken).ConfigureAwait(false);
                 if (cleared)
                 {
-                    events.Add(new EntitlementGranted { LeadId = order.Lead, OccurredAt = clock.GetCurrentInstant(), Order = order.Id, Product = e.Product });
+                    await RecordAsync(recording, [new EntitlementGranted { LeadId = order.Lead, OccurredAt = clock.GetCurrentInstant(), Order = order.Id, Product = e.Product }])
+                        .ConfigureAwait(false);
                 }
             }
 
-            return new OrderResult { Order = order, Events = events.ToImmutable() };
+            return new OrderResult { Order = order, Events = recording.Events.ToImmutable() };
         }
         finally
         {
@@ -515,7 +525,9 @@ public sealed partial class OrderService
             }
         }
 
-        return new OrderResult { Order = order, Events = events.ToImmutable() };
+        var recording = new Recording(null);
+        await RecordAsync(recording, events.ToImmutable()).ConfigureAwait(false);
+        return new OrderResult { Order = order, Events = recording.Events.ToImmutable() };
     }
 
     private async Task<Order> PostPurchaseParentAsync(OrderId parentOrder, OfferId offer, CancellationToken cancellationToken)
@@ -621,4 +633,50 @@ public sealed partial class OrderService
             throw new ArgumentOutOfRangeException(nameof(amount), amount, "The amount must be positive.");
         }
     }
+
+    /// <summary>Stamps the events (ids derived from the recording's cause, if any) and appends them to the log.</summary>
+    /// <remarks>
+    /// Called right after the state change that caused the events. The append is not cancelled with the caller: the
+    /// change is stored, so its events must reach the log.
+    /// </remarks>
+    private async Task RecordAsync(Recording recording, IReadOnlyList<FunnelEvent> events)
+    {
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        FunnelEvent[] stamped = [.. events.Select(recording.Stamp)];
+        await log.AppendAsync(stamped, CancellationToken.None).ConfigureAwait(false);
+        recording.Events.AddRange(stamped);
+    }
+
+    /// <summary>The events one operation recorded and the cause their ids derive from.</summary>
+    /// <param name="cause">The id the events' ids derive from, or <see langword="null"/> for fresh ids.</param>
+    private sealed class Recording(EventId? cause)
+    {
+        private readonly Dictionary<string, int> counts = new(StringComparer.Ordinal);
+
+        /// <summary>Gets the events recorded so far.</summary>
+        public ImmutableArray<FunnelEvent>.Builder Events { get; } = ImmutableArray.CreateBuilder<FunnelEvent>();
+
+        /// <summary>Gives the event an id derived from the cause, its type and how many of that type came before.</summary>
+        public FunnelEvent Stamp(FunnelEvent e)
+        {
+            if (cause is not { } c)
+            {
+                return e;
+            }
+
+            int n = counts.GetValueOrDefault(e.EventType);
+            counts[e.EventType] = n + 1;
+            return e with { Id = EventId.Derive(c, $"{e.EventType}:{n}") };
+        }
+    }
+
+    /// <summary>The id an event caused by a provider's object (a payment, refund, dispute or webhook event) derives from.</summary>
+    internal static EventId CauseOf(string kind, string providerId) => EventId.Derive(ProviderCauses, kind + ":" + providerId);
+
+    /// <summary>The root every provider-caused id derives from.</summary>
+    private static readonly EventId ProviderCauses = new(new Guid("6f1d8a52-3c0b-4e57-9a61-2b8f0c4d7e19"));
 }

@@ -230,7 +230,8 @@ public sealed class PaymentService
         PaymentNotificationKind.PaymentSucceeded => Nullable(orders.RecordInstallmentPaidAsync(
             notification.Order, notification.Installment, notification.PaymentId, notification.Amount, cancellationToken)),
         PaymentNotificationKind.PaymentFailed => Nullable(orders.RecordInstallmentFailedAsync(
-            notification.Order, notification.Installment, notification.PaymentId, notification.Reason ?? "unknown", notification.OccurredAt, Policy, cancellationToken)),
+            notification.Order, notification.Installment, notification.PaymentId, notification.Reason ?? "unknown", notification.OccurredAt, Policy,
+            OrderService.CauseOf("payment_failed", notification.EventId), cancellationToken)),
         PaymentNotificationKind.Refunded => orders.RecordProviderRefundAsync(
             notification.Order, AdjustmentOf(notification), notification.PaymentId, notification.Amount, [], cancellationToken),
         PaymentNotificationKind.Disputed => orders.RecordDisputeAsync(

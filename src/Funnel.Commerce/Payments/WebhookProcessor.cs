@@ -42,7 +42,11 @@ public sealed record WebhookResult
     /// <summary>Gets the provider's event id, when the request was authentic.</summary>
     public string? EventId { get; init; }
 
-    /// <summary>Gets the funnel events the request caused (including those of parked events it released); record them for the KPI report.</summary>
+    /// <summary>Gets the funnel events the request recorded (including those of parked events it released).</summary>
+    /// <remarks>
+    /// They are already in the <see cref="Pipeline.IFunnelEventLog"/>; do not append them again. Their ids derive from
+    /// the provider's payment, refund, dispute or event id, so a replayed webhook appends nothing twice.
+    /// </remarks>
     public ImmutableArray<FunnelEvent> Events { get; init; } = [];
 }
 

@@ -61,7 +61,7 @@ internal sealed class OfferTestKit
         Prices = new PriceBook(catalogue ?? OfferPathCatalogue.Catalogue);
         Seats = new InMemorySeatInventory(Clock);
         Deadlines = new DeadlineTracker(DeadlineStore, Clock);
-        Service = new OrderService(Prices, path ?? OfferPathCatalogue.Path, Orders, Grantor, Coupons, Seats, Deadlines, Clock);
+        Service = new OrderService(Prices, path ?? OfferPathCatalogue.Path, Orders, Grantor, Coupons, Seats, Deadlines, Clock, Log);
     }
 
     public FakeClock Clock { get; }
@@ -69,6 +69,8 @@ internal sealed class OfferTestKit
     public PriceBook Prices { get; }
 
     public InMemoryOrderStore Orders { get; } = new();
+
+    public Funnel.Pipeline.InMemoryFunnelEventLog Log { get; } = new();
 
     public RecordingGrantor Grantor { get; } = new();
 

@@ -72,7 +72,6 @@ public sealed class MasterclassPaymentTests
         (await kit.Payments.RetryFailedInstallmentsAsync(order.Id)).ShouldBeEmpty("the first retry is due 3 days after the failure");
         kit.Kit.Clock.Advance(Duration.FromDays(3));
         ImmutableArray<PaymentAttempt> retried = await kit.Payments.RetryFailedInstallmentsAsync(order.Id);
-        kit.Events.AddRange(retried.SelectMany(a => a.Result.Events));
         await kit.DeliverAsync(kit.Gateway.Webhooks);
 
         retried.Single().Payment!.Outcome.ShouldBe(PaymentOutcome.Succeeded);
@@ -235,7 +234,6 @@ public sealed class MasterclassPaymentTests
         await kit.DeliverAsync(kit.Gateway.Webhooks);
 
         OrderResult refunded = await kit.Payments.RefundAsync(order.Id, OfferTestKit.Usd(540m));
-        kit.Events.AddRange(refunded.Events);
         ImmutableArray<WebhookResult> replays = await kit.DeliverAsync(kit.Gateway.Webhooks);
 
         refunded.Order!.Status.ShouldBe(OrderStatus.Refunded);

@@ -43,7 +43,7 @@ internal sealed class PaymentTestKit
     public PaymentTestKit(DunningPolicy? policy = null)
     {
         Kit = new OfferTestKit();
-        Service = new OrderService(Kit.Prices, OfferPathCatalogue.Path, Orders, Grantor, Kit.Coupons, Kit.Seats, Kit.Deadlines, Kit.Clock);
+        Service = new OrderService(Kit.Prices, OfferPathCatalogue.Path, Orders, Grantor, Kit.Coupons, Kit.Seats, Kit.Deadlines, Kit.Clock, Log);
         Gateway = new InMemoryPaymentGateway(Kit.Clock);
         Payments = new PaymentService(Service, Kit.Prices, Gateway, policy ?? DunningPolicy.Default, Kit.Clock);
         Webhooks = new WebhookProcessor(Gateway.Verifier, EventStore, Payments, Kit.Clock);
@@ -52,6 +52,8 @@ internal sealed class PaymentTestKit
     public OfferTestKit Kit { get; }
 
     public FlakyOrderStore Orders { get; } = new();
+
+    public Funnel.Pipeline.InMemoryFunnelEventLog Log { get; } = new();
 
     public RecordingGrantor Grantor { get; } = new();
 
@@ -65,22 +67,19 @@ internal sealed class PaymentTestKit
 
     public WebhookProcessor Webhooks { get; }
 
-    /// <summary>Gets every funnel event produced, for the report.</summary>
-    public List<FunnelEvent> Events { get; } = [];
+    /// <summary>Gets every funnel event the services recorded in the log, for the report.</summary>
+    public IReadOnlyList<FunnelEvent> Events => Log.Snapshot();
 
     public async Task<Order> PlaceAsync(int lead, string? plan)
     {
         Checkout checkout = await Service.StartCheckoutAsync(OfferTestKit.Lead(lead), new Cart { Lines = [new CartLine(OfferPathCatalogue.Basic, 1, plan)] }, OfferTestKit.NewYork);
-        Events.AddRange(checkout.Events);
         OrderResult placed = await Service.PlaceOrderAsync(checkout, paymentMethod: null);
-        Events.AddRange(placed.Events);
         return placed.Order!;
     }
 
     public async Task<PaymentAttempt> PayAsync(OrderId order, string card = InMemoryPaymentGateway.SucceedingCard)
     {
         PaymentAttempt attempt = await Payments.PayAsync(order, card);
-        Events.AddRange(attempt.Result.Events);
         return attempt;
     }
 
@@ -90,7 +89,6 @@ internal sealed class PaymentTestKit
         foreach (WebhookRequest request in requests)
         {
             WebhookResult result = await Webhooks.ProcessAsync(request.Body, request.Headers);
-            Events.AddRange(result.Events);
             results.Add(result);
         }
 

@@ -1,0 +1,54 @@
+using Funnel.Events;
+using Funnel.Payments;
+using Funnel.Pipeline;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Funnel.Offers;
+
+/// <summary>The <c>entitlements</c> handler: finishes the grants and revocations a payment, refund or pause left pending.</summary>
+/// <remarks>
+/// <para>
+/// <see cref="OrderService"/> stores each grant and revocation as pending on the order, in the same update as the
+/// payment, refund, pause or restore that causes it, and hands it to the <see cref="IEntitlementGrantor"/> at once.
+/// When the grantor throws, the entitlement stays pending; this handler, reacting to the event that the state change
+/// recorded, calls <see cref="OrderService.RetryEntitlementsAsync"/> and throws when the grantor fails again, so the
+/// pipeline retries with backoff and finally parks the event: access is never left ungranted silently.
+/// </para>
+/// <para>
+/// Idempotent by construction: it hands over only what is still pending on the stored order and each entitlement is
+/// cleared once it went through, so a redelivered event (or one whose grants already went through inline) grants
+/// nothing twice. The order service is resolved when an order event arrives, so a host that registers
+/// <c>AddFunnelCommerce()</c> without a catalogue still starts.
+/// </para>
+/// </remarks>
+/// <param name="services">Resolves the <see cref="OrderService"/> on the first order event.</param>
+internal sealed class EntitlementsHandler(IServiceProvider services) : IFunnelHandler
+{
+    /// <summary>The name the handler is registered under.</summary>
+    public const string Name = "entitlements";
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">The grantor failed; the pipeline retries the event.</exception>
+    public async Task HandleAsync(FunnelEvent funnelEvent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(funnelEvent);
+        OrderId? order = funnelEvent switch
+        {
+            PaymentSucceeded e => e.Order,
+            RefundIssued e => e.Order,
+            AccessPaused e => e.Order,
+            AccessRestored e => e.Order,
+            _ => null,
+        };
+        if (order is not { } id)
+        {
+            return;
+        }
+
+        OrderResult result = await services.GetRequiredService<OrderService>().RetryEntitlementsAsync(id, cancellationToken).ConfigureAwait(false);
+        if (result.EntitlementError is { } error)
+        {
+            throw new InvalidOperationException($"Granting or revoking access for order {id} failed: {error.Message}", error);
+        }
+    }
+}
