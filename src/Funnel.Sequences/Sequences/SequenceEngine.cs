@@ -222,7 +222,8 @@ public sealed class SequenceEngine
             }
         }
 
-        ImmutableArray<FunnelEvent> recorded = events.DrainToImmutable();
+        // A redelivered confirmation can re-derive an event its own trigger also derives (same id): list it once.
+        ImmutableArray<FunnelEvent> recorded = [.. events.DistinctBy(static e => e.Id)];
         await RecordAsync(recorded, cancellationToken).ConfigureAwait(false);
         return recorded;
     }
@@ -329,7 +330,7 @@ public sealed class SequenceEngine
         ImmutableArray<FunnelEvent>.Builder events = ImmutableArray.CreateBuilder<FunnelEvent>();
         foreach (Enrolment enrolment in await settings.Enrolments.ListForLeadAsync(confirmed.LeadId, cancellationToken).ConfigureAwait(false))
         {
-            if (!definitions.TryGetValue(enrolment.Sequence, out SequenceDefinition? definition))
+            if (!definitions.TryGetValue(enrolment.Sequence, out SequenceDefinition? definition) || !definition.IsMarketing)
             {
                 continue;
             }

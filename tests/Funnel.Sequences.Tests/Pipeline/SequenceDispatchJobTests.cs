@@ -35,7 +35,7 @@ public sealed class SequenceDispatchJobTests
         using ServiceProvider provider = Services(clock, sender).AddFunnelSequenceDispatcher(TimeSpan.FromSeconds(5)).BuildServiceProvider();
         LeadProfile lead = await SequencePipelineTests.AddLeadAsync(provider, ConsentStatus.Granted);
         await SequencePipelineTests.AppendAndDeliverAsync(provider, [new OptedIn { LeadId = lead.Id, OccurredAt = Start, Magnet = "dispatch-test-checklist" }]);
-        IFunnelJob job = provider.GetServices<IFunnelJob>().OfType<SequenceDispatchJob>().ShouldHaveSingleItem();
+        SequenceDispatchJob job = provider.GetServices<IFunnelJob>().OfType<SequenceDispatchJob>().ShouldHaveSingleItem();
         ConcurrentBag<Activity> traces = [];
         using ActivityListener activities = new()
         {

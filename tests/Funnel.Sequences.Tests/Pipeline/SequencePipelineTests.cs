@@ -55,7 +55,7 @@ public sealed class SequencePipelineTests
         using ServiceProvider provider = Services(clock, sender, GuideSequences.Nurture);
         LeadProfile lead = await AddLeadAsync(provider, ConsentStatus.Granted);
         OptedIn optIn = SequenceWorld.OptIn(lead.Id, Start);
-        IFunnelHandler handler = provider.GetRequiredService<SequencesHandler>(); // the one AddFunnelSequences registers as "sequences".
+        SequencesHandler handler = provider.GetRequiredService<SequencesHandler>(); // the one AddFunnelSequences registers as "sequences".
 
         await handler.HandleAsync(optIn);
         await handler.HandleAsync(optIn); // at-least-once delivery: the same event again.
