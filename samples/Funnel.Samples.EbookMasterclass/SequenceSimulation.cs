@@ -4,6 +4,7 @@ using Funnel.Email;
 using Funnel.Events;
 using Funnel.Leads;
 using Funnel.Offers;
+using Funnel.Pipeline;
 using Funnel.Sequences;
 using NodaTime;
 
@@ -42,6 +43,7 @@ public static class SequenceSimulation
         SimulatedClock clock = new(relevant[0].OccurredAt);
         InMemoryLeadStore leads = new();
         CountingSender sender = new();
+        InMemoryFunnelEventLog log = new(); // the engine records what it causes here; the summary reads it back.
         SequenceEngine engine = new(new SequenceEngineSettings
         {
             Definitions = [GuideSequences.Nurture, GuideSequences.Welcome],
@@ -49,11 +51,11 @@ public static class SequenceSimulation
             Outbox = new InMemorySendOutbox(),
             Leads = leads,
             Sender = sender,
+            EventLog = log,
             Clock = clock,
             Options = new SequenceOptions { From = "The E-Book Masterclass <hello@example.com>" },
         });
 
-        List<FunnelEvent> emitted = [];
         Duration tick = Duration.FromMinutes(15);
         Instant nextTick = clock.Now + tick;
         foreach (LeadEvent e in relevant)
@@ -61,7 +63,7 @@ public static class SequenceSimulation
             for (; nextTick <= e.OccurredAt; nextTick += tick)
             {
                 clock.Now = nextTick;
-                await DispatchAllAsync(engine, emitted);
+                await DispatchAllAsync(engine);
             }
 
             clock.Now = e.OccurredAt;
@@ -78,15 +80,16 @@ public static class SequenceSimulation
                 });
             }
 
-            emitted.AddRange(await engine.HandleAsync(e));
+            await engine.HandleAsync(e);
         }
 
         for (Instant end = clock.Now + Duration.FromDays(10); nextTick <= end; nextTick += tick)
         {
             clock.Now = nextTick;
-            await DispatchAllAsync(engine, emitted);
+            await DispatchAllAsync(engine);
         }
 
+        IReadOnlyList<FunnelEvent> emitted = log.Snapshot();
         string[] keys = [GuideSequences.Nurture.Key, GuideSequences.Welcome.Key];
         return
         [
@@ -113,15 +116,11 @@ public static class SequenceSimulation
         }
     }
 
-    private static async Task DispatchAllAsync(SequenceEngine engine, List<FunnelEvent> emitted)
+    private static async Task DispatchAllAsync(SequenceEngine engine)
     {
-        DispatchResult result;
-        do
+        while ((await engine.DispatchDueAsync()).Claimed > 0)
         {
-            result = await engine.DispatchDueAsync();
-            emitted.AddRange(result.Events);
         }
-        while (result.Claimed > 0);
     }
 
     private sealed class SimulatedClock(Instant now) : IClock

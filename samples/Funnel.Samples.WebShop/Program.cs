@@ -5,6 +5,7 @@ using Funnel.Offers;
 using Funnel.Payments;
 using Funnel.Samples.EbookMasterclass;
 using Funnel.Samples.WebShop;
+using Funnel.Pipeline;
 using Funnel.Sequences;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
@@ -96,6 +97,7 @@ if (config.GetValue("Payments:RelayWebhooks", true))
 
 // The web endpoints, the dispatcher job, health checks, metrics and traces. Events feed the sequence engine.
 builder.Services.AddSingleton<IFunnelEventSink, SequencedEventSink>();
+builder.Services.AddSingleton<IFunnelEventLog, ShopEventLog>();
 builder.Services.AddFunnelAspNetCore(o =>
 {
     o.LeadMagnets.Add(ShopFunnel.Guide);

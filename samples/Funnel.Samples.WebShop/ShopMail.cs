@@ -6,6 +6,7 @@ using Funnel.AspNetCore;
 using Funnel.Definitions;
 using Funnel.Email;
 using Funnel.Events;
+using Funnel.Pipeline;
 using Funnel.Sequences;
 using NodaTime;
 
@@ -127,7 +128,11 @@ public sealed class ConfirmationMailer(IEmailSender sender, FunnelEventRecorder 
 }
 
 /// <summary>Keeps the events in memory for the admin report and hands each one to the sequence engine, which enrols and ends nurtures.</summary>
-/// <remarks>A production app hands events to the engine from its durable event store instead.</remarks>
+/// <remarks>
+/// The engine records the events it causes in the <see cref="IFunnelEventLog"/> itself (the <see cref="ShopEventLog"/>
+/// shows them in the report), so nothing is appended again here. A production app lets the pipeline's
+/// <c>sequences</c> handler do this from its durable event log instead.
+/// </remarks>
 public sealed class SequencedEventSink(InMemoryFunnelEventSink store, IServiceProvider services) : IFunnelEventSink
 {
     /// <inheritdoc/>
@@ -138,11 +143,43 @@ public sealed class SequencedEventSink(InMemoryFunnelEventSink store, IServicePr
         SequenceEngine engine = services.GetRequiredService<SequenceEngine>();
         foreach (FunnelEvent e in events)
         {
-            ImmutableArray<FunnelEvent> caused = await engine.HandleAsync(e, cancellationToken);
-            if (!caused.IsEmpty)
-            {
-                await store.AppendAsync(caused, cancellationToken);
-            }
+            await engine.HandleAsync(e, cancellationToken);
         }
     }
+}
+
+/// <summary>The shop's event log: an in-memory log whose new events also show in the admin report's event store.</summary>
+/// <remarks>Until the ASP.NET Core endpoints record into the <see cref="IFunnelEventLog"/> too, the report reads the sink's store.</remarks>
+public sealed class ShopEventLog(InMemoryFunnelEventSink store) : IFunnelEventLog
+{
+    private readonly InMemoryFunnelEventLog log = new();
+
+    /// <inheritdoc/>
+    public async Task<int> AppendAsync(IReadOnlyList<FunnelEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        List<FunnelEvent> appended = [];
+        foreach (FunnelEvent e in events)
+        {
+            if (await log.AppendAsync([e], cancellationToken) == 1)
+            {
+                appended.Add(e);
+            }
+        }
+
+        if (appended.Count > 0)
+        {
+            await store.AppendAsync(appended, cancellationToken);
+        }
+
+        return appended.Count;
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<LoggedEvent>> ReadAsync(long after, int max, CancellationToken cancellationToken = default) =>
+        log.ReadAsync(after, max, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<LoggedEvent>> ReadLeadAsync(LeadId lead, int max, CancellationToken cancellationToken = default) =>
+        log.ReadLeadAsync(lead, max, cancellationToken);
 }

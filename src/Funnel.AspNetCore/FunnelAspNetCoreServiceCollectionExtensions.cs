@@ -61,35 +61,6 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Adds the background job that sends the due sequence emails with <see cref="SequenceEngine.DispatchDueAsync"/>.</summary>
-    /// <remarks>
-    /// <para>
-    /// The job runs on the hosted job runner every <paramref name="interval"/> and records the events the dispatch
-    /// returns (<c>email_sent</c>, <c>email_failed</c>, <c>email_suppressed</c>, <c>sequence_completed</c>) through the
-    /// <see cref="FunnelEventRecorder"/>, so reports and metrics see them. It needs an <see cref="IEmailSender"/>, such
-    /// as the one <c>AddFunnelSmtp</c> registers; without one the job fails and the health check reports it.
-    /// </para>
-    /// <para>
-    /// Calls <c>AddFunnelSequences()</c>, which registers the <see cref="SequenceEngine"/>. Feed your funnel events to
-    /// <see cref="SequenceEngine.HandleAsync"/> so leads are enrolled. Calling this method again changes the interval.
-    /// </para>
-    /// </remarks>
-    /// <param name="services">The service collection.</param>
-    /// <param name="interval">The pause between dispatches; defaults to 15 seconds.</param>
-    /// <returns>The same service collection.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="interval"/> is not positive.</exception>
-    public static IServiceCollection AddFunnelSequenceDispatcher(this IServiceCollection services, TimeSpan? interval = null)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        TimeSpan every = interval ?? TimeSpan.FromSeconds(15);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(every, TimeSpan.Zero, nameof(interval));
-        services.AddFunnelSequences();
-        services.RemoveAll<SequenceDispatcherSettings>();
-        services.AddSingleton(new SequenceDispatcherSettings(every));
-        return services.AddFunnelJob<SequenceDispatchJob>();
-    }
-
     /// <summary>Accepts a payment provider's webhooks at <c>POST {prefix}/webhooks/{provider}</c> and retries the ones whose processing failed.</summary>
     /// <remarks>
     /// <para>

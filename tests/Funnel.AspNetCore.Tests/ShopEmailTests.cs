@@ -17,7 +17,7 @@ public sealed class ShopEmailTests
         (await WebShopFactory.OptInAsync(client, "hedy@example.com")).ShouldBeStatus(HttpStatusCode.SeeOther);
         (await client.GetAsync(WebShopFactory.Relative(shop.Outbox.Snapshot().Single().ConfirmationLink!))).ShouldBeStatus(HttpStatusCode.Redirect);
 
-        await shop.Services.GetServices<IFunnelJob>().OfType<SequenceDispatchJob>().Single().RunAsync();
+        await shop.Services.GetServices<IFunnelJob>().Single(j => j.Name == "sequence-dispatch").RunAsync();
 
         OutboxMessage guide = shop.Outbox.Snapshot().First();
         guide.Subject.ShouldBe("Your E-Book Quick-Start Guide");
@@ -39,7 +39,7 @@ public sealed class ShopEmailTests
         using HttpClient client = shop.CreateBrowser();
         (await WebShopFactory.OptInAsync(client, "barbara@example.com")).ShouldBeStatus(HttpStatusCode.SeeOther);
 
-        await shop.Services.GetServices<IFunnelJob>().OfType<SequenceDispatchJob>().Single().RunAsync();
+        await shop.Services.GetServices<IFunnelJob>().Single(j => j.Name == "sequence-dispatch").RunAsync();
 
         shop.Outbox.Snapshot().ShouldHaveSingleItem().Subject.ShouldStartWith("Confirm your address");
         shop.Events.OfType<SequenceEnrolled>().ShouldBeEmpty();

@@ -92,6 +92,7 @@ public class SequenceDispatchBenchmarks
             Outbox = new InMemorySendOutbox(),
             Leads = leads,
             Sender = new NoOpSender(),
+            EventLog = new Funnel.Pipeline.InMemoryFunnelEventLog(),
             Clock = clock,
             Options = new SequenceOptions { BatchSize = 10_000 },
         });

@@ -135,6 +135,7 @@ public class SmtpEmailSenderTests(SmtpServerFixture fixture) : IClassFixture<Smt
             Outbox = outbox,
             Leads = leads,
             Sender = sender,
+            EventLog = new Funnel.Pipeline.InMemoryFunnelEventLog(),
             Clock = clock,
             Options = new SequenceOptions { Tracking = new TrackingOptions { BaseUrl = "https://example.com/email", SigningKey = "0123456789abcdef0123456789abcdef" } },
         });

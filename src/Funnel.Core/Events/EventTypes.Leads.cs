@@ -9,6 +9,9 @@ public static partial class EventTypes
     /// <summary>A lead confirmed a double opt-in (<see cref="Leads.OptInConfirmed"/>).</summary>
     public const string OptInConfirmed = "opt_in_confirmed";
 
+    /// <summary>A double opt-in confirmation email was requested (<see cref="Leads.ConfirmationRequested"/>).</summary>
+    public const string ConfirmationRequested = "confirmation_requested";
+
     /// <summary>A lead's score changed (<see cref="Leads.ScoreChanged"/>).</summary>
     public const string ScoreChanged = "score_changed";
 

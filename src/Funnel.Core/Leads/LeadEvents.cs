@@ -43,6 +43,34 @@ public sealed record OptInConfirmed : LeadEvent
     public override string? Subject => Purpose;
 }
 
+/// <summary>A lead asked for a lead magnet with double opt-in: the confirmation email with its link is to be sent.</summary>
+/// <remarks>
+/// Append it where the opt-in is accepted (the ASP.NET Core opt-in endpoint does); Funnel.Sequences' built-in
+/// <c>opt-in-confirmation</c> sequence sends the email through its outbox, so a mail server that is down delays it
+/// and never loses it. Each request is its own event, so each mails a new link.
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.ConfirmationRequested)]
+public sealed record ConfirmationRequested : LeadEvent
+{
+    /// <summary>Gets the key of the lead magnet asked for, such as <c>quick-start-guide</c>.</summary>
+    public required string Magnet { get; init; }
+
+    /// <summary>Gets the absolute URL of the confirmation link, with its token.</summary>
+    public required string ConfirmationUrl { get; init; }
+
+    /// <summary>Gets the lead magnet's title, for the email, such as <c>Quick Start Guide to E-Book Creation</c>.</summary>
+    /// <value>Defaults to <see langword="null"/>: the email names the <see cref="Magnet"/> key.</value>
+    public string? MagnetTitle { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.ConfirmationRequested;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Magnet"/> key.</value>
+    public override string? Subject => Magnet;
+}
+
 /// <summary>A lead's score changed after scoring (<see cref="LeadScorer"/>).</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 [FunnelEventType(EventTypes.ScoreChanged)]

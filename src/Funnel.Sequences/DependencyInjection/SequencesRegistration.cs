@@ -5,6 +5,7 @@ using Funnel.Sequences;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Funnel.Pipeline;
 using NodaTime;
 
 namespace Funnel.DependencyInjection;
@@ -26,11 +27,12 @@ internal static class SequencesRegistration
             IDateTimeZoneProvider zones = sp.GetRequiredService<IDateTimeZoneProvider>();
             return new SequenceEngine(new SequenceEngineSettings
             {
-                Definitions = [.. sp.GetServices<SequenceDefinition>()],
+                Definitions = Definitions(sp.GetServices<SequenceDefinition>()),
                 Enrolments = sp.GetRequiredService<IEnrolmentStore>(),
                 Outbox = sp.GetRequiredService<ISendOutbox>(),
                 Leads = sp.GetRequiredService<ILeadStore>(),
                 Sender = sp.GetRequiredService<IEmailSender>(),
+                EventLog = sp.GetRequiredService<IFunnelEventLog>(),
                 Clock = sp.GetRequiredService<IClock>(),
                 Renderer = sp.GetRequiredService<ITemplateRenderer>(),
                 TimeZones = zones,
@@ -38,5 +40,21 @@ internal static class SequencesRegistration
                 Options = sp.GetRequiredService<IOptions<SequenceOptions>>().Value,
             });
         });
+        services.AddFunnelHandler<SequencesHandler>("sequences");
+    }
+
+    /// <summary>The registered definitions, with the built-in ones whose key no registered definition takes.</summary>
+    private static System.Collections.Immutable.ImmutableArray<SequenceDefinition> Definitions(IEnumerable<SequenceDefinition> registered)
+    {
+        List<SequenceDefinition> all = [.. registered];
+        foreach (SequenceDefinition builtIn in (ReadOnlySpan<SequenceDefinition>)[FunnelSequences.OptInConfirmation])
+        {
+            if (!all.Exists(d => d.Key == builtIn.Key))
+            {
+                all.Add(builtIn);
+            }
+        }
+
+        return [.. all];
     }
 }

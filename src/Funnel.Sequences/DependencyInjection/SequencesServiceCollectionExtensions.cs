@@ -18,6 +18,17 @@ public static class SequencesServiceCollectionExtensions
     /// (<see cref="SequenceEmailMetrics.ReportSection"/>).
     /// </para>
     /// <para>
+    /// Registers the <c>sequences</c> pipeline handler, which hands every logged event to
+    /// <see cref="SequenceEngine.HandleAsync"/>: leads are enrolled and exit goals end enrolments with no code of yours.
+    /// The engine appends the events it causes to the <see cref="Funnel.Pipeline.IFunnelEventLog"/> itself. Add
+    /// <see cref="AddFunnelSequenceDispatcher"/> to send the due emails.
+    /// </para>
+    /// <para>
+    /// The built-in <see cref="FunnelSequences.OptInConfirmation"/> (key <c>opt-in-confirmation</c>) is on by default: it
+    /// mails the double opt-in link on every <c>confirmation_requested</c>, through the outbox. Register a
+    /// <see cref="SequenceDefinition"/> with that key to replace it.
+    /// </para>
+    /// <para>
     /// Calls <see cref="FunnelServiceCollectionExtensions.AddFunnel(IServiceCollection)"/> itself, so it may come before
     /// or after <c>AddFunnel(options =&gt; ...)</c>. Calling this method again registers nothing twice. Register your
     /// own services before or after this call to replace any of them.
@@ -39,6 +50,44 @@ public static class SequencesServiceCollectionExtensions
         SequencesRegistration.AddSequences(services);
         services.TryAddEnumerable(ServiceDescriptor.Singleton(SequenceEmailMetrics.ReportSection));
         return services;
+    }
+
+    /// <summary>Adds the background job that sends the due sequence emails with <see cref="SequenceEngine.DispatchDueAsync"/>.</summary>
+    /// <remarks>
+    /// <para>
+    /// The job runs on the job runner of <c>AddFunnelHosting()</c> (an ASP.NET Core app or a worker service) every
+    /// <paramref name="interval"/>. The engine records the dispatch events (<c>email_sent</c>, <c>email_failed</c>,
+    /// <c>email_suppressed</c>, <c>sequence_completed</c>) in the <see cref="Funnel.Pipeline.IFunnelEventLog"/> itself.
+    /// </para>
+    /// <para>
+    /// It needs an <see cref="Funnel.Email.IEmailSender"/>, such as the one <c>AddFunnelSmtp</c> registers: without one
+    /// the host fails at start-up with a message saying so. Calls <see cref="AddFunnelSequences"/>. Calling this
+    /// method again changes the interval.
+    /// </para>
+    /// </remarks>
+    /// <param name="services">The service collection.</param>
+    /// <param name="interval">The pause between dispatches; defaults to 15 seconds.</param>
+    /// <returns>The same service collection.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="interval"/> is not positive.</exception>
+    public static IServiceCollection AddFunnelSequenceDispatcher(this IServiceCollection services, TimeSpan? interval = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        TimeSpan every = interval ?? TimeSpan.FromSeconds(15);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(every, TimeSpan.Zero, nameof(interval));
+        services.AddFunnelSequences();
+        bool first = !services.Any(d => d.ServiceType == typeof(SequenceDispatcherSettings));
+        services.RemoveAll<SequenceDispatcherSettings>();
+        services.AddSingleton(new SequenceDispatcherSettings(every));
+        if (first)
+        {
+            services.AddFunnelPrerequisite(
+                "AddFunnelSequenceDispatcher()",
+                typeof(Funnel.Email.IEmailSender),
+                "add an email sender, such as services.AddFunnelSmtp(o => ...) from Funnel.Email.Smtp");
+        }
+
+        return services.AddFunnelJob<SequenceDispatchJob>();
     }
 
     /// <summary>Marks that <see cref="AddFunnelSequences"/> ran.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using NodaTime;
 
@@ -29,6 +30,9 @@ public enum EnrolmentStatus
 
     /// <summary>An exit goal (such as a purchase) ended it early.</summary>
     Exited,
+
+    /// <summary>A marketing sequence triggered while the lead's double opt-in was unconfirmed: it starts on the lead's <c>opt_in_confirmed</c>, and never if the lead does not confirm.</summary>
+    AwaitingConsent,
 }
 
 /// <summary>A lead's passage through one sequence.</summary>
@@ -44,7 +48,7 @@ public sealed record Enrolment
     /// <summary>Gets the sequence key.</summary>
     public required string Sequence { get; init; }
 
-    /// <summary>Gets when the lead was enrolled (the instant of the triggering event).</summary>
+    /// <summary>Gets when the lead was enrolled: the instant of the triggering event, or of the confirmation for an enrolment that awaited consent.</summary>
     public required Instant EnrolledAt { get; init; }
 
     /// <summary>Gets the anchor that <see cref="StepTiming.RelativeToAnchor"/> steps count from, such as a webinar's start.</summary>
@@ -58,6 +62,11 @@ public sealed record Enrolment
     /// <summary>Gets when the last email of this enrolment was sent.</summary>
     /// <value><see langword="null"/> before the first send.</value>
     public Instant? LastSentAt { get; init; }
+
+    /// <summary>Gets the template fields taken from the triggering event, such as <c>confirmation_url</c>.</summary>
+    /// <remarks>Stored with the enrolment so a send retried after a restart renders the same; they override the sequence's and the lead's fields.</remarks>
+    /// <value>Defaults to empty.</value>
+    public ImmutableDictionary<string, string> Fields { get; init; } = ImmutableDictionary<string, string>.Empty;
 
     /// <summary>Gets when the enrolment completed or exited.</summary>
     /// <value><see langword="null"/> while active.</value>

@@ -19,8 +19,9 @@ namespace Funnel.Sequences;
 /// <threadsafety>Implementations must be safe to call from many threads at once.</threadsafety>
 public interface IEnrolmentStore
 {
-    /// <summary>Adds an enrolment unless the re-entry policy forbids it for its lead and sequence.</summary>
-    /// <param name="enrolment">The new enrolment (active); it is stored with version 0.</param>
+    /// <summary>Adds an enrolment unless one with its id exists or the re-entry policy forbids it for its lead and sequence.</summary>
+    /// <remarks>An enrolment that is <see cref="EnrolmentStatus.Active"/> or <see cref="EnrolmentStatus.AwaitingConsent"/> has not ended; <see cref="ReEntryPolicy.Always"/> checks only the id.</remarks>
+    /// <param name="enrolment">The new enrolment (active or awaiting consent); it is stored with version 0.</param>
     /// <param name="reEntry">The sequence's re-entry policy, checked atomically with the add.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns><see langword="true"/> when added.</returns>

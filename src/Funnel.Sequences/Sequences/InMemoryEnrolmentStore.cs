@@ -31,8 +31,8 @@ public sealed class InMemoryEnrolmentStore : IEnrolmentStore
         lock (_gate)
         {
             ImmutableArray<Enrolment> list = _byLead.GetValueOrDefault(enrolment.LeadId, []);
-            bool blocked = _byId.ContainsKey(enrolment.Id) || list.Any(e => e.Sequence == enrolment.Sequence
-                && (reEntry == ReEntryPolicy.Never || e.Status == EnrolmentStatus.Active));
+            bool blocked = _byId.ContainsKey(enrolment.Id) || reEntry != ReEntryPolicy.Always && list.Any(e => e.Sequence == enrolment.Sequence
+                && (reEntry == ReEntryPolicy.Never || e.Status is EnrolmentStatus.Active or EnrolmentStatus.AwaitingConsent));
             if (blocked)
             {
                 return Task.FromResult(false);

@@ -173,6 +173,9 @@ public enum ReEntryPolicy
 
     /// <summary>Again once the previous enrolment completed or exited; never twice at once.</summary>
     AfterEnded,
+
+    /// <summary>On every trigger, even while an earlier enrolment is active (such as one confirmation email per request).</summary>
+    Always,
 }
 
 /// <summary>Local hours in which a sequence sends nothing, such as 21:00 to 08:00 (which spans midnight).</summary>

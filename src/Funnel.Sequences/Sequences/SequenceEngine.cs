@@ -4,6 +4,7 @@ using FluentValidation.Results;
 using Funnel.Email;
 using Funnel.Events;
 using Funnel.Leads;
+using Funnel.Pipeline;
 using NodaTime;
 
 namespace Funnel.Sequences;
@@ -26,6 +27,13 @@ public sealed record SequenceEngineSettings
 
     /// <summary>Gets the email sender.</summary>
     public required IEmailSender Sender { get; init; }
+
+    /// <summary>Gets the event log the engine appends the events it causes to.</summary>
+    /// <remarks>
+    /// <c>AddFunnelSequences()</c> passes the registered <see cref="IFunnelEventLog"/>; a test that builds the engine
+    /// directly passes an <see cref="InMemoryFunnelEventLog"/> and reads what was recorded there.
+    /// </remarks>
+    public required IFunnelEventLog EventLog { get; init; }
 
     /// <summary>Gets the clock.</summary>
     public required IClock Clock { get; init; }
@@ -51,7 +59,7 @@ public sealed record SequenceEngineSettings
     public string DispatcherId { get; init; } = Guid.NewGuid().ToString("N");
 }
 
-/// <summary>What one <see cref="SequenceEngine.DispatchDueAsync"/> did, with the events to record.</summary>
+/// <summary>What one <see cref="SequenceEngine.DispatchDueAsync"/> did, with the events it recorded.</summary>
 /// <param name="Claimed">The due sends claimed.</param>
 /// <param name="Sent">The emails the server accepted.</param>
 /// <param name="Failed">The failed sends (transient and permanent).</param>
@@ -59,15 +67,15 @@ public sealed record SequenceEngineSettings
 /// <param name="Skipped">The steps skipped by their conditions.</param>
 /// <param name="Deferred">The sends deferred by the frequency cap.</param>
 /// <param name="Cancelled">The sends cancelled because their enrolment had ended.</param>
-/// <param name="Events">The recorded events handed out (<c>email_sent</c>, <c>email_failed</c>, <c>email_suppressed</c>, <c>sequence_completed</c>): this batch's and any not yet handed out by earlier (crashed) batches, to record with your other funnel events (see <see cref="SequenceEngine.DrainEventsAsync"/>).</param>
+/// <param name="Events">The events this call recorded (<c>email_sent</c>, <c>email_failed</c>, <c>email_suppressed</c>, <c>sequence_completed</c>: this batch's and any left in the outbox by earlier, crashed batches). They are already in the <see cref="IFunnelEventLog"/>: do not append them again.</param>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record DispatchResult(int Claimed, int Sent, int Failed, int Suppressed, int Skipped, int Deferred, int Cancelled, ImmutableArray<FunnelEvent> Events);
 
 /// <summary>Enrols leads in sequences on funnel events, ends enrolments on exit goals, and dispatches the due emails exactly once.</summary>
 /// <remarks>
 /// <para>
-/// Feed every funnel event to <see cref="HandleAsync"/>; call <see cref="DispatchDueAsync"/> on a timer (say every
-/// 15 seconds) from one or more processes. Each send is an <see cref="OutboxEntry"/> keyed by (enrolment, step): a
+/// <c>AddFunnelSequences()</c> feeds every logged funnel event to <see cref="HandleAsync"/> through the pipeline, and
+/// <c>AddFunnelSequenceDispatcher()</c> calls <see cref="DispatchDueAsync"/> on a timer from one or more processes. Each send is an <see cref="OutboxEntry"/> keyed by (enrolment, step): a
 /// dispatcher claims due entries with a lease, sends, then records the result by compare-and-set, so concurrent
 /// dispatchers never both send an entry and a crashed dispatcher's claims are sent by another after the lease.
 /// </para>
@@ -78,10 +86,12 @@ public sealed record DispatchResult(int Claimed, int Sent, int Failed, int Suppr
 /// at-least-once at the transport and exactly-once in the records.
 /// </para>
 /// <para>
-/// The dispatch events are part of the records: each is stored in the outbox together with the state change it
-/// reports and handed out (by <see cref="DispatchDueAsync"/> or <see cref="DrainEventsAsync"/>) until acknowledged,
-/// so a crash mid-batch loses no event; concurrent dispatchers never hand out the same event (see
-/// <see cref="SequenceOptions.AcknowledgeEvents"/> for at-least-once hand-off).
+/// The engine records its own events: every event it causes is appended to the
+/// <see cref="SequenceEngineSettings.EventLog"/> right after the state change that caused it, and a result's
+/// <c>Events</c> only tell you what was recorded. The dispatch events are part of the send records: each is stored in
+/// the outbox together with the state change it reports and moved into the event log (by
+/// <see cref="DispatchDueAsync"/> or <see cref="DrainEventsAsync"/>), acknowledged only after the append, so a crash
+/// at any point loses no event and records none twice.
 /// </para>
 /// </remarks>
 /// <threadsafety>All members are thread-safe; run as many engines over the same stores as you like.</threadsafety>
@@ -146,14 +156,28 @@ public sealed class SequenceEngine
         tracking = settings.Options.Tracking is null ? null : new TrackingLinks(settings.Options.Tracking);
     }
 
-    /// <summary>Ends the lead's enrolments whose exit goals the event matches, then enrols the lead in the sequences it triggers.</summary>
+    /// <summary>Ends the lead's enrolments whose exit goals the event matches, starts those waiting for its consent, then enrols the lead in the sequences it triggers.</summary>
     /// <remarks>
+    /// <para>
+    /// The <c>sequences</c> pipeline handler that <c>AddFunnelSequences()</c> registers calls this for every logged
+    /// event; call it yourself only when you run the engine without the pipeline. The events it causes
+    /// (<c>sequence_exited</c>, <c>sequence_enrolled</c>, <c>sequence_completed</c>) are appended to the
+    /// <see cref="SequenceEngineSettings.EventLog"/> with ids derived from <paramref name="funnelEvent"/>'s id, and the
+    /// enrolments it creates take ids derived from it too, so handling the same event again enrols, schedules and
+    /// records nothing twice.
+    /// </para>
+    /// <para>
     /// The enrolment instant is the event's <see cref="FunnelEvent.OccurredAt"/>; a <see cref="WebinarRegistered"/>
-    /// with <see cref="WebinarRegistered.StartsAt"/> gives the anchor for anchored steps. Events about no lead do nothing.
+    /// with <see cref="WebinarRegistered.StartsAt"/> gives the anchor for anchored steps; a
+    /// <see cref="ConfirmationRequested"/> stores its <c>confirmation_url</c> on the enrolment for the templates. A
+    /// marketing sequence triggered while the lead's consent is <see cref="ConsentStatus.Pending"/> (double opt-in)
+    /// waits as <see cref="EnrolmentStatus.AwaitingConsent"/> and starts on the lead's <see cref="OptInConfirmed"/>,
+    /// counting its steps from the confirmation. Events about no lead do nothing.
+    /// </para>
     /// </remarks>
     /// <param name="funnelEvent">The event.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The <c>sequence_exited</c>, <c>sequence_enrolled</c> and <c>sequence_completed</c> events emitted.</returns>
+    /// <returns>The events this call recorded (already in the log; do not append them again).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="funnelEvent"/> is <see langword="null"/>.</exception>
     public async Task<ImmutableArray<FunnelEvent>> HandleAsync(FunnelEvent funnelEvent, CancellationToken cancellationToken = default)
     {
@@ -166,7 +190,8 @@ public sealed class SequenceEngine
         ImmutableArray<FunnelEvent>.Builder events = ImmutableArray.CreateBuilder<FunnelEvent>();
         foreach (Enrolment enrolment in await settings.Enrolments.ListForLeadAsync(leadEvent.LeadId, cancellationToken).ConfigureAwait(false))
         {
-            if (enrolment.Status != EnrolmentStatus.Active || !definitions.TryGetValue(enrolment.Sequence, out SequenceDefinition? definition))
+            if (enrolment.Status is not (EnrolmentStatus.Active or EnrolmentStatus.AwaitingConsent)
+                || !definitions.TryGetValue(enrolment.Sequence, out SequenceDefinition? definition))
             {
                 continue;
             }
@@ -176,21 +201,31 @@ public sealed class SequenceEngine
             {
                 events.Add(new SequenceExited
                 {
+                    Id = EventId.Derive(funnelEvent.Id, "sequence_exited:" + enrolment.Id),
                     LeadId = enrolment.LeadId, OccurredAt = funnelEvent.OccurredAt, Sequence = enrolment.Sequence, Enrolment = enrolment.Id, Goal = goal.ToString(),
                 });
             }
         }
 
+        if (funnelEvent is OptInConfirmed confirmed)
+        {
+            events.AddRange(await StartAwaitingAsync(confirmed, cancellationToken).ConfigureAwait(false));
+        }
+
         Instant? anchor = funnelEvent is WebinarRegistered webinar ? webinar.StartsAt : null;
+        ImmutableDictionary<string, string> fields = FieldsOf(funnelEvent);
         foreach (SequenceDefinition definition in settings.Definitions)
         {
             if (definition.Triggers.Any(t => t.Matches(funnelEvent)))
             {
-                events.AddRange(await EnrolAsync(leadEvent.LeadId, definition.Key, funnelEvent.OccurredAt, anchor, cancellationToken).ConfigureAwait(false));
+                events.AddRange(await EnrolCoreAsync(leadEvent.LeadId, definition, funnelEvent.OccurredAt, anchor, funnelEvent.Id, fields, cancellationToken).ConfigureAwait(false));
             }
         }
 
-        return events.DrainToImmutable();
+        // A redelivered confirmation can re-derive an event its own trigger also derives (same id): list it once.
+        ImmutableArray<FunnelEvent> recorded = [.. events.DistinctBy(static e => e.Id)];
+        await RecordAsync(recorded, cancellationToken).ConfigureAwait(false);
+        return recorded;
     }
 
     /// <summary>Enrols a lead in a sequence, unless its re-entry policy forbids it, and schedules the first step.</summary>
@@ -200,10 +235,18 @@ public sealed class SequenceEngine
     /// <param name="anchor">The anchor for anchored steps, such as a webinar's start; <see langword="null"/> skips them.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <remarks>
-    /// Calling it again for a lead already actively enrolled (a redelivered trigger) enrols nothing, but schedules the
-    /// first step if a crash left that enrolment without one.
+    /// <para>
+    /// For enrolments that no event causes (an import, an admin action); events should go through the pipeline, whose
+    /// handler calls <see cref="HandleAsync"/>. The events it causes are appended to the
+    /// <see cref="SequenceEngineSettings.EventLog"/>. A marketing sequence for a lead whose consent is
+    /// <see cref="ConsentStatus.Pending"/> waits for the confirmation, as in <see cref="HandleAsync"/>.
+    /// </para>
+    /// <para>
+    /// Calling it again for a lead already actively enrolled enrols nothing, but schedules the first step if a crash
+    /// left that enrolment without one.
+    /// </para>
     /// </remarks>
-    /// <returns>The <c>sequence_enrolled</c> event (and <c>sequence_completed</c> if every step was skipped), or empty when not enrolled.</returns>
+    /// <returns>The events this call recorded (already in the log; do not append them again): <c>sequence_enrolled</c> (and <c>sequence_completed</c> if every step was skipped), or empty when not enrolled or waiting for consent.</returns>
     /// <exception cref="ArgumentException"><paramref name="sequence"/> is unknown or <paramref name="lead"/> is <c>default</c>.</exception>
     public async Task<ImmutableArray<FunnelEvent>> EnrolAsync(LeadId lead, string sequence, Instant enrolledAt, Instant? anchor = null, CancellationToken cancellationToken = default)
     {
@@ -218,26 +261,110 @@ public sealed class SequenceEngine
             throw new ArgumentException("The lead id is required.", nameof(lead));
         }
 
-        Enrolment enrolment = new() { Id = EnrolmentId.New(), LeadId = lead, Sequence = sequence, EnrolledAt = enrolledAt, Anchor = anchor };
-        if (!await settings.Enrolments.TryAddAsync(enrolment, definition.ReEntry, cancellationToken).ConfigureAwait(false))
-        {
-            // Already enrolled. If a process died between storing that enrolment and scheduling its first step, the
-            // redelivered trigger schedules it now; scheduling adds only missing entries, so this is otherwise a no-op.
-            Enrolment? active = null;
-            foreach (Enrolment e in await settings.Enrolments.ListForLeadAsync(lead, cancellationToken).ConfigureAwait(false))
-            {
-                if (e.Sequence == sequence && e.Status == EnrolmentStatus.Active)
-                {
-                    active = e;
-                }
-            }
+        ImmutableArray<FunnelEvent> events = await EnrolCoreAsync(lead, definition, enrolledAt, anchor, cause: null, ImmutableDictionary<string, string>.Empty, cancellationToken).ConfigureAwait(false);
+        await RecordAsync(events, cancellationToken).ConfigureAwait(false);
+        return events;
+    }
 
-            return active is null ? [] : await ScheduleFirstAsync(active, definition, null, cancellationToken).ConfigureAwait(false);
+    /// <summary>The template fields an enrolment takes from its trigger, stored on it so a retry renders the same.</summary>
+    private static ImmutableDictionary<string, string> FieldsOf(FunnelEvent trigger) => trigger switch
+    {
+        ConfirmationRequested requested => ImmutableDictionary<string, string>.Empty
+            .Add("confirmation_url", requested.ConfirmationUrl)
+            .Add("magnet", requested.Magnet)
+            .Add("magnet_title", requested.MagnetTitle ?? requested.Magnet),
+        _ => ImmutableDictionary<string, string>.Empty,
+    };
+
+    private async Task<ImmutableArray<FunnelEvent>> EnrolCoreAsync(LeadId lead, SequenceDefinition definition, Instant enrolledAt, Instant? anchor, EventId? cause, ImmutableDictionary<string, string> fields, CancellationToken cancellationToken)
+    {
+        // An enrolment caused by an event takes an id derived from it, so a redelivered trigger finds it again.
+        EnrolmentId id = cause is { } c ? new EnrolmentId(EventId.Derive(c, "enrolment:" + definition.Key).Value) : EnrolmentId.New();
+        bool awaiting = false;
+        if (definition.IsMarketing)
+        {
+            LeadProfile? profile = await settings.Leads.FindAsync(lead, cancellationToken).ConfigureAwait(false);
+            awaiting = profile?.ConsentStatus == ConsentStatus.Pending;
         }
 
-        SequenceEnrolled enrolled = new() { LeadId = lead, OccurredAt = enrolledAt, Sequence = sequence, Enrolment = enrolment.Id };
-        return await ScheduleFirstAsync(enrolment, definition, enrolled, cancellationToken).ConfigureAwait(false);
+        Enrolment enrolment = new()
+        {
+            Id = id, LeadId = lead, Sequence = definition.Key, EnrolledAt = enrolledAt, Anchor = anchor, Fields = fields,
+            Status = awaiting ? EnrolmentStatus.AwaitingConsent : EnrolmentStatus.Active,
+        };
+        if (!await settings.Enrolments.TryAddAsync(enrolment, definition.ReEntry, cancellationToken).ConfigureAwait(false))
+        {
+            // Already enrolled. If a process died between storing that enrolment and scheduling its first step (or
+            // recording its event), the redelivered trigger finishes now; both are idempotent, so this is otherwise a no-op.
+            Enrolment? existing = cause is null ? null : await settings.Enrolments.FindAsync(id, cancellationToken).ConfigureAwait(false);
+            if (existing is null)
+            {
+                foreach (Enrolment e in await settings.Enrolments.ListForLeadAsync(lead, cancellationToken).ConfigureAwait(false))
+                {
+                    if (e.Sequence == definition.Key && e.Status == EnrolmentStatus.Active)
+                    {
+                        existing = e;
+                    }
+                }
+
+                return existing is null ? [] : await ScheduleFirstAsync(existing, definition, null, cancellationToken).ConfigureAwait(false);
+            }
+
+            return existing.Status == EnrolmentStatus.Active && existing.EnrolledAt == enrolledAt
+                ? await ScheduleFirstAsync(existing, definition, Enrolled(existing, cause), cancellationToken).ConfigureAwait(false)
+                : [];
+        }
+
+        return awaiting ? [] : await ScheduleFirstAsync(enrolment, definition, Enrolled(enrolment, cause), cancellationToken).ConfigureAwait(false);
     }
+
+    private static SequenceEnrolled Enrolled(Enrolment enrolment, EventId? cause)
+    {
+        SequenceEnrolled enrolled = new() { LeadId = enrolment.LeadId, OccurredAt = enrolment.EnrolledAt, Sequence = enrolment.Sequence, Enrolment = enrolment.Id };
+        return cause is { } c ? enrolled with { Id = EventId.Derive(c, "sequence_enrolled:" + enrolment.Id) } : enrolled;
+    }
+
+    /// <summary>Starts the lead's enrolments that wait for consent, counting from the confirmation.</summary>
+    private async Task<ImmutableArray<FunnelEvent>> StartAwaitingAsync(OptInConfirmed confirmed, CancellationToken cancellationToken)
+    {
+        ImmutableArray<FunnelEvent>.Builder events = ImmutableArray.CreateBuilder<FunnelEvent>();
+        foreach (Enrolment enrolment in await settings.Enrolments.ListForLeadAsync(confirmed.LeadId, cancellationToken).ConfigureAwait(false))
+        {
+            if (!definitions.TryGetValue(enrolment.Sequence, out SequenceDefinition? definition) || !definition.IsMarketing)
+            {
+                continue;
+            }
+
+            Enrolment? started = enrolment;
+            if (enrolment.Status == EnrolmentStatus.AwaitingConsent)
+            {
+                OptimisticConcurrency.Update<Enrolment> update = await OptimisticConcurrency.UpdateAsync(
+                    FindEnrolment(enrolment),
+                    current => current is { Status: EnrolmentStatus.AwaitingConsent }
+                        ? current with { Status = EnrolmentStatus.Active, EnrolledAt = confirmed.OccurredAt }
+                        : current,
+                    tryAddAsync: null,
+                    settings.Enrolments.TryUpdateAsync,
+                    static (current, next) => next with { Version = current.Version + 1 },
+                    $"Enrolment {enrolment.Id}",
+                    cancellationToken).ConfigureAwait(false);
+                started = update.After;
+            }
+
+            // A redelivered confirmation (or one after a crash) finds its enrolments started at its instant: it
+            // schedules and records again, which both skip what is already there.
+            if (started is { Status: EnrolmentStatus.Active } && started.EnrolledAt == confirmed.OccurredAt && started.LastSentAt is null)
+            {
+                events.AddRange(await ScheduleFirstAsync(started, definition, Enrolled(started, confirmed.Id), cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        return events.DrainToImmutable();
+    }
+
+    /// <summary>Appends events to the log (idempotent by id).</summary>
+    private Task RecordAsync(ImmutableArray<FunnelEvent> events, CancellationToken cancellationToken) =>
+        events.IsEmpty ? Task.CompletedTask : settings.EventLog.AppendAsync(events, cancellationToken);
 
     /// <summary>Schedules an enrolment's first step (idempotently) and completes it when every step is skipped.</summary>
     private async Task<ImmutableArray<FunnelEvent>> ScheduleFirstAsync(Enrolment enrolment, SequenceDefinition definition, SequenceEnrolled? enrolled, CancellationToken cancellationToken)
@@ -249,6 +376,11 @@ public sealed class SequenceEngine
             && await EndAsync(enrolment, EnrolmentStatus.Completed, at, cancellationToken).ConfigureAwait(false))
         {
             SequenceCompleted completed = new() { LeadId = enrolment.LeadId, OccurredAt = at, Sequence = definition.Key, Enrolment = enrolment.Id };
+            if (enrolled is not null)
+            {
+                completed = completed with { Id = EventId.Derive(enrolled.Id, "sequence_completed") };
+            }
+
             return enrolled is null ? [completed] : [enrolled, completed];
         }
 
@@ -259,11 +391,12 @@ public sealed class SequenceEngine
     /// <remarks>
     /// Exactly one dispatcher holds each claim; each result is recorded by compare-and-set together with its event
     /// before the next step is scheduled and the current one marked done (both idempotent), so a crash at any point
-    /// loses nothing. The result's events are then drained from the outbox's event log as by
-    /// <see cref="DrainEventsAsync"/> (up to twice the batch size, at least 1,000).
+    /// loses nothing. The outbox's events are then moved into the <see cref="SequenceEngineSettings.EventLog"/> as by
+    /// <see cref="DrainEventsAsync"/> (up to twice the batch size, at least 1,000). The dispatcher job that
+    /// <c>AddFunnelSequenceDispatcher()</c> registers calls this on a timer.
     /// </remarks>
     /// <param name="cancellationToken">Cancels the dispatch; claimed but unsent entries become due again after the lease.</param>
-    /// <returns>What was done, with the events to record.</returns>
+    /// <returns>What was done, with the events recorded.</returns>
     /// <exception cref="OperationCanceledException">The dispatch was cancelled.</exception>
     public async Task<DispatchResult> DispatchDueAsync(CancellationToken cancellationToken = default)
     {
@@ -281,49 +414,31 @@ public sealed class SequenceEngine
         return new DispatchResult(claimed.Length, tally.Sent, tally.Failed, tally.Suppressed, tally.Skipped, tally.Deferred, tally.Cancelled, events);
     }
 
-    /// <summary>Hands out recorded <c>email_sent</c>, <c>email_failed</c>, <c>email_suppressed</c> and <c>sequence_completed</c> events that no one has acknowledged, without dispatching.</summary>
+    /// <summary>Moves the dispatch events (<c>email_sent</c>, <c>email_failed</c>, <c>email_suppressed</c>, <c>sequence_completed</c>) left in the outbox into the event log, without dispatching.</summary>
     /// <remarks>
-    /// <para>
-    /// Every dispatch event is written to the outbox's event log in the same atomic step as the send's state change, so a
-    /// crash never loses one. <see cref="DispatchDueAsync"/> drains the log too; call this at start-up or shutdown to
-    /// collect the events of a crashed process's batch without waiting for the next dispatch.
-    /// </para>
-    /// <para>
-    /// With <see cref="SequenceOptions.AcknowledgeEvents"/> off (the default) the events are acknowledged as they are
-    /// handed out. With it on they are leased for <see cref="SequenceOptions.Lease"/>: record them, then call
-    /// <see cref="AcknowledgeAsync"/>; events not acknowledged in time are handed out again, with the same
-    /// <see cref="FunnelEvent.Id"/> (so a store that keys events by id records them once).
-    /// </para>
+    /// Every dispatch event is written to the outbox in the same atomic step as the send's state change, so a crash
+    /// never loses one. This claims them with a lease of <see cref="SequenceOptions.Lease"/>, appends them to the
+    /// <see cref="SequenceEngineSettings.EventLog"/>, and only then acknowledges them: a crash between the two hands
+    /// them out again after the lease, with the same ids, and the log appends them once. Concurrent dispatchers never
+    /// claim the same event at once. <see cref="DispatchDueAsync"/> calls it after every batch.
     /// </remarks>
-    /// <param name="max">The most events to hand out.</param>
+    /// <param name="max">The most events to move.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The events, oldest first.</returns>
+    /// <returns>The events this call recorded, oldest first (already in the log; do not append them again).</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is not positive.</exception>
     public async Task<ImmutableArray<FunnelEvent>> DrainEventsAsync(int max = 1000, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
         Instant now = settings.Clock.GetCurrentInstant();
         ImmutableArray<FunnelEvent> events = await settings.Outbox.ClaimEventsAsync(now, max, settings.Options.Lease, cancellationToken).ConfigureAwait(false);
-        if (!settings.Options.AcknowledgeEvents && !events.IsEmpty)
+        if (!events.IsEmpty)
         {
+            await settings.EventLog.AppendAsync(events, cancellationToken).ConfigureAwait(false);
             await settings.Outbox.AcknowledgeEventsAsync(events.Select(static e => e.Id), cancellationToken).ConfigureAwait(false);
         }
 
         return events;
     }
-
-    /// <summary>Acknowledges handed-out events once they are recorded, so they are not handed out again.</summary>
-    /// <remarks>Only needed with <see cref="SequenceOptions.AcknowledgeEvents"/> on; acknowledging twice does nothing.</remarks>
-    /// <param name="events">The events recorded.</param>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>A task that completes when the events are acknowledged.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="events"/> is <see langword="null"/>.</exception>
-    public Task AcknowledgeAsync(IEnumerable<FunnelEvent> events, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(events);
-        return settings.Outbox.AcknowledgeEventsAsync(events.Select(static e => e.Id), cancellationToken);
-    }
-
     private async Task ProcessAsync(OutboxEntry entry, Instant now, Tally tally, CancellationToken cancellationToken)
     {
         ISendOutbox outbox = settings.Outbox;
@@ -404,7 +519,7 @@ public sealed class SequenceEngine
         {
             // Rendering is inside the try: a template engine that throws must record a failure, not abort the batch
             // and leave the entry to be claimed (and throw) again after every lease.
-            EmailMessage message = Render(definition, step, lead!, entry);
+            EmailMessage message = Render(definition, step, lead!, entry, enrolment);
             result = await settings.Sender.SendAsync(message, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -608,7 +723,7 @@ public sealed class SequenceEngine
         };
     }
 
-    private EmailMessage Render(SequenceDefinition definition, SequenceStep step, LeadProfile lead, OutboxEntry entry)
+    private EmailMessage Render(SequenceDefinition definition, SequenceStep step, LeadProfile lead, OutboxEntry entry, Enrolment enrolment)
     {
         Dictionary<string, string> fields = new(definition.Fields.Count + 4, StringComparer.Ordinal)
         {
@@ -620,6 +735,11 @@ public sealed class SequenceEngine
         foreach (KeyValuePair<string, string> field in definition.Fields)
         {
             fields[field.Key] = lead.CustomFields.TryGetValue(field.Key, out string? value) && !string.IsNullOrWhiteSpace(value) ? value : field.Value;
+        }
+
+        foreach (KeyValuePair<string, string> field in enrolment.Fields)
+        {
+            fields[field.Key] = field.Value; // from the trigger, such as a confirmation link: stored, so a retry renders the same.
         }
 
         ITemplateRenderer renderer = settings.Renderer;

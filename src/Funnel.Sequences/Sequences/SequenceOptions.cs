@@ -34,16 +34,6 @@ public sealed class SequenceOptions
     /// <value>Defaults to <see langword="true"/>.</value>
     public bool OneMarketingEmailPerDay { get; set; } = true;
 
-    /// <summary>Gets or sets whether handed-out dispatch events wait for <see cref="SequenceEngine.AcknowledgeAsync"/> before they leave the outbox's event log.</summary>
-    /// <remarks>
-    /// Off: <see cref="SequenceEngine.DispatchDueAsync"/> and <see cref="SequenceEngine.DrainEventsAsync"/> acknowledge the
-    /// events as they return them (a crash mid-batch loses none; a crash after they are returned but before you store them
-    /// does). On: the events are leased for <see cref="Lease"/> and handed out again, with the same ids, until you
-    /// acknowledge them (at-least-once; store events keyed by id).
-    /// </remarks>
-    /// <value>Defaults to <see langword="false"/>.</value>
-    public bool AcknowledgeEvents { get; set; }
-
     /// <summary>Gets or sets the sender address of sequence emails, such as <c>Jane &lt;jane@example.com&gt;</c>.</summary>
     /// <value>Defaults to <see langword="null"/>: the email sender's default.</value>
     public string? From { get; set; }

@@ -72,6 +72,7 @@ internal sealed class PaidFunnelWorld
             Outbox = new InMemorySendOutbox(),
             Leads = Leads,
             Sender = Sender,
+            EventLog = new Funnel.Pipeline.InMemoryFunnelEventLog(),
             Clock = Clock,
             DefaultZone = NewYork,
             Options = new SequenceOptions { From = "The E-Book Masterclass <hello@example.com>" },

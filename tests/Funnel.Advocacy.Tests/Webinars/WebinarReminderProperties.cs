@@ -51,6 +51,7 @@ public class WebinarReminderProperties
             Outbox = new InMemorySendOutbox(),
             Leads = leads,
             Sender = sender,
+            EventLog = new Funnel.Pipeline.InMemoryFunnelEventLog(),
             Clock = clock,
         });
         var webinar = new Webinar { Key = GuideSequences.Webinar, Length = Duration.FromHours(1), DailyTimes = [c.Time] };

@@ -32,6 +32,7 @@ public class WebinarReminderTests
                 Outbox = new InMemorySendOutbox(),
                 Leads = Leads,
                 Sender = Sender,
+                EventLog = new Funnel.Pipeline.InMemoryFunnelEventLog(),
                 Clock = Clock,
                 Options = new SequenceOptions { From = "The E-Book Masterclass <live@example.com>" },
             });

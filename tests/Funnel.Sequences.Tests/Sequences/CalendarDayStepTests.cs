@@ -200,6 +200,7 @@ public class CalendarDayStepTests
             Outbox = world.Outbox,
             Leads = world.Leads,
             Sender = sender,
+            EventLog = world.EventLog,
             Clock = world.Clock,
             DefaultZone = NewYork,
         });

@@ -45,6 +45,7 @@ public class SequenceDispatchFailureTests
             Outbox = world.Outbox,
             Leads = world.Leads,
             Sender = sender,
+            EventLog = world.EventLog,
             Clock = world.Clock,
             Renderer = new FailingRenderer("Broken"),
             Options = new SequenceOptions { MaxAttempts = 1 },
@@ -80,8 +81,10 @@ public class SequenceDispatchFailureTests
         world.Outbox.Count.ShouldBe(0);
 
         SequenceEngine restarted = world.Engine(sender, [GuideSequences.Nurture], outbox: outbox);
-        (await restarted.HandleAsync(optIn)).ShouldBeEmpty();
+        // The redelivery finds the enrolment by its derived id, schedules the step and records the lost event once.
+        (await restarted.HandleAsync(optIn)).OfType<SequenceEnrolled>().ShouldHaveSingleItem();
         await restarted.HandleAsync(optIn);
+        world.EventLog.Snapshot().OfType<SequenceEnrolled>().ShouldHaveSingleItem();
         await world.RunUntilAsync(restarted, SequenceWorld.Start + Duration.FromDays(10), Duration.FromHours(1));
 
         world.Enrolments.Snapshot().Count.ShouldBe(1);

@@ -219,8 +219,9 @@ public class SequenceDispatchTests
             await world.AddLeadAsync(1, change: p => p with { UnsubscribedAt = SequenceWorld.Start }),
             await world.AddLeadAsync(2, change: p => p with { BouncedAt = SequenceWorld.Start }),
             await world.AddLeadAsync(3, change: p => p with { ComplainedAt = SequenceWorld.Start }),
-            await world.AddLeadAsync(4, consent: ConsentStatus.Pending),
+            await world.AddLeadAsync(4, consent: ConsentStatus.None),
             await world.AddLeadAsync(5),
+            await world.AddLeadAsync(6, consent: ConsentStatus.Pending), // waits for the confirmation: not suppressed.
         ];
         foreach (LeadProfile lead in leads)
         {
@@ -233,6 +234,8 @@ public class SequenceDispatchTests
         sender.Sent.Count.ShouldBe(7);
         events.OfType<EmailSuppressed>().Select(e => e.Reason).Distinct().Order().ShouldBe(["bounced", "complained", "no_consent", "unsubscribed"]);
         events.OfType<EmailSuppressed>().Count().ShouldBe(4 * 7);
+        events.OfType<EmailSuppressed>().ShouldNotContain(e => e.LeadId == leads[5].Id);
+        world.Enrolments.Snapshot().Single(e => e.LeadId == leads[5].Id).Status.ShouldBe(EnrolmentStatus.AwaitingConsent);
     }
 
     [Fact]

@@ -73,26 +73,87 @@ public class SequenceEventDurabilityTests
     }
 
     [Fact]
-    public async Task DrainEventsAsync_WithManualAcknowledgement_HandsOutAgainAfterTheLeaseUntilAcknowledged()
+    public async Task DispatchDueAsync_CrashBetweenAppendAndAcknowledge_AppendsTheSameEventsOnceAfterTheLease()
     {
         SequenceWorld world = new();
-        SequenceOptions options = new() { AcknowledgeEvents = true, Lease = Duration.FromMinutes(5) };
-        SequenceEngine engine = world.Engine(new RecordingSender(world.Clock), [GuideSequences.Nurture], options);
+        SequenceOptions options = new() { Lease = Duration.FromMinutes(5) };
+        AcknowledgeCrashingOutbox crashing = new(world.Outbox);
         LeadProfile lead = await world.AddLeadAsync(1);
-        await engine.HandleAsync(SequenceWorld.OptIn(lead.Id, SequenceWorld.Start));
+        await world.Engine(new RecordingSender(world.Clock), [GuideSequences.Nurture], options).HandleAsync(SequenceWorld.OptIn(lead.Id, SequenceWorld.Start));
+        SequenceEngine first = world.Engine(new RecordingSender(world.Clock), [GuideSequences.Nurture], options, outbox: crashing);
 
-        DispatchResult result = await engine.DispatchDueAsync();
-        EmailSent sent = result.Events.OfType<EmailSent>().Single();
-        (await engine.DrainEventsAsync()).ShouldBeEmpty(); // leased to the first caller.
+        await Should.ThrowAsync<InvalidOperationException>(() => first.DispatchDueAsync());
+        EmailSent sent = world.EventLog.Snapshot().OfType<EmailSent>().ShouldHaveSingleItem(); // appended before the crash.
+        world.Outbox.UnacknowledgedEvents.ShouldBe(1);
 
-        world.Clock.Advance(Duration.FromMinutes(6)); // the caller died before recording them.
-        FunnelEvent again = (await engine.DrainEventsAsync()).Single();
-        again.Id.ShouldBe(sent.Id);
-        await engine.AcknowledgeAsync([again]);
-
+        SequenceEngine second = world.Engine(new RecordingSender(world.Clock), [GuideSequences.Nurture], options);
+        (await second.DrainEventsAsync()).ShouldBeEmpty(); // still leased to the crashed dispatcher.
         world.Clock.Advance(Duration.FromMinutes(6));
-        (await engine.DrainEventsAsync()).ShouldBeEmpty();
+        (await second.DrainEventsAsync()).ShouldHaveSingleItem().Id.ShouldBe(sent.Id);
+
+        world.EventLog.Snapshot().OfType<EmailSent>().ShouldHaveSingleItem();
         world.Outbox.UnacknowledgedEvents.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task DispatchDueAsync_EventLogFails_LeavesTheEventsInTheOutboxUnacknowledged()
+    {
+        SequenceWorld world = new();
+        LeadProfile lead = await world.AddLeadAsync(1);
+        SequenceEngine engine = world.Engine(new RecordingSender(world.Clock), [GuideSequences.Nurture]);
+        await engine.HandleAsync(SequenceWorld.OptIn(lead.Id, SequenceWorld.Start));
+        SequenceEngine broken = new(new SequenceEngineSettings
+        {
+            Definitions = [GuideSequences.Nurture],
+            Enrolments = world.Enrolments,
+            Outbox = world.Outbox,
+            Leads = world.Leads,
+            Sender = new RecordingSender(world.Clock),
+            EventLog = new FailingEventLog(),
+            Clock = world.Clock,
+        });
+
+        await Should.ThrowAsync<InvalidOperationException>(() => broken.DispatchDueAsync());
+
+        world.Outbox.UnacknowledgedEvents.ShouldBe(1);
+        world.Clock.Advance(Duration.FromMinutes(6));
+        (await engine.DrainEventsAsync()).OfType<EmailSent>().ShouldHaveSingleItem();
+        world.EventLog.Snapshot().OfType<EmailSent>().ShouldHaveSingleItem();
+    }
+
+    /// <summary>An outbox whose acknowledgement "kills the process" after the events were appended to the log.</summary>
+    private sealed class AcknowledgeCrashingOutbox(ISendOutbox inner) : ISendOutbox
+    {
+        public Task<bool> TryAddAsync(OutboxEntry entry, CancellationToken cancellationToken = default) => inner.TryAddAsync(entry, cancellationToken);
+
+        public Task<OutboxEntry?> FindAsync(string key, CancellationToken cancellationToken = default) => inner.FindAsync(key, cancellationToken);
+
+        public Task<int> PurgeCompletedAsync(Instant completedBefore, int max, CancellationToken cancellationToken = default) =>
+            inner.PurgeCompletedAsync(completedBefore, max, cancellationToken);
+
+        public Task<System.Collections.Immutable.ImmutableArray<OutboxEntry>> ClaimDueAsync(Instant now, int max, Duration lease, string owner, CancellationToken cancellationToken = default) =>
+            inner.ClaimDueAsync(now, max, lease, owner, cancellationToken);
+
+        public Task<bool> TryUpdateAsync(OutboxEntry current, OutboxEntry replacement, CancellationToken cancellationToken = default) =>
+            inner.TryUpdateAsync(current, replacement, cancellationToken);
+
+        public Task<System.Collections.Immutable.ImmutableArray<FunnelEvent>> ClaimEventsAsync(Instant now, int max, Duration lease, CancellationToken cancellationToken = default) =>
+            inner.ClaimEventsAsync(now, max, lease, cancellationToken);
+
+        public Task AcknowledgeEventsAsync(IEnumerable<EventId> ids, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("process killed before acknowledging");
+    }
+
+    private sealed class FailingEventLog : Funnel.Pipeline.IFunnelEventLog
+    {
+        public Task<int> AppendAsync(IReadOnlyList<FunnelEvent> events, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("the log is down");
+
+        public Task<IReadOnlyList<Funnel.Pipeline.LoggedEvent>> ReadAsync(long after, int max, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<Funnel.Pipeline.LoggedEvent>>([]);
+
+        public Task<IReadOnlyList<Funnel.Pipeline.LoggedEvent>> ReadLeadAsync(LeadId lead, int max, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<Funnel.Pipeline.LoggedEvent>>([]);
     }
 
     [Fact]

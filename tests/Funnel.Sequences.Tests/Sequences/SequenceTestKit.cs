@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using Funnel.Email;
 using Funnel.Events;
 using Funnel.Leads;
+using Funnel.Pipeline;
 using Funnel.Sequences;
 using NodaTime;
 using NodaTime.Testing;
@@ -56,6 +57,9 @@ internal sealed class SequenceWorld
 
     public InMemorySendOutbox Outbox { get; } = new();
 
+    /// <summary>Gets the event log every engine of this world records into.</summary>
+    public InMemoryFunnelEventLog EventLog { get; } = new();
+
     public SequenceEngine Engine(IEmailSender sender, ImmutableArray<SequenceDefinition> definitions, SequenceOptions? options = null, string? id = null, ISendOutbox? outbox = null, IEnrolmentStore? enrolments = null) => new(new SequenceEngineSettings
     {
         Definitions = definitions,
@@ -63,6 +67,7 @@ internal sealed class SequenceWorld
         Outbox = outbox ?? Outbox,
         Leads = Leads,
         Sender = sender,
+        EventLog = EventLog,
         Clock = Clock,
         Options = options ?? new SequenceOptions(),
         DispatcherId = id ?? Guid.NewGuid().ToString("N"),

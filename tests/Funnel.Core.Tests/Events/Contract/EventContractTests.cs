@@ -101,6 +101,7 @@ public class EventContractTests
             ((ConsentRecorded)e).Method.ShouldBe(ConsentMethod.DoubleOptIn);
         },
         [EventTypes.OptInConfirmed] = e => ((OptInConfirmed)e).Purpose.ShouldBe("marketing-email"),
+        [EventTypes.ConfirmationRequested] = e => ((ConfirmationRequested)e).ConfirmationUrl.ShouldStartWith("https://example.com/funnel/confirm?"),
         [EventTypes.ScoreChanged] = e => ((ScoreChanged)e).To.ShouldBe(25.5),
         [EventTypes.SegmentEntered] = e => ((SegmentEntered)e).Segment.ShouldBe("engaged-readers"),
         [EventTypes.SegmentLeft] = e => ((SegmentLeft)e).Segment.ShouldBe("cold-leads"),
