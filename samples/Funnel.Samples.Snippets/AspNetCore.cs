@@ -1,0 +1,104 @@
+using Funnel.AspNetCore;
+using Funnel.Email;
+using Funnel.Email.Smtp;
+using Funnel.Offers;
+using Funnel.Payments;
+using Funnel.Sequences;
+using NodaTime;
+using OpenTelemetry.Metrics;   // AddMeter, AddConsoleExporter (OpenTelemetry.Exporter.Console)
+using OpenTelemetry.Trace;     // AddSource
+
+namespace Funnel.Samples.Snippets;
+
+/// <summary>The snippets of docs/aspnetcore.md (the "Register and map" one is Program.cs).</summary>
+internal static class AspNetCoreSnippets
+{
+    public static void Notifier(WebApplicationBuilder builder)
+    {
+        // <snippet:aspnetcore-notifier>
+        builder.Services.AddSingleton<IOptInNotifier, GuideEmailNotifier>();   // your email sender
+        // </snippet:aspnetcore-notifier>
+    }
+
+    public static void RecordYourOwn(WebApplication app)
+    {
+        // <snippet:aspnetcore-record>
+        app.MapPost("/buy", async (HttpContext http, OrderService orders, FunnelEventRecorder recorder) =>
+        {
+            IFormCollection form = await http.Request.ReadFormAsync();
+            LeadId lead = LeadId.Parse(http.Request.Cookies["funnel_vid"]!);   // the visitor cookie of the opt-in
+            Cart cart = new() { Lines = [new CartLine(form["offer"].ToString())] };
+            DateTimeZone zone = DateTimeZoneProviders.Tzdb[form["timezone"].ToString()];
+
+            Checkout checkout = await orders.StartCheckoutAsync(lead, cart, zone);
+            await recorder.RecordAsync(checkout.Events);
+            return Results.Redirect("/pay");
+        });
+        // </snippet:aspnetcore-record>
+    }
+
+    public static void Sequences(WebApplicationBuilder builder)
+    {
+        // <snippet:aspnetcore-sequences>
+        builder.Services.AddFunnelSmtp(o =>
+        {
+            o.Host = builder.Configuration["Smtp:Host"]!;          // your provider, or smtp4dev on 127.0.0.1 while developing
+            o.Port = builder.Configuration.GetValue("Smtp:Port", 587);
+            o.Security = builder.Configuration.GetValue("Smtp:Security", SmtpSecurity.Auto);   // None for smtp4dev
+            o.UserName = builder.Configuration["Smtp:UserName"];
+            o.Password = builder.Configuration["Smtp:Password"];
+            o.DefaultFrom = "The E-Book Masterclass <hello@example.com>";
+        });
+        builder.Services.AddSingleton(GuideSequences.Nurture);    // any SequenceDefinition you register is used
+        builder.Services.Configure<SequenceOptions>(o => o.Tracking = new TrackingOptions
+        {
+            BaseUrl = "https://shop.example.com/funnel/email",    // {your site}{MapFunnel prefix}/email
+            SigningKey = builder.Configuration["Funnel:TrackingKey"], // a secret of at least 32 bytes
+        });
+        builder.Services.AddFunnelSequenceDispatcher(TimeSpan.FromSeconds(15));
+        // </snippet:aspnetcore-sequences>
+    }
+
+    public static void Stripe(WebApplicationBuilder builder)
+    {
+        // <snippet:aspnetcore-stripe>
+        builder.Services.AddFunnelStripe(o =>
+        {
+            o.ApiKey = builder.Configuration["Stripe:ApiKey"];
+            o.WebhookSecrets.Add(builder.Configuration["Stripe:WebhookSecret"]!);
+        });
+        builder.Services.AddFunnelPaymentWebhooks("stripe");   // POST /funnel/webhooks/stripe
+        // </snippet:aspnetcore-stripe>
+    }
+
+    public static void TestMode(WebApplicationBuilder builder)
+    {
+        // <snippet:aspnetcore-test-mode>
+        builder.Services.AddSingleton<InMemoryPaymentGateway>();
+        builder.Services.AddSingleton<IPaymentGateway>(sp => sp.GetRequiredService<InMemoryPaymentGateway>());
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<InMemoryPaymentGateway>().Verifier);
+        builder.Services.AddFunnelPaymentWebhooks("test");
+        // </snippet:aspnetcore-test-mode>
+    }
+
+    public static void OpenTelemetry(WebApplicationBuilder builder)
+    {
+        // <snippet:aspnetcore-opentelemetry>
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(m => m.AddMeter(FunnelDiagnostics.MeterName)            // "Funnel"
+                               .AddConsoleExporter())                            // or .AddOtlpExporter()
+            .WithTracing(t => t.AddSource(FunnelDiagnostics.ActivitySourceName)  // "Funnel"
+                               .AddConsoleExporter());
+        // </snippet:aspnetcore-opentelemetry>
+    }
+}
+
+/// <summary>A stand-in for the host's own confirmation email sender.</summary>
+internal sealed class GuideEmailNotifier(ILogger<GuideEmailNotifier> logger) : IOptInNotifier
+{
+    public Task NotifyAsync(OptInNotification notification, CancellationToken cancellationToken = default)
+    {
+        logger.LogInformation("Send {Link} to the lead", notification.ConfirmationLink);
+        return Task.CompletedTask;
+    }
+}
