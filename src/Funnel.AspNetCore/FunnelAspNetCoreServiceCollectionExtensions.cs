@@ -21,8 +21,9 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
     /// Calls <c>AddFunnel()</c> (configure <see cref="Funnel.FunnelOptions"/> with your own <c>AddFunnel(...)</c> call,
     /// before or after), <c>AddFunnelSequences()</c> (the email tracking endpoints read its options), <c>AddAntiforgery()</c>, <c>AddProblemDetails()</c> and <c>AddFunnelHosting()</c> (the
     /// event pipeline and the job runner as hosted services, with the <c>funnel</c> and <c>funnel-pipeline</c> health
-    /// checks), and registers, unless already registered: an <see cref="IFunnelEventSink"/>
-    /// (<see cref="InMemoryFunnelEventSink"/>), the <see cref="FunnelEventRecorder"/> and <see cref="TimeProvider.System"/>.
+    /// checks), and registers, unless already registered: the <see cref="FunnelEventRecorder"/> (over the
+    /// <see cref="IFunnelEventLog"/>), the <c>metrics</c> pipeline handler that counts every logged event in the
+    /// <c>Funnel</c> meter, and <see cref="TimeProvider.System"/>.
     /// </para>
     /// <para>
     /// <see cref="FunnelAspNetCoreOptions"/> are validated when the host starts. Calling this method again adds
@@ -51,8 +52,7 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunnelAspNetCoreOptions>, FluentValidateOptions<FunnelAspNetCoreOptions>>());
         services.AddAntiforgery();
         services.AddProblemDetails();
-        services.TryAddSingleton<InMemoryFunnelEventSink>();
-        services.TryAddSingleton<IFunnelEventSink>(sp => sp.GetRequiredService<InMemoryFunnelEventSink>());
+        services.AddFunnelHandler<FunnelMetricsHandler>("metrics");
         services.TryAddSingleton<FunnelEventRecorder>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new EmailTracking(

@@ -50,7 +50,6 @@ internal static class FunnelEndpoints
         [FromServices] LeadCapture capture,
         [FromServices] IOptions<FunnelAspNetCoreOptions> options,
         [FromServices] IOptions<AntiforgeryOptions> antiforgeryOptions,
-        [FromServices] IEnumerable<IOptInNotifier> notifiers,
         CancellationToken cancellationToken)
     {
         using Activity? activity = FunnelDiagnostics.Source.StartActivity("funnel.opt_in");
@@ -108,6 +107,7 @@ internal static class FunnelEndpoints
             VisitorId = ReadVisitor(context, o),
             Attribution = AttributionOf(utm, Blank(form["referrer"])),
             TimeZoneId = Blank(form["timezone"]),
+            ConfirmationUrlTemplate = magnet!.DoubleOptIn ? ConfirmationLink(context, o.PublicOrigin, TokenSlot).AbsoluteUri.Replace(TokenSlot, "{token}", StringComparison.Ordinal) : null,
         };
 
         OptInResult result;
@@ -122,16 +122,11 @@ internal static class FunnelEndpoints
                 .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).ToArray(), StringComparer.Ordinal));
         }
 
-        // LeadCapture recorded the opt-in's events in the event log itself.
+        // LeadCapture recorded the opt-in's events in the event log itself, with the confirmation request that the
+        // built-in confirmation sequence mails through the send outbox: the request never waits on SMTP.
         WriteVisitor(context, o, result.Lead.Id);
         activity?.SetTag("funnel.magnet", magnet!.Key);
         activity?.SetTag("funnel.new_lead", result.IsNewLead);
-        Uri? link = result.ConfirmationToken is { } token ? ConfirmationLink(context, o.PublicOrigin, token) : null;
-        var notification = new OptInNotification(result, magnet!, link);
-        foreach (IOptInNotifier notifier in notifiers)
-        {
-            await notifier.NotifyAsync(notification, cancellationToken).ConfigureAwait(false);
-        }
 
         return Accepted(context, o);
     }
@@ -305,6 +300,9 @@ internal static class FunnelEndpoints
             Path = "/",
             MaxAge = TimeSpan.FromDays(365),
         });
+
+    /// <summary>A token-shaped stand-in that routing leaves as it is, replaced by <c>{token}</c> in the link template.</summary>
+    private const string TokenSlot = "FUNNELTOKENSLOT";
 
     private static Uri ConfirmationLink(HttpContext context, Uri? origin, string token)
     {

@@ -37,6 +37,16 @@ public sealed record OptInRequest
     /// <summary>Gets custom fields to set, such as <c>first_name</c>; they replace existing values of the same name.</summary>
     /// <value>Defaults to none.</value>
     public ImmutableDictionary<string, string> CustomFields { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>Gets the absolute URL of the confirmation link, with <c>{token}</c> where the double opt-in token goes.</summary>
+    /// <remarks>
+    /// When the magnet needs a confirmation, <see cref="LeadCapture.OptInAsync"/> records a
+    /// <see cref="ConfirmationRequested"/> event with this URL (the token filled in), and the built-in confirmation
+    /// sequence of Funnel.Sequences mails it through the send outbox. The opt-in endpoint of Funnel.AspNetCore sets it to
+    /// its own confirm endpoint.
+    /// </remarks>
+    /// <value><see langword="null"/>: no confirmation email is requested; send the <see cref="OptInResult.ConfirmationToken"/> yourself.</value>
+    public string? ConfirmationUrlTemplate { get; init; }
 }
 
 /// <summary>What an opt-in did: the stored lead, whether it is new, the events it recorded and the confirmation token.</summary>
@@ -243,9 +253,22 @@ public sealed class LeadCapture
             events.Add(new LifecycleStageChanged { LeadId = stored.Id, OccurredAt = now, Attribution = request.Attribution, From = before, To = stored.Stage });
         }
 
+        string? token = secret is null ? null : Base64Url(stored.Id, secret);
+        if (token is not null && request.ConfirmationUrlTemplate is { } template)
+        {
+            events.Add(new ConfirmationRequested
+            {
+                LeadId = stored.Id,
+                OccurredAt = now,
+                Attribution = request.Attribution,
+                Magnet = magnet.Key,
+                MagnetTitle = magnet.Title,
+                ConfirmationUrl = template.Replace("{token}", Uri.EscapeDataString(token), StringComparison.Ordinal),
+            });
+        }
+
         ImmutableArray<LeadEvent> recorded = events.ToImmutable();
         await _log.AppendAsync(recorded, cancellationToken).ConfigureAwait(false);
-        string? token = secret is null ? null : Base64Url(stored.Id, secret);
         return new OptInResult(stored, isNew, recorded, token);
     }
 
