@@ -13,11 +13,21 @@ namespace Funnel.Samples.Snippets;
 /// <summary>The snippets of docs/aspnetcore.md (the "Register and map" one is Program.cs).</summary>
 internal static class AspNetCoreSnippets
 {
-    public static void Notifier(WebApplicationBuilder builder)
+    public static void Confirmation(WebApplicationBuilder builder)
     {
-        // <snippet:aspnetcore-notifier>
-        builder.Services.AddSingleton<IOptInNotifier, GuideEmailNotifier>();   // your email sender
-        // </snippet:aspnetcore-notifier>
+        // <snippet:aspnetcore-confirmation>
+        builder.Services.AddSingleton(FunnelSequences.OptInConfirmation with
+        {
+            Steps =
+            [
+                FunnelSequences.OptInConfirmation.Steps[0] with
+                {
+                    Subject = "One click to get {{ magnet_title }}",
+                    TextBody = "Confirm your address to get {{ magnet_title }}: {{ confirmation_url }}",
+                },
+            ],
+        });
+        // </snippet:aspnetcore-confirmation>
     }
 
     public static void RecordYourOwn(WebApplication app)
@@ -90,15 +100,5 @@ internal static class AspNetCoreSnippets
             .WithTracing(t => t.AddSource(FunnelDiagnostics.ActivitySourceName)  // "Funnel"
                                .AddConsoleExporter());
         // </snippet:aspnetcore-opentelemetry>
-    }
-}
-
-/// <summary>A stand-in for the host's own confirmation email sender.</summary>
-internal sealed class GuideEmailNotifier(ILogger<GuideEmailNotifier> logger) : IOptInNotifier
-{
-    public Task NotifyAsync(OptInNotification notification, CancellationToken cancellationToken = default)
-    {
-        logger.LogInformation("Send {Link} to the lead", notification.ConfirmationLink);
-        return Task.CompletedTask;
     }
 }

@@ -1,6 +1,6 @@
 // docs/aspnetcore.md, "Register and map": the whole Program.cs of a minimal ASP.NET Core app.
 // <snippet:aspnetcore-register>
-using Funnel.AspNetCore;   // FunnelDiagnostics, IOptInNotifier, FunnelEventRecorder
+using Funnel.AspNetCore;   // FunnelDiagnostics, FunnelEventRecorder
 using Funnel.Leads;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);

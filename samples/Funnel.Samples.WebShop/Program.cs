@@ -83,6 +83,7 @@ builder.Services.Configure<SequenceOptions>(o =>
 builder.Services.AddSingleton(new TrackingLinks(tracking));
 builder.Services.AddSingleton<ITemplateRenderer, TrackedLinkRenderer>();
 builder.Services.AddSingleton(ShopSequences.Nurture(publicUrl));
+builder.Services.AddSingleton(ShopConfirmation.Sequence);
 
 // Payments in test mode: Stripe's test cards, signed webhooks delivered to the shop's own endpoint.
 builder.Services.AddSingleton<InMemoryPaymentGateway>();
@@ -95,9 +96,7 @@ if (config.GetValue("Payments:RelayWebhooks", true))
     builder.Services.AddFunnelJob<WebhookRelay>();
 }
 
-// The web endpoints, the dispatcher job, health checks, metrics and traces. Events feed the sequence engine.
-builder.Services.AddSingleton<IFunnelEventSink, SequencedEventSink>();
-builder.Services.AddSingleton<IFunnelEventLog, ShopEventLog>();
+// The web endpoints, the dispatcher job, the event pipeline, health checks, metrics and traces: no glue.
 builder.Services.AddFunnelAspNetCore(o =>
 {
     o.LeadMagnets.Add(ShopFunnel.Guide);
@@ -106,7 +105,6 @@ builder.Services.AddFunnelAspNetCore(o =>
     o.PublicOrigin = new Uri(publicUrl.GetLeftPart(UriPartial.Authority)); // emailed links never follow a forged Host header
 });
 builder.Services.AddFunnelSequenceDispatcher(TimeSpan.FromSeconds(config.GetValue("Shop:DispatchSeconds", 1.0)));
-builder.Services.AddSingleton<IOptInNotifier, ConfirmationMailer>();
 
 WebApplication app = builder.Build();
 if (smtp4dev is not null)

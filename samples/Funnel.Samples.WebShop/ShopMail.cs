@@ -28,7 +28,11 @@ public static class ShopSequences
     /// <summary>The key of the first nurture email, the one that delivers the guide.</summary>
     public const string GuideEmail = "nurture-1";
 
-    /// <summary>Returns the nurture of <see cref="GuideSequences.Nurture"/>, started by the confirmed opt-in (the marketing emails need granted consent).</summary>
+    /// <summary>Returns the nurture of <see cref="GuideSequences.Nurture"/> with the shop's links in the guide email.</summary>
+    /// <remarks>
+    /// It starts on the opt-in; with the guide's double opt-in it waits for the confirmation (marketing emails need
+    /// granted consent), so the guide email goes out right after the lead confirms.
+    /// </remarks>
     public static SequenceDefinition Nurture(Uri publicUrl)
     {
         ArgumentNullException.ThrowIfNull(publicUrl);
@@ -44,11 +48,28 @@ public static class ShopSequences
         };
         return guide with
         {
-            Triggers = [EventMatch.For(EventTypes.OptInConfirmed)],
             Steps = guide.Steps.SetItem(0, first),
             Fields = guide.Fields.SetItem("shop_url", publicUrl.AbsoluteUri.TrimEnd('/')),
         };
     }
+}
+
+/// <summary>The shop's wording of the double opt-in confirmation email: the library's confirmation sequence, same key, so it replaces the built-in one.</summary>
+public static class ShopConfirmation
+{
+    /// <summary>Gets the confirmation sequence as the shop words it.</summary>
+    public static SequenceDefinition Sequence { get; } = FunnelSequences.OptInConfirmation with
+    {
+        Steps =
+        [
+            FunnelSequences.OptInConfirmation.Steps[0] with
+            {
+                Subject = "Confirm your address to get {{ magnet_title }}",
+                TextBody = "Thanks for asking for {{ magnet_title }}. Please confirm your address to get it: {{ confirmation_url }}\n\nIf you did not ask for it, ignore this email.",
+                HtmlBody = "<p>Thanks for asking for {{ magnet_title }}.</p><p><a href=\"{{ confirmation_url }}\">Confirm your address and get the guide</a></p><p>If you did not ask for it, ignore this email.</p>",
+            },
+        ],
+    };
 }
 
 /// <summary>Renders with the built-in placeholders, then turns every link to a shop page into a signed click-tracking link.</summary>
@@ -76,7 +97,8 @@ public sealed partial class TrackedLinkRenderer(ShopMailSettings settings, Track
         return LinkPattern().Replace(rendered, m =>
         {
             string target = html ? WebUtility.HtmlDecode(m.Value) : m.Value;
-            if (!target.StartsWith(shop + "/", StringComparison.Ordinal) || target.StartsWith(settings.TrackingBaseUrl + "/", StringComparison.Ordinal))
+            // Links to the library's own endpoints (tracking, the opt-in confirmation) stay as they are.
+            if (!target.StartsWith(shop + "/", StringComparison.Ordinal) || target.StartsWith(shop + "/funnel/", StringComparison.Ordinal))
             {
                 return m.Value;
             }
@@ -88,98 +110,4 @@ public sealed partial class TrackedLinkRenderer(ShopMailSettings settings, Track
 
     [GeneratedRegex(@"https?://[^\s""'<>]+")]
     private static partial Regex LinkPattern();
-}
-
-/// <summary>Emails the double opt-in link as soon as someone asks for the guide; the guide itself follows from the nurture sequence.</summary>
-public sealed class ConfirmationMailer(IEmailSender sender, FunnelEventRecorder recorder, IClock clock, ILogger<ConfirmationMailer> logger) : IOptInNotifier
-{
-    /// <summary>The email key of the confirmation email.</summary>
-    public const string EmailKey = "opt-in-confirmation";
-
-    /// <inheritdoc/>
-    public async Task NotifyAsync(OptInNotification notification, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(notification);
-        if (notification.ConfirmationLink is not { } link)
-        {
-            return;
-        }
-
-        string title = notification.Magnet.Title;
-        var message = new EmailMessage
-        {
-            To = notification.Result.Lead.Email,
-            Subject = "Confirm your address to get " + title,
-            TextBody = $"Thanks for asking for {title}. Please confirm your address to get it: {link.AbsoluteUri}\n\nIf you did not ask for it, ignore this email.",
-            HtmlBody = $"<p>Thanks for asking for {WebUtility.HtmlEncode(title)}.</p><p><a href=\"{WebUtility.HtmlEncode(link.AbsoluteUri)}\">Confirm your address and get the guide</a></p><p>If you did not ask for it, ignore this email.</p>",
-            IdempotencyKey = string.Create(CultureInfo.InvariantCulture, $"{notification.Result.Lead.Id}:{EmailKey}:{clock.GetCurrentInstant().ToUnixTimeTicks()}"),
-        };
-        EmailSendResult sent = await sender.SendAsync(message, cancellationToken);
-        FunnelEvent recorded = sent.Status == EmailSendStatus.Sent
-            ? new EmailSent { LeadId = notification.Result.Lead.Id, OccurredAt = clock.GetCurrentInstant(), Email = EmailKey }
-            : new EmailFailed { LeadId = notification.Result.Lead.Id, OccurredAt = clock.GetCurrentInstant(), Email = EmailKey, Permanent = sent.Status == EmailSendStatus.PermanentFailure, Attempt = 1, Error = sent.Error ?? "failed" };
-        if (sent.Status != EmailSendStatus.Sent)
-        {
-            ShopLog.ConfirmationFailed(logger, notification.Result.Lead.Id, sent.Error);
-        }
-
-        await recorder.RecordAsync([recorded], cancellationToken);
-    }
-}
-
-/// <summary>Keeps the events in memory for the admin report and hands each one to the sequence engine, which enrols and ends nurtures.</summary>
-/// <remarks>
-/// The engine records the events it causes in the <see cref="IFunnelEventLog"/> itself (the <see cref="ShopEventLog"/>
-/// shows them in the report), so nothing is appended again here. A production app lets the pipeline's
-/// <c>sequences</c> handler do this from its durable event log instead.
-/// </remarks>
-public sealed class SequencedEventSink(InMemoryFunnelEventSink store, IServiceProvider services) : IFunnelEventSink
-{
-    /// <inheritdoc/>
-    public async Task AppendAsync(IReadOnlyList<FunnelEvent> events, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(events);
-        await store.AppendAsync(events, cancellationToken);
-        SequenceEngine engine = services.GetRequiredService<SequenceEngine>();
-        foreach (FunnelEvent e in events)
-        {
-            await engine.HandleAsync(e, cancellationToken);
-        }
-    }
-}
-
-/// <summary>The shop's event log: an in-memory log whose new events also show in the admin report's event store.</summary>
-/// <remarks>Until the ASP.NET Core endpoints record into the <see cref="IFunnelEventLog"/> too, the report reads the sink's store.</remarks>
-public sealed class ShopEventLog(InMemoryFunnelEventSink store) : IFunnelEventLog
-{
-    private readonly InMemoryFunnelEventLog log = new();
-
-    /// <inheritdoc/>
-    public async Task<int> AppendAsync(IReadOnlyList<FunnelEvent> events, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(events);
-        List<FunnelEvent> appended = [];
-        foreach (FunnelEvent e in events)
-        {
-            if (await log.AppendAsync([e], cancellationToken) == 1)
-            {
-                appended.Add(e);
-            }
-        }
-
-        if (appended.Count > 0)
-        {
-            await store.AppendAsync(appended, cancellationToken);
-        }
-
-        return appended.Count;
-    }
-
-    /// <inheritdoc/>
-    public Task<IReadOnlyList<LoggedEvent>> ReadAsync(long after, int max, CancellationToken cancellationToken = default) =>
-        log.ReadAsync(after, max, cancellationToken);
-
-    /// <inheritdoc/>
-    public Task<IReadOnlyList<LoggedEvent>> ReadLeadAsync(LeadId lead, int max, CancellationToken cancellationToken = default) =>
-        log.ReadLeadAsync(lead, max, cancellationToken);
 }

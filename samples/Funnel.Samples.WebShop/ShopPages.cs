@@ -6,6 +6,7 @@ using Funnel.Kpis;
 using Funnel.Leads;
 using Funnel.Offers;
 using Funnel.Payments;
+using Funnel.Pipeline;
 using Funnel.Samples.EbookMasterclass;
 using Funnel.Sequences;
 using Microsoft.AspNetCore.Antiforgery;
@@ -373,11 +374,12 @@ internal static class ShopPages
         return Html.Page("Thank you", body, track: true);
     }
 
-    private static async Task<IResult> AdminAsync(InMemoryFunnelEventSink sink, IFunnelReporter reporter, ShopMailSettings mail, IWebhookEventStore webhooks, CancellationToken cancellationToken)
+    private static async Task<IResult> AdminAsync(IFunnelEventLog log, IFunnelReporter reporter, ShopMailSettings mail, IWebhookEventStore webhooks, CancellationToken cancellationToken)
     {
         // The store lists are bounded: the count stops at 10,000.
         int webhooksProcessed = (await webhooks.ListAsync(WebhookEventStatus.Processed, 10_000, cancellationToken)).Length;
-        var events = sink.Snapshot();
+        // The shop reads its report from the event log (bounded here: a real app reports from its analytics store).
+        FunnelEvent[] events = [.. (await log.ReadAsync(0, 1_000_000, cancellationToken)).Select(e => e.Event)];
         FunnelReport report = reporter.CreateReport(ShopFunnel.Definition, events);
         FunnelMetrics overall = report.Overall;
         var rows = new StringBuilder();

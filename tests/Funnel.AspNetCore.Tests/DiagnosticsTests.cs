@@ -1,3 +1,4 @@
+using Funnel.Pipeline;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
@@ -31,8 +32,9 @@ public sealed class DiagnosticsTests
             }
         });
         listener.Start();
-        var sink = new InMemoryFunnelEventSink();
-        var recorder = new FunnelEventRecorder(sink);
+        var log = new InMemoryFunnelEventLog();
+        var recorder = new FunnelEventRecorder(log);
+        var metrics = new FunnelMetricsHandler();
         LeadId lead = LeadId.New();
         OrderId order = OrderId.New();
         // A currency no other test uses, so measurements from tests running in parallel cannot match.
@@ -43,7 +45,12 @@ public sealed class DiagnosticsTests
             new PaymentSucceeded { LeadId = lead, OccurredAt = At, Order = order, Amount = paid },
         ]);
 
-        sink.Snapshot().Length.ShouldBe(2);
+        log.Snapshot().Count.ShouldBe(2);
+        foreach (LoggedEvent logged in await log.ReadAsync(0, 10))
+        {
+            await metrics.HandleAsync(logged.Event);
+        }
+
         lock (measurements)
         {
             measurements.ShouldContain(m => m.Instrument == "funnel.revenue" && m.Value == 12345 && (string?)m.Tags["funnel.currency"] == "CHF");

@@ -95,7 +95,7 @@ public sealed class ServiceRegistrationTests
 
         moved.StatusCode.ShouldBe(HttpStatusCode.NoContent);
         old.StatusCode.ShouldBe(HttpStatusCode.NotFound);
-        app.Services.GetRequiredService<InMemoryFunnelEventSink>().Snapshot().ShouldHaveSingleItem();
+        ((InMemoryFunnelEventLog)app.Services.GetRequiredService<IFunnelEventLog>()).Snapshot().ShouldHaveSingleItem();
         await app.StopAsync();
     }
 

@@ -28,7 +28,7 @@ public sealed class ShopEmailTests
         using HttpResponseMessage followed = await client.GetAsync(WebShopFactory.Relative(clicks[1]));
         followed.ShouldBeStatus(HttpStatusCode.Redirect);
         followed.Headers.Location.ShouldBe(new Uri("http://localhost/sales"));
-        shop.Events.OfType<EmailSent>().Select(e => e.Email).ShouldBe([ConfirmationMailer.EmailKey, ShopSequences.GuideEmail]);
+        shop.Events.OfType<EmailSent>().Select(e => e.Email).ShouldBe(["confirm", ShopSequences.GuideEmail]);
         shop.Events.OfType<EmailClicked>().ShouldHaveSingleItem().Url.ShouldBe("http://localhost/sales");
     }
 

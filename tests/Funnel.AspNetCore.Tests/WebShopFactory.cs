@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Funnel.AspNetCore;
 using Funnel.Events;
+using Funnel.Pipeline;
 using Funnel.Samples.WebShop;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -18,9 +19,53 @@ internal sealed partial class WebShopFactory : WebApplicationFactory<Program>
 
     public FakeClock Clock { get; } = new(Start);
 
-    public IReadOnlyList<FunnelEvent> Events => Services.GetRequiredService<InMemoryFunnelEventSink>().Snapshot();
+    /// <summary>Gets every event in the shop's log, once the pipeline has delivered everything appended so far.</summary>
+    public IReadOnlyList<FunnelEvent> Events
+    {
+        get
+        {
+            DeliverAll();
+            return ((InMemoryFunnelEventLog)Services.GetRequiredService<IFunnelEventLog>()).Snapshot();
+        }
+    }
 
-    public DevOutbox Outbox => Services.GetRequiredService<DevOutbox>();
+    /// <summary>Runs the pipeline until every handler has caught up (the hosted pipeline may be mid-pass: wait for it).</summary>
+    public void DeliverAll()
+    {
+        FunnelPipeline pipeline = Services.GetRequiredService<FunnelPipeline>();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!pipeline.DeliverAsync().GetAwaiter().GetResult().CaughtUp)
+        {
+            if (waited.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new TimeoutException("The pipeline did not catch up in 30 s.");
+            }
+
+            Thread.Sleep(5);
+        }
+    }
+
+    /// <summary>Gets the dev outbox once the background work has run: the pipeline delivered the events and the dispatcher sent what is due.</summary>
+    public DevOutbox Outbox
+    {
+        get
+        {
+            Settle();
+            return Services.GetRequiredService<DevOutbox>();
+        }
+    }
+
+    /// <summary>Does what the hosted services would do next: deliver the logged events, send the due emails, deliver their events.</summary>
+    public void Settle()
+    {
+        DeliverAll();
+        foreach (IFunnelJob job in Services.GetServices<IFunnelJob>().Where(j => j.Name == "sequence-dispatch"))
+        {
+            job.RunAsync().GetAwaiter().GetResult();
+        }
+
+        DeliverAll();
+    }
 
     public HttpClient CreateBrowser() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
 
