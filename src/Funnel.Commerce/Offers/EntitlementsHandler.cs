@@ -17,11 +17,14 @@ namespace Funnel.Offers;
 /// <para>
 /// Idempotent by construction: it hands over only what is still pending on the stored order and each entitlement is
 /// cleared once it went through, so a redelivered event (or one whose grants already went through inline) grants
-/// nothing twice. The order service is resolved when an order event arrives, so a host that registers
-/// <c>AddFunnelCommerce()</c> without a catalogue still starts.
+/// nothing twice. It reads the order from the <see cref="IOrderStore"/> first and resolves the
+/// <see cref="OrderService"/> only when the stored order has pending entitlements, so a host that registers
+/// <c>AddFunnelCommerce()</c> without a catalogue still starts, and an event for an order the store does not hold
+/// (one the host appended itself, such as the raw inputs Funnel.Advocacy reacts to) is skipped rather than retried
+/// and parked: nothing can be pending for it.
 /// </para>
 /// </remarks>
-/// <param name="services">Resolves the <see cref="OrderService"/> on the first order event.</param>
+/// <param name="services">Resolves the <see cref="IOrderStore"/>, and the <see cref="OrderService"/> when an order has pending entitlements.</param>
 internal sealed class EntitlementsHandler(IServiceProvider services) : IFunnelHandler
 {
     /// <summary>The name the handler is registered under.</summary>
@@ -41,6 +44,12 @@ internal sealed class EntitlementsHandler(IServiceProvider services) : IFunnelHa
             _ => null,
         };
         if (order is not { } id)
+        {
+            return;
+        }
+
+        Order? stored = await services.GetRequiredService<IOrderStore>().FindAsync(id, cancellationToken).ConfigureAwait(false);
+        if (stored is not { HasPendingEntitlements: true })
         {
             return;
         }

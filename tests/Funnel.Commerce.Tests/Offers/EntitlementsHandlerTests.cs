@@ -90,6 +90,18 @@ public sealed class EntitlementsHandlerTests
     }
 
     [Fact]
+    public async Task HandleAsync_PaymentForAnOrderNotInTheStore_NeedsNoCatalogueAndDoesNothing()
+    {
+        using ServiceProvider services = new ServiceCollection().AddFunnelCommerce().BuildServiceProvider();
+        var handler = new EntitlementsHandler(services);
+
+        await handler.HandleAsync(new PaymentSucceeded
+        {
+            LeadId = OfferTestKit.Lead(6), OccurredAt = OfferTestKit.T0, Order = OrderId.New(), Amount = OfferTestKit.Usd(100),
+        });
+    }
+
+    [Fact]
     public void AddFunnelCommerce_Registered_AddsTheEntitlementsHandlerToThePipeline()
     {
         using ServiceProvider services = new ServiceCollection().AddFunnelCommerce().BuildServiceProvider();
@@ -98,5 +110,5 @@ public sealed class EntitlementsHandlerTests
     }
 
     private static EntitlementsHandler Handler(OfferTestKit kit) =>
-        new(new ServiceCollection().AddSingleton(kit.Service).BuildServiceProvider());
+        new(new ServiceCollection().AddSingleton(kit.Service).AddSingleton<IOrderStore>(kit.Orders).BuildServiceProvider());
 }

@@ -74,7 +74,8 @@ public sealed class WebhookProcessorRegistrationTests
         services.AddFunnelWebhookProcessor("stripe").AddFunnelWebhookProcessor("stripe");
 
         services.Count(d => d.IsKeyedService && d.ServiceType == typeof(WebhookProcessor)).ShouldBe(1);
-        services.Count(d => d.ServiceType == typeof(IFunnelJob)).ShouldBe(1);
+        using ServiceProvider provider = services.BuildServiceProvider();
+        provider.GetServices<IFunnelJob>().Count(j => j.Name == "webhook-retry:stripe").ShouldBe(1);
     }
 
     private static HostApplicationBuilder Builder()
