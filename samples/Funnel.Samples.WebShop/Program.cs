@@ -85,6 +85,12 @@ builder.Services.AddSingleton<ITemplateRenderer, TrackedLinkRenderer>();
 builder.Services.AddSingleton(ShopSequences.Nurture(publicUrl));
 builder.Services.AddSingleton(ShopConfirmation.Sequence);
 
+// After the purchase: the welcome, and once the course is done, the review request and the affiliate invitation.
+builder.Services.AddSingleton(GuideSequences.Welcome);
+builder.Services.AddSingleton(GuideSequences.Advocacy);
+builder.Services.AddSingleton(new Funnel.Onboarding.Course { Key = GuideSequences.Course, Modules = ["plan", "write", "launch"] });
+builder.Services.AddFunnelAdvocacy();
+
 // Payments in test mode: Stripe's test cards, signed webhooks delivered to the shop's own endpoint.
 builder.Services.AddSingleton<InMemoryPaymentGateway>();
 builder.Services.AddSingleton<IPaymentGateway>(sp => sp.GetRequiredService<InMemoryPaymentGateway>());

@@ -42,6 +42,6 @@ public sealed class ShopEmailTests
         await shop.Services.GetServices<IFunnelJob>().Single(j => j.Name == "sequence-dispatch").RunAsync();
 
         shop.Outbox.Snapshot().ShouldHaveSingleItem().Subject.ShouldStartWith("Confirm your address");
-        shop.Events.OfType<SequenceEnrolled>().ShouldBeEmpty();
+        shop.Events.OfType<SequenceEnrolled>().ShouldAllBe(e => e.Sequence == "opt-in-confirmation");
     }
 }
