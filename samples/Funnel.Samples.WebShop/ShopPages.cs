@@ -248,21 +248,18 @@ internal static class ShopPages
             return Html.Error("The order was not valid", ex.Message, StatusCodes.Status400BadRequest);
         }
 
-        await recorder.RecordAsync(checkout.Events, cancellationToken);
         if (checkout.Rejection is { } rejected)
         {
             return Html.Error("We could not start your order", Describe(rejected), StatusCodes.Status409Conflict);
         }
 
         OrderResult placed = await orders.PlaceOrderAsync(checkout, paymentMethod: null, cancellationToken);
-        await recorder.RecordAsync(placed.Events, cancellationToken);
         if (placed.Order is not { } order)
         {
             return Html.Error("We could not place your order", Describe(placed.Rejection!.Value), StatusCodes.Status409Conflict);
         }
 
         PaymentAttempt paid = await payments.PayAsync(order.Id, card, cancellationToken);
-        await recorder.RecordAsync(paid.Result.Events, cancellationToken);
         if (paid.Payment?.Outcome != PaymentOutcome.Succeeded)
         {
             return Html.Error("The payment did not go through", CheckoutPayment.DescribeDecline(paid.Payment?.DeclineCode), StatusCodes.Status402PaymentRequired);
@@ -323,7 +320,6 @@ internal static class ShopPages
             {
                 // One click: the card saved with the first order is charged off session; the buyer enters nothing.
                 PaymentAttempt accepted = await payments.AcceptUpsellAsync(parent.Id, offer, await ZoneOfAsync(leads, parent.Lead, cancellationToken), cancellationToken: cancellationToken);
-                await recorder.RecordAsync(accepted.Result.Events, cancellationToken);
                 if (accepted.Payment is { Outcome: not PaymentOutcome.Succeeded } refused)
                 {
                     return Html.Error("The payment did not go through", CheckoutPayment.DescribeDecline(refused.DeclineCode), StatusCodes.Status402PaymentRequired);
@@ -333,7 +329,6 @@ internal static class ShopPages
             }
 
             UpsellDecision declined = await orders.DeclineUpsellAsync(parent.Id, offer, cancellationToken);
-            await recorder.RecordAsync(declined.Events, cancellationToken);
             return SeeOther(context, declined.Next is { } downsell ? $"/upsell?order={parent.Id.Value:N}&offer={downsell}" : thankYou);
         }
         catch (ArgumentException ex)
