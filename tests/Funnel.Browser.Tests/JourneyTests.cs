@@ -51,7 +51,7 @@ public sealed class JourneyTests(BrowserFixture browser) : IClassFixture<Browser
 
         admin.GetProperty("customers").GetString().ShouldBe("1");
         admin.GetProperty("opt-ins").GetString().ShouldBe("1");
-        admin.GetProperty("emails-sent").GetString().ShouldBe("2", "the confirmation and the guide");
+        admin.GetProperty("emails-sent").GetString().ShouldBe("3", "the confirmation, the guide and the welcome that the purchase starts");
         admin.GetProperty("emails-clicked").GetString().ShouldBe("1");
         admin.GetProperty("emails-opened").GetString().ShouldBe("1", "the guide's open pixel loaded in the browser");
         admin.GetProperty("payments").GetString().ShouldBe("2");

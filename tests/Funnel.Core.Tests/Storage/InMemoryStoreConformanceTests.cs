@@ -124,3 +124,18 @@ public sealed class DefaultBatchMembersLeadStoreConformanceTests : LeadStoreSpec
         public Task<bool> TryUpdateAsync(LeadProfile current, LeadProfile replacement, CancellationToken cancellationToken = default) => inner.TryUpdateAsync(current, replacement, cancellationToken);
     }
 }
+
+public sealed class InMemoryFunnelEventLogConformanceTests : FunnelEventLogSpecificationTests
+{
+    protected override Funnel.Pipeline.IFunnelEventLog CreateLog() => new Funnel.Pipeline.InMemoryFunnelEventLog();
+}
+
+public sealed class InMemoryEventSubscriptionStoreConformanceTests : EventSubscriptionStoreSpecificationTests
+{
+    protected override Funnel.Pipeline.IEventSubscriptionStore CreateStore() => new Funnel.Pipeline.InMemoryEventSubscriptionStore();
+}
+
+public sealed class InMemoryParkedEventStoreConformanceTests : ParkedEventStoreSpecificationTests
+{
+    protected override Funnel.Pipeline.IParkedEventStore CreateStore() => new Funnel.Pipeline.InMemoryParkedEventStore();
+}

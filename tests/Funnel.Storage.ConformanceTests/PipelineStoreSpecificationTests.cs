@@ -1,0 +1,183 @@
+using Funnel.Events;
+using Funnel.Pipeline;
+using NodaTime;
+
+namespace Funnel.Storage.ConformanceTests;
+
+/// <summary>The contract of <see cref="IFunnelEventLog"/>: subclass it with a <see cref="CreateLog"/> of your log.</summary>
+public abstract class FunnelEventLogSpecificationTests
+{
+    private static readonly Instant Start = Instant.FromUtc(2026, 12, 1, 8, 0);
+
+    /// <summary>Returns a new, empty log.</summary>
+    protected abstract IFunnelEventLog CreateLog();
+
+    [Fact]
+    public async Task AppendAsync_SameIdTwice_KeepsTheFirstOnce()
+    {
+        IFunnelEventLog log = CreateLog();
+        PageViewed view = View(1);
+
+        (await log.AppendAsync([view, view])).ShouldBe(1);
+        (await log.AppendAsync([view with { Page = "/changed" }])).ShouldBe(0);
+
+        LoggedEvent logged = (await log.ReadAsync(0, 10)).ShouldHaveSingleItem();
+        logged.Event.Id.ShouldBe(view.Id);
+        ((PageViewed)logged.Event).Page.ShouldBe(view.Page);
+    }
+
+    [Fact]
+    public async Task ReadAsync_AfterAPosition_ReturnsLaterEventsInAppendOrderUpToMax()
+    {
+        IFunnelEventLog log = CreateLog();
+        FunnelEvent[] events = [.. Enumerable.Range(1, 10).Select(View)];
+        await log.AppendAsync(events[..4]);
+        await log.AppendAsync(events[4..]);
+
+        IReadOnlyList<LoggedEvent> all = await log.ReadAsync(0, 100);
+        all.Select(e => e.Event.Id).ShouldBe(events.Select(e => e.Id));
+        all.Select(e => e.Position).ShouldBeInOrder(SortDirection.Ascending);
+        all.Select(e => e.Position).ShouldBeUnique();
+
+        IReadOnlyList<LoggedEvent> page = await log.ReadAsync(all[2].Position, 3);
+        page.Select(e => e.Event.Id).ShouldBe(events[3..6].Select(e => e.Id));
+        (await log.ReadAsync(all[^1].Position, 10)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task ReadLeadAsync_MixedLeads_ReturnsOnlyThatLeadsEventsInOrder()
+    {
+        IFunnelEventLog log = CreateLog();
+        FunnelEvent[] events = [.. Enumerable.Range(1, 9).Select(View)];
+        await log.AppendAsync(events);
+        LeadId lead = ((LeadEvent)events[0]).LeadId;
+
+        IReadOnlyList<LoggedEvent> read = await log.ReadLeadAsync(lead, 10);
+
+        read.Select(e => e.Event.Id).ShouldBe(events.Where(e => ((LeadEvent)e).LeadId == lead).Select(e => e.Id));
+        (await log.ReadLeadAsync(lead, 1)).Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task AppendAsync_ManyWritersOfTheSameEvents_KeepsEachOnce()
+    {
+        IFunnelEventLog log = CreateLog();
+        FunnelEvent[] events = [.. Enumerable.Range(1, 200).Select(View)];
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => log.AppendAsync(events))));
+
+        IReadOnlyList<LoggedEvent> read = await log.ReadAsync(0, 1000);
+        read.Count.ShouldBe(200);
+        read.Select(e => e.Event.Id).ShouldBeUnique();
+    }
+
+    private static PageViewed View(int n) => new()
+    {
+        LeadId = new LeadId(new Guid(n % 3 + 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
+        OccurredAt = Start + Duration.FromSeconds(n),
+        Page = "/p/" + n.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>The contract of <see cref="IEventSubscriptionStore"/>: subclass it with a <see cref="CreateStore"/> of your store.</summary>
+public abstract class EventSubscriptionStoreSpecificationTests
+{
+    /// <summary>Returns a new, empty store.</summary>
+    protected abstract IEventSubscriptionStore CreateStore();
+
+    [Fact]
+    public async Task TryAddAsync_SameNameTwice_SecondReturnsFalse()
+    {
+        IEventSubscriptionStore store = CreateStore();
+
+        (await store.TryAddAsync(new EventSubscription { Name = "sequences" })).ShouldBeTrue();
+        (await store.TryAddAsync(new EventSubscription { Name = "sequences", Position = 9 })).ShouldBeFalse();
+
+        EventSubscription stored = (await store.FindAsync("sequences")).ShouldNotBeNull();
+        (stored.Position, stored.Version).ShouldBe((0L, 0L));
+        (await store.FindAsync("other")).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task TryUpdateAsync_StaleVersion_ReturnsFalseAndChangesNothing()
+    {
+        IEventSubscriptionStore store = CreateStore();
+        await store.TryAddAsync(new EventSubscription { Name = "h" });
+        EventSubscription read = (await store.FindAsync("h")).ShouldNotBeNull();
+        (await store.TryUpdateAsync(read, read with { Position = 5 })).ShouldBeTrue();
+
+        (await store.TryUpdateAsync(read, read with { Position = 3 })).ShouldBeFalse();
+
+        EventSubscription stored = (await store.FindAsync("h")).ShouldNotBeNull();
+        (stored.Position, stored.Version).ShouldBe((5L, 1L));
+    }
+
+    [Fact]
+    public async Task TryUpdateAsync_ManyFromTheSameVersion_ExactlyOneWins()
+    {
+        IEventSubscriptionStore store = CreateStore();
+        await store.TryAddAsync(new EventSubscription { Name = "h" });
+        EventSubscription read = (await store.FindAsync("h")).ShouldNotBeNull();
+
+        bool[] won = await Task.WhenAll(Enumerable.Range(1, 16).Select(i => Task.Run(() => store.TryUpdateAsync(read, read with { Position = i }))));
+
+        won.Count(w => w).ShouldBe(1);
+        (await store.FindAsync("h")).ShouldNotBeNull().Version.ShouldBe(1);
+    }
+}
+
+/// <summary>The contract of <see cref="IParkedEventStore"/>: subclass it with a <see cref="CreateStore"/> of your store.</summary>
+public abstract class ParkedEventStoreSpecificationTests
+{
+    /// <summary>Returns a new, empty store.</summary>
+    protected abstract IParkedEventStore CreateStore();
+
+    [Fact]
+    public async Task TryAddAsync_SameHandlerAndPositionTwice_SecondReturnsFalse()
+    {
+        IParkedEventStore store = CreateStore();
+        ParkedEvent parked = Parked("h", 3);
+
+        (await store.TryAddAsync(parked)).ShouldBeTrue();
+        (await store.TryAddAsync(parked with { Attempts = 9 })).ShouldBeFalse();
+        (await store.TryAddAsync(Parked("other", 3))).ShouldBeTrue();
+
+        (await store.ListAsync(10)).Count.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task ListAsync_SomeParked_OldestPositionFirstUpToMax()
+    {
+        IParkedEventStore store = CreateStore();
+        foreach (long position in new long[] { 7, 2, 5 })
+        {
+            await store.TryAddAsync(Parked("h", position));
+        }
+
+        (await store.ListAsync(2)).Select(p => p.Position).ShouldBe([2L, 5L]);
+    }
+
+    [Fact]
+    public async Task TryRemoveAsync_TwoRetriersAtOnce_ExactlyOneRemoves()
+    {
+        IParkedEventStore store = CreateStore();
+        await store.TryAddAsync(Parked("h", 4));
+        ParkedEvent read = (await store.ListAsync(1)).ShouldHaveSingleItem();
+
+        bool[] removed = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => store.TryRemoveAsync(read))));
+
+        removed.Count(r => r).ShouldBe(1);
+        (await store.ListAsync(10)).ShouldBeEmpty();
+    }
+
+    private static ParkedEvent Parked(string handler, long position) => new()
+    {
+        Handler = handler,
+        Position = position,
+        EventId = EventId.New(),
+        EventType = EventTypes.PageViewed,
+        Attempts = 8,
+        Error = "InvalidOperationException: boom",
+        ParkedAt = Instant.FromUtc(2026, 12, 1, 9, 0),
+    };
+}
