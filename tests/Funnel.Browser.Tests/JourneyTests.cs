@@ -53,7 +53,7 @@ public sealed class JourneyTests(BrowserFixture browser) : IClassFixture<Browser
         admin.GetProperty("opt-ins").GetString().ShouldBe("1");
         admin.GetProperty("emails-sent").GetString().ShouldBe("3", "the confirmation, the guide and the welcome that the purchase starts");
         admin.GetProperty("emails-clicked").GetString().ShouldBe("1");
-        admin.GetProperty("emails-opened").GetString().ShouldBe("1", "the guide's open pixel loaded in the browser");
+        admin.GetProperty("emails-opened").GetString().ShouldBe("2", "the confirmation's and the guide's open pixels loaded in the browser: both are sequence emails now");
         admin.GetProperty("payments").GetString().ShouldBe("2");
         admin.GetProperty("webhooks-processed").GetString().ShouldBe("2", "one signed webhook per payment, delivered by HTTP to the shop itself");
         admin.GetProperty("confirmed").GetString().ShouldBe("1");
