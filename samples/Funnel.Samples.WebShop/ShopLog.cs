@@ -11,7 +11,4 @@ internal static partial class ShopLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook delivery answered {Status}; trying again in a second.")]
     public static partial void WebhookDeliveryFailed(ILogger logger, int status);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The confirmation email to lead {Lead} failed: {Error}")]
-    public static partial void ConfirmationFailed(ILogger logger, LeadId lead, string? error);
 }

@@ -207,7 +207,7 @@ internal static class ShopPages
         return Html.Page("Checkout", body, track: true);
     }
 
-    private static async Task<IResult> PlaceOrderAsync(HttpContext context, IAntiforgery antiforgery, OrderService orders, PaymentService payments, FunnelEventRecorder recorder, ILeadStore leads, IOptions<FunnelAspNetCoreOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> PlaceOrderAsync(HttpContext context, IAntiforgery antiforgery, OrderService orders, PaymentService payments, ILeadStore leads, IOptions<FunnelAspNetCoreOptions> options, CancellationToken cancellationToken)
     {
         if (await RejectForgeryAsync(context, antiforgery) is { } forged)
         {
@@ -299,7 +299,7 @@ internal static class ShopPages
         return Html.Page(shown.Role == OfferRole.Upsell ? "Upgrade" : "A lighter start", body, track: true);
     }
 
-    private static async Task<IResult> UpsellAnswerAsync(HttpContext context, IAntiforgery antiforgery, IOrderStore store, OrderService orders, PaymentService payments, FunnelEventRecorder recorder, ILeadStore leads, IOptions<FunnelAspNetCoreOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> UpsellAnswerAsync(HttpContext context, IAntiforgery antiforgery, IOrderStore store, OrderService orders, PaymentService payments, ILeadStore leads, IOptions<FunnelAspNetCoreOptions> options, CancellationToken cancellationToken)
     {
         if (await RejectForgeryAsync(context, antiforgery) is { } forged)
         {

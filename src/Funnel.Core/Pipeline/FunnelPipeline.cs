@@ -226,6 +226,7 @@ public sealed class FunnelPipeline
             try
             {
                 await handler.HandleAsync(logged.Event, cancellationToken).ConfigureAwait(false);
+                delivered++;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -255,11 +256,10 @@ public sealed class FunnelPipeline
 
             position = logged.Position;
             attempts = 0;
-            delivered++;
         }
 
         bool saved = await SaveAsync(subscription, position, 0, null, null, cancellationToken).ConfigureAwait(false);
-        return new LaneResult(delivered - failures.Count(f => f.Parked), [.. failures], saved && batch.Count < _options.BatchSize);
+        return new LaneResult(delivered, [.. failures], saved && batch.Count < _options.BatchSize);
     }
 
     private async Task<EventSubscription> LoadAsync(string name, CancellationToken cancellationToken)
