@@ -1,7 +1,7 @@
 using Funnel.Advocacy;
-using static Funnel.Tests.StoreConformance.ConformanceKit;
+using static Funnel.Storage.ConformanceTests.ConformanceKit;
 
-namespace Funnel.Tests.StoreConformance;
+namespace Funnel.Storage.ConformanceTests;
 
 /// <summary>The contract of <see cref="IAffiliateClickStore"/>: clicks inserted once, listed per visitor in the order added.</summary>
 public abstract class AffiliateClickStoreSpecification

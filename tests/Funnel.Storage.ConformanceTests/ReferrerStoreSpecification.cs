@@ -1,8 +1,8 @@
 using Funnel.Advocacy;
 using Funnel.Leads;
-using static Funnel.Tests.StoreConformance.ConformanceKit;
+using static Funnel.Storage.ConformanceTests.ConformanceKit;
 
-namespace Funnel.Tests.StoreConformance;
+namespace Funnel.Storage.ConformanceTests;
 
 /// <summary>The contract of <see cref="IReferrerStore"/>: keyed by lead, with a unique code.</summary>
 public abstract class ReferrerStoreSpecification : VersionedStoreSpecification<IReferrerStore, Referrer>

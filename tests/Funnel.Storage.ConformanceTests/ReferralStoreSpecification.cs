@@ -1,7 +1,7 @@
 using Funnel.Advocacy;
-using static Funnel.Tests.StoreConformance.ConformanceKit;
+using static Funnel.Storage.ConformanceTests.ConformanceKit;
 
-namespace Funnel.Tests.StoreConformance;
+namespace Funnel.Storage.ConformanceTests;
 
 /// <summary>The contract of <see cref="IReferralStore"/>: keyed by the friend, so a friend is referred once.</summary>
 public abstract class ReferralStoreSpecification : VersionedStoreSpecification<IReferralStore, Referral>

@@ -1,8 +1,8 @@
 using Funnel.Webinars;
 using NodaTime;
-using static Funnel.Tests.StoreConformance.ConformanceKit;
+using static Funnel.Storage.ConformanceTests.ConformanceKit;
 
-namespace Funnel.Tests.StoreConformance;
+namespace Funnel.Storage.ConformanceTests;
 
 /// <summary>The contract of <see cref="IWebinarRegistrationStore"/>: one registration per webinar and lead.</summary>
 public abstract class WebinarRegistrationStoreSpecification : VersionedStoreSpecification<IWebinarRegistrationStore, WebinarRegistration>

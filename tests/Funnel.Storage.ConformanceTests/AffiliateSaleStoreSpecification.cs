@@ -1,7 +1,7 @@
 using Funnel.Advocacy;
-using static Funnel.Tests.StoreConformance.ConformanceKit;
+using static Funnel.Storage.ConformanceTests.ConformanceKit;
 
-namespace Funnel.Tests.StoreConformance;
+namespace Funnel.Storage.ConformanceTests;
 
 /// <summary>The contract of <see cref="IAffiliateSaleStore"/>: keyed by order, so an order is attributed once.</summary>
 public abstract class AffiliateSaleStoreSpecification : VersionedStoreSpecification<IAffiliateSaleStore, AffiliateSale>

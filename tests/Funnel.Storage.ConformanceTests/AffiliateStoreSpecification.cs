@@ -1,7 +1,7 @@
 using Funnel.Advocacy;
-using static Funnel.Tests.StoreConformance.ConformanceKit;
+using static Funnel.Storage.ConformanceTests.ConformanceKit;
 
-namespace Funnel.Tests.StoreConformance;
+namespace Funnel.Storage.ConformanceTests;
 
 /// <summary>The contract of <see cref="IAffiliateStore"/>: id, code and lead each unique.</summary>
 public abstract class AffiliateStoreSpecification : VersionedStoreSpecification<IAffiliateStore, Affiliate>

@@ -3,7 +3,9 @@ using Funnel.Onboarding;
 using Funnel.Segments;
 using Funnel.Webinars;
 
-namespace Funnel.Tests.StoreConformance;
+using Funnel.Storage.ConformanceTests;
+
+namespace Funnel.Tests.Storage;
 
 public sealed class InMemoryEntitlementStoreTests : EntitlementStoreSpecification
 {

@@ -1,7 +1,7 @@
 using Funnel.Segments;
-using static Funnel.Tests.StoreConformance.ConformanceKit;
+using static Funnel.Storage.ConformanceTests.ConformanceKit;
 
-namespace Funnel.Tests.StoreConformance;
+namespace Funnel.Storage.ConformanceTests;
 
 /// <summary>The contract of <see cref="ISegmentMembershipStore"/>: one record per segment and lead, members listed in pages.</summary>
 public abstract class SegmentMembershipStoreSpecification : VersionedStoreSpecification<ISegmentMembershipStore, SegmentMember>

@@ -2,7 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 
-namespace Funnel.Tests.StoreConformance;
+namespace Funnel.Storage.ConformanceTests;
 
 /// <summary>
 /// The store convention every versioned store must meet: insert-if-absent, replace-if-version with the version bumped

@@ -1,7 +1,7 @@
 using Funnel.Onboarding;
-using static Funnel.Tests.StoreConformance.ConformanceKit;
+using static Funnel.Storage.ConformanceTests.ConformanceKit;
 
-namespace Funnel.Tests.StoreConformance;
+namespace Funnel.Storage.ConformanceTests;
 
 /// <summary>The contract of <see cref="IEntitlementStore"/>: keyed by lead, product and order.</summary>
 public abstract class EntitlementStoreSpecification : VersionedStoreSpecification<IEntitlementStore, EntitlementRecord>

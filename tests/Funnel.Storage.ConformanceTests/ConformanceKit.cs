@@ -1,6 +1,6 @@
 using NodaTime;
 
-namespace Funnel.Tests.StoreConformance;
+namespace Funnel.Storage.ConformanceTests;
 
 /// <summary>Ids and instants for the store specifications.</summary>
 internal static class ConformanceKit
