@@ -1,2 +1,50 @@
 -- Funnel.Core: leads, segment memberships, the event log, handler positions and parked events.
-CREATE TABLE funnel_placeholder (id INTEGER PRIMARY KEY);
+-- Each record is a JSON document (FunnelJson, with a "v" shape version) plus only the columns a key, a constraint or
+-- a query needs. Ids are TEXT (GUID "D", lower case), instants INTEGER Unix nanoseconds.
+
+-- One lead per normalised email address; the whole LeadProfile is the document (its version is the column).
+CREATE TABLE leads (
+    id TEXT NOT NULL PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    version INTEGER NOT NULL,
+    profile TEXT NOT NULL
+);
+
+-- One record per segment and lead; is_member is what the member listing filters on.
+CREATE TABLE segment_members (
+    segment TEXT NOT NULL,
+    lead_id TEXT NOT NULL,
+    is_member INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (segment, lead_id)
+) WITHOUT ROWID;
+CREATE INDEX segment_members_current ON segment_members (segment, lead_id) WHERE is_member = 1;
+
+-- The event log. position is the log position (AUTOINCREMENT: never reused, even if the newest rows were deleted);
+-- payload is the FunnelEventSerializer JSON, which also holds type, id and occurredAt.
+CREATE TABLE events (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    lead_id TEXT,
+    occurred_at INTEGER NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE INDEX events_lead ON events (lead_id, position) WHERE lead_id IS NOT NULL;
+
+-- Each pipeline handler's position in the log and retry state.
+CREATE TABLE event_subscriptions (
+    name TEXT NOT NULL PRIMARY KEY,
+    version INTEGER NOT NULL,
+    document TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Events a handler gave up on, oldest position first.
+CREATE TABLE parked_events (
+    position INTEGER NOT NULL,
+    handler TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (position, handler)
+) WITHOUT ROWID;

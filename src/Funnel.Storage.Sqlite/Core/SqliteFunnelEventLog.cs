@@ -1,0 +1,141 @@
+using System.Text.Json;
+using Funnel.Events;
+using Funnel.Pipeline;
+using Funnel.Storage.Sqlite.Internal;
+using Microsoft.Data.Sqlite;
+
+namespace Funnel.Storage.Sqlite.Core;
+
+/// <summary>The durable <see cref="IFunnelEventLog"/>: the <c>events</c> table, one row per event id.</summary>
+/// <remarks>
+/// <para>
+/// The payload is the <see cref="FunnelEventSerializer"/>'s JSON (registered by <c>AddFunnel</c>), so an event type
+/// this process does not know reads as an <see cref="UnknownEvent"/> and is written back unchanged. Positions are the
+/// table's <c>AUTOINCREMENT</c> key, assigned by the one writer in commit order, so a reader that has seen position
+/// <c>p</c> never later finds a new event below it.
+/// </para>
+/// <para>
+/// An append serializes its events on the caller's thread, then runs one write: one prepared
+/// <c>INSERT … WHERE NOT EXISTS</c> per event (an id in the log is skipped), counting the rows inserted. The write
+/// shares its commit with the other writes queued meanwhile (group commit), so many callers appending single events
+/// cost one disk flush per group, and a batch of a thousand events costs one.
+/// </para>
+/// </remarks>
+/// <threadsafety>Safe to call from many threads at once.</threadsafety>
+internal sealed class SqliteFunnelEventLog(SqliteDatabase database, FunnelEventSerializer serializer) : IFunnelEventLog
+{
+    // NOT EXISTS first: an INSERT that ON CONFLICT turns into nothing would still use up an AUTOINCREMENT position, and
+    // redelivered handlers re-append their derived events often. The ON CONFLICT stays as the constraint's backstop.
+    private const string Insert =
+        "INSERT INTO events (id, type, lead_id, occurred_at, payload) SELECT $id, $type, $lead, $at, $payload "
+        + "WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = $id) ON CONFLICT (id) DO NOTHING";
+
+    public Task<int> AppendAsync(IReadOnlyList<FunnelEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        foreach (FunnelEvent e in events)
+        {
+            ArgumentNullException.ThrowIfNull(e, nameof(events));
+        }
+
+        if (events.Count == 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return Task.FromResult(0);
+        }
+
+        Row[] rows = new Row[events.Count];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            FunnelEvent e = events[i];
+            rows[i] = new Row(
+                e.Id.Value.ToString("D"),
+                e.EventType,
+                LeadOf(e),
+                SqliteValues.Nanoseconds(e.OccurredAt),
+                serializer.Serialize(e));
+        }
+
+        return database.WriteAsync(
+            s =>
+            {
+                int appended = 0;
+                foreach (Row row in rows)
+                {
+                    appended += s.Execute(
+                        Insert,
+                        ("$id", row.Id),
+                        ("$type", row.Type),
+                        ("$lead", row.Lead),
+                        ("$at", row.OccurredAt),
+                        ("$payload", row.Payload));
+                }
+
+                return appended;
+            },
+            cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<LoggedEvent>> ReadAsync(
+        long after, int max, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(after);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        return await database.ReadAsync(
+            s => s.Query(
+                "SELECT position, payload FROM events WHERE position > $after ORDER BY position LIMIT $max",
+                Map,
+                ("$after", after),
+                ("$max", max)),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<LoggedEvent>> ReadLeadAsync(
+        LeadId lead, int max, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        return await database.ReadAsync(
+            s => s.Query(
+                "SELECT position, payload FROM events WHERE lead_id = $lead ORDER BY position LIMIT $max",
+                Map,
+                ("$lead", lead.Value),
+                ("$max", max)),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private LoggedEvent Map(SqliteDataReader row) => new(row.GetInt64(0), serializer.Deserialize(row.GetString(1)));
+
+    /// <summary>The lead an event is about, for the <c>events_lead</c> index.</summary>
+    /// <remarks>
+    /// An <see cref="UnknownEvent"/> (a type a newer version wrote) keeps its <c>leadId</c> field, so one passed back
+    /// through this process stays in that lead's history.
+    /// </remarks>
+    private static string? LeadOf(FunnelEvent e)
+    {
+        switch (e)
+        {
+            case LeadEvent lead:
+                return lead.LeadId.Value.ToString("D");
+            case UnknownEvent unknown:
+                try
+                {
+                    using JsonDocument json = JsonDocument.Parse(unknown.Json);
+                    return json.RootElement.ValueKind == JsonValueKind.Object
+                        && json.RootElement.TryGetProperty("leadId", out JsonElement id)
+                        && id.ValueKind == JsonValueKind.String
+                        && Guid.TryParseExact(id.GetString(), "D", out Guid guid)
+                        ? guid.ToString("D")
+                        : null;
+                }
+                catch (JsonException)
+                {
+                    return null;
+                }
+
+            default:
+                return null;
+        }
+    }
+
+    private readonly record struct Row(string Id, string Type, string? Lead, long OccurredAt, string Payload);
+}
