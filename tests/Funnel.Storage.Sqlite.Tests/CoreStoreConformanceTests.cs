@@ -32,7 +32,8 @@ public sealed class SqliteFunnelEventLogConformanceTests : FunnelEventLogSpecifi
 {
     private readonly CoreTestDatabases _databases = new();
 
-    protected override IFunnelEventLog CreateLog() => new SqliteFunnelEventLog(_databases.Create(), CoreTestDatabases.Serializer);
+    protected override IFunnelEventLog CreateLog() =>
+        new SqliteFunnelEventLog(_databases.Create(), CoreTestDatabases.Serializer);
 
     public void Dispose() => _databases.Dispose();
 }
@@ -55,7 +56,7 @@ public sealed class SqliteParkedEventStoreConformanceTests : ParkedEventStoreSpe
     public void Dispose() => _databases.Dispose();
 }
 
-/// <summary>The databases one test created, disposed with the test; and the event serializer <c>AddFunnel</c> registers.</summary>
+/// <summary>The databases one test created, disposed with the test, and the serializer <c>AddFunnel</c> registers.</summary>
 internal sealed class CoreTestDatabases : IDisposable
 {
     private readonly List<SqliteDatabase> _created = [];

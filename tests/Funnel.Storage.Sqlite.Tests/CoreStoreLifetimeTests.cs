@@ -76,7 +76,8 @@ public sealed class CoreStoreLifetimeTests
         provider.GetRequiredService<ISegmentMembershipStore>().ShouldBeOfType<SqliteSegmentMembershipStore>();
         provider.GetRequiredService<IEventSubscriptionStore>().ShouldBeOfType<SqliteEventSubscriptionStore>();
         provider.GetRequiredService<IParkedEventStore>().ShouldBeOfType<SqliteParkedEventStore>();
-        SqliteFunnelEventLog log = provider.GetRequiredService<IFunnelEventLog>().ShouldBeOfType<SqliteFunnelEventLog>();
+        SqliteFunnelEventLog log =
+            provider.GetRequiredService<IFunnelEventLog>().ShouldBeOfType<SqliteFunnelEventLog>();
         provider.GetServices<ILeadStore>().ShouldHaveSingleItem();
         provider.GetServices<IFunnelEventLog>().ShouldHaveSingleItem();
         (await log.AppendAsync([View(LeadId.New(), 1)])).ShouldBe(1);
@@ -97,7 +98,8 @@ public sealed class CoreStoreLifetimeTests
         e.Message.ShouldContain("ann@example.com");
         LeadProfile bob = ann with { Id = LeadId.New(), Email = EmailAddress.Parse("bob@example.com") };
         (await store.TryAddAsync(bob)).ShouldBeTrue();
-        (await store.FindManyAsync([bob.Id, LeadId.New(), ann.Id, bob.Id])).Select(static l => l.Id).ShouldBe([bob.Id, ann.Id]);
+        (await store.FindManyAsync([bob.Id, LeadId.New(), ann.Id, bob.Id])).Select(static l => l.Id)
+            .ShouldBe([bob.Id, ann.Id]);
     }
 
     [Fact]
@@ -121,7 +123,8 @@ public sealed class CoreStoreLifetimeTests
             static s => string.Join(
                 " | ",
                 s.Query(
-                    "EXPLAIN QUERY PLAN SELECT position, payload FROM events WHERE lead_id = $lead ORDER BY position LIMIT $max",
+                    "EXPLAIN QUERY PLAN SELECT position, payload FROM events "
+                    + "WHERE lead_id = $lead ORDER BY position LIMIT $max",
                     static r => r.GetString(3),
                     ("$lead", Guid.Empty),
                     ("$max", 10))),
@@ -132,7 +135,12 @@ public sealed class CoreStoreLifetimeTests
     }
 
     private static PageViewed View(LeadId lead, int n) =>
-        new() { LeadId = lead, OccurredAt = T0 + Duration.FromSeconds(n), Page = "/p/" + n.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        new()
+        {
+            LeadId = lead,
+            OccurredAt = T0 + Duration.FromSeconds(n),
+            Page = "/p/" + n.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
 
     private sealed record NotRegistered : FunnelEvent
     {

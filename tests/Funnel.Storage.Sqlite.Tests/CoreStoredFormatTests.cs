@@ -190,7 +190,8 @@ public sealed class CoreStoredFormatTests : IDisposable
         var row = await _database.ReadAsync(
             static s => s.QueryFirst(
                 "SELECT position, id, type, lead_id, occurred_at, payload FROM events",
-                static r => (r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.GetString(5))),
+                static r => (
+                    r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.GetString(5))),
             CancellationToken.None);
         row.ShouldBe((1L, "0193f5a0-0000-7000-8000-000000000002", "opted_in", AnnId, OccurredAtNanoseconds,
             CoreTestDatabases.Serializer.Serialize(AnnOptedIn)));
@@ -211,7 +212,8 @@ public sealed class CoreStoredFormatTests : IDisposable
         (await copy.AppendAsync([unknown])).ShouldBe(1);
 
         (unknown.Type, unknown.Version, unknown.Json).ShouldBe(("quiz_completed", 3, quiz));
-        string payload = await other.ReadAsync(static s => (string)s.Scalar("SELECT payload FROM events")!, CancellationToken.None);
+        string payload = await other.ReadAsync(
+            static s => (string)s.Scalar("SELECT payload FROM events")!, CancellationToken.None);
         payload.ShouldBe(quiz);
         (await copy.ReadLeadAsync(LeadId.Parse(AnnId), 10)).ShouldHaveSingleItem().Event.Id.ShouldBe(unknown.Id);
     }
@@ -232,13 +234,16 @@ public sealed class CoreStoredFormatTests : IDisposable
                 """),
             CancellationToken.None);
 
-        SegmentMember member = (await new SqliteSegmentMembershipStore(_database).FindAsync("engaged", Ann.Id)).ShouldNotBeNull();
-        EventSubscription subscription = (await new SqliteEventSubscriptionStore(_database).FindAsync("scoring")).ShouldNotBeNull();
+        SegmentMember member =
+            (await new SqliteSegmentMembershipStore(_database).FindAsync("engaged", Ann.Id)).ShouldNotBeNull();
+        EventSubscription subscription =
+            (await new SqliteEventSubscriptionStore(_database).FindAsync("scoring")).ShouldNotBeNull();
         ParkedEvent parked = (await new SqliteParkedEventStore(_database).ListAsync(10)).ShouldHaveSingleItem();
 
         member.ShouldBe(new SegmentMember
         {
-            Segment = "engaged", Lead = Ann.Id, IsMember = true, ChangedAt = Instant.FromUtc(2026, 12, 4, 15, 52), Version = 3,
+            Segment = "engaged", Lead = Ann.Id, IsMember = true, ChangedAt = Instant.FromUtc(2026, 12, 4, 15, 52),
+            Version = 3,
         });
         subscription.ShouldBe(new EventSubscription
         {
@@ -254,7 +259,7 @@ public sealed class CoreStoredFormatTests : IDisposable
 
     public void Dispose() => _database.Dispose();
 
-    /// <summary>Compares two profiles field by field: the collections by content (and the ordinal comparer), the rest by record equality.</summary>
+    /// <summary>Compares profiles: collections by content and ordinal comparer, the rest by record equality.</summary>
     internal static void ShouldEqual(LeadProfile actual, LeadProfile expected)
     {
         actual.Tags.ShouldBe(expected.Tags);
@@ -279,14 +284,16 @@ public sealed class CoreStoredFormatTests : IDisposable
             ("$profile", profile)),
         CancellationToken.None);
 
-    private Task<int> InsertEventAsync(long position, string id, string type, string lead, string payload) => _database.WriteAsync(
-        s => s.Execute(
-            "INSERT INTO events (position, id, type, lead_id, occurred_at, payload) VALUES ($p, $id, $type, $lead, $at, $payload)",
-            ("$p", position),
-            ("$id", id),
-            ("$type", type),
-            ("$lead", lead),
-            ("$at", OccurredAtNanoseconds),
-            ("$payload", payload)),
-        CancellationToken.None);
+    private Task<int> InsertEventAsync(long position, string id, string type, string lead, string payload) =>
+        _database.WriteAsync(
+            s => s.Execute(
+                "INSERT INTO events (position, id, type, lead_id, occurred_at, payload) "
+                + "VALUES ($p, $id, $type, $lead, $at, $payload)",
+                ("$p", position),
+                ("$id", id),
+                ("$type", type),
+                ("$lead", lead),
+                ("$at", OccurredAtNanoseconds),
+                ("$payload", payload)),
+            CancellationToken.None);
 }

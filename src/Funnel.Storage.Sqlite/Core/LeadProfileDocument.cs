@@ -7,7 +7,7 @@ using NodaTime;
 
 namespace Funnel.Storage.Sqlite.Core;
 
-/// <summary>The stored JSON of a <see cref="LeadProfile"/> (the <c>leads.profile</c> column), shape version 1.</summary>
+/// <summary>The stored JSON of a <see cref="LeadProfile"/> (column <c>leads.profile</c>), shape version 1.</summary>
 /// <remarks>
 /// <para>
 /// Written with <see cref="FunnelJson.Options"/>: camelCase, instants as ISO strings, enums as snake_case strings, null
@@ -115,5 +115,6 @@ internal sealed record LeadProfileDocument
         };
     }
 
-    private static Attribution? NullIfNone(Attribution attribution) => attribution == Attribution.None ? null : attribution;
+    private static Attribution? NullIfNone(Attribution attribution) =>
+        attribution == Attribution.None ? null : attribution;
 }

@@ -7,7 +7,7 @@ using NodaTime;
 
 namespace Funnel.Storage.Sqlite.Core;
 
-/// <summary>The <see cref="IEventSubscriptionStore"/> in the <c>event_subscriptions</c> table, keyed by handler name.</summary>
+/// <summary>The <see cref="IEventSubscriptionStore"/> in table <c>event_subscriptions</c>, by handler name.</summary>
 /// <threadsafety>Safe to call from many threads at once.</threadsafety>
 internal sealed class SqliteEventSubscriptionStore(SqliteDatabase database) : IEventSubscriptionStore
 {
@@ -15,13 +15,15 @@ internal sealed class SqliteEventSubscriptionStore(SqliteDatabase database) : IE
         "INSERT INTO event_subscriptions (name, version, document) VALUES ($name, 0, $document) ON CONFLICT DO NOTHING";
 
     private const string Update =
-        "UPDATE event_subscriptions SET version = version + 1, document = $document WHERE name = $name AND version = $version";
+        "UPDATE event_subscriptions SET version = version + 1, document = $document "
+        + "WHERE name = $name AND version = $version";
 
     public Task<EventSubscription?> FindAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         return database.ReadAsync(
-            s => s.QueryFirst("SELECT version, document FROM event_subscriptions WHERE name = $name", Map, ("$name", name)),
+            s => s.QueryFirst(
+                "SELECT version, document FROM event_subscriptions WHERE name = $name", Map, ("$name", name)),
             cancellationToken);
     }
 
@@ -46,13 +48,14 @@ internal sealed class SqliteEventSubscriptionStore(SqliteDatabase database) : IE
 
         string document = Document.Write(replacement);
         return database.WriteAsync(
-            s => s.Execute(Update, ("$name", current.Name), ("$version", current.Version), ("$document", document)) == 1,
+            s => s.Execute(
+                Update, ("$name", current.Name), ("$version", current.Version), ("$document", document)) == 1,
             cancellationToken);
     }
 
     private static EventSubscription Map(SqliteDataReader row) => Document.Read(row.GetString(1), row.GetInt64(0));
 
-    /// <summary>The stored JSON of an <see cref="EventSubscription"/>, shape version 1: the record without its version.</summary>
+    /// <summary>The stored JSON of an <see cref="EventSubscription"/>, shape 1: the record but its version.</summary>
     private sealed record Document
     {
         [JsonPropertyName("v")]

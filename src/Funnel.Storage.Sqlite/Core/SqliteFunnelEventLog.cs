@@ -11,24 +11,23 @@ namespace Funnel.Storage.Sqlite.Core;
 /// <para>
 /// The payload is the <see cref="FunnelEventSerializer"/>'s JSON (registered by <c>AddFunnel</c>), so an event type
 /// this process does not know reads as an <see cref="UnknownEvent"/> and is written back unchanged. Positions are the
-/// table's <c>AUTOINCREMENT</c> key, assigned by the one writer in commit order, so a reader that has seen position
-/// <c>p</c> never later finds a new event below it.
+/// table's rowid, assigned by the one writer in commit order, so a reader that has seen position <c>p</c> never later
+/// finds a new event below it; the log is append-only, so no position is ever reused.
 /// </para>
 /// <para>
 /// An append serializes its events on the caller's thread, then runs one write: one prepared
-/// <c>INSERT … WHERE NOT EXISTS</c> per event (an id in the log is skipped), counting the rows inserted. The write
-/// shares its commit with the other writes queued meanwhile (group commit), so many callers appending single events
-/// cost one disk flush per group, and a batch of a thousand events costs one.
+/// <c>INSERT … ON CONFLICT (id) DO NOTHING</c> per event, counting the rows inserted. The write shares its commit
+/// with the other writes queued meanwhile (group commit), so many callers appending single events cost one disk flush
+/// per group, and a batch of a thousand events costs one.
 /// </para>
 /// </remarks>
 /// <threadsafety>Safe to call from many threads at once.</threadsafety>
 internal sealed class SqliteFunnelEventLog(SqliteDatabase database, FunnelEventSerializer serializer) : IFunnelEventLog
 {
-    // NOT EXISTS first: an INSERT that ON CONFLICT turns into nothing would still use up an AUTOINCREMENT position, and
-    // redelivered handlers re-append their derived events often. The ON CONFLICT stays as the constraint's backstop.
+    // The position is the rowid (largest plus one), so an id that ON CONFLICT skips spends no position.
     private const string Insert =
-        "INSERT INTO events (id, type, lead_id, occurred_at, payload) SELECT $id, $type, $lead, $at, $payload "
-        + "WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = $id) ON CONFLICT (id) DO NOTHING";
+        "INSERT INTO events (id, type, lead_id, occurred_at, payload) VALUES ($id, $type, $lead, $at, $payload) "
+        + "ON CONFLICT (id) DO NOTHING";
 
     public Task<int> AppendAsync(IReadOnlyList<FunnelEvent> events, CancellationToken cancellationToken = default)
     {

@@ -6,7 +6,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Funnel.Storage.Sqlite.Core;
 
-/// <summary>The <see cref="ILeadStore"/> in the <c>leads</c> table: one row per normalised email, the profile as JSON.</summary>
+/// <summary>The <see cref="ILeadStore"/> in table <c>leads</c>: a row per normalised email, profile as JSON.</summary>
 /// <remarks>
 /// Insert-if-absent is one <c>INSERT … ON CONFLICT DO NOTHING</c> in one write; only when it inserts nothing does the
 /// same write look at why (email taken: <see langword="false"/>; id taken by another email: throw). Replace-if-version
@@ -19,7 +19,8 @@ internal sealed class SqliteLeadStore(SqliteDatabase database) : ILeadStore
         "INSERT INTO leads (id, email, version, profile) VALUES ($id, $email, 0, $profile) ON CONFLICT DO NOTHING";
 
     private const string Update =
-        "UPDATE leads SET version = version + 1, profile = $profile WHERE id = $id AND email = $email AND version = $version";
+        "UPDATE leads SET version = version + 1, profile = $profile "
+        + "WHERE id = $id AND email = $email AND version = $version";
 
     public Task<LeadProfile?> FindAsync(LeadId id, CancellationToken cancellationToken = default) =>
         database.ReadAsync(
@@ -54,7 +55,9 @@ internal sealed class SqliteLeadStore(SqliteDatabase database) : ILeadStore
         string list = JsonSerializer.Serialize(distinct.Select(static i => i.Value));
         List<LeadProfile> rows = await database.ReadAsync(
             s => s.Query(
-                "SELECT version, profile FROM leads WHERE id IN (SELECT value FROM json_each($ids))", Map, ("$ids", list)),
+                "SELECT version, profile FROM leads WHERE id IN (SELECT value FROM json_each($ids))",
+                Map,
+                ("$ids", list)),
             cancellationToken).ConfigureAwait(false);
         Dictionary<LeadId, LeadProfile> byId = rows.ToDictionary(static p => p.Id);
         ImmutableArray<LeadProfile>.Builder found = ImmutableArray.CreateBuilder<LeadProfile>(rows.Count);

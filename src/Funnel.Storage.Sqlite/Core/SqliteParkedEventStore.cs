@@ -7,7 +7,7 @@ using NodaTime;
 
 namespace Funnel.Storage.Sqlite.Core;
 
-/// <summary>The <see cref="IParkedEventStore"/> in the <c>parked_events</c> table, keyed by event position and handler.</summary>
+/// <summary>The <see cref="IParkedEventStore"/> in table <c>parked_events</c>, by position and handler.</summary>
 /// <threadsafety>Safe to call from many threads at once.</threadsafety>
 internal sealed class SqliteParkedEventStore(SqliteDatabase database) : IParkedEventStore
 {
@@ -23,7 +23,8 @@ internal sealed class SqliteParkedEventStore(SqliteDatabase database) : IParkedE
         ArgumentNullException.ThrowIfNull(parked);
         string document = Document.Write(parked);
         return database.WriteAsync(
-            s => s.Execute(Insert, ("$position", parked.Position), ("$handler", parked.Handler), ("$document", document)) == 1,
+            s => s.Execute(
+                Insert, ("$position", parked.Position), ("$handler", parked.Handler), ("$document", document)) == 1,
             cancellationToken);
     }
 
@@ -32,7 +33,9 @@ internal sealed class SqliteParkedEventStore(SqliteDatabase database) : IParkedE
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
         return await database.ReadAsync(
             s => s.Query(
-                "SELECT version, document FROM parked_events ORDER BY position, handler LIMIT $max", Map, ("$max", max)),
+                "SELECT version, document FROM parked_events ORDER BY position, handler LIMIT $max",
+                Map,
+                ("$max", max)),
             cancellationToken).ConfigureAwait(false);
     }
 
@@ -41,13 +44,16 @@ internal sealed class SqliteParkedEventStore(SqliteDatabase database) : IParkedE
         ArgumentNullException.ThrowIfNull(parked);
         return database.WriteAsync(
             s => s.Execute(
-                Delete, ("$position", parked.Position), ("$handler", parked.Handler), ("$version", parked.Version)) == 1,
+                Delete,
+                ("$position", parked.Position),
+                ("$handler", parked.Handler),
+                ("$version", parked.Version)) == 1,
             cancellationToken);
     }
 
     private static ParkedEvent Map(SqliteDataReader row) => Document.Read(row.GetString(1), row.GetInt64(0));
 
-    /// <summary>The stored JSON of a <see cref="ParkedEvent"/>, shape version 1: the record without its version.</summary>
+    /// <summary>The stored JSON of a <see cref="ParkedEvent"/>, shape 1: the record but its version.</summary>
     private sealed record Document
     {
         [JsonPropertyName("v")]

@@ -8,10 +8,10 @@ using NodaTime;
 
 namespace Funnel.Storage.Sqlite.Core;
 
-/// <summary>The <see cref="ISegmentMembershipStore"/> in the <c>segment_members</c> table, keyed by segment and lead.</summary>
+/// <summary>The <see cref="ISegmentMembershipStore"/> in table <c>segment_members</c>, by segment and lead.</summary>
 /// <remarks>
-/// Members are listed by lead id in the text order of the lower-case "D" form, which is <see cref="Guid.CompareTo(Guid)"/>
-/// order, the order the in-memory store pages in.
+/// Members are listed by lead id in the text order of the lower-case "D" form, which is
+/// <see cref="Guid.CompareTo(Guid)"/> order, the order the in-memory store pages in.
 /// </remarks>
 /// <threadsafety>Safe to call from many threads at once.</threadsafety>
 internal sealed class SqliteSegmentMembershipStore(SqliteDatabase database) : ISegmentMembershipStore
@@ -31,7 +31,10 @@ internal sealed class SqliteSegmentMembershipStore(SqliteDatabase database) : IS
         ArgumentNullException.ThrowIfNull(segment);
         return database.ReadAsync(
             s => s.QueryFirst(
-                Select + " WHERE segment = $segment AND lead_id = $lead", Map, ("$segment", segment), ("$lead", lead.Value)),
+                Select + " WHERE segment = $segment AND lead_id = $lead",
+                Map,
+                ("$segment", segment),
+                ("$lead", lead.Value)),
             cancellationToken);
     }
 
@@ -73,7 +76,8 @@ internal sealed class SqliteSegmentMembershipStore(SqliteDatabase database) : IS
     {
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(replacement);
-        if (!string.Equals(current.Segment, replacement.Segment, StringComparison.Ordinal) || current.Lead != replacement.Lead)
+        if (!string.Equals(current.Segment, replacement.Segment, StringComparison.Ordinal)
+            || current.Lead != replacement.Lead)
         {
             throw new ArgumentException(
                 "The replacement must have the segment and lead of the current record.", nameof(replacement));
@@ -93,7 +97,7 @@ internal sealed class SqliteSegmentMembershipStore(SqliteDatabase database) : IS
 
     private static SegmentMember Map(SqliteDataReader row) => Document.Read(row.GetString(1), row.GetInt64(0));
 
-    /// <summary>The stored JSON of a <see cref="SegmentMember"/>, shape version 1: the record without its version.</summary>
+    /// <summary>The stored JSON of a <see cref="SegmentMember"/>, shape 1: the record but its version.</summary>
     private sealed record Document
     {
         [JsonPropertyName("v")]
@@ -109,7 +113,10 @@ internal sealed class SqliteSegmentMembershipStore(SqliteDatabase database) : IS
         public required Instant ChangedAt { get; init; }
 
         public static string Write(SegmentMember member) => JsonSerializer.Serialize(
-            new Document { Segment = member.Segment, Lead = member.Lead, IsMember = member.IsMember, ChangedAt = member.ChangedAt },
+            new Document
+            {
+                Segment = member.Segment, Lead = member.Lead, IsMember = member.IsMember, ChangedAt = member.ChangedAt,
+            },
             FunnelJson.Options);
 
         public static SegmentMember Read(string json, long version)

@@ -21,10 +21,12 @@ CREATE TABLE segment_members (
 ) WITHOUT ROWID;
 CREATE INDEX segment_members_current ON segment_members (segment, lead_id) WHERE is_member = 1;
 
--- The event log. position is the log position (AUTOINCREMENT: never reused, even if the newest rows were deleted);
+-- The event log, append-only. position is the rowid: each insert takes the largest position plus one, so a duplicate
+-- that ON CONFLICT skips spends no position (AUTOINCREMENT would spend one, and costs a sqlite_sequence write per
+-- insert). Positions are never reused because no event is ever deleted; a future purge must keep the newest row.
 -- payload is the FunnelEventSerializer JSON, which also holds type, id and occurredAt.
 CREATE TABLE events (
-    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    position INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
     type TEXT NOT NULL,
     lead_id TEXT,
