@@ -85,6 +85,46 @@ public sealed class CoreStoreLifetimeTests
     }
 
     [Fact]
+    public async Task OptInsThenPipeline_OnSqlite_KeepLeadsEventsAndHandlerPositionsAcrossARestart()
+    {
+        string connectionString = $"Data Source={SqliteTestDatabase.NewPath()}";
+        LeadMagnet guide = new() { Key = "guide", Title = "Quick-start guide", Kind = LeadMagnetKind.Guide };
+        string[] emails = [.. Enumerable.Range(0, 20).Select(
+            static i => "lead" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "@example.com")];
+        long head;
+        await using (ServiceProvider first = App(connectionString))
+        {
+            LeadCapture capture = first.GetRequiredService<LeadCapture>();
+            OptInResult[] results = await Task.WhenAll(emails.Select(email => Task.Run(() => capture.OptInAsync(
+                new OptInRequest
+                {
+                    Email = email, Magnet = guide, Attribution = Attribution.FromUtm("facebook", "cpc"), Tags = ["vip"],
+                }))));
+            results.ShouldAllBe(static r => r.IsNewLead);
+            PipelineDelivery delivery = await first.GetRequiredService<FunnelPipeline>().DeliverAllAsync();
+            delivery.Failures.ShouldBeEmpty();
+            delivery.Delivered.ShouldBeGreaterThan(0);
+            head = (await first.GetRequiredService<IFunnelEventLog>().ReadAsync(0, 10_000))[^1].Position;
+        }
+
+        await using ServiceProvider second = App(connectionString);
+        FunnelPipeline pipeline = second.GetRequiredService<FunnelPipeline>();
+
+        foreach (string email in emails)
+        {
+            ILeadStore leads = second.GetRequiredService<ILeadStore>();
+            LeadProfile lead = (await leads.FindByEmailAsync(EmailAddress.Parse(email))).ShouldNotBeNull();
+            (lead.Tags.Single(), lead.FirstTouch.Channel, lead.Magnets.Single())
+                .ShouldBe(("vip", "facebook", guide.Key));
+            (await second.GetRequiredService<IFunnelEventLog>().ReadLeadAsync(lead.Id, 100))
+                .ShouldContain(static e => e.Event is OptedIn);
+        }
+
+        (await pipeline.GetStatusAsync()).ShouldAllBe(s => s.Position >= head && s.LastError == null);
+        (await pipeline.DeliverAllAsync()).Delivered.ShouldBe(0, "every handler's position was kept");
+    }
+
+    [Fact]
     public async Task TryAddAsync_IdOfAnotherLead_ThrowsWithoutWritingAndTheStoreGoesOn()
     {
         using SqliteDatabase database = SqliteTestDatabase.Create();
@@ -133,6 +173,12 @@ public sealed class CoreStoreLifetimeTests
         plan.ShouldContain("USING INDEX events_lead");
         plan.ShouldNotContain("TEMP B-TREE");
     }
+
+    private static ServiceProvider App(string connectionString) => new ServiceCollection()
+        .AddFunnel()
+        .AddSingleton<IClock>(new NodaTime.Testing.FakeClock(T0))
+        .AddFunnelSqlite(connectionString)
+        .BuildServiceProvider(validateScopes: true);
 
     private static PageViewed View(LeadId lead, int n) =>
         new()
