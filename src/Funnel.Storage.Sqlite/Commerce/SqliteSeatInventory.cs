@@ -15,10 +15,10 @@ internal sealed class SqliteSeatInventory : ISeatInventory
 {
     private const string DropExpired = "DELETE FROM seat_holds WHERE offer = $offer AND confirmed = 0 AND expires_at <= $now";
 
-    private const string FindHold =
+    internal const string FindHold =
         "SELECT id, expires_at FROM seat_holds WHERE offer = $offer AND lead_id = $lead AND confirmed = 0 AND expires_at > $now LIMIT 1";
 
-    private const string CountTaken = "SELECT count(*) FROM seat_holds WHERE offer = $offer AND (confirmed = 1 OR expires_at > $now)";
+    internal const string CountTaken = "SELECT count(*) FROM seat_holds WHERE offer = $offer AND (confirmed = 1 OR expires_at > $now)";
 
     private const string Insert = "INSERT INTO seat_holds (id, offer, lead_id, expires_at) VALUES ($id, $offer, $lead, $expires)";
 

@@ -33,14 +33,14 @@ internal sealed class SqliteWebhookEventStore(SqliteDatabase database) : IWebhoo
         "UPDATE webhook_events SET received_at = $received, status = $status, claimed_until = $until, order_id = $order, " +
         "payment_id = $payment, version = $next, format = $format, document = $document WHERE event_id = $id AND version = $version";
 
-    private const string List =
+    internal const string List =
         $"SELECT {Columns} FROM webhook_events WHERE status = $status ORDER BY received_at, event_id LIMIT $max";
 
-    private const string ListParked =
+    internal const string ListParked =
         $"SELECT {Columns} FROM webhook_events WHERE status = 3 AND order_id = $order AND payment_id = $payment ORDER BY received_at, event_id";
 
     // Received (0) events left by a stopped process and failed (4) ones, whose earlier claim has ended.
-    private const string Claimable =
+    internal const string Claimable =
         $"SELECT {Columns} FROM webhook_events WHERE status IN (0, 4) AND (status = 4 OR received_at < $before) " +
         "AND (claimed_until IS NULL OR claimed_until <= $now) ORDER BY received_at, event_id LIMIT $max";
 
