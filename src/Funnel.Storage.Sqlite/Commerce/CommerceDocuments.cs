@@ -18,15 +18,19 @@ internal static class CommerceDocuments
 
     /// <exception cref="FunnelSchemaException">The row was written in a format this release cannot read.</exception>
     /// <exception cref="JsonException">The document is not valid JSON of <typeparamref name="T"/>.</exception>
-    public static T Read<T>(string json, long format, string what)
+    /// <param name="json">The document.</param>
+    /// <param name="format">The row's format column.</param>
+    /// <param name="what">Names the record in an error, such as <c>Order</c>.</param>
+    /// <param name="key">The record's key, for the error.</param>
+    public static T Read<T>(string json, long format, string what, string key)
     {
         if (format != Format)
         {
             throw new FunnelSchemaException(
-                $"{what} is stored in document format {format}, which this version of Funnel.Storage.Sqlite cannot read (it reads format {Format}): a newer version wrote it.");
+                $"{what} {key} is stored in document format {format}, which this version of Funnel.Storage.Sqlite cannot read (it reads format {Format}): a newer version wrote it.");
         }
 
         return JsonSerializer.Deserialize<T>(json, FunnelJson.Options)
-            ?? throw new JsonException($"{what} is stored as JSON null.");
+            ?? throw new JsonException($"{what} {key} is stored as JSON null.");
     }
 }

@@ -52,5 +52,5 @@ internal sealed class SqliteOrderStore(SqliteDatabase database) : IOrderStore
     }
 
     private static Order Map(SqliteDataReader r) =>
-        CommerceDocuments.Read<Order>(r.GetString(3), r.GetInt64(2), $"Order {r.GetString(0)}") with { Version = r.GetInt64(1) };
+        CommerceDocuments.Read<Order>(r.GetString(3), r.GetInt64(2), "Order", r.GetString(0)) with { Version = r.GetInt64(1) };
 }

@@ -138,7 +138,7 @@ internal sealed class SqliteWebhookEventStore(SqliteDatabase database) : IWebhoo
             ("$document", document)) == 1;
 
     private static StoredWebhookEvent Map(SqliteDataReader r) =>
-        CommerceDocuments.Read<StoredWebhookEvent>(r.GetString(3), r.GetInt64(2), $"Webhook event {r.GetString(0)}") with
+        CommerceDocuments.Read<StoredWebhookEvent>(r.GetString(3), r.GetInt64(2), "Webhook event", r.GetString(0)) with
         {
             EventId = r.GetString(0),
             Version = r.GetInt64(1),
