@@ -78,6 +78,23 @@ public abstract class OrderStoreSpecificationTests
         stored.FailedPaymentAttempts.ShouldBe(Array.IndexOf(won, true) + 1);
     }
 
+    [Fact]
+    public async Task TryUpdateAsync_ReplacementWithAnotherIdAndVersion_StoredUnderTheCurrentIdWithTheNextVersion()
+    {
+        IOrderStore store = CreateStore();
+        Order order = NewOrder();
+        (await store.TryAddAsync(order with { Version = 7 })).ShouldBeTrue();
+        Order current = (await store.FindAsync(order.Id)).ShouldNotBeNull();
+        current.Version.ShouldBe(0, "an added order is stored with version 0");
+        Order replacement = NewOrder() with { Status = OrderStatus.Paid, Version = 42 };
+
+        (await store.TryUpdateAsync(current, replacement)).ShouldBeTrue();
+
+        Order stored = (await store.FindAsync(order.Id)).ShouldNotBeNull();
+        (stored.Id, stored.Status, stored.Version).ShouldBe((order.Id, OrderStatus.Paid, 1L));
+        (await store.FindAsync(replacement.Id)).ShouldBeNull();
+    }
+
     private static Order NewOrder() => new()
     {
         Id = OrderId.New(),

@@ -52,6 +52,46 @@ public abstract class SeatInventorySpecificationTests
     }
 
     [Fact]
+    public async Task TryReserveAsync_ConfirmedSeatsAndRacingLeads_ConfirmedSeatsCountAndNeverExpire()
+    {
+        FakeClock clock = new(Start);
+        ISeatInventory seats = CreateStore(clock);
+        for (int i = 0; i < 4; i++)
+        {
+            SeatReservation sold = (await seats.TryReserveAsync("vip", LeadId.New(), TenSeats)).ShouldNotBeNull();
+            (await seats.ConfirmAsync(sold)).ShouldBeTrue();
+        }
+
+        SeatReservation?[] held = await Race.RunAsync(50, _ => seats.TryReserveAsync("vip", LeadId.New(), TenSeats));
+        held.Count(h => h is not null).ShouldBe(6);
+
+        clock.Advance(TenSeats.HoldFor);
+
+        SeatReservation?[] later = await Race.RunAsync(50, _ => seats.TryReserveAsync("vip", LeadId.New(), TenSeats));
+        later.Count(h => h is not null).ShouldBe(6, "the expired holds are free again; the 4 sold seats are not");
+        (await seats.TryReserveAsync("other-offer", LeadId.New(), TenSeats with { Capacity = 1 })).ShouldNotBeNull("each offer has its own seats");
+    }
+
+    [Fact]
+    public async Task ReleaseAsync_HeldOrSoldSeat_FreesItForAnotherLead()
+    {
+        ISeatInventory seats = CreateStore(new FakeClock(Start));
+        SeatLimit one = TenSeats with { Capacity = 1 };
+        SeatReservation held = (await seats.TryReserveAsync("vip", LeadId.New(), one)).ShouldNotBeNull();
+
+        await seats.ReleaseAsync(held);
+
+        SeatReservation sold = (await seats.TryReserveAsync("vip", LeadId.New(), one)).ShouldNotBeNull();
+        (await seats.ConfirmAsync(held)).ShouldBeFalse("a released hold cannot be confirmed");
+        (await seats.ConfirmAsync(sold)).ShouldBeTrue();
+        (await seats.TryReserveAsync("vip", LeadId.New(), one)).ShouldBeNull();
+
+        await seats.ReleaseAsync(sold);
+
+        (await seats.TryReserveAsync("vip", LeadId.New(), one)).ShouldNotBeNull("a refunded seat is free again");
+    }
+
+    [Fact]
     public async Task TryReserveAsync_SameLeadTwice_GetsItsHoldBack()
     {
         ISeatInventory seats = CreateStore(new FakeClock(Start));
@@ -91,6 +131,43 @@ public abstract class CouponRedemptionStoreSpecificationTests
         await coupons.ReleaseAsync("LAUNCH", lead);
         (await coupons.TryRedeemAsync("LAUNCH", lead, maxTotal: null, maxPerLead: 1)).ShouldBeTrue();
     }
+
+    [Fact]
+    public async Task TryRedeemAsync_RacingLeadsWithBothLimits_NeitherLimitIsExceeded()
+    {
+        ICouponRedemptionStore coupons = CreateStore();
+        LeadId[] leads = [.. Enumerable.Range(0, 20).Select(_ => LeadId.New())];
+
+        bool[] redeemed = await Race.RunAsync(60, i => coupons.TryRedeemAsync("LAUNCH", leads[i % leads.Length], maxTotal: 10, maxPerLead: 2));
+
+        redeemed.Count(r => r).ShouldBe(10);
+        Enumerable.Range(0, 60).Where(i => redeemed[i]).GroupBy(i => i % leads.Length).ShouldAllBe(g => g.Count() <= 2);
+    }
+
+    [Fact]
+    public async Task TryRedeemAsync_CodeInAnotherCase_SharesTheLimits()
+    {
+        ICouponRedemptionStore coupons = CreateStore();
+        LeadId lead = LeadId.New();
+
+        (await coupons.TryRedeemAsync("Launch", lead, maxTotal: 1, maxPerLead: null)).ShouldBeTrue();
+
+        (await coupons.TryRedeemAsync("LAUNCH", LeadId.New(), maxTotal: 1, maxPerLead: null)).ShouldBeFalse();
+        await coupons.ReleaseAsync("launch", lead);
+        (await coupons.TryRedeemAsync("LAUNCH", LeadId.New(), maxTotal: 1, maxPerLead: null)).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task ReleaseAsync_LeadWithoutRedemption_GivesNothingBack()
+    {
+        ICouponRedemptionStore coupons = CreateStore();
+        (await coupons.TryRedeemAsync("LAUNCH", LeadId.New(), maxTotal: 1, maxPerLead: null)).ShouldBeTrue();
+
+        await coupons.ReleaseAsync("LAUNCH", LeadId.New());
+        await coupons.ReleaseAsync("OTHER", LeadId.New());
+
+        (await coupons.TryRedeemAsync("LAUNCH", LeadId.New(), maxTotal: 1, maxPerLead: null)).ShouldBeFalse();
+    }
 }
 
 /// <summary>The contract of <see cref="IDeadlineStore"/>: subclass it with a <see cref="CreateStore"/> of your store.</summary>
@@ -111,8 +188,23 @@ public abstract class DeadlineStoreSpecificationTests
 
         (await deadlines.FindStartAsync("launch", lead)).ShouldBe(Start + Duration.FromMinutes(1));
         seen.ShouldAllBe(s => s <= Start + Duration.FromMinutes(Race.Contenders));
+        seen.Select((s, i) => s <= Start + Duration.FromMinutes(Race.Contenders - i)).ShouldAllBe(earlierOrOwn => earlierOrOwn);
         (await deadlines.GetOrStartAsync("launch", lead, Start + Duration.FromDays(1))).ShouldBe(Start + Duration.FromMinutes(1));
         (await deadlines.FindStartAsync("launch", LeadId.New())).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task GetOrStartAsync_EarlierStartArrivesLate_ReplacesTheStoredStart()
+    {
+        IDeadlineStore deadlines = CreateStore();
+        LeadId lead = LeadId.New();
+        (await deadlines.GetOrStartAsync("launch", lead, Start)).ShouldBe(Start);
+        (await deadlines.GetOrStartAsync("launch", lead, Start + Duration.FromHours(1))).ShouldBe(Start);
+
+        (await deadlines.GetOrStartAsync("launch", lead, Start - Duration.FromHours(1))).ShouldBe(Start - Duration.FromHours(1));
+
+        (await deadlines.FindStartAsync("launch", lead)).ShouldBe(Start - Duration.FromHours(1));
+        (await deadlines.FindStartAsync("other", lead)).ShouldBeNull("each deadline has its own start");
     }
 }
 

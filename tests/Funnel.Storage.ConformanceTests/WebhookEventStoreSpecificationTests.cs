@@ -28,6 +28,21 @@ public abstract class WebhookEventStoreSpecificationTests
     }
 
     [Fact]
+    public async Task TryUpdateAsync_ReplacementWithAnotherIdAndVersion_StoredUnderTheCurrentIdWithTheNextVersion()
+    {
+        IWebhookEventStore store = CreateStore();
+        (await store.TryAddAsync(Event("evt_1", Now) with { Version = 7 })).ShouldBeTrue();
+        StoredWebhookEvent current = (await store.FindAsync("evt_1")).ShouldNotBeNull();
+        current.Version.ShouldBe(0, "an added event is stored with version 0");
+
+        (await store.TryUpdateAsync(current, Event("evt_2", Now) with { Status = WebhookEventStatus.Failed, Version = 42 })).ShouldBeTrue();
+
+        StoredWebhookEvent stored = (await store.FindAsync("evt_1")).ShouldNotBeNull();
+        (stored.EventId, stored.Status, stored.Version).ShouldBe(("evt_1", WebhookEventStatus.Failed, 1L));
+        (await store.FindAsync("evt_2")).ShouldBeNull();
+    }
+
+    [Fact]
     public async Task TryUpdateAsync_StaleVersion_ReturnsFalseAndChangesNothing()
     {
         IWebhookEventStore store = CreateStore();

@@ -1,0 +1,18 @@
+using Funnel.Offers;
+using Funnel.Payments;
+using Funnel.Storage.Sqlite.Commerce;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Funnel.Storage.Sqlite;
+
+public static partial class FunnelSqliteServiceCollectionExtensions
+{
+    static partial void AddCommerceStores(IServiceCollection services)
+    {
+        Replace<IOrderStore, SqliteOrderStore>(services);
+        Replace<IWebhookEventStore, SqliteWebhookEventStore>(services);
+        Replace<ISeatInventory, SqliteSeatInventory>(services);
+        Replace<ICouponRedemptionStore, SqliteCouponRedemptionStore>(services);
+        Replace<IDeadlineStore, SqliteDeadlineStore>(services);
+    }
+}
