@@ -12,21 +12,22 @@ CREATE TABLE affiliates (
   version INTEGER NOT NULL,
   document TEXT NOT NULL);
 
--- Clicks and payouts are inserted once and never changed: no version. seq keeps the order they were added.
+-- Clicks and payouts are inserted once and never changed: no version. seq keeps the order they were added (an
+-- index entry ends with the rowid, seq, so the per-visitor and per-affiliate indexes list in that order).
 CREATE TABLE affiliate_clicks (
   seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
   visitor_id TEXT NOT NULL,
   at INTEGER NOT NULL,
   document TEXT NOT NULL);
-CREATE INDEX affiliate_clicks_visitor ON affiliate_clicks (visitor_id, seq);
+CREATE INDEX affiliate_clicks_visitor ON affiliate_clicks (visitor_id);
 
 CREATE TABLE affiliate_payouts (
   seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
   affiliate_id TEXT NOT NULL,
   document TEXT NOT NULL);
-CREATE INDEX affiliate_payouts_affiliate ON affiliate_payouts (affiliate_id, seq);
+CREATE INDEX affiliate_payouts_affiliate ON affiliate_payouts (affiliate_id);
 
 -- pending_clears_at: the earliest ClearsAt of the sale's pending ledger entries; NULL when none is pending.
 CREATE TABLE affiliate_sales (
