@@ -12,7 +12,7 @@ namespace Funnel.Storage.Sqlite.Tests;
 
 public sealed class SqliteAffiliateStoreTests : AffiliateStoreSpecification, IDisposable
 {
-    private readonly TestDatabases _databases = new();
+    private readonly AdvocacyTestDatabases _databases = new();
 
     public void Dispose() => _databases.Dispose();
 
@@ -21,7 +21,7 @@ public sealed class SqliteAffiliateStoreTests : AffiliateStoreSpecification, IDi
 
 public sealed class SqliteAffiliateClickStoreTests : AffiliateClickStoreSpecification, IDisposable
 {
-    private readonly TestDatabases _databases = new();
+    private readonly AdvocacyTestDatabases _databases = new();
 
     public void Dispose() => _databases.Dispose();
 
@@ -30,7 +30,7 @@ public sealed class SqliteAffiliateClickStoreTests : AffiliateClickStoreSpecific
 
 public sealed class SqliteAffiliateSaleStoreTests : AffiliateSaleStoreSpecification, IDisposable
 {
-    private readonly TestDatabases _databases = new();
+    private readonly AdvocacyTestDatabases _databases = new();
 
     public void Dispose() => _databases.Dispose();
 
@@ -39,7 +39,7 @@ public sealed class SqliteAffiliateSaleStoreTests : AffiliateSaleStoreSpecificat
 
 public sealed class SqliteAffiliatePayoutStoreTests : AffiliatePayoutStoreSpecification, IDisposable
 {
-    private readonly TestDatabases _databases = new();
+    private readonly AdvocacyTestDatabases _databases = new();
 
     public void Dispose() => _databases.Dispose();
 
@@ -48,7 +48,7 @@ public sealed class SqliteAffiliatePayoutStoreTests : AffiliatePayoutStoreSpecif
 
 public sealed class SqliteReferrerStoreTests : ReferrerStoreSpecification, IDisposable
 {
-    private readonly TestDatabases _databases = new();
+    private readonly AdvocacyTestDatabases _databases = new();
 
     public void Dispose() => _databases.Dispose();
 
@@ -57,7 +57,7 @@ public sealed class SqliteReferrerStoreTests : ReferrerStoreSpecification, IDisp
 
 public sealed class SqliteReferralStoreTests : ReferralStoreSpecification, IDisposable
 {
-    private readonly TestDatabases _databases = new();
+    private readonly AdvocacyTestDatabases _databases = new();
 
     public void Dispose() => _databases.Dispose();
 
@@ -66,7 +66,7 @@ public sealed class SqliteReferralStoreTests : ReferralStoreSpecification, IDisp
 
 public sealed class SqliteReviewStoreTests : ReviewStoreSpecificationTests, IDisposable
 {
-    private readonly TestDatabases _databases = new();
+    private readonly AdvocacyTestDatabases _databases = new();
 
     public void Dispose() => _databases.Dispose();
 
@@ -75,7 +75,7 @@ public sealed class SqliteReviewStoreTests : ReviewStoreSpecificationTests, IDis
 
 public sealed class SqliteCourseProgressStoreTests : CourseProgressStoreSpecificationTests, IDisposable
 {
-    private readonly TestDatabases _databases = new();
+    private readonly AdvocacyTestDatabases _databases = new();
 
     public void Dispose() => _databases.Dispose();
 
@@ -84,7 +84,7 @@ public sealed class SqliteCourseProgressStoreTests : CourseProgressStoreSpecific
 
 public sealed class SqliteEntitlementStoreTests : EntitlementStoreSpecification, IDisposable
 {
-    private readonly TestDatabases _databases = new();
+    private readonly AdvocacyTestDatabases _databases = new();
 
     public void Dispose() => _databases.Dispose();
 
@@ -93,7 +93,7 @@ public sealed class SqliteEntitlementStoreTests : EntitlementStoreSpecification,
 
 public sealed class SqliteWebinarRegistrationStoreTests : WebinarRegistrationStoreSpecification, IDisposable
 {
-    private readonly TestDatabases _databases = new();
+    private readonly AdvocacyTestDatabases _databases = new();
 
     public void Dispose() => _databases.Dispose();
 
@@ -107,7 +107,7 @@ public sealed class SqliteWebinarRegistrationStoreTests : WebinarRegistrationSto
 /// open a hundred databases each) and opens it with <c>synchronous=NORMAL</c>: the specifications test what the stores
 /// answer, not what survives a power cut. <see cref="Open"/> keeps the defaults.
 /// </remarks>
-internal sealed class TestDatabases : IDisposable
+internal sealed class AdvocacyTestDatabases : IDisposable
 {
     private static readonly Lazy<string> Template = new(CreateTemplate);
     private readonly List<SqliteDatabase> _opened = [];

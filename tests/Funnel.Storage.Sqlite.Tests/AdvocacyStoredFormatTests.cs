@@ -125,7 +125,7 @@ public sealed class AdvocacyStoredFormatTests : IDisposable
         }
         """;
 
-    private readonly TestDatabases _databases = new();
+    private readonly AdvocacyTestDatabases _databases = new();
 
     public void Dispose() => _databases.Dispose();
 

@@ -72,7 +72,7 @@ internal sealed class SqliteDocumentTable<T>
     /// <summary>Initializes the table's statements.</summary>
     /// <param name="database">The database.</param>
     /// <param name="table">The table name.</param>
-    /// <param name="columns">The columns besides <c>document</c> and <c>version</c>; the key columns first.</param>
+    /// <param name="columns">The columns besides <c>document</c> and <c>version</c>; <see cref="FindAsync"/> takes the key values in their order.</param>
     /// <param name="versioning">How the document carries its version; <see langword="null"/> for a document that is never replaced.</param>
     /// <param name="json">The JSON options; <see langword="null"/> for <see cref="FunnelJson.Options"/>.</param>
     public SqliteDocumentTable(
