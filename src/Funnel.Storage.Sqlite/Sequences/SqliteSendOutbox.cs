@@ -49,14 +49,17 @@ internal sealed class SqliteSendOutbox(SqliteDatabase database, FunnelEventSeria
         "INSERT INTO outbox_events (id, available_at, type, payload) VALUES ($id, $at, $type, $payload) ON CONFLICT (id) DO NOTHING";
 
     // The WHERE clause repeats the partial index's predicate word for word, so SQLite uses outbox_due.
-    private const string DueSql =
+    internal const string DueSql =
         "SELECT " + Columns + " FROM outbox WHERE state IN (0, 1, 3) AND due_at <= $now ORDER BY due_at, key LIMIT $max";
 
     private const string ClaimSql =
         "UPDATE outbox SET state = 1, due_at = $until, claimed_by = $owner, version = version + 1 "
         + "WHERE key IN (SELECT value FROM json_each($keys))";
 
-    private const string PurgeSql =
+    internal const string AvailableEventsSql =
+        "SELECT seq, payload FROM outbox_events WHERE available_at <= $now ORDER BY available_at, seq LIMIT $max";
+
+    internal const string PurgeSql =
         "DELETE FROM outbox WHERE key IN (SELECT key FROM outbox WHERE state IN (2, 4, 5, 6, 7) AND completed_at < $before "
         + "ORDER BY completed_at, key LIMIT $max)";
 
@@ -207,7 +210,7 @@ internal sealed class SqliteSendOutbox(SqliteDatabase database, FunnelEventSeria
             session =>
             {
                 List<(long Seq, string Payload)> rows = session.Query(
-                    "SELECT seq, payload FROM outbox_events WHERE available_at <= $now ORDER BY available_at, seq LIMIT $max",
+                    AvailableEventsSql,
                     static r => (r.GetInt64(0), r.GetString(1)),
                     ("$now", now),
                     ("$max", max));
