@@ -38,10 +38,18 @@ public sealed class SqliteProcessKillTests(ITestOutputHelper output)
         {
             string journal = Path.Combine(folder, $"journal-{process}.txt");
             journals.Add(journal);
+            // Killed at a random point of its share of the remaining sends (by progress, not time, so a fast or a
+            // loaded machine both kill mid-run); the poll's latency adds where in the send-store cycle it lands.
+            int remaining = (Leads * Steps) - Outbox(path).Values.Count(v => v.State == SendState.Sent);
+            int target = random.Next(1, Math.Max(2, remaining / (Kills - process + 2)));
             using Process child = Start(["dispatch", path, Count(Leads), journal, Count(process * SecondsBetweenProcesses)]);
             await WaitForLineAsync(child, "dispatching");
-            int delay = random.Next(200, 1500);
-            await Task.Delay(delay);
+            Stopwatch running = Stopwatch.StartNew();
+            while (!child.HasExited && Lines(journal).Count < target && running.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                await Task.Delay(random.Next(0, 3));
+            }
+
             bool alive = !child.HasExited;
             if (alive)
             {
@@ -53,8 +61,9 @@ public sealed class SqliteProcessKillTests(ITestOutputHelper output)
             Dictionary<string, (SendState State, SendState? Outcome)> left = Outbox(path);
             HashSet<string> unrecorded = [.. accepted.Where(k => left[k] is { Outcome: null, State: SendState.Pending or SendState.Sending or SendState.FailedTransient })];
             window.UnionWith(unrecorded);
-            output.WriteLine($"process {process}: {(alive ? "killed" : "had finished")} after {delay} ms, {accepted.Count} sends accepted, "
+            output.WriteLine($"process {process}: {(alive ? "killed" : "had finished")} after {running.ElapsedMilliseconds} ms (target {target} sends), {accepted.Count} sends accepted, "
                 + $"{unrecorded.Count} of them without a stored outcome, {left.Values.Count(v => v.State == SendState.Sent)} entries sent so far");
+            alive.ShouldBeTrue($"process {process} finished before its kill at {target} sends");
         }
 
         string last = Path.Combine(folder, "journal-final.txt");
