@@ -80,6 +80,28 @@ public abstract class SendOutboxSpecificationTests
     }
 
     [Fact]
+    public async Task TryUpdateManyAsync_OneClaimTakenOverAfterItsLease_OnlyTheLiveClaimWinsAndRecordsItsEvents()
+    {
+        ISendOutbox outbox = CreateStore();
+        await outbox.TryAddAsync(Entry("a", Now));
+        await outbox.TryAddAsync(Entry("b", Now + Duration.FromMinutes(1)));
+        OutboxEntry a = (await outbox.ClaimDueAsync(Now, 1, Lease, "d1")).ShouldHaveSingleItem();
+        OutboxEntry b = (await outbox.ClaimDueAsync(Now + Duration.FromMinutes(1), 1, Lease, "d1")).ShouldHaveSingleItem();
+        OutboxEntry taken = (await outbox.ClaimDueAsync(Now + Lease, 10, Lease, "d2")).ShouldHaveSingleItem();
+        taken.Key.ShouldBe("a");
+        FunnelEvent stale = Sent("a");
+        FunnelEvent live = Sent("b");
+
+        ImmutableArray<string> won = await outbox.TryUpdateManyAsync([(a, Done(a, SendState.Sent, stale)), (b, Done(b, SendState.Sent, live))]);
+
+        won.ShouldBe(["b"]);
+        (await outbox.ClaimEventsAsync(Now + Lease, 10, Lease)).Select(e => e.Id).ShouldBe([live.Id]);
+        OutboxEntry storedA = (await outbox.FindAsync("a")).ShouldNotBeNull();
+        (storedA.State, storedA.ClaimedBy, storedA.Version).ShouldBe((SendState.Sending, "d2", 2L));
+        (await outbox.FindAsync("b")).ShouldNotBeNull().State.ShouldBe(SendState.Sent);
+    }
+
+    [Fact]
     public async Task ClaimDueAsync_ConcurrentDispatchers_NoEntryHeldTwiceAndEveryEntryClaimed()
     {
         ISendOutbox outbox = CreateStore();

@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text;
+using Funnel;
+using Funnel.Email;
+using Funnel.Leads;
+using Funnel.Sequences;
+using Funnel.Storage.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+
+// Usage:
+//   seed     <database> <leads>                          enrols the leads in the "crash-test" sequence
+//   dispatch <database> <leads> <journal> <clockOffsetSeconds>
+//            dispatches until nothing is due, journalling each accepted send's key (flushed to disk) before the
+//            sender returns; prints "dispatching" once it starts, then one line per dispatch.
+// The clock is the system clock plus the offset, so a process started after a killed one can be "after the lease"
+// without waiting for it. Leads live in the in-memory lead store and are added again by every process (the same ids).
+if (args.Length < 3 || args[0] is not ("seed" or "dispatch") || args[0] == "dispatch" && args.Length < 5)
+{
+    await Console.Error.WriteLineAsync("usage: seed <database> <leads> | dispatch <database> <leads> <journal> <clockOffsetSeconds>");
+    return 2;
+}
+
+string database = args[1];
+int leads = int.Parse(args[2], CultureInfo.InvariantCulture);
+bool seed = args[0] == "seed";
+Duration offset = seed ? Duration.Zero : Duration.FromSeconds(long.Parse(args[4], CultureInfo.InvariantCulture));
+using JournallingSender? journal = seed ? null : new JournallingSender(args[3]);
+
+ServiceCollection services = new();
+services.AddSingleton<IClock>(new OffsetClock(offset));
+services.AddFunnel(o => o.TimeZoneId = "UTC");
+services.AddFunnelSequences();
+services.AddSingleton<IEmailSender>(journal ?? (IEmailSender)new RefusingSender());
+services.AddSingleton(CrashTestSequence.Definition);
+services.AddFunnelSqlite("Data Source=" + database);
+await using ServiceProvider provider = services.BuildServiceProvider();
+
+ILeadStore leadStore = provider.GetRequiredService<ILeadStore>();
+Instant created = Instant.FromUtc(2026, 1, 1, 0, 0);
+for (int i = 0; i < leads; i++)
+{
+    await leadStore.TryAddAsync(new LeadProfile
+    {
+        Id = CrashTestSequence.Lead(i),
+        Email = EmailAddress.Parse($"lead{i}@example.com"),
+        CreatedAt = created,
+    });
+}
+
+SequenceEngine engine = provider.GetRequiredService<SequenceEngine>();
+IClock clock = provider.GetRequiredService<IClock>();
+if (seed)
+{
+    Instant now = clock.GetCurrentInstant();
+    await Parallel.ForAsync(0, leads, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+        await engine.EnrolAsync(CrashTestSequence.Lead(i), CrashTestSequence.Definition.Key, now, cancellationToken: ct));
+    Console.WriteLine("seeded " + leads.ToString(CultureInfo.InvariantCulture));
+    return 0;
+}
+
+Console.WriteLine("dispatching");
+while (true)
+{
+    DispatchResult result = await engine.DispatchDueAsync();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"claimed {result.Claimed} sent {result.Sent} events {result.Events.Length}"));
+    if (result.Claimed == 0)
+    {
+        return 0;
+    }
+}
+
+/// <summary>The sequence the crash tests dispatch: three emails, each as soon as the previous one is sent.</summary>
+internal static class CrashTestSequence
+{
+    public static SequenceDefinition Definition { get; } = new()
+    {
+        Key = "crash-test",
+        IsMarketing = false,
+        Steps =
+        [
+            new SequenceStep { Key = "one", Subject = "One", TextBody = "First." },
+            new SequenceStep { Key = "two", Subject = "Two", TextBody = "Second." },
+            new SequenceStep { Key = "three", Subject = "Three", TextBody = "Third." },
+        ],
+    };
+
+    public static LeadId Lead(int n) => new(new Guid(n, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9));
+}
+
+/// <summary>The system clock moved by a fixed offset.</summary>
+internal sealed class OffsetClock(Duration offset) : IClock
+{
+    public Instant GetCurrentInstant() => SystemClock.Instance.GetCurrentInstant() + offset;
+}
+
+/// <summary>The mail server of the test: each accepted send's key is appended to the journal and flushed to disk before the send returns.</summary>
+internal sealed class JournallingSender(string path) : IEmailSender, IDisposable
+{
+    private readonly FileStream _journal = new(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 4096, FileOptions.None);
+    private readonly Lock _gate = new();
+
+    public Task<EmailSendResult> SendAsync(EmailMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        byte[] line = Encoding.UTF8.GetBytes(message.IdempotencyKey + "\n");
+        lock (_gate)
+        {
+            _journal.Write(line);
+            _journal.Flush(flushToDisk: true);
+        }
+
+        return Task.FromResult(EmailSendResult.Sent("<" + message.IdempotencyKey + "@crash-test>"));
+    }
+
+    public void Dispose() => _journal.Dispose();
+}
+
+/// <summary>The sender of the seeding process, which must send nothing.</summary>
+internal sealed class RefusingSender : IEmailSender
+{
+    public Task<EmailSendResult> SendAsync(EmailMessage message, CancellationToken cancellationToken = default) =>
+        throw new InvalidOperationException("The seeding process does not send.");
+}
+

@@ -1,0 +1,69 @@
+using Funnel.Sequences;
+using Funnel.Storage.ConformanceTests;
+using Funnel.Storage.Sqlite.Internal;
+using Funnel.Storage.Sqlite.Sequences;
+using Funnel.Storage.Sqlite.Tests.Sequences;
+
+namespace Funnel.Storage.Sqlite.Tests;
+
+/// <summary>The <see cref="ISendOutbox"/> contract over <see cref="SqliteSendOutbox"/>, each store in a database file of its own.</summary>
+public sealed class SqliteSendOutboxConformanceTests : SendOutboxSpecificationTests, IDisposable
+{
+    private readonly SqliteDatabases _databases = new();
+
+    protected override ISendOutbox CreateStore() => new SqliteSendOutbox(_databases.Create(), SequenceStoreKit.Serializer);
+
+    public void Dispose() => _databases.Dispose();
+}
+
+/// <summary>The <see cref="IEnrolmentStore"/> contract over <see cref="SqliteEnrolmentStore"/>, each store in a database file of its own.</summary>
+public sealed class SqliteEnrolmentStoreConformanceTests : EnrolmentStoreSpecificationTests, IDisposable
+{
+    private readonly SqliteDatabases _databases = new();
+
+    protected override IEnrolmentStore CreateStore() => new SqliteEnrolmentStore(_databases.Create());
+
+    public void Dispose() => _databases.Dispose();
+}
+
+/// <summary>The databases a test class created, closed when its test ends.</summary>
+internal sealed class SqliteDatabases : IDisposable
+{
+    private readonly List<SqliteDatabase> _created = [];
+    private readonly Lock _gate = new();
+
+    public SqliteDatabase Create(Action<FunnelSqliteOptions>? configure = null)
+    {
+        SqliteDatabase database = SqliteTestDatabase.Create(configure);
+        lock (_gate)
+        {
+            _created.Add(database);
+        }
+
+        return database;
+    }
+
+    public SqliteDatabase Open(string path, Action<FunnelSqliteOptions>? configure = null)
+    {
+        SqliteDatabase database = SqliteTestDatabase.Open(path, configure);
+        lock (_gate)
+        {
+            _created.Add(database);
+        }
+
+        return database;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (SqliteDatabase database in _created)
+            {
+                database.Dispose();
+            }
+
+            _created.Clear();
+        }
+    }
+}
