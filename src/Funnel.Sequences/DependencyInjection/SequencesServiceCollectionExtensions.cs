@@ -60,6 +60,10 @@ public static class SequencesServiceCollectionExtensions
     /// <c>email_suppressed</c>, <c>sequence_completed</c>) in the <see cref="Funnel.Pipeline.IFunnelEventLog"/> itself.
     /// </para>
     /// <para>
+    /// It also adds the hourly <c>sequence-outbox-retention</c> job, which removes the outbox entries that reached a
+    /// final state longer ago than <see cref="SequenceOptions.OutboxRetention"/> (30 days by default), in batches.
+    /// </para>
+    /// <para>
     /// It needs an <see cref="Funnel.Email.IEmailSender"/>, such as the one <c>AddFunnelSmtp</c> registers: without one
     /// the host fails at start-up with a message saying so. Calls <see cref="AddFunnelSequences"/>. Calling this
     /// method again changes the interval.
@@ -87,7 +91,7 @@ public static class SequencesServiceCollectionExtensions
                 "add an email sender, such as services.AddFunnelSmtp(o => ...) from Funnel.Email.Smtp");
         }
 
-        return services.AddFunnelJob<SequenceDispatchJob>();
+        return services.AddFunnelJob<SequenceDispatchJob>().AddFunnelJob<OutboxRetentionJob>();
     }
 
     /// <summary>Marks that <see cref="AddFunnelSequences"/> ran.</summary>

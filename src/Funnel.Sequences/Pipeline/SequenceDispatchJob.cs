@@ -30,5 +30,6 @@ internal sealed class SequenceDispatchJob(IServiceProvider services, SequenceDis
         activity?.SetTag("funnel.sent", result.Sent);
         activity?.SetTag("funnel.failed", result.Failed);
         activity?.SetTag("funnel.suppressed", result.Suppressed);
+        activity?.SetTag("funnel.released", result.Released);
     }
 }
