@@ -27,6 +27,7 @@ internal sealed class OutboxCoalescer(ISendOutbox outbox)
     private readonly HashSet<string> _won = new(StringComparer.Ordinal);
     private readonly List<Task> _loops = [];
     private List<(OutboxEntry Current, OutboxEntry Replacement)> _pending = [];
+    private List<(OutboxEntry Current, OutboxEntry Replacement)>? _spare;
     private bool _running;
     private ExceptionDispatchInfo? _failure;
     private int _flushes;
@@ -57,7 +58,19 @@ internal sealed class OutboxCoalescer(ISendOutbox outbox)
 
     /// <summary>Queues one compare-and-set and starts a flush unless one is in flight.</summary>
     /// <param name="update">The entry as claimed and its new state.</param>
-    public void Add((OutboxEntry Current, OutboxEntry Replacement) update) => AddRange([update]);
+    public void Add((OutboxEntry Current, OutboxEntry Replacement) update)
+    {
+        lock (_gate)
+        {
+            _pending.Add(update);
+            if (!TryStart())
+            {
+                return;
+            }
+        }
+
+        StartFlush();
+    }
 
     /// <summary>Queues several compare-and-sets (each key once per coalescer) and starts a flush unless one is in flight.</summary>
     /// <param name="updates">The entries as claimed and their new states.</param>
@@ -71,19 +84,13 @@ internal sealed class OutboxCoalescer(ISendOutbox outbox)
         lock (_gate)
         {
             _pending.AddRange(updates);
-            if (_running || _failure is not null)
+            if (!TryStart())
             {
-                return; // the flush in flight takes them next; after a failure nothing is written.
+                return;
             }
-
-            _running = true;
         }
 
-        Task loop = FlushAsync();
-        lock (_gate)
-        {
-            _loops.Add(loop);
-        }
+        StartFlush();
     }
 
     /// <summary>Waits until everything queued is written.</summary>
@@ -120,6 +127,30 @@ internal sealed class OutboxCoalescer(ISendOutbox outbox)
         }
     }
 
+    /// <summary>Marks a flush as started unless one is in flight (it takes the pending updates next) or a flush failed (nothing more is written); call under the lock.</summary>
+    private bool TryStart()
+    {
+        if (_running || _failure is not null)
+        {
+            return false;
+        }
+
+        _running = true;
+        return true;
+    }
+
+    private void StartFlush()
+    {
+        Task loop = FlushAsync();
+        if (!loop.IsCompletedSuccessfully)
+        {
+            lock (_gate)
+            {
+                _loops.Add(loop);
+            }
+        }
+    }
+
     private async Task FlushAsync()
     {
         while (true)
@@ -134,7 +165,8 @@ internal sealed class OutboxCoalescer(ISendOutbox outbox)
                 }
 
                 batch = _pending;
-                _pending = [];
+                _pending = _spare ?? [];
+                _spare = null;
             }
 
             try
@@ -146,6 +178,8 @@ internal sealed class OutboxCoalescer(ISendOutbox outbox)
                 {
                     _flushes++;
                     _won.UnionWith(won);
+                    batch.Clear(); // the store is done with it: the next flush reuses it.
+                    _spare = batch;
                 }
             }
             catch (Exception e)

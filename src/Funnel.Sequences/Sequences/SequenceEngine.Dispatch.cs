@@ -449,17 +449,21 @@ public sealed partial class SequenceEngine
     private async Task<Dictionary<EnrolmentId, Enrolment?>> UpdateEnrolmentsAsync(List<BatchItem> finish, CancellationToken cancellationToken)
     {
         // Two entries of one enrolment can meet in a batch (a recovered one and its successor): their changes compose.
-        Dictionary<EnrolmentId, List<BatchItem>> byEnrolment = [];
-        Dictionary<EnrolmentId, Enrolment?> current = [];
+        Dictionary<EnrolmentId, (BatchItem First, BatchItem Last)> byEnrolment = new(finish.Count);
+        Dictionary<EnrolmentId, Enrolment?> current = new(finish.Count);
         foreach (BatchItem item in finish)
         {
-            if (!byEnrolment.TryGetValue(item.Entry.Enrolment, out List<BatchItem>? items))
+            EnrolmentId id = item.Entry.Enrolment;
+            if (byEnrolment.TryGetValue(id, out (BatchItem First, BatchItem Last) items))
             {
-                byEnrolment[item.Entry.Enrolment] = items = [];
-                current[item.Entry.Enrolment] = item.Enrolment; // as read for the batch; re-read only when the compare-and-set loses.
+                items.Last.NextOfEnrolment = item;
+                byEnrolment[id] = (items.First, item);
             }
-
-            items.Add(item);
+            else
+            {
+                byEnrolment[id] = (item, item);
+                current[id] = item.Enrolment; // as read for the batch; re-read only when the compare-and-set loses.
+            }
         }
 
         Dictionary<EnrolmentId, Enrolment?> stored = [];
@@ -468,7 +472,7 @@ public sealed partial class SequenceEngine
             List<(Enrolment Current, Enrolment Replacement)> updates = [];
             foreach ((EnrolmentId id, Enrolment? enrolment) in current)
             {
-                Enrolment? next = enrolment is null ? null : Apply(enrolment, byEnrolment[id]);
+                Enrolment? next = enrolment is null ? null : Apply(enrolment, byEnrolment[id].First);
                 if (next is null || next == enrolment)
                 {
                     stored[id] = enrolment;
@@ -519,10 +523,10 @@ public sealed partial class SequenceEngine
     }
 
     /// <summary>Returns the enrolment after the finishes of its entries: the last send instant, and completion when no step is left.</summary>
-    private static Enrolment Apply(Enrolment current, List<BatchItem> items)
+    private static Enrolment Apply(Enrolment current, BatchItem first)
     {
         Enrolment next = current;
-        foreach (BatchItem item in items)
+        for (BatchItem? item = first; item is not null; item = item.NextOfEnrolment)
         {
             bool complete = item.Completes && next.Status == EnrolmentStatus.Active;
             Instant at = item.SentAt;
@@ -586,6 +590,9 @@ public sealed partial class SequenceEngine
 
         /// <summary>Gets or sets whether no step is left after this one.</summary>
         public bool Completes { get; set; }
+
+        /// <summary>Gets or sets the next item of the batch with the same enrolment, if any.</summary>
+        public BatchItem? NextOfEnrolment { get; set; }
     }
 
     private sealed class Tally

@@ -14,7 +14,10 @@ public sealed class SequenceOptions
     public int BatchSize { get; set; } = 500;
 
     /// <summary>Gets or sets how long a claim lasts; a crashed dispatcher's claims are due again after it.</summary>
-    /// <value>Defaults to 5 minutes. Keep it well above the time a batch takes to send.</value>
+    /// <value>
+    /// Defaults to 5 minutes. A batch starts sends only until <see cref="LeaseSafetyMargin"/> before the lease ends and
+    /// releases the rest, so a slow mail server shortens a batch instead of outlasting its claims.
+    /// </value>
     public Duration Lease { get; set; } = Duration.FromMinutes(5);
 
     /// <summary>Gets or sets how many sends of one batch may be in flight at once.</summary>
