@@ -56,7 +56,8 @@ public static class SequencesServiceCollectionExtensions
     /// <remarks>
     /// <para>
     /// The job runs on the job runner of <c>AddFunnelHosting()</c> (an ASP.NET Core app or a worker service) every
-    /// <paramref name="interval"/>. The engine records the dispatch events (<c>email_sent</c>, <c>email_failed</c>,
+    /// <paramref name="interval"/>; each run dispatches batch after batch until one claims nothing, so a backlog is
+    /// not held to one batch per interval. The engine records the dispatch events (<c>email_sent</c>, <c>email_failed</c>,
     /// <c>email_suppressed</c>, <c>sequence_completed</c>) in the <see cref="Funnel.Pipeline.IFunnelEventLog"/> itself.
     /// </para>
     /// <para>

@@ -36,7 +36,7 @@ public sealed class SequenceOptions
     /// time are released (due at once, attempts unchanged) for the next dispatch. Keep it above the longest a single
     /// send may take (the SMTP adapter's <c>Timeout</c>, 30 seconds by default) plus the time to record its outcome.
     /// </remarks>
-    /// <value>Defaults to 1 minute. Must not be negative and must be shorter than <see cref="Lease"/>.</value>
+    /// <value>Defaults to 1 minute. Must not be negative and must be at most half the <see cref="Lease"/>.</value>
     public Duration LeaseSafetyMargin { get; set; } = Duration.FromMinutes(1);
 
     /// <summary>Gets or sets how long outbox entries in a final state are kept before the retention job purges them.</summary>
@@ -83,8 +83,8 @@ internal sealed class SequenceOptionsValidator : AbstractValidator<SequenceOptio
         RuleFor(o => o.BatchSize).InclusiveBetween(1, 100_000);
         RuleFor(o => o.Lease).Must(d => d > Duration.Zero).WithMessage("'Lease' must be positive.");
         RuleFor(o => o.SendConcurrency).InclusiveBetween(1, 256);
-        RuleFor(o => o.LeaseSafetyMargin).Must((o, d) => d >= Duration.Zero && d < o.Lease)
-            .WithMessage("'LeaseSafetyMargin' must not be negative and must be shorter than 'Lease'.");
+        RuleFor(o => o.LeaseSafetyMargin).Must((o, d) => d >= Duration.Zero && d <= o.Lease / 2)
+            .WithMessage("'LeaseSafetyMargin' must not be negative and must be at most half the 'Lease'.");
         RuleFor(o => o.OutboxRetention).Must(d => d >= Duration.FromDays(1)).WithMessage("'OutboxRetention' must be at least 1 day.");
         RuleFor(o => o.MaxAttempts).InclusiveBetween(1, 100);
         RuleFor(o => o.RetryDelay).Must(d => d > Duration.Zero).WithMessage("'RetryDelay' must be positive.");

@@ -275,6 +275,7 @@ public class SequenceBatchDispatchTests
         { "SendConcurrency", o => o.SendConcurrency = 257 },
         { "LeaseSafetyMargin", o => o.LeaseSafetyMargin = Duration.FromSeconds(-1) },
         { "LeaseSafetyMargin", o => o.LeaseSafetyMargin = o.Lease },
+        { "LeaseSafetyMargin", o => o.LeaseSafetyMargin = (o.Lease / 2) + Duration.FromSeconds(1) },
         { "OutboxRetention", o => o.OutboxRetention = Duration.FromHours(23) },
     };
 
