@@ -112,6 +112,11 @@ internal sealed class OutboxCoalescer(ISendOutbox outbox)
                 }
             }
 
+            if (loops.Length == 0)
+            {
+                await Task.Yield(); // a flush is starting on another thread and has not been listed yet.
+            }
+
             await Task.WhenAll(loops).ConfigureAwait(false);
         }
     }
