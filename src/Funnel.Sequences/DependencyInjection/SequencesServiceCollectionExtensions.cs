@@ -56,8 +56,13 @@ public static class SequencesServiceCollectionExtensions
     /// <remarks>
     /// <para>
     /// The job runs on the job runner of <c>AddFunnelHosting()</c> (an ASP.NET Core app or a worker service) every
-    /// <paramref name="interval"/>. The engine records the dispatch events (<c>email_sent</c>, <c>email_failed</c>,
+    /// <paramref name="interval"/>; each run dispatches batch after batch until one claims nothing, so a backlog is
+    /// not held to one batch per interval. The engine records the dispatch events (<c>email_sent</c>, <c>email_failed</c>,
     /// <c>email_suppressed</c>, <c>sequence_completed</c>) in the <see cref="Funnel.Pipeline.IFunnelEventLog"/> itself.
+    /// </para>
+    /// <para>
+    /// It also adds the hourly <c>sequence-outbox-retention</c> job, which removes the outbox entries that reached a
+    /// final state longer ago than <see cref="SequenceOptions.OutboxRetention"/> (30 days by default), in batches.
     /// </para>
     /// <para>
     /// It needs an <see cref="Funnel.Email.IEmailSender"/>, such as the one <c>AddFunnelSmtp</c> registers: without one
@@ -87,7 +92,7 @@ public static class SequencesServiceCollectionExtensions
                 "add an email sender, such as services.AddFunnelSmtp(o => ...) from Funnel.Email.Smtp");
         }
 
-        return services.AddFunnelJob<SequenceDispatchJob>();
+        return services.AddFunnelJob<SequenceDispatchJob>().AddFunnelJob<OutboxRetentionJob>();
     }
 
     /// <summary>Marks that <see cref="AddFunnelSequences"/> ran.</summary>

@@ -153,13 +153,22 @@ public sealed class InMemorySendOutbox : ISendOutbox
     /// <inheritdoc/>
     public Task<ImmutableArray<string>> TryUpdateManyAsync(IReadOnlyList<(OutboxEntry Current, OutboxEntry Replacement)> updates, CancellationToken cancellationToken = default)
     {
-        StoreBatches.CheckDistinct(updates, static u => u.Current.Key, nameof(updates));
+        if (updates is { Count: 1 })
+        {
+            ArgumentNullException.ThrowIfNull(updates[0].Current, nameof(updates)); // one key is distinct: no set needed.
+        }
+        else
+        {
+            StoreBatches.CheckDistinct(updates, static u => u.Current.Key, nameof(updates));
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
-        ImmutableArray<string>.Builder won = ImmutableArray.CreateBuilder<string>();
+        ImmutableArray<string>.Builder won = ImmutableArray.CreateBuilder<string>(updates.Count);
         lock (gate)
         {
-            foreach ((OutboxEntry current, OutboxEntry replacement) in updates)
+            for (int i = 0; i < updates.Count; i++)
             {
+                (OutboxEntry current, OutboxEntry replacement) = updates[i];
                 ArgumentNullException.ThrowIfNull(replacement, nameof(updates));
                 if (Update(current, replacement))
                 {

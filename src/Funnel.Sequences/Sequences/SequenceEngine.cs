@@ -60,7 +60,7 @@ public sealed record SequenceEngineSettings
 }
 
 /// <summary>What one <see cref="SequenceEngine.DispatchDueAsync"/> did, with the events it recorded.</summary>
-/// <param name="Claimed">The due sends claimed.</param>
+/// <param name="Claimed">The due sends claimed (including those a crashed dispatcher had recorded an outcome for, which are only finished).</param>
 /// <param name="Sent">The emails the server accepted.</param>
 /// <param name="Failed">The failed sends (transient and permanent).</param>
 /// <param name="Suppressed">The sends suppressed for the lead's status.</param>
@@ -69,21 +69,28 @@ public sealed record SequenceEngineSettings
 /// <param name="Cancelled">The sends cancelled because their enrolment had ended.</param>
 /// <param name="Events">The events this call recorded (<c>email_sent</c>, <c>email_failed</c>, <c>email_suppressed</c>, <c>sequence_completed</c>: this batch's and any left in the outbox by earlier, crashed batches). They are already in the <see cref="IFunnelEventLog"/>: do not append them again.</param>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-public sealed record DispatchResult(int Claimed, int Sent, int Failed, int Suppressed, int Skipped, int Deferred, int Cancelled, ImmutableArray<FunnelEvent> Events);
+public sealed record DispatchResult(int Claimed, int Sent, int Failed, int Suppressed, int Skipped, int Deferred, int Cancelled, ImmutableArray<FunnelEvent> Events)
+{
+    /// <summary>Gets the claimed sends that were not started because less than <see cref="SequenceOptions.LeaseSafetyMargin"/> of the lease was left; they were released, due at once.</summary>
+    /// <value>Defaults to 0.</value>
+    public int Released { get; init; }
+}
 
 /// <summary>Enrols leads in sequences on funnel events, ends enrolments on exit goals, and dispatches the due emails exactly once.</summary>
 /// <remarks>
 /// <para>
 /// <c>AddFunnelSequences()</c> feeds every logged funnel event to <see cref="HandleAsync"/> through the pipeline, and
 /// <c>AddFunnelSequenceDispatcher()</c> calls <see cref="DispatchDueAsync"/> on a timer from one or more processes. Each send is an <see cref="OutboxEntry"/> keyed by (enrolment, step): a
-/// dispatcher claims due entries with a lease, sends, then records the result by compare-and-set, so concurrent
-/// dispatchers never both send an entry and a crashed dispatcher's claims are sent by another after the lease.
+/// dispatcher claims a batch of due entries with a lease, works it as sets (reads, day reservations, outcomes, next
+/// steps, enrolments and final states, each one store call or a few), sends with bounded concurrency, and records
+/// each result by compare-and-set, so concurrent dispatchers never both send an entry and a crashed dispatcher's
+/// claims are sent by another after the lease.
 /// </para>
 /// <para>
 /// One window remains, as in every system that talks to SMTP: if a process dies after the server accepted a message but
-/// before the outbox recorded it, the message is sent again after the lease with the same idempotency key (the SMTP
-/// adapter makes it the same <c>Message-ID</c>, so receivers and tests can drop the duplicate). Sending is therefore
-/// at-least-once at the transport and exactly-once in the records.
+/// before the outcome flush that follows recorded it, the message is sent again after the lease with the same
+/// idempotency key (the SMTP adapter makes it the same <c>Message-ID</c>, so receivers and tests can drop the
+/// duplicate). No send is lost; sending is at-least-once at the transport and exactly-once in the records.
 /// </para>
 /// <para>
 /// The engine records its own events: every event it causes is appended to the
@@ -95,7 +102,7 @@ public sealed record DispatchResult(int Claimed, int Sent, int Failed, int Suppr
 /// </para>
 /// </remarks>
 /// <threadsafety>All members are thread-safe; run as many engines over the same stores as you like.</threadsafety>
-public sealed class SequenceEngine
+public sealed partial class SequenceEngine
 {
     private const int MinEventsPerDispatch = 1000;
     private readonly SequenceEngineSettings settings;
@@ -387,235 +394,28 @@ public sealed class SequenceEngine
         return enrolled is null ? [] : [enrolled];
     }
 
-    /// <summary>Claims the due sends (up to <see cref="SequenceOptions.BatchSize"/>) and sends, suppresses, skips, defers or retries each.</summary>
-    /// <remarks>
-    /// Exactly one dispatcher holds each claim; each result is recorded by compare-and-set together with its event
-    /// before the next step is scheduled and the current one marked done (both idempotent), so a crash at any point
-    /// loses nothing. The outbox's events are then moved into the <see cref="SequenceEngineSettings.EventLog"/> as by
-    /// <see cref="DrainEventsAsync"/> (up to twice the batch size, at least 1,000). The dispatcher job that
-    /// <c>AddFunnelSequenceDispatcher()</c> registers calls this on a timer.
-    /// </remarks>
-    /// <param name="cancellationToken">Cancels the dispatch; claimed but unsent entries become due again after the lease.</param>
-    /// <returns>What was done, with the events recorded.</returns>
-    /// <exception cref="OperationCanceledException">The dispatch was cancelled.</exception>
-    public async Task<DispatchResult> DispatchDueAsync(CancellationToken cancellationToken = default)
-    {
-        Instant now = settings.Clock.GetCurrentInstant();
-        SequenceOptions options = settings.Options;
-        ImmutableArray<OutboxEntry> claimed = await settings.Outbox.ClaimDueAsync(now, options.BatchSize, options.Lease, settings.DispatcherId, cancellationToken).ConfigureAwait(false);
-        Tally tally = new();
-        foreach (OutboxEntry entry in claimed)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            await ProcessAsync(entry, now, tally, cancellationToken).ConfigureAwait(false);
-        }
-
-        ImmutableArray<FunnelEvent> events = await DrainEventsAsync(Math.Max(2 * options.BatchSize, MinEventsPerDispatch), cancellationToken).ConfigureAwait(false);
-        return new DispatchResult(claimed.Length, tally.Sent, tally.Failed, tally.Suppressed, tally.Skipped, tally.Deferred, tally.Cancelled, events);
-    }
-
-    /// <summary>Moves the dispatch events (<c>email_sent</c>, <c>email_failed</c>, <c>email_suppressed</c>, <c>sequence_completed</c>) left in the outbox into the event log, without dispatching.</summary>
-    /// <remarks>
-    /// Every dispatch event is written to the outbox in the same atomic step as the send's state change, so a crash
-    /// never loses one. This claims them with a lease of <see cref="SequenceOptions.Lease"/>, appends them to the
-    /// <see cref="SequenceEngineSettings.EventLog"/>, and only then acknowledges them: a crash between the two hands
-    /// them out again after the lease, with the same ids, and the log appends them once. Concurrent dispatchers never
-    /// claim the same event at once. <see cref="DispatchDueAsync"/> calls it after every batch.
-    /// </remarks>
-    /// <param name="max">The most events to move.</param>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The events this call recorded, oldest first (already in the log; do not append them again).</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is not positive.</exception>
-    public async Task<ImmutableArray<FunnelEvent>> DrainEventsAsync(int max = 1000, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
-        Instant now = settings.Clock.GetCurrentInstant();
-        ImmutableArray<FunnelEvent> events = await settings.Outbox.ClaimEventsAsync(now, max, settings.Options.Lease, cancellationToken).ConfigureAwait(false);
-        if (!events.IsEmpty)
-        {
-            await settings.EventLog.AppendAsync(events, cancellationToken).ConfigureAwait(false);
-            await settings.Outbox.AcknowledgeEventsAsync(events.Select(static e => e.Id), cancellationToken).ConfigureAwait(false);
-        }
-
-        return events;
-    }
-    private async Task ProcessAsync(OutboxEntry entry, Instant now, Tally tally, CancellationToken cancellationToken)
-    {
-        ISendOutbox outbox = settings.Outbox;
-        int index = definitions.TryGetValue(entry.Sequence, out SequenceDefinition? definition) ? IndexOf(definition, entry) : -1;
-        if (index >= 0 && index != entry.StepIndex)
-        {
-            entry = entry with { StepIndex = index }; // the definition changed since the entry was scheduled; the key names the step.
-        }
-
-        if (definition is null || index < 0)
-        {
-            await outbox.TryUpdateAsync(entry, Done(entry, SendState.FailedPermanent, now, "The sequence or step no longer exists."), cancellationToken).ConfigureAwait(false);
-            tally.Failed++;
-            return;
-        }
-
-        Enrolment? enrolment = await settings.Enrolments.FindAsync(entry.Enrolment, cancellationToken).ConfigureAwait(false);
-        if (entry.Outcome is { } outcome)
-        {
-            // A dispatcher recorded the result (and its events) and crashed before finishing: finish, never resend.
-            OutboxEntry final = entry with { State = outcome, ClaimedBy = null, CompletedAt = entry.CompletedAt ?? now, Events = [] };
-            if (enrolment is null)
-            {
-                await outbox.TryUpdateAsync(entry, final, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                LeadProfile? profile = await settings.Leads.FindAsync(entry.LeadId, cancellationToken).ConfigureAwait(false);
-                await FinishAsync(entry, enrolment, definition, ZoneOf(profile), final, now, outcome == SendState.Sent, [], cancellationToken).ConfigureAwait(false);
-            }
-
-            return;
-        }
-
-        if (enrolment is null || enrolment.Status != EnrolmentStatus.Active)
-        {
-            await outbox.TryUpdateAsync(entry, Done(entry, SendState.Cancelled, now, "The enrolment ended."), cancellationToken).ConfigureAwait(false);
-            tally.Cancelled++;
-            return;
-        }
-
-        SequenceStep step = definition.Steps[entry.StepIndex];
-        LeadProfile? lead = await settings.Leads.FindAsync(entry.LeadId, cancellationToken).ConfigureAwait(false);
-        DateTimeZone zone = ZoneOf(lead);
-        string? suppression = SuppressionOf(lead, definition);
-        if (suppression is not null)
-        {
-            tally.Suppressed++;
-            EmailSuppressed suppressed = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Reason = suppression };
-            await FinishAsync(entry, enrolment, definition, zone, Done(entry, SendState.Suppressed, now, suppression), now, sent: false, [suppressed], cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        if (!step.RequiredTags.IsDefaultOrEmpty && !step.RequiredTags.All(lead!.Tags.Contains)
-            || !step.ExcludedTags.IsDefaultOrEmpty && step.ExcludedTags.Any(lead!.Tags.Contains))
-        {
-            tally.Skipped++;
-            await FinishAsync(entry, enrolment, definition, zone, Done(entry, SendState.Skipped, now, "The step's tag conditions do not hold."), now, sent: false, [], cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        // The cap is a compare-and-set reservation of the lead's local day, so two dispatchers cannot both pass it.
-        // Anchored steps (webinar reminders) take the day when it is free but are never deferred.
-        if (definition.IsMarketing && settings.Options.OneMarketingEmailPerDay
-            && !await settings.Enrolments.TryReserveDayAsync(entry.LeadId, now.InZone(zone).Date, entry.Key, cancellationToken).ConfigureAwait(false)
-            && step.Timing != StepTiming.RelativeToAnchor)
-        {
-            LocalDate tomorrow = now.InZone(zone).Date.PlusDays(1);
-            Instant nextDay = Max(now, zone.AtStartOfDay(tomorrow).ToInstant());
-            Instant deferred = SendTimes.Next(nextDay, zone, step.SendAt, step.Days, definition.QuietHours);
-            await outbox.TryUpdateAsync(entry, entry with { State = SendState.Pending, DueAt = deferred, ScheduledFor = deferred, ClaimedBy = null, Reason = "Deferred by the frequency cap.", Events = [] }, cancellationToken).ConfigureAwait(false);
-            tally.Deferred++;
-            return;
-        }
-
-        EmailSendResult result;
-        try
-        {
-            // Rendering is inside the try: a template engine that throws must record a failure, not abort the batch
-            // and leave the entry to be claimed (and throw) again after every lease.
-            EmailMessage message = Render(definition, step, lead!, entry, enrolment);
-            result = await settings.Sender.SendAsync(message, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            // A cancellation we did not ask for (an HTTP client's timeout) is a failed send like any other.
-            result = EmailSendResult.Transient(e.GetType().Name + ": " + e.Message);
-        }
-
-        int attempt = entry.Attempts + 1;
-        switch (result.Status)
-        {
-            case EmailSendStatus.Sent:
-                tally.Sent++;
-                EmailSent sentEvent = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key };
-                await FinishAsync(entry, enrolment, definition, zone, Done(entry, SendState.Sent, now, null) with { Attempts = attempt, MessageId = result.MessageId }, now, sent: true, [sentEvent], cancellationToken).ConfigureAwait(false);
-                break;
-            case EmailSendStatus.TransientFailure when attempt < settings.Options.MaxAttempts:
-                tally.Failed++;
-                EmailFailed retry = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Permanent = false, Attempt = attempt, Error = result.Error ?? "transient failure" };
-                // A retry keeps out of the quiet hours like the first attempt (anchored steps, which ignore them, excepted).
-                Instant retryAt = step.Timing == StepTiming.RelativeToAnchor || definition.QuietHours is null
-                    ? now + Backoff(attempt)
-                    : SendTimes.Next(now + Backoff(attempt), zone, quietHours: definition.QuietHours);
-                await outbox.TryUpdateAsync(entry, entry with { State = SendState.FailedTransient, Attempts = attempt, DueAt = retryAt, ClaimedBy = null, Reason = result.Error, Events = [retry] }, cancellationToken).ConfigureAwait(false);
-                break;
-            default:
-                tally.Failed++;
-                string error = result.Error ?? "permanent failure";
-                EmailFailed failed = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Permanent = true, Attempt = attempt, Error = error };
-                await FinishAsync(entry, enrolment, definition, zone, Done(entry, SendState.FailedPermanent, now, error) with { Attempts = attempt }, now, sent: false, [failed], cancellationToken).ConfigureAwait(false);
-                break;
-        }
-    }
-
-    /// <summary>Records the outcome and its events, schedules the next step and updates the enrolment (both idempotent), then records the entry's final state.</summary>
-    /// <remarks>
-    /// Three steps, each safe to repeat after a crash: (1) the outcome and its events are stored while the entry is still
-    /// claimed, so they are never lost and the email is never sent again; (2) the next step is scheduled and the
-    /// enrolment updated; (3) the entry moves to its final state, with the <c>sequence_completed</c> event if this step
-    /// completed the enrolment. A dispatcher that claims an entry with an outcome resumes at (2).
-    /// </remarks>
-    private async Task FinishAsync(OutboxEntry entry, Enrolment enrolment, SequenceDefinition definition, DateTimeZone zone, OutboxEntry final, Instant now, bool sent, ImmutableArray<FunnelEvent> events, CancellationToken cancellationToken)
-    {
-        OutboxEntry recorded = entry;
-        if (entry.Outcome is null)
-        {
-            OutboxEntry outcome = final with { State = SendState.Sending, DueAt = entry.DueAt, ClaimedBy = entry.ClaimedBy, Outcome = final.State, Events = events };
-            if (!await settings.Outbox.TryUpdateAsync(entry, outcome, cancellationToken).ConfigureAwait(false))
-            {
-                return; // the claim was lost (its lease ran out); its new holder finishes the work.
-            }
-
-            recorded = outcome with { Version = entry.Version + 1 };
-        }
-
-        Instant sentAt = final.CompletedAt ?? now;
-        bool completed = await ScheduleFromAsync(enrolment, definition, entry.StepIndex + 1, entry.ScheduledFor, sentAt, zone, cancellationToken).ConfigureAwait(false);
-        // Only this entry's finish completes an enrolment, so "completed" here is ours even when a crashed predecessor
-        // stored it; the final compare-and-set below records the event once.
-        OptimisticConcurrency.Update<Enrolment> update = await OptimisticConcurrency.UpdateAsync(
-            FindEnrolment(enrolment), // as just read by the caller; re-read only when the compare-and-set loses.
-            current =>
-            {
-                bool complete = completed && current!.Status == EnrolmentStatus.Active;
-                Enrolment next = current! with
-                {
-                    LastSentAt = sent && (current.LastSentAt is null || current.LastSentAt < sentAt) ? sentAt : current.LastSentAt,
-                    Status = complete ? EnrolmentStatus.Completed : current.Status,
-                    EndedAt = complete ? sentAt : current.EndedAt,
-                };
-                return next == current ? current : next;
-            },
-            tryAddAsync: null,
-            settings.Enrolments.TryUpdateAsync,
-            static (current, next) => next with { Version = current.Version + 1 },
-            $"Enrolment {enrolment.Id}",
-            cancellationToken).ConfigureAwait(false);
-        bool completedIt = completed && update.After is { Status: EnrolmentStatus.Completed };
-
-        ImmutableArray<FunnelEvent> last = completedIt
-            ? [new SequenceCompleted { LeadId = entry.LeadId, OccurredAt = sentAt, Sequence = definition.Key, Enrolment = enrolment.Id }]
-            : [];
-        await settings.Outbox.TryUpdateAsync(recorded, final with { Outcome = final.State, Events = last }, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>Adds the outbox entry of the first schedulable step from <paramref name="index"/>; returns <see langword="true"/> when no step is left.</summary>
     private async Task<bool> ScheduleFromAsync(Enrolment enrolment, SequenceDefinition definition, int index, Instant previousScheduled, Instant previousDone, DateTimeZone zone, CancellationToken cancellationToken)
     {
         // The skipped steps and the first schedulable one are added as one batch (each only if absent).
         List<OutboxEntry> entries = [];
-        bool done = true;
+        bool done = ScheduleEntries(entries, enrolment, definition, index, previousScheduled, previousDone, zone);
+        if (entries.Count > 0)
+        {
+            await settings.Outbox.TryAddManyAsync(entries, cancellationToken).ConfigureAwait(false);
+        }
+
+        return done;
+    }
+
+    /// <summary>Appends the entries of the steps from <paramref name="index"/> up to the first schedulable one (the skipped ones as <see cref="SendState.Skipped"/>); returns <see langword="true"/> when no step is left to send.</summary>
+    private static bool ScheduleEntries(List<OutboxEntry> entries, Enrolment enrolment, SequenceDefinition definition, int index, Instant previousScheduled, Instant previousDone, DateTimeZone zone)
+    {
         for (int i = index; i < definition.Steps.Length; i++)
         {
             SequenceStep step = definition.Steps[i];
             Instant? due = DueOf(step, definition, enrolment, previousScheduled, previousDone, zone);
-            OutboxEntry entry = new()
+            entries.Add(new OutboxEntry
             {
                 Key = OutboxEntry.KeyOf(enrolment.Id, step.Key),
                 Enrolment = enrolment.Id,
@@ -627,21 +427,14 @@ public sealed class SequenceEngine
                 State = due is null ? SendState.Skipped : SendState.Pending,
                 CompletedAt = due is null ? previousDone : null,
                 Reason = due is null ? "The anchored instant had passed or there is no anchor." : null,
-            };
-            entries.Add(entry);
+            });
             if (due is not null)
             {
-                done = false;
-                break;
+                return false;
             }
         }
 
-        if (entries.Count > 0)
-        {
-            await settings.Outbox.TryAddManyAsync(entries, cancellationToken).ConfigureAwait(false);
-        }
-
-        return done;
+        return true;
     }
 
     /// <summary>Returns the index of the entry's step, found by the step key in its idempotency key; -1 when the step no longer exists.</summary>
@@ -793,14 +586,4 @@ public sealed class SequenceEngine
         entry with { State = state, CompletedAt = now, ClaimedBy = null, Reason = reason, Events = [] };
 
     private static Instant Max(Instant a, Instant b) => a > b ? a : b;
-
-    private sealed class Tally
-    {
-        public int Sent;
-        public int Failed;
-        public int Suppressed;
-        public int Skipped;
-        public int Deferred;
-        public int Cancelled;
-    }
 }

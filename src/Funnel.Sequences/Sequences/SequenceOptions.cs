@@ -5,7 +5,7 @@ using NodaTime;
 
 namespace Funnel.Sequences;
 
-/// <summary>How the sequence dispatcher sends: batch size, lease, retries, frequency cap, sender address and tracking.</summary>
+/// <summary>How the sequence dispatcher sends: batch size, concurrency, lease, retries, frequency cap, retention, sender address and tracking.</summary>
 /// <threadsafety>Configure once at start-up; do not change afterwards.</threadsafety>
 public sealed class SequenceOptions
 {
@@ -14,8 +14,40 @@ public sealed class SequenceOptions
     public int BatchSize { get; set; } = 500;
 
     /// <summary>Gets or sets how long a claim lasts; a crashed dispatcher's claims are due again after it.</summary>
-    /// <value>Defaults to 5 minutes. Keep it well above the time a batch takes to send.</value>
+    /// <value>
+    /// Defaults to 5 minutes. A batch starts sends only until <see cref="LeaseSafetyMargin"/> before the lease ends and
+    /// releases the rest, so a slow mail server shortens a batch instead of outlasting its claims.
+    /// </value>
     public Duration Lease { get; set; } = Duration.FromMinutes(5);
+
+    /// <summary>Gets or sets how many sends of one batch may be in flight at once.</summary>
+    /// <remarks>
+    /// The claimed batch is read, decided and recorded as sets; only the sends themselves run one per message, up to
+    /// this many at a time. Keep it at or above the email sender's connection count (<c>SmtpOptions.MaxConnections</c>)
+    /// so its connections stay busy.
+    /// </remarks>
+    /// <value>Defaults to 8. Must be between 1 and 256.</value>
+    public int SendConcurrency { get; set; } = 8;
+
+    /// <summary>Gets or sets how much of a claim's lease must be left for a send of the batch to start.</summary>
+    /// <remarks>
+    /// A send starts only while the clock is earlier than the lease's end minus this margin, so a slow batch never
+    /// sends after its claims could have passed to another dispatcher. The sends of the batch that did not start in
+    /// time are released (due at once, attempts unchanged) for the next dispatch. Keep it above the longest a single
+    /// send may take (the SMTP adapter's <c>Timeout</c>, 30 seconds by default) plus the time to record its outcome.
+    /// </remarks>
+    /// <value>Defaults to 1 minute. Must not be negative and must be at most half the <see cref="Lease"/>.</value>
+    public Duration LeaseSafetyMargin { get; set; } = Duration.FromMinutes(1);
+
+    /// <summary>Gets or sets how long outbox entries in a final state are kept before the retention job purges them.</summary>
+    /// <remarks>
+    /// <c>AddFunnelSequenceDispatcher()</c> registers a job that runs hourly and removes, in batches of 1,000, the
+    /// entries that reached a final state (sent, failed for good, suppressed, skipped, cancelled) longer ago than this
+    /// (<see cref="ISendOutbox.PurgeCompletedAsync"/>); open entries are never purged. A purged key can be scheduled
+    /// again, so keep it longer than any event redelivery can be late.
+    /// </remarks>
+    /// <value>Defaults to 30 days. Must be at least 1 day.</value>
+    public Duration OutboxRetention { get; set; } = Duration.FromDays(30);
 
     /// <summary>Gets or sets how many attempts a send gets before a transient failure becomes permanent.</summary>
     /// <value>Defaults to 6.</value>
@@ -50,6 +82,10 @@ internal sealed class SequenceOptionsValidator : AbstractValidator<SequenceOptio
     {
         RuleFor(o => o.BatchSize).InclusiveBetween(1, 100_000);
         RuleFor(o => o.Lease).Must(d => d > Duration.Zero).WithMessage("'Lease' must be positive.");
+        RuleFor(o => o.SendConcurrency).InclusiveBetween(1, 256);
+        RuleFor(o => o.LeaseSafetyMargin).Must((o, d) => d >= Duration.Zero && d <= o.Lease / 2)
+            .WithMessage("'LeaseSafetyMargin' must not be negative and must be at most half the 'Lease'.");
+        RuleFor(o => o.OutboxRetention).Must(d => d >= Duration.FromDays(1)).WithMessage("'OutboxRetention' must be at least 1 day.");
         RuleFor(o => o.MaxAttempts).InclusiveBetween(1, 100);
         RuleFor(o => o.RetryDelay).Must(d => d > Duration.Zero).WithMessage("'RetryDelay' must be positive.");
         RuleFor(o => o.MaxRetryDelay).Must((o, d) => d >= o.RetryDelay).WithMessage("'MaxRetryDelay' must not be less than 'RetryDelay'.");

@@ -55,6 +55,35 @@ public sealed class SequenceDispatchJobTests
     }
 
     [Fact]
+    public async Task RunAsync_MoreDueThanOneBatch_DispatchesBatchAfterBatchUntilOneClaimsNothing()
+    {
+        FakeClock clock = new(Start);
+        RecordingSender sender = new(clock);
+        IServiceCollection services = Services(clock, sender).AddFunnelSequenceDispatcher();
+        services.Configure<SequenceOptions>(o => o.BatchSize = 2);
+        using ServiceProvider provider = services.BuildServiceProvider();
+        for (int i = 0; i < 5; i++)
+        {
+            LeadProfile lead = await SequencePipelineTests.AddLeadAsync(provider, ConsentStatus.Granted, $"batch{i}@example.com");
+            await SequencePipelineTests.AppendAndDeliverAsync(provider, [new OptedIn { LeadId = lead.Id, OccurredAt = Start, Magnet = "dispatch-test-checklist" }]);
+        }
+
+        ConcurrentBag<Activity> traces = [];
+        using ActivityListener activities = new()
+        {
+            ShouldListenTo = s => s.Name == "Funnel",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = traces.Add,
+        };
+        ActivitySource.AddActivityListener(activities);
+
+        await provider.GetServices<IFunnelJob>().OfType<SequenceDispatchJob>().Single().RunAsync();
+
+        sender.Sent.Count.ShouldBe(5);
+        traces.ShouldContain(a => a.OperationName == "funnel.sequence.dispatch" && (int?)a.GetTagItem("funnel.batches") == 4 && (int?)a.GetTagItem("funnel.sent") == 5);
+    }
+
+    [Fact]
     public async Task RunAsync_NothingDue_SendsNothingAndRecordsNothing()
     {
         FakeClock clock = new(Start);

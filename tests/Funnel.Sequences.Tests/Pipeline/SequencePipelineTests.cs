@@ -178,12 +178,12 @@ public sealed class SequencePipelineTests
         return services.BuildServiceProvider();
     }
 
-    internal static async Task<LeadProfile> AddLeadAsync(IServiceProvider provider, ConsentStatus consent)
+    internal static async Task<LeadProfile> AddLeadAsync(IServiceProvider provider, ConsentStatus consent, string email = "grace@example.com")
     {
         LeadProfile profile = new()
         {
             Id = LeadId.New(),
-            Email = EmailAddress.Parse("grace@example.com"),
+            Email = EmailAddress.Parse(email),
             CreatedAt = Start,
             TimeZoneId = "Europe/Berlin",
             Consent = new ConsentRecord { Purpose = "marketing-email", Status = consent, Method = ConsentMethod.SingleOptIn, Source = "test", RecordedAt = Start },

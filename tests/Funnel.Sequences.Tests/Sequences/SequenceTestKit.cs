@@ -60,12 +60,12 @@ internal sealed class SequenceWorld
     /// <summary>Gets the event log every engine of this world records into.</summary>
     public InMemoryFunnelEventLog EventLog { get; } = new();
 
-    public SequenceEngine Engine(IEmailSender sender, ImmutableArray<SequenceDefinition> definitions, SequenceOptions? options = null, string? id = null, ISendOutbox? outbox = null, IEnrolmentStore? enrolments = null) => new(new SequenceEngineSettings
+    public SequenceEngine Engine(IEmailSender sender, ImmutableArray<SequenceDefinition> definitions, SequenceOptions? options = null, string? id = null, ISendOutbox? outbox = null, IEnrolmentStore? enrolments = null, ILeadStore? leads = null) => new(new SequenceEngineSettings
     {
         Definitions = definitions,
         Enrolments = enrolments ?? Enrolments,
         Outbox = outbox ?? Outbox,
-        Leads = Leads,
+        Leads = leads ?? Leads,
         Sender = sender,
         EventLog = EventLog,
         Clock = Clock,

@@ -1,0 +1,608 @@
+using System.Collections.Immutable;
+using System.Runtime.ExceptionServices;
+using Funnel.Email;
+using Funnel.Events;
+using Funnel.Leads;
+using NodaTime;
+
+namespace Funnel.Sequences;
+
+/// <content>The batched dispatch path: claim, read, decide, reserve, send, record, follow up, drain.</content>
+public sealed partial class SequenceEngine
+{
+    /// <summary>Claims the due sends (up to <see cref="SequenceOptions.BatchSize"/>) and sends, suppresses, skips, defers or retries them as one batch.</summary>
+    /// <remarks>
+    /// <para>
+    /// The batch is worked as sets, so its store calls do not grow with its size: one claim; one read of the
+    /// enrolments (<see cref="IEnrolmentStore.ListForLeadsAsync"/>) and one of the leads
+    /// (<see cref="ILeadStore.FindManyAsync"/>); one reservation of the frequency-cap days
+    /// (<see cref="IEnrolmentStore.TryReserveDaysAsync"/>; two sends of one lead on one local day: the first wins, the
+    /// other is deferred); then the sends, up to <see cref="SequenceOptions.SendConcurrency"/> at a time, each started
+    /// only while more than <see cref="SequenceOptions.LeaseSafetyMargin"/> of the claim's lease is left (the sends
+    /// that did not start in time are released for the next dispatch). The outcome of each send is recorded with its
+    /// event (<c>email_sent</c>, <c>email_failed</c>) by compare-and-set while the entry is still claimed, through a
+    /// coalescer: one <see cref="ISendOutbox.TryUpdateManyAsync"/> in flight at a time, and what finishes meanwhile
+    /// joins the next one. Then, for the sends whose outcome was stored, the next steps
+    /// (<see cref="ISendOutbox.TryAddManyAsync"/>), the enrolments (<see cref="IEnrolmentStore.TryUpdateManyAsync"/>,
+    /// re-reading and retrying only those that changed meanwhile) and the final states (with
+    /// <c>sequence_completed</c>) are written as sets, and the outbox's events are moved into the
+    /// <see cref="SequenceEngineSettings.EventLog"/> as by <see cref="DrainEventsAsync"/> (up to twice the batch size,
+    /// at least 1,000). The dispatcher job that <c>AddFunnelSequenceDispatcher()</c> registers calls this on a timer.
+    /// </para>
+    /// <para>
+    /// Exactly one dispatcher holds each claim, and a dispatcher that lost a claim writes nothing for it. An entry
+    /// whose outcome is recorded is never sent again: a dispatcher that claims it after a crash only finishes the
+    /// follow-up work. So no send is lost, and a send is repeated only if the process dies after the provider
+    /// accepted it and before the outcome flush that follows.
+    /// </para>
+    /// </remarks>
+    /// <param name="cancellationToken">
+    /// Cancels the dispatch: no further send starts, and the sends not made stay claimed and are due again after the
+    /// lease. The outcomes of the sends already accepted (and their follow-up work) are still recorded before the
+    /// <see cref="OperationCanceledException"/>, so a graceful shutdown repeats none.
+    /// </param>
+    /// <returns>What was done, with the events recorded.</returns>
+    /// <exception cref="OperationCanceledException">The dispatch was cancelled.</exception>
+    public async Task<DispatchResult> DispatchDueAsync(CancellationToken cancellationToken = default)
+    {
+        Instant now = settings.Clock.GetCurrentInstant();
+        SequenceOptions options = settings.Options;
+        ImmutableArray<OutboxEntry> claimed = await settings.Outbox.ClaimDueAsync(now, options.BatchSize, options.Lease, settings.DispatcherId, cancellationToken).ConfigureAwait(false);
+        Tally tally = new();
+        if (!claimed.IsEmpty)
+        {
+            await DispatchBatchAsync(claimed, now, tally, cancellationToken).ConfigureAwait(false);
+        }
+
+        ImmutableArray<FunnelEvent> events = await DrainEventsAsync(Math.Max(2 * options.BatchSize, MinEventsPerDispatch), cancellationToken).ConfigureAwait(false);
+        return new DispatchResult(claimed.Length, tally.Sent, tally.Failed, tally.Suppressed, tally.Skipped, tally.Deferred, tally.Cancelled, events)
+        {
+            Released = tally.Released,
+        };
+    }
+
+    /// <summary>Moves the dispatch events (<c>email_sent</c>, <c>email_failed</c>, <c>email_suppressed</c>, <c>sequence_completed</c>) left in the outbox into the event log, without dispatching.</summary>
+    /// <remarks>
+    /// Every dispatch event is written to the outbox in the same atomic step as the send's state change, so a crash
+    /// never loses one. This claims them with a lease of <see cref="SequenceOptions.Lease"/>, appends them to the
+    /// <see cref="SequenceEngineSettings.EventLog"/>, and only then acknowledges them: a crash between the two hands
+    /// them out again after the lease, with the same ids, and the log appends them once. Concurrent dispatchers never
+    /// claim the same event at once. <see cref="DispatchDueAsync"/> calls it after every batch.
+    /// </remarks>
+    /// <param name="max">The most events to move.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The events this call recorded, oldest first (already in the log; do not append them again).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is not positive.</exception>
+    public async Task<ImmutableArray<FunnelEvent>> DrainEventsAsync(int max = 1000, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        Instant now = settings.Clock.GetCurrentInstant();
+        ImmutableArray<FunnelEvent> events = await settings.Outbox.ClaimEventsAsync(now, max, settings.Options.Lease, cancellationToken).ConfigureAwait(false);
+        if (!events.IsEmpty)
+        {
+            await settings.EventLog.AppendAsync(events, cancellationToken).ConfigureAwait(false);
+            await settings.Outbox.AcknowledgeEventsAsync(events.Select(static e => e.Id), cancellationToken).ConfigureAwait(false);
+        }
+
+        return events;
+    }
+
+    private async Task DispatchBatchAsync(ImmutableArray<OutboxEntry> claimed, Instant now, Tally tally, CancellationToken cancellationToken)
+    {
+        // The outbox writes decided before any send (and the outcomes of suppressed and skipped steps) go first.
+        List<(OutboxEntry Current, OutboxEntry Replacement)> decided = [];
+        List<BatchItem> batch = Resolve(claimed, now, decided, tally);
+        await ReadAsync(batch, cancellationToken).ConfigureAwait(false);
+        List<BatchItem> capped = Decide(batch, now, decided, tally);
+        if (capped.Count > 0)
+        {
+            await ReserveDaysAsync(capped, now, decided, tally, cancellationToken).ConfigureAwait(false);
+        }
+
+        OutboxCoalescer coalescer = new(settings.Outbox);
+        coalescer.AddRange(decided);
+        ExceptionDispatchInfo? sendFailure = null;
+        try
+        {
+            await SendAllAsync([.. batch.Where(static i => i.Decision == Decision.Send)], coalescer, tally, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            sendFailure = ExceptionDispatchInfo.Capture(e); // rethrown once the outcomes of the sends made are stored.
+        }
+
+        await coalescer.CompleteAsync().ConfigureAwait(false);
+        sendFailure?.Throw();
+
+        List<BatchItem> finish = [.. batch.Where(i => i.Decision == Decision.Finish || i.Decision == Decision.Outcome && coalescer.Won(i.Entry.Key))];
+        if (finish.Count > 0)
+        {
+            // Not cancellable, like the outcomes: this is the work of sends already made.
+            await FinishAllAsync(finish, now, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Finds each entry's sequence and step (by the step key); an entry whose step is gone fails for good.</summary>
+    private List<BatchItem> Resolve(ImmutableArray<OutboxEntry> claimed, Instant now, List<(OutboxEntry, OutboxEntry)> decided, Tally tally)
+    {
+        List<BatchItem> batch = new(claimed.Length);
+        foreach (OutboxEntry claimedEntry in claimed)
+        {
+            OutboxEntry entry = claimedEntry;
+            int index = definitions.TryGetValue(entry.Sequence, out SequenceDefinition? definition) ? IndexOf(definition, entry) : -1;
+            if (definition is null || index < 0)
+            {
+                if (entry.Outcome is { } outcome)
+                {
+                    decided.Add((entry, Recovered(entry, outcome, now))); // its send was made: keep what happened.
+                }
+                else
+                {
+                    decided.Add((entry, Done(entry, SendState.FailedPermanent, now, "The sequence or step no longer exists.")));
+                    tally.Failed++;
+                }
+
+                continue;
+            }
+
+            if (index != entry.StepIndex)
+            {
+                entry = entry with { StepIndex = index }; // the definition changed since the entry was scheduled; the key names the step.
+            }
+
+            batch.Add(new BatchItem(entry, definition));
+        }
+
+        return batch;
+    }
+
+    /// <summary>Reads the enrolments and the leads of the whole batch, two store calls.</summary>
+    private async Task ReadAsync(List<BatchItem> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        LeadId[] leadIds = [.. batch.Select(static i => i.Entry.LeadId).Distinct()];
+        Dictionary<EnrolmentId, Enrolment> enrolments = [];
+        foreach (Enrolment enrolment in await settings.Enrolments.ListForLeadsAsync(leadIds, cancellationToken).ConfigureAwait(false))
+        {
+            enrolments[enrolment.Id] = enrolment;
+        }
+
+        Dictionary<LeadId, LeadProfile> leads = [];
+        foreach (LeadProfile lead in await settings.Leads.FindManyAsync(leadIds, cancellationToken).ConfigureAwait(false))
+        {
+            leads[lead.Id] = lead;
+        }
+
+        foreach (BatchItem item in batch)
+        {
+            item.Enrolment = enrolments.GetValueOrDefault(item.Entry.Enrolment);
+            item.Lead = leads.GetValueOrDefault(item.Entry.LeadId);
+            item.Zone = ZoneOf(item.Lead);
+        }
+    }
+
+    /// <summary>Decides every entry that needs no send or no reservation; returns those that need a frequency-cap reservation.</summary>
+    private List<BatchItem> Decide(List<BatchItem> batch, Instant now, List<(OutboxEntry, OutboxEntry)> decided, Tally tally)
+    {
+        List<BatchItem> capped = [];
+        foreach (BatchItem item in batch)
+        {
+            OutboxEntry entry = item.Entry;
+            if (entry.Outcome is { } outcome)
+            {
+                // A dispatcher recorded the result (and its events) and crashed before finishing: finish, never resend.
+                OutboxEntry final = Recovered(entry, outcome, now);
+                if (item.Enrolment is null)
+                {
+                    decided.Add((entry, final));
+                    item.Decision = Decision.Done;
+                }
+                else
+                {
+                    item.Recorded = entry;
+                    item.Final = final;
+                    item.Sent = outcome == SendState.Sent;
+                    item.Decision = Decision.Finish;
+                }
+
+                continue;
+            }
+
+            if (item.Enrolment is not { Status: EnrolmentStatus.Active })
+            {
+                decided.Add((entry, Done(entry, SendState.Cancelled, now, "The enrolment ended.")));
+                item.Decision = Decision.Done;
+                tally.Cancelled++;
+                continue;
+            }
+
+            SequenceStep step = item.Step;
+            string? suppression = SuppressionOf(item.Lead, item.Definition);
+            if (suppression is not null)
+            {
+                tally.Suppressed++;
+                EmailSuppressed suppressed = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Reason = suppression };
+                decided.Add(Outcome(item, Done(entry, SendState.Suppressed, now, suppression), [suppressed], sent: false));
+                continue;
+            }
+
+            LeadProfile lead = item.Lead!;
+            if (!step.RequiredTags.IsDefaultOrEmpty && !step.RequiredTags.All(lead.Tags.Contains)
+                || !step.ExcludedTags.IsDefaultOrEmpty && step.ExcludedTags.Any(lead.Tags.Contains))
+            {
+                tally.Skipped++;
+                decided.Add(Outcome(item, Done(entry, SendState.Skipped, now, "The step's tag conditions do not hold."), [], sent: false));
+                continue;
+            }
+
+            item.Decision = Decision.Send;
+            if (item.Definition.IsMarketing && settings.Options.OneMarketingEmailPerDay)
+            {
+                capped.Add(item);
+            }
+        }
+
+        return capped;
+    }
+
+    /// <summary>Reserves the lead-days of the capped sends in one call, in claim order; a loser is deferred to the next local day.</summary>
+    /// <remarks>
+    /// The cap is a compare-and-set reservation of the lead's local day, so two dispatchers (or two entries of one lead
+    /// in this batch) cannot both pass it. Anchored steps (webinar reminders) take the day when it is free but are
+    /// never deferred.
+    /// </remarks>
+    private async Task ReserveDaysAsync(List<BatchItem> capped, Instant now, List<(OutboxEntry, OutboxEntry)> decided, Tally tally, CancellationToken cancellationToken)
+    {
+        ImmutableArray<string> won = await settings.Enrolments.TryReserveDaysAsync(
+            [.. capped.Select(i => (i.Entry.LeadId, now.InZone(i.Zone).Date, i.Entry.Key))],
+            cancellationToken).ConfigureAwait(false);
+        HashSet<string> reserved = new(won, StringComparer.Ordinal);
+        foreach (BatchItem item in capped)
+        {
+            SequenceStep step = item.Step;
+            if (reserved.Contains(item.Entry.Key) || step.Timing == StepTiming.RelativeToAnchor)
+            {
+                continue;
+            }
+
+            DateTimeZone zone = item.Zone;
+            LocalDate tomorrow = now.InZone(zone).Date.PlusDays(1);
+            Instant nextDay = Max(now, zone.AtStartOfDay(tomorrow).ToInstant());
+            Instant deferred = SendTimes.Next(nextDay, zone, step.SendAt, step.Days, item.Definition.QuietHours);
+            decided.Add((item.Entry, item.Entry with { State = SendState.Pending, DueAt = deferred, ScheduledFor = deferred, ClaimedBy = null, Reason = "Deferred by the frequency cap.", Events = [] }));
+            item.Decision = Decision.Done;
+            tally.Deferred++;
+        }
+    }
+
+    /// <summary>Sends with bounded concurrency, starting each send only while the lease has its safety margin left.</summary>
+    private async Task SendAllAsync(List<BatchItem> sends, OutboxCoalescer coalescer, Tally tally, CancellationToken cancellationToken)
+    {
+        if (sends.Count == 0)
+        {
+            return;
+        }
+
+        SequenceOptions options = settings.Options;
+        using SemaphoreSlim slots = new(options.SendConcurrency, options.SendConcurrency);
+        List<Task> running = new(sends.Count);
+        for (int i = 0; i < sends.Count; i++)
+        {
+            await slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested || coalescer.Failed)
+            {
+                // Cancelled, or the outcomes can no longer be stored: start nothing more. The rest stay claimed and
+                // are due again after the lease.
+                slots.Release();
+                break;
+            }
+
+            Instant at = settings.Clock.GetCurrentInstant();
+            if (at >= sends[i].Entry.DueAt - options.LeaseSafetyMargin)
+            {
+                // Too close to the end of the lease: another dispatcher could claim these while they are being sent.
+                // Release them for the next dispatch instead (due at once, attempts unchanged).
+                slots.Release();
+                List<(OutboxEntry, OutboxEntry)> released = new(sends.Count - i);
+                for (int j = i; j < sends.Count; j++)
+                {
+                    OutboxEntry entry = sends[j].Entry;
+                    released.Add((entry, entry with { State = entry.Attempts > 0 ? SendState.FailedTransient : SendState.Pending, DueAt = at, ClaimedBy = null, Events = [] }));
+                }
+
+                tally.Released += released.Count;
+                coalescer.AddRange(released);
+                break;
+            }
+
+            running.Add(SendOneAsync(sends[i], slots, coalescer, tally, cancellationToken));
+        }
+
+        await Task.WhenAll(running).ConfigureAwait(false);
+    }
+
+    /// <summary>Renders and sends one message, then queues its outcome (or its retry) for the coalescer.</summary>
+    private async Task SendOneAsync(BatchItem item, SemaphoreSlim slots, OutboxCoalescer coalescer, Tally tally, CancellationToken cancellationToken)
+    {
+        try
+        {
+            OutboxEntry entry = item.Entry;
+            SequenceStep step = item.Step;
+            EmailSendResult result;
+            try
+            {
+                // Rendering is inside the try: a template engine that throws must record a failure, not abort the batch
+                // and leave the entry to be claimed (and throw) again after every lease.
+                EmailMessage message = Render(item.Definition, step, item.Lead!, entry, item.Enrolment!);
+                result = await settings.Sender.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The dispatch is being cancelled and this send's fate is unknown: it stays claimed and is sent again
+                // after the lease, with the same idempotency key.
+                item.Decision = Decision.Done;
+                return;
+            }
+            catch (Exception e)
+            {
+                // A cancellation we did not ask for (an HTTP client's timeout) is a failed send like any other.
+                result = EmailSendResult.Transient(e.GetType().Name + ": " + e.Message);
+            }
+
+            Instant at = settings.Clock.GetCurrentInstant();
+            int attempt = entry.Attempts + 1;
+            switch (result.Status)
+            {
+                case EmailSendStatus.Sent:
+                    Interlocked.Increment(ref tally.Sent);
+                    EmailSent sentEvent = new() { LeadId = entry.LeadId, OccurredAt = at, Email = step.Key };
+                    coalescer.Add(Outcome(item, Done(entry, SendState.Sent, at, null) with { Attempts = attempt, MessageId = result.MessageId }, [sentEvent], sent: true));
+                    break;
+                case EmailSendStatus.TransientFailure when attempt < settings.Options.MaxAttempts:
+                    Interlocked.Increment(ref tally.Failed);
+                    EmailFailed retry = new() { LeadId = entry.LeadId, OccurredAt = at, Email = step.Key, Permanent = false, Attempt = attempt, Error = result.Error ?? "transient failure" };
+                    // A retry keeps out of the quiet hours like the first attempt (anchored steps, which ignore them, excepted).
+                    Instant retryAt = step.Timing == StepTiming.RelativeToAnchor || item.Definition.QuietHours is null
+                        ? at + Backoff(attempt)
+                        : SendTimes.Next(at + Backoff(attempt), item.Zone, quietHours: item.Definition.QuietHours);
+                    item.Decision = Decision.Done;
+                    coalescer.Add((entry, entry with { State = SendState.FailedTransient, Attempts = attempt, DueAt = retryAt, ClaimedBy = null, Reason = result.Error, Events = [retry] }));
+                    break;
+                default:
+                    Interlocked.Increment(ref tally.Failed);
+                    string error = result.Error ?? "permanent failure";
+                    EmailFailed failed = new() { LeadId = entry.LeadId, OccurredAt = at, Email = step.Key, Permanent = true, Attempt = attempt, Error = error };
+                    coalescer.Add(Outcome(item, Done(entry, SendState.FailedPermanent, at, error) with { Attempts = attempt }, [failed], sent: false));
+                    break;
+            }
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    /// <summary>Returns the compare-and-set that records an outcome and its events while the entry is still claimed, and remembers the final state for the follow-up work.</summary>
+    private static (OutboxEntry Current, OutboxEntry Replacement) Outcome(BatchItem item, OutboxEntry final, ImmutableArray<FunnelEvent> events, bool sent)
+    {
+        OutboxEntry entry = item.Entry;
+        OutboxEntry outcome = final with { State = SendState.Sending, DueAt = entry.DueAt, ClaimedBy = entry.ClaimedBy, Outcome = final.State, Events = events };
+        item.Recorded = outcome with { Version = entry.Version + 1 };
+        item.Final = final;
+        item.Sent = sent;
+        item.Decision = Decision.Outcome;
+        return (entry, outcome);
+    }
+
+    /// <summary>Schedules the next steps, updates the enrolments, then records the final states, each as one set.</summary>
+    /// <remarks>
+    /// Each set is safe to repeat after a crash: the next steps are added only if absent, the enrolment changes are
+    /// idempotent, and the final state is a compare-and-set on the version that recorded the outcome. A dispatcher
+    /// that claims an entry with an outcome resumes here.
+    /// </remarks>
+    private async Task FinishAllAsync(List<BatchItem> finish, Instant now, CancellationToken cancellationToken)
+    {
+        List<OutboxEntry> next = [];
+        HashSet<string> keys = new(StringComparer.Ordinal);
+        List<OutboxEntry> steps = [];
+        foreach (BatchItem item in finish)
+        {
+            item.SentAt = item.Final!.CompletedAt ?? now;
+            steps.Clear();
+            item.Completes = ScheduleEntries(steps, item.Enrolment!, item.Definition, item.Entry.StepIndex + 1, item.Entry.ScheduledFor, item.SentAt, item.Zone);
+            next.AddRange(steps.Where(e => keys.Add(e.Key)));
+        }
+
+        if (next.Count > 0)
+        {
+            await settings.Outbox.TryAddManyAsync(next, cancellationToken).ConfigureAwait(false);
+        }
+
+        Dictionary<EnrolmentId, Enrolment?> enrolments = await UpdateEnrolmentsAsync(finish, cancellationToken).ConfigureAwait(false);
+
+        // Only an entry's finish completes an enrolment, so "completed" here is ours even when a crashed predecessor
+        // stored it; the final compare-and-set records the event once (one per enrolment in a batch).
+        HashSet<EnrolmentId> completed = [];
+        List<(OutboxEntry, OutboxEntry)> finals = new(finish.Count);
+        foreach (BatchItem item in finish)
+        {
+            EnrolmentId id = item.Entry.Enrolment;
+            bool completedIt = item.Completes && enrolments.GetValueOrDefault(id) is { Status: EnrolmentStatus.Completed } && completed.Add(id);
+            ImmutableArray<FunnelEvent> last = completedIt
+                ? [new SequenceCompleted { LeadId = item.Entry.LeadId, OccurredAt = item.SentAt, Sequence = item.Definition.Key, Enrolment = id }]
+                : [];
+            OutboxEntry final = item.Final!;
+            finals.Add((item.Recorded!, final with { Outcome = final.State, Events = last }));
+        }
+
+        await settings.Outbox.TryUpdateManyAsync(finals, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Applies the batch's changes to its enrolments as one set, re-reading and retrying only those that changed meanwhile.</summary>
+    /// <returns>Each enrolment as now stored (<see langword="null"/> when it no longer exists).</returns>
+    private async Task<Dictionary<EnrolmentId, Enrolment?>> UpdateEnrolmentsAsync(List<BatchItem> finish, CancellationToken cancellationToken)
+    {
+        // Two entries of one enrolment can meet in a batch (a recovered one and its successor): their changes compose.
+        Dictionary<EnrolmentId, (BatchItem First, BatchItem Last)> byEnrolment = new(finish.Count);
+        Dictionary<EnrolmentId, Enrolment?> current = new(finish.Count);
+        foreach (BatchItem item in finish)
+        {
+            EnrolmentId id = item.Entry.Enrolment;
+            if (byEnrolment.TryGetValue(id, out (BatchItem First, BatchItem Last) items))
+            {
+                items.Last.NextOfEnrolment = item;
+                byEnrolment[id] = (items.First, item);
+            }
+            else
+            {
+                byEnrolment[id] = (item, item);
+                current[id] = item.Enrolment; // as read for the batch; re-read only when the compare-and-set loses.
+            }
+        }
+
+        Dictionary<EnrolmentId, Enrolment?> stored = [];
+        for (int attempt = 1; ; attempt++)
+        {
+            List<(Enrolment Current, Enrolment Replacement)> updates = [];
+            foreach ((EnrolmentId id, Enrolment? enrolment) in current)
+            {
+                Enrolment? next = enrolment is null ? null : Apply(enrolment, byEnrolment[id].First);
+                if (next is null || next == enrolment)
+                {
+                    stored[id] = enrolment;
+                }
+                else
+                {
+                    updates.Add((enrolment!, next));
+                }
+            }
+
+            if (updates.Count == 0)
+            {
+                return stored;
+            }
+
+            HashSet<EnrolmentId> won = [.. await settings.Enrolments.TryUpdateManyAsync(updates, cancellationToken).ConfigureAwait(false)];
+            List<(Enrolment Current, Enrolment Replacement)> lost = [];
+            foreach ((Enrolment before, Enrolment after) in updates)
+            {
+                if (won.Contains(before.Id))
+                {
+                    stored[before.Id] = after with { Version = before.Version + 1 };
+                }
+                else
+                {
+                    lost.Add((before, after));
+                }
+            }
+
+            if (lost.Count == 0)
+            {
+                return stored;
+            }
+
+            if (attempt >= OptimisticConcurrency.MaxAttempts)
+            {
+                throw new InvalidOperationException($"Enrolment {lost[0].Current.Id} kept changing under {OptimisticConcurrency.MaxAttempts} concurrent updates; try again.");
+            }
+
+            Dictionary<EnrolmentId, Enrolment> fresh = [];
+            foreach (Enrolment enrolment in await settings.Enrolments.ListForLeadsAsync([.. lost.Select(static l => l.Current.LeadId).Distinct()], cancellationToken).ConfigureAwait(false))
+            {
+                fresh[enrolment.Id] = enrolment;
+            }
+
+            current = lost.ToDictionary(static l => l.Current.Id, l => fresh.GetValueOrDefault(l.Current.Id));
+        }
+    }
+
+    /// <summary>Returns the enrolment after the finishes of its entries: the last send instant, and completion when no step is left.</summary>
+    private static Enrolment Apply(Enrolment current, BatchItem first)
+    {
+        Enrolment next = current;
+        for (BatchItem? item = first; item is not null; item = item.NextOfEnrolment)
+        {
+            bool complete = item.Completes && next.Status == EnrolmentStatus.Active;
+            Instant at = item.SentAt;
+            next = next with
+            {
+                LastSentAt = item.Sent && (next.LastSentAt is null || next.LastSentAt < at) ? at : next.LastSentAt,
+                Status = complete ? EnrolmentStatus.Completed : next.Status,
+                EndedAt = complete ? at : next.EndedAt,
+            };
+        }
+
+        return next == current ? current : next;
+    }
+
+    /// <summary>Returns the final state of an entry whose outcome a crashed dispatcher recorded.</summary>
+    private static OutboxEntry Recovered(OutboxEntry entry, SendState outcome, Instant now) =>
+        entry with { State = outcome, ClaimedBy = null, CompletedAt = entry.CompletedAt ?? now, Events = [] };
+
+    /// <summary>What the dispatch does with a claimed entry.</summary>
+    private enum Decision
+    {
+        /// <summary>Written among the decided updates (or left claimed); nothing follows.</summary>
+        Done,
+
+        /// <summary>To send (after its reservation, when capped).</summary>
+        Send,
+
+        /// <summary>Its outcome is queued; the follow-up work runs if the outcome is stored.</summary>
+        Outcome,
+
+        /// <summary>Its outcome was stored by a crashed dispatcher; only the follow-up work runs.</summary>
+        Finish,
+    }
+
+    /// <summary>One claimed entry and what the batch knows and decided about it.</summary>
+    private sealed class BatchItem(OutboxEntry entry, SequenceDefinition definition)
+    {
+        public OutboxEntry Entry { get; } = entry;
+
+        public SequenceDefinition Definition { get; } = definition;
+
+        public SequenceStep Step => Definition.Steps[Entry.StepIndex];
+
+        public Enrolment? Enrolment { get; set; }
+
+        public LeadProfile? Lead { get; set; }
+
+        public DateTimeZone Zone { get; set; } = DateTimeZone.Utc;
+
+        public Decision Decision { get; set; }
+
+        /// <summary>Gets or sets the entry as stored with its outcome (the version the final compare-and-set expects).</summary>
+        public OutboxEntry? Recorded { get; set; }
+
+        /// <summary>Gets or sets the final state, without its events.</summary>
+        public OutboxEntry? Final { get; set; }
+
+        public bool Sent { get; set; }
+
+        public Instant SentAt { get; set; }
+
+        /// <summary>Gets or sets whether no step is left after this one.</summary>
+        public bool Completes { get; set; }
+
+        /// <summary>Gets or sets the next item of the batch with the same enrolment, if any.</summary>
+        public BatchItem? NextOfEnrolment { get; set; }
+    }
+
+    private sealed class Tally
+    {
+        public int Sent;
+        public int Failed;
+        public int Suppressed;
+        public int Skipped;
+        public int Deferred;
+        public int Cancelled;
+        public int Released;
+    }
+}
