@@ -1,6 +1,7 @@
 using Funnel.Definitions;
 using Funnel.Events;
 using Funnel.Kpis;
+using Funnel.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
 
@@ -24,6 +25,10 @@ internal static class GettingStartedSnippets
         builder.Services.AddFunnelCommerce();   // Funnel.Commerce
         builder.Services.AddFunnelAdvocacy();   // Funnel.Advocacy (also calls AddFunnelCommerce)
         // </snippet:getting-started-packages>
+
+        // <snippet:getting-started-storage>
+        builder.Services.AddFunnelSqlite("Data Source=App_Data/funnel.db");  // Funnel.Storage.Sqlite
+        // </snippet:getting-started-storage>
     }
 
     public static FunnelDefinition Define()

@@ -1,5 +1,6 @@
 using Funnel.Kpis;
 using Funnel.Pipeline;
+using Funnel.Storage.Sqlite;
 using Microsoft.Extensions.Hosting;
 
 namespace Funnel.Samples.Snippets;
@@ -14,6 +15,7 @@ internal static class WorkerSnippets
 
         builder.Services.AddFunnel(options => options.DefaultCurrency = "USD");
         builder.Services.AddFunnelSequences();                   // and the other feature packages you use
+        builder.Services.AddFunnelSqlite($"Data Source={Path.Combine(builder.Environment.ContentRootPath, "App_Data", "funnel.db")}");
         builder.Services.AddFunnelHosting();                     // the pipeline and the job runner, as hosted services
         builder.Services.AddFunnelJob<EventCountJob>();          // your own recurring work, if any
 

@@ -34,7 +34,7 @@ public static class CheckoutPayment
 /// Runs on the Funnel job runner every second. A delivery that fails (not 2xx, except the 400 of a rejected event) is
 /// tried again on the next run, so the endpoint's replay protection is exercised too.
 /// </remarks>
-public sealed class WebhookRelay(InMemoryPaymentGateway gateway, ShopMailSettings settings, IHttpClientFactory clients, ILogger<WebhookRelay> logger) : IFunnelJob
+public sealed class WebhookRelay(InMemoryPaymentGateway gateway, ShopMailSettings settings, IConfiguration configuration, IHttpClientFactory clients, ILogger<WebhookRelay> logger) : IFunnelJob
 {
     /// <summary>The provider name the shop's webhook endpoint is registered under.</summary>
     public const string Provider = "test";
@@ -52,7 +52,8 @@ public sealed class WebhookRelay(InMemoryPaymentGateway gateway, ShopMailSetting
     {
         System.Collections.Immutable.ImmutableArray<WebhookRequest> all = gateway.Webhooks;
         using HttpClient client = clients.CreateClient(nameof(WebhookRelay));
-        var endpoint = new Uri(settings.PublicUrl, "/funnel/webhooks/" + Provider);
+        // Payments:WebhookUrl points the provider elsewhere (a tunnel, or a recorder in the restart tests).
+        var endpoint = configuration["Payments:WebhookUrl"] is { Length: > 0 } url ? new Uri(url) : new Uri(settings.PublicUrl, "/funnel/webhooks/" + Provider);
         while (delivered < all.Length)
         {
             WebhookRequest webhook = all[delivered];

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Funnel.AspNetCore;
 using Funnel.Email;
 using Funnel.Offers;
@@ -7,6 +6,7 @@ using Funnel.Samples.EbookMasterclass;
 using Funnel.Samples.WebShop;
 using Funnel.Pipeline;
 using Funnel.Sequences;
+using Funnel.Storage.Sqlite;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 ConfigurationManager config = builder.Configuration;
@@ -60,6 +60,11 @@ else
     builder.Services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<DevOutbox>());
 }
 
+// Storage: one SQLite file in the shop's data folder (Shop:DataFolder, else App_Data under the content root), so a
+// restart keeps every lead, enrolment, order, scheduled email, event and webhook record.
+string dataFolder = Path.GetFullPath(config["Shop:DataFolder"] ?? Path.Combine(builder.Environment.ContentRootPath, "App_Data"));
+builder.Services.AddFunnelSqlite(config.GetConnectionString("Funnel") ?? $"Data Source={Path.Combine(dataFolder, "funnel.db")}");
+
 // Funnel core, sequences and commerce with the Masterclass catalogue and offer path (shared with the E-Book Masterclass sample).
 builder.Services.AddFunnel(o => o.DefaultCurrency = "USD");
 builder.Services.AddFunnelSequences();
@@ -73,7 +78,8 @@ builder.Services.AddSingleton<IEntitlementGrantor>(sp => sp.GetRequiredService<S
 var tracking = new TrackingOptions
 {
     BaseUrl = mail.TrackingBaseUrl,
-    SigningKey = config["Shop:TrackingKey"] ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+    // Emailed links must still verify after a restart: a configured key, else one kept in the data folder.
+    SigningKey = config["Shop:TrackingKey"] ?? Convert.ToBase64String(ShopKeys.LoadOrCreate(dataFolder, "tracking.key")),
 };
 builder.Services.Configure<SequenceOptions>(o =>
 {
@@ -92,7 +98,8 @@ builder.Services.AddSingleton(new Funnel.Onboarding.Course { Key = GuideSequence
 builder.Services.AddFunnelAdvocacy();
 
 // Payments in test mode: Stripe's test cards, signed webhooks delivered to the shop's own endpoint.
-builder.Services.AddSingleton<InMemoryPaymentGateway>();
+byte[] webhookSecret = ShopKeys.LoadOrCreate(dataFolder, "test-webhooks.key"); // a redelivery after a restart still verifies
+builder.Services.AddSingleton(sp => new InMemoryPaymentGateway(sp.GetRequiredService<NodaTime.IClock>(), webhookSecret));
 builder.Services.AddSingleton<IPaymentGateway>(sp => sp.GetRequiredService<InMemoryPaymentGateway>());
 builder.Services.AddSingleton(sp => sp.GetRequiredService<InMemoryPaymentGateway>().Verifier);
 builder.Services.AddFunnelPaymentWebhooks(WebhookRelay.Provider);

@@ -12,10 +12,13 @@ using NodaTime.Testing;
 
 namespace Funnel.AspNetCore.Tests;
 
-/// <summary>The WebShop sample in memory, with a fake clock, as the host of the Funnel endpoints under test.</summary>
+/// <summary>The WebShop sample with a fake clock, on its default SQLite storage in a temporary data folder, as the host of the Funnel endpoints under test.</summary>
 internal sealed partial class WebShopFactory : WebApplicationFactory<Program>
 {
     public static readonly Instant Start = Instant.FromUtc(2026, 3, 2, 9, 0);
+
+    /// <summary>Gets the shop's data folder (its SQLite file and keys), deleted when the factory is disposed.</summary>
+    public string DataFolder { get; } = Path.Combine(Path.GetTempPath(), "funnel-webshop-tests", Guid.NewGuid().ToString("N"));
 
     public FakeClock Clock { get; } = new(Start);
 
@@ -25,7 +28,19 @@ internal sealed partial class WebShopFactory : WebApplicationFactory<Program>
         get
         {
             DeliverAll();
-            return ((InMemoryFunnelEventLog)Services.GetRequiredService<IFunnelEventLog>()).Snapshot();
+            IFunnelEventLog log = Services.GetRequiredService<IFunnelEventLog>();
+            List<FunnelEvent> events = [];
+            for (long after = 0; ;)
+            {
+                IReadOnlyList<LoggedEvent> page = log.ReadAsync(after, 1_000).GetAwaiter().GetResult();
+                if (page.Count == 0)
+                {
+                    return events;
+                }
+
+                events.AddRange(page.Select(static e => e.Event));
+                after = page[^1].Position;
+            }
         }
     }
 
@@ -90,14 +105,24 @@ internal sealed partial class WebShopFactory : WebApplicationFactory<Program>
 
     public Funnel.Payments.InMemoryPaymentGateway Gateway => Services.GetRequiredService<Funnel.Payments.InMemoryPaymentGateway>();
 
-    /// <summary>In memory: the dev outbox instead of smtp4dev, webhooks posted by the tests instead of the relay.</summary>
+    /// <summary>The dev outbox instead of smtp4dev, webhooks posted by the tests instead of the relay, a data folder of its own.</summary>
     protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
     {
+        builder.UseSetting("Shop:DataFolder", DataFolder);
         builder.UseSetting("Smtp4dev:Enabled", "false");
         builder.UseSetting("Payments:RelayWebhooks", "false");
         builder.UseSetting("Shop:PublicUrl", "http://localhost");
         builder.UseSetting("Shop:DispatchSeconds", "3600");
         builder.ConfigureTestServices(services => services.AddSingleton<IClock>(Clock));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && Directory.Exists(DataFolder))
+        {
+            Directory.Delete(DataFolder, recursive: true);
+        }
     }
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]

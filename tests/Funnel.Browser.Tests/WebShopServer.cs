@@ -8,22 +8,37 @@ internal sealed partial class WebShopServer : IAsyncDisposable
 {
     private readonly Process process;
 
-    private WebShopServer(Process process, Uri address)
+    private WebShopServer(Process process, Uri address, Func<string> log)
     {
         this.process = process;
         Address = address;
+        Log = log;
     }
 
     public Uri Address { get; }
 
-    /// <summary>Starts the shop on a free port (its tracking links need the real address), with extra configuration such as <c>Smtp:Host</c>.</summary>
-    public static async Task<WebShopServer> StartAsync(string dll, IReadOnlyDictionary<string, string> settings)
+    /// <summary>Gets what the shop wrote to stdout and stderr so far.</summary>
+    public Func<string> Log { get; }
+
+    /// <summary>Returns a free port on 127.0.0.1.</summary>
+    public static int FreePort()
     {
-        int port;
-        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    /// <summary>Starts the shop on a free port (its tracking links need the real address), with extra configuration such as <c>Smtp:Host</c>.</summary>
+    /// <remarks>Without a <c>Shop:DataFolder</c> setting the shop gets an empty temporary one, so no run sees another's data.</remarks>
+    public static async Task<WebShopServer> StartAsync(string dll, IReadOnlyDictionary<string, string> settings, int? port = null)
+    {
+        port ??= FreePort();
+        if (!settings.ContainsKey("Shop:DataFolder"))
         {
-            probe.Start();
-            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            settings = new Dictionary<string, string>(settings)
+            {
+                ["Shop:DataFolder"] = Path.Combine(Path.GetTempPath(), "funnel-webshop-tests", Guid.NewGuid().ToString("N")),
+            };
         }
 
         var info = new ProcessStartInfo("dotnet")
@@ -73,7 +88,7 @@ internal sealed partial class WebShopServer : IAsyncDisposable
         try
         {
             Uri address = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            return new WebShopServer(process, address);
+            return new WebShopServer(process, address, () => { lock (log) { return log.ToString(); } });
         }
         catch
         {
@@ -81,6 +96,24 @@ internal sealed partial class WebShopServer : IAsyncDisposable
             process.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Stops the shop as a service manager would (SIGTERM), and waits for it to exit.</summary>
+    public async Task StopGracefullyAsync()
+    {
+        using (Process kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Kills the shop with SIGKILL: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     public ValueTask DisposeAsync()

@@ -44,7 +44,9 @@ public sealed class InMemoryPaymentGateway : IPaymentGateway
 
     private readonly Lock gate = new();
     private readonly IClock clock;
-    private readonly byte[] secret = RandomNumberGenerator.GetBytes(32);
+    private readonly byte[] secret;
+    // Ids carry a per-instance part, so a gateway started again (a restarted app) never reuses an id already stored.
+    private readonly string instance = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
     private readonly Dictionary<string, (string Fingerprint, object Answer)> idempotency = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> cards = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Payment> payments = new(StringComparer.Ordinal);
@@ -56,9 +58,27 @@ public sealed class InMemoryPaymentGateway : IPaymentGateway
     /// <param name="clock">The source of "now", for due installments and webhook timestamps.</param>
     /// <exception cref="ArgumentNullException"><paramref name="clock"/> is <see langword="null"/>.</exception>
     public InMemoryPaymentGateway(IClock clock)
+        : this(clock, RandomNumberGenerator.GetBytes(32))
+    {
+    }
+
+    /// <summary>Initializes the gateway with the secret its webhooks are signed with.</summary>
+    /// <remarks>Keep the secret across restarts (a file in the app's data folder) so a webhook redelivered after a restart still verifies.</remarks>
+    /// <param name="clock">The source of "now", for due installments and webhook timestamps.</param>
+    /// <param name="webhookSecret">The signing secret, at least 16 bytes.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="clock"/> or <paramref name="webhookSecret"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="webhookSecret"/> is shorter than 16 bytes.</exception>
+    public InMemoryPaymentGateway(IClock clock, byte[] webhookSecret)
     {
         ArgumentNullException.ThrowIfNull(clock);
+        ArgumentNullException.ThrowIfNull(webhookSecret);
+        if (webhookSecret.Length < 16)
+        {
+            throw new ArgumentException("The webhook secret must be at least 16 bytes.", nameof(webhookSecret));
+        }
+
         this.clock = clock;
+        secret = [.. webhookSecret];
         Verifier = new TestModeVerifier(secret);
     }
 
@@ -330,7 +350,7 @@ public sealed class InMemoryPaymentGateway : IPaymentGateway
         }));
     }
 
-    private string NewId(string prefix) => string.Create(CultureInfo.InvariantCulture, $"{prefix}_test_{++sequence}");
+    private string NewId(string prefix) => string.Create(CultureInfo.InvariantCulture, $"{prefix}_test_{instance}{++sequence}");
 
     private sealed class Payment(OrderId order, Money amount, int? installment)
     {
