@@ -85,6 +85,12 @@ builder.Services.Configure<SequenceOptions>(o =>
 {
     o.Tracking = tracking;
     o.From = "The E-Book Masterclass <hello@masterclass.example>";
+    // Sends claimed by a process that died come back when their lease ends (5 minutes by default).
+    if (config.GetValue<TimeSpan?>("Shop:SendLease") is { } lease)
+    {
+        o.Lease = NodaTime.Duration.FromTimeSpan(lease);
+        o.LeaseSafetyMargin = o.Lease / 4;
+    }
 });
 builder.Services.AddSingleton(new TrackingLinks(tracking));
 builder.Services.AddSingleton<ITemplateRenderer, TrackedLinkRenderer>();

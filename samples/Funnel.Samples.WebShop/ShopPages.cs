@@ -337,7 +337,7 @@ internal static class ShopPages
         }
     }
 
-    private static async Task<IResult> ThankYouAsync(HttpContext context, string? order, IOrderStore store, ShopEntitlements entitlements, Catalogue catalogue, IOptions<FunnelAspNetCoreOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> ThankYouAsync(HttpContext context, string? order, IOrderStore store, IFunnelEventLog log, ShopEntitlements entitlements, Catalogue catalogue, IOptions<FunnelAspNetCoreOptions> options, CancellationToken cancellationToken)
     {
         if (await OwnOrderAsync(context, order, store, options.Value, cancellationToken) is not { } parent)
         {
@@ -345,7 +345,17 @@ internal static class ShopPages
         }
 
         // The receipt of this purchase: the order and the upsells and downsells taken after it, not the lead's earlier purchases.
-        IEnumerable<Order> all = store is InMemoryOrderStore memory ? memory.All().Where(o => o.Id == parent.Id || o.UpsellOf == parent.Id).OrderBy(o => o.PlacedAt) : [parent];
+        // The lead's order_placed events name the orders; any store answers FindAsync.
+        List<Order> all = [parent];
+        foreach (OrderPlaced placed in (await log.ReadLeadAsync(parent.Lead, 1_000, cancellationToken)).Select(e => e.Event).OfType<OrderPlaced>())
+        {
+            if (placed.Order != parent.Id && await store.FindAsync(placed.Order, cancellationToken) is { } later && later.UpsellOf == parent.Id && all.All(o => o.Id != later.Id))
+            {
+                all.Add(later);
+            }
+        }
+
+        all.Sort((a, b) => a.PlacedAt.CompareTo(b.PlacedAt));
         var lines = new StringBuilder();
         Money total = Money.Zero(catalogue.Currency);
         foreach (Order o in all)

@@ -24,6 +24,7 @@ public class DependencyGraphTests
         typeof(FunnelAspNetCoreServiceCollectionExtensions).Assembly,
         typeof(SmtpServiceCollectionExtensions).Assembly,
         typeof(StripeServiceCollectionExtensions).Assembly,
+        typeof(Funnel.Storage.Sqlite.FunnelSqliteServiceCollectionExtensions).Assembly,
     ];
 
     /// <summary>The Funnel packages each package may reference.</summary>
@@ -39,6 +40,7 @@ public class DependencyGraphTests
         ["Funnel.AspNetCore"] = ["Funnel.Core", "Funnel.Sequences", "Funnel.Commerce", "Funnel.Hosting"],
         ["Funnel.Email.Smtp"] = ["Funnel.Core"],
         ["Funnel.Payments.Stripe"] = ["Funnel.Core", "Funnel.Commerce"],
+        ["Funnel.Storage.Sqlite"] = ["Funnel.Core", "Funnel.Sequences", "Funnel.Commerce", "Funnel.Advocacy"],
     }.ToImmutableDictionary(p => p.Key, p => p.Value.ToImmutableHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
 
     /// <summary>The only third-party assemblies Funnel.Core may reference, besides the framework.</summary>

@@ -37,7 +37,7 @@ public sealed partial class WebShopRestartTests(ITestOutputHelper output) : IAsy
     {
         recorder.Dispose();
         await smtp.DisposeAsync();
-        if (Directory.Exists(dataFolder))
+        if (Directory.Exists(dataFolder) && Environment.GetEnvironmentVariable("FUNNEL_KEEP_DATA") is null)
         {
             Directory.Delete(dataFolder, recursive: true);
         }
@@ -146,9 +146,21 @@ public sealed partial class WebShopRestartTests(ITestOutputHelper output) : IAsy
         }
 
         output.WriteLine($"{answered.Count} opt-ins answered 303 of {attempted} attempted before SIGKILL");
-        await using (await StartAsync())
+        await using (WebShopServer restarted = await StartAsync())
         {
-            IReadOnlyList<Smtp4devMessage> confirmations = await WaitForAsync(ConfirmSubject, [.. answered], TimeSpan.FromSeconds(120));
+            IReadOnlyList<Smtp4devMessage> confirmations;
+            try
+            {
+                confirmations = await WaitForAsync(ConfirmSubject, [.. answered], TimeSpan.FromSeconds(120));
+            }
+            catch (TimeoutException)
+            {
+                HashSet<string> mailed = [.. (await smtp.GetMessagesAsync()).Where(m => m.Subject?.StartsWith(ConfirmSubject, StringComparison.Ordinal) == true).Select(m => m.To!.Single())];
+                output.WriteLine($"{answered.Count(a => !mailed.Contains(a))} answered opt-ins have no confirmation, e.g. {string.Join(", ", answered.Where(a => !mailed.Contains(a)).Take(5))}");
+                output.WriteLine(restarted.Log());
+                throw;
+            }
+
             var byLead = confirmations.GroupBy(m => m.To!.Single()).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
             string[] repeated = [.. byLead.Where(g => g.Value.Count > 1).Select(g => g.Key)];
             output.WriteLine($"{repeated.Length} confirmations were sent twice (accepted by SMTP after the last outcome flush before the kill)");
@@ -169,6 +181,7 @@ public sealed partial class WebShopRestartTests(ITestOutputHelper output) : IAsy
         ["Smtp:Security"] = "None",
         ["Shop:DataFolder"] = dataFolder,
         ["Shop:DispatchSeconds"] = "0.2",
+        ["Shop:SendLease"] = "00:00:10", // what a killed process had claimed comes back after 10 s
         ["Payments:WebhookUrl"] = recorder.Url.AbsoluteUri,
         ["Logging:LogLevel:Default"] = "Warning",
         ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",

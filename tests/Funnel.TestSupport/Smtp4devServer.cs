@@ -69,7 +69,7 @@ public sealed partial class Smtp4devServer : IAsyncDisposable
         {
             "tool", "run", "smtp4dev", "--",
             "--urls=http://127.0.0.1:0", "--smtpport=0", "--bindaddress=127.0.0.1", "--disableipv6", "--db=",
-            "--imapport=", "--pop3port=", "--tlsmode=None", "--nousersettings", "--baseappdatapath=" + dataPath,
+            "--imapport=", "--pop3port=", "--tlsmode=None", "--nousersettings", "--baseappdatapath=" + dataPath, "--messagestokeep=10000",
         })
         {
             start.ArgumentList.Add(arg);
@@ -127,12 +127,12 @@ public sealed partial class Smtp4devServer : IAsyncDisposable
         return new Smtp4devServer(process, dataPath, await smtp.Task.ConfigureAwait(false), await web.Task.ConfigureAwait(false));
     }
 
-    /// <summary>Returns the received messages, newest first (up to 500).</summary>
+    /// <summary>Returns the received messages, newest first (up to 5,000; the server keeps 10,000).</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The message summaries.</returns>
     public async Task<IReadOnlyList<Smtp4devMessage>> GetMessagesAsync(CancellationToken cancellationToken = default)
     {
-        Page? page = await http.GetFromJsonAsync<Page>("api/messages?pageSize=500", cancellationToken).ConfigureAwait(false);
+        Page? page = await http.GetFromJsonAsync<Page>("api/messages?pageSize=5000", cancellationToken).ConfigureAwait(false);
         return page?.Results ?? [];
     }
 

@@ -41,6 +41,7 @@ public static class CommerceServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddFunnel();
+        services.AddFunnelEventTypes(typeof(CommerceServiceCollectionExtensions).Assembly); // so a durable event log can store installment_paid, …
         if (services.Any(d => d.ServiceType == typeof(Marker)))
         {
             return services;

@@ -41,6 +41,7 @@ public static class SequencesServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddFunnel();
+        services.AddFunnelEventTypes(typeof(SequenceCompleted).Assembly); // so a durable event log can store email_failed, sequence_completed, …
         if (services.Any(d => d.ServiceType == typeof(Marker)))
         {
             return services;
