@@ -46,7 +46,11 @@ public class OptInHttpBenchmarks
         builder.Services.AddFunnel(o => o.DefaultCurrency = "USD");
         builder.Services.AddFunnelSequences();
         builder.Services.AddSingleton<IEmailSender, NoOpSender>();
-        builder.Services.AddFunnelAspNetCore(o => o.LeadMagnets.Add(new LeadMagnet { Key = "guide", Title = "The guide", Kind = LeadMagnetKind.Guide, DoubleOptIn = true }));
+        builder.Services.AddFunnelAspNetCore(o =>
+        {
+            o.LeadMagnets.Add(new LeadMagnet { Key = "guide", Title = "The guide", Kind = LeadMagnetKind.Guide, DoubleOptIn = true });
+            o.OptInRedirect = "/check-your-inbox";
+        });
         builder.Services.AddFunnelSequenceDispatcher(TimeSpan.FromMilliseconds(200));
         builder.Services.AddFunnelSqlite($"Data Source={Path.Combine(folder, "funnel.db")}");
         app = builder.Build();
