@@ -1,11 +1,10 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Funnel.Storage.Sqlite.Internal;
 using Microsoft.Data.Sqlite;
 using NodaTime;
 
-namespace Funnel.Storage.Sqlite.Advocacy;
+namespace Funnel.Storage.Sqlite.Internal;
 
 /// <summary>What a column of a document table holds, and whether a replacement may change it.</summary>
 internal enum DocumentColumnRole
