@@ -1,3 +1,4 @@
+using Funnel.Storage;
 using Funnel.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 

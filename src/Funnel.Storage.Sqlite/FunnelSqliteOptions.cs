@@ -1,3 +1,4 @@
+using Funnel.Storage;
 using FluentValidation;
 using Microsoft.Data.Sqlite;
 
@@ -29,18 +30,6 @@ public sealed class FunnelSqliteOptions
     public int MaxWritesPerCommit { get; set; } = 1_000;
 }
 
-/// <summary>What Funnel does to its schema when the app starts.</summary>
-public enum MigrationMode
-{
-    /// <summary>Creates the tables, or applies the scripts the database has not had yet.</summary>
-    Apply,
-
-    /// <summary>Applies nothing, and fails start-up when the database is missing a script or a script changed.</summary>
-    Validate,
-
-    /// <summary>Applies and checks nothing; apply <see cref="FunnelSqliteSchema.Script(int)"/> in your own pipeline.</summary>
-    None,
-}
 
 /// <summary>How SQLite waits for the disk when it commits (the <c>synchronous</c> pragma, in WAL mode).</summary>
 public enum SqliteSynchronous

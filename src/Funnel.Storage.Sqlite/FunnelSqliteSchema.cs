@@ -1,3 +1,4 @@
+using Funnel.Storage;
 using System.Globalization;
 using System.Text;
 using Funnel.Storage.Sqlite.Internal;
@@ -35,26 +36,3 @@ public static class FunnelSqliteSchema
     }
 }
 
-/// <summary>The database's Funnel schema does not match this version: it is missing migrations, has newer ones, or a script changed.</summary>
-public sealed class FunnelSchemaException : Exception
-{
-    /// <summary>Initializes an exception with a message.</summary>
-    public FunnelSchemaException()
-    {
-    }
-
-    /// <summary>Initializes an exception with a message.</summary>
-    /// <param name="message">What is wrong and how to fix it.</param>
-    public FunnelSchemaException(string message)
-        : base(message)
-    {
-    }
-
-    /// <summary>Initializes an exception with a message and its cause.</summary>
-    /// <param name="message">What is wrong and how to fix it.</param>
-    /// <param name="innerException">The cause.</param>
-    public FunnelSchemaException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}

@@ -25,6 +25,7 @@ public class DependencyGraphTests
         typeof(SmtpServiceCollectionExtensions).Assembly,
         typeof(StripeServiceCollectionExtensions).Assembly,
         typeof(Funnel.Storage.Sqlite.FunnelSqliteServiceCollectionExtensions).Assembly,
+        typeof(Funnel.Storage.PostgreSql.FunnelPostgreSqlServiceCollectionExtensions).Assembly,
     ];
 
     /// <summary>The Funnel packages each package may reference.</summary>
@@ -41,6 +42,7 @@ public class DependencyGraphTests
         ["Funnel.Email.Smtp"] = ["Funnel.Core"],
         ["Funnel.Payments.Stripe"] = ["Funnel.Core", "Funnel.Commerce"],
         ["Funnel.Storage.Sqlite"] = ["Funnel.Core", "Funnel.Sequences", "Funnel.Commerce", "Funnel.Advocacy"],
+        ["Funnel.Storage.PostgreSql"] = ["Funnel.Core", "Funnel.Sequences", "Funnel.Commerce", "Funnel.Advocacy", "Funnel.Analytics"],
     }.ToImmutableDictionary(p => p.Key, p => p.Value.ToImmutableHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
 
     /// <summary>The only third-party assemblies Funnel.Core may reference, besides the framework.</summary>

@@ -1,3 +1,4 @@
+using Funnel.Storage;
 using System.Collections.Immutable;
 using System.Text.Json;
 using Funnel.Offers;

@@ -1,3 +1,4 @@
+using Funnel.Storage;
 using Funnel.Storage.Sqlite.Internal;
 using Microsoft.Data.Sqlite;
 

@@ -1,3 +1,4 @@
+using Funnel.Storage;
 using System.Text.Json;
 
 namespace Funnel.Storage.Sqlite.Commerce;

@@ -1,3 +1,4 @@
+using Funnel.Storage;
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;

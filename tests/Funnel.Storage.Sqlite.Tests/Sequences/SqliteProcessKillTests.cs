@@ -1,3 +1,4 @@
+using Funnel.Storage;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;

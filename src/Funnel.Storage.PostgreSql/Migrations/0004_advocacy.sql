@@ -1,0 +1,1 @@
+-- Funnel advocacy tables (PostgreSQL). Runs with search_path set to the Funnel schema.

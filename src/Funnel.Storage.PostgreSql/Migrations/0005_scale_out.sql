@@ -1,0 +1,1 @@
+-- Funnel scale_out tables (PostgreSQL). Runs with search_path set to the Funnel schema.
