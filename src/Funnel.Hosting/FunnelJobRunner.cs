@@ -28,6 +28,7 @@ internal sealed class FunnelJobStatus
 internal sealed partial class FunnelJobRunner(
     IEnumerable<IFunnelJob> jobs,
     FunnelJobStatus status,
+    FunnelWorkSignal signal,
     TimeProvider time,
     ILogger<FunnelJobRunner> logger) : IHostedService, IDisposable
 #pragma warning restore CA1001, CA2213
@@ -79,11 +80,12 @@ internal sealed partial class FunnelJobRunner(
 
     private async Task LoopAsync(IFunnelJob job)
     {
+        using FunnelWorkListener? wake = job.WakeTopic is { } topic ? signal.Listen(topic) : null;
         while (!stopped.Task.IsCompleted)
         {
             await RunOnceAsync(job).ConfigureAwait(false);
             using var pause = new CancellationTokenSource();
-            Task delay = Task.Delay(job.Interval, time, pause.Token);
+            Task delay = wake is null ? Task.Delay(job.Interval, time, pause.Token) : wake.WaitAsync(job.Interval, pause.Token);
             if (await Task.WhenAny(delay, stopped.Task).ConfigureAwait(false) != delay)
             {
                 await pause.CancelAsync().ConfigureAwait(false);

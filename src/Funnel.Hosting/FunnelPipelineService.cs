@@ -16,7 +16,7 @@ namespace Funnel.Hosting;
 internal sealed partial class FunnelPipelineService(
     FunnelPipeline pipeline,
     IOptions<FunnelPipelineOptions> options,
-    TimeProvider time,
+    FunnelWorkSignal signal,
     ILogger<FunnelPipelineService> logger) : IHostedService
 #pragma warning restore CA1001
 {
@@ -55,6 +55,7 @@ internal sealed partial class FunnelPipelineService(
     private async Task LoopAsync(CancellationToken stopping)
     {
         TimeSpan poll = options.Value.PollInterval.ToTimeSpan();
+        using FunnelWorkListener wake = signal.Listen(FunnelWorkSignal.Events);
         while (!stopping.IsCancellationRequested)
         {
             bool idle;
@@ -91,7 +92,7 @@ internal sealed partial class FunnelPipelineService(
             {
                 try
                 {
-                    await Task.Delay(poll, time, stopping).ConfigureAwait(false);
+                    _ = await wake.WaitAsync(poll, stopping).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
                 {

@@ -95,8 +95,43 @@ public sealed class FunnelJobRunnerTests
         }
     }
 
+    private sealed class WakeableJob : IFunnelJob
+    {
+        public int Runs;
+
+        public string Name => "wakeable";
+
+        public TimeSpan Interval => TimeSpan.FromMinutes(1);
+
+        public string? WakeTopic => FunnelWorkSignal.Sends;
+
+        public Task RunAsync(CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Runs);
+            return Task.CompletedTask;
+        }
+    }
+
     private static FunnelJobRunner Runner(TimeProvider time, FunnelJobStatus status, params IFunnelJob[] jobs) =>
-        new(jobs, status, time, NullLogger<FunnelJobRunner>.Instance);
+        new(jobs, status, new FunnelWorkSignal(time), time, NullLogger<FunnelJobRunner>.Instance);
+
+    [Fact]
+    public async Task Notify_OfTheJobsWakeTopic_RunsItBeforeItsInterval()
+    {
+        var time = new ObservedTime();
+        var signal = new FunnelWorkSignal(time);
+        var job = new WakeableJob();
+        using var runner = new FunnelJobRunner([job], new FunnelJobStatus(), signal, time, NullLogger<FunnelJobRunner>.Instance);
+        await runner.StartAsync(CancellationToken.None);
+        (await time.TimerCreated.WaitAsync(Wait)).ShouldBeTrue();
+        job.Runs.ShouldBe(1);
+
+        signal.Notify(FunnelWorkSignal.Sends);
+        (await time.TimerCreated.WaitAsync(Wait)).ShouldBeTrue();
+
+        job.Runs.ShouldBe(2);
+        await runner.StopAsync(CancellationToken.None);
+    }
 
     [Fact]
     public async Task Start_RunsEachJobAtOnceAndAgainAfterItsInterval()

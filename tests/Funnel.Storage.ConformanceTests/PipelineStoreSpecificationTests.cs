@@ -71,6 +71,40 @@ public abstract class FunnelEventLogSpecificationTests
         read.Select(e => e.Event.Id).ShouldBeUnique();
     }
 
+    [Fact]
+    public async Task ReadPartitionAsync_EveryPartition_TogetherHoldEachEventOnceInOrderAndKeepALeadInOne()
+    {
+        IFunnelEventLog log = CreateLog();
+        FunnelEvent[] events = [.. Enumerable.Range(1, 60).Select(n => View(n) with
+        {
+            LeadId = new LeadId(new Guid(n % 7 + 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)),
+        })];
+        await log.AppendAsync(events);
+        IReadOnlyList<LoggedEvent> all = await log.ReadAsync(0, 100);
+
+        List<LoggedEvent> union = [];
+        foreach (int index in Enumerable.Range(0, 4))
+        {
+            var partition = new LogPartition(index, 4);
+            List<LoggedEvent> read = [];
+            long after = 0;
+            while (await log.ReadPartitionAsync(after, 5, partition) is { Count: > 0 } page)
+            {
+                page.Count.ShouldBeLessThanOrEqualTo(5);
+                read.AddRange(page);
+                after = page[^1].Position;
+            }
+
+            read.Select(e => e.Position).ShouldBeInOrder(SortDirection.Ascending);
+            read.ShouldAllBe(e => partition.Contains(e.Event));
+            union.AddRange(read);
+        }
+
+        union.Select(e => e.Event.Id.Value).Order().ShouldBe(all.Select(e => e.Event.Id.Value).Order());
+        (await log.ReadPartitionAsync(0, 100, LogPartition.All)).Select(e => e.Position).ShouldBe(all.Select(e => e.Position));
+        await Should.ThrowAsync<ArgumentOutOfRangeException>(() => log.ReadPartitionAsync(0, 10, new LogPartition(4, 4)));
+    }
+
     private static PageViewed View(int n) => new()
     {
         LeadId = new LeadId(new Guid(n % 3 + 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
@@ -123,6 +157,23 @@ public abstract class EventSubscriptionStoreSpecificationTests
 
         won.Count(w => w).ShouldBe(1);
         (await store.FindAsync("h")).ShouldNotBeNull().Version.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task ListAsync_SomeStored_ReturnsEachByNameWithItsLease()
+    {
+        IEventSubscriptionStore store = CreateStore();
+        (await store.ListAsync()).ShouldBeEmpty();
+        Instant until = Instant.FromUtc(2026, 12, 1, 8, 0, 30);
+        await store.TryAddAsync(new EventSubscription { Name = "b#1/2" });
+        await store.TryAddAsync(new EventSubscription { Name = "a" });
+        EventSubscription b = (await store.FindAsync("b#1/2")).ShouldNotBeNull();
+        (await store.TryUpdateAsync(b, b with { Position = 4, LeaseOwner = "host-1", LeaseUntil = until })).ShouldBeTrue();
+
+        IReadOnlyList<EventSubscription> listed = await store.ListAsync();
+
+        listed.Select(s => s.Name).ShouldBe(["a", "b#1/2"]);
+        listed[1].ShouldBe(b with { Position = 4, LeaseOwner = "host-1", LeaseUntil = until, Version = 1 });
     }
 }
 

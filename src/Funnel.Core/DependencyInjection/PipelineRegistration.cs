@@ -18,6 +18,7 @@ internal static class PipelineRegistration
         services.TryAddSingleton<IFunnelEventLog, InMemoryFunnelEventLog>();
         services.TryAddSingleton<IEventSubscriptionStore, InMemoryEventSubscriptionStore>();
         services.TryAddSingleton<IParkedEventStore, InMemoryParkedEventStore>();
+        services.TryAddSingleton(sp => new FunnelWorkSignal(sp.GetService<TimeProvider>() ?? TimeProvider.System));
         services.TryAddSingleton(sp => new FunnelPipeline(
             sp.GetRequiredService<IFunnelEventLog>(),
             sp.GetRequiredService<IEventSubscriptionStore>(),

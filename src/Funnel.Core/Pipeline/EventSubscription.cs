@@ -26,6 +26,18 @@ public sealed record EventSubscription
     /// <value><see langword="null"/> when no delivery is failing.</value>
     public string? LastError { get; init; }
 
+    /// <summary>Gets the app instance that holds this subscription, when the log is split into partitions.</summary>
+    /// <value><see langword="null"/> when no instance holds it.</value>
+    /// <remarks>
+    /// An instance takes a free or expired subscription by compare-and-set and renews <see cref="LeaseUntil"/> while it
+    /// works; another instance may take it once the lease has passed, and the first one's next compare-and-set then fails.
+    /// </remarks>
+    public string? LeaseOwner { get; init; }
+
+    /// <summary>Gets when the lease of <see cref="LeaseOwner"/> ends.</summary>
+    /// <value><see langword="null"/> when no instance holds the subscription.</value>
+    public Instant? LeaseUntil { get; init; }
+
     /// <summary>Gets the version, incremented by every stored change (for compare-and-set).</summary>
     /// <value>0 when new.</value>
     public long Version { get; init; }

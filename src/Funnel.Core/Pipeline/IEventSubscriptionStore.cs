@@ -26,4 +26,10 @@ public interface IEventSubscriptionStore
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns><see langword="true"/> when replaced; <see langword="false"/> when another writer changed it first.</returns>
     Task<bool> TryUpdateAsync(EventSubscription current, EventSubscription replacement, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists every stored subscription, ordered by name.</summary>
+    /// <remarks>The pipeline reads it to see which instances hold partitions, and to report each handler's progress.</remarks>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The subscriptions.</returns>
+    Task<IReadOnlyList<EventSubscription>> ListAsync(CancellationToken cancellationToken = default);
 }

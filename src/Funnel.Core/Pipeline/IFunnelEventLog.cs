@@ -34,6 +34,57 @@ public interface IFunnelEventLog
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="after"/> is negative or <paramref name="max"/> is not positive.</exception>
     Task<IReadOnlyList<LoggedEvent>> ReadAsync(long after, int max, CancellationToken cancellationToken = default);
 
+    /// <summary>Reads events of one partition after a position, oldest first.</summary>
+    /// <remarks>
+    /// The default implementation reads the whole log forward and keeps the partition's events; durable logs store
+    /// <see cref="LogPartition.KeyOf(FunnelEvent)"/> with each event and select the partition in the query.
+    /// </remarks>
+    /// <param name="after">The position to read after; 0 reads from the start.</param>
+    /// <param name="max">The most events to return.</param>
+    /// <param name="partition">The partition; <see cref="LogPartition.All"/> reads every event.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>Up to <paramref name="max"/> events of the partition with positions greater than <paramref name="after"/>, in position order.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="after"/> is negative, <paramref name="max"/> is not positive, or the partition's index is not below its positive count.
+    /// </exception>
+    async Task<IReadOnlyList<LoggedEvent>> ReadPartitionAsync(long after, int max, LogPartition partition, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(after);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(partition.Count, nameof(partition));
+        ArgumentOutOfRangeException.ThrowIfNegative(partition.Index, nameof(partition));
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(partition.Index, partition.Count, nameof(partition));
+        if (partition.Count == 1)
+        {
+            return await ReadAsync(after, max, cancellationToken).ConfigureAwait(false);
+        }
+
+        List<LoggedEvent> found = [];
+        int page = Math.Max(max, 256);
+        while (true)
+        {
+            IReadOnlyList<LoggedEvent> read = await ReadAsync(after, page, cancellationToken).ConfigureAwait(false);
+            foreach (LoggedEvent logged in read)
+            {
+                if (partition.Contains(logged.Event))
+                {
+                    found.Add(logged);
+                    if (found.Count == max)
+                    {
+                        return found;
+                    }
+                }
+            }
+
+            if (read.Count < page)
+            {
+                return found;
+            }
+
+            after = read[^1].Position;
+        }
+    }
+
     /// <summary>Reads the events about one lead, oldest first.</summary>
     /// <remarks>Engines that decide from a lead's history (scoring, segments) read it here.</remarks>
     /// <param name="lead">The lead.</param>

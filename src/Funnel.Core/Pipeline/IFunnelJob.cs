@@ -21,4 +21,8 @@ public interface IFunnelJob
     /// <param name="cancellationToken">Cancelled when the host's shutdown timeout passes.</param>
     /// <returns>A task that completes when the run is done.</returns>
     Task RunAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Gets the <see cref="FunnelWorkSignal"/> topic that wakes this job before its interval has passed.</summary>
+    /// <value><see langword="null"/> (the default) when the job runs on its interval only.</value>
+    string? WakeTopic => null;
 }

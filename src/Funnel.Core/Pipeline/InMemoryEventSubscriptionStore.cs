@@ -39,4 +39,8 @@ public sealed class InMemoryEventSubscriptionStore : IEventSubscriptionStore
 
         return Task.FromResult(_subscriptions.TryUpdate(current.Name, replacement with { Version = current.Version + 1 }, stored));
     }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<EventSubscription>> ListAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<EventSubscription>>([.. _subscriptions.Values.OrderBy(s => s.Name, StringComparer.Ordinal)]);
 }

@@ -26,6 +26,9 @@ internal sealed class SequenceDispatchJob(IServiceProvider services, SequenceDis
 
     public TimeSpan Interval => settings.Interval;
 
+    /// <summary>Gets <see cref="FunnelWorkSignal.Sends"/>: a store that schedules a due send wakes the dispatcher at once.</summary>
+    public string? WakeTopic => FunnelWorkSignal.Sends;
+
     public async Task RunAsync(CancellationToken cancellationToken = default)
     {
         SequenceEngine engine = services.GetRequiredService<SequenceEngine>();

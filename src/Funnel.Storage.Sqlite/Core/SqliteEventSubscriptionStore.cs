@@ -27,4 +27,8 @@ internal sealed class SqliteEventSubscriptionStore(SqliteDatabase database) : IE
     public Task<bool> TryUpdateAsync(
         EventSubscription current, EventSubscription replacement, CancellationToken cancellationToken = default) =>
         _subscriptions.TryUpdateAsync(current, replacement, cancellationToken);
+
+    public async Task<IReadOnlyList<EventSubscription>> ListAsync(CancellationToken cancellationToken = default) =>
+        await _subscriptions.ListAsync(
+            "SELECT document, version FROM event_subscriptions ORDER BY name LIMIT $max", [], int.MaxValue, cancellationToken).ConfigureAwait(false);
 }
