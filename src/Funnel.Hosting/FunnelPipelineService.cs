@@ -50,6 +50,20 @@ internal sealed partial class FunnelPipelineService(
 
         await _stopping.CancelAsync().ConfigureAwait(false);
         await running.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (_started)
+        {
+            try
+            {
+                // Give the partitions back so other instances take them over now rather than when the leases end.
+                await pipeline.ReleaseLeasesAsync(cancellationToken).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // A database that is already gone must not fail the shutdown; the leases then end on their own.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogReleaseFailed(logger, ex);
+            }
+        }
     }
 
     private async Task LoopAsync(CancellationToken stopping)
@@ -107,6 +121,9 @@ internal sealed partial class FunnelPipelineService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Funnel handler {Handler} failed on event {Position} ({EventId}) {Attempt} times; the event is parked and the handler goes on.")]
     private static partial void LogParked(ILogger logger, Exception exception, string handler, long position, EventId eventId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The Funnel pipeline could not give back its partition leases; other instances take them over when the leases end.")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A Funnel pipeline pass failed; it runs again shortly.")]
     private static partial void LogPassFailed(ILogger logger, Exception exception);

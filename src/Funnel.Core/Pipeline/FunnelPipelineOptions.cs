@@ -26,6 +26,30 @@ public sealed class FunnelPipelineOptions
     /// <summary>Gets or sets how long a hosted pipeline waits before it looks at the log again once every handler is caught up.</summary>
     /// <value>Defaults to 200 milliseconds; 1 millisecond to 1 minute.</value>
     public Duration PollInterval { get; set; } = Duration.FromMilliseconds(200);
+
+    /// <summary>Gets or sets how many partitions (by lead) each handler's work is split into, for several app instances to share.</summary>
+    /// <remarks>
+    /// Each partition of each handler is leased to one instance at a time and instances take a fair share each, so with
+    /// several instances on one database set it to at least the number of instances (twice that lets a share move when
+    /// one instance stops). The events of one lead are always in the same partition, so they reach a handler in order.
+    /// Changing it later starts the new partitions at the position of the slowest old one: events after it are
+    /// delivered again (at least once).
+    /// </remarks>
+    /// <value>Defaults to 1 (one instance at a time delivers to each handler); 1 to 1,024.</value>
+    public int Partitions { get; set; } = 1;
+
+    /// <summary>Gets or sets how long an instance holds a partition without renewing it; after it, another instance may take the partition over.</summary>
+    /// <remarks>
+    /// An instance renews its leases as it works and gives them back when it stops; one that dies holds its partitions
+    /// until the lease ends. A batch of <see cref="BatchSize"/> events should be handled in well under half of it:
+    /// another instance may deliver the same events again once it has passed.
+    /// </remarks>
+    /// <value>Defaults to 30 seconds; at least 1 second and at least twice <see cref="PollInterval"/>.</value>
+    public Duration LeaseDuration { get; set; } = Duration.FromSeconds(30);
+
+    /// <summary>Gets or sets the name this app instance holds leases under, shown in the stored subscriptions.</summary>
+    /// <value>Defaults to <see langword="null"/>: the machine name, process id and a random suffix, unique per process.</value>
+    public string? InstanceId { get; set; }
 }
 
 /// <summary>Validates <see cref="FunnelPipelineOptions"/>.</summary>
@@ -39,5 +63,11 @@ internal sealed class FunnelPipelineOptionsValidator : AbstractValidator<FunnelP
         RuleFor(o => o.MaxRetryDelay).Must((o, d) => d >= o.RetryDelay).WithMessage("The longest retry delay must be at least the retry delay.");
         RuleFor(o => o.PollInterval).Must(d => d >= Duration.FromMilliseconds(1) && d <= Duration.FromMinutes(1))
             .WithMessage("The poll interval must be between 1 millisecond and 1 minute.");
+        RuleFor(o => o.Partitions).InclusiveBetween(1, 1_024);
+        RuleFor(o => o.LeaseDuration).Must((o, d) => d >= Duration.FromSeconds(1) && d >= o.PollInterval + o.PollInterval)
+            .WithMessage("The lease duration must be at least 1 second and at least twice the poll interval.");
+        RuleFor(o => o.InstanceId).Must(id => !string.IsNullOrWhiteSpace(id) && id.Length <= 200)
+            .When(o => o.InstanceId is not null, ApplyConditionTo.CurrentValidator)
+            .WithMessage("The instance id must not be blank and at most 200 characters.");
     }
 }
