@@ -55,7 +55,7 @@ internal sealed partial class PgWorkSignalListener : BackgroundService
     /// <summary>Gets the backend process id of the listening connection, or 0 while it is not connected.</summary>
     internal int ProcessId => Volatile.Read(ref _processId);
 
-    /// <summary>Gets how many times the listener has connected and listened.</summary>
+    /// <summary>Gets how many times the listener has connected, listened and notified both topics.</summary>
     internal int Connects => Volatile.Read(ref _connects);
 
     /// <summary>Returns the channel notified when sends become due: <c>&lt;schema&gt;_sends</c>.</summary>
@@ -120,13 +120,12 @@ internal sealed partial class PgWorkSignalListener : BackgroundService
             await listen.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
         }
 
-        Volatile.Write(ref _processId, connection.ProcessID);
-        Interlocked.Increment(ref _connects);
-        connected();
-
         // Whatever was notified while no connection listened is lost: let every loop look once.
         signal.Notify(FunnelWorkSignal.Events);
         signal.Notify(FunnelWorkSignal.Sends);
+        connected();
+        Volatile.Write(ref _processId, connection.ProcessID);
+        Interlocked.Increment(ref _connects);
         while (true)
         {
             if (!await connection.WaitAsync(KeepAliveInterval, stoppingToken).ConfigureAwait(false))
