@@ -17,6 +17,14 @@ namespace Funnel.Storage.PostgreSql.Core;
 /// batch or already logged) are left out before the insert, so they spend no position.
 /// </para>
 /// <para>
+/// Because the lock is held through the commit's disk flush, each transaction costs the whole cluster one flush.
+/// Appends of one instance therefore share transactions: one round is written at a time, and the appends that arrive
+/// meanwhile are written together in the next (no timer). Each caller's events still commit atomically and in order,
+/// and its count covers its own events (an id two callers give in one round counts for the first). Cancelling a
+/// caller stops its wait, not a round already queued: its events may still be appended, which a retry, being
+/// idempotent by id, tolerates.
+/// </para>
+/// <para>
 /// Each row keeps the event's lead (<c>lead_id</c>, for <see cref="ReadLeadAsync"/>) and its
 /// <see cref="LogPartition.KeyOf(FunnelEvent)"/> (<c>partition_key</c>, for <see cref="ReadPartitionAsync"/>). An
 /// <see cref="UnknownEvent"/> (a type a newer version wrote) is filed under the <c>leadId</c> of its JSON, as the newer
@@ -35,6 +43,9 @@ internal sealed class PgFunnelEventLog : IFunnelEventLog
     private readonly string _read;
     private readonly string _readPartition;
     private readonly string _readLead;
+    private readonly Lock _queueGate = new();
+    private List<PendingAppend> _queue = [];
+    private bool _flushing;
 
     public PgFunnelEventLog(PgDatabase database, FunnelEventSerializer serializer)
     {
@@ -52,8 +63,8 @@ internal sealed class PgFunnelEventLog : IFunnelEventLog
                 WHERE NOT EXISTS (SELECT 1 FROM {events} e WHERE e.id = u.id)
                 ORDER BY u.n
                 ON CONFLICT (id) DO NOTHING
-                RETURNING 1)
-            SELECT count(*)::integer, CASE WHEN count(*) > 0 THEN (SELECT 1 FROM pg_notify($7, '')) END FROM appended
+                RETURNING id)
+            SELECT array_agg(id), CASE WHEN count(*) > 0 THEN (SELECT 1 FROM pg_notify($7, '')) END FROM appended
             """;
         _read = $"SELECT position, payload FROM {events} WHERE position > $1 ORDER BY position LIMIT $2";
         _readPartition = $"SELECT position, payload FROM {events} WHERE position > $1 AND partition_key % $3 = $4 ORDER BY position LIMIT $2";
@@ -63,7 +74,7 @@ internal sealed class PgFunnelEventLog : IFunnelEventLog
     /// <summary>Returns the channel the log notifies after an append: <c>&lt;schema&gt;_events</c>.</summary>
     public static string EventsChannel(string schema) => schema + "_events";
 
-    public Task<int> AppendAsync(IReadOnlyList<FunnelEvent> events, CancellationToken cancellationToken = default)
+    public async Task<int> AppendAsync(IReadOnlyList<FunnelEvent> events, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
         foreach (FunnelEvent e in events)
@@ -71,63 +82,36 @@ internal sealed class PgFunnelEventLog : IFunnelEventLog
             ArgumentNullException.ThrowIfNull(e, nameof(events));
         }
 
-        HashSet<EventId> seen = [];
-        List<FunnelEvent> distinct = new(events.Count);
-        foreach (FunnelEvent e in events)
-        {
-            if (seen.Add(e.Id))
-            {
-                distinct.Add(e);
-            }
-        }
-
-        if (distinct.Count == 0)
+        if (events.Count == 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            return Task.FromResult(0);
+            return 0;
         }
 
-        int count = distinct.Count;
-        Guid[] ids = new Guid[count];
-        string[] types = new string[count];
-        Guid?[] leads = new Guid?[count];
-        int[] keys = new int[count];
-        DateTime[] occurred = new DateTime[count];
-        string[] payloads = new string[count];
-        for (int i = 0; i < count; i++)
+        Row[] rows = new Row[events.Count];
+        for (int i = 0; i < rows.Length; i++)
         {
-            FunnelEvent e = distinct[i];
+            FunnelEvent e = events[i];
             LeadId? lead = EventLeads.LeadOf(e);
-            ids[i] = e.Id.Value;
-            types[i] = e.EventType;
-            leads[i] = lead?.Value;
-            keys[i] = LogPartition.KeyOf(lead ?? default);
-            occurred[i] = PgValues.ToDateTime(e.OccurredAt);
-            payloads[i] = _serializer.Serialize(e);
+            rows[i] = new Row(
+                e.Id.Value, e.EventType, lead?.Value, LogPartition.KeyOf(lead ?? default), PgValues.ToDateTime(e.OccurredAt), _serializer.Serialize(e));
         }
 
-        return _database.WriteAsync(
-            async (connection, transaction) =>
-            {
-                await using NpgsqlBatch batch = new(connection, transaction);
-                NpgsqlBatchCommand gate = new("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))");
-                gate.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _lockKey });
-                batch.BatchCommands.Add(gate);
-                NpgsqlBatchCommand insert = new(_insert);
-                insert.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
-                insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = types });
-                insert.Parameters.Add(new NpgsqlParameter<Guid?[]> { TypedValue = leads });
-                insert.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = keys });
-                insert.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = occurred, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-                insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = payloads });
-                insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _channel });
-                batch.BatchCommands.Add(insert);
-                await using NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                return reader.GetInt32(0);
-            },
-            cancellationToken);
+        PendingAppend pending = new(rows);
+        bool flush;
+        lock (_queueGate)
+        {
+            _queue.Add(pending);
+            flush = !_flushing;
+            _flushing = true;
+        }
+
+        if (flush)
+        {
+            _ = FlushAsync();
+        }
+
+        return await pending.Appended.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public Task<IReadOnlyList<LoggedEvent>> ReadAsync(long after, int max, CancellationToken cancellationToken = default)
@@ -176,4 +160,90 @@ internal sealed class PgFunnelEventLog : IFunnelEventLog
                 return read;
             },
             cancellationToken);
+
+    /// <summary>Writes the queued appends, one transaction per round, until the queue is empty (one flush in flight).</summary>
+    private async Task FlushAsync()
+    {
+        while (true)
+        {
+            List<PendingAppend> round;
+            lock (_queueGate)
+            {
+                if (_queue.Count == 0)
+                {
+                    _flushing = false;
+                    return;
+                }
+
+                round = _queue;
+                _queue = [];
+            }
+
+            try
+            {
+                HashSet<Guid> inserted = await InsertAsync(round).ConfigureAwait(false);
+                foreach (PendingAppend append in round)
+                {
+                    // An id appended twice in one round counts for the first caller that gave it, as if in sequence.
+                    append.Appended.TrySetResult(append.Rows.Count(r => inserted.Remove(r.Id)));
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The round's transaction rolled back: every caller in it sees the failure, none is half-appended.
+                foreach (PendingAppend append in round)
+                {
+                    append.Appended.TrySetException(ex);
+                }
+            }
+        }
+    }
+
+    /// <summary>Appends the rows of a round in one transaction under the log's advisory lock; returns the ids inserted.</summary>
+    private Task<HashSet<Guid>> InsertAsync(List<PendingAppend> round)
+    {
+        HashSet<Guid> seen = [];
+        List<Row> rows = [];
+        foreach (PendingAppend append in round)
+        {
+            rows.AddRange(append.Rows.Where(r => seen.Add(r.Id)));
+        }
+
+        return _database.WriteAsync(
+            async (connection, transaction) =>
+            {
+                await using NpgsqlBatch batch = new(connection, transaction);
+                NpgsqlBatchCommand gate = new("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))");
+                gate.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _lockKey });
+                batch.BatchCommands.Add(gate);
+                NpgsqlBatchCommand insert = new(_insert);
+                insert.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. rows.Select(static r => r.Id)] });
+                insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(static r => r.Type)] });
+                insert.Parameters.Add(new NpgsqlParameter<Guid?[]> { TypedValue = [.. rows.Select(static r => r.Lead)] });
+                insert.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. rows.Select(static r => r.PartitionKey)] });
+                insert.Parameters.Add(new NpgsqlParameter<DateTime[]>
+                {
+                    TypedValue = [.. rows.Select(static r => r.OccurredAt)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
+                });
+                insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(static r => r.Payload)] });
+                insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _channel });
+                batch.BatchCommands.Add(insert);
+                await using NpgsqlDataReader reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
+                await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
+                await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                return reader.IsDBNull(0) ? [] : reader.GetFieldValue<Guid[]>(0).ToHashSet();
+            },
+            CancellationToken.None);
+    }
+
+    /// <summary>One event as the insert takes it.</summary>
+    private readonly record struct Row(Guid Id, string Type, Guid? Lead, int PartitionKey, DateTime OccurredAt, string Payload);
+
+    /// <summary>One caller's append, waiting for the round that writes it.</summary>
+    private sealed class PendingAppend(Row[] rows)
+    {
+        public Row[] Rows { get; } = rows;
+
+        public TaskCompletionSource<int> Appended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 }

@@ -114,6 +114,25 @@ public sealed class CoreCrossInstanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AppendAsync_ManyCallersOnOneInstance_EachCountsItsOwnAndKeepsItsEventsTogetherInOrder()
+    {
+        PgFunnelEventLog log = new(Instances(1)[0], CoreTestDatabases.Serializer);
+        FunnelEvent shared = View(0);
+        FunnelEvent[][] batches = [.. Enumerable.Range(0, Contenders).Select(i => (FunnelEvent[])[.. Enumerable.Range(1, 5).Select(k => View(i * 10 + k)), shared])];
+
+        int[] appended = await RaceAsync(i => log.AppendAsync(batches[i]));
+
+        appended.Sum().ShouldBe(Contenders * 5 + 1);
+        appended.ShouldAllBe(n => n == 5 || n == 6);
+        Dictionary<EventId, long> positions = (await log.ReadAsync(0, 1000)).ToDictionary(e => e.Event.Id, e => e.Position);
+        foreach (FunnelEvent[] batch in batches)
+        {
+            long[] own = [.. batch[..5].Select(e => positions[e.Id])];
+            own.ShouldBe(Enumerable.Range(0, 5).Select(k => own[0] + k), "a caller's events are appended together, in its order");
+        }
+    }
+
+    [Fact]
     public async Task ReadAsync_FollowerWhileFourInstancesAppend_NeverSeesAPositionAppearBelowOneItHasSeen()
     {
         PgFunnelEventLog[] writers = [.. Instances(4).Select(i => new PgFunnelEventLog(i, CoreTestDatabases.Serializer))];
