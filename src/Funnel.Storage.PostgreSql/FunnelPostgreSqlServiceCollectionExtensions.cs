@@ -3,6 +3,7 @@ using Funnel.DependencyInjection;
 using Funnel.Storage.PostgreSql.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -109,8 +110,10 @@ public static partial class FunnelPostgreSqlServiceCollectionExtensions
         AddAdvocacyStores(services);
         if (!services.Any(d => d.ServiceType == typeof(PgHealthCheck)))
         {
+            // Only the registration: the app's AddHealthChecks() (or AddFunnelHosting) adds the service that runs it.
             services.AddSingleton<PgHealthCheck>();
-            services.AddHealthChecks().AddCheck<PgHealthCheck>("funnel-postgresql", tags: ["funnel"]);
+            services.Configure<HealthCheckServiceOptions>(o => o.Registrations.Add(
+                new HealthCheckRegistration("funnel-postgresql", sp => sp.GetRequiredService<PgHealthCheck>(), null, ["funnel"])));
         }
 
         return services;
