@@ -104,6 +104,7 @@ public static partial class FunnelPostgreSqlServiceCollectionExtensions
         AddCommerceStores(services);
         AddAdvocacyStores(services);
         AddScaleOut(services);
+        AddAnalytics(services);
         return services;
     }
 
