@@ -116,6 +116,7 @@ public static partial class FunnelPostgreSqlServiceCollectionExtensions
                 new HealthCheckRegistration("funnel-postgresql", sp => sp.GetRequiredService<PgHealthCheck>(), null, ["funnel"])));
         }
 
+        AddAnalytics(services);
         return services;
     }
 
