@@ -34,13 +34,15 @@ CREATE INDEX outbox_completed ON outbox (completed_at, key) WHERE state IN (2, 4
 
 -- The transactional event log of the outbox: the events of an entry change, inserted in the same statement as the
 -- change, handed out with a lease (available_at) until acknowledged (deleted). seq keeps the order they were recorded
--- in. available_at '-infinity' means "at once". payload: the versioned event JSON (FunnelEventSerializer).
+-- in. available_at '-infinity' means "at once". payload: the versioned event JSON (FunnelEventSerializer), json rather
+-- than jsonb: a queue row is written, read once and deleted, never queried by its content, so it is kept as written
+-- (not parsed into jsonb and printed back).
 CREATE TABLE outbox_events (
     seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     id uuid NOT NULL UNIQUE,
     available_at timestamptz NOT NULL DEFAULT '-infinity',
     type text NOT NULL,
-    payload jsonb NOT NULL
+    payload json NOT NULL
 ) WITH (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_cost_delay = 0);
 
 CREATE INDEX outbox_events_available ON outbox_events (available_at, seq);

@@ -68,6 +68,7 @@ internal sealed class PgEnrolmentStore(PgDatabase database) : IEnrolmentStore
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _insertSql)
                     .Add(enrolment.Id.Value).Add(enrolment.LeadId.Value).Add(enrolment.Sequence).Add((int)enrolment.Status)
                     .Add((int)reEntry).Add(document);
+                await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
             },
             cancellationToken);
@@ -79,6 +80,7 @@ internal sealed class PgEnrolmentStore(PgDatabase database) : IEnrolmentStore
             async connection =>
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _findSql).Add(id.Value);
+                await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : null;
             },
@@ -104,6 +106,7 @@ internal sealed class PgEnrolmentStore(PgDatabase database) : IEnrolmentStore
             async connection =>
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _listSql).Add(distinct.ConvertAll(static l => l.Value).ToArray());
+                await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 List<Enrolment> read = [];
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -163,6 +166,7 @@ internal sealed class PgEnrolmentStore(PgDatabase database) : IEnrolmentStore
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _updateSql)
                     .Add(ids).Add(versions).Add(sequences).Add(statuses).Add(documents);
+                await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 HashSet<Guid> stored = [];
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -203,6 +207,7 @@ internal sealed class PgEnrolmentStore(PgDatabase database) : IEnrolmentStore
                 await using NpgsqlBatch batch = new(connection);
                 batch.BatchCommands.Add(Reservation(_reserveSql, leads, days, keys));
                 batch.BatchCommands.Add(Reservation(_holdersSql, leads, days, keys));
+                await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 await using NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 // The insert returns no rows (the reader skips it): every row read is a holder.
                 HashSet<string> holders = new(StringComparer.Ordinal);

@@ -65,7 +65,7 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
         + "version = o.version + 1 FROM u JOIN unnest($15::bigint[]) WITH ORDINALITY AS v(version, n) USING (n) "
         + "WHERE o.key = u.key AND o.version = v.version RETURNING o.key, o.state, o.due_at), "
         + $"ev AS (INSERT INTO {database.Table("outbox_events")} (id, type, payload) "
-        + "SELECT e.id, e.type, e.payload::jsonb FROM unnest($16::text[], $17::uuid[], $18::text[], $19::text[]) WITH ORDINALITY "
+        + "SELECT e.id, e.type, e.payload::json FROM unnest($16::text[], $17::uuid[], $18::text[], $19::text[]) WITH ORDINALITY "
         + "AS e(key, id, type, payload, n) JOIN won USING (key) ORDER BY e.n ON CONFLICT (id) DO NOTHING), "
         + $"wake AS (SELECT pg_notify($20, '') FROM won WHERE {Open} AND due_at <= $21 LIMIT 1) "
         + "SELECT key FROM won UNION ALL SELECT NULL FROM wake";
@@ -83,7 +83,7 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
         $"WITH c AS (SELECT seq, available_at FROM {database.Table("outbox_events")} WHERE available_at <= $1 "
         + "ORDER BY available_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED) "
         + $"UPDATE {database.Table("outbox_events")} e SET available_at = $3 FROM c WHERE e.seq = c.seq "
-        + "RETURNING e.payload::text, c.available_at, e.seq";
+        + "RETURNING e.payload, c.available_at, e.seq";
 
     private readonly string _acknowledgeSql = $"DELETE FROM {database.Table("outbox_events")} WHERE id = ANY($1)";
 
@@ -140,6 +140,7 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
             async connection =>
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _findSql).Add(key);
+                await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadEntry(reader) : null;
             },
@@ -163,6 +164,7 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _claimSql)
                     .Add(now).Add(max).Add(RoundUp(until), NpgsqlDbType.TimestampTz).Add(owner);
+                await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 List<(OutboxEntry, DateTime)> rows = [];
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -253,6 +255,7 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
             async connection =>
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _purgeSql).Add(completedBefore).Add(max);
+                await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             },
             cancellationToken);
@@ -272,6 +275,7 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
             async connection =>
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _claimEventsSql).Add(now).Add(max).Add(RoundUp(now + lease), NpgsqlDbType.TimestampTz);
+                await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 List<(string, DateTime, long)> read = [];
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -302,6 +306,7 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
             async connection =>
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _acknowledgeSql).Add(values);
+                await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             },
             cancellationToken);
@@ -359,6 +364,7 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
     private static async Task<HashSet<string>> ReadKeysAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         HashSet<string> keys = new(StringComparer.Ordinal);
+        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
