@@ -1,12 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Columns;
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Engines;
-using BenchmarkDotNet.Jobs;
-using BenchmarkDotNet.Reports;
-using BenchmarkDotNet.Running;
 using Funnel.Email;
 using Funnel.Leads;
 using Funnel.Sequences;
@@ -24,7 +18,7 @@ namespace Funnel.Benchmarks;
 /// <c>synchronous=FULL</c>, to a sender that does nothing. One operation is the whole dispatch until nothing is due,
 /// including the event drain; the <c>Sends/s</c> column is the throughput. Aim: at least 4,000 sends/s on 2 cores.
 /// </summary>
-[Config(typeof(Configuration))]
+[Config(typeof(DispatchBenchmarkConfig))]
 public class SqliteDispatchBenchmarks
 {
     private static readonly Instant Start = Instant.FromUtc(2026, 3, 24, 6, 0);
@@ -96,61 +90,5 @@ public class SqliteDispatchBenchmarks
                 return sent == Sends ? sent : throw new InvalidOperationException($"Sent {sent}, expected {Sends}.");
             }
         }
-    }
-
-    /// <summary>One launch, one warm-up and five measured dispatches (each is seconds long and needs a fresh database).</summary>
-    private sealed class Configuration : ManualConfig
-    {
-        public Configuration()
-        {
-            AddJob(Job.Default
-                .WithStrategy(RunStrategy.Monitoring)
-                .WithLaunchCount(1)
-                .WithWarmupCount(1)
-                .WithIterationCount(5));
-            AddColumn(new SendsPerSecondColumn());
-        }
-    }
-
-    /// <summary>The <see cref="Sends"/> parameter divided by the mean time of one dispatch.</summary>
-    private sealed class SendsPerSecondColumn : IColumn
-    {
-        public string Id => nameof(SendsPerSecondColumn);
-
-        public string ColumnName => "Sends/s";
-
-        public bool AlwaysShow => true;
-
-        public ColumnCategory Category => ColumnCategory.Custom;
-
-        public int PriorityInCategory => 0;
-
-        public bool IsNumeric => true;
-
-        public UnitType UnitType => UnitType.Dimensionless;
-
-        public string Legend => "Sends per second: Sends / Mean";
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            double? meanNs = summary[benchmarkCase]?.ResultStatistics?.Mean;
-            object? sends = benchmarkCase.Parameters["Sends"];
-            return meanNs is > 0 && sends is int n
-                ? (n / (meanNs.Value / 1e9)).ToString("N0", CultureInfo.InvariantCulture)
-                : "-";
-        }
-
-        public bool IsAvailable(Summary summary) => true;
-
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-    }
-
-    private sealed class NoOpSender : IEmailSender
-    {
-        private static readonly Task<EmailSendResult> Sent = Task.FromResult(EmailSendResult.Sent());
-
-        public Task<EmailSendResult> SendAsync(EmailMessage message, CancellationToken cancellationToken = default) => Sent;
     }
 }

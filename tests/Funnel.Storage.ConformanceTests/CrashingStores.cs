@@ -6,7 +6,7 @@ using Funnel.Pipeline;
 using Funnel.Sequences;
 using NodaTime;
 
-namespace Funnel.Storage.Sqlite.Tests.Sequences;
+namespace Funnel.Storage.ConformanceTests;
 
 /// <summary>Thrown where a killed process would stop.</summary>
 internal sealed class ProcessKilledException(string message) : OperationCanceledException(message);
