@@ -6,7 +6,6 @@ using Funnel.Samples.EbookMasterclass;
 using Funnel.Samples.WebShop;
 using Funnel.Pipeline;
 using Funnel.Sequences;
-using Funnel.Storage.Sqlite;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 ConfigurationManager config = builder.Configuration;
@@ -60,10 +59,12 @@ else
     builder.Services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<DevOutbox>());
 }
 
-// Storage: one SQLite file in the shop's data folder (Shop:DataFolder, else App_Data under the content root), so a
-// restart keeps every lead, enrolment, order, scheduled email, event and webhook record.
+// Storage, picked by one setting, ConnectionStrings:Funnel (ShopStorage): unset, one SQLite file in the shop's data folder
+// (Shop:DataFolder, else App_Data under the content root); "Host=..." PostgreSQL, which several instances can share.
+// Either way a restart keeps every lead, enrolment, order, scheduled email, event and webhook record.
 string dataFolder = Path.GetFullPath(config["Shop:DataFolder"] ?? Path.Combine(builder.Environment.ContentRootPath, "App_Data"));
-builder.Services.AddFunnelSqlite(config.GetConnectionString("Funnel") ?? $"Data Source={Path.Combine(dataFolder, "funnel.db")}");
+ShopStorageKind storage = builder.Services.AddShopStorage(config, dataFolder);
+ShopLog.StorageChosen(startup, storage);
 
 // Funnel core, sequences and commerce with the Masterclass catalogue and offer path (shared with the E-Book Masterclass sample).
 builder.Services.AddFunnel(o => o.DefaultCurrency = "USD");

@@ -9,6 +9,9 @@ internal static partial class ShopLog
     [LoggerMessage(Level = LogLevel.Information, Message = "smtp4dev started: read the shop's emails at {WebUi}")]
     public static partial void Smtp4devStarted(ILogger logger, Uri webUi);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "The shop keeps its data in {Storage} (ConnectionStrings:Funnel).")]
+    public static partial void StorageChosen(ILogger logger, ShopStorageKind storage);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook delivery answered {Status}; trying again in a second.")]
     public static partial void WebhookDeliveryFailed(ILogger logger, int status);
 }

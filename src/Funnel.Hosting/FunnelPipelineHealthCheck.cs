@@ -15,7 +15,7 @@ internal sealed class FunnelPipelineHealthCheck(FunnelPipeline pipeline, FunnelS
         {
             data["handler:" + status.Handler] = status.LastError is null
                 ? $"position {status.Position}, {status.Pending} pending"
-                : $"position {status.Pending} pending, attempt {status.Attempts} failed: {status.LastError}";
+                : $"position {status.Position}, {status.Pending} pending, attempt {status.Attempts} failed: {status.LastError}";
             if (status.Attempts > 0)
             {
                 problems.Add($"handler '{status.Handler}' is retrying ({status.LastError})");

@@ -23,6 +23,10 @@ public static partial class FunnelPostgreSqlServiceCollectionExtensions
     /// Several app instances may share one database: sends, webhook retries and the pipeline's partitions are claimed with
     /// leases, and completions are fenced, so each instance does a share of the work and none does another's.
     /// </para>
+    /// <para>
+    /// Adds the health check <c>funnel-postgresql</c> (tag <c>funnel</c>): unhealthy when the database cannot be reached or
+    /// its schema is not at this package's version, degraded when a due send has waited over 5 minutes.
+    /// </para>
     /// </remarks>
     /// <param name="services">The services.</param>
     /// <param name="connectionString">The Npgsql connection string.</param>
@@ -103,7 +107,12 @@ public static partial class FunnelPostgreSqlServiceCollectionExtensions
         AddSequenceStores(services);
         AddCommerceStores(services);
         AddAdvocacyStores(services);
-        AddScaleOut(services);
+        if (!services.Any(d => d.ServiceType == typeof(PgHealthCheck)))
+        {
+            services.AddSingleton<PgHealthCheck>();
+            services.AddHealthChecks().AddCheck<PgHealthCheck>("funnel-postgresql", tags: ["funnel"]);
+        }
+
         return services;
     }
 
@@ -114,9 +123,6 @@ public static partial class FunnelPostgreSqlServiceCollectionExtensions
     static partial void AddCommerceStores(IServiceCollection services);
 
     static partial void AddAdvocacyStores(IServiceCollection services);
-
-    /// <summary>Registers what several instances need besides the stores (wake-ups, health, purges).</summary>
-    static partial void AddScaleOut(IServiceCollection services);
 
     /// <summary>Replaces every registration of <typeparamref name="TService"/> with the singleton <typeparamref name="TImplementation"/>.</summary>
     private static void Replace<TService, TImplementation>(IServiceCollection services)

@@ -13,7 +13,8 @@ using NodaTime.Testing;
 namespace Funnel.AspNetCore.Tests;
 
 /// <summary>The WebShop sample with a fake clock, on its default SQLite storage in a temporary data folder, as the host of the Funnel endpoints under test.</summary>
-internal sealed partial class WebShopFactory : WebApplicationFactory<Program>
+/// <param name="connectionString">The shop's <c>ConnectionStrings:Funnel</c>; <see langword="null"/> for its default SQLite file.</param>
+internal sealed partial class WebShopFactory(string? connectionString = null) : WebApplicationFactory<Program>
 {
     public static readonly Instant Start = Instant.FromUtc(2026, 3, 2, 9, 0);
 
@@ -103,12 +104,44 @@ internal sealed partial class WebShopFactory : WebApplicationFactory<Program>
 
     public static Uri Relative(Uri link) => new(link.PathAndQuery, UriKind.Relative);
 
+    /// <summary>Buys an offer over HTTP with the test card 4242, then posts each of the provider's signed webhooks <paramref name="deliveries"/> times, each answered 200.</summary>
+    public async Task PurchaseAsync(HttpClient client, string offer = "masterclass-basic", int deliveries = 1)
+    {
+        string checkout = await client.GetStringAsync(new Uri($"/checkout?offer={offer}", UriKind.Relative));
+        using HttpResponseMessage placed = await client.PostAsync(new Uri("/checkout", UriKind.Relative), Form(
+            ("__RequestVerificationToken", TokenPattern().Match(checkout).Groups[1].Value), ("offer", offer), ("plan", ""),
+            ("card", "4242 4242 4242 4242")));
+        placed.ShouldBeStatus(HttpStatusCode.SeeOther);
+        foreach (Funnel.Payments.WebhookRequest webhook in Gateway.Webhooks)
+        {
+            for (int i = 0; i < deliveries; i++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/funnel/webhooks/test", UriKind.Relative))
+                {
+                    Content = new ByteArrayContent(webhook.Body.ToArray()),
+                };
+                foreach (KeyValuePair<string, string> header in webhook.Headers)
+                {
+                    request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+                }
+
+                using HttpResponseMessage answered = await client.SendAsync(request);
+                answered.ShouldBeStatus(HttpStatusCode.OK);
+            }
+        }
+    }
+
     public Funnel.Payments.InMemoryPaymentGateway Gateway => Services.GetRequiredService<Funnel.Payments.InMemoryPaymentGateway>();
 
     /// <summary>The dev outbox instead of smtp4dev, webhooks posted by the tests instead of the relay, a data folder of its own.</summary>
     protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
     {
         builder.UseSetting("Shop:DataFolder", DataFolder);
+        if (connectionString is not null)
+        {
+            builder.UseSetting(ShopStorage.Setting, connectionString);
+        }
+
         builder.UseSetting("Smtp4dev:Enabled", "false");
         builder.UseSetting("Payments:RelayWebhooks", "false");
         builder.UseSetting("Shop:PublicUrl", "http://localhost");

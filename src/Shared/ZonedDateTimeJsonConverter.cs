@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using NodaTime;
 using NodaTime.Text;
 
-namespace Funnel.Storage.Sqlite.Advocacy;
+namespace Funnel.Storage;
 
 /// <summary>A <see cref="ZonedDateTime"/> as its local time with offset, a space and its zone id, such as <c>"2026-10-05T16:00:00+02 Europe/Berlin"</c>.</summary>
 /// <remarks>

@@ -1,1 +1,0 @@
--- Funnel scale_out tables (PostgreSQL). Runs with search_path set to the Funnel schema.
