@@ -16,3 +16,40 @@ CREATE TABLE events (
     payload jsonb NOT NULL
 );
 CREATE INDEX events_lead ON events (lead_id, position) WHERE lead_id IS NOT NULL;
+
+-- One lead per normalised email address; the whole LeadProfile is the profile document (its version is the column).
+-- Two instances upserting one address: INSERT … ON CONFLICT DO NOTHING lets one win, the other re-reads and updates
+-- with UPDATE … WHERE version = @v.
+CREATE TABLE leads (
+    id uuid PRIMARY KEY,
+    email text NOT NULL UNIQUE,
+    version bigint NOT NULL,
+    profile jsonb NOT NULL
+);
+
+-- One record per segment and lead; is_member is what the member listing filters on.
+CREATE TABLE segment_members (
+    segment text NOT NULL,
+    lead_id uuid NOT NULL,
+    is_member boolean NOT NULL,
+    version bigint NOT NULL,
+    document jsonb NOT NULL,
+    PRIMARY KEY (segment, lead_id)
+);
+CREATE INDEX segment_members_current ON segment_members (segment, lead_id) WHERE is_member;
+
+-- Each pipeline handler's (or partition's) position in the log, retry state and lease, as one document.
+CREATE TABLE event_subscriptions (
+    name text PRIMARY KEY,
+    version bigint NOT NULL,
+    document jsonb NOT NULL
+);
+
+-- Events a handler gave up on, oldest position first.
+CREATE TABLE parked_events (
+    position bigint NOT NULL,
+    handler text NOT NULL,
+    version bigint NOT NULL,
+    document jsonb NOT NULL,
+    PRIMARY KEY (position, handler)
+);

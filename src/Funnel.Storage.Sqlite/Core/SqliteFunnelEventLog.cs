@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Funnel.Events;
 using Funnel.Pipeline;
 using Funnel.Storage.Sqlite.Internal;
@@ -50,7 +49,7 @@ internal sealed class SqliteFunnelEventLog(SqliteDatabase database, FunnelEventS
             rows[i] = new Row(
                 e.Id.Value.ToString("D"),
                 e.EventType,
-                LeadOf(e),
+                EventLeads.LeadOf(e)?.Value.ToString("D"),
                 SqliteValues.Nanoseconds(e.OccurredAt),
                 serializer.Serialize(e));
         }
@@ -103,38 +102,6 @@ internal sealed class SqliteFunnelEventLog(SqliteDatabase database, FunnelEventS
     }
 
     private LoggedEvent Map(SqliteDataReader row) => new(row.GetInt64(0), serializer.Deserialize(row.GetString(1)));
-
-    /// <summary>The lead an event is about, for the <c>events_lead</c> index.</summary>
-    /// <remarks>
-    /// An <see cref="UnknownEvent"/> (a type a newer version wrote) keeps its <c>leadId</c> field, so one passed back
-    /// through this process stays in that lead's history.
-    /// </remarks>
-    private static string? LeadOf(FunnelEvent e)
-    {
-        switch (e)
-        {
-            case LeadEvent lead:
-                return lead.LeadId.Value.ToString("D");
-            case UnknownEvent unknown:
-                try
-                {
-                    using JsonDocument json = JsonDocument.Parse(unknown.Json);
-                    return json.RootElement.ValueKind == JsonValueKind.Object
-                        && json.RootElement.TryGetProperty("leadId", out JsonElement id)
-                        && id.ValueKind == JsonValueKind.String
-                        && Guid.TryParseExact(id.GetString(), "D", out Guid guid)
-                        ? guid.ToString("D")
-                        : null;
-                }
-                catch (JsonException)
-                {
-                    return null;
-                }
-
-            default:
-                return null;
-        }
-    }
 
     private readonly record struct Row(string Id, string Type, string? Lead, long OccurredAt, string Payload);
 }

@@ -5,9 +5,9 @@ using Funnel.Events;
 using Funnel.Leads;
 using NodaTime;
 
-namespace Funnel.Storage.Sqlite.Core;
+namespace Funnel.Storage;
 
-/// <summary>The stored JSON of a <see cref="LeadProfile"/> (column <c>leads.profile</c>), shape version 1.</summary>
+/// <summary>The stored JSON of a <see cref="LeadProfile"/> (column <c>leads.profile</c> in SQLite and PostgreSQL), shape version 1.</summary>
 /// <remarks>
 /// <para>
 /// Written with <see cref="FunnelJson.Options"/>: camelCase, instants as ISO strings, enums as snake_case strings, null
