@@ -1,5 +1,6 @@
 using Funnel.Offers;
 using Funnel.Payments;
+using Funnel.Storage.ConformanceTests;
 using Funnel.Storage.Sqlite.Commerce;
 using Funnel.Storage.Sqlite.Internal;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,9 +1,8 @@
-using Funnel.Storage;
 using System.Text.Json;
 
-namespace Funnel.Storage.Sqlite.Commerce;
+namespace Funnel.Storage;
 
-/// <summary>Writes and reads the JSON documents of the commerce tables (<see cref="FunnelJson.Options"/>).</summary>
+/// <summary>Writes and reads the JSON documents of the commerce tables (<see cref="FunnelJson.Options"/>), the same in every storage package.</summary>
 /// <remarks>
 /// Each row records its document's shape in a <c>format</c> column. This release writes and reads format
 /// <see cref="Format"/>; unknown JSON properties are ignored, so a later release may add properties without a new
@@ -14,6 +13,8 @@ internal static class CommerceDocuments
 {
     /// <summary>The document format this release writes.</summary>
     public const int Format = 1;
+
+    private static readonly string Package = typeof(CommerceDocuments).Assembly.GetName().Name!;
 
     public static string Write<T>(T document) => JsonSerializer.Serialize(document, FunnelJson.Options);
 
@@ -28,7 +29,7 @@ internal static class CommerceDocuments
         if (format != Format)
         {
             throw new FunnelSchemaException(
-                $"{what} {key} is stored in document format {format}, which this version of Funnel.Storage.Sqlite cannot read (it reads format {Format}): a newer version wrote it.");
+                $"{what} {key} is stored in document format {format}, which this version of {Package} cannot read (it reads format {Format}): a newer version wrote it.");
         }
 
         return JsonSerializer.Deserialize<T>(json, FunnelJson.Options)

@@ -1,0 +1,18 @@
+using Funnel.Offers;
+using Funnel.Payments;
+using Funnel.Storage.PostgreSql.Commerce;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Funnel.Storage.PostgreSql;
+
+public static partial class FunnelPostgreSqlServiceCollectionExtensions
+{
+    static partial void AddCommerceStores(IServiceCollection services)
+    {
+        Replace<IOrderStore, PgOrderStore>(services);
+        Replace<IWebhookEventStore, PgWebhookEventStore>(services);
+        Replace<ISeatInventory, PgSeatInventory>(services);
+        Replace<ICouponRedemptionStore, PgCouponRedemptionStore>(services);
+        Replace<IDeadlineStore, PgDeadlineStore>(services);
+    }
+}
