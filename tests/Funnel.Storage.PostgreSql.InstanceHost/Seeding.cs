@@ -18,6 +18,7 @@ internal static class Seeding
         builder.Services.AddFunnel(o => o.TimeZoneId = "UTC");
         builder.Services.AddFunnelSequences();
         builder.Services.AddSingleton(ScaleOutTest.Sequence);
+        builder.Services.AddSingleton<IEmailSender, RefusingSender>();
         using IHost host = builder.Build();
         await host.StartAsync();
 
@@ -39,4 +40,11 @@ internal static class Seeding
         Console.WriteLine("seeded " + leads.ToString(CultureInfo.InvariantCulture));
         return 0;
     }
+}
+
+/// <summary>The sender of the seeding process, which must send nothing.</summary>
+internal sealed class RefusingSender : IEmailSender
+{
+    public Task<EmailSendResult> SendAsync(EmailMessage message, CancellationToken cancellationToken = default) =>
+        throw new InvalidOperationException("The seeding process does not send.");
 }
