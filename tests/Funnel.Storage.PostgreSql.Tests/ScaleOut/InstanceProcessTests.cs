@@ -79,6 +79,7 @@ public sealed class InstanceProcessTests(ITestOutputHelper output)
                 long sent = await WaitForSentAsync(query, target, all);
                 int victim = random.Next(Instances);
                 InstanceProcess dead = instances[victim];
+                await WithinABatchAsync(dead, folder, random);
                 dead.Kill();
                 HashSet<string> unrecorded = await UnrecordedAsync(query, JournalKeys(folder, dead, untilMs: long.MaxValue));
                 window.UnionWith(unrecorded);
@@ -89,6 +90,7 @@ public sealed class InstanceProcessTests(ITestOutputHelper output)
 
                 if (kill == 1)
                 {
+                    await WithinABatchAsync(instances[random.Next(Instances)], folder, random);
                     await server.StopImmediateAsync();
                     output.WriteLine($"{running.Elapsed.TotalSeconds,6:F1} s: PostgreSQL stopped (immediate)");
                     await Task.Delay(TimeSpan.FromSeconds(2));
@@ -202,6 +204,28 @@ public sealed class InstanceProcessTests(ITestOutputHelper output)
         return response.StatusCode;
     }
 
+    /// <summary>
+    /// Returns once the process's journal has grown by a random number of sends (up to two batches), watching it every
+    /// millisecond: its sends come in bursts of a claimed batch, so a kill or a database stop right after mostly lands
+    /// among the sends of a batch, before all their outcomes are stored, rather than between batches.
+    /// </summary>
+    private static async Task WithinABatchAsync(InstanceProcess process, string folder, Random random)
+    {
+        FileInfo journal = new(SendsJournal(folder, process));
+        long target = (journal.Exists ? journal.Length : 0) + random.Next(1, 1000) * 50L;
+        Stopwatch waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            journal.Refresh();
+            if (journal.Exists && journal.Length >= target)
+            {
+                break;
+            }
+
+            await Task.Delay(1);
+        }
+    }
+
     private static async Task<long> WaitForSentAsync(string query, int target, List<InstanceProcess> all)
     {
         long sent = 0;
@@ -286,10 +310,13 @@ public sealed class InstanceProcessTests(ITestOutputHelper output)
 
     /// <summary>The keys a process journalled up to a time (unix ms).</summary>
     private static IEnumerable<string> JournalKeys(string folder, InstanceProcess process, long untilMs) =>
-        CompleteLines(Path.Combine(folder, $"sends-{process.Name}-{process.Id.ToString(CultureInfo.InvariantCulture)}.log"))
+        CompleteLines(SendsJournal(folder, process))
             .Select(l => l.Split(' '))
             .Where(p => long.Parse(p[1], CultureInfo.InvariantCulture) <= untilMs)
             .Select(p => p[0]);
+
+    private static string SendsJournal(string folder, InstanceProcess process) =>
+        Path.Combine(folder, $"sends-{process.Name}-{process.Id.ToString(CultureInfo.InvariantCulture)}.log");
 
     /// <summary>The complete lines of every journal whose name starts with <paramref name="prefix"/>.</summary>
     private static List<(string File, string Line)> Lines(string folder, string prefix) =>
