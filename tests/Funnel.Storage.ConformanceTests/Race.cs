@@ -1,7 +1,7 @@
 namespace Funnel.Storage.ConformanceTests;
 
 /// <summary>Runs contenders that start together, so the store sees them at once.</summary>
-internal static class Race
+public static class Race
 {
     /// <summary>How many tasks race in the concurrency tests.</summary>
     public const int Contenders = 16;

@@ -15,7 +15,7 @@ namespace Funnel.TestSupport;
 /// </para>
 /// <para>
 /// <see cref="SharedAsync"/> gives one cluster per test process, stopped when the process exits, with <c>fsync</c> off
-/// for speed (an immediate stop still loses nothing committed, only an OS crash would). Benchmarks start their own
+/// for speed and <c>synchronous_commit</c> on (so an immediate stop still loses nothing committed; only an OS crash would). Benchmarks start their own
 /// with <c>durable: true</c>. Each test class should work in a database of its own: <see cref="CreateDatabaseAsync"/>.
 /// </para>
 /// </remarks>
@@ -98,7 +98,10 @@ public sealed class PostgresServer : IAsyncDisposable
         string safety = durable ? "on" : "off";
         string settings = string.Join(' ',
             "-c listen_addresses=127.0.0.1", $"-k {root}", "-c max_connections=400", "-c shared_buffers=128MB",
-            $"-c fsync={safety}", $"-c synchronous_commit={safety}", $"-c full_page_writes={safety}");
+            // synchronous_commit stays on in both: a commit's WAL is written to the OS before it is answered, so an
+            // immediate stop (a crash of the server's processes) loses nothing committed. Only fsync (and the full-page
+            // images that protect against torn pages on power loss) are off for speed: they matter for an OS crash.
+            $"-c fsync={safety}", "-c synchronous_commit=on", $"-c full_page_writes={safety}");
         for (int attempt = 0; ; attempt++)
         {
             int port = FreePort();

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Funnel.Offers;
 using Funnel.Payments;
+using Funnel.Storage.ConformanceTests;
 using Funnel.Storage.PostgreSql.Commerce;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
@@ -41,7 +42,7 @@ public sealed class CommerceCrossInstanceTests : IAsyncLifetime
         string body = PaymentSucceeded("evt_pi_1", order.Id, "pi_1");
         WebhookProcessor[] processors = [web1.GetRequiredService<WebhookProcessor>(), web2.GetRequiredService<WebhookProcessor>()];
 
-        WebhookResult[] results = await RaceAsync(16, i => processors[i % 2].ProcessAsync(
+        WebhookResult[] results = await Race.RunAsync(16, i => processors[i % 2].ProcessAsync(
             Encoding.UTF8.GetBytes(body), new Dictionary<string, string> { ["Stripe-Signature"] = Signature(body) }));
 
         results.Count(r => r.Outcome == WebhookOutcome.Processed).ShouldBe(1);
@@ -72,7 +73,7 @@ public sealed class CommerceCrossInstanceTests : IAsyncLifetime
 
         WebhookProcessor[] processors = [web1.GetRequiredService<WebhookProcessor>(), web2.GetRequiredService<WebhookProcessor>()];
 
-        ImmutableArray<WebhookResult>[] rounds = await RaceAsync(6, async i =>
+        ImmutableArray<WebhookResult>[] rounds = await Race.RunAsync(6, async i =>
         {
             ImmutableArray<WebhookResult>.Builder all = ImmutableArray.CreateBuilder<WebhookResult>();
             while (await processors[i % 2].RetryFailedAsync(max: 2) is { IsEmpty: false } retried)
@@ -155,18 +156,18 @@ public sealed class CommerceCrossInstanceTests : IAsyncLifetime
         PgSeatInventory[] seats = _instances.Each(d => new PgSeatInventory(d, clock));
         SeatLimit ten = new() { Capacity = 10, HoldFor = Duration.FromMinutes(15) };
 
-        SeatReservation?[] held = await RaceAsync(100, i => seats[i % 4].TryReserveAsync("vip", LeadId.New(), ten));
+        SeatReservation?[] held = await Race.RunAsync(100, i => seats[i % 4].TryReserveAsync("vip", LeadId.New(), ten));
 
         held.Count(h => h is not null).ShouldBe(10);
         (await _instances.First.ScalarAsync("SELECT count(*) FROM funnel.seat_holds WHERE offer = 'vip'")).ShouldBe(10L);
-        bool[] confirmed = await RaceAsync(20, i => seats[i % 4].ConfirmAsync(held.First(h => h is not null)!.Value));
+        bool[] confirmed = await Race.RunAsync(20, i => seats[i % 4].ConfirmAsync(held.First(h => h is not null)!.Value));
         confirmed.Count(c => c).ShouldBe(1);
     }
 
     private static async Task<string[]> ClaimAllAsync(PgWebhookEventStore[] stores, Instant now)
     {
         ConcurrentBag<string> claimed = [];
-        await RaceAsync(8, async i =>
+        await Race.RunAsync(8, async i =>
         {
             while (await stores[i % stores.Length].ClaimRetriesAsync(now, now, 7, Lease, "web-" + i) is { IsEmpty: false } batch)
             {
@@ -180,18 +181,6 @@ public sealed class CommerceCrossInstanceTests : IAsyncLifetime
             return true;
         });
         return [.. claimed];
-    }
-
-    private static async Task<T[]> RaceAsync<T>(int count, Func<int, Task<T>> attempt)
-    {
-        TaskCompletionSource start = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task<T>[] tasks = [.. Enumerable.Range(0, count).Select(i => Task.Run(async () =>
-        {
-            await start.Task;
-            return await attempt(i);
-        }))];
-        start.SetResult();
-        return await Task.WhenAll(tasks);
     }
 
     private ServiceProvider Instance(CountingGrantor grantor) => new ServiceCollection()
