@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Funnel.Sequences;
 using Funnel.Storage.Sqlite.Internal;
 using Microsoft.Data.Sqlite;
@@ -207,54 +206,15 @@ internal sealed class SqliteEnrolmentStore(SqliteDatabase database) : IEnrolment
         ("$status", update.Replacement.Status),
         ("$document", update.Document)) == 1;
 
-    private static string Document(Enrolment enrolment) => JsonSerializer.Serialize(
-        new EnrolmentDocument
-        {
-            EnrolledAt = enrolment.EnrolledAt,
-            Anchor = enrolment.Anchor,
-            LastSentAt = enrolment.LastSentAt,
-            EndedAt = enrolment.EndedAt,
-            Fields = enrolment.Fields.IsEmpty ? null : enrolment.Fields,
-        },
-        FunnelJson.Options);
+    private static string Document(Enrolment enrolment) => EnrolmentDocument.Write(enrolment);
 
-    private static Enrolment Read(SqliteDataReader r)
-    {
-        EnrolmentDocument document = JsonSerializer.Deserialize<EnrolmentDocument>(r.GetString(5), FunnelJson.Options)
-            ?? throw new JsonException("An enrolment document is null.");
-        return new Enrolment
-        {
-            Id = new EnrolmentId(Guid.Parse(r.GetString(0), CultureInfo.InvariantCulture)),
-            LeadId = new LeadId(Guid.Parse(r.GetString(1), CultureInfo.InvariantCulture)),
-            Sequence = r.GetString(2),
-            Status = (EnrolmentStatus)r.GetInt32(3),
-            Version = r.GetInt64(4),
-            EnrolledAt = document.EnrolledAt,
-            Anchor = document.Anchor,
-            LastSentAt = document.LastSentAt,
-            EndedAt = document.EndedAt,
-            Fields = document.Fields ?? ImmutableDictionary<string, string>.Empty,
-        };
-    }
+    private static Enrolment Read(SqliteDataReader r) => EnrolmentDocument.Read(
+        new EnrolmentId(Guid.Parse(r.GetString(0), CultureInfo.InvariantCulture)),
+        new LeadId(Guid.Parse(r.GetString(1), CultureInfo.InvariantCulture)),
+        r.GetString(2),
+        (EnrolmentStatus)r.GetInt32(3),
+        r.GetInt64(4),
+        r.GetString(5));
 
     private readonly record struct PendingUpdate(EnrolmentId Id, long Version, Enrolment Replacement, string Document);
-
-    /// <summary>The stored JSON of an enrolment's non-key data; readers ignore unknown fields, so fields may be added.</summary>
-    private sealed record EnrolmentDocument
-    {
-        /// <summary>Gets the shape version; 1 so far.</summary>
-        [JsonPropertyName("v")]
-        [JsonPropertyOrder(-1)]
-        public int Version { get; init; } = 1;
-
-        public Instant EnrolledAt { get; init; }
-
-        public Instant? Anchor { get; init; }
-
-        public Instant? LastSentAt { get; init; }
-
-        public Instant? EndedAt { get; init; }
-
-        public ImmutableDictionary<string, string>? Fields { get; init; }
-    }
 }

@@ -1,0 +1,398 @@
+using System.Collections.Immutable;
+using Funnel.Events;
+using Funnel.Sequences;
+using Funnel.Storage.PostgreSql.Internal;
+using Npgsql;
+using NpgsqlTypes;
+using NodaTime;
+
+namespace Funnel.Storage.PostgreSql.Sequences;
+
+/// <summary>The <see cref="ISendOutbox"/> on PostgreSQL: table <c>outbox</c> for the sends and <c>outbox_events</c> for the event log.</summary>
+/// <remarks>
+/// <para>
+/// Several app instances may dispatch from one outbox. A claim is one statement: the due open entries are selected
+/// through the partial index <c>outbox_due</c> (exactly the claim's predicate), earliest first, <c>FOR UPDATE SKIP
+/// LOCKED</c>, and moved to <see cref="SendState.Sending"/> with the lease end as <c>due_at</c> and the version plus
+/// one, so two dispatchers never hold one entry: a row another claim locked is skipped, and one it just claimed no
+/// longer matches the predicate when re-checked. A crashed holder's entries are due again when the lease ends.
+/// </para>
+/// <para>
+/// Every update is a compare-and-set on <c>version</c> (the fencing token): a holder whose lease ran out and whose
+/// entry was claimed again stores nothing. A batch of updates is one statement over <c>unnest</c> arrays; the events
+/// of the winners, and only theirs, are inserted into <c>outbox_events</c> by the same statement, so an update and its
+/// events commit together or not at all. As in the in-memory outbox, a replacement that carries the events of the
+/// entry it replaces records nothing again; the events are not stored on the entry, so an entry read back has empty
+/// <see cref="OutboxEntry.Events"/>. Events are handed out with a lease (<c>available_at</c>, claimed with <c>SKIP
+/// LOCKED</c>) until acknowledged (deleted).
+/// </para>
+/// <para>
+/// An add or update that leaves an open entry due at or before the clock's now also sends
+/// <c>NOTIFY &lt;schema&gt;_sends</c> in its transaction (once per statement), so listening dispatchers wake at once.
+/// Instants are stored to the microsecond: <c>due_at</c> rounded up, so an entry is never due early, the others
+/// truncated.
+/// </para>
+/// </remarks>
+/// <threadsafety>All members are thread-safe and safe to call from several processes on one database.</threadsafety>
+internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer serializer, IClock clock) : ISendOutbox
+{
+    private const string Columns =
+        "key, enrolment_id, lead_id, sequence, step_index, scheduled_for, due_at, state, attempts, claimed_by, completed_at, message_id, reason, outcome, version";
+
+    private const string Unnest =
+        "unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::int[], $6::timestamptz[], $7::timestamptz[], $8::int[], "
+        + "$9::int[], $10::text[], $11::timestamptz[], $12::text[], $13::text[], $14::int[]) WITH ORDINALITY";
+
+    private const string UnnestColumns =
+        "(key, enrolment_id, lead_id, sequence, step_index, scheduled_for, due_at, state, attempts, claimed_by, completed_at, message_id, reason, outcome, n)";
+
+    private const string Open = "state IN (0, 1, 3)";
+
+    private readonly string _addSql =
+        $"WITH added AS (INSERT INTO {database.Table("outbox")} AS o ({Columns}) "
+        + $"SELECT u.key, u.enrolment_id, u.lead_id, u.sequence, u.step_index, u.scheduled_for, u.due_at, u.state, u.attempts, "
+        + $"u.claimed_by, u.completed_at, u.message_id, u.reason, u.outcome, 0 FROM {Unnest} AS u{UnnestColumns} ORDER BY u.n "
+        + "ON CONFLICT (key) DO NOTHING RETURNING o.key, o.state, o.due_at), "
+        + $"wake AS (SELECT pg_notify($15, '') FROM added WHERE {Open} AND due_at <= $16 LIMIT 1) "
+        + "SELECT key FROM added UNION ALL SELECT NULL FROM wake";
+
+    // The events of the winners only: the join with `won` drops those of a lost compare-and-set.
+    private readonly string _updateSql =
+        $"WITH u AS (SELECT * FROM {Unnest} AS u{UnnestColumns}), "
+        + $"won AS (UPDATE {database.Table("outbox")} o SET enrolment_id = u.enrolment_id, lead_id = u.lead_id, sequence = u.sequence, "
+        + "step_index = u.step_index, scheduled_for = u.scheduled_for, due_at = u.due_at, state = u.state, attempts = u.attempts, "
+        + "claimed_by = u.claimed_by, completed_at = u.completed_at, message_id = u.message_id, reason = u.reason, outcome = u.outcome, "
+        + "version = o.version + 1 FROM u JOIN unnest($15::bigint[]) WITH ORDINALITY AS v(version, n) USING (n) "
+        + "WHERE o.key = u.key AND o.version = v.version RETURNING o.key, o.state, o.due_at), "
+        + $"ev AS (INSERT INTO {database.Table("outbox_events")} (id, type, payload) "
+        + "SELECT e.id, e.type, e.payload::jsonb FROM unnest($16::text[], $17::uuid[], $18::text[], $19::text[]) WITH ORDINALITY "
+        + "AS e(key, id, type, payload, n) JOIN won USING (key) ORDER BY e.n ON CONFLICT (id) DO NOTHING), "
+        + $"wake AS (SELECT pg_notify($20, '') FROM won WHERE {Open} AND due_at <= $21 LIMIT 1) "
+        + "SELECT key FROM won UNION ALL SELECT NULL FROM wake";
+
+    // The WHERE clause repeats the partial index's predicate word for word, so the planner uses outbox_due.
+    private readonly string _claimSql =
+        $"WITH due AS (SELECT key, due_at FROM {database.Table("outbox")} WHERE {Open} AND due_at <= $1 "
+        + "ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+        + $"UPDATE {database.Table("outbox")} o SET state = 1, due_at = $3, claimed_by = $4, version = o.version + 1 "
+        + $"FROM due WHERE o.key = due.key RETURNING {Prefixed("o.")}, due.due_at";
+
+    private readonly string _findSql = $"SELECT {Columns} FROM {database.Table("outbox")} WHERE key = $1";
+
+    private readonly string _claimEventsSql =
+        $"WITH c AS (SELECT seq, available_at FROM {database.Table("outbox_events")} WHERE available_at <= $1 "
+        + "ORDER BY available_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED) "
+        + $"UPDATE {database.Table("outbox_events")} e SET available_at = $3 FROM c WHERE e.seq = c.seq "
+        + "RETURNING e.payload::text, c.available_at, e.seq";
+
+    private readonly string _acknowledgeSql = $"DELETE FROM {database.Table("outbox_events")} WHERE id = ANY($1)";
+
+    private readonly string _purgeSql =
+        $"DELETE FROM {database.Table("outbox")} WHERE key IN (SELECT key FROM {database.Table("outbox")} "
+        + "WHERE state IN (2, 4, 5, 6, 7) AND completed_at < $1 ORDER BY completed_at, key LIMIT $2 FOR UPDATE SKIP LOCKED)";
+
+    private readonly string _channel = database.Schema + "_sends";
+
+    /// <summary>Gets the claim statement (<c>$1</c> now, <c>$2</c> max, <c>$3</c> lease end, <c>$4</c> owner), for plan tests.</summary>
+    internal string ClaimSql => _claimSql;
+
+    /// <summary>Gets the event claim statement (<c>$1</c> now, <c>$2</c> max, <c>$3</c> lease end), for plan tests.</summary>
+    internal string ClaimEventsSql => _claimEventsSql;
+
+    /// <summary>Gets the purge statement (<c>$1</c> cutoff, <c>$2</c> max), for plan tests.</summary>
+    internal string PurgeSql => _purgeSql;
+
+    /// <inheritdoc/>
+    public async Task<bool> TryAddAsync(OutboxEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return !(await TryAddManyAsync([entry], cancellationToken).ConfigureAwait(false)).IsEmpty;
+    }
+
+    /// <inheritdoc/>
+    public async Task<ImmutableArray<string>> TryAddManyAsync(IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken = default)
+    {
+        StoreBatches.CheckDistinct(entries, static e => e.Key, nameof(entries));
+        cancellationToken.ThrowIfCancellationRequested();
+        if (entries.Count == 0)
+        {
+            return [];
+        }
+
+        OutboxEntry[] batch = [.. entries];
+        HashSet<string> added = await database.ReadAsync(
+            async connection =>
+            {
+                await using NpgsqlCommand command = PgDatabase.Command(connection, _addSql);
+                AddEntryArrays(command, batch);
+                command.Add(_channel).Add(clock.GetCurrentInstant());
+                return await ReadKeysAsync(command, cancellationToken).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
+        return InOrder(batch, added);
+    }
+
+    /// <inheritdoc/>
+    public Task<OutboxEntry?> FindAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return database.ReadAsync(
+            async connection =>
+            {
+                await using NpgsqlCommand command = PgDatabase.Command(connection, _findSql).Add(key);
+                await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadEntry(reader) : null;
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async Task<ImmutableArray<OutboxEntry>> ClaimDueAsync(Instant now, int max, Duration lease, string owner, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        ArgumentNullException.ThrowIfNull(owner);
+        if (lease <= Duration.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(lease), lease, "The lease must be positive.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        Instant until = now + lease;
+        List<(OutboxEntry Entry, DateTime WasDue)> claimed = await database.ReadAsync(
+            async connection =>
+            {
+                await using NpgsqlCommand command = PgDatabase.Command(connection, _claimSql)
+                    .Add(now).Add(max).Add(RoundUp(until), NpgsqlDbType.TimestampTz).Add(owner);
+                await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                List<(OutboxEntry, DateTime)> rows = [];
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    // The caller holds the lease until the instant it asked for; the row keeps it rounded up.
+                    rows.Add((ReadEntry(reader) with { DueAt = until }, reader.GetDateTime(15)));
+                }
+
+                return rows;
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        // RETURNING has no order: earliest due first, as selected.
+        return [.. claimed.OrderBy(static c => c.WasDue).ThenBy(static c => c.Entry.Key, StringComparer.Ordinal).Select(static c => c.Entry)];
+    }
+
+    /// <inheritdoc/>
+    public async Task<bool> TryUpdateAsync(OutboxEntry current, OutboxEntry replacement, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(replacement);
+        return !(await TryUpdateManyAsync([(current, replacement)], cancellationToken).ConfigureAwait(false)).IsEmpty;
+    }
+
+    /// <inheritdoc/>
+    public async Task<ImmutableArray<string>> TryUpdateManyAsync(IReadOnlyList<(OutboxEntry Current, OutboxEntry Replacement)> updates, CancellationToken cancellationToken = default)
+    {
+        StoreBatches.CheckDistinct(updates, static u => u.Current.Key, nameof(updates));
+        cancellationToken.ThrowIfCancellationRequested();
+        if (updates.Count == 0)
+        {
+            return [];
+        }
+
+        OutboxEntry[] replacements = new OutboxEntry[updates.Count];
+        long[] versions = new long[updates.Count];
+        List<string> eventKeys = [];
+        List<Guid> eventIds = [];
+        List<string> eventTypes = [];
+        List<string> eventPayloads = [];
+        for (int i = 0; i < replacements.Length; i++)
+        {
+            (OutboxEntry current, OutboxEntry replacement) = updates[i];
+            ArgumentNullException.ThrowIfNull(replacement, nameof(updates));
+
+            // The key and version come from the entry as claimed or read; the rest from the replacement.
+            replacements[i] = replacement with { Key = current.Key };
+            versions[i] = current.Version;
+            ImmutableArray<FunnelEvent> events = replacement.Events;
+            if (events.IsDefaultOrEmpty || events == current.Events)
+            {
+                continue;
+            }
+
+            foreach (FunnelEvent? e in events)
+            {
+                if (e is null)
+                {
+                    throw new ArgumentException("An event of a replacement is null.", nameof(updates));
+                }
+
+                eventKeys.Add(current.Key);
+                eventIds.Add(e.Id.Value);
+                eventTypes.Add(e.EventType);
+                eventPayloads.Add(serializer.Serialize(e));
+            }
+        }
+
+        HashSet<string> won = await database.ReadAsync(
+            async connection =>
+            {
+                await using NpgsqlCommand command = PgDatabase.Command(connection, _updateSql);
+                AddEntryArrays(command, replacements);
+                command.Add(versions).Add(eventKeys.ToArray()).Add(eventIds.ToArray()).Add(eventTypes.ToArray())
+                    .Add(eventPayloads.ToArray()).Add(_channel).Add(clock.GetCurrentInstant());
+                return await ReadKeysAsync(command, cancellationToken).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
+        return InOrder(replacements, won);
+    }
+
+    /// <inheritdoc/>
+    public Task<int> PurgeCompletedAsync(Instant completedBefore, int max, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        cancellationToken.ThrowIfCancellationRequested();
+        return database.ReadAsync(
+            async connection =>
+            {
+                await using NpgsqlCommand command = PgDatabase.Command(connection, _purgeSql).Add(completedBefore).Add(max);
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async Task<ImmutableArray<FunnelEvent>> ClaimEventsAsync(Instant now, int max, Duration lease, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        if (lease <= Duration.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(lease), lease, "The lease must be positive.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        List<(string Payload, DateTime Available, long Seq)> rows = await database.ReadAsync(
+            async connection =>
+            {
+                await using NpgsqlCommand command = PgDatabase.Command(connection, _claimEventsSql).Add(now).Add(max).Add(RoundUp(now + lease), NpgsqlDbType.TimestampTz);
+                await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                List<(string, DateTime, long)> read = [];
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    read.Add((reader.GetString(0), reader.GetDateTime(1), reader.GetInt64(2)));
+                }
+
+                return read;
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        // In the order they were available and recorded in; deserialized after the connection is back in the pool.
+        return [.. rows.OrderBy(static r => r.Available).ThenBy(static r => r.Seq).Select(r => serializer.Deserialize(r.Payload))];
+    }
+
+    /// <inheritdoc/>
+    public Task AcknowledgeEventsAsync(IEnumerable<EventId> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        cancellationToken.ThrowIfCancellationRequested();
+        Guid[] values = [.. ids.Select(static id => id.Value)];
+        if (values.Length == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        return database.ReadAsync(
+            async connection =>
+            {
+                await using NpgsqlCommand command = PgDatabase.Command(connection, _acknowledgeSql).Add(values);
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            },
+            cancellationToken);
+    }
+
+    /// <summary>Adds <c>$1</c>…<c>$14</c>: one array per column of the entries, in the order of <see cref="Unnest"/>.</summary>
+    private static void AddEntryArrays(NpgsqlCommand command, OutboxEntry[] entries)
+    {
+        int n = entries.Length;
+        string[] keys = new string[n];
+        Guid[] enrolments = new Guid[n];
+        Guid[] leads = new Guid[n];
+        string[] sequences = new string[n];
+        int[] steps = new int[n];
+        DateTime[] scheduled = new DateTime[n];
+        DateTime[] due = new DateTime[n];
+        int[] states = new int[n];
+        int[] attempts = new int[n];
+        string?[] claimedBy = new string?[n];
+        DateTime?[] completed = new DateTime?[n];
+        string?[] messageIds = new string?[n];
+        string?[] reasons = new string?[n];
+        int?[] outcomes = new int?[n];
+        for (int i = 0; i < n; i++)
+        {
+            OutboxEntry e = entries[i];
+            keys[i] = e.Key;
+            enrolments[i] = e.Enrolment.Value;
+            leads[i] = e.LeadId.Value;
+            sequences[i] = e.Sequence ?? throw new ArgumentException("An entry has no sequence.", nameof(entries));
+            steps[i] = e.StepIndex;
+            scheduled[i] = PgValues.ToDateTime(e.ScheduledFor);
+            due[i] = RoundUp(e.DueAt);
+            states[i] = (int)e.State;
+            attempts[i] = e.Attempts;
+            claimedBy[i] = e.ClaimedBy;
+            completed[i] = e.CompletedAt is { } at ? PgValues.ToDateTime(at) : null;
+            messageIds[i] = e.MessageId;
+            reasons[i] = e.Reason;
+            outcomes[i] = e.Outcome is { } outcome ? (int)outcome : null;
+        }
+
+        command.Add(keys).Add(enrolments).Add(leads).Add(sequences).Add(steps).AddTimestamps(scheduled).AddTimestamps(due)
+            .Add(states).Add(attempts).Add(claimedBy).AddTimestamps(completed).Add(messageIds).Add(reasons).Add(outcomes);
+    }
+
+    /// <summary>Returns an instant as a <c>timestamptz</c> value rounded up to the microsecond (a due instant is never earlier than asked).</summary>
+    private static DateTime RoundUp(Instant instant)
+    {
+        DateTime truncated = PgValues.ToDateTime(instant);
+        bool finite = truncated != DateTime.MinValue && truncated.Ticks <= DateTime.MaxValue.Ticks - 10;
+        return finite && PgValues.FromDateTime(truncated) < instant ? truncated.AddTicks(10) : truncated;
+    }
+
+    private static async Task<HashSet<string>> ReadKeysAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        HashSet<string> keys = new(StringComparer.Ordinal);
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // The row of the wake-up CTE is null.
+            if (!reader.IsDBNull(0))
+            {
+                keys.Add(reader.GetString(0));
+            }
+        }
+
+        return keys;
+    }
+
+    private static ImmutableArray<string> InOrder(OutboxEntry[] batch, HashSet<string> keys) =>
+        [.. batch.Select(static e => e.Key).Where(keys.Contains)];
+
+    private static string Prefixed(string prefix) => string.Join(", ", Columns.Split(", ").Select(c => prefix + c));
+
+    private static OutboxEntry ReadEntry(NpgsqlDataReader r) => new()
+    {
+        Key = r.GetString(0),
+        Enrolment = new EnrolmentId(r.GetGuid(1)),
+        LeadId = new LeadId(r.GetGuid(2)),
+        Sequence = r.GetString(3),
+        StepIndex = r.GetInt32(4),
+        ScheduledFor = r.GetInstant(5),
+        DueAt = r.GetInstant(6),
+        State = (SendState)r.GetInt16(7),
+        Attempts = r.GetInt32(8),
+        ClaimedBy = r.GetNullableString(9),
+        CompletedAt = r.GetNullableInstant(10),
+        MessageId = r.GetNullableString(11),
+        Reason = r.GetNullableString(12),
+        Outcome = r.IsDBNull(13) ? null : (SendState)r.GetInt16(13),
+        Version = r.GetInt64(14),
+    };
+}

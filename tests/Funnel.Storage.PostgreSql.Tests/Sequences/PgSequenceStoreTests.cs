@@ -1,0 +1,293 @@
+using System.Collections.Immutable;
+using Funnel.Events;
+using Funnel.Sequences;
+using Funnel.Storage.PostgreSql.Internal;
+using Funnel.Storage.PostgreSql.Sequences;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using NodaTime;
+using NodaTime.Testing;
+
+namespace Funnel.Storage.PostgreSql.Tests.Sequences;
+
+/// <summary>What the PostgreSQL sequence stores do beyond the shared specifications: registration, stored formats, plans, NOTIFY.</summary>
+public sealed class PgSequenceStoreTests : IAsyncDisposable
+{
+    private static readonly Instant Now = Instant.FromUtc(2026, 3, 2, 9, 0);
+    private static readonly Duration Lease = Duration.FromMinutes(5);
+    private static readonly LeadId Lead = new(new Guid(7, 0, 0, new byte[8]));
+    private readonly PgSchemas _schemas = new();
+
+    public ValueTask DisposeAsync() => _schemas.DisposeAsync();
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AddFunnelPostgreSql_BeforeOrAfterAddFunnelSequences_ResolvesThePostgreSqlStores(bool postgresFirst)
+    {
+        ServiceCollection services = new();
+        const string Connection = "Host=127.0.0.1;Database=unused";
+        if (postgresFirst)
+        {
+            services.AddFunnelPostgreSql(Connection);
+        }
+
+        services.AddFunnelSequences();
+        if (!postgresFirst)
+        {
+            services.AddFunnelPostgreSql(Connection);
+        }
+
+        using ServiceProvider provider = services.BuildServiceProvider();
+        provider.GetRequiredService<ISendOutbox>().ShouldBeOfType<PgSendOutbox>();
+        provider.GetRequiredService<IEnrolmentStore>().ShouldBeOfType<PgEnrolmentStore>();
+        services.Count(d => d.ServiceType == typeof(ISendOutbox)).ShouldBe(1);
+        services.Count(d => d.ServiceType == typeof(IEnrolmentStore)).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task ClaimEventsAsync_EverySequenceEventType_ComesBackAsStored()
+    {
+        PgSendOutbox outbox = SequenceStoreKit.Outbox(await _schemas.CreateAsync());
+        EnrolmentId enrolment = EnrolmentId.New();
+        FunnelEvent[] events =
+        [
+            new EmailSent { LeadId = Lead, OccurredAt = Now, Email = "nurture-1" },
+            new EmailFailed { LeadId = Lead, OccurredAt = Now, Email = "nurture-2", Permanent = false, Attempt = 2, Error = "451 try later" },
+            new EmailSuppressed { LeadId = Lead, OccurredAt = Now, Email = "nurture-3", Reason = "unsubscribed" },
+            new SequenceEnrolled { LeadId = Lead, OccurredAt = Now, Sequence = "nurture", Enrolment = enrolment },
+            new SequenceExited { LeadId = Lead, OccurredAt = Now, Sequence = "nurture", Enrolment = enrolment, Goal = "order_placed" },
+            new SequenceCompleted { LeadId = Lead, OccurredAt = Now + Duration.FromTicks(1234567) + Duration.FromNanoseconds(89), Sequence = "nurture", Enrolment = enrolment },
+        ];
+        await outbox.TryAddAsync(Entry("a", Now));
+        OutboxEntry claimed = (await outbox.ClaimDueAsync(Now, 1, Lease, "d1")).ShouldHaveSingleItem();
+
+        (await outbox.TryUpdateAsync(claimed, claimed with { State = SendState.Sent, Events = [.. events] })).ShouldBeTrue();
+
+        ImmutableArray<FunnelEvent> read = await outbox.ClaimEventsAsync(Now, 10, Lease);
+        read.Select(e => e.GetType()).ShouldBe(events.Select(e => e.GetType()));
+        read.Select(SequenceStoreKit.Serializer.Serialize).ShouldBe(events.Select(SequenceStoreKit.Serializer.Serialize));
+    }
+
+    [Fact]
+    public async Task TryUpdateAsync_ReplacementKeepsTheCurrentEvents_DoesNotRecordThemAgain()
+    {
+        PgSendOutbox outbox = SequenceStoreKit.Outbox(await _schemas.CreateAsync());
+        await outbox.TryAddAsync(Entry("a", Now));
+        OutboxEntry claimed = (await outbox.ClaimDueAsync(Now, 1, Lease, "d1")).ShouldHaveSingleItem();
+        OutboxEntry outcome = claimed with { Outcome = SendState.Sent, Events = [new EmailSent { LeadId = Lead, OccurredAt = Now, Email = "a" }] };
+        (await outbox.TryUpdateAsync(claimed, outcome)).ShouldBeTrue();
+        OutboxEntry recorded = outcome with { Version = claimed.Version + 1 };
+        FunnelEvent handed = (await outbox.ClaimEventsAsync(Now, 10, Lease)).ShouldHaveSingleItem();
+        await outbox.AcknowledgeEventsAsync([handed.Id]);
+
+        (await outbox.TryUpdateAsync(recorded, recorded with { State = SendState.Sent, CompletedAt = Now })).ShouldBeTrue();
+
+        (await outbox.ClaimEventsAsync(Now + Lease, 10, Lease)).ShouldBeEmpty();
+        OutboxEntry stored = (await outbox.FindAsync("a")).ShouldNotBeNull();
+        (stored.State, stored.Outcome, stored.Version, stored.Events.IsEmpty).ShouldBe((SendState.Sent, (SendState?)SendState.Sent, 3L, true));
+    }
+
+    [Fact]
+    public async Task FindAsync_FromAnotherPool_ReturnsEveryFieldAsStored()
+    {
+        PgDatabase first = await _schemas.CreateAsync();
+        OutboxEntry entry = Entry("e:1", Now) with
+        {
+            State = SendState.FailedTransient, Attempts = 2, ClaimedBy = "d9", CompletedAt = Now + Duration.FromMilliseconds(1),
+            MessageId = "<e:1@example.com>", Reason = "451 – try later", Outcome = SendState.Sent, StepIndex = 3,
+            ScheduledFor = Now - Duration.FromDays(1) + Duration.FromNanoseconds(300),
+        };
+        Enrolment enrolment = new()
+        {
+            Id = EnrolmentId.New(), LeadId = Lead, Sequence = "webinar", EnrolledAt = Now, Anchor = Now + Duration.FromDays(3),
+            Status = EnrolmentStatus.AwaitingConsent, LastSentAt = Now + Duration.FromNanoseconds(1), EndedAt = Now + Duration.FromDays(9),
+            Fields = ImmutableDictionary<string, string>.Empty.Add("confirmation_url", "https://example.com/c?t=1&u=\"x\"").Add("magnet", "guide"),
+        };
+        await SequenceStoreKit.Outbox(first).TryAddAsync(entry);
+        await new PgEnrolmentStore(first).TryAddAsync(enrolment, ReEntryPolicy.AfterEnded);
+
+        await using PgDatabase other = new(new FunnelPostgreSqlOptions { ConnectionString = first.Options.ConnectionString, Schema = first.Schema });
+        OutboxEntry storedEntry = (await SequenceStoreKit.Outbox(other).FindAsync("e:1")).ShouldNotBeNull();
+        Enrolment storedEnrolment = (await new PgEnrolmentStore(other).FindAsync(enrolment.Id)).ShouldNotBeNull();
+
+        storedEntry.ShouldBe(entry with { Events = [], ScheduledFor = Now - Duration.FromDays(1) }, "instants of the outbox are kept to the microsecond");
+        storedEnrolment.Fields.ShouldBe(enrolment.Fields, ignoreOrder: true);
+        storedEnrolment.ShouldBe(enrolment with { Fields = storedEnrolment.Fields }, "the document keeps instants to the nanosecond");
+    }
+
+    [Fact]
+    public async Task TryAddAsync_DueInstantBetweenMicroseconds_StoredRoundedUpSoNeverDueEarly()
+    {
+        PgSendOutbox outbox = SequenceStoreKit.Outbox(await _schemas.CreateAsync());
+        Instant due = Now + Duration.FromNanoseconds(1500);
+        await outbox.TryAddAsync(Entry("a", due));
+
+        (await outbox.FindAsync("a")).ShouldNotBeNull().DueAt.ShouldBe(Now + Duration.FromNanoseconds(2000));
+        (await outbox.ClaimDueAsync(Now + Duration.FromNanoseconds(1999), 10, Lease, "d1")).ShouldBeEmpty();
+        (await outbox.ClaimDueAsync(Now + Duration.FromNanoseconds(2000), 10, Lease, "d1")).ShouldHaveSingleItem().DueAt.ShouldBe(Now + Duration.FromNanoseconds(2000) + Lease);
+    }
+
+    [Fact]
+    public async Task ListForLeadAsync_AFixedVersion1RowWithAnUnknownField_Reads()
+    {
+        PgDatabase database = await _schemas.CreateAsync();
+        await database.ExecuteAsync(
+            $"INSERT INTO {database.Table("enrolments")} (id, lead_id, sequence, status, re_entry, version, document) VALUES "
+            + "('0191c1b2-0000-7000-8000-000000000001', '00000007-0000-0000-0000-000000000000', 'guide-nurture', 1, 0, 4, "
+            + "'{\"v\":1,\"enrolledAt\":\"2026-03-02T09:00:00Z\",\"lastSentAt\":\"2026-03-08T08:00:00.5Z\","
+            + "\"endedAt\":\"2026-03-08T08:00:00.5Z\",\"fields\":{\"magnet\":\"quick-start-guide\"},\"addedLater\":[1,2]}')");
+
+        Enrolment read = (await new PgEnrolmentStore(database).ListForLeadAsync(Lead)).ShouldHaveSingleItem();
+
+        read.Id.ShouldBe(new EnrolmentId(Guid.Parse("0191c1b2-0000-7000-8000-000000000001")));
+        (read.Sequence, read.Status, read.Version, read.Anchor).ShouldBe(("guide-nurture", EnrolmentStatus.Completed, 4L, (Instant?)null));
+        read.EnrolledAt.ShouldBe(Now);
+        read.LastSentAt.ShouldBe(Instant.FromUtc(2026, 3, 8, 8, 0) + Duration.FromMilliseconds(500));
+        read.Fields.ShouldBe(ImmutableDictionary<string, string>.Empty.Add("magnet", "quick-start-guide"));
+    }
+
+    [Fact]
+    public async Task ClaimEventsAsync_AFixedStoredEmailSentRow_Reads()
+    {
+        PgDatabase database = await _schemas.CreateAsync();
+        await database.ExecuteAsync(
+            $"INSERT INTO {database.Table("outbox_events")} (id, type, payload) VALUES ('0191c1b2-0000-7000-8000-0000000000e1', 'email_sent', "
+            + "'{\"type\":\"email_sent\",\"v\":1,\"id\":\"0191c1b2-0000-7000-8000-0000000000e1\",\"occurredAt\":\"2026-03-02T09:00:00Z\","
+            + "\"leadId\":\"00000007-0000-0000-0000-000000000000\",\"email\":\"nurture-1\"}')");
+
+        FunnelEvent read = (await SequenceStoreKit.Outbox(database).ClaimEventsAsync(Now, 10, Lease)).ShouldHaveSingleItem();
+
+        EmailSent sent = read.ShouldBeOfType<EmailSent>();
+        (sent.Id, sent.LeadId, sent.OccurredAt, sent.Email).ShouldBe((new EventId(Guid.Parse("0191c1b2-0000-7000-8000-0000000000e1")), Lead, Now, "nurture-1"));
+    }
+
+    [Fact]
+    public async Task TryAddAsync_AlwaysPolicy_AddsASecondOpenEnrolmentButBlocksAnAfterEndedOne()
+    {
+        PgEnrolmentStore store = new(await _schemas.CreateAsync());
+
+        (await store.TryAddAsync(NewEnrolment("confirm"), ReEntryPolicy.Always)).ShouldBeTrue();
+        (await store.TryAddAsync(NewEnrolment("confirm"), ReEntryPolicy.Always)).ShouldBeTrue();
+        (await store.TryAddAsync(NewEnrolment("confirm"), ReEntryPolicy.AfterEnded)).ShouldBeFalse();
+        (await store.TryAddAsync(NewEnrolment("confirm"), ReEntryPolicy.Never)).ShouldBeFalse();
+
+        (await store.ListForLeadAsync(Lead)).Length.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task TryUpdateManyAsync_OneUpdateWouldReopenASecondEnrolment_ThrowsAndStoresNothingOfTheBatch()
+    {
+        PgEnrolmentStore store = new(await _schemas.CreateAsync());
+        Enrolment ended = NewEnrolment("nurture");
+        await store.TryAddAsync(ended, ReEntryPolicy.AfterEnded);
+        await store.TryUpdateAsync(ended, ended with { Status = EnrolmentStatus.Exited, EndedAt = Now });
+        Enrolment open = NewEnrolment("nurture");
+        await store.TryAddAsync(open, ReEntryPolicy.AfterEnded);
+        Enrolment exited = (await store.FindAsync(ended.Id)).ShouldNotBeNull();
+
+        (await Should.ThrowAsync<PostgresException>(() => store.TryUpdateManyAsync(
+            [(open, open with { LastSentAt = Now }), (exited, exited with { Status = EnrolmentStatus.Active, EndedAt = null })])))
+            .SqlState.ShouldBe(PostgresErrorCodes.UniqueViolation);
+
+        (await store.FindAsync(open.Id)).ShouldNotBeNull().Version.ShouldBe(0, "the batch is one statement: its first update is rolled back too");
+        (await store.FindAsync(ended.Id)).ShouldNotBeNull().Status.ShouldBe(EnrolmentStatus.Exited);
+    }
+
+    [Theory]
+    [InlineData("claim", "outbox_due", "due_at")]
+    [InlineData("purge", "outbox_completed", "completed_at")]
+    [InlineData("events", "outbox_events_available", "available_at")]
+    public async Task QueryPlan_HotPathStatements_UseTheirIndexInOrderWithoutASort(string statement, string index, string orderedBy)
+    {
+        PgDatabase database = await _schemas.CreateAsync();
+        PgSendOutbox outbox = SequenceStoreKit.Outbox(database);
+        (string sql, object[] parameters) = statement switch
+        {
+            "claim" => (outbox.ClaimSql, new object[] { DateTime.UnixEpoch, 10, DateTime.UnixEpoch, "d1" }),
+            "purge" => (outbox.PurgeSql, [DateTime.UnixEpoch, 10]),
+            _ => (outbox.ClaimEventsSql, [DateTime.UnixEpoch, 10, DateTime.UnixEpoch]),
+        };
+
+        List<string> plan = [];
+        await using (NpgsqlConnection connection = await database.OpenAsync(CancellationToken.None))
+        {
+            // An empty table is read whole; without that choice, the plan shows whether the index fits the statement.
+            await using (NpgsqlCommand off = new("SET enable_seqscan = off; SET enable_bitmapscan = off", connection))
+            {
+                await off.ExecuteNonQueryAsync();
+            }
+
+            await using NpgsqlCommand explain = new("EXPLAIN " + sql, connection);
+            foreach (object parameter in parameters)
+            {
+                explain.Parameters.Add(new NpgsqlParameter { Value = parameter, NpgsqlDbType = parameter is DateTime ? NpgsqlTypes.NpgsqlDbType.TimestampTz : parameter is int ? NpgsqlTypes.NpgsqlDbType.Integer : NpgsqlTypes.NpgsqlDbType.Text });
+            }
+
+            await using NpgsqlDataReader reader = await explain.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        string text = string.Join(" | ", plan);
+        text.ShouldContain("Index Scan using " + index, Case.Sensitive, text);
+        plan.ShouldNotContain(line => line.Contains("Sort Key:", StringComparison.Ordinal) && line.Contains(orderedBy, StringComparison.Ordinal), text);
+        text.ShouldContain("LockRows", Case.Sensitive, text);
+    }
+
+    [Fact]
+    public async Task TryAddManyAndTryUpdateManyAsync_AnEntryDueNow_NotifyTheSchemasSendsChannelOncePerStatement()
+    {
+        PgDatabase database = await _schemas.CreateAsync();
+        FakeClock clock = new(Now);
+        PgSendOutbox outbox = SequenceStoreKit.Outbox(database, clock);
+        await using NpgsqlConnection listener = await database.OpenAsync(CancellationToken.None);
+        List<string> received = [];
+        listener.Notification += (_, e) => received.Add(e.Payload);
+        string channel = database.Schema + "_sends";
+        await using (NpgsqlCommand listen = new($"LISTEN {channel}", listener))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+
+        // Each step is followed by a marker; notifications arrive in commit order, so the payloads tell which step notified.
+        async Task<string> StepAsync(string marker, Func<Task> step)
+        {
+            await step();
+            await database.ExecuteAsync($"NOTIFY {channel}, '{marker}'");
+            while (!received.Contains(marker))
+            {
+                (await listener.WaitAsync(TimeSpan.FromSeconds(10))).ShouldBeTrue(marker);
+            }
+
+            string seen = string.Join(",", received);
+            received.Clear();
+            return seen;
+        }
+
+        (await StepAsync("future", () => outbox.TryAddManyAsync([Entry("later", Now + Duration.FromMinutes(1))]))).ShouldBe("future");
+        (await StepAsync("due", () => outbox.TryAddManyAsync([Entry("a", Now), Entry("b", Now - Duration.FromMinutes(1)), Entry("c", Now + Duration.FromDays(1))]))).ShouldBe(",due");
+        (await StepAsync("again", () => outbox.TryAddManyAsync([Entry("a", Now)]))).ShouldBe("again", "nothing was added");
+        ImmutableArray<OutboxEntry> claimed = await outbox.ClaimDueAsync(Now, 10, Lease, "d1");
+        claimed.Length.ShouldBe(2);
+        (await StepAsync("sent", () => outbox.TryUpdateManyAsync([.. claimed.Select(e => (e, e with { State = SendState.Sent, CompletedAt = Now }))]))).ShouldBe("sent");
+        OutboxEntry later = (await outbox.FindAsync("later")).ShouldNotBeNull();
+        (await StepAsync("retry", () => outbox.TryUpdateAsync(later, later with { State = SendState.FailedTransient, DueAt = Now }))).ShouldBe(",retry");
+    }
+
+    private static Enrolment NewEnrolment(string sequence) =>
+        new() { Id = EnrolmentId.New(), LeadId = Lead, Sequence = sequence, EnrolledAt = Now };
+
+    internal static OutboxEntry Entry(string key, Instant due) => new()
+    {
+        Key = key,
+        Enrolment = new EnrolmentId(new Guid(1, 0, 0, new byte[8])),
+        LeadId = Lead,
+        Sequence = "nurture",
+        StepIndex = 0,
+        ScheduledFor = due,
+        DueAt = due,
+    };
+}
