@@ -33,6 +33,14 @@ public sealed class InstanceProcessTests(ITestOutputHelper output)
     private const int Kills = 4;
     private const int Orders = 12;
 
+    /// <summary>Counts the partitions of any handler (<c>name#i/6</c>) whose position is before the last event of their partition.</summary>
+    private const string LaggingPartitions = """
+        SELECT count(*) FROM funnel.event_subscriptions s
+        CROSS JOIN LATERAL (SELECT substring(s.name FROM '#([0-9]+)/6$')::int AS i) p
+        WHERE p.i IS NOT NULL AND s.name NOT LIKE '$instance%'
+          AND (s.document->>'position')::bigint < (SELECT coalesce(max(e.position), 0) FROM funnel.events e WHERE e.partition_key % 6 = p.i)
+        """;
+
     /// <summary>Fractions of the sends at which the test kills an instance (randomised a little each run); the database stops after the second.</summary>
     private static readonly double[] KillPoints = [0.12, 0.32, 0.55, 0.75];
 
@@ -112,7 +120,7 @@ public sealed class InstanceProcessTests(ITestOutputHelper output)
             {
                 logged = [.. await ListAsync(query, "SELECT id::text FROM funnel.events")];
                 HashSet<string> handled = [.. Lines(folder, "handled-").Select(l => l.Line)];
-                return logged.IsSubsetOf(handled);
+                return logged.IsSubsetOf(handled) && await ScalarAsync(query, LaggingPartitions) == 0;
             });
             output.WriteLine($"{running.Elapsed.TotalSeconds,6:F1} s: every send final after {dispatched.TotalSeconds:F1} s, every event handled");
 
@@ -163,9 +171,13 @@ public sealed class InstanceProcessTests(ITestOutputHelper output)
         HashSet<string> distinct = [.. handled.Select(h => h.Line)];
         logged.IsSubsetOf(distinct).ShouldBeTrue("every event reached the journal handler");
         (await ScalarAsync(query, "SELECT count(*) FROM funnel.parked_events")).ShouldBe(0, "no handler parked an event");
+        (await ScalarAsync(query, LaggingPartitions)).ShouldBe(0, "every handler's every partition is at the end of its events");
+        long partitions = await ScalarAsync(query, "SELECT count(*) FROM funnel.event_subscriptions WHERE name ~ '#[0-9]+/6$' AND name NOT LIKE '$instance%'");
+        partitions.ShouldBeGreaterThanOrEqualTo(6, "the journal handler's 6 partitions at least are stored");
         (await ScalarAsync(query, "SELECT count(*) FROM funnel.outbox_events")).ShouldBe(0, "every dispatch event was handed out and acknowledged");
         (await ScalarAsync(query, "SELECT count(*) FROM funnel.enrolments WHERE status <> 1")).ShouldBe(0, "every enrolment completed");
-        output.WriteLine($"events: {logged.Count} in the log, handed to the journal handler {handled.Count} times ({handled.Count - distinct.Count} redeliveries); per process: "
+        output.WriteLine($"events: {logged.Count} in the log; {partitions} handler partitions all at the end; handed to the journal handler {handled.Count} "
+            + $"times ({handled.Count - distinct.Count} redeliveries); per process: "
             + string.Join(", ", handled.GroupBy(h => Path.GetFileNameWithoutExtension(h.File)[8..]).Select(g => $"{g.Key} {g.Count()}")));
     }
 
