@@ -69,6 +69,7 @@ public sealed class InstanceProcessTests(ITestOutputHelper output)
         Stopwatch running = Stopwatch.StartNew();
         HashSet<string> window = new(StringComparer.Ordinal);
         using HttpClient http = new() { Timeout = TimeSpan.FromSeconds(60) };
+        bool passed = false;
         try
         {
             // The same webhook to two instances at once, for each order, while the instances dispatch.
@@ -129,6 +130,7 @@ public sealed class InstanceProcessTests(ITestOutputHelper output)
             await AssertEventsAsync(query, folder, logged);
             await AssertGrantsAsync(query, folder, orders);
             output.WriteLine($"total {total.Elapsed.TotalSeconds:F1} s (seeding {seeding.TotalSeconds:F1} s)");
+            passed = true;
         }
         finally
         {
@@ -136,6 +138,11 @@ public sealed class InstanceProcessTests(ITestOutputHelper output)
             {
                 instance.Kill();
                 instance.Dispose();
+            }
+
+            if (passed)
+            {
+                Directory.Delete(folder, recursive: true); // kept when the test fails, for its journals and logs
             }
         }
     }
