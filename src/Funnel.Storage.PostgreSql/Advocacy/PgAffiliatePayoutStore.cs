@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Funnel.Advocacy;
 using Funnel.Storage.PostgreSql.Internal;
-using static Funnel.Storage.PostgreSql.Internal.DocumentColumnRole;
+using static Funnel.Storage.DocumentColumnRole;
 
 namespace Funnel.Storage.PostgreSql.Advocacy;
 

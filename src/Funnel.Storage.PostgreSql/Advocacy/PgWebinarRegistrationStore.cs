@@ -3,7 +3,7 @@ using System.Text.Json;
 using Funnel.Storage.PostgreSql.Internal;
 using Funnel.Webinars;
 using NodaTime;
-using static Funnel.Storage.PostgreSql.Internal.DocumentColumnRole;
+using static Funnel.Storage.DocumentColumnRole;
 
 namespace Funnel.Storage.PostgreSql.Advocacy;
 

@@ -1,6 +1,6 @@
 using Funnel.Pipeline;
 using Funnel.Storage.PostgreSql.Internal;
-using static Funnel.Storage.PostgreSql.Internal.DocumentColumnRole;
+using static Funnel.Storage.DocumentColumnRole;
 
 namespace Funnel.Storage.PostgreSql.Core;
 

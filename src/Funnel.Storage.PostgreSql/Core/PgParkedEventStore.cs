@@ -1,7 +1,7 @@
 using Funnel.Pipeline;
 using Funnel.Storage.PostgreSql.Internal;
 using Npgsql;
-using static Funnel.Storage.PostgreSql.Internal.DocumentColumnRole;
+using static Funnel.Storage.DocumentColumnRole;
 
 namespace Funnel.Storage.PostgreSql.Core;
 

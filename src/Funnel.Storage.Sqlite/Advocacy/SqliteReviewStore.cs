@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Funnel.Advocacy;
 using Funnel.Storage.Sqlite.Internal;
-using static Funnel.Storage.Sqlite.Internal.DocumentColumnRole;
+using static Funnel.Storage.DocumentColumnRole;
 
 namespace Funnel.Storage.Sqlite.Advocacy;
 

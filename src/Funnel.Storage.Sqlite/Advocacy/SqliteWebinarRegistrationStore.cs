@@ -3,7 +3,7 @@ using System.Text.Json;
 using Funnel.Storage.Sqlite.Internal;
 using Funnel.Webinars;
 using NodaTime;
-using static Funnel.Storage.Sqlite.Internal.DocumentColumnRole;
+using static Funnel.Storage.DocumentColumnRole;
 
 namespace Funnel.Storage.Sqlite.Advocacy;
 

@@ -1,6 +1,6 @@
 using Funnel.Pipeline;
 using Funnel.Storage.Sqlite.Internal;
-using static Funnel.Storage.Sqlite.Internal.DocumentColumnRole;
+using static Funnel.Storage.DocumentColumnRole;
 
 namespace Funnel.Storage.Sqlite.Core;
 
