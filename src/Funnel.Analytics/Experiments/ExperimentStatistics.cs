@@ -84,6 +84,14 @@ public sealed record ExperimentStatisticsSettings
     /// <summary>Gets the tuning parameter N of the sequential confidence sequences: the total sample size at which they are tightest.</summary>
     /// <value>Defaults to 5,000 (GrowthBook's default).</value>
     public double SequentialTuningParameter { get; init; } = 5000;
+
+    /// <summary>Gets the prior of the Bayesian results on the relative lift (GrowthBook's normal approximation).</summary>
+    /// <value>Defaults to <see cref="BayesianPrior.Default"/>: flat (improper), as GrowthBook's default.</value>
+    public BayesianPrior Prior { get; init; } = BayesianPrior.Default;
+
+    /// <summary>Gets the correction for several metrics or variants that <see cref="ExperimentStatistics.Verdicts"/> applies.</summary>
+    /// <value>Defaults to <see cref="MultipleTestingCorrection.None"/>.</value>
+    public MultipleTestingCorrection Correction { get; init; }
 }
 
 /// <summary>The comparison of two conversion rates: frequentist, Bayesian and sequential statistics.</summary>
@@ -131,6 +139,14 @@ public sealed record ConversionTestResult
 
     /// <summary>Gets the exact posterior probability that the treatment's rate beats the control's (Beta(1, 1) priors).</summary>
     public required double ChanceToBeatControl { get; init; }
+
+    /// <summary>Gets the Bayesian result of GrowthBook's engine: a normal posterior on the relative lift, its credible interval and risks.</summary>
+    /// <value><see langword="null"/> only on results built by hand.</value>
+    public BayesianLiftResult? Bayesian { get; init; }
+
+    /// <summary>Gets the exact Bayesian result for Beta(1, 1) priors: credible interval of the relative lift and risks, by quadrature.</summary>
+    /// <value><see langword="null"/> only on results built by hand.</value>
+    public BayesianLiftResult? BetaBinomial { get; init; }
 
     /// <summary>Gets whether the fixed-horizon z-test is significant at the confidence level (valid only at the planned sample size).</summary>
     public bool IsSignificant => PValue < 1 - ConfidenceLevel;
@@ -182,6 +198,14 @@ public sealed record MeanTestResult
     /// <summary>Gets the always-valid p-value of the relative lift.</summary>
     public required double SequentialPValue { get; init; }
 
+    /// <summary>Gets the Bayesian result of GrowthBook's engine: a normal posterior on the relative lift, its credible interval and risks.</summary>
+    /// <value><see langword="null"/> only on results built by hand.</value>
+    public BayesianLiftResult? Bayesian { get; init; }
+
+    /// <summary>Gets the CUPED adjustment, when the comparison used a pre-period covariate.</summary>
+    /// <value><see langword="null"/> for an unadjusted comparison.</value>
+    public CupedAdjustment? Cuped { get; init; }
+
     /// <summary>Gets whether Welch's test is significant at the confidence level.</summary>
     public bool IsSignificant => PValue < 1 - ConfidenceLevel;
 }
@@ -212,7 +236,7 @@ public sealed record SampleRatioCheck(double ChiSquare, int DegreesOfFreedom, do
 /// </list>
 /// </remarks>
 /// <threadsafety>This type is stateless and safe to use from any thread.</threadsafety>
-public static class ExperimentStatistics
+public static partial class ExperimentStatistics
 {
     /// <summary>Compares two conversion rates.</summary>
     /// <param name="control">The control (variant A).</param>
@@ -259,6 +283,8 @@ public static class ExperimentStatistics
             SequentialRelativeLiftInterval = sequential,
             SequentialPValue = sequentialP,
             ChanceToBeatControl = ChanceToBeatControl(control, treatment),
+            Bayesian = NormalPosterior(lift, LiftVariance(pa, pa * (1 - pa), na, pb, pb * (1 - pb), nb), settings),
+            BetaBinomial = BetaPosterior(control, treatment, level),
         };
     }
 
@@ -304,6 +330,7 @@ public static class ExperimentStatistics
             RelativeLiftPValue = liftP,
             SequentialRelativeLiftInterval = sequential,
             SequentialPValue = sequentialP,
+            Bayesian = NormalPosterior(lift, LiftVariance(control.Mean, control.Variance, control.Count, treatment.Mean, treatment.Variance, treatment.Count), settings),
         };
     }
 
@@ -464,20 +491,25 @@ public static class ExperimentStatistics
     private static (double Lift, ConfidenceInterval Interval, double PValue, ConfidenceInterval Sequential, double SequentialP) Relative(
         double meanA, double varA, double nA, double meanB, double varB, double nB, ExperimentStatisticsSettings settings)
     {
+        double lift = (meanB - meanA) / meanA;
+        return LiftStatistics(lift, LiftVariance(meanA, varA, nA, meanB, varB, nB), WelchDegreesOfFreedom(varA, nA, varB, nB), nA + nB, settings);
+    }
+
+    // Delta method for the variance of meanB / meanA (no covariance between independent groups).
+    private static double LiftVariance(double meanA, double varA, double nA, double meanB, double varB, double nB) =>
+        (varB / nB / (meanA * meanA)) + (varA / nA * meanB * meanB / (meanA * meanA * meanA * meanA));
+
+    private static (double Lift, ConfidenceInterval Interval, double PValue, ConfidenceInterval Sequential, double SequentialP) LiftStatistics(
+        double lift, double variance, double df, double n, ExperimentStatisticsSettings settings)
+    {
         double level = settings.ConfidenceLevel;
         CheckLevel(level);
         double alpha = 1 - level;
-        double lift = (meanB - meanA) / meanA;
-
-        // Delta method for the variance of meanB / meanA (no covariance between independent groups).
-        double variance = (varB / nB / (meanA * meanA)) + (varA / nA * meanB * meanB / (meanA * meanA * meanA * meanA));
         double se = Math.Sqrt(variance);
-        double df = WelchDegreesOfFreedom(varA, nA, varB, nB);
         double critical = SpecialFunctions.StudentTQuantile(1 - (alpha / 2), df);
         double p = se == 0 ? 1 : SpecialFunctions.StudentTTwoSided(lift / se, df);
 
         // Asymptotic confidence sequence (Waudby-Smith et al. 2023, eq. 9), as GrowthBook's sequential testing.
-        double n = nA + nB;
         double logAlpha = Math.Log(alpha);
         double rhoSquared = ((-2 * logAlpha) + Math.Log((-2 * logAlpha) + 1)) / settings.SequentialTuningParameter;
         double nRho = (n * rhoSquared) + 1;
