@@ -9,7 +9,7 @@ using static Funnel.Samples.EbookMasterclass.ReportPrinter;
 namespace Funnel.Samples.EbookMasterclass;
 
 /// <summary>Prints what Funnel.Analytics adds: a windowed funnel with a channel breakdown, a forecast and an A/B test.</summary>
-public static class AnalyticsPrinter
+public static partial class AnalyticsPrinter
 {
     /// <summary>The headline test runs on its own simulated traffic, so the case-study events stay as they are.</summary>
     public static readonly Experiment HeadlineTest = new()
@@ -158,6 +158,7 @@ public static class AnalyticsPrinter
         ];
         WriteTable(output, stats, rightAligned: []);
         output.WriteLine("Verdict: " + Verdict(r, srm));
+        PrintBeyondTheVerdict(options, r, rpv, output);
     }
 
     public static string Verdict(ConversionTestResult result, SampleRatioCheck srm)
