@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Funnel.Analytics;
 using Funnel.Analytics.Experiments;
 using Funnel.Definitions;
@@ -38,6 +39,63 @@ internal static class AnalyticsSnippets
         };
         ExperimentExposed? exposure = assigner.Expose(experiment, leadId, clock.GetCurrentInstant()); // null when held out
         // </snippet:analytics-experiment>
+        return exposure;
+    }
+
+    public static (BayesianLiftResult? Normal, BayesianLiftResult? Exact) Bayesian()
+    {
+        // <snippet:analytics-bayesian>
+        ConversionTestResult r = ExperimentStatistics.CompareConversions(
+            new ConversionSample(Conversions: 182, Visitors: 4057), new ConversionSample(293, 3943));
+
+        BayesianLiftResult normal = r.Bayesian!;      // GrowthBook's engine: normal posterior on the relative lift
+        BayesianLiftResult exact = r.BetaBinomial!;   // exact Beta(1, 1) posteriors, by quadrature
+        bool ship = normal.TreatmentRisk < 0.005;     // expected loss of shipping the treatment below 0.5 %
+        // </snippet:analytics-bayesian>
+        return ship ? (normal, exact) : (null, null);
+    }
+
+    public static MeanTestResult Cuped(IEnumerable<FunnelEvent> events)
+    {
+        // <snippet:analytics-cuped>
+        ImmutableDictionary<string, CovariateSample> revenue =
+            ExperimentCovariates.Revenue(events, "sales-page-headline", prePeriod: Duration.FromDays(30));
+
+        MeanTestResult r = ExperimentStatistics.CompareWithCovariate(revenue["control"], revenue["transformation"]);
+        Console.WriteLine($"theta {r.Cuped!.Theta:0.000}, variance cut by {r.Cuped.VarianceReduction:P0}");
+        // </snippet:analytics-cuped>
+        return r;
+    }
+
+    public static ImmutableArray<ExperimentVerdict> Verdicts(ConversionTestResult purchase, MeanTestResult revenuePerVisitor)
+    {
+        // <snippet:analytics-verdicts>
+        ImmutableArray<ExperimentVerdict> verdicts = ExperimentStatistics.Verdicts(
+            [
+                MetricComparison.Of("purchase", "transformation", purchase),
+                MetricComparison.Of("revenue per visitor", "transformation", revenuePerVisitor),
+            ],
+            new ExperimentStatisticsSettings { Correction = MultipleTestingCorrection.HolmBonferroni });
+        // verdicts[i].AdjustedPValue, verdicts[i].Outcome: Better, Worse or Inconclusive
+        // </snippet:analytics-verdicts>
+        return verdicts;
+    }
+
+    public static ExperimentExposed? Bandit(Experiment experiment, IEnumerable<ExperimentExposed> recorded, LeadId leadId,
+        IReadOnlyList<ConversionSample> countsPerVariant, IClock clock)
+    {
+        // <snippet:analytics-bandit>
+        var bandit = new ThompsonSamplingBandit(experiment, new BanditSettings
+        {
+            UpdateInterval = Duration.FromHours(6),   // weights change at most this often
+            MinimumWeight = 0.01,                     // every variant keeps at least 1 % of new traffic
+            Seed = 1,                                 // same counts, same weights
+        });
+        bandit.Restore(recorded);                     // leads already exposed keep their variant
+
+        bandit.Update(countsPerVariant, clock.GetCurrentInstant());   // ignored until the interval has passed
+        ExperimentExposed? exposure = bandit.Expose(leadId, clock.GetCurrentInstant());
+        // </snippet:analytics-bandit>
         return exposure;
     }
 }
