@@ -20,13 +20,7 @@ public class BayesianStatisticsTests
         // uplift stddev=0.14725, chance_to_win=0.60918, risk=[0.0814, 0.04058].
         BayesianLiftResult r = ExperimentStatistics.CompareConversions(new ConversionSample(49, 100), new ConversionSample(51, 100)).Bayesian!;
 
-        r.ExpectedLift.ShouldBe(0.04082, FourDecimals);
-        r.StandardDeviation.ShouldBe(0.14725, FourDecimals);
-        r.CredibleInterval.Lower.ShouldBe(-0.24779, FourDecimals);
-        r.CredibleInterval.Upper.ShouldBe(0.32943, FourDecimals);
-        r.ChanceToWin.ShouldBe(0.60918, FourDecimals);
-        r.ControlRisk.ShouldBe(0.0814, FourDecimals);
-        r.TreatmentRisk.ShouldBe(0.04058, FourDecimals);
+        ShouldMatchGbstats(r, [0.04082, 0.14725, -0.24779, 0.32943, 0.60918, 0.0814, 0.04058]);
     }
 
     [Fact]
@@ -36,13 +30,7 @@ public class BayesianStatisticsTests
         // uplift stddev=0.03572, chance_to_win=0.91923, risk=[0.05131, 0.00131].
         BayesianLiftResult r = ExperimentStatistics.CompareMeans(new MeanSample(10, 100, 1002.25), new MeanSample(10, 105, 1111.5)).Bayesian!;
 
-        r.ExpectedLift.ShouldBe(0.05, FourDecimals);
-        r.StandardDeviation.ShouldBe(0.03572, FourDecimals);
-        r.CredibleInterval.Lower.ShouldBe(-0.02, FourDecimals);
-        r.CredibleInterval.Upper.ShouldBe(0.12, FourDecimals);
-        r.ChanceToWin.ShouldBe(0.91923, FourDecimals);
-        r.ControlRisk.ShouldBe(0.05131, FourDecimals);
-        r.TreatmentRisk.ShouldBe(0.00131, FourDecimals);
+        ShouldMatchGbstats(r, [0.05, 0.03572, -0.02, 0.12, 0.91923, 0.05131, 0.00131]);
     }
 
     [Fact]
@@ -133,5 +121,15 @@ public class BayesianStatisticsTests
 
         Should.Throw<ArgumentOutOfRangeException>(() => ExperimentStatistics.CompareMeans(new MeanSample(10, 100, 1002.25), new MeanSample(10, 105, 1111.5), settings))
             .ParamName.ShouldBe("settings");
+    }
+
+    /// <summary>gbstats' fields in its order: expected, uplift stddev, ci lower, ci upper, chance_to_win, risk[0], risk[1].</summary>
+    private static void ShouldMatchGbstats(BayesianLiftResult r, double[] expected)
+    {
+        double[] actual = [r.ExpectedLift, r.StandardDeviation, r.CredibleInterval.Lower, r.CredibleInterval.Upper, r.ChanceToWin, r.ControlRisk, r.TreatmentRisk];
+        for (int i = 0; i < expected.Length; i++)
+        {
+            actual[i].ShouldBe(expected[i], FourDecimals, $"field {i}");
+        }
     }
 }

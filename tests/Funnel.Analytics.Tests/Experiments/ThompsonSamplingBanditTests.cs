@@ -6,11 +6,8 @@ namespace Funnel.Analytics.Tests.Experiments;
 
 public class ThompsonSamplingBanditTests
 {
-    private static readonly Experiment Headline = new()
-    {
-        Key = "sales-page-headline",
-        Variants = [new ExperimentVariant("control"), new ExperimentVariant("transformation")],
-    };
+    // "sales-page-headline" with control and transformation, 1:1, as in ExperimentAssignerTests.
+    private static readonly Experiment Headline = AnalyticsPrinter.HeadlineTest;
 
     private static readonly Instant Start = Instant.FromUtc(2026, 1, 5, 0, 0);
 
