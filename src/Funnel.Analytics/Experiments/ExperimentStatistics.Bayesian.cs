@@ -64,8 +64,8 @@ public sealed record BayesianLiftResult
 public static partial class ExperimentStatistics
 {
     // Composite 5-point Gauss–Legendre over the bulk of the control's Beta posterior.
-    private const int Panels = 100;
-    private const double BulkDeviations = 14;
+    private const int Panels = 40;
+    private const double BulkDeviations = 12;
 
     private static readonly double[] GaussNodes = [-0.9061798459386640, -0.5384693101056831, 0, 0.5384693101056831, 0.9061798459386640];
 
@@ -161,23 +161,33 @@ public static partial class ExperimentStatistics
             : IntegrateOverControl(a, x => SpecialFunctions.IncompleteBeta(b.Alpha, b.Beta, r * x), 1 / r)
                 + (1 - SpecialFunctions.IncompleteBeta(a.Alpha, a.Beta, 1 / r)) - p;
 
-        double lo = 0;
-        double flo = -p;
-        double hi = 1;
+        // Bracket around the log-normal approximation of the ratio, widening until F changes sign.
+        double spread = Math.Sqrt((a.StandardDeviation * a.StandardDeviation / (a.Mean * a.Mean)) + (b.StandardDeviation * b.StandardDeviation / (b.Mean * b.Mean)));
+        double guess = b.Mean / a.Mean * Math.Exp(SpecialFunctions.NormalQuantile(p) * spread);
+        double step = Math.Exp(spread);
+        double lo = guess / step;
+        double flo = F(lo);
+        while (flo > 0 && lo > 1e-12)
+        {
+            (lo, step) = (lo / step, step * step);
+            flo = F(lo);
+        }
+
+        step = Math.Exp(spread);
+        double hi = guess * step;
         double fhi = F(hi);
         while (fhi < 0 && hi < 1e12)
         {
-            (lo, flo) = (hi, fhi);
-            hi *= 2;
+            (hi, step) = (hi * step, step * step);
             fhi = F(hi);
         }
 
         int side = 0;
-        for (int i = 0; i < 100 && hi - lo > 1e-12 * hi; i++)
+        for (int i = 0; i < 100 && hi - lo > 1e-10 * hi; i++)
         {
             double r = ((lo * fhi) - (hi * flo)) / (fhi - flo);
             double fr = F(r);
-            if (Math.Abs(fr) < 1e-14)
+            if (Math.Abs(fr) < 1e-12)
             {
                 return r;
             }
@@ -199,7 +209,7 @@ public static partial class ExperimentStatistics
         return (lo + hi) / 2;
     }
 
-    /// <summary>∫ fA(x) g(x) dx over the bulk of the Beta density fA (±14 standard deviations, within (0, <paramref name="upTo"/>)).</summary>
+    /// <summary>∫ fA(x) g(x) dx over the bulk of the Beta density fA (±12 standard deviations, within (0, <paramref name="upTo"/>)).</summary>
     private static double IntegrateOverControl(BetaPosteriorParameters a, Func<double, double> g, double upTo = 1)
     {
         double lo = Math.Max(0, a.Mean - (BulkDeviations * a.StandardDeviation));
