@@ -22,6 +22,10 @@ public class EbookMasterclassAnalyticsTests
         text.ShouldContain("|       $49,700 |");
         text.ShouldContain("A/B test 'sales-page-headline'");
         text.ShouldContain("Verdict: ");
+        text.ShouldContain("| Normal approximation (GrowthBook), flat prior |        +65.6% | +35.9% to +95.4%      |");
+        text.ShouldContain("| purchase            | question-headline | 0.0300 | better (p = 0.0300) | inconclusive (p = 0.0600) | better (p = 0.0400) |");
+        text.ShouldContain("Variance reduction: 52.62%");
+        text.ShouldContain("| Thompson sampling |                             29.7 | 1.74% / 98.26% |");
     }
 
     [Fact]
