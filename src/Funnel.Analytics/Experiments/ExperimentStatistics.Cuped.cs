@@ -63,42 +63,41 @@ public sealed record CupedAdjustment(double Theta, double AdjustedControlMean, d
 /// <para>
 /// A lead counts from its first <see cref="ExperimentExposed"/> for the experiment; the covariate sums the metric's
 /// events in <c>[exposure − prePeriod, exposure)</c>, the metric sums them from the exposure on. Leads with no
-/// events count as zero, as they must for an unbiased mean per visitor.
+/// events count as zero, as they must for an unbiased mean per visitor. Each method reads either the columnar
+/// <see cref="AnalyticsEventStore"/> (the fast path, for a store you already have) or a list of events, which it
+/// loads into a store first.
 /// </para>
 /// </remarks>
 /// <threadsafety>This type is stateless and safe to use from any thread.</threadsafety>
 public static class ExperimentCovariates
 {
     /// <summary>Revenue per visitor (<see cref="OrderPlaced.Total"/> in major units) with pre-exposure revenue as covariate.</summary>
+    /// <param name="store">The event store.</param>
+    /// <param name="experiment">The experiment key.</param>
+    /// <param name="prePeriod">How far before exposure the covariate looks, such as 30 days.</param>
+    /// <returns>A sample per variant key.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="prePeriod"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The experiment key is empty.</exception>
+    public static ImmutableDictionary<string, CovariateSample> Revenue(AnalyticsEventStore store, string experiment, Duration prePeriod)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return Collect(store, experiment, prePeriod, store.TermsOfType(EventTypes.OrderPlaced), revenue: true);
+    }
+
+    /// <summary>Revenue per visitor with pre-exposure revenue as covariate, from a list of events.</summary>
     /// <param name="events">The event history, in any order.</param>
     /// <param name="experiment">The experiment key.</param>
     /// <param name="prePeriod">How far before exposure the covariate looks, such as 30 days.</param>
     /// <returns>A sample per variant key.</returns>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="prePeriod"/> is not positive.</exception>
-    /// <exception cref="ArgumentException">The experiment key is empty, or orders are in more than one currency.</exception>
-    public static ImmutableDictionary<string, CovariateSample> Revenue(IEnumerable<FunnelEvent> events, string experiment, Duration prePeriod)
-    {
-        Currency? currency = null;
-        return Collect(events, experiment, prePeriod, e =>
-        {
-            if (e is not OrderPlaced order)
-            {
-                return null;
-            }
-
-            currency ??= order.Total.Currency;
-            if (order.Total.Currency != currency)
-            {
-                throw new ArgumentException($"Orders are in {currency} and {order.Total.Currency}; revenue per visitor needs one currency.", nameof(events));
-            }
-
-            return (double)order.Total.ToMajor();
-        }, sum: true);
-    }
+    /// <exception cref="ArgumentException">The experiment key is empty, or amounts are in more than one currency.</exception>
+    public static ImmutableDictionary<string, CovariateSample> Revenue(IEnumerable<FunnelEvent> events, string experiment, Duration prePeriod) =>
+        Revenue(Load(events), experiment, prePeriod);
 
     /// <summary>Conversion (1 when the lead has an event of the type after exposure) with a pre-exposure conversion as covariate.</summary>
-    /// <param name="events">The event history, in any order.</param>
+    /// <param name="store">The event store.</param>
     /// <param name="experiment">The experiment key.</param>
     /// <param name="eventType">The converting event type, such as <see cref="EventTypes.OrderPlaced"/>.</param>
     /// <param name="prePeriod">How far before exposure the covariate looks.</param>
@@ -106,59 +105,111 @@ public static class ExperimentCovariates
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="prePeriod"/> is not positive.</exception>
     /// <exception cref="ArgumentException">The experiment key or event type is empty.</exception>
-    public static ImmutableDictionary<string, CovariateSample> Conversions(IEnumerable<FunnelEvent> events, string experiment, string eventType, Duration prePeriod)
+    public static ImmutableDictionary<string, CovariateSample> Conversions(AnalyticsEventStore store, string experiment, string eventType, Duration prePeriod)
     {
+        ArgumentNullException.ThrowIfNull(store);
         ArgumentException.ThrowIfNullOrEmpty(eventType);
-        return Collect(events, experiment, prePeriod, e => string.Equals(e.EventType, eventType, StringComparison.Ordinal) ? 1 : null, sum: false);
+        return Collect(store, experiment, prePeriod, store.TermsOfType(eventType), revenue: false);
+    }
+
+    /// <summary>Conversion with a pre-exposure conversion as covariate, from a list of events.</summary>
+    /// <param name="events">The event history, in any order.</param>
+    /// <param name="experiment">The experiment key.</param>
+    /// <param name="eventType">The converting event type, such as <see cref="EventTypes.OrderPlaced"/>.</param>
+    /// <param name="prePeriod">How far before exposure the covariate looks.</param>
+    /// <returns>A sample per variant key, with 0/1 values.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="prePeriod"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The experiment key or event type is empty, or amounts are in more than one currency.</exception>
+    public static ImmutableDictionary<string, CovariateSample> Conversions(IEnumerable<FunnelEvent> events, string experiment, string eventType, Duration prePeriod) =>
+        Conversions(Load(events), experiment, eventType, prePeriod);
+
+    private static AnalyticsEventStore Load(IEnumerable<FunnelEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        try
+        {
+            return AnalyticsEventStore.Load(events);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException(e.Message, nameof(events), e);
+        }
     }
 
     private static ImmutableDictionary<string, CovariateSample> Collect(
-        IEnumerable<FunnelEvent> events, string experiment, Duration prePeriod, Func<LeadEvent, double?> value, bool sum)
+        AnalyticsEventStore store, string experiment, Duration prePeriod, bool[] counted, bool revenue)
     {
-        ArgumentNullException.ThrowIfNull(events);
         ArgumentException.ThrowIfNullOrEmpty(experiment);
         if (prePeriod <= Duration.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(prePeriod), prePeriod, "The pre-period must be positive.");
         }
 
-        List<LeadEvent> history = [.. events.OfType<LeadEvent>()];
-        var exposures = new Dictionary<LeadId, (Instant At, string Variant)>();
-        foreach (ExperimentExposed e in history.OfType<ExperimentExposed>().Where(e => e.Experiment == experiment))
+        bool[] isExposure = new bool[store.TermTypes.Length];
+        for (int t = 0; t < isExposure.Length; t++)
         {
-            if (!exposures.TryGetValue(e.LeadId, out (Instant At, string Variant) seen) || e.OccurredAt < seen.At)
-            {
-                exposures[e.LeadId] = (e.OccurredAt, e.Variant);
-            }
+            isExposure[t] = store.TermTypes[t] == EventTypes.ExperimentExposed && store.TermSubjects[t] == experiment;
         }
 
-        var totals = new Dictionary<LeadId, (double Post, double Pre)>();
-        foreach (LeadEvent e in history)
+        int[] variants = store.Dimensions[AnalyticsEventStore.VariantDimension];
+        string?[] variantNames = store.DimensionValues[AnalyticsEventStore.VariantDimension];
+        decimal minorPerMajor = revenue && store.MoneyEvents.Length > 0 ? Money.FromMinorUnits(1, store.Currency).ToMajor() : 1;
+        long lookback = prePeriod.BclCompatibleTicks;
+        var pairs = new Dictionary<string, List<(double Value, double Covariate)>>(StringComparer.Ordinal);
+        int money = 0;
+        for (int lead = 0; lead < store.LeadCount; lead++)
         {
-            if (!exposures.TryGetValue(e.LeadId, out (Instant At, string Variant) exposure) || value(e) is not { } v)
+            int begin = store.Offsets[lead];
+            int end = store.Offsets[lead + 1];
+            int exposure = begin;
+            while (exposure < end && !isExposure[store.Terms[exposure]])
+            {
+                exposure++;
+            }
+
+            if (exposure == end || variantNames[variants[exposure]] is not { } variant)
             {
                 continue;
             }
 
-            (double post, double pre) = totals.GetValueOrDefault(e.LeadId);
-            if (e.OccurredAt >= exposure.At)
+            // A lead's events are in time order, so its first exposure is the earliest.
+            long at = store.Times[exposure];
+            double post = 0;
+            double pre = 0;
+            for (int i = begin; i < end; i++)
             {
-                post = sum ? post + v : Math.Max(post, v);
-            }
-            else if (e.OccurredAt >= exposure.At - prePeriod)
-            {
-                pre = sum ? pre + v : Math.Max(pre, v);
+                while (money < store.MoneyEvents.Length && store.MoneyEvents[money] < i)
+                {
+                    money++;
+                }
+
+                if (!counted[store.Terms[i]] || store.Times[i] < at - lookback)
+                {
+                    continue;
+                }
+
+                bool hasAmount = money < store.MoneyEvents.Length && store.MoneyEvents[money] == i;
+                double value = !revenue ? 1 : hasAmount ? (double)(store.MoneyAmounts[money] * minorPerMajor) : 0;
+                if (store.Times[i] >= at)
+                {
+                    post = revenue ? post + value : 1;
+                }
+                else
+                {
+                    pre = revenue ? pre + value : 1;
+                }
             }
 
-            totals[e.LeadId] = (post, pre);
+            if (!pairs.TryGetValue(variant, out List<(double Value, double Covariate)>? list))
+            {
+                pairs[variant] = list = [];
+            }
+
+            list.Add((post, pre));
         }
 
-        return exposures
-            .GroupBy(x => x.Value.Variant, StringComparer.Ordinal)
-            .ToImmutableDictionary(
-                g => g.Key,
-                g => CovariateSample.FromValues(g.Select(x => totals.GetValueOrDefault(x.Key))),
-                StringComparer.Ordinal);
+        return pairs.ToImmutableDictionary(p => p.Key, p => CovariateSample.FromValues(p.Value), StringComparer.Ordinal);
     }
 }
 

@@ -89,6 +89,30 @@ public class CupedTests
     }
 
     [Fact]
+    public void Revenue_FromTheAnalyticsStore_SumsEachLeadsWindows()
+    {
+        // Lead i: exposed at t0, one order of 10 + i at (i mod 7) days and 1 hour before (inside the 5-day pre-period
+        // when i mod 7 ≤ 4), one of 20 + i (0 when i mod 5 = 0) at i mod 3 days after.
+        Instant t0 = Instant.FromUtc(2026, 3, 1, 12, 0);
+        var events = new List<FunnelEvent>();
+        var expected = new List<(double, double)>[] { [], [] };
+        for (int i = 0; i < 40; i++)
+        {
+            var lead = LeadId.New();
+            decimal after = i % 5 == 0 ? 0 : 20 + i;
+            events.Add(new ExperimentExposed { LeadId = lead, OccurredAt = t0, Experiment = "x", Variant = i % 2 == 0 ? "control" : "treatment" });
+            events.Add(Order(lead, t0 - Duration.FromDays(i % 7) - Duration.FromHours(1), 10 + i));
+            events.Add(Order(lead, t0 + Duration.FromDays(i % 3), after));
+            expected[i % 2].Add(((double)after, i % 7 <= 4 ? 10 + i : 0));
+        }
+
+        var samples = ExperimentCovariates.Revenue(AnalyticsEventStore.Load(events), "x", Duration.FromDays(5));
+
+        samples["control"].ShouldBe(CovariateSample.FromValues(expected[0]));
+        samples["treatment"].ShouldBe(CovariateSample.FromValues(expected[1]));
+    }
+
+    [Fact]
     public void Conversions_FromEventHistory_AreZeroOrOne()
     {
         Instant t0 = Instant.FromUtc(2026, 3, 1, 12, 0);
