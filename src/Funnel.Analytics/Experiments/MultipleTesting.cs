@@ -119,7 +119,8 @@ public static class MultipleTesting
                 double least = 1;
                 for (int rank = m - 1; rank >= 0; rank--)
                 {
-                    least = Math.Min(least, (double)m * pValues[order[rank]] / (rank + 1));
+                    // m ÷ i first, as R does: at i = m the factor is exactly 1, so no p-value is adjusted below itself.
+                    least = Math.Min(least, (double)m / (rank + 1) * pValues[order[rank]]);
                     adjusted[order[rank]] = least;
                 }
 

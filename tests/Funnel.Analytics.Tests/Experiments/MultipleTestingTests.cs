@@ -1,3 +1,6 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Funnel.Analytics.Experiments;
 
 namespace Funnel.Analytics.Tests.Experiments;
@@ -44,6 +47,19 @@ public class MultipleTestingTests
             got.ShouldBe(correction == MultipleTestingCorrection.HolmBonferroni ? holm : bh, 1e-12);
         }
     }
+
+    [Property(MaxTest = 200)]
+    public Property Adjust_AnyPValues_StayBetweenRawAndOne_KeepTheirOrder_AndHolmIsStricterThanBH() => Prop.ForAll(
+        Gen.Choose(0, 1_000_000).Select(i => i / 1e6).ArrayOf().Where(p => p.Length is >= 1 and <= 30).ToArbitrary(),
+        raw =>
+        {
+            double[] holm = [.. MultipleTesting.Adjust(raw, MultipleTestingCorrection.HolmBonferroni)];
+            double[] bh = [.. MultipleTesting.Adjust(raw, MultipleTestingCorrection.BenjaminiHochberg)];
+            bool bounded = raw.Select((p, i) => holm[i] >= p && holm[i] <= 1 && bh[i] >= p && bh[i] <= 1 && holm[i] >= bh[i] - 1e-15).All(x => x);
+            bool ordered = Enumerable.Range(0, raw.Length).All(i => Enumerable.Range(0, raw.Length)
+                .All(j => raw[i] > raw[j] ? holm[i] >= holm[j] && bh[i] >= bh[j] : true));
+            return bounded && ordered;
+        });
 
     [Fact]
     public void Adjust_None_ReturnsTheRawValues() =>
