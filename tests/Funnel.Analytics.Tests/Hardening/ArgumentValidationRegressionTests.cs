@@ -70,6 +70,34 @@ public class ArgumentValidationRegressionTests
     }
 
     [Fact]
+    public void ChanceToBeatControl_HugeCounts_AnswersWithoutSummingATermPerConversion()
+    {
+        // Before: one term per treatment conversion, about 10^18 iterations here.
+        double chance = ExperimentStatistics.ChanceToBeatControl(new ConversionSample(long.MaxValue / 4, long.MaxValue / 2), new ConversionSample(long.MaxValue / 4, long.MaxValue / 2));
+
+        chance.ShouldBe(0.5, 1e-9);
+    }
+
+    [Fact]
+    public void ChanceToBeatControl_OneSmallSide_SumsOverTheSmallSide()
+    {
+        // 3 control conversions against a huge treatment: the exact sum over the control's 4 terms, by symmetry.
+        double chance = ExperimentStatistics.ChanceToBeatControl(new ConversionSample(3, 1000), new ConversionSample(4_000_000_000, 10_000_000_000));
+
+        chance.ShouldBe(1.0, 1e-12);
+    }
+
+    [Fact]
+    public void ChanceToBeatControl_NormalApproximation_AgreesWithTheExactSumAtTheSwitch()
+    {
+        double exact = ExperimentStatistics.ChanceToBeatControl(new ConversionSample(999_999, 10_000_000), new ConversionSample(1_001_500, 10_000_000));
+        double normal = ExperimentStatistics.ChanceToBeatControl(new ConversionSample(1_000_000, 10_000_001), new ConversionSample(1_001_501, 10_000_001));
+
+        exact.ShouldBeInRange(0.5, 0.999);
+        normal.ShouldBe(exact, 2e-3);
+    }
+
+    [Fact]
     public void WilsonInterval_BadConfidenceLevel_NamesConfidenceLevel() =>
         Should.Throw<ArgumentOutOfRangeException>(() => ExperimentStatistics.WilsonInterval(1, 10, 95)).ParamName.ShouldBe("confidenceLevel");
 
