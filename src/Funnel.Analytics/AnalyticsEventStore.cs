@@ -117,7 +117,8 @@ public sealed class AnalyticsEventStore
     /// <param name="events">The events, in any order; ad-spend records are kept apart, other non-lead events are skipped.</param>
     /// <param name="options">What to capture; defaults to <see cref="AnalyticsStoreOptions.Default"/>.</param>
     /// <returns>The store.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="events"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="events"/> or one of its items is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">A lead event has the empty (default) lead id.</exception>
     /// <exception cref="InvalidOperationException">Amounts are in more than one currency.</exception>
     public static AnalyticsEventStore Load(IEnumerable<FunnelEvent> events, AnalyticsStoreOptions? options = null)
     {
@@ -125,7 +126,7 @@ public sealed class AnalyticsEventStore
         var builder = new AnalyticsEventStoreBuilder(options);
         foreach (FunnelEvent e in events)
         {
-            builder.Add(e);
+            builder.Add(e, nameof(events));
         }
 
         return builder.Build();
@@ -136,7 +137,8 @@ public sealed class AnalyticsEventStore
     /// <param name="options">What to capture; defaults to <see cref="AnalyticsStoreOptions.Default"/>.</param>
     /// <param name="cancellationToken">Stops reading the stream.</param>
     /// <returns>The store.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="events"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="events"/> or one of its items is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">A lead event has the empty (default) lead id.</exception>
     /// <exception cref="InvalidOperationException">Amounts are in more than one currency.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public static async Task<AnalyticsEventStore> LoadAsync(IAsyncEnumerable<FunnelEvent> events, AnalyticsStoreOptions? options = null, CancellationToken cancellationToken = default)
@@ -145,7 +147,7 @@ public sealed class AnalyticsEventStore
         var builder = new AnalyticsEventStoreBuilder(options);
         await foreach (FunnelEvent e in events.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            builder.Add(e);
+            builder.Add(e, nameof(events));
         }
 
         return builder.Build();
@@ -491,11 +493,20 @@ public sealed class AnalyticsEventStoreBuilder
     /// <param name="funnelEvent">The event; an <see cref="AdSpendRecorded"/> is kept as spend, other events that are not <see cref="LeadEvent"/>s are skipped.</param>
     /// <returns><see langword="true"/> when the event was stored; <see langword="false"/> when it was skipped.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="funnelEvent"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="funnelEvent"/> is a <see cref="LeadEvent"/> with the empty (default) <see cref="LeadId"/>.</exception>
     /// <exception cref="InvalidOperationException">The amount is in another currency than earlier amounts, or <see cref="Build"/> was called.</exception>
-    public bool Add(FunnelEvent funnelEvent)
+    public bool Add(FunnelEvent funnelEvent) => Add(funnelEvent, nameof(funnelEvent));
+
+    /// <summary>Adds an event, naming <paramref name="paramName"/> as the argument at fault.</summary>
+    internal bool Add(FunnelEvent funnelEvent, string paramName)
     {
-        ArgumentNullException.ThrowIfNull(funnelEvent);
+        ArgumentNullException.ThrowIfNull(funnelEvent, paramName);
         ThrowIfBuilt();
+        if (funnelEvent is LeadEvent { LeadId.Value: var id } && id == Guid.Empty)
+        {
+            throw new ArgumentException($"The {funnelEvent.EventType} event {funnelEvent.Id} has the empty (default) lead id; every lead event needs a lead.", paramName);
+        }
+
         if (options.SkipDuplicateIds && !seen.Add(funnelEvent.Id))
         {
             return false;
@@ -551,10 +562,16 @@ public sealed class AnalyticsEventStoreBuilder
     /// <param name="campaign">The attribution campaign, or <see langword="null"/>.</param>
     /// <returns>The position of the event in load order.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="eventType"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="lead"/> is the empty (default) id.</exception>
     /// <exception cref="InvalidOperationException"><see cref="Build"/> was called.</exception>
     public int Add(LeadId lead, Instant occurredAt, string eventType, string? subject = null, string? channel = null, string? campaign = null)
     {
         ArgumentNullException.ThrowIfNull(eventType);
+        if (lead.Value == Guid.Empty)
+        {
+            throw new ArgumentException("The lead id is empty (default); every lead event needs a lead.", nameof(lead));
+        }
+
         ThrowIfBuilt();
         if (count == times.Length)
         {

@@ -30,9 +30,21 @@ public sealed record ForecastBaseline
     /// <param name="adSpend">The ad spend.</param>
     /// <returns>The baseline.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="analysis"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="orders"/>, <paramref name="revenue"/> or <paramref name="adSpend"/> is negative.</exception>
     public static ForecastBaseline FromAnalysis(FunnelAnalysis analysis, long orders, Money revenue, Money adSpend)
     {
         ArgumentNullException.ThrowIfNull(analysis);
+        ArgumentOutOfRangeException.ThrowIfNegative(orders);
+        if (revenue.IsNegative)
+        {
+            throw new ArgumentOutOfRangeException(nameof(revenue), revenue, "The revenue must not be negative.");
+        }
+
+        if (adSpend.IsNegative)
+        {
+            throw new ArgumentOutOfRangeException(nameof(adSpend), adSpend, "The ad spend must not be negative.");
+        }
+
         return new ForecastBaseline { StageCounts = [.. analysis.Steps.Select(s => s.Reached)], Orders = orders, Revenue = revenue, AdSpend = adSpend };
     }
 }
@@ -164,11 +176,12 @@ public static class FunnelForecaster
     /// <returns>The bands (5th, 50th and 95th percentiles).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="baseline"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The baseline is invalid or the currencies differ.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="runs"/> is below 100.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="runs"/> is below 100 or above 10,000,000.</exception>
     public static FunnelSimulation Simulate(ForecastBaseline baseline, Money adSpend, int runs = 10_000, int seed = 1)
     {
         Check(baseline, adSpend);
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 100);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(runs, 10_000_000); // four arrays of runs: bound the memory
         ImmutableArray<long> counts = baseline.StageCounts;
         double visitors = (double)counts[0] * adSpend.MinorUnits / baseline.AdSpend.MinorUnits;
         double revenuePerBuyer = (double)baseline.Revenue.MinorUnits / counts[^1];

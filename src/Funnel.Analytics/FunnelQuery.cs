@@ -135,6 +135,9 @@ public sealed class FunnelQueryValidator : AbstractValidator<FunnelQuery>
     /// <summary>The most steps a funnel query may have.</summary>
     public const int MaxSteps = 32;
 
+    /// <summary>Gets the longest <see cref="FunnelQuery.Window"/> accepted: 10,000 years, past which the tick arithmetic of the analysis would overflow.</summary>
+    public static Duration MaxWindow { get; } = Duration.FromDays(3_652_425);
+
     /// <summary>Creates the validator.</summary>
     public FunnelQueryValidator()
     {
@@ -142,8 +145,17 @@ public sealed class FunnelQueryValidator : AbstractValidator<FunnelQuery>
         RuleFor(q => q.Funnel.Steps).Must(s => !s.IsDefaultOrEmpty).WithName("Funnel.Steps").WithMessage("'Funnel.Steps' must list at least one step.")
             .Must(s => s.IsDefaultOrEmpty || s.Length <= MaxSteps).WithMessage($"'Funnel.Steps' may list at most {MaxSteps} steps.")
             .When(q => q.Funnel is not null);
-        RuleFor(q => q.Window).Must(w => w >= Duration.Zero).WithMessage("'Window' must not be negative.");
-        RuleForEach(q => q.Exclusions).NotNull().When(q => !q.Exclusions.IsDefault);
+        RuleForEach(q => q.Funnel.Steps).Must(s => s is not null).WithMessage("'{PropertyName}' must not be null.")
+            .Must(s => s is null || s.Trigger is not null).WithMessage("'{PropertyName}.Trigger' must not be null.")
+            .Must(s => s?.Trigger is null || !string.IsNullOrWhiteSpace(s.Trigger.EventType))
+            .WithMessage("'{PropertyName}.Trigger.EventType' must not be blank.")
+            .OverridePropertyName("Funnel.Steps")
+            .When(q => q.Funnel is not null && !q.Funnel.Steps.IsDefault);
+        RuleFor(q => q.Window).Must(w => w >= Duration.Zero).WithMessage("'Window' must not be negative.")
+            .Must(w => w <= MaxWindow).WithMessage($"'Window' must be at most {MaxWindow.Days} days (10,000 years).");
+        RuleForEach(q => q.Exclusions).NotNull()
+            .Must(e => e is null || !string.IsNullOrWhiteSpace(e.EventType)).WithMessage("'{PropertyName}.EventType' must not be blank.")
+            .When(q => !q.Exclusions.IsDefault);
         RuleFor(q => q.MaxDegreeOfParallelism).GreaterThanOrEqualTo(1).When(q => q.MaxDegreeOfParallelism is not null);
     }
 }

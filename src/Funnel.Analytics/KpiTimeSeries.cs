@@ -89,9 +89,11 @@ public static class KpiTimeSeries
     /// <param name="byChannel">Whether to return one point per period and first-touch channel instead of one per period.</param>
     /// <returns>The points, by period, then channel.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="store"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="period"/> is not a defined <see cref="KpiPeriod"/>.</exception>
     public static ImmutableArray<KpiPoint> Compute(AnalyticsEventStore store, KpiPeriod period, DateTimeZone? zone = null, bool byChannel = false)
     {
         ArgumentNullException.ThrowIfNull(store);
+        CheckPeriod(period);
         zone ??= DateTimeZone.Utc;
         var rows = new Dictionary<(LocalDate, int), long[]>();
         bool[] optIn = store.TermsOfType(EventTypes.OptedIn);
@@ -187,9 +189,11 @@ public static class KpiTimeSeries
     /// <param name="zone">The zone whose calendar defines the periods; defaults to UTC.</param>
     /// <returns>One cohort per period with customers, oldest first.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="store"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="period"/> is not a defined <see cref="KpiPeriod"/>.</exception>
     public static ImmutableArray<CohortLifetimeValue> LifetimeValueByCohort(AnalyticsEventStore store, KpiPeriod period, DateTimeZone? zone = null)
     {
         ArgumentNullException.ThrowIfNull(store);
+        CheckPeriod(period);
         zone ??= DateTimeZone.Utc;
         bool[] order = store.TermsOfType(EventTypes.OrderPlaced);
         bool[] refund = store.TermsOfType(EventTypes.RefundIssued);
@@ -227,6 +231,14 @@ public static class KpiTimeSeries
         }
 
         return [.. cohorts.Select(c => new CohortLifetimeValue(c.Key, c.Value.Customers, Money.FromMinorUnits(c.Value.Net, store.Currency)))];
+    }
+
+    private static void CheckPeriod(KpiPeriod period)
+    {
+        if (!Enum.IsDefined(period))
+        {
+            throw new ArgumentOutOfRangeException(nameof(period), period, "The period must be Day, Week or Month.");
+        }
     }
 
     internal static LocalDate Start(long ticks, KpiPeriod period, DateTimeZone zone)

@@ -62,13 +62,16 @@ public sealed record AttributionReport
 /// <threadsafety>This type is stateless and safe to use from any thread.</threadsafety>
 public static class RevenueAttribution
 {
+    /// <summary>Gets the longest lookback accepted: 10,000 years, past which the tick arithmetic of the store would overflow.</summary>
+    public static Duration MaxLookback { get; } = Duration.FromDays(3_652_425);
+
     /// <summary>Attributes the revenue of every order in the store.</summary>
     /// <param name="store">The events.</param>
     /// <param name="model">The attribution model.</param>
     /// <param name="lookback">How far before an order touches count; <see langword="null"/> for no limit.</param>
     /// <returns>The revenue per channel, with ROAS from recorded ad spend.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="store"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="model"/> is not defined or <paramref name="lookback"/> is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="model"/> is not defined, or <paramref name="lookback"/> is negative or longer than <see cref="MaxLookback"/>.</exception>
     public static AttributionReport Attribute(AnalyticsEventStore store, AttributionModel model, Duration? lookback = null)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -77,9 +80,9 @@ public static class RevenueAttribution
             throw new ArgumentOutOfRangeException(nameof(model), model, "Unknown attribution model.");
         }
 
-        if (lookback < Duration.Zero)
+        if (lookback < Duration.Zero || lookback > MaxLookback)
         {
-            throw new ArgumentOutOfRangeException(nameof(lookback), lookback, "The lookback must not be negative.");
+            throw new ArgumentOutOfRangeException(nameof(lookback), lookback, $"The lookback must be between zero and {MaxLookback.Days} days (10,000 years); pass null for no limit.");
         }
 
         Currency currency = store.Currency;

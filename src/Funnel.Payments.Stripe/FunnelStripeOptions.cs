@@ -13,7 +13,10 @@ public sealed class FunnelStripeOptions
     public string? ApiKey { get; set; }
 
     /// <summary>Gets the webhook signing secrets (<c>whsec_…</c>); several while a secret is being rotated.</summary>
-    /// <value>At least one is required to verify webhooks.</value>
+    /// <value>
+    /// At least one is required to verify webhooks. Each must be the whole secret, <c>whsec_</c> and at least 16 more
+    /// characters without spaces: the bare prefix or a truncated paste fails validation at startup.
+    /// </value>
     public Collection<string> WebhookSecrets { get; } = [];
 
     /// <summary>Gets or sets how far a webhook's signed timestamp may be from now before it is rejected as a replay.</summary>

@@ -312,7 +312,7 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
         .AddFunnelStripe(o =>
         {
             o.ApiKey = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
-            o.WebhookSecrets.Add("whsec_test");
+            o.WebhookSecrets.Add("whsec_test0000000000000000");
             o.ApiBase = server.BaseAddress;
             o.MaxNetworkRetries = 0;
             o.PlanProduct = "prod_NWjs8kKbJWmuuc";

@@ -171,6 +171,24 @@ public sealed class StripeWebhookTests
         error.Message.ShouldContain("WebhookSecrets");
     }
 
+    [Theory]
+    [InlineData("whsec_")]
+    [InlineData("whsec_short")]
+    [InlineData("whsec_5WbX5kEWLlfz sGNjH64I8lOOqUB6e8FH")]
+    public void AddFunnelStripe_WebhookSecretOnlyPrefixOrBroken_FailsValidationNamingWebhookSecrets(string secret)
+    {
+        using ServiceProvider provider = new ServiceCollection().AddFunnelStripe(o =>
+        {
+            o.ApiKey = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
+            o.WebhookSecrets.Add(secret);
+        }).BuildServiceProvider();
+
+        OptionsValidationException error = Should.Throw<OptionsValidationException>(() => provider.GetRequiredService<IOptions<FunnelStripeOptions>>().Value);
+
+        error.Message.ShouldContain("WebhookSecrets[0]");
+        error.Message.ShouldContain("whole webhook signing secret");
+    }
+
     [Fact]
     public void AddFunnelStripe_CalledTwice_RegistersOnce()
     {

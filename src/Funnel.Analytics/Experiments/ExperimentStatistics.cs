@@ -28,6 +28,7 @@ public sealed record MeanSample(long Count, double Sum, double SumOfSquares)
     /// <param name="values">The values.</param>
     /// <returns>The summary.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="values"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">A value is NaN or infinite.</exception>
     public static MeanSample FromValues(IEnumerable<double> values)
     {
         ArgumentNullException.ThrowIfNull(values);
@@ -36,6 +37,11 @@ public sealed record MeanSample(long Count, double Sum, double SumOfSquares)
         double squares = 0;
         foreach (double v in values)
         {
+            if (!double.IsFinite(v))
+            {
+                throw new ArgumentException($"Value {n} is {v}; every value must be a finite number.", nameof(values));
+            }
+
             n++;
             sum += v;
             squares += v * v;
@@ -77,13 +83,26 @@ public sealed record ExperimentStatisticsSettings
     /// <summary>Gets the default settings: 95 % confidence, sequential tuning 5,000.</summary>
     public static ExperimentStatisticsSettings Default { get; } = new();
 
+    private readonly double _confidenceLevel = 0.95;
+    private readonly double _sequentialTuningParameter = 5000;
+
     /// <summary>Gets the confidence level of the intervals; significance is p &lt; 1 − level.</summary>
     /// <value>Defaults to 0.95.</value>
-    public double ConfidenceLevel { get; init; } = 0.95;
+    /// <exception cref="ArgumentOutOfRangeException">The value is not strictly between 0 and 1 (or is NaN).</exception>
+    public double ConfidenceLevel
+    {
+        get => _confidenceLevel;
+        init => _confidenceLevel = StatisticsGuard.Probability(value, nameof(ConfidenceLevel), "The confidence level");
+    }
 
     /// <summary>Gets the tuning parameter N of the sequential confidence sequences: the total sample size at which they are tightest.</summary>
     /// <value>Defaults to 5,000 (GrowthBook's default).</value>
-    public double SequentialTuningParameter { get; init; } = 5000;
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive and finite.</exception>
+    public double SequentialTuningParameter
+    {
+        get => _sequentialTuningParameter;
+        init => _sequentialTuningParameter = StatisticsGuard.PositiveFinite(value, nameof(SequentialTuningParameter), "The sequential tuning parameter");
+    }
 
     /// <summary>Gets the prior of the Bayesian results on the relative lift (GrowthBook's normal approximation).</summary>
     /// <value>Defaults to <see cref="BayesianPrior.Default"/>: flat (improper), as GrowthBook's default.</value>
@@ -294,7 +313,10 @@ public static partial class ExperimentStatistics
     /// <param name="settings">The confidence level and sequential tuning; defaults to <see cref="ExperimentStatisticsSettings.Default"/>.</param>
     /// <returns>The statistics.</returns>
     /// <exception cref="ArgumentNullException">A sample is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">A sample has fewer than 2 values or no variance, or the control's mean is 0.</exception>
+    /// <exception cref="ArgumentException">
+    /// A sample has fewer than 2 values, a sum or sum of squares that is NaN or infinite, or no finite positive variance, or the
+    /// control's mean is 0; the exception names <paramref name="control"/> or <paramref name="treatment"/>.
+    /// </exception>
     public static MeanTestResult CompareMeans(MeanSample control, MeanSample treatment, ExperimentStatisticsSettings? settings = null)
     {
         Check(control, nameof(control));
@@ -339,13 +361,16 @@ public static partial class ExperimentStatistics
     /// <param name="trials">The trials; at least 1.</param>
     /// <param name="confidenceLevel">The confidence level, such as 0.95.</param>
     /// <returns>The interval, within [0, 1].</returns>
-    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="trials"/> is not positive, <paramref name="successes"/> is negative or above
+    /// <paramref name="trials"/>, or <paramref name="confidenceLevel"/> is not strictly between 0 and 1.
+    /// </exception>
     public static ConfidenceInterval WilsonInterval(long successes, long trials, double confidenceLevel = 0.95)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(trials);
         ArgumentOutOfRangeException.ThrowIfNegative(successes);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(successes, trials);
-        CheckLevel(confidenceLevel);
+        StatisticsGuard.Probability(confidenceLevel, nameof(confidenceLevel), "The confidence level");
         double z = SpecialFunctions.NormalQuantile(1 - ((1 - confidenceLevel) / 2));
         double n = trials;
         double p = successes / n;
@@ -360,7 +385,12 @@ public static partial class ExperimentStatistics
     /// <param name="control">The control.</param>
     /// <param name="treatment">The treatment.</param>
     /// <returns>P(p<sub>B</sub> &gt; p<sub>A</sub>) for the posteriors Beta(1 + conversions, 1 + non-conversions).</returns>
-    /// <remarks>Evan Miller's closed form: Σ<sub>i=0</sub><sup>α<sub>B</sub>−1</sup> B(α<sub>A</sub>+i, β<sub>A</sub>+β<sub>B</sub>) ÷ ((β<sub>B</sub>+i) B(1+i, β<sub>B</sub>) B(α<sub>A</sub>, β<sub>A</sub>)), summed in log space.</remarks>
+    /// <remarks>
+    /// Evan Miller's closed form: Σ<sub>i=0</sub><sup>α<sub>B</sub>−1</sup> B(α<sub>A</sub>+i, β<sub>A</sub>+β<sub>B</sub>) ÷ ((β<sub>B</sub>+i) B(1+i, β<sub>B</sub>) B(α<sub>A</sub>, β<sub>A</sub>)),
+    /// summed in log space over the sample with fewer conversions (P(B &gt; A) = 1 − P(A &gt; B)). When both samples
+    /// have a million conversions or more, the normal approximation of the two Beta posteriors, so that no count makes
+    /// the call run for minutes.
+    /// </remarks>
     /// <exception cref="ArgumentNullException">A sample is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">A sample has more conversions than visitors or negative counts.</exception>
     public static double ChanceToBeatControl(ConversionSample control, ConversionSample treatment)
@@ -369,6 +399,25 @@ public static partial class ExperimentStatistics
         ArgumentNullException.ThrowIfNull(treatment);
         CheckCounts(control, nameof(control));
         CheckCounts(treatment, nameof(treatment));
+
+        // The closed form sums one term per treatment conversion. P(B > A) = 1 − P(A > B) for continuous posteriors,
+        // so sum over the side with fewer conversions; past a million terms (where both posteriors are normal to
+        // many digits) use the normal approximation, so no count can make the call run for minutes.
+        if (Math.Min(control.Conversions, treatment.Conversions) >= MaxExactTerms)
+        {
+            return NormalChance(control, treatment);
+        }
+
+        return treatment.Conversions <= control.Conversions
+            ? ExactChance(control, treatment)
+            : 1 - ExactChance(treatment, control);
+    }
+
+    /// <summary>The most terms <see cref="ChanceToBeatControl"/> sums before it uses the normal approximation.</summary>
+    private const long MaxExactTerms = 1_000_000;
+
+    private static double ExactChance(ConversionSample control, ConversionSample treatment)
+    {
         double alphaA = 1 + control.Conversions;
         double betaA = 1 + control.Visitors - control.Conversions;
         long alphaB = 1 + treatment.Conversions;
@@ -383,16 +432,35 @@ public static partial class ExperimentStatistics
         return Math.Clamp(total, 0, 1);
     }
 
+    private static double NormalChance(ConversionSample control, ConversionSample treatment)
+    {
+        static (double Mean, double Variance) Posterior(ConversionSample s)
+        {
+            double a = 1 + (double)s.Conversions;
+            double b = 1 + (double)s.Visitors - s.Conversions;
+            return (a / (a + b), a * b / ((a + b) * (a + b) * (a + b + 1)));
+        }
+
+        (double meanA, double varA) = Posterior(control);
+        (double meanB, double varB) = Posterior(treatment);
+        return Math.Clamp(SpecialFunctions.NormalCdf((meanB - meanA) / Math.Sqrt(varA + varB)), 0, 1);
+    }
+
     /// <summary>Returns the visitors needed per variant to detect an absolute change in a conversion rate (Evan Miller's calculator).</summary>
     /// <param name="baselineRate">The control's conversion rate, such as 0.20.</param>
     /// <param name="minimumDetectableEffect">The absolute change to detect, such as 0.05 (20 % → 25 %); for a relative effect pass <c>baselineRate × relative</c>.</param>
     /// <param name="significance">The two-sided significance level α.</param>
     /// <param name="power">The power 1 − β.</param>
     /// <returns>The sample size per variant, unrounded; Evan Miller's calculator shows it rounded to the nearest whole number.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">A rate, effect or level is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="baselineRate"/>, <paramref name="significance"/> or <paramref name="power"/> is not strictly
+    /// between 0 and 1, or <paramref name="minimumDetectableEffect"/> is 0 or takes the rate outside (0, 1); the exception
+    /// names the argument.
+    /// </exception>
     public static double SampleSizePerVariant(double baselineRate, double minimumDetectableEffect, double significance = 0.05, double power = 0.8)
     {
-        CheckRates(baselineRate, minimumDetectableEffect, significance, power);
+        CheckRates(baselineRate, minimumDetectableEffect, significance);
+        StatisticsGuard.Probability(power, nameof(power), "The power");
         double zAlpha = SpecialFunctions.NormalQuantile(1 - (significance / 2));
         double zBeta = SpecialFunctions.NormalQuantile(power);
         (double sd1, double sd2) = Deviations(baselineRate, minimumDetectableEffect);
@@ -406,11 +474,15 @@ public static partial class ExperimentStatistics
     /// <param name="visitorsPerVariant">The sample size per variant.</param>
     /// <param name="significance">The two-sided significance level α.</param>
     /// <returns>The power, the inverse of <see cref="SampleSizePerVariant"/>.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="baselineRate"/> or <paramref name="significance"/> is not strictly between 0 and 1,
+    /// <paramref name="minimumDetectableEffect"/> is 0 or takes the rate outside (0, 1), or
+    /// <paramref name="visitorsPerVariant"/> is not positive and finite; the exception names the argument.
+    /// </exception>
     public static double Power(double baselineRate, double minimumDetectableEffect, double visitorsPerVariant, double significance = 0.05)
     {
-        CheckRates(baselineRate, minimumDetectableEffect, significance, 0.5);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(visitorsPerVariant);
+        CheckRates(baselineRate, minimumDetectableEffect, significance);
+        StatisticsGuard.PositiveFinite(visitorsPerVariant, nameof(visitorsPerVariant), "The visitors per variant");
         double zAlpha = SpecialFunctions.NormalQuantile(1 - (significance / 2));
         (double sd1, double sd2) = Deviations(baselineRate, minimumDetectableEffect);
         double zBeta = ((Math.Abs(minimumDetectableEffect) * Math.Sqrt(visitorsPerVariant)) - (zAlpha * sd1)) / sd2;
@@ -422,23 +494,43 @@ public static partial class ExperimentStatistics
     /// <param name="weights">The configured weights, in the same order.</param>
     /// <param name="threshold">The p-value below which a mismatch is reported; defaults to 0.001.</param>
     /// <returns>The chi-square test.</returns>
-    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The lists differ in length, have fewer than 2 entries, a weight is not positive, or no visitor was observed.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="observed"/> or <paramref name="weights"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="observed"/> has fewer than 2 entries, a negative count or no visitor at all, or
+    /// <paramref name="weights"/> differs from it in length or has a weight that is not positive and finite; the
+    /// exception names the list at fault.
+    /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threshold"/> is not strictly between 0 and 1.</exception>
     public static SampleRatioCheck SampleRatioMismatch(IReadOnlyList<long> observed, IReadOnlyList<double> weights, double threshold = 0.001)
     {
         ArgumentNullException.ThrowIfNull(observed);
         ArgumentNullException.ThrowIfNull(weights);
-        if (observed.Count != weights.Count || observed.Count < 2)
+        StatisticsGuard.Probability(threshold, nameof(threshold), "The threshold");
+        if (observed.Count < 2)
         {
-            throw new ArgumentException("'observed' and 'weights' must have the same length, at least 2.", nameof(weights));
+            throw new ArgumentException("'observed' must list at least 2 variants.", nameof(observed));
         }
 
-        if (weights.Any(w => !(w > 0)))
+        if (weights.Count != observed.Count)
         {
-            throw new ArgumentException("Every weight must be positive.", nameof(weights));
+            throw new ArgumentException($"'weights' must have one weight per observed variant ({observed.Count}), not {weights.Count}.", nameof(weights));
         }
 
-        double total = observed.Sum();
+        for (int i = 0; i < observed.Count; i++)
+        {
+            if (observed[i] < 0)
+            {
+                throw new ArgumentException($"'observed[{i}]' must not be negative, not {observed[i]}.", nameof(observed));
+            }
+
+            if (!(weights[i] > 0) || double.IsPositiveInfinity(weights[i]))
+            {
+                throw new ArgumentException($"'weights[{i}]' must be positive and finite, not {weights[i]}.", nameof(weights));
+            }
+        }
+
+        // Summed as doubles: counts near long.MaxValue must not overflow the checked sum.
+        double total = observed.Sum(o => (double)o);
         if (total <= 0)
         {
             throw new ArgumentException("At least one visitor must have been observed.", nameof(observed));
@@ -459,31 +551,44 @@ public static partial class ExperimentStatistics
     }
 
     /// <summary>Returns the standard normal cumulative distribution Φ(z).</summary>
-    /// <param name="z">The value.</param>
+    /// <param name="z">The value; ±∞ are allowed (Φ is 0 and 1 there).</param>
     /// <returns>Φ(z).</returns>
-    public static double NormalCdf(double z) => SpecialFunctions.NormalCdf(z);
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="z"/> is NaN.</exception>
+    public static double NormalCdf(double z)
+    {
+        if (double.IsNaN(z))
+        {
+            throw new ArgumentOutOfRangeException(nameof(z), z, "The value must be a number, not NaN.");
+        }
+
+        return SpecialFunctions.NormalCdf(z);
+    }
 
     /// <summary>Returns the standard normal quantile Φ⁻¹(p) (Wichura's AS 241).</summary>
-    /// <param name="p">The probability.</param>
-    /// <returns>The quantile; infinite at 0 and 1.</returns>
-    public static double NormalQuantile(double p) => SpecialFunctions.NormalQuantile(p);
-
-    /// <summary>Returns the quantile of Student's t distribution.</summary>
-    /// <param name="p">The probability, in (0, 1).</param>
-    /// <param name="degreesOfFreedom">The degrees of freedom, positive.</param>
-    /// <returns>The quantile.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
-    public static double StudentTQuantile(double p, double degreesOfFreedom)
+    /// <param name="p">The probability, in [0, 1].</param>
+    /// <returns>The quantile; −∞ at 0 and +∞ at 1.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="p"/> is below 0, above 1 or NaN.</exception>
+    public static double NormalQuantile(double p)
     {
-        if (!(p > 0 && p < 1))
+        if (!(p >= 0 && p <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(p), p, "The probability must be between 0 and 1.");
         }
 
-        if (!(degreesOfFreedom > 0))
-        {
-            throw new ArgumentOutOfRangeException(nameof(degreesOfFreedom), degreesOfFreedom, "The degrees of freedom must be positive.");
-        }
+        return SpecialFunctions.NormalQuantile(p);
+    }
+
+    /// <summary>Returns the quantile of Student's t distribution.</summary>
+    /// <param name="p">The probability, in (0, 1).</param>
+    /// <param name="degreesOfFreedom">The degrees of freedom, positive and finite (for infinitely many, use <see cref="NormalQuantile"/>).</param>
+    /// <returns>The quantile.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="p"/> is not strictly between 0 and 1, or <paramref name="degreesOfFreedom"/> is not positive and finite.
+    /// </exception>
+    public static double StudentTQuantile(double p, double degreesOfFreedom)
+    {
+        StatisticsGuard.Probability(p, nameof(p), "The probability");
+        StatisticsGuard.PositiveFinite(degreesOfFreedom, nameof(degreesOfFreedom), "The degrees of freedom");
 
         return SpecialFunctions.StudentTQuantile(p, degreesOfFreedom);
     }
@@ -503,7 +608,6 @@ public static partial class ExperimentStatistics
         double lift, double variance, double df, double n, ExperimentStatisticsSettings settings)
     {
         double level = settings.ConfidenceLevel;
-        CheckLevel(level);
         double alpha = 1 - level;
         double se = Math.Sqrt(variance);
         double critical = SpecialFunctions.StudentTQuantile(1 - (alpha / 2), df);
@@ -553,35 +657,25 @@ public static partial class ExperimentStatistics
     private static void Check(MeanSample sample, string name)
     {
         ArgumentNullException.ThrowIfNull(sample, name);
-        if (sample.Count < 2 || !(sample.Variance > 0))
+        if (!double.IsFinite(sample.Sum) || !double.IsFinite(sample.SumOfSquares))
         {
-            throw new ArgumentException($"'{name}' needs at least 2 values with a positive variance.", name);
+            throw new ArgumentException($"'{name}' must have a finite sum and sum of squares, not {sample.Sum} and {sample.SumOfSquares}.", name);
+        }
+
+        if (sample.Count < 2 || !(sample.Variance > 0) || !double.IsFinite(sample.Variance))
+        {
+            throw new ArgumentException($"'{name}' needs at least 2 values with a positive, finite variance.", name);
         }
     }
 
-    private static void CheckLevel(double level)
+    private static void CheckRates(double baselineRate, double minimumDetectableEffect, double significance)
     {
-        if (!(level > 0 && level < 1))
+        StatisticsGuard.Probability(baselineRate, nameof(baselineRate), "The baseline rate");
+        if (!(minimumDetectableEffect != 0 && baselineRate + minimumDetectableEffect > 0 && baselineRate + minimumDetectableEffect < 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(level), level, "The confidence level must be between 0 and 1, such as 0.95.");
-        }
-    }
-
-    private static void CheckRates(double baseline, double effect, double significance, double power)
-    {
-        if (!(baseline > 0 && baseline < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(baseline), baseline, "The baseline rate must be between 0 and 1.");
+            throw new ArgumentOutOfRangeException(nameof(minimumDetectableEffect), minimumDetectableEffect, "The effect must be non-zero and keep the rate between 0 and 1.");
         }
 
-        if (!(effect != 0 && baseline + effect > 0 && baseline + effect < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(effect), effect, "The effect must be non-zero and keep the rate between 0 and 1.");
-        }
-
-        if (!(significance > 0 && significance < 1) || !(power > 0 && power < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(significance), significance, "Significance and power must be between 0 and 1.");
-        }
+        StatisticsGuard.Probability(significance, nameof(significance), "The significance");
     }
 }

@@ -141,12 +141,11 @@ public static partial class ExperimentStatistics
     /// <param name="settings">The confidence level and <see cref="ExperimentStatisticsSettings.Correction"/>; defaults to <see cref="ExperimentStatisticsSettings.Default"/> (no correction).</param>
     /// <returns>A verdict per comparison, in the order given.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="comparisons"/> or an entry is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A p-value is not within [0, 1], or the confidence level is not within (0, 1).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A p-value is not within [0, 1].</exception>
     public static ImmutableArray<ExperimentVerdict> Verdicts(IReadOnlyList<MetricComparison> comparisons, ExperimentStatisticsSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(comparisons);
         settings ??= ExperimentStatisticsSettings.Default;
-        CheckLevel(settings.ConfidenceLevel);
         double[] raw = new double[comparisons.Count];
         for (int i = 0; i < raw.Length; i++)
         {

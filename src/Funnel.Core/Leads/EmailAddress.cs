@@ -10,7 +10,22 @@ namespace Funnel.Leads;
 /// <para>
 /// <see cref="Parse"/> and <see cref="TryParse"/> trim the input, reject display names, whitespace and
 /// malformed addresses, convert an internationalised domain to ASCII (IDNA, with
-/// <see cref="IdnMapping"/>) and lower-case the <em>whole</em> address, local part included. RFC 5321 allows a
+/// <see cref="IdnMapping"/>) and lower-case the <em>whole</em> address, local part included.
+/// </para>
+/// <para>
+/// Characters a reader cannot see are rejected anywhere in the address: control characters (Unicode category Cc),
+/// invisible formatting and bidirectional controls (Cf, such as U+202E RIGHT-TO-LEFT OVERRIDE, U+200B ZERO WIDTH
+/// SPACE and U+FEFF), line and paragraph separators, private-use, unassigned code points and lone surrogates. They
+/// let one address look like another in a list or an email client. Error messages show them as <c>U+XXXX</c>.
+/// </para>
+/// <para>
+/// Internationalised domains are accepted and stored in their normalised ASCII (punycode) form, lower-cased:
+/// <c>ann@Exämple.com</c> is stored as <c>ann@xn--exmple-cua.com</c>. What <see cref="IdnMapping"/> (UTS #46)
+/// rejects is rejected, and so is a domain label with any character other than letters, combining marks, decimal
+/// digits and <c>-</c> (the shape of IDNA 2008's valid code points): emoji and symbol domains, such as
+/// <c>ann@😀.example</c> or <c>ann@♥.example</c>, which UTS #46 alone still maps, are refused.
+/// </para>
+/// <para> RFC 5321 allows a
 /// case-sensitive local part, but no mainstream mailbox provider uses one, and ad platforms (Meta, Google
 /// Customer Match) require the whole address lower-cased before hashing: one canonical form means the same
 /// person opting in as <c>Ann@Example.com</c> and <c>ann@example.com</c> is one lead, and the audience hash
@@ -89,11 +104,18 @@ public readonly record struct EmailAddress
             return Bad($"it is longer than {MaxLength} characters");
         }
 
+        // Invisible characters first, with the message showing them escaped: echoing a U+202E back would reorder
+        // the message itself.
+        if (FirstInvisible(trimmed) is { } invisible)
+        {
+            return $"'{Escape(trimmed)}' is not a valid email address: it contains the invisible formatting or control character {invisible}.";
+        }
+
         foreach (char c in trimmed)
         {
-            if (char.IsWhiteSpace(c) || char.IsControl(c))
+            if (char.IsWhiteSpace(c))
             {
-                return Bad("it contains a space or control character");
+                return Bad("it contains a space");
             }
         }
 
@@ -121,13 +143,21 @@ public readonly record struct EmailAddress
         }
 
         string asciiDomain;
+        string unicodeDomain;
         try
         {
-            asciiDomain = new IdnMapping().GetAscii(domain.TrimEnd('.')).ToLowerInvariant();
+            var idn = new IdnMapping();
+            asciiDomain = idn.GetAscii(domain.TrimEnd('.')).ToLowerInvariant();
+            unicodeDomain = idn.GetUnicode(asciiDomain);
         }
         catch (ArgumentException)
         {
             return Bad($"'{domain}' is not a valid domain");
+        }
+
+        if (FirstNonLabelCharacter(unicodeDomain) is { } symbol)
+        {
+            return Bad($"the domain '{domain}' has the character {symbol}; a domain may hold letters, digits and '-', not emoji or symbols");
         }
 
         string? domainError = CheckDomain(asciiDomain);
@@ -145,6 +175,69 @@ public readonly record struct EmailAddress
         }
 
         canonical = candidate;
+        return null;
+    }
+
+    /// <summary>Returns the first character a reader cannot see, as <c>U+XXXX</c>, or <see langword="null"/>.</summary>
+    private static string? FirstInvisible(string text)
+    {
+        foreach (Rune rune in text.EnumerateRunes())
+        {
+            if (IsInvisible(rune))
+            {
+                return $"U+{rune.Value:X4}";
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsInvisible(Rune rune) =>
+        rune == Rune.ReplacementChar // what EnumerateRunes yields for a lone surrogate
+        || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format
+            or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.PrivateUse
+            or UnicodeCategory.OtherNotAssigned or UnicodeCategory.Surrogate;
+
+    /// <summary>Returns the text with every invisible character written as <c>U+XXXX</c>, safe to show in a message.</summary>
+    private static string Escape(string text)
+    {
+        var sb = new StringBuilder(text.Length + 16);
+        foreach (Rune rune in text.EnumerateRunes())
+        {
+            if (IsInvisible(rune))
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"U+{rune.Value:X4}");
+            }
+            else
+            {
+                sb.Append(rune.ToString());
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>Returns the first character of a Unicode domain that is not a letter, mark, digit, '-' or '.', as <c>'c' (U+XXXX)</c>.</summary>
+    private static string? FirstNonLabelCharacter(string unicodeDomain)
+    {
+        foreach (Rune rune in unicodeDomain.EnumerateRunes())
+        {
+            if (rune.Value is '-' or '.')
+            {
+                continue;
+            }
+
+            switch (Rune.GetUnicodeCategory(rune))
+            {
+                case UnicodeCategory.LowercaseLetter or UnicodeCategory.UppercaseLetter or UnicodeCategory.TitlecaseLetter
+                    or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter or UnicodeCategory.NonSpacingMark
+                    or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.DecimalDigitNumber:
+                    continue;
+                default:
+                    return $"'{rune}' (U+{rune.Value:X4})";
+            }
+        }
+
         return null;
     }
 

@@ -23,6 +23,7 @@ public sealed record OptInRequest
     public LeadId? VisitorId { get; init; }
 
     /// <summary>Gets the <c>utm_source</c>, <c>utm_medium</c>, <c>utm_campaign</c>, <c>utm_content</c> and <c>utm_term</c> parameters of the landing URL, and the referrer.</summary>
+    /// <remarks>Each value is checked by <see cref="AttributionValidator"/>: at most <see cref="FieldLimits.AttributionValue"/> characters (the referrer <see cref="FieldLimits.Url"/>), no control characters.</remarks>
     /// <value>Defaults to <see cref="Attribution.None"/>. See <see cref="LeadCapture.AttributionFrom"/>.</value>
     public Attribution Attribution { get; init; } = Attribution.None;
 
@@ -31,10 +32,15 @@ public sealed record OptInRequest
     public string? TimeZoneId { get; init; }
 
     /// <summary>Gets tags to add, such as <c>from-webinar</c>.</summary>
+    /// <remarks>At most <see cref="FieldLimits.TagsPerRequest"/>, each 1 to <see cref="FieldLimits.Tag"/> characters without control characters.</remarks>
     /// <value>Defaults to none.</value>
     public ImmutableArray<string> Tags { get; init; } = [];
 
     /// <summary>Gets custom fields to set, such as <c>first_name</c>; they replace existing values of the same name.</summary>
+    /// <remarks>
+    /// At most <see cref="FieldLimits.CustomFieldsPerRequest"/>; names 1 to <see cref="FieldLimits.CustomFieldName"/>
+    /// characters, values at most <see cref="FieldLimits.CustomFieldValue"/>; no control characters except line breaks and tabs in values.
+    /// </remarks>
     /// <value>Defaults to none.</value>
     public ImmutableDictionary<string, string> CustomFields { get; init; } = ImmutableDictionary<string, string>.Empty;
 
@@ -180,7 +186,10 @@ public sealed class LeadCapture
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The lead, whether it is new, the events recorded and the confirmation token.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="request"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ValidationException">The request is invalid; each error names the field, such as <c>Email</c>.</exception>
+    /// <exception cref="ValidationException">
+    /// The request is invalid; each error names the field, such as <c>Email</c> or <c>Attribution.Campaign</c>. This
+    /// includes every value over its <see cref="FieldLimits"/> limit: nothing is stored then.
+    /// </exception>
     /// <exception cref="InvalidOperationException">The <see cref="OptInRequest.VisitorId"/> of a new lead already belongs to a lead with another email (thrown by the store).</exception>
     public async Task<OptInResult> OptInAsync(OptInRequest request, CancellationToken cancellationToken = default)
     {
@@ -403,14 +412,49 @@ internal sealed class OptInRequestValidator : AbstractValidator<OptInRequest>
             }
         });
         RuleFor(r => r.Magnet).NotNull().WithMessage("The lead magnet is required.").SetValidator(new LeadMagnetValidator()!);
-        RuleFor(r => r.Attribution).NotNull().WithMessage("The attribution is required (use Attribution.None).");
+        RuleFor(r => r.Attribution).NotNull().WithMessage("The attribution is required (use Attribution.None).")
+            .SetValidator(new AttributionValidator()!);
         RuleFor(r => r.VisitorId).Must(id => id is null || id.Value.Value != Guid.Empty)
             .WithMessage("The visitor id must not be empty.");
-        RuleFor(r => r.TimeZoneId).Must(id => id is null || timeZones.GetZoneOrNull(id) is not null)
-            .WithMessage(r => $"'{r.TimeZoneId}' is not a known IANA time zone id (for example Europe/Berlin).");
-        RuleForEach(r => r.Tags).Must(t => !string.IsNullOrWhiteSpace(t) && t.Length <= 100)
-            .WithMessage("A tag must be 1-100 characters and not blank.");
-        RuleForEach(r => r.CustomFields).Must(f => !string.IsNullOrWhiteSpace(f.Key) && f.Value is not null)
-            .WithMessage("A custom field needs a name and a value.");
+        RuleFor(r => r.TimeZoneId)
+            .Must(id => id is null || id.Length <= FieldLimits.TimeZoneId)
+            .WithMessage($"The time zone id must be at most {FieldLimits.TimeZoneId} characters.")
+            .DependentRules(() => RuleFor(r => r.TimeZoneId).Must(id => id is null || timeZones.GetZoneOrNull(id) is not null)
+                .WithMessage(r => $"'{r.TimeZoneId}' is not a known IANA time zone id (for example Europe/Berlin)."));
+        RuleFor(r => r.Tags).Must(t => !t.IsDefault).WithMessage("The tags must not be a default array; use [].")
+            .Must(t => t.IsDefault || t.Length <= FieldLimits.TagsPerRequest)
+            .WithMessage(r => $"At most {FieldLimits.TagsPerRequest} tags may be added at once, not {r.Tags.Length}.");
+        RuleForEach(r => r.Tags).Must(t => !string.IsNullOrWhiteSpace(t) && t.Length <= FieldLimits.Tag && !TextRules.HasControl(t, allowLineBreaks: false))
+            .WithMessage($"A tag must be 1-{FieldLimits.Tag} characters, not blank and without control characters.")
+            .When(r => !r.Tags.IsDefault);
+        RuleFor(r => r.CustomFields).NotNull().WithMessage("The custom fields must not be null; use an empty dictionary.")
+            .Custom(CheckCustomFields!).When(r => r.CustomFields is not null);
+        RuleFor(r => r.ConfirmationUrlTemplate).MaximumLength(FieldLimits.Url)
+            .WithMessage($"The confirmation URL template must be at most {FieldLimits.Url} characters.");
+    }
+
+    private static void CheckCustomFields(ImmutableDictionary<string, string> fields, ValidationContext<OptInRequest> context)
+    {
+        if (fields.Count > FieldLimits.CustomFieldsPerRequest)
+        {
+            context.AddFailure(nameof(OptInRequest.CustomFields), $"At most {FieldLimits.CustomFieldsPerRequest} custom fields may be set at once, not {fields.Count}.");
+            return;
+        }
+
+        foreach ((string name, string value) in fields)
+        {
+            if (string.IsNullOrWhiteSpace(name) || name.Length > FieldLimits.CustomFieldName || TextRules.HasControl(name, allowLineBreaks: false))
+            {
+                context.AddFailure(nameof(OptInRequest.CustomFields), $"A custom field name must be 1-{FieldLimits.CustomFieldName} characters, not blank and without control characters.");
+            }
+            else if (value is null)
+            {
+                context.AddFailure($"{nameof(OptInRequest.CustomFields)}[{name}]", $"The custom field '{name}' needs a value.");
+            }
+            else if (value.Length > FieldLimits.CustomFieldValue || TextRules.HasControl(value, allowLineBreaks: true))
+            {
+                context.AddFailure($"{nameof(OptInRequest.CustomFields)}[{name}]", $"The custom field '{name}' must be at most {FieldLimits.CustomFieldValue} characters, without control characters other than line breaks and tabs.");
+            }
+        }
     }
 }

@@ -61,7 +61,10 @@ public sealed class LeadMagnetValidator : AbstractValidator<LeadMagnet>
     {
         RuleFor(m => m.Key).Must(Funnel.Key.IsValid)
             .WithMessage(m => $"'{m.Key}' is not a valid key: use 1-100 lowercase letters, digits, '-', '_' or '.'.");
-        RuleFor(m => m.Title).NotEmpty().WithMessage("The title is required.");
+        RuleFor(m => m.Title).NotEmpty().WithMessage("The title is required.")
+            .MaximumLength(FieldLimits.Title).WithMessage($"The title must be at most {FieldLimits.Title} characters.");
+        RuleFor(m => m.ConsentText).MaximumLength(FieldLimits.LongText)
+            .WithMessage($"The consent text must be at most {FieldLimits.LongText} characters.");
         RuleFor(m => m.Kind).IsInEnum().WithMessage(m => $"{(int)m.Kind} is not a lead magnet kind.");
         RuleFor(m => m.ConsentPurpose).Must(Funnel.Key.IsValid)
             .WithMessage(m => $"'{m.ConsentPurpose}' is not a valid consent purpose: use a key such as marketing-email.");

@@ -16,11 +16,11 @@ public sealed class FunnelPipelineOptions
     public int MaxAttempts { get; set; } = 8;
 
     /// <summary>Gets or sets the wait before the first retry of a failed delivery; each further retry waits twice as long.</summary>
-    /// <value>Defaults to 1 second; positive.</value>
+    /// <value>Defaults to 1 second; positive and at most <see cref="MaxRetryDelay"/>.</value>
     public Duration RetryDelay { get; set; } = Duration.FromSeconds(1);
 
     /// <summary>Gets or sets the longest wait between retries.</summary>
-    /// <value>Defaults to 5 minutes; at least <see cref="RetryDelay"/>.</value>
+    /// <value>Defaults to 5 minutes; at least <see cref="RetryDelay"/> and at most 30 days.</value>
     public Duration MaxRetryDelay { get; set; } = Duration.FromMinutes(5);
 
     /// <summary>Gets or sets how long a hosted pipeline waits before it looks at the log again once every handler is caught up.</summary>
@@ -44,7 +44,7 @@ public sealed class FunnelPipelineOptions
     /// until the lease ends. A batch of <see cref="BatchSize"/> events should be handled in well under half of it:
     /// another instance may deliver the same events again once it has passed.
     /// </remarks>
-    /// <value>Defaults to 30 seconds; at least 1 second and at least twice <see cref="PollInterval"/>.</value>
+    /// <value>Defaults to 30 seconds; at least 1 second and at least twice <see cref="PollInterval"/>, at most 1 day.</value>
     public Duration LeaseDuration { get; set; } = Duration.FromSeconds(30);
 
     /// <summary>Gets or sets the name this app instance holds leases under, shown in the stored subscriptions.</summary>
@@ -60,12 +60,14 @@ internal sealed class FunnelPipelineOptionsValidator : AbstractValidator<FunnelP
         RuleFor(o => o.BatchSize).InclusiveBetween(1, 10_000);
         RuleFor(o => o.MaxAttempts).InclusiveBetween(1, 100);
         RuleFor(o => o.RetryDelay).Must(d => d > Duration.Zero).WithMessage("The retry delay must be positive.");
-        RuleFor(o => o.MaxRetryDelay).Must((o, d) => d >= o.RetryDelay).WithMessage("The longest retry delay must be at least the retry delay.");
+        RuleFor(o => o.MaxRetryDelay).Must((o, d) => d >= o.RetryDelay).WithMessage("The longest retry delay must be at least the retry delay.")
+            .Must(d => d <= Duration.FromDays(30)).WithMessage("The longest retry delay must be at most 30 days.");
         RuleFor(o => o.PollInterval).Must(d => d >= Duration.FromMilliseconds(1) && d <= Duration.FromMinutes(1))
             .WithMessage("The poll interval must be between 1 millisecond and 1 minute.");
         RuleFor(o => o.Partitions).InclusiveBetween(1, 1_024);
         RuleFor(o => o.LeaseDuration).Must((o, d) => d >= Duration.FromSeconds(1) && d >= o.PollInterval + o.PollInterval)
-            .WithMessage("The lease duration must be at least 1 second and at least twice the poll interval.");
+            .WithMessage("The lease duration must be at least 1 second and at least twice the poll interval.")
+            .Must(d => d <= Duration.FromDays(1)).WithMessage("The lease duration must be at most 1 day.");
         RuleFor(o => o.InstanceId).Must(id => !string.IsNullOrWhiteSpace(id) && id.Length <= 200)
             .When(o => o.InstanceId is not null, ApplyConditionTo.CurrentValidator)
             .WithMessage("The instance id must not be blank and at most 200 characters.");

@@ -35,6 +35,12 @@ public static class SendTimes
     public static ZoneLocalMappingResolver CalendarDayResolver { get; } =
         Resolvers.CreateMappingResolver(Resolvers.ReturnEarlier, Resolvers.ReturnStartOfIntervalAfter);
 
+    /// <summary>Gets the earliest instant <see cref="Next"/> accepts: 0001-01-01T00:00Z.</summary>
+    public static Instant MinEarliest { get; } = Instant.FromUtc(1, 1, 1, 0, 0);
+
+    /// <summary>Gets the latest instant <see cref="Next"/> accepts: 9998-01-01T00:00Z, which leaves room for the days it may roll forward.</summary>
+    public static Instant MaxEarliest { get; } = Instant.FromUtc(9998, 1, 1, 0, 0);
+
     /// <summary>Returns the first instant at or after <paramref name="earliest"/> that the send rules allow.</summary>
     /// <param name="earliest">The earliest allowed instant (the event that caused the send plus its delay).</param>
     /// <param name="zone">The lead's time zone.</param>
@@ -43,11 +49,21 @@ public static class SendTimes
     /// <param name="quietHours">The quiet hours, or <see langword="null"/>.</param>
     /// <returns>The send instant, never before <paramref name="earliest"/>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="zone"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="earliest"/> is outside <see cref="MinEarliest"/> to <see cref="MaxEarliest"/>, or
+    /// <paramref name="days"/> holds a value that is not Monday to Sunday.
+    /// </exception>
     /// <exception cref="ArgumentException">The rules allow no instant: <paramref name="sendAt"/> is inside <paramref name="quietHours"/>.</exception>
     /// <exception cref="InvalidOperationException">The rules allow no instant within 64 candidate days and quiet-hour ends.</exception>
     public static Instant Next(Instant earliest, DateTimeZone zone, LocalTime? sendAt = null, ImmutableArray<IsoDayOfWeek> days = default, QuietHours? quietHours = null)
     {
         ArgumentNullException.ThrowIfNull(zone);
+        CheckEarliest(earliest, nameof(earliest));
+        if (!days.IsDefault && days.Any(d => d is < IsoDayOfWeek.Monday or > IsoDayOfWeek.Sunday))
+        {
+            throw new ArgumentOutOfRangeException(nameof(days), string.Join(",", days), "Every day must be Monday to Sunday.");
+        }
+
         if (sendAt is { } at && quietHours is not null && quietHours.Contains(at))
         {
             throw new ArgumentException($"The send time {at:HH:mm} is inside the quiet hours.", nameof(sendAt));
@@ -117,6 +133,15 @@ public static class SendTimes
         // The send time itself is never quiet (the validator sees to it), but the end of a gap can be: then the end of
         // the quiet hours, as for any other send.
         return quietHours is not null && quietHours.Contains(local.TimeOfDay) ? Next(target, zone, null, days, quietHours) : target;
+    }
+
+    /// <summary>Rejects an instant so near the ends of time that the local arithmetic would overflow inside NodaTime.</summary>
+    internal static void CheckEarliest(Instant earliest, string paramName)
+    {
+        if (earliest < MinEarliest || earliest > MaxEarliest)
+        {
+            throw new ArgumentOutOfRangeException(paramName, earliest, $"The instant must be between {MinEarliest} and {MaxEarliest}.");
+        }
     }
 
     /// <summary>Maps a local date-time to an instant by the gap/overlap policy; <see langword="null"/> when every mapping is before <paramref name="earliest"/>.</summary>

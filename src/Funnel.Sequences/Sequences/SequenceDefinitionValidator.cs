@@ -133,6 +133,11 @@ public sealed partial class SequenceDefinitionValidator : AbstractValidator<Sequ
             context.AddFailure(path + ".Day", $"'{path}.Day' is only for calendar-day steps (Timing = OnDay); leave it 0.");
         }
 
+        if (step.Delay is { } longDelay && ApproximateDays(longDelay) > MaxDay)
+        {
+            context.AddFailure(path + ".Delay", $"'{path}.Delay' must be at most {MaxDay} days (ten years) either way: a sequence step is a nurture, not a calendar.");
+        }
+
         if (step.Timing != StepTiming.RelativeToAnchor && step.Delay is { } delay && HasNegativePart(delay))
         {
             context.AddFailure(path + ".Delay", $"'{path}.Delay' must not be negative: a step is never sent before the event that caused it (only anchored steps count backwards).");
@@ -148,6 +153,13 @@ public sealed partial class SequenceDefinitionValidator : AbstractValidator<Sequ
             context.AddFailure(path + ".Days", $"'{path}.Days' contains a day that is not Monday to Sunday.");
         }
     }
+
+    /// <summary>The size of a period in days, in doubles so that no unit can overflow (a month counts 31 days, a year 366).</summary>
+    private static double ApproximateDays(Period p) =>
+        Math.Abs((double)p.Years) * 366 + Math.Abs((double)p.Months) * 31 + Math.Abs((double)p.Weeks) * 7 + Math.Abs((double)p.Days)
+        + Math.Abs((double)p.Hours) / 24 + Math.Abs((double)p.Minutes) / 1440 + Math.Abs((double)p.Seconds) / 86_400
+        + Math.Abs((double)p.Milliseconds) / 86_400_000 + Math.Abs((double)p.Ticks) / 864_000_000_000
+        + Math.Abs((double)p.Nanoseconds) / 86_400_000_000_000;
 
     private static bool HasNegativePart(Period p) =>
         p.Years < 0 || p.Months < 0 || p.Weeks < 0 || p.Days < 0 || p.Hours < 0 || p.Minutes < 0 || p.Seconds < 0

@@ -15,7 +15,7 @@ public sealed class SequenceOptions
 
     /// <summary>Gets or sets how long a claim lasts; a crashed dispatcher's claims are due again after it.</summary>
     /// <value>
-    /// Defaults to 5 minutes. A batch starts sends only until <see cref="LeaseSafetyMargin"/> before the lease ends and
+    /// Defaults to 5 minutes; positive and at most 1 day. A batch starts sends only until <see cref="LeaseSafetyMargin"/> before the lease ends and
     /// releases the rest, so a slow mail server shortens a batch instead of outlasting its claims.
     /// </value>
     public Duration Lease { get; set; } = Duration.FromMinutes(5);
@@ -46,7 +46,7 @@ public sealed class SequenceOptions
     /// (<see cref="ISendOutbox.PurgeCompletedAsync"/>); open entries are never purged. A purged key can be scheduled
     /// again, so keep it longer than any event redelivery can be late.
     /// </remarks>
-    /// <value>Defaults to 30 days. Must be at least 1 day.</value>
+    /// <value>Defaults to 30 days. Must be at least 1 day and at most 3,660 days (ten years).</value>
     public Duration OutboxRetention { get; set; } = Duration.FromDays(30);
 
     /// <summary>Gets or sets how many attempts a send gets before a transient failure becomes permanent.</summary>
@@ -58,7 +58,7 @@ public sealed class SequenceOptions
     public Duration RetryDelay { get; set; } = Duration.FromMinutes(1);
 
     /// <summary>Gets or sets the longest delay between retries.</summary>
-    /// <value>Defaults to 6 hours.</value>
+    /// <value>Defaults to 6 hours; at least <see cref="RetryDelay"/> and at most 30 days.</value>
     public Duration MaxRetryDelay { get; set; } = Duration.FromHours(6);
 
     /// <summary>Gets or sets whether a lead gets at most one marketing email per local calendar day across all sequences.</summary>
@@ -81,14 +81,16 @@ internal sealed class SequenceOptionsValidator : AbstractValidator<SequenceOptio
     public SequenceOptionsValidator()
     {
         RuleFor(o => o.BatchSize).InclusiveBetween(1, 100_000);
-        RuleFor(o => o.Lease).Must(d => d > Duration.Zero).WithMessage("'Lease' must be positive.");
+        RuleFor(o => o.Lease).Must(d => d > Duration.Zero && d <= Duration.FromDays(1)).WithMessage("'Lease' must be positive and at most 1 day.");
         RuleFor(o => o.SendConcurrency).InclusiveBetween(1, 256);
         RuleFor(o => o.LeaseSafetyMargin).Must((o, d) => d >= Duration.Zero && d <= o.Lease / 2)
             .WithMessage("'LeaseSafetyMargin' must not be negative and must be at most half the 'Lease'.");
-        RuleFor(o => o.OutboxRetention).Must(d => d >= Duration.FromDays(1)).WithMessage("'OutboxRetention' must be at least 1 day.");
+        RuleFor(o => o.OutboxRetention).Must(d => d >= Duration.FromDays(1) && d <= Duration.FromDays(3660))
+            .WithMessage("'OutboxRetention' must be at least 1 day and at most 3,660 days.");
         RuleFor(o => o.MaxAttempts).InclusiveBetween(1, 100);
         RuleFor(o => o.RetryDelay).Must(d => d > Duration.Zero).WithMessage("'RetryDelay' must be positive.");
-        RuleFor(o => o.MaxRetryDelay).Must((o, d) => d >= o.RetryDelay).WithMessage("'MaxRetryDelay' must not be less than 'RetryDelay'.");
+        RuleFor(o => o.MaxRetryDelay).Must((o, d) => d >= o.RetryDelay).WithMessage("'MaxRetryDelay' must not be less than 'RetryDelay'.")
+            .Must(d => d <= Duration.FromDays(30)).WithMessage("'MaxRetryDelay' must be at most 30 days.");
         RuleFor(o => o.From).Must(f => MailAddress.TryCreate(f, out _)).When(o => o.From is not null)
             .WithMessage("'From' must be a mailbox such as 'Jane <jane@example.com>'.");
         RuleFor(o => o.Tracking!).SetValidator(new TrackingOptionsValidator()).When(o => o.Tracking is not null);

@@ -11,6 +11,36 @@ public class SendTimesTests
 {
     private static readonly DateTimeZone NewYork = DateTimeZoneProviders.Tzdb["America/New_York"];
 
+    [Property(MaxTest = 300)]
+    public Property Next_EarliestOutsideTheSupportedRange_ThrowsNamingEarliest() => Prop.ForAll(
+        Arb.From(from zone in SequenceArbitraries.Zone
+                 from earliest in Gen.OneOf(
+                     Gen.Elements(Instant.MinValue, Instant.MaxValue, SendTimes.MaxEarliest + Duration.Epsilon, SendTimes.MinEarliest - Duration.Epsilon),
+                     Gen.Choose(1, 3_000_000).Select(d => SendTimes.MaxEarliest + Duration.FromDays(d % 700) + Duration.FromSeconds(d)),
+                     Gen.Choose(1, 3_000_000).Select(d => SendTimes.MinEarliest - Duration.FromDays(d)))
+                 select (zone, earliest)),
+        t =>
+        {
+            ArgumentOutOfRangeException? e = Record.Exception(() => { SendTimes.Next(t.earliest, t.zone, new LocalTime(9, 0)); }) as ArgumentOutOfRangeException;
+            return (e?.ParamName == "earliest").Label($"{t.zone.Id} {t.earliest}: {e?.ParamName}");
+        });
+
+    [Fact]
+    public void Next_AtTheLatestSupportedInstant_FindsASendTimeInEveryZone()
+    {
+        foreach (string id in new[] { "Pacific/Kiritimati", "Etc/GMT+12", "America/New_York" })
+        {
+            Instant next = SendTimes.Next(SendTimes.MaxEarliest, DateTimeZoneProviders.Tzdb[id], new LocalTime(9, 0), [IsoDayOfWeek.Sunday], new QuietHours(new LocalTime(22, 0), new LocalTime(8, 0)));
+
+            next.ShouldBeGreaterThanOrEqualTo(SendTimes.MaxEarliest);
+        }
+    }
+
+    [Fact]
+    public void Next_UndefinedDayOfWeek_ThrowsNamingDays() =>
+        Should.Throw<ArgumentOutOfRangeException>(() => SendTimes.Next(Instant.FromUtc(2026, 3, 1, 0, 0), NewYork, days: [(IsoDayOfWeek)9]))
+            .ParamName.ShouldBe("days");
+
     [Property(MaxTest = 500)]
     public Property Next_AnyZoneDateAndRules_IsNeverEarlierAndKeepsEveryRule() => Prop.ForAll(
         Arb.From(from zone in SequenceArbitraries.Zone

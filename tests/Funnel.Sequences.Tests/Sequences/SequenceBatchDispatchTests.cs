@@ -277,6 +277,10 @@ public class SequenceBatchDispatchTests
         { "LeaseSafetyMargin", o => o.LeaseSafetyMargin = o.Lease },
         { "LeaseSafetyMargin", o => o.LeaseSafetyMargin = (o.Lease / 2) + Duration.FromSeconds(1) },
         { "OutboxRetention", o => o.OutboxRetention = Duration.FromHours(23) },
+        // Issue 17: extreme durations overflowed the instant arithmetic at run time instead of failing validation.
+        { "OutboxRetention", o => o.OutboxRetention = Duration.MaxValue },
+        { "Lease", o => o.Lease = Duration.MaxValue },
+        { "MaxRetryDelay", o => o.MaxRetryDelay = Duration.MaxValue },
     };
 
     [Theory]

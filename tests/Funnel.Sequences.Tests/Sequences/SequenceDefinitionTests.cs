@@ -55,6 +55,23 @@ public class SequenceDefinitionTests
         result.Errors.ShouldHaveSingleItem().PropertyName.ShouldBe("Steps[0].Delay");
     }
 
+    [Theory]
+    [InlineData(20_000, 0)]
+    [InlineData(0, int.MaxValue)]
+    [InlineData(-20_000, 0)]
+    public void Validate_DelayBeyondTenYears_IsAnErrorInsteadOfAnOverflowWhenScheduling(int years, int hours)
+    {
+        Period delay = Period.FromYears(years) + Period.FromHours(hours);
+
+        ValidationResult result = new SequenceDefinitionValidator().Validate(Definition(Step() with { Delay = delay }));
+
+        result.Errors.ShouldContain(e => e.PropertyName == "Steps[0].Delay" && e.ErrorMessage.Contains("at most 3660 days", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_DelayOfTenYears_IsValid() =>
+        new SequenceDefinitionValidator().Validate(Definition(Step() with { Delay = Period.FromDays(3650) })).IsValid.ShouldBeTrue();
+
     [Fact]
     public void Validate_AnchoredStepWithASendTimeOrDays_IsAnError()
     {
