@@ -5,7 +5,6 @@ using System.Text.Json;
 using Funnel.Email;
 using Funnel.Events;
 using Funnel.Leads;
-using Funnel.Offers;
 using Funnel.Payments;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -217,14 +216,14 @@ public sealed class HardeningTests
     {
         using var shop = new WebShopFactory { ConfigureFunnel = o => o.UnprocessableWebhooksThreshold = 2 };
         using HttpClient client = shop.CreateBrowser();
-        WebhookRequest first = await ChargeUnknownOrderAsync(shop, "unknown-1");
-        WebhookRequest second = await ChargeUnknownOrderAsync(shop, "unknown-2");
+        WebhookRequest first = await WebhookEndpointTests.ChargeUnknownOrderAsync(shop, "unknown-1");
+        WebhookRequest second = await WebhookEndpointTests.ChargeUnknownOrderAsync(shop, "unknown-2");
         HealthCheckService health = shop.Services.GetRequiredService<HealthCheckService>();
 
-        using HttpResponseMessage response = await PostWebhookAsync(client, first);
-        using HttpResponseMessage replay = await PostWebhookAsync(client, first);
+        using HttpResponseMessage response = await WebhookEndpointTests.PostAsync(client, first);
+        using HttpResponseMessage replay = await WebhookEndpointTests.PostAsync(client, first);
         HealthReport oneParked = await health.CheckHealthAsync(r => r.Name == "funnel-webhooks");
-        (await PostWebhookAsync(client, second)).Dispose();
+        (await WebhookEndpointTests.PostAsync(client, second)).Dispose();
         HealthReport twoParked = await health.CheckHealthAsync(r => r.Name == "funnel-webhooks");
         WebhookProcessor processor = shop.Services.GetRequiredKeyedService<WebhookProcessor>("test");
         shop.Clock.Advance(NodaTime.Duration.FromHours(1));
@@ -243,31 +242,6 @@ public sealed class HardeningTests
         oneParked.Status.ShouldBe(HealthStatus.Healthy);
         twoParked.Status.ShouldBe(HealthStatus.Degraded);
         shop.Logs.Entries.Count(e => e.Level == LogLevel.Warning && e.Category.EndsWith("WebhookEndpoints", StringComparison.Ordinal)).ShouldBe(2);
-    }
-
-    internal static async Task<WebhookRequest> ChargeUnknownOrderAsync(WebShopFactory shop, string key = "webhook-test")
-    {
-        // A signed, authentic event about an order this shop never placed.
-        await shop.Gateway.ChargeAsync(new ChargeRequest
-        {
-            Order = OrderId.New(),
-            Lead = LeadId.New(),
-            Amount = Money.FromMajor(27m, Currency.FromCode("USD")),
-            PaymentMethod = InMemoryPaymentGateway.SucceedingCard,
-            IdempotencyKey = key,
-        });
-        return shop.Gateway.Webhooks[^1];
-    }
-
-    internal static async Task<HttpResponseMessage> PostWebhookAsync(HttpClient client, WebhookRequest webhook)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/funnel/webhooks/test", UriKind.Relative)) { Content = new ByteArrayContent(webhook.Body.ToArray()) };
-        foreach (KeyValuePair<string, string> header in webhook.Headers)
-        {
-            request.Headers.TryAddWithoutValidation(header.Key, header.Value);
-        }
-
-        return await client.SendAsync(request);
     }
 
     private static async Task<LeadId> OptedInLeadAsync(WebShopFactory shop, HttpClient client)
