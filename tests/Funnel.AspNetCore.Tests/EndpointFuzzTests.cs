@@ -60,34 +60,47 @@ public static class FuzzArbitraries
         "multipart/form-data; boundary=" + new string('b', 200), "application/json", "text/plain", "application/octet-stream",
         "a/b; c", "application/x-www-form-urlencoded; charset=utf-16", "image/gif", ";;;");
 
-    private static Gen<byte[]> Bodies() => Gen.OneOf(
-        // Random bytes of any size.
-        Size.SelectMany(n => Gen.ArrayOf(Gen.Choose(0, 255).Select(b => (byte)b), Math.Min(n, 2048))
-            .Select(bytes => n <= 2048 ? bytes : [.. Enumerable.Repeat(bytes, n / Math.Max(bytes.Length, 1) + 1).SelectMany(b => b).Take(n)])),
-        // A form of hostile fields, sometimes many.
-        from count in Gen.Frequency((8, Gen.Choose(0, 12)), (1, Gen.Choose(60, 1100)))
-        from keys in Gen.ArrayOf(Gen.OneOf(Gen.Elements("email", "magnet", "timezone", "referrer", "utm_campaign", "utm_source", "website",
-            "List-Unsubscribe", "__RequestVerificationToken"), Text), count)
-        from values in Gen.ArrayOf(Text, count)
-        select Encoding.UTF8.GetBytes(string.Join('&', keys.Zip(values, (k, v) => Uri.EscapeDataString(k) + "=" + Uri.EscapeDataString(v))))
-            .Concat(count > 0 && values[0].Length == 0 ? "&List-Unsubscribe=One-Click"u8.ToArray() : []).ToArray(),
-        // Multipart bodies, well formed or cut short.
-        from value in Text
-        from cut in Gen.Choose(0, 3)
-        let whole = $"--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\n{value}\r\n--b--\r\n"
-        select Encoding.UTF8.GetBytes(whole[..(whole.Length - cut * 5)]),
-        // JSON, valid or not, of the page-view shape and others.
-        from url in Text
-        from title in Text
-        from shape in Gen.Choose(0, 4)
-        select Encoding.UTF8.GetBytes(shape switch
-        {
-            0 => JsonSerializer.Serialize(new { url, title, referrer = title }),
-            1 => JsonSerializer.Serialize(new { url = 42, title = new[] { 1 } }),
-            2 => "{\"url\":",
-            3 => "[" + new string('[', 200),
-            _ => JsonSerializer.Serialize(new { id = url, type = "payment_intent.succeeded", created = long.MaxValue }),
-        }));
+    /// <summary>A body and the content type it is sent with: usually its own kind's, sometimes any other.</summary>
+    private static Gen<(string? ContentType, byte[] Body)> Bodies()
+    {
+        Gen<(string?, byte[])> Typed(string own, Gen<byte[]> bodies) =>
+            from body in bodies
+            from type in Gen.Frequency((3, Gen.Constant<string?>(own)), (1, ContentTypes))
+            select (type, body);
+
+        return Gen.OneOf(
+            // Random bytes of any size.
+            Typed("application/octet-stream", Size.SelectMany(n => Gen.ArrayOf(Gen.Choose(0, 255).Select(b => (byte)b), Math.Min(n, 2048))
+                .Select(bytes => n <= 2048 ? bytes : [.. Enumerable.Repeat(bytes, n / Math.Max(bytes.Length, 1) + 1).SelectMany(b => b).Take(n)]))),
+            // A form of hostile fields, sometimes many, sometimes with one huge value.
+            Typed("application/x-www-form-urlencoded",
+                from count in Gen.Frequency((6, Gen.Choose(0, 12)), (2, Gen.Choose(1000, 1100)))
+                from keys in Gen.ArrayOf(Gen.OneOf(Gen.Elements("email", "magnet", "timezone", "referrer", "utm_campaign", "utm_source",
+                    "website", "List-Unsubscribe", "__RequestVerificationToken"), Text), count)
+                from values in Gen.ArrayOf(Text, count)
+                from huge in Gen.Frequency((4, Gen.Constant(0)), (1, Size))
+                select Encoding.UTF8.GetBytes("List-Unsubscribe=One-Click&" + new string('x', huge) + "&"
+                    + string.Join('&', keys.Zip(values, (k, v) => Uri.EscapeDataString(k) + "=" + Uri.EscapeDataString(v))))),
+            // Multipart bodies, well formed or cut short.
+            Typed("multipart/form-data; boundary=b",
+                from value in Text
+                from cut in Gen.Choose(0, 3)
+                let whole = $"--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\n{value}\r\n--b--\r\n"
+                select Encoding.UTF8.GetBytes(whole[..(whole.Length - cut * 5)])),
+            // JSON, valid or not, of the page-view shape and others.
+            Typed("application/json",
+                from url in Text
+                from title in Text
+                from shape in Gen.Choose(0, 4)
+                select Encoding.UTF8.GetBytes(shape switch
+                {
+                    0 => JsonSerializer.Serialize(new { url, title, referrer = title }),
+                    1 => JsonSerializer.Serialize(new { url = 42, title = new[] { 1 } }),
+                    2 => "{\"url\":",
+                    3 => "[" + new string('[', 200),
+                    _ => JsonSerializer.Serialize(new { id = url, type = "payment_intent.succeeded", created = long.MaxValue }),
+                })));
+    }
 
     private static readonly Gen<(string, string)> Header = Gen.OneOf(
         from v in Text select ("Referer", v),
@@ -100,8 +113,7 @@ public static class FuzzArbitraries
     public static Gen<FuzzRequest> Requests() =>
         from endpoint in Gen.Elements(Endpoints)
         from token in Text
-        from contentType in ContentTypes
-        from body in Gen.Frequency((1, Gen.Constant<byte[]?>(null)), (5, Bodies().Select(b => (byte[]?)b)))
+        from body in Gen.Frequency((1, Gen.Constant<(string?, byte[])?>(null)), (5, Bodies().Select(b => ((string?, byte[])?)b)))
         from headerCount in Gen.Choose(0, 3)
         from headers in Gen.ArrayOf(Header, headerCount)
         from antiforgery in Gen.Elements(true, false)
@@ -109,8 +121,8 @@ public static class FuzzArbitraries
             endpoint.Method,
             // A NUL in the path never reaches an app: Kestrel refuses the request line (and the test host throws).
             endpoint.Path.Replace("{t}", Uri.EscapeDataString(token.Length == 0 ? "x" : token.Replace('\0', '0')), StringComparison.Ordinal),
-            body is null ? null : contentType,
-            endpoint.Method == "GET" ? null : body,
+            body?.Item1,
+            endpoint.Method == "GET" ? null : body?.Item2,
             headers,
             antiforgery);
 }
