@@ -1,5 +1,6 @@
 using Funnel.AspNetCore;
 using Funnel.Email;
+using Funnel.Leads;
 using Funnel.Email.Smtp;
 using Funnel.Offers;
 using Funnel.Payments;
@@ -28,6 +29,27 @@ internal static class AspNetCoreSnippets
             ],
         });
         // </snippet:aspnetcore-confirmation>
+    }
+
+    public static void Security(WebApplicationBuilder builder)
+    {
+        // <snippet:security-limits>
+        builder.Services.AddFunnelAspNetCore(o =>
+        {
+            o.RateLimits.FormPermitLimit = 5;                // opt-in, confirm, unsubscribe: per client IP and window
+            o.RateLimits.TrackingPermitLimit = 600;          // page views, opens, clicks
+            o.RateLimits.Window = TimeSpan.FromMinutes(1);
+            o.TrackingWindow = TimeSpan.FromHours(1);        // repeats of one open, click or page view count once
+            o.MaxPageViewsPerVisitor = 200;                  // page views stored per visitor and tracking window
+            o.UnprocessableWebhooksThreshold = 5;            // "funnel-webhooks" health check turns Degraded
+        });
+        builder.Services.AddSingleton(new ConfirmationPolicy
+        {
+            MaxEmailsPerWindow = 2,                          // confirmation emails per address...
+            EmailWindow = Duration.FromHours(1),             // ...per hour
+            MaxOutstandingLinks = 3,                         // links of one address valid at once
+        });
+        // </snippet:security-limits>
     }
 
     public static void RecordYourOwn(WebApplication app)

@@ -22,6 +22,7 @@ builder.Services.AddFunnelAspNetCore(o =>
 
 WebApplication app = builder.Build();
 app.UseExceptionHandler();                   // unhandled errors become ProblemDetails
+app.UseRateLimiter();                        // the per-client limits of the Funnel endpoints (docs/security.md)
 app.MapFunnel("/funnel");                    // the prefix is yours to choose
 app.MapHealthChecks("/health");              // the "funnel" (jobs) and "funnel-pipeline" checks
 app.Run();

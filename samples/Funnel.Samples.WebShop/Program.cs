@@ -134,6 +134,7 @@ if (smtp4dev is not null)
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRateLimiter(); // The per-client limits of the Funnel endpoints (FunnelAspNetCoreOptions.RateLimits).
 app.MapFunnel("/funnel");
 app.MapHealthChecks("/health");
 app.MapShop();

@@ -19,10 +19,14 @@ internal static class EmailTrackingEndpoints
     private const string OneClickField = "List-Unsubscribe";
     private const string OneClickValue = "One-Click";
 
+    /// <summary>The one-click form is one short field; mail providers and our page send nothing more.</summary>
+    internal static readonly RequestBodies.FormLimits UnsubscribeFormLimits = new(MaxBodyBytes: 1024, MaxFields: 8, MaxValueLength: 64);
+
     public static async Task<IResult> OpenAsync(
         string token,
         [FromServices] EmailTracking tracking,
         [FromServices] FunnelEventRecorder recorder,
+        [FromServices] TrackingDeduplication dedup,
         [FromServices] IClock clock,
         CancellationToken cancellationToken)
     {
@@ -30,7 +34,9 @@ internal static class EmailTrackingEndpoints
         if (tracking.Links is { } links && links.TryReadToken(token, out TrackingToken? read) && read.Action == TrackingAction.Open)
         {
             activity?.SetTag("funnel.email", read.Email);
-            await recorder.RecordAsync([new EmailOpened { LeadId = read.Lead, OccurredAt = clock.GetCurrentInstant(), Email = read.Email }], cancellationToken).ConfigureAwait(false);
+            Instant now = clock.GetCurrentInstant();
+            var opened = new EmailOpened { Id = dedup.IdOf(read.Lead, "opened", read.Email, now), LeadId = read.Lead, OccurredAt = now, Email = read.Email };
+            await RecordOnceAsync(recorder, opened, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -45,6 +51,7 @@ internal static class EmailTrackingEndpoints
         string token,
         [FromServices] EmailTracking tracking,
         [FromServices] FunnelEventRecorder recorder,
+        [FromServices] TrackingDeduplication dedup,
         [FromServices] IClock clock,
         CancellationToken cancellationToken)
     {
@@ -56,7 +63,16 @@ internal static class EmailTrackingEndpoints
         }
 
         activity?.SetTag("funnel.email", read.Email);
-        await recorder.RecordAsync([new EmailClicked { LeadId = read.Lead, OccurredAt = clock.GetCurrentInstant(), Email = read.Email, Url = target.AbsoluteUri }], cancellationToken).ConfigureAwait(false);
+        Instant now = clock.GetCurrentInstant();
+        var clicked = new EmailClicked
+        {
+            Id = dedup.IdOf(read.Lead, "clicked", read.Email + "\n" + target.AbsoluteUri, now),
+            LeadId = read.Lead,
+            OccurredAt = now,
+            Email = read.Email,
+            Url = target.AbsoluteUri,
+        };
+        await RecordOnceAsync(recorder, clicked, cancellationToken).ConfigureAwait(false);
         return Results.Redirect(target.AbsoluteUri);
     }
 
@@ -89,21 +105,27 @@ internal static class EmailTrackingEndpoints
         CancellationToken cancellationToken)
     {
         using Activity? activity = FunnelDiagnostics.Source.StartActivity("funnel.email.unsubscribe");
+        // The token is cheap and decisive: check it before reading a byte of the body an anonymous caller sent.
+        if (Read(tracking, token, TrackingAction.Unsubscribe) is not { } read)
+        {
+            activity?.SetTag("funnel.valid", false);
+            return InvalidToken("The unsubscribe link is invalid: it was changed or not issued by this site.");
+        }
+
         if (!context.Request.HasFormContentType)
         {
             return Problem(OneClickField, "The unsubscribe must be posted as a form with 'List-Unsubscribe=One-Click' (RFC 8058).");
         }
 
-        IFormCollection form = await context.Request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
+        RequestBodies.FormRead body = await RequestBodies.ReadFormAsync(context, UnsubscribeFormLimits, "The request was rejected.", cancellationToken).ConfigureAwait(false);
+        if (body.Form is not { } form)
+        {
+            return body.Problem!;
+        }
+
         if (!string.Equals(form[OneClickField].ToString(), OneClickValue, StringComparison.Ordinal))
         {
             return Problem(OneClickField, "The form must carry 'List-Unsubscribe=One-Click' (RFC 8058).");
-        }
-
-        if (Read(tracking, token, TrackingAction.Unsubscribe) is not { } read)
-        {
-            activity?.SetTag("funnel.valid", false);
-            return InvalidToken("The unsubscribe link is invalid: it was changed or not issued by this site.");
         }
 
         LeadProfile? profile = await leads.FindAsync(read.Lead, cancellationToken).ConfigureAwait(false);
@@ -135,6 +157,15 @@ internal static class EmailTrackingEndpoints
             <h1 id="unsubscribed">You are unsubscribed</h1><p>You will get no more marketing emails from us.</p></body></html>
             """,
             "text/html; charset=utf-8");
+    }
+
+    /// <summary>Records the event unless its id (derived from the tracking window) is in the log already.</summary>
+    internal static async Task RecordOnceAsync(FunnelEventRecorder recorder, FunnelEvent e, CancellationToken cancellationToken)
+    {
+        if (await recorder.AppendAsync([e], cancellationToken).ConfigureAwait(false) == 0)
+        {
+            FunnelDiagnostics.TrackingDeduplicated.Add(1, new KeyValuePair<string, object?>("funnel.event_type", e.EventType));
+        }
     }
 
     private static TrackingToken? Read(EmailTracking tracking, string token, TrackingAction action) =>

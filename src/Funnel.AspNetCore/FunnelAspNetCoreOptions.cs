@@ -41,4 +41,63 @@ public sealed class FunnelAspNetCoreOptions
     /// </remarks>
     /// <value>Defaults to <see langword="null"/>: use the request's scheme and host.</value>
     public Uri? PublicOrigin { get; set; }
+
+    /// <summary>Gets the per-client rate limits of the public endpoints.</summary>
+    /// <remarks>Applied by ASP.NET Core's rate limiter: call <c>app.UseRateLimiter()</c>. See <see cref="FunnelRateLimitOptions"/>.</remarks>
+    public FunnelRateLimitOptions RateLimits { get; } = new();
+
+    /// <summary>Gets or sets the window in which repeated email opens, clicks and page views are recorded once.</summary>
+    /// <remarks>
+    /// The same lead opening the same email, clicking the same link of it, or a visitor viewing the same page, within one
+    /// fixed window (counted from the Unix epoch) records one event, on any number of instances: the event id derives
+    /// from the lead, the target and the window, and the event log appends each id once.
+    /// </remarks>
+    /// <value>Defaults to 30 minutes. Must be from 1 second to 1 day.</value>
+    public TimeSpan TrackingWindow { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Gets or sets how many page views of one visitor are recorded per <see cref="TrackingWindow"/>.</summary>
+    /// <remarks>Counted per process; the page views over the cap are answered like the others and not recorded.</remarks>
+    /// <value>Defaults to 100. Must be at least 1.</value>
+    public int MaxPageViewsPerVisitor { get; set; } = 100;
+
+    /// <summary>Gets or sets how many webhook events that can never apply (<see cref="Funnel.Payments.WebhookEventStatus.Unprocessable"/>) make the <c>funnel-webhooks</c> health check report Degraded.</summary>
+    /// <value>Defaults to 10. Must be at least 1.</value>
+    public int UnprocessableWebhooksThreshold { get; set; } = 10;
+}
+
+/// <summary>Per-client rate limits of the Funnel endpoints, enforced with <c>Microsoft.AspNetCore.RateLimiting</c>.</summary>
+/// <remarks>
+/// <para>
+/// Two fixed-window policies, partitioned by the client's IP address (<see cref="Microsoft.AspNetCore.Http.ConnectionInfo.RemoteIpAddress"/>;
+/// behind a proxy, use the forwarded-headers middleware so it is the client's): <c>funnel-forms</c> for the opt-in,
+/// confirmation and unsubscribe endpoints, and <c>funnel-tracking</c> for page views, email opens and clicks. The
+/// payment webhooks are not limited: they are signed, and providers send bursts. A request over the limit gets
+/// <c>429 Too Many Requests</c> with a ProblemDetails body and a <c>Retry-After</c> header.
+/// </para>
+/// <para>The limits apply only when the app calls <c>app.UseRateLimiter()</c>.</para>
+/// </remarks>
+/// <threadsafety>Configure once at startup; the policies only read it afterwards.</threadsafety>
+public sealed class FunnelRateLimitOptions
+{
+    /// <summary>The name of the rate-limiting policy of the opt-in, confirmation and unsubscribe endpoints.</summary>
+    public const string FormsPolicy = "funnel-forms";
+
+    /// <summary>The name of the rate-limiting policy of the page-view, email open and click endpoints.</summary>
+    public const string TrackingPolicy = "funnel-tracking";
+
+    /// <summary>Gets or sets whether the endpoints are rate limited.</summary>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Gets or sets how many opt-in, confirmation and unsubscribe requests one client may make per <see cref="Window"/>.</summary>
+    /// <value>Defaults to 10. Must be at least 1.</value>
+    public int FormPermitLimit { get; set; } = 10;
+
+    /// <summary>Gets or sets how many page-view, email open and click requests one client may make per <see cref="Window"/>.</summary>
+    /// <value>Defaults to 300. Must be at least 1.</value>
+    public int TrackingPermitLimit { get; set; } = 300;
+
+    /// <summary>Gets or sets the length of the fixed window the limits count in.</summary>
+    /// <value>Defaults to 1 minute. Must be from 1 second to 1 day.</value>
+    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
 }

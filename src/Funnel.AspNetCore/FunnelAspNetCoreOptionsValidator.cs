@@ -21,6 +21,12 @@ internal sealed class FunnelAspNetCoreOptionsValidator : AbstractValidator<Funne
             .WithMessage("'{PropertyName}' must be a local path starting with a single '/'.");
         RuleFor(o => o.PublicOrigin).Must(IsOrigin!).When(o => o.PublicOrigin is not null)
             .WithMessage("'{PropertyName}' must be an absolute http or https URL with no path, query or fragment, such as 'https://shop.example'.");
+        RuleFor(o => o.UnprocessableWebhooksThreshold).GreaterThanOrEqualTo(1);
+        RuleFor(o => o.TrackingWindow).InclusiveBetween(TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        RuleFor(o => o.MaxPageViewsPerVisitor).GreaterThanOrEqualTo(1);
+        RuleFor(o => o.RateLimits.FormPermitLimit).GreaterThanOrEqualTo(1).OverridePropertyName("RateLimits.FormPermitLimit");
+        RuleFor(o => o.RateLimits.TrackingPermitLimit).GreaterThanOrEqualTo(1).OverridePropertyName("RateLimits.TrackingPermitLimit");
+        RuleFor(o => o.RateLimits.Window).InclusiveBetween(TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)).OverridePropertyName("RateLimits.Window");
     }
 
     private static bool IsOrigin(Uri uri) =>

@@ -7,6 +7,9 @@ using Funnel.Pipeline;
 using Funnel.Sequences;
 using NodaTime;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -54,10 +57,17 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
         services.AddProblemDetails();
         services.AddFunnelHandler<FunnelMetricsHandler>("metrics");
         services.TryAddSingleton<FunnelEventRecorder>();
+        services.TryAddSingleton<TrackingDeduplication>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new EmailTracking(
             sp.GetRequiredService<IOptions<SequenceOptions>>().Value.Tracking is { } tracking ? new TrackingLinks(tracking) : null));
         services.AddFunnelHosting();
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<FunnelAspNetCoreOptions>>((o, funnel) =>
+        {
+            o.AddPolicy(FunnelRateLimitOptions.FormsPolicy, new FunnelRateLimitPolicy(forms: true, funnel));
+            o.AddPolicy(FunnelRateLimitOptions.TrackingPolicy, new FunnelRateLimitPolicy(forms: false, funnel));
+        });
         return services;
     }
 
@@ -91,8 +101,17 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
         }
 
         services.AddFunnelWebhookProcessor(provider, verifier);
+        if (!services.Any(d => d.ServiceType == typeof(WebhooksHealthMarker)))
+        {
+            services.AddSingleton<WebhooksHealthMarker>();
+            services.AddHealthChecks().AddCheck<FunnelWebhooksHealthCheck>("funnel-webhooks", HealthStatus.Degraded, tags: ["funnel"]);
+        }
+
         return services;
     }
+
+    /// <summary>Marks that the <c>funnel-webhooks</c> health check is registered.</summary>
+    private sealed class WebhooksHealthMarker;
 
     /// <summary>Marks that <see cref="AddFunnelAspNetCore"/> ran.</summary>
     private sealed class AspNetCoreMarker;

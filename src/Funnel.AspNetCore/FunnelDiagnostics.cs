@@ -17,7 +17,10 @@ namespace Funnel.AspNetCore;
 /// <item><c>funnel.email.engagements</c> (counter, tags <c>funnel.action</c> = <c>opened</c>, <c>clicked</c> or <c>unsubscribed</c>, and <c>funnel.email</c>): tracked email engagement.</item>
 /// <item><c>funnel.payments</c> (counter, tags <c>funnel.outcome</c> = <c>succeeded</c> or <c>failed</c>, and <c>funnel.currency</c>): payments and failed payment attempts.</item>
 /// <item><c>funnel.refunds</c> (counter, tag <c>funnel.currency</c>): refunded amounts in minor units.</item>
-/// <item><c>funnel.webhooks</c> (counter, tags <c>funnel.provider</c>, <c>funnel.outcome</c>): payment webhook requests by outcome.</item>
+/// <item><c>funnel.webhooks</c> (counter, tags <c>funnel.provider</c>, <c>funnel.outcome</c>): payment webhook requests by outcome;
+/// <c>funnel.outcome</c> = <c>unprocessable</c> counts the events parked because they can never apply (unknown order, unreadable metadata).</item>
+/// <item><c>funnel.rate_limited</c> (counter, tag <c>funnel.policy</c> = <c>funnel-forms</c> or <c>funnel-tracking</c>): requests answered 429.</item>
+/// <item><c>funnel.tracking.deduplicated</c> (counter, tag <c>funnel.event_type</c>): repeated opens, clicks and page views within the window, not recorded again.</item>
 /// </list>
 /// <para>
 /// Activities of the <c>Funnel</c> source: <c>funnel.opt_in</c>, <c>funnel.confirm</c>, <c>funnel.page_view</c>,
@@ -45,5 +48,7 @@ public static class FunnelDiagnostics
     internal static readonly Counter<long> EmailEngagements = Meter.CreateCounter<long>("funnel.email.engagements", "{event}", "Tracked email opens, clicks and unsubscribes.");
     internal static readonly Counter<long> Payments = Meter.CreateCounter<long>("funnel.payments", "{payment}", "Payments and failed payment attempts.");
     internal static readonly Counter<long> Refunds = Meter.CreateCounter<long>("funnel.refunds", "{minor unit}", "Refunded amounts in minor units of the currency.");
+    internal static readonly Counter<long> RateLimited = Meter.CreateCounter<long>("funnel.rate_limited", "{request}", "Requests refused by a Funnel rate limit.");
+    internal static readonly Counter<long> TrackingDeduplicated = Meter.CreateCounter<long>("funnel.tracking.deduplicated", "{request}", "Repeated opens, clicks and page views not recorded again.");
     internal static readonly Counter<long> Webhooks = Meter.CreateCounter<long>("funnel.webhooks", "{request}", "Payment webhook requests by outcome.");
 }

@@ -32,8 +32,16 @@ public static class FunnelEndpointRouteBuilderExtensions
     /// <item><c>POST {prefix}/webhooks/{provider}</c>: a payment provider's webhook for a provider registered with
     /// <c>AddFunnelPaymentWebhooks</c> (else 404). The raw body and headers go to <see cref="Funnel.Payments.WebhookProcessor"/>:
     /// a rejected signature or payload gets 400 ProblemDetails with the <c>reason</c>; a replay gets 200 and changes
-    /// nothing; a processing failure stays stored for retry and gets 503 so the provider delivers again.</item>
+    /// nothing; an authentic event that can never apply (unknown order, unreadable metadata) is parked with its reason,
+    /// logged once and answered 200 <c>unprocessable</c>; a processing failure stays stored for retry and gets 503 so the
+    /// provider delivers again.</item>
     /// </list>
+    /// <para>
+    /// Every endpoint checks its token, signature or size before reading more, reads within fixed limits and answers
+    /// every bad request with a 4xx ProblemDetails naming the field; the opt-in, confirmation and unsubscribe endpoints
+    /// carry the <c>funnel-forms</c> rate-limiting policy and the page-view and email tracking endpoints the
+    /// <c>funnel-tracking</c> one (see <see cref="FunnelRateLimitOptions"/>; they apply with <c>app.UseRateLimiter()</c>).
+    /// </para>
     /// <para>Requires <c>AddFunnelAspNetCore</c>. Accepted events go through the <see cref="FunnelEventRecorder"/>.</para>
     /// </remarks>
     /// <param name="endpoints">The app or a route group.</param>
@@ -45,13 +53,15 @@ public static class FunnelEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(prefix);
         RouteGroupBuilder group = endpoints.MapGroup(prefix).WithTags("Funnel");
-        group.MapPost("/opt-in", FunnelEndpoints.OptInAsync).DisableAntiforgery().WithName("FunnelOptIn");
-        group.MapGet("/confirm", FunnelEndpoints.ConfirmAsync).WithName(FunnelEndpoints.ConfirmEndpointName);
-        group.MapPost("/page-view", FunnelEndpoints.PageViewAsync).DisableAntiforgery().WithName("FunnelPageView");
-        group.MapGet("/email/open/{token}", EmailTrackingEndpoints.OpenAsync).WithName("FunnelEmailOpen");
-        group.MapGet("/email/click/{token}", EmailTrackingEndpoints.ClickAsync).WithName("FunnelEmailClick");
-        group.MapGet("/email/unsubscribe/{token}", EmailTrackingEndpoints.UnsubscribePage).WithName("FunnelEmailUnsubscribePage");
-        group.MapPost("/email/unsubscribe/{token}", EmailTrackingEndpoints.UnsubscribeAsync).DisableAntiforgery().WithName("FunnelEmailUnsubscribe");
+        const string Forms = FunnelRateLimitOptions.FormsPolicy;
+        const string Tracking = FunnelRateLimitOptions.TrackingPolicy;
+        group.MapPost("/opt-in", FunnelEndpoints.OptInAsync).DisableAntiforgery().WithName("FunnelOptIn").RequireRateLimiting(Forms);
+        group.MapGet("/confirm", FunnelEndpoints.ConfirmAsync).WithName(FunnelEndpoints.ConfirmEndpointName).RequireRateLimiting(Forms);
+        group.MapPost("/page-view", FunnelEndpoints.PageViewAsync).DisableAntiforgery().WithName("FunnelPageView").RequireRateLimiting(Tracking);
+        group.MapGet("/email/open/{token}", EmailTrackingEndpoints.OpenAsync).WithName("FunnelEmailOpen").RequireRateLimiting(Tracking);
+        group.MapGet("/email/click/{token}", EmailTrackingEndpoints.ClickAsync).WithName("FunnelEmailClick").RequireRateLimiting(Tracking);
+        group.MapGet("/email/unsubscribe/{token}", EmailTrackingEndpoints.UnsubscribePage).WithName("FunnelEmailUnsubscribePage").RequireRateLimiting(Forms);
+        group.MapPost("/email/unsubscribe/{token}", EmailTrackingEndpoints.UnsubscribeAsync).DisableAntiforgery().WithName("FunnelEmailUnsubscribe").RequireRateLimiting(Forms);
         group.MapPost("/webhooks/{provider}", WebhookEndpoints.ReceiveAsync).DisableAntiforgery().WithName("FunnelPaymentWebhook");
         return group;
     }

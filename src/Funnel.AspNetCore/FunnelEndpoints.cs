@@ -25,8 +25,23 @@ internal static class FunnelEndpoints
     /// <summary>The name of the confirmation endpoint, from which the emailed link is built.</summary>
     internal const string ConfirmEndpointName = "FunnelConfirm";
 
+    private const string PageViewTitle = "The page view was rejected.";
+
     /// <summary>The largest page-view body accepted: a URL, a title and a referrer fit many times over.</summary>
     internal const int MaxPageViewBytes = 16 * 1024;
+
+    /// <summary>The title of every opt-in ProblemDetails.</summary>
+    private const string OptInTitle = "The opt-in was rejected.";
+
+    /// <summary>The longest <c>email</c> field: RFC 5321's 254 characters, with room for surrounding blanks.</summary>
+    internal const int MaxEmailFieldLength = 320;
+
+    /// <summary>The longest <c>utm_*</c>, <c>magnet</c> or <c>timezone</c> field.</summary>
+    /// <remarks>An endpoint constant until the domain types carry their own field limits (issue 17, domain part).</remarks>
+    internal const int MaxShortFieldLength = 256;
+
+    /// <summary>The opt-in form's limits: a few short fields and an antiforgery token fit many times over.</summary>
+    internal static readonly RequestBodies.FormLimits OptInFormLimits = new(MaxBodyBytes: 32 * 1024, MaxFields: 64, MaxValueLength: 4 * 1024);
 
     /// <summary>The UTM parameters, in the form and in query strings.</summary>
     private static readonly string[] UtmFields = ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"];
@@ -59,6 +74,20 @@ internal static class FunnelEndpoints
             return Rejected("not_a_form", "form", "The opt-in must be posted as a form (application/x-www-form-urlencoded or multipart/form-data).");
         }
 
+        // Read the form ourselves, within limits, before antiforgery does: an oversized or broken form is then reported
+        // as what it is, not as a bad antiforgery token (antiforgery reads the form and hides why it could not).
+        RequestBodies.FormRead read = await RequestBodies.ReadFormAsync(context, OptInFormLimits, OptInTitle, cancellationToken).ConfigureAwait(false);
+        if (read.Form is not { } form)
+        {
+            FunnelDiagnostics.OptInsRejected.Add(1, new KeyValuePair<string, object?>("funnel.reason", "body"));
+            return read.Problem!;
+        }
+
+        if (RequestBodies.FieldWithControlCharacters(form) is { } controlField)
+        {
+            return Rejected("invalid", controlField, "The field must not contain NUL or other control characters.");
+        }
+
         try
         {
             await antiforgery.ValidateRequestAsync(context).ConfigureAwait(false);
@@ -68,13 +97,17 @@ internal static class FunnelEndpoints
             return Rejected("antiforgery", antiforgeryOptions.Value.FormFieldName ?? "__RequestVerificationToken", "The antiforgery token is missing or invalid; reload the page and submit the form again.");
         }
 
-        IFormCollection form = await context.Request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
         if (!StringValues.IsNullOrEmpty(form[o.HoneypotField]))
         {
             // Bots fill every field; people never see this one. Answer as if accepted so bots learn nothing.
             activity?.SetTag("funnel.honeypot", true);
             FunnelDiagnostics.OptInsRejected.Add(1, new KeyValuePair<string, object?>("funnel.reason", "honeypot"));
             return Accepted(context, o);
+        }
+
+        if (TooLongFields(form) is { Count: > 0 } tooLong)
+        {
+            return Rejected("invalid", tooLong);
         }
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -163,35 +196,28 @@ internal static class FunnelEndpoints
     public static async Task<IResult> PageViewAsync(
         HttpContext context,
         [FromServices] FunnelEventRecorder recorder,
+        [FromServices] TrackingDeduplication dedup,
         [FromServices] IClock clock,
         [FromServices] IOptions<FunnelAspNetCoreOptions> options,
         CancellationToken cancellationToken)
     {
         using Activity? activity = FunnelDiagnostics.Source.StartActivity("funnel.page_view");
         // Anyone may post here: cap the body before parsing it, rather than at the server's 30 MB default.
-        if (context.Request.ContentLength > MaxPageViewBytes)
+        (byte[]? bytes, IResult? problem) = await RequestBodies.ReadBytesAsync(context, MaxPageViewBytes, PageViewTitle, cancellationToken).ConfigureAwait(false);
+        if (bytes is null)
         {
-            return PageViewTooLarge();
-        }
-
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = MaxPageViewBytes;
+            return problem!;
         }
 
         PageViewBody? body;
         try
         {
             // Read whatever the content type: navigator.sendBeacon posts JSON as text/plain.
-            body = await JsonSerializer.DeserializeAsync<PageViewBody>(context.Request.Body, JsonSerializerOptions.Web, cancellationToken).ConfigureAwait(false);
+            body = JsonSerializer.Deserialize<PageViewBody>(bytes, JsonSerializerOptions.Web);
         }
         catch (JsonException)
         {
             return Problem("body", "The body must be a JSON object such as {\"url\":\"/blog/post?utm_source=newsletter\",\"title\":\"...\",\"referrer\":\"...\"}.");
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return PageViewTooLarge();
         }
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -215,17 +241,51 @@ internal static class FunnelEndpoints
         LeadId visitor = ReadVisitor(context, o) ?? LeadId.New();
         WriteVisitor(context, o, visitor);
         Dictionary<string, StringValues> query = QueryHelpers.ParseQuery(page.Query);
+        Instant now = clock.GetCurrentInstant();
+        if (!dedup.TryTakePageView(visitor, now))
+        {
+            // Over the visitor's cap for this window: answered like the others, not stored (storage stays bounded).
+            activity?.SetTag("funnel.capped", true);
+            FunnelDiagnostics.TrackingDeduplicated.Add(1, new KeyValuePair<string, object?>("funnel.event_type", EventTypes.PageViewed));
+            return Results.NoContent();
+        }
+
         var viewed = new PageViewed
         {
+            Id = dedup.IdOf(visitor, "viewed", page.AbsolutePath, now),
             LeadId = visitor,
-            OccurredAt = clock.GetCurrentInstant(),
+            OccurredAt = now,
             Attribution = AttributionOf(query, Blank(body!.Referrer)),
             Page = page.AbsolutePath,
             Title = Blank(body.Title),
         };
         activity?.SetTag("funnel.page", viewed.Page);
-        await recorder.RecordAsync([viewed], cancellationToken).ConfigureAwait(false);
+        await EmailTrackingEndpoints.RecordOnceAsync(recorder, viewed, cancellationToken).ConfigureAwait(false);
         return Results.NoContent();
+    }
+
+    /// <summary>Names the opt-in fields over their limits, before anything is stored.</summary>
+    private static Dictionary<string, string[]> TooLongFields(IFormCollection form)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        void Check(string field, int max)
+        {
+            if (form[field].ToString().Length > max)
+            {
+                errors[field] = [$"The field must be at most {max} characters."];
+            }
+        }
+
+        Check("email", MaxEmailFieldLength);
+        Check("referrer", MaxUrlLength);
+        Check("magnet", MaxShortFieldLength);
+        Check("timezone", MaxShortFieldLength);
+        foreach (string utm in UtmFields)
+        {
+            Check(utm, MaxShortFieldLength);
+        }
+
+        return errors;
     }
 
     private static async Task<OptInResult> OptInAsync(LeadCapture capture, OptInRequest request, CancellationToken cancellationToken)
@@ -270,18 +330,21 @@ internal static class FunnelEndpoints
     }
 
     private static Dictionary<string, StringValues> UtmOfReferer(HttpContext context) =>
-        Uri.TryCreate(context.Request.Headers.Referer.ToString(), UriKind.Absolute, out Uri? referer)
+        context.Request.Headers.Referer.ToString() is { Length: <= MaxUrlLength } header && Uri.TryCreate(header, UriKind.Absolute, out Uri? referer)
             ? QueryHelpers.ParseQuery(referer.Query)
             : [];
 
     private static Attribution AttributionOf(IReadOnlyDictionary<string, StringValues> query, string? referrer) =>
         LeadCapture.AttributionFrom(
-            Blank(query.GetValueOrDefault("utm_source")),
-            Blank(query.GetValueOrDefault("utm_medium")),
-            Blank(query.GetValueOrDefault("utm_campaign")),
-            Blank(query.GetValueOrDefault("utm_content")),
-            Blank(query.GetValueOrDefault("utm_term")),
+            Capped(query.GetValueOrDefault("utm_source")),
+            Capped(query.GetValueOrDefault("utm_medium")),
+            Capped(query.GetValueOrDefault("utm_campaign")),
+            Capped(query.GetValueOrDefault("utm_content")),
+            Capped(query.GetValueOrDefault("utm_term")),
             referrer);
+
+    /// <summary>A UTM value of a URL, or none when it is over the field limit (a form's own fields were checked already).</summary>
+    private static string? Capped(StringValues value) => Blank(value) is { Length: <= MaxShortFieldLength } text ? text : null;
 
     private static string? Blank(StringValues value) => StringValues.IsNullOrEmpty(value) || string.IsNullOrWhiteSpace(value.ToString()) ? null : value.ToString().Trim();
 
@@ -336,11 +399,6 @@ internal static class FunnelEndpoints
         FunnelDiagnostics.OptInsRejected.Add(1, new KeyValuePair<string, object?>("funnel.reason", reason));
         return Results.ValidationProblem(errors, title: "The opt-in was rejected.");
     }
-
-    private static IResult PageViewTooLarge() => Results.ValidationProblem(
-        new Dictionary<string, string[]>(StringComparer.Ordinal) { ["body"] = [$"The body must be at most {MaxPageViewBytes} bytes."] },
-        title: "The page view was rejected.",
-        statusCode: StatusCodes.Status413PayloadTooLarge);
 
     private static IResult Problem(string field, string message) =>
         Results.ValidationProblem(new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [message] }, title: "The request was rejected.");

@@ -37,7 +37,14 @@ public sealed class FunnelEventRecorder
             return;
         }
 
-        await _log.AppendAsync(events, cancellationToken).ConfigureAwait(false);
-        Activity.Current?.AddEvent(new ActivityEvent("funnel.events_recorded", tags: new ActivityTagsCollection { ["funnel.count"] = events.Count }));
+        await AppendAsync(events, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Appends the events and returns how many were new (not already in the log by id).</summary>
+    internal async Task<int> AppendAsync(IReadOnlyList<FunnelEvent> events, CancellationToken cancellationToken)
+    {
+        int appended = await _log.AppendAsync(events, cancellationToken).ConfigureAwait(false);
+        Activity.Current?.AddEvent(new ActivityEvent("funnel.events_recorded", tags: new ActivityTagsCollection { ["funnel.count"] = appended }));
+        return appended;
     }
 }

@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using Funnel.Payments;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Funnel.AspNetCore;
 
 /// <summary>The payment webhook handler behind <c>MapFunnel</c>.</summary>
-internal static class WebhookEndpoints
+internal static partial class WebhookEndpoints
 {
     /// <summary>The largest webhook body accepted: provider events are a few kilobytes.</summary>
     internal const int MaxBodyBytes = 512 * 1024;
@@ -17,6 +18,7 @@ internal static class WebhookEndpoints
         HttpContext context,
         string provider,
         [FromServices] IServiceProvider services,
+        [FromServices] ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
         using Activity? activity = FunnelDiagnostics.Source.StartActivity("funnel.webhook");
@@ -26,29 +28,10 @@ internal static class WebhookEndpoints
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown webhook provider.", detail: $"No payment webhooks are registered for the provider '{provider}'.");
         }
 
-        if (context.Request.ContentLength > MaxBodyBytes)
+        (byte[]? body, IResult? problem) = await RequestBodies.ReadBytesAsync(context, MaxBodyBytes, "The webhook was rejected.", cancellationToken).ConfigureAwait(false);
+        if (body is null)
         {
-            return Count(provider, "too_large", Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The webhook body is too large.", detail: $"The body must be at most {MaxBodyBytes} bytes."));
-        }
-
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = MaxBodyBytes;
-        }
-
-        byte[] body;
-        using (var buffer = new MemoryStream())
-        {
-            try
-            {
-                await context.Request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-            }
-            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-            {
-                return Count(provider, "too_large", Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The webhook body is too large.", detail: $"The body must be at most {MaxBodyBytes} bytes."));
-            }
-
-            body = buffer.ToArray();
+            return Count(provider, "rejected", problem!);
         }
 
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -79,11 +62,19 @@ internal static class WebhookEndpoints
                     title: "The webhook could not be processed yet.",
                     detail: "The event is stored and will be processed again.",
                     extensions: new Dictionary<string, object?>(StringComparer.Ordinal) { ["eventId"] = result.EventId }));
+            case WebhookOutcome.Unprocessable:
+                // Stored once and parked with its reason; a redelivery is a duplicate, so this logs once per event.
+                activity?.SetStatus(ActivityStatusCode.Error, result.Message);
+                LogParked(loggers.CreateLogger(typeof(WebhookEndpoints).FullName!), provider, result.EventId, result.Message);
+                return Count(provider, outcome, Results.Ok(new WebhookBody(outcome, result.EventId, result.Message)));
             default:
                 // The processor recorded the events in the event log itself.
-                return Count(provider, outcome, Results.Ok(new WebhookBody(outcome, result.EventId)));
+                return Count(provider, outcome, Results.Ok(new WebhookBody(outcome, result.EventId, null)));
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Parked {Provider} webhook event {EventId}, which can never apply: {Reason}")]
+    private static partial void LogParked(ILogger logger, string provider, string? eventId, string? reason);
 
     private static IResult Count(string provider, string outcome, IResult result)
     {
@@ -92,5 +83,5 @@ internal static class WebhookEndpoints
     }
 
     /// <summary>The JSON answer to an accepted webhook.</summary>
-    internal sealed record WebhookBody(string Status, string? EventId);
+    internal sealed record WebhookBody(string Status, string? EventId, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason);
 }

@@ -106,7 +106,7 @@ internal sealed class StripeWebhookVerifier : IWebhookSignatureVerifier
         {
             return StripeEvents.Parse(request.Body.Span);
         }
-        catch (Exception error) when (error is JsonException or KeyNotFoundException or FormatException or InvalidOperationException or ArgumentException)
+        catch (Exception error) when (StripeEvents.IsUnreadable(error))
         {
             return WebhookVerification.Rejected(WebhookRejection.MalformedPayload, "The body is not a Stripe event: " + error.Message);
         }
@@ -123,9 +123,28 @@ internal static class StripeEvents
         JsonElement root = document.RootElement;
         string id = root.GetProperty("id").GetString()!;
         string type = root.GetProperty("type").GetString()!;
+        var accepted = new WebhookVerification { EventId = id, EventType = type };
+        try
+        {
+            return Map(root, accepted);
+        }
+        catch (Exception error) when (IsUnreadable(error))
+        {
+            // Signed by Stripe and carrying an id, but not something we can apply: park it with the reason (answered
+            // 2xx, so Stripe stops delivering it) rather than reject it, which Stripe would retry for days.
+            return accepted with { Notification = null, Unprocessable = $"The {type} event cannot be read: {error.Message}" };
+        }
+    }
+
+    /// <summary>Whether <paramref name="error"/> is how reading a malformed event fails (a value of the wrong kind, missing or out of range).</summary>
+    public static bool IsUnreadable(Exception error) =>
+        error is JsonException or KeyNotFoundException or FormatException or InvalidOperationException or ArgumentException or OverflowException;
+
+    private static WebhookVerification Map(JsonElement root, WebhookVerification accepted)
+    {
+        string type = accepted.EventType!;
         Instant created = Instant.FromUnixTimeSeconds(root.GetProperty("created").GetInt64());
         JsonElement data = root.GetProperty("data").GetProperty("object");
-        var accepted = new WebhookVerification { EventId = id, EventType = type };
 
         (PaymentNotificationKind Kind, JsonElement? Metadata, string AmountField, string? PaymentId, string? Adjustment, string? Reason)? mapped = type switch
         {
@@ -148,18 +167,23 @@ internal static class StripeEvents
         {
             Notification = new PaymentNotification
             {
-                EventId = id,
+                EventId = accepted.EventId!,
                 Kind = m2.Kind,
                 Order = OrderId.Parse(order),
                 OccurredAt = created,
                 PaymentId = m2.PaymentId,
                 Amount = StripeMoney.FromStripe(data.GetProperty(m2.AmountField).GetInt64(), data.GetProperty("currency").GetString()!),
-                Installment = Text(metadata, "funnel_installment") is { } n ? int.Parse(n, NumberStyles.None, CultureInfo.InvariantCulture) : null,
+                Installment = Text(metadata, "funnel_installment") is { } n ? Installment(n) : null,
                 AdjustmentId = m2.Adjustment,
                 Reason = m2.Reason,
             },
         };
     }
+
+    private static int Installment(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int number) && number > 0
+            ? number
+            : throw new FormatException($"The metadata 'funnel_installment' is '{(text.Length > 20 ? text[..20] + "…" : text)}', not an installment number from 1 to {int.MaxValue}.");
 
     private static JsonElement? SubscriptionMetadata(JsonElement invoice) =>
         Property(invoice, "parent") is { } parent && Property(parent, "subscription_details") is { } details ? Property(details, "metadata") : null;

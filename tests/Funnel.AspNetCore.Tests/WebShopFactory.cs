@@ -7,6 +7,7 @@ using Funnel.Samples.WebShop;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using NodaTime;
 using NodaTime.Testing;
 
@@ -22,6 +23,12 @@ internal sealed partial class WebShopFactory(string? connectionString = null) : 
     public string DataFolder { get; } = Path.Combine(Path.GetTempPath(), "funnel-webshop-tests", Guid.NewGuid().ToString("N"));
 
     public FakeClock Clock { get; } = new(Start);
+
+    /// <summary>Gets or sets a change to the Funnel options, applied after the shop's own (rate limits are off unless it turns them on).</summary>
+    public Action<FunnelAspNetCoreOptions>? ConfigureFunnel { get; init; }
+
+    /// <summary>Gets what the shop logged.</summary>
+    public CapturedLogs Logs { get; } = new();
 
     /// <summary>Gets every event in the shop's log, once the pipeline has delivered everything appended so far.</summary>
     public IReadOnlyList<FunnelEvent> Events
@@ -146,7 +153,17 @@ internal sealed partial class WebShopFactory(string? connectionString = null) : 
         builder.UseSetting("Payments:RelayWebhooks", "false");
         builder.UseSetting("Shop:PublicUrl", "http://localhost");
         builder.UseSetting("Shop:DispatchSeconds", "3600");
-        builder.ConfigureTestServices(services => services.AddSingleton<IClock>(Clock));
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<IClock>(Clock);
+            services.AddSingleton<ILoggerProvider>(Logs);
+            // Every test client shares one address: limits are tested where asked for (ConfigureFunnel), off elsewhere.
+            services.Configure<FunnelAspNetCoreOptions>(o =>
+            {
+                o.RateLimits.Enabled = false;
+                ConfigureFunnel?.Invoke(o);
+            });
+        });
     }
 
     protected override void Dispose(bool disposing)

@@ -104,6 +104,24 @@ public sealed class StripeWebhookTests
     }
 
     [Theory]
+    [InlineData("\"funnel_installment\":\"2\"", "\"funnel_installment\":\"99999999999999999999\"", "funnel_installment")]
+    [InlineData("\"funnel_installment\":\"2\"", "\"funnel_installment\":\"0\"", "funnel_installment")]
+    [InlineData("\"funnel_order\":\"" + "0192a3b4-c5d6-7e8f-9012-3456789abcde" + "\"", "\"funnel_order\":\"not-an-order\"", "invoice.paid")]
+    [InlineData("\"amount_paid\":18000", "\"amount_paid\":1e400", "invoice.paid")]
+    public async Task VerifyAsync_SignedEventWithUnreadableMetadata_IsAcceptedAsUnprocessableWithTheReason(string from, string to, string reasonMentions)
+    {
+        string body = InvoicePaid.Replace(from, to, StringComparison.Ordinal);
+        body.ShouldNotBe(InvoicePaid);
+
+        WebhookVerification result = await Verifier().VerifyAsync(Request(body, Header(body, Now, Secret)));
+
+        result.Rejection.ShouldBeNull(result.Message);
+        result.EventId.ShouldBe("evt_1NG8Du2eZvKYlo2CUI79vXWy");
+        result.Notification.ShouldBeNull();
+        result.Unprocessable.ShouldNotBeNull().ShouldContain(reasonMentions);
+    }
+
+    [Theory]
     [InlineData(null, WebhookRejection.MissingSignature)]
     [InlineData("v1=abc", WebhookRejection.MalformedSignature)]
     [InlineData("t=1759672800", WebhookRejection.MalformedSignature)]

@@ -70,6 +70,24 @@ public abstract class WebhookEventStoreSpecificationTests
     }
 
     [Fact]
+    public async Task Unprocessable_AddedOrMovedThere_KeepsItsReasonIsListedAndIsNeverClaimedForRetry()
+    {
+        IWebhookEventStore store = CreateStore();
+        await store.TryAddAsync(Event("evt_added", Now) with { Status = WebhookEventStatus.Unprocessable, Error = "metadata overflows", Notification = null });
+        StoredWebhookEvent failed = Event("evt_moved", Now + Duration.FromSeconds(1)) with { Status = WebhookEventStatus.Failed };
+        await store.TryAddAsync(failed);
+        StoredWebhookEvent current = (await store.FindAsync("evt_moved")).ShouldNotBeNull();
+        (await store.TryUpdateAsync(current, current with { Status = WebhookEventStatus.Unprocessable, Error = "order unknown" })).ShouldBeTrue();
+
+        ImmutableArray<StoredWebhookEvent> listed = await store.ListAsync(WebhookEventStatus.Unprocessable, 10);
+        ImmutableArray<StoredWebhookEvent> claimed = await store.ClaimRetriesAsync(Now + Duration.FromDays(1), Now + Duration.FromDays(1), 10, Lease, "instance-a");
+
+        listed.Select(e => (e.EventId, e.Error)).ShouldBe([("evt_added", "metadata overflows"), ("evt_moved", "order unknown")]);
+        claimed.ShouldBeEmpty();
+        (await store.FindAsync("evt_added")).ShouldNotBeNull().Status.ShouldBe(WebhookEventStatus.Unprocessable);
+    }
+
+    [Fact]
     public async Task ListAsync_MoreEventsThanMax_ReturnsTheOldestOfTheStatusOnly()
     {
         IWebhookEventStore store = CreateStore();

@@ -225,6 +225,10 @@ public sealed class PaymentService
 
     /// <summary>Applies a provider notification to its order.</summary>
     /// <returns>The result, or <see langword="null"/> when it refers to a payment not recorded yet (park it).</returns>
+    /// <summary>Whether the order exists, so a notification about it can ever apply.</summary>
+    internal async Task<bool> OrderExistsAsync(OrderId order, CancellationToken cancellationToken) =>
+        await orders.FindOrderAsync(order, cancellationToken).ConfigureAwait(false) is not null;
+
     internal Task<OrderResult?> ApplyAsync(PaymentNotification notification, CancellationToken cancellationToken) => notification.Kind switch
     {
         PaymentNotificationKind.PaymentSucceeded => Nullable(orders.RecordInstallmentPaidAsync(

@@ -24,6 +24,9 @@ public enum WebhookOutcome
 
     /// <summary>Stored, but applying it threw; it is listed for <see cref="WebhookProcessor.RetryFailedAsync"/>. Answer HTTP 200 or 500.</summary>
     Failed = 5,
+
+    /// <summary>Authentic, but it can never apply (unknown order, unreadable metadata); parked as <see cref="WebhookEventStatus.Unprocessable"/> with the reason, never retried. Answer HTTP 200 so the provider stops delivering it.</summary>
+    Unprocessable = 6,
 }
 
 /// <summary>The outcome of processing one webhook request.</summary>
@@ -128,12 +131,20 @@ public sealed class WebhookProcessor
             EventId = verification.EventId,
             EventType = verification.EventType,
             ReceivedAt = clock.GetCurrentInstant(),
-            Notification = verification.Notification,
-            Status = verification.Notification is null ? WebhookEventStatus.Ignored : WebhookEventStatus.Received,
+            Notification = verification.Unprocessable is null ? verification.Notification : null,
+            Status = verification.Unprocessable is not null ? WebhookEventStatus.Unprocessable
+                : verification.Notification is null ? WebhookEventStatus.Ignored
+                : WebhookEventStatus.Received,
+            Error = verification.Unprocessable,
         };
         if (!await store.TryAddAsync(stored, cancellationToken).ConfigureAwait(false))
         {
             return new WebhookResult { Outcome = WebhookOutcome.Duplicate, EventId = stored.EventId };
+        }
+
+        if (stored.Status == WebhookEventStatus.Unprocessable)
+        {
+            return Unprocessable(stored, stored.Error!);
         }
 
         return stored.Notification is null
@@ -198,6 +209,16 @@ public sealed class WebhookProcessor
         {
             try
             {
+                if (!await payments.OrderExistsAsync(notification.Order, cancellationToken).ConfigureAwait(false))
+                {
+                    // No retry can make an order exist that was never placed here (another shop on the same provider
+                    // account, a test environment, a restored database): park it with the reason, not fail it every minute.
+                    string reason = $"Order {notification.Order} is unknown: it was not placed by this shop.";
+                    return await store.TryUpdateAsync(stored, attempt with { Status = WebhookEventStatus.Unprocessable, Error = reason }, cancellationToken).ConfigureAwait(false)
+                        ? Unprocessable(stored, reason)
+                        : Lost(stored);
+                }
+
                 result = await payments.ApplyAsync(notification, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception error)
@@ -252,6 +273,13 @@ public sealed class WebhookProcessor
 
         return new WebhookResult { Outcome = WebhookOutcome.Processed, EventId = stored.EventId, Events = events };
     }
+
+    private static WebhookResult Unprocessable(StoredWebhookEvent stored, string reason) => new()
+    {
+        Outcome = WebhookOutcome.Unprocessable,
+        EventId = stored.EventId,
+        Message = reason,
+    };
 
     private static WebhookResult Lost(StoredWebhookEvent stored) => new()
     {

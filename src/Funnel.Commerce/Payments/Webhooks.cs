@@ -95,6 +95,11 @@ public sealed record WebhookVerification
     /// <summary>Gets the event in neutral form, or <see langword="null"/> for an authentic event of a type we do not act on.</summary>
     public PaymentNotification? Notification { get; init; }
 
+    /// <summary>Gets why an authentic event with an id can never apply, such as metadata that does not parse.</summary>
+    /// <remarks>The processor parks such an event as <see cref="WebhookEventStatus.Unprocessable"/> with this reason, rather than rejecting it, so the provider stops delivering it.</remarks>
+    /// <value><see langword="null"/> when the event can be acted on or ignored.</value>
+    public string? Unprocessable { get; init; }
+
     /// <summary>Returns a rejection.</summary>
     /// <param name="rejection">Why.</param>
     /// <param name="message">An explanation.</param>
@@ -130,6 +135,14 @@ public enum WebhookEventStatus
 
     /// <summary>Applying it threw or was cancelled; <see cref="WebhookProcessor.RetryFailedAsync"/> tries again.</summary>
     Failed = 4,
+
+    /// <summary>Authentic but can never apply (its order is unknown, or its metadata cannot be read); parked with the reason in <see cref="StoredWebhookEvent.Error"/>, never retried.</summary>
+    /// <remarks>
+    /// The <c>funnel-webhooks</c> health check reports Degraded while such events pile up. Look at each (its
+    /// <see cref="StoredWebhookEvent.Error"/> says why) and move it on, for example to <see cref="Ignored"/> with
+    /// <see cref="IWebhookEventStore.TryUpdateAsync"/>.
+    /// </remarks>
+    Unprocessable = 5,
 }
 
 /// <summary>An accepted webhook event as stored before acting on it.</summary>
@@ -154,7 +167,7 @@ public sealed record StoredWebhookEvent
     /// <summary>Gets how many times applying it was attempted.</summary>
     public int Attempts { get; init; }
 
-    /// <summary>Gets the last error when <see cref="Status"/> is <see cref="WebhookEventStatus.Failed"/>.</summary>
+    /// <summary>Gets the last error when <see cref="Status"/> is <see cref="WebhookEventStatus.Failed"/>, or the reason when it is <see cref="WebhookEventStatus.Unprocessable"/>.</summary>
     public string? Error { get; init; }
 
     /// <summary>Gets the instance that claimed the event for a retry (<see cref="IWebhookEventStore.ClaimRetriesAsync"/>).</summary>

@@ -15,12 +15,14 @@ internal static class LeadsRegistration
     {
         services.TryAddSingleton<ILeadStore, InMemoryLeadStore>();
         services.TryAddSingleton<ISegmentMembershipStore, InMemorySegmentMembershipStore>();
+        services.TryAddSingleton(ConfirmationPolicy.Default);
         services.TryAddSingleton(sp => new LeadCapture(
             sp.GetRequiredService<ILeadStore>(),
             sp.GetRequiredService<IFunnelEventLog>(),
             sp.GetRequiredService<IClock>(),
             sp.GetRequiredService<LeadLifecycle>(),
-            sp.GetRequiredService<IDateTimeZoneProvider>()));
+            sp.GetRequiredService<IDateTimeZoneProvider>(),
+            confirmation: sp.GetRequiredService<ConfirmationPolicy>()));
         services.TryAddSingleton<IValidator<LeadMagnet>, LeadMagnetValidator>();
         services.TryAddSingleton<IValidator<ScoringModel>, ScoringModelValidator>();
         services.TryAddSingleton<IValidator<SegmentDefinition>, SegmentRuleValidator>();

@@ -88,6 +88,10 @@ public sealed record FunnelMetrics
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record EmailMetrics(long Sent, long Bounced, long UniqueOpens, long UniqueClicks, long Unsubscribes, long Complaints)
 {
+    /// <summary>Gets the unique clicks per message and link: the distinct links clicked in delivered messages, each counted once however often it was requested.</summary>
+    /// <value>Defaults to 0 when built by hand; the reporter sets it.</value>
+    public long UniqueLinkClicks { get; init; }
+
     /// <summary>Gets the messages delivered: sent − bounced.</summary>
     public long Delivered => Sent - Bounced;
 

@@ -95,6 +95,8 @@ public sealed class FunnelReporter : IFunnelReporter
         private readonly HashSet<OrderId> refundedOrders = [];
         private readonly Dictionary<string, int> emailKeys = new(StringComparer.Ordinal);
         private readonly HashSet<long> sent = [], bounced = [], opened = [], clicked = [], unsubscribed = [], complained = [];
+        private readonly Dictionary<string, int> linkKeys = new(StringComparer.Ordinal);
+        private readonly HashSet<(long Message, int Link)> linkClicks = [];
         private readonly List<int> usedAtInstant = [];
         private readonly bool entryIsPage = funnel.Steps.Length > 0 && funnel.Steps[0].Trigger.EventType == EventTypes.PageViewed;
         private long entryViews, entryBounces, checkoutsStarted, checkoutsAbandoned, eventCount;
@@ -317,7 +319,17 @@ public sealed class FunnelReporter : IFunnelReporter
                 emailKeys[email.Email] = key = emailKeys.Count;
             }
 
-            set.Add(((long)lead << 32) | (uint)key);
+            long message = ((long)lead << 32) | (uint)key;
+            set.Add(message);
+            if (email is EmailClicked { Url: { } url })
+            {
+                if (!linkKeys.TryGetValue(url, out int link))
+                {
+                    linkKeys[url] = link = linkKeys.Count;
+                }
+
+                linkClicks.Add((message, link));
+            }
         }
 
         private EmailMetrics EmailMetricsOf()
@@ -330,7 +342,10 @@ public sealed class FunnelReporter : IFunnelReporter
                 UniqueOpens: opens,
                 UniqueClicks: clicked.Count(Delivered),
                 Unsubscribes: unsubscribed.Count(Delivered),
-                Complaints: complained.Count(Delivered));
+                Complaints: complained.Count(Delivered))
+            {
+                UniqueLinkClicks = linkClicks.Count(c => Delivered(c.Message)),
+            };
         }
 
         private Money InCurrency(Money amount, FunnelEvent source) =>

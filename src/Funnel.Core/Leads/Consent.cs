@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using NodaTime;
 
 namespace Funnel.Leads;
@@ -57,8 +58,18 @@ public sealed record ConsentRecord
 }
 
 /// <summary>A pending double opt-in: the hash of the confirmation token and when it expires.</summary>
-/// <remarks>Only the SHA-256 hash of the token is stored, so a leaked store cannot confirm anyone. The token is single use: confirming removes it.</remarks>
-/// <param name="TokenHash">The lower-case hex SHA-256 of the token's secret part.</param>
-/// <param name="ExpiresAt">When the token stops working.</param>
+/// <remarks>
+/// Only the SHA-256 hash of the token is stored, so a leaked store cannot confirm anyone. The tokens are single use:
+/// confirming with any of them removes them all. A later opt-in of the same address does not spoil the link emailed
+/// before: the earlier tokens stay valid, in <see cref="Earlier"/>, until they expire or one is used (see
+/// <see cref="ConfirmationPolicy"/>).
+/// </remarks>
+/// <param name="TokenHash">The lower-case hex SHA-256 of the latest token's secret part.</param>
+/// <param name="ExpiresAt">When the latest token stops working.</param>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-public sealed record PendingConfirmation(string TokenHash, Instant ExpiresAt);
+public sealed record PendingConfirmation(string TokenHash, Instant ExpiresAt)
+{
+    /// <summary>Gets the tokens issued before the latest that are still outstanding, newest first.</summary>
+    /// <value>Defaults to empty. Their own <see cref="Earlier"/> is empty.</value>
+    public ImmutableArray<PendingConfirmation> Earlier { get; init; } = [];
+}

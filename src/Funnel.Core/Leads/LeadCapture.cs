@@ -120,6 +120,7 @@ public sealed class LeadCapture
     private readonly LeadLifecycle _lifecycle;
     private readonly IValidator<OptInRequest> _validator;
     private readonly Duration _tokenLifetime;
+    private readonly ConfirmationPolicy _confirmation;
 
     /// <summary>Initializes lead capture.</summary>
     /// <param name="store">Where leads are kept.</param>
@@ -128,15 +129,18 @@ public sealed class LeadCapture
     /// <param name="lifecycle">The lifecycle rules; <see langword="null"/> for <see cref="LeadLifecycle.Default"/>.</param>
     /// <param name="timeZones">Checks time zone ids; <see langword="null"/> for TZDB.</param>
     /// <param name="confirmationTokenLifetime">How long a double opt-in token works; <see langword="null"/> for 48 hours.</param>
+    /// <param name="confirmation">Limits the confirmation emails per address; <see langword="null"/> for <see cref="ConfirmationPolicy.Default"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="store"/>, <paramref name="eventLog"/> or <paramref name="clock"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="confirmationTokenLifetime"/> is not positive.</exception>
+    /// <exception cref="ValidationException"><paramref name="confirmation"/> is not valid; the message names the field.</exception>
     public LeadCapture(
         ILeadStore store,
         IFunnelEventLog eventLog,
         IClock clock,
         LeadLifecycle? lifecycle = null,
         IDateTimeZoneProvider? timeZones = null,
-        Duration? confirmationTokenLifetime = null)
+        Duration? confirmationTokenLifetime = null,
+        ConfirmationPolicy? confirmation = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(eventLog);
@@ -151,6 +155,9 @@ public sealed class LeadCapture
         {
             throw new ArgumentOutOfRangeException(nameof(confirmationTokenLifetime), confirmationTokenLifetime, "The confirmation token lifetime must be positive.");
         }
+
+        _confirmation = confirmation ?? ConfirmationPolicy.Default;
+        new ConfirmationPolicyValidator().ValidateAndThrow(_confirmation);
     }
 
     /// <summary>Builds the attribution of an opt-in from the landing URL's UTM parameters and the referrer.</summary>
@@ -233,7 +240,7 @@ public sealed class LeadCapture
                         RecordedAt = now,
                         Text = magnet.ConsentText,
                     },
-                PendingConfirmation = needsConfirmation ? new PendingConfirmation(Hash(fresh), now + _tokenLifetime) : profile.PendingConfirmation,
+                PendingConfirmation = needsConfirmation ? Issue(profile.PendingConfirmation, Hash(fresh), now) : profile.PendingConfirmation,
                 // Only consent given now lifts an unsubscribe: a double opt-in lifts it on confirmation, so that
                 // someone else posting the address cannot undo it.
                 UnsubscribedAt = needsConfirmation ? profile.UnsubscribedAt : null,
@@ -242,7 +249,8 @@ public sealed class LeadCapture
         LeadProfile stored = update.After!;
         bool isNew = update.Before is null;
         LifecycleStage before = update.Before?.Stage ?? LifecycleStage.Visitor;
-        byte[]? secret = NeedsConfirmation(magnet, update.Before) ? fresh : null;
+        // A token was issued only when the stored pending confirmation is ours: over the per-address limit it is not.
+        byte[]? secret = stored.PendingConfirmation?.TokenHash == Hash(fresh) ? fresh : null;
 
         ImmutableArray<LeadEvent>.Builder events = ImmutableArray.CreateBuilder<LeadEvent>(3);
         events.Add(new OptedIn { LeadId = stored.Id, OccurredAt = now, Attribution = request.Attribution, Magnet = magnet.Key });
@@ -323,14 +331,43 @@ public sealed class LeadCapture
         return new ConfirmationResult(status, stored, confirmed);
     }
 
+    /// <summary>Adds a token to the outstanding ones, unless the address had its emails' worth in the window; keeps the earlier links valid.</summary>
+    private PendingConfirmation? Issue(PendingConfirmation? pending, string hash, Instant now)
+    {
+        PendingConfirmation[] outstanding = pending is null
+            ? []
+            : [.. new[] { pending with { Earlier = [] } }.Concat(pending.Earlier).Where(p => p.ExpiresAt > now)];
+        int recent = outstanding.Count(p => p.ExpiresAt - _tokenLifetime > now - _confirmation.EmailWindow);
+        if (recent >= _confirmation.MaxEmailsPerWindow)
+        {
+            return pending;
+        }
+
+        return new PendingConfirmation(hash, now + _tokenLifetime) { Earlier = [.. outstanding.Take(_confirmation.MaxOutstandingLinks - 1)] };
+    }
+
     private static bool NeedsConfirmation(LeadMagnet magnet, LeadProfile? current) =>
         magnet.DoubleOptIn && (current?.ConsentStatus ?? ConsentStatus.None) != ConsentStatus.Granted;
 
     /// <summary>Decides a confirmation against the stored profile: a pure function, re-run when a concurrent change wins.</summary>
     private static (ConfirmationStatus Status, LeadProfile? Next) Confirm(LeadProfile? current, LeadId id, byte[] hash, Instant now)
     {
-        if (current?.PendingConfirmation is not { } pending || current.Id != id
-            || !CryptographicOperations.FixedTimeEquals(hash, Encoding.ASCII.GetBytes(pending.TokenHash)))
+        if (current?.PendingConfirmation is not { } latest || current.Id != id)
+        {
+            return (ConfirmationStatus.Invalid, current);
+        }
+
+        // Any outstanding link works: a later opt-in must not spoil the one emailed first. Compare with every one.
+        PendingConfirmation? pending = null;
+        foreach (PendingConfirmation candidate in latest.Earlier.Prepend(latest))
+        {
+            if (CryptographicOperations.FixedTimeEquals(hash, Encoding.ASCII.GetBytes(candidate.TokenHash)))
+            {
+                pending = candidate;
+            }
+        }
+
+        if (pending is null)
         {
             return (ConfirmationStatus.Invalid, current);
         }

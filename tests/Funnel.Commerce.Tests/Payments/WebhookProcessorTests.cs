@@ -256,6 +256,66 @@ public sealed class WebhookProcessorTests
         results.SelectMany(r => r.Events).OfType<PaymentDisputed>().Single().Reason.ShouldBe("fraudulent");
     }
 
+    [Fact]
+    public async Task ProcessAsync_OrderNeverPlacedHere_ParksItWithTheReasonAndNeverRetriesIt()
+    {
+        var kit = new PaymentTestKit();
+        Order placed = await kit.PlaceAsync(30, plan: null);
+        await kit.Gateway.ChargeAsync(Charge(placed, "key-30") with { Order = OrderId.New() });
+        WebhookRequest webhook = kit.Gateway.Webhooks.Single();
+
+        WebhookResult result = await kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers);
+        WebhookResult replay = await kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers);
+        kit.Kit.Clock.Advance(Duration.FromDays(1));
+        ImmutableArray<WebhookResult> retried = await kit.Webhooks.RetryFailedAsync();
+
+        result.Outcome.ShouldBe(WebhookOutcome.Unprocessable);
+        result.Message!.ShouldContain("unknown");
+        replay.Outcome.ShouldBe(WebhookOutcome.Duplicate);
+        retried.ShouldBeEmpty();
+        (await kit.Webhooks.ListFailedAsync()).ShouldBeEmpty();
+        StoredWebhookEvent parked = (await kit.EventStore.ListAsync(WebhookEventStatus.Unprocessable, 10)).ShouldHaveSingleItem();
+        parked.Error!.ShouldContain("unknown");
+        result.Events.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task RetryFailedAsync_FailedEventOfAnUnknownOrder_IsParkedInsteadOfRetriedAgain()
+    {
+        var kit = new PaymentTestKit();
+        Order placed = await kit.PlaceAsync(31, plan: null);
+        await kit.Gateway.ChargeAsync(Charge(placed, "key-31") with { Order = OrderId.New() });
+        WebhookRequest webhook = kit.Gateway.Webhooks.Single();
+        kit.Orders.Down = true;
+        (await kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers)).Outcome.ShouldBe(WebhookOutcome.Failed);
+        kit.Orders.Down = false;
+
+        WebhookResult retried = (await kit.Webhooks.RetryFailedAsync()).ShouldHaveSingleItem();
+
+        retried.Outcome.ShouldBe(WebhookOutcome.Unprocessable);
+        (await kit.Webhooks.RetryFailedAsync()).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task ProcessAsync_VerifierSaysUnprocessable_StoresItParkedWithTheReason()
+    {
+        var kit = new PaymentTestKit();
+        var verifier = new FixedVerifier(new WebhookVerification { EventId = "evt_bad", EventType = "invoice.paid", Unprocessable = "funnel_installment overflows" });
+        var processor = new WebhookProcessor(verifier, kit.EventStore, kit.Payments, kit.Kit.Clock);
+
+        WebhookResult result = await processor.ProcessAsync(Array.Empty<byte>(), new Dictionary<string, string>());
+
+        result.Outcome.ShouldBe(WebhookOutcome.Unprocessable);
+        StoredWebhookEvent stored = (await kit.EventStore.FindAsync("evt_bad")).ShouldNotBeNull();
+        (stored.Status, stored.Error, stored.Notification).ShouldBe((WebhookEventStatus.Unprocessable, "funnel_installment overflows", null));
+        (await processor.ProcessAsync(Array.Empty<byte>(), new Dictionary<string, string>())).Outcome.ShouldBe(WebhookOutcome.Duplicate);
+    }
+
+    private sealed class FixedVerifier(WebhookVerification verification) : IWebhookSignatureVerifier
+    {
+        public Task<WebhookVerification> VerifyAsync(WebhookRequest request, CancellationToken cancellationToken = default) => Task.FromResult(verification);
+    }
+
     private static ChargeRequest Charge(Order order, string key) => new()
     {
         Order = order.Id,

@@ -195,6 +195,23 @@ public class FunnelReporterTests
     }
 
     [Fact]
+    public void CreateReport_OneLinkClickedManyTimes_CountsUniqueClicksPerMessageAndPerLink()
+    {
+        EmailClicked Clicked(int lead, string url) => new() { LeadId = Lead(lead), OccurredAt = At(lead), Email = "n1", Url = url };
+
+        FunnelReport report = Report(
+            new EmailSent { LeadId = Lead(1), OccurredAt = At(1), Email = "n1" },
+            Clicked(1, "https://shop.example/sales"), Clicked(1, "https://shop.example/sales"), Clicked(1, "https://shop.example/sales"),
+            Clicked(1, "https://shop.example/pricing"),
+            new EmailSent { LeadId = Lead(2), OccurredAt = At(2), Email = "n1" },
+            Clicked(2, "https://shop.example/sales"),
+            Clicked(3, "https://shop.example/sales"));
+
+        report.Email.UniqueClicks.ShouldBe(2);
+        report.Email.UniqueLinkClicks.ShouldBe(3, "lead 1 clicked two links, lead 2 one; lead 3 was never sent the email");
+    }
+
+    [Fact]
     public void CreateReport_BounceRate_CountsEntryViewsWithNothingAfterThemWithinTheWindow()
     {
         FunnelReport report = Report(

@@ -152,7 +152,10 @@ public sealed class CoreStoredFormatTests : IAsyncLifetime, IDisposable
         (await store.TryAddAsync(Ann)).ShouldBeTrue();
 
         ShouldEqual((await store.FindAsync(Ann.Id)).ShouldNotBeNull(), Ann with { Version = 0 });
-        (await ScalarAsync("SELECT profile = $1::jsonb FROM funnel.leads", ProfileV1)).ShouldBe(true);
+        // Written today with the earlier confirmation links (issue 17), which a V1 document without them reads as none.
+        string written = ProfileV1.Replace("\"expiresAt\":\"2026-12-06T15:52:00Z\"}", "\"expiresAt\":\"2026-12-06T15:52:00Z\",\"earlier\":[]}", StringComparison.Ordinal);
+        written.ShouldNotBe(ProfileV1);
+        (await ScalarAsync("SELECT profile = $1::jsonb FROM funnel.leads", written)).ShouldBe(true);
         (await ScalarAsync("SELECT (id::text, email, version)::text FROM funnel.leads")).ShouldBe($"({AnnId},ann@example.com,0)");
     }
 
