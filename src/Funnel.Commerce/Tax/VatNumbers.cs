@@ -226,10 +226,17 @@ public static class VatNumbers
 
         return n.Length switch
         {
-            8 => n[0] == '9' ? VatNumberStatus.BadFormat : Result((11 - Weighted(n[..7], [8, 7, 6, 5, 4, 3, 2]) % 11) % 11 % 10 == D(n, 7)),
+            8 => n[0] == '9' ? VatNumberStatus.BadFormat : Result(CzechLegal(n) == D(n, 7)),
             10 => Result(Long(n) % 11 == 0),
             _ => VatNumberStatus.Valid,
         };
+    }
+
+    /// <summary>The check digit of a Czech legal person's number: 11 minus the weighted sum mod 11, with 0 as 1 and 10 as 0.</summary>
+    private static int CzechLegal(string n)
+    {
+        int check = (11 - (Weighted(n, [8, 7, 6, 5, 4, 3, 2]) % 11)) % 11;
+        return (check == 0 ? 1 : check) % 10;
     }
 
     private static VatNumberStatus France(string n)
