@@ -165,14 +165,27 @@ public sealed record Quote
             return this with { Tax = tax };
         }
 
-        long[] ratios = [.. Schedule.Select(c => c.Amount.MinorUnits)];
-        ImmutableArray<Money> shares = tax.Tax.Allocate(ratios);
-        return this with
+        var schedule = new ScheduledCharge[Schedule.Length];
+        if (schedule.Length == 1)
         {
-            Tax = tax,
-            Total = Total + tax.Tax,
-            Schedule = [.. Schedule.Select((c, k) => c with { Amount = c.Amount + shares[k] })],
-        };
+            schedule[0] = Schedule[0] with { Amount = Schedule[0].Amount + tax.Tax };
+        }
+        else
+        {
+            var ratios = new long[schedule.Length];
+            for (int k = 0; k < ratios.Length; k++)
+            {
+                ratios[k] = Schedule[k].Amount.MinorUnits;
+            }
+
+            ImmutableArray<Money> shares = tax.Tax.Allocate(ratios);
+            for (int k = 0; k < schedule.Length; k++)
+            {
+                schedule[k] = Schedule[k] with { Amount = Schedule[k].Amount + shares[k] };
+            }
+        }
+
+        return this with { Tax = tax, Total = Total + tax.Tax, Schedule = ImmutableCollectionsMarshal.AsImmutableArray(schedule) };
     }
 }
 

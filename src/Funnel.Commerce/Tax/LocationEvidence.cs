@@ -75,18 +75,23 @@ public sealed record PlaceOfSupply
         string? billing = Normalise(evidence.BillingCountry, nameof(LocationEvidence.BillingCountry));
         string? ip = Normalise(evidence.IpCountry, nameof(LocationEvidence.IpCountry));
         string? card = Normalise(evidence.CardCountry, nameof(LocationEvidence.CardCountry));
-        string?[] pieces = [billing, ip, card];
-        ImmutableArray<string> named = [.. pieces.OfType<string>().Distinct(StringComparer.Ordinal)];
-        int given = pieces.Count(p => p is not null);
-        if (given < 2)
+        int given = (billing is null ? 0 : 1) + (ip is null ? 0 : 1) + (card is null ? 0 : 1);
+        var named = ImmutableArray.CreateBuilder<string>(given);
+        foreach (string? piece in (ReadOnlySpan<string?>)[billing, ip, card])
         {
-            return new PlaceOfSupply { Status = PlaceOfSupplyStatus.Insufficient, Evidence = evidence, CountriesNamed = named };
+            if (piece is not null && !named.Contains(piece))
+            {
+                named.Add(piece);
+            }
         }
 
-        string? agreed = named.FirstOrDefault(c => pieces.Count(p => p == c) >= 2);
-        return agreed is null
-            ? new PlaceOfSupply { Status = PlaceOfSupplyStatus.Conflict, Evidence = evidence, CountriesNamed = named }
-            : new PlaceOfSupply { Status = PlaceOfSupplyStatus.Determined, Country = agreed, Evidence = evidence, CountriesNamed = named };
+        PlaceOfSupplyStatus status = given < 2 ? PlaceOfSupplyStatus.Insufficient
+            : named.Count < given ? PlaceOfSupplyStatus.Determined // some country was named twice
+            : PlaceOfSupplyStatus.Conflict;
+        string? agreed = status != PlaceOfSupplyStatus.Determined ? null
+            : billing is not null && (billing == ip || billing == card) ? billing
+            : ip;
+        return new PlaceOfSupply { Status = status, Country = agreed, Evidence = evidence, CountriesNamed = named.DrainToImmutable() };
     }
 
     /// <summary>Returns the place of supply of a sale to a business, where its VAT number says it is established.</summary>
@@ -104,12 +109,12 @@ public sealed record PlaceOfSupply
             return null;
         }
 
-        string trimmed = code.Trim();
+        string trimmed = code.Length == 2 ? code : code.Trim();
         if (trimmed.Length != 2 || !char.IsAsciiLetter(trimmed[0]) || !char.IsAsciiLetter(trimmed[1]))
         {
             throw new ArgumentException($"{field}: '{code}' is not an ISO 3166-1 alpha-2 country code such as DE or GB.", field);
         }
 
-        return trimmed.ToUpperInvariant();
+        return char.IsAsciiLetterUpper(trimmed[0]) && char.IsAsciiLetterUpper(trimmed[1]) ? trimmed : trimmed.ToUpperInvariant();
     }
 }

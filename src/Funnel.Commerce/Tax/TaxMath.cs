@@ -43,8 +43,8 @@ internal static class TaxMath
             return taxes;
         }
 
-        var done = new bool[amounts.Length];
-        var members = new List<int>(amounts.Length);
+        Span<bool> done = amounts.Length <= 64 ? stackalloc bool[amounts.Length] : new bool[amounts.Length];
+        Span<int> members = amounts.Length <= 64 ? stackalloc int[amounts.Length] : new int[amounts.Length];
         for (int i = 0; i < amounts.Length; i++)
         {
             if (done[i])
@@ -52,14 +52,14 @@ internal static class TaxMath
                 continue;
             }
 
-            members.Clear();
+            int count = 0;
             long total = 0;
             for (int j = i; j < amounts.Length; j++)
             {
                 if (!done[j] && rates[j] == rates[i])
                 {
                     done[j] = true;
-                    members.Add(j);
+                    members[count++] = j;
                     total = checked(total + amounts[j]);
                 }
             }
@@ -70,14 +70,20 @@ internal static class TaxMath
                 continue;
             }
 
-            var ratios = new long[members.Count];
-            for (int k = 0; k < members.Count; k++)
+            if (count == 1)
+            {
+                taxes[i] = tax;
+                continue;
+            }
+
+            var ratios = new long[count];
+            for (int k = 0; k < count; k++)
             {
                 ratios[k] = amounts[members[k]];
             }
 
             var shares = new Money(tax, currency).Allocate(ratios);
-            for (int k = 0; k < members.Count; k++)
+            for (int k = 0; k < count; k++)
             {
                 taxes[members[k]] = shares[k].MinorUnits;
             }

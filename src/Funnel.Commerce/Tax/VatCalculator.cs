@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using FluentValidation;
 using Funnel.Offers;
 using NodaTime;
@@ -104,13 +105,17 @@ public sealed class VatCalculator : ITaxCalculator
         var amounts = new long[n];
         var rates = new long[n];
         var percents = new decimal[n];
+        VatRate? standard = null;
+        VatRate? ebook = null;
         for (int i = 0; i < n; i++)
         {
             amounts[i] = quote.Lines[i].Total.MinorUnits;
             if (note is null)
             {
-                VatRate rate = table.Find(country, categories[i], date)
-                    ?? throw new InvalidOperationException($"The VAT rate table has no rate for {country} on {date:yyyy-MM-dd}.");
+                VatRate? found = categories[i] == TaxCategory.EBook
+                    ? ebook ??= table.Find(country, TaxCategory.EBook, date)
+                    : standard ??= table.Find(country, TaxCategory.Standard, date);
+                VatRate rate = found ?? throw new InvalidOperationException($"The VAT rate table has no rate for {country} on {date:yyyy-MM-dd}.");
                 percents[i] = rate.Rate;
                 rates[i] = TaxMath.Scaled(rate.Rate);
             }
@@ -137,7 +142,7 @@ public sealed class VatCalculator : ITaxCalculator
             Rounding = rounding,
             VatNumber = vatNumber,
             ReverseCharge = reverse,
-            Lines = [.. lines],
+            Lines = ImmutableCollectionsMarshal.AsImmutableArray(lines),
             Net = new Money(net, quote.Currency),
             Tax = new Money(tax, quote.Currency),
             Gross = new Money(checked(net + tax), quote.Currency),

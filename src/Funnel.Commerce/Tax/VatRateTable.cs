@@ -139,7 +139,7 @@ public sealed class VatRateTable
     public bool Covers(string country)
     {
         ArgumentNullException.ThrowIfNull(country);
-        return byKey.ContainsKey((country.ToUpperInvariant(), TaxCategory.Standard));
+        return byKey.ContainsKey((Upper(country), TaxCategory.Standard));
     }
 
     /// <summary>Returns the rate in force in a country for a category on a date.</summary>
@@ -151,7 +151,7 @@ public sealed class VatRateTable
     public VatRate? Find(string country, TaxCategory category, LocalDate date)
     {
         ArgumentNullException.ThrowIfNull(country);
-        string key = country.ToUpperInvariant();
+        string key = Upper(country);
         return (category == TaxCategory.EBook ? InForce(key, TaxCategory.EBook, date) : null) ?? InForce(key, TaxCategory.Standard, date);
     }
 
@@ -167,7 +167,21 @@ public sealed class VatRateTable
     public TaxRounding RoundingFor(string country)
     {
         ArgumentNullException.ThrowIfNull(country);
-        return rounding.GetValueOrDefault(country.ToUpperInvariant(), TaxRounding.PerInvoice);
+        return rounding.GetValueOrDefault(Upper(country), TaxRounding.PerInvoice);
+    }
+
+    /// <summary>The code in upper case, without allocating when it already is (as codes from <see cref="PlaceOfSupply"/> are).</summary>
+    private static string Upper(string country)
+    {
+        foreach (char c in country)
+        {
+            if (char.IsLower(c))
+            {
+                return country.ToUpperInvariant();
+            }
+        }
+
+        return country;
     }
 
     private VatRate? InForce(string country, TaxCategory category, LocalDate date)
