@@ -225,6 +225,7 @@ public sealed partial class OrderService
     /// <param name="paymentPlan">The key of one of the upsell's payment plans, or <see langword="null"/> to pay once.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The new order (awaiting payment) with <see cref="UpsellAccepted"/> and <see cref="OrderPlaced"/>, or a rejection.</returns>
+    /// <remarks>With a tax calculator, the upsell is taxed with the parent order's evidence and VAT number; a parent placed without tax has neither, so the upsell is rejected with <see cref="OrderRejection.LocationUnresolved"/>.</remarks>
     /// <exception cref="ArgumentNullException"><paramref name="buyerZone"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The parent order is unknown, or <paramref name="upsell"/> does not follow its main offer in the path.</exception>
     /// <exception cref="InvalidOperationException">The parent order has no payment method on file.</exception>
