@@ -73,6 +73,7 @@ namespace Funnel.Samples.EbookMasterclass
             AnalyticsPrinter.Print(events, report, options, output);
             SequenceSimulation.Print(SequenceSimulation.RunAsync(events).GetAwaiter().GetResult(), output);
             PaymentsDemo.Print(PaymentsDemo.RunAsync().GetAwaiter().GetResult(), output);
+            VatDemo.Print(VatDemo.RunAsync().GetAwaiter().GetResult(), output);
             AffiliateSimulation.Print(AffiliateSimulation.RunAsync(events, options.Seed).GetAwaiter().GetResult(), output);
             return 0;
         }

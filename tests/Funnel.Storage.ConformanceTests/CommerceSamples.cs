@@ -1,5 +1,6 @@
 using Funnel.Offers;
 using Funnel.Payments;
+using Funnel.Tax;
 using NodaTime;
 
 namespace Funnel.Storage.ConformanceTests;
@@ -58,6 +59,31 @@ public static class CommerceSamples
          "lines":[{"offer":"ebook","role":"main","quantity":1,"total":{"amount":2700,"currency":"USD"},"products":["ebook"]}],
          "total":{"amount":2700,"currency":"USD"},"schedule":[],
          "paid":{"amount":0,"currency":"USD"},"refunded":{"amount":0,"currency":"USD"}}
+        """;
+
+    // Written by format 1 (with the tax added in the same format) for CommerceSamples.TaxedOrder(); do not change.
+    public const string TaxedOrderV1 = """
+        {"id":"0195f3a0-1111-7000-8000-000000000001","lead":"0195f3a0-2222-7000-8000-000000000001",
+         "placedAt":"2026-03-02T09:15:30Z",
+         "lines":[
+          {"offer":"masterclass","role":"main","quantity":1,"total":{"amount":49700,"currency":"USD"},"products":["masterclass-videos"]},
+          {"offer":"ebook","role":"order_bump","quantity":1,"total":{"amount":2700,"currency":"USD"},"products":["ebook"]}],
+         "total":{"amount":62189,"currency":"USD"},
+         "tax":{
+          "placeOfSupply":{"status":"determined","country":"FR",
+           "evidence":{"billingCountry":"FR","ipCountry":"FR","cardCountry":"BE"},"countriesNamed":["FR","BE"]},
+          "pricesIncludeTax":false,"rounding":"per_invoice","reverseCharge":false,
+          "lines":[
+           {"offer":"masterclass","category":"standard","rate":20,"net":{"amount":49700,"currency":"USD"},
+            "tax":{"amount":9940,"currency":"USD"},"gross":{"amount":59640,"currency":"USD"}},
+           {"offer":"ebook","category":"e_book","rate":5.5,"net":{"amount":2700,"currency":"USD"},
+            "tax":{"amount":149,"currency":"USD"},"gross":{"amount":2849,"currency":"USD"}}],
+          "net":{"amount":52400,"currency":"USD"},"tax":{"amount":10089,"currency":"USD"},"gross":{"amount":62489,"currency":"USD"}},
+         "schedule":[{"number":1,"dueAt":"2026-03-02T09:15:30Z","amount":{"amount":62189,"currency":"USD"}}],
+         "coupons":[],"seats":[],"status":"awaiting_payment","paid":{"amount":0,"currency":"USD"},"refunded":{"amount":0,"currency":"USD"},
+         "entitlements":[],"pendingGrants":[],"pendingRevocations":[],
+         "installments":[{"number":1,"dueAt":"2026-03-02T09:15:30Z","amount":{"amount":62189,"currency":"USD"},"status":"due","failedAttempts":0}],
+         "failedPaymentAttempts":0,"accessPaused":false,"pausedEntitlements":[],"appliedAdjustments":[],"version":0}
         """;
 
     // Written by format 1 for CommerceSamples.ParkedEvent().
@@ -160,6 +186,69 @@ public static class CommerceSamples
         };
     }
 
+    /// <summary>An order taxed for a French consumer (one piece of evidence disagreeing), a course at 20% and an e-book at 5.5%.</summary>
+    /// <remarks>The total is deliberately not the gross, so a store that recomputed either would be caught.</remarks>
+    public static Order TaxedOrder()
+    {
+        Instant placed = Instant.FromUtc(2026, 3, 2, 9, 15, 30);
+        Money total = new(62_189, Usd);
+        return new Order
+        {
+            Id = OrderId,
+            Lead = Lead,
+            PlacedAt = placed,
+            Lines =
+            [
+                new OrderLine { Offer = "masterclass", Role = OfferRole.Main, Quantity = 1, Total = new Money(49_700, Usd), Products = ["masterclass-videos"] },
+                new OrderLine { Offer = "ebook", Role = OfferRole.OrderBump, Quantity = 1, Total = new Money(2_700, Usd), Products = ["ebook"] },
+            ],
+            Total = total,
+            Tax = new TaxBreakdown
+            {
+                PlaceOfSupply = new PlaceOfSupply
+                {
+                    Status = PlaceOfSupplyStatus.Determined,
+                    Country = "FR",
+                    Evidence = new LocationEvidence { BillingCountry = "FR", IpCountry = "FR", CardCountry = "BE" },
+                    CountriesNamed = ["FR", "BE"],
+                },
+                PricesIncludeTax = false,
+                Rounding = TaxRounding.PerInvoice,
+                Lines =
+                [
+                    new TaxLine("masterclass", TaxCategory.Standard, 20m, new Money(49_700, Usd), new Money(9_940, Usd), new Money(59_640, Usd)),
+                    new TaxLine("ebook", TaxCategory.EBook, 5.5m, new Money(2_700, Usd), new Money(149, Usd), new Money(2_849, Usd)),
+                ],
+                Net = new Money(52_400, Usd),
+                Tax = new Money(10_089, Usd),
+                Gross = new Money(62_489, Usd),
+            },
+            Schedule = [new ScheduledCharge(1, placed, total)],
+            Installments = [new Installment { Number = 1, DueAt = placed, Amount = total }],
+            Paid = Money.Zero(Usd),
+            Refunded = Money.Zero(Usd),
+        };
+    }
+
+    /// <summary>A business buyer's order reverse-charged, with the VAT number and the note on each line.</summary>
+    public static Order ReverseChargedOrder()
+    {
+        Order order = TaxedOrder();
+        TaxBreakdown tax = order.Tax!;
+        return order with
+        {
+            Total = new Money(52_400, Usd),
+            Tax = tax with
+            {
+                VatNumber = "FR40303265045",
+                ReverseCharge = true,
+                Lines = [.. tax.Lines.Select(l => l with { Rate = 0m, Tax = Money.Zero(Usd), Gross = l.Net, Note = VatCalculator.ReverseChargeNote })],
+                Tax = Money.Zero(Usd),
+                Gross = new Money(52_400, Usd),
+            },
+        };
+    }
+
     /// <summary>A failed refund notification parked for a retry, with every optional part set.</summary>
     public static StoredWebhookEvent ParkedEvent() => new()
     {
@@ -186,6 +275,22 @@ public static class CommerceSamples
         Version = 2,
     };
 
+    /// <summary>Compares two tax breakdowns property by property, collections by their items.</summary>
+    public static void ShouldMatch(TaxBreakdown? actual, TaxBreakdown? expected)
+    {
+        if (expected is null)
+        {
+            actual.ShouldBeNull();
+            return;
+        }
+
+        actual.ShouldNotBeNull();
+        actual.ShouldBe(expected with { Lines = actual.Lines, PlaceOfSupply = actual.PlaceOfSupply });
+        actual.Lines.ShouldBe(expected.Lines);
+        actual.PlaceOfSupply.ShouldBe(expected.PlaceOfSupply with { CountriesNamed = actual.PlaceOfSupply.CountriesNamed });
+        actual.PlaceOfSupply.CountriesNamed.ShouldBe(expected.PlaceOfSupply.CountriesNamed);
+    }
+
     /// <summary>Compares two orders property by property, collections by their items (records compare arrays by reference).</summary>
     public static void ShouldMatch(Order actual, Order expected)
     {
@@ -201,7 +306,9 @@ public static class CommerceSamples
             Installments = actual.Installments,
             PausedEntitlements = actual.PausedEntitlements,
             AppliedAdjustments = actual.AppliedAdjustments,
+            Tax = actual.Tax,
         });
+        ShouldMatch(actual.Tax, expected.Tax);
         actual.Lines.Length.ShouldBe(expected.Lines.Length);
         for (int i = 0; i < expected.Lines.Length; i++)
         {

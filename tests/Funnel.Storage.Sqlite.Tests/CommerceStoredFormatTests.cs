@@ -34,6 +34,39 @@ public sealed class CommerceStoredFormatTests : IDisposable
     }
 
     [Fact]
+    public async Task FindAsync_TaxedOrderRowOfFormat1_ReadsTheTaxAndTheEvidence()
+    {
+        await InsertOrderAsync(CommerceSamples.OrderId, version: 0, format: 1, CommerceSamples.TaxedOrderV1);
+
+        Order order = (await new SqliteOrderStore(_database).FindAsync(CommerceSamples.OrderId)).ShouldNotBeNull();
+
+        CommerceSamples.ShouldMatch(order, CommerceSamples.TaxedOrder());
+        order.Tax!.Lines[1].Rate.ShouldBe(5.5m);
+    }
+
+    [Fact]
+    public async Task TryAddAsync_TaxedOrder_StoresTheTaxInTheFormat1Document()
+    {
+        (await new SqliteOrderStore(_database).TryAddAsync(CommerceSamples.TaxedOrder())).ShouldBeTrue();
+
+        string document = (await _database.ReadAsync(static s => s.QueryFirst("SELECT document FROM orders", static r => r.GetString(0)), CancellationToken.None))!;
+        JsonCompact(document).ShouldBe(JsonCompact(CommerceSamples.TaxedOrderV1));
+    }
+
+    [Fact]
+    public async Task TryUpdateAsync_ReverseChargedOrder_RoundTripsTheVatNumberAndNotes()
+    {
+        SqliteOrderStore store = new(_database);
+        Order placed = CommerceSamples.TaxedOrder();
+        (await store.TryAddAsync(placed)).ShouldBeTrue();
+
+        (await store.TryUpdateAsync(placed, CommerceSamples.ReverseChargedOrder())).ShouldBeTrue();
+
+        Order order = (await store.FindAsync(CommerceSamples.OrderId)).ShouldNotBeNull();
+        CommerceSamples.ShouldMatch(order, CommerceSamples.ReverseChargedOrder() with { Version = 1 });
+    }
+
+    [Fact]
     public async Task FindAsync_OrderRowWithOnlyTheRequiredProperties_ReadsTheDefaults()
     {
         await InsertOrderAsync(CommerceSamples.OrderId, version: 0, format: 1, CommerceSamples.MinimalOrderV1);

@@ -29,6 +29,7 @@ internal static class OffersRegistration
             sp.GetRequiredService<ISeatInventory>(),
             sp.GetRequiredService<DeadlineTracker>(),
             sp.GetRequiredService<IClock>(),
-            sp.GetRequiredService<IFunnelEventLog>()));
+            sp.GetRequiredService<IFunnelEventLog>(),
+            sp.GetService<Tax.ITaxCalculator>()));
     }
 }

@@ -19,6 +19,10 @@ public enum OrderRejection
 
     /// <summary>A seat hold expired before the order was placed and the seat went to someone else.</summary>
     SeatExpired = 3,
+
+    /// <summary>The buyer's location evidence conflicts or is missing, so the tax cannot be charged; see <see cref="Checkout.PlaceOfSupply"/>.</summary>
+    /// <remarks>Ask the buyer to confirm their country (for instance their billing address) and start a new checkout.</remarks>
+    LocationUnresolved = 4,
 }
 
 /// <summary>A started checkout: the quote shown to the buyer and the seats held for them.</summary>
@@ -36,6 +40,10 @@ public sealed record Checkout
 
     /// <summary>Gets why the checkout could not start, or <see langword="null"/> when it started.</summary>
     public OrderRejection? Rejection { get; init; }
+
+    /// <summary>Gets where the sale is taxed, or why that is not settled, when a tax calculator is registered.</summary>
+    /// <value><see langword="null"/> when no tax was calculated; otherwise also in <see cref="Quote.Tax"/> when the checkout started.</value>
+    public Tax.PlaceOfSupply? PlaceOfSupply { get; init; }
 
     /// <summary>Gets the events this call recorded, such as <see cref="CheckoutStarted"/>.</summary>
     /// <remarks>They are already in the <see cref="IFunnelEventLog"/>; do not append them again.</remarks>
@@ -112,6 +120,7 @@ public sealed partial class OrderService
     private readonly IClock clock;
     private readonly IFunnelEventLog log;
     private readonly Dictionary<string, ProductKind> productKinds;
+    private readonly Tax.ITaxCalculator? tax;
 
     /// <summary>Initializes the service.</summary>
     /// <param name="prices">The compiled catalogue.</param>
@@ -123,11 +132,12 @@ public sealed partial class OrderService
     /// <param name="deadlines">Tells whether offers' and bonuses' deadlines passed.</param>
     /// <param name="clock">The source of "now".</param>
     /// <param name="log">The event log the service records its events in.</param>
-    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    /// <param name="tax">Calculates the tax of checkouts and upsells, or <see langword="null"/> to charge no tax.</param>
+    /// <exception cref="ArgumentNullException">An argument other than <paramref name="tax"/> is <see langword="null"/>.</exception>
     /// <exception cref="FluentValidation.ValidationException"><paramref name="path"/> is not valid for the catalogue.</exception>
     public OrderService(PriceBook prices, OfferPath path, IOrderStore orders, IEntitlementGrantor grantor,
         ICouponRedemptionStore couponRedemptions, ISeatInventory seats, DeadlineTracker deadlines, IClock clock,
-        IFunnelEventLog log)
+        IFunnelEventLog log, Tax.ITaxCalculator? tax = null)
     {
         ArgumentNullException.ThrowIfNull(prices);
         ArgumentNullException.ThrowIfNull(path);
@@ -148,6 +158,7 @@ public sealed partial class OrderService
         this.deadlines = deadlines;
         this.clock = clock;
         this.log = log;
+        this.tax = tax;
         productKinds = prices.Catalogue.Products.ToDictionary(p => p.Key, p => p.Kind, StringComparer.Ordinal);
     }
 
@@ -159,27 +170,34 @@ public sealed partial class OrderService
     /// <param name="cart">The cart.</param>
     /// <param name="buyerZone">The buyer's time zone, for the installment calendar.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The checkout with a <see cref="CheckoutStarted"/> event, or a rejection (<see cref="OrderRejection.SoldOut"/>, <see cref="OrderRejection.DeadlinePassed"/>).</returns>
+    /// <returns>The checkout with a <see cref="CheckoutStarted"/> event, or a rejection (<see cref="OrderRejection.SoldOut"/>, <see cref="OrderRejection.DeadlinePassed"/>, <see cref="OrderRejection.LocationUnresolved"/>).</returns>
+    /// <remarks>With a tax calculator, the quote is taxed for <see cref="Cart.Buyer"/> before any seat is held.</remarks>
     /// <exception cref="ArgumentNullException"><paramref name="cart"/> or <paramref name="buyerZone"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The cart is not valid for the catalogue (see <see cref="PriceBook.Price"/>).</exception>
     public async Task<Checkout> StartCheckoutAsync(LeadId lead, Cart cart, DateTimeZone buyerZone, CancellationToken cancellationToken = default)
     {
         Instant now = clock.GetCurrentInstant();
         Quote quote = prices.Price(cart, now, buyerZone);
+        (quote, Tax.PlaceOfSupply? place) = await TaxAsync(quote, cart.Buyer, cancellationToken).ConfigureAwait(false);
+        if (place is { Status: not Tax.PlaceOfSupplyStatus.Determined })
+        {
+            return new Checkout { Lead = lead, Rejection = OrderRejection.LocationUnresolved, PlaceOfSupply = place };
+        }
+
         if (await AnyDeadlinePassedAsync(lead, quote, cancellationToken).ConfigureAwait(false))
         {
-            return new Checkout { Lead = lead, Rejection = OrderRejection.DeadlinePassed };
+            return new Checkout { Lead = lead, Rejection = OrderRejection.DeadlinePassed, PlaceOfSupply = place };
         }
 
         ImmutableArray<SeatReservation>? held = await HoldSeatsAsync(lead, quote, cancellationToken).ConfigureAwait(false);
         if (held is null)
         {
-            return new Checkout { Lead = lead, Rejection = OrderRejection.SoldOut };
+            return new Checkout { Lead = lead, Rejection = OrderRejection.SoldOut, PlaceOfSupply = place };
         }
 
         var recording = new Recording(null);
         await RecordAsync(recording, [new CheckoutStarted { LeadId = lead, OccurredAt = now, Offer = quote.Lines[0].Offer }]).ConfigureAwait(false);
-        return new Checkout { Lead = lead, Quote = quote, Seats = held.Value, Events = recording.Events.ToImmutable() };
+        return new Checkout { Lead = lead, Quote = quote, Seats = held.Value, Events = recording.Events.ToImmutable(), PlaceOfSupply = place };
     }
 
     /// <summary>Places the order of a started checkout: confirms seats, redeems coupons and stores the order awaiting payment.</summary>
@@ -207,6 +225,7 @@ public sealed partial class OrderService
     /// <param name="paymentPlan">The key of one of the upsell's payment plans, or <see langword="null"/> to pay once.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The new order (awaiting payment) with <see cref="UpsellAccepted"/> and <see cref="OrderPlaced"/>, or a rejection.</returns>
+    /// <remarks>With a tax calculator, the upsell is taxed with the parent order's evidence and VAT number; a parent placed without tax has neither, so the upsell is rejected with <see cref="OrderRejection.LocationUnresolved"/>.</remarks>
     /// <exception cref="ArgumentNullException"><paramref name="buyerZone"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The parent order is unknown, or <paramref name="upsell"/> does not follow its main offer in the path.</exception>
     /// <exception cref="InvalidOperationException">The parent order has no payment method on file.</exception>
@@ -221,6 +240,14 @@ public sealed partial class OrderService
 
         Instant now = clock.GetCurrentInstant();
         Quote quote = prices.Price(new Cart { Lines = [new CartLine(upsell, 1, paymentPlan)] }, now, buyerZone);
+        Tax.BuyerTaxDetails? buyer = parent.Tax is { } parentTax
+            ? new Tax.BuyerTaxDetails { Evidence = parentTax.PlaceOfSupply.Evidence, VatNumber = parentTax.VatNumber }
+            : null;
+        (quote, Tax.PlaceOfSupply? place) = await TaxAsync(quote, buyer, cancellationToken).ConfigureAwait(false);
+        if (place is { Status: not Tax.PlaceOfSupplyStatus.Determined })
+        {
+            return new OrderResult { Rejection = OrderRejection.LocationUnresolved };
+        }
 
         if (await AnyDeadlinePassedAsync(parent.Lead, quote, cancellationToken).ConfigureAwait(false))
         {
@@ -500,6 +527,7 @@ public sealed partial class OrderService
             PlacedAt = now,
             Lines = lines.MoveToImmutable(),
             Total = quote.Total,
+            Tax = quote.Tax,
             Schedule = quote.Schedule,
             Coupons = [.. redeemed],
             PaymentMethod = paymentMethod,
@@ -528,6 +556,33 @@ public sealed partial class OrderService
         var recording = new Recording(null);
         await RecordAsync(recording, events.ToImmutable()).ConfigureAwait(false);
         return new OrderResult { Order = order, Events = recording.Events.ToImmutable() };
+    }
+
+    /// <summary>Taxes the quote when a tax calculator is registered; the place of supply is <see langword="null"/> without one.</summary>
+    private async Task<(Quote Quote, Tax.PlaceOfSupply? Place)> TaxAsync(Quote quote, Tax.BuyerTaxDetails? buyer, CancellationToken cancellationToken)
+    {
+        if (tax is null)
+        {
+            return (quote, null);
+        }
+
+        var request = new Tax.TaxRequest
+        {
+            Quote = quote,
+            Categories = [.. quote.Lines.Select(l => TaxCategoryOf(l.Offer))],
+            Buyer = buyer ?? new Tax.BuyerTaxDetails(),
+        };
+        Tax.TaxBreakdown breakdown = await tax.CalculateAsync(request, cancellationToken).ConfigureAwait(false);
+        return breakdown.IsResolved ? (quote.WithTax(breakdown), breakdown.PlaceOfSupply) : (quote, breakdown.PlaceOfSupply);
+    }
+
+    /// <summary>An offer is an e-book for tax when every product it grants is one.</summary>
+    private Tax.TaxCategory TaxCategoryOf(OfferId offer)
+    {
+        ImmutableArray<string> products = prices.GetOffer(offer).Products;
+        return !products.IsDefaultOrEmpty && products.All(p => productKinds.GetValueOrDefault(p) == ProductKind.EBook)
+            ? Tax.TaxCategory.EBook
+            : Tax.TaxCategory.Standard;
     }
 
     private async Task<Order> PostPurchaseParentAsync(OrderId parentOrder, OfferId offer, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Funnel.Tax;
 using NodaTime;
 
 namespace Funnel.Offers;
@@ -137,8 +138,12 @@ public sealed record Order
     /// <summary>Gets the lines; the first is the main offer.</summary>
     public required ImmutableArray<OrderLine> Lines { get; init; }
 
-    /// <summary>Gets the order total after discounts.</summary>
+    /// <summary>Gets the order total after discounts, with the tax when prices exclude it.</summary>
     public required Money Total { get; init; }
+
+    /// <summary>Gets the tax of the order: where it is taxed, the location evidence recorded for it, each line's tax and the totals.</summary>
+    /// <value><see langword="null"/> when no tax was calculated.</value>
+    public TaxBreakdown? Tax { get; init; }
 
     /// <summary>Gets the charges to collect, in time order, summing to <see cref="Total"/>.</summary>
     public required ImmutableArray<ScheduledCharge> Schedule { get; init; }

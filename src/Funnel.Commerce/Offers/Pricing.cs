@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using FluentValidation;
+using Funnel.Tax;
 using NodaTime;
 
 namespace Funnel.Offers;
@@ -24,6 +25,11 @@ public sealed record Cart
     /// <summary>Gets the coupon codes, in the order they apply.</summary>
     /// <value>Defaults to none.</value>
     public ImmutableArray<string> CouponCodes { get; init; } = [];
+
+    /// <summary>Gets the buyer's location evidence and VAT number, for the tax of the checkout.</summary>
+    /// <remarks>Used only when an <see cref="ITaxCalculator"/> is registered; pricing itself ignores it.</remarks>
+    /// <value>Defaults to <see langword="null"/>: no evidence, so a checkout with a tax calculator stops with <see cref="OrderRejection.LocationUnresolved"/>.</value>
+    public BuyerTaxDetails? Buyer { get; init; }
 }
 
 /// <summary>A priced line of a <see cref="Quote"/>.</summary>
@@ -97,11 +103,90 @@ public sealed record Quote
     /// <summary>Gets the sum of all discounts.</summary>
     public required Money Discount { get; init; }
 
-    /// <summary>Gets what the buyer pays in all: <see cref="Subtotal"/> minus <see cref="Discount"/>, never negative.</summary>
+    /// <summary>Gets what the buyer pays in all: <see cref="Subtotal"/> minus <see cref="Discount"/>, never negative, plus the tax when prices exclude it.</summary>
     public required Money Total { get; init; }
 
     /// <summary>Gets the charges, in time order, summing to <see cref="Total"/>; the first is due at <see cref="PricedAt"/>.</summary>
     public required ImmutableArray<ScheduledCharge> Schedule { get; init; }
+
+    /// <summary>Gets the tax of each line and where the sale is taxed.</summary>
+    /// <value><see langword="null"/> when no tax was calculated (no <see cref="ITaxCalculator"/> is registered).</value>
+    public TaxBreakdown? Tax { get; init; }
+
+    /// <summary>Returns this quote with its tax: the breakdown recorded and, when prices exclude tax, the tax added to the total and the schedule.</summary>
+    /// <param name="tax">The breakdown from an <see cref="ITaxCalculator"/> for this quote.</param>
+    /// <returns>The taxed quote.</returns>
+    /// <remarks>
+    /// When prices include tax, <see cref="Total"/> and <see cref="Schedule"/> stay as they are: the tax is part of them.
+    /// When they exclude it, the tax is added to <see cref="Total"/> and spread over the charges of the schedule in
+    /// proportion to their amounts (largest remainder), so the schedule still sums exactly to the total.
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="tax"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The quote already has tax, the place of supply is not settled, or the breakdown does not match the lines (one per line, same currency, gross = net + tax, and the line total as gross or net); the message names the line.</exception>
+    public Quote WithTax(TaxBreakdown tax)
+    {
+        ArgumentNullException.ThrowIfNull(tax);
+        if (Tax is not null)
+        {
+            throw new ArgumentException("The quote already has tax.", nameof(tax));
+        }
+
+        if (!tax.IsResolved)
+        {
+            throw new ArgumentException($"PlaceOfSupply: the place of supply is not settled ({tax.PlaceOfSupply.Status}).", nameof(tax));
+        }
+
+        if (tax.Lines.IsDefault || tax.Lines.Length != Lines.Length)
+        {
+            throw new ArgumentException($"Lines: the breakdown has {(tax.Lines.IsDefault ? 0 : tax.Lines.Length)} lines for {Lines.Length} quote lines.", nameof(tax));
+        }
+
+        long sum = 0;
+        for (int i = 0; i < Lines.Length; i++)
+        {
+            TaxLine line = tax.Lines[i];
+            Money expected = tax.PricesIncludeTax ? line.Gross : line.Net;
+            if (line.Offer != Lines[i].Offer || line.Net.Currency != Currency || line.Tax.Currency != Currency || line.Gross.Currency != Currency
+                || line.Tax.IsNegative || line.Net.IsNegative || line.Net.MinorUnits + line.Tax.MinorUnits != line.Gross.MinorUnits || expected != Lines[i].Total)
+            {
+                throw new ArgumentException($"Lines[{i}]: the tax line ({line.Net} + {line.Tax} = {line.Gross}) does not fit quote line {Lines[i].Offer} of {Lines[i].Total}.", nameof(tax));
+            }
+
+            sum = checked(sum + line.Tax.MinorUnits);
+        }
+
+        if (sum != tax.Tax.MinorUnits || tax.Tax.Currency != Currency)
+        {
+            throw new ArgumentException($"Tax: the breakdown's tax {tax.Tax} is not the sum of its lines' tax ({sum}).", nameof(tax));
+        }
+
+        if (tax.PricesIncludeTax || sum == 0)
+        {
+            return this with { Tax = tax };
+        }
+
+        var schedule = new ScheduledCharge[Schedule.Length];
+        if (schedule.Length == 1)
+        {
+            schedule[0] = Schedule[0] with { Amount = Schedule[0].Amount + tax.Tax };
+        }
+        else
+        {
+            var ratios = new long[schedule.Length];
+            for (int k = 0; k < ratios.Length; k++)
+            {
+                ratios[k] = Schedule[k].Amount.MinorUnits;
+            }
+
+            ImmutableArray<Money> shares = tax.Tax.Allocate(ratios);
+            for (int k = 0; k < schedule.Length; k++)
+            {
+                schedule[k] = Schedule[k] with { Amount = Schedule[k].Amount + shares[k] };
+            }
+        }
+
+        return this with { Tax = tax, Total = Total + tax.Tax, Schedule = ImmutableCollectionsMarshal.AsImmutableArray(schedule) };
+    }
 }
 
 /// <summary>The pricing engine: a validated, precompiled catalogue that prices carts.</summary>

@@ -37,6 +37,32 @@ public sealed class CommerceStoredFormatTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FindAsync_TaxedOrderRowOfFormat1_ReadsTheTaxAndTheEvidence()
+    {
+        await InsertOrderAsync(version: 0, format: 1, CommerceSamples.TaxedOrderV1);
+
+        Order order = (await new PgOrderStore(Database).FindAsync(CommerceSamples.OrderId)).ShouldNotBeNull();
+
+        CommerceSamples.ShouldMatch(order, CommerceSamples.TaxedOrder());
+        order.Tax!.Lines[1].Rate.ShouldBe(5.5m);
+    }
+
+    [Fact]
+    public async Task TryUpdateAsync_ReverseChargedOrder_RoundTripsTheTaxAsStoredJson()
+    {
+        PgOrderStore store = new(Database);
+        Order placed = CommerceSamples.TaxedOrder();
+        (await store.TryAddAsync(placed)).ShouldBeTrue();
+        string document = await ReadRowAsync("SELECT document FROM funnel.orders", static r => r.GetString(0));
+        ShouldBeSameJson(document, CommerceSamples.TaxedOrderV1);
+
+        (await store.TryUpdateAsync(placed, CommerceSamples.ReverseChargedOrder())).ShouldBeTrue();
+
+        Order order = (await store.FindAsync(CommerceSamples.OrderId)).ShouldNotBeNull();
+        CommerceSamples.ShouldMatch(order, CommerceSamples.ReverseChargedOrder() with { Version = 1 });
+    }
+
+    [Fact]
     public async Task FindAsync_OrderRowWithOnlyTheRequiredProperties_ReadsTheDefaults()
     {
         await InsertOrderAsync(version: 0, format: 1, CommerceSamples.MinimalOrderV1);

@@ -1,0 +1,94 @@
+namespace Funnel.Tax;
+
+/// <summary>The exact arithmetic of tax: a rate of an amount, rounded half away from zero, per line or per rate.</summary>
+internal static class TaxMath
+{
+    /// <summary>Rates are whole numbers of ten-thousandths of a percent: 25.5% is 255,000.</summary>
+    public const long Scale = 10_000;
+
+    public static long Scaled(decimal percent) => (long)(percent * Scale);
+
+    /// <summary>
+    /// The tax in an amount: <c>amount × r / 100</c> when the amount is net, <c>amount × r / (100 + r)</c> when it
+    /// includes the tax; rounded half away from zero to the minor unit. The amount is not negative.
+    /// </summary>
+    public static long TaxOf(long amount, long rateScaled, bool inclusive)
+    {
+        Int128 numerator = (Int128)amount * rateScaled;
+        Int128 denominator = (100 * Scale) + (inclusive ? rateScaled : 0);
+        Int128 quotient = numerator / denominator;
+        if ((numerator % denominator) * 2 >= denominator)
+        {
+            quotient++;
+        }
+
+        return (long)quotient;
+    }
+
+    /// <summary>
+    /// The tax of each line. Per line, each is <see cref="TaxOf"/> its amount. Per invoice, the lines of one rate are
+    /// taxed together (one rounding per rate) and that tax is spread over them in proportion to their amounts by the
+    /// largest remainder, so they add up to it exactly.
+    /// </summary>
+    public static long[] Taxes(ReadOnlySpan<long> amounts, ReadOnlySpan<long> rates, bool inclusive, TaxRounding rounding, Currency currency)
+    {
+        var taxes = new long[amounts.Length];
+        if (rounding == TaxRounding.PerLine)
+        {
+            for (int i = 0; i < amounts.Length; i++)
+            {
+                taxes[i] = TaxOf(amounts[i], rates[i], inclusive);
+            }
+
+            return taxes;
+        }
+
+        Span<bool> done = amounts.Length <= 64 ? stackalloc bool[amounts.Length] : new bool[amounts.Length];
+        Span<int> members = amounts.Length <= 64 ? stackalloc int[amounts.Length] : new int[amounts.Length];
+        for (int i = 0; i < amounts.Length; i++)
+        {
+            if (done[i])
+            {
+                continue;
+            }
+
+            int count = 0;
+            long total = 0;
+            for (int j = i; j < amounts.Length; j++)
+            {
+                if (!done[j] && rates[j] == rates[i])
+                {
+                    done[j] = true;
+                    members[count++] = j;
+                    total = checked(total + amounts[j]);
+                }
+            }
+
+            long tax = TaxOf(total, rates[i], inclusive);
+            if (tax == 0)
+            {
+                continue;
+            }
+
+            if (count == 1)
+            {
+                taxes[i] = tax;
+                continue;
+            }
+
+            var ratios = new long[count];
+            for (int k = 0; k < count; k++)
+            {
+                ratios[k] = amounts[members[k]];
+            }
+
+            var shares = new Money(tax, currency).Allocate(ratios);
+            for (int k = 0; k < count; k++)
+            {
+                taxes[members[k]] = shares[k].MinorUnits;
+            }
+        }
+
+        return taxes;
+    }
+}
