@@ -32,7 +32,7 @@ internal sealed class LiquidTemplateRenderer : ITemplateRenderer
 
     private static readonly FluidParser Parser = new();
     private static readonly HtmlEncoder Html = HtmlEncoder.Create(UnicodeRanges.All);
-    private static readonly FrozenNames LoopVariables = new(["forloop", "tablerowloop"]);
+    private static readonly FrozenNames LoopVariables = new(["forloop", "tablerowloop", "empty", "blank", "nil", "null"]);
 
     private readonly TemplateOptions _options;
     private readonly int _maxTemplateLength;

@@ -96,7 +96,7 @@ public sealed class LiquidTemplateRendererTests
         const string Template = """
             {% assign greeting = 'Hi' %}{% capture who %}{{ first_name | default: email }}{% endcapture %}
             {{ greeting }} {{ who }}{% for tag in tags %}{{ tag }}{{ forloop.index }}{% endfor %}
-            {% if country == 'DE' %}{{ unsubscribe_url }}{% endif %}{{ first_name }}
+            {% if country == 'DE' %}{{ unsubscribe_url }}{% endif %}{{ first_name }}{% if tags == empty %}none{% endif %}
             """;
 
         Renderer().GetFields(Template).ShouldBe(["first_name", "email", "tags", "country", "unsubscribe_url"]);
