@@ -83,11 +83,11 @@ public sealed partial class TrackedLinkRenderer(ShopMailSettings settings, Track
     public ImmutableArray<string> GetFields(string text) => PlaceholderTemplateRenderer.Instance.GetFields(text);
 
     /// <inheritdoc/>
-    public string Render(string text, IReadOnlyDictionary<string, string> fields, bool html)
+    public string Render(string text, TemplateModel model, bool html)
     {
-        ArgumentNullException.ThrowIfNull(fields);
-        string rendered = PlaceholderTemplateRenderer.Instance.Render(text, fields, html);
-        if (!fields.TryGetValue("unsubscribe_url", out string? unsubscribe) || !Uri.TryCreate(unsubscribe, UriKind.Absolute, out Uri? url)
+        ArgumentNullException.ThrowIfNull(model);
+        string rendered = PlaceholderTemplateRenderer.Instance.Render(text, model, html);
+        if (!model.Fields.TryGetValue("unsubscribe_url", out string? unsubscribe) || !Uri.TryCreate(unsubscribe, UriKind.Absolute, out Uri? url)
             || !links.TryReadToken(url.Segments[^1], out TrackingToken? token))
         {
             return rendered;

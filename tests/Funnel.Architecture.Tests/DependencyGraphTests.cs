@@ -26,6 +26,8 @@ public class DependencyGraphTests
         typeof(StripeServiceCollectionExtensions).Assembly,
         typeof(Funnel.Storage.Sqlite.FunnelSqliteServiceCollectionExtensions).Assembly,
         typeof(Funnel.Storage.PostgreSql.FunnelPostgreSqlServiceCollectionExtensions).Assembly,
+        typeof(LiquidTemplatesServiceCollectionExtensions).Assembly,
+        typeof(LeadsCsvServiceCollectionExtensions).Assembly,
     ];
 
     /// <summary>The Funnel packages each package may reference.</summary>
@@ -43,6 +45,8 @@ public class DependencyGraphTests
         ["Funnel.Payments.Stripe"] = ["Funnel.Core", "Funnel.Commerce"],
         ["Funnel.Storage.Sqlite"] = ["Funnel.Core", "Funnel.Sequences", "Funnel.Commerce", "Funnel.Advocacy"],
         ["Funnel.Storage.PostgreSql"] = ["Funnel.Core", "Funnel.Sequences", "Funnel.Commerce", "Funnel.Advocacy", "Funnel.Analytics"],
+        ["Funnel.Templates.Liquid"] = ["Funnel.Core"],
+        ["Funnel.Leads.Csv"] = ["Funnel.Core"],
     }.ToImmutableDictionary(p => p.Key, p => p.Value.ToImmutableHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
 
     /// <summary>The only third-party assemblies Funnel.Core may reference, besides the framework.</summary>

@@ -20,11 +20,28 @@ public interface ITemplateRenderer
 
     /// <summary>Renders a template.</summary>
     /// <param name="text">The template.</param>
-    /// <param name="fields">The field values by name.</param>
+    /// <param name="model">The lead's field values and tags.</param>
     /// <param name="html">Whether the output is HTML: values are then HTML-encoded.</param>
     /// <returns>The rendered text.</returns>
     /// <exception cref="FormatException">The template is malformed.</exception>
-    string Render(string text, IReadOnlyDictionary<string, string> fields, bool html);
+    string Render(string text, TemplateModel model, bool html);
+}
+
+/// <summary>What a template is rendered with: the field values by name and the lead's tags.</summary>
+/// <remarks>
+/// The sequence engine puts the built-in fields (<c>email</c>, <c>lead_id</c>, <c>stage</c>, <c>unsubscribe_url</c>,
+/// and <c>tags</c> as one comma-separated string), the definition's declared fields and the enrolment's fields in
+/// <see cref="Fields"/>, and the tags as a set in <see cref="Tags"/> for engines that can loop over them.
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record TemplateModel
+{
+    /// <summary>Gets the field values by name.</summary>
+    public required IReadOnlyDictionary<string, string> Fields { get; init; }
+
+    /// <summary>Gets the lead's tags, sorted ordinally.</summary>
+    /// <value>Defaults to no tags.</value>
+    public ImmutableSortedSet<string> Tags { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 }
 
 /// <summary>The built-in <see cref="ITemplateRenderer"/>: <c>{{ first_name }}</c> placeholders, HTML-encoded in HTML bodies.</summary>
@@ -57,11 +74,13 @@ public sealed class PlaceholderTemplateRenderer : ITemplateRenderer
     }
 
     /// <inheritdoc/>
-    public string Render(string text, IReadOnlyDictionary<string, string> fields, bool html)
+    public string Render(string text, TemplateModel model, bool html)
     {
         ArgumentNullException.ThrowIfNull(text);
         string template = text;
-        ArgumentNullException.ThrowIfNull(fields);
+        ArgumentNullException.ThrowIfNull(model);
+        IReadOnlyDictionary<string, string> fields = model.Fields;
+        ArgumentNullException.ThrowIfNull(fields, "model.Fields");
         if (!template.Contains("{{", StringComparison.Ordinal))
         {
             return template;

@@ -27,6 +27,9 @@ public enum ConsentMethod
 
     /// <summary>Granted when the lead clicks the link in a confirmation email.</summary>
     DoubleOptIn = 1,
+
+    /// <summary>Collected elsewhere and brought in by an import, whose source and stated basis the record keeps.</summary>
+    Imported = 2,
 }
 
 /// <summary>The consent a lead gave: for what, when, how and where.</summary>

@@ -53,7 +53,7 @@ public sealed record SequenceDefinition
     public bool TrackClicks { get; init; }
 
     /// <summary>Gets the custom profile fields the templates may use, with the value used when a lead has none, such as <c>first_name</c> → <c>there</c>.</summary>
-    /// <value>Defaults to none. The built-in fields <c>email</c>, <c>lead_id</c>, <c>stage</c> and <c>unsubscribe_url</c> are always available.</value>
+    /// <value>Defaults to none. The built-in fields <c>email</c>, <c>lead_id</c>, <c>stage</c>, <c>unsubscribe_url</c> and <c>tags</c> are always available.</value>
     public ImmutableDictionary<string, string> Fields { get; init; } = ImmutableDictionary<string, string>.Empty;
 }
 

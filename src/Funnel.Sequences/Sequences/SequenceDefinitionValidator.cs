@@ -16,8 +16,8 @@ namespace Funnel.Sequences;
 /// <threadsafety>Instances are safe to share between threads.</threadsafety>
 public sealed partial class SequenceDefinitionValidator : AbstractValidator<SequenceDefinition>
 {
-    /// <summary>Gets the fields every template may use: <c>email</c>, <c>lead_id</c>, <c>stage</c> and <c>unsubscribe_url</c>.</summary>
-    public static ImmutableArray<string> BuiltInFields { get; } = ["email", "lead_id", "stage", "unsubscribe_url"];
+    /// <summary>Gets the fields every template may use: <c>email</c>, <c>lead_id</c>, <c>stage</c>, <c>unsubscribe_url</c> and <c>tags</c>.</summary>
+    public static ImmutableArray<string> BuiltInFields { get; } = ["email", "lead_id", "stage", "unsubscribe_url", "tags"];
 
     private const int MaxDay = 3660; // ten years: "day N" steps are a nurture, not a calendar.
 
@@ -79,9 +79,9 @@ public sealed partial class SequenceDefinitionValidator : AbstractValidator<Sequ
                     lastDay = Math.Max(lastDay ?? 0, step.Day);
                 }
 
-                CheckTemplate(renderer, d, step.Subject, path + ".Subject", required: true, context);
-                CheckTemplate(renderer, d, step.TextBody, path + ".TextBody", required: true, context);
-                CheckTemplate(renderer, d, step.HtmlBody, path + ".HtmlBody", required: false, context);
+                CheckTemplate(renderer, d, step, step.Subject, path + ".Subject", required: true, context);
+                CheckTemplate(renderer, d, step, step.TextBody, path + ".TextBody", required: true, context);
+                CheckTemplate(renderer, d, step, step.HtmlBody, path + ".HtmlBody", required: false, context);
             }
         });
     }
@@ -165,7 +165,7 @@ public sealed partial class SequenceDefinitionValidator : AbstractValidator<Sequ
         p.Years < 0 || p.Months < 0 || p.Weeks < 0 || p.Days < 0 || p.Hours < 0 || p.Minutes < 0 || p.Seconds < 0
         || p.Milliseconds < 0 || p.Ticks < 0 || p.Nanoseconds < 0;
 
-    private static void CheckTemplate(ITemplateRenderer renderer, SequenceDefinition d, string? template, string path, bool required, ValidationContext<SequenceDefinition> context)
+    private static void CheckTemplate(ITemplateRenderer renderer, SequenceDefinition d, SequenceStep step, string? template, string path, bool required, ValidationContext<SequenceDefinition> context)
     {
         if (template is null)
         {
@@ -190,7 +190,7 @@ public sealed partial class SequenceDefinitionValidator : AbstractValidator<Sequ
         }
         catch (FormatException e)
         {
-            context.AddFailure(path, $"'{path}' is not a valid template: {e.Message}");
+            context.AddFailure(path, $"'{path}' (step '{step.Key}') is not a valid template: {e.Message}");
             return;
         }
 

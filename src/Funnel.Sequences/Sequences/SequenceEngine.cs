@@ -524,6 +524,7 @@ public sealed partial class SequenceEngine
             ["lead_id"] = lead.Id.ToString(),
             ["stage"] = lead.Stage.ToKey(),
             ["unsubscribe_url"] = tracking?.Unsubscribe(lead.Id, step.Key).AbsoluteUri ?? string.Empty,
+            ["tags"] = string.Join(", ", lead.Tags),
         };
         foreach (KeyValuePair<string, string> field in definition.Fields)
         {
@@ -536,7 +537,8 @@ public sealed partial class SequenceEngine
         }
 
         ITemplateRenderer renderer = settings.Renderer;
-        string? html = step.HtmlBody is null ? null : renderer.Render(step.HtmlBody, fields, html: true);
+        TemplateModel model = new() { Fields = fields, Tags = lead.Tags };
+        string? html = step.HtmlBody is null ? null : renderer.Render(step.HtmlBody, model, html: true);
         if (html is not null && tracking is not null && definition.TrackClicks)
         {
             html = tracking.RewriteLinks(html, lead.Id, step.Key);
@@ -551,8 +553,8 @@ public sealed partial class SequenceEngine
         {
             To = lead.Email,
             From = settings.Options.From,
-            Subject = renderer.Render(step.Subject, fields, html: false),
-            TextBody = renderer.Render(step.TextBody, fields, html: false),
+            Subject = renderer.Render(step.Subject, model, html: false),
+            TextBody = renderer.Render(step.TextBody, model, html: false),
             HtmlBody = html,
             IdempotencyKey = entry.Key,
         };

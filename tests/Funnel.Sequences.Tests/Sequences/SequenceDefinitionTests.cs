@@ -125,7 +125,7 @@ public class SequenceDefinitionTests
     [Fact]
     public void Render_HtmlBody_EncodesValuesButNotTheTemplate()
     {
-        string html = PlaceholderTemplateRenderer.Instance.Render("<b>{{ name }}</b>", new Dictionary<string, string> { ["name"] = "<script>&" }, html: true);
+        string html = PlaceholderTemplateRenderer.Instance.Render("<b>{{ name }}</b>", new TemplateModel { Fields = new Dictionary<string, string> { ["name"] = "<script>&" } }, html: true);
 
         html.ShouldBe("<b>&lt;script&gt;&amp;</b>");
     }

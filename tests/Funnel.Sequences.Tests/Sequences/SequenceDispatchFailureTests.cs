@@ -153,9 +153,9 @@ public class SequenceDispatchFailureTests
     {
         public ImmutableArray<string> GetFields(string text) => PlaceholderTemplateRenderer.Instance.GetFields(text);
 
-        public string Render(string text, IReadOnlyDictionary<string, string> fields, bool html) =>
-            fields.TryGetValue("first_name", out string? name) && name == poison
+        public string Render(string text, TemplateModel model, bool html) =>
+            model.Fields.TryGetValue("first_name", out string? name) && name == poison
                 ? throw new FormatException("The template engine failed.")
-                : PlaceholderTemplateRenderer.Instance.Render(text, fields, html);
+                : PlaceholderTemplateRenderer.Instance.Render(text, model, html);
     }
 }
