@@ -19,8 +19,8 @@ namespace Funnel.AspNetCore;
 /// <summary>The handlers behind <c>MapFunnel</c>.</summary>
 internal static class FunnelEndpoints
 {
-    private const int MaxUrlLength = 2048;
-    private const int MaxTitleLength = 300;
+    private const int MaxUrlLength = FieldLimits.Url;
+    private const int MaxTitleLength = FieldLimits.Title;
 
     /// <summary>The name of the confirmation endpoint, from which the emailed link is built.</summary>
     internal const string ConfirmEndpointName = "FunnelConfirm";
@@ -36,9 +36,8 @@ internal static class FunnelEndpoints
     /// <summary>The longest <c>email</c> field: RFC 5321's 254 characters, with room for surrounding blanks.</summary>
     internal const int MaxEmailFieldLength = 320;
 
-    /// <summary>The longest <c>utm_*</c>, <c>magnet</c> or <c>timezone</c> field.</summary>
-    /// <remarks>An endpoint constant until the domain types carry their own field limits (issue 17, domain part).</remarks>
-    internal const int MaxShortFieldLength = 256;
+    /// <summary>The longest <c>utm_*</c> or <c>magnet</c> field: the domain's limit for attribution values (<see cref="FieldLimits.AttributionValue"/>).</summary>
+    internal const int MaxShortFieldLength = FieldLimits.AttributionValue;
 
     /// <summary>The opt-in form's limits: a few short fields and an antiforgery token fit many times over.</summary>
     internal static readonly RequestBodies.FormLimits OptInFormLimits = new(MaxBodyBytes: 32 * 1024, MaxFields: 64, MaxValueLength: 4 * 1024);
@@ -53,6 +52,13 @@ internal static class FunnelEndpoints
         [nameof(OptInRequest.TimeZoneId)] = "timezone",
         [nameof(OptInRequest.Magnet)] = "magnet",
         [nameof(OptInRequest.Attribution)] = "utm_source",
+        ["Attribution.Source"] = "utm_source",
+        ["Attribution.Medium"] = "utm_medium",
+        ["Attribution.Campaign"] = "utm_campaign",
+        ["Attribution.Content"] = "utm_content",
+        ["Attribution.Term"] = "utm_term",
+        ["Attribution.Referrer"] = "referrer",
+        ["Attribution.Channel"] = "utm_medium",
     };
 
     /// <summary>Returns whether <paramref name="path"/> stays on this site: one leading <c>/</c>, not <c>//</c> or <c>/\</c>, and no control characters (browsers drop tabs and newlines).</summary>
@@ -279,7 +285,7 @@ internal static class FunnelEndpoints
         Check("email", MaxEmailFieldLength);
         Check("referrer", MaxUrlLength);
         Check("magnet", MaxShortFieldLength);
-        Check("timezone", MaxShortFieldLength);
+        Check("timezone", FieldLimits.TimeZoneId);
         foreach (string utm in UtmFields)
         {
             Check(utm, MaxShortFieldLength);

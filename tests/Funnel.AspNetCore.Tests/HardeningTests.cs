@@ -70,6 +70,22 @@ public sealed class HardeningTests
         shop.Events.OfType<OptedIn>().ShouldBeEmpty();
     }
 
+    [Theory]
+    [InlineData("utm_campaign")]
+    [InlineData("utm_term")]
+    [InlineData("referrer")]
+    public async Task OptIn_ControlCharacterInAnAttributionField_Returns400NamingThatFormField(string field)
+    {
+        using var shop = new WebShopFactory();
+        using HttpClient client = shop.CreateBrowser();
+
+        // The domain's AttributionValidator rejects it under "Attribution.<Property>"; the endpoint names the form field.
+        using HttpResponseMessage response = await WebShopFactory.OptInAsync(client, "ada@example.com", (field, "spring\u0007launch"));
+
+        (await response.ShouldBeProblemForAsync(field)).ShouldContain("control characters");
+        shop.Events.ShouldBeEmpty();
+    }
+
     [Fact]
     public async Task OptIn_OversizedForm_Returns413NamingTheBodyNotTheAntiforgeryToken()
     {
