@@ -230,13 +230,15 @@ public static partial class ExperimentStatistics
     /// </para>
     /// </remarks>
     /// <exception cref="ArgumentNullException">A sample is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">A sample has fewer than 2 visitors or no variance, or the control's mean is 0.</exception>
+    /// <exception cref="ArgumentException">A sample has fewer than 2 visitors or no variance, a sum that is not finite (NaN or infinite), or the control's mean is 0.</exception>
     public static MeanTestResult CompareWithCovariate(CovariateSample control, CovariateSample treatment, ExperimentStatisticsSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(control);
         ArgumentNullException.ThrowIfNull(treatment);
         Check(control.Metric, nameof(control));
         Check(treatment.Metric, nameof(treatment));
+        CheckCovariate(control, nameof(control));
+        CheckCovariate(treatment, nameof(treatment));
         double meanA = control.Metric.Mean;
         double meanB = treatment.Metric.Mean;
         if (meanA == 0)
@@ -295,5 +297,14 @@ public static partial class ExperimentStatistics
                 meanB - (theta * (treatment.Covariate.Mean - pooledCovariateMean)),
                 unadjusted > 0 ? 1 - (variance / unadjusted) : 0),
         };
+    }
+
+    private static void CheckCovariate(CovariateSample sample, string name)
+    {
+        if (!double.IsFinite(sample.CovariateSum) || !double.IsFinite(sample.CovariateSumOfSquares) || !double.IsFinite(sample.SumOfProducts))
+        {
+            throw new ArgumentException(
+                $"'{name}' must have finite covariate sums, not {sample.CovariateSum}, {sample.CovariateSumOfSquares} and {sample.SumOfProducts}.", name);
+        }
     }
 }

@@ -32,6 +32,19 @@ public class CupedTests
         r.Cuped!.Theta.ShouldBeLessThan(0);
     }
 
+    [Theory]
+    [InlineData(double.NaN, 527.9767, 1)]
+    [InlineData(16.87, double.PositiveInfinity, 1)]
+    [InlineData(16.87, 527.9767, double.NegativeInfinity)]
+    public void CompareWithCovariate_CovariateSumNotFinite_ThrowsNamingTheSample(double sum, double sumOfSquares, double products)
+    {
+        var good = new CovariateSample(3000, 1396.87, 52377.9767, 16.87, 527.9767, 1);
+        var bad = new CovariateSample(3461, 2422.7, 134698.29, sum, sumOfSquares, products);
+
+        Should.Throw<ArgumentException>(() => ExperimentStatistics.CompareWithCovariate(good, bad)).ParamName.ShouldBe("treatment");
+        Should.Throw<ArgumentException>(() => ExperimentStatistics.CompareWithCovariate(bad, good)).ParamName.ShouldBe("control");
+    }
+
     [Fact]
     public void CompareWithCovariate_ConstantCovariate_EqualsCompareMeans()
     {
