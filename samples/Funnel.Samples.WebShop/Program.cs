@@ -123,6 +123,8 @@ builder.Services.AddFunnelAspNetCore(o =>
     o.OptInRedirect = "/check-your-inbox";
     o.ConfirmedRedirect = "/sales";
     o.PublicOrigin = new Uri(publicUrl.GetLeftPart(UriPartial.Authority)); // emailed links never follow a forged Host header
+    // Per-client rate limits from configuration (Funnel:RateLimits:FormPermitLimit, …), validated at start-up.
+    config.GetSection("Funnel:RateLimits").Bind(o.RateLimits);
 });
 builder.Services.AddFunnelSequenceDispatcher(TimeSpan.FromSeconds(config.GetValue("Shop:DispatchSeconds", 1.0)));
 
