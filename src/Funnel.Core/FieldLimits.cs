@@ -46,4 +46,10 @@ public static class FieldLimits
 
     /// <summary>The longest IANA time zone id accepted, such as <c>America/Argentina/ComodRivadavia</c>.</summary>
     public const int TimeZoneId = 64;
+
+    /// <summary>The longest IP address kept with a consent (the longest textual IPv6 address).</summary>
+    public const int IpAddress = 45;
+
+    /// <summary>The longest user agent kept with a consent; a longer one is cut.</summary>
+    public const int UserAgent = 512;
 }

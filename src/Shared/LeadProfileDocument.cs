@@ -48,6 +48,10 @@ internal sealed record LeadProfileDocument
 
     public ConsentRecord? Consent { get; init; }
 
+    public IReadOnlyList<ConsentChange>? ConsentHistory { get; init; }
+
+    public Instant? ErasedAt { get; init; }
+
     public PendingConfirmation? PendingConfirmation { get; init; }
 
     public Instant? UnsubscribedAt { get; init; }
@@ -75,6 +79,8 @@ internal sealed record LeadProfileDocument
             Tags = profile.Tags.IsEmpty ? null : [.. profile.Tags],
             CustomFields = profile.CustomFields.IsEmpty ? null : profile.CustomFields,
             Consent = profile.Consent,
+            ConsentHistory = profile.ConsentHistory.IsDefaultOrEmpty ? null : profile.ConsentHistory,
+            ErasedAt = profile.ErasedAt,
             PendingConfirmation = profile.PendingConfirmation,
             UnsubscribedAt = profile.UnsubscribedAt,
             BouncedAt = profile.BouncedAt,
@@ -104,6 +110,8 @@ internal sealed record LeadProfileDocument
                 ? ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal)
                 : ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, document.CustomFields),
             Consent = document.Consent,
+            ConsentHistory = document.ConsentHistory is null ? [] : [.. document.ConsentHistory],
+            ErasedAt = document.ErasedAt,
             PendingConfirmation = document.PendingConfirmation,
             UnsubscribedAt = document.UnsubscribedAt,
             BouncedAt = document.BouncedAt,

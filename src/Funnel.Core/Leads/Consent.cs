@@ -58,6 +58,14 @@ public sealed record ConsentRecord
 
     /// <summary>Gets the consent wording the lead agreed to, when known.</summary>
     public string? Text { get; init; }
+
+    /// <summary>Gets the IP address the consent was given from, when known.</summary>
+    /// <value><see langword="null"/> when unknown, and after erasure.</value>
+    public string? IpAddress { get; init; }
+
+    /// <summary>Gets the user agent of the browser the consent was given from, when known.</summary>
+    /// <value><see langword="null"/> when unknown, and after erasure.</value>
+    public string? UserAgent { get; init; }
 }
 
 /// <summary>A pending double opt-in: the hash of the confirmation token and when it expires.</summary>

@@ -1,12 +1,18 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Text.Json;
+using Funnel.Privacy;
 
 namespace Funnel.Leads;
 
 /// <summary>An <see cref="ILeadStore"/> that keeps profiles in memory: the default, and a fake for tests.</summary>
-/// <remarks>Writes are serialised by a lock; reads are lock-free. Nothing is persisted.</remarks>
+/// <remarks>
+/// Writes are serialised by a lock; reads are lock-free. Nothing is persisted. As an <see cref="IPersonalDataStore"/>
+/// it exports a lead's profile and erases it by <see cref="PersonalDataRedaction.RedactProfile"/>, keeping it under
+/// its tombstone address.
+/// </remarks>
 /// <threadsafety>Instances are safe to use from many threads at once.</threadsafety>
-public sealed class InMemoryLeadStore : ILeadStore
+public sealed class InMemoryLeadStore : ILeadStore, IPersonalDataStore
 {
     private readonly ConcurrentDictionary<string, LeadProfile> _byEmail = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<LeadId, LeadProfile> _byId = new();
@@ -103,6 +109,57 @@ public sealed class InMemoryLeadStore : ILeadStore
             _byId[next.Id] = next;
             _byEmail[current.Email.Value] = next;
             return Task.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <value><c>leads</c>.</value>
+    public string Name => "leads";
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<PersonalRecord>> ExportAsync(PersonalDataSubject subject, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_byId.TryGetValue(subject.LeadId, out LeadProfile? profile))
+        {
+            return Task.FromResult<IReadOnlyList<PersonalRecord>>([]);
+        }
+
+        ImmutableSortedDictionary<string, string?> fields = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [
+            new KeyValuePair<string, string?>("email", profile.Email.Value),
+            new KeyValuePair<string, string?>("profile", JsonSerializer.Serialize(profile, FunnelJson.Options)),
+        ]);
+        return Task.FromResult<IReadOnlyList<PersonalRecord>>([new PersonalRecord(Name, "lead", profile.Id.ToString(), fields)]);
+    }
+
+    /// <inheritdoc/>
+    public Task<ErasureOutcome> EraseAsync(PersonalDataSubject subject, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (!_byId.TryGetValue(subject.LeadId, out LeadProfile? stored))
+            {
+                return Task.FromResult(new ErasureOutcome(Name, ErasureStatus.NothingFound, 0));
+            }
+
+            if (stored.ErasedAt is not null)
+            {
+                return Task.FromResult(new ErasureOutcome(Name, ErasureStatus.AlreadyErased, 0));
+            }
+
+            if (_byEmail.TryGetValue(subject.Tombstone.Value, out LeadProfile? holder) && holder.Id != stored.Id)
+            {
+                throw new InvalidOperationException($"The tombstone of lead {stored.Id} belongs to lead {holder.Id}.");
+            }
+
+            LeadProfile erased = PersonalDataRedaction.RedactProfile(stored, subject) with { Version = stored.Version + 1 };
+            _byEmail.TryRemove(stored.Email.Value, out _);
+            _byEmail[erased.Email.Value] = erased;
+            _byId[erased.Id] = erased;
+            return Task.FromResult(new ErasureOutcome(Name, ErasureStatus.Erased, 1));
         }
     }
 }

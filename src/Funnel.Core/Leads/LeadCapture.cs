@@ -53,6 +53,16 @@ public sealed record OptInRequest
     /// </remarks>
     /// <value><see langword="null"/>: no confirmation email is requested; send the <see cref="OptInResult.ConfirmationToken"/> yourself.</value>
     public string? ConfirmationUrlTemplate { get; init; }
+
+    /// <summary>Gets the IP address of the person who submitted the form, kept as proof of consent.</summary>
+    /// <remarks>At most <see cref="FieldLimits.IpAddress"/> characters, without control characters. The opt-in endpoint of Funnel.AspNetCore sets it from the connection.</remarks>
+    /// <value><see langword="null"/> when unknown.</value>
+    public string? IpAddress { get; init; }
+
+    /// <summary>Gets the user agent of the browser that submitted the form, kept as proof of consent.</summary>
+    /// <remarks>Without control characters; longer values are cut to <see cref="FieldLimits.UserAgent"/> characters.</remarks>
+    /// <value><see langword="null"/> when unknown.</value>
+    public string? UserAgent { get; init; }
 }
 
 /// <summary>What an opt-in did: the stored lead, whether it is new, the events it recorded and the confirmation token.</summary>
@@ -221,7 +231,23 @@ public sealed class LeadCapture
             };
             bool needsConfirmation = NeedsConfirmation(magnet, current);
             OptedIn optedIn = new() { LeadId = profile.Id, OccurredAt = now, Attribution = request.Attribution, Magnet = magnet.Key };
-            return profile with
+            ConsentRecord? consent = profile.ConsentStatus == ConsentStatus.Granted && magnet.DoubleOptIn
+                ? profile.Consent
+                : new ConsentRecord
+                {
+                    Purpose = magnet.ConsentPurpose,
+                    Status = needsConfirmation ? ConsentStatus.Pending : ConsentStatus.Granted,
+                    Method = magnet.DoubleOptIn ? ConsentMethod.DoubleOptIn : ConsentMethod.SingleOptIn,
+                    Source = magnet.Key,
+                    RecordedAt = now,
+                    Text = magnet.ConsentText,
+                    IpAddress = Clip(request.IpAddress, FieldLimits.IpAddress),
+                    UserAgent = Clip(request.UserAgent, FieldLimits.UserAgent),
+                };
+            LeadProfile recorded = ReferenceEquals(consent, profile.Consent)
+                ? profile
+                : profile.WithConsentChange(ConsentChange.Of(consent!, now));
+            return recorded with
             {
                 Stage = _lifecycle.Apply(profile.Stage, optedIn),
                 LastTouch = request.Attribution,
@@ -229,17 +255,7 @@ public sealed class LeadCapture
                 Tags = profile.Tags.Union(request.Tags),
                 CustomFields = profile.CustomFields.SetItems(request.CustomFields),
                 Magnets = profile.Magnets.Contains(magnet.Key) ? profile.Magnets : profile.Magnets.Add(magnet.Key),
-                Consent = profile.ConsentStatus == ConsentStatus.Granted && magnet.DoubleOptIn
-                    ? profile.Consent
-                    : new ConsentRecord
-                    {
-                        Purpose = magnet.ConsentPurpose,
-                        Status = needsConfirmation ? ConsentStatus.Pending : ConsentStatus.Granted,
-                        Method = magnet.DoubleOptIn ? ConsentMethod.DoubleOptIn : ConsentMethod.SingleOptIn,
-                        Source = magnet.Key,
-                        RecordedAt = now,
-                        Text = magnet.ConsentText,
-                    },
+                Consent = consent,
                 PendingConfirmation = needsConfirmation ? Issue(profile.PendingConfirmation, Hash(fresh), now) : profile.PendingConfirmation,
                 // Only consent given now lifts an unsubscribe: a double opt-in lifts it on confirmation, so that
                 // someone else posting the address cannot undo it.
@@ -264,6 +280,8 @@ public sealed class LeadCapture
             Status = consent.Status,
             Method = consent.Method,
             Source = consent.Source,
+            IpAddress = consent.RecordedAt == now ? consent.IpAddress : null,
+            UserAgent = consent.RecordedAt == now ? consent.UserAgent : null,
         });
         if (stored.Stage != before)
         {
@@ -377,18 +395,20 @@ public sealed class LeadCapture
             return (ConfirmationStatus.Expired, current);
         }
 
-        return (ConfirmationStatus.Confirmed, current with
+        ConsentRecord granted = (current.Consent ?? new ConsentRecord
+        {
+            Purpose = "marketing-email",
+            Status = ConsentStatus.Pending,
+            Method = ConsentMethod.DoubleOptIn,
+            Source = "confirmation",
+            RecordedAt = now,
+        }) with { Status = ConsentStatus.Granted, ConfirmedAt = now };
+        ConsentChange change = ConsentChange.Of(granted, now) with { Source = "confirmation", IpAddress = null, UserAgent = null };
+        return (ConfirmationStatus.Confirmed, current.WithConsentChange(change) with
         {
             PendingConfirmation = null,
             UnsubscribedAt = null,
-            Consent = (current.Consent ?? new ConsentRecord
-            {
-                Purpose = "marketing-email",
-                Status = ConsentStatus.Pending,
-                Method = ConsentMethod.DoubleOptIn,
-                Source = "confirmation",
-                RecordedAt = now,
-            }) with { Status = ConsentStatus.Granted, ConfirmedAt = now },
+            Consent = granted,
         });
     }
 
@@ -402,6 +422,17 @@ public sealed class LeadCapture
             static (current, next) => next with { Version = current.Version + 1 },
             $"Lead '{email}'",
             cancellationToken);
+
+    private static string? Clip(string? value, int max)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        string trimmed = value.Trim();
+        return trimmed.Length > max ? trimmed[..max] : trimmed;
+    }
 
     private static string Hash(byte[] secret) => Convert.ToHexStringLower(SHA256.HashData(secret));
 
@@ -466,6 +497,11 @@ internal sealed class OptInRequestValidator : AbstractValidator<OptInRequest>
             .When(r => !r.Tags.IsDefault);
         RuleFor(r => r.CustomFields).NotNull().WithMessage("The custom fields must not be null; use an empty dictionary.")
             .Custom(CheckCustomFields!).When(r => r.CustomFields is not null);
+        RuleFor(r => r.IpAddress)
+            .Must(ip => ip is null || (ip.Trim().Length <= FieldLimits.IpAddress && !TextRules.HasControl(ip, allowLineBreaks: false)))
+            .WithMessage($"The IP address must be at most {FieldLimits.IpAddress} characters, without control characters.");
+        RuleFor(r => r.UserAgent).Must(ua => ua is null || !TextRules.HasControl(ua, allowLineBreaks: false))
+            .WithMessage("The user agent must not contain control characters.");
         RuleFor(r => r.ConfirmationUrlTemplate).MaximumLength(FieldLimits.Url)
             .WithMessage($"The confirmation URL template must be at most {FieldLimits.Url} characters.");
     }

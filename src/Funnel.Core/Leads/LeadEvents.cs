@@ -19,6 +19,14 @@ public sealed record ConsentRecorded : LeadEvent
     /// <summary>Gets where it was collected, such as the lead magnet key.</summary>
     public required string Source { get; init; }
 
+    /// <summary>Gets the IP address the consent was given from, when known.</summary>
+    /// <value><see langword="null"/> when unknown; erasure removes it.</value>
+    public string? IpAddress { get; init; }
+
+    /// <summary>Gets the user agent of the browser the consent was given from, when known.</summary>
+    /// <value><see langword="null"/> when unknown; erasure removes it.</value>
+    public string? UserAgent { get; init; }
+
     /// <inheritdoc/>
     public override string EventType => EventTypes.ConsentRecorded;
 

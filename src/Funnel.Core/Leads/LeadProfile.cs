@@ -49,6 +49,14 @@ public sealed record LeadProfile
     /// <value><see langword="null"/> when none was recorded.</value>
     public ConsentRecord? Consent { get; init; }
 
+    /// <summary>Gets every change of consent, oldest first: each grant, confirmation and withdrawal with its wording, source, IP address and user agent.</summary>
+    /// <value>Defaults to empty.</value>
+    public ImmutableArray<ConsentChange> ConsentHistory { get; init; } = [];
+
+    /// <summary>Gets when the lead's personal data was erased (see <see cref="Privacy.LeadPrivacyService.EraseAsync"/>).</summary>
+    /// <value><see langword="null"/> unless erased; an erased profile keeps its id, stage and aggregates, its <see cref="Email"/> is a tombstone.</value>
+    public Instant? ErasedAt { get; init; }
+
     /// <summary>Gets the pending double opt-in, if any.</summary>
     /// <value><see langword="null"/> when no confirmation is outstanding.</value>
     public PendingConfirmation? PendingConfirmation { get; init; }
@@ -115,12 +123,44 @@ public sealed record LeadProfile
         Instant at = emailEvent.OccurredAt;
         return emailEvent switch
         {
-            EmailUnsubscribed => this with { UnsubscribedAt = UnsubscribedAt ?? at, Consent = Withdrawn() },
+            EmailUnsubscribed => Withdraw(this with { UnsubscribedAt = UnsubscribedAt ?? at }, "unsubscribe", at),
             EmailBounced { Kind: BounceKind.Hard } => this with { BouncedAt = BouncedAt ?? at },
-            EmailComplained => this with { ComplainedAt = ComplainedAt ?? at, Consent = Withdrawn() },
+            EmailComplained => Withdraw(this with { ComplainedAt = ComplainedAt ?? at }, "complaint", at),
             _ => this,
         };
     }
 
-    private ConsentRecord? Withdrawn() => Consent is null ? null : Consent with { Status = ConsentStatus.Withdrawn };
+    private static LeadProfile Withdraw(LeadProfile profile, string source, Instant at)
+    {
+        if (profile.Consent is not { } consent)
+        {
+            return profile;
+        }
+
+        ConsentRecord withdrawn = consent with { Status = ConsentStatus.Withdrawn };
+        return consent.Status == ConsentStatus.Withdrawn
+            ? profile with { Consent = withdrawn }
+            : profile with
+            {
+                Consent = withdrawn,
+                ConsentHistory = profile.WithConsentChange(new ConsentChange
+                {
+                    Purpose = consent.Purpose,
+                    Status = ConsentStatus.Withdrawn,
+                    Method = consent.Method,
+                    Source = source,
+                    At = at,
+                }).ConsentHistory,
+            };
+    }
+
+    /// <summary>Returns the profile with <paramref name="change"/> appended to its <see cref="ConsentHistory"/>.</summary>
+    /// <param name="change">The change.</param>
+    /// <returns>The updated profile.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="change"/> is <see langword="null"/>.</exception>
+    public LeadProfile WithConsentChange(ConsentChange change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return this with { ConsentHistory = (ConsentHistory.IsDefault ? [] : ConsentHistory).Add(change) };
+    }
 }

@@ -1,11 +1,18 @@
+using System.Collections.Immutable;
+using System.Text.Json;
 using Funnel.Events;
+using Funnel.Privacy;
 
 namespace Funnel.Pipeline;
 
 /// <summary>Keeps the event log in memory, for tests, samples and single-process development.</summary>
-/// <remarks>Everything is lost when the process ends, and memory grows with every event: use a storage package in production.</remarks>
+/// <remarks>
+/// Everything is lost when the process ends, and memory grows with every event: use a storage package in production.
+/// As an <see cref="IPersonalDataStore"/> it exports a lead's events and erases them in place by
+/// <see cref="PersonalDataRedaction"/>: the events stay, with their positions, so counts do not change.
+/// </remarks>
 /// <threadsafety>All members are thread-safe.</threadsafety>
-public sealed class InMemoryFunnelEventLog : IFunnelEventLog
+public sealed class InMemoryFunnelEventLog : IFunnelEventLog, IPersonalDataStore
 {
     private readonly Lock _gate = new();
     private readonly List<LoggedEvent> _events = [];
@@ -104,4 +111,59 @@ public sealed class InMemoryFunnelEventLog : IFunnelEventLog
             return [.. _events.Select(static e => e.Event)];
         }
     }
+
+    /// <inheritdoc/>
+    /// <value><c>events</c>.</value>
+    public string Name => "events";
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<PersonalRecord>> ExportAsync(PersonalDataSubject subject, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        lock (_gate)
+        {
+            if (!_byLead.TryGetValue(subject.LeadId, out List<int>? indexes))
+            {
+                return Task.FromResult<IReadOnlyList<PersonalRecord>>([]);
+            }
+
+            return Task.FromResult<IReadOnlyList<PersonalRecord>>([.. indexes.Select(i => Record(_events[i]))]);
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<ErasureOutcome> EraseAsync(PersonalDataSubject subject, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        int changed = 0;
+        lock (_gate)
+        {
+            if (!_byLead.TryGetValue(subject.LeadId, out List<int>? indexes))
+            {
+                return Task.FromResult(new ErasureOutcome(Name, ErasureStatus.NothingFound, 0));
+            }
+
+            foreach (int i in indexes)
+            {
+                LoggedEvent logged = _events[i];
+                FunnelEvent redacted = PersonalDataRedaction.RedactEvent(logged.Event, subject);
+                if (!redacted.Equals(logged.Event))
+                {
+                    _events[i] = logged with { Event = redacted };
+                    changed++;
+                }
+            }
+        }
+
+        return Task.FromResult(new ErasureOutcome(Name, changed > 0 ? ErasureStatus.Erased : ErasureStatus.NothingFound, changed));
+    }
+
+    private PersonalRecord Record(LoggedEvent logged) => new(
+        Name,
+        logged.Event.EventType,
+        logged.Event.Id.ToString(),
+        ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [
+            new KeyValuePair<string, string?>("position", logged.Position.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new KeyValuePair<string, string?>("event", JsonSerializer.Serialize<object>(logged.Event, FunnelJson.Options)),
+        ]));
 }
