@@ -98,12 +98,13 @@ public sealed class LeadPrivacyService
 
     /// <summary>Returns whether an email address belongs to an erased lead.</summary>
     /// <remarks>
-    /// Imports call it to skip an erased address: bringing it back needs the person's new, explicit opt-in. An
+    /// Imports call it to skip an erased address: bringing it back needs the person's new, explicit opt-in. Once
+    /// the person opts in again through a form, a new lead holds the address and it is no longer suppressed. An
     /// address that is not valid is not suppressed.
     /// </remarks>
     /// <param name="email">The address as typed.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns><see langword="true"/> when a lead with this address was erased.</returns>
+    /// <returns><see langword="true"/> when a lead with this address was erased and no lead holds it now.</returns>
     public async Task<bool> IsSuppressedAsync(string? email, CancellationToken cancellationToken = default)
     {
         if (!EmailAddress.TryParse(email, out EmailAddress address, out _))
@@ -111,7 +112,8 @@ public sealed class LeadPrivacyService
             return false;
         }
 
-        return await _leads.FindByEmailAsync(TombstoneFor(address), cancellationToken).ConfigureAwait(false) is not null;
+        return await _leads.FindByEmailAsync(TombstoneFor(address), cancellationToken).ConfigureAwait(false) is not null
+            && await _leads.FindByEmailAsync(address, cancellationToken).ConfigureAwait(false) is null;
     }
 
     /// <summary>Returns the tombstone an erased address is replaced with.</summary>

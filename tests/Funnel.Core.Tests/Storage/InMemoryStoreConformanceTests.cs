@@ -139,3 +139,19 @@ public sealed class InMemoryParkedEventStoreConformanceTests : ParkedEventStoreS
 {
     protected override Funnel.Pipeline.IParkedEventStore CreateStore() => new Funnel.Pipeline.InMemoryParkedEventStore();
 }
+
+public sealed class InMemoryLeadPrivacyConformanceTests : LeadPrivacySpecificationTests
+{
+    protected override PrivacyWorld CreateWorld()
+    {
+        InMemoryLeadStore leads = new();
+        Funnel.Pipeline.InMemoryFunnelEventLog events = new();
+        return new PrivacyWorld(leads, events, [events, leads], text =>
+        {
+            string everything = System.Text.Json.JsonSerializer.Serialize<object>(leads.Snapshot(), FunnelJson.Options)
+                + System.Text.Json.JsonSerializer.Serialize<object>(events.Snapshot().Cast<object>().ToArray(), FunnelJson.Options);
+            IReadOnlyList<string> found = everything.Contains(text, StringComparison.OrdinalIgnoreCase) ? ["memory"] : [];
+            return Task.FromResult(found);
+        });
+    }
+}
