@@ -1,8 +1,10 @@
 using Funnel.Leads;
 using Funnel.Pipeline;
+using Funnel.Privacy;
 using Funnel.Segments;
 using Funnel.Storage.Sqlite.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Funnel.Storage.Sqlite;
 
@@ -16,5 +18,6 @@ public static partial class FunnelSqliteServiceCollectionExtensions
         Replace<IFunnelEventLog, SqliteFunnelEventLog>(services);
         Replace<IEventSubscriptionStore, SqliteEventSubscriptionStore>(services);
         Replace<IParkedEventStore, SqliteParkedEventStore>(services);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPersonalDataStore, SqlitePersonalDataStore>());
     }
 }
