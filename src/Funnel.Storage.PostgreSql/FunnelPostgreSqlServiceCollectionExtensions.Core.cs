@@ -1,5 +1,6 @@
 using Funnel.Leads;
 using Funnel.Pipeline;
+using Funnel.Privacy;
 using Funnel.Segments;
 using Funnel.Storage.PostgreSql.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,6 +19,7 @@ public static partial class FunnelPostgreSqlServiceCollectionExtensions
         Replace<IFunnelEventLog, PgFunnelEventLog>(services);
         Replace<IEventSubscriptionStore, PgEventSubscriptionStore>(services);
         Replace<IParkedEventStore, PgParkedEventStore>(services);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPersonalDataStore, PgPersonalDataStore>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PgWorkSignalListener>());
     }
 }
