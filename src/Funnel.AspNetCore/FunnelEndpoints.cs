@@ -146,6 +146,10 @@ internal static class FunnelEndpoints
             VisitorId = ReadVisitor(context, o),
             Attribution = AttributionOf(utm, Blank(form["referrer"])),
             TimeZoneId = Blank(form["timezone"]),
+            // Proof of consent (docs/gdpr.md): the address as the connection sees it (after the host's forwarded
+            // headers middleware, if any) and the browser's user agent, dropped when it carries control characters.
+            IpAddress = context.Connection.RemoteIpAddress?.ToString(),
+            UserAgent = UserAgentOf(context),
             ConfirmationUrlTemplate = magnet!.DoubleOptIn ? ConfirmationLink(context, o.PublicOrigin, TokenSlot).AbsoluteUri.Replace(TokenSlot, "{token}", StringComparison.Ordinal) : null,
         };
 
@@ -168,6 +172,12 @@ internal static class FunnelEndpoints
         activity?.SetTag("funnel.new_lead", result.IsNewLead);
 
         return Accepted(context, o);
+    }
+
+    private static string? UserAgentOf(HttpContext context)
+    {
+        string? agent = Blank(context.Request.Headers.UserAgent);
+        return agent is null || agent.Any(char.IsControl) ? null : agent;
     }
 
     public static async Task<IResult> ConfirmAsync(

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Funnel.Events;
 using Funnel.Leads;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Funnel.AspNetCore.Tests;
 
@@ -25,6 +26,29 @@ public sealed class OptInEndpointTests
         message.To.ShouldBe("ada@example.com");
         message.ConfirmationLink!.AbsolutePath.ShouldBe("/funnel/confirm");
         response.Headers.GetValues("Set-Cookie").ShouldContain(c => c.StartsWith("funnel_vid=" + optedIn.LeadId.Value.ToString("N"), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task OptIn_BrowserWithUserAgent_RecordsItWithTheConsentAsProof()
+    {
+        using var shop = new WebShopFactory();
+        using HttpClient client = shop.CreateBrowser();
+        string token = await WebShopFactory.AntiforgeryTokenAsync(client);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/funnel/opt-in", UriKind.Relative))
+        {
+            Content = WebShopFactory.Form(("__RequestVerificationToken", token), ("magnet", "quick-start-guide"), ("email", "ada@example.com")),
+        };
+        request.Headers.TryAddWithoutValidation("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0");
+
+        using HttpResponseMessage response = await client.SendAsync(request);
+
+        response.ShouldBeStatus(HttpStatusCode.SeeOther);
+        shop.Events.OfType<ConsentRecorded>().ShouldHaveSingleItem().UserAgent.ShouldBe("Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0");
+        LeadProfile lead = (await shop.Services.GetRequiredService<ILeadStore>().FindByEmailAsync(EmailAddress.Parse("ada@example.com"))).ShouldNotBeNull();
+        ConsentChange change = lead.ConsentHistory.ShouldHaveSingleItem();
+        change.UserAgent.ShouldBe("Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0");
+        change.Status.ShouldBe(ConsentStatus.Pending);
+        change.Source.ShouldBe("quick-start-guide");
     }
 
     [Fact]
