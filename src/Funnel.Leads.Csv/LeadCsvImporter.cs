@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using CsvHelper;
 using Funnel.Events;
 using Funnel.Pipeline;
+using Funnel.Privacy;
 using NodaTime;
 
 namespace Funnel.Leads.Csv;
@@ -34,7 +35,10 @@ namespace Funnel.Leads.Csv;
 /// A row is rejected, and reported with its line, column and reason, when its number of fields differs from the
 /// header's, its quotes are broken, its address is invalid, a value is longer than
 /// <see cref="LeadCsvOptions.MaxFieldLength"/>, its consent or time zone cannot be read, or it has no consent and
-/// <see cref="LeadImportRequest.WithoutConsent"/> is <see cref="RowsWithoutConsent.Reject"/>.
+/// <see cref="LeadImportRequest.WithoutConsent"/> is <see cref="RowsWithoutConsent.Reject"/>. With a
+/// <see cref="LeadPrivacyService"/>, a row whose address belongs to an erased lead (and has not opted in again since) is
+/// rejected too: an import is not the person's own new consent. Each consent the import grants is appended to the
+/// lead's <see cref="LeadProfile.ConsentHistory"/> with the import's source and stated basis.
 /// </para>
 /// </remarks>
 /// <threadsafety>Instances are safe to use from many threads at once when the store and log are; each call reads its own file.</threadsafety>
@@ -49,6 +53,7 @@ public sealed partial class LeadCsvImporter
     private readonly IClock _clock;
     private readonly LeadCsvOptions _options;
     private readonly IDateTimeZoneProvider _zones;
+    private readonly LeadPrivacyService? _privacy;
 
     /// <summary>Initializes the importer.</summary>
     /// <param name="store">Where leads are kept.</param>
@@ -58,6 +63,19 @@ public sealed partial class LeadCsvImporter
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="options"/> are invalid; the message names the option.</exception>
     public LeadCsvImporter(ILeadStore store, IFunnelEventLog eventLog, IClock clock, LeadCsvOptions options)
+        : this(store, eventLog, clock, options, privacy: null)
+    {
+    }
+
+    /// <summary>Initializes the importer, rejecting the rows of erased addresses.</summary>
+    /// <param name="store">Where leads are kept.</param>
+    /// <param name="eventLog">Where the consent the import grants is recorded.</param>
+    /// <param name="clock">The source of "now".</param>
+    /// <param name="options">The limits.</param>
+    /// <param name="privacy">Tells erased addresses (<see cref="LeadPrivacyService.IsSuppressedAsync"/>); <see langword="null"/> imports every address.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="store"/>, <paramref name="eventLog"/>, <paramref name="clock"/> or <paramref name="options"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> are invalid; the message names the option.</exception>
+    public LeadCsvImporter(ILeadStore store, IFunnelEventLog eventLog, IClock clock, LeadCsvOptions options, LeadPrivacyService? privacy)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(eventLog);
@@ -74,6 +92,7 @@ public sealed partial class LeadCsvImporter
         _clock = clock;
         _options = options;
         _zones = DateTimeZoneProviders.Tzdb;
+        _privacy = privacy;
     }
 
     /// <summary>Imports the leads of a CSV file.</summary>
@@ -247,7 +266,7 @@ public sealed partial class LeadCsvImporter
             return Reject(line, plan.Consent >= 0 ? plan.Headers[plan.Consent] : null, "The row has no marketing consent, and this import rejects such rows.");
         }
 
-        return (new ImportRow(email, fields.ToImmutable(), tags.ToImmutable(), zone, consent ? consentText : null), null);
+        return (new ImportRow(line, plan.Headers[plan.Email], email, fields.ToImmutable(), tags.ToImmutable(), zone, consent ? consentText : null), null);
     }
 
     private async Task WriteAsync(List<ImportRow> batch, LeadImportRequest request, Instant now, Tally tally, CancellationToken cancellationToken)
@@ -256,6 +275,12 @@ public sealed partial class LeadCsvImporter
         foreach (ImportRow row in batch)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (_privacy is not null && await _privacy.IsSuppressedAsync(row.Email.Value, cancellationToken).ConfigureAwait(false))
+            {
+                tally.Reject(new RejectedRow(row.Line, row.EmailColumn, "The address belongs to an erased lead; only the person's own new opt-in brings it back."));
+                continue;
+            }
+
             LeadId fresh = LeadId.New();
             OptimisticConcurrency.Update<LeadProfile> update = await OptimisticConcurrency.UpdateAsync(
                 c => _store.FindByEmailAsync(row.Email, c),
@@ -326,6 +351,7 @@ public sealed partial class LeadCsvImporter
                 Tags = ImmutableSortedSet.CreateRange(StringComparer.Ordinal, row.Tags),
                 CustomFields = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, row.Fields),
                 Consent = imported,
+                ConsentHistory = imported is null ? [] : [ConsentChange.Of(imported, now)],
             };
         }
 
@@ -364,7 +390,8 @@ public sealed partial class LeadCsvImporter
             changed = true;
         }
 
-        return changed ? current with { Tags = tags, CustomFields = fields, TimeZoneId = zone, Consent = consent } : current;
+        LeadProfile merged = imported is not null && ReferenceEquals(consent, imported) ? current.WithConsentChange(ConsentChange.Of(imported, now)) : current;
+        return changed ? merged with { Tags = tags, CustomFields = fields, TimeZoneId = zone, Consent = consent } : current;
     }
 
     private static void CheckRequest(LeadImportRequest request)
@@ -429,7 +456,7 @@ public sealed partial class LeadCsvImporter
     [GeneratedRegex("^[a-z][a-z0-9_]*$", RegexOptions.CultureInvariant)]
     private static partial Regex FieldName();
 
-    private sealed record ImportRow(EmailAddress Email, ImmutableDictionary<string, string> Fields, ImmutableArray<string> Tags, string? TimeZoneId, string? ConsentText);
+    private sealed record ImportRow(long Line, string EmailColumn, EmailAddress Email, ImmutableDictionary<string, string> Fields, ImmutableArray<string> Tags, string? TimeZoneId, string? ConsentText);
 
     private sealed class Tally(int maxReported)
     {

@@ -24,7 +24,8 @@ public static class LeadsCsvServiceCollectionExtensions
     /// <remarks>
     /// <para>
     /// The importer uses the <see cref="ILeadStore"/>, <see cref="IFunnelEventLog"/> and <see cref="IClock"/> that
-    /// <c>AddFunnel</c> (or a storage package) registers. The exporter writes the custom fields
+    /// <c>AddFunnel</c> (or a storage package) registers, and, when <c>AddFunnelPrivacy</c> registered one, the
+    /// <see cref="Funnel.Privacy.LeadPrivacyService"/> that rejects the rows of erased addresses. The exporter writes the custom fields
     /// <c>first_name</c> and <c>last_name</c>; build a <see cref="LeadCsvExporter"/> yourself for others.
     /// </para>
     /// <para>
@@ -55,7 +56,8 @@ public static class LeadsCsvServiceCollectionExtensions
             sp.GetRequiredService<ILeadStore>(),
             sp.GetRequiredService<IFunnelEventLog>(),
             sp.GetRequiredService<IClock>(),
-            sp.GetRequiredService<IOptions<LeadCsvOptions>>().Value));
+            sp.GetRequiredService<IOptions<LeadCsvOptions>>().Value,
+            sp.GetService<Funnel.Privacy.LeadPrivacyService>()));
         services.TryAddSingleton(_ => new LeadCsvExporter(new LeadCsvExportOptions()));
         return services;
     }

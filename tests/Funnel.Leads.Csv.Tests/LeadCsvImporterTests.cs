@@ -3,6 +3,8 @@ using Funnel.Events;
 using Funnel.Leads;
 using Funnel.Leads.Csv;
 using Funnel.Pipeline;
+using Funnel.Privacy;
+using Microsoft.Extensions.Options;
 using NodaTime;
 using NodaTime.Testing;
 
@@ -160,6 +162,40 @@ public sealed class LeadCsvImporterTests : IDisposable
         ConsentRecord consent = (await _store.FindByEmailAsync(EmailAddress.Parse("a@example.com")))!.Consent!;
         consent.Status.ShouldBe(ConsentStatus.Granted);
         consent.Text.ShouldBe("Newsletter form on example.com, double opt-in, 2024-2026.");
+    }
+
+    [Fact]
+    public async Task ImportAsync_ConsentGranted_AppendsAnImportedChangeToTheConsentHistory()
+    {
+        string path = _files.Write("email\na@example.com\n");
+
+        await ImportFileAsync(path, Request() with { ConsentBasis = "Newsletter form, double opt-in." });
+
+        ConsentChange change = (await _store.FindByEmailAsync(EmailAddress.Parse("a@example.com")))!.ConsentHistory.ShouldHaveSingleItem();
+        change.Method.ShouldBe(ConsentMethod.Imported);
+        change.Status.ShouldBe(ConsentStatus.Granted);
+        change.Text.ShouldBe("Newsletter form, double opt-in.");
+        change.At.ShouldBe(Now);
+    }
+
+    [Fact]
+    public async Task ImportAsync_AddressOfAnErasedLead_RejectsTheRowAndKeepsTheTombstone()
+    {
+        LeadPrivacyService privacy = new(
+            _store, [_store, _log], Options.Create(new PrivacyOptions { SuppressionKey = new string('k', 32) }), new FakeClock(Now));
+        string first = _files.Write("email\nann@example.com\nbob@example.com\n");
+        await ImportFileAsync(first, Request() with { ConsentBasis = "Form." });
+        LeadProfile ann = (await _store.FindByEmailAsync(EmailAddress.Parse("ann@example.com")))!;
+        await privacy.EraseAsync(ann.Id);
+        LeadCsvImporter importer = new(_store, _log, new FakeClock(Now), new LeadCsvOptions(), privacy);
+
+        await using FileStream again = File.OpenRead(_files.Write("email\nAnn@Example.com\ncarl@example.com\n"));
+        LeadImportResult result = await importer.ImportAsync(again, Request() with { ConsentBasis = "Form." });
+
+        result.Created.ShouldBe(1);
+        result.Rejected.ShouldHaveSingleItem().ShouldBe(new RejectedRow(2, "email", "The address belongs to an erased lead; only the person's own new opt-in brings it back."));
+        (await _store.FindByEmailAsync(EmailAddress.Parse("ann@example.com"))).ShouldBeNull();
+        (await privacy.IsSuppressedAsync("ann@example.com")).ShouldBeTrue();
     }
 
     [Fact]
