@@ -10,7 +10,7 @@ namespace Funnel.Storage;
 /// <summary>Redacts a lead's personal values in one stored text value: a JSON document or plain text.</summary>
 /// <remarks>
 /// A JSON object or array is walked: string members named like personal data (<c>referrer</c>, <c>ipAddress</c>,
-/// <c>userAgent</c>, <c>confirmationUrl</c>) and strings equal to a personal value become
+/// <c>userAgent</c>, <c>confirmationUrl</c>, a review's <c>attributionName</c>) and strings equal to a personal value become
 /// <see cref="PersonalDataSubject.Redacted"/>, and the email address inside any string becomes the tombstone. Plain
 /// text gets the same rules for the whole value. Working on the parsed JSON, not the raw text, means escaping cannot
 /// hide a value and no document is broken.
@@ -20,6 +20,7 @@ internal static class PersonalDataScrubber
     private static readonly HashSet<string> PersonalMembers = new(StringComparer.OrdinalIgnoreCase)
     {
         "referrer", "ipAddress", "ip_address", "userAgent", "user_agent", "confirmationUrl", "confirmation_url",
+        "attributionName", "attribution_name",
     };
 
     /// <summary>Returns the redacted value, or <see langword="null"/> when nothing in it is personal.</summary>
