@@ -193,7 +193,8 @@ internal static class FunnelEndpoints
             return Problem("token", "The confirmation token is required.");
         }
 
-        ConfirmationResult result = await capture.ConfirmAsync(token.Trim(), cancellationToken).ConfigureAwait(false);
+        ConfirmationResult result = await capture.ConfirmAsync(
+            token.Trim(), context.Connection.RemoteIpAddress?.ToString(), UserAgentOf(context), cancellationToken).ConfigureAwait(false);
         activity?.SetTag("funnel.confirmation", result.Status.ToString());
         switch (result.Status)
         {

@@ -89,7 +89,7 @@ public enum ConfirmationStatus
     Expired = 2,
 }
 
-/// <summary>The result of <see cref="LeadCapture.ConfirmAsync"/>.</summary>
+/// <summary>The result of <see cref="LeadCapture.ConfirmAsync(string, string, string, CancellationToken)"/>.</summary>
 /// <param name="Status">What happened.</param>
 /// <param name="Lead">The lead, when the token named a known one.</param>
 /// <param name="Event">
@@ -312,9 +312,28 @@ public sealed class LeadCapture
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The outcome; when confirmed, consent is granted, <see cref="OptInConfirmed"/> is in the event log and the token cannot be used again.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="token"/> is <see langword="null"/>.</exception>
-    public async Task<ConfirmationResult> ConfirmAsync(string token, CancellationToken cancellationToken = default)
+    public Task<ConfirmationResult> ConfirmAsync(string token, CancellationToken cancellationToken) =>
+        ConfirmAsync(token, ipAddress: null, userAgent: null, cancellationToken);
+
+    /// <summary>Confirms a double opt-in with the token from the confirmation link, recording where the click came from.</summary>
+    /// <remarks>
+    /// The IP address and user agent of the click are the proof that the owner of the address confirmed: they go into
+    /// the <see cref="ConsentChange"/> appended to <see cref="LeadProfile.ConsentHistory"/> and the
+    /// <see cref="OptInConfirmed"/> event. An IP address longer than <see cref="FieldLimits.IpAddress"/> characters or
+    /// a value with control characters is dropped; a user agent is cut to <see cref="FieldLimits.UserAgent"/>.
+    /// </remarks>
+    /// <param name="token">The token.</param>
+    /// <param name="ipAddress">The IP address of the click, when known.</param>
+    /// <param name="userAgent">The user agent of the browser that clicked, when known.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The outcome; when confirmed, consent is granted, <see cref="OptInConfirmed"/> is in the event log and the token cannot be used again.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="token"/> is <see langword="null"/>.</exception>
+    public async Task<ConfirmationResult> ConfirmAsync(
+        string token, string? ipAddress = null, string? userAgent = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(token);
+        string? ip = Evidence(ipAddress, FieldLimits.IpAddress, cutLonger: false);
+        string? agent = Evidence(userAgent, FieldLimits.UserAgent, cutLonger: true);
         if (!TryDecode(token, out LeadId id, out byte[]? secret))
         {
             return new ConfirmationResult(ConfirmationStatus.Invalid, null, null);
@@ -330,13 +349,13 @@ public sealed class LeadCapture
         byte[] hash = Encoding.ASCII.GetBytes(Hash(secret));
         OptimisticConcurrency.Update<LeadProfile> update = await OptimisticConcurrency.UpdateAsync(
             c => _store.FindByEmailAsync(lead.Email, c),
-            current => Confirm(current, id, hash, now).Next,
+            current => Confirm(current, id, hash, now, ip, agent).Next,
             tryAddAsync: null,
             _store.TryUpdateAsync,
             static (current, next) => next with { Version = current.Version + 1 },
             $"Lead {id}",
             cancellationToken).ConfigureAwait(false);
-        ConfirmationStatus status = Confirm(update.Before, id, hash, now).Status;
+        ConfirmationStatus status = Confirm(update.Before, id, hash, now, ip, agent).Status;
         LeadProfile stored = update.After!;
 
         if (status != ConfirmationStatus.Confirmed)
@@ -344,7 +363,14 @@ public sealed class LeadCapture
             return new ConfirmationResult(status, stored, null);
         }
 
-        OptInConfirmed confirmed = new() { LeadId = stored.Id, OccurredAt = now, Purpose = stored.Consent!.Purpose };
+        OptInConfirmed confirmed = new()
+        {
+            LeadId = stored.Id,
+            OccurredAt = now,
+            Purpose = stored.Consent!.Purpose,
+            IpAddress = ip,
+            UserAgent = agent,
+        };
         await _log.AppendAsync([confirmed], cancellationToken).ConfigureAwait(false);
         return new ConfirmationResult(status, stored, confirmed);
     }
@@ -368,7 +394,8 @@ public sealed class LeadCapture
         magnet.DoubleOptIn && (current?.ConsentStatus ?? ConsentStatus.None) != ConsentStatus.Granted;
 
     /// <summary>Decides a confirmation against the stored profile: a pure function, re-run when a concurrent change wins.</summary>
-    private static (ConfirmationStatus Status, LeadProfile? Next) Confirm(LeadProfile? current, LeadId id, byte[] hash, Instant now)
+    private static (ConfirmationStatus Status, LeadProfile? Next) Confirm(
+        LeadProfile? current, LeadId id, byte[] hash, Instant now, string? ipAddress, string? userAgent)
     {
         if (current?.PendingConfirmation is not { } latest || current.Id != id)
         {
@@ -403,7 +430,7 @@ public sealed class LeadCapture
             Source = "confirmation",
             RecordedAt = now,
         }) with { Status = ConsentStatus.Granted, ConfirmedAt = now };
-        ConsentChange change = ConsentChange.Of(granted, now) with { Source = "confirmation", IpAddress = null, UserAgent = null };
+        ConsentChange change = ConsentChange.Of(granted, now) with { Source = "confirmation", IpAddress = ipAddress, UserAgent = userAgent };
         return (ConfirmationStatus.Confirmed, current.WithConsentChange(change) with
         {
             PendingConfirmation = null,
@@ -422,6 +449,12 @@ public sealed class LeadCapture
             static (current, next) => next with { Version = current.Version + 1 },
             $"Lead '{email}'",
             cancellationToken);
+
+    private static string? Evidence(string? value, int max, bool cutLonger)
+    {
+        string? clipped = Clip(value, cutLonger ? max : int.MaxValue);
+        return clipped is null || clipped.Length > max || TextRules.HasControl(clipped, allowLineBreaks: false) ? null : clipped;
+    }
 
     private static string? Clip(string? value, int max)
     {

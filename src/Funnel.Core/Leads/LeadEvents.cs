@@ -43,6 +43,14 @@ public sealed record OptInConfirmed : LeadEvent
     /// <summary>Gets the purpose confirmed, such as <c>marketing-email</c>.</summary>
     public required string Purpose { get; init; }
 
+    /// <summary>Gets the IP address the confirmation link was clicked from, when known.</summary>
+    /// <value><see langword="null"/> when unknown; erasure removes it.</value>
+    public string? IpAddress { get; init; }
+
+    /// <summary>Gets the user agent of the browser that clicked the confirmation link, when known.</summary>
+    /// <value><see langword="null"/> when unknown; erasure removes it.</value>
+    public string? UserAgent { get; init; }
+
     /// <inheritdoc/>
     public override string EventType => EventTypes.OptInConfirmed;
 

@@ -25,7 +25,7 @@ public enum LeadMagnetKind
 /// <remarks>
 /// The <see cref="Key"/> is what <see cref="Events.OptedIn.Magnet"/> carries, so funnel steps and segments refer to
 /// the magnet by it. With <see cref="DoubleOptIn"/>, consent stays pending until the lead confirms through the
-/// link in a confirmation email (see <see cref="LeadCapture.ConfirmAsync"/>).
+/// link in a confirmation email (see <see cref="LeadCapture.ConfirmAsync(string, string, string, CancellationToken)"/>).
 /// </remarks>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record LeadMagnet

@@ -98,6 +98,7 @@ public static class PersonalDataRedaction
         FunnelEvent redacted = e switch
         {
             ConsentRecorded consent => consent with { IpAddress = null, UserAgent = null },
+            OptInConfirmed confirmed => confirmed with { IpAddress = null, UserAgent = null },
             ConfirmationRequested requested => requested with { ConfirmationUrl = PersonalDataSubject.Redacted },
             _ => e,
         };

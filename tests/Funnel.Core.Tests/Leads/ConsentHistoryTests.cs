@@ -56,6 +56,23 @@ public sealed class ConsentHistoryTests
     }
 
     [Fact]
+    public async Task ConfirmAsync_WithTheClicksIpAndUserAgent_RecordsThemAsProofOfTheConfirmation()
+    {
+        InMemoryFunnelEventLog log = new();
+        LeadCapture capture = new(new InMemoryLeadStore(), log, new FakeClock(Start));
+        OptInResult optIn = await capture.OptInAsync(new OptInRequest { Email = "ann@example.com", Magnet = Checklist, IpAddress = "198.51.100.1" });
+
+        ConfirmationResult confirmed = await capture.ConfirmAsync(optIn.ConfirmationToken!, "203.0.113.5", "Mail client\u0007");
+
+        ConsentChange change = confirmed.Lead!.ConsentHistory[^1];
+        (change.Status, change.Source, change.IpAddress, change.UserAgent).ShouldBe((ConsentStatus.Granted, "confirmation", "203.0.113.5", (string?)null));
+        confirmed.Lead.Consent!.IpAddress.ShouldBe("198.51.100.1");
+        OptInConfirmed recorded = log.Snapshot().OfType<OptInConfirmed>().ShouldHaveSingleItem();
+        recorded.IpAddress.ShouldBe("203.0.113.5");
+        recorded.UserAgent.ShouldBeNull();
+    }
+
+    [Fact]
     public async Task OptInAsync_AgainWhileGranted_AddsNoChange()
     {
         FakeClock clock = new(Start);
