@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using System.Net;
+using Funnel.Events;
+using Funnel.Pipeline;
 using Funnel.Sequences;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
@@ -71,5 +74,48 @@ public class DashboardActionTests
             ("handler", "crm-sync"), ("position", "42"), ("__RequestVerificationToken", token));
 
         response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task RetryParked_HandlerNowSucceeds_DeliversTheEventAndUnparksIt()
+    {
+        var handler = new RecordingHandler();
+        await using DashboardHost host = await DashboardHost.StartAsync("Production", o => o.AuthorizationPolicy = DashboardHost.Policy, true,
+            services => services.AddSingleton(handler).AddFunnelHandler<RecordingHandler>("recorder"));
+        IFunnelEventLog log = host.Services.GetRequiredService<IFunnelEventLog>();
+        var opted = new OptedIn { LeadId = Seeds.Lead, OccurredAt = DashboardHost.Start, Magnet = "guide" };
+        await log.AppendAsync([opted]);
+        LoggedEvent logged = (await log.ReadAsync(0, 10)).ShouldHaveSingleItem();
+        await host.Services.GetRequiredService<IParkedEventStore>().TryAddAsync(new ParkedEvent
+        {
+            Handler = "recorder",
+            Position = logged.Position,
+            EventId = opted.Id,
+            EventType = opted.EventType,
+            Attempts = 5,
+            Error = "InvalidOperationException: down",
+            ParkedAt = DashboardHost.Start,
+        });
+        using HttpClient client = host.Client();
+        (string cookie, string token) = await DashboardHost.AntiforgeryAsync(client, "/funnel-admin/pipeline");
+
+        using HttpResponseMessage response = await DashboardHost.PostAsync(client, "/funnel-admin/pipeline/retry", cookie,
+            ("handler", "recorder"), ("position", logged.Position.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("__RequestVerificationToken", token));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.SeeOther);
+        handler.Received.ShouldContain(opted.Id);
+        (await host.Services.GetRequiredService<IParkedEventStore>().ListAsync(10)).ShouldBeEmpty();
+    }
+
+    private sealed class RecordingHandler : IFunnelHandler
+    {
+        public ConcurrentBag<EventId> Received { get; } = [];
+
+        public Task HandleAsync(FunnelEvent funnelEvent, CancellationToken cancellationToken = default)
+        {
+            Received.Add(funnelEvent.Id);
+            return Task.CompletedTask;
+        }
     }
 }

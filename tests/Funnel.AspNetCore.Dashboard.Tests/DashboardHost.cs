@@ -53,6 +53,12 @@ internal sealed partial class DashboardHost : IAsyncDisposable
 
     public static async Task<DashboardHost> StartAsync(string environment, Action<FunnelDashboardOptions> configure, bool registerPolicy = true)
     {
+        return await StartAsync(environment, configure, registerPolicy, services => { });
+    }
+
+    public static async Task<DashboardHost> StartAsync(string environment, Action<FunnelDashboardOptions> configure, bool registerPolicy,
+        Action<IServiceCollection> services)
+    {
         WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment });
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
@@ -71,6 +77,7 @@ internal sealed partial class DashboardHost : IAsyncDisposable
             }
         });
         builder.Services.AddFunnelDashboard(configure);
+        services(builder.Services);
         WebApplication app = builder.Build();
         try
         {
