@@ -127,6 +127,7 @@ builder.Services.AddFunnelAspNetCore(o =>
     config.GetSection("Funnel:RateLimits").Bind(o.RateLimits);
 });
 builder.Services.AddFunnelSequenceDispatcher(TimeSpan.FromSeconds(config.GetValue("Shop:DispatchSeconds", 1.0)));
+builder.Services.AddShopAdmin(config, dataFolder, startup); // the Funnel dashboard behind an admin-key cookie (ShopAdmin)
 
 WebApplication app = builder.Build();
 if (smtp4dev is not null)
@@ -140,6 +141,7 @@ app.UseRateLimiter(); // The per-client limits of the Funnel endpoints (FunnelAs
 app.MapFunnel("/funnel");
 app.MapHealthChecks("/health");
 app.MapShop();
+app.MapShopAdmin(); // /admin/sign-in and the dashboard at /funnel-admin
 app.Run();
 
 /// <summary>The entry point, public for <c>WebApplicationFactory&lt;Program&gt;</c>.</summary>

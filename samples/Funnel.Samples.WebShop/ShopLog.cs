@@ -14,4 +14,7 @@ internal static partial class ShopLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook delivery answered {Status}; trying again in a second.")]
     public static partial void WebhookDeliveryFailed(ILogger logger, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No Shop:AdminKey configured: the admin key kept in {Path} is {Key}; sign in at {SignIn} to open the Funnel dashboard. Configure Shop:AdminKey in production.")]
+    public static partial void AdminKeyGenerated(ILogger logger, string path, string key, string signIn);
 }

@@ -330,6 +330,44 @@ public abstract class SendOutboxSpecificationTests
 
     private static EmailSent Sent(string step) => new() { LeadId = Lead, OccurredAt = Now, Email = step };
 
+    [Fact]
+    public async Task ListAsync_MixedStates_ListsOnlyThatStateEarliestDueThenKeyUpToLimit()
+    {
+        ISendOutbox outbox = CreateStore();
+        await outbox.TryAddAsync(Entry("p-late", Now + Duration.FromMinutes(5)));
+        await outbox.TryAddAsync(Entry("p-b", Now));
+        await outbox.TryAddAsync(Entry("p-a", Now));
+        await outbox.TryAddAsync(Entry("f1", Now - Duration.FromMinutes(1)) with { State = SendState.FailedPermanent, Attempts = 5, Reason = "<bounce>", CompletedAt = Now });
+        await outbox.TryAddAsync(Entry("s1", Now - Duration.FromMinutes(2)) with { State = SendState.Sent, CompletedAt = Now });
+
+        (await outbox.ListAsync(SendState.Pending, 10)).Select(e => e.Key).ShouldBe(["p-a", "p-b", "p-late"]);
+        (await outbox.ListAsync(SendState.Pending, 2)).Select(e => e.Key).ShouldBe(["p-a", "p-b"]);
+        OutboxEntry failed = (await outbox.ListAsync(SendState.FailedPermanent, 10)).ShouldHaveSingleItem();
+        (failed.Key, failed.Attempts, failed.Reason, failed.Version).ShouldBe(("f1", 5, "<bounce>", 0L));
+        (await outbox.ListAsync(SendState.Cancelled, 10)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task ListAsync_AfterAnUpdate_ShowsTheNewStateAndVersion()
+    {
+        ISendOutbox outbox = CreateStore();
+        await outbox.TryAddAsync(Entry("a", Now) with { State = SendState.FailedTransient, Attempts = 1 });
+        OutboxEntry listed = (await outbox.ListAsync(SendState.FailedTransient, 10)).ShouldHaveSingleItem();
+
+        (await outbox.TryUpdateAsync(listed, listed with { State = SendState.Cancelled, CompletedAt = Now })).ShouldBeTrue();
+
+        (await outbox.ListAsync(SendState.FailedTransient, 10)).ShouldBeEmpty();
+        (await outbox.ListAsync(SendState.Cancelled, 10)).ShouldHaveSingleItem().Version.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task ListAsync_LimitNotPositive_Throws()
+    {
+        ISendOutbox outbox = CreateStore();
+
+        await Should.ThrowAsync<ArgumentOutOfRangeException>(async () => await outbox.ListAsync(SendState.Pending, 0));
+    }
+
     private static OutboxEntry Entry(string key, Instant due) => new()
     {
         Key = key,

@@ -197,6 +197,39 @@ public sealed class WebhookProcessor
         return results.MoveToImmutable();
     }
 
+    /// <summary>Claims one event listed by <see cref="ListFailedAsync"/> and applies it again now, as an operator's retry.</summary>
+    /// <remarks>
+    /// The event is claimed by compare-and-set for <see cref="StaleAfter"/>, as <see cref="RetryFailedAsync"/> claims it,
+    /// so the retry job and an operator never apply it at once. An event that is not failed (nor stale received), or is
+    /// under another claim, is not retried.
+    /// </remarks>
+    /// <param name="eventId">The provider's event id.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The result of applying it, or <see langword="null"/> when there was no failed event with this id to claim.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="eventId"/> is <see langword="null"/>.</exception>
+    public async Task<WebhookResult?> RetryAsync(string eventId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(eventId);
+        Instant now = clock.GetCurrentInstant();
+        StoredWebhookEvent? stored = await store.FindAsync(eventId, cancellationToken).ConfigureAwait(false);
+        bool retryable = stored is { Notification: not null }
+            && (stored.Status == WebhookEventStatus.Failed
+                || (stored.Status == WebhookEventStatus.Received && stored.ReceivedAt <= now - StaleAfter))
+            && (stored.ClaimedUntil is not { } until || until <= now);
+        if (!retryable)
+        {
+            return null;
+        }
+
+        StoredWebhookEvent claimed = stored! with { ClaimedBy = owner, ClaimedUntil = now + StaleAfter };
+        if (!await store.TryUpdateAsync(stored, claimed, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        return await ApplyAsync(claimed with { Version = stored.Version + 1 }, cancellationToken).ConfigureAwait(false);
+    }
+
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031:Do not catch general exception types",
         Justification = "Any failure must leave the stored event listed as failed for RetryFailedAsync, not lose it.")]
     private async Task<WebhookResult> ApplyAsync(StoredWebhookEvent stored, CancellationToken cancellationToken)

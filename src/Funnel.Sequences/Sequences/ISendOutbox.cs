@@ -78,6 +78,21 @@ public interface ISendOutbox
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is not positive.</exception>
     Task<int> PurgeCompletedAsync(Instant completedBefore, int max, CancellationToken cancellationToken = default);
 
+    /// <summary>Lists up to <paramref name="limit"/> entries in one state, earliest due first (then by key), for operations pages.</summary>
+    /// <remarks>
+    /// A read, not a claim: the entries may change as soon as they are returned, so act on one only by compare-and-set
+    /// (<see cref="TryUpdateAsync"/>). The in-memory, SQLite and PostgreSQL outboxes implement it; the default
+    /// implementation throws <see cref="NotSupportedException"/>, so an outbox written before this member still compiles.
+    /// </remarks>
+    /// <param name="state">The state to list.</param>
+    /// <param name="limit">The most entries to return.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The entries as stored, ordered by <see cref="OutboxEntry.DueAt"/> then <see cref="OutboxEntry.Key"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is not positive.</exception>
+    /// <exception cref="NotSupportedException">The outbox cannot list its entries (the default implementation).</exception>
+    Task<ImmutableArray<OutboxEntry>> ListAsync(SendState state, int limit, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} cannot list its entries: implement ISendOutbox.ListAsync.");
+
     /// <summary>Adds several entries, each as by <see cref="TryAddAsync"/> (insert-if-absent), in order.</summary>
     /// <remarks>The default implementation calls <see cref="TryAddAsync"/> once per entry; a database store overrides it with one statement.</remarks>
     /// <param name="entries">The entries; each key at most once.</param>

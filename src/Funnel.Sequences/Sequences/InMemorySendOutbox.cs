@@ -181,6 +181,20 @@ public sealed class InMemorySendOutbox : ISendOutbox
     }
 
     /// <inheritdoc/>
+    public Task<ImmutableArray<OutboxEntry>> ListAsync(SendState state, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        lock (gate)
+        {
+            return Task.FromResult<ImmutableArray<OutboxEntry>>([.. entries.Values
+                .Where(e => e.State == state)
+                .OrderBy(e => e.DueAt)
+                .ThenBy(e => e.Key, StringComparer.Ordinal)
+                .Take(limit)]);
+        }
+    }
+
+    /// <inheritdoc/>
     public Task<int> PurgeCompletedAsync(Instant completedBefore, int max, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);

@@ -79,6 +79,8 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
 
     private readonly string _findSql = $"SELECT {Columns} FROM {database.Table("outbox")} WHERE key = $1";
 
+    private readonly string _listSql = $"SELECT {Columns} FROM {database.Table("outbox")} WHERE state = $1 ORDER BY due_at, key LIMIT $2";
+
     private readonly string _claimEventsSql =
         $"WITH c AS (SELECT seq, available_at FROM {database.Table("outbox_events")} WHERE available_at <= $1 "
         + "ORDER BY available_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED) "
@@ -143,6 +145,27 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
                 await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadEntry(reader) : null;
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ImmutableArray<OutboxEntry>> ListAsync(SendState state, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return database.ReadAsync(
+            async connection =>
+            {
+                await using NpgsqlCommand command = PgDatabase.Command(connection, _listSql).Add((int)state).Add(limit);
+                await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+                await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                ImmutableArray<OutboxEntry>.Builder found = ImmutableArray.CreateBuilder<OutboxEntry>();
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    found.Add(ReadEntry(reader));
+                }
+
+                return found.ToImmutable();
             },
             cancellationToken);
     }

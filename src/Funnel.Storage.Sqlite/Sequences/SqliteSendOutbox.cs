@@ -109,6 +109,20 @@ internal sealed class SqliteSendOutbox(SqliteDatabase database, FunnelEventSeria
     }
 
     /// <inheritdoc/>
+    public async Task<ImmutableArray<OutboxEntry>> ListAsync(SendState state, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        List<OutboxEntry> found = await database.ReadAsync(
+            session => session.Query(
+                "SELECT " + Columns + " FROM outbox WHERE state = $state ORDER BY due_at, key LIMIT $max",
+                ReadEntry,
+                ("$state", (int)state),
+                ("$max", limit)),
+            cancellationToken).ConfigureAwait(false);
+        return [.. found];
+    }
+
+    /// <inheritdoc/>
     public Task<ImmutableArray<OutboxEntry>> ClaimDueAsync(Instant now, int max, Duration lease, string owner, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);

@@ -148,6 +148,48 @@ public sealed class WebhookProcessorTests
     }
 
     [Fact]
+    public async Task RetryAsync_FailedEvent_AppliesItAndASecondRetryFindsNothing()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(5, plan: null);
+        await kit.Gateway.ChargeAsync(Charge(order, "key-5"));
+        WebhookRequest webhook = kit.Gateway.Webhooks.Single();
+        kit.Orders.Down = true;
+        WebhookResult failed = await kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers);
+        failed.Outcome.ShouldBe(WebhookOutcome.Failed);
+        kit.Orders.Down = false;
+
+        WebhookResult retried = (await kit.Webhooks.RetryAsync(failed.EventId!)).ShouldNotBeNull();
+
+        retried.Outcome.ShouldBe(WebhookOutcome.Processed);
+        (await kit.OrderAsync(order.Id)).Status.ShouldBe(OrderStatus.Paid);
+        (await kit.EventStore.FindAsync(failed.EventId!)).ShouldNotBeNull().Status.ShouldBe(WebhookEventStatus.Processed);
+        (await kit.Webhooks.RetryAsync(failed.EventId!)).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task RetryAsync_UnknownOrClaimedEvent_ReturnsNullAndChangesNothing()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(6, plan: null);
+        await kit.Gateway.ChargeAsync(Charge(order, "key-6"));
+        WebhookRequest webhook = kit.Gateway.Webhooks.Single();
+        kit.Orders.Down = true;
+        WebhookResult failed = await kit.Webhooks.ProcessAsync(webhook.Body, webhook.Headers);
+        var other = new WebhookProcessor(kit.Gateway.Verifier, kit.EventStore, kit.Payments, kit.Kit.Clock);
+        kit.Orders.Down = false;
+        StoredWebhookEvent before = (await kit.EventStore.FindAsync(failed.EventId!)).ShouldNotBeNull();
+        (await kit.EventStore.ClaimRetriesAsync(kit.Kit.Clock.GetCurrentInstant(), kit.Kit.Clock.GetCurrentInstant(), 10,
+            kit.Webhooks.StaleAfter, "job")).ShouldHaveSingleItem();
+
+        (await kit.Webhooks.RetryAsync("evt_unknown")).ShouldBeNull();
+        (await other.RetryAsync(failed.EventId!)).ShouldBeNull("the retry job holds the claim");
+
+        StoredWebhookEvent after = (await kit.EventStore.FindAsync(failed.EventId!)).ShouldNotBeNull();
+        (after.Status, after.Attempts).ShouldBe((WebhookEventStatus.Failed, before.Attempts));
+    }
+
+    [Fact]
     public async Task RetryFailedAsync_ProcessStoppedAfterStoringTheEvent_AppliesItOnceStale()
     {
         var kit = new PaymentTestKit();

@@ -105,6 +105,9 @@ public sealed class DefaultBatchMembersSendOutboxConformanceTests : SendOutboxSp
         public Task AcknowledgeEventsAsync(IEnumerable<EventId> ids, CancellationToken cancellationToken = default) => inner.AcknowledgeEventsAsync(ids, cancellationToken);
 
         public Task<int> PurgeCompletedAsync(Instant completedBefore, int max, CancellationToken cancellationToken = default) => inner.PurgeCompletedAsync(completedBefore, max, cancellationToken);
+
+        public Task<System.Collections.Immutable.ImmutableArray<OutboxEntry>> ListAsync(SendState state, int limit, CancellationToken cancellationToken = default) =>
+            inner.ListAsync(state, limit, cancellationToken);
     }
 }
 

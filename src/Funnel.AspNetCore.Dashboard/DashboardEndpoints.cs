@@ -1,0 +1,530 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Funnel.Events;
+using Funnel.Kpis;
+using Funnel.Leads;
+using Funnel.Payments;
+using Funnel.Pipeline;
+using Funnel.Sequences;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+using NodaTime.Text;
+
+namespace Funnel.AspNetCore.Dashboard;
+
+/// <summary>The dashboard's pages (GET) and actions (POST, antiforgery-checked, refused when read-only).</summary>
+internal static class DashboardEndpoints
+{
+    private const int ParkedLookupLimit = 10_000;
+
+    public static void Map(RouteGroupBuilder group, string prefix, FunnelDashboardOptions options)
+    {
+        DashboardPage Page(HttpContext context) => new(context, prefix, options);
+
+        group.MapGet("/", (HttpContext context, CancellationToken ct) => OverviewAsync(Page(context), ct));
+        group.MapGet("/email", (HttpContext context, string? state, int? page, CancellationToken ct) =>
+            EmailAsync(Page(context), state, page ?? 1, ct));
+        group.MapPost("/email/retry", (HttpContext context, CancellationToken ct) =>
+            ActAsync(Page(context), "/email", (form, p) => ChangeSendAsync(p, form["key"], retry: true, ct)));
+        group.MapPost("/email/cancel", (HttpContext context, CancellationToken ct) =>
+            ActAsync(Page(context), "/email", (form, p) => ChangeSendAsync(p, form["key"], retry: false, ct)));
+        group.MapGet("/webhooks", (HttpContext context, CancellationToken ct) => WebhooksAsync(Page(context), ct));
+        group.MapPost("/webhooks/retry", (HttpContext context, CancellationToken ct) =>
+            ActAsync(Page(context), "/webhooks", (form, p) => RetryWebhookAsync(p, form["eventId"], ct)));
+        group.MapGet("/pipeline", (HttpContext context, CancellationToken ct) => PipelineAsync(Page(context), ct));
+        group.MapPost("/pipeline/retry", (HttpContext context, CancellationToken ct) =>
+            ActAsync(Page(context), "/pipeline", (form, p) => RetryParkedAsync(p, form["handler"], form["position"], ct)));
+        group.MapGet("/leads", (HttpContext context, string? email, CancellationToken ct) => LeadsAsync(Page(context), email, ct));
+        group.MapGet("/leads/{id:guid}", (HttpContext context, Guid id, int? page, CancellationToken ct) =>
+            LeadAsync(Page(context), new LeadId(id), page ?? 1, ct));
+    }
+
+    private static async Task<IResult> OverviewAsync(DashboardPage page, CancellationToken cancellationToken)
+    {
+        HtmlWriter html = page.Body;
+        if (page.Services.GetService<IFunnelEventLog>() is not { } log)
+        {
+            html.Element("p", "No event log is registered: call services.AddFunnel().");
+            return page.Render("Overview");
+        }
+
+        List<FunnelEvent> events = [];
+        long after = 0;
+        while (events.Count < page.Options.MaxReportEvents)
+        {
+            int max = Math.Min(5_000, page.Options.MaxReportEvents - events.Count);
+            IReadOnlyList<LoggedEvent> read = await log.ReadAsync(after, max, cancellationToken).ConfigureAwait(false);
+            events.AddRange(read.Select(e => e.Event));
+            if (read.Count < max)
+            {
+                break;
+            }
+
+            after = read[^1].Position;
+        }
+
+        html.Markup("<p class=\"muted\">").Text(
+            events.Count >= page.Options.MaxReportEvents
+                ? $"Computed from the first {Count(events.Count)} events of the log (MaxReportEvents)."
+                : $"Computed from all {Count(events.Count)} events of the log.").Markup("</p>");
+
+        if (page.Options.Funnel is { } funnel && page.Services.GetService<IFunnelReporter>() is { } reporter)
+        {
+            FunnelReport report = reporter.CreateReport(funnel, events);
+            FunnelMetrics overall = report.Overall;
+            html.Markup("<h2>Key figures</h2><div class=\"kpis\">");
+            Kpi(html, "Entered the funnel", Count(overall.Entered));
+            Kpi(html, "Orders", Count(overall.Orders));
+            Kpi(html, "Customers", Count(overall.Customers));
+            Kpi(html, "Revenue", overall.Revenue.ToString());
+            Kpi(html, "Net revenue", overall.NetRevenue.ToString());
+            Kpi(html, "Refund rate", Percent(Ratio.Of(overall.Refunds, overall.Revenue)));
+            Kpi(html, "Average order value", overall.AverageOrderValue?.ToString() ?? "–");
+            Kpi(html, "Conversion", Percent(overall.OverallConversion));
+            Kpi(html, "Acquisition cost (CAC)", overall.CustomerAcquisitionCost?.ToString() ?? "–");
+            Kpi(html, "Return on ad spend", Percent(overall.ReturnOnAdSpend));
+            Kpi(html, "Customer lifetime value", report.CustomerLifetimeValue?.ToString() ?? "–");
+            Kpi(html, "Emails sent", Count(report.Email.Sent));
+            Kpi(html, "Open rate", Percent(report.Email.OpenRate));
+            Kpi(html, "Click rate", Percent(report.Email.ClickRate));
+            Kpi(html, "Unsubscribe rate", Percent(report.Email.UnsubscribeRate));
+            Kpi(html, "Bounce rate", Percent(report.Email.BounceRate));
+            html.Markup("</div><h2>").Text(funnel.Name).Markup("</h2>");
+            FunnelSvg.Write(html, overall.Steps);
+            html.Markup("<table><caption>Steps of the funnel</caption><thead><tr><th scope=\"col\">Step</th>")
+                .Markup("<th scope=\"col\" class=\"num\">Reached</th><th scope=\"col\" class=\"num\">From previous</th>")
+                .Markup("<th scope=\"col\" class=\"num\">Drop-off</th><th scope=\"col\" class=\"num\">From start</th></tr></thead><tbody>");
+            for (int i = 0; i < overall.Steps.Length; i++)
+            {
+                StepResult step = overall.Steps[i];
+                long dropped = i == 0 ? 0 : overall.Steps[i - 1].Reached - step.Reached;
+                html.Markup("<tr><th scope=\"row\">").Text(step.Step.Name).Markup("</th>")
+                    .Element("td", Count(step.Reached), "num").Element("td", Percent(step.FromPrevious), "num")
+                    .Element("td", i == 0 ? "–" : Count(dropped), "num").Element("td", Percent(step.FromStart), "num").Markup("</tr>");
+            }
+
+            html.Markup("</tbody></table>");
+            Segments(html, "By channel", report.ByChannel);
+            Segments(html, "By campaign", report.ByCampaign);
+        }
+        else
+        {
+            html.Element("p", "Set FunnelDashboardOptions.Funnel to see the funnel chart and its key figures.");
+        }
+
+        html.Markup("<table><caption>Events by type</caption><thead><tr><th scope=\"col\">Type</th>")
+            .Markup("<th scope=\"col\" class=\"num\">Events</th></tr></thead><tbody>");
+        foreach (IGrouping<string, FunnelEvent> type in events.GroupBy(e => e.EventType).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            html.Markup("<tr>").Element("td", type.Key).Element("td", Count(type.Count()), "num").Markup("</tr>");
+        }
+
+        html.Markup("</tbody></table>");
+        return page.Render("Overview");
+    }
+
+    private static void Segments(HtmlWriter html, string caption, ImmutableArray<FunnelMetrics> segments)
+    {
+        if (segments.IsDefaultOrEmpty)
+        {
+            return;
+        }
+
+        html.Markup("<table><caption>").Text(caption).Markup("</caption><thead><tr><th scope=\"col\">Segment</th>")
+            .Markup("<th scope=\"col\" class=\"num\">Entered</th><th scope=\"col\" class=\"num\">Orders</th>")
+            .Markup("<th scope=\"col\" class=\"num\">Revenue</th><th scope=\"col\" class=\"num\">Conversion</th></tr></thead><tbody>");
+        foreach (FunnelMetrics segment in segments)
+        {
+            html.Markup("<tr><th scope=\"row\">").Text(segment.Segment ?? "(none)").Markup("</th>")
+                .Element("td", Count(segment.Entered), "num").Element("td", Count(segment.Orders), "num")
+                .Element("td", segment.Revenue.ToString(), "num").Element("td", Percent(segment.OverallConversion), "num").Markup("</tr>");
+        }
+
+        html.Markup("</tbody></table>");
+    }
+
+    private static async Task<IResult> EmailAsync(DashboardPage page, string? stateText, int pageNumber, CancellationToken cancellationToken)
+    {
+        HtmlWriter html = page.Body;
+        SendState state = Enum.TryParse(stateText, ignoreCase: false, out SendState parsed) && Enum.IsDefined(parsed)
+            ? parsed
+            : SendState.FailedTransient;
+        pageNumber = Math.Max(1, pageNumber);
+        html.Markup("<nav aria-label=\"Send states\"><p>");
+        foreach (SendState s in Enum.GetValues<SendState>())
+        {
+            if (s == state)
+            {
+                html.Markup("<strong aria-current=\"page\">").Text(s.ToString()).Markup("</strong> ");
+            }
+            else
+            {
+                html.Link(page.Base + "/email?state=" + s.ToString(), s.ToString()).Markup(" ");
+            }
+        }
+
+        html.Markup("</p></nav>");
+        if (page.Services.GetService<ISendOutbox>() is not { } outbox)
+        {
+            html.Element("p", "No send outbox is registered: call services.AddFunnelSequences().");
+            return page.Render("Email queue");
+        }
+
+        ImmutableArray<OutboxEntry> entries;
+        try
+        {
+            entries = await outbox.ListAsync(state, Math.Min(int.MaxValue - 1, page.Options.PageSize * pageNumber) + 1, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NotSupportedException error)
+        {
+            html.Element("p", error.Message);
+            return page.Render("Email queue");
+        }
+
+        ImmutableArray<OutboxEntry> shown = [.. entries.Skip(page.Options.PageSize * (pageNumber - 1)).Take(page.Options.PageSize)];
+        bool canRetry = state is SendState.FailedTransient or SendState.FailedPermanent;
+        bool canCancel = state is SendState.Pending or SendState.FailedTransient;
+        html.Markup("<table><caption>").Text($"Sends in state {state}").Markup("</caption><thead><tr><th scope=\"col\">Key</th>")
+            .Markup("<th scope=\"col\">Lead</th><th scope=\"col\">Sequence</th><th scope=\"col\" class=\"num\">Step</th>")
+            .Markup("<th scope=\"col\">Due</th><th scope=\"col\" class=\"num\">Attempts</th><th scope=\"col\">Reason</th>");
+        if (!page.Options.ReadOnly && (canRetry || canCancel))
+        {
+            html.Markup("<th scope=\"col\">Actions</th>");
+        }
+
+        html.Markup("</tr></thead><tbody>");
+        foreach (OutboxEntry entry in shown)
+        {
+            html.Markup("<tr>").Element("td", entry.Key).Markup("<td>")
+                .Link(page.Base + "/leads/" + entry.LeadId.Value.ToString("D"), entry.LeadId.Value.ToString("D")).Markup("</td>")
+                .Element("td", entry.Sequence).Element("td", Count(entry.StepIndex), "num")
+                .Element("td", Time(entry.DueAt)).Element("td", Count(entry.Attempts), "num").Element("td", entry.Reason);
+            if (!page.Options.ReadOnly && (canRetry || canCancel))
+            {
+                html.Markup("<td>");
+                if (canRetry)
+                {
+                    page.ActionForm("/email/retry", "Retry", ("key", entry.Key));
+                }
+
+                if (canCancel)
+                {
+                    page.ActionForm("/email/cancel", "Cancel", ("key", entry.Key));
+                }
+
+                html.Markup("</td>");
+            }
+
+            html.Markup("</tr>");
+        }
+
+        html.Markup("</tbody></table>");
+        if (shown.IsEmpty)
+        {
+            html.Element("p", "No sends in this state.");
+        }
+
+        page.Pager("/email", pageNumber, entries.Length > page.Options.PageSize * pageNumber, ("state", state.ToString()));
+        return page.Render("Email queue");
+    }
+
+    private static async Task<IResult?> ChangeSendAsync(DashboardPage page, string? key, bool retry, CancellationToken cancellationToken)
+    {
+        if (key is null || page.Services.GetService<ISendOutbox>() is not { } outbox)
+        {
+            return Results.BadRequest();
+        }
+
+        if (await outbox.FindAsync(key, cancellationToken).ConfigureAwait(false) is not { } entry)
+        {
+            return Results.NotFound();
+        }
+
+        Instant now = page.Services.GetRequiredService<IClock>().GetCurrentInstant();
+        OutboxEntry? replacement = (retry, entry.State) switch
+        {
+            (true, SendState.FailedTransient or SendState.FailedPermanent) => entry with
+            {
+                State = SendState.Pending, DueAt = now, Attempts = 0, CompletedAt = null, Outcome = null, Reason = null, ClaimedBy = null, Events = [],
+            },
+            (false, SendState.Pending or SendState.FailedTransient) => entry with
+            {
+                State = SendState.Cancelled, CompletedAt = now, Reason = "Cancelled from the dashboard.", ClaimedBy = null, Events = [],
+            },
+            _ => null,
+        };
+        if (replacement is null)
+        {
+            return Results.Conflict();
+        }
+
+        return await outbox.TryUpdateAsync(entry, replacement, cancellationToken).ConfigureAwait(false)  ? null : Results.Conflict();
+    }
+
+    private static async Task<IResult> WebhooksAsync(DashboardPage page, CancellationToken cancellationToken)
+    {
+        HtmlWriter html = page.Body;
+        if (page.Services.GetService<IWebhookEventStore>() is not { } store)
+        {
+            html.Element("p", "No webhook store is registered: call services.AddFunnelCommerce().");
+            return page.Render("Webhooks");
+        }
+
+        int limit = page.Options.PageSize;
+        foreach ((WebhookEventStatus status, string caption) in new[]
+        {
+            (WebhookEventStatus.Failed, "Failed: applying the event threw"),
+            (WebhookEventStatus.Parked, "Parked: waiting for the payment they refer to"),
+            (WebhookEventStatus.Unprocessable, "Unprocessable: can never apply"),
+        })
+        {
+            ImmutableArray<StoredWebhookEvent> events = await store.ListAsync(status, limit, cancellationToken).ConfigureAwait(false);
+            bool actions = status == WebhookEventStatus.Failed && !page.Options.ReadOnly;
+            html.Markup("<table><caption>").Text($"{caption} ({Count(events.Length)}{(events.Length == limit ? "+" : "")})")
+                .Markup("</caption><thead><tr><th scope=\"col\">Event</th><th scope=\"col\">Type</th><th scope=\"col\">Received</th>")
+                .Markup("<th scope=\"col\" class=\"num\">Attempts</th><th scope=\"col\">Error</th>");
+            html.Markup(actions ? "<th scope=\"col\">Actions</th></tr></thead><tbody>" : "</tr></thead><tbody>");
+            foreach (StoredWebhookEvent e in events)
+            {
+                html.Markup("<tr>").Element("td", e.EventId).Element("td", e.EventType).Element("td", Time(e.ReceivedAt))
+                    .Element("td", Count(e.Attempts), "num").Element("td", e.Error);
+                if (actions)
+                {
+                    html.Markup("<td>");
+                    page.ActionForm("/webhooks/retry", "Retry", ("eventId", e.EventId));
+                    html.Markup("</td>");
+                }
+
+                html.Markup("</tr>");
+            }
+
+            html.Markup("</tbody></table>");
+        }
+
+        return page.Render("Webhooks");
+    }
+
+    private static async Task<IResult?> RetryWebhookAsync(DashboardPage page, string? eventId, CancellationToken cancellationToken)
+    {
+        if (eventId is null || page.Services.GetService<IWebhookEventStore>() is not { } store
+            || page.Services.GetService<PaymentService>() is not { } payments)
+        {
+            return Results.BadRequest();
+        }
+
+        // Applying a stored event needs no signature check: the verifier is never called on a retry.
+        var processor = new WebhookProcessor(NoVerifier.Instance, store, payments, page.Services.GetRequiredService<IClock>());
+        return await processor.RetryAsync(eventId, cancellationToken).ConfigureAwait(false) is null ? Results.Conflict() : null;
+    }
+
+    private static async Task<IResult> PipelineAsync(DashboardPage page, CancellationToken cancellationToken)
+    {
+        HtmlWriter html = page.Body;
+        if (page.Services.GetService<FunnelPipeline>() is not { } pipeline)
+        {
+            html.Element("p", "No event pipeline is registered: call services.AddFunnel().");
+            return page.Render("Pipeline");
+        }
+
+        ImmutableArray<PipelineHandlerStatus> statuses = await pipeline.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+        html.Markup("<table><caption>Handlers</caption><thead><tr><th scope=\"col\">Handler</th><th scope=\"col\" class=\"num\">Position</th>")
+            .Markup("<th scope=\"col\" class=\"num\">Lag (events behind)</th><th scope=\"col\" class=\"num\">Attempts</th>")
+            .Markup("<th scope=\"col\">Retry at</th><th scope=\"col\">Last error</th></tr></thead><tbody>");
+        foreach (PipelineHandlerStatus status in statuses)
+        {
+            string lag = status.Pending >= FunnelPipeline.StatusCountLimit ? Count(status.Pending) + "+" : Count(status.Pending);
+            html.Markup("<tr><th scope=\"row\">").Text(status.Handler).Markup("</th>").Element("td", Count(status.Position), "num")
+                .Element("td", lag, "num").Element("td", Count(status.Attempts), "num")
+                .Element("td", status.RetryAt is { } at ? Time(at) : "–").Element("td", status.LastError).Markup("</tr>");
+        }
+
+        html.Markup("</tbody></table>");
+        IReadOnlyList<ParkedEvent> parked = await pipeline.ListParkedAsync(page.Options.PageSize, cancellationToken).ConfigureAwait(false);
+        html.Markup("<table><caption>").Text($"Parked events ({Count(parked.Count)}{(parked.Count == page.Options.PageSize ? "+" : "")})")
+            .Markup("</caption><thead><tr><th scope=\"col\">Handler</th><th scope=\"col\" class=\"num\">Position</th>")
+            .Markup("<th scope=\"col\">Event</th><th scope=\"col\">Type</th><th scope=\"col\" class=\"num\">Attempts</th>")
+            .Markup("<th scope=\"col\">Error</th><th scope=\"col\">Parked</th>");
+        html.Markup(page.Options.ReadOnly ? "</tr></thead><tbody>" : "<th scope=\"col\">Actions</th></tr></thead><tbody>");
+        foreach (ParkedEvent p in parked)
+        {
+            string position = p.Position.ToString(CultureInfo.InvariantCulture);
+            html.Markup("<tr>").Element("td", p.Handler).Element("td", position, "num").Element("td", p.EventId.ToString())
+                .Element("td", p.EventType).Element("td", Count(p.Attempts), "num").Element("td", p.Error).Element("td", Time(p.ParkedAt));
+            if (!page.Options.ReadOnly)
+            {
+                html.Markup("<td>");
+                page.ActionForm("/pipeline/retry", "Retry", ("handler", p.Handler), ("position", position));
+                html.Markup("</td>");
+            }
+
+            html.Markup("</tr>");
+        }
+
+        html.Markup("</tbody></table>");
+        return page.Render("Pipeline");
+    }
+
+    private static async Task<IResult?> RetryParkedAsync(DashboardPage page, string? handler, string? position, CancellationToken cancellationToken)
+    {
+        if (handler is null || !long.TryParse(position, NumberStyles.None, CultureInfo.InvariantCulture, out long at)
+            || page.Services.GetService<FunnelPipeline>() is not { } pipeline)
+        {
+            return Results.BadRequest();
+        }
+
+        IReadOnlyList<ParkedEvent> parked = await pipeline.ListParkedAsync(ParkedLookupLimit, cancellationToken).ConfigureAwait(false);
+        if (parked.FirstOrDefault(p => p.Handler == handler && p.Position == at) is not { } found)
+        {
+            return Results.NotFound();
+        }
+
+        await pipeline.RetryParkedAsync(found, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    private static async Task<IResult> LeadsAsync(DashboardPage page, string? email, CancellationToken cancellationToken)
+    {
+        HtmlWriter html = page.Body;
+        html.Markup("<form method=\"get\" role=\"search\"").Attribute("action", page.Base + "/leads").Markup(">")
+            .Markup("<label for=\"email\">Email address</label> <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"off\"")
+            .Attribute("value", email).Markup("> <button type=\"submit\">Search</button></form>");
+        if (string.IsNullOrWhiteSpace(email))
+        {
+            return page.Render("Leads");
+        }
+
+        if (!EmailAddress.TryParse(email, out EmailAddress address, out string? error))
+        {
+            html.Element("p", error ?? "That is not an email address.");
+            return page.Render("Leads", StatusCodes.Status400BadRequest);
+        }
+
+        if (page.Services.GetService<ILeadStore>() is not { } leads
+            || await leads.FindByEmailAsync(address, cancellationToken).ConfigureAwait(false) is not { } lead)
+        {
+            html.Element("p", $"No lead has the address {address}.");
+            return page.Render("Leads");
+        }
+
+        html.Markup("<p>").Link(page.Base + "/leads/" + lead.Id.Value.ToString("D"), lead.Email.ToString()).Markup("</p>");
+        return page.Render("Leads");
+    }
+
+    private static async Task<IResult> LeadAsync(DashboardPage page, LeadId id, int pageNumber, CancellationToken cancellationToken)
+    {
+        HtmlWriter html = page.Body;
+        pageNumber = Math.Max(1, pageNumber);
+        LeadProfile? lead = page.Services.GetService<ILeadStore>() is { } leads
+            ? await leads.FindAsync(id, cancellationToken).ConfigureAwait(false)
+            : null;
+        if (lead is null)
+        {
+            html.Element("p", "No lead has this id.");
+            return page.Render("Lead", StatusCodes.Status404NotFound);
+        }
+
+        html.Markup("<dl>");
+        Term(html, "Email", lead.Email.ToString());
+        Term(html, "Id", lead.Id.Value.ToString("D"));
+        Term(html, "Created", Time(lead.CreatedAt));
+        Term(html, "Stage", lead.Stage.ToString());
+        Term(html, "Score", lead.Score.ToString("0.##", CultureInfo.InvariantCulture));
+        Term(html, "Tags", lead.Tags.IsEmpty ? "–" : string.Join(", ", lead.Tags));
+        Term(html, "Lead magnets", lead.Magnets.IsDefaultOrEmpty ? "–" : string.Join(", ", lead.Magnets));
+        Term(html, "Consent", lead.Consent is { } c ? $"{c.Status} for {c.Purpose} ({c.Method}, {c.Source}, {Time(c.RecordedAt)})" : "–");
+        Term(html, "First touch", Touch(lead.FirstTouch));
+        Term(html, "Last touch", Touch(lead.LastTouch));
+        Term(html, "Unsubscribed", lead.UnsubscribedAt is { } u ? Time(u) : "–");
+        Term(html, "Bounced", lead.BouncedAt is { } b ? Time(b) : "–");
+        foreach (KeyValuePair<string, string> field in lead.CustomFields)
+        {
+            Term(html, field.Key, field.Value);
+        }
+
+        html.Markup("</dl>");
+        if (page.Services.GetService<IFunnelEventLog>() is { } log)
+        {
+            int size = page.Options.PageSize;
+            IReadOnlyList<LoggedEvent> events = await log.ReadLeadAsync(id, Math.Min(int.MaxValue - 1, size * pageNumber) + 1, cancellationToken).ConfigureAwait(false);
+            html.Markup("<table><caption>Event timeline, oldest first</caption><thead><tr><th scope=\"col\" class=\"num\">Position</th>")
+                .Markup("<th scope=\"col\">Occurred</th><th scope=\"col\">Type</th><th scope=\"col\">Channel</th><th scope=\"col\">Campaign</th></tr></thead><tbody>");
+            foreach (LoggedEvent logged in events.Skip(size * (pageNumber - 1)).Take(size))
+            {
+                html.Markup("<tr>").Element("td", Count(logged.Position), "num").Element("td", Time(logged.Event.OccurredAt))
+                    .Element("td", logged.Event.EventType).Element("td", logged.Event.Attribution.Channel)
+                    .Element("td", logged.Event.Attribution.Campaign).Markup("</tr>");
+            }
+
+            html.Markup("</tbody></table>");
+            page.Pager("/leads/" + id.Value.ToString("D"), pageNumber, events.Count > size * pageNumber);
+        }
+
+        return page.Render("Lead " + lead.Email);
+    }
+
+    /// <summary>Runs an action: refused when read-only (403) or without a valid antiforgery token (400), then back to the page (303).</summary>
+    private static async Task<IResult> ActAsync(DashboardPage page, string back, Func<IFormCollection, DashboardPage, Task<IResult?>> action)
+    {
+        HttpContext context = page.Context;
+        DashboardPage.SetSecurityHeaders(context.Response);
+        if (page.Options.ReadOnly)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "The dashboard is read-only.");
+        }
+
+        if (!context.Request.HasFormContentType)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Submit the dashboard's form.");
+        }
+
+        try
+        {
+            await page.Services.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context).ConfigureAwait(false);
+        }
+        catch (AntiforgeryValidationException)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The form expired or was not sent by the dashboard; reload the page.");
+        }
+
+        IFormCollection form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        return await action(form, page).ConfigureAwait(false) ?? new SeeOther(page.Base + back);
+    }
+
+    private static void Kpi(HtmlWriter html, string name, string value) =>
+        html.Markup("<div class=\"kpi\">").Text(name).Markup("<b>").Text(value).Markup("</b></div>");
+
+    private static void Term(HtmlWriter html, string term, string? value) => html.Element("dt", term).Element("dd", value);
+
+    private static string Touch(Attribution touch) =>
+        touch.Channel is null && touch.Campaign is null ? "–" : $"{touch.Channel ?? "–"} / {touch.Campaign ?? "–"}";
+
+    private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Percent(Ratio ratio) => ratio.IsDefined ? ratio.ToString("P1", CultureInfo.InvariantCulture) : "–";
+
+    private static string Time(Instant instant) => InstantPattern.General.Format(instant);
+
+    /// <summary>A 303 See Other, so the browser follows a POST with a GET.</summary>
+    private sealed class SeeOther(string location) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status303SeeOther;
+            httpContext.Response.Headers.Location = location;
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>The verifier of the dashboard's retry-only processor: retries apply stored events and never verify.</summary>
+    private sealed class NoVerifier : IWebhookSignatureVerifier
+    {
+        public static readonly NoVerifier Instance = new();
+
+        public Task<WebhookVerification> VerifyAsync(WebhookRequest request, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("The dashboard only retries stored webhook events.");
+    }
+}

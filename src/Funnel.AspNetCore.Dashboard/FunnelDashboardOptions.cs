@@ -1,0 +1,41 @@
+using Funnel.Definitions;
+
+namespace Funnel.AspNetCore.Dashboard;
+
+/// <summary>Configures the dashboard mapped by <c>MapFunnelDashboard</c>.</summary>
+/// <remarks>
+/// Validated when the host starts: <see cref="AuthorizationPolicy"/> is required (unless
+/// <see cref="AllowAnonymousInDevelopment"/> is set and the environment is Development), and
+/// <see cref="PageSize"/> and <see cref="MaxReportEvents"/> must be positive. <c>MapFunnelDashboard</c> also checks
+/// that the policy is registered, so a misspelt policy fails the start naming it.
+/// </remarks>
+/// <threadsafety>Configure once at start-up; the dashboard only reads the options afterwards.</threadsafety>
+public sealed class FunnelDashboardOptions
+{
+    /// <summary>Gets or sets the name of the authorization policy every dashboard request must satisfy.</summary>
+    /// <remarks>The policy is added to the endpoint group with <c>RequireAuthorization</c>; register it with <c>AddAuthorization</c>.</remarks>
+    /// <value>Defaults to <see langword="null"/>, which fails the start unless anonymous access is allowed in Development.</value>
+    public string? AuthorizationPolicy { get; set; }
+
+    /// <summary>Gets or sets whether the dashboard may be served without a policy when the environment is Development.</summary>
+    /// <remarks>Outside Development this setting has no effect: a policy is still required.</remarks>
+    /// <value>Defaults to <see langword="false"/>.</value>
+    public bool AllowAnonymousInDevelopment { get; set; }
+
+    /// <summary>Gets or sets whether the dashboard only shows: its retry and cancel buttons are hidden and its actions are refused.</summary>
+    /// <value>Defaults to <see langword="false"/>.</value>
+    public bool ReadOnly { get; set; }
+
+    /// <summary>Gets or sets how many rows a list page shows.</summary>
+    /// <value>Defaults to 50; must be between 1 and 1,000.</value>
+    public int PageSize { get; set; } = 50;
+
+    /// <summary>Gets or sets the most events the overview reads from the event log to compute its report.</summary>
+    /// <remarks>The overview reads the oldest events first and says so when it stopped at this limit.</remarks>
+    /// <value>Defaults to 100,000; must be positive.</value>
+    public int MaxReportEvents { get; set; } = 100_000;
+
+    /// <summary>Gets or sets the funnel the overview reports on.</summary>
+    /// <value>Defaults to <see langword="null"/>: the overview shows event counts but no funnel chart.</value>
+    public FunnelDefinition? Funnel { get; set; }
+}

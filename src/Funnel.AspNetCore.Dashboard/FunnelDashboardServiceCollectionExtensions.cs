@@ -1,0 +1,53 @@
+using FluentValidation;
+using Funnel.AspNetCore.Dashboard;
+using Funnel.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the Funnel dashboard's services.</summary>
+/// <threadsafety>Call these methods while configuring services, from one thread.</threadsafety>
+public static class FunnelDashboardServiceCollectionExtensions
+{
+    /// <summary>Adds what <c>MapFunnelDashboard</c> needs: its options, antiforgery and authorization.</summary>
+    /// <remarks>
+    /// <para>
+    /// Calls <c>AddAntiforgery()</c> (every dashboard action validates the token itself, so the app need not call
+    /// <c>UseAntiforgery()</c>) and <c>AddAuthorization()</c>; the app still registers the policy it names in
+    /// <see cref="FunnelDashboardOptions.AuthorizationPolicy"/>, and its authentication, and calls
+    /// <c>UseAuthentication()</c> and <c>UseAuthorization()</c>.
+    /// </para>
+    /// <para>
+    /// The dashboard reads the stores the app registered (<c>AddFunnel</c>, <c>AddFunnelSequences</c>,
+    /// <c>AddFunnelCommerce</c> or a storage package); a page whose store is missing says so instead of failing.
+    /// <see cref="FunnelDashboardOptions"/> are validated when the host starts. Calling this method again adds the
+    /// configuration and registers nothing twice.
+    /// </para>
+    /// </remarks>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>The same service collection.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public static IServiceCollection AddFunnelDashboard(this IServiceCollection services, Action<FunnelDashboardOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<FunnelDashboardOptions>().Configure(configure);
+        if (services.Any(d => d.ServiceType == typeof(DashboardMarker)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<DashboardMarker>();
+        services.AddOptions<FunnelDashboardOptions>().ValidateOnStart();
+        services.TryAddSingleton<IValidator<FunnelDashboardOptions>, FunnelDashboardOptionsValidator>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunnelDashboardOptions>, FluentValidateOptions<FunnelDashboardOptions>>());
+        services.AddAntiforgery();
+        services.AddAuthorization();
+        return services;
+    }
+
+    /// <summary>Marks that <see cref="AddFunnelDashboard"/> ran.</summary>
+    private sealed class DashboardMarker;
+}
