@@ -186,8 +186,8 @@ internal static class DashboardEndpoints
         }
 
         ImmutableArray<OutboxEntry> shown = [.. entries.Skip(page.Options.PageSize * (pageNumber - 1)).Take(page.Options.PageSize)];
-        bool canRetry = state is SendState.FailedTransient or SendState.FailedPermanent;
-        bool canCancel = state is SendState.Pending or SendState.FailedTransient;
+        bool canRetry = CanRetry(state);
+        bool canCancel = CanCancel(state);
         html.Markup("<table><caption>").Text($"Sends in state {state}").Markup("</caption><thead><tr><th scope=\"col\">Key</th>")
             .Markup("<th scope=\"col\">Lead</th><th scope=\"col\">Sequence</th><th scope=\"col\" class=\"num\">Step</th>")
             .Markup("<th scope=\"col\">Due</th><th scope=\"col\" class=\"num\">Attempts</th><th scope=\"col\">Reason</th>");
@@ -247,11 +247,11 @@ internal static class DashboardEndpoints
         Instant now = page.Services.GetRequiredService<IClock>().GetCurrentInstant();
         OutboxEntry? replacement = (retry, entry.State) switch
         {
-            (true, SendState.FailedTransient or SendState.FailedPermanent) => entry with
+            (true, SendState s) when CanRetry(s) => entry with
             {
                 State = SendState.Pending, DueAt = now, Attempts = 0, CompletedAt = null, Outcome = null, Reason = null, ClaimedBy = null, Events = [],
             },
-            (false, SendState.Pending or SendState.FailedTransient) => entry with
+            (false, SendState s) when CanCancel(s) => entry with
             {
                 State = SendState.Cancelled, CompletedAt = now, Reason = "Cancelled from the dashboard.", ClaimedBy = null, Events = [],
             },
@@ -262,8 +262,14 @@ internal static class DashboardEndpoints
             return Results.Conflict();
         }
 
-        return await outbox.TryUpdateAsync(entry, replacement, cancellationToken).ConfigureAwait(false)  ? null : Results.Conflict();
+        return await outbox.TryUpdateAsync(entry, replacement, cancellationToken).ConfigureAwait(false) ? null : Results.Conflict();
     }
+
+    /// <summary>Whether a send in this state can be sent again from the dashboard: the page shows the button and the action accepts it.</summary>
+    private static bool CanRetry(SendState state) => state is SendState.FailedTransient or SendState.FailedPermanent;
+
+    /// <summary>Whether a send in this state can be cancelled from the dashboard.</summary>
+    private static bool CanCancel(SendState state) => state is SendState.Pending or SendState.FailedTransient;
 
     private static async Task<IResult> WebhooksAsync(DashboardPage page, CancellationToken cancellationToken)
     {

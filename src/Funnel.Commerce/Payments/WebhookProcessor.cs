@@ -167,10 +167,10 @@ public sealed class WebhookProcessor
     public async Task<ImmutableArray<StoredWebhookEvent>> ListFailedAsync(int max = 100, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
-        Instant staleBefore = clock.GetCurrentInstant() - StaleAfter;
+        Instant now = clock.GetCurrentInstant();
         ImmutableArray<StoredWebhookEvent> failed = await store.ListAsync(WebhookEventStatus.Failed, max, cancellationToken).ConfigureAwait(false);
         ImmutableArray<StoredWebhookEvent> received = await store.ListAsync(WebhookEventStatus.Received, max, cancellationToken).ConfigureAwait(false);
-        return [.. failed.Concat(received.Where(e => e.ReceivedAt <= staleBefore)).OrderBy(e => e.ReceivedAt).Take(max)];
+        return [.. failed.Concat(received.Where(e => IsDueForRetry(e, now))).OrderBy(e => e.ReceivedAt).Take(max)];
     }
 
     /// <summary>Claims up to <paramref name="max"/> events of <see cref="ListFailedAsync"/> and applies each again, oldest first.</summary>
@@ -213,8 +213,7 @@ public sealed class WebhookProcessor
         Instant now = clock.GetCurrentInstant();
         StoredWebhookEvent? stored = await store.FindAsync(eventId, cancellationToken).ConfigureAwait(false);
         bool retryable = stored is { Notification: not null }
-            && (stored.Status == WebhookEventStatus.Failed
-                || (stored.Status == WebhookEventStatus.Received && stored.ReceivedAt <= now - StaleAfter))
+            && IsDueForRetry(stored, now)
             && (stored.ClaimedUntil is not { } until || until <= now);
         if (!retryable)
         {
@@ -229,6 +228,11 @@ public sealed class WebhookProcessor
 
         return await ApplyAsync(claimed with { Version = stored.Version + 1 }, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Whether an event is one <see cref="ListFailedAsync"/> lists: failed, or received and left for <see cref="StaleAfter"/> by a process that stopped.</summary>
+    private bool IsDueForRetry(StoredWebhookEvent stored, Instant now) =>
+        stored.Status == WebhookEventStatus.Failed
+        || (stored.Status == WebhookEventStatus.Received && stored.ReceivedAt <= now - StaleAfter);
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031:Do not catch general exception types",
         Justification = "Any failure must leave the stored event listed as failed for RetryFailedAsync, not lose it.")]
