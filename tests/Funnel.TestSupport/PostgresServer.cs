@@ -17,6 +17,8 @@ namespace Funnel.TestSupport;
 /// <see cref="SharedAsync"/> gives one cluster per test process, stopped when the process exits, with <c>fsync</c> off
 /// for speed and <c>synchronous_commit</c> on (so an immediate stop still loses nothing committed; only an OS crash would). Benchmarks start their own
 /// with <c>durable: true</c>. Each test class should work in a database of its own: <see cref="CreateDatabaseAsync"/>.
+/// The environment variable <c>FUNNEL_PG_OPTIONS</c> adds server settings to every cluster started (for profiling, e.g.
+/// <c>-c shared_preload_libraries=pg_stat_statements</c>).
 /// </para>
 /// </remarks>
 public sealed class PostgresServer : IAsyncDisposable
@@ -101,7 +103,9 @@ public sealed class PostgresServer : IAsyncDisposable
             // synchronous_commit stays on in both: a commit's WAL is written to the OS before it is answered, so an
             // immediate stop (a crash of the server's processes) loses nothing committed. Only fsync (and the full-page
             // images that protect against torn pages on power loss) are off for speed: they matter for an OS crash.
-            $"-c fsync={safety}", "-c synchronous_commit=on", $"-c full_page_writes={safety}");
+            $"-c fsync={safety}", "-c synchronous_commit=on", $"-c full_page_writes={safety}",
+            // Extra server settings for a profiling run, e.g. "-c shared_preload_libraries=pg_stat_statements".
+            Environment.GetEnvironmentVariable("FUNNEL_PG_OPTIONS") ?? string.Empty);
         for (int attempt = 0; ; attempt++)
         {
             int port = FreePort();

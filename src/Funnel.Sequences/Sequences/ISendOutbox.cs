@@ -140,4 +140,33 @@ public interface ISendOutbox
 
         return won.DrainToImmutable();
     }
+
+    /// <summary>Adds several entries (as by <see cref="TryAddManyAsync"/>) and applies several compare-and-set updates (as by <see cref="TryUpdateManyAsync"/>), in one store call.</summary>
+    /// <remarks>
+    /// The dispatcher finishes a batch with it: the next steps of the sends made and their final states. Each part keeps
+    /// its own semantics (an addition is insert-if-absent, an update succeeds or fails on its own with its events), so
+    /// the two parts need not be atomic together. The default implementation calls <see cref="TryAddManyAsync"/> and
+    /// then <see cref="TryUpdateManyAsync"/>; a database store overrides it to write both in one transaction, which
+    /// saves a commit per batch.
+    /// </remarks>
+    /// <param name="additions">The entries to add; each key at most once.</param>
+    /// <param name="updates">The entries as claimed or read and their replacements; each key at most once.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The keys of the updates stored, in the order given; a missing key lost its claim.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="additions"/>, <paramref name="updates"/> or an entry is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">A key appears more than once in one of the lists.</exception>
+    async Task<ImmutableArray<string>> TryAddAndUpdateManyAsync(
+        IReadOnlyList<OutboxEntry> additions,
+        IReadOnlyList<(OutboxEntry Current, OutboxEntry Replacement)> updates,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(additions);
+        ArgumentNullException.ThrowIfNull(updates);
+        if (additions.Count > 0)
+        {
+            await TryAddManyAsync(additions, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await TryUpdateManyAsync(updates, cancellationToken).ConfigureAwait(false);
+    }
 }

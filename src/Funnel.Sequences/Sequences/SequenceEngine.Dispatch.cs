@@ -15,17 +15,17 @@ public sealed partial class SequenceEngine
     /// <para>
     /// The batch is worked as sets, so its store calls do not grow with its size: one claim; one read of the
     /// enrolments (<see cref="IEnrolmentStore.ListForLeadsAsync"/>) and one of the leads
-    /// (<see cref="ILeadStore.FindManyAsync"/>); one reservation of the frequency-cap days
+    /// (<see cref="ILeadStore.FindManyAsync"/>), made at the same time; one reservation of the frequency-cap days
     /// (<see cref="IEnrolmentStore.TryReserveDaysAsync"/>; two sends of one lead on one local day: the first wins, the
     /// other is deferred); then the sends, up to <see cref="SequenceOptions.SendConcurrency"/> at a time, each started
     /// only while more than <see cref="SequenceOptions.LeaseSafetyMargin"/> of the claim's lease is left (the sends
     /// that did not start in time are released for the next dispatch). The outcome of each send is recorded with its
     /// event (<c>email_sent</c>, <c>email_failed</c>) by compare-and-set while the entry is still claimed, through a
     /// coalescer: one <see cref="ISendOutbox.TryUpdateManyAsync"/> in flight at a time, and what finishes meanwhile
-    /// joins the next one. Then, for the sends whose outcome was stored, the next steps
-    /// (<see cref="ISendOutbox.TryAddManyAsync"/>), the enrolments (<see cref="IEnrolmentStore.TryUpdateManyAsync"/>,
-    /// re-reading and retrying only those that changed meanwhile) and the final states (with
-    /// <c>sequence_completed</c>) are written as sets, and the outbox's events are moved into the
+    /// joins the next one. Then, for the sends whose outcome was stored, the enrolments
+    /// (<see cref="IEnrolmentStore.TryUpdateManyAsync"/>, re-reading and retrying only those that changed meanwhile)
+    /// are written as a set, the next steps and the final states (with <c>sequence_completed</c>) as one
+    /// <see cref="ISendOutbox.TryAddAndUpdateManyAsync"/>, and the outbox's events are moved into the
     /// <see cref="SequenceEngineSettings.EventLog"/> as by <see cref="DrainEventsAsync"/> (up to twice the batch size,
     /// at least 1,000). The dispatcher job that <c>AddFunnelSequenceDispatcher()</c> registers calls this on a timer.
     /// </para>
@@ -166,15 +166,19 @@ public sealed partial class SequenceEngine
             return;
         }
 
+        // The two reads are independent: one round trip's wait instead of two.
         LeadId[] leadIds = [.. batch.Select(static i => i.Entry.LeadId).Distinct()];
+        Task<ImmutableArray<Enrolment>> readEnrolments = settings.Enrolments.ListForLeadsAsync(leadIds, cancellationToken);
+        Task<ImmutableArray<LeadProfile>> readLeads = settings.Leads.FindManyAsync(leadIds, cancellationToken);
+        await Task.WhenAll(readEnrolments, readLeads).ConfigureAwait(false);
         Dictionary<EnrolmentId, Enrolment> enrolments = [];
-        foreach (Enrolment enrolment in await settings.Enrolments.ListForLeadsAsync(leadIds, cancellationToken).ConfigureAwait(false))
+        foreach (Enrolment enrolment in await readEnrolments.ConfigureAwait(false))
         {
             enrolments[enrolment.Id] = enrolment;
         }
 
         Dictionary<LeadId, LeadProfile> leads = [];
-        foreach (LeadProfile lead in await settings.Leads.FindManyAsync(leadIds, cancellationToken).ConfigureAwait(false))
+        foreach (LeadProfile lead in await readLeads.ConfigureAwait(false))
         {
             leads[lead.Id] = lead;
         }
@@ -400,11 +404,12 @@ public sealed partial class SequenceEngine
         return (entry, outcome);
     }
 
-    /// <summary>Schedules the next steps, updates the enrolments, then records the final states, each as one set.</summary>
+    /// <summary>Updates the enrolments as one set, then schedules the next steps and records the final states in one outbox call.</summary>
     /// <remarks>
-    /// Each set is safe to repeat after a crash: the next steps are added only if absent, the enrolment changes are
-    /// idempotent, and the final state is a compare-and-set on the version that recorded the outcome. A dispatcher
-    /// that claims an entry with an outcome resumes here.
+    /// Each write is safe to repeat after a crash: the enrolment changes are idempotent, the next steps are added only
+    /// if absent, and the final state is a compare-and-set on the version that recorded the outcome. A dispatcher that
+    /// claims an entry with an outcome resumes here. A next step added after its enrolment ended meanwhile is
+    /// cancelled when it is claimed, as every send of an ended enrolment is.
     /// </remarks>
     private async Task FinishAllAsync(List<BatchItem> finish, Instant now, CancellationToken cancellationToken)
     {
@@ -417,11 +422,6 @@ public sealed partial class SequenceEngine
             steps.Clear();
             item.Completes = ScheduleEntries(steps, item.Enrolment!, item.Definition, item.Entry.StepIndex + 1, item.Entry.ScheduledFor, item.SentAt, item.Zone);
             next.AddRange(steps.Where(e => keys.Add(e.Key)));
-        }
-
-        if (next.Count > 0)
-        {
-            await settings.Outbox.TryAddManyAsync(next, cancellationToken).ConfigureAwait(false);
         }
 
         Dictionary<EnrolmentId, Enrolment?> enrolments = await UpdateEnrolmentsAsync(finish, cancellationToken).ConfigureAwait(false);
@@ -441,7 +441,8 @@ public sealed partial class SequenceEngine
             finals.Add((item.Recorded!, final with { Outcome = final.State, Events = last }));
         }
 
-        await settings.Outbox.TryUpdateManyAsync(finals, cancellationToken).ConfigureAwait(false);
+        // The next steps and the final states in one call (one commit on a database store).
+        await settings.Outbox.TryAddAndUpdateManyAsync(next, finals, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Applies the batch's changes to its enrolments as one set, re-reading and retrying only those that changed meanwhile.</summary>

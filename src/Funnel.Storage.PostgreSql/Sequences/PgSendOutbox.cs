@@ -43,6 +43,11 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
         "unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::int[], $6::timestamptz[], $7::timestamptz[], $8::int[], "
         + "$9::int[], $10::text[], $11::timestamptz[], $12::text[], $13::text[], $14::int[]) WITH ORDINALITY";
 
+    // The same columns as parameters $22 to $35, for the additions of the combined statement.
+    private const string UnnestAdditions =
+        "unnest($22::text[], $23::uuid[], $24::uuid[], $25::text[], $26::int[], $27::timestamptz[], $28::timestamptz[], $29::int[], "
+        + "$30::int[], $31::text[], $32::timestamptz[], $33::text[], $34::text[], $35::int[]) WITH ORDINALITY";
+
     private const string UnnestColumns =
         "(key, enrolment_id, lead_id, sequence, step_index, scheduled_for, due_at, state, attempts, claimed_by, completed_at, message_id, reason, outcome, n)";
 
@@ -70,12 +75,34 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
         + $"wake AS (SELECT pg_notify($20, '') FROM won WHERE {Open} AND due_at <= $21 LIMIT 1) "
         + "SELECT key FROM won UNION ALL SELECT NULL FROM wake";
 
-    // The WHERE clause repeats the partial index's predicate word for word, so the planner uses outbox_due.
+    // The update statement's compare-and-sets and events ($1 to $21) with insert-if-absent additions ($22 to $35), in
+    // one statement: one commit. The keys differ (an addition is a later step), so the two never meet on a row.
+    private readonly string _addAndUpdateSql =
+        $"WITH u AS (SELECT * FROM {Unnest} AS u{UnnestColumns}), "
+        + $"won AS (UPDATE {database.Table("outbox")} o SET enrolment_id = u.enrolment_id, lead_id = u.lead_id, sequence = u.sequence, "
+        + "step_index = u.step_index, scheduled_for = u.scheduled_for, due_at = u.due_at, state = u.state, attempts = u.attempts, "
+        + "claimed_by = u.claimed_by, completed_at = u.completed_at, message_id = u.message_id, reason = u.reason, outcome = u.outcome, "
+        + "version = o.version + 1 FROM u JOIN unnest($15::bigint[]) WITH ORDINALITY AS v(version, n) USING (n) "
+        + "WHERE o.key = u.key AND o.version = v.version RETURNING o.key, o.state, o.due_at), "
+        + $"ev AS (INSERT INTO {database.Table("outbox_events")} (id, type, payload) "
+        + "SELECT e.id, e.type, e.payload::json FROM unnest($16::text[], $17::uuid[], $18::text[], $19::text[]) WITH ORDINALITY "
+        + "AS e(key, id, type, payload, n) JOIN won USING (key) ORDER BY e.n ON CONFLICT (id) DO NOTHING), "
+        + $"added AS (INSERT INTO {database.Table("outbox")} AS o ({Columns}) "
+        + $"SELECT a.key, a.enrolment_id, a.lead_id, a.sequence, a.step_index, a.scheduled_for, a.due_at, a.state, a.attempts, "
+        + $"a.claimed_by, a.completed_at, a.message_id, a.reason, a.outcome, 0 FROM {UnnestAdditions} AS a{UnnestColumns} ORDER BY a.n "
+        + "ON CONFLICT (key) DO NOTHING RETURNING o.state, o.due_at), "
+        + $"wake AS (SELECT pg_notify($20, '') FROM (SELECT state, due_at FROM won UNION ALL SELECT state, due_at FROM added) w "
+        + $"WHERE {Open} AND due_at <= $21 LIMIT 1) "
+        + "SELECT key FROM won UNION ALL SELECT NULL FROM wake";
+
+    // The WHERE clause repeats the partial index's predicate word for word, so the planner uses outbox_due; the update
+    // finds the selected rows through the primary key (KeysOf), and the join with `due` only adds the instant each was due.
     private readonly string _claimSql =
         $"WITH due AS (SELECT key, due_at FROM {database.Table("outbox")} WHERE {Open} AND due_at <= $1 "
-        + "ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
-        + $"UPDATE {database.Table("outbox")} o SET state = 1, due_at = $3, claimed_by = $4, version = o.version + 1 "
-        + $"FROM due WHERE o.key = due.key RETURNING {Prefixed("o.")}, due.due_at";
+        + "ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED), "
+        + $"claimed AS (UPDATE {database.Table("outbox")} o SET state = 1, due_at = $3, claimed_by = $4, version = o.version + 1 "
+        + $"WHERE o.key = ANY ({KeysOf("due")}) RETURNING {Prefixed("o.")}) "
+        + $"SELECT {Prefixed("claimed.")}, due.due_at FROM claimed JOIN due USING (key)";
 
     private readonly string _findSql = $"SELECT {Columns} FROM {database.Table("outbox")} WHERE key = $1";
 
@@ -83,11 +110,13 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
 
     private readonly string _claimEventsSql =
         $"WITH c AS (SELECT seq, available_at FROM {database.Table("outbox_events")} WHERE available_at <= $1 "
-        + "ORDER BY available_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED) "
-        + $"UPDATE {database.Table("outbox_events")} e SET available_at = $3 FROM c WHERE e.seq = c.seq "
-        + "RETURNING e.payload, c.available_at, e.seq";
+        + "ORDER BY available_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED), "
+        + $"leased AS (UPDATE {database.Table("outbox_events")} e SET available_at = $3 WHERE e.seq = ANY (ARRAY(SELECT seq FROM c)) "
+        + "RETURNING e.payload, e.seq) "
+        + "SELECT leased.payload, c.available_at, leased.seq FROM leased JOIN c USING (seq)";
 
-    private readonly string _acknowledgeSql = $"DELETE FROM {database.Table("outbox_events")} WHERE id = ANY($1)";
+    private readonly string _acknowledgeSql =
+        $"DELETE FROM {database.Table("outbox_events")} WHERE id = ANY (ARRAY(SELECT unnest($1::uuid[])))";
 
     private readonly string _purgeSql =
         $"DELETE FROM {database.Table("outbox")} WHERE key IN (SELECT key FROM {database.Table("outbox")} "
@@ -222,51 +251,51 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
             return [];
         }
 
-        OutboxEntry[] replacements = new OutboxEntry[updates.Count];
-        long[] versions = new long[updates.Count];
-        List<string> eventKeys = [];
-        List<Guid> eventIds = [];
-        List<string> eventTypes = [];
-        List<string> eventPayloads = [];
-        for (int i = 0; i < replacements.Length; i++)
-        {
-            (OutboxEntry current, OutboxEntry replacement) = updates[i];
-            ArgumentNullException.ThrowIfNull(replacement, nameof(updates));
-
-            // The key and version come from the entry as claimed or read; the rest from the replacement.
-            replacements[i] = replacement with { Key = current.Key };
-            versions[i] = current.Version;
-            ImmutableArray<FunnelEvent> events = replacement.Events;
-            if (events.IsDefaultOrEmpty || events == current.Events)
-            {
-                continue;
-            }
-
-            foreach (FunnelEvent? e in events)
-            {
-                if (e is null)
-                {
-                    throw new ArgumentException("An event of a replacement is null.", nameof(updates));
-                }
-
-                eventKeys.Add(current.Key);
-                eventIds.Add(e.Id.Value);
-                eventTypes.Add(e.EventType);
-                eventPayloads.Add(serializer.Serialize(e));
-            }
-        }
-
+        UpdateArrays arrays = UpdateArrays.Of(updates, serializer);
         HashSet<string> won = await database.ReadAsync(
             async connection =>
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _updateSql);
-                AddEntryArrays(command, replacements);
-                command.Add(versions).Add(eventKeys.ToArray()).Add(eventIds.ToArray()).Add(eventTypes.ToArray())
-                    .Add(eventPayloads.ToArray()).Add(_channel).Add(clock.GetCurrentInstant());
+                arrays.AddTo(command, _channel, clock.GetCurrentInstant());
                 return await ReadKeysAsync(command, cancellationToken).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
-        return InOrder(replacements, won);
+        return InOrder(arrays.Replacements, won);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>One statement, so one commit: the compare-and-sets with their events and the insert-if-absent additions.</remarks>
+    public async Task<ImmutableArray<string>> TryAddAndUpdateManyAsync(
+        IReadOnlyList<OutboxEntry> additions,
+        IReadOnlyList<(OutboxEntry Current, OutboxEntry Replacement)> updates,
+        CancellationToken cancellationToken = default)
+    {
+        StoreBatches.CheckDistinct(additions, static e => e.Key, nameof(additions));
+        StoreBatches.CheckDistinct(updates, static u => u.Current.Key, nameof(updates));
+        cancellationToken.ThrowIfCancellationRequested();
+        if (additions.Count == 0)
+        {
+            return await TryUpdateManyAsync(updates, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (updates.Count == 0)
+        {
+            await TryAddManyAsync(additions, cancellationToken).ConfigureAwait(false);
+            return [];
+        }
+
+        UpdateArrays arrays = UpdateArrays.Of(updates, serializer);
+        OutboxEntry[] added = [.. additions];
+        HashSet<string> won = await database.ReadAsync(
+            async connection =>
+            {
+                await using NpgsqlCommand command = PgDatabase.Command(connection, _addAndUpdateSql);
+                arrays.AddTo(command, _channel, clock.GetCurrentInstant());
+                AddEntryArrays(command, added);
+                return await ReadKeysAsync(command, cancellationToken).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
+        return InOrder(arrays.Replacements, won);
     }
 
     /// <inheritdoc/>
@@ -333,6 +362,56 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
                 return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             },
             cancellationToken);
+    }
+
+    /// <summary>The parameters of a batch of compare-and-sets: the replacements (keyed by the entries as claimed or read), the expected versions, and the new events of each.</summary>
+    private sealed record UpdateArrays(OutboxEntry[] Replacements, long[] Versions, string[] EventKeys, Guid[] EventIds, string[] EventTypes, string[] EventPayloads)
+    {
+        public static UpdateArrays Of(IReadOnlyList<(OutboxEntry Current, OutboxEntry Replacement)> updates, FunnelEventSerializer serializer)
+        {
+            OutboxEntry[] replacements = new OutboxEntry[updates.Count];
+            long[] versions = new long[updates.Count];
+            List<string> eventKeys = [];
+            List<Guid> eventIds = [];
+            List<string> eventTypes = [];
+            List<string> eventPayloads = [];
+            for (int i = 0; i < replacements.Length; i++)
+            {
+                (OutboxEntry current, OutboxEntry replacement) = updates[i];
+                ArgumentNullException.ThrowIfNull(replacement, nameof(updates));
+
+                // The key and version come from the entry as claimed or read; the rest from the replacement.
+                replacements[i] = replacement with { Key = current.Key };
+                versions[i] = current.Version;
+                ImmutableArray<FunnelEvent> events = replacement.Events;
+                if (events.IsDefaultOrEmpty || events == current.Events)
+                {
+                    continue;
+                }
+
+                foreach (FunnelEvent? e in events)
+                {
+                    if (e is null)
+                    {
+                        throw new ArgumentException("An event of a replacement is null.", nameof(updates));
+                    }
+
+                    eventKeys.Add(current.Key);
+                    eventIds.Add(e.Id.Value);
+                    eventTypes.Add(e.EventType);
+                    eventPayloads.Add(serializer.Serialize(e));
+                }
+            }
+
+            return new UpdateArrays(replacements, versions, [.. eventKeys], [.. eventIds], [.. eventTypes], [.. eventPayloads]);
+        }
+
+        /// <summary>Adds <c>$1</c>…<c>$21</c> of the update statement: the entries, the versions, the events, the wake-up channel and now.</summary>
+        public void AddTo(NpgsqlCommand command, string channel, Instant now)
+        {
+            AddEntryArrays(command, Replacements);
+            command.Add(Versions).Add(EventKeys).Add(EventIds).Add(EventTypes).Add(EventPayloads).Add(channel).Add(now);
+        }
     }
 
     /// <summary>Adds <c>$1</c>…<c>$14</c>: one array per column of the entries, in the order of <see cref="Unnest"/>.</summary>
@@ -403,6 +482,14 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
 
     private static ImmutableArray<string> InOrder(OutboxEntry[] batch, HashSet<string> keys) =>
         [.. batch.Select(static e => e.Key).Where(keys.Contains)];
+
+    /// <summary>
+    /// Returns <c>ARRAY(SELECT key FROM <paramref name="relation"/>)</c>: matching rows with <c>key = ANY (…)</c> of it makes
+    /// the planner look each key up in the primary key. A join on the key (or <c>= ANY</c> of a parameter it can see)
+    /// lets it hash the whole table instead, which costs a scan of the table per batch and grows with the table. Only for
+    /// statements that do not also join on the key: with both, the planner may probe the whole array once per joined row.
+    /// </summary>
+    private static string KeysOf(string relation) => $"ARRAY(SELECT key FROM {relation})";
 
     private static string Prefixed(string prefix) => string.Join(", ", Columns.Split(", ").Select(c => prefix + c));
 

@@ -167,15 +167,25 @@ internal sealed class SqliteSendOutbox(SqliteDatabase database, FunnelEventSeria
     }
 
     /// <inheritdoc/>
-    public Task<ImmutableArray<string>> TryUpdateManyAsync(IReadOnlyList<(OutboxEntry Current, OutboxEntry Replacement)> updates, CancellationToken cancellationToken = default)
+    public Task<ImmutableArray<string>> TryUpdateManyAsync(IReadOnlyList<(OutboxEntry Current, OutboxEntry Replacement)> updates, CancellationToken cancellationToken = default) =>
+        TryAddAndUpdateManyAsync([], updates, cancellationToken);
+
+    /// <inheritdoc/>
+    /// <remarks>One transaction, so one commit: the insert-if-absent additions and the compare-and-sets with their events.</remarks>
+    public Task<ImmutableArray<string>> TryAddAndUpdateManyAsync(
+        IReadOnlyList<OutboxEntry> additions,
+        IReadOnlyList<(OutboxEntry Current, OutboxEntry Replacement)> updates,
+        CancellationToken cancellationToken = default)
     {
+        StoreBatches.CheckDistinct(additions, static e => e.Key, nameof(additions));
         StoreBatches.CheckDistinct(updates, static u => u.Current.Key, nameof(updates));
         cancellationToken.ThrowIfCancellationRequested();
-        if (updates.Count == 0)
+        if (additions.Count == 0 && updates.Count == 0)
         {
             return Task.FromResult(ImmutableArray<string>.Empty);
         }
 
+        OutboxEntry[] added = [.. additions];
         PendingUpdate[] batch = new PendingUpdate[updates.Count];
         for (int i = 0; i < batch.Length; i++)
         {
@@ -187,6 +197,11 @@ internal sealed class SqliteSendOutbox(SqliteDatabase database, FunnelEventSeria
         return database.WriteAsync(
             session =>
             {
+                foreach (OutboxEntry entry in added)
+                {
+                    Insert(session, entry);
+                }
+
                 ImmutableArray<string>.Builder won = ImmutableArray.CreateBuilder<string>(batch.Length);
                 foreach (PendingUpdate update in batch)
                 {

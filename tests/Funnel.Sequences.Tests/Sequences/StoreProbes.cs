@@ -90,6 +90,16 @@ internal sealed class ProbedOutbox(ISendOutbox inner, StoreCalls calls) : ISendO
 
         return await inner.TryUpdateManyAsync(updates, cancellationToken);
     }
+
+    public Task<ImmutableArray<string>> TryAddAndUpdateManyAsync(
+        IReadOnlyList<OutboxEntry> additions,
+        IReadOnlyList<(OutboxEntry Current, OutboxEntry Replacement)> updates,
+        CancellationToken cancellationToken = default)
+    {
+        // Recorded as one call (the size is that of the updates), as a database store makes it one commit.
+        calls.Record("Outbox.TryAddAndUpdateMany", updates.Count);
+        return inner.TryAddAndUpdateManyAsync(additions, updates, cancellationToken);
+    }
 }
 
 /// <summary>An enrolment store that records every call (batch members included, not looped).</summary>

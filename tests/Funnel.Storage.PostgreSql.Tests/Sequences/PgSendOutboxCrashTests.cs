@@ -148,7 +148,8 @@ public sealed class PgSendOutboxCrashTests(ITestOutputHelper output) : IAsyncDis
     {
         string sql =
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
-            + $"AND $1 = ANY(pg_blocking_pids(pid)) AND query LIKE '%{database.Table("outbox_events")}%'";
+            // The update's own words: pg_stat_activity keeps only the first 1,024 bytes of a statement.
+            + $"AND $1 = ANY(pg_blocking_pids(pid)) AND query LIKE '%UPDATE {database.Table("outbox")} o SET%'";
         for (int attempt = 0; attempt < 1000; attempt++)
         {
             await using NpgsqlConnection connection = await database.OpenAsync(CancellationToken.None);

@@ -238,6 +238,58 @@ public sealed class PgSequenceStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task QueryPlan_BatchStatementsOnAFilledTable_FindTheirRowsThroughTheKeyNotByScanningTheTable()
+    {
+        // With a join on the batch's keys, the planner hashed the whole table for a batch of 500 once the table held a
+        // few thousand rows, so every claim, update and read of a batch cost a scan that grew with the table.
+        PgDatabase database = await _schemas.CreateAsync();
+        PgSendOutbox outbox = SequenceStoreKit.Outbox(database);
+        PgEnrolmentStore enrolments = new(database);
+        await outbox.TryAddManyAsync([.. Enumerable.Range(0, 5_000).Select(i => Entry("k" + i, Now - Duration.FromSeconds(i)) with { LeadId = new LeadId(new Guid(i, 1, 0, new byte[8])) })]);
+        for (int i = 0; i < 2_000; i++)
+        {
+            await enrolments.TryAddAsync(new Enrolment { Id = EnrolmentId.New(), LeadId = new LeadId(new Guid(i, 1, 0, new byte[8])), Sequence = "nurture", EnrolledAt = Now }, ReEntryPolicy.Always);
+        }
+
+        Guid[] leads = [.. Enumerable.Range(0, 500).Select(i => new Guid(i, 1, 0, new byte[8]))];
+        await using NpgsqlConnection connection = await database.OpenAsync(CancellationToken.None);
+        await using (NpgsqlCommand analyze = new($"ANALYZE {database.Table("outbox")}; ANALYZE {database.Table("enrolments")}", connection))
+        {
+            await analyze.ExecuteNonQueryAsync();
+        }
+
+        string claim = await ExplainAsync(connection, outbox.ClaimSql, DateTime.UnixEpoch.AddYears(100), 500, DateTime.UnixEpoch.AddYears(100), "d1");
+        claim.ShouldContain("outbox_pkey", Case.Sensitive, claim); // an index or bitmap scan of the keys asked for
+        claim.ShouldNotContain("Seq Scan on outbox o", Case.Sensitive, claim);
+        string list = await ExplainAsync(connection, enrolments.ListSql, leads);
+        list.ShouldNotContain("Seq Scan on enrolments", Case.Sensitive, list);
+
+        // The plans are the statements' real ones: a claim of 500 from the filled table claims 500.
+        (await outbox.ClaimDueAsync(Now, 500, Lease, "d1")).Length.ShouldBe(500);
+        (await enrolments.ListForLeadsAsync([.. leads.Select(static g => new LeadId(g))])).Length.ShouldBe(500);
+    }
+
+    private static async Task<string> ExplainAsync(NpgsqlConnection connection, string sql, params object[] parameters)
+    {
+        await using NpgsqlCommand explain = new("EXPLAIN " + sql, connection);
+        foreach (object parameter in parameters)
+        {
+            explain.Parameters.Add(parameter is DateTime at
+                ? new NpgsqlParameter { Value = at, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz }
+                : new NpgsqlParameter { Value = parameter });
+        }
+
+        List<string> plan = [];
+        await using NpgsqlDataReader reader = await explain.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            plan.Add(reader.GetString(0));
+        }
+
+        return string.Join(" | ", plan);
+    }
+
+    [Fact]
     public async Task TryAddManyAndTryUpdateManyAsync_AnEntryDueNow_NotifyTheSchemasSendsChannelOncePerStatement()
     {
         PgDatabase database = await _schemas.CreateAsync();
