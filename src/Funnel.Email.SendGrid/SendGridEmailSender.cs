@@ -24,16 +24,16 @@ internal sealed class SendGridEmailSender : IEmailSender, IDisposable
     /// <summary>The custom argument carrying the email key (a sequence step or broadcast).</summary>
     internal const string EmailArg = "funnel_email";
 
-    private readonly HttpClient http;
-    private readonly SendGridClient client;
-    private readonly EmailAddress defaultFrom;
+    private readonly HttpClient _http;
+    private readonly SendGridClient _client;
+    private readonly EmailAddress _defaultFrom;
 
     public SendGridEmailSender(SendGridOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        http = new HttpClient { Timeout = options.Timeout.ToTimeSpan() };
-        client = new SendGridClient(http, new SendGridClientOptions { ApiKey = options.ApiKey, Host = options.Host.TrimEnd('/') });
-        defaultFrom = MailHelper.StringToEmailAddress(options.DefaultFrom);
+        _http = new HttpClient { Timeout = options.Timeout.ToTimeSpan() };
+        _client = new SendGridClient(_http, new SendGridClientOptions { ApiKey = options.ApiKey, Host = options.Host.TrimEnd('/') });
+        _defaultFrom = MailHelper.StringToEmailAddress(options.DefaultFrom);
     }
 
     public async Task<EmailSendResult> SendAsync(EmailMessage message, CancellationToken cancellationToken = default)
@@ -52,7 +52,7 @@ internal sealed class SendGridEmailSender : IEmailSender, IDisposable
         Response response;
         try
         {
-            response = await client.SendEmailAsync(mail, cancellationToken).ConfigureAwait(false);
+            response = await _client.SendEmailAsync(mail, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException or IOException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
@@ -64,7 +64,7 @@ internal sealed class SendGridEmailSender : IEmailSender, IDisposable
         return Map(response.StatusCode, messageId, body);
     }
 
-    public void Dispose() => http.Dispose();
+    public void Dispose() => _http.Dispose();
 
     /// <summary>Maps SendGrid's answer to a send result.</summary>
     internal static EmailSendResult Map(HttpStatusCode status, string? messageId, string? body)
@@ -83,7 +83,7 @@ internal sealed class SendGridEmailSender : IEmailSender, IDisposable
     internal SendGridMessage ToSendGrid(EmailMessage message)
     {
         SendGridMessage mail = new();
-        mail.SetFrom(message.From is null ? defaultFrom : MailHelper.StringToEmailAddress(message.From));
+        mail.SetFrom(message.From is null ? _defaultFrom : MailHelper.StringToEmailAddress(message.From));
         mail.AddTo(new EmailAddress(message.To.Value));
         mail.SetGlobalSubject(message.Subject);
         mail.AddContent(MimeType.Text, message.TextBody);

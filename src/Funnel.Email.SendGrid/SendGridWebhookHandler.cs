@@ -9,35 +9,35 @@ namespace Funnel.Email.SendGrid;
 /// <summary>Handles one Event Webhook request: size limit, signature, timestamp, then each event through the feedback seam.</summary>
 internal sealed class SendGridWebhookHandler : IDisposable
 {
-    private readonly SendGridOptions options;
-    private readonly IClock clock;
-    private readonly ECDsa? key;
+    private readonly SendGridOptions _options;
+    private readonly IClock _clock;
+    private readonly ECDsa? _key;
 
     public SendGridWebhookHandler(SendGridOptions options, IClock clock)
     {
-        this.options = options;
-        this.clock = clock;
-        key = options.WebhookPublicKey is { } k && SendGridWebhook.TryImportKey(k, out ECDsa? imported) ? imported : null;
+        _options = options;
+        _clock = clock;
+        _key = options.WebhookPublicKey is { } k && SendGridWebhook.TryImportKey(k, out ECDsa? imported) ? imported : null;
     }
 
     /// <summary>Gets whether a verification key is configured.</summary>
-    public bool HasKey => key is not null;
+    public bool HasKey => _key is not null;
 
-    public void Dispose() => key?.Dispose();
+    public void Dispose() => _key?.Dispose();
 
     public async Task<IResult> HandleAsync(HttpContext context, IEmailFeedbackRecorder recorder, CancellationToken cancellationToken)
     {
-        if (key is null)
+        if (_key is null)
         {
             return Problem(StatusCodes.Status500InternalServerError, "The webhook is not configured.", "SendGridOptions.WebhookPublicKey is not set.");
         }
 
-        if (context.Request.ContentLength > options.MaxWebhookBodyBytes)
+        if (context.Request.ContentLength > _options.MaxWebhookBodyBytes)
         {
             return TooLarge();
         }
 
-        byte[]? body = await ReadAsync(context.Request, options.MaxWebhookBodyBytes, cancellationToken).ConfigureAwait(false);
+        byte[]? body = await ReadAsync(context.Request, _options.MaxWebhookBodyBytes, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
             return TooLarge();
@@ -45,7 +45,7 @@ internal sealed class SendGridWebhookHandler : IDisposable
 
         string? signature = context.Request.Headers[SendGridWebhook.SignatureHeader];
         string? timestamp = context.Request.Headers[SendGridWebhook.TimestampHeader];
-        if (SendGridWebhook.Verify(key, signature, timestamp, body, clock.GetCurrentInstant(), options.WebhookTolerance) is { } reason)
+        if (SendGridWebhook.Verify(_key, signature, timestamp, body, _clock.GetCurrentInstant(), _options.WebhookTolerance) is { } reason)
         {
             return Problem(StatusCodes.Status401Unauthorized, "The webhook signature was rejected.", reason);
         }
@@ -115,7 +115,7 @@ internal sealed class SendGridWebhookHandler : IDisposable
     private IResult TooLarge() => Problem(
         StatusCodes.Status413PayloadTooLarge,
         "The webhook body is too large.",
-        $"The body must be at most {options.MaxWebhookBodyBytes} bytes (SendGridOptions.MaxWebhookBodyBytes).");
+        $"The body must be at most {_options.MaxWebhookBodyBytes} bytes (SendGridOptions.MaxWebhookBodyBytes).");
 
     private static IResult Problem(int status, string title, string detail) => Results.Problem(statusCode: status, title: title, detail: detail);
 

@@ -13,10 +13,10 @@ namespace Funnel.Email.SendGrid.Tests;
 /// <summary>A loopback stand-in for the SendGrid v3 API on 127.0.0.1: records each request and answers as scripted.</summary>
 internal sealed class SendGridStandIn : IAsyncDisposable
 {
-    private readonly WebApplication app;
-    private int sent;
+    private readonly WebApplication _app;
+    private int _sent;
 
-    private SendGridStandIn(WebApplication app) => this.app = app;
+    private SendGridStandIn(WebApplication app) => _app = app;
 
     /// <summary>Gets the base address, such as <c>http://127.0.0.1:5123</c>.</summary>
     public string Host { get; private set; } = string.Empty;
@@ -47,7 +47,7 @@ internal sealed class SendGridStandIn : IAsyncDisposable
             context.Response.StatusCode = status;
             if (status is >= 200 and < 300)
             {
-                context.Response.Headers["X-Message-Id"] = "sg-" + Interlocked.Increment(ref standIn.sent);
+                context.Response.Headers["X-Message-Id"] = "sg-" + Interlocked.Increment(ref standIn._sent);
                 return;
             }
 
@@ -61,8 +61,8 @@ internal sealed class SendGridStandIn : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync();
-        await app.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
     }
 
     /// <summary>One request: path, Authorization header, content type and JSON body.</summary>

@@ -22,51 +22,51 @@ namespace Funnel.Email.SendGrid.Tests;
 public sealed class SendGridWebhookTests : IAsyncLifetime, IDisposable
 {
     private static readonly Instant Now = Instant.FromUtc(2026, 3, 24, 9, 0);
-    private readonly ECDsa signingKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    private readonly FakeClock clock = new(Now);
-    private readonly HttpClient http = new();
-    private SendGridStandIn standIn = null!;
-    private WebApplication app = null!;
-    private string url = string.Empty;
+    private readonly ECDsa _signingKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly FakeClock _clock = new(Now);
+    private readonly HttpClient _http = new();
+    private SendGridStandIn _standIn = null!;
+    private WebApplication _app = null!;
+    private string _url = string.Empty;
 
     public async Task InitializeAsync()
     {
-        standIn = await SendGridStandIn.StartAsync();
+        _standIn = await SendGridStandIn.StartAsync();
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton<IClock>(clock);
+        builder.Services.AddSingleton<IClock>(_clock);
         builder.Services.AddFunnelSequences();
         builder.Services.AddSingleton(GuideSequences.Nurture);
         builder.Services.Configure<SequenceOptions>(o => o.SoftBounceThreshold = 2);
         builder.Services.AddFunnelSendGrid(o =>
         {
             o.ApiKey = "SG.test";
-            o.Host = standIn.Host;
+            o.Host = _standIn.Host;
             o.DefaultFrom = "jane@example.com";
-            o.WebhookPublicKey = Convert.ToBase64String(signingKey.ExportSubjectPublicKeyInfo());
+            o.WebhookPublicKey = Convert.ToBase64String(_signingKey.ExportSubjectPublicKeyInfo());
             o.MaxWebhookBodyBytes = 64 * 1024;
         });
-        app = builder.Build();
-        app.MapFunnelSendGridWebhook("/email/sendgrid/events");
-        await app.StartAsync();
-        url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single() + "/email/sendgrid/events";
+        _app = builder.Build();
+        _app.MapFunnelSendGridWebhook("/email/sendgrid/events");
+        await _app.StartAsync();
+        _url = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single() + "/email/sendgrid/events";
     }
 
     public async Task DisposeAsync()
     {
-        await app.StopAsync();
-        await app.DisposeAsync();
-        await standIn.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await _standIn.DisposeAsync();
     }
 
     public void Dispose()
     {
-        http.Dispose();
-        signingKey.Dispose();
+        _http.Dispose();
+        _signingKey.Dispose();
     }
 
-    private ILeadStore Leads => app.Services.GetRequiredService<ILeadStore>();
+    private ILeadStore Leads => _app.Services.GetRequiredService<ILeadStore>();
 
     [Fact]
     public async Task Webhook_SignedHardBounce_RecordsItAndSuppressesTheLead()
@@ -181,7 +181,7 @@ public sealed class SendGridWebhookTests : IAsyncLifetime, IDisposable
     {
         using StringContent content = new("[]", Encoding.UTF8, "application/json");
 
-        HttpResponseMessage response = await http.PostAsync(url, content);
+        HttpResponseMessage response = await _http.PostAsync(_url, content);
 
         response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         (await response.Content.ReadAsStringAsync()).ShouldContain("X-Twilio-Email-Event-Webhook-Signature");
@@ -221,22 +221,22 @@ public sealed class SendGridWebhookTests : IAsyncLifetime, IDisposable
     public async Task SequenceThroughSendGrid_BounceReportedByTheWebhook_SuppressesTheNextSend()
     {
         LeadProfile lead = await AddLeadAsync("hal@example.com");
-        SequenceEngine engine = app.Services.GetRequiredService<SequenceEngine>();
+        SequenceEngine engine = _app.Services.GetRequiredService<SequenceEngine>();
         await engine.HandleAsync(new OptedIn { LeadId = lead.Id, OccurredAt = Now, Magnet = GuideSequences.Magnet });
         (await engine.DispatchDueAsync()).Sent.ShouldBe(1);
-        JsonElement args = standIn.Requests.ShouldHaveSingleItem().Body.GetProperty("personalizations")[0].GetProperty("custom_args");
+        JsonElement args = _standIn.Requests.ShouldHaveSingleItem().Body.GetProperty("personalizations")[0].GetProperty("custom_args");
         string bounce = "[{\"email\":\"hal@example.com\",\"timestamp\":" + Now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)
             + ",\"event\":\"bounce\",\"type\":\"bounce\",\"sg_event_id\":\"hal-1\",\"funnel_lead\":\"" + args.GetProperty("funnel_lead").GetString()
             + "\",\"funnel_email\":\"" + args.GetProperty("funnel_email").GetString() + "\"}]";
 
         (await PostAsync(bounce)).StatusCode.ShouldBe(HttpStatusCode.OK);
-        clock.Advance(Duration.FromDays(2));
+        _clock.Advance(Duration.FromDays(2));
         DispatchResult next = await engine.DispatchDueAsync();
 
         next.Sent.ShouldBe(0);
         next.Suppressed.ShouldBe(1);
         next.Events.OfType<EmailSuppressed>().ShouldHaveSingleItem().Reason.ShouldBe("bounced");
-        standIn.Requests.Count.ShouldBe(1);
+        _standIn.Requests.Count.ShouldBe(1);
         (await LoggedAsync()).OfType<EmailBounced>().ShouldHaveSingleItem().Email.ShouldBe("nurture-1");
     }
 
@@ -264,7 +264,7 @@ public sealed class SendGridWebhookTests : IAsyncLifetime, IDisposable
     }
 
     private async Task<IReadOnlyList<FunnelEvent>> LoggedAsync() =>
-        [.. (await app.Services.GetRequiredService<IFunnelEventLog>().ReadAsync(0, 1000)).Select(e => e.Event).Where(e => e is EmailEvent and not EmailSent)];
+        [.. (await _app.Services.GetRequiredService<IFunnelEventLog>().ReadAsync(0, 1000)).Select(e => e.Event).Where(e => e is EmailEvent and not EmailSent)];
 
     private static string Event(string kind, string id, LeadProfile lead, params (string Name, string Value)[] extra)
     {
@@ -291,12 +291,12 @@ public sealed class SendGridWebhookTests : IAsyncLifetime, IDisposable
     {
         string timestamp = (signedAt ?? Now).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         byte[] payload = Encoding.UTF8.GetBytes(timestamp + (signedBody ?? body));
-        string signature = Convert.ToBase64String((key ?? signingKey).SignData(payload, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+        string signature = Convert.ToBase64String((key ?? _signingKey).SignData(payload, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
         using ByteArrayContent content = new(Encoding.UTF8.GetBytes(body));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using HttpRequestMessage request = new(HttpMethod.Post, url) { Content = content };
+        using HttpRequestMessage request = new(HttpMethod.Post, _url) { Content = content };
         request.Headers.Add("X-Twilio-Email-Event-Webhook-Signature", signature);
         request.Headers.Add("X-Twilio-Email-Event-Webhook-Timestamp", timestamp);
-        return await http.SendAsync(request);
+        return await _http.SendAsync(request);
     }
 }

@@ -24,9 +24,9 @@ public sealed class EmailFeedbackRecorder : IEmailFeedbackRecorder
 {
     // The root every feedback event id is derived from; never change it, or replays recorded before would record again.
     private static readonly EventId Root = new(new Guid("6f1d2c1e-6a0b-4c55-9a43-0a8f0e2d5b17"));
-    private readonly ILeadStore leads;
-    private readonly IFunnelEventLog eventLog;
-    private readonly int softBounceThreshold;
+    private readonly ILeadStore _leads;
+    private readonly IFunnelEventLog _eventLog;
+    private readonly int _softBounceThreshold;
 
     /// <summary>Initializes the recorder.</summary>
     /// <param name="leads">The lead store.</param>
@@ -40,9 +40,9 @@ public sealed class EmailFeedbackRecorder : IEmailFeedbackRecorder
         ArgumentNullException.ThrowIfNull(eventLog);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.SoftBounceThreshold, "options.SoftBounceThreshold");
-        this.leads = leads;
-        this.eventLog = eventLog;
-        softBounceThreshold = options.SoftBounceThreshold;
+        _leads = leads;
+        _eventLog = eventLog;
+        _softBounceThreshold = options.SoftBounceThreshold;
     }
 
     /// <inheritdoc/>
@@ -51,10 +51,10 @@ public sealed class EmailFeedbackRecorder : IEmailFeedbackRecorder
         ArgumentNullException.ThrowIfNull(feedback);
         ArgumentException.ThrowIfNullOrWhiteSpace(feedback.Provider, "feedback.Provider");
         ArgumentException.ThrowIfNullOrWhiteSpace(feedback.ProviderEventId, "feedback.ProviderEventId");
-        LeadProfile? lead = feedback.LeadId is { } id ? await leads.FindAsync(id, cancellationToken).ConfigureAwait(false) : null;
+        LeadProfile? lead = feedback.LeadId is { } id ? await _leads.FindAsync(id, cancellationToken).ConfigureAwait(false) : null;
         if (lead is null && feedback.Recipient is { } recipient)
         {
-            lead = await leads.FindByEmailAsync(recipient, cancellationToken).ConfigureAwait(false);
+            lead = await _leads.FindByEmailAsync(recipient, cancellationToken).ConfigureAwait(false);
         }
 
         if (lead is null)
@@ -63,10 +63,10 @@ public sealed class EmailFeedbackRecorder : IEmailFeedbackRecorder
         }
 
         EmailEvent e = EventOf(feedback, lead.Id);
-        bool appended = await eventLog.AppendAsync([e], cancellationToken).ConfigureAwait(false) > 0;
+        bool appended = await _eventLog.AppendAsync([e], cancellationToken).ConfigureAwait(false) > 0;
         if (appended || feedback.Kind is EmailFeedbackKind.HardBounce or EmailFeedbackKind.Complaint or EmailFeedbackKind.Unsubscribe)
         {
-            await LeadFeedback.ApplyAsync(leads, lead.Id, e, softBounceThreshold, cancellationToken).ConfigureAwait(false);
+            await LeadFeedback.ApplyAsync(_leads, lead.Id, e, _softBounceThreshold, cancellationToken).ConfigureAwait(false);
         }
 
         return new EmailFeedbackResult(appended ? EmailFeedbackStatus.Recorded : EmailFeedbackStatus.Duplicate, e);
