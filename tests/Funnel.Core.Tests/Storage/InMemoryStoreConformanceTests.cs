@@ -158,3 +158,8 @@ public sealed class InMemoryLeadPrivacyConformanceTests : LeadPrivacySpecificati
         });
     }
 }
+
+public sealed class InMemoryCheckoutStoreConformanceTests : CheckoutStoreSpecificationTests
+{
+    protected override Funnel.CartRecovery.ICheckoutStore CreateStore() => new Funnel.CartRecovery.InMemoryCheckoutStore();
+}
