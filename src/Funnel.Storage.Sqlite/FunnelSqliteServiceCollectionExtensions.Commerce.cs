@@ -1,3 +1,4 @@
+using Funnel.Invoices;
 using Funnel.Offers;
 using Funnel.Payments;
 using Funnel.Storage.Sqlite.Commerce;
@@ -14,5 +15,6 @@ public static partial class FunnelSqliteServiceCollectionExtensions
         Replace<ISeatInventory, SqliteSeatInventory>(services);
         Replace<ICouponRedemptionStore, SqliteCouponRedemptionStore>(services);
         Replace<IDeadlineStore, SqliteDeadlineStore>(services);
+        Replace<IInvoiceStore, SqliteInvoiceStore>(services);
     }
 }

@@ -158,3 +158,8 @@ public sealed class InMemoryLeadPrivacyConformanceTests : LeadPrivacySpecificati
         });
     }
 }
+
+public sealed class InMemoryInvoiceStoreConformanceTests : InvoiceStoreSpecificationTests
+{
+    protected override Funnel.Invoices.IInvoiceStore CreateStore() => new Funnel.Invoices.InMemoryInvoiceStore();
+}
