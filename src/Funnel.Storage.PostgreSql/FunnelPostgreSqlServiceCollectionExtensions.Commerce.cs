@@ -1,3 +1,4 @@
+using Funnel.Invoices;
 using Funnel.Offers;
 using Funnel.Payments;
 using Funnel.Storage.PostgreSql.Commerce;
@@ -14,5 +15,6 @@ public static partial class FunnelPostgreSqlServiceCollectionExtensions
         Replace<ISeatInventory, PgSeatInventory>(services);
         Replace<ICouponRedemptionStore, PgCouponRedemptionStore>(services);
         Replace<IDeadlineStore, PgDeadlineStore>(services);
+        Replace<IInvoiceStore, PgInvoiceStore>(services);
     }
 }
