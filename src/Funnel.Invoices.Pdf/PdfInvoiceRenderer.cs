@@ -89,10 +89,30 @@ internal sealed class PdfInvoiceRenderer : IInvoiceRenderer
 
         private XGraphics Graphics => _graphics ?? NewPage();
 
+        /// <summary>Draws a paragraph, wrapped at spaces to the width between the margins.</summary>
         public void Text(string text, double size = 9, bool bold = false)
         {
+            XFont font = Font(size, bold);
+            string line = string.Empty;
+            foreach (string word in text.Split(' '))
+            {
+                string longer = line.Length == 0 ? word : line + " " + word;
+                if (line.Length > 0 && Graphics.MeasureString(longer, font).Width > _page!.Width.Point - (2 * Margin))
+                {
+                    Draw(line, font, size);
+                    longer = word;
+                }
+
+                line = longer;
+            }
+
+            Draw(line, font, size);
+        }
+
+        private void Draw(string line, XFont font, double size)
+        {
             Ensure(size + 5);
-            Graphics.DrawString(text, Font(size, bold), XBrushes.Black, new XPoint(Margin, _y + size));
+            Graphics.DrawString(line, font, XBrushes.Black, new XPoint(Margin, _y + size));
             _y += size + 5;
         }
 

@@ -69,6 +69,18 @@ public sealed partial class PdfInvoiceRendererTests
     }
 
     [Fact]
+    public async Task RenderAsync_NoteWiderThanThePage_WrapsItOntoMoreLines()
+    {
+        string note = string.Join(' ', Enumerable.Range(1, 60).Select(i => $"word{i}"));
+
+        string text = await PdfToText.ExtractAsync([.. (await Renderer().RenderAsync(Invoice() with { Notes = [note] })).Content]);
+
+        string[] lines = [.. text.Split('\n').Where(l => l.Contains("word", StringComparison.Ordinal)).Select(l => l.Trim())];
+        lines.Length.ShouldBeGreaterThan(1);
+        string.Join(' ', lines).ShouldBe(note);
+    }
+
+    [Fact]
     public void AddFunnelInvoicePdf_AfterAddFunnelInvoices_ReplacesTheHtmlRenderer()
     {
         using ServiceProvider services = new ServiceCollection()
