@@ -56,6 +56,7 @@ public static class InvoicesServiceCollectionExtensions
             sp.GetRequiredService<IOptions<InvoiceOptions>>().Value,
             sp.GetRequiredService<IClock>(),
             sp.GetRequiredService<IDateTimeZoneProvider>()[sp.GetRequiredService<IOptions<FunnelOptions>>().Value.TimeZoneId],
+            sp.GetRequiredService<Funnel.Pipeline.IFunnelEventLog>(),
             sp.GetService<Catalogue>()));
         services.AddFunnelHandler<InvoicesHandler>(InvoicesHandler.Name);
         return services;

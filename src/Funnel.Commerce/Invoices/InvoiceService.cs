@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
+using Funnel.Events;
 using Funnel.Leads;
+using Funnel.Pipeline;
 using Funnel.Offers;
 using Funnel.Tax;
 using NodaTime;
@@ -22,7 +24,8 @@ namespace Funnel.Invoices;
 /// </para>
 /// <para>
 /// Both calls are idempotent: the invoice is keyed by the order, a credit note by the refund key the caller passes
-/// (the pipeline uses the <c>refund_issued</c> event id). The <c>invoices</c> pipeline handler of
+/// (the pipeline uses the <c>refund_issued</c> event id). Each document is recorded once as an <see cref="InvoiceIssued"/>
+/// event, the hook for sending the receipt. The <c>invoices</c> pipeline handler of
 /// <c>AddFunnelInvoices</c> calls them, so a host writes no code to issue documents.
 /// </para>
 /// </remarks>
@@ -35,6 +38,7 @@ public sealed class InvoiceService
     private readonly InvoiceOptions _options;
     private readonly IClock _clock;
     private readonly DateTimeZone _zone;
+    private readonly IFunnelEventLog _log;
     private readonly Catalogue? _catalogue;
     private readonly InvoiceParty _seller;
 
@@ -45,10 +49,11 @@ public sealed class InvoiceService
     /// <param name="options">The seller and the series; validated.</param>
     /// <param name="clock">Gives the time of issue.</param>
     /// <param name="zone">The seller's time zone, for the dates printed.</param>
+    /// <param name="log">Records an <see cref="InvoiceIssued"/> per document.</param>
     /// <param name="catalogue">Names the offers on the lines; without it a line shows the offer id.</param>
     /// <exception cref="ArgumentNullException">An argument other than <paramref name="catalogue"/> is <see langword="null"/>.</exception>
     public InvoiceService(IInvoiceStore store, IOrderStore orders, ILeadStore leads, InvoiceOptions options, IClock clock,
-        DateTimeZone zone, Catalogue? catalogue = null)
+        DateTimeZone zone, IFunnelEventLog log, Catalogue? catalogue = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(orders);
@@ -56,6 +61,8 @@ public sealed class InvoiceService
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentNullException.ThrowIfNull(zone);
+        ArgumentNullException.ThrowIfNull(log);
+        _log = log;
         _store = store;
         _orders = orders;
         _leads = leads;
@@ -90,8 +97,10 @@ public sealed class InvoiceService
 
         // Each later installment is a payment too: its invoice is the one already issued, found without taking a number.
         ImmutableArray<Invoice> issued = await _store.ListForOrderAsync(_seller.VatNumber!, order, cancellationToken).ConfigureAwait(false);
-        return issued.FirstOrDefault(i => i.Kind == InvoiceKind.Invoice)
-            ?? await IssueInvoiceAsync(current, cancellationToken).ConfigureAwait(false);
+        // Recording again is a no-op (the event id is the document's), and completes an issue whose event a crash lost.
+        return issued.FirstOrDefault(i => i.Kind == InvoiceKind.Invoice) is { } existing
+            ? await RecordAsync(existing, cancellationToken).ConfigureAwait(false)
+            : await IssueInvoiceAsync(current, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Issues the credit note of a refund, or returns the one already issued for <paramref name="refundKey"/>.</summary>
@@ -115,7 +124,7 @@ public sealed class InvoiceService
         ImmutableArray<Invoice> issued = await _store.ListForOrderAsync(_seller.VatNumber!, order, cancellationToken).ConfigureAwait(false);
         if (issued.FirstOrDefault(i => i.IssueKey == key) is { } done)
         {
-            return done;
+            return await RecordAsync(done, cancellationToken).ConfigureAwait(false);
         }
 
         Invoice? invoice = issued.FirstOrDefault(i => i.Kind == InvoiceKind.Invoice);
@@ -129,7 +138,7 @@ public sealed class InvoiceService
         }
 
         Invoice draft = CreditNote(invoice, [.. issued.Where(i => i.Kind == InvoiceKind.CreditNote)], amount, key);
-        return await _store.IssueAsync(draft, cancellationToken).ConfigureAwait(false);
+        return await RecordAsync(await _store.IssueAsync(draft, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<Invoice> IssueInvoiceAsync(Order order, CancellationToken cancellationToken)
@@ -159,7 +168,21 @@ public sealed class InvoiceService
 
         Invoice draft = Document(InvoiceKind.Invoice, _options.Series, "order:" + order.Id.Value.ToString("N"), order.Id, order.Lead,
             buyer, now, order.PlacedAt.InZone(_zone).Date, currency, lines.MoveToImmutable(), order.Tax?.ReverseCharge ?? false, null);
-        return await _store.IssueAsync(draft, cancellationToken).ConfigureAwait(false);
+        return await RecordAsync(await _store.IssueAsync(draft, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Records the document's <see cref="InvoiceIssued"/>, with an id derived from the document, so it is recorded once.</summary>
+    private async Task<Invoice> RecordAsync(Invoice issued, CancellationToken cancellationToken)
+    {
+        EventId id = EventId.Derive(new EventId(issued.Order.Value), $"{InvoiceEventTypes.InvoiceIssued}:{issued.Seller.VatNumber}:{issued.DisplayNumber}");
+        await _log.AppendAsync(
+            [new InvoiceIssued
+            {
+                Id = id, LeadId = issued.Lead, OccurredAt = issued.IssuedAt, Order = issued.Order, Kind = issued.Kind,
+                Series = issued.Series, Number = issued.Number, Amount = issued.Gross,
+            }],
+            cancellationToken).ConfigureAwait(false);
+        return issued;
     }
 
     private Invoice CreditNote(Invoice invoice, ImmutableArray<Invoice> earlier, Money amount, string key)

@@ -22,7 +22,7 @@ internal sealed class InvoiceTestKit
         Orders = new InMemoryOrderStore();
         Service = new OrderService(Prices, OfferPathCatalogue.Path, Orders, new Funnel.Tests.Offers.RecordingGrantor(), new InMemoryCouponRedemptionStore(),
             new InMemorySeatInventory(Clock), new DeadlineTracker(new InMemoryDeadlineStore(), Clock), Clock, new InMemoryFunnelEventLog(), Calculator());
-        Invoices = new InvoiceService(Store, Orders, Leads, Options(), Clock, Berlin, Funnel.Tests.Tax.TaxTestKit.Catalogue);
+        Invoices = new InvoiceService(Store, Orders, Leads, Options(), Clock, Berlin, Log, Funnel.Tests.Tax.TaxTestKit.Catalogue);
     }
 
     public FakeClock Clock { get; }
@@ -32,6 +32,8 @@ internal sealed class InvoiceTestKit
     public InMemoryOrderStore Orders { get; }
 
     public InMemoryLeadStore Leads { get; } = new();
+
+    public InMemoryFunnelEventLog Log { get; } = new();
 
     public OrderService Service { get; }
 

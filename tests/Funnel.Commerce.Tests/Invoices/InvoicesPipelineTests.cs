@@ -58,6 +58,12 @@ public sealed class InvoicesPipelineTests
 
         (await provider.GetRequiredService<IInvoiceStore>().ListForOrderAsync("DE136695976", order.Id))
             .Select(i => i.DisplayNumber).ShouldBe(["INV-000001", "CN-000001"]);
+        var log = (InMemoryFunnelEventLog)provider.GetRequiredService<IFunnelEventLog>();
+        log.Snapshot().OfType<InvoiceIssued>().Select(e => (e.Kind, e.Series, e.Number, e.Amount, e.Order)).ShouldBe(
+        [
+            (InvoiceKind.Invoice, "INV", 1L, order.Total, order.Id),
+            (InvoiceKind.CreditNote, "CN", 1L, order.Total, order.Id),
+        ]);
     }
 
     [Fact]
