@@ -1,4 +1,5 @@
 using Funnel.CartRecovery;
+using Funnel.Invoices;
 using Funnel.Offers;
 using Funnel.Payments;
 using Funnel.Storage.PostgreSql.Commerce;
@@ -16,5 +17,6 @@ public static partial class FunnelPostgreSqlServiceCollectionExtensions
         Replace<ICouponRedemptionStore, PgCouponRedemptionStore>(services);
         Replace<IDeadlineStore, PgDeadlineStore>(services);
         Replace<ICheckoutStore, PgCheckoutStore>(services);
+        Replace<IInvoiceStore, PgInvoiceStore>(services);
     }
 }

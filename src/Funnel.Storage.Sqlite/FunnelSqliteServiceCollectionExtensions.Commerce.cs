@@ -1,4 +1,5 @@
 using Funnel.CartRecovery;
+using Funnel.Invoices;
 using Funnel.Offers;
 using Funnel.Payments;
 using Funnel.Storage.Sqlite.Commerce;
@@ -16,5 +17,6 @@ public static partial class FunnelSqliteServiceCollectionExtensions
         Replace<ICouponRedemptionStore, SqliteCouponRedemptionStore>(services);
         Replace<IDeadlineStore, SqliteDeadlineStore>(services);
         Replace<ICheckoutStore, SqliteCheckoutStore>(services);
+        Replace<IInvoiceStore, SqliteInvoiceStore>(services);
     }
 }

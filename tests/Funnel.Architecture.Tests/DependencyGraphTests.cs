@@ -30,6 +30,7 @@ public class DependencyGraphTests
         typeof(Funnel.Storage.PostgreSql.FunnelPostgreSqlServiceCollectionExtensions).Assembly,
         typeof(LiquidTemplatesServiceCollectionExtensions).Assembly,
         typeof(LeadsCsvServiceCollectionExtensions).Assembly,
+        typeof(InvoicePdfServiceCollectionExtensions).Assembly,
     ];
 
     /// <summary>The Funnel packages each package may reference.</summary>
@@ -51,6 +52,7 @@ public class DependencyGraphTests
         ["Funnel.Storage.PostgreSql"] = ["Funnel.Core", "Funnel.Sequences", "Funnel.Commerce", "Funnel.Advocacy", "Funnel.Analytics"],
         ["Funnel.Templates.Liquid"] = ["Funnel.Core"],
         ["Funnel.Leads.Csv"] = ["Funnel.Core"],
+        ["Funnel.Invoices.Pdf"] = ["Funnel.Core", "Funnel.Commerce"],
     }.ToImmutableDictionary(p => p.Key, p => p.Value.ToImmutableHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
 
     /// <summary>The only third-party assemblies Funnel.Core may reference, besides the framework.</summary>

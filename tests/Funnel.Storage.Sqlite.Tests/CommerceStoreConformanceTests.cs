@@ -92,3 +92,12 @@ internal sealed class CommerceDatabases : IDisposable
         }
     }
 }
+
+public sealed class SqliteInvoiceStoreConformanceTests : InvoiceStoreSpecificationTests, IDisposable
+{
+    private readonly CommerceDatabases _databases = new();
+
+    protected override Funnel.Invoices.IInvoiceStore CreateStore() => new SqliteInvoiceStore(_databases.New());
+
+    public void Dispose() => _databases.Dispose();
+}

@@ -163,3 +163,8 @@ public sealed class InMemoryCheckoutStoreConformanceTests : CheckoutStoreSpecifi
 {
     protected override Funnel.CartRecovery.ICheckoutStore CreateStore() => new Funnel.CartRecovery.InMemoryCheckoutStore();
 }
+
+public sealed class InMemoryInvoiceStoreConformanceTests : InvoiceStoreSpecificationTests
+{
+    protected override Funnel.Invoices.IInvoiceStore CreateStore() => new Funnel.Invoices.InMemoryInvoiceStore();
+}

@@ -256,3 +256,36 @@ internal sealed class RoundRobinCheckoutStore(ICheckoutStore[] stores) : RoundRo
     public Task<ImmutableArray<TrackedCheckout>> ClaimDueAsync(Instant now, int max, Duration lease, string owner, CancellationToken cancellationToken = default) =>
         Next.ClaimDueAsync(now, max, lease, owner, cancellationToken);
 }
+
+public sealed class PgInvoiceStoreConformanceTests : InvoiceStoreSpecificationTests, IAsyncLifetime
+{
+    private readonly CommerceInstances _instances = new(1);
+
+    protected override Funnel.Invoices.IInvoiceStore CreateStore() => new PgInvoiceStore(_instances.First);
+
+    public Task InitializeAsync() => _instances.InitializeAsync();
+
+    public Task DisposeAsync() => _instances.DisposeAsync();
+}
+
+public sealed class PgInvoiceStoreTwoInstanceConformanceTests : InvoiceStoreSpecificationTests, IAsyncLifetime
+{
+    private readonly CommerceInstances _instances = new(2);
+
+    protected override Funnel.Invoices.IInvoiceStore CreateStore() =>
+        new RoundRobinInvoiceStore(_instances.Each(static d => (Funnel.Invoices.IInvoiceStore)new PgInvoiceStore(d)));
+
+    public Task InitializeAsync() => _instances.InitializeAsync();
+
+    public Task DisposeAsync() => _instances.DisposeAsync();
+}
+
+internal sealed class RoundRobinInvoiceStore(Funnel.Invoices.IInvoiceStore[] stores)
+    : RoundRobin<Funnel.Invoices.IInvoiceStore>(stores), Funnel.Invoices.IInvoiceStore
+{
+    public Task<Funnel.Invoices.Invoice> IssueAsync(Funnel.Invoices.Invoice draft, CancellationToken cancellationToken = default) =>
+        Next.IssueAsync(draft, cancellationToken);
+
+    public Task<ImmutableArray<Funnel.Invoices.Invoice>> ListForOrderAsync(string seller, OrderId order, CancellationToken cancellationToken = default) =>
+        Next.ListForOrderAsync(seller, order, cancellationToken);
+}
