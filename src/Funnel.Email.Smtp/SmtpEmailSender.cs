@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using Funnel.Events;
 using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -16,7 +17,8 @@ namespace Funnel.Email.Smtp;
 /// Up to <see cref="SmtpOptions.MaxConnections"/> connections are opened lazily and reused; a connection that fails
 /// is dropped and the next send opens a new one, and a send on a reused connection that the server had closed is
 /// retried once on a fresh connection. Replies 5xx are permanent failures; 4xx replies, lost connections,
-/// timeouts and protocol errors are transient. The <c>Message-ID</c> is derived from the idempotency key, so a
+/// timeouts and protocol errors are transient. A rejected recipient is a bounce (<see cref="BounceOf"/>): 550, 551,
+/// 553 and 5.1.x are hard bounces, 4xx and 5.2.x (mailbox full) soft ones. The <c>Message-ID</c> is derived from the idempotency key, so a
 /// retried send carries the same id.
 /// </remarks>
 internal sealed class SmtpEmailSender : IEmailSender, IDisposable
@@ -151,6 +153,8 @@ internal sealed class SmtpEmailSender : IEmailSender, IDisposable
     /// <summary>Maps a MailKit or network failure to a transient or permanent result.</summary>
     internal static EmailSendResult Map(Exception e) => e switch
     {
+        SmtpCommandException { ErrorCode: SmtpErrorCode.RecipientNotAccepted } command when BounceOf(command) is { } kind =>
+            EmailSendResult.Bounced(kind, string.Create(CultureInfo.InvariantCulture, $"SMTP {(int)command.StatusCode}: {command.Message}")),
         SmtpCommandException command when (int)command.StatusCode >= 500 =>
             EmailSendResult.Permanent(string.Create(CultureInfo.InvariantCulture, $"SMTP {(int)command.StatusCode}: {command.Message}")),
         SmtpCommandException command =>
@@ -161,6 +165,52 @@ internal sealed class SmtpEmailSender : IEmailSender, IDisposable
             EmailSendResult.Transient("SMTP authentication failed: " + e.Message),
         _ => EmailSendResult.Transient($"SMTP send failed ({e.GetType().Name}): {e.Message}"),
     };
+
+    /// <summary>Classifies a rejected <c>RCPT TO</c>: a bounce, or <see langword="null"/> for a rejection that is not the mailbox's (a policy block).</summary>
+    /// <remarks>
+    /// Hard: 550, 551 and 553, and any enhanced status 5.1.x (bad address), unless the enhanced status says the
+    /// mailbox is full (5.2.x) or the reply is a policy block (5.7.x). Soft: a 4xx reply, and 552 or 5.2.x (mailbox full, over quota).
+    /// Other 5xx replies (554, 5.7.x policy) are permanent failures that do not count against the lead.
+    /// </remarks>
+    internal static BounceKind? BounceOf(SmtpCommandException command)
+    {
+        int code = (int)command.StatusCode;
+        string enhanced = EnhancedStatusOf(command.Message);
+        if (code is >= 400 and < 500 || code == 552 || enhanced.StartsWith("5.2.", StringComparison.Ordinal))
+        {
+            return BounceKind.Soft;
+        }
+
+        if (enhanced.StartsWith("5.1.", StringComparison.Ordinal))
+        {
+            return BounceKind.Hard;
+        }
+
+        return code is 550 or 551 or 553 && !enhanced.StartsWith("5.7.", StringComparison.Ordinal) ? BounceKind.Hard : null;
+    }
+
+    /// <summary>Returns the RFC 3463 enhanced status code at the start of a reply text (<c>5.1.1</c>), or empty.</summary>
+    internal static string EnhancedStatusOf(string reply)
+    {
+        ReadOnlySpan<char> text = reply.AsSpan().TrimStart();
+        int end = text.IndexOfAny(' ', '\t');
+        ReadOnlySpan<char> token = end < 0 ? text : text[..end];
+        int dots = token.Count('.');
+        if (dots != 2 || token.Length < 5 || token[0] is not ('2' or '4' or '5') || token[1] != '.')
+        {
+            return string.Empty;
+        }
+
+        foreach (char c in token)
+        {
+            if (c != '.' && !char.IsAsciiDigit(c))
+            {
+                return string.Empty;
+            }
+        }
+
+        return token.ToString();
+    }
 
     private SmtpClient NewClient() => new() { Timeout = (int)options.Timeout.TotalMilliseconds };
 

@@ -1,3 +1,5 @@
+using Funnel.CartRecovery;
+using Funnel.Invoices;
 using Funnel.Offers;
 using Funnel.Payments;
 using Funnel.Storage.PostgreSql.Commerce;
@@ -14,5 +16,7 @@ public static partial class FunnelPostgreSqlServiceCollectionExtensions
         Replace<ISeatInventory, PgSeatInventory>(services);
         Replace<ICouponRedemptionStore, PgCouponRedemptionStore>(services);
         Replace<IDeadlineStore, PgDeadlineStore>(services);
+        Replace<ICheckoutStore, PgCheckoutStore>(services);
+        Replace<IInvoiceStore, PgInvoiceStore>(services);
     }
 }

@@ -1,3 +1,5 @@
+using Funnel.CartRecovery;
+using Funnel.Invoices;
 using Funnel.Offers;
 using Funnel.Payments;
 using Funnel.Storage.Sqlite.Commerce;
@@ -14,5 +16,7 @@ public static partial class FunnelSqliteServiceCollectionExtensions
         Replace<ISeatInventory, SqliteSeatInventory>(services);
         Replace<ICouponRedemptionStore, SqliteCouponRedemptionStore>(services);
         Replace<IDeadlineStore, SqliteDeadlineStore>(services);
+        Replace<ICheckoutStore, SqliteCheckoutStore>(services);
+        Replace<IInvoiceStore, SqliteInvoiceStore>(services);
     }
 }

@@ -60,6 +60,8 @@ internal sealed record LeadProfileDocument
 
     public Instant? ComplainedAt { get; init; }
 
+    public int? SoftBounces { get; init; }
+
     public Attribution? FirstTouch { get; init; }
 
     public Attribution? LastTouch { get; init; }
@@ -85,6 +87,7 @@ internal sealed record LeadProfileDocument
             UnsubscribedAt = profile.UnsubscribedAt,
             BouncedAt = profile.BouncedAt,
             ComplainedAt = profile.ComplainedAt,
+            SoftBounces = profile.SoftBounces == 0 ? null : profile.SoftBounces,
             FirstTouch = NullIfNone(profile.FirstTouch),
             LastTouch = NullIfNone(profile.LastTouch),
             Magnets = profile.Magnets.IsDefaultOrEmpty ? null : profile.Magnets,
@@ -116,6 +119,7 @@ internal sealed record LeadProfileDocument
             UnsubscribedAt = document.UnsubscribedAt,
             BouncedAt = document.BouncedAt,
             ComplainedAt = document.ComplainedAt,
+            SoftBounces = document.SoftBounces ?? 0,
             FirstTouch = document.FirstTouch ?? Attribution.None,
             LastTouch = document.LastTouch ?? Attribution.None,
             Magnets = document.Magnets is null ? [] : [.. document.Magnets],

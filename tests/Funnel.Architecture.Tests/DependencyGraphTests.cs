@@ -24,11 +24,13 @@ public class DependencyGraphTests
         typeof(FunnelAspNetCoreServiceCollectionExtensions).Assembly,
         typeof(FunnelDashboardServiceCollectionExtensions).Assembly,
         typeof(SmtpServiceCollectionExtensions).Assembly,
+        typeof(SendGridServiceCollectionExtensions).Assembly,
         typeof(StripeServiceCollectionExtensions).Assembly,
         typeof(Funnel.Storage.Sqlite.FunnelSqliteServiceCollectionExtensions).Assembly,
         typeof(Funnel.Storage.PostgreSql.FunnelPostgreSqlServiceCollectionExtensions).Assembly,
         typeof(LiquidTemplatesServiceCollectionExtensions).Assembly,
         typeof(LeadsCsvServiceCollectionExtensions).Assembly,
+        typeof(InvoicePdfServiceCollectionExtensions).Assembly,
     ];
 
     /// <summary>The Funnel packages each package may reference.</summary>
@@ -44,11 +46,13 @@ public class DependencyGraphTests
         ["Funnel.AspNetCore"] = ["Funnel.Core", "Funnel.Sequences", "Funnel.Commerce", "Funnel.Hosting"],
         ["Funnel.AspNetCore.Dashboard"] = ["Funnel.Core", "Funnel.Sequences", "Funnel.Commerce"],
         ["Funnel.Email.Smtp"] = ["Funnel.Core"],
+        ["Funnel.Email.SendGrid"] = ["Funnel.Core"],
         ["Funnel.Payments.Stripe"] = ["Funnel.Core", "Funnel.Commerce"],
         ["Funnel.Storage.Sqlite"] = ["Funnel.Core", "Funnel.Sequences", "Funnel.Commerce", "Funnel.Advocacy"],
         ["Funnel.Storage.PostgreSql"] = ["Funnel.Core", "Funnel.Sequences", "Funnel.Commerce", "Funnel.Advocacy", "Funnel.Analytics"],
         ["Funnel.Templates.Liquid"] = ["Funnel.Core"],
         ["Funnel.Leads.Csv"] = ["Funnel.Core"],
+        ["Funnel.Invoices.Pdf"] = ["Funnel.Core", "Funnel.Commerce"],
     }.ToImmutableDictionary(p => p.Key, p => p.Value.ToImmutableHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
 
     /// <summary>The only third-party assemblies Funnel.Core may reference, besides the framework.</summary>

@@ -54,6 +54,15 @@ public sealed class SqliteDeadlineStoreConformanceTests : DeadlineStoreSpecifica
     public void Dispose() => _databases.Dispose();
 }
 
+public sealed class SqliteCheckoutStoreConformanceTests : CheckoutStoreSpecificationTests, IDisposable
+{
+    private readonly CommerceDatabases _databases = new();
+
+    protected override Funnel.CartRecovery.ICheckoutStore CreateStore() => new SqliteCheckoutStore(_databases.New());
+
+    public void Dispose() => _databases.Dispose();
+}
+
 /// <summary>Fresh migrated databases for one test, disposed with it.</summary>
 internal sealed class CommerceDatabases : IDisposable
 {
@@ -82,4 +91,13 @@ internal sealed class CommerceDatabases : IDisposable
             _opened.Clear();
         }
     }
+}
+
+public sealed class SqliteInvoiceStoreConformanceTests : InvoiceStoreSpecificationTests, IDisposable
+{
+    private readonly CommerceDatabases _databases = new();
+
+    protected override Funnel.Invoices.IInvoiceStore CreateStore() => new SqliteInvoiceStore(_databases.New());
+
+    public void Dispose() => _databases.Dispose();
 }

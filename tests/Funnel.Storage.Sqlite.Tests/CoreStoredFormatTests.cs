@@ -143,6 +143,19 @@ public sealed class CoreStoredFormatTests : IDisposable
     }
 
     [Fact]
+    public async Task TryAddAsync_ProfileWithSoftBounces_StoresAndReadsTheCount()
+    {
+        SqliteLeadStore store = new(_database);
+
+        (await store.TryAddAsync(Ann with { SoftBounces = 2 })).ShouldBeTrue();
+
+        (await store.FindAsync(Ann.Id)).ShouldNotBeNull().SoftBounces.ShouldBe(2);
+        string stored = await _database.ReadAsync(
+            static s => (string)s.Scalar("SELECT profile FROM leads")!, CancellationToken.None);
+        stored.ShouldContain("\"softBounces\":2");
+    }
+
+    [Fact]
     public async Task ReadAsync_StoredEventRow_ReadsTheEventAtItsPosition()
     {
         await InsertEventAsync(41, "0193f5a0-0000-7000-8000-000000000002", "opted_in", AnnId, OptedInV1);

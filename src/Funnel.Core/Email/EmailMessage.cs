@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Funnel.Events;
 using Funnel.Leads;
 
 namespace Funnel.Email;
@@ -35,6 +36,14 @@ public sealed record EmailMessage
     /// <summary>Gets extra headers, such as <c>List-Unsubscribe</c>.</summary>
     /// <value>Defaults to no headers.</value>
     public ImmutableDictionary<string, string> Headers { get; init; } = ImmutableDictionary.Create<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Gets the lead the email goes to, so a provider's feedback on it can name the lead.</summary>
+    /// <value><see langword="null"/> when the email is not to a known lead; the sequence engine sets it.</value>
+    public LeadId? LeadId { get; init; }
+
+    /// <summary>Gets the key of the email (a sequence step or broadcast), such as <c>nurture-3</c>.</summary>
+    /// <value><see langword="null"/> when unknown; the sequence engine sets it.</value>
+    public string? EmailKey { get; init; }
 }
 
 /// <summary>How an <see cref="IEmailSender"/> send ended.</summary>
@@ -51,6 +60,12 @@ public enum EmailSendStatus
 }
 
 /// <summary>The outcome of one send: sent (with the transport message id) or failed (with the reason).</summary>
+/// <remarks>
+/// A failure the recipient's mailbox caused is a bounce (<see cref="Bounce"/>): the sequence dispatcher records
+/// <see cref="EmailBounced"/> for it and suppresses the lead at once on a hard bounce, or after
+/// <c>SequenceOptions.SoftBounceThreshold</c> soft bounces in a row. Other failures (a policy block, a lost connection)
+/// do not count against the lead.
+/// </remarks>
 /// <param name="Status">How the send ended.</param>
 /// <param name="MessageId">The transport message id, when sent and known.</param>
 /// <param name="Error">The failure reason, when failed.</param>
@@ -71,6 +86,21 @@ public sealed record EmailSendResult(EmailSendStatus Status, string? MessageId =
     /// <param name="error">The reason.</param>
     /// <returns>The result.</returns>
     public static EmailSendResult Permanent(string error) => new(EmailSendStatus.PermanentFailure, null, error);
+
+    /// <summary>Gets whether the recipient's mailbox rejected the message, and how.</summary>
+    /// <value><see langword="null"/> (the default) when the failure is not a bounce, or the send succeeded.</value>
+    public BounceKind? Bounce { get; init; }
+
+    /// <summary>Returns a failure caused by the recipient's mailbox.</summary>
+    /// <remarks>
+    /// A hard bounce (an unknown mailbox, SMTP 550 5.1.1) is a permanent failure; a soft bounce (a full mailbox, a
+    /// 4xx reply to <c>RCPT TO</c>) is a transient failure, retried like any other.
+    /// </remarks>
+    /// <param name="kind">Whether the bounce is permanent.</param>
+    /// <param name="error">The reason.</param>
+    /// <returns>The result.</returns>
+    public static EmailSendResult Bounced(BounceKind kind, string error) =>
+        new(kind == BounceKind.Hard ? EmailSendStatus.PermanentFailure : EmailSendStatus.TransientFailure, null, error) { Bounce = kind };
 }
 
 /// <summary>Sends one email: the seam between the sequence dispatcher and a mail transport.</summary>

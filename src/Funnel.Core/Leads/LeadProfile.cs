@@ -73,6 +73,11 @@ public sealed record LeadProfile
     /// <value><see langword="null"/> when they did not.</value>
     public Instant? ComplainedAt { get; init; }
 
+    /// <summary>Gets how many soft bounces in a row the lead's emails had since the last delivery.</summary>
+    /// <remarks>See <see cref="ApplyFeedback"/>: at the threshold the lead counts as bounced.</remarks>
+    /// <value>Defaults to 0.</value>
+    public int SoftBounces { get; init; }
+
     /// <summary>Gets the attribution of the lead's first opt-in.</summary>
     /// <value>Defaults to <see cref="Attribution.None"/>.</value>
     public Attribution FirstTouch { get; init; } = Attribution.None;
@@ -128,6 +133,37 @@ public sealed record LeadProfile
             EmailComplained => Withdraw(this with { ComplainedAt = ComplainedAt ?? at }, "complaint", at),
             _ => this,
         };
+    }
+
+    /// <summary>Returns the profile updated with the feedback an email event carries, counting soft bounces.</summary>
+    /// <remarks>
+    /// Like <see cref="ApplySuppression"/>, and: a soft bounce adds one to <see cref="SoftBounces"/> and, when that
+    /// reaches <paramref name="softBounceThreshold"/>, sets <see cref="BouncedAt"/>; a delivery
+    /// (<see cref="EmailDelivered"/>) resets <see cref="SoftBounces"/> to 0.
+    /// </remarks>
+    /// <param name="emailEvent">An email event of this lead.</param>
+    /// <param name="softBounceThreshold">The soft bounces in a row that suppress the lead.</param>
+    /// <returns>The updated profile, or this instance when nothing changes.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="emailEvent"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="softBounceThreshold"/> is not positive.</exception>
+    public LeadProfile ApplyFeedback(EmailEvent emailEvent, int softBounceThreshold)
+    {
+        ArgumentNullException.ThrowIfNull(emailEvent);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(softBounceThreshold);
+        switch (emailEvent)
+        {
+            case EmailBounced { Kind: BounceKind.Soft }:
+                int count = SoftBounces + 1;
+                return this with
+                {
+                    SoftBounces = count,
+                    BouncedAt = count >= softBounceThreshold ? BouncedAt ?? emailEvent.OccurredAt : BouncedAt,
+                };
+            case EmailDelivered:
+                return SoftBounces == 0 ? this : this with { SoftBounces = 0 };
+            default:
+                return ApplySuppression(emailEvent);
+        }
     }
 
     private static LeadProfile Withdraw(LeadProfile profile, string source, Instant at)

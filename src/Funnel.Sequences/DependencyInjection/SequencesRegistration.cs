@@ -40,6 +40,10 @@ internal static class SequencesRegistration
                 Options = sp.GetRequiredService<IOptions<SequenceOptions>>().Value,
             });
         });
+        services.TryAddSingleton<IEmailFeedbackRecorder>(sp => new EmailFeedbackRecorder(
+            sp.GetRequiredService<ILeadStore>(),
+            sp.GetRequiredService<IFunnelEventLog>(),
+            sp.GetRequiredService<IOptions<SequenceOptions>>().Value));
         services.AddFunnelHandler<SequencesHandler>("sequences");
     }
 

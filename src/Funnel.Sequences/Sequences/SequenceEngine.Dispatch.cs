@@ -361,6 +361,8 @@ public sealed partial class SequenceEngine
 
             Instant at = settings.Clock.GetCurrentInstant();
             int attempt = entry.Attempts + 1;
+            // A bounce updates the lead before its outcome is recorded, so the lead is suppressed even after a crash.
+            EmailBounced? bounced = await ApplyBounceAsync(item, result, at, cancellationToken).ConfigureAwait(false);
             switch (result.Status)
             {
                 case EmailSendStatus.Sent:
@@ -376,13 +378,13 @@ public sealed partial class SequenceEngine
                         ? at + Backoff(attempt)
                         : SendTimes.Next(at + Backoff(attempt), item.Zone, quietHours: item.Definition.QuietHours);
                     item.Decision = Decision.Done;
-                    coalescer.Add((entry, entry with { State = SendState.FailedTransient, Attempts = attempt, DueAt = retryAt, ClaimedBy = null, Reason = result.Error, Events = [retry] }));
+                    coalescer.Add((entry, entry with { State = SendState.FailedTransient, Attempts = attempt, DueAt = retryAt, ClaimedBy = null, Reason = result.Error, Events = WithBounce(retry, bounced) }));
                     break;
                 default:
                     Interlocked.Increment(ref tally.Failed);
                     string error = result.Error ?? "permanent failure";
                     EmailFailed failed = new() { LeadId = entry.LeadId, OccurredAt = at, Email = step.Key, Permanent = true, Attempt = attempt, Error = error };
-                    coalescer.Add(Outcome(item, Done(entry, SendState.FailedPermanent, at, error) with { Attempts = attempt }, [failed], sent: false));
+                    coalescer.Add(Outcome(item, Done(entry, SendState.FailedPermanent, at, error) with { Attempts = attempt }, WithBounce(failed, bounced), sent: false));
                     break;
             }
         }

@@ -557,6 +557,8 @@ public sealed partial class SequenceEngine
             TextBody = renderer.Render(step.TextBody, model, html: false),
             HtmlBody = html,
             IdempotencyKey = entry.Key,
+            LeadId = lead.Id,
+            EmailKey = step.Key,
         };
         return tracking is null ? message : tracking.WithListUnsubscribe(message, lead.Id, step.Key);
     }

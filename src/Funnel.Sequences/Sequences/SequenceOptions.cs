@@ -61,6 +61,15 @@ public sealed class SequenceOptions
     /// <value>Defaults to 6 hours; at least <see cref="RetryDelay"/> and at most 30 days.</value>
     public Duration MaxRetryDelay { get; set; } = Duration.FromHours(6);
 
+    /// <summary>Gets or sets how many soft bounces in a row suppress a lead (as a hard bounce does at once).</summary>
+    /// <remarks>
+    /// A soft bounce is a failure of the recipient's mailbox that may pass (a full mailbox, a 4xx reply to
+    /// <c>RCPT TO</c>), reported by the email sender's result or by a provider's feedback. Each bounced attempt counts;
+    /// a send the server accepts for the lead, or a delivery report, starts the count again.
+    /// </remarks>
+    /// <value>Defaults to 3. Must be between 1 and 100.</value>
+    public int SoftBounceThreshold { get; set; } = 3;
+
     /// <summary>Gets or sets whether a lead gets at most one marketing email per local calendar day across all sequences.</summary>
     /// <remarks>A send over the cap is deferred to the next local day (at its step's send time), never dropped.</remarks>
     /// <value>Defaults to <see langword="true"/>.</value>
@@ -88,6 +97,7 @@ internal sealed class SequenceOptionsValidator : AbstractValidator<SequenceOptio
         RuleFor(o => o.OutboxRetention).Must(d => d >= Duration.FromDays(1) && d <= Duration.FromDays(3660))
             .WithMessage("'OutboxRetention' must be at least 1 day and at most 3,660 days.");
         RuleFor(o => o.MaxAttempts).InclusiveBetween(1, 100);
+        RuleFor(o => o.SoftBounceThreshold).InclusiveBetween(1, 100);
         RuleFor(o => o.RetryDelay).Must(d => d > Duration.Zero).WithMessage("'RetryDelay' must be positive.");
         RuleFor(o => o.MaxRetryDelay).Must((o, d) => d >= o.RetryDelay).WithMessage("'MaxRetryDelay' must not be less than 'RetryDelay'.")
             .Must(d => d <= Duration.FromDays(30)).WithMessage("'MaxRetryDelay' must be at most 30 days.");

@@ -158,3 +158,13 @@ public sealed class InMemoryLeadPrivacyConformanceTests : LeadPrivacySpecificati
         });
     }
 }
+
+public sealed class InMemoryCheckoutStoreConformanceTests : CheckoutStoreSpecificationTests
+{
+    protected override Funnel.CartRecovery.ICheckoutStore CreateStore() => new Funnel.CartRecovery.InMemoryCheckoutStore();
+}
+
+public sealed class InMemoryInvoiceStoreConformanceTests : InvoiceStoreSpecificationTests
+{
+    protected override Funnel.Invoices.IInvoiceStore CreateStore() => new Funnel.Invoices.InMemoryInvoiceStore();
+}

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using FluentValidation.Results;
+using Funnel.Definitions;
 using Funnel.Email;
+using Funnel.Events;
 using Funnel.Sequences;
 using NodaTime;
 
@@ -25,6 +27,25 @@ public class SequenceDefinitionTests
         GuideSequences.All.ShouldAllBe(d => validator.Validate(d).IsValid);
         GuideSequences.Nurture.Steps.Length.ShouldBe(7);
         GuideSequences.Welcome.Steps.Length.ShouldBe(5);
+    }
+
+    [Fact]
+    public void CartRecovery_IsValidEnrolledByTheAbandonmentAndExitedByTheOrderOfTheOffer()
+    {
+        SequenceDefinition recovery = GuideSequences.CartRecovery;
+
+        new SequenceDefinitionValidator().Validate(recovery).IsValid.ShouldBeTrue();
+        recovery.Triggers.ShouldBe([EventMatch.For(EventTypes.CheckoutAbandoned, GuideSequences.Offer)]);
+        recovery.ExitGoals.ShouldBe([EventMatch.For(EventTypes.OrderPlaced, GuideSequences.Offer)]);
+        recovery.ReEntry.ShouldBe(ReEntryPolicy.AfterEnded);
+        recovery.Steps.Select(s => (s.Key, s.Timing, s.Delay)).ShouldBe(
+        [
+            ("cart-recovery-1", StepTiming.AfterEnrolment, Period.Zero),
+            ("cart-recovery-2", StepTiming.AfterEnrolment, Period.FromHours(24)),
+            ("cart-recovery-3", StepTiming.AfterEnrolment, Period.FromHours(72)),
+        ]);
+        recovery.Steps.ShouldAllBe(s => s.TextBody.Contains("{{ checkout_url }}") && s.TextBody.Contains("{{ unsubscribe_url }}"));
+        GuideSequences.All.ShouldNotContain(recovery, "All keeps the four sequences the sample registers");
     }
 
     [Fact]

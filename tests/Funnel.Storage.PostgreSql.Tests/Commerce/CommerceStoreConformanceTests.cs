@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Funnel.CartRecovery;
 using Funnel.Offers;
 using Funnel.Payments;
 using Funnel.Storage.ConformanceTests;
@@ -50,6 +51,28 @@ public sealed class PgWebhookEventStoreTwoInstanceConformanceTests : WebhookEven
 
     protected override IWebhookEventStore CreateStore() =>
         new RoundRobinWebhookEventStore(_instances.Each(static d => (IWebhookEventStore)new PgWebhookEventStore(d)));
+
+    public Task InitializeAsync() => _instances.InitializeAsync();
+
+    public Task DisposeAsync() => _instances.DisposeAsync();
+}
+
+public sealed class PgCheckoutStoreConformanceTests : CheckoutStoreSpecificationTests, IAsyncLifetime
+{
+    private readonly CommerceInstances _instances = new(1);
+
+    protected override ICheckoutStore CreateStore() => new PgCheckoutStore(_instances.First);
+
+    public Task InitializeAsync() => _instances.InitializeAsync();
+
+    public Task DisposeAsync() => _instances.DisposeAsync();
+}
+
+public sealed class PgCheckoutStoreTwoInstanceConformanceTests : CheckoutStoreSpecificationTests, IAsyncLifetime
+{
+    private readonly CommerceInstances _instances = new(2);
+
+    protected override ICheckoutStore CreateStore() => new RoundRobinCheckoutStore(_instances.Each(static d => (ICheckoutStore)new PgCheckoutStore(d)));
 
     public Task InitializeAsync() => _instances.InitializeAsync();
 
@@ -217,4 +240,52 @@ internal sealed class RoundRobinDeadlineStore(IDeadlineStore[] stores) : RoundRo
 
     public Task<Instant?> FindStartAsync(string deadlineKey, LeadId lead, CancellationToken cancellationToken = default) =>
         Next.FindStartAsync(deadlineKey, lead, cancellationToken);
+}
+
+internal sealed class RoundRobinCheckoutStore(ICheckoutStore[] stores) : RoundRobin<ICheckoutStore>(stores), ICheckoutStore
+{
+    public Task<TrackedCheckout?> FindAsync(LeadId lead, OfferId offer, CancellationToken cancellationToken = default) =>
+        Next.FindAsync(lead, offer, cancellationToken);
+
+    public Task<bool> TryAddAsync(TrackedCheckout checkout, CancellationToken cancellationToken = default) =>
+        Next.TryAddAsync(checkout, cancellationToken);
+
+    public Task<bool> TryUpdateAsync(TrackedCheckout current, TrackedCheckout replacement, CancellationToken cancellationToken = default) =>
+        Next.TryUpdateAsync(current, replacement, cancellationToken);
+
+    public Task<ImmutableArray<TrackedCheckout>> ClaimDueAsync(Instant now, int max, Duration lease, string owner, CancellationToken cancellationToken = default) =>
+        Next.ClaimDueAsync(now, max, lease, owner, cancellationToken);
+}
+
+public sealed class PgInvoiceStoreConformanceTests : InvoiceStoreSpecificationTests, IAsyncLifetime
+{
+    private readonly CommerceInstances _instances = new(1);
+
+    protected override Funnel.Invoices.IInvoiceStore CreateStore() => new PgInvoiceStore(_instances.First);
+
+    public Task InitializeAsync() => _instances.InitializeAsync();
+
+    public Task DisposeAsync() => _instances.DisposeAsync();
+}
+
+public sealed class PgInvoiceStoreTwoInstanceConformanceTests : InvoiceStoreSpecificationTests, IAsyncLifetime
+{
+    private readonly CommerceInstances _instances = new(2);
+
+    protected override Funnel.Invoices.IInvoiceStore CreateStore() =>
+        new RoundRobinInvoiceStore(_instances.Each(static d => (Funnel.Invoices.IInvoiceStore)new PgInvoiceStore(d)));
+
+    public Task InitializeAsync() => _instances.InitializeAsync();
+
+    public Task DisposeAsync() => _instances.DisposeAsync();
+}
+
+internal sealed class RoundRobinInvoiceStore(Funnel.Invoices.IInvoiceStore[] stores)
+    : RoundRobin<Funnel.Invoices.IInvoiceStore>(stores), Funnel.Invoices.IInvoiceStore
+{
+    public Task<Funnel.Invoices.Invoice> IssueAsync(Funnel.Invoices.Invoice draft, CancellationToken cancellationToken = default) =>
+        Next.IssueAsync(draft, cancellationToken);
+
+    public Task<ImmutableArray<Funnel.Invoices.Invoice>> ListForOrderAsync(string seller, OrderId order, CancellationToken cancellationToken = default) =>
+        Next.ListForOrderAsync(seller, order, cancellationToken);
 }

@@ -114,6 +114,13 @@ public class EventContractTests
         [Funnel.Payments.PaymentEventTypes.InstallmentFailed] = e => ((InstallmentFailed)e).Attempt.ShouldBe(2),
         [Funnel.Payments.PaymentEventTypes.PaymentDisputed] = e => ((PaymentDisputed)e).Reason.ShouldBe("fraudulent"),
         [Funnel.Payments.PaymentEventTypes.AccessPaused] = e => ((AccessPaused)e).Installment.ShouldBe(3),
+        [Funnel.Invoices.InvoiceEventTypes.InvoiceIssued] = e =>
+        {
+            var issued = (Funnel.Invoices.InvoiceIssued)e;
+            issued.Kind.ShouldBe(Funnel.Invoices.InvoiceKind.CreditNote);
+            issued.Number.ShouldBe(7);
+            issued.Amount.ShouldBe(Usd(59_143));
+        },
         [Funnel.Payments.PaymentEventTypes.AccessRestored] = e => ((AccessRestored)e).Order.ShouldBe(Order2),
         [Funnel.Sequences.SequenceEventTypes.EmailFailed] = e => ((EmailFailed)e).Permanent.ShouldBeTrue(),
         [Funnel.Sequences.SequenceEventTypes.EmailSuppressed] = e => ((EmailSuppressed)e).Reason.ShouldBe("unsubscribed"),
