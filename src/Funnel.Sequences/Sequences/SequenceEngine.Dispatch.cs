@@ -361,8 +361,9 @@ public sealed partial class SequenceEngine
 
             Instant at = settings.Clock.GetCurrentInstant();
             int attempt = entry.Attempts + 1;
-            // A bounce updates the lead before its outcome is recorded, so the lead is suppressed even after a crash.
-            EmailBounced? bounced = await ApplyBounceAsync(item, result, at, cancellationToken).ConfigureAwait(false);
+            // A bounce updates the lead before its outcome is recorded, so the lead is suppressed even after a crash. Not
+            // cancellable, like the outcome: the send was made, and a cancelled dispatch must still record it.
+            EmailBounced? bounced = await ApplyBounceAsync(item, result, at, CancellationToken.None).ConfigureAwait(false);
             switch (result.Status)
             {
                 case EmailSendStatus.Sent:

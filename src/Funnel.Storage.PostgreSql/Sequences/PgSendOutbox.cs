@@ -61,32 +61,15 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
         + $"wake AS (SELECT pg_notify($15, '') FROM added WHERE {Open} AND due_at <= $16 LIMIT 1) "
         + "SELECT key FROM added UNION ALL SELECT NULL FROM wake";
 
-    // The events of the winners only: the join with `won` drops those of a lost compare-and-set.
     private readonly string _updateSql =
-        $"WITH u AS (SELECT * FROM {Unnest} AS u{UnnestColumns}), "
-        + $"won AS (UPDATE {database.Table("outbox")} o SET enrolment_id = u.enrolment_id, lead_id = u.lead_id, sequence = u.sequence, "
-        + "step_index = u.step_index, scheduled_for = u.scheduled_for, due_at = u.due_at, state = u.state, attempts = u.attempts, "
-        + "claimed_by = u.claimed_by, completed_at = u.completed_at, message_id = u.message_id, reason = u.reason, outcome = u.outcome, "
-        + "version = o.version + 1 FROM u JOIN unnest($15::bigint[]) WITH ORDINALITY AS v(version, n) USING (n) "
-        + "WHERE o.key = u.key AND o.version = v.version RETURNING o.key, o.state, o.due_at), "
-        + $"ev AS (INSERT INTO {database.Table("outbox_events")} (id, type, payload) "
-        + "SELECT e.id, e.type, e.payload::json FROM unnest($16::text[], $17::uuid[], $18::text[], $19::text[]) WITH ORDINALITY "
-        + "AS e(key, id, type, payload, n) JOIN won USING (key) ORDER BY e.n ON CONFLICT (id) DO NOTHING), "
+        CompareAndSet(database)
         + $"wake AS (SELECT pg_notify($20, '') FROM won WHERE {Open} AND due_at <= $21 LIMIT 1) "
         + "SELECT key FROM won UNION ALL SELECT NULL FROM wake";
 
     // The update statement's compare-and-sets and events ($1 to $21) with insert-if-absent additions ($22 to $35), in
     // one statement: one commit. The keys differ (an addition is a later step), so the two never meet on a row.
     private readonly string _addAndUpdateSql =
-        $"WITH u AS (SELECT * FROM {Unnest} AS u{UnnestColumns}), "
-        + $"won AS (UPDATE {database.Table("outbox")} o SET enrolment_id = u.enrolment_id, lead_id = u.lead_id, sequence = u.sequence, "
-        + "step_index = u.step_index, scheduled_for = u.scheduled_for, due_at = u.due_at, state = u.state, attempts = u.attempts, "
-        + "claimed_by = u.claimed_by, completed_at = u.completed_at, message_id = u.message_id, reason = u.reason, outcome = u.outcome, "
-        + "version = o.version + 1 FROM u JOIN unnest($15::bigint[]) WITH ORDINALITY AS v(version, n) USING (n) "
-        + "WHERE o.key = u.key AND o.version = v.version RETURNING o.key, o.state, o.due_at), "
-        + $"ev AS (INSERT INTO {database.Table("outbox_events")} (id, type, payload) "
-        + "SELECT e.id, e.type, e.payload::json FROM unnest($16::text[], $17::uuid[], $18::text[], $19::text[]) WITH ORDINALITY "
-        + "AS e(key, id, type, payload, n) JOIN won USING (key) ORDER BY e.n ON CONFLICT (id) DO NOTHING), "
+        CompareAndSet(database)
         + $"added AS (INSERT INTO {database.Table("outbox")} AS o ({Columns}) "
         + $"SELECT a.key, a.enrolment_id, a.lead_id, a.sequence, a.step_index, a.scheduled_for, a.due_at, a.state, a.attempts, "
         + $"a.claimed_by, a.completed_at, a.message_id, a.reason, a.outcome, 0 FROM {UnnestAdditions} AS a{UnnestColumns} ORDER BY a.n "
@@ -482,6 +465,22 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
 
     private static ImmutableArray<string> InOrder(OutboxEntry[] batch, HashSet<string> keys) =>
         [.. batch.Select(static e => e.Key).Where(keys.Contains)];
+
+    /// <summary>
+    /// Returns the common table expressions of a batch of compare-and-sets (<c>$1</c>…<c>$19</c>): <c>won</c>, the entries
+    /// updated, and their events inserted. The events of the winners only: the join with <c>won</c> drops those of a lost
+    /// compare-and-set.
+    /// </summary>
+    private static string CompareAndSet(PgDatabase database) =>
+        $"WITH u AS (SELECT * FROM {Unnest} AS u{UnnestColumns}), "
+        + $"won AS (UPDATE {database.Table("outbox")} o SET enrolment_id = u.enrolment_id, lead_id = u.lead_id, sequence = u.sequence, "
+        + "step_index = u.step_index, scheduled_for = u.scheduled_for, due_at = u.due_at, state = u.state, attempts = u.attempts, "
+        + "claimed_by = u.claimed_by, completed_at = u.completed_at, message_id = u.message_id, reason = u.reason, outcome = u.outcome, "
+        + "version = o.version + 1 FROM u JOIN unnest($15::bigint[]) WITH ORDINALITY AS v(version, n) USING (n) "
+        + "WHERE o.key = u.key AND o.version = v.version RETURNING o.key, o.state, o.due_at), "
+        + $"ev AS (INSERT INTO {database.Table("outbox_events")} (id, type, payload) "
+        + "SELECT e.id, e.type, e.payload::json FROM unnest($16::text[], $17::uuid[], $18::text[], $19::text[]) WITH ORDINALITY "
+        + "AS e(key, id, type, payload, n) JOIN won USING (key) ORDER BY e.n ON CONFLICT (id) DO NOTHING), ";
 
     /// <summary>
     /// Returns <c>ARRAY(SELECT key FROM <paramref name="relation"/>)</c>: matching rows with <c>key = ANY (…)</c> of it makes
