@@ -297,16 +297,5 @@ public sealed class InvoiceService
     }
 
     /// <summary><c>value × part / whole</c>, rounded half away from zero; <paramref name="whole"/> is positive.</summary>
-    private static long Proportion(long value, long part, long whole)
-    {
-        Int128 numerator = (Int128)value * part;
-        Int128 quotient = numerator / whole;
-        Int128 remainder = numerator % whole;
-        if (Int128.Abs(remainder) * 2 >= whole)
-        {
-            quotient += Int128.Sign(numerator);
-        }
-
-        return (long)quotient;
-    }
+    private static long Proportion(long value, long part, long whole) => TaxMath.DivideRounded((Int128)value * part, whole);
 }

@@ -12,14 +12,16 @@ internal static class TaxMath
     /// The tax in an amount: <c>amount × r / 100</c> when the amount is net, <c>amount × r / (100 + r)</c> when it
     /// includes the tax; rounded half away from zero to the minor unit. The amount is not negative.
     /// </summary>
-    public static long TaxOf(long amount, long rateScaled, bool inclusive)
+    public static long TaxOf(long amount, long rateScaled, bool inclusive) =>
+        DivideRounded((Int128)amount * rateScaled, (100 * Scale) + (inclusive ? rateScaled : 0));
+
+    /// <summary><c>numerator / denominator</c> rounded half away from zero; <paramref name="denominator"/> is positive.</summary>
+    public static long DivideRounded(Int128 numerator, Int128 denominator)
     {
-        Int128 numerator = (Int128)amount * rateScaled;
-        Int128 denominator = (100 * Scale) + (inclusive ? rateScaled : 0);
         Int128 quotient = numerator / denominator;
-        if ((numerator % denominator) * 2 >= denominator)
+        if (Int128.Abs(numerator % denominator) * 2 >= denominator)
         {
-            quotient++;
+            quotient += Int128.Sign(numerator);
         }
 
         return (long)quotient;
