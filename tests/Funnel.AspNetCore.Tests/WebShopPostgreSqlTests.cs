@@ -9,13 +9,23 @@ using Npgsql;
 namespace Funnel.AspNetCore.Tests;
 
 /// <summary>The WebShop on PostgreSQL, chosen by its one storage setting, on a fresh database of the shared test cluster.</summary>
-public sealed class WebShopPostgreSqlTests
+public sealed class WebShopPostgreSqlTests : IAsyncLifetime
 {
+    private PostgresServer _server = null!;
+    private string _connectionString = "";
+
+    public async Task InitializeAsync()
+    {
+        _server = await PostgresServer.SharedAsync();
+        _connectionString = await _server.CreateDatabaseAsync();
+    }
+
+    public Task DisposeAsync() => _server.DropDatabaseAsync(_connectionString);
+
     [Fact]
     public async Task Purchase_ShopOnAnEmptyPostgreSqlDatabase_MigratesItAndKeepsTheDataThere()
     {
-        PostgresServer server = await PostgresServer.SharedAsync();
-        string connectionString = await server.CreateDatabaseAsync();
+        string connectionString = _connectionString;
         using var shop = new WebShopFactory(connectionString);
         using HttpClient client = shop.CreateBrowser();
 

@@ -1,11 +1,21 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Funnel.TestSupport;
 
 namespace Funnel.Browser.Tests;
 
 /// <summary>The WebShop sample as a real Kestrel server on 127.0.0.1 and a free port, stopped on dispose.</summary>
 internal sealed partial class WebShopServer : IAsyncDisposable
 {
+    /// <summary>This test process's folder for the shops' data, deleted when the process ends.</summary>
+    private static readonly Lazy<string> DataRoot = new(static () =>
+    {
+        string root = Path.Combine(Path.GetTempPath(), "funnel-webshop-tests", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(root);
+        LeftoverCleanup.RemoveWhenProcessEnds(root);
+        return root;
+    });
+
     private readonly Process process;
 
     private WebShopServer(Process process, Uri address, Func<string> log)
@@ -35,10 +45,7 @@ internal sealed partial class WebShopServer : IAsyncDisposable
         port ??= FreePort();
         if (!settings.ContainsKey("Shop:DataFolder"))
         {
-            settings = new Dictionary<string, string>(settings)
-            {
-                ["Shop:DataFolder"] = Path.Combine(Path.GetTempPath(), "funnel-webshop-tests", Guid.NewGuid().ToString("N")),
-            };
+            settings = new Dictionary<string, string>(settings) { ["Shop:DataFolder"] = Path.Combine(DataRoot.Value, Guid.NewGuid().ToString("N")) };
         }
 
         var info = new ProcessStartInfo("dotnet")

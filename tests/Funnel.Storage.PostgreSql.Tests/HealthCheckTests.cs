@@ -13,7 +13,7 @@ public sealed class HealthCheckTests : IAsyncDisposable
     private static readonly Instant Now = Instant.FromUtc(2026, 12, 5, 9, 0);
     private readonly PgTestDatabases _databases = new();
 
-    public ValueTask DisposeAsync() => _databases.DisposeAsync();
+    public ValueTask DisposeAsync() => new(_databases.DropAllAsync());
 
     [Fact]
     public async Task A_migrated_database_with_an_idle_queue_is_healthy_and_reports_its_version()
@@ -47,7 +47,7 @@ public sealed class HealthCheckTests : IAsyncDisposable
     [Fact]
     public async Task A_schema_behind_the_package_is_unhealthy_and_the_probe_does_not_migrate_it()
     {
-        string empty = await PgTestDatabase.CreateEmptyAsync();
+        string empty = await _databases.CreateEmptyAsync();
         await using PgDatabase database = new(new FunnelPostgreSqlOptions { ConnectionString = empty, Migrations = MigrationMode.None });
 
         HealthCheckResult result = await CheckAsync(database);

@@ -3,12 +3,18 @@ using Npgsql;
 
 namespace Funnel.Storage.PostgreSql.Tests;
 
-public sealed class MigrationTests
+public sealed class MigrationTests : IAsyncLifetime
 {
+    private readonly PgTestDatabases _databases = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _databases.DropAllAsync();
+
     [Fact]
     public async Task An_empty_database_gets_the_schema_and_a_second_run_changes_nothing()
     {
-        string connectionString = await PgTestDatabase.CreateEmptyAsync();
+        string connectionString = await _databases.CreateEmptyAsync();
         await using (PgDatabase first = new(new FunnelPostgreSqlOptions { ConnectionString = connectionString }))
         {
             await first.EnsureReadyAsync(CancellationToken.None);
@@ -23,7 +29,7 @@ public sealed class MigrationTests
     [Fact]
     public async Task Eight_instances_migrating_at_once_apply_each_script_once()
     {
-        string connectionString = await PgTestDatabase.CreateEmptyAsync();
+        string connectionString = await _databases.CreateEmptyAsync();
         PgDatabase[] instances = [.. Enumerable.Range(0, 8).Select(_ => new PgDatabase(new FunnelPostgreSqlOptions { ConnectionString = connectionString }))];
         try
         {
@@ -42,7 +48,7 @@ public sealed class MigrationTests
     [Fact]
     public async Task Validate_fails_on_an_empty_database_and_names_the_fix()
     {
-        string connectionString = await PgTestDatabase.CreateEmptyAsync();
+        string connectionString = await _databases.CreateEmptyAsync();
         await using PgDatabase database = new(new FunnelPostgreSqlOptions { ConnectionString = connectionString, Migrations = MigrationMode.Validate });
         FunnelSchemaException error = await Should.ThrowAsync<FunnelSchemaException>(() => database.EnsureReadyAsync(CancellationToken.None));
         error.Message.ShouldContain("FunnelPostgreSqlSchema.Script()");
@@ -51,7 +57,7 @@ public sealed class MigrationTests
     [Fact]
     public async Task The_exported_script_builds_a_schema_that_Validate_accepts_in_another_schema_name()
     {
-        string connectionString = await PgTestDatabase.CreateEmptyAsync();
+        string connectionString = await _databases.CreateEmptyAsync();
         await using (NpgsqlDataSource source = NpgsqlDataSource.Create(connectionString))
         await using (NpgsqlCommand script = source.CreateCommand(FunnelPostgreSqlSchema.Script(0, "shop_funnel")))
         {
@@ -65,7 +71,7 @@ public sealed class MigrationTests
     [Fact]
     public async Task A_changed_script_fails_start_up()
     {
-        await using PgDatabase database = await PgTestDatabase.CreateAsync();
+        PgDatabase database = await _databases.CreateAsync();
         await database.ExecuteAsync("UPDATE funnel.schema_migrations SET checksum = 'x' WHERE version = 1");
         await using PgDatabase again = new(database.Options);
         FunnelSchemaException error = await Should.ThrowAsync<FunnelSchemaException>(() => again.EnsureReadyAsync(CancellationToken.None));

@@ -1,8 +1,9 @@
 using Funnel.Storage.Sqlite.Internal;
+using Funnel.TestSupport;
 
 namespace Funnel.Storage.Sqlite.Tests;
 
-/// <summary>A fresh SQLite database in a temporary file (not <c>:memory:</c>, so WAL and locking are real), deleted when the test run ends.</summary>
+/// <summary>A fresh SQLite database in a temporary file (not <c>:memory:</c>, so WAL and locking are real), deleted when the test process ends.</summary>
 internal static class SqliteTestDatabase
 {
     private static readonly string Root = CreateRoot();
@@ -32,21 +33,7 @@ internal static class SqliteTestDatabase
     {
         string root = Path.Combine(Path.GetTempPath(), "funnel-sqlite-tests", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Directory.CreateDirectory(root);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A file still open at exit; the OS's temp cleanup takes it.
-            }
-            catch (UnauthorizedAccessException)
-            {
-                // As above.
-            }
-        };
+        LeftoverCleanup.RemoveWhenProcessEnds(root);
         return root;
     }
 }

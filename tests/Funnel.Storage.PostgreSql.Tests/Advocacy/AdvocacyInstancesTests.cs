@@ -17,26 +17,21 @@ public sealed class AdvocacyInstancesTests : IAsyncLifetime
     private const int Racers = 24;
     private static readonly Instant T0 = Instant.FromUtc(2026, 10, 5, 14, 0);
 
+    private readonly PgTestDatabases _databases = new();
     private readonly List<PgDatabase> _instances = [];
 
     public async Task InitializeAsync()
     {
-        string connectionString = await PgTestDatabase.CreateMigratedAsync();
+        string connectionString = await _databases.CreateMigratedAsync();
         for (int i = 0; i < Instances; i++)
         {
-            PgDatabase instance = new(new FunnelPostgreSqlOptions { ConnectionString = connectionString });
+            PgDatabase instance = _databases.Track(new(new FunnelPostgreSqlOptions { ConnectionString = connectionString }));
             _instances.Add(instance);
             await instance.EnsureReadyAsync(CancellationToken.None);
         }
     }
 
-    public async Task DisposeAsync()
-    {
-        foreach (PgDatabase instance in _instances)
-        {
-            await instance.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => _databases.DropAllAsync();
 
     [Fact]
     public async Task AffiliateTryAddAsync_RacingEnrolmentsOnSeveralInstances_OneWinnerPerLeadAndPerCode()

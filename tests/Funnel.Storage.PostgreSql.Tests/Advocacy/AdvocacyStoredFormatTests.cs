@@ -15,18 +15,12 @@ namespace Funnel.Storage.PostgreSql.Tests.Advocacy;
 /// <summary>The stored format of Funnel.Advocacy's documents in PostgreSQL (the specification SQLite passes too), and DI.</summary>
 public sealed class AdvocacyStoredFormatTests : AdvocacyStoredFormatSpecification, IAsyncLifetime
 {
-    private readonly List<PgDatabase> _opened = [];
+    private readonly PgTestDatabases _databases = new();
     private readonly Dictionary<AdvocacyStores, PgDatabase> _databaseOf = new(ReferenceEqualityComparer.Instance);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (PgDatabase database in _opened)
-        {
-            await database.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => _databases.DropAllAsync();
 
     [Fact]
     public async Task Document_AsStored_IsJsonbWithTheFormatVersionAndNoStoreVersion()
@@ -41,7 +35,7 @@ public sealed class AdvocacyStoredFormatTests : AdvocacyStoredFormatSpecificatio
     [Fact]
     public async Task AddFunnelPostgreSql_BeforeOrAfterAddFunnelAdvocacy_ReplacesEveryAdvocacyStore()
     {
-        string connectionString = await PgTestDatabase.CreateMigratedAsync();
+        string connectionString = await _databases.CreateMigratedAsync();
         foreach (bool postgresFirst in new[] { true, false })
         {
             ServiceCollection services = new();
@@ -80,16 +74,14 @@ public sealed class AdvocacyStoredFormatTests : AdvocacyStoredFormatSpecificatio
     {
         PgDatabase database = _databaseOf[stores];
         await database.DisposeAsync();
-        PgDatabase again = new(database.Options);
-        _opened.Add(again);
+        PgDatabase again = _databases.Track(new(database.Options));
         await again.EnsureReadyAsync(CancellationToken.None);
         return StoresOf(again);
     }
 
     private async Task<PgDatabase> CreateDatabaseAsync()
     {
-        PgDatabase database = await PgTestDatabase.CreateAsync();
-        _opened.Add(database);
+        PgDatabase database = await _databases.CreateAsync();
         return database;
     }
 

@@ -19,18 +19,13 @@ internal sealed class AdvocacyTestDatabase
         "course_progress", "entitlements", "webinar_registrations",
     ];
 
+    private readonly PgTestDatabases _databases = new();
     private PgDatabase? _database;
     private bool _used;
 
-    public async Task InitializeAsync() => _database = await PgTestDatabase.CreateAsync();
+    public async Task InitializeAsync() => _database = await _databases.CreateAsync();
 
-    public async Task DisposeAsync()
-    {
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => _databases.DropAllAsync();
 
     /// <summary>Returns the test's database with empty advocacy tables.</summary>
     public PgDatabase Empty()

@@ -34,7 +34,7 @@ public sealed class FunnelPostgreSqlAnalyticsTests : IAsyncLifetime, IAsyncDispo
         (await EventLogCopy.WriteAsync(connection, _database.Schema, _log, Serializer)).ShouldBe(_log.Length);
     }
 
-    public ValueTask DisposeAsync() => _databases.DisposeAsync();
+    public ValueTask DisposeAsync() => new(_databases.DropAllAsync());
 
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 

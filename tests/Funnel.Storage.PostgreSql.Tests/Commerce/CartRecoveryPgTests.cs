@@ -9,14 +9,20 @@ using NodaTime.Testing;
 namespace Funnel.Storage.PostgreSql.Tests.Commerce;
 
 /// <summary>Two apps (two service providers, two connection pools) on one PostgreSQL database emit each abandonment once.</summary>
-public sealed class CartRecoveryPgTests
+public sealed class CartRecoveryPgTests : IAsyncLifetime
 {
     private static readonly Instant T0 = Instant.FromUtc(2026, 10, 5, 14, 0);
+
+    private readonly PgTestDatabases _databases = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _databases.DropAllAsync();
 
     [Fact]
     public async Task TwoApps_OneDatabase_EmitEachAbandonmentOnce()
     {
-        string connectionString = await PgTestDatabase.CreateMigratedAsync();
+        string connectionString = await _databases.CreateMigratedAsync();
         var clock = new FakeClock(T0 + Duration.FromHours(2));
         await using ServiceProvider first = App(connectionString, clock);
         await using ServiceProvider second = App(connectionString, clock);

@@ -152,6 +152,7 @@ public sealed class PgDeadlineStoreTwoInstanceConformanceTests : DeadlineStoreSp
 /// <remarks>An <see cref="IAsyncLifetime"/>: a test class initializes and disposes it with itself.</remarks>
 internal sealed class CommerceInstances(int count) : IAsyncLifetime
 {
+    private readonly PgTestDatabases _made = new();
     private PgDatabase[] _databases = [];
 
     public string ConnectionString { get; private set; } = "";
@@ -162,19 +163,13 @@ internal sealed class CommerceInstances(int count) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        ConnectionString = await PgTestDatabase.CreateMigratedAsync();
-        _databases = [.. Enumerable.Range(0, count).Select(_ => new PgDatabase(new FunnelPostgreSqlOptions { ConnectionString = ConnectionString }))];
+        ConnectionString = await _made.CreateMigratedAsync();
+        _databases = [.. Enumerable.Range(0, count).Select(_ => _made.Track(new PgDatabase(new FunnelPostgreSqlOptions { ConnectionString = ConnectionString })))];
     }
 
     public T[] Each<T>(Func<PgDatabase, T> store) => [.. _databases.Select(store)];
 
-    public async Task DisposeAsync()
-    {
-        foreach (PgDatabase database in _databases)
-        {
-            await database.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => _made.DropAllAsync();
 }
 
 /// <summary>Hands each call to the next of several stores, so consecutive and racing calls go to different instances.</summary>

@@ -14,10 +14,11 @@ public sealed class CoreCrossInstanceTests : IAsyncLifetime
     private const int Contenders = 16;
     private static readonly Instant Start = Instant.FromUtc(2026, 12, 1, 8, 0);
 
+    private readonly PgTestDatabases _databases = new();
     private readonly List<PgDatabase> _instances = [];
     private PgDatabase _first = null!;
 
-    public async Task InitializeAsync() => _first = await PgTestDatabase.CreateAsync();
+    public async Task InitializeAsync() => _first = await _databases.CreateAsync();
 
     public async Task DisposeAsync()
     {
@@ -26,7 +27,7 @@ public sealed class CoreCrossInstanceTests : IAsyncLifetime
             await instance.DisposeAsync();
         }
 
-        await _first.DisposeAsync();
+        await _databases.DropAllAsync();
     }
 
     [Fact]

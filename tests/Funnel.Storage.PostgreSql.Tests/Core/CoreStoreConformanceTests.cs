@@ -55,40 +55,20 @@ public sealed class PgParkedEventStoreConformanceTests : ParkedEventStoreSpecifi
     public void Dispose() => _databases.Dispose();
 }
 
-/// <summary>The databases one test created, disposed with the test, and the serializer <c>AddFunnel</c> registers.</summary>
+/// <summary>The databases one test created, dropped with the test, and the serializer <c>AddFunnel</c> registers.</summary>
 internal sealed class CoreTestDatabases : IDisposable
 {
-    private readonly List<PgDatabase> _created = [];
+    private readonly PgTestDatabases _databases = new();
 
     /// <summary>Gets a serializer for the event types of Funnel.Core.</summary>
     public static FunnelEventSerializer Serializer { get; } = new(FunnelEventTypes.FromAssemblies(typeof(FunnelEvent).Assembly));
 
     /// <summary>Opens a fresh, migrated database, for the synchronous <c>CreateStore</c> of the suites.</summary>
     /// <remarks>The creation runs on the thread pool, so the wait cannot deadlock on the test's synchronization context.</remarks>
-    public PgDatabase Create() => Task.Run(CreateAsync).GetAwaiter().GetResult();
+    public PgDatabase Create() => _databases.Create();
 
     /// <summary>Opens a fresh, migrated database.</summary>
-    public async Task<PgDatabase> CreateAsync()
-    {
-        PgDatabase database = await PgTestDatabase.CreateAsync();
-        lock (_created)
-        {
-            _created.Add(database);
-        }
+    public Task<PgDatabase> CreateAsync() => _databases.CreateAsync();
 
-        return database;
-    }
-
-    public void Dispose()
-    {
-        lock (_created)
-        {
-            foreach (PgDatabase database in _created)
-            {
-                database.Dispose();
-            }
-
-            _created.Clear();
-        }
-    }
+    public void Dispose() => _databases.DropAll();
 }

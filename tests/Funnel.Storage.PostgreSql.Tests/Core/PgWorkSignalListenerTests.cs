@@ -17,7 +17,7 @@ namespace Funnel.Storage.PostgreSql.Tests.Core;
 /// <c>AddFunnel().AddFunnelPostgreSql(…)</c> long before its poll, also after its connection was killed or the server
 /// restarted.
 /// </summary>
-public sealed class PgWorkSignalListenerTests
+public sealed class PgWorkSignalListenerTests : IAsyncLifetime
 {
     /// <summary>The poll interval the waits stand for: far longer than a wake-up may take.</summary>
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(30);
@@ -25,10 +25,16 @@ public sealed class PgWorkSignalListenerTests
     /// <summary>How long a wake-up may take on a loaded 2-core machine.</summary>
     private static readonly TimeSpan WakeUp = TimeSpan.FromSeconds(1.5);
 
+    private readonly PgTestDatabases _databases = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _databases.DropAllAsync();
+
     [Fact]
     public async Task AppendAsync_OnAnotherInstance_WakesTheHostsEventsListenerWithinASecond()
     {
-        await using PgDatabase other = await PgTestDatabase.CreateAsync();
+        PgDatabase other = await _databases.CreateAsync();
         using IHost host = await StartHostAsync(other.Options.ConnectionString);
         using FunnelWorkListener events = await ConnectedListenerAsync(host, FunnelWorkSignal.Events);
 
@@ -40,7 +46,7 @@ public sealed class PgWorkSignalListenerTests
     [Fact]
     public async Task Notify_OnTheSendsChannel_WakesTheSendsListenerButNotTheEventsListener()
     {
-        await using PgDatabase other = await PgTestDatabase.CreateAsync();
+        PgDatabase other = await _databases.CreateAsync();
         using IHost host = await StartHostAsync(other.Options.ConnectionString);
         using FunnelWorkListener events = await ConnectedListenerAsync(host, FunnelWorkSignal.Events);
         using FunnelWorkListener sends = await ConnectedListenerAsync(host, FunnelWorkSignal.Sends);
@@ -54,7 +60,7 @@ public sealed class PgWorkSignalListenerTests
     [Fact]
     public async Task Listener_ConnectionTerminated_ReconnectsNotifiesAndWakesAgain()
     {
-        await using PgDatabase other = await PgTestDatabase.CreateAsync();
+        PgDatabase other = await _databases.CreateAsync();
         using IHost host = await StartHostAsync(other.Options.ConnectionString);
         using FunnelWorkListener events = await ConnectedListenerAsync(host, FunnelWorkSignal.Events);
         PgWorkSignalListener listener = Listener(host);
@@ -96,7 +102,7 @@ public sealed class PgWorkSignalListenerTests
     [Fact]
     public async Task StopAsync_Host_EndsTheListenConnection()
     {
-        await using PgDatabase other = await PgTestDatabase.CreateAsync();
+        PgDatabase other = await _databases.CreateAsync();
         IHost host = await StartHostAsync(other.Options.ConnectionString);
         using (FunnelWorkListener events = await ConnectedListenerAsync(host, FunnelWorkSignal.Events))
         {

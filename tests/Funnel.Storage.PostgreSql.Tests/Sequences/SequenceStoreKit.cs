@@ -33,8 +33,11 @@ internal static class SequenceStoreKit
 /// </summary>
 internal sealed class PgSchemas : IAsyncDisposable
 {
-    private readonly Lazy<Task<(string ConnectionString, NpgsqlDataSource Source)>> _database = new(OpenAsync);
+    private readonly PgTestDatabases _databases = new();
     private readonly List<PgDatabase> _created = [];
+    private readonly Lazy<Task<(string ConnectionString, NpgsqlDataSource Source)>> _database;
+
+    public PgSchemas() => _database = new(OpenAsync);
 
     /// <summary>Returns a database whose schema is new and migrated; for the synchronous <c>CreateStore</c> of the specifications.</summary>
     public PgDatabase Create() => CreateAsync().GetAwaiter().GetResult();
@@ -72,11 +75,13 @@ internal sealed class PgSchemas : IAsyncDisposable
         {
             await (await _database.Value.ConfigureAwait(false)).Source.DisposeAsync().ConfigureAwait(false);
         }
+
+        await _databases.DropAllAsync().ConfigureAwait(false);
     }
 
-    private static async Task<(string, NpgsqlDataSource)> OpenAsync()
+    private async Task<(string, NpgsqlDataSource)> OpenAsync()
     {
-        string connectionString = await PgTestDatabase.CreateEmptyAsync().ConfigureAwait(false);
+        string connectionString = await _databases.CreateEmptyAsync().ConfigureAwait(false);
         return (connectionString, NpgsqlDataSource.Create(connectionString));
     }
 }
