@@ -31,7 +31,7 @@ public sealed record EmailVariantMetrics(string Email, string Variant, long Sent
     /// </para>
     /// <para>
     /// Email keys are step keys, unique within a sequence: two sequences that test steps of the same key are counted
-    /// together. The events are read in order of <see cref="FunnelEvent.OccurredAt"/>.
+    /// together. The result does not depend on the order of the events.
     /// </para>
     /// </remarks>
     /// <param name="events">The events, such as those of the event log.</param>
@@ -41,45 +41,50 @@ public sealed record EmailVariantMetrics(string Email, string Variant, long Sent
     public static ImmutableArray<EmailVariantMetrics> Compute(IEnumerable<FunnelEvent> events, EventMatch? goal = null)
     {
         ArgumentNullException.ThrowIfNull(events);
-        List<FunnelEvent> ordered = [.. events];
-        foreach (FunnelEvent e in ordered)
+        List<FunnelEvent> all = [.. events];
+        // First the sends, so the result does not depend on the order of the events: a lead's variant of an email is
+        // that of its earliest send with a variant.
+        Dictionary<(LeadId Lead, string Email), (string Variant, Instant At)> sendOf = [];
+        foreach (FunnelEvent e in all)
         {
             ArgumentNullException.ThrowIfNull(e, nameof(events));
+            if (e is EmailSent { Variant: { } variant } sent
+                && (!sendOf.TryGetValue((sent.LeadId, sent.Email), out var known) || sent.OccurredAt < known.At))
+            {
+                sendOf[(sent.LeadId, sent.Email)] = (variant, sent.OccurredAt);
+            }
         }
 
-        ordered.Sort(static (a, b) => a.OccurredAt.CompareTo(b.OccurredAt)); // List.Sort is unstable, but order among equals does not matter here.
-        Dictionary<(LeadId Lead, string Email), string> variantOf = [];
-        Dictionary<LeadId, List<(string Email, string Variant, Instant At)>> sendsOf = [];
         Dictionary<(string Email, string Variant), Counts> counts = [];
-        foreach (FunnelEvent e in ordered)
+        Dictionary<LeadId, List<(string Email, string Variant, Instant At)>> sendsOf = [];
+        foreach (((LeadId lead, string email), (string variant, Instant at)) in sendOf)
         {
-            if (e is EmailSent { Variant: { } sentVariant } sent)
+            Of(counts, email, variant).Sent.Add(lead);
+            if (!sendsOf.TryGetValue(lead, out List<(string, string, Instant)>? sends))
             {
-                if (variantOf.TryAdd((sent.LeadId, sent.Email), sentVariant))
-                {
-                    Of(counts, sent.Email, sentVariant).Sent.Add(sent.LeadId);
-                    if (!sendsOf.TryGetValue(sent.LeadId, out List<(string, string, Instant)>? sends))
-                    {
-                        sendsOf[sent.LeadId] = sends = [];
-                    }
-
-                    sends.Add((sent.Email, sentVariant, sent.OccurredAt));
-                }
+                sendsOf[lead] = sends = [];
             }
-            else if (e is EmailOpened or EmailClicked or EmailUnsubscribed)
+
+            sends.Add((email, variant, at));
+        }
+
+        foreach (FunnelEvent e in all)
+        {
+            if (e is EmailOpened or EmailClicked or EmailUnsubscribed)
             {
                 EmailEvent email = (EmailEvent)e;
-                string? variant = variantOf.GetValueOrDefault((email.LeadId, email.Email));
-                if (variant is null || email.Variant is not null && email.Variant != variant)
+                if (!sendOf.TryGetValue((email.LeadId, email.Email), out var send)
+                    || email.Variant is not null && email.Variant != send.Variant)
                 {
                     continue; // no send of a variant to this lead, or feedback about another variant.
                 }
 
-                Counts c = Of(counts, email.Email, variant);
+                Counts c = Of(counts, email.Email, send.Variant);
                 (e switch { EmailOpened => c.Opened, EmailClicked => c.Clicked, _ => c.Unsubscribed }).Add(email.LeadId);
             }
 
-            if (goal is not null && e is LeadEvent lead && goal.Matches(e) && sendsOf.TryGetValue(lead.LeadId, out var leadSends))
+            if (goal is not null && e is LeadEvent lead && goal.Matches(e)
+                && sendsOf.TryGetValue(lead.LeadId, out List<(string Email, string Variant, Instant At)>? leadSends))
             {
                 foreach ((string email, string variant, Instant at) in leadSends)
                 {

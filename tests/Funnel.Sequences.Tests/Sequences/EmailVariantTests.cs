@@ -307,6 +307,9 @@ public class EmailVariantTests
         control.Opened.ShouldBe(0);
         control.Unsubscribed.ShouldBe(sent.Where((e, i) => e.Variant != "short" && i % 3 == 0).Count());
         control.Converted.ShouldBe(sent.Where((e, i) => e.Variant != "short" && i % 4 == 0).Count());
+        Random random = new(19);
+        EmailVariantMetrics.Compute(all.OrderBy(_ => random.Next()), EventMatch.For(EventTypes.OrderPlaced)).ShouldBe(metrics);
+        EmailVariantMetrics.Compute(all).Select(m => m.Converted).ShouldBe([0, 0]); // no goal, no conversions.
     }
 
     [Fact]
