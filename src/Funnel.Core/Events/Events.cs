@@ -62,6 +62,16 @@ public abstract record EmailEvent : LeadEvent
     /// <summary>Gets the key of the email (a sequence step or broadcast), such as <c>nurture-3</c>.</summary>
     public required string Email { get; init; }
 
+    /// <summary>Gets the key of the A/B test variant the lead got for this email, such as <c>short-subject</c>.</summary>
+    /// <remarks>
+    /// Set on the events of a send (<c>email_sent</c>, <c>email_failed</c>) of an email with variants. Feedback events
+    /// (opens, clicks, unsubscribes) usually leave it unset: they are attributed to a variant through the lead's
+    /// <c>email_sent</c> of the same email. Left out of the stored JSON when unset, so events stored before it existed
+    /// read unchanged.
+    /// </remarks>
+    /// <value>Defaults to <see langword="null"/>: the email has no variants, or the event does not say.</value>
+    public string? Variant { get; init; }
+
     /// <inheritdoc/>
     /// <value>The <see cref="Email"/> key.</value>
     public override string? Subject => Email;

@@ -130,6 +130,24 @@ public sealed record SequenceStep
     /// <summary>Gets the HTML body template, whose values are HTML-encoded.</summary>
     /// <value>Defaults to <see langword="null"/> (text only).</value>
     public string? HtmlBody { get; init; }
+
+    /// <summary>Gets the variants of the step's A/B test (subject, content or both), one of them the control.</summary>
+    /// <remarks>
+    /// <para>
+    /// Each lead gets one variant, sticky and weighted (<see cref="EmailVariants.Assign"/> with the test key
+    /// <c>sequence/step</c>): the variant's <see cref="EmailVariant.Subject"/>, <see cref="EmailVariant.TextBody"/> and
+    /// <see cref="EmailVariant.HtmlBody"/> replace the step's when set. The send's <c>email_sent</c> (or
+    /// <c>email_failed</c>) carries the variant's key in <see cref="Events.EmailEvent.Variant"/>; read the results with
+    /// <see cref="EmailVariantMetrics.Compute"/>.
+    /// </para>
+    /// <para>
+    /// When not empty: at most <see cref="EmailVariants.MaxVariants"/> variants with unique keys, weights from 1 to
+    /// <see cref="EmailVariants.MaxWeight"/>, one of them keyed <see cref="EmailVariant.ControlKey"/>, and every other
+    /// one overriding something.
+    /// </para>
+    /// </remarks>
+    /// <value>Defaults to none: every lead gets the step's subject and bodies.</value>
+    public ImmutableArray<EmailVariant> Variants { get; init; } = [];
 }
 
 /// <summary>What a step's delay counts from.</summary>

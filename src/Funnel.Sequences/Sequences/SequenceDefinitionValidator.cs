@@ -82,6 +82,7 @@ public sealed partial class SequenceDefinitionValidator : AbstractValidator<Sequ
                 CheckTemplate(renderer, d, step, step.Subject, path + ".Subject", required: true, context);
                 CheckTemplate(renderer, d, step, step.TextBody, path + ".TextBody", required: true, context);
                 CheckTemplate(renderer, d, step, step.HtmlBody, path + ".HtmlBody", required: false, context);
+                CheckVariants(renderer, d, step, path, context);
             }
         });
     }
@@ -200,6 +201,72 @@ public sealed partial class SequenceDefinitionValidator : AbstractValidator<Sequ
             {
                 context.AddFailure(path, $"'{path}' uses the field '{field}', which the lead profile cannot supply: use a built-in field ({string.Join(", ", BuiltInFields)}) or declare it in Fields.");
             }
+        }
+    }
+
+    private static void CheckVariants(ITemplateRenderer renderer, SequenceDefinition d, SequenceStep step, string path, ValidationContext<SequenceDefinition> context)
+    {
+        if (step.Variants.IsDefault)
+        {
+            context.AddFailure(path + ".Variants", $"'{path}.Variants' must not be default; use an empty array.");
+            return;
+        }
+
+        if (step.Variants.IsEmpty)
+        {
+            return;
+        }
+
+        if (step.Variants.Length > EmailVariants.MaxVariants)
+        {
+            context.AddFailure(path + ".Variants", $"'{path}.Variants' has {step.Variants.Length} variants; at most {EmailVariants.MaxVariants} are allowed.");
+        }
+
+        HashSet<string> keys = new(StringComparer.Ordinal);
+        for (int i = 0; i < step.Variants.Length; i++)
+        {
+            EmailVariant? variant = step.Variants[i];
+            string at = $"{path}.Variants[{i}]";
+            if (variant is null)
+            {
+                context.AddFailure(at, $"'{at}' must not be null.");
+                continue;
+            }
+
+            if (variant.Key is null || !KeyPattern().IsMatch(variant.Key))
+            {
+                context.AddFailure(at + ".Key", $"'{at}.Key' must be lower-case letters and digits in dash-separated words, such as 'short-subject'.");
+            }
+            else if (!keys.Add(variant.Key))
+            {
+                context.AddFailure(at + ".Key", $"'{at}.Key' repeats the variant key '{variant.Key}'.");
+            }
+
+            if (variant.Weight is < 1 or > EmailVariants.MaxWeight)
+            {
+                context.AddFailure(at + ".Weight", $"'{at}.Weight' must be from 1 to {EmailVariants.MaxWeight}.");
+            }
+
+            if (variant.Key != EmailVariant.ControlKey && variant.Subject is null && variant.TextBody is null && variant.HtmlBody is null)
+            {
+                context.AddFailure(at, $"'{at}' overrides nothing: set its Subject, TextBody or HtmlBody, or remove it.");
+            }
+
+            CheckTemplate(renderer, d, step, variant.Subject, at + ".Subject", required: false, context);
+            CheckTemplate(renderer, d, step, variant.TextBody, at + ".TextBody", required: false, context);
+            CheckTemplate(renderer, d, step, variant.HtmlBody, at + ".HtmlBody", required: false, context);
+            foreach ((string? text, string name) in new[] { (variant.Subject, "Subject"), (variant.TextBody, "TextBody") })
+            {
+                if (text is not null && string.IsNullOrWhiteSpace(text))
+                {
+                    context.AddFailure($"{at}.{name}", $"'{at}.{name}' must not be empty; leave it null to use the step's.");
+                }
+            }
+        }
+
+        if (!keys.Contains(EmailVariant.ControlKey))
+        {
+            context.AddFailure(path + ".Variants", $"'{path}.Variants' must include the control, a variant keyed '{EmailVariant.ControlKey}'.");
         }
     }
 

@@ -338,12 +338,14 @@ public sealed partial class SequenceEngine
         {
             OutboxEntry entry = item.Entry;
             SequenceStep step = item.Step;
+            // Sticky: a pure function of the step's test key and the lead, so a retry or another instance picks the same.
+            EmailVariant? variant = EmailVariants.Assign(EmailVariants.TestKey(item.Definition.Key, step.Key), entry.LeadId, step.Variants);
             EmailSendResult result;
             try
             {
                 // Rendering is inside the try: a template engine that throws must record a failure, not abort the batch
                 // and leave the entry to be claimed (and throw) again after every lease.
-                EmailMessage message = Render(item.Definition, step, item.Lead!, entry, item.Enrolment!);
+                EmailMessage message = Render(item.Definition, step, variant, item.Lead!, entry, item.Enrolment!);
                 result = await settings.Sender.SendAsync(message, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -368,12 +370,12 @@ public sealed partial class SequenceEngine
             {
                 case EmailSendStatus.Sent:
                     Interlocked.Increment(ref tally.Sent);
-                    EmailSent sentEvent = new() { LeadId = entry.LeadId, OccurredAt = at, Email = step.Key };
+                    EmailSent sentEvent = new() { LeadId = entry.LeadId, OccurredAt = at, Email = step.Key, Variant = variant?.Key };
                     coalescer.Add(Outcome(item, Done(entry, SendState.Sent, at, null) with { Attempts = attempt, MessageId = result.MessageId }, [sentEvent], sent: true));
                     break;
                 case EmailSendStatus.TransientFailure when attempt < settings.Options.MaxAttempts:
                     Interlocked.Increment(ref tally.Failed);
-                    EmailFailed retry = new() { LeadId = entry.LeadId, OccurredAt = at, Email = step.Key, Permanent = false, Attempt = attempt, Error = result.Error ?? "transient failure" };
+                    EmailFailed retry = new() { LeadId = entry.LeadId, OccurredAt = at, Email = step.Key, Variant = variant?.Key, Permanent = false, Attempt = attempt, Error = result.Error ?? "transient failure" };
                     // A retry keeps out of the quiet hours like the first attempt (anchored steps, which ignore them, excepted).
                     Instant retryAt = step.Timing == StepTiming.RelativeToAnchor || item.Definition.QuietHours is null
                         ? at + Backoff(attempt)
@@ -384,7 +386,7 @@ public sealed partial class SequenceEngine
                 default:
                     Interlocked.Increment(ref tally.Failed);
                     string error = result.Error ?? "permanent failure";
-                    EmailFailed failed = new() { LeadId = entry.LeadId, OccurredAt = at, Email = step.Key, Permanent = true, Attempt = attempt, Error = error };
+                    EmailFailed failed = new() { LeadId = entry.LeadId, OccurredAt = at, Email = step.Key, Variant = variant?.Key, Permanent = true, Attempt = attempt, Error = error };
                     coalescer.Add(Outcome(item, Done(entry, SendState.FailedPermanent, at, error) with { Attempts = attempt }, WithBounce(failed, bounced), sent: false));
                     break;
             }

@@ -516,7 +516,7 @@ public sealed partial class SequenceEngine
         };
     }
 
-    private EmailMessage Render(SequenceDefinition definition, SequenceStep step, LeadProfile lead, OutboxEntry entry, Enrolment enrolment)
+    private EmailMessage Render(SequenceDefinition definition, SequenceStep step, EmailVariant? variant, LeadProfile lead, OutboxEntry entry, Enrolment enrolment)
     {
         Dictionary<string, string> fields = new(definition.Fields.Count + 4, StringComparer.Ordinal)
         {
@@ -538,7 +538,8 @@ public sealed partial class SequenceEngine
 
         ITemplateRenderer renderer = settings.Renderer;
         TemplateModel model = new() { Fields = fields, Tags = lead.Tags };
-        string? html = step.HtmlBody is null ? null : renderer.Render(step.HtmlBody, model, html: true);
+        string? htmlBody = variant?.HtmlBody ?? step.HtmlBody;
+        string? html = htmlBody is null ? null : renderer.Render(htmlBody, model, html: true);
         if (html is not null && tracking is not null && definition.TrackClicks)
         {
             html = tracking.RewriteLinks(html, lead.Id, step.Key);
@@ -553,8 +554,8 @@ public sealed partial class SequenceEngine
         {
             To = lead.Email,
             From = settings.Options.From,
-            Subject = renderer.Render(step.Subject, model, html: false),
-            TextBody = renderer.Render(step.TextBody, model, html: false),
+            Subject = renderer.Render(variant?.Subject ?? step.Subject, model, html: false),
+            TextBody = renderer.Render(variant?.TextBody ?? step.TextBody, model, html: false),
             HtmlBody = html,
             IdempotencyKey = entry.Key,
             LeadId = lead.Id,
