@@ -120,6 +120,30 @@ public sealed class DisputeTests
     }
 
     [Fact]
+    public async Task ProcessAsync_CloseThenOpeningBothBeforeThePayment_AreParkedAndAppliedOnceWhenThePaymentArrives()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(45, plan: null);
+        PaymentResult charged = await kit.Gateway.ChargeAsync(new ChargeRequest
+        {
+            Order = order.Id, Lead = order.Lead, Amount = order.Total, PaymentMethod = InMemoryPaymentGateway.SucceedingCard, IdempotencyKey = "key-45",
+        });
+        string dispute = kit.Gateway.Dispute(charged.PaymentId!, "fraudulent");
+        kit.Gateway.CloseDispute(dispute, won: false);
+        (WebhookRequest payment, WebhookRequest opening, WebhookRequest closing) = (kit.Gateway.Webhooks[0], kit.Gateway.Webhooks[1], kit.Gateway.Webhooks[2]);
+
+        ImmutableArray<WebhookResult> results = await kit.DeliverAsync([closing, opening, payment, closing]);
+
+        results.Select(r => r.Outcome).ShouldBe([WebhookOutcome.Parked, WebhookOutcome.Parked, WebhookOutcome.Processed, WebhookOutcome.Duplicate]);
+        Order after = await kit.OrderAsync(order.Id);
+        after.Status.ShouldBe(OrderStatus.Paid);
+        after.AccessPaused.ShouldBeTrue();
+        after.Disputes.ShouldHaveSingleItem().Status.ShouldBe(DisputeStatus.Lost);
+        kit.Events.OfType<PaymentDisputed>().ShouldHaveSingleItem();
+        kit.Events.OfType<DisputeClosed>().ShouldHaveSingleItem().Won.ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task CreateReport_PaymentsAndDisputes_ReportsDisputedMoneyExactlyAndTheRateByCount()
     {
         var kit = new PaymentTestKit(DunningPolicy.Default with { OnDispute = DisputeAccess.Keep });
