@@ -183,6 +183,35 @@ internal sealed class StripePaymentGateway : IPaymentGateway
         }, request.IdempotencyKey);
     }
 
+    /// <summary>Reads the order a PaymentIntent was charged for, from the <c>funnel_order</c> metadata set by <see cref="ChargeAsync"/>.</summary>
+    /// <returns>The metadata's text, or <see langword="null"/> when the PaymentIntent does not exist or carries no order of ours.</returns>
+    /// <exception cref="PaymentGatewayException">Stripe refused the request or could not be reached.</exception>
+    internal static async Task<string?> OrderOfPaymentIntentAsync(IStripeClient client, string paymentIntent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            PaymentIntent intent = await new PaymentIntentService(client).GetAsync(paymentIntent, options: null, requestOptions: null, cancellationToken).ConfigureAwait(false);
+            return intent.Metadata is { } metadata && metadata.TryGetValue(OrderKey, out string? order) ? order : null;
+        }
+        catch (StripeException error) when (error.HttpStatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (StripeException error)
+        {
+            bool transient = error.HttpStatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.Conflict || (int)error.HttpStatusCode >= 500;
+            throw new PaymentGatewayException($"Stripe refused to read PaymentIntent '{paymentIntent}': {error.StripeError?.Message ?? error.Message}", error)
+            {
+                Code = error.StripeError?.Code ?? error.StripeError?.Type,
+                IsTransient = transient,
+            };
+        }
+        catch (HttpRequestException error)
+        {
+            throw new PaymentGatewayException($"Stripe could not be reached to read PaymentIntent '{paymentIntent}'.", error) { IsTransient = true };
+        }
+    }
+
     /// <summary>Maps a NodaTime period of one unit to Stripe's interval and count.</summary>
     internal static (string Interval, int Count) Interval(Period period) => period switch
     {

@@ -18,7 +18,8 @@ public static class StripeServiceCollectionExtensions
     /// <para>
     /// Registers, unless already registered: <see cref="IPaymentGateway"/> on Stripe.net, <see cref="IWebhookSignatureVerifier"/>
     /// for the <c>Stripe-Signature</c> header on the registered <see cref="IClock"/> (<see cref="SystemClock.Instance"/> when none),
-    /// and a validator for <see cref="FunnelStripeOptions"/>. It calls <c>AddFunnelCommerce()</c>, so
+    /// and a validator for <see cref="FunnelStripeOptions"/>. The verifier maps <c>charge.dispute.created</c> and
+    /// <c>charge.dispute.closed</c> (won or lost) too, reading the disputed PaymentIntent's order with one API call. It calls <c>AddFunnelCommerce()</c>, so
     /// <see cref="PaymentService"/> and <see cref="WebhookProcessor"/> become resolvable. No Stripe type appears on the
     /// public API.
     /// </para>
@@ -52,17 +53,21 @@ public static class StripeServiceCollectionExtensions
         services.TryAddSingleton<IPaymentGateway>(sp =>
         {
             FunnelStripeOptions options = sp.GetRequiredService<IOptions<FunnelStripeOptions>>().Value;
-            var http = new SystemNetHttpClient(new HttpClient(), options.MaxNetworkRetries);
-            var client = new StripeClient(options.ApiKey, httpClient: http, apiBase: options.ApiBase?.ToString().TrimEnd('/'));
-            return new StripePaymentGateway(client, options.PlanProduct);
+            return new StripePaymentGateway(CreateClient(options), options.PlanProduct);
         });
         services.TryAddSingleton<IWebhookSignatureVerifier>(sp =>
         {
             FunnelStripeOptions options = sp.GetRequiredService<IOptions<FunnelStripeOptions>>().Value;
-            return new StripeWebhookVerifier(options.WebhookSecrets, options.WebhookTolerance, sp.GetRequiredService<IClock>());
+            // A dispute names only its PaymentIntent: the verifier reads the order from that PaymentIntent's metadata.
+            IStripeClient client = CreateClient(options);
+            return new StripeWebhookVerifier(options.WebhookSecrets, options.WebhookTolerance, sp.GetRequiredService<IClock>(),
+                (paymentIntent, cancellationToken) => StripePaymentGateway.OrderOfPaymentIntentAsync(client, paymentIntent, cancellationToken));
         });
         return services;
     }
+
+    private static StripeClient CreateClient(FunnelStripeOptions options) =>
+        new(options.ApiKey, httpClient: new SystemNetHttpClient(new HttpClient(), options.MaxNetworkRetries), apiBase: options.ApiBase?.ToString().TrimEnd('/'));
 
     /// <summary>Marks that <see cref="AddFunnelStripe"/> ran.</summary>
     private sealed class StripeMarker;

@@ -11,6 +11,12 @@ namespace Funnel.Payments.Stripe;
 /// The <c>Stripe-Signature</c> header is <c>t=&lt;unix seconds&gt;,v1=&lt;hex&gt;[,v1=&lt;hex&gt;…]</c>; each <c>v1</c> is an
 /// HMAC-SHA256 of <c>"&lt;t&gt;.&lt;raw body&gt;"</c> keyed with a whole <c>whsec_…</c> secret. Any <c>v1</c> may match any configured
 /// secret (rotation), compared in constant time; the timestamp must be within the tolerance of now, in either direction.
+/// <para>
+/// A dispute (<c>charge.dispute.created</c>, <c>charge.dispute.closed</c>) carries none of our metadata, only the
+/// disputed <c>payment_intent</c>: its order is read from that PaymentIntent's <c>funnel_order</c> metadata, which
+/// <see cref="StripePaymentGateway"/> set when it charged, with one API call. A PaymentIntent without it (not one of our
+/// charges, or an installment of a plan, whose PaymentIntent Stripe's invoice creates) leaves the event ignored.
+/// </para>
 /// </remarks>
 internal sealed class StripeWebhookVerifier : IWebhookSignatureVerifier
 {
@@ -21,26 +27,54 @@ internal sealed class StripeWebhookVerifier : IWebhookSignatureVerifier
     private readonly IReadOnlyList<byte[]> secrets;
     private readonly Duration tolerance;
     private readonly IClock clock;
+    private readonly Func<string, CancellationToken, Task<string?>>? orderOfPaymentIntent;
 
-    public StripeWebhookVerifier(IEnumerable<string> secrets, Duration tolerance, IClock clock)
+    /// <param name="secrets">The webhook signing secrets.</param>
+    /// <param name="tolerance">How far the signed timestamp may be from now.</param>
+    /// <param name="clock">The source of "now".</param>
+    /// <param name="orderOfPaymentIntent">Reads the <c>funnel_order</c> metadata of a PaymentIntent, for disputes; without it disputes are ignored.</param>
+    public StripeWebhookVerifier(IEnumerable<string> secrets, Duration tolerance, IClock clock,
+        Func<string, CancellationToken, Task<string?>>? orderOfPaymentIntent = null)
     {
         this.secrets = [.. secrets.Select(Encoding.UTF8.GetBytes)];
         this.tolerance = tolerance;
         this.clock = clock;
+        this.orderOfPaymentIntent = orderOfPaymentIntent;
     }
 
-    public Task<WebhookVerification> VerifyAsync(WebhookRequest request, CancellationToken cancellationToken = default)
+    /// <exception cref="PaymentGatewayException">The PaymentIntent of a dispute could not be read from Stripe; the request fails, and Stripe delivers it again.</exception>
+    public async Task<WebhookVerification> VerifyAsync(WebhookRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return Task.FromResult(Verify(request));
+        (WebhookVerification verification, PendingDispute? pending) = Verify(request);
+        if (pending is null || orderOfPaymentIntent is null)
+        {
+            return verification;
+        }
+
+        string? order = await orderOfPaymentIntent(pending.PaymentIntent, cancellationToken).ConfigureAwait(false);
+        if (order is null)
+        {
+            // Not one of our charges (or an installment of a plan): authentic, nothing to act on.
+            return verification;
+        }
+
+        try
+        {
+            return verification with { Notification = pending.Complete(OrderId.Parse(order)) };
+        }
+        catch (Exception error) when (StripeEvents.IsUnreadable(error))
+        {
+            return verification with { Unprocessable = $"The {verification.EventType} event's PaymentIntent {pending.PaymentIntent} has unreadable metadata: {error.Message}" };
+        }
     }
 
-    private WebhookVerification Verify(WebhookRequest request)
+    private (WebhookVerification Verification, PendingDispute? Pending) Verify(WebhookRequest request)
     {
         string? header = request.Headers.FirstOrDefault(h => string.Equals(h.Key, SignatureHeader, StringComparison.OrdinalIgnoreCase)).Value;
         if (string.IsNullOrWhiteSpace(header))
         {
-            return WebhookVerification.Rejected(WebhookRejection.MissingSignature, $"The '{SignatureHeader}' header is missing.");
+            return (WebhookVerification.Rejected(WebhookRejection.MissingSignature, $"The '{SignatureHeader}' header is missing."), null);
         }
 
         long? timestamp = null;
@@ -67,21 +101,21 @@ internal sealed class StripeWebhookVerifier : IWebhookSignatureVerifier
 
         if (timestamp is not { } seconds || signatures.Count == 0)
         {
-            return WebhookVerification.Rejected(WebhookRejection.MalformedSignature, $"The '{SignatureHeader}' header has no timestamp 't' or no 'v1' signature.");
+            return (WebhookVerification.Rejected(WebhookRejection.MalformedSignature, $"The '{SignatureHeader}' header has no timestamp 't' or no 'v1' signature."), null);
         }
 
         if (seconds > MaxUnixSeconds)
         {
             // Beyond what an Instant holds; a forged header must be rejected, not throw.
-            return WebhookVerification.Rejected(WebhookRejection.TimestampOutsideTolerance, $"The signed timestamp t={seconds} is not a valid time.");
+            return (WebhookVerification.Rejected(WebhookRejection.TimestampOutsideTolerance, $"The signed timestamp t={seconds} is not a valid time."), null);
         }
 
         Instant signedAt = Instant.FromUnixTimeSeconds(seconds);
         Duration age = clock.GetCurrentInstant() - signedAt;
         if (age > tolerance || -age > tolerance)
         {
-            return WebhookVerification.Rejected(WebhookRejection.TimestampOutsideTolerance,
-                $"The signature was made at {signedAt}, {age.TotalSeconds:0} s from now; the tolerance is {tolerance.TotalSeconds:0} s.");
+            return (WebhookVerification.Rejected(WebhookRejection.TimestampOutsideTolerance,
+                $"The signature was made at {signedAt}, {age.TotalSeconds:0} s from now; the tolerance is {tolerance.TotalSeconds:0} s."), null);
         }
 
         byte[] prefix = Encoding.UTF8.GetBytes(seconds.ToString(CultureInfo.InvariantCulture) + ".");
@@ -99,7 +133,7 @@ internal sealed class StripeWebhookVerifier : IWebhookSignatureVerifier
 
         if (!matched)
         {
-            return WebhookVerification.Rejected(WebhookRejection.SignatureMismatch, "No v1 signature matches the body with a configured webhook secret.");
+            return (WebhookVerification.Rejected(WebhookRejection.SignatureMismatch, "No v1 signature matches the body with a configured webhook secret."), null);
         }
 
         try
@@ -108,15 +142,20 @@ internal sealed class StripeWebhookVerifier : IWebhookSignatureVerifier
         }
         catch (Exception error) when (StripeEvents.IsUnreadable(error))
         {
-            return WebhookVerification.Rejected(WebhookRejection.MalformedPayload, "The body is not a Stripe event: " + error.Message);
+            return (WebhookVerification.Rejected(WebhookRejection.MalformedPayload, "The body is not a Stripe event: " + error.Message), null);
         }
     }
 }
 
+/// <summary>A dispute whose order is read from its PaymentIntent's metadata before it becomes a notification.</summary>
+/// <param name="PaymentIntent">The disputed PaymentIntent's id.</param>
+/// <param name="Complete">Makes the notification once the order is known.</param>
+internal sealed record PendingDispute(string PaymentIntent, Func<OrderId, PaymentNotification> Complete);
+
 /// <summary>Maps Stripe event JSON to <see cref="PaymentNotification"/>; reads it directly so that any API version works.</summary>
 internal static class StripeEvents
 {
-    public static WebhookVerification Parse(ReadOnlySpan<byte> body)
+    public static (WebhookVerification Verification, PendingDispute? Pending) Parse(ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body);
         using JsonDocument document = JsonDocument.ParseValue(ref reader);
@@ -126,13 +165,13 @@ internal static class StripeEvents
         var accepted = new WebhookVerification { EventId = id, EventType = type };
         try
         {
-            return Map(root, accepted);
+            return type.StartsWith("charge.dispute.", StringComparison.Ordinal) ? MapDispute(root, accepted) : (Map(root, accepted), null);
         }
         catch (Exception error) when (IsUnreadable(error))
         {
             // Signed by Stripe and carrying an id, but not something we can apply: park it with the reason (answered
             // 2xx, so Stripe stops delivering it) rather than reject it, which Stripe would retry for days.
-            return accepted with { Notification = null, Unprocessable = $"The {type} event cannot be read: {error.Message}" };
+            return (accepted with { Notification = null, Unprocessable = $"The {type} event cannot be read: {error.Message}" }, null);
         }
     }
 
@@ -178,6 +217,49 @@ internal static class StripeEvents
                 Reason = m2.Reason,
             },
         };
+    }
+
+    /// <summary>Maps a dispute opened or closed (won or lost); its order comes from the disputed PaymentIntent, unless the dispute's own metadata names it.</summary>
+    private static (WebhookVerification, PendingDispute?) MapDispute(JsonElement root, WebhookVerification accepted)
+    {
+        JsonElement data = root.GetProperty("data").GetProperty("object");
+        PaymentNotificationKind? kind = accepted.EventType switch
+        {
+            "charge.dispute.created" => PaymentNotificationKind.Disputed,
+            // Stripe closes an inquiry as warning_closed: no money moved, nothing to record.
+            "charge.dispute.closed" => Text(data, "status") switch
+            {
+                "won" => PaymentNotificationKind.DisputeWon,
+                "lost" => PaymentNotificationKind.DisputeLost,
+                _ => null,
+            },
+            _ => null,
+        };
+        if (kind is not { } k || Text(data, "payment_intent") is not { } intent)
+        {
+            // Another dispute event, or a dispute on a bare charge (we only create PaymentIntents).
+            return (accepted, null);
+        }
+
+        string disputeId = Text(data, "id") ?? throw new KeyNotFoundException("The dispute has no 'id'.");
+        Instant created = Instant.FromUnixTimeSeconds(root.GetProperty("created").GetInt64());
+        Money amount = StripeMoney.FromStripe(data.GetProperty("amount").GetInt64(), data.GetProperty("currency").GetString()!);
+        string? reason = Text(data, "reason");
+        PaymentNotification Complete(OrderId order) => new()
+        {
+            EventId = accepted.EventId!,
+            Kind = k,
+            Order = order,
+            OccurredAt = created,
+            PaymentId = intent,
+            Amount = amount,
+            AdjustmentId = disputeId,
+            Reason = reason,
+        };
+
+        return Property(data, "metadata") is { } metadata && Text(metadata, "funnel_order") is { } named
+            ? (accepted with { Notification = Complete(OrderId.Parse(named)) }, null)
+            : (accepted, new PendingDispute(intent, Complete));
     }
 
     private static int Installment(string text) =>

@@ -52,6 +52,55 @@ public static class CommerceSamples
          "appliedAdjustments":["re_1"],"version":4}
         """;
 
+    // Written by format 1 since disputes were added to it (an optional property: OrderV1 still reads) for
+    // CommerceSamples.FullOrder(); do not change: add a new literal instead.
+    public const string OrderV1WithDisputes = """
+        {"id":"0195f3a0-1111-7000-8000-000000000001","lead":"0195f3a0-2222-7000-8000-000000000001",
+         "placedAt":"2026-03-02T09:15:30.123456789Z",
+         "lines":[
+          {"offer":"masterclass","role":"main","quantity":1,"paymentPlan":"3-pay","total":{"amount":29700,"currency":"USD"},
+           "products":["masterclass-videos","community"]},
+          {"offer":"templates-bump","role":"order_bump","quantity":2,"total":{"amount":5400,"currency":"USD"},
+           "products":["template-pack"]}],
+         "total":{"amount":35100,"currency":"USD"},
+         "schedule":[
+          {"number":1,"dueAt":"2026-03-02T09:15:30.123456789Z","amount":{"amount":11700,"currency":"USD"}},
+          {"number":2,"dueAt":"2026-04-01T09:15:30.123456789Z","amount":{"amount":11700,"currency":"USD"}},
+          {"number":3,"dueAt":"2026-05-01T09:15:30.123456789Z","amount":{"amount":11700,"currency":"USD"}}],
+         "coupons":["LAUNCH20"],"paymentMethod":"pm_1Q2w3E","upsellOf":"0195f3a0-1111-7000-8000-000000000002",
+         "seats":[{"id":"0195f3a0-3333-7000-8000-000000000001","offer":"masterclass",
+                   "lead":"0195f3a0-2222-7000-8000-000000000001","expiresAt":"2026-03-02T09:30:30.123456789Z"}],
+         "status":"partially_refunded","paid":{"amount":23400,"currency":"USD"},"refunded":{"amount":5400,"currency":"USD"},
+         "entitlements":[
+          {"lead":"0195f3a0-2222-7000-8000-000000000001","order":"0195f3a0-1111-7000-8000-000000000001",
+           "offer":"masterclass","product":"masterclass-videos","kind":"course"},
+          {"lead":"0195f3a0-2222-7000-8000-000000000001","order":"0195f3a0-1111-7000-8000-000000000001",
+           "offer":"masterclass","product":"community","kind":"community_access"}],
+         "pendingGrants":[
+          {"lead":"0195f3a0-2222-7000-8000-000000000001","order":"0195f3a0-1111-7000-8000-000000000001",
+           "offer":"masterclass","product":"community","kind":"community_access"}],
+         "pendingRevocations":[
+          {"lead":"0195f3a0-2222-7000-8000-000000000001","order":"0195f3a0-1111-7000-8000-000000000001",
+           "offer":"templates-bump","product":"template-pack","kind":"template_pack"}],
+         "installments":[
+          {"number":1,"dueAt":"2026-03-02T09:15:30.123456789Z","amount":{"amount":11700,"currency":"USD"},"status":"paid",
+           "paymentId":"pi_1","failedAttempts":0,"refunded":{"amount":5400,"currency":"USD"}},
+          {"number":2,"dueAt":"2026-04-01T09:15:30.123456789Z","amount":{"amount":11700,"currency":"USD"},"status":"failed",
+           "paymentId":"in_2","failedAttempts":2,"lastFailedAt":"2026-04-02T09:15:30.123456789Z",
+           "declineCode":"insufficient_funds"},
+          {"number":3,"dueAt":"2026-05-01T09:15:30.123456789Z","amount":{"amount":11700,"currency":"USD"},"status":"due",
+           "failedAttempts":0}],
+         "customer":"cus_9","planId":"sub_sched_7","failedPaymentAttempts":1,"accessPaused":true,
+         "pausedEntitlements":[
+          {"lead":"0195f3a0-2222-7000-8000-000000000001","order":"0195f3a0-1111-7000-8000-000000000001",
+           "offer":"masterclass","product":"masterclass-videos","kind":"course"}],
+         "appliedAdjustments":["re_1","dp_1"],
+         "disputes":[
+          {"id":"dp_1","paymentId":"pi_1","amount":{"amount":6300,"currency":"USD"},"reason":"fraudulent","status":"won",
+           "access":"pause","openedAt":"2026-03-05T09:15:30.123456789Z","closedAt":"2026-04-11T09:15:30.123456789Z"}],
+         "version":4}
+        """;
+
     // Format 1 with only the required properties, as a version that predates the optional ones would write it.
     public const string MinimalOrderV1 = """
         {"id":"0195f3a0-1111-7000-8000-000000000001","lead":"0195f3a0-2222-7000-8000-000000000001",
@@ -86,6 +135,10 @@ public static class CommerceSamples
          "failedPaymentAttempts":0,"accessPaused":false,"pausedEntitlements":[],"appliedAdjustments":[],"version":0}
         """;
 
+    /// <summary>Gets <see cref="TaxedOrderV1"/> as format 1 writes it since disputes were added: with an empty <c>disputes</c>.</summary>
+    public static string TaxedOrderV1WithDisputes =>
+        TaxedOrderV1.Replace("\"appliedAdjustments\":[],", "\"appliedAdjustments\":[],\"disputes\":[],", StringComparison.Ordinal);
+
     // Written by format 1 for CommerceSamples.ParkedEvent().
     public const string ParkedEventV1 = """
         {"eventId":"evt_1Rk","eventType":"charge.refunded","receivedAt":"2026-03-02T10:15:30.123456789Z",
@@ -103,6 +156,9 @@ public static class CommerceSamples
     public static readonly Instant PlacedAt = Instant.FromUtc(2026, 3, 2, 9, 15, 30) + Duration.FromNanoseconds(123_456_789);
 
     private static readonly Currency Usd = Currency.USD;
+
+    /// <summary>Gets <see cref="FullOrder"/> as <see cref="OrderV1"/> holds it: written before disputes were kept on the order.</summary>
+    public static Order FullOrderBeforeDisputes() => FullOrder() with { AppliedAdjustments = ["re_1"], Disputes = [] };
 
     /// <summary>An order with two lines (one on a payment plan), a coupon, a seat, a three-part schedule, a partial refund, paused access and pending entitlements.</summary>
     public static Order FullOrder()
@@ -181,7 +237,21 @@ public static class CommerceSamples
             FailedPaymentAttempts = 1,
             AccessPaused = true,
             PausedEntitlements = [course],
-            AppliedAdjustments = ["re_1"],
+            AppliedAdjustments = ["re_1", "dp_1"],
+            Disputes =
+            [
+                new OrderDispute
+                {
+                    Id = "dp_1",
+                    PaymentId = "pi_1",
+                    Amount = new Money(6_300, Usd),
+                    Reason = "fraudulent",
+                    Status = DisputeStatus.Won,
+                    Access = Funnel.Payments.DisputeAccess.Pause,
+                    OpenedAt = PlacedAt + Duration.FromDays(3),
+                    ClosedAt = PlacedAt + Duration.FromDays(40),
+                },
+            ],
             Version = 4,
         };
     }
@@ -306,6 +376,7 @@ public static class CommerceSamples
             Installments = actual.Installments,
             PausedEntitlements = actual.PausedEntitlements,
             AppliedAdjustments = actual.AppliedAdjustments,
+            Disputes = actual.Disputes,
             Tax = actual.Tax,
         });
         ShouldMatch(actual.Tax, expected.Tax);
@@ -325,5 +396,6 @@ public static class CommerceSamples
         actual.Installments.ShouldBe(expected.Installments);
         actual.PausedEntitlements.ShouldBe(expected.PausedEntitlements);
         actual.AppliedAdjustments.ShouldBe(expected.AppliedAdjustments);
+        actual.Disputes.ShouldBe(expected.Disputes);
     }
 }

@@ -25,7 +25,7 @@ public sealed class CommerceStoredFormatTests : IDisposable
 
         Order order = (await new SqliteOrderStore(_database).FindAsync(CommerceSamples.OrderId)).ShouldNotBeNull();
 
-        CommerceSamples.ShouldMatch(order, CommerceSamples.FullOrder());
+        CommerceSamples.ShouldMatch(order, CommerceSamples.FullOrderBeforeDisputes());
         order.MainOffer.ShouldBe(new OfferId("masterclass"));
         order.Lines[0].PaymentPlan.ShouldBe("3-pay");
         order.Installments[1].LastFailedAt.ShouldBe(CommerceSamples.PlacedAt + Duration.FromDays(31));
@@ -50,7 +50,7 @@ public sealed class CommerceStoredFormatTests : IDisposable
         (await new SqliteOrderStore(_database).TryAddAsync(CommerceSamples.TaxedOrder())).ShouldBeTrue();
 
         string document = (await _database.ReadAsync(static s => s.QueryFirst("SELECT document FROM orders", static r => r.GetString(0)), CancellationToken.None))!;
-        JsonCompact(document).ShouldBe(JsonCompact(CommerceSamples.TaxedOrderV1));
+        JsonCompact(document).ShouldBe(JsonCompact(CommerceSamples.TaxedOrderV1WithDisputes));
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class CommerceStoredFormatTests : IDisposable
 
         Order order = (await new SqliteOrderStore(_database).FindAsync(CommerceSamples.OrderId)).ShouldNotBeNull();
 
-        CommerceSamples.ShouldMatch(order, CommerceSamples.FullOrder());
+        CommerceSamples.ShouldMatch(order, CommerceSamples.FullOrderBeforeDisputes());
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed class CommerceStoredFormatTests : IDisposable
             static s => s.QueryFirst("SELECT lead_id, version, format, document FROM orders", static r => (r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetString(3))),
             CancellationToken.None);
         (row.Lead, row.Version, row.Format).ShouldBe(("0195f3a0-2222-7000-8000-000000000001", 0L, 1L));
-        JsonCompact(row.Document).ShouldBe(JsonCompact(CommerceSamples.OrderV1).Replace("\"version\":4", "\"version\":0", StringComparison.Ordinal));
+        JsonCompact(row.Document).ShouldBe(JsonCompact(CommerceSamples.OrderV1WithDisputes).Replace("\"version\":4", "\"version\":0", StringComparison.Ordinal));
     }
 
     [Fact]

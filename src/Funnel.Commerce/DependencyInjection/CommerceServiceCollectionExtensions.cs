@@ -21,8 +21,8 @@ public static class CommerceServiceCollectionExtensions
     /// <see cref="DunningPolicy"/>; a <see cref="PaymentService"/> and <see cref="WebhookProcessor"/> over the
     /// <see cref="IPaymentGateway"/> and <see cref="IWebhookSignatureVerifier"/> you register (such as with
     /// <c>AddFunnelStripe</c>); the <c>payments</c> report section (<see cref="PaymentMetrics.ReportSection"/>); and the
-    /// <c>entitlements</c> pipeline handler, which finishes the grants and revocations a payment, refund, pause or restore
-    /// left pending when the <see cref="IEntitlementGrantor"/> failed (the pipeline retries it with backoff).
+    /// <c>entitlements</c> pipeline handler, which finishes the grants and revocations a payment, refund, pause, restore or
+    /// dispute left pending when the <see cref="IEntitlementGrantor"/> failed (the pipeline retries it with backoff).
     /// </para>
     /// <para>
     /// The services record their events in the <see cref="IFunnelEventLog"/> themselves; the results they return list

@@ -5,11 +5,12 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Funnel.Offers;
 
-/// <summary>The <c>entitlements</c> handler: finishes the grants and revocations a payment, refund or pause left pending.</summary>
+/// <summary>The <c>entitlements</c> handler: finishes the grants and revocations a payment, refund, pause or dispute left pending.</summary>
 /// <remarks>
 /// <para>
 /// <see cref="OrderService"/> stores each grant and revocation as pending on the order, in the same update as the
-/// payment, refund, pause or restore that causes it, and hands it to the <see cref="IEntitlementGrantor"/> at once.
+/// payment, refund, pause, restore or dispute that causes it (a dispute pauses or revokes access by
+/// <see cref="DunningPolicy.OnDispute"/>, and a won dispute restores what it paused), and hands it to the <see cref="IEntitlementGrantor"/> at once.
 /// When the grantor throws, the entitlement stays pending; this handler, reacting to the event that the state change
 /// recorded, calls <see cref="OrderService.RetryEntitlementsAsync"/> and throws when the grantor fails again, so the
 /// pipeline retries with backoff and finally parks the event: access is never left ungranted silently.
@@ -41,6 +42,8 @@ internal sealed class EntitlementsHandler(IServiceProvider services) : IFunnelHa
             RefundIssued e => e.Order,
             AccessPaused e => e.Order,
             AccessRestored e => e.Order,
+            PaymentDisputed e => e.Order,
+            DisputeClosed e => e.Order,
             _ => null,
         };
         if (order is not { } id)

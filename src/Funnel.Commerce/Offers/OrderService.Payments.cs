@@ -72,7 +72,7 @@ public sealed partial class OrderService
             Order next = WithPayment(
                 current with { Installments = current.Installments.SetItem(index, installment with { Status = InstallmentStatus.Paid, PaymentId = paymentId }) },
                 current.Paid + amount);
-            restored = next.AccessPaused && !next.Installments.Any(i => i.Status == InstallmentStatus.Failed);
+            restored = next.AccessPaused && !HoldsAccess(next);
             return restored ? Restore(next) : next;
         }, cancellationToken).ConfigureAwait(false);
 
@@ -209,26 +209,29 @@ public sealed partial class OrderService
         return await FinishRefundAsync(before, after, amount, now, new Recording(CauseOf("refund", refundId)), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Records a dispute (chargeback) opened on a payment, once per dispute id.</summary>
+    /// <summary>Records a dispute (chargeback) opened on a payment, once per dispute id, and applies <paramref name="access"/> to the order's access.</summary>
     /// <returns>The result, or <see langword="null"/> when the disputed payment is not recorded yet (the caller parks the dispute).</returns>
-    internal async Task<OrderResult?> RecordDisputeAsync(OrderId id, string disputeId, string paymentId, Money amount, string? reason, CancellationToken cancellationToken)
+    internal async Task<OrderResult?> RecordDisputeAsync(OrderId id, string disputeId, string paymentId, Money amount, string? reason, Instant openedAt,
+        DisputeAccess access, CancellationToken cancellationToken)
     {
         Instant now = clock.GetCurrentInstant();
         bool unknownPayment = false;
         (_, Order after, bool changed) = await TryUpdateAsync(id, current =>
         {
-            if (current.AppliedAdjustments.Contains(disputeId))
+            unknownPayment = false;
+            CheckAmount(amount, current);
+            if (current.AppliedAdjustments.Contains(disputeId) || current.Disputes.Any(d => d.Id == disputeId))
             {
                 return null;
             }
 
-            if (!current.Installments.Any(i => i.PaymentId == paymentId && i.Status == InstallmentStatus.Paid))
+            if (!IsPaidPayment(current, paymentId))
             {
                 unknownPayment = true;
                 return null;
             }
 
-            return current with { AppliedAdjustments = current.AppliedAdjustments.Add(disputeId) };
+            return OpenDispute(current, new OrderDispute { Id = disputeId, PaymentId = paymentId, Amount = amount, Reason = reason, OpenedAt = openedAt }, access);
         }, cancellationToken).ConfigureAwait(false);
 
         if (unknownPayment)
@@ -242,11 +245,149 @@ public sealed partial class OrderService
         }
 
         var recording = new Recording(CauseOf("dispute", disputeId));
-        await RecordAsync(recording,
-            [new PaymentDisputed { LeadId = after.Lead, OccurredAt = now, Order = after.Id, Amount = amount, PaymentId = paymentId, Reason = reason ?? "unknown" }])
-            .ConfigureAwait(false);
-        return new OrderResult { Order = after, Events = recording.Events.ToImmutable() };
+        await RecordAsync(recording, [Disputed(after, disputeId, now)]).ConfigureAwait(false);
+        return await ApplyPendingEntitlementsAsync(after, recording, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Records that a dispute was closed, once per dispute id: a won dispute restores the access it paused. A close
+    /// delivered before its opening records the opening too (under <paramref name="access"/>), so that the order ends
+    /// the same whichever of the two arrives first; the late opening then changes nothing.
+    /// </summary>
+    /// <returns>The result, or <see langword="null"/> when the disputed payment is not recorded yet (the caller parks the notification).</returns>
+    internal async Task<OrderResult?> RecordDisputeClosedAsync(OrderId id, string disputeId, string paymentId, Money amount, string? reason, bool won,
+        Instant closedAt, DisputeAccess access, CancellationToken cancellationToken)
+    {
+        Instant now = clock.GetCurrentInstant();
+        bool unknownPayment = false;
+        bool opened = false;
+        OrderDispute? closed = null;
+        (_, Order after, bool changed) = await TryUpdateAsync(id, current =>
+        {
+            (unknownPayment, opened, closed) = (false, false, null);
+            CheckAmount(amount, current);
+            Order next = current;
+            int index = IndexOfDispute(current, disputeId);
+            if (index < 0)
+            {
+                var dispute = new OrderDispute { Id = disputeId, PaymentId = paymentId, Amount = amount, Reason = reason, OpenedAt = closedAt };
+                if (current.AppliedAdjustments.Contains(disputeId))
+                {
+                    // Opened by a release that did not keep disputes on the order: it changed no access then.
+                    next = current with { Disputes = current.Disputes.Add(dispute with { Access = DisputeAccess.Keep }) };
+                }
+                else if (!IsPaidPayment(current, paymentId))
+                {
+                    unknownPayment = true;
+                    return null;
+                }
+                else
+                {
+                    next = OpenDispute(current, dispute, access);
+                    opened = true;
+                }
+
+                index = next.Disputes.Length - 1;
+            }
+
+            OrderDispute open = next.Disputes[index];
+            if (open.Status != DisputeStatus.Open)
+            {
+                return null;
+            }
+
+            closed = open with { Status = won ? DisputeStatus.Won : DisputeStatus.Lost, ClosedAt = closedAt };
+            next = next with { Disputes = next.Disputes.SetItem(index, closed) };
+            return won && closed.Access == DisputeAccess.Pause && next.AccessPaused && !HoldsAccess(next) ? Restore(next) : next;
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (unknownPayment)
+        {
+            return null;
+        }
+
+        if (!changed || closed is null)
+        {
+            return new OrderResult { Order = after };
+        }
+
+        ImmutableArray<FunnelEvent> openingEvents = [];
+        if (opened)
+        {
+            // The same ids as the opening's own notification would record, so that one arriving later records nothing twice.
+            var opening = new Recording(CauseOf("dispute", disputeId));
+            await RecordAsync(opening, [Disputed(after, disputeId, now)]).ConfigureAwait(false);
+            openingEvents = opening.Events.ToImmutable();
+        }
+
+        var recording = new Recording(CauseOf("dispute_closed", disputeId));
+        await RecordAsync(recording,
+            [new DisputeClosed { LeadId = after.Lead, OccurredAt = now, Order = after.Id, DisputeId = disputeId, PaymentId = closed.PaymentId, Amount = closed.Amount, Won = won }])
+            .ConfigureAwait(false);
+        OrderResult result = await ApplyPendingEntitlementsAsync(after, recording, cancellationToken).ConfigureAwait(false);
+        return result with { Events = openingEvents.AddRange(result.Events) };
+    }
+
+    private static PaymentDisputed Disputed(Order order, string disputeId, Instant now)
+    {
+        OrderDispute dispute = order.Disputes[IndexOfDispute(order, disputeId)];
+        return new PaymentDisputed
+        {
+            LeadId = order.Lead, OccurredAt = now, Order = order.Id, Amount = dispute.Amount, PaymentId = dispute.PaymentId, Reason = dispute.Reason ?? "unknown",
+        };
+    }
+
+    private static int IndexOfDispute(Order order, string disputeId)
+    {
+        for (int i = 0; i < order.Disputes.Length; i++)
+        {
+            if (order.Disputes[i].Id == disputeId)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static bool IsPaidPayment(Order order, string paymentId) =>
+        order.Installments.Any(i => i.PaymentId == paymentId && i.Status == InstallmentStatus.Paid);
+
+    /// <summary>Adds an opened dispute and applies the policy: the access it pauses or revokes is stored as pending, in the same update.</summary>
+    private static Order OpenDispute(Order current, OrderDispute dispute, DisputeAccess access)
+    {
+        bool granted = current.Status is OrderStatus.Paid or OrderStatus.PartiallyRefunded;
+        // Record what the dispute did, not only the policy: a dispute that found nothing to pause must not hold a later restore.
+        DisputeAccess applied = granted ? access : DisputeAccess.Keep;
+        Order next = current with
+        {
+            AppliedAdjustments = current.AppliedAdjustments.Add(dispute.Id),
+            Disputes = current.Disputes.Add(dispute with { Access = applied }),
+        };
+        return applied switch
+        {
+            DisputeAccess.Pause => next.AccessPaused ? next : Pause(next),
+            DisputeAccess.Revoke => RevokeAll(next),
+            _ => next,
+        };
+    }
+
+    /// <summary>
+    /// Whether something still holds the order's access paused: an installment not collected (dunning), or a dispute
+    /// that paused it and was not won.
+    /// </summary>
+    private static bool HoldsAccess(Order order) =>
+        order.Installments.Any(i => i.Status == InstallmentStatus.Failed)
+        || order.Disputes.Any(d => d.Access == DisputeAccess.Pause && d.Status != DisputeStatus.Won);
+
+    /// <summary>Takes every entitlement of the order away for good, paused ones included (those were revoked when paused).</summary>
+    private static Order RevokeAll(Order order) => order with
+    {
+        Entitlements = [],
+        PausedEntitlements = [],
+        PendingGrants = [.. order.PendingGrants.Except(order.Entitlements).Except(order.PausedEntitlements)],
+        PendingRevocations = order.PendingRevocations.AddRange(order.Entitlements.Except(order.PendingGrants)),
+    };
 
     private Order WithPayment(Order current, Money paid)
     {

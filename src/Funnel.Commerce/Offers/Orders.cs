@@ -68,6 +68,49 @@ public sealed record Installment
     public Money? Refunded { get; init; }
 }
 
+/// <summary>Where a dispute (chargeback) on a payment stands.</summary>
+public enum DisputeStatus
+{
+    /// <summary>Opened by the buyer's bank and not decided yet.</summary>
+    Open = 0,
+
+    /// <summary>Closed in the seller's favour: the disputed money came back.</summary>
+    Won = 1,
+
+    /// <summary>Closed in the buyer's favour: the disputed money stays with them.</summary>
+    Lost = 2,
+}
+
+/// <summary>A dispute (chargeback) opened on one of an order's payments, and what it did to the order's access.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record OrderDispute
+{
+    /// <summary>Gets the provider's dispute id.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Gets the provider's id of the disputed payment.</summary>
+    public required string PaymentId { get; init; }
+
+    /// <summary>Gets the disputed amount.</summary>
+    public required Money Amount { get; init; }
+
+    /// <summary>Gets the provider's reason, such as <c>fraudulent</c>.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>Gets where the dispute stands.</summary>
+    public DisputeStatus Status { get; init; } = DisputeStatus.Open;
+
+    /// <summary>Gets what the dispute did to the order's access when it was opened (the policy then in force).</summary>
+    public Payments.DisputeAccess Access { get; init; } = Payments.DisputeAccess.Pause;
+
+    /// <summary>Gets when the dispute was opened at the provider.</summary>
+    public required Instant OpenedAt { get; init; }
+
+    /// <summary>Gets when the dispute was closed at the provider.</summary>
+    /// <value><see langword="null"/> while <see cref="Status"/> is <see cref="DisputeStatus.Open"/>.</value>
+    public Instant? ClosedAt { get; init; }
+}
+
 /// <summary>Access to one product for one lead, granted by an order.</summary>
 /// <param name="Lead">The lead (customer).</param>
 /// <param name="Order">The order that pays for it.</param>
@@ -201,14 +244,19 @@ public sealed record Order
     /// (<see cref="Payments.IdempotencyKeys.ForPayment"/>), so the provider does not answer it with the earlier decline.</remarks>
     public int FailedPaymentAttempts { get; init; }
 
-    /// <summary>Gets whether access is paused because an installment could not be collected (dunning).</summary>
+    /// <summary>Gets whether access is paused because an installment could not be collected (dunning) or a payment is disputed.</summary>
+    /// <remarks>Paused access is restored once nothing holds it: no installment still failed and no dispute that paused it open or lost.</remarks>
     public bool AccessPaused { get; init; }
 
-    /// <summary>Gets the entitlements taken away while access is paused, granted again when the overdue installment is paid.</summary>
+    /// <summary>Gets the entitlements taken away while access is paused, granted again when it is restored.</summary>
     public ImmutableArray<Entitlement> PausedEntitlements { get; init; } = [];
 
     /// <summary>Gets the provider ids of the refunds and disputes already applied, so that a replayed notification changes nothing.</summary>
     public ImmutableArray<string> AppliedAdjustments { get; init; } = [];
+
+    /// <summary>Gets the disputes (chargebacks) opened on the order's payments, open or closed, in the order they were recorded.</summary>
+    /// <value>Empty when none; an order stored before this property existed reads as empty.</value>
+    public ImmutableArray<OrderDispute> Disputes { get; init; } = [];
 
     /// <summary>Gets the stored version of this snapshot, for compare-and-set (<see cref="IOrderStore.TryUpdateAsync"/>).</summary>
     /// <value>0 when placed; the store sets it to one more on every replacement.</value>

@@ -25,6 +25,15 @@ public sealed record DunningPolicy
     /// <value>Defaults to 1. Between 1 and the number of attempts (<see cref="RetryAfter"/> length + 1).</value>
     public int FailuresBeforePause { get; init; } = 1;
 
+    /// <summary>Gets what a dispute (chargeback) opened on a payment of an order does to the order's access.</summary>
+    /// <remarks>
+    /// Applied in the same order update that records the dispute (<see cref="PaymentDisputed"/>); the grants and
+    /// revocations go through the <see cref="Offers.IEntitlementGrantor"/>, retried by the <c>entitlements</c> handler
+    /// when it fails. See <see cref="DisputeAccess"/> for what each choice does when the dispute is won or lost.
+    /// </remarks>
+    /// <value>Defaults to <see cref="DisputeAccess.Pause"/>. Must be a defined value.</value>
+    public DisputeAccess OnDispute { get; init; } = DisputeAccess.Pause;
+
     /// <summary>Returns when the next retry of an installment is due.</summary>
     /// <param name="installment">The failed installment.</param>
     /// <returns>The instant, or <see langword="null"/> when it is not failed or every retry was used.</returns>
@@ -42,6 +51,19 @@ public sealed record DunningPolicy
     }
 }
 
+/// <summary>What a dispute (chargeback) does to the access an order granted.</summary>
+public enum DisputeAccess
+{
+    /// <summary>Access is paused while the dispute is open, restored when it is won, and stays paused when it is lost.</summary>
+    Pause = 0,
+
+    /// <summary>Access is revoked when the dispute opens, for good: winning the dispute does not grant it again.</summary>
+    Revoke = 1,
+
+    /// <summary>Access is left as it is; the dispute is recorded and reported only.</summary>
+    Keep = 2,
+}
+
 /// <summary>Validates a <see cref="DunningPolicy"/>.</summary>
 internal sealed class DunningPolicyValidator : AbstractValidator<DunningPolicy>
 {
@@ -51,6 +73,7 @@ internal sealed class DunningPolicyValidator : AbstractValidator<DunningPolicy>
         RuleFor(p => p.RetryAfter.Length).LessThanOrEqualTo(10).OverridePropertyName(nameof(DunningPolicy.RetryAfter)).When(p => !p.RetryAfter.IsDefault);
         RuleForEach(p => p.RetryAfter).Must(d => d > Duration.Zero).WithMessage("'{PropertyName}' must be positive.").When(p => !p.RetryAfter.IsDefault);
         RuleFor(p => p.FailuresBeforePause).GreaterThanOrEqualTo(1);
+        RuleFor(p => p.OnDispute).IsInEnum();
         RuleFor(p => p.FailuresBeforePause).LessThanOrEqualTo(p => p.RetryAfter.Length + 1).When(p => !p.RetryAfter.IsDefault)
             .WithMessage("'FailuresBeforePause' must be at most the number of attempts (RetryAfter length + 1).");
     }

@@ -14,6 +14,9 @@ public static class PaymentEventTypes
     /// <summary>A buyer disputed a payment with their bank (<see cref="Funnel.Payments.PaymentDisputed"/>).</summary>
     public const string PaymentDisputed = "payment_disputed";
 
+    /// <summary>A dispute was closed, won or lost (<see cref="Funnel.Payments.DisputeClosed"/>).</summary>
+    public const string DisputeClosed = "dispute_closed";
+
     /// <summary>Access was paused because an installment could not be collected (<see cref="Funnel.Payments.AccessPaused"/>).</summary>
     public const string AccessPaused = "access_paused";
 

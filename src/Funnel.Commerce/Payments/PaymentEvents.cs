@@ -68,6 +68,35 @@ public sealed record PaymentDisputed : LeadEvent
     public override string EventType => PaymentEventTypes.PaymentDisputed;
 }
 
+/// <summary>A dispute (chargeback) on a payment was closed: won (the money came back) or lost.</summary>
+/// <remarks>
+/// Recorded once per dispute id. A won dispute restores the access its <see cref="PaymentDisputed"/> paused (under
+/// <see cref="DisputeAccess.Pause"/>); a lost one leaves it paused. The affiliate commission clawed back when the
+/// dispute opened is not earned again by a won dispute.
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(PaymentEventTypes.DisputeClosed)]
+public sealed record DisputeClosed : LeadEvent
+{
+    /// <summary>Gets the order.</summary>
+    public required OrderId Order { get; init; }
+
+    /// <summary>Gets the provider's dispute id.</summary>
+    public required string DisputeId { get; init; }
+
+    /// <summary>Gets the provider's id of the disputed payment.</summary>
+    public required string PaymentId { get; init; }
+
+    /// <summary>Gets the disputed amount.</summary>
+    public required Money Amount { get; init; }
+
+    /// <summary>Gets whether the seller won the dispute: <see langword="true"/> when the money came back.</summary>
+    public required bool Won { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => PaymentEventTypes.DisputeClosed;
+}
+
 /// <summary>Access to an order's products was paused because an installment could not be collected.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 [FunnelEventType(PaymentEventTypes.AccessPaused)]

@@ -3,7 +3,7 @@ using Funnel.Kpis;
 
 namespace Funnel.Payments;
 
-/// <summary>Payment KPIs of a funnel report: money collected, refund rate, failed-installment rate and disputes.</summary>
+/// <summary>Payment KPIs of a funnel report: money collected, refund rate, failed-installment rate, disputes and dispute rate.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record PaymentMetrics
 {
@@ -25,8 +25,22 @@ public sealed record PaymentMetrics
     /// <summary>Gets the number of installments due: the distinct installments paid or failed.</summary>
     public required long InstallmentsDue { get; init; }
 
-    /// <summary>Gets the number of payments disputed.</summary>
+    /// <summary>Gets the number of payments disputed: one per <see cref="PaymentDisputed"/>.</summary>
     public required long Disputes { get; init; }
+
+    /// <summary>Gets the money disputed: the sum of <see cref="PaymentDisputed"/> amounts, exact, in the report's currency.</summary>
+    /// <remarks>Counted when the dispute opens, whatever its outcome; <see cref="DisputesWon"/> tells how many came back.</remarks>
+    public required Money Disputed { get; init; }
+
+    /// <summary>Gets the number of disputes closed in the seller's favour (<see cref="DisputeClosed.Won"/>).</summary>
+    public required long DisputesWon { get; init; }
+
+    /// <summary>Gets the number of disputes closed in the buyer's favour.</summary>
+    public required long DisputesLost { get; init; }
+
+    /// <summary>Gets the dispute rate: <see cref="Disputes"/> ÷ <see cref="Payments"/> (successful payments, installments included).</summary>
+    /// <remarks>The count-based rate card networks watch; compare <see cref="Disputed"/> with <see cref="Collected"/> for the rate by money.</remarks>
+    public Ratio DisputeRate => Ratio.Of(Disputes, Payments);
 
     /// <summary>Gets the refund rate by money: <see cref="Refunded"/> ÷ <see cref="Collected"/>.</summary>
     public Ratio RefundRate => Ratio.Of(Refunded, Collected);
@@ -52,6 +66,9 @@ internal sealed class PaymentMetricsBuilder(Currency currency) : IFunnelReportSe
     private long refunded;
     private long payments;
     private long disputes;
+    private long disputed;
+    private long disputesWon;
+    private long disputesLost;
 
     public void Add(FunnelEvent e)
     {
@@ -70,8 +87,15 @@ internal sealed class PaymentMetricsBuilder(Currency currency) : IFunnelReportSe
             case InstallmentFailed f:
                 failed.Add((f.Order, f.Installment));
                 break;
-            case PaymentDisputed:
+            case PaymentDisputed d:
+                disputed = checked(disputed + InCurrency(d.Amount, e));
                 disputes++;
+                break;
+            case DisputeClosed { Won: true }:
+                disputesWon++;
+                break;
+            case DisputeClosed:
+                disputesLost++;
                 break;
         }
     }
@@ -87,6 +111,9 @@ internal sealed class PaymentMetricsBuilder(Currency currency) : IFunnelReportSe
         InstallmentsFailed = failed.Count,
         InstallmentsDue = paid.Union(failed).Count(),
         Disputes = disputes,
+        Disputed = new Money(disputed, currency),
+        DisputesWon = disputesWon,
+        DisputesLost = disputesLost,
     };
 
     private long InCurrency(Money amount, FunnelEvent source) =>

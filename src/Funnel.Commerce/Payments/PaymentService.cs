@@ -239,7 +239,11 @@ public sealed class PaymentService
         PaymentNotificationKind.Refunded => orders.RecordProviderRefundAsync(
             notification.Order, AdjustmentOf(notification), notification.PaymentId, notification.Amount, [], cancellationToken),
         PaymentNotificationKind.Disputed => orders.RecordDisputeAsync(
-            notification.Order, AdjustmentOf(notification), notification.PaymentId, notification.Amount, notification.Reason, cancellationToken),
+            notification.Order, AdjustmentOf(notification), notification.PaymentId, notification.Amount, notification.Reason, notification.OccurredAt,
+            Policy.OnDispute, cancellationToken),
+        PaymentNotificationKind.DisputeWon or PaymentNotificationKind.DisputeLost => orders.RecordDisputeClosedAsync(
+            notification.Order, AdjustmentOf(notification), notification.PaymentId, notification.Amount, notification.Reason,
+            notification.Kind == PaymentNotificationKind.DisputeWon, notification.OccurredAt, Policy.OnDispute, cancellationToken),
         _ => throw new ArgumentOutOfRangeException(nameof(notification), notification.Kind, "Unknown notification kind."),
     };
 

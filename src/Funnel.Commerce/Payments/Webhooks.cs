@@ -16,6 +16,14 @@ public enum PaymentNotificationKind
 
     /// <summary>A buyer disputed a payment with their bank.</summary>
     Disputed = 3,
+
+    /// <summary>A dispute was closed in the seller's favour: the money comes back (the buyer lost the dispute).</summary>
+    /// <remarks>Carries the dispute's id in <see cref="PaymentNotification.AdjustmentId"/>, and its payment, amount and reason as <see cref="Disputed"/> does.</remarks>
+    DisputeWon = 4,
+
+    /// <summary>A dispute was closed in the buyer's favour: the money stays with them.</summary>
+    /// <remarks>Carries the dispute's id in <see cref="PaymentNotification.AdjustmentId"/>, and its payment, amount and reason as <see cref="Disputed"/> does.</remarks>
+    DisputeLost = 5,
 }
 
 /// <summary>A provider's webhook event in our provider-neutral form.</summary>
@@ -44,7 +52,7 @@ public sealed record PaymentNotification
     /// <value><see langword="null"/> when unknown: the payment is matched to its installment by payment id, else to the earliest unpaid one.</value>
     public int? Installment { get; init; }
 
-    /// <summary>Gets the provider's id of the refund or dispute, for <see cref="PaymentNotificationKind.Refunded"/> and <see cref="PaymentNotificationKind.Disputed"/>.</summary>
+    /// <summary>Gets the provider's id of the refund or dispute, for <see cref="PaymentNotificationKind.Refunded"/> and the dispute kinds.</summary>
     public string? AdjustmentId { get; init; }
 
     /// <summary>Gets the decline code of a failure, or the reason of a dispute.</summary>

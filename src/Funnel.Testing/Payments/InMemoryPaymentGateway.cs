@@ -51,6 +51,7 @@ public sealed class InMemoryPaymentGateway : IPaymentGateway
     private readonly Dictionary<string, string> cards = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Payment> payments = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Plan> plans = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string PaymentId, string Reason)> disputes = new(StringComparer.Ordinal);
     private readonly List<WebhookRequest> webhooks = [];
     private int sequence;
 
@@ -258,8 +259,28 @@ public sealed class InMemoryPaymentGateway : IPaymentGateway
             }
 
             string disputeId = NewId("dp");
+            disputes[disputeId] = (paymentId, reason);
             Notify(PaymentNotificationKind.Disputed, payment.Order, paymentId, payment.Amount, payment.Installment, disputeId, reason);
             return disputeId;
+        }
+    }
+
+    /// <summary>Closes a dispute opened with <see cref="Dispute"/> and sends its webhook.</summary>
+    /// <param name="disputeId">The dispute id <see cref="Dispute"/> returned.</param>
+    /// <param name="won"><see langword="true"/> when the seller wins (the money comes back), <see langword="false"/> when the buyer does.</param>
+    /// <exception cref="ArgumentException">No dispute has this id.</exception>
+    public void CloseDispute(string disputeId, bool won)
+    {
+        lock (gate)
+        {
+            if (!disputes.TryGetValue(disputeId, out var dispute))
+            {
+                throw new ArgumentException($"No dispute '{disputeId}'.", nameof(disputeId));
+            }
+
+            Payment payment = payments[dispute.PaymentId];
+            Notify(won ? PaymentNotificationKind.DisputeWon : PaymentNotificationKind.DisputeLost, payment.Order, dispute.PaymentId, payment.Amount,
+                payment.Installment, disputeId, dispute.Reason);
         }
     }
 

@@ -32,7 +32,7 @@ public sealed class CommerceStoredFormatTests : IAsyncLifetime
 
         Order order = (await new PgOrderStore(Database).FindAsync(CommerceSamples.OrderId)).ShouldNotBeNull();
 
-        CommerceSamples.ShouldMatch(order, CommerceSamples.FullOrder());
+        CommerceSamples.ShouldMatch(order, CommerceSamples.FullOrderBeforeDisputes());
         order.Installments[1].LastFailedAt.ShouldBe(CommerceSamples.PlacedAt + Duration.FromDays(31), "the document keeps nanoseconds");
     }
 
@@ -54,7 +54,7 @@ public sealed class CommerceStoredFormatTests : IAsyncLifetime
         Order placed = CommerceSamples.TaxedOrder();
         (await store.TryAddAsync(placed)).ShouldBeTrue();
         string document = await ReadRowAsync("SELECT document FROM funnel.orders", static r => r.GetString(0));
-        ShouldBeSameJson(document, CommerceSamples.TaxedOrderV1);
+        ShouldBeSameJson(document, CommerceSamples.TaxedOrderV1WithDisputes);
 
         (await store.TryUpdateAsync(placed, CommerceSamples.ReverseChargedOrder())).ShouldBeTrue();
 
@@ -82,7 +82,7 @@ public sealed class CommerceStoredFormatTests : IAsyncLifetime
 
         Order order = (await new PgOrderStore(Database).FindAsync(CommerceSamples.OrderId)).ShouldNotBeNull();
 
-        CommerceSamples.ShouldMatch(order, CommerceSamples.FullOrder());
+        CommerceSamples.ShouldMatch(order, CommerceSamples.FullOrderBeforeDisputes());
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public sealed class CommerceStoredFormatTests : IAsyncLifetime
         (Guid Lead, long Version, short Format, string Document) row = await ReadRowAsync(
             "SELECT lead_id, version, format, document FROM funnel.orders", static r => (r.GetGuid(0), r.GetInt64(1), r.GetInt16(2), r.GetString(3)));
         (row.Lead, row.Version, row.Format).ShouldBe((CommerceSamples.Lead.Value, 0L, (short)1));
-        ShouldBeSameJson(row.Document, CommerceSamples.OrderV1.Replace("\"version\":4", "\"version\":0", StringComparison.Ordinal));
+        ShouldBeSameJson(row.Document, CommerceSamples.OrderV1WithDisputes.Replace("\"version\":4", "\"version\":0", StringComparison.Ordinal));
     }
 
     [Fact]

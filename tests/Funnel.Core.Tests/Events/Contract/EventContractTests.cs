@@ -113,6 +113,11 @@ public class EventContractTests
         [Funnel.Payments.PaymentEventTypes.InstallmentPaid] = e => ((InstallmentPaid)e).PaymentId.ShouldBe("pi_3Q2w"),
         [Funnel.Payments.PaymentEventTypes.InstallmentFailed] = e => ((InstallmentFailed)e).Attempt.ShouldBe(2),
         [Funnel.Payments.PaymentEventTypes.PaymentDisputed] = e => ((PaymentDisputed)e).Reason.ShouldBe("fraudulent"),
+        [Funnel.Payments.PaymentEventTypes.DisputeClosed] = e =>
+        {
+            ((DisputeClosed)e).DisputeId.ShouldBe("dp_1QdJ");
+            ((DisputeClosed)e).Won.ShouldBeTrue();
+        },
         [Funnel.Payments.PaymentEventTypes.AccessPaused] = e => ((AccessPaused)e).Installment.ShouldBe(3),
         [Funnel.Invoices.InvoiceEventTypes.InvoiceIssued] = e =>
         {
