@@ -24,7 +24,9 @@ namespace Funnel.Advocacy;
 /// <para><b>Clawback.</b> A <c>refund_issued</c> (or a <c>payment_disputed</c> chargeback) claws back commission proportionally: after refunds totalling
 /// R of payments P on an order that earned C, the order's clawback is <c>round(C × R ÷ P)</c> half away from
 /// zero, at most C; each refund claws back the difference to what was already clawed back, so a full refund
-/// claws back exactly C.</para>
+/// claws back exactly C. A chargeback the seller wins (a <c>dispute_closed</c> with <c>Won</c>) takes its amount out of
+/// R again, and the commission that brings back is earned anew: a pending entry that clears after the refund window.
+/// A lost dispute changes nothing more.</para>
 /// <para>Apply events in the order they happened: a payment or refund applied before its order's
 /// <c>order_placed</c> is ignored. An event applied again (same <see cref="FunnelEvent.Id"/>, such as a replayed
 /// webhook) is ignored, so it never earns or claws back twice.</para>
@@ -209,8 +211,9 @@ public sealed class AffiliateProgram
     /// <remarks>
     /// The <c>affiliates</c> handler of <c>AddFunnelAdvocacy</c> calls this for every logged event; call it yourself
     /// only when you run the program without the pipeline. A <c>payment_disputed</c> (chargeback) claws back like a
-    /// refund of the disputed amount. The events recorded take ids derived from <paramref name="e"/>'s id, so a
-    /// redelivered event records nothing twice.
+    /// refund of the disputed amount; a <c>dispute_closed</c> the seller won earns that share back as a new pending
+    /// commission (it clears after the refund window like any other). The events recorded take ids derived from
+    /// <paramref name="e"/>'s id, so a redelivered event records nothing twice.
     /// </remarks>
     /// <param name="e">The event; other events, and an event already applied (same <see cref="FunnelEvent.Id"/>), are ignored.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
@@ -228,6 +231,7 @@ public sealed class AffiliateProgram
                 refund.Order, e.Id, (sale, affiliate) => ClawBack(sale, affiliate, refund.Id, refund.Order, refund.Amount, refund.OccurredAt), cancellationToken),
             PaymentDisputed dispute => ChangeSaleAsync(
                 dispute.Order, e.Id, (sale, affiliate) => ClawBack(sale, affiliate, dispute.Id, dispute.Order, dispute.Amount, dispute.OccurredAt), cancellationToken),
+            DisputeClosed { Won: true } won => ChangeSaleAsync(won.Order, e.Id, (sale, affiliate) => EarnBack(sale, affiliate, won), cancellationToken),
             _ => Task.FromResult(ImmutableArray<FunnelEvent>.Empty),
         }).ConfigureAwait(false);
         return await _log.RecordAsync(events, cancellationToken).ConfigureAwait(false);
@@ -612,6 +616,39 @@ public sealed class AffiliateProgram
             {
                 Id = EventRecording.Caused(cause, "affiliates:clawed-back"), LeadId = affiliate.Lead, OccurredAt = at, Code = affiliate.Code, Order = order, Amount = delta,
             }]);
+    }
+
+    /// <summary>A dispute the seller won: the disputed amount counts as paid again, so the commission clawed back for it is earned again.</summary>
+    private (AffiliateSale, ImmutableArray<FunnelEvent>) EarnBack(AffiliateSale sale, Affiliate affiliate, DisputeClosed won)
+    {
+        Money amount = InCurrency(won.Amount);
+        Money refundedTotal = sale.Refunded - (amount < sale.Refunded ? amount : sale.Refunded);
+        if (!sale.Paid.IsPositive)
+        {
+            return (sale with { Refunded = refundedTotal }, []);
+        }
+
+        long refunded = Math.Min(refundedTotal.MinorUnits, sale.Paid.MinorUnits);
+        Money target = new(MulDiv(sale.Earned.MinorUnits, refunded, sale.Paid.MinorUnits), _settings.Currency);
+        Money delta = sale.ClawedBack - target;
+        if (!delta.IsPositive)
+        {
+            return (sale with { Refunded = refundedTotal }, []);
+        }
+
+        var entry = new CommissionEntry
+        {
+            Id = Guid.CreateVersion7(),
+            Affiliate = sale.Affiliate,
+            Order = won.Order,
+            Amount = delta,
+            ClawedBack = Money.Zero(_settings.Currency),
+            EarnedAt = won.OccurredAt,
+            ClearsAt = won.OccurredAt + _settings.RefundWindow,
+            Status = CommissionStatus.Pending,
+        };
+        return (sale with { Refunded = refundedTotal, ClawedBack = target, Entries = sale.Entries.Add(entry) },
+            [new CommissionEarned { Id = EventRecording.Caused(won.Id, "affiliates:earned"), LeadId = affiliate.Lead, OccurredAt = won.OccurredAt, Code = affiliate.Code, Order = won.Order, Amount = delta }]);
     }
 
     private Money InCurrency(Money amount) => amount.Currency == _settings.Currency

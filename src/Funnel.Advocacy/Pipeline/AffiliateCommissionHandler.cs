@@ -23,7 +23,7 @@ internal sealed class AffiliateCommissionHandler(IServiceProvider services) : IF
     public async Task HandleAsync(FunnelEvent funnelEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(funnelEvent);
-        if (funnelEvent is not (OrderPlaced or PaymentSucceeded or RefundIssued or PaymentDisputed) || _program.Value is not { } program)
+        if (funnelEvent is not (OrderPlaced or PaymentSucceeded or RefundIssued or PaymentDisputed or DisputeClosed) || _program.Value is not { } program)
         {
             return;
         }

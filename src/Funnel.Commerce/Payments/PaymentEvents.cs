@@ -71,8 +71,8 @@ public sealed record PaymentDisputed : LeadEvent
 /// <summary>A dispute (chargeback) on a payment was closed: won (the money came back) or lost.</summary>
 /// <remarks>
 /// Recorded once per dispute id. A won dispute restores the access its <see cref="PaymentDisputed"/> paused (under
-/// <see cref="DisputeAccess.Pause"/>); a lost one leaves it paused. The affiliate commission clawed back when the
-/// dispute opened is not earned again by a won dispute.
+/// <see cref="DisputeAccess.Pause"/>); a lost one leaves it paused. Funnel.Advocacy earns the affiliate commission
+/// clawed back when the dispute opened again when it is won (a referral reward it cancelled stays cancelled).
 /// </remarks>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 [FunnelEventType(PaymentEventTypes.DisputeClosed)]

@@ -110,6 +110,32 @@ public sealed class AdvocacyPipelineTests : IDisposable
         (await Affiliates.StatsAsync(sarah.Id)).Commission.ShouldBe(Usd(0));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AffiliatesHandler_ChargebackClosed_WonEarnsTheShareBackOnceLostKeepsItClawedBack(bool won)
+    {
+        Affiliate sarah = await ApprovedAffiliateAsync();
+        await Affiliates.RecordClickAsync("sarah", Lead(2));
+        await AppendAndDeliverAsync(Placed(2, 1, Usd(100), T0), Paid(2, 1, Usd(100), T0));
+        await AppendAndDeliverAsync(new PaymentDisputed
+        {
+            LeadId = Lead(2), OccurredAt = T0 + Duration.FromDays(5), Order = OrderNo(1), Amount = Usd(60), PaymentId = "pi_1", Reason = "fraudulent",
+        });
+        var closed = new DisputeClosed
+        {
+            LeadId = Lead(2), OccurredAt = T0 + Duration.FromDays(40), Order = OrderNo(1), DisputeId = "dp_1", PaymentId = "pi_1", Amount = Usd(60), Won = won,
+        };
+
+        await AppendAndDeliverAsync(closed);
+        await RedeliverAsync<AffiliateCommissionHandler>(closed);
+
+        Log.Snapshot().OfType<CommissionClawedBack>().ShouldHaveSingleItem().Amount.ShouldBe(Usd(18));
+        CommissionEarned[] earned = [.. Log.Snapshot().OfType<CommissionEarned>()];
+        earned.Select(static e => e.Amount).ShouldBe(won ? [Usd(30), Usd(18)] : [Usd(30)]);
+        (await Affiliates.StatsAsync(sarah.Id)).Commission.ShouldBe(won ? Usd(30) : Usd(12));
+    }
+
     [Fact]
     public async Task AffiliatesHandler_NoProgramSettings_IgnoresOrders()
     {
