@@ -534,19 +534,25 @@ public sealed class AffiliateProgram
             return (sale with { Paid = paid }, []);
         }
 
+        return Earned(sale with { Paid = paid, Earned = target }, affiliate, payment.Id, payment.Order, delta, payment.OccurredAt);
+    }
+
+    /// <summary>Adds a pending commission of <paramref name="amount"/> to <paramref name="sale"/>, clearing after the refund window, and its <c>commission_earned</c>.</summary>
+    private (AffiliateSale, ImmutableArray<FunnelEvent>) Earned(AffiliateSale sale, Affiliate affiliate, EventId cause, OrderId order, Money amount, Instant at)
+    {
         var entry = new CommissionEntry
         {
             Id = Guid.CreateVersion7(),
             Affiliate = sale.Affiliate,
-            Order = payment.Order,
-            Amount = delta,
+            Order = order,
+            Amount = amount,
             ClawedBack = Money.Zero(_settings.Currency),
-            EarnedAt = payment.OccurredAt,
-            ClearsAt = payment.OccurredAt + _settings.RefundWindow,
+            EarnedAt = at,
+            ClearsAt = at + _settings.RefundWindow,
             Status = CommissionStatus.Pending,
         };
-        return (sale with { Paid = paid, Earned = target, Entries = sale.Entries.Add(entry) },
-            [new CommissionEarned { Id = EventRecording.Caused(payment.Id, "affiliates:earned"), LeadId = affiliate.Lead, OccurredAt = payment.OccurredAt, Code = affiliate.Code, Order = payment.Order, Amount = delta }]);
+        return (sale with { Entries = sale.Entries.Add(entry) },
+            [new CommissionEarned { Id = EventRecording.Caused(cause, "affiliates:earned"), LeadId = affiliate.Lead, OccurredAt = at, Code = affiliate.Code, Order = order, Amount = amount }]);
     }
 
     /// <summary>The commission on an order after <paramref name="paid"/> has been paid: the rule applied to the paid amount, rounded once.</summary>
@@ -636,19 +642,7 @@ public sealed class AffiliateProgram
             return (sale with { Refunded = refundedTotal }, []);
         }
 
-        var entry = new CommissionEntry
-        {
-            Id = Guid.CreateVersion7(),
-            Affiliate = sale.Affiliate,
-            Order = won.Order,
-            Amount = delta,
-            ClawedBack = Money.Zero(_settings.Currency),
-            EarnedAt = won.OccurredAt,
-            ClearsAt = won.OccurredAt + _settings.RefundWindow,
-            Status = CommissionStatus.Pending,
-        };
-        return (sale with { Refunded = refundedTotal, ClawedBack = target, Entries = sale.Entries.Add(entry) },
-            [new CommissionEarned { Id = EventRecording.Caused(won.Id, "affiliates:earned"), LeadId = affiliate.Lead, OccurredAt = won.OccurredAt, Code = affiliate.Code, Order = won.Order, Amount = delta }]);
+        return Earned(sale with { Refunded = refundedTotal, ClawedBack = target }, affiliate, won.Id, won.Order, delta, won.OccurredAt);
     }
 
     private Money InCurrency(Money amount) => amount.Currency == _settings.Currency
