@@ -19,8 +19,17 @@ internal sealed partial class WebShopFactory(string? connectionString = null) : 
 {
     public static readonly Instant Start = Instant.FromUtc(2026, 3, 2, 9, 0);
 
+    /// <summary>This test process's folder for the shops' data, deleted when the process ends (whatever a dispose could not delete).</summary>
+    private static readonly Lazy<string> DataRoot = new(static () =>
+    {
+        string root = Path.Combine(Path.GetTempPath(), "funnel-webshop-tests", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(root);
+        Funnel.TestSupport.LeftoverCleanup.RemoveWhenProcessEnds(root);
+        return root;
+    });
+
     /// <summary>Gets the shop's data folder (its SQLite file and keys), deleted when the factory is disposed.</summary>
-    public string DataFolder { get; } = Path.Combine(Path.GetTempPath(), "funnel-webshop-tests", Guid.NewGuid().ToString("N"));
+    public string DataFolder { get; } = Path.Combine(DataRoot.Value, Guid.NewGuid().ToString("N"));
 
     public FakeClock Clock { get; } = new(Start);
 
@@ -193,9 +202,24 @@ internal sealed partial class WebShopFactory(string? connectionString = null) : 
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing && Directory.Exists(DataFolder))
+        if (!disposing)
         {
-            Directory.Delete(DataFolder, recursive: true);
+            return;
+        }
+
+        // A file can still appear in the folder while the shop stops (the delete once failed with "Directory not empty"
+        // and so failed a test that had passed). Try a few times; what is left goes with the process's folder when the
+        // process ends.
+        for (int attempt = 0; attempt < 5 && Directory.Exists(DataFolder); attempt++)
+        {
+            try
+            {
+                Directory.Delete(DataFolder, recursive: true);
+            }
+            catch (IOException)
+            {
+                Thread.Sleep(100);
+            }
         }
     }
 
