@@ -37,6 +37,21 @@ public abstract class SegmentMembershipStoreSpecification : VersionedStoreSpecif
     }
 
     [Fact]
+    public async Task FindMembersAsync_MixedLeads_ReturnsTheCurrentMembersOnceInTheOrderGiven()
+    {
+        ISegmentMembershipStore store = CreateStore();
+        await store.TryAddAsync(NewDocument(1));
+        await store.TryAddAsync(NewDocument(2) with { IsMember = false });
+        await store.TryAddAsync(NewDocument(3));
+        await store.TryAddAsync(NewDocument(4) with { Segment = "other" });
+
+        var members = await store.FindMembersAsync("s", [Lead(3), Lead(2), Lead(4), Lead(5), Lead(1), Lead(3)]);
+
+        members.ShouldBe([Lead(3), Lead(1)]);
+        (await store.FindMembersAsync("s", [])).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task TryAddAsync_SameLeadAnotherSegment_IsAnotherRecord()
     {
         ISegmentMembershipStore store = CreateStore();

@@ -39,4 +39,27 @@ public interface ISegmentMembershipStore
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns><see langword="true"/> when replaced; <see langword="false"/> when it is missing or changed since read.</returns>
     Task<bool> TryUpdateAsync(SegmentMember current, SegmentMember replacement, CancellationToken cancellationToken = default);
+
+    /// <summary>Returns which of the given leads are current members of a segment, for a batch (such as the sends of a broadcast a dispatcher claimed).</summary>
+    /// <remarks>The default implementation calls <see cref="FindAsync"/> once per distinct lead; a database store overrides it with one query.</remarks>
+    /// <param name="segment">The segment key.</param>
+    /// <param name="leads">The leads.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The leads among <paramref name="leads"/> whose record says <see cref="SegmentMember.IsMember"/>, each once, in the order first given.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="segment"/> or <paramref name="leads"/> is <see langword="null"/>.</exception>
+    async Task<ImmutableArray<LeadId>> FindMembersAsync(string segment, IEnumerable<LeadId> leads, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(segment);
+        ArgumentNullException.ThrowIfNull(leads);
+        ImmutableArray<LeadId>.Builder members = ImmutableArray.CreateBuilder<LeadId>();
+        foreach (LeadId lead in leads.Distinct())
+        {
+            if (await FindAsync(segment, lead, cancellationToken).ConfigureAwait(false) is { IsMember: true })
+            {
+                members.Add(lead);
+            }
+        }
+
+        return members.DrainToImmutable();
+    }
 }

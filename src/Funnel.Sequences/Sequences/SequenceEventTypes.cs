@@ -11,6 +11,9 @@ public static class SequenceEventTypes
     /// <summary>A send was suppressed because the lead may not receive it (<see cref="Sequences.EmailSuppressed"/>).</summary>
     public const string EmailSuppressed = "email_suppressed";
 
+    /// <summary>A send was skipped because it no longer applied, such as a broadcast to a lead who left its segment (<see cref="Sequences.EmailSkipped"/>).</summary>
+    public const string EmailSkipped = "email_skipped";
+
     /// <summary>A lead was enrolled in a sequence (<see cref="Sequences.SequenceEnrolled"/>).</summary>
     public const string SequenceEnrolled = "sequence_enrolled";
 

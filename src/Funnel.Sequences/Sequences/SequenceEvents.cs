@@ -32,6 +32,18 @@ public sealed record EmailSuppressed : EmailEvent
     public override string EventType => SequenceEventTypes.EmailSuppressed;
 }
 
+/// <summary>An email was not sent to a lead because it no longer applied: a broadcast's lead had left its segment when the send came due.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(SequenceEventTypes.EmailSkipped)]
+public sealed record EmailSkipped : EmailEvent
+{
+    /// <summary>Gets the reason, such as <c>left_segment</c>.</summary>
+    public required string Reason { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => SequenceEventTypes.EmailSkipped;
+}
+
 /// <summary>The base of the sequence lifecycle events; the subject is the sequence key.</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public abstract record SequenceEvent : LeadEvent

@@ -168,3 +168,8 @@ public sealed class InMemoryInvoiceStoreConformanceTests : InvoiceStoreSpecifica
 {
     protected override Funnel.Invoices.IInvoiceStore CreateStore() => new Funnel.Invoices.InMemoryInvoiceStore();
 }
+
+public sealed class InMemoryBroadcastStoreConformanceTests : BroadcastStoreSpecification
+{
+    protected override IBroadcastStore CreateStore() => new InMemoryBroadcastStore();
+}
