@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Funnel.Pipeline;
+using Funnel.Segments;
 using NodaTime;
 
 namespace Funnel.DependencyInjection;
@@ -22,6 +23,24 @@ internal static class SequencesRegistration
         services.TryAddSingleton<IValidator<SequenceDefinition>>(sp => new SequenceDefinitionValidator(sp.GetRequiredService<ITemplateRenderer>()));
         services.TryAddSingleton<IEnrolmentStore, InMemoryEnrolmentStore>();
         services.TryAddSingleton<ISendOutbox, InMemorySendOutbox>();
+        services.TryAddSingleton<IBroadcastStore, InMemoryBroadcastStore>();
+        services.TryAddSingleton<IValidator<BroadcastDefinition>>(sp => new BroadcastDefinitionValidator(sp.GetRequiredService<ITemplateRenderer>()));
+        services.TryAddSingleton(sp =>
+        {
+            IDateTimeZoneProvider zones = sp.GetRequiredService<IDateTimeZoneProvider>();
+            return new BroadcastService(
+                sp.GetRequiredService<IBroadcastStore>(),
+                sp.GetRequiredService<ISegmentMembershipStore>(),
+                sp.GetRequiredService<ILeadStore>(),
+                sp.GetRequiredService<ISendOutbox>(),
+                sp.GetRequiredService<IClock>(),
+                zones,
+                zones[sp.GetRequiredService<IOptions<FunnelOptions>>().Value.TimeZoneId],
+                sp.GetRequiredService<IOptions<SequenceOptions>>().Value,
+                sp.GetRequiredService<IValidator<BroadcastDefinition>>(),
+                sp.GetServices<SegmentDefinition>(),
+                Definitions(sp.GetServices<SequenceDefinition>()));
+        });
         services.TryAddSingleton(sp =>
         {
             IDateTimeZoneProvider zones = sp.GetRequiredService<IDateTimeZoneProvider>();
@@ -38,6 +57,8 @@ internal static class SequencesRegistration
                 TimeZones = zones,
                 DefaultZone = zones[sp.GetRequiredService<IOptions<FunnelOptions>>().Value.TimeZoneId],
                 Options = sp.GetRequiredService<IOptions<SequenceOptions>>().Value,
+                Broadcasts = sp.GetRequiredService<IBroadcastStore>(),
+                Segments = sp.GetRequiredService<ISegmentMembershipStore>(),
             });
         });
         services.TryAddSingleton<IEmailFeedbackRecorder>(sp => new EmailFeedbackRecorder(

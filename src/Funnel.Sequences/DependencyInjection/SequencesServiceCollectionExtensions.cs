@@ -14,7 +14,8 @@ public static class SequencesServiceCollectionExtensions
     /// <para>
     /// Registers, unless already registered: in-memory enrolment and outbox stores, the placeholder template renderer,
     /// validated <see cref="SequenceOptions"/>, a <see cref="SequenceEngine"/> over the <see cref="SequenceDefinition"/>s
-    /// and the <see cref="Funnel.Email.IEmailSender"/> you register, and the <c>email-delivery</c> report section
+    /// and the <see cref="Funnel.Email.IEmailSender"/> you register, the <see cref="BroadcastService"/> with an in-memory
+    /// <see cref="IBroadcastStore"/>, and the <c>email-delivery</c> report section
     /// (<see cref="SequenceEmailMetrics.ReportSection"/>).
     /// </para>
     /// <para>
@@ -66,6 +67,10 @@ public static class SequencesServiceCollectionExtensions
     /// final state longer ago than <see cref="SequenceOptions.OutboxRetention"/> (30 days by default), in batches.
     /// </para>
     /// <para>
+    /// And it adds the <c>broadcast-queue</c> job, which every 15 seconds queues the sends of the broadcasts that have
+    /// started (<see cref="BroadcastService.QueueDueAsync"/>) for the dispatcher to send.
+    /// </para>
+    /// <para>
     /// It needs an <see cref="Funnel.Email.IEmailSender"/>, such as the one <c>AddFunnelSmtp</c> registers: without one
     /// the host fails at start-up with a message saying so. Calls <see cref="AddFunnelSequences"/>. Calling this
     /// method again changes the interval.
@@ -93,7 +98,7 @@ public static class SequencesServiceCollectionExtensions
                 "add an email sender, such as services.AddFunnelSmtp(o => ...) from Funnel.Email.Smtp");
         }
 
-        return services.AddFunnelJob<SequenceDispatchJob>().AddFunnelJob<OutboxRetentionJob>();
+        return services.AddFunnelJob<SequenceDispatchJob>().AddFunnelJob<OutboxRetentionJob>().AddFunnelJob<BroadcastQueueJob>();
     }
 
     /// <summary>Marks that <see cref="AddFunnelSequences"/> ran.</summary>

@@ -91,7 +91,8 @@ public sealed partial class SequenceEngine
     {
         // The outbox writes decided before any send (and the outcomes of suppressed and skipped steps) go first.
         List<(OutboxEntry Current, OutboxEntry Replacement)> decided = [];
-        List<BatchItem> batch = Resolve(claimed, now, decided, tally);
+        Dictionary<string, (Broadcast Broadcast, SequenceDefinition Definition)?> broadcasts = await ReadBroadcastsAsync(claimed, cancellationToken).ConfigureAwait(false);
+        List<BatchItem> batch = Resolve(claimed, broadcasts, now, decided, tally);
         await ReadAsync(batch, cancellationToken).ConfigureAwait(false);
         List<BatchItem> capped = Decide(batch, now, decided, tally);
         if (capped.Count > 0)
@@ -124,14 +125,46 @@ public sealed partial class SequenceEngine
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    /// <summary>Finds each entry's sequence and step (by the step key); an entry whose step is gone fails for good.</summary>
-    private List<BatchItem> Resolve(ImmutableArray<OutboxEntry> claimed, Instant now, List<(OutboxEntry, OutboxEntry)> decided, Tally tally)
+    /// <summary>Reads the broadcasts of the batch's broadcast sends, one find per broadcast, with the one-step sequence each is sent as.</summary>
+    private async Task<Dictionary<string, (Broadcast Broadcast, SequenceDefinition Definition)?>> ReadBroadcastsAsync(ImmutableArray<OutboxEntry> claimed, CancellationToken cancellationToken)
+    {
+        Dictionary<string, (Broadcast, SequenceDefinition)?> broadcasts = new(StringComparer.Ordinal);
+        foreach (OutboxEntry entry in claimed)
+        {
+            if (Broadcasts.TryParse(entry.Sequence, out string key) && !broadcasts.ContainsKey(entry.Sequence))
+            {
+                Broadcast? broadcast = settings.Broadcasts is null ? null : await settings.Broadcasts.FindAsync(key, cancellationToken).ConfigureAwait(false);
+                broadcasts[entry.Sequence] = broadcast is null ? null : (broadcast, broadcast.Definition.ToSequence());
+            }
+        }
+
+        return broadcasts;
+    }
+
+    /// <summary>Finds each entry's sequence (or broadcast) and step (by the step key); an entry whose step is gone fails for good.</summary>
+    private List<BatchItem> Resolve(
+        ImmutableArray<OutboxEntry> claimed,
+        Dictionary<string, (Broadcast Broadcast, SequenceDefinition Definition)?> broadcasts,
+        Instant now,
+        List<(OutboxEntry, OutboxEntry)> decided,
+        Tally tally)
     {
         List<BatchItem> batch = new(claimed.Length);
         foreach (OutboxEntry claimedEntry in claimed)
         {
             OutboxEntry entry = claimedEntry;
-            int index = definitions.TryGetValue(entry.Sequence, out SequenceDefinition? definition) ? IndexOf(definition, entry) : -1;
+            Broadcast? broadcast = null;
+            SequenceDefinition? definition;
+            if (broadcasts.TryGetValue(entry.Sequence, out (Broadcast Broadcast, SequenceDefinition Definition)? found))
+            {
+                (broadcast, definition) = found is { } b ? (b.Broadcast, b.Definition) : (null, null);
+            }
+            else
+            {
+                definition = definitions.GetValueOrDefault(entry.Sequence);
+            }
+
+            int index = definition is null ? -1 : IndexOf(definition, entry);
             if (definition is null || index < 0)
             {
                 if (entry.Outcome is { } outcome)
@@ -140,7 +173,10 @@ public sealed partial class SequenceEngine
                 }
                 else
                 {
-                    decided.Add((entry, Done(entry, SendState.FailedPermanent, now, "The sequence or step no longer exists.")));
+                    string gone = broadcasts.ContainsKey(entry.Sequence)
+                        ? settings.Broadcasts is null ? "Broadcasts are not configured: no broadcast store." : "The broadcast no longer exists."
+                        : "The sequence or step no longer exists.";
+                    decided.Add((entry, Done(entry, SendState.FailedPermanent, now, gone)));
                     tally.Failed++;
                 }
 
@@ -152,7 +188,7 @@ public sealed partial class SequenceEngine
                 entry = entry with { StepIndex = index }; // the definition changed since the entry was scheduled; the key names the step.
             }
 
-            batch.Add(new BatchItem(entry, definition));
+            batch.Add(new BatchItem(entry, definition) { Broadcast = broadcast });
         }
 
         return batch;
@@ -170,7 +206,9 @@ public sealed partial class SequenceEngine
         LeadId[] leadIds = [.. batch.Select(static i => i.Entry.LeadId).Distinct()];
         Task<ImmutableArray<Enrolment>> readEnrolments = settings.Enrolments.ListForLeadsAsync(leadIds, cancellationToken);
         Task<ImmutableArray<LeadProfile>> readLeads = settings.Leads.FindManyAsync(leadIds, cancellationToken);
-        await Task.WhenAll(readEnrolments, readLeads).ConfigureAwait(false);
+        Task<HashSet<(string, LeadId)>> readMembers = ReadBroadcastMembersAsync(batch, cancellationToken);
+        await Task.WhenAll(readEnrolments, readLeads, readMembers).ConfigureAwait(false);
+        HashSet<(string Segment, LeadId Lead)> members = await readMembers.ConfigureAwait(false);
         Dictionary<EnrolmentId, Enrolment> enrolments = [];
         foreach (Enrolment enrolment in await readEnrolments.ConfigureAwait(false))
         {
@@ -188,7 +226,30 @@ public sealed partial class SequenceEngine
             item.Enrolment = enrolments.GetValueOrDefault(item.Entry.Enrolment);
             item.Lead = leads.GetValueOrDefault(item.Entry.LeadId);
             item.Zone = ZoneOf(item.Lead);
+            item.InSegment = item.Broadcast is not { } b || members.Contains((b.Definition.Segment, item.Entry.LeadId));
         }
+    }
+
+    /// <summary>Reads which leads of the batch's broadcast sends are still in the broadcast's segment, one call per segment.</summary>
+    /// <remarks>Without a membership store every lead counts as a member.</remarks>
+    private async Task<HashSet<(string, LeadId)>> ReadBroadcastMembersAsync(List<BatchItem> batch, CancellationToken cancellationToken)
+    {
+        HashSet<(string, LeadId)> members = [];
+        foreach (IGrouping<string, BatchItem> segment in batch
+            .Where(static i => i.Broadcast is not null && i.Entry.Outcome is null)
+            .GroupBy(static i => i.Broadcast!.Definition.Segment, StringComparer.Ordinal))
+        {
+            IEnumerable<LeadId> leads = segment.Select(static i => i.Entry.LeadId);
+            IEnumerable<LeadId> found = settings.Segments is null
+                ? leads
+                : await settings.Segments.FindMembersAsync(segment.Key, leads, cancellationToken).ConfigureAwait(false);
+            foreach (LeadId lead in found)
+            {
+                members.Add((segment.Key, lead));
+            }
+        }
+
+        return members;
     }
 
     /// <summary>Decides every entry that needs no send or no reservation; returns those that need a frequency-cap reservation.</summary>
@@ -218,15 +279,24 @@ public sealed partial class SequenceEngine
                 continue;
             }
 
-            if (item.Enrolment is not { Status: EnrolmentStatus.Active })
+            if (item.Broadcast is null ? item.Enrolment is not { Status: EnrolmentStatus.Active } : item.Broadcast.Status == BroadcastStatus.Cancelled)
             {
-                decided.Add((entry, Done(entry, SendState.Cancelled, now, "The enrolment ended.")));
+                decided.Add((entry, Done(entry, SendState.Cancelled, now, item.Broadcast is null ? "The enrolment ended." : "The broadcast was cancelled.")));
                 item.Decision = Decision.Done;
                 tally.Cancelled++;
                 continue;
             }
 
             SequenceStep step = item.Step;
+            if (!item.InSegment)
+            {
+                // A broadcast goes to its segment as it is when the send comes due, not as it was when it was queued.
+                tally.Skipped++;
+                EmailSkipped left = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Reason = "left_segment" };
+                decided.Add(Outcome(item, Done(entry, SendState.Skipped, now, "The lead is no longer in the broadcast's segment."), [left], sent: false));
+                continue;
+            }
+
             string? suppression = SuppressionOf(item.Lead, item.Definition);
             if (suppression is not null)
             {
@@ -278,7 +348,9 @@ public sealed partial class SequenceEngine
             DateTimeZone zone = item.Zone;
             LocalDate tomorrow = now.InZone(zone).Date.PlusDays(1);
             Instant nextDay = Max(now, zone.AtStartOfDay(tomorrow).ToInstant());
-            Instant deferred = SendTimes.Next(nextDay, zone, step.SendAt, step.Days, item.Definition.QuietHours);
+            // A broadcast sent at one instant keeps its local time of day when deferred, rather than going out at midnight.
+            LocalTime? sendAt = step.SendAt ?? (item.Broadcast is null ? null : item.Entry.ScheduledFor.InZone(zone).TimeOfDay);
+            Instant deferred = SendTimes.Next(nextDay, zone, sendAt, step.Days, item.Definition.QuietHours);
             decided.Add((item.Entry, item.Entry with { State = SendState.Pending, DueAt = deferred, ScheduledFor = deferred, ClaimedBy = null, Reason = "Deferred by the frequency cap.", Events = [] }));
             item.Decision = Decision.Done;
             tally.Deferred++;
@@ -345,7 +417,7 @@ public sealed partial class SequenceEngine
             {
                 // Rendering is inside the try: a template engine that throws must record a failure, not abort the batch
                 // and leave the entry to be claimed (and throw) again after every lease.
-                EmailMessage message = Render(item.Definition, step, variant, item.Lead!, entry, item.Enrolment!);
+                EmailMessage message = Render(item.Definition, step, variant, item.Lead!, entry, item.Enrolment);
                 result = await settings.Sender.SendAsync(message, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -424,12 +496,17 @@ public sealed partial class SequenceEngine
         foreach (BatchItem item in finish)
         {
             item.SentAt = item.Final!.CompletedAt ?? now;
+            if (item.Broadcast is not null)
+            {
+                continue; // a broadcast is one email with no enrolment: only its final state is written.
+            }
+
             steps.Clear();
             item.Completes = ScheduleEntries(steps, item.Enrolment!, item.Definition, item.Entry.StepIndex + 1, item.Entry.ScheduledFor, item.SentAt, item.Zone);
             next.AddRange(steps.Where(e => keys.Add(e.Key)));
         }
 
-        Dictionary<EnrolmentId, Enrolment?> enrolments = await UpdateEnrolmentsAsync(finish, cancellationToken).ConfigureAwait(false);
+        Dictionary<EnrolmentId, Enrolment?> enrolments = await UpdateEnrolmentsAsync([.. finish.Where(static i => i.Broadcast is null)], cancellationToken).ConfigureAwait(false);
 
         // Only an entry's finish completes an enrolment, so "completed" here is ours even when a crashed predecessor
         // stored it; the final compare-and-set records the event once (one per enrolment in a batch).
@@ -577,6 +654,12 @@ public sealed partial class SequenceEngine
         public SequenceStep Step => Definition.Steps[Entry.StepIndex];
 
         public Enrolment? Enrolment { get; set; }
+
+        /// <summary>Gets the broadcast when the entry is a broadcast's send (it then has no enrolment).</summary>
+        public Broadcast? Broadcast { get; init; }
+
+        /// <summary>Gets or sets whether the lead is still in the broadcast's segment (always <see langword="true"/> for a sequence's send).</summary>
+        public bool InSegment { get; set; } = true;
 
         public LeadProfile? Lead { get; set; }
 

@@ -50,6 +50,14 @@ public sealed record SequenceEngineSettings
     /// <value>Defaults to UTC.</value>
     public DateTimeZone DefaultZone { get; init; } = DateTimeZone.Utc;
 
+    /// <summary>Gets the broadcast store, read for the broadcast sends the dispatcher claims.</summary>
+    /// <value>Defaults to <see langword="null"/>: a broadcast send then fails for good, naming the missing store. <c>AddFunnelSequences()</c> passes the registered one.</value>
+    public IBroadcastStore? Broadcasts { get; init; }
+
+    /// <summary>Gets the segment membership store, read to check that a broadcast's lead is still in its segment when the send comes due.</summary>
+    /// <value>Defaults to <see langword="null"/>: every lead a broadcast was queued for is sent it. <c>AddFunnelSequences()</c> passes the registered one.</value>
+    public Funnel.Segments.ISegmentMembershipStore? Segments { get; init; }
+
     /// <summary>Gets the dispatch options.</summary>
     /// <value>Defaults to new <see cref="SequenceOptions"/>.</value>
     public SequenceOptions Options { get; init; } = new();
@@ -516,7 +524,7 @@ public sealed partial class SequenceEngine
         };
     }
 
-    private EmailMessage Render(SequenceDefinition definition, SequenceStep step, EmailVariant? variant, LeadProfile lead, OutboxEntry entry, Enrolment enrolment)
+    private EmailMessage Render(SequenceDefinition definition, SequenceStep step, EmailVariant? variant, LeadProfile lead, OutboxEntry entry, Enrolment? enrolment)
     {
         Dictionary<string, string> fields = new(definition.Fields.Count + 4, StringComparer.Ordinal)
         {
@@ -531,7 +539,7 @@ public sealed partial class SequenceEngine
             fields[field.Key] = lead.CustomFields.TryGetValue(field.Key, out string? value) && !string.IsNullOrWhiteSpace(value) ? value : field.Value;
         }
 
-        foreach (KeyValuePair<string, string> field in enrolment.Fields)
+        foreach (KeyValuePair<string, string> field in enrolment?.Fields ?? ImmutableDictionary<string, string>.Empty)
         {
             fields[field.Key] = field.Value; // from the trigger, such as a confirmation link: stored, so a retry renders the same.
         }
