@@ -72,6 +72,7 @@ namespace Funnel.Samples.EbookMasterclass
             OfferPathSimulation.Print(OfferPathReport.Create(OfferPathCatalogue.Catalogue, offerPath), output);
             AnalyticsPrinter.Print(events, report, options, output);
             SequenceSimulation.Print(SequenceSimulation.RunAsync(events).GetAwaiter().GetResult(), output);
+            WebinarPromotion.Print(WebinarPromotion.RunAsync(events, options).GetAwaiter().GetResult(), output);
             PaymentsDemo.Print(PaymentsDemo.RunAsync().GetAwaiter().GetResult(), output);
             VatDemo.Print(VatDemo.RunAsync().GetAwaiter().GetResult(), output);
             AffiliateSimulation.Print(AffiliateSimulation.RunAsync(events, options.Seed).GetAwaiter().GetResult(), output);

@@ -23,3 +23,28 @@ public class SequenceSampleTests
         welcome.ShouldBe(new SequenceSummary("masterclass-welcome", buyers, buyers * 5, 0, buyers));
     }
 }
+
+public class WebinarPromotionSampleTests
+{
+    [Fact]
+    public async Task RunAsync_TheLaunch_PromotesTheWebinarToEveryLeadWhoDidNotBuyAtTenLocal()
+    {
+        ScenarioOptions options = new();
+        IReadOnlyList<FunnelEvent> events = MasterclassScenario.GenerateEvents(options);
+        HashSet<LeadId> buyers = [.. events.OfType<OrderPlaced>().Select(o => o.LeadId)];
+        int list = events.OfType<OptedIn>().Select(o => o.LeadId).Distinct().Count(l => !buyers.Contains(l));
+
+        WebinarPromotionSummary summary = await WebinarPromotion.RunAsync(events, options);
+
+        summary.Audience.ShouldBe(list);
+        (summary.Metrics.Email.Sent + summary.Metrics.Suppressed).ShouldBe(list);
+        summary.Metrics.Suppressed.ShouldBeInRange(list / 100, list / 10); // 3 % unsubscribed during the launch
+        summary.Metrics.FailedPermanently.ShouldBe(0);
+        summary.Metrics.Email.UniqueOpens.ShouldBeLessThanOrEqualTo(summary.Metrics.Email.Sent);
+        summary.Metrics.Email.UniqueClicks.ShouldBeLessThanOrEqualTo(summary.Metrics.Email.UniqueOpens);
+        // 10:00 in Sydney (UTC+11) comes first, 10:00 in Los Angeles (UTC-8 once summer time ended on 1 November) last,
+        // and New York's leads, more than 500, are spread over two minutes.
+        summary.FirstSend.ShouldBe(NodaTime.Instant.FromUtc(2026, 10, 31, 23, 0));
+        summary.LastSend.ShouldBeInRange(NodaTime.Instant.FromUtc(2026, 11, 1, 18, 0), NodaTime.Instant.FromUtc(2026, 11, 1, 18, 2));
+    }
+}
