@@ -1,3 +1,4 @@
+using Funnel.Email;
 using Funnel.Events;
 using Funnel.Segments;
 using Funnel.Sequences;
@@ -19,6 +20,15 @@ internal static class BroadcastSnippets
         // </snippet:broadcasts-register>
     }
 
+    public static void Topics(WebApplicationBuilder builder)
+    {
+        // <snippet:broadcasts-topics>
+        builder.Services.AddSingleton(new EmailTopic { Key = "newsletter", Title = "The weekly newsletter", Description = "One writing tip every Tuesday." });
+        builder.Services.AddSingleton(new EmailTopic { Key = "webinars", Title = "Webinar invitations" });
+        builder.Services.AddSingleton(GuideSequences.Nurture with { Topic = "newsletter" });   // a sequence's topic
+        // </snippet:broadcasts-topics>
+    }
+
     public static async Task<Broadcast> ScheduleLocalAsync(BroadcastService broadcasts, CancellationToken cancellationToken)
     {
         // <snippet:broadcasts-local-time>
@@ -32,6 +42,7 @@ internal static class BroadcastSnippets
                     + "Unsubscribe: {{ unsubscribe_url }}",
                 HtmlBody = "<p>Hi {{ first_name }}, <a href=\"https://example.com/webinar\">save your seat</a>.</p>",
                 Fields = System.Collections.Immutable.ImmutableDictionary<string, string>.Empty.Add("first_name", "there"),
+                Topic = "webinars",                                    // leads who left it are not sent it
                 LocalSendAt = new LocalDateTime(2026, 12, 8, 9, 0),   // 09:00 in each lead's own zone
                 MaxSendsPerMinute = 2_000,
             },

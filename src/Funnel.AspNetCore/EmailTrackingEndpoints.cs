@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Net;
 using Funnel.Email;
@@ -19,8 +20,14 @@ internal static class EmailTrackingEndpoints
     private const string OneClickField = "List-Unsubscribe";
     private const string OneClickValue = "One-Click";
 
-    /// <summary>The one-click form is one short field; mail providers and our page send nothing more.</summary>
-    internal static readonly RequestBodies.FormLimits UnsubscribeFormLimits = new(MaxBodyBytes: 1024, MaxFields: 8, MaxValueLength: 64);
+    /// <summary>The preference centre's field that marks a form of topics to keep.</summary>
+    private const string PreferencesField = "preferences";
+
+    /// <summary>The preference centre's field, once per topic to keep.</summary>
+    private const string TopicField = "topic";
+
+    /// <summary>The one-click form is one short field; the preference centre's is a field per topic (keys are at most 100 characters).</summary>
+    internal static readonly RequestBodies.FormLimits UnsubscribeFormLimits = new(MaxBodyBytes: 8192, MaxFields: 64, MaxValueLength: 100);
 
     public static async Task<IResult> OpenAsync(
         string token,
@@ -76,14 +83,27 @@ internal static class EmailTrackingEndpoints
         return Results.Redirect(target.AbsoluteUri);
     }
 
-    public static IResult UnsubscribePage(HttpContext context, string token, [FromServices] EmailTracking tracking)
+    public static async Task<IResult> UnsubscribePage(
+        HttpContext context,
+        string token,
+        [FromServices] EmailTracking tracking,
+        [FromServices] EmailPreferences preferences,
+        [FromServices] ILeadStore leads,
+        CancellationToken cancellationToken)
     {
-        if (Read(tracking, token, TrackingAction.Unsubscribe) is null)
+        if (Read(tracking, token, TrackingAction.Unsubscribe) is not { } read)
         {
             return InvalidToken("The unsubscribe link is invalid: it was changed or not issued by this site.");
         }
 
         string action = WebUtility.HtmlEncode((context.Request.PathBase + context.Request.Path).ToString());
+        if (!preferences.Topics.IsEmpty && await leads.FindAsync(read.Lead, cancellationToken).ConfigureAwait(false) is { } lead)
+        {
+            // With topics, the link opens the preference centre: leave one topic, or all marketing email.
+            EmailTopic? topic = await preferences.TopicOfAsync(read.Email, cancellationToken).ConfigureAwait(false);
+            return Results.Content(preferences.Page(action, lead, topic), "text/html; charset=utf-8");
+        }
+
         return Results.Content(
             $"""
             <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Unsubscribe</title></head>
@@ -99,6 +119,7 @@ internal static class EmailTrackingEndpoints
         HttpContext context,
         string token,
         [FromServices] EmailTracking tracking,
+        [FromServices] EmailPreferences preferences,
         [FromServices] ILeadStore leads,
         [FromServices] FunnelEventRecorder recorder,
         [FromServices] IClock clock,
@@ -123,9 +144,17 @@ internal static class EmailTrackingEndpoints
             return body.Problem!;
         }
 
-        if (!string.Equals(form[OneClickField].ToString(), OneClickValue, StringComparison.Ordinal))
+        bool oneClick = string.Equals(form[OneClickField].ToString(), OneClickValue, StringComparison.Ordinal);
+        if (!oneClick && !preferences.Topics.IsEmpty && form.ContainsKey(PreferencesField))
         {
-            return Problem(OneClickField, "The form must carry 'List-Unsubscribe=One-Click' (RFC 8058).");
+            return await SavePreferencesAsync(read, [.. form[TopicField].Select(static t => t ?? string.Empty)], preferences, leads, recorder, clock, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!oneClick)
+        {
+            return Problem(OneClickField, preferences.Topics.IsEmpty
+                ? "The form must carry 'List-Unsubscribe=One-Click' (RFC 8058)."
+                : "The form must carry 'List-Unsubscribe=One-Click' (RFC 8058), or 'preferences=1' with a 'topic' field per topic to keep.");
         }
 
         LeadProfile? profile = await leads.FindAsync(read.Lead, cancellationToken).ConfigureAwait(false);
@@ -157,6 +186,70 @@ internal static class EmailTrackingEndpoints
             <h1 id="unsubscribed">You are unsubscribed</h1><p>You will get no more marketing emails from us.</p></body></html>
             """,
             "text/html; charset=utf-8");
+    }
+
+    /// <summary>Saves the preference centre's form: the topics not kept are left (<c>email_unsubscribed</c> with the topic), the kept ones the lead had left are joined again.</summary>
+    private static async Task<IResult> SavePreferencesAsync(
+        TrackingToken read,
+        ImmutableArray<string> keep,
+        EmailPreferences preferences,
+        ILeadStore leads,
+        FunnelEventRecorder recorder,
+        IClock clock,
+        CancellationToken cancellationToken)
+    {
+        if (keep.FirstOrDefault(k => !preferences.Topics.Any(t => t.Key == k)) is { } unknown)
+        {
+            return Problem(TopicField, $"'{unknown}' is not one of our email topics.");
+        }
+
+        Instant now = clock.GetCurrentInstant();
+        List<LeadEvent> changes = [];
+        OptimisticConcurrency.Update<LeadProfile> update = await OptimisticConcurrency.UpdateAsync(
+            c => leads.FindAsync(read.Lead, c),
+            current =>
+            {
+                changes.Clear(); // the change may run again after a lost race: only the winner's events are recorded.
+                if (current is null || current.UnsubscribedAt is not null)
+                {
+                    return current;
+                }
+
+                LeadProfile next = current;
+                foreach (EmailTopic topic in preferences.Topics)
+                {
+                    bool kept = keep.Contains(topic.Key);
+                    if (!kept && !next.UnsubscribedTopics.Contains(topic.Key))
+                    {
+                        EmailUnsubscribed left = new() { LeadId = read.Lead, OccurredAt = now, Email = read.Email, Topic = topic.Key };
+                        next = next.ApplySuppression(left);
+                        changes.Add(left);
+                    }
+                    else if (kept && next.UnsubscribedTopics.Contains(topic.Key))
+                    {
+                        next = next.Resubscribe(topic.Key);
+                        changes.Add(new EmailTopicResubscribed { LeadId = read.Lead, OccurredAt = now, Topic = topic.Key });
+                    }
+                }
+
+                return changes.Count == 0 ? current : next;
+            },
+            tryAddAsync: null,
+            leads.TryUpdateAsync,
+            static (current, next) => next with { Version = current.Version + 1 },
+            $"Lead {read.Lead}",
+            cancellationToken).ConfigureAwait(false);
+        if (update.After is not { } lead)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "The lead does not exist.", detail: "The address of this link is no longer on our list.");
+        }
+
+        if (update.Changed)
+        {
+            await recorder.RecordAsync(changes, cancellationToken).ConfigureAwait(false);
+        }
+
+        return Results.Content(preferences.SavedPage(lead), "text/html; charset=utf-8");
     }
 
     /// <summary>Records the event unless its id (derived from the tracking window) is in the log already.</summary>

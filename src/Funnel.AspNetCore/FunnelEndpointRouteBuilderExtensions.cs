@@ -25,7 +25,9 @@ public static class FunnelEndpointRouteBuilderExtensions
     /// <see cref="Funnel.Events.EmailOpened"/> only for a valid open token.</item>
     /// <item><c>GET {prefix}/email/click/{token}</c>: redirects (302) to the URL inside a valid signed click token and records
     /// <see cref="Funnel.Events.EmailClicked"/>; a tampered or foreign token gets 400 naming <c>token</c> and no redirect.</item>
-    /// <item><c>GET {prefix}/email/unsubscribe/{token}</c> shows a confirmation page; <c>POST</c> with the form body
+    /// <item><c>GET {prefix}/email/unsubscribe/{token}</c> shows a confirmation page, or, when <see cref="Funnel.Email.EmailTopic"/>s are
+    /// registered, the preference centre (a checkbox per topic; <c>POST</c> with <c>preferences=1</c> and a <c>topic</c> field per topic
+    /// to keep leaves the others, recording <see cref="Funnel.Events.EmailUnsubscribed"/> with the topic); <c>POST</c> with the form body
     /// <c>List-Unsubscribe=One-Click</c> (RFC 8058) unsubscribes the lead and records <see cref="Funnel.Events.EmailUnsubscribed"/>
     /// once; posting again changes nothing. Set <see cref="Funnel.Sequences.SequenceOptions.Tracking"/> with a base URL of
     /// <c>{site}{prefix}/email</c> so the sequence emails link here.</item>

@@ -56,6 +56,8 @@ internal sealed record LeadProfileDocument
 
     public Instant? UnsubscribedAt { get; init; }
 
+    public IReadOnlyList<string>? UnsubscribedTopics { get; init; }
+
     public Instant? BouncedAt { get; init; }
 
     public Instant? ComplainedAt { get; init; }
@@ -85,6 +87,7 @@ internal sealed record LeadProfileDocument
             ErasedAt = profile.ErasedAt,
             PendingConfirmation = profile.PendingConfirmation,
             UnsubscribedAt = profile.UnsubscribedAt,
+            UnsubscribedTopics = profile.UnsubscribedTopics.IsEmpty ? null : [.. profile.UnsubscribedTopics],
             BouncedAt = profile.BouncedAt,
             ComplainedAt = profile.ComplainedAt,
             SoftBounces = profile.SoftBounces == 0 ? null : profile.SoftBounces,
@@ -117,6 +120,7 @@ internal sealed record LeadProfileDocument
             ErasedAt = document.ErasedAt,
             PendingConfirmation = document.PendingConfirmation,
             UnsubscribedAt = document.UnsubscribedAt,
+            UnsubscribedTopics = ImmutableSortedSet.CreateRange(StringComparer.Ordinal, document.UnsubscribedTopics ?? []),
             BouncedAt = document.BouncedAt,
             ComplainedAt = document.ComplainedAt,
             SoftBounces = document.SoftBounces ?? 0,

@@ -36,6 +36,9 @@ internal sealed partial class WebShopFactory(string? connectionString = null) : 
     /// <summary>Gets or sets a change to the Funnel options, applied after the shop's own (rate limits are off unless it turns them on).</summary>
     public Action<FunnelAspNetCoreOptions>? ConfigureFunnel { get; init; }
 
+    /// <summary>Gets or sets services registered after the shop's own (such as email topics).</summary>
+    public Action<IServiceCollection>? AddServices { get; init; }
+
     /// <summary>Gets what the shop logged.</summary>
     public CapturedLogs Logs { get; } = new();
 
@@ -190,6 +193,7 @@ internal sealed partial class WebShopFactory(string? connectionString = null) : 
         {
             services.AddSingleton<IClock>(Clock);
             services.AddSingleton<ILoggerProvider>(Logs);
+            AddServices?.Invoke(services);
             // Every test client shares one address: limits are tested where asked for (ConfigureFunnel), off elsewhere.
             services.Configure<FunnelAspNetCoreOptions>(o =>
             {

@@ -143,6 +143,19 @@ public sealed class CoreStoredFormatTests : IDisposable
     }
 
     [Fact]
+    public async Task TryAddAsync_ProfileWithLeftTopics_StoresAndReadsThem()
+    {
+        SqliteLeadStore store = new(_database);
+        LeadProfile left = Ann with { UnsubscribedTopics = ImmutableSortedSet.Create(StringComparer.Ordinal, "webinars", "newsletter") };
+
+        (await store.TryAddAsync(left)).ShouldBeTrue();
+
+        ShouldEqual((await store.FindAsync(Ann.Id)).ShouldNotBeNull(), left with { Version = 0 });
+        string stored = await _database.ReadAsync(static s => (string)s.Scalar("SELECT profile FROM leads")!, CancellationToken.None);
+        stored.ShouldContain(""""unsubscribedTopics":["newsletter","webinars"]"""");
+    }
+
+    [Fact]
     public async Task TryAddAsync_ProfileWithSoftBounces_StoresAndReadsTheCount()
     {
         SqliteLeadStore store = new(_database);
@@ -280,7 +293,9 @@ public sealed class CoreStoredFormatTests : IDisposable
         actual.CustomFields.ShouldBe(expected.CustomFields);
         actual.CustomFields.KeyComparer.ShouldBeSameAs(StringComparer.Ordinal);
         actual.Magnets.ShouldBe(expected.Magnets);
-        (actual with { Tags = expected.Tags, CustomFields = expected.CustomFields, Magnets = expected.Magnets })
+        actual.UnsubscribedTopics.ShouldBe(expected.UnsubscribedTopics);
+        actual.UnsubscribedTopics.KeyComparer.ShouldBeSameAs(StringComparer.Ordinal);
+        (actual with { Tags = expected.Tags, CustomFields = expected.CustomFields, Magnets = expected.Magnets, UnsubscribedTopics = expected.UnsubscribedTopics })
             .ShouldBe(expected);
     }
 

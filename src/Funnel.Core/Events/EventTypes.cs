@@ -32,6 +32,9 @@ public static partial class EventTypes
     /// <summary>A lead unsubscribed through an email (<see cref="EmailUnsubscribed"/>).</summary>
     public const string EmailUnsubscribed = "email_unsubscribed";
 
+    /// <summary>A lead joined an email topic again (<see cref="EmailTopicResubscribed"/>).</summary>
+    public const string EmailTopicResubscribed = "email_topic_resubscribed";
+
     /// <summary>A lead marked an email as spam (<see cref="EmailComplained"/>).</summary>
     public const string EmailComplained = "email_complained";
 

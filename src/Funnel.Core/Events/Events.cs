@@ -144,8 +144,29 @@ public sealed record EmailBounced : EmailEvent
 [FunnelEventType(EventTypes.EmailUnsubscribed)]
 public sealed record EmailUnsubscribed : EmailEvent
 {
+    /// <summary>Gets the topic the lead left, such as <c>newsletter</c>; the lead still gets the other topics' email.</summary>
+    /// <remarks>Left out of the stored JSON when unset, so events stored before it existed read unchanged.</remarks>
+    /// <value>Defaults to <see langword="null"/>: the lead left all marketing email.</value>
+    public string? Topic { get; init; }
+
     /// <inheritdoc/>
     public override string EventType => EventTypes.EmailUnsubscribed;
+}
+
+/// <summary>A lead who had left an email topic joined it again, through the preference centre.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.EmailTopicResubscribed)]
+public sealed record EmailTopicResubscribed : LeadEvent
+{
+    /// <summary>Gets the topic, such as <c>newsletter</c>.</summary>
+    public required string Topic { get; init; }
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Topic"/>.</value>
+    public override string? Subject => Topic;
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.EmailTopicResubscribed;
 }
 
 /// <summary>A lead marked an email as spam.</summary>

@@ -65,6 +65,10 @@ public sealed record LeadProfile
     /// <value><see langword="null"/> when they did not.</value>
     public Instant? UnsubscribedAt { get; init; }
 
+    /// <summary>Gets the email topics the lead left (see <see cref="Email.EmailTopic"/>); their email is suppressed, the other marketing email is not.</summary>
+    /// <value>Defaults to empty (ordinal).</value>
+    public ImmutableSortedSet<string> UnsubscribedTopics { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+
     /// <summary>Gets when an email to the lead bounced permanently.</summary>
     /// <value><see langword="null"/> when none did.</value>
     public Instant? BouncedAt { get; init; }
@@ -115,7 +119,8 @@ public sealed record LeadProfile
 
     /// <summary>Returns the profile updated with the suppression facts an email event carries.</summary>
     /// <remarks>
-    /// An unsubscribe sets <see cref="UnsubscribedAt"/> and withdraws consent; a hard bounce sets
+    /// An unsubscribe sets <see cref="UnsubscribedAt"/> and withdraws consent, or, when it names an
+    /// <see cref="EmailUnsubscribed.Topic"/>, adds the topic to <see cref="UnsubscribedTopics"/> only; a hard bounce sets
     /// <see cref="BouncedAt"/>; a complaint sets <see cref="ComplainedAt"/> and withdraws consent. The first
     /// instant is kept. Other events return the same instance.
     /// </remarks>
@@ -128,6 +133,7 @@ public sealed record LeadProfile
         Instant at = emailEvent.OccurredAt;
         return emailEvent switch
         {
+            EmailUnsubscribed { Topic: { } topic } => UnsubscribedTopics.Contains(topic) ? this : this with { UnsubscribedTopics = UnsubscribedTopics.Add(topic) },
             EmailUnsubscribed => Withdraw(this with { UnsubscribedAt = UnsubscribedAt ?? at }, "unsubscribe", at),
             EmailBounced { Kind: BounceKind.Hard } => this with { BouncedAt = BouncedAt ?? at },
             EmailComplained => Withdraw(this with { ComplainedAt = ComplainedAt ?? at }, "complaint", at),
@@ -188,6 +194,16 @@ public sealed record LeadProfile
                     At = at,
                 }).ConsentHistory,
             };
+    }
+
+    /// <summary>Returns the profile back in an email topic it had left (<see cref="EmailTopicResubscribed"/>).</summary>
+    /// <param name="topic">The topic key.</param>
+    /// <returns>The updated profile, or this instance when the lead had not left the topic.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="topic"/> is <see langword="null"/>.</exception>
+    public LeadProfile Resubscribe(string topic)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        return UnsubscribedTopics.Contains(topic) ? this with { UnsubscribedTopics = UnsubscribedTopics.Remove(topic) } : this;
     }
 
     /// <summary>Returns the profile with <paramref name="change"/> appended to its <see cref="ConsentHistory"/>.</summary>

@@ -39,6 +39,11 @@ public sealed record BroadcastDefinition
     /// <value>Defaults to <see langword="null"/> (text only).</value>
     public string? HtmlBody { get; init; }
 
+    /// <summary>Gets the email topic of the broadcast, such as <c>newsletter</c>: a lead who left it is not sent it (suppressed, <c>unsubscribed_topic</c>).</summary>
+    /// <remarks>The topic must be a registered <see cref="EmailTopic"/>; <see cref="BroadcastService.ScheduleAsync"/> checks it.</remarks>
+    /// <value>Defaults to <see langword="null"/>: only leaving all marketing email stops it.</value>
+    public string? Topic { get; init; }
+
     /// <summary>Gets the instant every lead is sent the broadcast at.</summary>
     /// <remarks>Set exactly one of <see cref="SendAt"/> and <see cref="LocalSendAt"/>.</remarks>
     /// <value>Defaults to <see langword="null"/>.</value>
@@ -80,6 +85,7 @@ public sealed record BroadcastDefinition
     {
         Key = Broadcasts.SequenceOf(Key),
         IsMarketing = true,
+        Topic = Topic,
         TrackClicks = TrackClicks,
         Fields = Fields,
         Steps =

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Collections.Immutable;
 using FluentValidation;
 using FluentValidation.Results;
+using Funnel.Email;
 using Funnel.Leads;
 using Funnel.Segments;
 using NodaTime;
@@ -44,6 +45,7 @@ public sealed class BroadcastService
     private readonly IValidator<BroadcastDefinition> _validator;
     private readonly FrozenSet<string> _segments;
     private readonly FrozenSet<string> _sequenceEmails;
+    private readonly FrozenSet<string> _topics;
     private readonly string _owner = Guid.NewGuid().ToString("N");
 
     /// <summary>Initializes the service.</summary>
@@ -58,7 +60,8 @@ public sealed class BroadcastService
         SequenceOptions options,
         IValidator<BroadcastDefinition> validator,
         IEnumerable<SegmentDefinition> segments,
-        IEnumerable<SequenceDefinition> sequences)
+        IEnumerable<SequenceDefinition> sequences,
+        IEnumerable<EmailTopic> topics)
     {
         _store = store;
         _members = members;
@@ -71,6 +74,7 @@ public sealed class BroadcastService
         _validator = validator;
         _segments = segments.Select(static s => s.Key).ToFrozenSet(StringComparer.Ordinal);
         _sequenceEmails = sequences.SelectMany(static s => s.Steps).Select(static s => s.Key).ToFrozenSet(StringComparer.Ordinal);
+        _topics = topics.Select(static t => t.Key).ToFrozenSet(StringComparer.Ordinal);
     }
 
     /// <summary>Validates a broadcast and stores it to go out at its instant.</summary>
@@ -93,6 +97,11 @@ public sealed class BroadcastService
         if (result.IsValid && _sequenceEmails.Contains(definition.Key))
         {
             errors.Add($"Key: '{definition.Key}' is the key of a sequence email, and the two would share their figures; choose another key.");
+        }
+
+        if (result.IsValid && definition.Topic is { } topic && !_topics.Contains(topic))
+        {
+            errors.Add($"Topic: '{topic}' is not a registered topic; register it with services.AddSingleton(new EmailTopic {{ Key = \"{topic}\", Title = \"…\" }}).");
         }
 
         if (errors.Count > 0)

@@ -39,7 +39,8 @@ internal static class SequencesRegistration
                 sp.GetRequiredService<IOptions<SequenceOptions>>().Value,
                 sp.GetRequiredService<IValidator<BroadcastDefinition>>(),
                 sp.GetServices<SegmentDefinition>(),
-                Definitions(sp.GetServices<SequenceDefinition>()));
+                Definitions(sp.GetServices<SequenceDefinition>()),
+                sp.GetServices<EmailTopic>());
         });
         services.TryAddSingleton(sp =>
         {
@@ -57,6 +58,7 @@ internal static class SequencesRegistration
                 TimeZones = zones,
                 DefaultZone = zones[sp.GetRequiredService<IOptions<FunnelOptions>>().Value.TimeZoneId],
                 Options = sp.GetRequiredService<IOptions<SequenceOptions>>().Value,
+                Topics = [.. sp.GetServices<EmailTopic>()],
                 Broadcasts = sp.GetRequiredService<IBroadcastStore>(),
                 Segments = sp.GetRequiredService<ISegmentMembershipStore>(),
             });

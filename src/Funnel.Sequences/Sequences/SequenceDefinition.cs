@@ -39,6 +39,11 @@ public sealed record SequenceDefinition
     /// <value>Defaults to <see langword="true"/>. Unsubscribed, bounced and complained leads get no email either way.</value>
     public bool IsMarketing { get; init; } = true;
 
+    /// <summary>Gets the email topic of the sequence, such as <c>newsletter</c>: a lead who left it gets none of its emails (suppressed, <c>unsubscribed_topic</c>).</summary>
+    /// <remarks>The topic must be a registered <see cref="Email.EmailTopic"/>; the engine checks it at start-up.</remarks>
+    /// <value>Defaults to <see langword="null"/>: only leaving all marketing email stops it.</value>
+    public string? Topic { get; init; }
+
     /// <summary>Gets the local hours in which nothing is sent; a send that falls inside moves to their end.</summary>
     /// <value>Defaults to <see langword="null"/> (no quiet hours).</value>
     public QuietHours? QuietHours { get; init; }

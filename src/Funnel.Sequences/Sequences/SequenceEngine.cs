@@ -50,6 +50,10 @@ public sealed record SequenceEngineSettings
     /// <value>Defaults to UTC.</value>
     public DateTimeZone DefaultZone { get; init; } = DateTimeZone.Utc;
 
+    /// <summary>Gets the email topics a definition's <see cref="SequenceDefinition.Topic"/> may name.</summary>
+    /// <value>Defaults to none. <c>AddFunnelSequences()</c> passes the registered <see cref="EmailTopic"/>s.</value>
+    public ImmutableArray<EmailTopic> Topics { get; init; } = [];
+
     /// <summary>Gets the broadcast store, read for the broadcast sends the dispatcher claims.</summary>
     /// <value>Defaults to <see langword="null"/>: a broadcast send then fails for good, naming the missing store. <c>AddFunnelSequences()</c> passes the registered one.</value>
     public IBroadcastStore? Broadcasts { get; init; }
@@ -144,6 +148,28 @@ public sealed partial class SequenceEngine
             throw new ArgumentException("Invalid sequence options: " + string.Join(" ", options.Errors.Select(e => $"{e.PropertyName}: {e.ErrorMessage}")), nameof(settings));
         }
 
+        if (settings.Topics.IsDefault)
+        {
+            throw new ArgumentException("The topics must not be default.", nameof(settings));
+        }
+
+        EmailTopicValidator topicValidator = new();
+        HashSet<string> topicKeys = new(StringComparer.Ordinal);
+        foreach (EmailTopic topic in settings.Topics)
+        {
+            ArgumentNullException.ThrowIfNull(topic, "settings.Topics[]");
+            ValidationResult result = topicValidator.Validate(topic);
+            if (!result.IsValid)
+            {
+                throw new ArgumentException($"Email topic '{topic.Key}' is invalid: " + string.Join(" ", result.Errors.Select(e => e.ErrorMessage)), nameof(settings));
+            }
+
+            if (!topicKeys.Add(topic.Key))
+            {
+                throw new ArgumentException($"Two email topics have the key '{topic.Key}'.", nameof(settings));
+            }
+        }
+
         SequenceDefinitionValidator validator = new(settings.Renderer);
         Dictionary<string, SequenceDefinition> byKey = new(StringComparer.Ordinal);
         foreach (SequenceDefinition definition in settings.Definitions)
@@ -158,6 +184,11 @@ public sealed partial class SequenceEngine
             if (definition.TrackClicks && settings.Options.Tracking is null)
             {
                 throw new ArgumentException($"Sequence '{definition.Key}' has TrackClicks set but the options have no Tracking.", nameof(settings));
+            }
+
+            if (definition.Topic is { } topic && !settings.Topics.Any(t => t.Key == topic))
+            {
+                throw new ArgumentException($"Sequence '{definition.Key}' has the topic '{topic}', which is not registered: add services.AddSingleton(new EmailTopic {{ Key = \"{topic}\", Title = \"…\" }}).", nameof(settings));
             }
 
             if (!byKey.TryAdd(definition.Key, definition))
@@ -579,6 +610,7 @@ public sealed partial class SequenceEngine
         { BouncedAt: not null } => "bounced",
         { ComplainedAt: not null } => "complained",
         _ when definition.IsMarketing && lead.ConsentStatus != ConsentStatus.Granted => "no_consent",
+        _ when definition.Topic is { } topic && lead.UnsubscribedTopics.Contains(topic) => "unsubscribed_topic",
         _ => null,
     };
 

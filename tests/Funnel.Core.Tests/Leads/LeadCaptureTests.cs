@@ -277,6 +277,31 @@ public class LeadCaptureTests
     }
 
     [Fact]
+    public void ApplySuppression_TopicUnsubscribe_LeavesOnlyTheTopicAndResubscribeUndoesIt()
+    {
+        LeadProfile lead = new()
+        {
+            Id = LeadId.New(),
+            Email = EmailAddress.Parse("ann@example.com"),
+            CreatedAt = Start,
+            Consent = new ConsentRecord { Purpose = "marketing-email", Status = ConsentStatus.Granted, Method = ConsentMethod.SingleOptIn, Source = "guide", RecordedAt = Start },
+        };
+
+        LeadProfile left = lead.ApplySuppression(new EmailUnsubscribed { LeadId = lead.Id, OccurredAt = Start, Email = "webinar-promo", Topic = "webinars" });
+        LeadProfile twice = left.ApplySuppression(new EmailUnsubscribed { LeadId = lead.Id, OccurredAt = Start, Email = "webinar-promo", Topic = "webinars" });
+        LeadProfile back = left.Resubscribe("webinars");
+
+        left.UnsubscribedTopics.ShouldBe(["webinars"]);
+        left.UnsubscribedAt.ShouldBeNull();
+        left.ConsentStatus.ShouldBe(ConsentStatus.Granted);
+        left.CanReceiveMarketingEmail.ShouldBeTrue();
+        left.ConsentHistory.ShouldBe(lead.ConsentHistory);
+        twice.ShouldBeSameAs(left);
+        back.UnsubscribedTopics.ShouldBeEmpty();
+        lead.Resubscribe("webinars").ShouldBeSameAs(lead);
+    }
+
+    [Fact]
     public async Task TryUpdateAsync_ReplacementWithAnotherEmail_Throws()
     {
         InMemoryLeadStore store = new();

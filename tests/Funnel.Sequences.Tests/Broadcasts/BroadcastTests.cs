@@ -329,6 +329,68 @@ public sealed class BroadcastTests
     }
 
     [Fact]
+    public async Task DispatchDueAsync_BroadcastOfATopicTheLeadLeft_SuppressesItAndSendsTheOthers()
+    {
+        using BroadcastWorld world = new();
+        LeadProfile stays = await world.AddMemberAsync(1);
+        LeadProfile left = await world.AddMemberAsync(2, change: p => p.ApplySuppression(new EmailUnsubscribed { LeadId = p.Id, OccurredAt = BroadcastWorld.Start, Email = "older-promo", Topic = "webinars" }));
+        await world.Broadcasts.ScheduleAsync(BroadcastWorld.Promo() with { Topic = "webinars" });
+        // A broadcast of no topic the next day (the frequency cap allows one marketing email a day).
+        await world.Broadcasts.ScheduleAsync(BroadcastWorld.Promo("tips") with { Subject = "Three tips", SendAt = SendAt + Duration.FromDays(1) });
+        foreach (Instant at in (Instant[])[SendAt, SendAt + Duration.FromDays(1)])
+        {
+            world.Clock.Reset(at);
+            await world.Broadcasts.QueueDueAsync();
+            await world.DispatchAllAsync();
+        }
+
+        world.Sender.Sent.Select(s => (s.Message.To.Value, s.Message.EmailKey)).Order().ShouldBe(
+        [
+            (stays.Email.Value, "tips"),
+            (stays.Email.Value, "webinar-promo"),
+            (left.Email.Value, "tips"),
+        ]);
+        EmailSuppressed suppressed = world.Events.OfType<EmailSuppressed>().ShouldHaveSingleItem();
+        (suppressed.LeadId, suppressed.Email, suppressed.Reason).ShouldBe((left.Id, "webinar-promo", "unsubscribed_topic"));
+    }
+
+    [Fact]
+    public async Task ScheduleAsync_UnregisteredTopic_ThrowsNamingIt()
+    {
+        using BroadcastWorld world = new();
+
+        ArgumentException error = await Should.ThrowAsync<ArgumentException>(() => world.Broadcasts.ScheduleAsync(BroadcastWorld.Promo() with { Topic = "podcasts" }));
+
+        error.Message.ShouldContain("Topic: 'podcasts' is not a registered topic");
+    }
+
+    [Fact]
+    public void SequenceEngine_SequenceWithAnUnregisteredTopic_ThrowsNamingSequenceAndTopic()
+    {
+        using BroadcastWorld world = new();
+        SequenceDefinition tips = new()
+        {
+            Key = "tips",
+            Topic = "podcasts",
+            Steps = [new SequenceStep { Key = "tips-1", Subject = "Tip", TextBody = "A tip." }],
+        };
+
+        ArgumentException error = Should.Throw<ArgumentException>(() => new SequenceEngine(new SequenceEngineSettings
+        {
+            Definitions = [tips],
+            Topics = [new Email.EmailTopic { Key = "webinars", Title = "Webinar invitations" }],
+            Enrolments = world.Services.GetRequiredService<IEnrolmentStore>(),
+            Outbox = world.Outbox,
+            Leads = world.Leads,
+            Sender = world.Sender,
+            EventLog = new InMemoryFunnelEventLog(),
+            Clock = world.Clock,
+        }));
+
+        error.Message.ShouldContain("Sequence 'tips' has the topic 'podcasts', which is not registered");
+    }
+
+    [Fact]
     public async Task ScheduleAsync_ExistingKey_ThrowsAndKeepsTheFirst()
     {
         using BroadcastWorld world = new();

@@ -28,6 +28,7 @@ internal sealed class BroadcastWorld : IDisposable
         services.AddSingleton<InMemoryFunnelEventLog>();
         services.AddSingleton<IFunnelEventLog>(sp => sp.GetRequiredService<InMemoryFunnelEventLog>());
         services.AddSingleton(new SegmentDefinition("newsletter", new TagRule("newsletter")));
+        services.AddSingleton(new Email.EmailTopic { Key = "webinars", Title = "Webinar invitations" });
         services.AddFunnel(o => o.TimeZoneId = "Europe/Berlin");
         services.AddFunnelSequenceDispatcher();
         configure?.Invoke(services);
