@@ -184,7 +184,8 @@ public sealed partial class SequenceEngine
     /// <para>
     /// The enrolment instant is the event's <see cref="FunnelEvent.OccurredAt"/>; a <see cref="WebinarRegistered"/>
     /// with <see cref="WebinarRegistered.StartsAt"/> gives the anchor for anchored steps; a
-    /// <see cref="ConfirmationRequested"/> stores its <c>confirmation_url</c> on the enrolment for the templates. A
+    /// <see cref="ConfirmationRequested"/> stores its <c>confirmation_url</c> and a
+    /// <see cref="LeadMagnetDeliveryRequested"/> its <c>download_url</c> on the enrolment for the templates. A
     /// marketing sequence triggered while the lead's consent is <see cref="ConsentStatus.Pending"/> (double opt-in)
     /// waits as <see cref="EnrolmentStatus.AwaitingConsent"/> and starts on the lead's <see cref="OptInConfirmed"/>,
     /// counting its steps from the confirmation. Events about no lead do nothing.
@@ -288,6 +289,10 @@ public sealed partial class SequenceEngine
             .Add("confirmation_url", requested.ConfirmationUrl)
             .Add("magnet", requested.Magnet)
             .Add("magnet_title", requested.MagnetTitle ?? requested.Magnet),
+        LeadMagnetDeliveryRequested delivery => ImmutableDictionary<string, string>.Empty
+            .Add("download_url", delivery.DownloadUrl)
+            .Add("magnet", delivery.Magnet)
+            .Add("magnet_title", delivery.MagnetTitle ?? delivery.Magnet),
         _ => ImmutableDictionary<string, string>.Empty,
     };
 
