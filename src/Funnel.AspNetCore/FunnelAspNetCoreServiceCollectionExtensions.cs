@@ -58,6 +58,8 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
         services.AddFunnelHandler<FunnelMetricsHandler>("metrics");
         services.TryAddSingleton<FunnelEventRecorder>();
         services.TryAddSingleton<TrackingDeduplication>();
+        services.TryAddSingleton<MagnetDownloads>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunnelAspNetCoreOptions>, MagnetSigningValidation>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new EmailTracking(
             sp.GetRequiredService<IOptions<SequenceOptions>>().Value.Tracking is { } tracking ? new TrackingLinks(tracking) : null));
