@@ -153,7 +153,8 @@ internal static class FunnelEndpoints
             IpAddress = context.Connection.RemoteIpAddress?.ToString(),
             UserAgent = UserAgentOf(context),
             ConfirmationUrlTemplate = magnet!.DoubleOptIn
-                ? ConfirmationLink(context, o.PublicOrigin, magnet.HasAsset ? magnet.Key : null, TokenSlot).AbsoluteUri.Replace(TokenSlot, "{token}", StringComparison.Ordinal)
+                ? ConfirmationLink(context, o.PublicOrigin, magnet.HasAsset ? magnet.Key : null, TokenSlot).AbsoluteUri
+                    .Replace(TokenSlot, "{token}", StringComparison.Ordinal)
                 : null,
         };
 
@@ -176,9 +177,12 @@ internal static class FunnelEndpoints
 
         // Granted consent means the opt-in is complete: a single opt-in, or a double one the lead confirmed before.
         // A pending one is delivered by the confirm endpoint, once the lead confirms; never both.
-        if (magnet.HasAsset && result.Lead.ConsentStatus == ConsentStatus.Granted && result.Events.OfType<OptedIn>().FirstOrDefault() is { } optedIn)
+        if (magnet.HasAsset
+            && result.Lead.ConsentStatus == ConsentStatus.Granted
+            && result.Events.OfType<OptedIn>().FirstOrDefault() is { } optedIn)
         {
-            await downloads.RecordDeliveryAsync(context, recorder, magnet, result.Lead.Id, optedIn, cancellationToken).ConfigureAwait(false);
+            await downloads.RecordDeliveryAsync(context, recorder, magnet, result.Lead.Id, optedIn, cancellationToken)
+                .ConfigureAwait(false);
         }
         activity?.SetTag("funnel.new_lead", result.IsNewLead);
 
@@ -217,7 +221,8 @@ internal static class FunnelEndpoints
                 // The link names the magnet asked for; a token confirms once, so the magnet is delivered once.
                 if (downloads.Find(magnet) is { HasAsset: true } asked)
                 {
-                    await downloads.RecordDeliveryAsync(context, recorder, asked, result.Lead.Id, result.Event!, cancellationToken).ConfigureAwait(false);
+                    await downloads.RecordDeliveryAsync(context, recorder, asked, result.Lead.Id, result.Event!, cancellationToken)
+                        .ConfigureAwait(false);
                 }
 
                 return options.Value.ConfirmedRedirect is { } redirect
@@ -419,8 +424,9 @@ internal static class FunnelEndpoints
     }
 
     /// <summary>The scheme, host and port emailed links start with: the configured origin, else the request's.</summary>
-    internal static string SiteOf(HttpContext context, Uri? origin) =>
-        origin is null ? $"{context.Request.Scheme}://{context.Request.Host}" : origin.GetLeftPart(UriPartial.Authority);
+    internal static string SiteOf(HttpContext context, Uri? origin) => origin is null
+        ? $"{context.Request.Scheme}://{context.Request.Host}"
+        : origin.GetLeftPart(UriPartial.Authority);
 
     private static IResult Accepted(HttpContext context, FunnelAspNetCoreOptions options)
     {

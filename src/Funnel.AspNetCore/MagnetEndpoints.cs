@@ -17,7 +17,7 @@ using NodaTime;
 
 namespace Funnel.AspNetCore;
 
-/// <summary>Builds and checks the signed, expiring download links of lead magnets, and records their delivery.</summary>
+/// <summary>Builds and checks the signed, expiring download links of lead magnets, and records deliveries.</summary>
 /// <remarks>
 /// <para>
 /// A link is <c>{site}{prefix}/magnets/{key}/download?lead={id}&amp;exp={unix seconds}&amp;sig={signature}</c>, where
@@ -27,7 +27,8 @@ namespace Funnel.AspNetCore;
 /// </para>
 /// <para>
 /// Without a tracking key, a magnet with an <see cref="LeadMagnet.AssetUrl"/> is delivered with that URL as it is
-/// (no expiry, no <c>magnet_downloaded</c>); one with an <see cref="LeadMagnet.AssetFile"/> fails validation at start-up.
+/// (no expiry, no <c>magnet_downloaded</c>); one with an <see cref="LeadMagnet.AssetFile"/> fails validation at
+/// start-up.
 /// </para>
 /// </remarks>
 internal sealed class MagnetDownloads
@@ -50,10 +51,11 @@ internal sealed class MagnetDownloads
     public bool CanSign => _key is not null;
 
     /// <summary>Finds a configured magnet by key.</summary>
-    public LeadMagnet? Find(string? key) =>
-        key is null ? null : _options.Value.LeadMagnets.FirstOrDefault(m => m is not null && string.Equals(m.Key, key, StringComparison.Ordinal));
+    public LeadMagnet? Find(string? key) => key is null
+        ? null
+        : _options.Value.LeadMagnets.FirstOrDefault(m => m is not null && string.Equals(m.Key, key, StringComparison.Ordinal));
 
-    /// <summary>The link the delivery email carries, or <see langword="null"/> when the magnet has nothing to deliver.</summary>
+    /// <summary>The link the delivery email carries, or <see langword="null"/> when there is nothing to deliver.</summary>
     public string? DownloadUrl(HttpContext context, LeadMagnet magnet, LeadId lead, Instant now)
     {
         if (!magnet.HasAsset)
@@ -68,19 +70,27 @@ internal sealed class MagnetDownloads
         }
 
         long expires = (now + Duration.FromTimeSpan(_options.Value.MagnetLinkLifetime)).ToUnixTimeSeconds();
-        string path = context.RequestServices.GetRequiredService<LinkGenerator>().GetPathByName(context, EndpointName, new RouteValueDictionary
+        RouteValueDictionary values = new()
         {
             ["key"] = magnet.Key,
             ["lead"] = lead.Value.ToString("N"),
             ["exp"] = expires.ToString(CultureInfo.InvariantCulture),
             ["sig"] = Sign(magnet.Key, lead.Value, expires),
-        }) ?? throw new InvalidOperationException("The Funnel magnet download endpoint is not mapped; call MapFunnel.");
+        };
+        string path = context.RequestServices.GetRequiredService<LinkGenerator>().GetPathByName(context, EndpointName, values)
+            ?? throw new InvalidOperationException("The Funnel magnet download endpoint is not mapped; call MapFunnel.");
         return FunnelEndpoints.SiteOf(context, _options.Value.PublicOrigin) + path;
     }
 
-    /// <summary>Records the delivery of <paramref name="magnet"/> to <paramref name="lead"/>, with an id derived from the event that completed the opt-in, so a retry records it once.</summary>
+    /// <summary>Records the delivery of <paramref name="magnet"/> to <paramref name="lead"/>.</summary>
+    /// <remarks>The id derives from the event that completed the opt-in, so a retried request records it once.</remarks>
     public async Task RecordDeliveryAsync(
-        HttpContext context, FunnelEventRecorder recorder, LeadMagnet magnet, LeadId lead, FunnelEvent cause, CancellationToken cancellationToken)
+        HttpContext context,
+        FunnelEventRecorder recorder,
+        LeadMagnet magnet,
+        LeadId lead,
+        FunnelEvent cause,
+        CancellationToken cancellationToken)
     {
         if (DownloadUrl(context, magnet, lead, cause.OccurredAt) is not { } url)
         {
@@ -121,14 +131,18 @@ internal sealed class MagnetDownloads
         return CryptographicOperations.FixedTimeEquals(Mac(key, lead, expires), given);
     }
 
-    /// <summary>The media type of a magnet's file: the configured one, else by extension, else <c>application/octet-stream</c>.</summary>
+    /// <summary>The media type of a magnet's file: the configured one, else by extension, else a byte stream.</summary>
     public static string ContentTypeOf(LeadMagnet magnet, string fileName) =>
-        magnet.AssetContentType ?? (ContentTypes.TryGetContentType(fileName, out string? type) ? type : "application/octet-stream");
+        magnet.AssetContentType
+        ?? (ContentTypes.TryGetContentType(fileName, out string? type) ? type : "application/octet-stream");
 
     private string Sign(string key, Guid lead, long expires) => Base64Url.EncodeToString(Mac(key, lead, expires));
 
-    private byte[] Mac(string key, Guid lead, long expires) =>
-        HMACSHA256.HashData(_key!, Encoding.UTF8.GetBytes($"{Label}\n{key}\n{lead:N}\n{expires.ToString(CultureInfo.InvariantCulture)}"));
+    private byte[] Mac(string key, Guid lead, long expires)
+    {
+        string signed = $"{Label}\n{key}\n{lead:N}\n{expires.ToString(CultureInfo.InvariantCulture)}";
+        return HMACSHA256.HashData(_key!, Encoding.UTF8.GetBytes(signed));
+    }
 }
 
 /// <summary>The lead magnet download handler behind <c>MapFunnel</c>.</summary>
@@ -153,12 +167,16 @@ internal static class MagnetEndpoints
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (!Guid.TryParseExact(lead, "N", out Guid leadId) || leadId == Guid.Empty)
         {
-            errors["lead"] = [string.IsNullOrEmpty(lead) ? "The lead is required." : "The lead must be a lead id of 32 hexadecimal digits."];
+            errors["lead"] = [string.IsNullOrEmpty(lead)
+                ? "The lead is required."
+                : "The lead must be a lead id of 32 hexadecimal digits."];
         }
 
         if (!long.TryParse(exp, NumberStyles.None, CultureInfo.InvariantCulture, out long expires))
         {
-            errors["exp"] = [string.IsNullOrEmpty(exp) ? "The expiry is required." : "The expiry must be a number of seconds since 1970."];
+            errors["exp"] = [string.IsNullOrEmpty(exp)
+                ? "The expiry is required."
+                : "The expiry must be a number of seconds since 1970."];
         }
 
         if (string.IsNullOrEmpty(sig))
@@ -180,14 +198,16 @@ internal static class MagnetEndpoints
         if (!downloads.Verify(magnet.Key, leadId, expires, sig!))
         {
             activity?.SetTag("funnel.valid", false);
-            return Problem(StatusCodes.Status403Forbidden, "sig", "The download link is invalid: it was changed or not issued by this site.");
+            return Problem(
+                StatusCodes.Status403Forbidden, "sig", "The download link is invalid: it was changed or not issued by this site.");
         }
 
         Instant now = clock.GetCurrentInstant();
         if (expires > Instant.MaxValue.ToUnixTimeSeconds() || now >= Instant.FromUnixTimeSeconds(expires))
         {
             activity?.SetTag("funnel.expired", true);
-            return Problem(StatusCodes.Status410Gone, "exp", "The download link expired; ask for the lead magnet again to get a new link.");
+            return Problem(
+                StatusCodes.Status410Gone, "exp", "The download link expired; ask for the lead magnet again to get a new link.");
         }
 
         IFileInfo? file = null;
@@ -197,7 +217,8 @@ internal static class MagnetEndpoints
             if (file is null || !file.Exists || file.IsDirectory)
             {
                 // The host's files, not the link, are at fault: say so without naming a path.
-                return Problem(StatusCodes.Status404NotFound, "key", $"The file of lead magnet '{magnet.Key}' is missing; please tell the site owner.");
+                return Problem(
+                    StatusCodes.Status404NotFound, "key", $"The file of lead magnet '{magnet.Key}' is missing; please tell the site owner.");
             }
         }
 
@@ -223,12 +244,13 @@ internal static class MagnetEndpoints
             lastModified: file.LastModified);
     }
 
-    private static IResult Problem(int status, string field, string message) =>
-        Results.ValidationProblem(new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [message] }, statusCode: status, title: Title);
+    private static IResult Problem(int status, string field, string message) => Results.ValidationProblem(
+        new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [message] }, statusCode: status, title: Title);
 }
 
 /// <summary>Fails the start when a lead magnet serves a file but no tracking key can sign its download links.</summary>
-internal sealed class MagnetSigningValidation(IOptions<SequenceOptions> sequences) : IValidateOptions<FunnelAspNetCoreOptions>
+internal sealed class MagnetSigningValidation(IOptions<SequenceOptions> sequences)
+    : IValidateOptions<FunnelAspNetCoreOptions>
 {
     public ValidateOptionsResult Validate(string? name, FunnelAspNetCoreOptions options)
     {
@@ -240,7 +262,8 @@ internal sealed class MagnetSigningValidation(IOptions<SequenceOptions> sequence
         LeadMagnet? file = options.LeadMagnets.FirstOrDefault(m => m?.AssetFile is not null);
         return file is not null && sequences.Value.Tracking?.SigningKey is not { Length: > 0 }
             ? ValidateOptionsResult.Fail(
-                $"Lead magnet '{file.Key}' serves an asset file, whose download links are signed with SequenceOptions.Tracking.SigningKey: configure SequenceOptions.Tracking.")
+                $"Lead magnet '{file.Key}' serves an asset file, whose download links are signed with "
+                + "SequenceOptions.Tracking.SigningKey: configure SequenceOptions.Tracking.")
             : ValidateOptionsResult.Success;
     }
 }
