@@ -5,6 +5,7 @@ using Funnel.Email.Smtp;
 using Funnel.Offers;
 using Funnel.Payments;
 using Funnel.Sequences;
+using Microsoft.Extensions.FileProviders;
 using NodaTime;
 using OpenTelemetry.Metrics;   // AddMeter, AddConsoleExporter (OpenTelemetry.Exporter.Console)
 using OpenTelemetry.Trace;     // AddSource
@@ -29,6 +30,55 @@ internal static class AspNetCoreSnippets
             ],
         });
         // </snippet:aspnetcore-confirmation>
+    }
+
+    public static void MagnetDelivery(WebApplicationBuilder builder)
+    {
+        // <snippet:aspnetcore-magnet-delivery>
+        builder.Services.AddFunnelAspNetCore(o =>
+        {
+            o.LeadMagnets.Add(new LeadMagnet
+            {
+                Key = "launch-checklist",
+                Title = "The Launch Checklist",
+                Kind = LeadMagnetKind.Checklist,
+                AssetFile = "checklists/launch.pdf",      // served from MagnetFiles behind a signed link
+                AssetContentType = "application/pdf",     // else inferred from the extension
+            });
+            o.LeadMagnets.Add(new LeadMagnet
+            {
+                Key = "video-class",
+                Title = "The Free Video Class",
+                Kind = LeadMagnetKind.MiniCourse,
+                DoubleOptIn = true,                       // delivered only once the lead confirms
+                AssetUrl = new Uri("https://videos.example.com/free-class"),
+            });
+            o.MagnetFiles = new PhysicalFileProvider(Path.Combine(builder.Environment.ContentRootPath, "Magnets"));
+            o.MagnetLinkLifetime = TimeSpan.FromDays(14); // the emailed link answers 410 Gone after it
+        });
+        builder.Services.Configure<SequenceOptions>(o => o.Tracking = new TrackingOptions
+        {
+            BaseUrl = "https://shop.example.com/funnel/email",
+            SigningKey = builder.Configuration["Funnel:TrackingKey"], // also signs the download links
+        });
+        // </snippet:aspnetcore-magnet-delivery>
+    }
+
+    public static void MagnetDeliveryWording(WebApplicationBuilder builder)
+    {
+        // <snippet:aspnetcore-magnet-delivery-wording>
+        builder.Services.AddSingleton(FunnelSequences.LeadMagnetDelivery with
+        {
+            Steps =
+            [
+                FunnelSequences.LeadMagnetDelivery.Steps[0] with
+                {
+                    Subject = "Your copy of {{ magnet_title }}",
+                    TextBody = "Here it is: {{ download_url }}\n\nThe link works for 14 days.",
+                },
+            ],
+        });
+        // </snippet:aspnetcore-magnet-delivery-wording>
     }
 
     public static void Security(WebApplicationBuilder builder)

@@ -26,8 +26,8 @@ internal static class EmailTrackingEndpoints
     /// <summary>The preference centre's field, once per topic to keep.</summary>
     private const string TopicField = "topic";
 
-    /// <summary>The one-click form is one short field; the preference centre's is a field per topic (keys are at most 100 characters).</summary>
-    internal static readonly RequestBodies.FormLimits UnsubscribeFormLimits = new(MaxBodyBytes: 8192, MaxFields: 64, MaxValueLength: 100);
+    /// <summary>The one-click form is one short field; the preference centre's is a field per topic (at most <see cref="EmailTopic"/>s' 30, keys of at most 100 characters).</summary>
+    internal static readonly RequestBodies.FormLimits UnsubscribeFormLimits = new(MaxBodyBytes: 8192, MaxFields: 32, MaxValueLength: 100);
 
     public static async Task<IResult> OpenAsync(
         string token,

@@ -1,10 +1,12 @@
 using Funnel.Leads;
+using Microsoft.Extensions.FileProviders;
 
 namespace Funnel.AspNetCore;
 
 /// <summary>Configures the Funnel endpoints mapped by <c>MapFunnel</c>.</summary>
 /// <remarks>
-/// Validated when the host starts: at least one lead magnet, unique magnet keys, redirects that are local paths
+/// Validated when the host starts: at least one lead magnet, unique magnet keys, <see cref="MagnetFiles"/> and a tracking
+/// signing key when a magnet has an asset file, redirects that are local paths
 /// (starting with a single <c>/</c>), a <see cref="PublicOrigin"/> that is only a scheme, host and port, and non-empty field and cookie names. An invalid option fails the start with
 /// <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> naming the option.
 /// </remarks>
@@ -41,6 +43,23 @@ public sealed class FunnelAspNetCoreOptions
     /// </remarks>
     /// <value>Defaults to <see langword="null"/>: use the request's scheme and host.</value>
     public Uri? PublicOrigin { get; set; }
+
+    /// <summary>Gets or sets the files of the lead magnets that have an <see cref="LeadMagnet.AssetFile"/>, such as a <c>PhysicalFileProvider</c> over a folder outside <c>wwwroot</c>.</summary>
+    /// <remarks>
+    /// The download endpoint serves <see cref="LeadMagnet.AssetFile"/> from it, and only behind a valid signed link: no
+    /// path ever comes from the request. Required when a magnet has an asset file (validated at start-up).
+    /// </remarks>
+    /// <value>Defaults to <see langword="null"/>: no magnet may have an asset file.</value>
+    public IFileProvider? MagnetFiles { get; set; }
+
+    /// <summary>Gets or sets how long the download link in a lead magnet's delivery email works.</summary>
+    /// <remarks>
+    /// Counted from the confirmation (double opt-in) or the opt-in (single). After it the link answers
+    /// <c>410 Gone</c>; opting in again mails a new one. The links are signed with the
+    /// <see cref="Email.TrackingOptions.SigningKey"/> of <see cref="Sequences.SequenceOptions.Tracking"/>.
+    /// </remarks>
+    /// <value>Defaults to 7 days. Must be from 1 minute to 365 days.</value>
+    public TimeSpan MagnetLinkLifetime { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>Gets the per-client rate limits of the public endpoints.</summary>
     /// <remarks>Applied by ASP.NET Core's rate limiter: call <c>app.UseRateLimiter()</c>. See <see cref="FunnelRateLimitOptions"/>.</remarks>

@@ -13,6 +13,12 @@ internal sealed class FunnelAspNetCoreOptionsValidator : AbstractValidator<Funne
         RuleFor(o => o.LeadMagnets)
             .Must(m => m.Where(x => x is not null).Select(x => x.Key).Distinct(StringComparer.Ordinal).Count() == m.Count(x => x is not null))
             .WithMessage("Lead magnet keys must be unique.");
+        RuleFor(o => o.MagnetFiles).NotNull()
+            .WithMessage(o =>
+                $"'MagnetFiles' must be set: lead magnet '{o.LeadMagnets.First(m => m?.AssetFile is not null).Key}' serves an asset file.")
+            .When(o => o.LeadMagnets.Any(m => m?.AssetFile is not null));
+        RuleFor(o => o.MagnetLinkLifetime).InclusiveBetween(TimeSpan.FromMinutes(1), TimeSpan.FromDays(365))
+            .WithMessage("'MagnetLinkLifetime' must be from 1 minute to 365 days.");
         RuleFor(o => o.HoneypotField).NotEmpty();
         RuleFor(o => o.VisitorCookieName).NotEmpty();
         RuleFor(o => o.OptInRedirect).Must(FunnelEndpoints.IsLocalPath!).When(o => o.OptInRedirect is not null)

@@ -60,6 +60,8 @@ public static class FunnelAspNetCoreServiceCollectionExtensions
         services.TryAddSingleton<TrackingDeduplication>();
         services.TryAddSingleton(sp => new EmailPreferences(
             sp.GetServices<Funnel.Email.EmailTopic>(), sp.GetServices<Funnel.Sequences.SequenceDefinition>(), sp.GetService<Funnel.Sequences.IBroadcastStore>()));
+        services.TryAddSingleton<MagnetDownloads>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunnelAspNetCoreOptions>, MagnetSigningValidation>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new EmailTracking(
             sp.GetRequiredService<IOptions<SequenceOptions>>().Value.Tracking is { } tracking ? new TrackingLinks(tracking) : null));

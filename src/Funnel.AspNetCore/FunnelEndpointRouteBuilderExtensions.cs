@@ -17,7 +17,15 @@ public static class FunnelEndpointRouteBuilderExtensions
     /// Answers 303 to <see cref="FunnelAspNetCoreOptions.OptInRedirect"/> or 202; a filled honeypot gets the same answer
     /// and stores nothing; bad input gets 400 ProblemDetails whose <c>errors</c> name the field, and stores nothing.</item>
     /// <item><c>GET {prefix}/confirm?token=...</c>: confirms a double opt-in; redirects to
-    /// <see cref="FunnelAspNetCoreOptions.ConfirmedRedirect"/> or answers 200; an invalid, used or expired token gets 400 naming <c>token</c>.</item>
+    /// <see cref="FunnelAspNetCoreOptions.ConfirmedRedirect"/> or answers 200; an invalid, used or expired token gets 400 naming <c>token</c>.
+    /// When the magnet (named by the link's <c>magnet</c>) has an asset, the confirmation records its
+    /// <see cref="Funnel.Leads.LeadMagnetDeliveryRequested"/>; an opt-in whose consent is granted at once records it there.</item>
+    /// <item><c>GET {prefix}/magnets/{key}/download?lead=...&amp;exp=...&amp;sig=...</c>: the signed, expiring link of a lead
+    /// magnet's delivery email. Records <see cref="Funnel.Leads.LeadMagnetDownloaded"/>, then serves the
+    /// <see cref="Funnel.Leads.LeadMagnet.AssetFile"/> from <see cref="FunnelAspNetCoreOptions.MagnetFiles"/> or
+    /// redirects (302) to the <see cref="Funnel.Leads.LeadMagnet.AssetUrl"/>. A missing or malformed field gets 400, a
+    /// changed link 403 naming <c>sig</c>, an expired one 410 naming <c>exp</c>, an unknown magnet or missing file 404
+    /// naming <c>key</c>, all ProblemDetails.</item>
     /// <item><c>POST {prefix}/page-view</c>: a JSON body <c>{"url", "title", "referrer"}</c>; records
     /// <see cref="Funnel.Events.PageViewed"/> with the UTM attribution of the URL for the visitor cookie's lead id. Answers 204;
     /// a bad field gets 400 and a body over 16 KiB gets 413, both ProblemDetails naming the field.</item>
@@ -41,7 +49,7 @@ public static class FunnelEndpointRouteBuilderExtensions
     /// <para>
     /// Every endpoint checks its token, signature or size before reading more, reads within fixed limits and answers
     /// every bad request with a 4xx ProblemDetails naming the field; the opt-in, confirmation and unsubscribe endpoints
-    /// carry the <c>funnel-forms</c> rate-limiting policy and the page-view and email tracking endpoints the
+    /// carry the <c>funnel-forms</c> rate-limiting policy and the page-view, email tracking and download endpoints the
     /// <c>funnel-tracking</c> one (see <see cref="FunnelRateLimitOptions"/>; they apply with <c>app.UseRateLimiter()</c>).
     /// </para>
     /// <para>Requires <c>AddFunnelAspNetCore</c>. Accepted events go through the <see cref="FunnelEventRecorder"/>.</para>
@@ -64,6 +72,7 @@ public static class FunnelEndpointRouteBuilderExtensions
         group.MapGet("/email/click/{token}", EmailTrackingEndpoints.ClickAsync).WithName("FunnelEmailClick").RequireRateLimiting(Tracking);
         group.MapGet("/email/unsubscribe/{token}", EmailTrackingEndpoints.UnsubscribePage).WithName("FunnelEmailUnsubscribePage").RequireRateLimiting(Forms);
         group.MapPost("/email/unsubscribe/{token}", EmailTrackingEndpoints.UnsubscribeAsync).DisableAntiforgery().WithName("FunnelEmailUnsubscribe").RequireRateLimiting(Forms);
+        group.MapGet("/magnets/{key}/download", MagnetEndpoints.DownloadAsync).WithName(MagnetDownloads.EndpointName).RequireRateLimiting(Tracking);
         group.MapPost("/webhooks/{provider}", WebhookEndpoints.ReceiveAsync).DisableAntiforgery().WithName("FunnelPaymentWebhook");
         return group;
     }

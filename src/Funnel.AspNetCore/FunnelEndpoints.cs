@@ -69,6 +69,8 @@ internal static class FunnelEndpoints
         HttpContext context,
         [FromServices] IAntiforgery antiforgery,
         [FromServices] LeadCapture capture,
+        [FromServices] MagnetDownloads downloads,
+        [FromServices] FunnelEventRecorder recorder,
         [FromServices] IOptions<FunnelAspNetCoreOptions> options,
         [FromServices] IOptions<AntiforgeryOptions> antiforgeryOptions,
         CancellationToken cancellationToken)
@@ -150,7 +152,10 @@ internal static class FunnelEndpoints
             // headers middleware, if any) and the browser's user agent, dropped when it carries control characters.
             IpAddress = context.Connection.RemoteIpAddress?.ToString(),
             UserAgent = UserAgentOf(context),
-            ConfirmationUrlTemplate = magnet!.DoubleOptIn ? ConfirmationLink(context, o.PublicOrigin, TokenSlot).AbsoluteUri.Replace(TokenSlot, "{token}", StringComparison.Ordinal) : null,
+            ConfirmationUrlTemplate = magnet!.DoubleOptIn
+                ? ConfirmationLink(context, o.PublicOrigin, magnet.HasAsset ? magnet.Key : null, TokenSlot).AbsoluteUri
+                    .Replace(TokenSlot, "{token}", StringComparison.Ordinal)
+                : null,
         };
 
         OptInResult result;
@@ -169,6 +174,16 @@ internal static class FunnelEndpoints
         // built-in confirmation sequence mails through the send outbox: the request never waits on SMTP.
         WriteVisitor(context, o, result.Lead.Id);
         activity?.SetTag("funnel.magnet", magnet!.Key);
+
+        // Granted consent means the opt-in is complete: a single opt-in, or a double one the lead confirmed before.
+        // A pending one is delivered by the confirm endpoint, once the lead confirms; never both.
+        if (magnet.HasAsset
+            && result.Lead.ConsentStatus == ConsentStatus.Granted
+            && result.Events.OfType<OptedIn>().FirstOrDefault() is { } optedIn)
+        {
+            await downloads.RecordDeliveryAsync(context, recorder, magnet, result.Lead.Id, optedIn, cancellationToken)
+                .ConfigureAwait(false);
+        }
         activity?.SetTag("funnel.new_lead", result.IsNewLead);
 
         return Accepted(context, o);
@@ -183,7 +198,10 @@ internal static class FunnelEndpoints
     public static async Task<IResult> ConfirmAsync(
         HttpContext context,
         [FromQuery] string? token,
+        [FromQuery] string? magnet,
         [FromServices] LeadCapture capture,
+        [FromServices] MagnetDownloads downloads,
+        [FromServices] FunnelEventRecorder recorder,
         [FromServices] IOptions<FunnelAspNetCoreOptions> options,
         CancellationToken cancellationToken)
     {
@@ -200,6 +218,13 @@ internal static class FunnelEndpoints
         {
             case ConfirmationStatus.Confirmed:
                 WriteVisitor(context, options.Value, result.Lead!.Id);
+                // The link names the magnet asked for; a token confirms once, so the magnet is delivered once.
+                if (downloads.Find(magnet) is { HasAsset: true } asked)
+                {
+                    await downloads.RecordDeliveryAsync(context, recorder, asked, result.Lead.Id, result.Event!, cancellationToken)
+                        .ConfigureAwait(false);
+                }
+
                 return options.Value.ConfirmedRedirect is { } redirect
                     ? Results.Redirect(redirect)
                     : Results.Ok(new StatusBody("confirmed"));
@@ -384,18 +409,24 @@ internal static class FunnelEndpoints
     /// <summary>A token-shaped stand-in that routing leaves as it is, replaced by <c>{token}</c> in the link template.</summary>
     private const string TokenSlot = "FUNNELTOKENSLOT";
 
-    private static Uri ConfirmationLink(HttpContext context, Uri? origin, string token)
+    private static Uri ConfirmationLink(HttpContext context, Uri? origin, string? magnet, string token)
     {
         // Ask routing for the confirm endpoint of this MapFunnel group (with the path base) rather than editing the
         // request path, which may end in '/'. The Host header is the client's to choose: a configured origin keeps
         // the emailed token on this site.
-        HttpRequest request = context.Request;
+        // The magnet (to deliver on confirmation) goes before the token, which stays last in the link.
+        RouteValueDictionary values = magnet is null ? [] : new() { ["magnet"] = magnet };
+        values["token"] = token;
         string path = context.RequestServices.GetRequiredService<LinkGenerator>()
-            .GetPathByName(context, ConfirmEndpointName, new RouteValueDictionary { ["token"] = token })
+            .GetPathByName(context, ConfirmEndpointName, values)
             ?? throw new InvalidOperationException("The Funnel confirm endpoint is not mapped; call MapFunnel.");
-        string site = origin is null ? $"{request.Scheme}://{request.Host}" : origin.GetLeftPart(UriPartial.Authority);
-        return new Uri(site + path);
+        return new Uri(SiteOf(context, origin) + path);
     }
+
+    /// <summary>The scheme, host and port emailed links start with: the configured origin, else the request's.</summary>
+    internal static string SiteOf(HttpContext context, Uri? origin) => origin is null
+        ? $"{context.Request.Scheme}://{context.Request.Host}"
+        : origin.GetLeftPart(UriPartial.Authority);
 
     private static IResult Accepted(HttpContext context, FunnelAspNetCoreOptions options)
     {

@@ -12,6 +12,12 @@ public static partial class EventTypes
     /// <summary>A double opt-in confirmation email was requested (<see cref="Leads.ConfirmationRequested"/>).</summary>
     public const string ConfirmationRequested = "confirmation_requested";
 
+    /// <summary>A lead's opt-in is complete and their lead magnet is to be mailed (<see cref="Leads.LeadMagnetDeliveryRequested"/>).</summary>
+    public const string MagnetDeliveryRequested = "magnet_delivery_requested";
+
+    /// <summary>A lead downloaded their lead magnet through its signed link (<see cref="Leads.LeadMagnetDownloaded"/>).</summary>
+    public const string MagnetDownloaded = "magnet_downloaded";
+
     /// <summary>A lead's score changed (<see cref="Leads.ScoreChanged"/>).</summary>
     public const string ScoreChanged = "score_changed";
 

@@ -87,6 +87,55 @@ public sealed record ConfirmationRequested : LeadEvent
     public override string? Subject => Magnet;
 }
 
+/// <summary>A lead's opt-in is complete and the lead magnet's link is to be mailed to them.</summary>
+/// <remarks>
+/// Funnel.AspNetCore's endpoints record it for a magnet with an asset (<see cref="LeadMagnet.HasAsset"/>): on a single
+/// opt-in at once, on a double opt-in when the lead confirms, never before. Funnel.Sequences' built-in
+/// <c>lead-magnet-delivery</c> sequence mails the link through its outbox, so a mail server that is down delays it and
+/// never loses it. Each event is one delivery. Record it yourself when you capture leads without the endpoints.
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.MagnetDeliveryRequested)]
+public sealed record LeadMagnetDeliveryRequested : LeadEvent
+{
+    /// <summary>Gets the key of the lead magnet to deliver, such as <c>quick-start-guide</c>.</summary>
+    public required string Magnet { get; init; }
+
+    /// <summary>Gets the absolute URL the lead gets the magnet from: a signed, expiring download link or the magnet's <see cref="LeadMagnet.AssetUrl"/>.</summary>
+    public required string DownloadUrl { get; init; }
+
+    /// <summary>Gets the lead magnet's title, for the email, such as <c>Quick Start Guide to E-Book Creation</c>.</summary>
+    /// <value>Defaults to <see langword="null"/>: the email names the <see cref="Magnet"/> key.</value>
+    public string? MagnetTitle { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.MagnetDeliveryRequested;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Magnet"/> key.</value>
+    public override string? Subject => Magnet;
+}
+
+/// <summary>A lead downloaded their lead magnet through the signed link of its delivery email.</summary>
+/// <remarks>
+/// Recorded by Funnel.AspNetCore's download endpoint, once per lead, magnet and tracking window however often the link
+/// is followed, before it serves the file or redirects to the URL.
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.MagnetDownloaded)]
+public sealed record LeadMagnetDownloaded : LeadEvent
+{
+    /// <summary>Gets the key of the lead magnet downloaded, such as <c>quick-start-guide</c>.</summary>
+    public required string Magnet { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.MagnetDownloaded;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Magnet"/> key.</value>
+    public override string? Subject => Magnet;
+}
+
 /// <summary>A lead's score changed after scoring (<see cref="LeadScorer"/>).</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 [FunnelEventType(EventTypes.ScoreChanged)]

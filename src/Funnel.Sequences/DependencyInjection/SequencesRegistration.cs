@@ -74,7 +74,7 @@ internal static class SequencesRegistration
     private static System.Collections.Immutable.ImmutableArray<SequenceDefinition> Definitions(IEnumerable<SequenceDefinition> registered)
     {
         List<SequenceDefinition> all = [.. registered];
-        foreach (SequenceDefinition builtIn in (ReadOnlySpan<SequenceDefinition>)[FunnelSequences.OptInConfirmation])
+        foreach (SequenceDefinition builtIn in (ReadOnlySpan<SequenceDefinition>)[FunnelSequences.OptInConfirmation, FunnelSequences.LeadMagnetDelivery])
         {
             if (!all.Exists(d => d.Key == builtIn.Key))
             {

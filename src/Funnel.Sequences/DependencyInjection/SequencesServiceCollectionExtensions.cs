@@ -26,8 +26,10 @@ public static class SequencesServiceCollectionExtensions
     /// </para>
     /// <para>
     /// The built-in <see cref="FunnelSequences.OptInConfirmation"/> (key <c>opt-in-confirmation</c>) is on by default: it
-    /// mails the double opt-in link on every <c>confirmation_requested</c>, through the outbox. Register a
-    /// <see cref="SequenceDefinition"/> with that key to replace it.
+    /// mails the double opt-in link on every <c>confirmation_requested</c>, through the outbox. So is
+    /// <see cref="FunnelSequences.LeadMagnetDelivery"/> (key <c>lead-magnet-delivery</c>), which mails the lead magnet's
+    /// link on every <c>magnet_delivery_requested</c>. Register a <see cref="SequenceDefinition"/> with the same key to
+    /// replace either.
     /// </para>
     /// <para>
     /// Calls <see cref="FunnelServiceCollectionExtensions.AddFunnel(IServiceCollection)"/> itself, so it may come before

@@ -46,4 +46,40 @@ public static class FunnelSequences
             },
         ],
     };
+
+    /// <summary>Gets the lead magnet delivery email: sent at once on every <c>magnet_delivery_requested</c>, through the outbox.</summary>
+    /// <remarks>
+    /// Key <c>lead-magnet-delivery</c>; not marketing (the lead asked for the magnet), yet, like every sequence email,
+    /// never sent to a lead who unsubscribed, bounced or complained; <see cref="ReEntryPolicy.Always"/>, so each request
+    /// mails its own link. The templates may use <c>{{ download_url }}</c>, <c>{{ magnet_title }}</c> and
+    /// <c>{{ magnet }}</c>, taken from the <see cref="Leads.LeadMagnetDeliveryRequested"/> event and stored with the
+    /// enrolment, so a send retried after a restart mails the same link. Funnel.AspNetCore records that event once the
+    /// opt-in is complete: at once for a single opt-in, after the confirmation for a double opt-in.
+    /// </remarks>
+    public static SequenceDefinition LeadMagnetDelivery { get; } = new()
+    {
+        Key = "lead-magnet-delivery",
+        Triggers = [EventMatch.For(EventTypes.MagnetDeliveryRequested)],
+        IsMarketing = false,
+        ReEntry = ReEntryPolicy.Always,
+        Fields = ImmutableDictionary<string, string>.Empty
+            .Add("download_url", string.Empty)
+            .Add("magnet_title", "your download")
+            .Add("magnet", string.Empty),
+        Steps =
+        [
+            new SequenceStep
+            {
+                Key = "deliver",
+                Timing = StepTiming.AfterEnrolment,
+                Delay = NodaTime.Period.Zero,
+                Subject = "Here is {{ magnet_title }}",
+                TextBody = "Thanks for asking for {{ magnet_title }}. Get it here:\n\n{{ download_url }}\n\n"
+                    + "The link is yours alone; if it has expired, ask for the download again.",
+                HtmlBody = "<p>Thanks for asking for {{ magnet_title }}.</p>"
+                    + "<p><a href=\"{{ download_url }}\">Get {{ magnet_title }}</a></p>"
+                    + "<p>The link is yours alone; if it has expired, ask for the download again.</p>",
+            },
+        ],
+    };
 }

@@ -51,7 +51,7 @@ public sealed record SequenceEngineSettings
     public DateTimeZone DefaultZone { get; init; } = DateTimeZone.Utc;
 
     /// <summary>Gets the email topics a definition's <see cref="SequenceDefinition.Topic"/> may name.</summary>
-    /// <value>Defaults to none. <c>AddFunnelSequences()</c> passes the registered <see cref="EmailTopic"/>s.</value>
+    /// <value>Defaults to none; at most 30. <c>AddFunnelSequences()</c> passes the registered <see cref="EmailTopic"/>s.</value>
     public ImmutableArray<EmailTopic> Topics { get; init; } = [];
 
     /// <summary>Gets the broadcast store, read for the broadcast sends the dispatcher claims.</summary>
@@ -117,6 +117,9 @@ public sealed record DispatchResult(int Claimed, int Sent, int Failed, int Suppr
 public sealed partial class SequenceEngine
 {
     private const int MinEventsPerDispatch = 1000;
+
+    /// <summary>The most email topics: the preference centre shows a checkbox per topic.</summary>
+    private const int MaxTopics = 30;
     private readonly SequenceEngineSettings settings;
     private readonly FrozenDictionary<string, SequenceDefinition> definitions;
     private readonly TrackingLinks? tracking;
@@ -151,6 +154,11 @@ public sealed partial class SequenceEngine
         if (settings.Topics.IsDefault)
         {
             throw new ArgumentException("The topics must not be default.", nameof(settings));
+        }
+
+        if (settings.Topics.Length > MaxTopics)
+        {
+            throw new ArgumentException($"{settings.Topics.Length} email topics are registered; at most {MaxTopics} are allowed (the preference centre shows one checkbox per topic).", nameof(settings));
         }
 
         EmailTopicValidator topicValidator = new();
@@ -215,7 +223,8 @@ public sealed partial class SequenceEngine
     /// <para>
     /// The enrolment instant is the event's <see cref="FunnelEvent.OccurredAt"/>; a <see cref="WebinarRegistered"/>
     /// with <see cref="WebinarRegistered.StartsAt"/> gives the anchor for anchored steps; a
-    /// <see cref="ConfirmationRequested"/> stores its <c>confirmation_url</c> on the enrolment for the templates. A
+    /// <see cref="ConfirmationRequested"/> stores its <c>confirmation_url</c> and a
+    /// <see cref="LeadMagnetDeliveryRequested"/> its <c>download_url</c> on the enrolment for the templates. A
     /// marketing sequence triggered while the lead's consent is <see cref="ConsentStatus.Pending"/> (double opt-in)
     /// waits as <see cref="EnrolmentStatus.AwaitingConsent"/> and starts on the lead's <see cref="OptInConfirmed"/>,
     /// counting its steps from the confirmation. Events about no lead do nothing.
@@ -319,6 +328,10 @@ public sealed partial class SequenceEngine
             .Add("confirmation_url", requested.ConfirmationUrl)
             .Add("magnet", requested.Magnet)
             .Add("magnet_title", requested.MagnetTitle ?? requested.Magnet),
+        LeadMagnetDeliveryRequested delivery => ImmutableDictionary<string, string>.Empty
+            .Add("download_url", delivery.DownloadUrl)
+            .Add("magnet", delivery.Magnet)
+            .Add("magnet_title", delivery.MagnetTitle ?? delivery.Magnet),
         _ => ImmutableDictionary<string, string>.Empty,
     };
 

@@ -103,6 +103,9 @@ public class EventContractTests
         },
         [EventTypes.OptInConfirmed] = e => ((OptInConfirmed)e).Purpose.ShouldBe("marketing-email"),
         [EventTypes.ConfirmationRequested] = e => ((ConfirmationRequested)e).ConfirmationUrl.ShouldStartWith("https://example.com/funnel/confirm?"),
+        [EventTypes.MagnetDeliveryRequested] = e =>
+            ((LeadMagnetDeliveryRequested)e).DownloadUrl.ShouldStartWith("https://example.com/funnel/magnets/quick-start-guide/download?"),
+        [EventTypes.MagnetDownloaded] = e => ((LeadMagnetDownloaded)e).Magnet.ShouldBe("quick-start-guide"),
         [EventTypes.ScoreChanged] = e => ((ScoreChanged)e).To.ShouldBe(25.5),
         [EventTypes.SegmentEntered] = e => ((SegmentEntered)e).Segment.ShouldBe("engaged-readers"),
         [EventTypes.SegmentLeft] = e => ((SegmentLeft)e).Segment.ShouldBe("cold-leads"),
