@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Funnel.Segments;
@@ -92,6 +93,41 @@ internal sealed class SqliteSegmentMembershipStore(SqliteDatabase database) : IS
                 ("$version", current.Version),
                 ("$member", replacement.IsMember),
                 ("$document", document)) == 1,
+            cancellationToken);
+    }
+
+    /// <remarks>
+    /// One statement, so one snapshot of every lead: the distinct leads go in as one JSON array parameter
+    /// (<c>lead_id IN (SELECT value FROM json_each($leads))</c>, looked up in the primary key), which needs no chunking
+    /// and prepares one command whatever the batch size.
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="segment"/> or <paramref name="leads"/> is <see langword="null"/>.</exception>
+    public Task<ImmutableArray<LeadId>> FindMembersAsync(
+        string segment, IEnumerable<LeadId> leads, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(segment);
+        ArgumentNullException.ThrowIfNull(leads);
+        cancellationToken.ThrowIfCancellationRequested();
+        List<LeadId> distinct = [.. leads.Distinct()];
+        if (distinct.Count == 0)
+        {
+            return Task.FromResult(ImmutableArray<LeadId>.Empty);
+        }
+
+        string json = JsonSerializer.Serialize(distinct.ConvertAll(static l => l.Value.ToString("D", CultureInfo.InvariantCulture)));
+        return database.ReadAsync(
+            s =>
+            {
+                HashSet<string> members = [.. s.Query(
+                    "SELECT lead_id FROM segment_members "
+                    + "WHERE segment = $segment AND is_member = 1 AND lead_id IN (SELECT value FROM json_each($leads))",
+                    static r => r.GetString(0),
+                    ("$segment", segment),
+                    ("$leads", json))];
+                return members.Count == 0
+                    ? ImmutableArray<LeadId>.Empty
+                    : [.. distinct.Where(l => members.Contains(l.Value.ToString("D", CultureInfo.InvariantCulture)))];
+            },
             cancellationToken);
     }
 

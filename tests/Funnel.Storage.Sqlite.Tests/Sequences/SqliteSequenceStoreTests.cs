@@ -40,8 +40,10 @@ public sealed class SqliteSequenceStoreTests : IDisposable
         using ServiceProvider provider = services.BuildServiceProvider();
         provider.GetRequiredService<ISendOutbox>().ShouldBeOfType<SqliteSendOutbox>();
         provider.GetRequiredService<IEnrolmentStore>().ShouldBeOfType<SqliteEnrolmentStore>();
+        provider.GetRequiredService<IBroadcastStore>().ShouldBeOfType<SqliteBroadcastStore>();
         services.Count(d => d.ServiceType == typeof(ISendOutbox)).ShouldBe(1);
         services.Count(d => d.ServiceType == typeof(IEnrolmentStore)).ShouldBe(1);
+        services.Count(d => d.ServiceType == typeof(IBroadcastStore)).ShouldBe(1);
     }
 
     [Fact]
@@ -190,6 +192,7 @@ public sealed class SqliteSequenceStoreTests : IDisposable
     [InlineData(SqliteSendOutbox.DueSql, "outbox_due")]
     [InlineData(SqliteSendOutbox.PurgeSql, "outbox_completed")]
     [InlineData(SqliteSendOutbox.AvailableEventsSql, "outbox_events_available")]
+    [InlineData(SqliteBroadcastStore.DueSql, "broadcasts_due")]
     public async Task QueryPlan_HotPathStatements_UseTheirIndexWithoutASort(string sql, string index)
     {
         SqliteDatabase database = _databases.Create();
