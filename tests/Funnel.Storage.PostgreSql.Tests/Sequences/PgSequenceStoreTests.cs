@@ -41,8 +41,10 @@ public sealed class PgSequenceStoreTests : IAsyncDisposable
         using ServiceProvider provider = services.BuildServiceProvider();
         provider.GetRequiredService<ISendOutbox>().ShouldBeOfType<PgSendOutbox>();
         provider.GetRequiredService<IEnrolmentStore>().ShouldBeOfType<PgEnrolmentStore>();
+        provider.GetRequiredService<IBroadcastStore>().ShouldBeOfType<PgBroadcastStore>();
         services.Count(d => d.ServiceType == typeof(ISendOutbox)).ShouldBe(1);
         services.Count(d => d.ServiceType == typeof(IEnrolmentStore)).ShouldBe(1);
+        services.Count(d => d.ServiceType == typeof(IBroadcastStore)).ShouldBe(1);
     }
 
     [Fact]
@@ -269,6 +271,64 @@ public sealed class PgSequenceStoreTests : IAsyncDisposable
         (await enrolments.ListForLeadsAsync([.. leads.Select(static g => new LeadId(g))])).Length.ShouldBe(500);
     }
 
+    [Fact]
+    public async Task ListDueAsync_TwoDueWithinOneMicrosecond_ListsThemByTheirExactInstants()
+    {
+        // due_at keeps microseconds; the documents keep nanoseconds. "b-a" sorts first by key, but is due 800 ns later.
+        PgBroadcastStore store = new(await _schemas.CreateAsync());
+        await store.TryAddAsync(NewBroadcast("b-a", Now + Duration.FromNanoseconds(900)));
+        await store.TryAddAsync(NewBroadcast("b-b", Now + Duration.FromNanoseconds(100)));
+
+        (await store.ListDueAsync(Now + Duration.FromNanoseconds(1_000), 10)).Select(static b => b.Key).ShouldBe(["b-b", "b-a"]);
+        (await store.ListDueAsync(Now + Duration.FromNanoseconds(500), 10)).Select(static b => b.Key).ShouldBe(["b-b"]);
+        (await store.ListDueAsync(Now + Duration.FromNanoseconds(99), 10)).ShouldBeEmpty();
+        (await store.FindAsync("b-a")).ShouldNotBeNull().DueAt.ShouldBe(Now + Duration.FromNanoseconds(900));
+    }
+
+    [Fact]
+    public async Task QueryPlan_BroadcastDueList_UsesBroadcastsDueInOrderWithoutASort()
+    {
+        PgDatabase database = await _schemas.CreateAsync();
+        PgBroadcastStore store = new(database);
+        await using NpgsqlConnection connection = await database.OpenAsync(CancellationToken.None);
+        await using (NpgsqlCommand off = new("SET enable_seqscan = off; SET enable_bitmapscan = off", connection))
+        {
+            await off.ExecuteNonQueryAsync();
+        }
+
+        await using NpgsqlCommand explain = new("EXPLAIN " + store.DueSql, connection);
+        explain.Parameters.Add(new NpgsqlParameter("now", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = DateTime.UnixEpoch });
+        explain.Parameters.Add(new NpgsqlParameter("max", NpgsqlTypes.NpgsqlDbType.Integer) { Value = 10 });
+        List<string> plan = [];
+        await using (NpgsqlDataReader reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        string text = string.Join(" | ", plan);
+        text.ShouldContain("Index Scan using broadcasts_due", Case.Sensitive, text);
+        text.ShouldNotContain("Sort Key:", Case.Sensitive, text);
+    }
+
+    [Fact]
+    public async Task FindMembersAsync_ABatchOfAThousandLeads_ReturnsTheMembersInTheOrderGiven()
+    {
+        PgDatabase database = await _schemas.CreateAsync();
+        Funnel.Segments.ISegmentMembershipStore store = new Funnel.Storage.PostgreSql.Core.PgSegmentMembershipStore(database);
+        LeadId[] leads = [.. Enumerable.Range(0, 1_000).Select(static i => new LeadId(new Guid(1_000 - i, 2, 0, new byte[8])))];
+        foreach (LeadId lead in leads.Where(static (_, i) => i % 3 == 0))
+        {
+            await store.TryAddAsync(new Funnel.Segments.SegmentMember { Segment = "s", Lead = lead, IsMember = true, ChangedAt = Now });
+        }
+
+        ImmutableArray<LeadId> members = await store.FindMembersAsync("s", [.. leads, .. leads]);
+
+        members.ShouldBe([.. leads.Where(static (_, i) => i % 3 == 0)]);
+    }
+
     private static async Task<string> ExplainAsync(NpgsqlConnection connection, string sql, params object[] parameters)
     {
         await using NpgsqlCommand explain = new("EXPLAIN " + sql, connection);
@@ -328,6 +388,14 @@ public sealed class PgSequenceStoreTests : IAsyncDisposable
         OutboxEntry later = (await outbox.FindAsync("later")).ShouldNotBeNull();
         (await StepAsync("retry", () => outbox.TryUpdateAsync(later, later with { State = SendState.FailedTransient, DueAt = Now }))).ShouldBe(",retry");
     }
+
+    private static Broadcast NewBroadcast(string key, Instant due) => new()
+    {
+        Definition = new BroadcastDefinition { Key = key, Segment = "newsletter", Subject = "News", TextBody = "Hi {{ email }}.", SendAt = due },
+        Status = BroadcastStatus.Scheduled,
+        CreatedAt = Now,
+        DueAt = due,
+    };
 
     private static Enrolment NewEnrolment(string sequence) =>
         new() { Id = EnrolmentId.New(), LeadId = Lead, Sequence = sequence, EnrolledAt = Now };
