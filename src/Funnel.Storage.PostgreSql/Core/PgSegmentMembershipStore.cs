@@ -38,6 +38,9 @@ internal sealed class PgSegmentMembershipStore : ISegmentMembershipStore
         _findMembers = $"SELECT lead_id FROM {_members.Name} WHERE segment = @segment AND is_member AND lead_id = ANY(@ids)";
     }
 
+    /// <summary>Gets the batch membership check, with the parameters <c>@segment</c> and <c>@ids</c> (<c>uuid[]</c>).</summary>
+    internal string FindMembersSql => _findMembers;
+
     public Task<SegmentMember?> FindAsync(string segment, LeadId lead, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(segment);

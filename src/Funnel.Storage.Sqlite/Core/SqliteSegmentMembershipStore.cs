@@ -27,6 +27,11 @@ internal sealed class SqliteSegmentMembershipStore(SqliteDatabase database) : IS
         "UPDATE segment_members SET is_member = $member, version = version + 1, document = $document "
         + "WHERE segment = $segment AND lead_id = $lead AND version = $version";
 
+    /// <summary>The batch membership check: each lead of the JSON array <c>$leads</c> looked up by segment and lead.</summary>
+    internal const string FindMembersSql =
+        "SELECT lead_id FROM segment_members "
+        + "WHERE segment = $segment AND is_member = 1 AND lead_id IN (SELECT value FROM json_each($leads))";
+
     public Task<SegmentMember?> FindAsync(string segment, LeadId lead, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(segment);
@@ -119,8 +124,7 @@ internal sealed class SqliteSegmentMembershipStore(SqliteDatabase database) : IS
             s =>
             {
                 HashSet<string> members = [.. s.Query(
-                    "SELECT lead_id FROM segment_members "
-                    + "WHERE segment = $segment AND is_member = 1 AND lead_id IN (SELECT value FROM json_each($leads))",
+                    FindMembersSql,
                     static r => r.GetString(0),
                     ("$segment", segment),
                     ("$leads", json))];

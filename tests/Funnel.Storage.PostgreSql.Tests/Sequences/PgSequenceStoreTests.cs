@@ -353,22 +353,6 @@ public sealed class PgSequenceStoreTests : IAsyncDisposable
         text.ShouldNotContain("Sort Key:", Case.Sensitive, text);
     }
 
-    [Fact]
-    public async Task FindMembersAsync_ABatchOfAThousandLeads_ReturnsTheMembersInTheOrderGiven()
-    {
-        PgDatabase database = await _schemas.CreateAsync();
-        Funnel.Segments.ISegmentMembershipStore store = new Funnel.Storage.PostgreSql.Core.PgSegmentMembershipStore(database);
-        LeadId[] leads = [.. Enumerable.Range(0, 1_000).Select(static i => new LeadId(new Guid(1_000 - i, 2, 0, new byte[8])))];
-        foreach (LeadId lead in leads.Where(static (_, i) => i % 3 == 0))
-        {
-            await store.TryAddAsync(new Funnel.Segments.SegmentMember { Segment = "s", Lead = lead, IsMember = true, ChangedAt = Now });
-        }
-
-        ImmutableArray<LeadId> members = await store.FindMembersAsync("s", [.. leads, .. leads]);
-
-        members.ShouldBe([.. leads.Where(static (_, i) => i % 3 == 0)]);
-    }
-
     private static async Task<string> ExplainAsync(NpgsqlConnection connection, string sql, params object[] parameters)
     {
         await using NpgsqlCommand explain = new("EXPLAIN " + sql, connection);
