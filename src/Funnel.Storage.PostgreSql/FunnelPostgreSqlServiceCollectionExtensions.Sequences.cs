@@ -18,5 +18,6 @@ public static partial class FunnelPostgreSqlServiceCollectionExtensions
         services.TryAddSingleton<IClock>(SystemClock.Instance);
         Replace<IEnrolmentStore, PgEnrolmentStore>(services);
         Replace<ISendOutbox, PgSendOutbox>(services);
+        Replace<IBroadcastStore, PgBroadcastStore>(services);
     }
 }

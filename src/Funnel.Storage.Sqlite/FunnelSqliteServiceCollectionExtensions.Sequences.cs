@@ -14,5 +14,6 @@ public static partial class FunnelSqliteServiceCollectionExtensions
         services.AddFunnelEventTypes(typeof(SequenceCompleted).Assembly);
         Replace<IEnrolmentStore, SqliteEnrolmentStore>(services);
         Replace<ISendOutbox, SqliteSendOutbox>(services);
+        Replace<IBroadcastStore, SqliteBroadcastStore>(services);
     }
 }

@@ -174,6 +174,33 @@ public sealed class CoreStoreLifetimeTests
         plan.ShouldNotContain("TEMP B-TREE");
     }
 
+    [Fact]
+    public async Task FindMembersAsync_ABatchOfAThousandLeads_ReturnsTheMembersInTheOrderGivenThroughAnIndex()
+    {
+        using SqliteDatabase database = SqliteTestDatabase.Create();
+        ISegmentMembershipStore store = new SqliteSegmentMembershipStore(database);
+        LeadId[] leads = [.. Enumerable.Range(0, 1_000).Select(static i => new LeadId(new Guid(1_000 - i, 2, 0, new byte[8])))];
+        for (int i = 0; i < leads.Length; i++)
+        {
+            await store.TryAddAsync(new SegmentMember { Segment = "s", Lead = leads[i], IsMember = i % 3 == 0, ChangedAt = T0 });
+        }
+
+        System.Collections.Immutable.ImmutableArray<LeadId> members = await store.FindMembersAsync("s", [.. leads, .. leads]);
+
+        members.ShouldBe([.. leads.Where(static (_, i) => i % 3 == 0)]);
+        string plan = await database.ReadAsync(
+            static s => string.Join(
+                " | ",
+                s.Query(
+                    "EXPLAIN QUERY PLAN " + SqliteSegmentMembershipStore.FindMembersSql,
+                    static r => r.GetString(3),
+                    ("$segment", "s"),
+                    ("$leads", "[]"))),
+            CancellationToken.None);
+        plan.ShouldContain("SEARCH segment_members", Case.Sensitive, plan);
+        plan.ShouldNotContain("SCAN segment_members", Case.Sensitive, plan);
+    }
+
     private static ServiceProvider App(string connectionString) => new ServiceCollection()
         .AddFunnel()
         .AddSingleton<IClock>(new NodaTime.Testing.FakeClock(T0))

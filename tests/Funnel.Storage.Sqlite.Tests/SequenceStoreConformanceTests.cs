@@ -26,6 +26,16 @@ public sealed class SqliteEnrolmentStoreConformanceTests : EnrolmentStoreSpecifi
     public void Dispose() => _databases.Dispose();
 }
 
+/// <summary>The <see cref="IBroadcastStore"/> contract over <see cref="SqliteBroadcastStore"/>, each store in a database file of its own.</summary>
+public sealed class SqliteBroadcastStoreConformanceTests : BroadcastStoreSpecification, IDisposable
+{
+    private readonly SqliteDatabases _databases = new();
+
+    protected override IBroadcastStore CreateStore() => new SqliteBroadcastStore(_databases.Create());
+
+    public void Dispose() => _databases.Dispose();
+}
+
 /// <summary>The databases a test class created, closed when its test ends.</summary>
 internal sealed class SqliteDatabases : IDisposable
 {

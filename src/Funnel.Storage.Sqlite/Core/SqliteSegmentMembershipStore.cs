@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Funnel.Segments;
@@ -25,6 +26,11 @@ internal sealed class SqliteSegmentMembershipStore(SqliteDatabase database) : IS
     private const string Update =
         "UPDATE segment_members SET is_member = $member, version = version + 1, document = $document "
         + "WHERE segment = $segment AND lead_id = $lead AND version = $version";
+
+    /// <summary>The batch membership check: each lead of the JSON array <c>$leads</c> looked up by segment and lead.</summary>
+    internal const string FindMembersSql =
+        "SELECT lead_id FROM segment_members "
+        + "WHERE segment = $segment AND is_member = 1 AND lead_id IN (SELECT value FROM json_each($leads))";
 
     public Task<SegmentMember?> FindAsync(string segment, LeadId lead, CancellationToken cancellationToken = default)
     {
@@ -92,6 +98,40 @@ internal sealed class SqliteSegmentMembershipStore(SqliteDatabase database) : IS
                 ("$version", current.Version),
                 ("$member", replacement.IsMember),
                 ("$document", document)) == 1,
+            cancellationToken);
+    }
+
+    /// <remarks>
+    /// One statement, so one snapshot of every lead: the distinct leads go in as one JSON array parameter
+    /// (<c>lead_id IN (SELECT value FROM json_each($leads))</c>, looked up in the primary key), which needs no chunking
+    /// and prepares one command whatever the batch size.
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="segment"/> or <paramref name="leads"/> is <see langword="null"/>.</exception>
+    public Task<ImmutableArray<LeadId>> FindMembersAsync(
+        string segment, IEnumerable<LeadId> leads, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(segment);
+        ArgumentNullException.ThrowIfNull(leads);
+        cancellationToken.ThrowIfCancellationRequested();
+        List<LeadId> distinct = [.. leads.Distinct()];
+        if (distinct.Count == 0)
+        {
+            return Task.FromResult(ImmutableArray<LeadId>.Empty);
+        }
+
+        string json = JsonSerializer.Serialize(distinct.ConvertAll(static l => l.Value.ToString("D", CultureInfo.InvariantCulture)));
+        return database.ReadAsync(
+            s =>
+            {
+                HashSet<string> members = [.. s.Query(
+                    FindMembersSql,
+                    static r => r.GetString(0),
+                    ("$segment", segment),
+                    ("$leads", json))];
+                return members.Count == 0
+                    ? ImmutableArray<LeadId>.Empty
+                    : [.. distinct.Where(l => members.Contains(l.Value.ToString("D", CultureInfo.InvariantCulture)))];
+            },
             cancellationToken);
     }
 

@@ -41,8 +41,10 @@ public sealed class PgSequenceStoreTests : IAsyncDisposable
         using ServiceProvider provider = services.BuildServiceProvider();
         provider.GetRequiredService<ISendOutbox>().ShouldBeOfType<PgSendOutbox>();
         provider.GetRequiredService<IEnrolmentStore>().ShouldBeOfType<PgEnrolmentStore>();
+        provider.GetRequiredService<IBroadcastStore>().ShouldBeOfType<PgBroadcastStore>();
         services.Count(d => d.ServiceType == typeof(ISendOutbox)).ShouldBe(1);
         services.Count(d => d.ServiceType == typeof(IEnrolmentStore)).ShouldBe(1);
+        services.Count(d => d.ServiceType == typeof(IBroadcastStore)).ShouldBe(1);
     }
 
     [Fact]
@@ -269,6 +271,88 @@ public sealed class PgSequenceStoreTests : IAsyncDisposable
         (await enrolments.ListForLeadsAsync([.. leads.Select(static g => new LeadId(g))])).Length.ShouldBe(500);
     }
 
+    [Fact]
+    public async Task ListDueAsync_TwoDueWithinOneMicrosecond_ListsThemByTheirExactInstants()
+    {
+        // due_at keeps microseconds; the documents keep nanoseconds. "b-a" sorts first by key, but is due 800 ns later.
+        PgBroadcastStore store = new(await _schemas.CreateAsync());
+        await store.TryAddAsync(NewBroadcast("b-a", Now + Duration.FromNanoseconds(900)));
+        await store.TryAddAsync(NewBroadcast("b-b", Now + Duration.FromNanoseconds(100)));
+
+        (await store.ListDueAsync(Now + Duration.FromNanoseconds(1_000), 10)).Select(static b => b.Key).ShouldBe(["b-b", "b-a"]);
+        (await store.ListDueAsync(Now + Duration.FromNanoseconds(500), 10)).Select(static b => b.Key).ShouldBe(["b-b"]);
+        (await store.ListDueAsync(Now + Duration.FromNanoseconds(99), 10)).ShouldBeEmpty();
+        (await store.FindAsync("b-a")).ShouldNotBeNull().DueAt.ShouldBe(Now + Duration.FromNanoseconds(900));
+    }
+
+    [Fact]
+    public async Task TryAddAsync_AFullBroadcast_StoresFormat1AsTheSqliteStoreDoes()
+    {
+        PgDatabase database = await _schemas.CreateAsync();
+
+        (await new PgBroadcastStore(database).TryAddAsync(FullBroadcast() with { Version = 9 })).ShouldBeTrue();
+
+        await using NpgsqlConnection connection = await database.OpenAsync(CancellationToken.None);
+        await using NpgsqlCommand command = new(
+            $"SELECT status, due_at = @due, version, document = @expected::jsonb FROM {database.Table("broadcasts")} WHERE key = 'webinar-promo'",
+            connection);
+        command.Parameters.Add(new NpgsqlParameter("due", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = (Now + Lease).ToDateTimeUtc() });
+        command.Parameters.Add(new NpgsqlParameter("expected", NpgsqlTypes.NpgsqlDbType.Text) { Value = FullBroadcastJson });
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync();
+        (await reader.ReadAsync()).ShouldBeTrue();
+        (reader.GetInt16(0), reader.GetBoolean(1), reader.GetInt64(2), reader.GetBoolean(3)).ShouldBe(((short)1, true, 0L, true));
+    }
+
+    [Fact]
+    public async Task FindAsync_AFixedVersion1BroadcastRowWithAnUnknownField_Reads()
+    {
+        PgDatabase database = await _schemas.CreateAsync();
+        await using (NpgsqlConnection connection = await database.OpenAsync(CancellationToken.None))
+        {
+            await using NpgsqlCommand insert = new(
+                $"INSERT INTO {database.Table("broadcasts")} (key, status, due_at, version, document) "
+                + "VALUES ('webinar-promo', 1, '2026-03-02T09:05:00Z', 3, @document::jsonb)",
+                connection);
+            insert.Parameters.Add(new NpgsqlParameter("document", NpgsqlTypes.NpgsqlDbType.Text)
+            {
+                Value = FullBroadcastJson.Replace("\"v\":1,", "\"v\":1,\"addedLater\":[1,2],", StringComparison.Ordinal),
+            });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        Broadcast read = (await new PgBroadcastStore(database).FindAsync("webinar-promo")).ShouldNotBeNull();
+
+        read.ShouldBeEquivalentTo(FullBroadcast() with { Version = 3 });
+    }
+
+    [Fact]
+    public async Task QueryPlan_BroadcastDueList_UsesBroadcastsDueInOrderWithoutASort()
+    {
+        PgDatabase database = await _schemas.CreateAsync();
+        PgBroadcastStore store = new(database);
+        await using NpgsqlConnection connection = await database.OpenAsync(CancellationToken.None);
+        await using (NpgsqlCommand off = new("SET enable_seqscan = off; SET enable_bitmapscan = off", connection))
+        {
+            await off.ExecuteNonQueryAsync();
+        }
+
+        await using NpgsqlCommand explain = new("EXPLAIN " + store.DueSql, connection);
+        explain.Parameters.Add(new NpgsqlParameter("now", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = DateTime.UnixEpoch });
+        explain.Parameters.Add(new NpgsqlParameter("max", NpgsqlTypes.NpgsqlDbType.Integer) { Value = 10 });
+        List<string> plan = [];
+        await using (NpgsqlDataReader reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        string text = string.Join(" | ", plan);
+        text.ShouldContain("Index Scan using broadcasts_due", Case.Sensitive, text);
+        text.ShouldNotContain("Sort Key:", Case.Sensitive, text);
+    }
+
     private static async Task<string> ExplainAsync(NpgsqlConnection connection, string sql, params object[] parameters)
     {
         await using NpgsqlCommand explain = new("EXPLAIN " + sql, connection);
@@ -328,6 +412,51 @@ public sealed class PgSequenceStoreTests : IAsyncDisposable
         OutboxEntry later = (await outbox.FindAsync("later")).ShouldNotBeNull();
         (await StepAsync("retry", () => outbox.TryUpdateAsync(later, later with { State = SendState.FailedTransient, DueAt = Now }))).ShouldBe(",retry");
     }
+
+    /// <summary>The stored document of <see cref="FullBroadcast"/>, format 1, as the SQLite store writes it.</summary>
+    private const string FullBroadcastJson =
+        "{\"v\":1,\"definition\":{\"key\":\"webinar-promo\",\"segment\":\"newsletter\",\"subject\":\"Webinar tomorrow\","
+        + "\"textBody\":\"Join us, {{ first_name }}.\",\"htmlBody\":\"\\u003Cp\\u003EJoin us,"
+        + " {{ first_name }}.\\u003C/p\\u003E\",\"localSendAt\":\"2026-03-03T09:00:00\",\"maxSendsPerMinute\":500,"
+        + "\"trackClicks\":false,\"fields\":{\"first_name\":\"there\"},\"variants\":[{\"key\":\"control\",\"weight\":1},"
+        + "{\"key\":\"short\",\"weight\":3,\"subject\":\"Tomorrow\"}]},\"status\":\"queuing\","
+        + "\"createdAt\":\"2026-03-01T09:00:00Z\",\"dueAt\":\"2026-03-02T09:05:00Z\",\"claimedBy\":\"instance-1\","
+        + "\"startedAt\":\"2026-03-02T09:00:00Z\",\"cursor\":\"00000007-0000-0000-0000-000000000000\","
+        + "\"queued\":1234,\"slots\":[{\"at\":\"2026-03-02T09:00:00Z\",\"queued\":1000},"
+        + "{\"at\":\"2026-03-02T09:01:00.000000001Z\",\"queued\":234}]}";
+
+    private static Broadcast FullBroadcast() => new()
+    {
+        Definition = new BroadcastDefinition
+        {
+            Key = "webinar-promo",
+            Segment = "newsletter",
+            Subject = "Webinar tomorrow",
+            TextBody = "Join us, {{ first_name }}.",
+            HtmlBody = "<p>Join us, {{ first_name }}.</p>",
+            LocalSendAt = new LocalDateTime(2026, 3, 3, 9, 0),
+            MaxSendsPerMinute = 500,
+            TrackClicks = false,
+            Fields = ImmutableDictionary<string, string>.Empty.Add("first_name", "there"),
+            Variants = [new EmailVariant { Key = EmailVariant.ControlKey }, new EmailVariant { Key = "short", Weight = 3, Subject = "Tomorrow" }],
+        },
+        Status = BroadcastStatus.Queuing,
+        CreatedAt = Now - Duration.FromDays(1),
+        DueAt = Now + Lease,
+        StartedAt = Now,
+        ClaimedBy = "instance-1",
+        Cursor = Lead,
+        Queued = 1234,
+        Slots = [new BroadcastSlot(Now, 1000), new BroadcastSlot(Now + Duration.FromMinutes(1) + Duration.FromNanoseconds(1), 234)],
+    };
+
+    private static Broadcast NewBroadcast(string key, Instant due) => new()
+    {
+        Definition = new BroadcastDefinition { Key = key, Segment = "newsletter", Subject = "News", TextBody = "Hi {{ email }}.", SendAt = due },
+        Status = BroadcastStatus.Scheduled,
+        CreatedAt = Now,
+        DueAt = due,
+    };
 
     private static Enrolment NewEnrolment(string sequence) =>
         new() { Id = EnrolmentId.New(), LeadId = Lead, Sequence = sequence, EnrolledAt = Now };

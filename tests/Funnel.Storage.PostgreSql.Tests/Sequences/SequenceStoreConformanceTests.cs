@@ -23,3 +23,13 @@ public sealed class PgEnrolmentStoreConformanceTests : EnrolmentStoreSpecificati
 
     protected override IEnrolmentStore CreateStore() => new PgEnrolmentStore(_schemas.Create());
 }
+
+/// <summary>The <see cref="IBroadcastStore"/> contract over <see cref="PgBroadcastStore"/>, each store in a schema of its own.</summary>
+public sealed class PgBroadcastStoreConformanceTests : BroadcastStoreSpecification, IAsyncDisposable
+{
+    private readonly PgSchemas _schemas = new();
+
+    public ValueTask DisposeAsync() => _schemas.DisposeAsync();
+
+    protected override IBroadcastStore CreateStore() => new PgBroadcastStore(_schemas.Create());
+}

@@ -40,8 +40,10 @@ public sealed class SqliteSequenceStoreTests : IDisposable
         using ServiceProvider provider = services.BuildServiceProvider();
         provider.GetRequiredService<ISendOutbox>().ShouldBeOfType<SqliteSendOutbox>();
         provider.GetRequiredService<IEnrolmentStore>().ShouldBeOfType<SqliteEnrolmentStore>();
+        provider.GetRequiredService<IBroadcastStore>().ShouldBeOfType<SqliteBroadcastStore>();
         services.Count(d => d.ServiceType == typeof(ISendOutbox)).ShouldBe(1);
         services.Count(d => d.ServiceType == typeof(IEnrolmentStore)).ShouldBe(1);
+        services.Count(d => d.ServiceType == typeof(IBroadcastStore)).ShouldBe(1);
     }
 
     [Fact]
@@ -139,6 +141,38 @@ public sealed class SqliteSequenceStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task TryAddAsync_AFullBroadcast_StoresFormat1WithoutTheVersionOrTheComputedKey()
+    {
+        SqliteDatabase database = _databases.Create();
+        Broadcast full = FullBroadcast() with { Version = 9 };
+
+        (await new SqliteBroadcastStore(database).TryAddAsync(full)).ShouldBeTrue();
+
+        (long status, long dueAt, long version, string document) = await database.ReadAsync(
+            static s => s.QueryFirst(
+                "SELECT status, due_at, version, document FROM broadcasts WHERE key = 'webinar-promo'",
+                static r => (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetString(3))),
+            CancellationToken.None);
+        (status, dueAt, version).ShouldBe((1L, SqliteValues.Nanoseconds(Now + Lease), 0L));
+        document.ShouldBe(FullBroadcastJson);
+    }
+
+    [Fact]
+    public async Task FindAsync_AFixedVersion1BroadcastRowWithAnUnknownField_Reads()
+    {
+        SqliteDatabase database = _databases.Create();
+        await database.WriteAsync(
+            static s => s.Execute(
+                "INSERT INTO broadcasts (key, status, due_at, version, document) VALUES ('webinar-promo', 1, 0, 3, $document)",
+                ("$document", FullBroadcastJson.Replace("\"v\":1,", "\"v\":1,\"addedLater\":[1,2],", StringComparison.Ordinal))),
+            CancellationToken.None);
+
+        Broadcast read = (await new SqliteBroadcastStore(database).FindAsync("webinar-promo")).ShouldNotBeNull();
+
+        read.ShouldBeEquivalentTo(FullBroadcast() with { Version = 3 });
+    }
+
+    [Fact]
     public async Task ClaimEventsAsync_AFixedStoredEmailSentRow_Reads()
     {
         SqliteDatabase database = _databases.Create();
@@ -190,6 +224,7 @@ public sealed class SqliteSequenceStoreTests : IDisposable
     [InlineData(SqliteSendOutbox.DueSql, "outbox_due")]
     [InlineData(SqliteSendOutbox.PurgeSql, "outbox_completed")]
     [InlineData(SqliteSendOutbox.AvailableEventsSql, "outbox_events_available")]
+    [InlineData(SqliteBroadcastStore.DueSql, "broadcasts_due")]
     public async Task QueryPlan_HotPathStatements_UseTheirIndexWithoutASort(string sql, string index)
     {
         SqliteDatabase database = _databases.Create();
@@ -201,6 +236,43 @@ public sealed class SqliteSequenceStoreTests : IDisposable
         plan.ShouldContain(p => p.Contains("USING INDEX " + index, StringComparison.Ordinal), string.Join(" | ", plan));
         plan.ShouldNotContain(p => p.Contains("TEMP B-TREE", StringComparison.Ordinal), string.Join(" | ", plan));
     }
+
+    /// <summary>The stored document of <see cref="FullBroadcast"/>, format 1: pinned, so a change of the shape is a decision.</summary>
+    private const string FullBroadcastJson =
+        "{\"v\":1,\"definition\":{\"key\":\"webinar-promo\",\"segment\":\"newsletter\",\"subject\":\"Webinar tomorrow\","
+        + "\"textBody\":\"Join us, {{ first_name }}.\",\"htmlBody\":\"\\u003Cp\\u003EJoin us,"
+        + " {{ first_name }}.\\u003C/p\\u003E\",\"localSendAt\":\"2026-03-03T09:00:00\",\"maxSendsPerMinute\":500,"
+        + "\"trackClicks\":false,\"fields\":{\"first_name\":\"there\"},\"variants\":[{\"key\":\"control\",\"weight\":1},"
+        + "{\"key\":\"short\",\"weight\":3,\"subject\":\"Tomorrow\"}]},\"status\":\"queuing\","
+        + "\"createdAt\":\"2026-03-01T09:00:00Z\",\"dueAt\":\"2026-03-02T09:05:00Z\",\"claimedBy\":\"instance-1\","
+        + "\"startedAt\":\"2026-03-02T09:00:00Z\",\"cursor\":\"00000007-0000-0000-0000-000000000000\","
+        + "\"queued\":1234,\"slots\":[{\"at\":\"2026-03-02T09:00:00Z\",\"queued\":1000},"
+        + "{\"at\":\"2026-03-02T09:01:00.000000001Z\",\"queued\":234}]}";
+
+    private static Broadcast FullBroadcast() => new()
+    {
+        Definition = new BroadcastDefinition
+        {
+            Key = "webinar-promo",
+            Segment = "newsletter",
+            Subject = "Webinar tomorrow",
+            TextBody = "Join us, {{ first_name }}.",
+            HtmlBody = "<p>Join us, {{ first_name }}.</p>",
+            LocalSendAt = new LocalDateTime(2026, 3, 3, 9, 0),
+            MaxSendsPerMinute = 500,
+            TrackClicks = false,
+            Fields = ImmutableDictionary<string, string>.Empty.Add("first_name", "there"),
+            Variants = [new EmailVariant { Key = EmailVariant.ControlKey }, new EmailVariant { Key = "short", Weight = 3, Subject = "Tomorrow" }],
+        },
+        Status = BroadcastStatus.Queuing,
+        CreatedAt = Now - Duration.FromDays(1),
+        DueAt = Now + Lease,
+        StartedAt = Now,
+        ClaimedBy = "instance-1",
+        Cursor = Lead,
+        Queued = 1234,
+        Slots = [new BroadcastSlot(Now, 1000), new BroadcastSlot(Now + Duration.FromMinutes(1) + Duration.FromNanoseconds(1), 234)],
+    };
 
     private static Enrolment NewEnrolment(string sequence) =>
         new() { Id = EnrolmentId.New(), LeadId = Lead, Sequence = sequence, EnrolledAt = Now };
