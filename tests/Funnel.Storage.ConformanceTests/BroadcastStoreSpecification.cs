@@ -51,6 +51,7 @@ public abstract class BroadcastStoreSpecification : VersionedStoreSpecification<
             Definition = NewDocument(1).Definition with
             {
                 HtmlBody = "<p>Hi {{ first_name }}</p>",
+                Topic = "webinars",
                 SendAt = null,
                 LocalSendAt = new LocalDateTime(2026, 12, 8, 9, 0),
                 MaxSendsPerMinute = 500,
@@ -61,6 +62,7 @@ public abstract class BroadcastStoreSpecification : VersionedStoreSpecification<
             Status = BroadcastStatus.Queuing,
             ClaimedBy = "instance-1",
             Cursor = Lead(42),
+            StartedAt = At(4),
             Queued = 1234,
             Slots = [new BroadcastSlot(At(5), 1000), new BroadcastSlot(At(3605), 234)],
             CompletedAt = At(9),
@@ -105,10 +107,10 @@ public abstract class BroadcastStoreSpecification : VersionedStoreSpecification<
         BroadcastDefinition d = document.Definition;
         return string.Join(
             "|",
-            d.Key, d.Segment, d.Subject, d.TextBody, d.HtmlBody, d.SendAt, d.LocalSendAt, d.MaxSendsPerMinute, d.TrackClicks,
+            d.Key, d.Segment, d.Topic, d.Subject, d.TextBody, d.HtmlBody, d.SendAt, d.LocalSendAt, d.MaxSendsPerMinute, d.TrackClicks,
             string.Join(",", d.Fields.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + "=" + f.Value)),
             string.Join(",", d.Variants.Select(v => $"{v.Key}/{v.Weight}/{v.Subject}/{v.TextBody}/{v.HtmlBody}")),
-            document.Status, document.CreatedAt, document.DueAt, document.ClaimedBy, document.Cursor, document.Queued,
+            document.Status, document.CreatedAt, document.DueAt, document.StartedAt, document.ClaimedBy, document.Cursor, document.Queued,
             string.Join(",", document.Slots.Select(s => $"{s.At}={s.Queued}")), document.CompletedAt);
     }
 }

@@ -303,7 +303,9 @@ public sealed class CoreStoredFormatTests : IAsyncLifetime, IDisposable
         actual.CustomFields.ShouldBe(expected.CustomFields);
         actual.CustomFields.KeyComparer.ShouldBeSameAs(StringComparer.Ordinal);
         actual.Magnets.ShouldBe(expected.Magnets);
-        (actual with { Tags = expected.Tags, CustomFields = expected.CustomFields, Magnets = expected.Magnets }).ShouldBe(expected);
+        actual.UnsubscribedTopics.ShouldBe(expected.UnsubscribedTopics);
+        actual.UnsubscribedTopics.KeyComparer.ShouldBeSameAs(StringComparer.Ordinal);
+        (actual with { Tags = expected.Tags, CustomFields = expected.CustomFields, Magnets = expected.Magnets, UnsubscribedTopics = expected.UnsubscribedTopics }).ShouldBe(expected);
     }
 
     private static void ShouldEqual(OptedIn actual, OptedIn expected)
