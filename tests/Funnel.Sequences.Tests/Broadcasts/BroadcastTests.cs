@@ -16,10 +16,7 @@ public sealed class BroadcastTests
     public async Task ScheduleAsync_BeforeItsInstant_QueuesNothingAndThenEveryMemberOnceAtTheInstant()
     {
         using BroadcastWorld world = new();
-        for (int n = 1; n <= 5; n++)
-        {
-            await world.AddMemberAsync(n);
-        }
+        await world.AddMembersAsync(5);
 
         await world.AddMemberAsync(6, member: false);
 
@@ -128,10 +125,7 @@ public sealed class BroadcastTests
     {
         using BroadcastWorld world = new();
         int members = BroadcastService.Page + 600;
-        for (int n = 1; n <= members; n++)
-        {
-            await world.AddMemberAsync(n);
-        }
+        await world.AddMembersAsync(members);
 
         await world.Broadcasts.ScheduleAsync(BroadcastWorld.Promo() with { MaxSendsPerMinute = 700 });
         world.Clock.Reset(SendAt);
@@ -188,10 +182,7 @@ public sealed class BroadcastTests
     {
         using BroadcastWorld world = new();
         int members = (2 * BroadcastService.Page) + 17;
-        for (int n = 1; n <= members; n++)
-        {
-            await world.AddMemberAsync(n);
-        }
+        await world.AddMembersAsync(members);
 
         await world.Broadcasts.ScheduleAsync(BroadcastWorld.Promo());
         world.Clock.Reset(SendAt);
@@ -210,10 +201,7 @@ public sealed class BroadcastTests
     {
         using BroadcastWorld world = new();
         int members = (2 * BroadcastService.Page) + 5;
-        for (int n = 1; n <= members; n++)
-        {
-            await world.AddMemberAsync(n);
-        }
+        await world.AddMembersAsync(members);
 
         await world.Broadcasts.ScheduleAsync(BroadcastWorld.Promo());
         world.Clock.Reset(SendAt);
@@ -281,10 +269,7 @@ public sealed class BroadcastTests
     public async Task DispatchDueAsync_WithVariants_SendsEachLeadItsStickyVariantAndRecordsIt()
     {
         using BroadcastWorld world = new();
-        for (int n = 1; n <= 40; n++)
-        {
-            await world.AddMemberAsync(n);
-        }
+        await world.AddMembersAsync(40);
 
         await world.Broadcasts.ScheduleAsync(BroadcastWorld.Promo() with
         {

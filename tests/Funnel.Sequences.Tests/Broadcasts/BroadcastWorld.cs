@@ -72,6 +72,15 @@ internal sealed class BroadcastWorld : IDisposable
         return profile;
     }
 
+    /// <summary>Adds leads 1 to <paramref name="count"/> as members, in the business zone.</summary>
+    public async Task AddMembersAsync(int count)
+    {
+        for (int n = 1; n <= count; n++)
+        {
+            await AddMemberAsync(n);
+        }
+    }
+
     public async Task LeaveSegmentAsync(LeadId lead)
     {
         SegmentMember current = (await Members.FindAsync("newsletter", lead)).ShouldNotBeNull();
