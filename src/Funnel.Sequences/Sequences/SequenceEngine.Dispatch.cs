@@ -204,7 +204,11 @@ public sealed partial class SequenceEngine
 
         // The two reads are independent: one round trip's wait instead of two.
         LeadId[] leadIds = [.. batch.Select(static i => i.Entry.LeadId).Distinct()];
-        Task<ImmutableArray<Enrolment>> readEnrolments = settings.Enrolments.ListForLeadsAsync(leadIds, cancellationToken);
+        // A broadcast's send has no enrolment: read the enrolments of the sequences' sends only (none for a broadcast's batch).
+        LeadId[] enrolled = [.. batch.Where(static i => i.Broadcast is null).Select(static i => i.Entry.LeadId).Distinct()];
+        Task<ImmutableArray<Enrolment>> readEnrolments = enrolled.Length == 0
+            ? Task.FromResult(ImmutableArray<Enrolment>.Empty)
+            : settings.Enrolments.ListForLeadsAsync(enrolled, cancellationToken);
         Task<ImmutableArray<LeadProfile>> readLeads = settings.Leads.FindManyAsync(leadIds, cancellationToken);
         Task<HashSet<(string, LeadId)>> readMembers = ReadBroadcastMembersAsync(batch, cancellationToken);
         await Task.WhenAll(readEnrolments, readLeads, readMembers).ConfigureAwait(false);
