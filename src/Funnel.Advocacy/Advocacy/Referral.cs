@@ -19,6 +19,9 @@ public enum ReferralStatus
 
     /// <summary>The friend paid with the referrer's payment fingerprint; no reward.</summary>
     Rejected = 4,
+
+    /// <summary>The friend's order was charged back inside the window; the reward waits for the dispute: won, it is pending again; lost, it is cancelled.</summary>
+    Disputed = 5,
 }
 
 /// <summary>The stored state of one referred friend: who referred them and what their first order earned.</summary>

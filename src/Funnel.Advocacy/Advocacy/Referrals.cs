@@ -253,24 +253,49 @@ public sealed class ReferralProgram
         return CancelRewardAsync(refund.LeadId, refund.Order, refund.OccurredAt, cancellationToken);
     }
 
-    /// <summary>Cancels the pending reward of a friend's order disputed (charged back) within the refund window.</summary>
+    /// <summary>Holds the pending reward of a friend's order disputed (charged back) within the refund window until the dispute closes.</summary>
     internal Task<bool> RecordDisputeAsync(Funnel.Payments.PaymentDisputed dispute, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dispute);
-        return CancelRewardAsync(dispute.LeadId, dispute.Order, dispute.OccurredAt, cancellationToken);
+        return ChangeRewardAsync(
+            dispute.LeadId,
+            dispute.Order,
+            r => r.Status == ReferralStatus.Purchased && dispute.OccurredAt < r.ClearsAt ? r with { Status = ReferralStatus.Disputed } : null,
+            cancellationToken);
+    }
+
+    /// <summary>Settles a reward held by a dispute: a won dispute makes it pending again (clearing at the end of the refund window, or at once when that has passed), a lost one cancels it.</summary>
+    internal Task<bool> RecordDisputeClosedAsync(Funnel.Payments.DisputeClosed closed, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(closed);
+        return ChangeRewardAsync(
+            closed.LeadId,
+            closed.Order,
+            r => r.Status != ReferralStatus.Disputed ? null
+                : closed.Won ? r with { Status = ReferralStatus.Purchased, ClearsAt = r.ClearsAt > closed.OccurredAt ? r.ClearsAt : closed.OccurredAt }
+                : r with { Status = ReferralStatus.Cancelled },
+            cancellationToken);
     }
 
     private Task<bool> CancelRewardAsync(LeadId friend, OrderId order, Instant at, CancellationToken cancellationToken) =>
+        ChangeRewardAsync(
+            friend,
+            order,
+            r => r.Status == ReferralStatus.Purchased && at < r.ClearsAt ? r with { Status = ReferralStatus.Cancelled } : null,
+            cancellationToken);
+
+    /// <summary>Applies <paramref name="change"/> (null: nothing to do) to the referral of a friend's order, by compare-and-set.</summary>
+    private Task<bool> ChangeRewardAsync(LeadId friend, OrderId order, Func<Referral, Referral?> change, CancellationToken cancellationToken) =>
         OptimisticConcurrency.RetryAsync<bool>(
             async ct =>
             {
                 Referral? referral = await _referrals.FindAsync(friend, ct).ConfigureAwait(false);
-                if (referral is not { Status: ReferralStatus.Purchased } || referral.Order != order || at >= referral.ClearsAt)
+                if (referral is null || referral.Order != order || change(referral) is not { } next)
                 {
                     return (true, false);
                 }
 
-                bool won = await _referrals.TryUpdateAsync(referral, referral with { Status = ReferralStatus.Cancelled }, ct).ConfigureAwait(false);
+                bool won = await _referrals.TryUpdateAsync(referral, next, ct).ConfigureAwait(false);
                 return (won, won);
             },
             $"the referral of {friend}",

@@ -7,12 +7,14 @@ namespace Funnel.Advocacy;
 
 /// <summary>
 /// The <c>referrals</c> handler: a referred friend's <c>order_placed</c> starts the referrer's reward
-/// (<see cref="ReferralProgram.RecordPurchaseAsync"/>); a refund or chargeback on it within the refund window cancels it.
+/// (<see cref="ReferralProgram.RecordPurchaseAsync"/>); a refund on it within the refund window cancels it, and a
+/// chargeback holds it (<see cref="ReferralStatus.Disputed"/>) until the dispute closes: won, it is pending again; lost,
+/// it is cancelled.
 /// </summary>
 /// <remarks>
 /// Does nothing unless <see cref="ReferralProgramSettings"/> are registered. Idempotent by event id: only a referral
 /// still in <see cref="ReferralStatus.Referred"/> records a purchase (once, with an id derived from the order event),
-/// and only a <see cref="ReferralStatus.Purchased"/> one is cancelled. The reward itself is credited by the
+/// only a <see cref="ReferralStatus.Purchased"/> one is cancelled or held, and only a held one is settled. The reward itself is credited by the
 /// <c>advocacy-clearing</c> job once the refund window has passed.
 /// </remarks>
 internal sealed class ReferralRewardHandler(IServiceProvider services) : IFunnelHandler
@@ -23,7 +25,7 @@ internal sealed class ReferralRewardHandler(IServiceProvider services) : IFunnel
     public async Task HandleAsync(FunnelEvent funnelEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(funnelEvent);
-        if (funnelEvent is not (OrderPlaced or RefundIssued or PaymentDisputed) || _program.Value is not { } program)
+        if (funnelEvent is not (OrderPlaced or RefundIssued or PaymentDisputed or DisputeClosed) || _program.Value is not { } program)
         {
             return;
         }
@@ -38,6 +40,9 @@ internal sealed class ReferralRewardHandler(IServiceProvider services) : IFunnel
                 break;
             case PaymentDisputed dispute:
                 await program.RecordDisputeAsync(dispute, cancellationToken).ConfigureAwait(false);
+                break;
+            case DisputeClosed closed:
+                await program.RecordDisputeClosedAsync(closed, cancellationToken).ConfigureAwait(false);
                 break;
         }
     }

@@ -189,6 +189,33 @@ public sealed class AdvocacyPipelineTests : IDisposable
         (await Referrals.CreditOfAsync(Lead(1))).ShouldBe(Usd(0));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ReferralsHandler_ChargebackClosed_WonRewardsTheReferrerOnceLostCancelsTheReward(bool won)
+    {
+        string code = await Referrals.CodeForAsync(Lead(1), Alice);
+        await Referrals.ReferAsync(code, Lead(2), Bob);
+        await AppendAndDeliverAsync(Placed(2, 1, Usd(100), T0));
+        await AppendAndDeliverAsync(new PaymentDisputed { LeadId = Lead(2), OccurredAt = T0 + Duration.FromDays(3), Order = OrderNo(1), Amount = Usd(100), PaymentId = "pi_1", Reason = "fraudulent" });
+        _clock.Advance(Duration.FromDays(31));
+        await RunJobAsync("advocacy-clearing");
+        Log.Snapshot().OfType<ReferralRewardEarned>().ShouldBeEmpty(); // held while the dispute is open, past the window too
+        var closed = new DisputeClosed
+        {
+            LeadId = Lead(2), OccurredAt = T0 + Duration.FromDays(40), Order = OrderNo(1), DisputeId = "dp_1", PaymentId = "pi_1", Amount = Usd(100), Won = won,
+        };
+
+        await AppendAndDeliverAsync(closed);
+        await RedeliverAsync<ReferralRewardHandler>(closed);
+        _clock.Advance(Duration.FromDays(10));
+        await RunJobAsync("advocacy-clearing");
+        await RunJobAsync("advocacy-clearing");
+
+        Log.Snapshot().OfType<ReferralRewardEarned>().Count().ShouldBe(won ? 1 : 0);
+        (await Referrals.CreditOfAsync(Lead(1))).ShouldBe(won ? Usd(50) : Usd(0));
+    }
+
     [Fact]
     public async Task OnboardingHandler_GrantDelivered_LetsTheBuyerProgressAndARevokeStopsIt()
     {
