@@ -1,7 +1,4 @@
-using System.Buffers.Binary;
 using System.Collections.Immutable;
-using System.Security.Cryptography;
-using System.Text;
 using FluentValidation;
 using Funnel.Events;
 using NodaTime;
@@ -105,31 +102,15 @@ public sealed class ExperimentAssigner
     {
         ArgumentNullException.ThrowIfNull(experiment);
         validator.ValidateAndThrow(experiment);
-        (ulong holdoutRoll, ulong variantRoll) = Hash(experiment.Key, lead);
+        (ulong holdoutRoll, ulong variantRoll) = StickyBuckets.Rolls(experiment.Key, lead);
         ulong ppm = Math.BigMul(holdoutRoll, 1_000_000UL, out _);
         if (ppm < (ulong)(experiment.HoldoutPercent * 10_000m))
         {
             return new ExperimentAssignment(experiment.Key, null);
         }
 
-        ulong total = 0;
-        foreach (ExperimentVariant v in experiment.Variants)
-        {
-            total += (ulong)v.Weight;
-        }
-
-        ulong roll = Math.BigMul(variantRoll, total, out _);
-        foreach (ExperimentVariant v in experiment.Variants)
-        {
-            if (roll < (ulong)v.Weight)
-            {
-                return new ExperimentAssignment(experiment.Key, v.Key);
-            }
-
-            roll -= (ulong)v.Weight;
-        }
-
-        return new ExperimentAssignment(experiment.Key, experiment.Variants[^1].Key);
+        ExperimentVariant picked = StickyBuckets.Pick(variantRoll, experiment.Variants, static v => v.Weight);
+        return new ExperimentAssignment(experiment.Key, picked.Key);
     }
 
     /// <summary>Assigns a lead and returns the exposure event to record when the lead sees the variant.</summary>
@@ -147,11 +128,4 @@ public sealed class ExperimentAssigner
             : new ExperimentExposed { LeadId = lead, OccurredAt = occurredAt, Experiment = experiment.Key, Variant = assignment.Variant };
     }
 
-    private static (ulong First, ulong Second) Hash(string key, LeadId lead)
-    {
-        byte[] input = Encoding.UTF8.GetBytes(key + ":" + lead.ToString());
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(input, digest);
-        return (BinaryPrimitives.ReadUInt64BigEndian(digest), BinaryPrimitives.ReadUInt64BigEndian(digest[8..]));
-    }
 }

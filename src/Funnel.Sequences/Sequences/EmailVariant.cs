@@ -1,7 +1,4 @@
-using System.Buffers.Binary;
 using System.Collections.Immutable;
-using System.Security.Cryptography;
-using System.Text;
 
 namespace Funnel.Sequences;
 
@@ -88,7 +85,6 @@ public static class EmailVariants
             return null;
         }
 
-        long total = 0;
         foreach (EmailVariant variant in variants)
         {
             ArgumentNullException.ThrowIfNull(variant, nameof(variants));
@@ -96,30 +92,9 @@ public static class EmailVariants
             {
                 throw new ArgumentException($"Variant '{variant.Key}' has weight {variant.Weight}; weights must be from 1 to {MaxWeight}.", nameof(variants));
             }
-
-            total += variant.Weight;
         }
 
-        // The hash's 64 bits scaled onto [0, total): unbiased to within total ÷ 2^64.
-        ulong roll = (ulong)(((UInt128)Roll(testKey, lead) * (ulong)total) >> 64);
-        foreach (EmailVariant variant in variants)
-        {
-            if (roll < (ulong)variant.Weight)
-            {
-                return variant;
-            }
-
-            roll -= (ulong)variant.Weight;
-        }
-
-        return variants[^1]; // unreachable: roll < total.
-    }
-
-    private static ulong Roll(string testKey, LeadId lead)
-    {
-        byte[] input = Encoding.UTF8.GetBytes(testKey + ":" + lead.ToString());
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(input, digest);
-        return BinaryPrimitives.ReadUInt64BigEndian(digest);
+        // The hash's first 64 bits scaled onto [0, total): unbiased to within total ÷ 2^64.
+        return StickyBuckets.Pick(StickyBuckets.Rolls(testKey, lead).First, variants, static v => v.Weight);
     }
 }

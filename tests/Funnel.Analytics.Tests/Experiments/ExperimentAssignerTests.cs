@@ -109,4 +109,17 @@ public class ExperimentAssignerTests
             var lead = new LeadId(new Guid(seed, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10));
             return new ExperimentAssigner().Assign(Headline, lead) == new ExperimentAssigner().Assign(Headline, lead);
         });
+
+    [Fact]
+    public void Assign_KnownLeads_GetTheVariantsTheDocumentedHashGives()
+    {
+        // Computed outside .NET from the documented rule (SHA-256 of "key:lead", bytes 8-15 big-endian scaled onto the
+        // weights), so a change to the bucketing that would reshuffle running experiments fails here.
+        var experiment = new Experiment { Key = "headline-test", Variants = [new ExperimentVariant("a", 1), new ExperimentVariant("b", 1), new ExperimentVariant("c", 2)] };
+        var assigner = new ExperimentAssigner();
+
+        string?[] variants = [.. Enumerable.Range(1, 6).Select(n => assigner.Assign(experiment, LeadId.Parse($"0193f5a0-1111-7000-8000-00000000000{n}")).Variant)];
+
+        variants.ShouldBe(["a", "c", "c", "c", "c", "c"]);
+    }
 }

@@ -134,6 +134,18 @@ public class EmailVariantTests
     }
 
     [Fact]
+    public void Assign_KnownLeads_GetTheVariantsTheDocumentedHashGives()
+    {
+        // Computed outside .NET from the documented rule (SHA-256 of "testKey:lead", the first 8 bytes big-endian scaled
+        // onto the weights), so a change to the bucketing that would move leads of a running test fails here.
+        ImmutableArray<EmailVariant> variants = [new EmailVariant { Key = EmailVariant.ControlKey, Weight = 2 }, new EmailVariant { Key = "short" }, new EmailVariant { Key = "question" }];
+
+        string?[] picked = [.. Enumerable.Range(1, 6).Select(n => EmailVariants.Assign("guide-nurture/nurture-1", LeadId.Parse($"0193f5a0-1111-7000-8000-00000000000{n}"), variants)?.Key)];
+
+        picked.ShouldBe(["short", "control", "short", "control", "control", "control"]);
+    }
+
+    [Fact]
     public void Assign_NoVariants_ReturnsNull() =>
         EmailVariants.Assign("guide-test/test-1", LeadId.New(), []).ShouldBeNull();
 
