@@ -72,7 +72,8 @@ public sealed record PaymentDisputed : LeadEvent
 /// <remarks>
 /// Recorded once per dispute id. A won dispute restores the access its <see cref="PaymentDisputed"/> paused (under
 /// <see cref="DisputeAccess.Pause"/>); a lost one leaves it paused. Funnel.Advocacy earns the affiliate commission
-/// clawed back when the dispute opened again when it is won (a referral reward it cancelled stays cancelled).
+/// clawed back when the dispute opened again when it is won, and a referral reward the dispute held is pending
+/// again (a lost dispute cancels it).
 /// </remarks>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 [FunnelEventType(PaymentEventTypes.DisputeClosed)]
