@@ -581,8 +581,7 @@ public sealed class AffiliateProgram
         }
 
         Money refundedTotal = sale.Refunded + InCurrency(amount);
-        long refunded = Math.Min(refundedTotal.MinorUnits, sale.Paid.MinorUnits);
-        Money target = new(MulDiv(sale.Earned.MinorUnits, refunded, sale.Paid.MinorUnits), _settings.Currency);
+        Money target = ClawbackFor(sale, refundedTotal);
         Money delta = target - sale.ClawedBack;
         if (!delta.IsPositive)
         {
@@ -634,8 +633,7 @@ public sealed class AffiliateProgram
             return (sale with { Refunded = refundedTotal }, []);
         }
 
-        long refunded = Math.Min(refundedTotal.MinorUnits, sale.Paid.MinorUnits);
-        Money target = new(MulDiv(sale.Earned.MinorUnits, refunded, sale.Paid.MinorUnits), _settings.Currency);
+        Money target = ClawbackFor(sale, refundedTotal);
         Money delta = sale.ClawedBack - target;
         if (!delta.IsPositive)
         {
@@ -643,6 +641,13 @@ public sealed class AffiliateProgram
         }
 
         return Earned(sale with { Refunded = refundedTotal, ClawedBack = target }, affiliate, won.Id, won.Order, delta, won.OccurredAt);
+    }
+
+    /// <summary>The commission clawed back in all once <paramref name="refundedTotal"/> of the sale's payments is refunded: <c>round(Earned × min(refunded, Paid) ÷ Paid)</c>; the sale's paid amount must be positive.</summary>
+    private Money ClawbackFor(AffiliateSale sale, Money refundedTotal)
+    {
+        long refunded = Math.Min(refundedTotal.MinorUnits, sale.Paid.MinorUnits);
+        return new Money(MulDiv(sale.Earned.MinorUnits, refunded, sale.Paid.MinorUnits), _settings.Currency);
     }
 
     private Money InCurrency(Money amount) => amount.Currency == _settings.Currency
