@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Text.Json;
 using Funnel.Leads;
 using Funnel.Storage.Sqlite.Internal;
 using Microsoft.Data.Sqlite;
@@ -52,7 +51,7 @@ internal sealed class SqliteLeadStore(SqliteDatabase database) : ILeadStore
         }
 
         // One query for the whole set: the ids go in as one JSON array parameter, so the SQL text is constant.
-        string list = JsonSerializer.Serialize(distinct.Select(static i => i.Value));
+        string list = IdList.Json(distinct);
         List<LeadProfile> rows = await database.ReadAsync(
             s => s.Query(
                 "SELECT version, profile FROM leads WHERE id IN (SELECT value FROM json_each($ids))",

@@ -119,7 +119,7 @@ internal sealed class SqliteSegmentMembershipStore(SqliteDatabase database) : IS
             return Task.FromResult(ImmutableArray<LeadId>.Empty);
         }
 
-        string json = JsonSerializer.Serialize(distinct.ConvertAll(static l => l.Value.ToString("D", CultureInfo.InvariantCulture)));
+        string json = IdList.Json(distinct);
         return database.ReadAsync(
             s =>
             {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
@@ -191,4 +192,12 @@ internal static class InstantBound
         Duration sinceEpoch = instant - NodaConstants.UnixEpoch;
         return sinceEpoch <= Earliest ? long.MinValue : sinceEpoch >= Latest ? long.MaxValue : sinceEpoch.ToInt64Nanoseconds();
     }
+}
+
+/// <summary>Sets of ids as one query parameter.</summary>
+internal static class IdList
+{
+    /// <summary>Returns lead ids as a JSON array of their stored text (<c>"D"</c> format), for <c>IN (SELECT value FROM json_each($ids))</c>: one parameter, so the SQL text is the same whatever the set's size.</summary>
+    public static string Json(IEnumerable<LeadId> leads) =>
+        JsonSerializer.Serialize(leads.Select(static l => l.Value.ToString("D", CultureInfo.InvariantCulture)));
 }

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Text.Json;
 using Funnel.Sequences;
 using Funnel.Storage.Sqlite.Internal;
 using Microsoft.Data.Sqlite;
@@ -86,7 +85,7 @@ internal sealed class SqliteEnrolmentStore(SqliteDatabase database) : IEnrolment
             return Task.FromResult(ImmutableArray<Enrolment>.Empty);
         }
 
-        string json = JsonSerializer.Serialize(distinct.ConvertAll(static l => l.Value.ToString("D", CultureInfo.InvariantCulture)));
+        string json = IdList.Json(distinct);
         return database.ReadAsync(
             session =>
             {
