@@ -244,7 +244,7 @@ public sealed class BroadcastService
             }
 
             bool last = members.Length < Page;
-            Instant at2 = _clock.GetCurrentInstant();
+            Instant pageDone = _clock.GetCurrentInstant();
             Broadcast next = current with
             {
                 Cursor = members.IsEmpty ? current.Cursor : members[^1].Lead,
@@ -252,8 +252,8 @@ public sealed class BroadcastService
                 Slots = definition.MaxSendsPerMinute is null ? [] : [.. slots.OrderBy(static p => p.Key).Select(static p => new BroadcastSlot(p.Key, p.Value))],
                 Status = last ? BroadcastStatus.Queued : BroadcastStatus.Queuing,
                 ClaimedBy = last ? null : _owner,
-                DueAt = last ? current.DueAt : at2 + _lease,
-                CompletedAt = last ? at2 : null,
+                DueAt = last ? current.DueAt : pageDone + _lease,
+                CompletedAt = last ? pageDone : null,
             };
             if (!await _store.TryUpdateAsync(current, next, cancellationToken).ConfigureAwait(false))
             {
