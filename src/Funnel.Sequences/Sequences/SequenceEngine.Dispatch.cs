@@ -425,7 +425,7 @@ public sealed partial class SequenceEngine
 
         tally.Performed++;
         string? path = recorded is SequenceBranched branched ? branched.Path : null;
-        decided.Add(Outcome(item, Done(entry, SendState.Sent, now, path), [recorded], sent: false));
+        decided.Add(Outcome(item, Done(entry, SendState.Done, now, path), [recorded], sent: false));
     }
 
     /// <summary>Evaluates a due branch for its lead and returns the event that records the path taken.</summary>
@@ -634,7 +634,7 @@ public sealed partial class SequenceEngine
         if (delivered)
         {
             Interlocked.Increment(ref tally.Performed);
-            coalescer.Add(Outcome(item, Done(entry, SendState.Sent, now, null) with { Attempts = attempt }, [recorded!], sent: false));
+            coalescer.Add(Outcome(item, Done(entry, SendState.Done, now, null) with { Attempts = attempt }, [recorded!], sent: false));
         }
         else if (transient && attempt < settings.Options.MaxAttempts)
         {
