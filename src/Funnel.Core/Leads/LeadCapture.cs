@@ -78,7 +78,8 @@ public sealed record OptInRequest
 /// <param name="Events">
 /// The events this call recorded (already in the <see cref="IFunnelEventLog"/>; do not append them again):
 /// <see cref="OptedIn"/>, <see cref="ConsentRecorded"/>, for a new lead <see cref="LifecycleStageChanged"/>, and
-/// <see cref="IdentityLinked"/> when the <see cref="OptInRequest.VisitorId"/> was linked to an existing lead.
+/// <see cref="IdentityLinked"/> when the <see cref="OptInRequest.VisitorId"/> is linked to an existing lead (the log
+/// keeps it once: a repeat of the same link has the same id).
 /// </param>
 /// <param name="ConfirmationToken">The double opt-in token to put in the confirmation link, or <see langword="null"/> when none is needed.</param>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
@@ -362,6 +363,11 @@ public sealed class LeadCapture
     /// Only an anonymous visitor id is linked. An id that is itself a lead (with another address) is refused: that
     /// would merge two people, and the lead the id names stays a lead of its own. Funnel.AspNetCore's
     /// <c>LinkVisitorAsync</c> checks this before it links the visitor cookie.
+    /// </para>
+    /// <para>
+    /// Once linked, record the visitor's further events under the lead's id (Funnel.AspNetCore sets the visitor cookie
+    /// to it). Reports resolve a linked id to its lead for good, so a linked visitor id must not later become the id of
+    /// another person's new lead.
     /// </para>
     /// </remarks>
     /// <param name="visitorId">The anonymous visitor id, such as the visitor cookie of the browser the lead logged in from.</param>
