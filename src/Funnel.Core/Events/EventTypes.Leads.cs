@@ -18,6 +18,9 @@ public static partial class EventTypes
     /// <summary>A lead downloaded their lead magnet through its signed link (<see cref="Leads.LeadMagnetDownloaded"/>).</summary>
     public const string MagnetDownloaded = "magnet_downloaded";
 
+    /// <summary>An anonymous visitor id was linked to a lead with another id (<see cref="Leads.IdentityLinked"/>).</summary>
+    public const string IdentityLinked = "identity_linked";
+
     /// <summary>A lead's score changed (<see cref="Leads.ScoreChanged"/>).</summary>
     public const string ScoreChanged = "score_changed";
 

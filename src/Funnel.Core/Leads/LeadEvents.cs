@@ -136,6 +136,36 @@ public sealed record LeadMagnetDownloaded : LeadEvent
     public override string? Subject => Magnet;
 }
 
+/// <summary>An anonymous visitor id was linked to a lead: the visitor's events count as the lead's.</summary>
+/// <remarks>
+/// <para>
+/// A person browses anonymously under a visitor id (a first-party cookie) and may use several devices, each with its
+/// own visitor id, before they opt in or log in. <see cref="LeadCapture.OptInAsync"/> records this event when an
+/// address that already belongs to a lead is submitted with another visitor id, and
+/// <see cref="LeadCapture.LinkAsync"/> records it at login. Counting reads it through <see cref="LeadAliases"/>: the
+/// events of <see cref="VisitorId"/> count as the events of <see cref="LeadEvent.LeadId"/>, so the funnel counts one
+/// person.
+/// </para>
+/// <para>
+/// Its <see cref="FunnelEvent.Id"/> is derived from both ids, so the same link recorded twice is one event in the
+/// <see cref="Pipeline.IFunnelEventLog"/>.
+/// </para>
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.IdentityLinked)]
+public sealed record IdentityLinked : LeadEvent
+{
+    /// <summary>Gets the anonymous visitor id whose events now count as the lead's.</summary>
+    public required LeadId VisitorId { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.IdentityLinked;
+
+    /// <summary>Returns the id of the event that links a visitor id to a lead: the same for the same two ids.</summary>
+    internal static EventId IdOf(LeadId visitorId, LeadId leadId) =>
+        EventId.Derive(new EventId(visitorId.Value), $"{EventTypes.IdentityLinked}:{leadId}");
+}
+
 /// <summary>A lead's score changed after scoring (<see cref="LeadScorer"/>).</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 [FunnelEventType(EventTypes.ScoreChanged)]

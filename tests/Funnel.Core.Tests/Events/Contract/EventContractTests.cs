@@ -106,6 +106,7 @@ public class EventContractTests
         [EventTypes.MagnetDeliveryRequested] = e =>
             ((LeadMagnetDeliveryRequested)e).DownloadUrl.ShouldStartWith("https://example.com/funnel/magnets/quick-start-guide/download?"),
         [EventTypes.MagnetDownloaded] = e => ((LeadMagnetDownloaded)e).Magnet.ShouldBe("quick-start-guide"),
+        [EventTypes.IdentityLinked] = e => ((IdentityLinked)e).VisitorId.ShouldBe(Lead2),
         [EventTypes.ScoreChanged] = e => ((ScoreChanged)e).To.ShouldBe(25.5),
         [EventTypes.SegmentEntered] = e => ((SegmentEntered)e).Segment.ShouldBe("engaged-readers"),
         [EventTypes.SegmentLeft] = e => ((SegmentLeft)e).Segment.ShouldBe("cold-leads"),
