@@ -625,6 +625,7 @@ public sealed partial class SequenceEngine
             IdempotencyKey = entry.Key,
             LeadId = lead.Id,
             EmailKey = step.Key,
+            Topic = definition.Topic,
         };
         return tracking is null ? message : tracking.WithListUnsubscribe(message, lead.Id, step.Key);
     }
