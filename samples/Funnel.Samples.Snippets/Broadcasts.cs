@@ -73,6 +73,42 @@ internal static class BroadcastSnippets
         return live;
     }
 
+    public static async Task<Broadcast> ScheduleWinnerTestAsync(BroadcastService broadcasts, Instant tuesdayMorning, CancellationToken cancellationToken)
+    {
+        // <snippet:broadcasts-winner>
+        Broadcast newsletter = await broadcasts.ScheduleAsync(
+            new BroadcastDefinition
+            {
+                Key = "newsletter-2026-12-10",
+                Segment = "newsletter",
+                Subject = "Three outlines that write themselves",
+                TextBody = "This week: https://example.com/blog/outlines",
+                SendAt = tuesdayMorning,
+                Variants =
+                [
+                    new EmailVariant { Key = EmailVariant.ControlKey },
+                    new EmailVariant { Key = "question", Subject = "Stuck on chapter 1?" },
+                ],
+                WinnerTest = new BroadcastWinnerTest
+                {
+                    TestPercent = 20,                         // 20 % of the segment gets the test
+                    Wait = Duration.FromHours(4),             // results read 4 hours after the last test send
+                    Metric = VariantWinnerMetric.Opens,       // or Clicks, for a content test
+                    MinimumSamplePerVariant = 200,            // below it, no winner: the control goes out
+                },
+            },
+            cancellationToken);
+        // </snippet:broadcasts-winner>
+        return newsletter;
+    }
+
+    public static void Winner(WebApplicationBuilder builder)
+    {
+        // <snippet:broadcasts-winner-register>
+        builder.Services.AddFunnelAnalytics();   // the experiment statistics judge the test
+        // </snippet:broadcasts-winner-register>
+    }
+
     public static async Task CancelAsync(BroadcastService broadcasts, CancellationToken cancellationToken)
     {
         // <snippet:broadcasts-cancel>

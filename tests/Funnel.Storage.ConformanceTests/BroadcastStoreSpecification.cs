@@ -57,6 +57,33 @@ public abstract class BroadcastStoreSpecification : VersionedStoreSpecification<
     }
 
     [Fact]
+    public async Task FindAsync_ATestedBroadcast_RoundTripsItsTestAndItsState()
+    {
+        IBroadcastStore store = CreateStore();
+        Broadcast tested = NewDocument(1) with
+        {
+            Definition = NewDocument(1).Definition with
+            {
+                Variants = [new EmailVariant { Key = EmailVariant.ControlKey }, new EmailVariant { Key = "short", Subject = "Tomorrow" }],
+                WinnerTest = new BroadcastWinnerTest { TestPercent = 25, Wait = Duration.FromHours(6), Metric = VariantWinnerMetric.Clicks, MinimumSamplePerVariant = 250 },
+            },
+            Status = BroadcastStatus.Queuing,
+            Test = new BroadcastTestState
+            {
+                Stage = BroadcastTestStage.Decided,
+                LastSendAt = At(7),
+                Tallies = [new Funnel.Email.VariantResult(EmailVariant.ControlKey, 510, 61), new Funnel.Email.VariantResult("short", 498, 102)],
+                Winner = "short",
+                Significant = true,
+                DecidedAt = At(8),
+            },
+        };
+        await store.TryAddAsync(tested);
+
+        ContentOf((await store.FindAsync("b-1"))!).ShouldBe(ContentOf(tested));
+    }
+
+    [Fact]
     public async Task FindAsync_AFullDocument_RoundTripsEveryField()
     {
         IBroadcastStore store = CreateStore();
@@ -125,6 +152,10 @@ public abstract class BroadcastStoreSpecification : VersionedStoreSpecification<
             string.Join(",", d.Fields.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + "=" + f.Value)),
             string.Join(",", d.Variants.Select(v => $"{v.Key}/{v.Weight}/{v.Subject}/{v.TextBody}/{v.HtmlBody}")),
             document.Status, document.CreatedAt, document.DueAt, document.StartedAt, document.ClaimedBy, document.Cursor, document.Queued,
-            string.Join(",", document.Slots.Select(s => $"{s.At}={s.Queued}")), document.CompletedAt);
+            string.Join(",", document.Slots.Select(s => $"{s.At}={s.Queued}")), document.CompletedAt,
+            d.WinnerTest is { } t ? $"{t.TestPercent}/{t.Wait}/{t.Metric}/{t.MinimumSamplePerVariant}" : "-",
+            document.Test is { } state
+                ? $"{state.Stage}/{state.LastSendAt}/{state.Winner}/{state.Significant}/{state.DecidedAt}/" + string.Join(",", state.Tallies.Select(r => $"{r.Variant}={r.Sent}:{r.Converted}"))
+                : "-");
     }
 }

@@ -12,7 +12,8 @@ public static class AnalyticsServiceCollectionExtensions
     /// <summary>Adds the Funnel analytics services, and the core services through <c>AddFunnel</c>.</summary>
     /// <remarks>
     /// Registers the <see cref="ExperimentExposed"/> event type for the event JSON contract and, unless already
-    /// registered: an <see cref="ExperimentAssigner"/> and validators for
+    /// registered: an <see cref="ExperimentAssigner"/>, the <see cref="Funnel.Email.IVariantWinnerSelector"/> that names a
+    /// broadcast's automatic winner (<see cref="StatisticalVariantWinnerSelector"/>, Holm–Bonferroni across challengers), and validators for
     /// <see cref="Experiment"/> and <see cref="FunnelQuery"/>. The analyses themselves (<see cref="FunnelAnalyzer"/>,
     /// <see cref="KpiTimeSeries"/>, <see cref="RevenueAttribution"/>, <see cref="FunnelForecaster"/>) are stateless
     /// static methods over an <see cref="AnalyticsEventStore"/>. Calling this method again registers nothing twice.
@@ -34,6 +35,8 @@ public static class AnalyticsServiceCollectionExtensions
         services.TryAddSingleton<ExperimentAssigner>();
         services.TryAddSingleton<IValidator<Experiment>, ExperimentValidator>();
         services.TryAddSingleton<IValidator<FunnelQuery>, FunnelQueryValidator>();
+        services.TryAddSingleton<Funnel.Email.IVariantWinnerSelector>(
+            new StatisticalVariantWinnerSelector(ExperimentStatisticsSettings.Default with { Correction = MultipleTestingCorrection.HolmBonferroni }));
         return services;
     }
 

@@ -21,6 +21,53 @@ public enum BroadcastStatus
     Cancelled = 3,
 }
 
+/// <summary>Where a broadcast with an automatic winner test (<see cref="BroadcastDefinition.WinnerTest"/>) is in it.</summary>
+public enum BroadcastTestStage
+{
+    /// <summary>No test, or not started.</summary>
+    None = 0,
+
+    /// <summary>The test group's sends are being queued.</summary>
+    Testing = 1,
+
+    /// <summary>The test group is queued; the results are read at <see cref="Broadcast.DueAt"/>.</summary>
+    Waiting = 2,
+
+    /// <summary>Each variant's results are being tallied from the event log, a page of the segment at a time.</summary>
+    Tallying = 3,
+
+    /// <summary>The winner is chosen (<see cref="BroadcastTestState.Winner"/>); everyone else is being queued, or has been.</summary>
+    Decided = 4,
+}
+
+/// <summary>Where a broadcast's automatic winner test stands: its stage, the results tallied and the winner.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record BroadcastTestState
+{
+    /// <summary>Gets the stage.</summary>
+    public required BroadcastTestStage Stage { get; init; }
+
+    /// <summary>Gets the latest instant a test send was queued for; the results are read <see cref="BroadcastWinnerTest.Wait"/> after it.</summary>
+    /// <value><see langword="null"/> before the test group is queued, or when it is empty.</value>
+    public Instant? LastSendAt { get; init; }
+
+    /// <summary>Gets each variant's test results tallied so far: test sends, and those opened (or clicked).</summary>
+    /// <value>Defaults to empty.</value>
+    public ImmutableArray<Email.VariantResult> Tallies { get; init; } = [];
+
+    /// <summary>Gets the variant sent to everyone outside the test group.</summary>
+    /// <value><see langword="null"/> until decided.</value>
+    public string? Winner { get; init; }
+
+    /// <summary>Gets whether <see cref="Winner"/> was significantly better; otherwise it is the control, sent for want of a significant winner.</summary>
+    /// <value>Defaults to <see langword="false"/>.</value>
+    public bool Significant { get; init; }
+
+    /// <summary>Gets when the winner was chosen.</summary>
+    /// <value><see langword="null"/> until decided.</value>
+    public Instant? DecidedAt { get; init; }
+}
+
 /// <summary>How many sends were queued for one send instant, for throttling.</summary>
 /// <param name="At">The send instant.</param>
 /// <param name="Queued">The sends queued for it so far.</param>
@@ -72,6 +119,10 @@ public sealed record Broadcast
     /// <summary>Gets the sends queued per send instant, for <see cref="BroadcastDefinition.MaxSendsPerMinute"/>.</summary>
     /// <value>Defaults to empty; kept only for a throttled broadcast.</value>
     public ImmutableArray<BroadcastSlot> Slots { get; init; } = [];
+
+    /// <summary>Gets the state of the automatic winner test (<see cref="BroadcastDefinition.WinnerTest"/>).</summary>
+    /// <value><see langword="null"/> without a test, or before it starts.</value>
+    public BroadcastTestState? Test { get; init; }
 
     /// <summary>Gets when the broadcast reached <see cref="BroadcastStatus.Queued"/> or <see cref="BroadcastStatus.Cancelled"/>.</summary>
     /// <value><see langword="null"/> before.</value>

@@ -80,6 +80,11 @@ public sealed record BroadcastDefinition
     /// <value>Defaults to none: every lead gets the broadcast's subject and bodies.</value>
     public ImmutableArray<EmailVariant> Variants { get; init; } = [];
 
+    /// <summary>Gets the automatic winner test: the variants go to a test share of the segment first, and after a wait the winner goes to everyone else.</summary>
+    /// <remarks>Needs <see cref="Variants"/> and <see cref="SendAt"/> (one instant), and an <see cref="Email.IVariantWinnerSelector"/> (<c>AddFunnelAnalytics()</c>).</remarks>
+    /// <value>Defaults to <see langword="null"/>: every lead gets their sticky variant at once.</value>
+    public BroadcastWinnerTest? WinnerTest { get; init; }
+
     /// <summary>Returns the one-step sequence the dispatcher sends the broadcast as.</summary>
     internal SequenceDefinition ToSequence() => new()
     {
@@ -140,6 +145,44 @@ public sealed class BroadcastDefinitionValidator : AbstractValidator<BroadcastDe
         RuleFor(b => b.MaxSendsPerMinute).InclusiveBetween(1, MaxSendsPerMinuteLimit)
             .When(b => b.MaxSendsPerMinute is not null)
             .WithMessage(b => $"'MaxSendsPerMinute' is {b.MaxSendsPerMinute}: use 1 to {MaxSendsPerMinuteLimit:N0}, or null for no limit.");
+        RuleFor(b => b.WinnerTest).Custom((test, context) =>
+        {
+            BroadcastDefinition b = context.InstanceToValidate;
+            if (test is null)
+            {
+                return;
+            }
+
+            if (b.Variants.IsDefaultOrEmpty)
+            {
+                context.AddFailure("WinnerTest", "'WinnerTest' needs Variants: a control and at least one challenger.");
+            }
+
+            if (b.LocalSendAt is not null)
+            {
+                context.AddFailure("WinnerTest", "'WinnerTest' needs SendAt (one instant): with LocalSendAt the test group's results would arrive over a whole day.");
+            }
+
+            if (test.TestPercent is < BroadcastWinnerTest.MinTestPercent or > BroadcastWinnerTest.MaxTestPercent)
+            {
+                context.AddFailure("WinnerTest.TestPercent", $"'WinnerTest.TestPercent' is {test.TestPercent}: use {BroadcastWinnerTest.MinTestPercent} to {BroadcastWinnerTest.MaxTestPercent}.");
+            }
+
+            if (test.Wait < Duration.FromHours(1) || test.Wait > Duration.FromDays(7))
+            {
+                context.AddFailure("WinnerTest.Wait", "'WinnerTest.Wait' must be from 1 hour to 7 days.");
+            }
+
+            if (!Enum.IsDefined(test.Metric))
+            {
+                context.AddFailure("WinnerTest.Metric", "'WinnerTest.Metric' is not a defined metric.");
+            }
+
+            if (test.MinimumSamplePerVariant < 1)
+            {
+                context.AddFailure("WinnerTest.MinimumSamplePerVariant", "'WinnerTest.MinimumSamplePerVariant' must be at least 1.");
+            }
+        });
         RuleFor(b => b).Custom((b, context) =>
         {
             if (b.Key is null || !Funnel.Key.IsValid(b.Key) || b.Fields is null)
@@ -158,5 +201,63 @@ public sealed class BroadcastDefinitionValidator : AbstractValidator<BroadcastDe
                 context.AddFailure(path, failure.ErrorMessage.Replace("Steps[0].", string.Empty, StringComparison.Ordinal));
             }
         });
+    }
+}
+
+/// <summary>What a broadcast's automatic winner test measures.</summary>
+public enum VariantWinnerMetric
+{
+    /// <summary>The share of the test sends opened (<c>email_opened</c>): for a subject-line test.</summary>
+    Opens,
+
+    /// <summary>The share of the test sends with a click (<c>email_clicked</c>): for a content test.</summary>
+    Clicks,
+}
+
+/// <summary>A broadcast's automatic winner test: the variants go to a test share of the segment, and after <see cref="Wait"/> the winner goes to the rest.</summary>
+/// <remarks>
+/// <para>
+/// A lead is in the test group when their sticky bucket for the broadcast (a hash of the broadcast key and the lead id,
+/// no stored state) is below <see cref="TestPercent"/>, so the group is the same on every instance and after a restart.
+/// The test group is queued at <see cref="BroadcastDefinition.SendAt"/> with their sticky variants. <see cref="Wait"/>
+/// after the last test send, the queuing job tallies each variant's sends and opens (or clicks) from the event log, a
+/// page of the segment at a time, and asks the <see cref="Email.IVariantWinnerSelector"/> for the winner; without a
+/// significant winner (too few sends, or no significant difference) the control is sent. The decision is stored on the
+/// broadcast (<see cref="BroadcastTestState.Winner"/>), then everyone else in the segment is queued with the winner.
+/// </para>
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record BroadcastWinnerTest
+{
+    /// <summary>The smallest <see cref="TestPercent"/>.</summary>
+    public const int MinTestPercent = 5;
+
+    /// <summary>The largest <see cref="TestPercent"/>: more than half would leave little to send the winner to.</summary>
+    public const int MaxTestPercent = 50;
+
+    /// <summary>Gets the share of the segment, in percent, that receives the test.</summary>
+    /// <value>Defaults to 20; from 5 to 50.</value>
+    public int TestPercent { get; init; } = 20;
+
+    /// <summary>Gets how long after the last test send the results are read.</summary>
+    /// <value>Defaults to 4 hours; from 1 hour to 7 days.</value>
+    public Duration Wait { get; init; } = Duration.FromHours(4);
+
+    /// <summary>Gets what the test measures.</summary>
+    /// <value>Defaults to <see cref="VariantWinnerMetric.Opens"/>.</value>
+    public VariantWinnerMetric Metric { get; init; } = VariantWinnerMetric.Opens;
+
+    /// <summary>Gets the test sends every variant needs before a winner is named.</summary>
+    /// <value>Defaults to 100; at least 1.</value>
+    public long MinimumSamplePerVariant { get; init; } = 100;
+
+    /// <summary>Returns whether a lead is in a broadcast's test group: a pure function of the broadcast key, the lead and <see cref="TestPercent"/>.</summary>
+    /// <param name="broadcast">The broadcast key.</param>
+    /// <param name="lead">The lead.</param>
+    /// <returns><see langword="true"/> when the lead gets the test.</returns>
+    public bool IsInTestGroup(string broadcast, LeadId lead)
+    {
+        ArgumentNullException.ThrowIfNull(broadcast);
+        return Math.BigMul(StickyBuckets.Rolls("broadcast-test:" + broadcast, lead).First, 100UL, out _) < (ulong)TestPercent;
     }
 }

@@ -46,6 +46,8 @@ public sealed class BroadcastService
     private readonly FrozenSet<string> _segments;
     private readonly FrozenSet<string> _sequenceEmails;
     private readonly FrozenSet<string> _topics;
+    private readonly Pipeline.IFunnelEventLog _log;
+    private readonly IVariantWinnerSelector? _winners;
     private readonly string _owner = Guid.NewGuid().ToString("N");
 
     /// <summary>Initializes the service.</summary>
@@ -61,8 +63,12 @@ public sealed class BroadcastService
         IValidator<BroadcastDefinition> validator,
         IEnumerable<SegmentDefinition> segments,
         IEnumerable<SequenceDefinition> sequences,
-        IEnumerable<EmailTopic> topics)
+        IEnumerable<EmailTopic> topics,
+        Pipeline.IFunnelEventLog log,
+        IVariantWinnerSelector? winners)
     {
+        _log = log;
+        _winners = winners;
         _store = store;
         _members = members;
         _leads = leads;
@@ -102,6 +108,11 @@ public sealed class BroadcastService
         if (result.IsValid && definition.Topic is { } topic && !_topics.Contains(topic))
         {
             errors.Add($"Topic: '{topic}' is not a registered topic; register it with services.AddSingleton(new EmailTopic {{ Key = \"{topic}\", Title = \"…\" }}).");
+        }
+
+        if (result.IsValid && definition.WinnerTest is not null && _winners is null)
+        {
+            errors.Add("WinnerTest: an automatic winner needs an IVariantWinnerSelector to judge the test; call services.AddFunnelAnalytics().");
         }
 
         if (errors.Count > 0)
@@ -183,12 +194,20 @@ public sealed class BroadcastService
     private async Task<int> QueueAsync(Broadcast due, CancellationToken cancellationToken)
     {
         Instant now = _clock.GetCurrentInstant();
+        BroadcastWinnerTest? test = due.Definition.WinnerTest;
         Broadcast claimed = due with
         {
             Status = BroadcastStatus.Queuing,
             ClaimedBy = _owner,
             DueAt = now + _lease,
             StartedAt = due.StartedAt ?? now,
+            // A test queues its test group first; once the wait is over the results are tallied.
+            Test = test is null ? null : due.Test switch
+            {
+                null => new BroadcastTestState { Stage = BroadcastTestStage.Testing },
+                { Stage: BroadcastTestStage.Waiting } waiting => waiting with { Stage = BroadcastTestStage.Tallying },
+                BroadcastTestState state => state,
+            },
         };
         if (!await _store.TryUpdateAsync(due, claimed, cancellationToken).ConfigureAwait(false))
         {
@@ -203,12 +222,35 @@ public sealed class BroadcastService
         {
             cancellationToken.ThrowIfCancellationRequested();
             ImmutableArray<SegmentMember> members = await _members.ListMembersAsync(definition.Segment, current.Cursor, Page, cancellationToken).ConfigureAwait(false);
+            bool last = members.Length < Page;
+            BroadcastTestStage stage = current.Test?.Stage ?? BroadcastTestStage.None;
+            if (stage == BroadcastTestStage.Tallying)
+            {
+                Broadcast tallied = await TallyAsync(current, test!, members, last, cancellationToken).ConfigureAwait(false);
+                if (!await _store.TryUpdateAsync(current, tallied, cancellationToken).ConfigureAwait(false))
+                {
+                    return queued;
+                }
+
+                current = tallied with { Version = current.Version + 1 };
+                continue;
+            }
+
+            LeadId? cursor = members.IsEmpty ? current.Cursor : members[^1].Lead; // the page's last member, queued or not.
+            if (stage == BroadcastTestStage.Testing)
+            {
+                members = [.. members.Where(m => test!.IsInTestGroup(definition.Key, m.Lead))];
+            }
+
             ImmutableArray<LeadProfile> leads = members.IsEmpty
                 ? []
                 : await _leads.FindManyAsync(members.Select(static m => m.Lead), cancellationToken).ConfigureAwait(false);
             Dictionary<LeadId, LeadProfile> byId = leads.ToDictionary(static l => l.Id);
             Dictionary<Instant, int> slots = current.Slots.ToDictionary(static s => s.At, static s => s.Queued);
             List<OutboxEntry> entries = new(members.Length);
+            // The rest of a tested broadcast goes out from the decision on, not from its (past) instant.
+            Instant floor = stage == BroadcastTestStage.Decided ? current.Test!.DecidedAt!.Value : current.StartedAt!.Value;
+            Instant? lastTestSend = current.Test?.LastSendAt;
             foreach (SegmentMember member in members)
             {
                 if (!byId.TryGetValue(member.Lead, out LeadProfile? lead))
@@ -216,12 +258,17 @@ public sealed class BroadcastService
                     continue; // no profile (erased, or never stored): nobody to mail.
                 }
 
-                Instant at = SendInstant(definition, lead, current.StartedAt!.Value);
+                Instant at = SendInstant(definition, lead, floor);
                 if (definition.MaxSendsPerMinute is { } perMinute)
                 {
                     int before = slots.GetValueOrDefault(at);
                     slots[at] = before + 1;
                     at += Duration.FromMinutes(before / perMinute);
+                }
+
+                if (stage == BroadcastTestStage.Testing && (lastTestSend is null || at > lastTestSend))
+                {
+                    lastTestSend = at;
                 }
 
                 EnrolmentId enrolment = Broadcasts.EnrolmentOf(definition.Key, lead.Id);
@@ -237,39 +284,120 @@ public sealed class BroadcastService
                 });
             }
 
-            if (entries.Count > 0)
-            {
-                // Insert-if-absent: a page queued again after a crash adds only what is missing.
-                await _outbox.TryAddManyAsync(entries, cancellationToken).ConfigureAwait(false);
-            }
-
-            bool last = members.Length < Page;
+            // Insert-if-absent: a page queued again after a crash (or a tested broadcast's rest, whose page holds the test
+            // group's members too) adds only what is missing.
+            int added = entries.Count == 0 ? 0 : (await _outbox.TryAddManyAsync(entries, cancellationToken).ConfigureAwait(false)).Length;
             Instant pageDone = _clock.GetCurrentInstant();
             Broadcast next = current with
             {
-                Cursor = members.IsEmpty ? current.Cursor : members[^1].Lead,
-                Queued = current.Queued + entries.Count,
+                Cursor = cursor,
+                Queued = current.Queued + added,
                 Slots = definition.MaxSendsPerMinute is null ? [] : [.. slots.OrderBy(static p => p.Key).Select(static p => new BroadcastSlot(p.Key, p.Value))],
                 Status = last ? BroadcastStatus.Queued : BroadcastStatus.Queuing,
                 ClaimedBy = last ? null : _owner,
                 DueAt = last ? current.DueAt : pageDone + _lease,
                 CompletedAt = last ? pageDone : null,
+                Test = stage == BroadcastTestStage.Testing ? current.Test! with { LastSendAt = lastTestSend } : current.Test,
             };
+            if (last && stage == BroadcastTestStage.Testing)
+            {
+                // The test group is queued: come back for the results after the wait.
+                next = next with
+                {
+                    Status = BroadcastStatus.Queuing,
+                    Test = next.Test! with { Stage = BroadcastTestStage.Waiting },
+                    Cursor = null,
+                    ClaimedBy = null,
+                    DueAt = (lastTestSend ?? pageDone) + test!.Wait,
+                    CompletedAt = null,
+                };
+            }
+
             if (!await _store.TryUpdateAsync(current, next, cancellationToken).ConfigureAwait(false))
             {
                 // Cancelled, or the lease ran out and another instance took over: what was added stays, keyed, and
                 // the new owner's pages add nothing twice.
-                return queued + entries.Count;
+                return queued + added;
             }
 
             current = next with { Version = current.Version + 1 };
-            queued += entries.Count;
+            queued += added;
             if (last)
             {
                 return queued;
             }
         }
     }
+
+    /// <summary>Tallies the test results of a page of the segment's members from their events; on the last page, chooses the winner.</summary>
+    /// <remarks>
+    /// A member of the test group counts as sent with the variant of their <c>email_sent</c> for the broadcast, and as
+    /// converted when they opened it (a click counts as an open too: an image-blocking reader who clicked did read it) or,
+    /// for <see cref="VariantWinnerMetric.Clicks"/>, clicked it. Without a significant winner the control is chosen.
+    /// </remarks>
+    private async Task<Broadcast> TallyAsync(Broadcast current, BroadcastWinnerTest test, ImmutableArray<SegmentMember> members, bool last, CancellationToken cancellationToken)
+    {
+        string key = current.Definition.Key;
+        LeadId[] tested = [.. members.Where(m => test.IsInTestGroup(key, m.Lead)).Select(static m => m.Lead)];
+        (string? Variant, bool Converted)[] outcomes = new (string?, bool)[tested.Length];
+        await Parallel.ForAsync(0, tested.Length, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            IReadOnlyList<Pipeline.LoggedEvent> history = await _log.ReadLeadAsync(tested[i], MaxTallyHistory, ct).ConfigureAwait(false);
+            string? variant = null;
+            bool converted = false;
+            foreach (Pipeline.LoggedEvent logged in history)
+            {
+                if (logged.Event is not Events.EmailEvent e || e.Email != key)
+                {
+                    continue;
+                }
+
+                variant = e is Events.EmailSent sent ? sent.Variant ?? EmailVariant.ControlKey : variant;
+                converted |= e is Events.EmailClicked || e is Events.EmailOpened && test.Metric == VariantWinnerMetric.Opens;
+            }
+
+            outcomes[i] = (variant, converted);
+        }).ConfigureAwait(false);
+
+        Dictionary<string, (long Sent, long Converted)> tallies = current.Definition.Variants.ToDictionary(static v => v.Key, static _ => (0L, 0L), StringComparer.Ordinal);
+        foreach (Email.VariantResult result in current.Test!.Tallies)
+        {
+            tallies[result.Variant] = (result.Sent, result.Converted);
+        }
+
+        foreach ((string? variant, bool converted) in outcomes)
+        {
+            if (variant is not null && tallies.TryGetValue(variant, out (long Sent, long Converted) tally))
+            {
+                tallies[variant] = (tally.Sent + 1, tally.Converted + (converted ? 1 : 0));
+            }
+        }
+
+        ImmutableArray<Email.VariantResult> results = [.. tallies.OrderBy(static t => t.Key, StringComparer.Ordinal).Select(static t => new Email.VariantResult(t.Key, t.Value.Sent, t.Value.Converted))];
+        Instant now = _clock.GetCurrentInstant();
+        Broadcast next = current with
+        {
+            Test = current.Test with { Tallies = results },
+            Cursor = members.IsEmpty ? current.Cursor : members[^1].Lead,
+            DueAt = now + _lease,
+        };
+        if (!last)
+        {
+            return next;
+        }
+
+        string? winner = results.Any(static r => r.Sent > 0)
+            ? _winners!.SelectWinner(results, EmailVariant.ControlKey, test.MinimumSamplePerVariant)
+            : null;
+        return next with
+        {
+            Test = next.Test with { Stage = BroadcastTestStage.Decided, Winner = winner ?? EmailVariant.ControlKey, Significant = winner is not null, DecidedAt = now },
+            Cursor = null,
+        };
+    }
+
+    /// <summary>The most of a lead's events read to tally a test (the oldest first), as for scoring.</summary>
+    private const int MaxTallyHistory = 10_000;
 
     /// <summary>Returns when a lead is due the broadcast: its instant, or its local time in the lead's zone; never before queuing began.</summary>
     private Instant SendInstant(BroadcastDefinition definition, LeadProfile lead, Instant startedAt)

@@ -40,7 +40,9 @@ internal static class SequencesRegistration
                 sp.GetRequiredService<IValidator<BroadcastDefinition>>(),
                 sp.GetServices<SegmentDefinition>(),
                 Definitions(sp.GetServices<SequenceDefinition>()),
-                sp.GetServices<EmailTopic>());
+                sp.GetServices<EmailTopic>(),
+                sp.GetRequiredService<IFunnelEventLog>(),
+                sp.GetService<IVariantWinnerSelector>());
         });
         services.TryAddSingleton(sp =>
         {

@@ -533,6 +533,11 @@ public sealed partial class SequenceEngine
             SequenceStep step = item.Step;
             // Sticky: a pure function of the step's test key and the lead, so a retry or another instance picks the same.
             EmailVariant? variant = EmailVariants.Assign(EmailVariants.TestKey(item.Definition.Key, step.Key), entry.LeadId, step.Variants);
+            if (item.Broadcast is { Test.Winner: { } winner, Definition.WinnerTest: { } test } broadcast && !test.IsInTestGroup(broadcast.Key, entry.LeadId))
+            {
+                // A tested broadcast sends its winner to everyone outside the test group.
+                variant = step.Variants.FirstOrDefault(v => v.Key == winner) ?? variant;
+            }
             EmailSendResult result;
             try
             {
