@@ -8,7 +8,7 @@ namespace Funnel.Leads;
 /// <remarks>
 /// <para>
 /// For every event of a lead with a stored profile (except <see cref="ScoreChanged"/> itself) the lead's events are
-/// read from the log (<see cref="IFunnelEventLog.ReadLeadAsync"/>) and scored at the latest instant among them, so a
+/// read from the log (<see cref="FunnelEventLogExtensions.ReadPersonAsync"/>: the lead's and their linked visitor ids') and scored at the latest instant among them, so a
 /// redelivered event scores the same and changes nothing. The new score and any MQL/SQL stage are stored on the
 /// profile (compare-and-set), then the events of the <see cref="ScoringResult"/> are recorded once, with ids derived
 /// from the cause.
@@ -58,7 +58,7 @@ internal sealed class ScoringHandler : IFunnelHandler
             return;
         }
 
-        IReadOnlyList<LoggedEvent> history = await _log.ReadLeadAsync(lead, MaxHistory, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<LoggedEvent> history = await _log.ReadPersonAsync(lead, MaxHistory, cancellationToken).ConfigureAwait(false);
         FunnelEvent[] events = [.. history.Select(static e => e.Event)];
         Instant now = events.Length == 0 ? leadEvent.OccurredAt : Instant.Max(leadEvent.OccurredAt, events.Max(static e => e.OccurredAt));
         ScoringResult? result = null;

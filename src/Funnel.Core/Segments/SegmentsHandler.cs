@@ -9,7 +9,7 @@ namespace Funnel.Segments;
 /// <summary>The "segments" handler: after each event of a lead, lets the lead enter or leave every registered <see cref="SegmentDefinition"/> at once.</summary>
 /// <remarks>
 /// <para>
-/// The lead's profile and history (<see cref="IFunnelEventLog.ReadLeadAsync"/>) are evaluated at the latest instant
+/// The lead's profile and history (<see cref="FunnelEventLogExtensions.ReadPersonAsync"/>, linked visitor ids included) are evaluated at the latest instant
 /// among their events, so a redelivered event evaluates the same and changes nothing. A membership change is stored
 /// in the <see cref="ISegmentMembershipStore"/> (compare-and-set), then one <see cref="SegmentEntered"/> or
 /// <see cref="SegmentLeft"/> is recorded with an id derived from the cause and the segment key.
@@ -47,7 +47,7 @@ internal sealed class SegmentsHandler : IFunnelHandler
 
         LeadId lead = leadEvent.LeadId;
         LeadProfile? profile = await _leads.FindAsync(lead, cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<LoggedEvent> history = await _log.ReadLeadAsync(lead, ScoringHandler.MaxHistory, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<LoggedEvent> history = await _log.ReadPersonAsync(lead, ScoringHandler.MaxHistory, cancellationToken).ConfigureAwait(false);
         FunnelEvent[] events = [.. history.Select(static e => e.Event)];
         Instant now = events.Length == 0 ? leadEvent.OccurredAt : Instant.Max(leadEvent.OccurredAt, events.Max(static e => e.OccurredAt));
         List<FunnelEvent> changes = [];

@@ -3,6 +3,7 @@ using System.Runtime.ExceptionServices;
 using Funnel.Email;
 using Funnel.Events;
 using Funnel.Leads;
+using Funnel.Pipeline;
 using NodaTime;
 
 namespace Funnel.Sequences;
@@ -255,7 +256,7 @@ public sealed partial class SequenceEngine
         }
 
         LeadId[] leads = [.. branches.Where(static i => i.Step.If is not null).Select(static i => i.Entry.LeadId).Distinct()];
-        Task<IReadOnlyList<Funnel.Pipeline.LoggedEvent>>[] reads = [.. leads.Select(l => settings.EventLog.ReadLeadAsync(l, MaxBranchHistory, cancellationToken))];
+        Task<IReadOnlyList<LoggedEvent>>[] reads = [.. leads.Select(l => settings.EventLog.ReadPersonAsync(l, MaxBranchHistory, cancellationToken))];
         HashSet<(string, LeadId)> members = [];
         foreach (IGrouping<string, BatchItem> segment in branches.Where(static i => i.Step.IfInSegment is not null).GroupBy(static i => i.Step.IfInSegment!, StringComparer.Ordinal))
         {

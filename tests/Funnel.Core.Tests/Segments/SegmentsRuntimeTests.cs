@@ -151,4 +151,32 @@ public class SegmentsRuntimeTests
         (await pipeline.DeliverAllAsync()).Delivered.ShouldBe(0);
         ((InMemoryFunnelEventLog)log).Snapshot().Count.ShouldBe(all.Length);
     }
+
+    [Fact]
+    public async Task A_visitor_linked_to_the_lead_brings_the_pages_they_viewed_before_opting_in_to_the_score_and_segments()
+    {
+        FakeClock clock = new(T0);
+        ScoringModel model = new() { Rules = [new ScoringRule(EventMatch.For(EventTypes.PageViewed, "/sales"), 25, 100)] };
+        await using ServiceProvider services = new ServiceCollection()
+            .AddSingleton<IClock>(clock)
+            .AddFunnel()
+            .AddSingleton(model)
+            .AddSingleton(ViewedSales)
+            .BuildServiceProvider();
+        LeadCapture capture = services.GetRequiredService<LeadCapture>();
+        IFunnelEventLog log = services.GetRequiredService<IFunnelEventLog>();
+        LeadMagnet guide = new() { Key = "guide", Title = "Guide", Kind = LeadMagnetKind.Guide };
+        LeadId lead = (await capture.OptInAsync(new OptInRequest { Email = "ann@example.com", Magnet = guide })).Lead.Id;
+
+        // On another device, anonymous: the sales page twice; then she opts in there again with the same address.
+        LeadId visitor = LeadId.New();
+        await log.AppendAsync([View(visitor, "/sales") with { OccurredAt = T0 + Duration.FromMinutes(1) }, View(visitor, "/sales") with { OccurredAt = T0 + Duration.FromMinutes(2) }]);
+        clock.Advance(Duration.FromMinutes(3));
+        await capture.OptInAsync(new OptInRequest { Email = "ann@example.com", Magnet = guide, VisitorId = visitor });
+        (await services.GetRequiredService<FunnelPipeline>().DeliverAllAsync()).Failures.ShouldBeEmpty();
+
+        ((InMemoryFunnelEventLog)log).Snapshot().OfType<IdentityLinked>().ShouldHaveSingleItem().VisitorId.ShouldBe(visitor);
+        (await services.GetRequiredService<ILeadStore>().FindAsync(lead))!.Score.ShouldBe(50);
+        (await services.GetRequiredService<ISegmentMembershipStore>().FindAsync("viewed-sales", lead))!.IsMember.ShouldBeTrue();
+    }
 }
