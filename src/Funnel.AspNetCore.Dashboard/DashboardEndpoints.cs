@@ -155,7 +155,7 @@ internal static class DashboardEndpoints
             .Markup("<th scope=\"col\">Segment</th><th scope=\"col\">Status</th><th scope=\"col\">Starts</th>")
             .Markup("<th scope=\"col\" class=\"num\">Queued</th><th scope=\"col\" class=\"num\">Sent</th>")
             .Markup("<th scope=\"col\" class=\"num\">Open rate</th><th scope=\"col\" class=\"num\">Click rate</th>")
-            .Markup("<th scope=\"col\" class=\"num\">Unsubscribed</th><th scope=\"col\" class=\"num\">Suppressed</th>");
+            .Markup("<th scope=\"col\" class=\"num\">Unsubscribed</th><th scope=\"col\" class=\"num\">Suppressed</th><th scope=\"col\">A/B winner</th>");
         if (!page.Options.ReadOnly)
         {
             html.Markup("<th scope=\"col\">Actions</th>");
@@ -171,7 +171,7 @@ internal static class DashboardEndpoints
                 .Element("td", broadcast.Status.ToString()).Element("td", starts).Element("td", Count(broadcast.Queued), "num")
                 .Element("td", Count(metrics.Email.Sent), "num").Element("td", Percent(metrics.Email.OpenRate), "num")
                 .Element("td", Percent(metrics.Email.ClickRate), "num").Element("td", Count(metrics.Email.Unsubscribes), "num")
-                .Element("td", Count(metrics.Suppressed), "num");
+                .Element("td", Count(metrics.Suppressed), "num").Element("td", WinnerOf(broadcast));
             if (!page.Options.ReadOnly)
             {
                 html.Markup("<td>");
@@ -194,6 +194,21 @@ internal static class DashboardEndpoints
 
         return page.Render("Broadcasts");
     }
+
+    /// <summary>Describes a broadcast's automatic winner test: where it stands, or the variant chosen and whether it was significant.</summary>
+    private static string WinnerOf(Broadcast broadcast) => (broadcast.Definition.WinnerTest, broadcast.Test) switch
+    {
+        (null, _) => "–",
+        (_, null) => "test not started",
+        (_, { Winner: { } winner, Significant: true }) => winner + " (significant)",
+        (_, { Winner: { } winner }) => winner + " (no significant winner)",
+        (_, { Stage: var stage }) => stage switch
+        {
+            BroadcastTestStage.Testing => "queuing the test",
+            BroadcastTestStage.Waiting => "waiting for results until " + Time(broadcast.DueAt),
+            _ => "reading the results",
+        },
+    };
 
     private static async Task<IResult?> CancelBroadcastAsync(DashboardPage page, string? key, CancellationToken cancellationToken)
     {

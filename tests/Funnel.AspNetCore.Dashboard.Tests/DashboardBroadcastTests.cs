@@ -26,6 +26,16 @@ public class DashboardBroadcastTests
         IBroadcastStore store = host.Services.GetRequiredService<IBroadcastStore>();
         (await store.TryAddAsync(Stored("promo-november", DashboardHost.Start - Duration.FromDays(20), BroadcastStatus.Queued, queued: 3))).ShouldBeTrue();
         (await store.TryAddAsync(Stored("promo-december", DashboardHost.Start + Duration.FromDays(2)))).ShouldBeTrue();
+        Broadcast tested = Stored("promo-tested", DashboardHost.Start - Duration.FromDays(30), BroadcastStatus.Queued) with
+        {
+            Definition = Stored("promo-tested", DashboardHost.Start).Definition with
+            {
+                Variants = [new EmailVariant { Key = "control" }, new EmailVariant { Key = "short", Subject = "Short" }],
+                WinnerTest = new BroadcastWinnerTest(),
+            },
+            Test = new BroadcastTestState { Stage = BroadcastTestStage.Decided, Winner = "short", Significant = true, DecidedAt = DashboardHost.Start },
+        };
+        (await store.TryAddAsync(tested)).ShouldBeTrue();
         Instant sentAt = DashboardHost.Start - Duration.FromDays(20);
         LeadId[] leads = [LeadId.New(), LeadId.New(), LeadId.New()];
         await host.Services.GetRequiredService<IFunnelEventLog>().AppendAsync(
@@ -39,6 +49,7 @@ public class DashboardBroadcastTests
         string html = await DashboardHost.GetPageAsync(client, "/funnel-admin/broadcasts");
 
         html.ShouldContain("<h1>Broadcasts</h1>");
+        html.ShouldContain("<td>short (significant)</td>");
         html.IndexOf("promo-december", StringComparison.Ordinal).ShouldBeLessThan(html.IndexOf("promo-november", StringComparison.Ordinal));
         html.ShouldContain("<td>promo-november</td><td>Subject of promo-november</td><td>newsletter</td><td>Queued</td>");
         html.ShouldContain("<td class=\"num\">3</td><td class=\"num\">3</td><td class=\"num\">" + Funnel.Ratio.Of(2, 3).ToString("P1", System.Globalization.CultureInfo.InvariantCulture) + "</td>");
