@@ -43,21 +43,8 @@ public sealed class SqliteProcessKillTests(ITestOutputHelper output)
             // loaded machine both kill mid-run); the poll's latency adds where in the send-store cycle it lands.
             int remaining = (Leads * Steps) - Outbox(path).Values.Count(v => v.State == SendState.Sent);
             int target = random.Next(1, Math.Max(2, remaining / (Kills - process + 2)));
-            using Process child = Start(["dispatch", path, Count(Leads), journal, Count(process * SecondsBetweenProcesses)]);
-            await WaitForLineAsync(child, "dispatching");
             Stopwatch running = Stopwatch.StartNew();
-            while (!child.HasExited && Lines(journal).Count < target && running.Elapsed < TimeSpan.FromMinutes(2))
-            {
-                await Task.Delay(random.Next(0, 3));
-            }
-
-            bool alive = !child.HasExited;
-            if (alive)
-            {
-                child.Kill(); // SIGKILL on Unix: no finally block, no flush, no dispose runs.
-            }
-
-            await child.WaitForExitAsync();
+            bool alive = await KillAfterAsync(["dispatch", path, Count(Leads), journal, Count(process * SecondsBetweenProcesses)], journal, target, random);
             HashSet<string> accepted = Journal(journal);
             Dictionary<string, (SendState State, SendState? Outcome)> left = Outbox(path);
             HashSet<string> unrecorded = [.. accepted.Where(k => left[k] is { Outcome: null, State: SendState.Pending or SendState.Sending or SendState.FailedTransient })];
@@ -114,21 +101,7 @@ public sealed class SqliteProcessKillTests(ITestOutputHelper output)
             // The first process (phase 1: the branches take "then") is killed after sending every lead's first email and
             // some of the "then" emails, so it has recorded branches that later processes (phase 2 on: "else") finish.
             int target = process == 1 ? random.Next(leads + 1, leads + (leads / 3)) : random.Next(1, leads);
-            using Process child = Start(["dispatch", path, Count(leads), journal, Count(process * SecondsBetweenProcesses), "automation", Count(process)]);
-            await WaitForLineAsync(child, "dispatching");
-            Stopwatch running = Stopwatch.StartNew();
-            while (!child.HasExited && Lines(journal).Count < target && running.Elapsed < TimeSpan.FromMinutes(2))
-            {
-                await Task.Delay(random.Next(0, 3));
-            }
-
-            bool alive = !child.HasExited;
-            if (alive)
-            {
-                child.Kill();
-            }
-
-            await child.WaitForExitAsync();
+            bool alive = await KillAfterAsync(["dispatch", path, Count(leads), journal, Count(process * SecondsBetweenProcesses), "automation", Count(process)], journal, target, random);
             output.WriteLine($"process {process} (phase {process}): {(alive ? "killed" : "had finished")} after {Lines(journal).Count} sends");
         }
 
@@ -159,6 +132,27 @@ public sealed class SqliteProcessKillTests(ITestOutputHelper output)
         (await database.ReadAsync(static s => (long)s.Scalar("SELECT count(*) FROM events WHERE type = 'sequence_branched'")!, CancellationToken.None)).ShouldBe(leads, "each branch is recorded once");
         (await database.ReadAsync(static s => (long)s.Scalar("SELECT count(*) FROM enrolments WHERE status <> 1")!, CancellationToken.None)).ShouldBe(0, "every enrolment completed");
         output.WriteLine($"{outbox.Count(e => e.Key.EndsWith(":two-then", StringComparison.Ordinal))} leads took 'then' (recorded by process 1), {outbox.Count(e => e.Key.EndsWith(":two-else", StringComparison.Ordinal))} 'else' (evaluated by a later process).");
+    }
+
+    /// <summary>Starts a dispatching crash host and kills it with SIGKILL once its journal holds <paramref name="target"/> sends (polled at random short intervals); returns whether it was still running.</summary>
+    private static async Task<bool> KillAfterAsync(string[] arguments, string journal, int target, Random random)
+    {
+        using Process child = Start(arguments);
+        await WaitForLineAsync(child, "dispatching");
+        Stopwatch running = Stopwatch.StartNew();
+        while (!child.HasExited && Lines(journal).Count < target && running.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            await Task.Delay(random.Next(0, 3));
+        }
+
+        bool alive = !child.HasExited;
+        if (alive)
+        {
+            child.Kill(); // SIGKILL on Unix: no finally block, no flush, no dispose runs.
+        }
+
+        await child.WaitForExitAsync();
+        return alive;
     }
 
     private static string Count(int n) => n.ToString(CultureInfo.InvariantCulture);
