@@ -729,9 +729,12 @@ public sealed partial class SequenceEngine
             }
 
             steps.Clear();
-            // A branch goes on with the path it recorded (in the final state's reason), never re-evaluated.
+            // A branch goes on with the path it recorded (in the final state's reason), never re-evaluated. A step that
+            // sends no email takes no time of the lead's: the next step counts from its slot, not from when the dispatcher
+            // got to it, so "day 3 at 09:00" after a day-3 branch is still that morning, not the next.
             int following = item.Plan.Next(item.Entry.StepIndex, then: item.Final.Reason == SequenceBranched.ThenPath);
-            item.Completes = ScheduleEntries(steps, item.Enrolment!, item.Definition, item.Plan, following, item.Entry.ScheduledFor, item.SentAt, item.Zone);
+            Instant done = item.Step.IsEmail ? item.SentAt : Min(item.Entry.ScheduledFor, item.SentAt);
+            item.Completes = ScheduleEntries(steps, item.Enrolment!, item.Definition, item.Plan, following, item.Entry.ScheduledFor, done, item.Zone);
             next.AddRange(steps.Where(e => keys.Add(e.Key)));
         }
 

@@ -697,4 +697,6 @@ public sealed partial class SequenceEngine
         entry with { State = state, CompletedAt = now, ClaimedBy = null, Reason = reason, Events = [] };
 
     private static Instant Max(Instant a, Instant b) => a > b ? a : b;
+
+    private static Instant Min(Instant a, Instant b) => a < b ? a : b;
 }

@@ -67,6 +67,21 @@ public sealed class AutomationTests
     }
 
     [Fact]
+    public async Task A_calendar_day_email_after_a_branch_of_the_same_slot_goes_out_that_morning_not_the_next()
+    {
+        using AutomationWorld world = new(GuideSequences.Nurture);
+        LeadId lead = await world.AddLeadAsync(1);
+        await world.EnrolAsync(lead, GuideSequences.Nurture.Key);
+
+        await world.RunForAsync(Duration.FromDays(4));
+
+        // Enrolled on 7 December at 09:00 Berlin time: day 3 is 10 December, when the branch and its email are both due at 09:00.
+        (EmailMessage Message, Instant At) reminder = world.Sender.Sent.Single(s => s.Message.EmailKey == "nurture-4-reminder");
+        reminder.At.InZone(NodaTime.DateTimeZoneProviders.Tzdb["Europe/Berlin"]).Date.ShouldBe(new LocalDate(2026, 12, 10));
+        world.Sender.EmailsTo(1).ShouldBe(["nurture-1", "nurture-2", "nurture-3", "nurture-4-reminder", "nurture-5"]);
+    }
+
+    [Fact]
     public async Task A_branch_is_evaluated_when_it_comes_due_not_when_it_is_scheduled()
     {
         using AutomationWorld world = new(Nurture());
