@@ -44,16 +44,17 @@ public sealed record Waitlist
         return null;
     }
 
-    /// <summary>Returns the hold of a lead, if the lead holds a seat.</summary>
+    /// <summary>Returns the latest hold of a lead, if a seat was held for the lead.</summary>
     /// <param name="lead">The lead.</param>
-    /// <returns>The hold, or <see langword="null"/>.</returns>
+    /// <returns>The hold offered last (it may have lapsed: compare <see cref="WaitlistHold.ExpiresAt"/> with now), or <see langword="null"/>.</returns>
+    /// <remarks>A lead whose hold lapsed can join again before the lapsed hold is cleared, and so hold a newer seat.</remarks>
     public WaitlistHold? HoldOf(LeadId lead)
     {
-        foreach (WaitlistHold hold in Holds)
+        for (int i = Holds.Length - 1; i >= 0; i--)
         {
-            if (hold.Lead == lead)
+            if (Holds[i].Lead == lead)
             {
-                return hold;
+                return Holds[i];
             }
         }
 
