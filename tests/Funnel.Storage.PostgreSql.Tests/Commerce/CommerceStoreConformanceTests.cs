@@ -289,7 +289,8 @@ public sealed class PgWaitlistStoreConformanceTests : WaitlistStoreSpecification
 {
     private readonly CommerceInstances _instances = new(1);
 
-    protected override Funnel.Waitlists.IWaitlistStore CreateStore() => new PgWaitlistStore(_instances.First);
+    // The property test creates a hundred stores in one test: each starts from an emptied table.
+    protected override Funnel.Waitlists.IWaitlistStore CreateStore() => new PgWaitlistStore(RoundRobinWaitlistStore.Emptied(_instances.First));
 
     public Task InitializeAsync() => _instances.InitializeAsync();
 
@@ -301,7 +302,7 @@ public sealed class PgWaitlistStoreTwoInstanceConformanceTests : WaitlistStoreSp
     private readonly CommerceInstances _instances = new(2);
 
     protected override Funnel.Waitlists.IWaitlistStore CreateStore() =>
-        new RoundRobinWaitlistStore(_instances.Each(static d => (Funnel.Waitlists.IWaitlistStore)new PgWaitlistStore(d)));
+        new RoundRobinWaitlistStore(_instances.Each(static d => (Funnel.Waitlists.IWaitlistStore)new PgWaitlistStore(RoundRobinWaitlistStore.Emptied(d))));
 
     public Task InitializeAsync() => _instances.InitializeAsync();
 
@@ -311,6 +312,15 @@ public sealed class PgWaitlistStoreTwoInstanceConformanceTests : WaitlistStoreSp
 internal sealed class RoundRobinWaitlistStore(Funnel.Waitlists.IWaitlistStore[] stores)
     : RoundRobin<Funnel.Waitlists.IWaitlistStore>(stores), Funnel.Waitlists.IWaitlistStore
 {
+    /// <summary>Deletes every waitlist of the database (synchronously: the specifications create stores synchronously).</summary>
+    public static PgDatabase Emptied(PgDatabase database)
+    {
+        using Npgsql.NpgsqlConnection connection = database.DataSource.OpenConnection();
+        using Npgsql.NpgsqlCommand clear = new($"DELETE FROM {database.Table("waitlists")}", connection);
+        clear.ExecuteNonQuery();
+        return database;
+    }
+
     public Task<Funnel.Waitlists.Waitlist?> FindAsync(OfferId offer, CancellationToken cancellationToken = default) =>
         Next.FindAsync(offer, cancellationToken);
 
