@@ -46,6 +46,30 @@ public sealed class WaitlistSqliteTests
         logged.Select(l => l.Event).OfType<WaitlistSeatOffered>().Select(e => e.LeadId).ShouldBe([leads[1], leads[2]]);
     }
 
+    [Fact]
+    public async Task TwoApps_ManyJoinsAtOnce_EachLeadGetsOneDistinctPlace()
+    {
+        string path = SqliteTestDatabase.NewPath();
+        var clock = new FakeClock(T0);
+        await using ServiceProvider a = App(path, clock);
+        await using ServiceProvider b = App(path, clock);
+        (await BuyAsync(a, LeadId.New())).ShouldNotBeNull();
+        WaitlistService[] apps = [a.GetRequiredService<WaitlistService>(), b.GetRequiredService<WaitlistService>()];
+        LeadId[] leads = [.. Enumerable.Range(0, 48).Select(_ => LeadId.New())];
+        TaskCompletionSource start = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Task<WaitlistJoinResult>[] joins = [.. leads.Select((lead, i) => Task.Run(async () =>
+        {
+            await start.Task;
+            return await apps[i % 2].JoinAsync(Offer, lead);
+        }))];
+        start.SetResult();
+        WaitlistJoinResult[] results = await Task.WhenAll(joins);
+
+        results.Select(r => r.Position!.Value).Order().ShouldBe(Enumerable.Range(1, leads.Length));
+        (await apps[1].GetPositionAsync(Offer, leads[^1])).ShouldBe(results[^1].Position);
+    }
+
     private static async Task<int> RunJobAsync(IServiceProvider services)
     {
         await Task.Yield();

@@ -144,8 +144,14 @@ public sealed class WaitlistService
         ImmutableArray<FunnelEvent> events = await RecordAsync(
             [new WaitlistJoined { LeadId = lead, OccurredAt = now, Offer = offer, Position = result.Position!.Value }]).ConfigureAwait(false);
 
-        // A seat freed between the sold-out check and the join goes to the line now, not at the next checkout.
-        await OfferSeatsAsync(offer, cancellationToken).ConfigureAwait(false);
+        // A seat freed between the sold-out check and the join goes to the line now, not at the next checkout; it may
+        // be this lead's.
+        if (await OfferSeatsAsync(offer, cancellationToken).ConfigureAwait(false) > 0
+            && await FindHoldAsync(offer, lead, cancellationToken).ConfigureAwait(false) is { } hold)
+        {
+            return result with { Position = null, Hold = hold, Events = events };
+        }
+
         return result with { Events = events };
     }
 

@@ -61,6 +61,33 @@ public class WaitlistServiceTests
     }
 
     [Fact]
+    public async Task Join_ManyLeadsAtOnceThroughTwoInstances_EachGetsOneDistinctPlace()
+    {
+        var kit = new WaitlistTestKit();
+        await kit.BuyAsync(1);
+        WaitlistService[] instances = [kit.Waitlists, kit.NewInstance().Waitlists];
+        TaskCompletionSource start = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Task<WaitlistJoinResult>[] joins = [.. Enumerable.Range(100, 64).Select(n => Task.Run(async () =>
+        {
+            await start.Task;
+            return await instances[n % 2].JoinAsync(Offer, Lead(n));
+        }))];
+        start.SetResult();
+        WaitlistJoinResult[] results = await Task.WhenAll(joins);
+
+        results.Select(r => r.Position!.Value).Order().ShouldBe(Enumerable.Range(1, 64));
+        Waitlist waitlist = (await kit.Store.FindAsync(Offer)).ShouldNotBeNull();
+        waitlist.Waiting.Select(e => e.Lead).ShouldBe(Enumerable.Range(100, 64).Select(Lead), ignoreOrder: true);
+        for (int i = 0; i < 64; i++)
+        {
+            (await kit.Waitlists.GetPositionAsync(Offer, Lead(100 + i))).ShouldBe(results[i].Position);
+        }
+
+        (await kit.EventsAsync()).OfType<WaitlistJoined>().Count().ShouldBe(64);
+    }
+
+    [Fact]
     public async Task Leave_Waiting_MovesTheLineUpOnce()
     {
         var kit = new WaitlistTestKit();
