@@ -16,12 +16,23 @@ namespace Funnel.Samples.EbookMasterclass;
 /// <param name="Sent">Emails the (in-memory) mail server accepted.</param>
 /// <param name="Exited">Enrolments ended by an exit goal (a purchase ends the nurture).</param>
 /// <param name="Completed">Enrolments that sent their last step.</param>
-public sealed record SequenceSummary(string Sequence, int Enrolled, int Sent, int Exited, int Completed);
+public sealed record SequenceSummary(string Sequence, int Enrolled, int Sent, int Exited, int Completed)
+{
+    /// <summary>Gets, per branch step of the sequence, how many enrolments took each path.</summary>
+    public IReadOnlyList<BranchSummary> Branches { get; init; } = [];
+}
+
+/// <summary>How many enrolments took each path of a branch step.</summary>
+/// <param name="Step">The branch step's key, such as <c>opened-guide</c>.</param>
+/// <param name="Then">Enrolments whose condition held.</param>
+/// <param name="Else">Enrolments whose condition did not hold.</param>
+public sealed record BranchSummary(string Step, int Then, int Else);
 
 /// <summary>Runs the launch's opt-ins and purchases through the guide's nurture and welcome sequences on a simulated clock.</summary>
 /// <remarks>
 /// Every lead who downloads the guide gets a profile (consent granted, a time zone picked from five) and enters the
-/// 7-email nurture; buyers exit it and, once paid (the course is granted), enter the 5-day welcome. The dispatcher runs every 15 minutes of simulated
+/// 7-email nurture, whose day-3 branch reads the lead's opens of the guide from the event log (the launch's
+/// <c>email_opened</c> events are appended there as they happen); buyers exit it and, once paid (the course is granted), enter the 5-day welcome. The dispatcher runs every 15 minutes of simulated
 /// time, and the sender is an in-memory mail server that only counts.
 /// </remarks>
 public static class SequenceSimulation
@@ -34,7 +45,7 @@ public static class SequenceSimulation
         // A paid order grants the course, and the grant (not the order) starts the welcome: see GuideSequences.Welcome.
         List<LeadEvent> relevant = [.. events.OfType<LeadEvent>()
             .Select(e => e is PaymentSucceeded p ? new EntitlementGranted { LeadId = p.LeadId, OccurredAt = p.OccurredAt, Order = p.Order, Product = GuideSequences.Course } : e)
-            .Where(e => e is OptedIn or OrderPlaced or EntitlementGranted).OrderBy(e => e.OccurredAt)];
+            .Where(e => e is OptedIn or OrderPlaced or EntitlementGranted or EmailOpened).OrderBy(e => e.OccurredAt)];
         if (relevant.Count == 0)
         {
             return [];
@@ -67,6 +78,12 @@ public static class SequenceSimulation
             }
 
             clock.Now = e.OccurredAt;
+            if (e is EmailOpened)
+            {
+                await log.AppendAsync([e]); // what the open-tracking endpoint records; the branch reads it.
+                continue;
+            }
+
             if (e is OptedIn)
             {
                 EmailAddress email = EmailAddress.Parse($"lead-{e.LeadId.Value:N}@example.com");
@@ -98,7 +115,14 @@ public static class SequenceSimulation
                 emitted.OfType<SequenceEnrolled>().Count(x => x.Sequence == key),
                 sender.SentFor(key == GuideSequences.Nurture.Key ? "nurture-" : "welcome-"),
                 emitted.OfType<SequenceExited>().Count(x => x.Sequence == key),
-                emitted.OfType<SequenceCompleted>().Count(x => x.Sequence == key))),
+                emitted.OfType<SequenceCompleted>().Count(x => x.Sequence == key))
+            {
+                Branches =
+                [
+                    .. emitted.OfType<SequenceBranched>().Where(b => b.Sequence == key).GroupBy(b => b.Step)
+                        .Select(g => new BranchSummary(g.Key, g.Count(b => b.Path == SequenceBranched.ThenPath), g.Count(b => b.Path == SequenceBranched.ElsePath))),
+                ],
+            }),
         ];
     }
 
@@ -113,6 +137,16 @@ public static class SequenceSimulation
         foreach (SequenceSummary s in summaries)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {s.Sequence,-19} | {s.Enrolled,8:N0} | {s.Sent,11:N0} | {s.Exited,15:N0} | {s.Completed,9:N0} |"));
+        }
+
+        foreach (SequenceSummary s in summaries)
+        {
+            foreach (BranchSummary b in s.Branches)
+            {
+                output.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"Branch {s.Sequence}/{b.Step} on day 3: {b.Then:N0} had opened the guide (tagged {GuideSequences.EngagedReaderTag}, sent the next lesson), {b.Else:N0} had not (sent a reminder to open it)."));
+            }
         }
     }
 

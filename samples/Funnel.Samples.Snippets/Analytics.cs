@@ -3,6 +3,7 @@ using Funnel.Analytics;
 using Funnel.Analytics.Experiments;
 using Funnel.Definitions;
 using Funnel.Events;
+using Funnel.Leads;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
 
@@ -26,6 +27,19 @@ internal static class AnalyticsSnippets
         });
         // </snippet:analytics-analyze>
         return analysis;
+    }
+
+    public static async Task<int> IdentityAsync(LeadCapture capture, LeadId visitorId, LeadProfile lead, IReadOnlyList<FunnelEvent> events)
+    {
+        // <snippet:analytics-identity>
+        // At login: the browser's anonymous visitor id now counts as the lead.
+        IdentityLinkStatus status = await capture.LinkAsync(visitorId, lead.Id); // Linked, AlreadyLinked or SameLead
+
+        // Your own per-person counts resolve ids the way the reports do.
+        LeadAliases aliases = LeadAliases.From(events.OfType<IdentityLinked>());
+        int people = events.OfType<LeadEvent>().Select(e => aliases.Resolve(e.LeadId)).Distinct().Count();
+        // </snippet:analytics-identity>
+        return status == IdentityLinkStatus.Linked ? people : -people;
     }
 
     public static ExperimentExposed? Expose(ExperimentAssigner assigner, LeadId leadId, IClock clock)

@@ -15,6 +15,24 @@ namespace Funnel.Samples.Snippets;
 /// <summary>The snippets of docs/aspnetcore.md (the "Register and map" one is Program.cs).</summary>
 internal static class AspNetCoreSnippets
 {
+    public static void SignIn(WebApplication app)
+    {
+        // <snippet:aspnetcore-sign-in-link>
+        app.MapPost("/account/sign-in", async (HttpContext context, ILeadStore leads) =>
+        {
+            IFormCollection form = await context.Request.ReadFormAsync();
+            // … check the password or the magic link first; then:
+            if (EmailAddress.TryParse(form["email"], out EmailAddress email, out _)
+                && await leads.FindByEmailAsync(email) is { } lead)
+            {
+                await context.LinkVisitorAsync(lead.Id); // this browser's anonymous visits now count as the lead's
+            }
+
+            return Results.Redirect("/account");
+        });
+        // </snippet:aspnetcore-sign-in-link>
+    }
+
     public static void Confirmation(WebApplicationBuilder builder)
     {
         // <snippet:aspnetcore-confirmation>

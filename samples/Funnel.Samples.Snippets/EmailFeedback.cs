@@ -33,6 +33,19 @@ internal static class EmailFeedbackSnippets
         // </snippet:email-feedback-sendgrid>
     }
 
+    public static void SendGridGroups(WebApplicationBuilder builder)
+    {
+        // <snippet:email-feedback-sendgrid-groups>
+        builder.Services.AddSingleton(new EmailTopic { Key = "newsletter", Title = "The weekly newsletter" });
+        builder.Services.AddFunnelSendGrid(o =>
+        {
+            o.ApiKey = builder.Configuration["SendGrid:ApiKey"]!;
+            o.DefaultFrom = "Jane Author <jane@example.com>";
+            o.UnsubscribeGroups["newsletter"] = 4242;   // SendGrid's unsubscribe group id for the topic
+        });
+        // </snippet:email-feedback-sendgrid-groups>
+    }
+
     public static async Task RecordAsync(IEmailFeedbackRecorder recorder, string bounceId, string address, Instant at, CancellationToken cancellationToken)
     {
         // <snippet:email-feedback-record>

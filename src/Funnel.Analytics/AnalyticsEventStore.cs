@@ -23,6 +23,12 @@ namespace Funnel.Analytics;
 /// <see cref="LoadAsync"/> or an <see cref="AnalyticsEventStoreBuilder"/>; save and reload it with
 /// <see cref="WriteTo"/> and <see cref="ReadFrom"/>. All amounts must be in one currency.
 /// </para>
+/// <para>
+/// A lead is a person, not an id: the events of a visitor id that an <see cref="Leads.IdentityLinked"/> event among
+/// the loaded ones links to a lead are stored as that lead's (see <see cref="Leads.LeadAliases"/>), so a person who
+/// browsed on two devices before opting in is one lead in every analysis. The links are resolved once, when the
+/// store is built; a load without links pays nothing for them.
+/// </para>
 /// </remarks>
 /// <threadsafety>A built store is immutable; any number of analyses may read it at the same time.</threadsafety>
 public sealed class AnalyticsEventStore
@@ -423,8 +429,9 @@ public sealed record AnalyticsStoreOptions
 /// <remarks>
 /// Add events in any order, as <see cref="FunnelEvent"/>s or as raw columns with
 /// <see cref="Add(LeadId, Instant, string, string?, string?, string?)"/> (the fast path for bulk imports), then
-/// call <see cref="Build"/> once. Building groups the events by lead with a counting sort and sorts each lead's
-/// events by time (stable, so same-instant events keep their load order).
+/// call <see cref="Build"/> once. Building resolves linked visitor ids to their leads (from the
+/// <see cref="Leads.IdentityLinked"/> events added, in any order), groups the events by lead with a counting sort and
+/// sorts each lead's events by time (stable, so same-instant events keep their load order).
 /// </remarks>
 /// <threadsafety>Instances are not thread-safe; use one builder from one thread.</threadsafety>
 public sealed class AnalyticsEventStoreBuilder
@@ -439,6 +446,7 @@ public sealed class AnalyticsEventStoreBuilder
     private readonly HashSet<EventId> seen = [];
     private readonly List<(int Event, long Amount)> money = [];
     private readonly List<(long Time, int Channel, long Amount)> spend = [];
+    private readonly List<Leads.IdentityLinked> links = [];
     private Guid[] eventLeadIds;
     private long[] times;
     private int[] terms;
@@ -490,7 +498,11 @@ public sealed class AnalyticsEventStoreBuilder
     public int Count => count;
 
     /// <summary>Adds an event.</summary>
-    /// <param name="funnelEvent">The event; an <see cref="AdSpendRecorded"/> is kept as spend, other events that are not <see cref="LeadEvent"/>s are skipped.</param>
+    /// <param name="funnelEvent">
+    /// The event; an <see cref="AdSpendRecorded"/> is kept as spend, other events that are not <see cref="LeadEvent"/>s
+    /// are skipped. An <see cref="Leads.IdentityLinked"/> is stored as its lead's event and makes the visitor's events,
+    /// added before or after it, the lead's.
+    /// </param>
     /// <returns><see langword="true"/> when the event was stored; <see langword="false"/> when it was skipped.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="funnelEvent"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="funnelEvent"/> is a <see cref="LeadEvent"/> with the empty (default) <see cref="LeadId"/>.</exception>
@@ -522,6 +534,11 @@ public sealed class AnalyticsEventStoreBuilder
         if (funnelEvent is not LeadEvent leadEvent)
         {
             return false;
+        }
+
+        if (leadEvent is Leads.IdentityLinked link)
+        {
+            links.Add(link);
         }
 
         int index = Add(leadEvent.LeadId, leadEvent.OccurredAt, leadEvent.EventType, leadEvent.Subject, leadEvent.Attribution.Channel, leadEvent.Attribution.Campaign);
@@ -606,6 +623,7 @@ public sealed class AnalyticsEventStoreBuilder
     {
         ThrowIfBuilt();
         built = true;
+        ResolveLinkedVisitors();
 
         // 1. Partition the events by a hash of their lead id (stable: load order is kept inside a partition), so
         //    that every lead lies in one partition and each partition's lookup table stays in cache.
@@ -805,6 +823,27 @@ public sealed class AnalyticsEventStoreBuilder
             [.. spendRows.Select(s => s.Time)],
             [.. spendRows.Select(s => s.Channel)],
             [.. spendRows.Select(s => s.Amount)]);
+    }
+
+    /// <summary>Gives the events of linked visitor ids their lead's id; one lookup per event, and only when a link merges ids.</summary>
+    private void ResolveLinkedVisitors()
+    {
+        if (links.Count == 0)
+        {
+            return;
+        }
+
+        Leads.LeadAliases aliases = Leads.LeadAliases.From(links);
+        if (aliases.Count == 0)
+        {
+            return;
+        }
+
+        Span<LeadId> leads = MemoryMarshal.Cast<Guid, LeadId>(eventLeadIds.AsSpan(0, count));
+        for (int i = 0; i < leads.Length; i++)
+        {
+            leads[i] = aliases.Resolve(leads[i]);
+        }
     }
 
     /// <summary>Returns the code of a type and subject; a small cache by reference skips hashing the strings, which callers usually reuse.</summary>

@@ -32,6 +32,9 @@ internal static class DashboardEndpoints
             ActAsync(Page(context), "/email", (form, p) => ChangeSendAsync(p, form["key"], retry: true, ct)));
         group.MapPost("/email/cancel", (HttpContext context, CancellationToken ct) =>
             ActAsync(Page(context), "/email", (form, p) => ChangeSendAsync(p, form["key"], retry: false, ct)));
+        group.MapGet("/broadcasts", (HttpContext context, CancellationToken ct) => BroadcastsAsync(Page(context), ct));
+        group.MapPost("/broadcasts/cancel", (HttpContext context, CancellationToken ct) =>
+            ActAsync(Page(context), "/broadcasts", (form, p) => CancelBroadcastAsync(p, form["key"], ct)));
         group.MapGet("/webhooks", (HttpContext context, CancellationToken ct) => WebhooksAsync(Page(context), ct));
         group.MapPost("/webhooks/retry", (HttpContext context, CancellationToken ct) =>
             ActAsync(Page(context), "/webhooks", (form, p) => RetryWebhookAsync(p, form["eventId"], ct)));
@@ -52,25 +55,7 @@ internal static class DashboardEndpoints
             return page.Render("Overview");
         }
 
-        List<FunnelEvent> events = [];
-        long after = 0;
-        while (events.Count < page.Options.MaxReportEvents)
-        {
-            int max = Math.Min(5_000, page.Options.MaxReportEvents - events.Count);
-            IReadOnlyList<LoggedEvent> read = await log.ReadAsync(after, max, cancellationToken).ConfigureAwait(false);
-            events.AddRange(read.Select(e => e.Event));
-            if (read.Count < max)
-            {
-                break;
-            }
-
-            after = read[^1].Position;
-        }
-
-        html.Markup("<p class=\"muted\">").Text(
-            events.Count >= page.Options.MaxReportEvents
-                ? $"Computed from the first {Count(events.Count)} events of the log (MaxReportEvents)."
-                : $"Computed from all {Count(events.Count)} events of the log.").Markup("</p>");
+        List<FunnelEvent> events = await ReadReportEventsAsync(page, log, cancellationToken).ConfigureAwait(false);
 
         if (page.Options.Funnel is { } funnel && page.Services.GetService<IFunnelReporter>() is { } reporter)
         {
@@ -125,6 +110,106 @@ internal static class DashboardEndpoints
 
         html.Markup("</tbody></table>");
         return page.Render("Overview");
+    }
+
+    /// <summary>Reads the log's events up to <see cref="FunnelDashboardOptions.MaxReportEvents"/> and says on the page how many the figures come from.</summary>
+    private static async Task<List<FunnelEvent>> ReadReportEventsAsync(DashboardPage page, IFunnelEventLog log, CancellationToken cancellationToken)
+    {
+        List<FunnelEvent> events = [];
+        long after = 0;
+        while (events.Count < page.Options.MaxReportEvents)
+        {
+            int max = Math.Min(5_000, page.Options.MaxReportEvents - events.Count);
+            IReadOnlyList<LoggedEvent> read = await log.ReadAsync(after, max, cancellationToken).ConfigureAwait(false);
+            events.AddRange(read.Select(e => e.Event));
+            if (read.Count < max)
+            {
+                break;
+            }
+
+            after = read[^1].Position;
+        }
+
+        page.Body.Markup("<p class=\"muted\">").Text(
+            events.Count >= page.Options.MaxReportEvents
+                ? $"Computed from the first {Count(events.Count)} events of the log (MaxReportEvents)."
+                : $"Computed from all {Count(events.Count)} events of the log.").Markup("</p>");
+        return events;
+    }
+
+    private static async Task<IResult> BroadcastsAsync(DashboardPage page, CancellationToken cancellationToken)
+    {
+        HtmlWriter html = page.Body;
+        if (page.Services.GetService<IBroadcastStore>() is not { } store)
+        {
+            html.Element("p", "No broadcast store is registered: call services.AddFunnelSequences().");
+            return page.Render("Broadcasts");
+        }
+
+        ImmutableArray<Broadcast> broadcasts = await store.ListAsync(page.Options.PageSize, cancellationToken).ConfigureAwait(false);
+        List<FunnelEvent> events = broadcasts.IsEmpty || page.Services.GetService<IFunnelEventLog>() is not { } log
+            ? []
+            : await ReadReportEventsAsync(page, log, cancellationToken).ConfigureAwait(false);
+        html.Markup("<table><caption>").Text($"The latest {Count(page.Options.PageSize)} broadcasts, newest first")
+            .Markup("</caption><thead><tr><th scope=\"col\">Broadcast</th><th scope=\"col\">Subject</th>")
+            .Markup("<th scope=\"col\">Segment</th><th scope=\"col\">Status</th><th scope=\"col\">Starts</th>")
+            .Markup("<th scope=\"col\" class=\"num\">Queued</th><th scope=\"col\" class=\"num\">Sent</th>")
+            .Markup("<th scope=\"col\" class=\"num\">Open rate</th><th scope=\"col\" class=\"num\">Click rate</th>")
+            .Markup("<th scope=\"col\" class=\"num\">Unsubscribed</th><th scope=\"col\" class=\"num\">Suppressed</th>");
+        if (!page.Options.ReadOnly)
+        {
+            html.Markup("<th scope=\"col\">Actions</th>");
+        }
+
+        html.Markup("</tr></thead><tbody>");
+        foreach (Broadcast broadcast in broadcasts)
+        {
+            BroadcastDefinition definition = broadcast.Definition;
+            BroadcastMetrics metrics = BroadcastMetrics.Compute(events, definition.Key);
+            string starts = definition.SendAt is { } at ? Time(at) : definition.LocalSendAt!.Value.ToString("uuuu-MM-dd HH:mm", CultureInfo.InvariantCulture) + " local";
+            html.Markup("<tr>").Element("td", definition.Key).Element("td", definition.Subject).Element("td", definition.Segment)
+                .Element("td", broadcast.Status.ToString()).Element("td", starts).Element("td", Count(broadcast.Queued), "num")
+                .Element("td", Count(metrics.Email.Sent), "num").Element("td", Percent(metrics.Email.OpenRate), "num")
+                .Element("td", Percent(metrics.Email.ClickRate), "num").Element("td", Count(metrics.Email.Unsubscribes), "num")
+                .Element("td", Count(metrics.Suppressed), "num");
+            if (!page.Options.ReadOnly)
+            {
+                html.Markup("<td>");
+                if (broadcast.Status != BroadcastStatus.Cancelled)
+                {
+                    page.ActionForm("/broadcasts/cancel", "Cancel", ("key", definition.Key));
+                }
+
+                html.Markup("</td>");
+            }
+
+            html.Markup("</tr>");
+        }
+
+        html.Markup("</tbody></table>");
+        if (broadcasts.IsEmpty)
+        {
+            html.Element("p", "No broadcasts yet: schedule one with BroadcastService.ScheduleAsync.");
+        }
+
+        return page.Render("Broadcasts");
+    }
+
+    private static async Task<IResult?> CancelBroadcastAsync(DashboardPage page, string? key, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(key) || page.Services.GetService<BroadcastService>() is not { } broadcasts)
+        {
+            return Results.BadRequest();
+        }
+
+        if (await broadcasts.FindAsync(key, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return Results.NotFound();
+        }
+
+        // Cancelling twice (two admins, or a double click) is harmless: the broadcast is cancelled either way.
+        await broadcasts.CancelAsync(key, cancellationToken).ConfigureAwait(false);
+        return null;
     }
 
     private static void Segments(HtmlWriter html, string caption, ImmutableArray<FunnelMetrics> segments)

@@ -26,7 +26,7 @@ internal sealed class EmailPreferences
         {
             if (sequence.Topic is { } topic)
             {
-                foreach (SequenceStep step in sequence.Steps)
+                foreach (SequenceStep step in sequence.AllSteps())
                 {
                     topicOfStep.TryAdd(step.Key, topic);
                 }

@@ -158,10 +158,12 @@ internal static class FunnelEndpoints
                 : null,
         };
 
+        // A visitor cookie that is another address's lead (a shared computer) starts a new lead; one on a second
+        // device of a known address is linked to its lead (identity_linked). LeadCapture decides both.
         OptInResult result;
         try
         {
-            result = await OptInAsync(capture, request, cancellationToken).ConfigureAwait(false);
+            result = await capture.OptInAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (ValidationException ex)
         {
@@ -330,19 +332,6 @@ internal static class FunnelEndpoints
         return errors;
     }
 
-    private static async Task<OptInResult> OptInAsync(LeadCapture capture, OptInRequest request, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await capture.OptInAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (InvalidOperationException) when (request.VisitorId is not null)
-        {
-            // The browser's visitor id already belongs to another lead (a shared computer): start a new lead.
-            return await capture.OptInAsync(request with { VisitorId = null }, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
     private static Uri? ParsePageUrl(string? url, Dictionary<string, string[]> errors)
     {
         if (string.IsNullOrWhiteSpace(url))
@@ -392,10 +381,10 @@ internal static class FunnelEndpoints
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
-    private static LeadId? ReadVisitor(HttpContext context, FunnelAspNetCoreOptions options) =>
+    internal static LeadId? ReadVisitor(HttpContext context, FunnelAspNetCoreOptions options) =>
         Guid.TryParse(context.Request.Cookies[options.VisitorCookieName], out Guid id) && id != Guid.Empty ? new LeadId(id) : null;
 
-    private static void WriteVisitor(HttpContext context, FunnelAspNetCoreOptions options, LeadId id) =>
+    internal static void WriteVisitor(HttpContext context, FunnelAspNetCoreOptions options, LeadId id) =>
         context.Response.Cookies.Append(options.VisitorCookieName, id.Value.ToString("N"), new CookieOptions
         {
             HttpOnly = true,

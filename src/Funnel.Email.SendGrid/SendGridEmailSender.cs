@@ -27,6 +27,7 @@ internal sealed class SendGridEmailSender : IEmailSender, IDisposable
     private readonly HttpClient _http;
     private readonly SendGridClient _client;
     private readonly EmailAddress _defaultFrom;
+    private readonly Dictionary<string, int> _groups;
 
     public SendGridEmailSender(SendGridOptions options)
     {
@@ -34,6 +35,7 @@ internal sealed class SendGridEmailSender : IEmailSender, IDisposable
         _http = new HttpClient { Timeout = options.Timeout.ToTimeSpan() };
         _client = new SendGridClient(_http, new SendGridClientOptions { ApiKey = options.ApiKey, Host = options.Host.TrimEnd('/') });
         _defaultFrom = MailHelper.StringToEmailAddress(options.DefaultFrom);
+        _groups = new Dictionary<string, int>(options.UnsubscribeGroups, StringComparer.Ordinal);
     }
 
     public async Task<EmailSendResult> SendAsync(EmailMessage message, CancellationToken cancellationToken = default)
@@ -106,6 +108,11 @@ internal sealed class SendGridEmailSender : IEmailSender, IDisposable
         if (message.EmailKey is { } key)
         {
             mail.AddCustomArg(EmailArg, key);
+        }
+
+        if (message.Topic is { } topic && _groups.TryGetValue(topic, out int group))
+        {
+            mail.SetAsm(group); // SendGrid's unsubscribe link then leaves this topic's group only.
         }
 
         return mail;

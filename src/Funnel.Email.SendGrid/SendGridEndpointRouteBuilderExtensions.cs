@@ -24,7 +24,8 @@ public static class SendGridEndpointRouteBuilderExtensions
     /// <c>bounce</c> is a hard bounce (its type <c>blocked</c>, like the <c>blocked</c> event, a soft one),
     /// <c>dropped</c> for a bounced or invalid address a hard bounce (for a spam-reporting one a complaint, for an
     /// unsubscribed one an unsubscribe), <c>spamreport</c> a complaint, <c>unsubscribe</c> and <c>group_unsubscribe</c>
-    /// an unsubscribe, <c>deferred</c> a soft bounce (once per message), and <c>delivered</c>, <c>open</c> and
+    /// an unsubscribe (a <c>group_unsubscribe</c> from a group mapped in <see cref="SendGridOptions.UnsubscribeGroups"/>
+    /// leaves that topic only), <c>deferred</c> a soft bounce (once per message), and <c>delivered</c>, <c>open</c> and
     /// <c>click</c> are recorded too. Replays (the same <c>sg_event_id</c>) record nothing twice.
     /// </para>
     /// <para>Needs <c>AddFunnelSendGrid</c> with a webhook public key and an <see cref="IEmailFeedbackRecorder"/> (<c>AddFunnelSequences()</c>).</para>

@@ -37,6 +37,15 @@ public sealed class SendGridOptions
     /// <summary>Gets or sets the largest webhook body accepted, in bytes.</summary>
     /// <value>Defaults to 4 MiB; between 1 KiB and 64 MiB.</value>
     public int MaxWebhookBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Gets the SendGrid unsubscribe groups (ASM group ids) of the email topics, such as <c>newsletter</c> → 12345.</summary>
+    /// <remarks>
+    /// A message of a mapped topic is sent with its group (<c>asm.group_id</c>), so SendGrid's own unsubscribe link and
+    /// its <c>group_unsubscribe</c> event leave that topic only (<see cref="EmailFeedback.Topic"/>); a
+    /// <c>group_unsubscribe</c> from an unmapped group leaves all marketing email. Map each topic once; group ids are positive.
+    /// </remarks>
+    /// <value>Defaults to empty.</value>
+    public Dictionary<string, int> UnsubscribeGroups { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>Validates <see cref="SendGridOptions"/>.</summary>
@@ -57,6 +66,8 @@ internal sealed class SendGridOptionsValidator : AbstractValidator<SendGridOptio
         RuleFor(o => o.WebhookTolerance).Must(t => t >= Duration.FromMinutes(1) && t <= Duration.FromDays(1))
             .WithMessage("'WebhookTolerance' must be at least 1 minute and at most 1 day.");
         RuleFor(o => o.MaxWebhookBodyBytes).InclusiveBetween(1024, 64 * 1024 * 1024);
+        RuleFor(o => o.UnsubscribeGroups).Must(g => g.All(p => Funnel.Key.IsValid(p.Key) && p.Value > 0) && g.Values.Distinct().Count() == g.Count)
+            .WithMessage("'UnsubscribeGroups' must map topic keys to positive SendGrid group ids, each group to one topic.");
     }
 
     private static bool Dispose(ECDsa? key)

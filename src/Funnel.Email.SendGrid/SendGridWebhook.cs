@@ -103,7 +103,7 @@ internal static class SendGridWebhook
 
     /// <summary>Reads the events of a webhook body (a JSON array); events of other kinds, or that name no event id, are skipped.</summary>
     /// <exception cref="JsonException">The body is not a JSON array of objects.</exception>
-    internal static List<EmailFeedback> Parse(ReadOnlySpan<byte> body, out int skipped)
+    internal static List<EmailFeedback> Parse(ReadOnlySpan<byte> body, out int skipped, IReadOnlyDictionary<int, string>? topicOfGroup = null)
     {
         skipped = 0;
         List<EmailFeedback> feedback = [];
@@ -121,7 +121,7 @@ internal static class SendGridWebhook
                 throw new JsonException("Each event must be a JSON object.");
             }
 
-            if (Map(e) is { } item)
+            if (Map(e, topicOfGroup) is { } item)
             {
                 feedback.Add(item);
             }
@@ -135,7 +135,8 @@ internal static class SendGridWebhook
     }
 
     /// <summary>Maps one SendGrid event, or returns <see langword="null"/> for a kind that is not feedback (<c>processed</c>) or an event without the fields it needs.</summary>
-    internal static EmailFeedback? Map(JsonElement e)
+    /// <remarks>A <c>group_unsubscribe</c> from a group mapped to a topic (<see cref="SendGridOptions.UnsubscribeGroups"/>) leaves that topic only.</remarks>
+    internal static EmailFeedback? Map(JsonElement e, IReadOnlyDictionary<int, string>? topicOfGroup = null)
     {
         string? kind = String(e, "event");
         string? eventId = String(e, "sg_event_id");
@@ -183,6 +184,8 @@ internal static class SendGridWebhook
             Recipient = recipient,
             Email = String(e, SendGridEmailSender.EmailArg),
             Url = m.Kind == EmailFeedbackKind.Clicked ? String(e, "url") : null,
+            Topic = kind == "group_unsubscribe" && topicOfGroup is not null && e.TryGetProperty("asm_group_id", out JsonElement group)
+                && group.TryGetInt32(out int groupId) && topicOfGroup.TryGetValue(groupId, out string? topic) ? topic : null,
         };
     }
 

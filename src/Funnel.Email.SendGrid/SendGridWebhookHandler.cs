@@ -12,12 +12,14 @@ internal sealed class SendGridWebhookHandler : IDisposable
     private readonly SendGridOptions _options;
     private readonly IClock _clock;
     private readonly ECDsa? _key;
+    private readonly Dictionary<int, string> _topicOfGroup;
 
     public SendGridWebhookHandler(SendGridOptions options, IClock clock)
     {
         _options = options;
         _clock = clock;
         _key = options.WebhookPublicKey is { } k && SendGridWebhook.TryImportKey(k, out ECDsa? imported) ? imported : null;
+        _topicOfGroup = options.UnsubscribeGroups.ToDictionary(static p => p.Value, static p => p.Key);
     }
 
     /// <summary>Gets whether a verification key is configured.</summary>
@@ -54,7 +56,7 @@ internal sealed class SendGridWebhookHandler : IDisposable
         int skipped;
         try
         {
-            feedback = SendGridWebhook.Parse(body, out skipped);
+            feedback = SendGridWebhook.Parse(body, out skipped, _topicOfGroup);
         }
         catch (JsonException e)
         {

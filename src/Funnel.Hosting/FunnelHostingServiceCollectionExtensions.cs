@@ -51,6 +51,23 @@ public static class FunnelHostingServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>Registers <see cref="HttpOutgoingWebhookClient"/> as the <see cref="Funnel.Webhooks.IOutgoingWebhookClient"/> that posts the signed webhooks of automation steps.</summary>
+    /// <remarks>The options are validated when the host starts: a timeout outside 1 second to 5 minutes stops the start-up naming it.</remarks>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options, such as the timeout; <see langword="null"/> keeps the defaults.</param>
+    /// <returns>The same service collection.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
+    public static IServiceCollection AddFunnelHttpWebhooks(this IServiceCollection services, Action<HttpWebhookOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<HttpWebhookOptions>()
+            .Configure(o => configure?.Invoke(o))
+            .Validate(o => o.Timeout >= TimeSpan.FromSeconds(1) && o.Timeout <= TimeSpan.FromMinutes(5), "'HttpWebhookOptions.Timeout' must be from 1 second to 5 minutes.")
+            .ValidateOnStart();
+        services.TryAddSingleton<Funnel.Webhooks.IOutgoingWebhookClient, HttpOutgoingWebhookClient>();
+        return services;
+    }
+
     /// <summary>Marks that <see cref="AddFunnelHosting"/> ran.</summary>
     private sealed class HostingMarker;
 }

@@ -63,6 +63,22 @@ public class SendGridEmailSenderTests
         args.GetProperty("funnel_email").GetString().ShouldBe("nurture-1");
     }
 
+    [Fact]
+    public async Task SendAsync_MessageOfAMappedTopic_CarriesItsUnsubscribeGroup()
+    {
+        await using SendGridStandIn standIn = await SendGridStandIn.StartAsync();
+        SendGridOptions options = Options(standIn.Host);
+        options.UnsubscribeGroups["newsletter"] = 4242;
+        using SendGridEmailSender sender = new(options);
+
+        (await sender.SendAsync(Message(LeadId.New()) with { Topic = "newsletter" })).Status.ShouldBe(EmailSendStatus.Sent);
+        (await sender.SendAsync(Message(LeadId.New()) with { Topic = "webinars" })).Status.ShouldBe(EmailSendStatus.Sent);
+
+        SendGridStandIn.Recorded[] requests = [.. standIn.Requests];
+        requests[0].Body.GetProperty("asm").GetProperty("group_id").GetInt32().ShouldBe(4242);
+        requests[1].Body.TryGetProperty("asm", out _).ShouldBeFalse("an unmapped topic is sent without a group");
+    }
+
     [Theory]
     [InlineData(429, EmailSendStatus.TransientFailure)]
     [InlineData(500, EmailSendStatus.TransientFailure)]

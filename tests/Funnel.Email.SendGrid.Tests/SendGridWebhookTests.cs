@@ -46,7 +46,9 @@ public sealed class SendGridWebhookTests : IAsyncLifetime, IDisposable
             o.DefaultFrom = "jane@example.com";
             o.WebhookPublicKey = Convert.ToBase64String(_signingKey.ExportSubjectPublicKeyInfo());
             o.MaxWebhookBodyBytes = 64 * 1024;
+            o.UnsubscribeGroups["newsletter"] = 4242;
         });
+        builder.Services.AddSingleton(new EmailTopic { Key = "newsletter", Title = "The weekly newsletter" });
         _app = builder.Build();
         _app.MapFunnelSendGridWebhook("/email/sendgrid/events");
         await _app.StartAsync();
@@ -265,6 +267,25 @@ public sealed class SendGridWebhookTests : IAsyncLifetime, IDisposable
 
     private async Task<IReadOnlyList<FunnelEvent>> LoggedAsync() =>
         [.. (await _app.Services.GetRequiredService<IFunnelEventLog>().ReadAsync(0, 1000)).Select(e => e.Event).Where(e => e is EmailEvent and not EmailSent)];
+
+    [Fact]
+    public async Task Webhook_GroupUnsubscribeOfAMappedGroup_LeavesThatTopicOnly_AndOfAnotherGroupAllMarketing()
+    {
+        LeadProfile reader = await AddLeadAsync("di@example.com");
+        LeadProfile other = await AddLeadAsync("ed@example.com");
+        string body = Events(
+            Event("group_unsubscribe", "g1", reader).Replace("}", ",\"asm_group_id\":4242}", StringComparison.Ordinal),
+            Event("group_unsubscribe", "g2", other).Replace("}", ",\"asm_group_id\":777}", StringComparison.Ordinal));
+
+        (await PostAsync(body)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        LeadProfile left = (await Leads.FindAsync(reader.Id)).ShouldNotBeNull();
+        left.UnsubscribedTopics.ShouldBe(["newsletter"]);
+        left.UnsubscribedAt.ShouldBeNull();
+        left.ConsentStatus.ShouldBe(ConsentStatus.Granted);
+        (await Leads.FindAsync(other.Id)).ShouldNotBeNull().UnsubscribedAt.ShouldNotBeNull();
+        (await LoggedAsync()).OfType<EmailUnsubscribed>().Select(u => u.Topic).ShouldBe(["newsletter", null], ignoreOrder: true);
+    }
 
     private static string Event(string kind, string id, LeadProfile lead, params (string Name, string Value)[] extra)
     {

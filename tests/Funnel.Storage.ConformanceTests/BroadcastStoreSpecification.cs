@@ -27,6 +27,20 @@ public abstract class BroadcastStoreSpecification : VersionedStoreSpecification<
     }
 
     [Fact]
+    public async Task ListAsync_EveryStatus_LatestDueFirstThenByKeyUpToMax()
+    {
+        IBroadcastStore store = CreateStore();
+        await store.TryAddAsync(NewDocument(1) with { DueAt = At(30) });
+        await store.TryAddAsync(NewDocument(2) with { DueAt = At(10), Status = BroadcastStatus.Queuing, ClaimedBy = "a" });
+        await store.TryAddAsync(NewDocument(3) with { DueAt = At(10) });
+        await store.TryAddAsync(NewDocument(4) with { DueAt = At(0), Status = BroadcastStatus.Cancelled, CompletedAt = At(0) });
+
+        (await store.ListAsync(10)).Select(b => b.Key).ShouldBe(["b-1", "b-2", "b-3", "b-4"]);
+        (await store.ListAsync(2)).Select(b => b.Key).ShouldBe(["b-1", "b-2"]);
+        await Should.ThrowAsync<ArgumentOutOfRangeException>(() => store.ListAsync(0));
+    }
+
+    [Fact]
     public async Task ListDueAsync_AfterAnUpdate_FollowsTheNewStatusAndInstant()
     {
         IBroadcastStore store = CreateStore();

@@ -13,8 +13,11 @@ using NodaTime;
 //   dispatch <database> <leads> <journal> <clockOffsetSeconds>
 //            dispatches until nothing is due, journalling each accepted send's key (flushed to disk) before the
 //            sender returns; prints "dispatching" once it starts, then one line per dispatch.
+// An extra "automation <phase>" (after <leads> for seed, after <clockOffsetSeconds> for dispatch) runs the
+// "crash-automation" sequence instead, whose branch asks whether the lead's field "phase" is "1": each process gives
+// every lead its own phase, so a branch evaluated again by a later process would take the other path.
 // The clock is the system clock plus the offset, so a process started after a killed one can be "after the lease"
-// without waiting for it. Leads live in the in-memory lead store and are added again by every process (the same ids).
+// without waiting for it. Every process adds the leads (the same ids) if the lead store does not have them yet.
 if (args.Length < 3 || args[0] is not ("seed" or "dispatch") || args[0] == "dispatch" && args.Length < 5)
 {
     await Console.Error.WriteLineAsync("usage: seed <database> <leads> | dispatch <database> <leads> <journal> <clockOffsetSeconds>");
@@ -22,6 +25,10 @@ if (args.Length < 3 || args[0] is not ("seed" or "dispatch") || args[0] == "disp
 }
 
 string database = args[1];
+int extra = args[0] == "seed" ? 3 : 5;
+bool automation = args.Length > extra + 1 && args[extra] == "automation";
+string phase = automation ? args[extra + 1] : string.Empty;
+SequenceDefinition definition = automation ? CrashTestSequence.Automation : CrashTestSequence.Definition;
 int leads = int.Parse(args[2], CultureInfo.InvariantCulture);
 bool seed = args[0] == "seed";
 Duration offset = seed ? Duration.Zero : Duration.FromSeconds(long.Parse(args[4], CultureInfo.InvariantCulture));
@@ -32,7 +39,7 @@ services.AddSingleton<IClock>(new OffsetClock(offset));
 services.AddFunnel(o => o.TimeZoneId = "UTC");
 services.AddFunnelSequences();
 services.AddSingleton<IEmailSender>(journal ?? (IEmailSender)new RefusingSender());
-services.AddSingleton(CrashTestSequence.Definition);
+services.AddSingleton(definition);
 services.AddFunnelSqlite("Data Source=" + database);
 await using ServiceProvider provider = services.BuildServiceProvider();
 
@@ -40,11 +47,19 @@ ILeadStore leadStore = provider.GetRequiredService<ILeadStore>();
 Instant created = Instant.FromUtc(2026, 1, 1, 0, 0);
 for (int i = 0; i < leads; i++)
 {
+    if (automation && await leadStore.FindAsync(CrashTestSequence.Lead(i)) is { } known)
+    {
+        // The leads are stored in the database by the seeding process: this process gives them its own phase.
+        await leadStore.TryUpdateAsync(known, known with { CustomFields = known.CustomFields.SetItem("phase", phase), Version = known.Version + 1 });
+        continue;
+    }
+
     await leadStore.TryAddAsync(new LeadProfile
     {
         Id = CrashTestSequence.Lead(i),
         Email = EmailAddress.Parse($"lead{i}@example.com"),
         CreatedAt = created,
+        CustomFields = automation ? System.Collections.Immutable.ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal).Add("phase", phase) : System.Collections.Immutable.ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal),
     });
 }
 
@@ -54,7 +69,7 @@ if (seed)
 {
     Instant now = clock.GetCurrentInstant();
     await Parallel.ForAsync(0, leads, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
-        await engine.EnrolAsync(CrashTestSequence.Lead(i), CrashTestSequence.Definition.Key, now, cancellationToken: ct));
+        await engine.EnrolAsync(CrashTestSequence.Lead(i), definition.Key, now, cancellationToken: ct));
     Console.WriteLine("seeded " + leads.ToString(CultureInfo.InvariantCulture));
     return 0;
 }
@@ -81,6 +96,26 @@ internal static class CrashTestSequence
         [
             new SequenceStep { Key = "one", Subject = "One", TextBody = "First." },
             new SequenceStep { Key = "two", Subject = "Two", TextBody = "Second." },
+            new SequenceStep { Key = "three", Subject = "Three", TextBody = "Third." },
+        ],
+    };
+
+    /// <summary>An automation: an email, a branch on the lead's field <c>phase</c>, one email per path, a tag, and a last email.</summary>
+    public static SequenceDefinition Automation { get; } = new()
+    {
+        Key = "crash-automation",
+        IsMarketing = false,
+        Steps =
+        [
+            new SequenceStep { Key = "one", Subject = "One", TextBody = "First." },
+            new SequenceStep
+            {
+                Key = "phase-one",
+                If = new Funnel.Segments.FieldRule("phase", Funnel.Segments.FieldOperator.Equal, "1"),
+                Then = [new SequenceStep { Key = "two-then", Subject = "Two", TextBody = "Then." }],
+                Else = [new SequenceStep { Key = "two-else", Subject = "Two", TextBody = "Else." }],
+            },
+            new SequenceStep { Key = "tag", Action = new AddTag("done") },
             new SequenceStep { Key = "three", Subject = "Three", TextBody = "Third." },
         ],
     };

@@ -28,6 +28,7 @@ internal static class LeadsRegistration
         services.TryAddSingleton<IValidator<SegmentDefinition>, SegmentRuleValidator>();
         services.AddFunnelHandler<LifecycleHandler>(LifecycleHandler.Name);
         services.AddFunnelHandler<ScoringHandler>(ScoringHandler.Name);
+        services.AddFunnelHandler<TagsHandler>(TagsHandler.Name);
         services.AddFunnelHandler<SegmentsHandler>(SegmentsHandler.Name);
         services.AddFunnelJob<SegmentsJob>();
     }

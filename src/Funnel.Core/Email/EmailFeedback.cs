@@ -68,6 +68,10 @@ public sealed record EmailFeedback
     /// <summary>Gets the clicked URL, for <see cref="EmailFeedbackKind.Clicked"/>.</summary>
     /// <value><see langword="null"/> when none.</value>
     public string? Url { get; init; }
+
+    /// <summary>Gets the email topic the lead left, for an <see cref="EmailFeedbackKind.Unsubscribe"/> from one topic only (a provider's unsubscribe group mapped to a topic).</summary>
+    /// <value><see langword="null"/> (the default): the lead left all marketing email.</value>
+    public string? Topic { get; init; }
 }
 
 /// <summary>How recording an <see cref="EmailFeedback"/> ended.</summary>

@@ -44,6 +44,11 @@ public sealed record EmailMessage
     /// <summary>Gets the key of the email (a sequence step or broadcast), such as <c>nurture-3</c>.</summary>
     /// <value><see langword="null"/> when unknown; the sequence engine sets it.</value>
     public string? EmailKey { get; init; }
+
+    /// <summary>Gets the email topic the message belongs to (its sequence's or broadcast's), such as <c>newsletter</c>.</summary>
+    /// <remarks>An adapter can map it to its provider's unsubscribe group, so the provider's own unsubscribe link leaves the topic only.</remarks>
+    /// <value><see langword="null"/> when the message has no topic; the sequence engine sets it.</value>
+    public string? Topic { get; init; }
 }
 
 /// <summary>How an <see cref="IEmailSender"/> send ended.</summary>

@@ -18,6 +18,9 @@ public static partial class EventTypes
     /// <summary>A lead downloaded their lead magnet through its signed link (<see cref="Leads.LeadMagnetDownloaded"/>).</summary>
     public const string MagnetDownloaded = "magnet_downloaded";
 
+    /// <summary>An anonymous visitor id was linked to a lead with another id (<see cref="Leads.IdentityLinked"/>).</summary>
+    public const string IdentityLinked = "identity_linked";
+
     /// <summary>A lead's score changed (<see cref="Leads.ScoreChanged"/>).</summary>
     public const string ScoreChanged = "score_changed";
 
@@ -26,4 +29,16 @@ public static partial class EventTypes
 
     /// <summary>A lead left a segment (<see cref="Leads.SegmentLeft"/>).</summary>
     public const string SegmentLeft = "segment_left";
+
+    /// <summary>A tag was added to a lead (<see cref="Leads.LeadTagged"/>).</summary>
+    public const string LeadTagged = "lead_tagged";
+
+    /// <summary>A tag was removed from a lead (<see cref="Leads.LeadUntagged"/>).</summary>
+    public const string LeadUntagged = "lead_untagged";
+
+    /// <summary>Points were added to (or taken from) a lead's score (<see cref="Leads.ScoreAdjusted"/>).</summary>
+    public const string ScoreAdjusted = "score_adjusted";
+
+    /// <summary>A lead was moved forward to a lifecycle stage by an explicit action (<see cref="Leads.LifecycleStageSet"/>).</summary>
+    public const string LifecycleStageSet = "lifecycle_stage_set";
 }

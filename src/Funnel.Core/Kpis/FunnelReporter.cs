@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Funnel.Definitions;
 using Funnel.Events;
 using Funnel.Leads;
@@ -57,6 +58,11 @@ public sealed record FunnelReportSettings
 /// Orders count once per <see cref="OrderId"/>, events once per <see cref="FunnelEvent.Id"/>. Channel and campaign
 /// breakdowns use first-touch attribution: a lead belongs to the channel (campaign) of its earliest event that has one.
 /// </para>
+/// <para>
+/// A lead is a person, not an id: the events of a visitor id linked to a lead by an <see cref="IdentityLinked"/>
+/// event in the stream count as that lead's (see <see cref="LeadAliases"/>), so a person who browsed on two devices
+/// before opting in is one lead through every step. Report sections receive the events as they are.
+/// </para>
 /// </remarks>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed class FunnelReporter : IFunnelReporter
@@ -112,6 +118,7 @@ public sealed class FunnelReporter : IFunnelReporter
             var leadIndex = new Dictionary<LeadId, int>();
             var entries = new List<Entry>(expected);
             var seen = new HashSet<EventId>(expected);
+            List<IdentityLinked>? links = null;
             foreach (FunnelEvent e in events)
             {
                 ArgumentNullException.ThrowIfNull(e, nameof(events));
@@ -131,6 +138,11 @@ public sealed class FunnelReporter : IFunnelReporter
                 switch (e)
                 {
                     case LeadEvent lead:
+                        if (lead is IdentityLinked link)
+                        {
+                            (links ??= []).Add(link);
+                        }
+
                         if (!leadIndex.TryGetValue(lead.LeadId, out int index))
                         {
                             leadIndex[lead.LeadId] = index = leadIndex.Count;
@@ -147,7 +159,13 @@ public sealed class FunnelReporter : IFunnelReporter
                 }
             }
 
-            int[] starts = new int[leadIndex.Count + 1];
+            int leadCount = leadIndex.Count;
+            if (links is not null)
+            {
+                leadCount = MergeAliases(leadIndex, entries, LeadAliases.From(links));
+            }
+
+            int[] starts = new int[leadCount + 1];
             foreach (Entry entry in entries)
             {
                 starts[entry.Lead + 1]++;
@@ -165,7 +183,7 @@ public sealed class FunnelReporter : IFunnelReporter
                 grouped[next[entry.Lead]++] = entry;
             }
 
-            for (int lead = 0; lead < leadIndex.Count; lead++)
+            for (int lead = 0; lead < leadCount; lead++)
             {
                 Span<Entry> group = grouped.AsSpan(starts[lead], starts[lead + 1] - starts[lead]);
                 group.Sort(static (a, b) => a.Event.OccurredAt != b.Event.OccurredAt
@@ -195,6 +213,32 @@ public sealed class FunnelReporter : IFunnelReporter
                     new CustomerHistory(new Money(overall.Revenue, currency), overall.Orders, overall.Customers)),
                 Sections = sections.ToImmutableDictionary(s => s.Key, s => s.Builder.Build(), StringComparer.Ordinal),
             };
+        }
+
+        /// <summary>Renumbers the leads so that a linked visitor id shares its lead's number; returns the number of people.</summary>
+        /// <remarks>Runs only when the stream holds links, so a stream without them pays nothing.</remarks>
+        private static int MergeAliases(Dictionary<LeadId, int> leadIndex, List<Entry> entries, LeadAliases aliases)
+        {
+            var person = new Dictionary<LeadId, int>(leadIndex.Count);
+            int[] renumbered = new int[leadIndex.Count];
+            foreach ((LeadId id, int index) in leadIndex)
+            {
+                LeadId canonical = aliases.Resolve(id);
+                if (!person.TryGetValue(canonical, out int merged))
+                {
+                    person[canonical] = merged = person.Count;
+                }
+
+                renumbered[index] = merged;
+            }
+
+            Span<Entry> span = CollectionsMarshal.AsSpan(entries);
+            for (int i = 0; i < span.Length; i++)
+            {
+                span[i] = span[i] with { Lead = renumbered[span[i].Lead] };
+            }
+
+            return person.Count;
         }
 
         private void AddLead(int lead, ReadOnlySpan<Entry> events)

@@ -18,8 +18,15 @@ public sealed record OptInRequest
     /// <summary>Gets the lead magnet opted in to.</summary>
     public required LeadMagnet Magnet { get; init; }
 
-    /// <summary>Gets the anonymous visitor id (for example from a first-party cookie), used as the id of a new lead.</summary>
-    /// <value><see langword="null"/> to create a new id; ignored when the email already belongs to a lead.</value>
+    /// <summary>Gets the anonymous visitor id (for example from a first-party cookie): the id of a new lead, or linked to an existing one.</summary>
+    /// <remarks>
+    /// For a new address it becomes the lead's id, so the visitor's earlier events are the lead's. When the address
+    /// already belongs to a lead with another id (the person opted in before on another device), the visitor id is
+    /// linked to that lead with an <see cref="IdentityLinked"/> event, so its events count as the lead's. When the
+    /// visitor id is itself the id of a lead with another address (a shared computer), it is neither used nor linked:
+    /// a new lead gets a new id.
+    /// </remarks>
+    /// <value><see langword="null"/> to create a new id.</value>
     public LeadId? VisitorId { get; init; }
 
     /// <summary>Gets the <c>utm_source</c>, <c>utm_medium</c>, <c>utm_campaign</c>, <c>utm_content</c> and <c>utm_term</c> parameters of the landing URL, and the referrer.</summary>
@@ -70,7 +77,9 @@ public sealed record OptInRequest
 /// <param name="IsNewLead"><see langword="true"/> when the email was not known before.</param>
 /// <param name="Events">
 /// The events this call recorded (already in the <see cref="IFunnelEventLog"/>; do not append them again):
-/// <see cref="OptedIn"/>, <see cref="ConsentRecorded"/> and, for a new lead, <see cref="LifecycleStageChanged"/>.
+/// <see cref="OptedIn"/>, <see cref="ConsentRecorded"/>, for a new lead <see cref="LifecycleStageChanged"/>, and
+/// <see cref="IdentityLinked"/> when the <see cref="OptInRequest.VisitorId"/> is linked to an existing lead (the log
+/// keeps it once: a repeat of the same link has the same id).
 /// </param>
 /// <param name="ConfirmationToken">The double opt-in token to put in the confirmation link, or <see langword="null"/> when none is needed.</param>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
@@ -99,6 +108,19 @@ public enum ConfirmationStatus
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record ConfirmationResult(ConfirmationStatus Status, LeadProfile? Lead, OptInConfirmed? Event);
 
+/// <summary>How <see cref="LeadCapture.LinkAsync"/> ended.</summary>
+public enum IdentityLinkStatus
+{
+    /// <summary>The link was recorded now: an <see cref="IdentityLinked"/> event is in the event log.</summary>
+    Linked = 0,
+
+    /// <summary>The same link was recorded before; nothing was recorded again.</summary>
+    AlreadyLinked = 1,
+
+    /// <summary>The visitor id is the lead's own id; there is nothing to link.</summary>
+    SameLead = 2,
+}
+
 /// <summary>Captures leads: normalises and deduplicates opt-ins, records consent and attribution, and confirms double opt-ins.</summary>
 /// <remarks>
 /// <para>
@@ -111,7 +133,12 @@ public sealed record ConfirmationResult(ConfirmationStatus Status, LeadProfile? 
 /// bounces and complaints stay.
 /// </para>
 /// <para>
-/// Both calls record their events in the <see cref="IFunnelEventLog"/> themselves, right after the lead is stored;
+/// A person may browse on several devices, each with its own anonymous visitor id. An opt-in of a known address with
+/// another visitor id, and <see cref="LinkAsync"/> at login, link the visitor id to the lead with an
+/// <see cref="IdentityLinked"/> event, so reports count the visitor's events as the lead's (see <see cref="LeadAliases"/>).
+/// </para>
+/// <para>
+/// The calls record their events in the <see cref="IFunnelEventLog"/> themselves, right after the lead is stored;
 /// the results list them for information only.
 /// </para>
 /// <para>
@@ -207,7 +234,10 @@ public sealed class LeadCapture
     /// The request is invalid; each error names the field, such as <c>Email</c> or <c>Attribution.Campaign</c>. This
     /// includes every value over its <see cref="FieldLimits"/> limit: nothing is stored then.
     /// </exception>
-    /// <exception cref="InvalidOperationException">The <see cref="OptInRequest.VisitorId"/> of a new lead already belongs to a lead with another email (thrown by the store).</exception>
+    /// <exception cref="InvalidOperationException">
+    /// A concurrent opt-in of another address made the <see cref="OptInRequest.VisitorId"/> the id of its new lead
+    /// between this call's check and its write (thrown by the store); a retry starts a new lead.
+    /// </exception>
     public async Task<OptInResult> OptInAsync(OptInRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -216,6 +246,16 @@ public sealed class LeadCapture
         LeadMagnet magnet = request.Magnet;
         Instant now = _clock.GetCurrentInstant();
 
+        // A visitor id that is already another address's lead (a shared computer) is not this person's: it neither
+        // names the new lead nor is linked. Otherwise it names a new lead, or is linked to the existing one.
+        LeadId? visitor = request.VisitorId;
+        if (visitor is { } v
+            && await _store.FindAsync(v, cancellationToken).ConfigureAwait(false) is { } owner
+            && owner.Email != email)
+        {
+            visitor = null;
+        }
+
         // The change below may run more than once (a concurrent opt-in of the same address wins the write), so it
         // must be pure: the token's secret is drawn once, here, and used only when the lead needs to confirm.
         byte[] fresh = RandomNumberGenerator.GetBytes(SecretBytes);
@@ -223,7 +263,7 @@ public sealed class LeadCapture
         {
             LeadProfile profile = current ?? new LeadProfile
             {
-                Id = request.VisitorId ?? LeadId.New(),
+                Id = visitor ?? LeadId.New(),
                 Email = email,
                 CreatedAt = now,
                 Stage = LifecycleStage.Visitor,
@@ -268,7 +308,7 @@ public sealed class LeadCapture
         // A token was issued only when the stored pending confirmation is ours: over the per-address limit it is not.
         byte[]? secret = stored.PendingConfirmation?.TokenHash == Hash(fresh) ? fresh : null;
 
-        ImmutableArray<LeadEvent>.Builder events = ImmutableArray.CreateBuilder<LeadEvent>(3);
+        ImmutableArray<LeadEvent>.Builder events = ImmutableArray.CreateBuilder<LeadEvent>(5);
         events.Add(new OptedIn { LeadId = stored.Id, OccurredAt = now, Attribution = request.Attribution, Magnet = magnet.Key });
         ConsentRecord consent = stored.Consent!;
         events.Add(new ConsentRecorded
@@ -302,10 +342,82 @@ public sealed class LeadCapture
             });
         }
 
+        if (visitor is { } linked && linked != stored.Id)
+        {
+            events.Add(Link(linked, stored.Id, now, request.Attribution));
+        }
+
         ImmutableArray<LeadEvent> recorded = events.ToImmutable();
         await _log.AppendAsync(recorded, cancellationToken).ConfigureAwait(false);
         return new OptInResult(stored, isNew, recorded, token);
     }
+
+    /// <summary>Links an anonymous visitor id to a known lead, for example at login, so the visitor's events count as the lead's.</summary>
+    /// <remarks>
+    /// <para>
+    /// Records an <see cref="IdentityLinked"/> event whose id is derived from both ids: linking the same two ids again
+    /// records nothing. Reports resolve the visitor's events to the lead through <see cref="LeadAliases"/>; a visitor
+    /// id belongs to the lead it was first linked to.
+    /// </para>
+    /// <para>
+    /// Only an anonymous visitor id is linked. An id that is itself a lead (with another address) is refused: that
+    /// would merge two people, and the lead the id names stays a lead of its own. Funnel.AspNetCore's
+    /// <c>LinkVisitorAsync</c> checks this before it links the visitor cookie.
+    /// </para>
+    /// <para>
+    /// Once linked, record the visitor's further events under the lead's id (Funnel.AspNetCore sets the visitor cookie
+    /// to it). Reports resolve a linked id to its lead for good, so a linked visitor id must not later become the id of
+    /// another person's new lead.
+    /// </para>
+    /// </remarks>
+    /// <param name="visitorId">The anonymous visitor id, such as the visitor cookie of the browser the lead logged in from.</param>
+    /// <param name="leadId">The lead's id.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>Whether the link was recorded now, was recorded before, or the ids are the same.</returns>
+    /// <exception cref="ArgumentException"><paramref name="visitorId"/> or <paramref name="leadId"/> is the empty (default) id, or <paramref name="leadId"/> names no lead.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="visitorId"/> is the id of another lead, with another email address.</exception>
+    public async Task<IdentityLinkStatus> LinkAsync(LeadId visitorId, LeadId leadId, CancellationToken cancellationToken = default)
+    {
+        if (visitorId.Value == Guid.Empty)
+        {
+            throw new ArgumentException("The visitor id is empty (default).", nameof(visitorId));
+        }
+
+        if (leadId.Value == Guid.Empty)
+        {
+            throw new ArgumentException("The lead id is empty (default).", nameof(leadId));
+        }
+
+        if (visitorId == leadId)
+        {
+            return IdentityLinkStatus.SameLead;
+        }
+
+        if (await _store.FindAsync(leadId, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new ArgumentException($"No lead has the id {leadId}: a visitor id is linked to an existing lead.", nameof(leadId));
+        }
+
+        if (await _store.FindAsync(visitorId, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            throw new InvalidOperationException(
+                $"The visitor id {visitorId} is not anonymous: it is the id of another lead, with another email address. " +
+                $"Linking it to lead {leadId} would count two people as one; only an anonymous visitor id is linked.");
+        }
+
+        int appended = await _log.AppendAsync([Link(visitorId, leadId, _clock.GetCurrentInstant(), Attribution.None)], cancellationToken)
+            .ConfigureAwait(false);
+        return appended == 0 ? IdentityLinkStatus.AlreadyLinked : IdentityLinkStatus.Linked;
+    }
+
+    private static IdentityLinked Link(LeadId visitorId, LeadId leadId, Instant now, Attribution attribution) => new()
+    {
+        Id = IdentityLinked.IdOf(visitorId, leadId),
+        LeadId = leadId,
+        VisitorId = visitorId,
+        OccurredAt = now,
+        Attribution = attribution,
+    };
 
     /// <summary>Confirms a double opt-in with the token from the confirmation link.</summary>
     /// <param name="token">The token.</param>

@@ -136,6 +136,36 @@ public sealed record LeadMagnetDownloaded : LeadEvent
     public override string? Subject => Magnet;
 }
 
+/// <summary>An anonymous visitor id was linked to a lead: the visitor's events count as the lead's.</summary>
+/// <remarks>
+/// <para>
+/// A person browses anonymously under a visitor id (a first-party cookie) and may use several devices, each with its
+/// own visitor id, before they opt in or log in. <see cref="LeadCapture.OptInAsync"/> records this event when an
+/// address that already belongs to a lead is submitted with another visitor id, and
+/// <see cref="LeadCapture.LinkAsync"/> records it at login. Counting reads it through <see cref="LeadAliases"/>: the
+/// events of <see cref="VisitorId"/> count as the events of <see cref="LeadEvent.LeadId"/>, so the funnel counts one
+/// person.
+/// </para>
+/// <para>
+/// Its <see cref="FunnelEvent.Id"/> is derived from both ids, so the same link recorded twice is one event in the
+/// <see cref="Pipeline.IFunnelEventLog"/>.
+/// </para>
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.IdentityLinked)]
+public sealed record IdentityLinked : LeadEvent
+{
+    /// <summary>Gets the anonymous visitor id whose events now count as the lead's.</summary>
+    public required LeadId VisitorId { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.IdentityLinked;
+
+    /// <summary>Returns the id of the event that links a visitor id to a lead: the same for the same two ids.</summary>
+    internal static EventId IdOf(LeadId visitorId, LeadId leadId) =>
+        EventId.Derive(new EventId(visitorId.Value), $"{EventTypes.IdentityLinked}:{leadId}");
+}
+
 /// <summary>A lead's score changed after scoring (<see cref="LeadScorer"/>).</summary>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 [FunnelEventType(EventTypes.ScoreChanged)]
@@ -182,4 +212,81 @@ public sealed record SegmentLeft : LeadEvent
     /// <inheritdoc/>
     /// <value>The <see cref="Segment"/> key.</value>
     public override string? Subject => Segment;
+}
+
+/// <summary>A tag was added to a lead, such as by an automation's <c>AddTag</c> step.</summary>
+/// <remarks>The <c>tags</c> handler that <c>AddFunnel</c> registers adds the tag to the lead's profile; append it yourself to tag a lead through the event log.</remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.LeadTagged)]
+public sealed record LeadTagged : LeadEvent
+{
+    /// <summary>Gets the tag, such as <c>engaged</c>.</summary>
+    public required string Tag { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.LeadTagged;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Tag"/>.</value>
+    public override string? Subject => Tag;
+}
+
+/// <summary>A tag was removed from a lead, such as by an automation's <c>RemoveTag</c> step.</summary>
+/// <remarks>The <c>tags</c> handler that <c>AddFunnel</c> registers removes the tag from the lead's profile.</remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.LeadUntagged)]
+public sealed record LeadUntagged : LeadEvent
+{
+    /// <summary>Gets the tag.</summary>
+    public required string Tag { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.LeadUntagged;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Tag"/>.</value>
+    public override string? Subject => Tag;
+}
+
+/// <summary>Points were added to a lead's score (or taken from it, when negative), such as by an automation's <c>AddScore</c> step.</summary>
+/// <remarks>
+/// A score is computed from a lead's events (<see cref="LeadScorer"/>): the points of every <see cref="ScoreAdjusted"/>
+/// are added to the rules' sum, outside the rules' caps and decaying with the model's half-life like every other event.
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.ScoreAdjusted)]
+public sealed record ScoreAdjusted : LeadEvent
+{
+    /// <summary>Gets the points added (negative to take points away).</summary>
+    public required double Points { get; init; }
+
+    /// <summary>Gets what adjusted the score, such as <c>guide-nurture/opened-guide-bonus</c>.</summary>
+    public required string Reason { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.ScoreAdjusted;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Reason"/>.</value>
+    public override string? Subject => Reason;
+}
+
+/// <summary>A lead is to be moved forward to a lifecycle stage, such as by an automation's <c>SetStage</c> step.</summary>
+/// <remarks>
+/// <see cref="LeadLifecycle.Apply"/> moves a lead to <see cref="Stage"/> when it is further than the lead's stage; the
+/// lifecycle never moves back, so a lead already further on stays where they are.
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(EventTypes.LifecycleStageSet)]
+public sealed record LifecycleStageSet : LeadEvent
+{
+    /// <summary>Gets the stage.</summary>
+    public required LifecycleStage Stage { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => EventTypes.LifecycleStageSet;
+
+    /// <inheritdoc/>
+    /// <value>The stage's key, such as <c>sales_qualified</c>.</value>
+    public override string? Subject => Stage.ToKey();
 }

@@ -64,12 +64,12 @@ public sealed class LeadLifecycle
     /// <summary>Returns the stage a lead is in after an event.</summary>
     /// <param name="current">The lead's stage before the event.</param>
     /// <param name="funnelEvent">The event.</param>
-    /// <returns>The furthest stage a matching rule reaches, or <paramref name="current"/> when none moves the lead forward.</returns>
+    /// <returns>The furthest stage a matching rule (or a <see cref="LifecycleStageSet"/>) reaches, or <paramref name="current"/> when none moves the lead forward.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="funnelEvent"/> is <see langword="null"/>.</exception>
     public LifecycleStage Apply(LifecycleStage current, FunnelEvent funnelEvent)
     {
         ArgumentNullException.ThrowIfNull(funnelEvent);
-        LifecycleStage next = current;
+        LifecycleStage next = funnelEvent is LifecycleStageSet set && set.Stage > current ? set.Stage : current;
         foreach (LifecycleRule rule in Rules)
         {
             if (rule.MovesTo > next

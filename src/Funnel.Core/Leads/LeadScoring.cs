@@ -97,6 +97,7 @@ public sealed class LeadScorer
     }
 
     /// <summary>Computes a lead's score at an instant from their events.</summary>
+    /// <remarks>The score is the sum of each rule's points (capped per rule) plus the points of the lead's <see cref="ScoreAdjusted"/> events, all decayed by the half-life.</remarks>
     /// <param name="events">The lead's events, in any order; events after <paramref name="now"/> are ignored.</param>
     /// <param name="now">The instant to score at.</param>
     /// <returns>The score.</returns>
@@ -107,6 +108,7 @@ public sealed class LeadScorer
         ImmutableArray<ScoringRule> rules = _model.Rules;
         Span<double> sums = rules.Length <= 64 ? stackalloc double[rules.Length] : new double[rules.Length];
         double? halfLifeNanos = _model.HalfLife?.TotalNanoseconds;
+        double adjustments = 0;
         foreach (FunnelEvent e in events)
         {
             if (e.OccurredAt > now)
@@ -115,6 +117,12 @@ public sealed class LeadScorer
             }
 
             double weight = halfLifeNanos is { } h ? Math.Pow(0.5, (now - e.OccurredAt).TotalNanoseconds / h) : 1.0;
+            if (e is ScoreAdjusted adjusted)
+            {
+                adjustments += adjusted.Points * weight; // an explicit adjustment, outside the rules' caps.
+                continue;
+            }
+
             for (int i = 0; i < rules.Length; i++)
             {
                 if (rules[i].When.Matches(e))
@@ -124,7 +132,7 @@ public sealed class LeadScorer
             }
         }
 
-        double score = 0;
+        double score = adjustments;
         for (int i = 0; i < rules.Length; i++)
         {
             score += Math.Clamp(sums[i], -rules[i].Cap, rules[i].Cap);

@@ -73,7 +73,7 @@ public sealed class BroadcastService
         _lease = options.Lease;
         _validator = validator;
         _segments = segments.Select(static s => s.Key).ToFrozenSet(StringComparer.Ordinal);
-        _sequenceEmails = sequences.SelectMany(static s => s.Steps).Select(static s => s.Key).ToFrozenSet(StringComparer.Ordinal);
+        _sequenceEmails = sequences.SelectMany(static s => s.AllSteps()).Select(static s => s.Key).ToFrozenSet(StringComparer.Ordinal);
         _topics = topics.Select(static t => t.Key).ToFrozenSet(StringComparer.Ordinal);
     }
 

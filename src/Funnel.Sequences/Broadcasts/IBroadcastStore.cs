@@ -39,4 +39,14 @@ public interface IBroadcastStore
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The broadcasts as stored.</returns>
     Task<ImmutableArray<Broadcast>> ListDueAsync(Instant now, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists up to <paramref name="max"/> broadcasts in every status, the latest <see cref="Broadcast.DueAt"/> first (then by key), for a listing such as the dashboard's.</summary>
+    /// <remarks>
+    /// <see cref="Broadcast.DueAt"/> is the start, or for a broadcast being queued the end of its claim's lease, so the
+    /// order is by start, newest first. A creator keeps tens or hundreds of broadcasts, so a store may sort them all.
+    /// </remarks>
+    /// <param name="max">The most broadcasts to return; positive.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The broadcasts as stored.</returns>
+    Task<ImmutableArray<Broadcast>> ListAsync(int max, CancellationToken cancellationToken = default);
 }

@@ -70,4 +70,18 @@ public sealed class InMemoryBroadcastStore : IBroadcastStore
                 .Take(max)]);
         }
     }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is not positive.</exception>
+    public Task<ImmutableArray<Broadcast>> ListAsync(int max, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        lock (_gate)
+        {
+            return Task.FromResult<ImmutableArray<Broadcast>>([.. _broadcasts.Values
+                .OrderByDescending(static b => b.DueAt)
+                .ThenBy(static b => b.Key, StringComparer.Ordinal)
+                .Take(max)]);
+        }
+    }
 }

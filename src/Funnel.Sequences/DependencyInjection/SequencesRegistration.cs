@@ -61,6 +61,7 @@ internal static class SequencesRegistration
                 Topics = [.. sp.GetServices<EmailTopic>()],
                 Broadcasts = sp.GetRequiredService<IBroadcastStore>(),
                 Segments = sp.GetRequiredService<ISegmentMembershipStore>(),
+                Webhooks = sp.GetService<Funnel.Webhooks.IOutgoingWebhookClient>(),
             });
         });
         services.TryAddSingleton<IEmailFeedbackRecorder>(sp => new EmailFeedbackRecorder(

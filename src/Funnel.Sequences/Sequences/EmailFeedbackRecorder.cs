@@ -85,7 +85,7 @@ public sealed class EmailFeedbackRecorder : IEmailFeedbackRecorder
             EmailFeedbackKind.HardBounce => new EmailBounced { Id = id, LeadId = lead, OccurredAt = feedback.OccurredAt, Email = email, Kind = BounceKind.Hard },
             EmailFeedbackKind.SoftBounce => new EmailBounced { Id = id, LeadId = lead, OccurredAt = feedback.OccurredAt, Email = email, Kind = BounceKind.Soft },
             EmailFeedbackKind.Complaint => new EmailComplained { Id = id, LeadId = lead, OccurredAt = feedback.OccurredAt, Email = email },
-            EmailFeedbackKind.Unsubscribe => new EmailUnsubscribed { Id = id, LeadId = lead, OccurredAt = feedback.OccurredAt, Email = email },
+            EmailFeedbackKind.Unsubscribe => new EmailUnsubscribed { Id = id, LeadId = lead, OccurredAt = feedback.OccurredAt, Email = email, Topic = feedback.Topic },
             EmailFeedbackKind.Delivered => new EmailDelivered { Id = id, LeadId = lead, OccurredAt = feedback.OccurredAt, Email = email },
             EmailFeedbackKind.Opened => new EmailOpened { Id = id, LeadId = lead, OccurredAt = feedback.OccurredAt, Email = email },
             EmailFeedbackKind.Clicked => new EmailClicked { Id = id, LeadId = lead, OccurredAt = feedback.OccurredAt, Email = email, Url = feedback.Url },

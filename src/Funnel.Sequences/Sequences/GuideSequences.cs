@@ -39,10 +39,20 @@ public static class GuideSequences
 
     private static readonly LocalTime Morning = new(9, 0);
 
-    /// <summary>Gets the 7-email nurture after the free guide: the guide at once, then days 1 to 6 at 09:00 local; a purchase ends it.</summary>
+    /// <summary>The tag the nurture gives a lead who opened the guide.</summary>
+    public const string EngagedReaderTag = "engaged-reader";
+
+    /// <summary>Gets the 7-email nurture after the free guide: the guide at once, then days 1 to 6 at 09:00 local, with a branch on day 3; a purchase ends it.</summary>
     /// <remarks>
+    /// <para>
     /// The daily emails are calendar-day steps (<see cref="StepTiming.OnDay"/>): day 1 is the local day after the opt-in,
     /// so a lead who opts in at 08:00 and one who opts in at 22:00 both get the second email the next morning at 09:00.
+    /// </para>
+    /// <para>
+    /// On day 3 the branch <c>opened-guide</c> asks whether the lead opened the guide (<c>nurture-1</c>): a lead who did
+    /// is tagged <see cref="EngagedReaderTag"/> and gets the next lesson (<c>nurture-4</c>); one who did not gets a
+    /// reminder to open it (<c>nurture-4-reminder</c>). Both go on with day 4.
+    /// </para>
     /// </remarks>
     public static SequenceDefinition Nurture { get; } = new()
     {
@@ -55,7 +65,24 @@ public static class GuideSequences
             Step("nurture-1", "Your Quick Start Guide to E-Book Creation", "Hi {{ first_name }}, here is your guide, as promised. Thank you for downloading it: I am glad you are here.", immediate: true),
             OnDay("nurture-2", 1, "One number every e-book author should know", "Hi {{ first_name }}, a tip that saves weeks: outline before you write. Here is why."),
             OnDay("nurture-3", 2, "How Maya finished her first e-book in 30 days", "Hi {{ first_name }}, Maya had the same problem you might have. Here is her story."),
-            OnDay("nurture-4", 3, "The outline that writes itself", "Hi {{ first_name }}, the outline template our students start with."),
+            new SequenceStep
+            {
+                // The guide's branch: on day 3, a lead who opened the guide gets the next lesson, one who did not a nudge.
+                Key = "opened-guide",
+                Timing = StepTiming.OnDay,
+                Day = 3,
+                SendAt = Morning,
+                If = new Segments.EmailRule("nurture-1", Segments.EmailAction.Opened),
+                Then =
+                [
+                    new SequenceStep { Key = "tag-engaged-reader", Action = new AddTag(EngagedReaderTag) },
+                    OnDay("nurture-4", 3, "The outline that writes itself", "Hi {{ first_name }}, the outline template our students start with."),
+                ],
+                Else =
+                [
+                    OnDay("nurture-4-reminder", 3, "Did you get a chance to open your guide?", "Hi {{ first_name }}, your Quick Start Guide is still waiting for you: chapter 1 takes ten minutes, and the outline template is on page 4."),
+                ],
+            },
             OnDay("nurture-5", 4, "Pricing your e-book without guessing", "Hi {{ first_name }}, what to charge, and the module of the Masterclass that covers it."),
             OnDay("nurture-6", 5, "Marketing before you publish", "Hi {{ first_name }}, your launch starts before the book is done. More on the blog."),
             OnDay("nurture-7", 6, "Ready for the whole system?", "Hi {{ first_name }}, The E-Book Masterclass takes you from idea to launch. Have a look."),

@@ -30,6 +30,10 @@ public enum SendState
 
     /// <summary>Not sent because the enrolment ended first (an exit goal).</summary>
     Cancelled,
+
+    /// <summary>A step that sends no email to the lead was carried out: a branch took its path, or an action (a tag, a score, a seller notification, a webhook…) was recorded or delivered.</summary>
+    /// <remarks>For a branch, <see cref="OutboxEntry.Reason"/> holds the path taken: <c>then</c> or <c>else</c>.</remarks>
+    Done,
 }
 
 /// <summary>One send of one step to one lead, keyed by its idempotency key (enrolment, step).</summary>
@@ -78,7 +82,7 @@ public sealed record OutboxEntry
     /// <value><see langword="null"/> when not sent or unknown.</value>
     public string? MessageId { get; init; }
 
-    /// <summary>Gets the last failure or the reason for suppression or skipping.</summary>
+    /// <summary>Gets the last failure or the reason for suppression or skipping; for a branch step, the path it took (<c>then</c> or <c>else</c>).</summary>
     /// <value><see langword="null"/> when there is none.</value>
     public string? Reason { get; init; }
 

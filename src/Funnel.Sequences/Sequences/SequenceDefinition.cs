@@ -28,7 +28,8 @@ public sealed record SequenceDefinition
     /// <value>Defaults to none.</value>
     public ImmutableArray<EventMatch> ExitGoals { get; init; } = [];
 
-    /// <summary>Gets the steps, sent in order.</summary>
+    /// <summary>Gets the steps, run in order: emails, actions (<see cref="SequenceStep.Action"/>) and branches (<see cref="SequenceStep.If"/>), whose <see cref="SequenceStep.Then"/> or <see cref="SequenceStep.Else"/> steps run before the next step.</summary>
+    /// <remarks>Step keys are unique across the whole sequence, branches included; at most 200 steps in all, and branches nest at most 8 deep.</remarks>
     public required ImmutableArray<SequenceStep> Steps { get; init; }
 
     /// <summary>Gets whether a lead can be enrolled again.</summary>
@@ -60,6 +61,31 @@ public sealed record SequenceDefinition
     /// <summary>Gets the custom profile fields the templates may use, with the value used when a lead has none, such as <c>first_name</c> → <c>there</c>.</summary>
     /// <value>Defaults to none. The built-in fields <c>email</c>, <c>lead_id</c>, <c>stage</c>, <c>unsubscribe_url</c> and <c>tags</c> are always available.</value>
     public ImmutableDictionary<string, string> Fields { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>Returns every step, the steps of branches' paths included, depth first (a branch, then its Then steps, then its Else steps).</summary>
+    /// <returns>The steps.</returns>
+    public IEnumerable<SequenceStep> AllSteps()
+    {
+        Stack<ImmutableArray<SequenceStep>.Enumerator> lists = new();
+        lists.Push((Steps.IsDefault ? [] : Steps).GetEnumerator());
+        while (lists.Count > 0)
+        {
+            ImmutableArray<SequenceStep>.Enumerator list = lists.Pop();
+            if (!list.MoveNext())
+            {
+                continue;
+            }
+
+            SequenceStep step = list.Current;
+            lists.Push(list);
+            yield return step;
+            if (step is { IsBranch: true })
+            {
+                lists.Push((step.Else.IsDefault ? [] : step.Else).GetEnumerator());
+                lists.Push((step.Then.IsDefault ? [] : step.Then).GetEnumerator());
+            }
+        }
+    }
 }
 
 /// <summary>One email of a sequence and when to send it.</summary>
@@ -127,10 +153,12 @@ public sealed record SequenceStep
     public ImmutableArray<string> ExcludedTags { get; init; } = [];
 
     /// <summary>Gets the subject template, such as <c>{{ first_name }}, your guide is inside</c>.</summary>
-    public required string Subject { get; init; }
+    /// <value>Required for an email step; <see langword="null"/> (the default) for an action or a branch.</value>
+    public string? Subject { get; init; }
 
     /// <summary>Gets the plain-text body template.</summary>
-    public required string TextBody { get; init; }
+    /// <value>Required for an email step; <see langword="null"/> (the default) for an action or a branch.</value>
+    public string? TextBody { get; init; }
 
     /// <summary>Gets the HTML body template, whose values are HTML-encoded.</summary>
     /// <value>Defaults to <see langword="null"/> (text only).</value>
@@ -153,6 +181,52 @@ public sealed record SequenceStep
     /// </remarks>
     /// <value>Defaults to none: every lead gets the step's subject and bodies.</value>
     public ImmutableArray<EmailVariant> Variants { get; init; } = [];
+
+    /// <summary>Gets what the step does instead of sending an email, such as <c>new AddTag("engaged")</c>.</summary>
+    /// <remarks>
+    /// An action step has no subject, bodies or variants; its timing, tag conditions and place in the sequence work as
+    /// for an email. A step with only a delay before the next one is how a sequence waits.
+    /// </remarks>
+    /// <value>Defaults to <see langword="null"/>: an email step (or a branch).</value>
+    public AutomationAction? Action { get; init; }
+
+    /// <summary>Gets the condition of a branch step, evaluated for the lead when the step comes due, such as <c>new EmailRule("nurture-1", EmailAction.Opened)</c>.</summary>
+    /// <remarks>
+    /// <para>
+    /// A branch step sends nothing: when it comes due it evaluates <see cref="If"/> (against the lead's profile and
+    /// events, with <see cref="Segments.SegmentEvaluator"/>) and <see cref="IfInSegment"/>, runs <see cref="Then"/> when
+    /// both hold and <see cref="Else"/> otherwise, and then goes on with the steps after the branch. The path taken is
+    /// recorded with a <c>sequence_branched</c> event and never re-evaluated, even after a crash.
+    /// </para>
+    /// <para>
+    /// Conditions cover tags (<see cref="Segments.TagRule"/>), fields (<see cref="Segments.FieldRule"/>), engagement
+    /// with a previous email (<see cref="Segments.EmailRule"/>), a purchase (<see cref="Segments.EventRule"/> on
+    /// <c>order_placed</c>), stage, score and any combination (<see cref="Segments.AllRule"/>,
+    /// <see cref="Segments.AnyRule"/>, <see cref="Segments.NotRule"/>). A branch anchored to an instant that has passed
+    /// takes <see cref="Else"/>.
+    /// </para>
+    /// </remarks>
+    /// <value>Defaults to <see langword="null"/>: not a branch (unless <see cref="IfInSegment"/> is set).</value>
+    public Segments.SegmentRule? If { get; init; }
+
+    /// <summary>Gets the tracked segment the lead must be in for a branch to take <see cref="Then"/>, such as <c>hot-leads</c>.</summary>
+    /// <remarks>Read from the segment membership store when the step comes due; the segment must be tracked. With <see cref="If"/>, both must hold.</remarks>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public string? IfInSegment { get; init; }
+
+    /// <summary>Gets the steps a branch runs when its condition holds, before the steps after the branch.</summary>
+    /// <value>Defaults to none.</value>
+    public ImmutableArray<SequenceStep> Then { get; init; } = [];
+
+    /// <summary>Gets the steps a branch runs when its condition does not hold, before the steps after the branch.</summary>
+    /// <value>Defaults to none.</value>
+    public ImmutableArray<SequenceStep> Else { get; init; } = [];
+
+    /// <summary>Gets whether the step is a branch (it has a condition).</summary>
+    internal bool IsBranch => If is not null || IfInSegment is not null;
+
+    /// <summary>Gets whether the step sends an email to the lead (it is neither an action nor a branch).</summary>
+    internal bool IsEmail => Action is null && !IsBranch;
 }
 
 /// <summary>What a step's delay counts from.</summary>

@@ -11,7 +11,10 @@ namespace Funnel.Sequences;
 /// Checks keys, delays (negative only for anchored steps, which take no send time or days), calendar-day steps (a
 /// day from 0 to 3,660 that does not decrease from one calendar-day step to the next, a send time and no
 /// delay), send times outside the quiet hours, triggers and exit goals, and every template: a placeholder that is neither a built-in field nor
-/// declared in <see cref="SequenceDefinition.Fields"/> is an error naming the step and the field.
+/// declared in <see cref="SequenceDefinition.Fields"/> is an error naming the step and the field. Automations are
+/// checked as data too: a step is an email, an action or a branch, never two; branches have a valid condition and a
+/// step in at least one path, nest at most 8 deep, and their steps are named by path (<c>Steps[1].Then[0]</c>); step
+/// keys are unique across the tree; and each action's tag, points, stage, URL or sequence key is checked.
 /// </remarks>
 /// <threadsafety>Instances are safe to share between threads.</threadsafety>
 public sealed partial class SequenceDefinitionValidator : AbstractValidator<SequenceDefinition>
@@ -47,44 +50,196 @@ public sealed partial class SequenceDefinitionValidator : AbstractValidator<Sequ
                 return;
             }
 
-            HashSet<string> keys = new(StringComparer.Ordinal);
-            int? lastDay = null;
-            for (int i = 0; i < d.Steps.Length; i++)
+            int count = SequencePlan.SizeOf(d.Steps);
+            if (count > MaxSteps)
             {
-                SequenceStep? step = d.Steps[i];
-                string path = $"Steps[{i}]";
-                if (step is null)
+                context.AddFailure("Steps", $"'Steps' has {count} steps, branches included; at most {MaxSteps} are allowed.");
+                return;
+            }
+
+            CheckSteps(renderer, d, d.Steps, "Steps", new HashSet<string>(StringComparer.Ordinal), depth: 0, context);
+        });
+    }
+
+    /// <summary>The most steps in a sequence, branches' paths included.</summary>
+    private const int MaxSteps = 200;
+
+    /// <summary>How deep branches may nest.</summary>
+    private const int MaxBranchDepth = 8;
+
+    private static void CheckSteps(ITemplateRenderer renderer, SequenceDefinition d, ImmutableArray<SequenceStep> steps, string listPath, HashSet<string> keys, int depth, ValidationContext<SequenceDefinition> context)
+    {
+        int? lastDay = null;
+        for (int i = 0; i < steps.Length; i++)
+        {
+            SequenceStep? step = steps[i];
+            string path = $"{listPath}[{i}]";
+            if (step is null)
+            {
+                context.AddFailure(path, $"'{path}' must not be null.");
+                continue;
+            }
+
+            if (step.Key is null || !KeyPattern().IsMatch(step.Key))
+            {
+                context.AddFailure(path + ".Key", $"'{path}.Key' must be lower-case letters and digits in dash-separated words, such as 'nurture-3'.");
+            }
+            else if (!keys.Add(step.Key))
+            {
+                context.AddFailure(path + ".Key", $"'{path}.Key' repeats the step key '{step.Key}'.");
+            }
+
+            CheckTiming(d, step, path, context);
+            if (step.Timing == StepTiming.OnDay)
+            {
+                if (lastDay is { } previous && step.Day < previous)
                 {
-                    context.AddFailure(path, $"'{path}' must not be null.");
-                    continue;
+                    context.AddFailure(path + ".Day", $"'{path}.Day' ({step.Day}) is before the previous calendar-day step's day ({previous}): calendar days must not decrease.");
                 }
 
-                if (step.Key is null || !KeyPattern().IsMatch(step.Key))
-                {
-                    context.AddFailure(path + ".Key", $"'{path}.Key' must be lower-case letters and digits in dash-separated words, such as 'nurture-3'.");
-                }
-                else if (!keys.Add(step.Key))
-                {
-                    context.AddFailure(path + ".Key", $"'{path}.Key' repeats the step key '{step.Key}'.");
-                }
+                lastDay = Math.Max(lastDay ?? 0, step.Day);
+            }
 
-                CheckTiming(d, step, path, context);
-                if (step.Timing == StepTiming.OnDay)
-                {
-                    if (lastDay is { } previous && step.Day < previous)
-                    {
-                        context.AddFailure(path + ".Day", $"'{path}.Day' ({step.Day}) is before the previous calendar-day step's day ({previous}): calendar days must not decrease.");
-                    }
-
-                    lastDay = Math.Max(lastDay ?? 0, step.Day);
-                }
-
+            if (step.IsBranch)
+            {
+                CheckBranch(renderer, d, step, path, keys, depth, context);
+            }
+            else if (step.Action is { } action)
+            {
+                CheckAction(renderer, d, step, action, path, context);
+            }
+            else
+            {
                 CheckTemplate(renderer, d, step, step.Subject, path + ".Subject", required: true, context);
                 CheckTemplate(renderer, d, step, step.TextBody, path + ".TextBody", required: true, context);
                 CheckTemplate(renderer, d, step, step.HtmlBody, path + ".HtmlBody", required: false, context);
                 CheckVariants(renderer, d, step, path, context);
+                CheckNoPaths(step, path, "an email step", context);
             }
-        });
+        }
+    }
+
+    private static void CheckBranch(ITemplateRenderer renderer, SequenceDefinition d, SequenceStep step, string path, HashSet<string> keys, int depth, ValidationContext<SequenceDefinition> context)
+    {
+        CheckNoEmail(step, path, "a branch", context);
+        if (step.Action is not null)
+        {
+            context.AddFailure(path + ".Action", $"'{path}' is a branch (it has a condition), so it takes no Action: put the action in Then or Else.");
+        }
+
+        if (step.If is { } rule)
+        {
+            foreach (Segments.SegmentRuleError error in Segments.SegmentRuleValidator.Check(rule))
+            {
+                context.AddFailure(path + ".If", $"'{path}.If' is not a valid condition: {error}");
+            }
+        }
+
+        if (step.IfInSegment is { } segment && !Funnel.Key.IsValid(segment))
+        {
+            context.AddFailure(path + ".IfInSegment", $"'{path}.IfInSegment' ('{segment}') is not a valid segment key.");
+        }
+
+        if (step.Then.IsDefault || step.Else.IsDefault)
+        {
+            context.AddFailure(path, $"'{path}.Then' and '{path}.Else' must not be default; use an empty array.");
+            return;
+        }
+
+        if (step.Then.IsEmpty && step.Else.IsEmpty)
+        {
+            context.AddFailure(path, $"'{path}' is a branch with no steps in Then or Else: give at least one path a step.");
+        }
+
+        if (depth + 1 > MaxBranchDepth)
+        {
+            context.AddFailure(path, $"'{path}' nests branches more than {MaxBranchDepth} deep.");
+            return;
+        }
+
+        CheckSteps(renderer, d, step.Then, path + ".Then", keys, depth + 1, context);
+        CheckSteps(renderer, d, step.Else, path + ".Else", keys, depth + 1, context);
+    }
+
+    private static void CheckAction(ITemplateRenderer renderer, SequenceDefinition d, SequenceStep step, AutomationAction action, string path, ValidationContext<SequenceDefinition> context)
+    {
+        CheckNoEmail(step, path, "an action step", context);
+        CheckNoPaths(step, path, "an action step", context);
+        string at = path + ".Action";
+        switch (action)
+        {
+            case AddTag { Tag: var tag }:
+                CheckTag(tag, at + ".Tag", context);
+                break;
+            case RemoveTag { Tag: var tag }:
+                CheckTag(tag, at + ".Tag", context);
+                break;
+            case AddScore { Points: var points }:
+                if (!double.IsFinite(points) || points == 0 || Math.Abs(points) > 1_000_000)
+                {
+                    context.AddFailure(at + ".Points", $"'{at}.Points' must be a finite number other than 0, at most 1,000,000 either way.");
+                }
+
+                break;
+            case SetStage { Stage: var stage }:
+                if (!Enum.IsDefined(stage) || stage < LifecycleStage.Lead)
+                {
+                    context.AddFailure(at + ".Stage", $"'{at}.Stage' must be a defined stage from Lead on: a lead in a sequence is at least a lead.");
+                }
+
+                break;
+            case NotifySeller notify:
+                CheckTemplate(renderer, d, step, notify.Subject, at + ".Subject", required: true, context);
+                CheckTemplate(renderer, d, step, notify.TextBody, at + ".TextBody", required: true, context);
+                break;
+            case CallWebhook { Url: var url }:
+                if (url is null || !url.IsAbsoluteUri || !(url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp && url.IsLoopback))
+                {
+                    context.AddFailure(at + ".Url", $"'{at}.Url' must be an absolute https URL (http only for a loopback address).");
+                }
+
+                break;
+            case EnrolInSequence { Sequence: var target }:
+                CheckSequenceKey(target, at + ".Sequence", context);
+                break;
+            case ExitSequence { Sequence: var target }:
+                CheckSequenceKey(target, at + ".Sequence", context);
+                break;
+        }
+    }
+
+    private static void CheckTag(string? tag, string path, ValidationContext<SequenceDefinition> context)
+    {
+        if (string.IsNullOrWhiteSpace(tag) || tag.Length > MaxTagLength || tag.Any(char.IsControl))
+        {
+            context.AddFailure(path, $"'{path}' must be 1 to {MaxTagLength} characters with no control characters.");
+        }
+    }
+
+    private const int MaxTagLength = 64;
+
+    private static void CheckSequenceKey(string? key, string path, ValidationContext<SequenceDefinition> context)
+    {
+        if (key is null || !KeyPattern().IsMatch(key))
+        {
+            context.AddFailure(path, $"'{path}' must be a sequence key: lower-case letters and digits in dash-separated words.");
+        }
+    }
+
+    private static void CheckNoEmail(SequenceStep step, string path, string what, ValidationContext<SequenceDefinition> context)
+    {
+        if (step.Subject is not null || step.TextBody is not null || step.HtmlBody is not null || !step.Variants.IsDefaultOrEmpty)
+        {
+            context.AddFailure(path, $"'{path}' is {what}: it sends no email to the lead, so it takes no Subject, TextBody, HtmlBody or Variants.");
+        }
+    }
+
+    private static void CheckNoPaths(SequenceStep step, string path, string what, ValidationContext<SequenceDefinition> context)
+    {
+        if (!step.Then.IsDefaultOrEmpty || !step.Else.IsDefaultOrEmpty)
+        {
+            context.AddFailure(path, $"'{path}' is {what}: Then and Else are for a branch, which needs a condition (If or IfInSegment).");
+        }
     }
 
     private static void CheckTiming(SequenceDefinition d, SequenceStep step, string path, ValidationContext<SequenceDefinition> context)

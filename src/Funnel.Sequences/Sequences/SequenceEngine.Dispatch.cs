@@ -58,6 +58,7 @@ public sealed partial class SequenceEngine
         return new DispatchResult(claimed.Length, tally.Sent, tally.Failed, tally.Suppressed, tally.Skipped, tally.Deferred, tally.Cancelled, events)
         {
             Released = tally.Released,
+            Performed = tally.Performed,
         };
     }
 
@@ -86,6 +87,9 @@ public sealed partial class SequenceEngine
 
         return events;
     }
+
+    /// <summary>The most of a lead's events a branch's condition is evaluated on (the oldest first), as for scoring.</summary>
+    private const int MaxBranchHistory = 10_000;
 
     private async Task DispatchBatchAsync(ImmutableArray<OutboxEntry> claimed, Instant now, Tally tally, CancellationToken cancellationToken)
     {
@@ -150,6 +154,7 @@ public sealed partial class SequenceEngine
         Tally tally)
     {
         List<BatchItem> batch = new(claimed.Length);
+        Dictionary<string, SequencePlan> broadcastPlans = new(StringComparer.Ordinal);
         foreach (OutboxEntry claimedEntry in claimed)
         {
             OutboxEntry entry = claimedEntry;
@@ -164,8 +169,12 @@ public sealed partial class SequenceEngine
                 definition = definitions.GetValueOrDefault(entry.Sequence);
             }
 
-            int index = definition is null ? -1 : IndexOf(definition, entry);
-            if (definition is null || index < 0)
+            SequencePlan? plan = definition is null ? null
+                : broadcast is null ? plans.GetValueOrDefault(definition.Key)
+                : broadcastPlans.TryGetValue(entry.Sequence, out SequencePlan? laidOut) ? laidOut
+                : broadcastPlans[entry.Sequence] = SequencePlan.Of(definition);
+            int index = plan is null ? -1 : IndexOf(plan, entry);
+            if (definition is null || plan is null || index < 0)
             {
                 if (entry.Outcome is { } outcome)
                 {
@@ -188,7 +197,7 @@ public sealed partial class SequenceEngine
                 entry = entry with { StepIndex = index }; // the definition changed since the entry was scheduled; the key names the step.
             }
 
-            batch.Add(new BatchItem(entry, definition) { Broadcast = broadcast });
+            batch.Add(new BatchItem(entry, definition, plan) { Broadcast = broadcast });
         }
 
         return batch;
@@ -211,7 +220,8 @@ public sealed partial class SequenceEngine
             : settings.Enrolments.ListForLeadsAsync(enrolled, cancellationToken);
         Task<ImmutableArray<LeadProfile>> readLeads = settings.Leads.FindManyAsync(leadIds, cancellationToken);
         Task<HashSet<(string, LeadId)>> readMembers = ReadBroadcastMembersAsync(batch, cancellationToken);
-        await Task.WhenAll(readEnrolments, readLeads, readMembers).ConfigureAwait(false);
+        Task readBranches = ReadBranchInputsAsync(batch, cancellationToken);
+        await Task.WhenAll(readEnrolments, readLeads, readMembers, readBranches).ConfigureAwait(false);
         HashSet<(string Segment, LeadId Lead)> members = await readMembers.ConfigureAwait(false);
         Dictionary<EnrolmentId, Enrolment> enrolments = [];
         foreach (Enrolment enrolment in await readEnrolments.ConfigureAwait(false))
@@ -231,6 +241,41 @@ public sealed partial class SequenceEngine
             item.Lead = leads.GetValueOrDefault(item.Entry.LeadId);
             item.Zone = ZoneOf(item.Lead);
             item.InSegment = item.Broadcast is not { } b || members.Contains((b.Definition.Segment, item.Entry.LeadId));
+        }
+    }
+
+    /// <summary>Reads what the batch's due branches decide on: each lead's events (for <see cref="SequenceStep.If"/>) and segment memberships (for <see cref="SequenceStep.IfInSegment"/>).</summary>
+    /// <remarks>One event read per lead with a due branch, made at the same time, and one membership read per segment.</remarks>
+    private async Task ReadBranchInputsAsync(List<BatchItem> batch, CancellationToken cancellationToken)
+    {
+        List<BatchItem> branches = [.. batch.Where(static i => i.Entry.Outcome is null && i.Step.IsBranch)];
+        if (branches.Count == 0)
+        {
+            return;
+        }
+
+        LeadId[] leads = [.. branches.Where(static i => i.Step.If is not null).Select(static i => i.Entry.LeadId).Distinct()];
+        Task<IReadOnlyList<Funnel.Pipeline.LoggedEvent>>[] reads = [.. leads.Select(l => settings.EventLog.ReadLeadAsync(l, MaxBranchHistory, cancellationToken))];
+        HashSet<(string, LeadId)> members = [];
+        foreach (IGrouping<string, BatchItem> segment in branches.Where(static i => i.Step.IfInSegment is not null).GroupBy(static i => i.Step.IfInSegment!, StringComparer.Ordinal))
+        {
+            foreach (LeadId lead in await settings.Segments!.FindMembersAsync(segment.Key, segment.Select(static i => i.Entry.LeadId), cancellationToken).ConfigureAwait(false))
+            {
+                members.Add((segment.Key, lead));
+            }
+        }
+
+        await Task.WhenAll(reads).ConfigureAwait(false);
+        Dictionary<LeadId, FunnelEvent[]> history = new(leads.Length);
+        for (int i = 0; i < leads.Length; i++)
+        {
+            history[leads[i]] = [.. (await reads[i].ConfigureAwait(false)).Select(static e => e.Event)];
+        }
+
+        foreach (BatchItem item in branches)
+        {
+            item.History = history.GetValueOrDefault(item.Entry.LeadId) ?? [];
+            item.InBranchSegment = item.Step.IfInSegment is not { } key || members.Contains((key, item.Entry.LeadId));
         }
     }
 
@@ -276,7 +321,7 @@ public sealed partial class SequenceEngine
                 {
                     item.Recorded = entry;
                     item.Final = final;
-                    item.Sent = outcome == SendState.Sent;
+                    item.Sent = outcome == SendState.Sent && item.Step.IsEmail;
                     item.Decision = Decision.Finish;
                 }
 
@@ -298,6 +343,12 @@ public sealed partial class SequenceEngine
                 tally.Skipped++;
                 EmailSkipped left = new() { LeadId = entry.LeadId, OccurredAt = now, Email = step.Key, Reason = "left_segment" };
                 decided.Add(Outcome(item, Done(entry, SendState.Skipped, now, "The lead is no longer in the broadcast's segment."), [left], sent: false));
+                continue;
+            }
+
+            if (!step.IsEmail)
+            {
+                DecideAutomation(item, now, decided, tally);
                 continue;
             }
 
@@ -327,6 +378,66 @@ public sealed partial class SequenceEngine
         }
 
         return capped;
+    }
+
+    /// <summary>Decides a step that sends no email to the lead: evaluates a branch, records an action's event, or queues a notification or webhook to send.</summary>
+    /// <remarks>
+    /// Consent, suppression and the frequency cap are about email to the lead, so they do not apply; the step's tag
+    /// conditions do. A lead with no profile (erased, or never captured) has nothing to act on: the step is skipped.
+    /// </remarks>
+    private static void DecideAutomation(BatchItem item, Instant now, List<(OutboxEntry, OutboxEntry)> decided, Tally tally)
+    {
+        OutboxEntry entry = item.Entry;
+        SequenceStep step = item.Step;
+        if (item.Lead is not { } lead)
+        {
+            tally.Skipped++;
+            decided.Add(Outcome(item, Done(entry, SendState.Skipped, now, "unknown_lead"), [], sent: false));
+            return;
+        }
+
+        if (!step.RequiredTags.IsDefaultOrEmpty && !step.RequiredTags.All(lead.Tags.Contains)
+            || !step.ExcludedTags.IsDefaultOrEmpty && step.ExcludedTags.Any(lead.Tags.Contains))
+        {
+            // A skipped branch takes its else path, as when its condition does not hold.
+            tally.Skipped++;
+            decided.Add(Outcome(item, Done(entry, SendState.Skipped, now, step.IsBranch ? SequenceBranched.ElsePath : "The step's tag conditions do not hold."), [], sent: false));
+            return;
+        }
+
+        string from = item.Definition.Key + "/" + step.Key;
+        FunnelEvent? recorded = step.Action switch
+        {
+            null => Branched(item, lead, now),
+            AddTag add => new LeadTagged { LeadId = entry.LeadId, OccurredAt = now, Tag = add.Tag },
+            RemoveTag remove => new LeadUntagged { LeadId = entry.LeadId, OccurredAt = now, Tag = remove.Tag },
+            AddScore score => new ScoreAdjusted { LeadId = entry.LeadId, OccurredAt = now, Points = score.Points, Reason = from },
+            SetStage stage => new LifecycleStageSet { LeadId = entry.LeadId, OccurredAt = now, Stage = stage.Stage },
+            EnrolInSequence enrol => new SequenceEnrolRequested { LeadId = entry.LeadId, OccurredAt = now, Sequence = enrol.Sequence, RequestedBy = from },
+            ExitSequence exit => new SequenceExitRequested { LeadId = entry.LeadId, OccurredAt = now, Sequence = exit.Sequence, RequestedBy = from },
+            _ => null, // a notification or a webhook: sent like an email.
+        };
+        if (recorded is null)
+        {
+            item.Decision = Decision.Send;
+            return;
+        }
+
+        tally.Performed++;
+        string? path = recorded is SequenceBranched branched ? branched.Path : null;
+        decided.Add(Outcome(item, Done(entry, SendState.Done, now, path), [recorded], sent: false));
+    }
+
+    /// <summary>Evaluates a due branch for its lead and returns the event that records the path taken.</summary>
+    private static SequenceBranched Branched(BatchItem item, LeadProfile lead, Instant now)
+    {
+        SequenceStep step = item.Step;
+        bool holds = item.InBranchSegment && (step.If is not { } rule || new Segments.SegmentEvaluator(rule).Matches(lead, item.History, now));
+        return new SequenceBranched
+        {
+            LeadId = item.Entry.LeadId, OccurredAt = now, Sequence = item.Definition.Key, Enrolment = item.Entry.Enrolment, Step = step.Key,
+            Path = holds ? SequenceBranched.ThenPath : SequenceBranched.ElsePath,
+        };
     }
 
     /// <summary>Reserves the lead-days of the capped sends in one call, in claim order; a loser is deferred to the next local day.</summary>
@@ -412,6 +523,12 @@ public sealed partial class SequenceEngine
     {
         try
         {
+            if (!item.Step.IsEmail)
+            {
+                await SendAutomationAsync(item, coalescer, tally, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             OutboxEntry entry = item.Entry;
             SequenceStep step = item.Step;
             // Sticky: a pure function of the step's test key and the lead, so a retry or another instance picks the same.
@@ -473,6 +590,106 @@ public sealed partial class SequenceEngine
         }
     }
 
+    /// <summary>Sends a <see cref="NotifySeller"/> email or posts a <see cref="CallWebhook"/> request, then queues its outcome (or its retry) as for an email.</summary>
+    private async Task SendAutomationAsync(BatchItem item, OutboxCoalescer coalescer, Tally tally, CancellationToken cancellationToken)
+    {
+        OutboxEntry entry = item.Entry;
+        SequenceStep step = item.Step;
+        bool delivered;
+        bool transient;
+        string? error;
+        FunnelEvent? recorded = null;
+        int attempt = entry.Attempts + 1;
+        try
+        {
+            if (step.Action is NotifySeller notify)
+            {
+                EmailSendResult result = await settings.Sender.SendAsync(RenderSellerNotice(item.Definition, step, notify, item.Lead!, entry, item.Enrolment), cancellationToken).ConfigureAwait(false);
+                (delivered, transient, error) = (result.Status == EmailSendStatus.Sent, result.Status == EmailSendStatus.TransientFailure, result.Error);
+                Instant at = settings.Clock.GetCurrentInstant();
+                recorded = delivered ? new SellerNotified { LeadId = entry.LeadId, OccurredAt = at, Sequence = item.Definition.Key, Enrolment = entry.Enrolment, Step = step.Key } : null;
+            }
+            else
+            {
+                CallWebhook call = (CallWebhook)step.Action!;
+                Funnel.Webhooks.WebhookCallResult result = await settings.Webhooks!.PostAsync(Webhook(item, call), cancellationToken).ConfigureAwait(false);
+                (delivered, transient, error) = (result.Status == Funnel.Webhooks.WebhookCallStatus.Delivered, result.Status == Funnel.Webhooks.WebhookCallStatus.TransientFailure, result.Error);
+                Instant at = settings.Clock.GetCurrentInstant();
+                recorded = delivered
+                    ? new AutomationWebhookCalled { LeadId = entry.LeadId, OccurredAt = at, Sequence = item.Definition.Key, Enrolment = entry.Enrolment, Step = step.Key, Url = call.Url.AbsoluteUri, StatusCode = result.StatusCode ?? 200, Attempt = attempt }
+                    : null;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            item.Decision = Decision.Done; // unknown fate: stays claimed and is sent again after the lease, with the same key.
+            return;
+        }
+        catch (Exception e)
+        {
+            (delivered, transient, error) = (false, true, e.GetType().Name + ": " + e.Message);
+        }
+
+        Instant now = settings.Clock.GetCurrentInstant();
+        if (delivered)
+        {
+            Interlocked.Increment(ref tally.Performed);
+            coalescer.Add(Outcome(item, Done(entry, SendState.Done, now, null) with { Attempts = attempt }, [recorded!], sent: false));
+        }
+        else if (transient && attempt < settings.Options.MaxAttempts)
+        {
+            Interlocked.Increment(ref tally.Failed);
+            item.Decision = Decision.Done;
+            coalescer.Add((entry, entry with { State = SendState.FailedTransient, Attempts = attempt, DueAt = now + Backoff(attempt), ClaimedBy = null, Reason = error ?? "transient failure", Events = [] }));
+        }
+        else
+        {
+            // Recorded and retryable by hand (the entry keeps its reason); the sequence goes on without it.
+            Interlocked.Increment(ref tally.Failed);
+            coalescer.Add(Outcome(item, Done(entry, SendState.FailedPermanent, now, error ?? "permanent failure") with { Attempts = attempt }, [], sent: false));
+        }
+    }
+
+    /// <summary>Returns the signed request of a <see cref="CallWebhook"/> step: the same body on every attempt, signed at the attempt.</summary>
+    private Funnel.Webhooks.OutgoingWebhook Webhook(BatchItem item, CallWebhook call)
+    {
+        OutboxEntry entry = item.Entry;
+        LeadProfile lead = item.Lead!;
+        System.Buffers.ArrayBufferWriter<byte> buffer = new(512);
+        using (System.Text.Json.Utf8JsonWriter json = new(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("id", entry.Key);
+            json.WriteString("type", "automation.step");
+            json.WriteString("sequence", item.Definition.Key);
+            json.WriteString("step", item.Step.Key);
+            json.WriteString("enrolment", entry.Enrolment.ToString());
+            json.WriteString("occurredAt", NodaTime.Text.InstantPattern.ExtendedIso.Format(entry.ScheduledFor));
+            json.WriteStartObject("lead");
+            json.WriteString("id", lead.Id.ToString());
+            json.WriteString("email", lead.Email.Value);
+            json.WriteString("stage", lead.Stage.ToKey());
+            json.WriteNumber("score", lead.Score);
+            json.WriteStartArray("tags");
+            foreach (string tag in lead.Tags)
+            {
+                json.WriteStringValue(tag);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return new Funnel.Webhooks.OutgoingWebhook
+        {
+            Url = call.Url,
+            Body = buffer.WrittenMemory,
+            IdempotencyKey = entry.Key,
+            Signature = Funnel.Webhooks.WebhookSignature.Sign(settings.Options.WebhookSigningSecret!, settings.Clock.GetCurrentInstant(), buffer.WrittenSpan),
+        };
+    }
+
     /// <summary>Returns the compare-and-set that records an outcome and its events while the entry is still claimed, and remembers the final state for the follow-up work.</summary>
     private static (OutboxEntry Current, OutboxEntry Replacement) Outcome(BatchItem item, OutboxEntry final, ImmutableArray<FunnelEvent> events, bool sent)
     {
@@ -506,7 +723,9 @@ public sealed partial class SequenceEngine
             }
 
             steps.Clear();
-            item.Completes = ScheduleEntries(steps, item.Enrolment!, item.Definition, item.Entry.StepIndex + 1, item.Entry.ScheduledFor, item.SentAt, item.Zone);
+            // A branch goes on with the path it recorded (in the final state's reason), never re-evaluated.
+            int following = item.Plan.Next(item.Entry.StepIndex, then: item.Final.Reason == SequenceBranched.ThenPath);
+            item.Completes = ScheduleEntries(steps, item.Enrolment!, item.Definition, item.Plan, following, item.Entry.ScheduledFor, item.SentAt, item.Zone);
             next.AddRange(steps.Where(e => keys.Add(e.Key)));
         }
 
@@ -649,13 +868,21 @@ public sealed partial class SequenceEngine
     }
 
     /// <summary>One claimed entry and what the batch knows and decided about it.</summary>
-    private sealed class BatchItem(OutboxEntry entry, SequenceDefinition definition)
+    private sealed class BatchItem(OutboxEntry entry, SequenceDefinition definition, SequencePlan plan)
     {
         public OutboxEntry Entry { get; } = entry;
 
         public SequenceDefinition Definition { get; } = definition;
 
-        public SequenceStep Step => Definition.Steps[Entry.StepIndex];
+        public SequencePlan Plan { get; } = plan;
+
+        public SequenceStep Step => Plan.Steps[Entry.StepIndex];
+
+        /// <summary>Gets or sets the lead's events, read for a due branch's condition.</summary>
+        public IReadOnlyCollection<FunnelEvent> History { get; set; } = [];
+
+        /// <summary>Gets or sets whether the lead is in a due branch's <see cref="SequenceStep.IfInSegment"/> (always <see langword="true"/> without one).</summary>
+        public bool InBranchSegment { get; set; } = true;
 
         public Enrolment? Enrolment { get; set; }
 
@@ -697,5 +924,6 @@ public sealed partial class SequenceEngine
         public int Deferred;
         public int Cancelled;
         public int Released;
+        public int Performed;
     }
 }

@@ -62,6 +62,10 @@ public sealed record SequenceEngineSettings
     /// <value>Defaults to <see langword="null"/>: every lead a broadcast was queued for is sent it. <c>AddFunnelSequences()</c> passes the registered one.</value>
     public Funnel.Segments.ISegmentMembershipStore? Segments { get; init; }
 
+    /// <summary>Gets the client that posts the outgoing webhooks of <see cref="CallWebhook"/> steps.</summary>
+    /// <value>Defaults to <see langword="null"/>; required when a sequence has a <see cref="CallWebhook"/> step. <c>AddFunnelSequences()</c> passes the registered one (<c>AddFunnelHttpWebhooks()</c>).</value>
+    public Funnel.Webhooks.IOutgoingWebhookClient? Webhooks { get; init; }
+
     /// <summary>Gets the dispatch options.</summary>
     /// <value>Defaults to new <see cref="SequenceOptions"/>.</value>
     public SequenceOptions Options { get; init; } = new();
@@ -86,6 +90,10 @@ public sealed record DispatchResult(int Claimed, int Sent, int Failed, int Suppr
     /// <summary>Gets the claimed sends that were not started because less than <see cref="SequenceOptions.LeaseSafetyMargin"/> of the lease was left; they were released, due at once.</summary>
     /// <value>Defaults to 0.</value>
     public int Released { get; init; }
+
+    /// <summary>Gets the steps that send no email to the lead and were carried out: branches evaluated, actions recorded, seller notifications and webhooks delivered.</summary>
+    /// <value>Defaults to 0.</value>
+    public int Performed { get; init; }
 }
 
 /// <summary>Enrols leads in sequences on funnel events, ends enrolments on exit goals, and dispatches the due emails exactly once.</summary>
@@ -122,6 +130,7 @@ public sealed partial class SequenceEngine
     private const int MaxTopics = 30;
     private readonly SequenceEngineSettings settings;
     private readonly FrozenDictionary<string, SequenceDefinition> definitions;
+    private readonly FrozenDictionary<string, SequencePlan> plans;
     private readonly TrackingLinks? tracking;
 
     /// <summary>Initializes the engine and validates the definitions and options.</summary>
@@ -205,9 +214,39 @@ public sealed partial class SequenceEngine
             }
         }
 
+        Dictionary<string, SequencePlan> laidOut = byKey.ToDictionary(static d => d.Key, static d => SequencePlan.Of(d.Value), StringComparer.Ordinal);
+        foreach ((string key, SequencePlan plan) in laidOut)
+        {
+            CheckAutomation(settings, key, plan, byKey);
+        }
+
         this.settings = settings;
         definitions = byKey.ToFrozenDictionary(StringComparer.Ordinal);
+        plans = laidOut.ToFrozenDictionary(StringComparer.Ordinal);
         tracking = settings.Options.Tracking is null ? null : new TrackingLinks(settings.Options.Tracking);
+    }
+
+    /// <summary>Checks that what a sequence's actions and branches need is there: the sequences they name, the seller's address, the webhook client and secret, the membership store.</summary>
+    private static void CheckAutomation(SequenceEngineSettings settings, string key, SequencePlan plan, Dictionary<string, SequenceDefinition> byKey)
+    {
+        foreach (SequenceStep step in plan.Steps)
+        {
+            string at = $"Sequence '{key}' step '{step.Key}'";
+            string? problem = step.Action switch
+            {
+                EnrolInSequence { Sequence: var target } when !byKey.ContainsKey(target) => $"{at} enrols in the sequence '{target}', which is not registered.",
+                ExitSequence { Sequence: var target } when !byKey.ContainsKey(target) => $"{at} exits the sequence '{target}', which is not registered.",
+                NotifySeller when settings.Options.SellerEmail is null => $"{at} notifies the seller, but SequenceOptions.SellerEmail is not set.",
+                CallWebhook when settings.Webhooks is null => $"{at} calls a webhook, but no outgoing webhook client is registered: call services.AddFunnelHttpWebhooks() (Funnel.Hosting).",
+                CallWebhook when settings.Options.WebhookSigningSecret is null => $"{at} calls a webhook, but SequenceOptions.WebhookSigningSecret is not set.",
+                _ when step.IfInSegment is not null && settings.Segments is null => $"{at} branches on the segment '{step.IfInSegment}', but there is no segment membership store.",
+                _ => null,
+            };
+            if (problem is not null)
+            {
+                throw new ArgumentException(problem, nameof(settings));
+            }
+        }
     }
 
     /// <summary>Ends the lead's enrolments whose exit goals the event matches, starts those waiting for its consent, then enrols the lead in the sequences it triggers.</summary>
@@ -251,13 +290,15 @@ public sealed partial class SequenceEngine
                 continue;
             }
 
-            Definitions.EventMatch? goal = definition.ExitGoals.FirstOrDefault(g => g.Matches(funnelEvent));
+            string? goal = funnelEvent is SequenceExitRequested exit
+                ? exit.Sequence == definition.Key ? SequenceEventTypes.SequenceExitRequested + ":" + exit.Sequence : null
+                : definition.ExitGoals.FirstOrDefault(g => g.Matches(funnelEvent))?.ToString();
             if (goal is not null && await EndAsync(enrolment, EnrolmentStatus.Exited, funnelEvent.OccurredAt, cancellationToken).ConfigureAwait(false))
             {
                 events.Add(new SequenceExited
                 {
                     Id = EventId.Derive(funnelEvent.Id, "sequence_exited:" + enrolment.Id),
-                    LeadId = enrolment.LeadId, OccurredAt = funnelEvent.OccurredAt, Sequence = enrolment.Sequence, Enrolment = enrolment.Id, Goal = goal.ToString(),
+                    LeadId = enrolment.LeadId, OccurredAt = funnelEvent.OccurredAt, Sequence = enrolment.Sequence, Enrolment = enrolment.Id, Goal = goal,
                 });
             }
         }
@@ -271,7 +312,7 @@ public sealed partial class SequenceEngine
         ImmutableDictionary<string, string> fields = FieldsOf(funnelEvent);
         foreach (SequenceDefinition definition in settings.Definitions)
         {
-            if (definition.Triggers.Any(t => t.Matches(funnelEvent)))
+            if (funnelEvent is SequenceEnrolRequested requested ? requested.Sequence == definition.Key : definition.Triggers.Any(t => t.Matches(funnelEvent)))
             {
                 events.AddRange(await EnrolCoreAsync(leadEvent.LeadId, definition, funnelEvent.OccurredAt, anchor, funnelEvent.Id, fields, cancellationToken).ConfigureAwait(false));
             }
@@ -451,7 +492,7 @@ public sealed partial class SequenceEngine
     {
         // The skipped steps and the first schedulable one are added as one batch (each only if absent).
         List<OutboxEntry> entries = [];
-        bool done = ScheduleEntries(entries, enrolment, definition, index, previousScheduled, previousDone, zone);
+        bool done = ScheduleEntries(entries, enrolment, definition, plans[definition.Key], index, previousScheduled, previousDone, zone);
         if (entries.Count > 0)
         {
             await settings.Outbox.TryAddManyAsync(entries, cancellationToken).ConfigureAwait(false);
@@ -460,12 +501,13 @@ public sealed partial class SequenceEngine
         return done;
     }
 
-    /// <summary>Appends the entries of the steps from <paramref name="index"/> up to the first schedulable one (the skipped ones as <see cref="SendState.Skipped"/>); returns <see langword="true"/> when no step is left to send.</summary>
-    private static bool ScheduleEntries(List<OutboxEntry> entries, Enrolment enrolment, SequenceDefinition definition, int index, Instant previousScheduled, Instant previousDone, DateTimeZone zone)
+    /// <summary>Appends the entries of the steps from <paramref name="index"/> (in the plan's run order) up to the first schedulable one (the skipped ones as <see cref="SendState.Skipped"/>); returns <see langword="true"/> when no step is left to send.</summary>
+    /// <remarks>A skipped branch (anchored to an instant that has passed) takes its else path.</remarks>
+    private static bool ScheduleEntries(List<OutboxEntry> entries, Enrolment enrolment, SequenceDefinition definition, SequencePlan plan, int index, Instant previousScheduled, Instant previousDone, DateTimeZone zone)
     {
-        for (int i = index; i < definition.Steps.Length; i++)
+        for (int i = index; i >= 0; i = plan.Next(i, then: false))
         {
-            SequenceStep step = definition.Steps[i];
+            SequenceStep step = plan.Steps[i];
             Instant? due = DueOf(step, definition, enrolment, previousScheduled, previousDone, zone);
             entries.Add(new OutboxEntry
             {
@@ -489,25 +531,14 @@ public sealed partial class SequenceEngine
         return true;
     }
 
-    /// <summary>Returns the index of the entry's step, found by the step key in its idempotency key; -1 when the step no longer exists.</summary>
-    private static int IndexOf(SequenceDefinition definition, OutboxEntry entry)
+    /// <summary>Returns the index of the entry's step in the plan, found by the step key in its idempotency key; -1 when the step no longer exists.</summary>
+    private static int IndexOf(SequencePlan plan, OutboxEntry entry)
     {
         ReadOnlySpan<char> stepKey = entry.Key.AsSpan(entry.Key.IndexOf(':', StringComparison.Ordinal) + 1);
-        ImmutableArray<SequenceStep> steps = definition.Steps;
-        if (entry.StepIndex < steps.Length && stepKey.SequenceEqual(steps[entry.StepIndex].Key))
-        {
-            return entry.StepIndex;
-        }
-
-        for (int i = 0; i < steps.Length; i++)
-        {
-            if (stepKey.SequenceEqual(steps[i].Key))
-            {
-                return i;
-            }
-        }
-
-        return -1;
+        ImmutableArray<SequenceStep> steps = plan.Steps;
+        return entry.StepIndex >= 0 && entry.StepIndex < steps.Length && stepKey.SequenceEqual(steps[entry.StepIndex].Key)
+            ? entry.StepIndex
+            : plan.IndexOf(stepKey);
     }
 
     internal static Instant? DueOf(SequenceStep step, SequenceDefinition definition, Enrolment enrolment, Instant previousScheduled, Instant previousDone, DateTimeZone zone)
@@ -570,6 +601,53 @@ public sealed partial class SequenceEngine
 
     private EmailMessage Render(SequenceDefinition definition, SequenceStep step, EmailVariant? variant, LeadProfile lead, OutboxEntry entry, Enrolment? enrolment)
     {
+        TemplateModel model = ModelOf(definition, step, lead, enrolment);
+        ITemplateRenderer renderer = settings.Renderer;
+        string? htmlBody = variant?.HtmlBody ?? step.HtmlBody;
+        string? html = htmlBody is null ? null : renderer.Render(htmlBody, model, html: true);
+        if (html is not null && tracking is not null && definition.TrackClicks)
+        {
+            html = tracking.RewriteLinks(html, lead.Id, step.Key);
+        }
+
+        if (html is not null && tracking is not null)
+        {
+            html += "<img src=\"" + tracking.OpenPixel(lead.Id, step.Key).AbsoluteUri + "\" width=\"1\" height=\"1\" alt=\"\" />";
+        }
+
+        EmailMessage message = new()
+        {
+            To = lead.Email,
+            From = settings.Options.From,
+            Subject = renderer.Render(variant?.Subject ?? step.Subject!, model, html: false),
+            TextBody = renderer.Render(variant?.TextBody ?? step.TextBody!, model, html: false),
+            HtmlBody = html,
+            IdempotencyKey = entry.Key,
+            LeadId = lead.Id,
+            EmailKey = step.Key,
+            Topic = definition.Topic,
+        };
+        return tracking is null ? message : tracking.WithListUnsubscribe(message, lead.Id, step.Key);
+    }
+
+    /// <summary>Renders a <see cref="NotifySeller"/> step's email to the seller: the lead's fields, no tracking, no unsubscribe link.</summary>
+    private EmailMessage RenderSellerNotice(SequenceDefinition definition, SequenceStep step, NotifySeller notify, LeadProfile lead, OutboxEntry entry, Enrolment? enrolment)
+    {
+        TemplateModel model = ModelOf(definition, step, lead, enrolment);
+        return new EmailMessage
+        {
+            To = EmailAddress.Parse(settings.Options.SellerEmail),
+            From = settings.Options.From,
+            Subject = settings.Renderer.Render(notify.Subject, model, html: false),
+            TextBody = settings.Renderer.Render(notify.TextBody, model, html: false),
+            IdempotencyKey = entry.Key,
+            EmailKey = step.Key,
+        };
+    }
+
+    /// <summary>Returns the template model of a step for a lead: the built-in fields, the sequence's fields (the lead's value or the default) and the enrolment's.</summary>
+    private TemplateModel ModelOf(SequenceDefinition definition, SequenceStep step, LeadProfile lead, Enrolment? enrolment)
+    {
         Dictionary<string, string> fields = new(definition.Fields.Count + 4, StringComparer.Ordinal)
         {
             ["email"] = lead.Email.Value,
@@ -588,32 +666,7 @@ public sealed partial class SequenceEngine
             fields[field.Key] = field.Value; // from the trigger, such as a confirmation link: stored, so a retry renders the same.
         }
 
-        ITemplateRenderer renderer = settings.Renderer;
-        TemplateModel model = new() { Fields = fields, Tags = lead.Tags };
-        string? htmlBody = variant?.HtmlBody ?? step.HtmlBody;
-        string? html = htmlBody is null ? null : renderer.Render(htmlBody, model, html: true);
-        if (html is not null && tracking is not null && definition.TrackClicks)
-        {
-            html = tracking.RewriteLinks(html, lead.Id, step.Key);
-        }
-
-        if (html is not null && tracking is not null)
-        {
-            html += "<img src=\"" + tracking.OpenPixel(lead.Id, step.Key).AbsoluteUri + "\" width=\"1\" height=\"1\" alt=\"\" />";
-        }
-
-        EmailMessage message = new()
-        {
-            To = lead.Email,
-            From = settings.Options.From,
-            Subject = renderer.Render(variant?.Subject ?? step.Subject, model, html: false),
-            TextBody = renderer.Render(variant?.TextBody ?? step.TextBody, model, html: false),
-            HtmlBody = html,
-            IdempotencyKey = entry.Key,
-            LeadId = lead.Id,
-            EmailKey = step.Key,
-        };
-        return tracking is null ? message : tracking.WithListUnsubscribe(message, lead.Id, step.Key);
+        return new TemplateModel { Fields = fields, Tags = lead.Tags };
     }
 
     private static string? SuppressionOf(LeadProfile? lead, SequenceDefinition definition) => lead switch

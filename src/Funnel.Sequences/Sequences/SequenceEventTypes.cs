@@ -22,4 +22,19 @@ public static class SequenceEventTypes
 
     /// <summary>A lead's enrolment sent or skipped its last step (<see cref="Sequences.SequenceCompleted"/>).</summary>
     public const string SequenceCompleted = "sequence_completed";
+
+    /// <summary>A branch step of an enrolment took its <c>then</c> or <c>else</c> path (<see cref="Sequences.SequenceBranched"/>).</summary>
+    public const string SequenceBranched = "sequence_branched";
+
+    /// <summary>A step emailed the seller about a lead (<see cref="Sequences.SellerNotified"/>).</summary>
+    public const string SellerNotified = "seller_notified";
+
+    /// <summary>A step's outgoing webhook was delivered (<see cref="Sequences.AutomationWebhookCalled"/>).</summary>
+    public const string AutomationWebhookCalled = "automation_webhook_called";
+
+    /// <summary>A lead is to be enrolled in a sequence (<see cref="Sequences.SequenceEnrolRequested"/>).</summary>
+    public const string SequenceEnrolRequested = "sequence_enrol_requested";
+
+    /// <summary>A lead's active enrolments in a sequence are to end (<see cref="Sequences.SequenceExitRequested"/>).</summary>
+    public const string SequenceExitRequested = "sequence_exit_requested";
 }

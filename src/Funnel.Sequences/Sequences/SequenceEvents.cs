@@ -88,3 +88,102 @@ public sealed record SequenceCompleted : SequenceEvent
     /// <inheritdoc/>
     public override string EventType => SequenceEventTypes.SequenceCompleted;
 }
+
+/// <summary>The base of the events of a step that sends no email to the lead (a branch or an action).</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public abstract record SequenceStepEvent : SequenceEvent
+{
+    /// <summary>Gets the step key.</summary>
+    public required string Step { get; init; }
+}
+
+/// <summary>A branch step evaluated its condition for a lead and took a path.</summary>
+/// <remarks>Count them per path for a branch's figures, such as how many leads opened the guide.</remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(SequenceEventTypes.SequenceBranched)]
+public sealed record SequenceBranched : SequenceStepEvent
+{
+    /// <summary>The <see cref="Path"/> when the condition held.</summary>
+    public const string ThenPath = "then";
+
+    /// <summary>The <see cref="Path"/> when the condition did not hold.</summary>
+    public const string ElsePath = "else";
+
+    /// <summary>Gets the path taken: <see cref="ThenPath"/> or <see cref="ElsePath"/>.</summary>
+    public required string Path { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => SequenceEventTypes.SequenceBranched;
+}
+
+/// <summary>A <see cref="NotifySeller"/> step's email to the seller was accepted by the mail server.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(SequenceEventTypes.SellerNotified)]
+public sealed record SellerNotified : SequenceStepEvent
+{
+    /// <inheritdoc/>
+    public override string EventType => SequenceEventTypes.SellerNotified;
+}
+
+/// <summary>A <see cref="CallWebhook"/> step's request was answered with a 2xx status.</summary>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(SequenceEventTypes.AutomationWebhookCalled)]
+public sealed record AutomationWebhookCalled : SequenceStepEvent
+{
+    /// <summary>Gets the URL called.</summary>
+    public required string Url { get; init; }
+
+    /// <summary>Gets the HTTP status code of the answer.</summary>
+    public required int StatusCode { get; init; }
+
+    /// <summary>Gets the attempt that was delivered, from 1.</summary>
+    public required int Attempt { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => SequenceEventTypes.AutomationWebhookCalled;
+}
+
+/// <summary>A lead is to be enrolled in a sequence: the sequence engine enrols them as the sequence's trigger would.</summary>
+/// <remarks>
+/// An <see cref="EnrolInSequence"/> step records it; append one yourself to enrol a lead through the event log (the
+/// enrolment's id derives from the event's, so a redelivered event enrols once).
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(SequenceEventTypes.SequenceEnrolRequested)]
+public sealed record SequenceEnrolRequested : LeadEvent
+{
+    /// <summary>Gets the key of the sequence to enrol the lead in.</summary>
+    public required string Sequence { get; init; }
+
+    /// <summary>Gets what asked for it, such as <c>guide-nurture/move-to-webinar</c> (sequence/step).</summary>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public string? RequestedBy { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => SequenceEventTypes.SequenceEnrolRequested;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Sequence"/> key.</value>
+    public override string? Subject => Sequence;
+}
+
+/// <summary>A lead's active enrolments in a sequence are to end: the sequence engine exits them as an exit goal would.</summary>
+/// <remarks>An <see cref="ExitSequence"/> step records it; append one yourself to take a lead out of a sequence through the event log.</remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(SequenceEventTypes.SequenceExitRequested)]
+public sealed record SequenceExitRequested : LeadEvent
+{
+    /// <summary>Gets the key of the sequence to exit.</summary>
+    public required string Sequence { get; init; }
+
+    /// <summary>Gets what asked for it, such as <c>guide-nurture/stop-webinar-reminders</c> (sequence/step).</summary>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public string? RequestedBy { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => SequenceEventTypes.SequenceExitRequested;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Sequence"/> key.</value>
+    public override string? Subject => Sequence;
+}

@@ -82,6 +82,15 @@ public sealed class SequenceOptions
     /// <summary>Gets or sets the tracking links (open pixel, unsubscribe URL and <c>List-Unsubscribe</c> headers).</summary>
     /// <value>Defaults to <see langword="null"/>: no tracking, and <c>unsubscribe_url</c> renders empty.</value>
     public TrackingOptions? Tracking { get; set; }
+
+    /// <summary>Gets or sets the seller's address that <see cref="NotifySeller"/> steps email, such as <c>jane@example.com</c>.</summary>
+    /// <value>Defaults to <see langword="null"/>; required (the engine refuses to start without it) when a sequence has a <see cref="NotifySeller"/> step.</value>
+    public string? SellerEmail { get; set; }
+
+    /// <summary>Gets or sets the secret that signs the bodies of <see cref="CallWebhook"/> steps (<see cref="Funnel.Webhooks.WebhookSignature"/>).</summary>
+    /// <remarks>Share it with the receiver, which checks the <c>Funnel-Signature</c> header; keep it out of source control (user secrets, a vault).</remarks>
+    /// <value>Defaults to <see langword="null"/>; at least 32 characters, and required when a sequence has a <see cref="CallWebhook"/> step.</value>
+    public string? WebhookSigningSecret { get; set; }
 }
 
 /// <summary>Validates <see cref="SequenceOptions"/>.</summary>
@@ -103,6 +112,10 @@ internal sealed class SequenceOptionsValidator : AbstractValidator<SequenceOptio
             .Must(d => d <= Duration.FromDays(30)).WithMessage("'MaxRetryDelay' must be at most 30 days.");
         RuleFor(o => o.From).Must(f => MailAddress.TryCreate(f, out _)).When(o => o.From is not null)
             .WithMessage("'From' must be a mailbox such as 'Jane <jane@example.com>'.");
+        RuleFor(o => o.SellerEmail).Must(e => Funnel.Leads.EmailAddress.TryParse(e, out _, out _)).When(o => o.SellerEmail is not null)
+            .WithMessage("'SellerEmail' must be an email address such as 'jane@example.com'.");
+        RuleFor(o => o.WebhookSigningSecret).Must(w => w!.Length >= Funnel.Webhooks.WebhookSignature.MinSecretLength).When(o => o.WebhookSigningSecret is not null)
+            .WithMessage($"'WebhookSigningSecret' must be at least {Funnel.Webhooks.WebhookSignature.MinSecretLength} characters.");
         RuleFor(o => o.Tracking!).SetValidator(new TrackingOptionsValidator()).When(o => o.Tracking is not null);
     }
 }

@@ -40,7 +40,11 @@ internal sealed class PgBroadcastStore : IBroadcastStore
             new(static b => b.Version, static (b, v) => b with { Version = v }));
         DueSql = $"SELECT document, version FROM {_broadcasts.Name} WHERE status IN (0, 1) AND due_at <= @now " +
             "ORDER BY due_at, key LIMIT @max";
+        ListSql = $"SELECT document, version FROM {_broadcasts.Name} ORDER BY due_at DESC, key LIMIT @max";
     }
+
+    /// <summary>Gets the listing, latest due first; the table is small (a creator's broadcasts), so it is sorted whole.</summary>
+    internal string ListSql { get; }
 
     /// <summary>Gets the due list; its predicate is the one of the partial index <c>broadcasts_due</c>, so the index serves it.</summary>
     internal string DueSql { get; }
@@ -73,5 +77,14 @@ internal sealed class PgBroadcastStore : IBroadcastStore
             b => b.DueAt <= now);
         // Two due within one microsecond come in key order from the database: order the page by the exact instants.
         return [.. due.OrderBy(static b => b.DueAt).ThenBy(static b => b.Key, StringComparer.Ordinal)];
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is not positive.</exception>
+    public async Task<ImmutableArray<Broadcast>> ListAsync(int max, CancellationToken cancellationToken = default)
+    {
+        ImmutableArray<Broadcast> page = await _broadcasts.ListAsync(ListSql, [], max, cancellationToken).ConfigureAwait(false);
+        // due_at keeps microseconds: order the page by the documents' exact instants.
+        return [.. page.OrderByDescending(static b => b.DueAt).ThenBy(static b => b.Key, StringComparer.Ordinal)];
     }
 }

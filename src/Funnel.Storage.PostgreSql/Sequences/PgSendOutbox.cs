@@ -103,7 +103,7 @@ internal sealed class PgSendOutbox(PgDatabase database, FunnelEventSerializer se
 
     private readonly string _purgeSql =
         $"DELETE FROM {database.Table("outbox")} WHERE key IN (SELECT key FROM {database.Table("outbox")} "
-        + "WHERE state IN (2, 4, 5, 6, 7) AND completed_at < $1 ORDER BY completed_at, key LIMIT $2 FOR UPDATE SKIP LOCKED)";
+        + "WHERE state IN (2, 4, 5, 6, 7, 8) AND completed_at < $1 ORDER BY completed_at, key LIMIT $2 FOR UPDATE SKIP LOCKED)";
 
     private readonly string _channel = database.Schema + "_sends";
 

@@ -19,6 +19,9 @@ internal sealed class SqliteBroadcastStore(SqliteDatabase database) : IBroadcast
     internal const string DueSql =
         "SELECT document, version FROM broadcasts WHERE status IN (0, 1) AND due_at <= $now ORDER BY due_at, key LIMIT $max";
 
+    /// <summary>The listing, latest due first; the table is small (a creator's broadcasts), so it is sorted whole.</summary>
+    internal const string ListSql = "SELECT document, version FROM broadcasts ORDER BY due_at DESC, key LIMIT $max";
+
     private readonly SqliteDocumentTable<Broadcast> _broadcasts = new(
         database,
         "broadcasts",
@@ -52,4 +55,9 @@ internal sealed class SqliteBroadcastStore(SqliteDatabase database) : IBroadcast
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is not positive.</exception>
     public Task<ImmutableArray<Broadcast>> ListDueAsync(Instant now, int max, CancellationToken cancellationToken = default) =>
         _broadcasts.ListAsync(DueSql, [("$now", InstantBound.Of(now))], max, cancellationToken);
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is not positive.</exception>
+    public Task<ImmutableArray<Broadcast>> ListAsync(int max, CancellationToken cancellationToken = default) =>
+        _broadcasts.ListAsync(ListSql, [], max, cancellationToken);
 }

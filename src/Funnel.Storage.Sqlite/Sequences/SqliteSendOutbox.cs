@@ -60,7 +60,7 @@ internal sealed class SqliteSendOutbox(SqliteDatabase database, FunnelEventSeria
         "SELECT seq, payload FROM outbox_events WHERE available_at <= $now ORDER BY available_at, seq LIMIT $max";
 
     internal const string PurgeSql =
-        "DELETE FROM outbox WHERE key IN (SELECT key FROM outbox WHERE state IN (2, 4, 5, 6, 7) AND completed_at < $before "
+        "DELETE FROM outbox WHERE key IN (SELECT key FROM outbox WHERE state IN (2, 4, 5, 6, 7, 8) AND completed_at < $before "
         + "ORDER BY completed_at, key LIMIT $max)";
 
     /// <inheritdoc/>

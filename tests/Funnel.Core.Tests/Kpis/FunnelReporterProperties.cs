@@ -1,5 +1,6 @@
 using Funnel.Events;
 using Funnel.Kpis;
+using Funnel.Leads;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -9,15 +10,16 @@ namespace Funnel.Tests.Kpis;
 
 public class FunnelReporterProperties
 {
-    /// <summary>Random streams over a few leads, using every step's event and some noise, at colliding instants.</summary>
+    /// <summary>Random streams over a few leads, using every step's event, identity links and some noise, at colliding instants.</summary>
     private static Arbitrary<FunnelEvent[]> Streams()
     {
         Gen<FunnelEvent> one =
             from lead in Gen.Choose(1, 6)
-            from kind in Gen.Choose(0, 9)
+            from kind in Gen.Choose(0, 10)
             from minute in Gen.Choose(0, 40)
             select kind switch
             {
+                10 => new IdentityLinked { LeadId = Lead(lead), VisitorId = Lead(1 + (minute % 6)), OccurredAt = At(minute) },
                 0 or 1 => (FunnelEvent)View(lead, minute),
                 2 => OptIn(lead, minute),
                 3 => Sales(lead, minute),
@@ -65,6 +67,17 @@ public class FunnelReporterProperties
             && report.ByChannel.Sum(c => c.Revenue.MinorUnits) == report.Overall.Revenue.MinorUnits
             && Enumerable.Range(0, report.Overall.Steps.Length)
                 .All(k => report.ByChannel.Sum(c => c.Steps[k].Reached) == report.Overall.Steps[k].Reached);
+    });
+
+    [Property]
+    public Property Links_MergeExactlyThePeopleTheAliasesResolveTogether() => Prop.ForAll(Streams(), events =>
+    {
+        LeadAliases aliases = LeadAliases.From(events.OfType<IdentityLinked>());
+        FunnelEvent[] selfLinked = [.. events.Select(e => e is IdentityLinked l ? l with { VisitorId = l.LeadId } : e)];
+        long people = Report(events).Lifecycle.Values.Sum();
+        // A link of an id to itself merges nobody; a real link can only lower the count of people.
+        return people == events.OfType<LeadEvent>().Select(e => aliases.Resolve(e.LeadId)).Distinct().Count()
+            && people <= Report(selfLinked).Lifecycle.Values.Sum();
     });
 
     [Property]

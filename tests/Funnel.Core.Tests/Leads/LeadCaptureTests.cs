@@ -77,7 +77,8 @@ public class LeadCaptureTests
         second.Lead.Magnets.ShouldBe(["quick-start-guide", "launch-checklist"]);
         second.Lead.FirstTouch.Channel.ShouldBe("facebook");
         second.Lead.LastTouch.Channel.ShouldBe("google.com");
-        second.Events.Select(e => e.EventType).ShouldBe([EventTypes.OptedIn, EventTypes.ConsentRecorded]);
+        // The second device's visitor id is linked to the lead, so its anonymous events count as the lead's.
+        second.Events.Select(e => e.EventType).ShouldBe([EventTypes.OptedIn, EventTypes.ConsentRecorded, EventTypes.IdentityLinked]);
         first.Events.Concat(second.Events).OfType<OptedIn>().Count().ShouldBe(2);
     }
 

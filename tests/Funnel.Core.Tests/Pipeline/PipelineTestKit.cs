@@ -80,7 +80,7 @@ internal sealed class PipelineTestKit
 
         // These tests are about the pipeline, not the handlers AddFunnel ships: keep only the test handlers.
         foreach (ServiceDescriptor shipped in collection
-            .Where(d => d.ImplementationInstance is FunnelHandlerRegistration { Name: "lifecycle" or "scoring" or "segments" }).ToList())
+            .Where(d => d.ImplementationInstance is FunnelHandlerRegistration { Name: "lifecycle" or "scoring" or "segments" or "tags" }).ToList())
         {
             collection.Remove(shipped);
         }

@@ -115,7 +115,7 @@ public class SegmentsRuntimeTests
             .AddSingleton(ViewedSales)
             .BuildServiceProvider();
         FunnelPipeline pipeline = services.GetRequiredService<FunnelPipeline>();
-        pipeline.Handlers.ShouldBe(["lifecycle", "scoring", "segments"]);
+        pipeline.Handlers.ShouldBe(["lifecycle", "scoring", "tags", "segments"]);
         IFunnelEventLog log = services.GetRequiredService<IFunnelEventLog>();
         OptInResult optIn = await services.GetRequiredService<LeadCapture>().OptInAsync(new OptInRequest
         {

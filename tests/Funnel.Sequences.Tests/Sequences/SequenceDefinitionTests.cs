@@ -44,7 +44,7 @@ public class SequenceDefinitionTests
             ("cart-recovery-2", StepTiming.AfterEnrolment, Period.FromHours(24)),
             ("cart-recovery-3", StepTiming.AfterEnrolment, Period.FromHours(72)),
         ]);
-        recovery.Steps.ShouldAllBe(s => s.TextBody.Contains("{{ checkout_url }}") && s.TextBody.Contains("{{ unsubscribe_url }}"));
+        recovery.Steps.ShouldAllBe(s => s.TextBody!.Contains("{{ checkout_url }}") && s.TextBody.Contains("{{ unsubscribe_url }}"));
         GuideSequences.All.ShouldNotContain(recovery, "All keeps the four sequences the sample registers");
     }
 

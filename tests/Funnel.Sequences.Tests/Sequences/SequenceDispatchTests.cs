@@ -93,7 +93,8 @@ public class SequenceDispatchTests
             }
             else
             {
-                nurture.ShouldBe(["nurture-1", "nurture-2", "nurture-3", "nurture-4", "nurture-5", "nurture-6", "nurture-7"]);
+                // Nobody opens the guide here, so day 3's branch sends the reminder to open it.
+                nurture.ShouldBe(["nurture-1", "nurture-2", "nurture-3", "nurture-4-reminder", "nurture-5", "nurture-6", "nurture-7"]);
             }
         }
 

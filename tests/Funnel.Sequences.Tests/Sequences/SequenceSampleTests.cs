@@ -19,8 +19,16 @@ public class SequenceSampleTests
         nurture.Exited.ShouldBeInRange(1, buyers);
         nurture.Sent.ShouldBeLessThan(5_000 * 7);
         nurture.Sent.ShouldBeGreaterThanOrEqualTo((5_000 - nurture.Exited) * 7);
+        // Day 3's branch: every enrolment still active then took one path, and about 42 % of leads open an email.
+        BranchSummary branch = nurture.Branches.ShouldHaveSingleItem();
+        branch.Step.ShouldBe("opened-guide");
+        int openedGuide = events.OfType<EmailOpened>().Where(o => o.Email == "nurture-1").Select(o => o.LeadId).Distinct().Count();
+        branch.Then.ShouldBeInRange(openedGuide - nurture.Exited, openedGuide);
+        (branch.Then + branch.Else).ShouldBeInRange(5_000 - nurture.Exited, 5_000);
+        ((double)branch.Then / (branch.Then + branch.Else)).ShouldBeInRange(0.35, 0.55);
         SequenceSummary welcome = summaries.Single(s => s.Sequence == "masterclass-welcome");
-        welcome.ShouldBe(new SequenceSummary("masterclass-welcome", buyers, buyers * 5, 0, buyers));
+        (welcome.Enrolled, welcome.Sent, welcome.Exited, welcome.Completed).ShouldBe((buyers, buyers * 5, 0, buyers));
+        welcome.Branches.ShouldBeEmpty();
     }
 }
 

@@ -90,6 +90,77 @@ public sealed class SqliteProcessKillTests(ITestOutputHelper output)
             + "sends that killed processes had accepted after their last stored outcome.");
     }
 
+    /// <summary>
+    /// Automations under SIGKILL: each process gives every lead another value of the field the branch asks about, so a
+    /// branch evaluated again after a kill would send the other path's email. Every lead gets exactly one path, its
+    /// branch entry records that path, every step ends final, and each lead's tag event is recorded once.
+    /// </summary>
+    [Fact]
+    public async Task Automation_KilledWithSigkillSeveralTimesThenFinished_EachBranchTakesOnePathAndEveryActionIsRecordedOnce()
+    {
+        const int leads = 150;
+        string path = SqliteTestDatabase.NewPath();
+        string folder = Path.GetDirectoryName(path)!;
+        int seed = Environment.TickCount;
+        Random random = new(seed);
+        output.WriteLine($"random seed {seed}; database {path}");
+        (await RunToEndAsync(["seed", path, Count(leads), "automation", "0"])).ShouldBe(0);
+
+        List<string> journals = [];
+        for (int process = 1; process <= Kills; process++)
+        {
+            string journal = Path.Combine(folder, $"journal-{process}.txt");
+            journals.Add(journal);
+            // The first process (phase 1: the branches take "then") is killed after sending every lead's first email and
+            // some of the "then" emails, so it has recorded branches that later processes (phase 2 on: "else") finish.
+            int target = process == 1 ? random.Next(leads + 1, leads + (leads / 3)) : random.Next(1, leads);
+            using Process child = Start(["dispatch", path, Count(leads), journal, Count(process * SecondsBetweenProcesses), "automation", Count(process)]);
+            await WaitForLineAsync(child, "dispatching");
+            Stopwatch running = Stopwatch.StartNew();
+            while (!child.HasExited && Lines(journal).Count < target && running.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                await Task.Delay(random.Next(0, 3));
+            }
+
+            bool alive = !child.HasExited;
+            if (alive)
+            {
+                child.Kill();
+            }
+
+            await child.WaitForExitAsync();
+            output.WriteLine($"process {process} (phase {process}): {(alive ? "killed" : "had finished")} after {Lines(journal).Count} sends");
+        }
+
+        string last = Path.Combine(folder, "journal-final.txt");
+        journals.Add(last);
+        (await RunToEndAsync(["dispatch", path, Count(leads), last, Count((Kills + 1) * SecondsBetweenProcesses), "automation", Count(Kills + 1)])).ShouldBe(0);
+
+        using SqliteDatabase database = SqliteTestDatabase.Open(path);
+        List<(string Key, SendState State, string? Reason)> outbox = database.Read(static s => s.Query(
+            "SELECT key, state, reason FROM outbox",
+            static r => (r.GetString(0), (SendState)r.GetInt32(1), r.IsDBNull(2) ? null : r.GetString(2))));
+        outbox.ShouldAllBe(e => e.State == SendState.Sent || e.State == SendState.Done, "every step reaches a final state");
+        HashSet<string> sent = [.. journals.SelectMany(Lines)];
+        foreach (IGrouping<string, (string Key, SendState State, string? Reason)> lead in outbox.GroupBy(e => e.Key[..e.Key.IndexOf(':', StringComparison.Ordinal)]))
+        {
+            Dictionary<string, (SendState State, string? Reason)> steps = lead.ToDictionary(e => e.Key[(e.Key.IndexOf(':', StringComparison.Ordinal) + 1)..], e => (e.State, e.Reason));
+            (string? Reason, SendState State) branch = (steps["phase-one"].Reason, steps["phase-one"].State);
+            branch.State.ShouldBe(SendState.Done);
+            string taken = branch.Reason == "then" ? "two-then" : "two-else";
+            string other = branch.Reason == "then" ? "two-else" : "two-then";
+            steps.Keys.Order(StringComparer.Ordinal).ShouldBe(["one", "phase-one", "tag", "three", taken], ignoreOrder: true);
+            sent.ShouldContain(lead.Key + ":" + taken);
+            sent.ShouldNotContain(lead.Key + ":" + other, $"enrolment {lead.Key} recorded '{branch.Reason}' but was sent the other path");
+        }
+
+        outbox.Count(e => e.Key.EndsWith(":two-then", StringComparison.Ordinal)).ShouldBeGreaterThan(0, "the first process recorded branches before its kill");
+        (await database.ReadAsync(static s => (long)s.Scalar("SELECT count(*) FROM events WHERE type = 'lead_tagged'")!, CancellationToken.None)).ShouldBe(leads, "each lead's tag is recorded once");
+        (await database.ReadAsync(static s => (long)s.Scalar("SELECT count(*) FROM events WHERE type = 'sequence_branched'")!, CancellationToken.None)).ShouldBe(leads, "each branch is recorded once");
+        (await database.ReadAsync(static s => (long)s.Scalar("SELECT count(*) FROM enrolments WHERE status <> 1")!, CancellationToken.None)).ShouldBe(0, "every enrolment completed");
+        output.WriteLine($"{outbox.Count(e => e.Key.EndsWith(":two-then", StringComparison.Ordinal))} leads took 'then' (recorded by process 1), {outbox.Count(e => e.Key.EndsWith(":two-else", StringComparison.Ordinal))} 'else' (evaluated by a later process).");
+    }
+
     private static string Count(int n) => n.ToString(CultureInfo.InvariantCulture);
 
     private static HashSet<string> Journal(string path) => File.Exists(path) ? Lines(path).ToHashSet(StringComparer.Ordinal) : [];

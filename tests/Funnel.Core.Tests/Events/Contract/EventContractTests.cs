@@ -106,6 +106,7 @@ public class EventContractTests
         [EventTypes.MagnetDeliveryRequested] = e =>
             ((LeadMagnetDeliveryRequested)e).DownloadUrl.ShouldStartWith("https://example.com/funnel/magnets/quick-start-guide/download?"),
         [EventTypes.MagnetDownloaded] = e => ((LeadMagnetDownloaded)e).Magnet.ShouldBe("quick-start-guide"),
+        [EventTypes.IdentityLinked] = e => ((IdentityLinked)e).VisitorId.ShouldBe(Lead2),
         [EventTypes.ScoreChanged] = e => ((ScoreChanged)e).To.ShouldBe(25.5),
         [EventTypes.SegmentEntered] = e => ((SegmentEntered)e).Segment.ShouldBe("engaged-readers"),
         [EventTypes.SegmentLeft] = e => ((SegmentLeft)e).Segment.ShouldBe("cold-leads"),
@@ -145,6 +146,15 @@ public class EventContractTests
         [Funnel.Sequences.SequenceEventTypes.SequenceEnrolled] = e => ((SequenceEnrolled)e).Enrolment.ShouldBe(Enrolment1),
         [Funnel.Sequences.SequenceEventTypes.SequenceExited] = e => ((SequenceExited)e).Goal.ShouldBe("purchased"),
         [Funnel.Sequences.SequenceEventTypes.SequenceCompleted] = e => ((SequenceCompleted)e).Sequence.ShouldBe("guide-welcome"),
+        [EventTypes.LeadTagged] = e => ((LeadTagged)e).Tag.ShouldBe("engaged"),
+        [EventTypes.LeadUntagged] = e => ((LeadUntagged)e).Tag.ShouldBe("cold"),
+        [EventTypes.ScoreAdjusted] = e => ((ScoreAdjusted)e).ShouldSatisfyAllConditions(s => s.Points.ShouldBe(15.5), s => s.Reason.ShouldBe("guide-nurture/opened-bonus")),
+        [EventTypes.LifecycleStageSet] = e => ((LifecycleStageSet)e).Stage.ShouldBe(LifecycleStage.SalesQualified),
+        [Funnel.Sequences.SequenceEventTypes.SequenceBranched] = e => ((SequenceBranched)e).ShouldSatisfyAllConditions(b => b.Step.ShouldBe("opened-guide"), b => b.Path.ShouldBe(SequenceBranched.ThenPath), b => b.Enrolment.ShouldBe(Enrolment1)),
+        [Funnel.Sequences.SequenceEventTypes.SellerNotified] = e => ((SellerNotified)e).Step.ShouldBe("tell-jane"),
+        [Funnel.Sequences.SequenceEventTypes.AutomationWebhookCalled] = e => ((AutomationWebhookCalled)e).ShouldSatisfyAllConditions(c => c.Url.ShouldBe("https://crm.example.com/hooks/funnel"), c => c.StatusCode.ShouldBe(202), c => c.Attempt.ShouldBe(2)),
+        [Funnel.Sequences.SequenceEventTypes.SequenceEnrolRequested] = e => ((SequenceEnrolRequested)e).ShouldSatisfyAllConditions(r => r.Sequence.ShouldBe("webinar-invite"), r => r.RequestedBy.ShouldBe("guide-nurture/invite")),
+        [Funnel.Sequences.SequenceEventTypes.SequenceExitRequested] = e => ((SequenceExitRequested)e).Sequence.ShouldBe("webinar-invite"),
     };
 
     public static TheoryData<string> SampleNames => [.. EventSamples.Names];

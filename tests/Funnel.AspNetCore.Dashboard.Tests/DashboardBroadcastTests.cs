@@ -1,0 +1,66 @@
+using System.Net;
+using Funnel.Events;
+using Funnel.Pipeline;
+using Funnel.Sequences;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+
+namespace Funnel.AspNetCore.Dashboard.Tests;
+
+/// <summary>The broadcasts page lists the stored broadcasts with their figures from the event log, and cancels one.</summary>
+public class DashboardBroadcastTests
+{
+    private static Broadcast Stored(string key, Instant at, BroadcastStatus status = BroadcastStatus.Scheduled, int queued = 0) => new()
+    {
+        Definition = new BroadcastDefinition { Key = key, Segment = "newsletter", Subject = "Subject of " + key, TextBody = "Hi", SendAt = at },
+        Status = status,
+        CreatedAt = DashboardHost.Start,
+        DueAt = at,
+        Queued = queued,
+    };
+
+    [Fact]
+    public async Task Page_ListsTheLatestFirstWithTheirFiguresFromTheLog()
+    {
+        await using DashboardHost host = await DashboardHost.StartAsync();
+        IBroadcastStore store = host.Services.GetRequiredService<IBroadcastStore>();
+        (await store.TryAddAsync(Stored("promo-november", DashboardHost.Start - Duration.FromDays(20), BroadcastStatus.Queued, queued: 3))).ShouldBeTrue();
+        (await store.TryAddAsync(Stored("promo-december", DashboardHost.Start + Duration.FromDays(2)))).ShouldBeTrue();
+        Instant sentAt = DashboardHost.Start - Duration.FromDays(20);
+        LeadId[] leads = [LeadId.New(), LeadId.New(), LeadId.New()];
+        await host.Services.GetRequiredService<IFunnelEventLog>().AppendAsync(
+        [
+            .. leads.Select(l => (FunnelEvent)new EmailSent { LeadId = l, OccurredAt = sentAt, Email = "promo-november" }),
+            new EmailOpened { LeadId = leads[0], OccurredAt = sentAt + Duration.FromHours(1), Email = "promo-november" },
+            new EmailOpened { LeadId = leads[1], OccurredAt = sentAt + Duration.FromHours(2), Email = "promo-november" },
+        ]);
+        using HttpClient client = host.Client();
+
+        string html = await DashboardHost.GetPageAsync(client, "/funnel-admin/broadcasts");
+
+        html.ShouldContain("<h1>Broadcasts</h1>");
+        html.IndexOf("promo-december", StringComparison.Ordinal).ShouldBeLessThan(html.IndexOf("promo-november", StringComparison.Ordinal));
+        html.ShouldContain("<td>promo-november</td><td>Subject of promo-november</td><td>newsletter</td><td>Queued</td>");
+        html.ShouldContain("<td class=\"num\">3</td><td class=\"num\">3</td><td class=\"num\">" + Funnel.Ratio.Of(2, 3).ToString("P1", System.Globalization.CultureInfo.InvariantCulture) + "</td>");
+    }
+
+    [Fact]
+    public async Task Cancel_AScheduledBroadcast_CancelsItThroughTheService()
+    {
+        await using DashboardHost host = await DashboardHost.StartAsync();
+        IBroadcastStore store = host.Services.GetRequiredService<IBroadcastStore>();
+        (await store.TryAddAsync(Stored("promo-december", DashboardHost.Start + Duration.FromDays(2)))).ShouldBeTrue();
+        using HttpClient client = host.Client();
+        (string cookie, string token) = await DashboardHost.AntiforgeryAsync(client, "/funnel-admin/broadcasts");
+
+        using HttpResponseMessage response = await DashboardHost.PostAsync(client, "/funnel-admin/broadcasts/cancel", cookie,
+            ("key", "promo-december"), ("__RequestVerificationToken", token));
+        using HttpResponseMessage missing = await DashboardHost.PostAsync(client, "/funnel-admin/broadcasts/cancel", cookie,
+            ("key", "no-such-broadcast"), ("__RequestVerificationToken", token));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.SeeOther);
+        response.Headers.Location!.OriginalString.ShouldBe("/funnel-admin/broadcasts");
+        (await store.FindAsync("promo-december")).ShouldNotBeNull().Status.ShouldBe(BroadcastStatus.Cancelled);
+        missing.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+}
