@@ -40,6 +40,12 @@ public sealed class WaitlistService
     /// <summary>The lead a join probes the inventory with to tell whether an offer is sold out; nobody checks out as it.</summary>
     private static readonly LeadId Probe = new(new Guid("7a3c9e14-52b8-4f0d-8e61-0c2d4b9a7f35"));
 
+    /// <summary>
+    /// The most compare-and-set attempts on one waitlist: every join, leave and hold of an offer changes its one
+    /// document, so a burst of joins when an offer sells out races far more writers than an order ever sees.
+    /// </summary>
+    private const int HotDocumentAttempts = 1_000;
+
     private readonly PriceBook _prices;
     private readonly IWaitlistStore _store;
     private readonly ISeatInventory _inventory;
@@ -135,7 +141,8 @@ public sealed class WaitlistService
                 return (stored, (new WaitlistJoinResult { Position = (current?.Waiting.Length ?? 0) + 1 }, true));
             },
             $"The waitlist of offer '{offer}'",
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            HotDocumentAttempts).ConfigureAwait(false);
         if (!joined)
         {
             return result;
@@ -189,7 +196,8 @@ public sealed class WaitlistService
                 return (await _store.TryUpdateAsync(current, next, c).ConfigureAwait(false), true);
             },
             $"The waitlist of offer '{offer}'",
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            HotDocumentAttempts).ConfigureAwait(false);
         if (left)
         {
             await RecordAsync([new WaitlistLeft { LeadId = lead, OccurredAt = _clock.GetCurrentInstant(), Offer = offer }]).ConfigureAwait(false);
@@ -297,7 +305,8 @@ public sealed class WaitlistService
                 return (await _store.TryUpdateAsync(current, current with { Holds = current.Holds.RemoveAt(index) }, c).ConfigureAwait(false), found);
             },
             $"The waitlist of offer '{seat.Offer}'",
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            HotDocumentAttempts).ConfigureAwait(false);
         if (claimed is { } h)
         {
             await RecordAsync([new WaitlistSeatClaimed
@@ -373,7 +382,8 @@ public sealed class WaitlistService
                 return (await _store.TryUpdateAsync(current, next, c).ConfigureAwait(false), position is not null);
             },
             $"The waitlist of offer '{offer}'",
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            HotDocumentAttempts).ConfigureAwait(false);
         if (offered)
         {
             await RecordAsync([new WaitlistSeatOffered
@@ -410,7 +420,8 @@ public sealed class WaitlistService
                 return (await _store.TryUpdateAsync(current, next, c).ConfigureAwait(false), due);
             },
             $"The waitlist of offer '{offer}'",
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            HotDocumentAttempts).ConfigureAwait(false);
         FunnelEvent[] events = [.. lapsed.Where(h => !h.Left).Select(h => new WaitlistHoldExpired
         {
             Id = EventId.Derive(new EventId(h.Reservation), WaitlistEventTypes.WaitlistHoldExpired),
