@@ -18,5 +18,6 @@ public static partial class FunnelPostgreSqlServiceCollectionExtensions
         Replace<IDeadlineStore, PgDeadlineStore>(services);
         Replace<ICheckoutStore, PgCheckoutStore>(services);
         Replace<IInvoiceStore, PgInvoiceStore>(services);
+        Replace<Funnel.Waitlists.IWaitlistStore, PgWaitlistStore>(services);
     }
 }

@@ -3,6 +3,7 @@ using Funnel.Invoices;
 using Funnel.Offers;
 using Funnel.Payments;
 using Funnel.Storage.Sqlite.Commerce;
+using Funnel.Waitlists;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Funnel.Storage.Sqlite;
@@ -18,5 +19,6 @@ public static partial class FunnelSqliteServiceCollectionExtensions
         Replace<IDeadlineStore, SqliteDeadlineStore>(services);
         Replace<ICheckoutStore, SqliteCheckoutStore>(services);
         Replace<IInvoiceStore, SqliteInvoiceStore>(services);
+        Replace<IWaitlistStore, SqliteWaitlistStore>(services);
     }
 }

@@ -69,17 +69,19 @@ internal static class OptimisticConcurrency
     internal readonly record struct Update<T>(T? Before, T? After, bool Changed)
         where T : class;
 
-    /// <summary>Runs a read-decide-write <paramref name="attempt"/> until it completes or <see cref="MaxAttempts"/> attempts lost their race.</summary>
+    /// <summary>Runs a read-decide-write <paramref name="attempt"/> until it completes or <paramref name="maxAttempts"/> attempts lost their race.</summary>
     /// <typeparam name="T">The result.</typeparam>
     /// <param name="attempt">One attempt: <c>(true, result)</c> when done, <c>(false, _)</c> when its write lost a race.</param>
     /// <param name="what">What is being updated, for the error message.</param>
     /// <param name="cancellationToken">Cancels the loop between attempts.</param>
+    /// <param name="maxAttempts">The most attempts; <see cref="MaxAttempts"/> unless a document is known to be hot (one waitlist all joins of an offer go through).</param>
     /// <returns>The result of the attempt that completed.</returns>
     /// <exception cref="InvalidOperationException">Every attempt lost its race.</exception>
     internal static async Task<T> RetryAsync<T>(
-        Func<CancellationToken, Task<(bool Done, T Result)>> attempt, string what, CancellationToken cancellationToken)
+        Func<CancellationToken, Task<(bool Done, T Result)>> attempt, string what, CancellationToken cancellationToken,
+        int maxAttempts = MaxAttempts)
     {
-        for (int i = 0; i < MaxAttempts; i++)
+        for (int i = 0; i < maxAttempts; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             (bool done, T result) = await attempt(cancellationToken).ConfigureAwait(false);
@@ -89,6 +91,6 @@ internal static class OptimisticConcurrency
             }
         }
 
-        throw new InvalidOperationException($"Gave up updating {what} after {MaxAttempts} concurrent changes.");
+        throw new InvalidOperationException($"Gave up updating {what} after {maxAttempts} concurrent changes.");
     }
 }

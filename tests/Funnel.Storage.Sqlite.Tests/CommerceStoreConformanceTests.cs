@@ -101,3 +101,12 @@ public sealed class SqliteInvoiceStoreConformanceTests : InvoiceStoreSpecificati
 
     public void Dispose() => _databases.Dispose();
 }
+
+public sealed class SqliteWaitlistStoreConformanceTests : WaitlistStoreSpecification, IDisposable
+{
+    private readonly CommerceDatabases _databases = new();
+
+    protected override Funnel.Waitlists.IWaitlistStore CreateStore() => new SqliteWaitlistStore(_databases.New());
+
+    public void Dispose() => _databases.Dispose();
+}

@@ -10,7 +10,7 @@ namespace Funnel.DependencyInjection;
 /// <summary>Registers the offers and checkout services (called by <c>AddFunnel</c>).</summary>
 internal static class OffersRegistration
 {
-    /// <summary>Adds the in-memory stores, the deadline tracker, the catalogue validator and, when a <see cref="Catalogue"/> is registered, the price book and order service.</summary>
+    /// <summary>Adds the in-memory stores, the deadline tracker, the catalogue validator and, when a <see cref="Catalogue"/> is registered, the price book and order service (reserving seats through the waitlists when <c>AddFunnelWaitlists</c> ran).</summary>
     public static void AddOffers(IServiceCollection services)
     {
         services.TryAddSingleton<IValidator<Catalogue>, CatalogueValidator>();
@@ -26,7 +26,7 @@ internal static class OffersRegistration
             sp.GetRequiredService<IOrderStore>(),
             sp.GetRequiredService<IEntitlementGrantor>(),
             sp.GetRequiredService<ICouponRedemptionStore>(),
-            sp.GetRequiredService<ISeatInventory>(),
+            sp.GetService<Waitlists.WaitlistService>()?.Seats ?? sp.GetRequiredService<ISeatInventory>(),
             sp.GetRequiredService<DeadlineTracker>(),
             sp.GetRequiredService<IClock>(),
             sp.GetRequiredService<IFunnelEventLog>(),

@@ -173,3 +173,8 @@ public sealed class InMemoryBroadcastStoreConformanceTests : BroadcastStoreSpeci
 {
     protected override IBroadcastStore CreateStore() => new InMemoryBroadcastStore();
 }
+
+public sealed class InMemoryWaitlistStoreConformanceTests : WaitlistStoreSpecification
+{
+    protected override Funnel.Waitlists.IWaitlistStore CreateStore() => new Funnel.Waitlists.InMemoryWaitlistStore();
+}

@@ -284,3 +284,52 @@ internal sealed class RoundRobinInvoiceStore(Funnel.Invoices.IInvoiceStore[] sto
     public Task<ImmutableArray<Funnel.Invoices.Invoice>> ListForOrderAsync(string seller, OrderId order, CancellationToken cancellationToken = default) =>
         Next.ListForOrderAsync(seller, order, cancellationToken);
 }
+
+public sealed class PgWaitlistStoreConformanceTests : WaitlistStoreSpecification, IAsyncLifetime
+{
+    private readonly CommerceInstances _instances = new(1);
+
+    // The property test creates a hundred stores in one test: each starts from an emptied table.
+    protected override Funnel.Waitlists.IWaitlistStore CreateStore() => new PgWaitlistStore(RoundRobinWaitlistStore.Emptied(_instances.First));
+
+    public Task InitializeAsync() => _instances.InitializeAsync();
+
+    public Task DisposeAsync() => _instances.DisposeAsync();
+}
+
+public sealed class PgWaitlistStoreTwoInstanceConformanceTests : WaitlistStoreSpecification, IAsyncLifetime
+{
+    private readonly CommerceInstances _instances = new(2);
+
+    protected override Funnel.Waitlists.IWaitlistStore CreateStore() =>
+        new RoundRobinWaitlistStore(_instances.Each(static d => (Funnel.Waitlists.IWaitlistStore)new PgWaitlistStore(RoundRobinWaitlistStore.Emptied(d))));
+
+    public Task InitializeAsync() => _instances.InitializeAsync();
+
+    public Task DisposeAsync() => _instances.DisposeAsync();
+}
+
+internal sealed class RoundRobinWaitlistStore(Funnel.Waitlists.IWaitlistStore[] stores)
+    : RoundRobin<Funnel.Waitlists.IWaitlistStore>(stores), Funnel.Waitlists.IWaitlistStore
+{
+    /// <summary>Deletes every waitlist of the database (synchronously: the specifications create stores synchronously).</summary>
+    public static PgDatabase Emptied(PgDatabase database)
+    {
+        using Npgsql.NpgsqlConnection connection = database.DataSource.OpenConnection();
+        using Npgsql.NpgsqlCommand clear = new($"DELETE FROM {database.Table("waitlists")}", connection);
+        clear.ExecuteNonQuery();
+        return database;
+    }
+
+    public Task<Funnel.Waitlists.Waitlist?> FindAsync(OfferId offer, CancellationToken cancellationToken = default) =>
+        Next.FindAsync(offer, cancellationToken);
+
+    public Task<bool> TryAddAsync(Funnel.Waitlists.Waitlist waitlist, CancellationToken cancellationToken = default) =>
+        Next.TryAddAsync(waitlist, cancellationToken);
+
+    public Task<bool> TryUpdateAsync(Funnel.Waitlists.Waitlist current, Funnel.Waitlists.Waitlist replacement, CancellationToken cancellationToken = default) =>
+        Next.TryUpdateAsync(current, replacement, cancellationToken);
+
+    public Task<ImmutableArray<Funnel.Waitlists.Waitlist>> FindDueAsync(Instant now, int max, CancellationToken cancellationToken = default) =>
+        Next.FindDueAsync(now, max, cancellationToken);
+}

@@ -115,6 +115,14 @@ public class EventContractTests
         [Funnel.Offers.OfferEventTypes.AddOnAccepted] = e => ((AddOnAccepted)e).Role.ShouldBe(OfferRole.OrderBump),
         [Funnel.Offers.OfferEventTypes.EntitlementGranted] = e => ((EntitlementGranted)e).Product.ShouldBe("ebook-masterclass-course"),
         [Funnel.Offers.OfferEventTypes.EntitlementRevoked] = e => ((EntitlementRevoked)e).Product.ShouldBe("ebook-masterclass-revoked"),
+        [Funnel.Waitlists.WaitlistEventTypes.WaitlistJoined] = e => ((Funnel.Waitlists.WaitlistJoined)e).Position.ShouldBe(3),
+        [Funnel.Waitlists.WaitlistEventTypes.WaitlistLeft] = e => ((Funnel.Waitlists.WaitlistLeft)e).Offer.ShouldBe(new OfferId("masterclass-cohort-left")),
+        [Funnel.Waitlists.WaitlistEventTypes.WaitlistSeatOffered] = e =>
+            ((Funnel.Waitlists.WaitlistSeatOffered)e).ExpiresAt.ShouldBe(Instant.FromUtc(2026, 12, 6, 9, 30)),
+        [Funnel.Waitlists.WaitlistEventTypes.WaitlistHoldExpired] = e =>
+            ((Funnel.Waitlists.WaitlistHoldExpired)e).Offer.ShouldBe(new OfferId("masterclass-cohort-expired")),
+        [Funnel.Waitlists.WaitlistEventTypes.WaitlistSeatClaimed] = e =>
+            ((Funnel.Waitlists.WaitlistSeatClaimed)e).Offer.ShouldBe(new OfferId("masterclass-cohort-claimed")),
         [Funnel.Payments.PaymentEventTypes.InstallmentPaid] = e => ((InstallmentPaid)e).PaymentId.ShouldBe("pi_3Q2w"),
         [Funnel.Payments.PaymentEventTypes.InstallmentFailed] = e => ((InstallmentFailed)e).Attempt.ShouldBe(2),
         [Funnel.Payments.PaymentEventTypes.PaymentDisputed] = e => ((PaymentDisputed)e).Reason.ShouldBe("fraudulent"),
