@@ -32,6 +32,7 @@ internal static class DashboardEndpoints
             ActAsync(Page(context), "/email", (form, p) => ChangeSendAsync(p, form["key"], retry: true, ct)));
         group.MapPost("/email/cancel", (HttpContext context, CancellationToken ct) =>
             ActAsync(Page(context), "/email", (form, p) => ChangeSendAsync(p, form["key"], retry: false, ct)));
+        group.MapGet("/sequences", (HttpContext context, CancellationToken ct) => SequencesAsync(Page(context), ct));
         group.MapGet("/broadcasts", (HttpContext context, CancellationToken ct) => BroadcastsAsync(Page(context), ct));
         group.MapPost("/broadcasts/cancel", (HttpContext context, CancellationToken ct) =>
             ActAsync(Page(context), "/broadcasts", (form, p) => CancelBroadcastAsync(p, form["key"], ct)));
@@ -135,6 +136,75 @@ internal static class DashboardEndpoints
                 ? $"Computed from the first {Count(events.Count)} events of the log (MaxReportEvents)."
                 : $"Computed from all {Count(events.Count)} events of the log.").Markup("</p>");
         return events;
+    }
+
+    private static async Task<IResult> SequencesAsync(DashboardPage page, CancellationToken cancellationToken)
+    {
+        HtmlWriter html = page.Body;
+        SequenceDefinition[] sequences = [.. page.Services.GetServices<SequenceDefinition>().DistinctBy(static s => s.Key).OrderBy(static s => s.Key, StringComparer.Ordinal)];
+        if (sequences.Length == 0)
+        {
+            html.Element("p", "No sequences are registered: add them with services.AddSingleton(sequenceDefinition).");
+            return page.Render("Sequences");
+        }
+
+        List<FunnelEvent> events = page.Services.GetService<IFunnelEventLog>() is { } log
+            ? await ReadReportEventsAsync(page, log, cancellationToken).ConfigureAwait(false)
+            : [];
+        // One pass over the events: each email key's events, each branch's paths and each sequence's enrolments.
+        Dictionary<string, List<FunnelEvent>> byEmail = new(StringComparer.Ordinal);
+        Dictionary<(string, string), (long Then, long Else)> paths = [];
+        Dictionary<string, long> enrolled = new(StringComparer.Ordinal);
+        foreach (FunnelEvent e in events)
+        {
+            switch (e)
+            {
+                case EmailEvent email:
+                    (byEmail.TryGetValue(email.Email, out List<FunnelEvent>? list) ? list : byEmail[email.Email] = []).Add(e);
+                    break;
+                case SequenceBranched branched:
+                    (long then, long otherwise) = paths.GetValueOrDefault((branched.Sequence, branched.Step));
+                    paths[(branched.Sequence, branched.Step)] = branched.Path == SequenceBranched.ThenPath ? (then + 1, otherwise) : (then, otherwise + 1);
+                    break;
+                case SequenceEnrolled started:
+                    enrolled[started.Sequence] = enrolled.GetValueOrDefault(started.Sequence) + 1;
+                    break;
+            }
+        }
+
+        foreach (SequenceDefinition sequence in sequences)
+        {
+            html.Markup("<table><caption>").Text($"{sequence.Key}: {Count(enrolled.GetValueOrDefault(sequence.Key))} enrolled")
+                .Markup("</caption><thead><tr><th scope=\"col\">Step</th><th scope=\"col\">Does</th>")
+                .Markup("<th scope=\"col\" class=\"num\">Sent</th><th scope=\"col\" class=\"num\">Open rate</th>")
+                .Markup("<th scope=\"col\" class=\"num\">Click rate</th><th scope=\"col\" class=\"num\">Unsubscribed</th>")
+                .Markup("<th scope=\"col\" class=\"num\">Suppressed</th></tr></thead><tbody>");
+            foreach (SequenceStep step in sequence.AllSteps())
+            {
+                html.Markup("<tr><th scope=\"row\">").Text(step.Key).Markup("</th>");
+                if (step.Action is null && step.If is null && step.IfInSegment is null)
+                {
+                    BroadcastMetrics metrics = BroadcastMetrics.Compute(byEmail.GetValueOrDefault(step.Key) ?? [], step.Key);
+                    html.Element("td", "Email: " + step.Subject).Element("td", Count(metrics.Email.Sent), "num")
+                        .Element("td", Percent(metrics.Email.OpenRate), "num").Element("td", Percent(metrics.Email.ClickRate), "num")
+                        .Element("td", Count(metrics.Email.Unsubscribes), "num").Element("td", Count(metrics.Suppressed), "num");
+                }
+                else
+                {
+                    string does = step.Action is { } action
+                        ? action.ToString()
+                        : $"Branch: {Count(paths.GetValueOrDefault((sequence.Key, step.Key)).Then)} took then ({string.Join(", ", step.Then.Select(static s => s.Key))}), "
+                            + $"{Count(paths.GetValueOrDefault((sequence.Key, step.Key)).Else)} else ({string.Join(", ", step.Else.Select(static s => s.Key))})";
+                    html.Markup("<td colspan=\"6\">").Text(does).Markup("</td>");
+                }
+
+                html.Markup("</tr>");
+            }
+
+            html.Markup("</tbody></table>");
+        }
+
+        return page.Render("Sequences");
     }
 
     private static async Task<IResult> BroadcastsAsync(DashboardPage page, CancellationToken cancellationToken)

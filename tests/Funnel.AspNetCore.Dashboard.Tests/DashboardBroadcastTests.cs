@@ -74,4 +74,47 @@ public class DashboardBroadcastTests
         (await store.FindAsync("promo-december")).ShouldNotBeNull().Status.ShouldBe(BroadcastStatus.Cancelled);
         missing.StatusCode.ShouldBe(HttpStatusCode.NotFound);
     }
+
+    [Fact]
+    public async Task Sequences_page_shows_each_steps_figures_and_each_branchs_paths()
+    {
+        SequenceDefinition nurture = new()
+        {
+            Key = "guide-nurture",
+            Steps =
+            [
+                new SequenceStep { Key = "guide", Subject = "Your guide", TextBody = "Hi" },
+                new SequenceStep
+                {
+                    Key = "opened-guide",
+                    If = new Funnel.Segments.EmailRule("guide", Funnel.Segments.EmailAction.Opened),
+                    Then = [new SequenceStep { Key = "tag-engaged", Action = new AddTag("engaged") }],
+                    Else = [new SequenceStep { Key = "reminder", Subject = "Did you miss it?", TextBody = "Hi" }],
+                },
+            ],
+        };
+        await using DashboardHost host = await DashboardHost.StartAsync("Production", o => o.AuthorizationPolicy = DashboardHost.Policy, true, s => s.AddSingleton(nurture));
+        LeadId[] leads = [LeadId.New(), LeadId.New(), LeadId.New()];
+        EnrolmentId enrolment = EnrolmentId.New();
+        Instant at = DashboardHost.Start;
+        await host.Services.GetRequiredService<IFunnelEventLog>().AppendAsync(
+        [
+            .. leads.Select(l => (FunnelEvent)new SequenceEnrolled { LeadId = l, OccurredAt = at, Sequence = "guide-nurture", Enrolment = enrolment }),
+            .. leads.Select(l => (FunnelEvent)new EmailSent { LeadId = l, OccurredAt = at, Email = "guide" }),
+            new EmailOpened { LeadId = leads[0], OccurredAt = at, Email = "guide" },
+            new SequenceBranched { LeadId = leads[0], OccurredAt = at, Sequence = "guide-nurture", Enrolment = enrolment, Step = "opened-guide", Path = SequenceBranched.ThenPath },
+            new SequenceBranched { LeadId = leads[1], OccurredAt = at, Sequence = "guide-nurture", Enrolment = enrolment, Step = "opened-guide", Path = SequenceBranched.ElsePath },
+            new SequenceBranched { LeadId = leads[2], OccurredAt = at, Sequence = "guide-nurture", Enrolment = enrolment, Step = "opened-guide", Path = SequenceBranched.ElsePath },
+            new EmailSent { LeadId = leads[1], OccurredAt = at, Email = "reminder" },
+        ]);
+        using HttpClient client = host.Client();
+
+        string html = await DashboardHost.GetPageAsync(client, "/funnel-admin/sequences");
+
+        html.ShouldContain("<caption>guide-nurture: 3 enrolled</caption>");
+        html.ShouldContain("<th scope=\"row\">guide</th><td>Email: Your guide</td><td class=\"num\">3</td>");
+        html.ShouldContain("Branch: 1 took then (tag-engaged), 2 else (reminder)");
+        html.ShouldContain("<th scope=\"row\">reminder</th><td>Email: Did you miss it?</td><td class=\"num\">1</td>");
+        html.ShouldContain("AddTag { Tag = engaged }");
+    }
 }
