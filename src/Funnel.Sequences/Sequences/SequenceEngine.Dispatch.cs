@@ -433,7 +433,7 @@ public sealed partial class SequenceEngine
     private static SequenceBranched Branched(BatchItem item, LeadProfile lead, Instant now)
     {
         SequenceStep step = item.Step;
-        bool holds = item.InBranchSegment && (step.If is not { } rule || new Segments.SegmentEvaluator(rule).Matches(lead, item.History, now));
+        bool holds = item.InBranchSegment && (item.Plan.ConditionOf(item.Entry.StepIndex) is not { } condition || condition.Matches(lead, item.History, now));
         return new SequenceBranched
         {
             LeadId = item.Entry.LeadId, OccurredAt = now, Sequence = item.Definition.Key, Enrolment = item.Entry.Enrolment, Step = step.Key,

@@ -15,6 +15,7 @@ internal sealed class SequencePlan
     private readonly int[] then;
     private readonly int[] otherwise;
     private readonly FrozenDictionary<string, int> byKey;
+    private readonly Segments.SegmentEvaluator?[] conditions;
 
     private SequencePlan(SequenceStep[] steps, int[] next, int[] then, int[] otherwise)
     {
@@ -29,6 +30,8 @@ internal sealed class SequencePlan
         }
 
         byKey = keys.ToFrozenDictionary(StringComparer.Ordinal);
+        // A branch's rule is checked once, when the plan is laid out, not on every evaluation.
+        conditions = [.. steps.Select(static s => s.If is { } rule ? new Segments.SegmentEvaluator(rule) : null)];
     }
 
     /// <summary>Gets every step, depth first.</summary>
@@ -87,10 +90,10 @@ internal sealed class SequencePlan
     private static int SizeOf(SequenceStep step) => 1 + (step.IsBranch ? SizeOf(step.Then) + SizeOf(step.Else) : 0);
 
     /// <summary>Returns the index of the step with a key, or -1.</summary>
-    public int IndexOf(string key) => byKey.GetValueOrDefault(key, -1);
-
-    /// <summary>Returns the index of the step with a key, or -1.</summary>
     public int IndexOf(ReadOnlySpan<char> key) => byKey.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out int index) ? index : -1;
+
+    /// <summary>Returns the evaluator of a branch step's <see cref="SequenceStep.If"/>, or <see langword="null"/> when it has none.</summary>
+    public Segments.SegmentEvaluator? ConditionOf(int index) => conditions[index];
 
     /// <summary>Returns the index of the step that runs after a step (for a branch, the first step of the path taken, <paramref name="then"/> or else); -1 at the end.</summary>
     public int Next(int index, bool? then = null) =>
