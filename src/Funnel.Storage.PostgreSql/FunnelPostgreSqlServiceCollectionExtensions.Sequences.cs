@@ -19,5 +19,6 @@ public static partial class FunnelPostgreSqlServiceCollectionExtensions
         Replace<IEnrolmentStore, PgEnrolmentStore>(services);
         Replace<ISendOutbox, PgSendOutbox>(services);
         Replace<IBroadcastStore, PgBroadcastStore>(services);
+        Replace<ISequenceTestStore, PgSequenceTestStore>(services);
     }
 }

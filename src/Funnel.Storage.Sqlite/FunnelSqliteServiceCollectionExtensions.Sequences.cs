@@ -15,5 +15,6 @@ public static partial class FunnelSqliteServiceCollectionExtensions
         Replace<IEnrolmentStore, SqliteEnrolmentStore>(services);
         Replace<ISendOutbox, SqliteSendOutbox>(services);
         Replace<IBroadcastStore, SqliteBroadcastStore>(services);
+        Replace<ISequenceTestStore, SqliteSequenceTestStore>(services);
     }
 }

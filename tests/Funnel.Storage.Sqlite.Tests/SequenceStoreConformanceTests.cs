@@ -36,6 +36,16 @@ public sealed class SqliteBroadcastStoreConformanceTests : BroadcastStoreSpecifi
     public void Dispose() => _databases.Dispose();
 }
 
+/// <summary>The <see cref="ISequenceTestStore"/> contract over <see cref="SqliteSequenceTestStore"/>, each store in a database file of its own.</summary>
+public sealed class SqliteSequenceTestStoreConformanceTests : SequenceTestStoreSpecification, IDisposable
+{
+    private readonly SqliteDatabases _databases = new();
+
+    protected override ISequenceTestStore CreateStore() => new SqliteSequenceTestStore(_databases.Create());
+
+    public void Dispose() => _databases.Dispose();
+}
+
 /// <summary>The databases a test class created, closed when its test ends.</summary>
 internal sealed class SqliteDatabases : IDisposable
 {

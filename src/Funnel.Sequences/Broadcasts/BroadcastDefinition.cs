@@ -204,7 +204,7 @@ public sealed class BroadcastDefinitionValidator : AbstractValidator<BroadcastDe
     }
 }
 
-/// <summary>What a broadcast's automatic winner test measures.</summary>
+/// <summary>What an automatic winner test measures: a broadcast's (<see cref="BroadcastWinnerTest"/>) or a sequence email's (<see cref="StepWinnerTest"/>).</summary>
 public enum VariantWinnerMetric
 {
     /// <summary>The share of the test sends opened (<c>email_opened</c>): for a subject-line test.</summary>

@@ -24,6 +24,7 @@ internal static class SequencesRegistration
         services.TryAddSingleton<IEnrolmentStore, InMemoryEnrolmentStore>();
         services.TryAddSingleton<ISendOutbox, InMemorySendOutbox>();
         services.TryAddSingleton<IBroadcastStore, InMemoryBroadcastStore>();
+        services.TryAddSingleton<ISequenceTestStore, InMemorySequenceTestStore>();
         services.TryAddSingleton<IValidator<BroadcastDefinition>>(sp => new BroadcastDefinitionValidator(sp.GetRequiredService<ITemplateRenderer>()));
         services.TryAddSingleton(sp =>
         {
@@ -64,6 +65,8 @@ internal static class SequencesRegistration
                 Broadcasts = sp.GetRequiredService<IBroadcastStore>(),
                 Segments = sp.GetRequiredService<ISegmentMembershipStore>(),
                 Webhooks = sp.GetService<Funnel.Webhooks.IOutgoingWebhookClient>(),
+                Tests = sp.GetRequiredService<ISequenceTestStore>(),
+                Winners = sp.GetService<IVariantWinnerSelector>(),
             });
         });
         services.TryAddSingleton<IEmailFeedbackRecorder>(sp => new EmailFeedbackRecorder(

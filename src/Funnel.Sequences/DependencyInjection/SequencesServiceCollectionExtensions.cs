@@ -22,7 +22,9 @@ public static class SequencesServiceCollectionExtensions
     /// Registers the <c>sequences</c> pipeline handler, which hands every logged event to
     /// <see cref="SequenceEngine.HandleAsync"/>: leads are enrolled and exit goals end enrolments with no code of yours.
     /// The engine appends the events it causes to the <see cref="Funnel.Pipeline.IFunnelEventLog"/> itself. Add
-    /// <see cref="AddFunnelSequenceDispatcher"/> to send the due emails.
+    /// <see cref="AddFunnelSequenceDispatcher"/> to send the due emails. The handler also keeps the tallies of the
+    /// sequence emails' automatic winner tests in the <see cref="ISequenceTestStore"/> (in memory unless a storage
+    /// package replaces it).
     /// </para>
     /// <para>
     /// The built-in <see cref="FunnelSequences.OptInConfirmation"/> (key <c>opt-in-confirmation</c>) is on by default: it
@@ -70,7 +72,9 @@ public static class SequencesServiceCollectionExtensions
     /// </para>
     /// <para>
     /// And it adds the <c>broadcast-queue</c> job, which every 15 seconds queues the sends of the broadcasts that have
-    /// started (<see cref="BroadcastService.QueueDueAsync"/>) for the dispatcher to send.
+    /// started (<see cref="BroadcastService.QueueDueAsync"/>) for the dispatcher to send, and the <c>sequence-tests</c>
+    /// job, which every minute decides the sequence emails' automatic winner tests that have their samples
+    /// (<see cref="SequenceEngine.DecideTestsAsync"/>).
     /// </para>
     /// <para>
     /// It needs an <see cref="Funnel.Email.IEmailSender"/>, such as the one <c>AddFunnelSmtp</c> registers: without one
@@ -100,7 +104,7 @@ public static class SequencesServiceCollectionExtensions
                 "add an email sender, such as services.AddFunnelSmtp(o => ...) from Funnel.Email.Smtp");
         }
 
-        return services.AddFunnelJob<SequenceDispatchJob>().AddFunnelJob<OutboxRetentionJob>().AddFunnelJob<BroadcastQueueJob>();
+        return services.AddFunnelJob<SequenceDispatchJob>().AddFunnelJob<OutboxRetentionJob>().AddFunnelJob<BroadcastQueueJob>().AddFunnelJob<SequenceTestJob>();
     }
 
     /// <summary>Marks that <see cref="AddFunnelSequences"/> ran.</summary>

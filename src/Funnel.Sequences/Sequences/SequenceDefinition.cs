@@ -182,6 +182,11 @@ public sealed record SequenceStep
     /// <value>Defaults to none: every lead gets the step's subject and bodies.</value>
     public ImmutableArray<EmailVariant> Variants { get; init; } = [];
 
+    /// <summary>Gets the step's automatic winner test: after a sample of each variant, the winner goes to every later lead.</summary>
+    /// <remarks>Needs <see cref="Variants"/>, the <c>sequence-tests</c> job (<c>AddFunnelSequenceDispatcher()</c>) and an <see cref="Email.IVariantWinnerSelector"/> (<c>AddFunnelAnalytics()</c>); see <see cref="StepWinnerTest"/>.</remarks>
+    /// <value>Defaults to <see langword="null"/>: every lead gets their sticky variant for as long as the step has variants.</value>
+    public StepWinnerTest? WinnerTest { get; init; }
+
     /// <summary>Gets what the step does instead of sending an email, such as <c>new AddTag("engaged")</c>.</summary>
     /// <remarks>
     /// An action step has no subject, bodies or variants; its timing, tag conditions and place in the sequence work as

@@ -114,6 +114,7 @@ public sealed partial class SequenceDefinitionValidator : AbstractValidator<Sequ
                 CheckTemplate(renderer, d, step, step.TextBody, path + ".TextBody", required: true, context);
                 CheckTemplate(renderer, d, step, step.HtmlBody, path + ".HtmlBody", required: false, context);
                 CheckVariants(renderer, d, step, path, context);
+                CheckWinnerTest(step, path, context);
                 CheckNoPaths(step, path, "an email step", context);
             }
         }
@@ -228,9 +229,9 @@ public sealed partial class SequenceDefinitionValidator : AbstractValidator<Sequ
 
     private static void CheckNoEmail(SequenceStep step, string path, string what, ValidationContext<SequenceDefinition> context)
     {
-        if (step.Subject is not null || step.TextBody is not null || step.HtmlBody is not null || !step.Variants.IsDefaultOrEmpty)
+        if (step.Subject is not null || step.TextBody is not null || step.HtmlBody is not null || !step.Variants.IsDefaultOrEmpty || step.WinnerTest is not null)
         {
-            context.AddFailure(path, $"'{path}' is {what}: it sends no email to the lead, so it takes no Subject, TextBody, HtmlBody or Variants.");
+            context.AddFailure(path, $"'{path}' is {what}: it sends no email to the lead, so it takes no Subject, TextBody, HtmlBody, Variants or WinnerTest.");
         }
     }
 
@@ -422,6 +423,35 @@ public sealed partial class SequenceDefinitionValidator : AbstractValidator<Sequ
         if (!keys.Contains(EmailVariant.ControlKey))
         {
             context.AddFailure(path + ".Variants", $"'{path}.Variants' must include the control, a variant keyed '{EmailVariant.ControlKey}'.");
+        }
+    }
+
+    private static void CheckWinnerTest(SequenceStep step, string path, ValidationContext<SequenceDefinition> context)
+    {
+        if (step.WinnerTest is not { } test)
+        {
+            return;
+        }
+
+        string at = path + ".WinnerTest";
+        if (step.Variants.IsDefaultOrEmpty)
+        {
+            context.AddFailure(at, $"'{at}' needs Variants: a control and at least one challenger.");
+        }
+
+        if (test.Wait < StepWinnerTest.MinWait || test.Wait > StepWinnerTest.MaxWait)
+        {
+            context.AddFailure(at + ".Wait", $"'{at}.Wait' must be from 1 hour to 30 days.");
+        }
+
+        if (!Enum.IsDefined(test.Metric))
+        {
+            context.AddFailure(at + ".Metric", $"'{at}.Metric' is not a defined metric.");
+        }
+
+        if (test.MinimumSamplePerVariant < 1)
+        {
+            context.AddFailure(at + ".MinimumSamplePerVariant", $"'{at}.MinimumSamplePerVariant' must be at least 1.");
         }
     }
 

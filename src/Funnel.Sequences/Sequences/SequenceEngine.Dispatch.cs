@@ -222,7 +222,8 @@ public sealed partial class SequenceEngine
         Task<ImmutableArray<LeadProfile>> readLeads = settings.Leads.FindManyAsync(leadIds, cancellationToken);
         Task<HashSet<(string, LeadId)>> readMembers = ReadBroadcastMembersAsync(batch, cancellationToken);
         Task readBranches = ReadBranchInputsAsync(batch, cancellationToken);
-        await Task.WhenAll(readEnrolments, readLeads, readMembers, readBranches).ConfigureAwait(false);
+        Task readWinners = ReadTestWinnersAsync(batch, cancellationToken);
+        await Task.WhenAll(readEnrolments, readLeads, readMembers, readBranches, readWinners).ConfigureAwait(false);
         HashSet<(string Segment, LeadId Lead)> members = await readMembers.ConfigureAwait(false);
         Dictionary<EnrolmentId, Enrolment> enrolments = [];
         foreach (Enrolment enrolment in await readEnrolments.ConfigureAwait(false))
@@ -539,6 +540,12 @@ public sealed partial class SequenceEngine
                 // A tested broadcast sends its winner to everyone outside the test group.
                 variant = step.Variants.FirstOrDefault(v => v.Key == winner) ?? variant;
             }
+            else if (item.TestWinner is { } stepWinner)
+            {
+                // A sequence email whose winner test is decided sends its winner to every lead after the decision.
+                variant = step.Variants.FirstOrDefault(v => v.Key == stepWinner) ?? variant;
+            }
+
             EmailSendResult result;
             try
             {
@@ -892,6 +899,9 @@ public sealed partial class SequenceEngine
 
         /// <summary>Gets or sets whether the lead is in a due branch's <see cref="SequenceStep.IfInSegment"/> (always <see langword="true"/> without one).</summary>
         public bool InBranchSegment { get; set; } = true;
+
+        /// <summary>Gets or sets the decided winner of the step's automatic winner test, which the lead gets instead of their sticky variant.</summary>
+        public string? TestWinner { get; set; }
 
         public Enrolment? Enrolment { get; set; }
 

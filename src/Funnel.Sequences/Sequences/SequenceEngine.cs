@@ -66,6 +66,14 @@ public sealed record SequenceEngineSettings
     /// <value>Defaults to <see langword="null"/>; required when a sequence has a <see cref="CallWebhook"/> step. <c>AddFunnelSequences()</c> passes the registered one (<c>AddFunnelHttpWebhooks()</c>).</value>
     public Funnel.Webhooks.IOutgoingWebhookClient? Webhooks { get; init; }
 
+    /// <summary>Gets the store of the sequence emails' automatic winner tests (<see cref="SequenceStep.WinnerTest"/>).</summary>
+    /// <value>Defaults to <see langword="null"/>; required when a step has a winner test. <c>AddFunnelSequences()</c> passes the registered one.</value>
+    public ISequenceTestStore? Tests { get; init; }
+
+    /// <summary>Gets what names the winner of a sequence email's automatic winner test.</summary>
+    /// <value>Defaults to <see langword="null"/>; required when a step has a winner test. <c>AddFunnelSequences()</c> passes the registered one (<c>AddFunnelAnalytics()</c>).</value>
+    public IVariantWinnerSelector? Winners { get; init; }
+
     /// <summary>Gets the dispatch options.</summary>
     /// <value>Defaults to new <see cref="SequenceOptions"/>.</value>
     public SequenceOptions Options { get; init; } = new();
@@ -132,6 +140,9 @@ public sealed partial class SequenceEngine
     private readonly FrozenDictionary<string, SequenceDefinition> definitions;
     private readonly FrozenDictionary<string, SequencePlan> plans;
     private readonly TrackingLinks? tracking;
+
+    /// <summary>The email steps with an automatic winner test, by step key (unique among them across sequences).</summary>
+    private readonly FrozenDictionary<string, TestedStep> testedSteps;
 
     /// <summary>Initializes the engine and validates the definitions and options.</summary>
     /// <param name="settings">The settings.</param>
@@ -220,6 +231,7 @@ public sealed partial class SequenceEngine
             CheckAutomation(settings, key, plan, byKey);
         }
 
+        testedSteps = TestedSteps(settings, laidOut);
         this.settings = settings;
         definitions = byKey.ToFrozenDictionary(StringComparer.Ordinal);
         plans = laidOut.ToFrozenDictionary(StringComparer.Ordinal);
@@ -279,6 +291,11 @@ public sealed partial class SequenceEngine
         if (funnelEvent is not LeadEvent leadEvent)
         {
             return [];
+        }
+
+        if (funnelEvent is EmailEvent email && testedSteps.TryGetValue(email.Email, out TestedStep? tested))
+        {
+            await TallyTestAsync(email, tested, cancellationToken).ConfigureAwait(false);
         }
 
         ImmutableArray<FunnelEvent>.Builder events = ImmutableArray.CreateBuilder<FunnelEvent>();

@@ -37,4 +37,7 @@ public static class SequenceEventTypes
 
     /// <summary>A lead's active enrolments in a sequence are to end (<see cref="Sequences.SequenceExitRequested"/>).</summary>
     public const string SequenceExitRequested = "sequence_exit_requested";
+
+    /// <summary>A sequence email's automatic winner test was decided (<see cref="Sequences.SequenceTestDecided"/>).</summary>
+    public const string SequenceTestDecided = "sequence_test_decided";
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Funnel.Events;
 
 namespace Funnel.Sequences;
@@ -182,6 +183,36 @@ public sealed record SequenceExitRequested : LeadEvent
 
     /// <inheritdoc/>
     public override string EventType => SequenceEventTypes.SequenceExitRequested;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Sequence"/> key.</value>
+    public override string? Subject => Sequence;
+}
+
+/// <summary>A sequence email's automatic winner test (<see cref="StepWinnerTest"/>) was decided: every send of the step from now on gets <see cref="Winner"/>.</summary>
+/// <remarks>About no one lead. Its id derives from the test key, so the decision is recorded once however many instances make it.</remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(SequenceEventTypes.SequenceTestDecided)]
+public sealed record SequenceTestDecided : FunnelEvent
+{
+    /// <summary>Gets the sequence key.</summary>
+    public required string Sequence { get; init; }
+
+    /// <summary>Gets the step key (the email key of its sends).</summary>
+    public required string Step { get; init; }
+
+    /// <summary>Gets the variant every lead gets from now on: the winner, or the control when no variant was significantly better.</summary>
+    public required string Winner { get; init; }
+
+    /// <summary>Gets whether <see cref="Winner"/> was significantly better than the others; <see langword="false"/> when the control was kept.</summary>
+    public required bool Significant { get; init; }
+
+    /// <summary>Gets each variant's counted sends and conversions when the test was decided.</summary>
+    /// <value>Defaults to none.</value>
+    public ImmutableArray<Email.VariantResult> Results { get; init; } = [];
+
+    /// <inheritdoc/>
+    public override string EventType => SequenceEventTypes.SequenceTestDecided;
 
     /// <inheritdoc/>
     /// <value>The <see cref="Sequence"/> key.</value>

@@ -178,3 +178,8 @@ public sealed class InMemoryWaitlistStoreConformanceTests : WaitlistStoreSpecifi
 {
     protected override Funnel.Waitlists.IWaitlistStore CreateStore() => new Funnel.Waitlists.InMemoryWaitlistStore();
 }
+
+public sealed class InMemorySequenceTestStoreConformanceTests : SequenceTestStoreSpecification
+{
+    protected override ISequenceTestStore CreateStore() => new InMemorySequenceTestStore();
+}

@@ -33,3 +33,13 @@ public sealed class PgBroadcastStoreConformanceTests : BroadcastStoreSpecificati
 
     protected override IBroadcastStore CreateStore() => new PgBroadcastStore(_schemas.Create());
 }
+
+/// <summary>The <see cref="ISequenceTestStore"/> contract over <see cref="PgSequenceTestStore"/>, each store in a schema of its own.</summary>
+public sealed class PgSequenceTestStoreConformanceTests : SequenceTestStoreSpecification, IAsyncDisposable
+{
+    private readonly PgSchemas _schemas = new();
+
+    public ValueTask DisposeAsync() => _schemas.DisposeAsync();
+
+    protected override ISequenceTestStore CreateStore() => new PgSequenceTestStore(_schemas.Create());
+}
