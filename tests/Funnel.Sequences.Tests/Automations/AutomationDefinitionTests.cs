@@ -44,7 +44,7 @@ public sealed class AutomationDefinitionTests
             new SequenceStep { Key = "j", Then = [Email("k")] },
             new SequenceStep { Key = "l", Action = new NotifySeller("Hi {{ first_name }}", "t") });
 
-        errors.ShouldContain("'Steps[0]' is an action step: it sends no email to the lead, so it takes no Subject, TextBody, HtmlBody or Variants.");
+        errors.ShouldContain("'Steps[0]' is an action step: it sends no email to the lead, so it takes no Subject, TextBody, HtmlBody, Variants or WinnerTest.");
         errors.ShouldContain("'Steps[1]' is a branch with no steps in Then or Else: give at least one path a step.");
         errors.ShouldContain("'Steps[2].Then[0].Key' repeats the step key 'a'.");
         errors.ShouldContain("'Steps[3].Action.Url' must be an absolute https URL (http only for a loopback address).");

@@ -155,6 +155,9 @@ public class EventContractTests
         [Funnel.Sequences.SequenceEventTypes.AutomationWebhookCalled] = e => ((AutomationWebhookCalled)e).ShouldSatisfyAllConditions(c => c.Url.ShouldBe("https://crm.example.com/hooks/funnel"), c => c.StatusCode.ShouldBe(202), c => c.Attempt.ShouldBe(2)),
         [Funnel.Sequences.SequenceEventTypes.SequenceEnrolRequested] = e => ((SequenceEnrolRequested)e).ShouldSatisfyAllConditions(r => r.Sequence.ShouldBe("webinar-invite"), r => r.RequestedBy.ShouldBe("guide-nurture/invite")),
         [Funnel.Sequences.SequenceEventTypes.SequenceExitRequested] = e => ((SequenceExitRequested)e).Sequence.ShouldBe("webinar-invite"),
+        [Funnel.Sequences.SequenceEventTypes.SequenceTestDecided] = e => ((SequenceTestDecided)e).ShouldSatisfyAllConditions(
+            d => (d.Sequence, d.Step, d.Winner, d.Significant).ShouldBe(("course-launch", "launch-1", "short", true)),
+            d => d.Results.ShouldBe([new Funnel.Email.VariantResult("control", 104, 16), new Funnel.Email.VariantResult("short", 96, 58)])),
     };
 
     public static TheoryData<string> SampleNames => [.. EventSamples.Names];
