@@ -3,6 +3,8 @@ using Funnel.Analytics.Experiments;
 using Funnel.Definitions;
 using Funnel.Events;
 using Funnel.Sequences;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
 
 namespace Funnel.Samples.Snippets;
 
@@ -41,5 +43,37 @@ internal static class SubjectTestSnippets
         string? winner = opens.Winner;                   // null until significant with 500 sends per variant
         // </snippet:sequences-variant-evaluation>
         return opens;
+    }
+
+    public static SequenceStep WinnerStep()
+    {
+        // <snippet:sequences-winner-test>
+        SequenceStep step = new()
+        {
+            Key = "launch-1",
+            Subject = "The E-Book Masterclass is open",
+            TextBody = "Hi {{ first_name }}, doors are open until Friday ...",
+            Variants =
+            [
+                new EmailVariant { Key = EmailVariant.ControlKey },
+                new EmailVariant { Key = "short", Subject = "Doors are open" },
+            ],
+            WinnerTest = new StepWinnerTest
+            {
+                Metric = VariantWinnerMetric.Opens,   // or Clicks, for a content test
+                Wait = Duration.FromDays(2),          // each send counts once its lead has had two days to open it
+                MinimumSamplePerVariant = 500,
+            },
+        };
+        // </snippet:sequences-winner-test>
+        return step;
+    }
+
+    public static void AddWinnerServices(IServiceCollection services)
+    {
+        // <snippet:sequences-winner-services>
+        services.AddFunnelSequenceDispatcher();  // runs the sequence-tests job every minute
+        services.AddFunnelAnalytics();           // the IVariantWinnerSelector that judges the test
+        // </snippet:sequences-winner-services>
     }
 }
