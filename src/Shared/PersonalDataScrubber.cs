@@ -114,8 +114,18 @@ internal static class PersonalDataScrubber
             return PersonalDataSubject.Redacted;
         }
 
-        return subject.Email is { Value: { } email } && text.Contains(email, StringComparison.OrdinalIgnoreCase)
+        // The address, and any address among the personal values, inside other text (a query string, a note).
+        string scrubbed = subject.Email is { Value: { } email } && text.Contains(email, StringComparison.OrdinalIgnoreCase)
             ? text.Replace(email, subject.Tombstone.Value, StringComparison.OrdinalIgnoreCase)
             : text;
+        foreach (string value in subject.PersonalValues)
+        {
+            if (value.Contains('@', StringComparison.Ordinal) && scrubbed.Contains(value, StringComparison.OrdinalIgnoreCase))
+            {
+                scrubbed = scrubbed.Replace(value, subject.Tombstone.Value, StringComparison.OrdinalIgnoreCase);
+            }
+        }
+
+        return scrubbed;
     }
 }

@@ -89,6 +89,39 @@ public abstract class LeadPrivacySpecificationTests
     }
 
     [Fact]
+    public async Task EraseAsync_LeadWithALinkedVisitorId_ErasesTheVisitorsEventsToo()
+    {
+        PrivacyWorld world = CreateWorld();
+        Harness h = new(world);
+        LeadId visitor = new(Guid.Parse("0193f5a0-7777-7000-8000-000000000001"));
+        // Before the opt-in, on another device: a page view whose referrer and property name the person.
+        await world.Events.AppendAsync([new PageViewed
+        {
+            LeadId = visitor,
+            OccurredAt = h.Clock.GetCurrentInstant(),
+            Page = "/guide",
+            Attribution = new Attribution { Channel = "email", Referrer = "https://mail.example/read?to=ann@example.com" },
+            Properties = ImmutableDictionary<string, string>.Empty.Add("typed", "Annabel").Add("note", "forwarded by ann@example.com"),
+        }]);
+        OptInResult ann = await h.OptInAsync("ann@example.com", "Annabel");
+        (await h.Capture.LinkAsync(visitor, ann.Lead.Id)).ShouldBe(IdentityLinkStatus.Linked);
+        LeadDataExport export = await h.Privacy.ExportAsync(ann.Lead.Id);
+        export.Records.ShouldContain(r => AnyField(r, "/guide"), "the linked visitor's events are exported with the lead's");
+
+        LeadErasure erasure = await h.Privacy.EraseAsync(ann.Lead.Id);
+        LeadErasure again = await h.Privacy.EraseAsync(ann.Lead.Id);
+
+        erasure.ChangedAnything.ShouldBeTrue();
+        again.ChangedAnything.ShouldBeFalse();
+        foreach (string value in new[] { "ann@example.com", "Annabel" })
+        {
+            (await world.FindEverywhere(value)).ShouldBeEmpty($"'{value}' is still stored");
+        }
+
+        (await world.Events.ReadLeadAsync(visitor, 10)).ShouldHaveSingleItem().Event.ShouldBeOfType<PageViewed>().Page.ShouldBe("/guide");
+    }
+
+    [Fact]
     public async Task EraseAsync_CapturedLead_KeepsEventsProfileAndStageForAggregates()
     {
         PrivacyWorld world = CreateWorld();
@@ -212,7 +245,7 @@ public abstract class LeadPrivacySpecificationTests
             Leads = world.Leads;
             Clock = new FakeClock(ConformanceKit.T0);
             Capture = new LeadCapture(world.Leads, world.Events, Clock);
-            Privacy = new LeadPrivacyService(world.Leads, world.Stores, Options.Create(new PrivacyOptions { SuppressionKey = Key }), Clock);
+            Privacy = new LeadPrivacyService(world.Leads, world.Stores, Options.Create(new PrivacyOptions { SuppressionKey = Key }), Clock, world.Events);
         }
 
         public ILeadStore Leads { get; }

@@ -50,7 +50,7 @@ public static partial class FunnelServiceCollectionExtensions
             ILeadStore leads = sp.GetRequiredService<ILeadStore>();
             IEnumerable<IPersonalDataStore> stores = sp.GetServices<IPersonalDataStore>()
                 .Concat(new object[] { sp.GetRequiredService<IFunnelEventLog>(), leads }.OfType<IPersonalDataStore>());
-            return new LeadPrivacyService(leads, stores, sp.GetRequiredService<IOptions<PrivacyOptions>>(), sp.GetRequiredService<IClock>());
+            return new LeadPrivacyService(leads, stores, sp.GetRequiredService<IOptions<PrivacyOptions>>(), sp.GetRequiredService<IClock>(), sp.GetRequiredService<IFunnelEventLog>());
         });
         return services;
     }

@@ -2,7 +2,9 @@ using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
 using FluentValidation;
+using Funnel.Events;
 using Funnel.Leads;
+using Funnel.Pipeline;
 using Microsoft.Extensions.Options;
 using NodaTime;
 
@@ -21,6 +23,11 @@ namespace Funnel.Privacy;
 /// <see cref="PrivacyOptions.SuppressionKey"/>. <see cref="IsSuppressedAsync"/> recognises the erased address from
 /// it: imports skip such an address, while a new opt-in through a form (a new, explicit consent) creates a new lead.
 /// </para>
+/// <para>
+/// Given the event log, both also cover the anonymous visitor ids linked to the lead (<see cref="IdentityLinked"/>, read
+/// from the lead's events): their events are exported with the lead's, and erased first with the lead's personal values,
+/// so a page view recorded before the opt-in keeps no referrer or property that names the person.
+/// </para>
 /// <para>This service has no HTTP endpoint: the application decides who may ask for an export or an erasure.</para>
 /// </remarks>
 /// <threadsafety>Instances are safe to use from many threads at once when the stores are.</threadsafety>
@@ -30,6 +37,7 @@ public sealed class LeadPrivacyService
     private readonly ILeadStore _leads;
     private readonly ImmutableArray<IPersonalDataStore> _stores;
     private readonly IClock _clock;
+    private readonly IFunnelEventLog? _events;
     private readonly byte[] _key;
 
     /// <summary>Initializes the service.</summary>
@@ -40,6 +48,19 @@ public sealed class LeadPrivacyService
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ValidationException">The options are not valid; the message names <c>SuppressionKey</c>.</exception>
     public LeadPrivacyService(ILeadStore leads, IEnumerable<IPersonalDataStore> stores, IOptions<PrivacyOptions> options, IClock clock)
+        : this(leads, stores, options, clock, events: null)
+    {
+    }
+
+    /// <summary>Initializes the service with the event log, so exports and erasures also cover the visitor ids linked to a lead.</summary>
+    /// <param name="leads">The lead store, where profiles are found by id and tombstones by address.</param>
+    /// <param name="stores">The stores to export from and erase in; stores that are also <see cref="ILeadStore"/>s run last.</param>
+    /// <param name="options">The options, with the suppression key.</param>
+    /// <param name="clock">The source of "now".</param>
+    /// <param name="events">The event log, read for the lead's <see cref="IdentityLinked"/> events; <see langword="null"/> to cover the lead's own id only.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="leads"/>, <paramref name="stores"/>, <paramref name="options"/> or <paramref name="clock"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ValidationException">The options are not valid; the message names <c>SuppressionKey</c>.</exception>
+    public LeadPrivacyService(ILeadStore leads, IEnumerable<IPersonalDataStore> stores, IOptions<PrivacyOptions> options, IClock clock, IFunnelEventLog? events)
     {
         ArgumentNullException.ThrowIfNull(leads);
         ArgumentNullException.ThrowIfNull(stores);
@@ -50,6 +71,7 @@ public sealed class LeadPrivacyService
         _leads = leads;
         _stores = [.. stores.Distinct().OrderBy(static s => s is ILeadStore ? 1 : 0)];
         _clock = clock;
+        _events = events;
         _key = Encoding.UTF8.GetBytes(value.SuppressionKey!);
     }
 
@@ -64,9 +86,12 @@ public sealed class LeadPrivacyService
     {
         (PersonalDataSubject subject, LeadProfile? profile) = await SubjectAsync(leadId, cancellationToken).ConfigureAwait(false);
         ImmutableArray<PersonalRecord>.Builder records = ImmutableArray.CreateBuilder<PersonalRecord>();
-        foreach (IPersonalDataStore store in _stores)
+        foreach (PersonalDataSubject one in (PersonalDataSubject[])[subject, .. await VisitorsAsync(subject, cancellationToken).ConfigureAwait(false)])
         {
-            records.AddRange(await store.ExportAsync(subject, cancellationToken).ConfigureAwait(false));
+            foreach (IPersonalDataStore store in _stores)
+            {
+                records.AddRange(await store.ExportAsync(one, cancellationToken).ConfigureAwait(false));
+            }
         }
 
         return new LeadDataExport
@@ -88,13 +113,58 @@ public sealed class LeadPrivacyService
     {
         (PersonalDataSubject subject, _) = await SubjectAsync(leadId, cancellationToken).ConfigureAwait(false);
         ImmutableArray<ErasureOutcome>.Builder outcomes = ImmutableArray.CreateBuilder<ErasureOutcome>(_stores.Length);
+        // The linked visitor ids first, while the lead's profile still holds the values to look for: an interrupted
+        // erasure runs again with them.
+        PersonalDataSubject[] visitors = await VisitorsAsync(subject, cancellationToken).ConfigureAwait(false);
         foreach (IPersonalDataStore store in _stores)
         {
-            outcomes.Add(await store.EraseAsync(subject, cancellationToken).ConfigureAwait(false));
+            ErasureOutcome outcome = new(store.Name, ErasureStatus.NothingFound, 0);
+            foreach (PersonalDataSubject visitor in visitors)
+            {
+                outcome = Merge(outcome, await store.EraseAsync(visitor, cancellationToken).ConfigureAwait(false));
+            }
+
+            outcomes.Add(outcome);
+        }
+
+        for (int i = 0; i < _stores.Length; i++)
+        {
+            outcomes[i] = Merge(outcomes[i], await _stores[i].EraseAsync(subject, cancellationToken).ConfigureAwait(false));
         }
 
         return new LeadErasure(leadId, subject.At, subject.Tombstone, outcomes.MoveToImmutable());
     }
+
+    /// <summary>Returns a subject per visitor id linked to the lead, with the lead's personal values.</summary>
+    /// <remarks>
+    /// A visitor's subject has no email address and a tombstone of its own that occurs nowhere: a store that finds rows
+    /// by address (or tombstone) as well as by id then finds only the visitor's rows, never the lead's, which the lead's
+    /// own subject erases with the profile's redaction. The address is one of the personal values, so it is still
+    /// redacted wherever it appears in the visitor's rows, inside other text too.
+    /// </remarks>
+    private async Task<PersonalDataSubject[]> VisitorsAsync(PersonalDataSubject subject, CancellationToken cancellationToken)
+    {
+        if (_events is null)
+        {
+            return [];
+        }
+
+        IReadOnlyList<LoggedEvent> own = await _events.ReadLeadAsync(subject.LeadId, MaxLinkHistory, cancellationToken).ConfigureAwait(false);
+        return [.. own.Select(static e => e.Event).OfType<IdentityLinked>()
+            .Select(static l => l.VisitorId).Where(v => v != subject.LeadId).Distinct()
+            .Select(v => subject with { LeadId = v, Email = null, Tombstone = EmailAddress.Parse($"erased-visitor-{v.Value:N}@{TombstoneDomain}") })];
+    }
+
+    /// <summary>Combines what a store did for the visitor ids and the lead: erased when it erased anything, records summed.</summary>
+    private static ErasureOutcome Merge(ErasureOutcome a, ErasureOutcome b) => new(
+        b.Store,
+        a.Status == ErasureStatus.Erased || b.Status == ErasureStatus.Erased ? ErasureStatus.Erased
+            : a.Status == ErasureStatus.AlreadyErased || b.Status == ErasureStatus.AlreadyErased ? ErasureStatus.AlreadyErased
+            : ErasureStatus.NothingFound,
+        a.RecordsChanged + b.RecordsChanged);
+
+    /// <summary>The most of a lead's events read for its identity links (the oldest first), as for scoring.</summary>
+    private const int MaxLinkHistory = 10_000;
 
     /// <summary>Returns whether an email address belongs to an erased lead.</summary>
     /// <remarks>

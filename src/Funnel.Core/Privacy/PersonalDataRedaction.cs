@@ -121,7 +121,8 @@ public static class PersonalDataRedaction
 
     private static bool IsPersonal(string value, PersonalDataSubject subject) =>
         subject.PersonalValues.Contains(value, StringComparer.Ordinal)
-        || (subject.Email is { Value: { } email } && value.Contains(email, StringComparison.OrdinalIgnoreCase));
+        || (subject.Email is { Value: { } email } && value.Contains(email, StringComparison.OrdinalIgnoreCase))
+        || subject.PersonalValues.Any(v => v.Contains('@', StringComparison.Ordinal) && value.Contains(v, StringComparison.OrdinalIgnoreCase));
 
     private static Attribution WithoutReferrer(Attribution attribution) =>
         attribution.Referrer is null ? attribution : attribution with { Referrer = null };
