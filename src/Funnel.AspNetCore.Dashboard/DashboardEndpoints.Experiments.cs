@@ -74,6 +74,13 @@ internal static partial class DashboardEndpoints
         // The definition's variants in its order (the first is the control), then any variant only the log knows.
         string[] variants = [.. (definition?.Variants.Select(static v => v.Key) ?? [])
             .Concat(exposed.Keys.Order(StringComparer.Ordinal)).Distinct(StringComparer.Ordinal)];
+        html.Markup("<h2>").Text(key).Markup("</h2>");
+        if (variants.Length == 0)
+        {
+            html.Element("p", "The registered Experiment lists no variants and the log has no exposures to it.");
+            return;
+        }
+
         string control = definition?.Variants.FirstOrDefault()?.Key ?? (exposed.ContainsKey("control") ? "control" : variants[0]);
         Dictionary<string, ConversionSample> samples = variants.ToDictionary(
             v => v,
@@ -82,7 +89,6 @@ internal static partial class DashboardEndpoints
         VariantTestResult? test = samples.Count >= 2 ? VariantTest.Evaluate(samples, control, 0, ExperimentSettings) : null;
         Dictionary<string, VariantComparison> comparisons = test?.Comparisons.ToDictionary(static c => c.Variant, StringComparer.Ordinal) ?? [];
 
-        html.Markup("<h2>").Text(key).Markup("</h2>");
         ExperimentChart(html, key, variants, samples);
         html.Markup("<table><caption>").Text($"{key}: variants against {control}")
             .Markup("</caption><thead><tr><th scope=\"col\">Variant</th><th scope=\"col\" class=\"num\">Exposed</th>")

@@ -80,6 +80,19 @@ public class DashboardExperimentsTests
     }
 
     [Fact]
+    public async Task Experiments_RegisteredWithoutExposures_ListsItsVariantsWithNothingToCompare()
+    {
+        await using DashboardHost host = await StartAsync(services => services.AddFunnelAnalytics().AddSingleton(Headline));
+        using HttpClient client = host.Client();
+
+        string page = await DashboardHost.GetPageAsync(client, "/funnel-admin/experiments");
+
+        PageTables.Row(page, "bold")[1..3].ShouldBe(["0", "0"]);
+        page.ShouldContain("Sample ratio: not checked; no exposures yet.");
+        page.ShouldContain("No significant winner yet.");
+    }
+
+    [Fact]
     public async Task Experiments_HostileKeysInTheLog_AreShownAsText()
     {
         await using DashboardHost host = await StartAsync(services => services.AddFunnelAnalytics());
