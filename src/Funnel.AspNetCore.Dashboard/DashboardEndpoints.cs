@@ -17,7 +17,7 @@ using NodaTime.Text;
 namespace Funnel.AspNetCore.Dashboard;
 
 /// <summary>The dashboard's pages (GET) and actions (POST, antiforgery-checked, refused when read-only).</summary>
-internal static class DashboardEndpoints
+internal static partial class DashboardEndpoints
 {
     private const int ParkedLookupLimit = 10_000;
 
@@ -42,6 +42,9 @@ internal static class DashboardEndpoints
         group.MapGet("/pipeline", (HttpContext context, CancellationToken ct) => PipelineAsync(Page(context), ct));
         group.MapPost("/pipeline/retry", (HttpContext context, CancellationToken ct) =>
             ActAsync(Page(context), "/pipeline", (form, p) => RetryParkedAsync(p, form["handler"], form["position"], ct)));
+        MapPayments(group, Page);
+        MapExperiments(group, Page);
+        MapAffiliates(group, Page);
         group.MapGet("/leads", (HttpContext context, string? email, CancellationToken ct) => LeadsAsync(Page(context), email, ct));
         group.MapGet("/leads/{id:guid}", (HttpContext context, Guid id, int? page, CancellationToken ct) =>
             LeadAsync(Page(context), new LeadId(id), page ?? 1, ct));

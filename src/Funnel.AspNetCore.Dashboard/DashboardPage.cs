@@ -26,7 +26,7 @@ internal sealed class DashboardPage
         + "'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
     private static readonly (string Path, string Name)[] Sections =
-        [("", "Overview"), ("/email", "Email queue"), ("/sequences", "Sequences"), ("/broadcasts", "Broadcasts"), ("/webhooks", "Webhooks"), ("/pipeline", "Pipeline"), ("/leads", "Leads")];
+        [("", "Overview"), ("/email", "Email queue"), ("/sequences", "Sequences"), ("/broadcasts", "Broadcasts"), ("/payments", "Payments"), ("/webhooks", "Webhooks"), ("/experiments", "Experiments"), ("/affiliates", "Affiliates"), ("/pipeline", "Pipeline"), ("/leads", "Leads")];
 
     private readonly HttpContext _context;
 

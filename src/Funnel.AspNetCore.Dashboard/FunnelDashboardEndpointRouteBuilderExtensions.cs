@@ -14,9 +14,10 @@ public static class FunnelDashboardEndpointRouteBuilderExtensions
     /// <summary>Maps the dashboard's pages and actions under a route prefix, behind its authorization policy.</summary>
     /// <remarks>
     /// <para>
-    /// Pages: <c>{prefix}/</c> (overview), <c>{prefix}/email</c>, <c>{prefix}/webhooks</c>, <c>{prefix}/pipeline</c>,
-    /// <c>{prefix}/leads</c> and <c>{prefix}/leads/{id}</c>; actions are <c>POST</c>s under the same paths, each
-    /// validating the antiforgery token and refused in read-only mode.
+    /// Pages: <c>{prefix}/</c> (overview), <c>{prefix}/email</c>, <c>{prefix}/sequences</c>, <c>{prefix}/broadcasts</c>,
+    /// <c>{prefix}/payments</c>, <c>{prefix}/webhooks</c>, <c>{prefix}/experiments</c>, <c>{prefix}/affiliates</c>,
+    /// <c>{prefix}/pipeline</c>, <c>{prefix}/leads</c> and <c>{prefix}/leads/{id}</c>; actions are <c>POST</c>s under
+    /// the same paths, each validating the antiforgery token and refused in read-only mode.
     /// </para>
     /// <para>
     /// Reading the options here validates them, so a dashboard without a policy (outside Development with

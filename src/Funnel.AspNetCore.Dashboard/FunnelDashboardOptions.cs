@@ -1,4 +1,5 @@
 using Funnel.Definitions;
+using Funnel.Events;
 
 namespace Funnel.AspNetCore.Dashboard;
 
@@ -34,6 +35,11 @@ public sealed class FunnelDashboardOptions
     /// <remarks>The overview reads the oldest events first and says so when it stopped at this limit.</remarks>
     /// <value>Defaults to 100,000; must be positive.</value>
     public int MaxReportEvents { get; set; } = 100_000;
+
+    /// <summary>Gets or sets the event type that counts as a conversion on the Experiments page.</summary>
+    /// <remarks>A lead exposed to an experiment converts when it has an event of this type at or after its first exposure.</remarks>
+    /// <value>Defaults to <c>order_placed</c> (<see cref="EventTypes.OrderPlaced"/>); must not be empty.</value>
+    public string ExperimentGoal { get; set; } = EventTypes.OrderPlaced;
 
     /// <summary>Gets or sets the funnel the overview reports on.</summary>
     /// <value>Defaults to <see langword="null"/>: the overview shows event counts but no funnel chart.</value>

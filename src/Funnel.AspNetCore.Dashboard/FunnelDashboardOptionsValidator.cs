@@ -16,5 +16,6 @@ internal sealed class FunnelDashboardOptionsValidator : AbstractValidator<Funnel
                 + "in Development with AllowAnonymousInDevelopment.");
         RuleFor(o => o.PageSize).InclusiveBetween(1, 1_000);
         RuleFor(o => o.MaxReportEvents).GreaterThanOrEqualTo(1);
+        RuleFor(o => o.ExperimentGoal).NotEmpty();
     }
 }

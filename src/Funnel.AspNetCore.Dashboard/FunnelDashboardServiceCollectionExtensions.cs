@@ -20,7 +20,8 @@ public static class FunnelDashboardServiceCollectionExtensions
     /// </para>
     /// <para>
     /// The dashboard reads the stores the app registered (<c>AddFunnel</c>, <c>AddFunnelSequences</c>,
-    /// <c>AddFunnelCommerce</c> or a storage package); a page whose store is missing says so instead of failing.
+    /// <c>AddFunnelCommerce</c>, <c>AddFunnelAnalytics</c>, <c>AddFunnelAdvocacy</c> or a storage package); a page whose
+    /// package or store is missing says so, naming the call that sets it up, instead of failing.
     /// <see cref="FunnelDashboardOptions"/> are validated when the host starts. Calling this method again adds the
     /// configuration and registers nothing twice.
     /// </para>

@@ -44,7 +44,7 @@ public class DependencyGraphTests
         ["Funnel.Analytics"] = ["Funnel.Core"],
         ["Funnel.Hosting"] = ["Funnel.Core"],
         ["Funnel.AspNetCore"] = ["Funnel.Core", "Funnel.Sequences", "Funnel.Commerce", "Funnel.Hosting"],
-        ["Funnel.AspNetCore.Dashboard"] = ["Funnel.Core", "Funnel.Sequences", "Funnel.Commerce"],
+        ["Funnel.AspNetCore.Dashboard"] = ["Funnel.Core", "Funnel.Sequences", "Funnel.Commerce", "Funnel.Analytics", "Funnel.Advocacy"],
         ["Funnel.Email.Smtp"] = ["Funnel.Core"],
         ["Funnel.Email.SendGrid"] = ["Funnel.Core"],
         ["Funnel.Payments.Stripe"] = ["Funnel.Core", "Funnel.Commerce"],

@@ -26,6 +26,7 @@ public class DashboardPagesTests
             "/funnel-admin/", "/funnel-admin/email", "/funnel-admin/email?state=FailedPermanent", "/funnel-admin/email?state=Nonsense",
             "/funnel-admin/webhooks", "/funnel-admin/pipeline", "/funnel-admin/leads", "/funnel-admin/leads?email=ada%40example.com",
             "/funnel-admin/leads?email=nobody%40example.com", $"/funnel-admin/leads/{lead.Id.Value}",
+            "/funnel-admin/payments", "/funnel-admin/experiments", "/funnel-admin/affiliates",
         })
         {
             string page = await DashboardHost.GetPageAsync(client, path);

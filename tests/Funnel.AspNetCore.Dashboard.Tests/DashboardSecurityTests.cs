@@ -18,6 +18,9 @@ public class DashboardSecurityTests
         "/funnel-admin/webhooks",
         "/funnel-admin/pipeline",
         "/funnel-admin/leads",
+        "/funnel-admin/payments",
+        "/funnel-admin/experiments",
+        "/funnel-admin/affiliates",
     };
 
     [Theory]

@@ -44,6 +44,25 @@ public class ServiceRegistrationTests
     }
 
     [Fact]
+    public void Options_EmptyExperimentGoal_FailsNamingTheOption()
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddSingleton<IHostEnvironment>(new Environment("Production"));
+        services.AddFunnelDashboard(o =>
+        {
+            o.AuthorizationPolicy = "ops";
+            o.ExperimentGoal = "";
+        });
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        OptionsValidationException error = Should.Throw<OptionsValidationException>(
+            () => provider.GetRequiredService<IOptions<FunnelDashboardOptions>>().Value);
+
+        error.Message.ShouldContain("FunnelDashboardOptions.ExperimentGoal");
+        new FunnelDashboardOptions().ExperimentGoal.ShouldBe("order_placed");
+    }
+
+    [Fact]
     public void AddFunnelDashboard_NullArguments_Throw()
     {
         Should.Throw<ArgumentNullException>(() => ((IServiceCollection)null!).AddFunnelDashboard(_ => { }));

@@ -50,7 +50,8 @@ public sealed class ShopAdminTests
 
         signIn.ShouldBeStatus(HttpStatusCode.Redirect);
         signIn.Headers.Location!.OriginalString.ShouldBe("/funnel-admin/");
-        foreach (string page in new[] { "/funnel-admin/", "/funnel-admin/email?state=Sent", "/funnel-admin/webhooks", "/funnel-admin/pipeline", "/funnel-admin/leads?email=ada%40example.com" })
+        foreach (string page in new[] { "/funnel-admin/", "/funnel-admin/email?state=Sent", "/funnel-admin/webhooks", "/funnel-admin/pipeline", "/funnel-admin/leads?email=ada%40example.com",
+            "/funnel-admin/payments", "/funnel-admin/experiments", "/funnel-admin/affiliates" })
         {
             using HttpResponseMessage response = await client.GetAsync(new Uri(page, UriKind.Relative));
             response.ShouldBeStatus(HttpStatusCode.OK);
@@ -59,6 +60,10 @@ public sealed class ShopAdminTests
         string overview = await client.GetStringAsync(new Uri("/funnel-admin/", UriKind.Relative));
         overview.ShouldContain("Purchases: 1");
         overview.ShouldContain("Guide downloads: 1");
+        string payments = await client.GetStringAsync(new Uri("/funnel-admin/payments", UriKind.Relative));
+        payments.ShouldContain("Orders (1), newest first");
+        string affiliates = await client.GetStringAsync(new Uri("/funnel-admin/affiliates", UriKind.Relative));
+        affiliates.ShouldContain("Affiliates are not set up"); // the shop registers Advocacy but no affiliate program
     }
 
     [Fact]
