@@ -106,6 +106,7 @@ try {
     await shot('downsell');
     await visit(() => Promise.all([page.waitForURL('**/thank-you?**'), page.click('#accept')]));
   }
+  result.order = new URL(page.url()).searchParams.get('order');
   result.paid = await page.textContent('#paid');
   result.receipt = await page.$$eval('tr[data-offer]', (rows) => rows.map((r) => r.dataset.offer));
   await shot('thank-you');
