@@ -90,7 +90,13 @@ public sealed class DashboardTests(BrowserFixture browser, ITestOutputHelper out
             lead.GetProperty("timeline").GetInt32().ShouldBeGreaterThan(0);
 
             string[] files = [.. result.GetProperty("screenshots").EnumerateArray().Select(e => e.GetString()!)];
-            files.Length.ShouldBe(11, "one screenshot per page: " + string.Join(", ", files));
+            files.Length.ShouldBeGreaterThanOrEqualTo(11, "one screenshot per page: " + string.Join(", ", files));
+            string[] audited = [.. result.GetProperty("pages").EnumerateArray().Select(e => e.GetString()!.Split('?')[0].TrimEnd('/'))];
+            foreach (JsonElement linked in result.GetProperty("navigation").EnumerateArray())
+            {
+                audited.ShouldContain(linked.GetString()!.TrimEnd('/'), "every page in the dashboard's navigation is screenshot and audited");
+            }
+
             foreach (string file in files)
             {
                 byte[] bytes = await File.ReadAllBytesAsync(file);

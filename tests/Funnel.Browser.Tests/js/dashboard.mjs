@@ -211,6 +211,16 @@ try {
     await audit(name);
   }
 
+  // Any page the navigation links to that the list above does not name yet (a page added later) is audited too.
+  const visited = new Set(result.pages.map((p) => new URL(p, base).pathname.replace(/\/$/, '')));
+  const navigation = await page.$$eval('header nav a', (links) => links.map((a) => new URL(a.href).pathname));
+  result.navigation = navigation;
+  for (const linked of navigation.filter((p) => !visited.has(p.replace(/\/$/, '')))) {
+    const response = await page.goto(new URL(linked, base).href);
+    check(response?.status() === 200, `${linked} answered ${response?.status()}`);
+    await audit(linked.split('/').filter(Boolean).pop());
+  }
+
   const journeyLead = await leadId(args.lead);
   check(journeyLead, `no lead ${args.lead} on /leads`);
   await audit('leads-search');
