@@ -18,7 +18,7 @@ internal static class FunnelChart
         int height = Math.Max(1, steps.Length) * (BarHeight + Gap);
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture, $"""<svg id="funnel-chart" role="img" aria-label="Funnel chart" viewBox="0 0 {Width} {height}" width="100%" xmlns="http://www.w3.org/2000/svg">""");
-        string[] colours = ["#1f3a60", "#2f5f98", "#2f80ed", "#56a0f5", "#8cc1fa", "#b6d8fc"];
+        string[] colours = ["#1f3a60", "#2f5f98", "#2a6bd1", "#56a0f5", "#8cc1fa", "#b6d8fc"];
         for (int i = 0; i < steps.Length; i++)
         {
             StepResult step = steps[i];
@@ -27,7 +27,7 @@ internal static class FunnelChart
             double x = (Width - w) / 2;
             int y = i * (BarHeight + Gap);
             string fill = colours[i % colours.Length];
-            string textColour = i >= 4 ? "#1f2933" : "#ffffff";
+            string textColour = i >= 3 ? "#1f2933" : "#ffffff";
             svg.Append(CultureInfo.InvariantCulture, $"""<rect x="{x:0.#}" y="{y}" width="{w:0.#}" height="{BarHeight}" rx="6" fill="{fill}"><title>{Html.Encode(step.Step.Name)}: {step.Reached}</title></rect>""");
             svg.Append(CultureInfo.InvariantCulture, $"""<text x="{Width / 2}" y="{y + (BarHeight / 2) + 5}" text-anchor="middle" font-size="15" fill="{(share < 0.45 ? "#1f2933" : textColour)}">{Html.Encode(step.Step.Name)}: {step.Reached}</text>""");
         }

@@ -17,9 +17,9 @@ internal static class Html
         .tiers{display:grid;grid-template-columns:repeat(auto-fit,minmax(15rem,1fr));gap:1rem}
         .tier{border:2px solid #d9e2ec;border-radius:.6rem;padding:1.2rem;background:#fff;display:flex;flex-direction:column}
         .tier.featured{border-color:#2f80ed}.tier .price{font-size:2rem;font-weight:700;margin:.3rem 0}.tier ul{padding-left:1.2rem;flex:1}
-        .muted{color:#627d98;font-size:.92rem}
-        .btn{display:inline-block;background:#2f80ed;color:#fff;border:0;border-radius:.4rem;padding:.7rem 1.2rem;font-size:1rem;font-weight:600;cursor:pointer;text-decoration:none;margin:.2rem .4rem .2rem 0}
-        .btn.secondary{background:#e4e7eb;color:#1f2933}.btn.accept{background:#27ae60}
+        .muted{color:#52606d;font-size:.92rem}
+        .btn{display:inline-block;background:#2a6bd1;color:#fff;border:0;border-radius:.4rem;padding:.7rem 1.2rem;font-size:1rem;font-weight:600;cursor:pointer;text-decoration:none;margin:.2rem .4rem .2rem 0}
+        .btn.secondary{background:#e4e7eb;color:#1f2933}.btn.accept{background:#1d7a45}
         input[type=email]{width:100%;max-width:24rem;padding:.65rem;border:1px solid #bcccdc;border-radius:.4rem;font-size:1rem}
         .optin{background:#fff8e1;border:2px dashed #f0b429}.hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
         .deadline{background:#fde8e8;border-left:4px solid #e12d39;padding:.8rem 1rem;border-radius:.3rem}

@@ -11,7 +11,7 @@ internal static class FunnelSvg
     private const int Width = 640;
     private const int BarHeight = 40;
     private const int Gap = 8;
-    private static readonly string[] Colours = ["#1f3a60", "#2f5f98", "#2f80ed", "#56a0f5", "#8cc1fa", "#b6d8fc"];
+    private static readonly string[] Colours = ["#1f3a60", "#2f5f98", "#2a6bd1", "#56a0f5", "#8cc1fa", "#b6d8fc"];
 
     public static void Write(HtmlWriter html, ImmutableArray<StepResult> steps)
     {
@@ -33,10 +33,11 @@ internal static class FunnelSvg
                 .Attribute("width", w.ToString("0.#", CultureInfo.InvariantCulture))
                 .Attribute("height", BarHeight.ToString(CultureInfo.InvariantCulture))
                 .Attribute("fill", Colours[i % Colours.Length]).Markup("></rect>");
+            // White text only on the three darkest bars (4.5:1 or more); dark text on the others.
             html.Markup("<text text-anchor=\"middle\" font-size=\"15\"")
                 .Attribute("x", (Width / 2).ToString(CultureInfo.InvariantCulture))
                 .Attribute("y", (y + (BarHeight / 2) + 5).ToString(CultureInfo.InvariantCulture))
-                .Attribute("fill", share >= 0.45 && i < 4 ? "#ffffff" : "#1f2933").Markup(">")
+                .Attribute("fill", share >= 0.45 && i < 3 ? "#ffffff" : "#1f2933").Markup(">")
                 .Text($"{step.Step.Name}: {step.Reached.ToString(CultureInfo.InvariantCulture)}").Markup("</text>");
         }
 

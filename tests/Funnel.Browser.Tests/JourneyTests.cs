@@ -4,6 +4,7 @@ using Funnel.TestSupport;
 namespace Funnel.Browser.Tests;
 
 /// <summary>Walks a visitor through the WebShop in headless Chromium: blog → opt-in → confirmation email (smtp4dev) → sales page → guide email → its link to the sales page → checkout with bump and test card → upsell → thank-you → admin.</summary>
+[Collection(ChromiumTests.Name)]
 public sealed class JourneyTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     private static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];

@@ -106,15 +106,19 @@ try {
     await shot('downsell');
     await visit(() => Promise.all([page.waitForURL('**/thank-you?**'), page.click('#accept')]));
   }
+  result.order = new URL(page.url()).searchParams.get('order');
   result.paid = await page.textContent('#paid');
   result.receipt = await page.$$eval('tr[data-offer]', (rows) => rows.map((r) => r.dataset.offer));
   await shot('thank-you');
 
-  // 6. The admin report, once the gateway's webhooks have reached the shop's endpoint (delivered every second).
-  // Up to 30 s like the email polling above: a busy CI machine may be slower than the one-second relay.
+  // 6. The admin report, once the gateway's webhooks have reached the shop's endpoint (delivered every second) and the
+  // dispatcher has sent the welcome that the purchase starts (the third email).
+  // Up to 30 s like the email polling above: a busy CI machine may be slower than the one-second relay and dispatcher.
+  const settled = async () => (await page.textContent('[data-testid="webhooks-processed"]'))?.trim() === '2'
+    && (await page.textContent('[data-testid="emails-sent"]'))?.trim() === '3';
   for (let attempt = 0; attempt < 60; attempt++) {
     await page.goto(`${base}/admin`);
-    if ((await page.textContent('[data-testid="webhooks-processed"]'))?.trim() === '2') break;
+    if (await settled()) break;
     await page.waitForTimeout(500);
   }
   result.admin = await page.$$eval('[data-testid]', (els) => Object.fromEntries(els.map((e) => [e.dataset.testid, e.textContent.trim()])));
