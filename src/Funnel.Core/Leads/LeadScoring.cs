@@ -24,8 +24,9 @@ public sealed record ScoringRule(EventMatch When, double Points, double Cap);
 /// </para>
 /// <para>
 /// A lead (stage <see cref="LifecycleStage.Lead"/> or later) whose score reaches <see cref="MarketingQualifiedAt"/>
-/// becomes an MQL, and at <see cref="SalesQualifiedAt"/> an SQL: the guide's "Lead → MQL → SQL". Stages never move
-/// back when the score decays.
+/// becomes an MQL, and at <see cref="SalesQualifiedAt"/> an SQL: the guide's "Lead → MQL → SQL". Without
+/// <see cref="Hysteresis"/> stages never move back when the score decays; with it, an MQL or SQL whose score falls
+/// below the band's lower edge moves back, so a score hovering at a threshold does not flip the stage.
 /// </para>
 /// </remarks>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
@@ -45,6 +46,35 @@ public sealed record ScoringModel
     /// <summary>Gets the score at which a lead becomes sales qualified.</summary>
     /// <value>Defaults to 100.</value>
     public double SalesQualifiedAt { get; init; } = 100;
+
+    /// <summary>Gets the lower edges below which an MQL or SQL moves back a stage.</summary>
+    /// <value>Defaults to <see langword="null"/>: stages reached by score never move back.</value>
+    public ScoreHysteresis? Hysteresis { get; init; }
+}
+
+/// <summary>A hysteresis band for the score-reached stages: a lead enters a stage at its threshold and leaves it only below a lower edge.</summary>
+/// <remarks>
+/// <para>
+/// With <c>MarketingQualifiedAt = 50</c> and <see cref="MarketingQualifiedLeaveBelow"/> = 35, a lead becomes an MQL at
+/// 50, stays one while the score decays to 35, and returns to <see cref="LifecycleStage.Lead"/> below 35; it becomes an
+/// MQL again only at 50. An SQL returns to MQL below <see cref="SalesQualifiedLeaveBelow"/> (and to Lead when the score
+/// is also below the MQL edge). Customers and advocates never move back.
+/// </para>
+/// <para>
+/// The stage is re-evaluated whenever the lead is scored: by the <c>scoring</c> handler, on each of the lead's events.
+/// Leave <see cref="SalesQualifiedLeaveBelow"/> unset when leads also become SQLs without the score (a sales-page visit
+/// or a started checkout, as in <see cref="LeadLifecycle.Default"/>), or such a lead would fall back to MQL on its next event.
+/// </para>
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record ScoreHysteresis
+{
+    /// <summary>Gets the score below which an MQL returns to <see cref="LifecycleStage.Lead"/>; below <see cref="ScoringModel.MarketingQualifiedAt"/>.</summary>
+    public required double MarketingQualifiedLeaveBelow { get; init; }
+
+    /// <summary>Gets the score below which an SQL returns to MQL; below <see cref="ScoringModel.SalesQualifiedAt"/>.</summary>
+    /// <value>Defaults to <see langword="null"/>: an SQL never moves back.</value>
+    public double? SalesQualifiedLeaveBelow { get; init; }
 }
 
 /// <summary>Validates a <see cref="ScoringModel"/>.</summary>
@@ -69,6 +99,14 @@ public sealed class ScoringModelValidator : AbstractValidator<ScoringModel>
             .WithMessage(m => $"{m.MarketingQualifiedAt} is not a valid MQL threshold: it must be positive.");
         RuleFor(m => m.SalesQualifiedAt).Must((m, t) => double.IsFinite(t) && t >= m.MarketingQualifiedAt)
             .WithMessage(m => $"{m.SalesQualifiedAt} is not a valid SQL threshold: it must be at least the MQL threshold {m.MarketingQualifiedAt}.");
+        RuleFor(m => m.Hysteresis!.MarketingQualifiedLeaveBelow)
+            .Must((m, edge) => double.IsFinite(edge) && edge < m.MarketingQualifiedAt)
+            .WithMessage(m => $"{m.Hysteresis!.MarketingQualifiedLeaveBelow} is not a valid lower edge: it must be finite and below the MQL threshold {m.MarketingQualifiedAt}.")
+            .When(m => m.Hysteresis is not null);
+        RuleFor(m => m.Hysteresis!.SalesQualifiedLeaveBelow)
+            .Must((m, edge) => double.IsFinite(edge!.Value) && edge.Value < m.SalesQualifiedAt)
+            .WithMessage(m => $"{m.Hysteresis!.SalesQualifiedLeaveBelow} is not a valid lower edge: it must be finite and below the SQL threshold {m.SalesQualifiedAt}.")
+            .When(m => m.Hysteresis?.SalesQualifiedLeaveBelow is not null);
     }
 }
 
@@ -169,7 +207,11 @@ public sealed class LeadScorer
     /// <summary>Returns the stage a lead reaches with a score.</summary>
     /// <param name="current">The current stage.</param>
     /// <param name="score">The score.</param>
-    /// <returns><see cref="LifecycleStage.SalesQualified"/> or <see cref="LifecycleStage.MarketingQualified"/> when the score reaches that threshold and the lead is a lead but not yet there; otherwise <paramref name="current"/>.</returns>
+    /// <returns>
+    /// <see cref="LifecycleStage.SalesQualified"/> or <see cref="LifecycleStage.MarketingQualified"/> when the score
+    /// reaches that threshold and the lead is a lead but not yet there; with <see cref="ScoringModel.Hysteresis"/>, the
+    /// stage below for an SQL or MQL whose score is under the band's lower edge; otherwise <paramref name="current"/>.
+    /// </returns>
     public LifecycleStage StageFor(LifecycleStage current, double score)
     {
         if (current < LifecycleStage.Lead)
@@ -180,6 +222,112 @@ public sealed class LeadScorer
         LifecycleStage target = score >= _model.SalesQualifiedAt ? LifecycleStage.SalesQualified
             : score >= _model.MarketingQualifiedAt ? LifecycleStage.MarketingQualified
             : current;
-        return target > current ? target : current;
+        if (target > current || _model.Hysteresis is not { } band)
+        {
+            return target > current ? target : current;
+        }
+
+        LifecycleStage stage = current;
+        if (stage == LifecycleStage.SalesQualified && band.SalesQualifiedLeaveBelow is { } sqlEdge && score < sqlEdge)
+        {
+            stage = LifecycleStage.MarketingQualified;
+        }
+
+        if (stage == LifecycleStage.MarketingQualified && score < band.MarketingQualifiedLeaveBelow)
+        {
+            stage = LifecycleStage.Lead;
+        }
+
+        return stage;
     }
+
+    /// <summary>Explains a lead's score at an instant: each rule's matching events with their decayed points, the caps applied, and the adjustments.</summary>
+    /// <remarks>
+    /// The explanation adds up the same way as <see cref="Score"/>, so its <see cref="ScoreExplanation.Score"/> is
+    /// exactly what <see cref="Score"/> returns for the same events and instant.
+    /// </remarks>
+    /// <param name="events">The lead's events, in any order; events after <paramref name="now"/> are ignored.</param>
+    /// <param name="now">The instant to score at.</param>
+    /// <returns>The explanation, with each rule (in model order) and its events (in the order given).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="events"/> is <see langword="null"/>.</exception>
+    public ScoreExplanation Explain(IEnumerable<FunnelEvent> events, Instant now)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        ImmutableArray<ScoringRule> rules = _model.Rules;
+        double[] sums = new double[rules.Length];
+        ImmutableArray<ScoreContribution>.Builder[] matched = [.. rules.Select(static _ => ImmutableArray.CreateBuilder<ScoreContribution>())];
+        ImmutableArray<ScoreContribution>.Builder adjustments = ImmutableArray.CreateBuilder<ScoreContribution>();
+        double? halfLifeNanos = _model.HalfLife?.TotalNanoseconds;
+        double adjusted = 0;
+        foreach (FunnelEvent e in events)
+        {
+            if (e.OccurredAt > now)
+            {
+                continue;
+            }
+
+            // The same arithmetic, in the same order, as Score: the explanation adds up to the score exactly.
+            double weight = halfLifeNanos is { } h ? Math.Pow(0.5, (now - e.OccurredAt).TotalNanoseconds / h) : 1.0;
+            if (e is ScoreAdjusted adjustment)
+            {
+                adjusted += adjustment.Points * weight;
+                adjustments.Add(new ScoreContribution(e.Id, e.EventType, e.OccurredAt, adjustment.Points, adjustment.Points * weight) { Reason = adjustment.Reason });
+                continue;
+            }
+
+            for (int i = 0; i < rules.Length; i++)
+            {
+                if (rules[i].When.Matches(e))
+                {
+                    sums[i] += rules[i].Points * weight;
+                    matched[i].Add(new ScoreContribution(e.Id, e.EventType, e.OccurredAt, rules[i].Points, rules[i].Points * weight));
+                }
+            }
+        }
+
+        double score = adjusted;
+        ImmutableArray<RuleScore>.Builder explained = ImmutableArray.CreateBuilder<RuleScore>(rules.Length);
+        for (int i = 0; i < rules.Length; i++)
+        {
+            double points = Math.Clamp(sums[i], -rules[i].Cap, rules[i].Cap);
+            score += points;
+            explained.Add(new RuleScore(rules[i], sums[i], points, matched[i].ToImmutable()));
+        }
+
+        return new ScoreExplanation(score, now, explained.MoveToImmutable(), adjustments.ToImmutable());
+    }
+}
+
+/// <summary>Why a lead has the score they have: each rule's points, the events behind them, and the explicit adjustments.</summary>
+/// <param name="Score">The score: the adjustments' points plus each rule's capped points; equal to <see cref="LeadScorer.Score"/>.</param>
+/// <param name="At">The instant the score is for (decay is computed to it).</param>
+/// <param name="Rules">Each rule of the model, in order, with its points and events.</param>
+/// <param name="Adjustments">The <see cref="ScoreAdjusted"/> events (automation actions, your own adjustments), outside the rules' caps.</param>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record ScoreExplanation(double Score, Instant At, ImmutableArray<RuleScore> Rules, ImmutableArray<ScoreContribution> Adjustments);
+
+/// <summary>What one scoring rule adds to a score.</summary>
+/// <param name="Rule">The rule.</param>
+/// <param name="Uncapped">The sum of its events' decayed points, before the cap.</param>
+/// <param name="Points">What it adds: <paramref name="Uncapped"/> clamped to ±<see cref="ScoringRule.Cap"/>.</param>
+/// <param name="Events">Its matching events, each with its points and decayed points.</param>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record RuleScore(ScoringRule Rule, double Uncapped, double Points, ImmutableArray<ScoreContribution> Events)
+{
+    /// <summary>Gets whether the cap cut what the events add.</summary>
+    public bool Capped => Points != Uncapped;
+}
+
+/// <summary>One event's part in a score.</summary>
+/// <param name="Event">The event's id.</param>
+/// <param name="EventType">The event's type, such as <c>email_clicked</c>.</param>
+/// <param name="OccurredAt">When it happened.</param>
+/// <param name="Points">Its points when new.</param>
+/// <param name="DecayedPoints">Its points at the explanation's instant, after the half-life.</param>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+public sealed record ScoreContribution(EventId Event, string EventType, Instant OccurredAt, double Points, double DecayedPoints)
+{
+    /// <summary>Gets the reason of a <see cref="ScoreAdjusted"/>, such as <c>guide-nurture/opened-bonus</c>.</summary>
+    /// <value>Defaults to <see langword="null"/> (for a rule's event).</value>
+    public string? Reason { get; init; }
 }

@@ -183,4 +183,89 @@ public class LeadScoringTests
             FunnelEvent[] more = [.. t.s.Events, Clicked(Now - Duration.FromMinutes(t.extra)), Opened(Now)];
             return scorer.Score(more, Now) >= scorer.Score(t.s.Events, Now) - 1e-9;
         });
+
+    [Fact]
+    public void Explain_ShowsEachRulesEventsDecayedPointsTheCapAndTheAdjustments()
+    {
+        LeadScorer scorer = new(Model with { HalfLife = Duration.FromDays(7) });
+        EmailClicked lastWeek = Clicked(Now - Duration.FromDays(7));
+        PageViewed[] sales = [Sales(Now), Sales(Now), Sales(Now - Duration.FromDays(1))];
+        ScoreAdjusted bonus = new() { LeadId = Ann, OccurredAt = Now, Points = 15, Reason = "guide-nurture/opened-bonus" };
+
+        ScoreExplanation why = scorer.Explain([lastWeek, .. sales, bonus], Now);
+
+        why.Score.ShouldBe(scorer.Score([lastWeek, .. sales, bonus], Now));
+        why.Score.ShouldBe(15 + 2.5 + 40, tolerance: 1e-9);
+        why.At.ShouldBe(Now);
+        why.Rules.Select(r => r.Rule).ShouldBe(Model.Rules);
+        RuleScore clicks = why.Rules[1];
+        clicks.Events.ShouldHaveSingleItem().ShouldSatisfyAllConditions(
+            c => c.Event.ShouldBe(lastWeek.Id),
+            c => c.EventType.ShouldBe(EventTypes.EmailClicked),
+            c => c.Points.ShouldBe(5),
+            c => c.DecayedPoints.ShouldBe(2.5, tolerance: 1e-12));
+        RuleScore salesPage = why.Rules[2];
+        (salesPage.Events.Length, salesPage.Capped, salesPage.Points).ShouldBe((3, true, 40.0));
+        salesPage.Uncapped.ShouldBe(20 + 20 + 20 * Math.Pow(0.5, 1.0 / 7), tolerance: 1e-9);
+        why.Rules[0].Events.ShouldBeEmpty();
+        why.Rules[0].Points.ShouldBe(0);
+        why.Adjustments.ShouldHaveSingleItem().ShouldSatisfyAllConditions(
+            a => a.Reason.ShouldBe("guide-nurture/opened-bonus"),
+            a => a.DecayedPoints.ShouldBe(15));
+    }
+
+    [Property]
+    public Property Explain_AddsUpToTheScoreExactly() => Prop.ForAll(Arb.From(Scenario), s =>
+    {
+        LeadScorer scorer = new(s.Model);
+        ScoreExplanation why = scorer.Explain(s.Events, Now);
+        return why.Score == scorer.Score(s.Events, Now)
+            && why.Rules.All(r => r.Uncapped == r.Events.Aggregate(0.0, (sum, e) => sum + e.DecayedPoints)
+                && r.Points == Math.Clamp(r.Uncapped, -r.Rule.Cap, r.Rule.Cap))
+            && why.Rules.Sum(r => r.Events.Length) == s.Events.Sum(e => s.Model.Rules.Count(r => r.When.Matches(e)));
+    });
+
+    [Fact]
+    public void StageFor_WithAHysteresisBand_EntersAtTheThresholdAndLeavesOnlyBelowTheLowerEdge()
+    {
+        LeadScorer scorer = new(Model with { Hysteresis = new ScoreHysteresis { MarketingQualifiedLeaveBelow = 12, SalesQualifiedLeaveBelow = 40 } });
+        LifecycleStage stage = LifecycleStage.Lead;
+        List<LifecycleStage> path = [];
+        foreach (double score in new[] { 19.9, 20, 15, 12, 11.9, 15, 19.9, 20, 55, 45, 40, 39.9, 20, 12, 5, 60, 11 })
+        {
+            stage = scorer.StageFor(stage, score);
+            path.Add(stage);
+        }
+
+        const LifecycleStage L = LifecycleStage.Lead, M = LifecycleStage.MarketingQualified, S = LifecycleStage.SalesQualified;
+        path.ShouldBe([L, M, M, M, L, L, L, M, S, S, S, M, M, M, L, S, L]);
+        scorer.StageFor(LifecycleStage.Customer, 0).ShouldBe(LifecycleStage.Customer);
+        scorer.StageFor(LifecycleStage.Visitor, 90).ShouldBe(LifecycleStage.Visitor);
+    }
+
+    [Fact]
+    public void Update_WithABandWithoutAnSqlEdge_MovesAnMqlBackButNeverAnSql()
+    {
+        LeadScorer scorer = new(Model with { HalfLife = Duration.FromDays(7), Hysteresis = new ScoreHysteresis { MarketingQualifiedLeaveBelow = 10 } });
+        FunnelEvent[] events = [Sales(Now)];
+
+        ScoringResult mql = scorer.Update(Lead(LifecycleStage.MarketingQualified, 20), events, Now + Duration.FromDays(7));
+        ScoringResult sql = scorer.Update(Lead(LifecycleStage.SalesQualified, 20), events, Now + Duration.FromDays(21));
+
+        mql.Lead.Stage.ShouldBe(LifecycleStage.MarketingQualified, "10 is in the band");
+        scorer.Update(Lead(LifecycleStage.MarketingQualified, 20), events, Now + Duration.FromDays(8)).Events.OfType<LifecycleStageChanged>()
+            .ShouldHaveSingleItem().ShouldSatisfyAllConditions(c => c.From.ShouldBe(LifecycleStage.MarketingQualified), c => c.To.ShouldBe(LifecycleStage.Lead));
+        sql.Lead.Stage.ShouldBe(LifecycleStage.SalesQualified);
+    }
+
+    [Fact]
+    public void Constructor_InvalidBand_ThrowsNamingTheEdges()
+    {
+        ScoringModel bad = Model with { Hysteresis = new ScoreHysteresis { MarketingQualifiedLeaveBelow = 20, SalesQualifiedLeaveBelow = double.NaN } };
+
+        ValidationException ex = Should.Throw<ValidationException>(() => new LeadScorer(bad));
+
+        ex.Errors.Select(e => e.PropertyName).ShouldBe(["Hysteresis.MarketingQualifiedLeaveBelow", "Hysteresis.SalesQualifiedLeaveBelow"], ignoreOrder: true);
+        ex.Message.ShouldContain("below the MQL threshold 20");
+    }
 }
