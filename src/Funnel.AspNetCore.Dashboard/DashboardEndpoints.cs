@@ -45,6 +45,7 @@ internal static partial class DashboardEndpoints
         MapPayments(group, Page);
         MapExperiments(group, Page);
         MapAffiliates(group, Page);
+        MapLeadPrivacy(group, Page);
         group.MapGet("/leads", (HttpContext context, string? email, CancellationToken ct) => LeadsAsync(Page(context), email, ct));
         group.MapGet("/leads/{id:guid}", (HttpContext context, Guid id, int? page, CancellationToken ct) =>
             LeadAsync(Page(context), new LeadId(id), page ?? 1, ct));
@@ -625,6 +626,7 @@ internal static partial class DashboardEndpoints
         }
 
         html.Markup("</dl>");
+        await WriteLeadDetailsAsync(page, lead, cancellationToken).ConfigureAwait(false);
         if (page.Services.GetService<IFunnelEventLog>() is { } log)
         {
             int size = page.Options.PageSize;
