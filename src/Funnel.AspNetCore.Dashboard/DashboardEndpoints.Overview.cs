@@ -107,8 +107,10 @@ internal static partial class DashboardEndpoints
             + "its first event and first opt-in in the log; orders and revenue are those placed in the "
             + per + (weekly ? " (weeks start on Monday; the first starts on the range's first day)." : ".")).Markup("</p>");
         string Format(long minorUnits) => Amount(Money.FromMinorUnits(minorUnits, currency));
+        html.Markup("<h3>").Text($"New leads per {per}").Markup("</h3>");
         SeriesSvg.Write(html, "leads-chart", $"New leads per {per}", Count(buckets.Sum(static b => b.Leads)),
             [.. buckets.Select(b => new SeriesBar(OverviewRange.Iso(b.Start), b.Leads, Count(b.Leads)))]);
+        html.Markup("<h3>").Text($"Revenue per {per}").Markup("</h3>");
         SeriesSvg.Write(html, "revenue-chart", $"Revenue per {per}", Format(buckets.Sum(static b => b.Revenue)),
             [.. buckets.Select(b => new SeriesBar(OverviewRange.Iso(b.Start), b.Revenue, Format(b.Revenue)))]);
         html.Markup("<table id=\"series\"><caption>").Text($"New leads, orders and revenue per {per}, {range}")
