@@ -54,30 +54,36 @@ internal static partial class DashboardEndpoints
     private static async Task<IResult> OverviewAsync(DashboardPage page, CancellationToken cancellationToken)
     {
         HtmlWriter html = page.Body;
+        if (!ReadRange(page, out OverviewRange range, out DateTimeZone zone))
+        {
+            return page.Render("Overview", StatusCodes.Status400BadRequest);
+        }
+
         if (page.Services.GetService<IFunnelEventLog>() is not { } log)
         {
             html.Element("p", "No event log is registered: call services.AddFunnel().");
             return page.Render("Overview");
         }
 
-        List<FunnelEvent> events = await ReadReportEventsAsync(page, log, cancellationToken).ConfigureAwait(false);
-
+        List<FunnelEvent> logged = await ReadReportEventsAsync(page, log, cancellationToken).ConfigureAwait(false);
+        List<FunnelEvent> events = EventsInRange(html, logged, range, zone);
+        FunnelReport? report = null;
         if (page.Options.Funnel is { } funnel && page.Services.GetService<IFunnelReporter>() is { } reporter)
         {
-            FunnelReport report = reporter.CreateReport(funnel, events);
+            report = reporter.CreateReport(funnel, events);
             FunnelMetrics overall = report.Overall;
             html.Markup("<h2>Key figures</h2><div class=\"kpis\">");
             Kpi(html, "Entered the funnel", Count(overall.Entered));
             Kpi(html, "Orders", Count(overall.Orders));
             Kpi(html, "Customers", Count(overall.Customers));
-            Kpi(html, "Revenue", overall.Revenue.ToString());
-            Kpi(html, "Net revenue", overall.NetRevenue.ToString());
+            Kpi(html, "Revenue", Amount(overall.Revenue));
+            Kpi(html, "Net revenue", Amount(overall.NetRevenue));
             Kpi(html, "Refund rate", Percent(Ratio.Of(overall.Refunds, overall.Revenue)));
-            Kpi(html, "Average order value", overall.AverageOrderValue?.ToString() ?? "–");
+            Kpi(html, "Average order value", Amount(overall.AverageOrderValue));
             Kpi(html, "Conversion", Percent(overall.OverallConversion));
-            Kpi(html, "Acquisition cost (CAC)", overall.CustomerAcquisitionCost?.ToString() ?? "–");
+            Kpi(html, "Acquisition cost (CAC)", Amount(overall.CustomerAcquisitionCost));
             Kpi(html, "Return on ad spend", Percent(overall.ReturnOnAdSpend));
-            Kpi(html, "Customer lifetime value", report.CustomerLifetimeValue?.ToString() ?? "–");
+            Kpi(html, "Customer lifetime value", Amount(report.CustomerLifetimeValue));
             Kpi(html, "Emails sent", Count(report.Email.Sent));
             Kpi(html, "Open rate", Percent(report.Email.OpenRate));
             Kpi(html, "Click rate", Percent(report.Email.ClickRate));
@@ -98,13 +104,15 @@ internal static partial class DashboardEndpoints
             }
 
             html.Markup("</tbody></table>");
-            Segments(html, "By channel", report.ByChannel);
-            Segments(html, "By campaign", report.ByCampaign);
+            Segments(html, "By channel", "Channel", report.ByChannel);
+            Segments(html, "By campaign", "Campaign", report.ByCampaign);
         }
         else
         {
             html.Element("p", "Set FunnelDashboardOptions.Funnel to see the funnel chart and its key figures.");
         }
+
+        TimeSeries(html, logged, range, zone, report?.Overall.Revenue.Currency ?? DefaultCurrency(page));
 
         html.Markup("<table><caption>Events by type</caption><thead><tr><th scope=\"col\">Type</th>")
             .Markup("<th scope=\"col\" class=\"num\">Events</th></tr></thead><tbody>");
@@ -301,21 +309,21 @@ internal static partial class DashboardEndpoints
         return null;
     }
 
-    private static void Segments(HtmlWriter html, string caption, ImmutableArray<FunnelMetrics> segments)
+    private static void Segments(HtmlWriter html, string caption, string dimension, ImmutableArray<FunnelMetrics> segments)
     {
         if (segments.IsDefaultOrEmpty)
         {
             return;
         }
 
-        html.Markup("<table><caption>").Text(caption).Markup("</caption><thead><tr><th scope=\"col\">Segment</th>")
+        html.Markup("<table><caption>").Text(caption).Markup("</caption><thead><tr><th scope=\"col\">").Text(dimension).Markup("</th>")
             .Markup("<th scope=\"col\" class=\"num\">Entered</th><th scope=\"col\" class=\"num\">Orders</th>")
             .Markup("<th scope=\"col\" class=\"num\">Revenue</th><th scope=\"col\" class=\"num\">Conversion</th></tr></thead><tbody>");
         foreach (FunnelMetrics segment in segments)
         {
             html.Markup("<tr><th scope=\"row\">").Text(segment.Segment ?? "(none)").Markup("</th>")
                 .Element("td", Count(segment.Entered), "num").Element("td", Count(segment.Orders), "num")
-                .Element("td", segment.Revenue.ToString(), "num").Element("td", Percent(segment.OverallConversion), "num").Markup("</tr>");
+                .Element("td", Amount(segment.Revenue), "num").Element("td", Percent(segment.OverallConversion), "num").Markup("</tr>");
         }
 
         html.Markup("</tbody></table>");
