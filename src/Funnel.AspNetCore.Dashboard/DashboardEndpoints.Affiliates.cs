@@ -12,6 +12,8 @@ namespace Funnel.AspNetCore.Dashboard;
 /// <content>The Affiliates page: each affiliate's clicks, sales and commission, the payout ledger, and its actions.</content>
 internal static partial class DashboardEndpoints
 {
+    private const string NoAffiliates = "Affiliates are not set up: call services.AddFunnelAdvocacy() and register AffiliateProgramSettings.";
+
     private static void MapAffiliates(RouteGroupBuilder group, Func<HttpContext, DashboardPage> page)
     {
         group.MapGet("/affiliates", (HttpContext context, CancellationToken ct) => AffiliatesAsync(page(context), ct));
@@ -36,7 +38,7 @@ internal static partial class DashboardEndpoints
         HtmlWriter html = page.Body;
         if (ProgramOf(page) is not { } program || page.Services.GetService<IFunnelEventLog>() is not { } log)
         {
-            html.Element("p", "Affiliates are not set up: call services.AddFunnelAdvocacy() and register AffiliateProgramSettings.");
+            html.Element("p", NoAffiliates);
             return page.Render("Affiliates");
         }
 
@@ -147,9 +149,14 @@ internal static partial class DashboardEndpoints
 
     private static async Task<IResult?> DecideAffiliateAsync(DashboardPage page, string? affiliate, bool approve, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParseExact(affiliate, "D", out Guid id) || ProgramOf(page) is not { } program)
+        if (!Guid.TryParseExact(affiliate, "D", out Guid id))
         {
-            return Results.BadRequest();
+            return Problem(StatusCodes.Status400BadRequest, "'affiliate' must be an affiliate id (a GUID).");
+        }
+
+        if (ProgramOf(page) is not { } program)
+        {
+            return Problem(StatusCodes.Status404NotFound, NoAffiliates);
         }
 
         try
@@ -159,11 +166,11 @@ internal static partial class DashboardEndpoints
         }
         catch (KeyNotFoundException)
         {
-            return Results.NotFound();
+            return Problem(StatusCodes.Status404NotFound, $"No affiliate has the id {id:D}.");
         }
         catch (InvalidOperationException)
         {
-            return Results.Conflict(); // no longer pending: decided meanwhile
+            return Problem(StatusCodes.Status409Conflict, "The affiliate is no longer pending: it was decided meanwhile; reload the page.");
         }
     }
 
@@ -171,7 +178,7 @@ internal static partial class DashboardEndpoints
     {
         if (ProgramOf(page) is not { } program)
         {
-            return Results.BadRequest();
+            return Problem(StatusCodes.Status404NotFound, NoAffiliates);
         }
 
         await program.ApproveClearedAsync(cancellationToken).ConfigureAwait(false);
@@ -180,19 +187,26 @@ internal static partial class DashboardEndpoints
 
     private static async Task<IResult?> MarkPaidAsync(DashboardPage page, string? affiliate, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParseExact(affiliate, "D", out Guid id) || ProgramOf(page) is not { } program)
+        if (!Guid.TryParseExact(affiliate, "D", out Guid id))
         {
-            return Results.BadRequest();
+            return Problem(StatusCodes.Status400BadRequest, "'affiliate' must be an affiliate id (a GUID).");
+        }
+
+        if (ProgramOf(page) is not { } program)
+        {
+            return Problem(StatusCodes.Status404NotFound, NoAffiliates);
         }
 
         try
         {
             (Payout? payout, _) = await program.PayOutAsync(new AffiliateId(id), cancellationToken).ConfigureAwait(false);
-            return payout is null ? Results.Conflict() : null; // nothing approved to pay, or below the minimum
+            return payout is null
+                ? Problem(StatusCodes.Status409Conflict, "Nothing to pay: the affiliate has no approved balance, or it is below the minimum payout.")
+                : null;
         }
         catch (KeyNotFoundException)
         {
-            return Results.NotFound();
+            return Problem(StatusCodes.Status404NotFound, $"No affiliate has the id {id:D}.");
         }
     }
 }

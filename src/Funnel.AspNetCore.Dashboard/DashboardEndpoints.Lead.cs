@@ -162,17 +162,17 @@ internal static partial class DashboardEndpoints
     {
         if (confirm != EraseConfirmation)
         {
-            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Tick the confirmation box to erase the lead.");
+            return Problem(StatusCodes.Status400BadRequest, "Tick the confirmation box to erase the lead.");
         }
 
         if (page.Services.GetService<LeadPrivacyService>() is not { } privacy)
         {
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Erasure is not set up: call services.AddFunnelPrivacy(o => o.SuppressionKey = ...).");
+            return Problem(StatusCodes.Status404NotFound, "Erasure is not set up: call services.AddFunnelPrivacy(o => o.SuppressionKey = ...).");
         }
 
         if (page.Services.GetService<ILeadStore>() is not { } leads || await leads.FindAsync(id, cancellationToken).ConfigureAwait(false) is null)
         {
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No lead has this id.");
+            return Problem(StatusCodes.Status404NotFound, "No lead has this id.");
         }
 
         await privacy.EraseAsync(id, cancellationToken).ConfigureAwait(false);

@@ -294,14 +294,19 @@ internal static partial class DashboardEndpoints
 
     private static async Task<IResult?> CancelBroadcastAsync(DashboardPage page, string? key, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(key) || page.Services.GetService<BroadcastService>() is not { } broadcasts)
+        if (string.IsNullOrEmpty(key))
         {
-            return Results.BadRequest();
+            return Problem(StatusCodes.Status400BadRequest, "'key' is required: the broadcast's key.");
+        }
+
+        if (page.Services.GetService<BroadcastService>() is not { } broadcasts)
+        {
+            return Problem(StatusCodes.Status404NotFound, "Broadcasts are not set up: call services.AddFunnelSequences().");
         }
 
         if (await broadcasts.FindAsync(key, cancellationToken).ConfigureAwait(false) is null)
         {
-            return Results.NotFound();
+            return Problem(StatusCodes.Status404NotFound, $"No broadcast has the key '{key}'.");
         }
 
         // Cancelling twice (two admins, or a double click) is harmless: the broadcast is cancelled either way.
@@ -416,14 +421,19 @@ internal static partial class DashboardEndpoints
 
     private static async Task<IResult?> ChangeSendAsync(DashboardPage page, string? key, bool retry, CancellationToken cancellationToken)
     {
-        if (key is null || page.Services.GetService<ISendOutbox>() is not { } outbox)
+        if (string.IsNullOrEmpty(key))
         {
-            return Results.BadRequest();
+            return Problem(StatusCodes.Status400BadRequest, "'key' is required: the send's idempotency key.");
+        }
+
+        if (page.Services.GetService<ISendOutbox>() is not { } outbox)
+        {
+            return Problem(StatusCodes.Status404NotFound, "There is no send outbox: call services.AddFunnelSequences().");
         }
 
         if (await outbox.FindAsync(key, cancellationToken).ConfigureAwait(false) is not { } entry)
         {
-            return Results.NotFound();
+            return Problem(StatusCodes.Status404NotFound, $"No send has the key '{key}'.");
         }
 
         Instant now = page.Services.GetRequiredService<IClock>().GetCurrentInstant();
@@ -441,10 +451,12 @@ internal static partial class DashboardEndpoints
         };
         if (replacement is null)
         {
-            return Results.Conflict();
+            return Problem(StatusCodes.Status409Conflict, $"The send is {entry.State}: it can no longer be {(retry ? "retried" : "cancelled")}.");
         }
 
-        return await outbox.TryUpdateAsync(entry, replacement, cancellationToken).ConfigureAwait(false) ? null : Results.Conflict();
+        return await outbox.TryUpdateAsync(entry, replacement, cancellationToken).ConfigureAwait(false)
+            ? null
+            : Problem(StatusCodes.Status409Conflict, "The send changed meanwhile (a dispatcher claimed it); reload the page.");
     }
 
     /// <summary>Whether a send in this state can be sent again from the dashboard: the page shows the button and the action accepts it.</summary>
@@ -558,16 +570,20 @@ internal static partial class DashboardEndpoints
 
     private static async Task<IResult?> RetryParkedAsync(DashboardPage page, string? handler, string? position, CancellationToken cancellationToken)
     {
-        if (handler is null || !long.TryParse(position, NumberStyles.None, CultureInfo.InvariantCulture, out long at)
-            || page.Services.GetService<FunnelPipeline>() is not { } pipeline)
+        if (string.IsNullOrEmpty(handler) || !long.TryParse(position, NumberStyles.None, CultureInfo.InvariantCulture, out long at))
         {
-            return Results.BadRequest();
+            return Problem(StatusCodes.Status400BadRequest, "'handler' and 'position' (a log position, digits only) are required.");
+        }
+
+        if (page.Services.GetService<FunnelPipeline>() is not { } pipeline)
+        {
+            return Problem(StatusCodes.Status404NotFound, "There is no pipeline: call services.AddFunnel().");
         }
 
         IReadOnlyList<ParkedEvent> parked = await pipeline.ListParkedAsync(ParkedLookupLimit, cancellationToken).ConfigureAwait(false);
         if (parked.FirstOrDefault(p => p.Handler == handler && p.Position == at) is not { } found)
         {
-            return Results.NotFound();
+            return Problem(StatusCodes.Status404NotFound, $"Handler '{handler}' has no parked event at position {at}.");
         }
 
         await pipeline.RetryParkedAsync(found, cancellationToken).ConfigureAwait(false);
@@ -682,6 +698,9 @@ internal static partial class DashboardEndpoints
         IFormCollection form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
         return await action(form, page).ConfigureAwait(false) ?? new SeeOther(page.Base + back);
     }
+
+    /// <summary>A problem-details answer to an action, with a title that says what was wrong.</summary>
+    private static IResult Problem(int statusCode, string title) => Results.Problem(statusCode: statusCode, title: title);
 
     private static void Kpi(HtmlWriter html, string name, string value) =>
         html.Markup("<div class=\"kpi\">").Text(name).Markup("<b>").Text(value).Markup("</b></div>");

@@ -59,6 +59,7 @@ public class DashboardActionTests
             ("key", "e:welcome"), ("__RequestVerificationToken", token));
 
         response.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        (await response.Content.ReadAsStringAsync()).ShouldContain("The send is FailedPermanent: it can no longer be cancelled.");
         (await host.Services.GetRequiredService<ISendOutbox>().FindAsync("e:welcome")).ShouldNotBeNull().Version.ShouldBe(0);
     }
 
@@ -72,8 +73,13 @@ public class DashboardActionTests
 
         using HttpResponseMessage response = await DashboardHost.PostAsync(client, "/funnel-admin/pipeline/retry", cookie,
             ("handler", "crm-sync"), ("position", "42"), ("__RequestVerificationToken", token));
+        using HttpResponseMessage malformed = await DashboardHost.PostAsync(client, "/funnel-admin/pipeline/retry", cookie,
+            ("handler", "crm-sync"), ("position", "-1"), ("__RequestVerificationToken", token));
 
         response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await response.Content.ReadAsStringAsync()).ShouldContain("Handler 'crm-sync' has no parked event at position 42.");
+        malformed.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await malformed.Content.ReadAsStringAsync()).ShouldContain("'handler' and 'position' (a log position, digits only) are required.");
     }
 
     [Fact]
