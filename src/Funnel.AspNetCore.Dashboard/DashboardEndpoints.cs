@@ -197,7 +197,10 @@ internal static partial class DashboardEndpoints
                 if (step.Action is null && step.If is null && step.IfInSegment is null)
                 {
                     BroadcastMetrics metrics = BroadcastMetrics.Compute(byEmail.GetValueOrDefault(step.Key) ?? [], step.Key);
-                    html.Element("td", "Email: " + step.Subject).Element("td", Count(metrics.Email.Sent), "num")
+                    string email = step.WinnerTest is { } test && page.Services.GetService<ISequenceTestStore>() is { } tests
+                        ? $"Email: {step.Subject}; {await WinnerTestAsync(page, tests, sequence.Key, step, test, cancellationToken).ConfigureAwait(false)}"
+                        : "Email: " + step.Subject;
+                    html.Element("td", email).Element("td", Count(metrics.Email.Sent), "num")
                         .Element("td", Percent(metrics.Email.OpenRate), "num").Element("td", Percent(metrics.Email.ClickRate), "num")
                         .Element("td", Count(metrics.Email.Unsubscribes), "num").Element("td", Count(metrics.Suppressed), "num");
                 }
@@ -217,6 +220,25 @@ internal static partial class DashboardEndpoints
         }
 
         return page.Render("Sequences");
+    }
+
+    /// <summary>Describes a step's automatic winner test: its decision, or each variant's counted sends and conversions so far.</summary>
+    private static async Task<string> WinnerTestAsync(DashboardPage page, ISequenceTestStore tests, string sequence, SequenceStep step, StepWinnerTest test, CancellationToken cancellationToken)
+    {
+        string key = EmailVariants.TestKey(sequence, step.Key);
+        if (await tests.FindDecisionAsync(key, cancellationToken).ConfigureAwait(false) is { } decision)
+        {
+            return $"winner test decided {Time(decision.DecidedAt)}: {decision.Winner} "
+                + (decision.Significant ? "(significantly better)" : "(no variant significantly better: control kept)");
+        }
+
+        Instant countedBy = page.Services.GetRequiredService<IClock>().GetCurrentInstant() - test.Wait;
+        ImmutableArray<Funnel.Email.VariantResult> tally = await tests.TallyAsync(key, countedBy, cancellationToken).ConfigureAwait(false);
+        string metric = test.Metric == VariantWinnerMetric.Opens ? "opened" : "clicked";
+        return "winner test running, each variant needs " + Count(test.MinimumSamplePerVariant) + " counted sends: "
+            + string.Join(", ", step.Variants.Select(v => tally.FirstOrDefault(r => r.Variant == v.Key) is { } r
+                ? $"{v.Key} {Count(r.Sent)} counted, {Count(r.Converted)} {metric}"
+                : $"{v.Key} 0 counted"));
     }
 
     private static async Task<IResult> BroadcastsAsync(DashboardPage page, CancellationToken cancellationToken)

@@ -117,4 +117,43 @@ public class DashboardBroadcastTests
         html.ShouldContain("<th scope=\"row\">reminder</th><td>Email: Did you miss it?</td><td class=\"num\">1</td>");
         html.ShouldContain("AddTag { Tag = engaged }");
     }
+
+    [Fact]
+    public async Task SequencesPage_ShowsAStepsWinnerTestRunningThenDecided()
+    {
+        SequenceDefinition launch = new()
+        {
+            Key = "course-launch",
+            Steps =
+            [
+                new SequenceStep
+                {
+                    Key = "launch-1",
+                    Subject = "Doors are open",
+                    TextBody = "Hi",
+                    Variants = [new EmailVariant { Key = EmailVariant.ControlKey }, new EmailVariant { Key = "short", Subject = "Open" }],
+                    WinnerTest = new StepWinnerTest { Wait = Duration.FromHours(2), MinimumSamplePerVariant = 50 },
+                },
+            ],
+        };
+        await using DashboardHost host = await DashboardHost.StartAsync("Production", o => o.AuthorizationPolicy = DashboardHost.Policy, true, s =>
+        {
+            s.AddSingleton(launch);
+            s.AddFunnelAnalytics();
+        });
+        ISequenceTestStore tests = host.Services.GetRequiredService<ISequenceTestStore>();
+        await tests.RecordSendAsync("course-launch/launch-1", LeadId.New(), EmailVariant.ControlKey, DashboardHost.Start - Duration.FromHours(3));
+        LeadId opener = LeadId.New();
+        await tests.RecordSendAsync("course-launch/launch-1", opener, "short", DashboardHost.Start - Duration.FromHours(3));
+        await tests.RecordConversionAsync("course-launch/launch-1", opener);
+        await tests.RecordSendAsync("course-launch/launch-1", LeadId.New(), "short", DashboardHost.Start - Duration.FromHours(1)); // not counted yet
+        using HttpClient client = host.Client();
+
+        string running = await DashboardHost.GetPageAsync(client, "/funnel-admin/sequences");
+        await tests.DecideAsync(new SequenceTestDecision("course-launch/launch-1", "short", true, [new Funnel.Email.VariantResult("control", 50, 5), new Funnel.Email.VariantResult("short", 50, 20)], DashboardHost.Start));
+        string decided = await DashboardHost.GetPageAsync(client, "/funnel-admin/sequences");
+
+        running.ShouldContain("Email: Doors are open; winner test running, each variant needs 50 counted sends: control 1 counted, 0 opened, short 1 counted, 1 opened");
+        decided.ShouldContain("Email: Doors are open; winner test decided 2026-12-01T09:00:00Z: short (significantly better)");
+    }
 }
