@@ -86,21 +86,12 @@ public sealed class PgBroadcastInstancesTests : IAsyncLifetime
     {
         ServiceCollection services = new();
         services.AddSingleton<IClock>(_clock);
-        services.AddSingleton<IEmailSender>(new Recorder(_sent));
+        services.AddSingleton<IEmailSender>(new CollectingEmailSender(_sent));
         services.AddSingleton(new SegmentDefinition("newsletter", new TagRule("newsletter")));
         services.AddFunnel(o => o.TimeZoneId = "Europe/Berlin");
         services.AddFunnelSequences();
         services.Configure<SequenceOptions>(o => o.BatchSize = 100);
         services.AddFunnelPostgreSql(_database.ConnectionString);
         return services.BuildServiceProvider();
-    }
-
-    private sealed class Recorder(ConcurrentBag<EmailMessage> sent) : IEmailSender
-    {
-        public Task<EmailSendResult> SendAsync(EmailMessage message, CancellationToken cancellationToken = default)
-        {
-            sent.Add(message);
-            return Task.FromResult(EmailSendResult.Sent());
-        }
     }
 }

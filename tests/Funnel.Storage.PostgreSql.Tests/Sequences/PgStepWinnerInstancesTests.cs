@@ -134,7 +134,7 @@ public sealed class PgStepWinnerInstancesTests : IAsyncLifetime
     {
         ServiceCollection services = new();
         services.AddSingleton<IClock>(_clock);
-        services.AddSingleton<IEmailSender>(new Recorder(_sent));
+        services.AddSingleton<IEmailSender>(new CollectingEmailSender(_sent));
         services.AddSingleton(Launch);
         services.AddFunnel(o => o.TimeZoneId = "Europe/Berlin");
         services.AddFunnelSequences();
@@ -142,14 +142,5 @@ public sealed class PgStepWinnerInstancesTests : IAsyncLifetime
         services.Configure<SequenceOptions>(o => o.BatchSize = 50);
         services.AddFunnelPostgreSql(_database.ConnectionString);
         return services.BuildServiceProvider();
-    }
-
-    private sealed class Recorder(ConcurrentBag<EmailMessage> sent) : IEmailSender
-    {
-        public Task<EmailSendResult> SendAsync(EmailMessage message, CancellationToken cancellationToken = default)
-        {
-            sent.Add(message);
-            return Task.FromResult(EmailSendResult.Sent());
-        }
     }
 }
