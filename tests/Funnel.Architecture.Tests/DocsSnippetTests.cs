@@ -16,15 +16,6 @@ public partial class DocsSnippetTests
     /// </summary>
     private static readonly ImmutableHashSet<string> NotYetChecked =
     [
-        "docs/sequences.md",
-        "docs/payments.md",
-        "docs/offers.md",
-        "docs/advocacy.md",
-        "docs/webinars.md",
-        "docs/segmentation-and-scoring.md",
-        "docs/concepts.md",
-        "docs/events.md",
-        "docs/writing-a-store.md",
     ];
 
     private static readonly string Root = FindRoot();
