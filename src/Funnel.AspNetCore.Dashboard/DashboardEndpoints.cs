@@ -456,7 +456,9 @@ internal static partial class DashboardEndpoints
             return page.Render("Webhooks");
         }
 
-        if (eventId is not null && Enum.TryParse(outcome, ignoreCase: false, out WebhookOutcome done) && WebhookOutcomeText(done) is { } text)
+        // Only about a stored event: a crafted link cannot make the page claim something about an event that does not exist.
+        if (eventId is not null && Enum.TryParse(outcome, ignoreCase: false, out WebhookOutcome done) && WebhookOutcomeText(done) is { } text
+            && await store.FindAsync(eventId, cancellationToken).ConfigureAwait(false) is not null)
         {
             html.Markup("<p role=\"status\">").Text($"Event {eventId}: {text}").Markup("</p>");
         }

@@ -115,6 +115,17 @@ public class DashboardParkedWebhookTests
     }
 
     [Fact]
+    public async Task Get_OutcomeOfAnEventThatIsNotStored_ShowsNoStatusLine()
+    {
+        await using DashboardHost host = await StartAsync();
+        using HttpClient client = host.Client();
+
+        string page = await DashboardHost.GetPageAsync(client, "/funnel-admin/webhooks?outcome=Processed&eventId=evt_never_received");
+
+        page.ShouldNotContain("role=\"status\"");
+    }
+
+    [Fact]
     public async Task Get_UnknownOutcome_ShowsNoStatusLine()
     {
         await using DashboardHost host = await DashboardHost.StartAsync();

@@ -82,9 +82,9 @@ public sealed class DashboardTests(BrowserFixture browser, ITestOutputHelper out
             result.GetProperty("parkedWebhookProcess").GetInt32().ShouldBe(303);
             JsonElement parked = result.GetProperty("parkedWebhookOutcome");
             parked.GetProperty("stillParked").GetBoolean().ShouldBeTrue();
-            parked.GetProperty("status").GetString().ShouldContain("still parked");
+            parked.GetProperty("status").GetString().ShouldNotBeNull().ShouldContain("still parked");
             parked.GetProperty("after").GetInt32().ShouldBe(parked.GetProperty("before").GetInt32() + 1);
-            parked.GetProperty("error").GetString().ShouldContain("is not recorded yet");
+            parked.GetProperty("error").GetString().ShouldNotBeNull().ShouldContain("is not recorded yet");
 
             // The journey's figures (JourneyTests checks the shop's report); the script checked the dashboard equals it.
             JsonElement kpis = result.GetProperty("figures").GetProperty("kpis");
