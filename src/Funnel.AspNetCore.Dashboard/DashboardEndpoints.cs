@@ -36,9 +36,12 @@ internal static partial class DashboardEndpoints
         group.MapGet("/broadcasts", (HttpContext context, CancellationToken ct) => BroadcastsAsync(Page(context), ct));
         group.MapPost("/broadcasts/cancel", (HttpContext context, CancellationToken ct) =>
             ActAsync(Page(context), "/broadcasts", (form, p) => CancelBroadcastAsync(p, form["key"], ct)));
-        group.MapGet("/webhooks", (HttpContext context, CancellationToken ct) => WebhooksAsync(Page(context), ct));
+        group.MapGet("/webhooks", (HttpContext context, string? outcome, string? eventId, CancellationToken ct) =>
+            WebhooksAsync(Page(context), outcome, eventId, ct));
         group.MapPost("/webhooks/retry", (HttpContext context, CancellationToken ct) =>
             ActAsync(Page(context), "/webhooks", (form, p) => RetryWebhookAsync(p, form["eventId"], ct)));
+        group.MapPost("/webhooks/process-parked", (HttpContext context, CancellationToken ct) =>
+            ActAsync(Page(context), "/webhooks", (form, p) => ProcessParkedWebhookAsync(p, form["eventId"], ct)));
         group.MapGet("/pipeline", (HttpContext context, CancellationToken ct) => PipelineAsync(Page(context), ct));
         group.MapPost("/pipeline/retry", (HttpContext context, CancellationToken ct) =>
             ActAsync(Page(context), "/pipeline", (form, p) => RetryParkedAsync(p, form["handler"], form["position"], ct)));
@@ -487,13 +490,20 @@ internal static partial class DashboardEndpoints
     /// <summary>Whether a send in this state can be cancelled from the dashboard.</summary>
     private static bool CanCancel(SendState state) => state is SendState.Pending or SendState.FailedTransient;
 
-    private static async Task<IResult> WebhooksAsync(DashboardPage page, CancellationToken cancellationToken)
+    private static async Task<IResult> WebhooksAsync(DashboardPage page, string? outcome, string? eventId, CancellationToken cancellationToken)
     {
         HtmlWriter html = page.Body;
         if (page.Services.GetService<IWebhookEventStore>() is not { } store)
         {
             html.Element("p", "No webhook store is registered: call services.AddFunnelCommerce().");
             return page.Render("Webhooks");
+        }
+
+        // Only about a stored event: a crafted link cannot make the page claim something about an event that does not exist.
+        if (eventId is not null && Enum.TryParse(outcome, ignoreCase: false, out WebhookOutcome done) && WebhookOutcomeText(done) is { } text
+            && await store.FindAsync(eventId, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            html.Markup("<p role=\"status\">").Text($"Event {eventId}: {text}").Markup("</p>");
         }
 
         int limit = page.Options.PageSize;
@@ -505,7 +515,7 @@ internal static partial class DashboardEndpoints
         })
         {
             ImmutableArray<StoredWebhookEvent> events = await store.ListAsync(status, limit, cancellationToken).ConfigureAwait(false);
-            bool actions = status == WebhookEventStatus.Failed && !page.Options.ReadOnly;
+            bool actions = status is WebhookEventStatus.Failed or WebhookEventStatus.Parked && !page.Options.ReadOnly;
             html.Markup("<table><caption>").Text($"{caption} ({Count(events.Length)}{(events.Length == limit ? "+" : "")})")
                 .Markup("</caption><thead><tr><th scope=\"col\">Event</th><th scope=\"col\">Type</th><th scope=\"col\">Received</th>")
                 .Markup("<th scope=\"col\" class=\"num\">Attempts</th><th scope=\"col\">Error</th>");
@@ -517,7 +527,14 @@ internal static partial class DashboardEndpoints
                 if (actions)
                 {
                     html.Markup("<td>");
-                    page.ActionForm("/webhooks/retry", "Retry", ("eventId", e.EventId));
+                    if (status == WebhookEventStatus.Parked)
+                    {
+                        page.ActionForm("/webhooks/process-parked", "Process now", ("eventId", e.EventId));
+                    }
+                    else
+                    {
+                        page.ActionForm("/webhooks/retry", "Retry", ("eventId", e.EventId));
+                    }
                     html.Markup("</td>");
                 }
 
@@ -542,6 +559,37 @@ internal static partial class DashboardEndpoints
         var processor = new WebhookProcessor(NoVerifier.Instance, store, payments, page.Services.GetRequiredService<IClock>());
         return await processor.RetryAsync(eventId, cancellationToken).ConfigureAwait(false) is null ? Results.Conflict() : null;
     }
+
+    /// <summary>Applies a parked webhook event now; back on the page, a status line says what became of it.</summary>
+    private static async Task<IResult?> ProcessParkedWebhookAsync(DashboardPage page, string? eventId, CancellationToken cancellationToken)
+    {
+        if (eventId is null || page.Services.GetService<IWebhookEventStore>() is not { } store
+            || page.Services.GetService<PaymentService>() is not { } payments)
+        {
+            return Results.BadRequest();
+        }
+
+        var processor = new WebhookProcessor(NoVerifier.Instance, store, payments, page.Services.GetRequiredService<IClock>());
+        if (await processor.RetryParkedAsync(eventId, cancellationToken).ConfigureAwait(false) is not { } result)
+        {
+            // Not parked (any more): released by its payment meanwhile, or never parked.
+            return Results.Conflict();
+        }
+
+        return new SeeOther(page.Base + "/webhooks?outcome=" + result.Outcome.ToString() + "&eventId=" + Uri.EscapeDataString(eventId));
+    }
+
+    /// <summary>The status line shown after an action on a webhook event, or <see langword="null"/> for an outcome no action gives.</summary>
+    private static string? WebhookOutcomeText(WebhookOutcome outcome) => outcome switch
+    {
+        WebhookOutcome.Processed => "applied to its order.",
+        WebhookOutcome.Parked => "still parked: the payment it refers to is not recorded yet. The attempt is recorded below; "
+            + "the event is applied by itself when the payment arrives.",
+        WebhookOutcome.Failed => "applying it failed; it is listed under Failed with the error, for a retry.",
+        WebhookOutcome.Unprocessable => "it can never apply (its order is unknown); it is listed under Unprocessable.",
+        WebhookOutcome.Duplicate => "another caller changed it first; it completes it.",
+        _ => null,
+    };
 
     private static async Task<IResult> PipelineAsync(DashboardPage page, CancellationToken cancellationToken)
     {

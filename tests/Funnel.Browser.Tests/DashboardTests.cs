@@ -79,6 +79,12 @@ public sealed class DashboardTests(BrowserFixture browser, ITestOutputHelper out
             result.GetProperty("webhookRetry").GetInt32().ShouldBe(303);
             JsonElement attempts = result.GetProperty("webhookAttempts");
             attempts.GetProperty("after").GetInt32().ShouldBeGreaterThan(attempts.GetProperty("before").GetInt32());
+            result.GetProperty("parkedWebhookProcess").GetInt32().ShouldBe(303);
+            JsonElement parked = result.GetProperty("parkedWebhookOutcome");
+            parked.GetProperty("stillParked").GetBoolean().ShouldBeTrue();
+            parked.GetProperty("status").GetString().ShouldNotBeNull().ShouldContain("still parked");
+            parked.GetProperty("after").GetInt32().ShouldBe(parked.GetProperty("before").GetInt32() + 1);
+            parked.GetProperty("error").GetString().ShouldNotBeNull().ShouldContain("is not recorded yet");
 
             // The journey's figures (JourneyTests checks the shop's report); the script checked the dashboard equals it.
             JsonElement kpis = result.GetProperty("figures").GetProperty("kpis");

@@ -229,6 +229,30 @@ public sealed class WebhookProcessor
         return await ApplyAsync(claimed with { Version = stored.Version + 1 }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Applies one <see cref="WebhookEventStatus.Parked"/> event now, as an operator's retry, instead of waiting for its payment.</summary>
+    /// <remarks>
+    /// A parked event is released by itself when the payment it refers to is recorded; this looks again now (for example
+    /// after the payment was recorded by other means). When the payment is still not recorded, the event stays parked
+    /// with one more attempt and the reason in <see cref="StoredWebhookEvent.Error"/>, and the result is
+    /// <see cref="WebhookOutcome.Parked"/>; when applying it throws, it is stored as failed for <see cref="RetryFailedAsync"/>.
+    /// Every change is compare-and-set on the event's version, so a payment released at the same moment applies it once.
+    /// </remarks>
+    /// <param name="eventId">The provider's event id.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The result of applying it, or <see langword="null"/> when there was no parked event with this id.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="eventId"/> is <see langword="null"/>.</exception>
+    public async Task<WebhookResult?> RetryParkedAsync(string eventId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(eventId);
+        StoredWebhookEvent? stored = await store.FindAsync(eventId, cancellationToken).ConfigureAwait(false);
+        if (stored is not { Status: WebhookEventStatus.Parked, Notification: not null })
+        {
+            return null;
+        }
+
+        return await ApplyAsync(stored, cancellationToken, recordStillParked: true).ConfigureAwait(false);
+    }
+
     /// <summary>Whether an event is one <see cref="ListFailedAsync"/> lists: failed, or received and left for <see cref="StaleAfter"/> by a process that stopped.</summary>
     private bool IsDueForRetry(StoredWebhookEvent stored, Instant now) =>
         stored.Status == WebhookEventStatus.Failed
@@ -236,7 +260,7 @@ public sealed class WebhookProcessor
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031:Do not catch general exception types",
         Justification = "Any failure must leave the stored event listed as failed for RetryFailedAsync, not lose it.")]
-    private async Task<WebhookResult> ApplyAsync(StoredWebhookEvent stored, CancellationToken cancellationToken)
+    private async Task<WebhookResult> ApplyAsync(StoredWebhookEvent stored, CancellationToken cancellationToken, bool recordStillParked = false)
     {
         PaymentNotification notification = stored.Notification!;
         StoredWebhookEvent attempt = stored with { Attempts = stored.Attempts + 1, ClaimedBy = null, ClaimedUntil = null };
@@ -273,6 +297,16 @@ public sealed class WebhookProcessor
             if (result is not null)
             {
                 break;
+            }
+
+            if (alreadyParked && recordStillParked)
+            {
+                // An operator's retry: record the attempt and why it still waits, so the page shows it.
+                string reason = $"Payment {notification.PaymentId} of order {notification.Order} is not recorded yet; "
+                    + "the event stays parked until it is.";
+                return await store.TryUpdateAsync(stored, attempt with { Status = WebhookEventStatus.Parked, Error = reason }, cancellationToken).ConfigureAwait(false)
+                    ? new WebhookResult { Outcome = WebhookOutcome.Parked, EventId = stored.EventId, Message = reason }
+                    : Lost(stored);
             }
 
             if (alreadyParked)

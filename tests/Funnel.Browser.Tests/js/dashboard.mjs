@@ -186,6 +186,31 @@ try {
   result.webhookAttempts = { before, after: await attempts() };
   check(result.webhookAttempts.after > before, `the webhook's attempts stayed ${before} after the retry`);
 
+  // 6b. The parked webhook: "Process now" looks for its payment again. The shop never recorded that payment, so the
+  // event stays parked, with one more attempt and the reason, and the page says so in a status line.
+  const parkedAttempts = async () => Number((await page.locator(`${parkedRow} td`).nth(3).textContent()).trim());
+  const parkedBefore = await parkedAttempts();
+  const [parkedProcessed] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/webhooks/process-parked')),
+    page.locator(`${parkedRow} button:has-text("Process now")`).click(),
+  ]);
+  result.parkedWebhookProcess = parkedProcessed.status();
+  check(parkedProcessed.status() === 303, `processing the parked webhook answered ${parkedProcessed.status()}`);
+  await page.waitForURL('**/funnel-admin/webhooks?outcome=*');
+  result.parkedWebhookOutcome = {
+    status: (await page.locator('p[role="status"]').textContent()).trim(),
+    stillParked: (await page.locator(parkedRow).count()) === 1,
+    before: parkedBefore,
+    after: await parkedAttempts(),
+    error: (await page.locator(`${parkedRow} td`).nth(4).textContent()).trim(),
+  };
+  check(result.parkedWebhookOutcome.status.startsWith(`Event ${parkedWebhook.id}: still parked`),
+    `the status line after Process now reads "${result.parkedWebhookOutcome.status}"`);
+  check(result.parkedWebhookOutcome.stillParked, `the parked webhook ${parkedWebhook.id} left the Parked table`);
+  check(result.parkedWebhookOutcome.after === parkedBefore + 1,
+    `the parked webhook's attempts went from ${parkedBefore} to ${result.parkedWebhookOutcome.after}`);
+  await audit('webhooks-parked-outcome');
+
   // 7. Overview: its figures against the shop's own report of the same log (/admin), read back to back.
   await page.goto(`${base}/admin`);
   const shop = await page.$$eval('[data-testid]', (els) => Object.fromEntries(els.map((e) => [e.dataset.testid, e.textContent.trim()])));

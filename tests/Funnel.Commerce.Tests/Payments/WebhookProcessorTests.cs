@@ -104,6 +104,58 @@ public sealed class WebhookProcessorTests
     }
 
     [Fact]
+    public async Task RetryParkedAsync_PaymentStillNotRecorded_StaysParkedWithTheAttemptAndTheReason()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(41, plan: null);
+        PaymentResult charge = await kit.Gateway.ChargeAsync(Charge(order, "key-41"));
+        await kit.Gateway.RefundAsync(new RefundRequest { Order = order.Id, PaymentId = charge.PaymentId!, Amount = order.Total, IdempotencyKey = "refund-41" });
+        ImmutableArray<WebhookRequest> webhooks = kit.Gateway.Webhooks;
+        string eventId = (await kit.DeliverAsync([webhooks[1]])).Single().EventId!;
+
+        WebhookResult retried = (await kit.Webhooks.RetryParkedAsync(eventId)).ShouldNotBeNull();
+
+        retried.Outcome.ShouldBe(WebhookOutcome.Parked);
+        retried.Message.ShouldNotBeNull().ShouldContain("is not recorded yet");
+        StoredWebhookEvent stored = (await kit.EventStore.FindAsync(eventId)).ShouldNotBeNull();
+        (stored.Status, stored.Attempts, stored.Error).ShouldBe((WebhookEventStatus.Parked, 2, retried.Message));
+        WebhookResult payment = (await kit.DeliverAsync([webhooks[0]])).Single();
+        payment.Events.OfType<Funnel.Events.RefundIssued>().ShouldHaveSingleItem();
+        (await kit.EventStore.FindAsync(eventId)).ShouldNotBeNull().Status.ShouldBe(WebhookEventStatus.Processed);
+    }
+
+    [Fact]
+    public async Task RetryParkedAsync_PaymentRecordedMeanwhile_AppliesItOnce()
+    {
+        var kit = new PaymentTestKit();
+        Order order = await kit.PlaceAsync(42, plan: null);
+        PaymentResult charge = await kit.Gateway.ChargeAsync(Charge(order, "key-42"));
+        await kit.Gateway.RefundAsync(new RefundRequest { Order = order.Id, PaymentId = charge.PaymentId!, Amount = order.Total, IdempotencyKey = "refund-42" });
+        ImmutableArray<WebhookRequest> webhooks = kit.Gateway.Webhooks;
+        string eventId = (await kit.DeliverAsync([webhooks[1]])).Single().EventId!;
+        StoredWebhookEvent parked = (await kit.EventStore.FindAsync(eventId)).ShouldNotBeNull();
+        // The payment is recorded by another path than its webhook (which would have released the refund itself).
+        var bypass = new WebhookProcessor(kit.Gateway.Verifier, new NoParkedLookup(kit.EventStore), kit.Payments, kit.Kit.Clock);
+        (await bypass.ProcessAsync(webhooks[0].Body, webhooks[0].Headers)).Outcome.ShouldBe(WebhookOutcome.Processed);
+        (await kit.EventStore.FindAsync(eventId)).ShouldNotBeNull().Version.ShouldBe(parked.Version);
+
+        WebhookResult retried = (await kit.Webhooks.RetryParkedAsync(eventId)).ShouldNotBeNull();
+
+        retried.Outcome.ShouldBe(WebhookOutcome.Processed);
+        retried.Events.OfType<Funnel.Events.RefundIssued>().ShouldHaveSingleItem();
+        (await kit.OrderAsync(order.Id)).Status.ShouldBe(OrderStatus.Refunded);
+        (await kit.Webhooks.RetryParkedAsync(eventId)).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task RetryParkedAsync_NoSuchParkedEvent_ReturnsNull()
+    {
+        var kit = new PaymentTestKit();
+
+        (await kit.Webhooks.RetryParkedAsync("evt_missing")).ShouldBeNull();
+    }
+
+    [Fact]
     public async Task ProcessAsync_PaymentRecordedWhileTheRefundIsBeingParked_AppliesTheRefund()
     {
         var kit = new PaymentTestKit();
@@ -394,6 +446,25 @@ public sealed class WebhookProcessorTests
 
         public Task<ImmutableArray<StoredWebhookEvent>> ListParkedAsync(OrderId order, string paymentId, CancellationToken cancellationToken = default) =>
             inner.ListParkedAsync(order, paymentId, cancellationToken);
+
+        public Task<ImmutableArray<StoredWebhookEvent>> ClaimRetriesAsync(Instant now, Instant receivedBefore, int max, Duration lease, string owner, CancellationToken cancellationToken = default) =>
+            inner.ClaimRetriesAsync(now, receivedBefore, max, lease, owner, cancellationToken);
+    }
+
+    /// <summary>A store whose parked lookup finds nothing, as if the payment were recorded without releasing its parked events.</summary>
+    private sealed class NoParkedLookup(IWebhookEventStore inner) : IWebhookEventStore
+    {
+        public Task<StoredWebhookEvent?> FindAsync(string eventId, CancellationToken cancellationToken = default) => inner.FindAsync(eventId, cancellationToken);
+
+        public Task<bool> TryAddAsync(StoredWebhookEvent stored, CancellationToken cancellationToken = default) => inner.TryAddAsync(stored, cancellationToken);
+
+        public Task<bool> TryUpdateAsync(StoredWebhookEvent current, StoredWebhookEvent replacement, CancellationToken cancellationToken = default) =>
+            inner.TryUpdateAsync(current, replacement, cancellationToken);
+
+        public Task<ImmutableArray<StoredWebhookEvent>> ListAsync(WebhookEventStatus status, int max, CancellationToken cancellationToken = default) => inner.ListAsync(status, max, cancellationToken);
+
+        public Task<ImmutableArray<StoredWebhookEvent>> ListParkedAsync(OrderId order, string paymentId, CancellationToken cancellationToken = default) =>
+            Task.FromResult(ImmutableArray<StoredWebhookEvent>.Empty);
 
         public Task<ImmutableArray<StoredWebhookEvent>> ClaimRetriesAsync(Instant now, Instant receivedBefore, int max, Duration lease, string owner, CancellationToken cancellationToken = default) =>
             inner.ClaimRetriesAsync(now, receivedBefore, max, lease, owner, cancellationToken);
