@@ -549,34 +549,69 @@ internal static partial class DashboardEndpoints
 
     private static async Task<IResult?> RetryWebhookAsync(DashboardPage page, string? eventId, CancellationToken cancellationToken)
     {
-        if (eventId is null || page.Services.GetService<IWebhookEventStore>() is not { } store
-            || page.Services.GetService<PaymentService>() is not { } payments)
+        if (WebhookProcessorOf(page, eventId, out IResult? problem) is not { } processor)
         {
-            return Results.BadRequest();
+            return problem;
         }
 
-        // Applying a stored event needs no signature check: the verifier is never called on a retry.
-        var processor = new WebhookProcessor(NoVerifier.Instance, store, payments, page.Services.GetRequiredService<IClock>());
-        return await processor.RetryAsync(eventId, cancellationToken).ConfigureAwait(false) is null ? Results.Conflict() : null;
+        return await processor.RetryAsync(eventId!, cancellationToken).ConfigureAwait(false) is null
+            ? Problem(StatusCodes.Status409Conflict, $"Webhook event '{eventId}' is not failed (any more): it was applied or retried meanwhile; reload the page.")
+            : null;
+    }
+
+    /// <summary>Returns a processor that applies stored webhook events, or <see langword="null"/> with the problem that says what is missing.</summary>
+    /// <remarks>Applying a stored event needs no signature check: the verifier is never called on a retry.</remarks>
+    private static WebhookProcessor? WebhookProcessorOf(DashboardPage page, string? eventId, out IResult? problem)
+    {
+        problem = null;
+        if (string.IsNullOrEmpty(eventId))
+        {
+            problem = Problem(StatusCodes.Status400BadRequest, "'eventId' is required: the provider's id of the webhook event.");
+            return null;
+        }
+
+        if (page.Services.GetService<IWebhookEventStore>() is not { } store)
+        {
+            problem = Problem(StatusCodes.Status404NotFound, "There is no webhook inbox: call services.AddFunnelCommerce().");
+            return null;
+        }
+
+        PaymentService? payments;
+        try
+        {
+            payments = page.Services.GetService<PaymentService>();
+        }
+        catch (InvalidOperationException e)
+        {
+            // Registered, but what it needs is not: say what, instead of a 500.
+            problem = Problem(StatusCodes.Status404NotFound, "Webhook events cannot be applied: the payment service cannot be built. " + e.Message);
+            return null;
+        }
+
+        if (payments is null)
+        {
+            problem = Problem(StatusCodes.Status404NotFound, "Webhook events cannot be applied: no payment service is registered; call services.AddFunnelCommerce().");
+            return null;
+        }
+
+        return new WebhookProcessor(NoVerifier.Instance, store, payments, page.Services.GetRequiredService<IClock>());
     }
 
     /// <summary>Applies a parked webhook event now; back on the page, a status line says what became of it.</summary>
     private static async Task<IResult?> ProcessParkedWebhookAsync(DashboardPage page, string? eventId, CancellationToken cancellationToken)
     {
-        if (eventId is null || page.Services.GetService<IWebhookEventStore>() is not { } store
-            || page.Services.GetService<PaymentService>() is not { } payments)
+        if (WebhookProcessorOf(page, eventId, out IResult? problem) is not { } processor)
         {
-            return Results.BadRequest();
+            return problem;
         }
 
-        var processor = new WebhookProcessor(NoVerifier.Instance, store, payments, page.Services.GetRequiredService<IClock>());
-        if (await processor.RetryParkedAsync(eventId, cancellationToken).ConfigureAwait(false) is not { } result)
+        if (await processor.RetryParkedAsync(eventId!, cancellationToken).ConfigureAwait(false) is not { } result)
         {
             // Not parked (any more): released by its payment meanwhile, or never parked.
-            return Results.Conflict();
+            return Problem(StatusCodes.Status409Conflict, $"Webhook event '{eventId}' is not parked (any more): its payment released it meanwhile; reload the page.");
         }
 
-        return new SeeOther(page.Base + "/webhooks?outcome=" + result.Outcome.ToString() + "&eventId=" + Uri.EscapeDataString(eventId));
+        return new SeeOther(page.Base + "/webhooks?outcome=" + result.Outcome.ToString() + "&eventId=" + Uri.EscapeDataString(eventId!));
     }
 
     /// <summary>The status line shown after an action on a webhook event, or <see langword="null"/> for an outcome no action gives.</summary>

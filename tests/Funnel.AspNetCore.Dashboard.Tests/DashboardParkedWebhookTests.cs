@@ -137,6 +137,27 @@ public class DashboardParkedWebhookTests
         page.ShouldNotContain("<script>");
     }
 
+    [Fact]
+    public async Task ProcessParked_WithoutWhatThePaymentServiceNeeds_SaysWhatIsMissingInsteadOfA500()
+    {
+        // No catalogue, offer path, grantor or gateway: the payment service cannot be built.
+        await using DashboardHost host = await DashboardHost.StartAsync();
+        await SeedAsync(host, paymentRecorded: false);
+        using HttpClient client = host.Client();
+        (string cookie, string token) = await DashboardHost.AntiforgeryAsync(client, "/funnel-admin/webhooks");
+
+        using HttpResponseMessage response = await DashboardHost.PostAsync(client, "/funnel-admin/webhooks/process-parked", cookie,
+            ("eventId", EventId), ("__RequestVerificationToken", token));
+        using HttpResponseMessage missing = await DashboardHost.PostAsync(client, "/funnel-admin/webhooks/retry", cookie,
+            ("__RequestVerificationToken", token));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await response.Content.ReadAsStringAsync()).ShouldContain("Webhook events cannot be applied: the payment service cannot be built.");
+        missing.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await missing.Content.ReadAsStringAsync()).ShouldContain("'eventId' is required");
+        await ShouldBeUntouchedAsync(host);
+    }
+
     /// <summary>The dashboard host with the shop's catalogue and offer path, which the payment service needs to apply events.</summary>
     private static Task<DashboardHost> StartAsync(bool readOnly = false) => DashboardHost.StartAsync("Production", o =>
         {
