@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using Funnel;
@@ -16,8 +17,17 @@ using NodaTime;
 // An extra "automation <phase>" (after <leads> for seed, after <clockOffsetSeconds> for dispatch) runs the
 // "crash-automation" sequence instead, whose branch asks whether the lead's field "phase" is "1": each process gives
 // every lead its own phase, so a branch evaluated again by a later process would take the other path.
+//   winner   <database> <leads> <clockOffsetSeconds>
+//            the "crash-winner" sequence's automatic winner test: enrols and sends, records the opens (deterministic ids),
+//            prints "delivering", runs the pipeline (whose sequences handler tallies the test) to the end, then decides
+//            the test and prints "decided <winner> <significant>" or "undecided". Every step is safe to run again.
 // The clock is the system clock plus the offset, so a process started after a killed one can be "after the lease"
 // without waiting for it. Every process adds the leads (the same ids) if the lead store does not have them yet.
+if (args.Length == 4 && args[0] == "winner")
+{
+    return await WinnerTest.RunAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), Duration.FromSeconds(long.Parse(args[3], CultureInfo.InvariantCulture)));
+}
+
 if (args.Length < 3 || args[0] is not ("seed" or "dispatch") || args[0] == "dispatch" && args.Length < 5)
 {
     await Console.Error.WriteLineAsync("usage: seed <database> <leads> | dispatch <database> <leads> <journal> <clockOffsetSeconds>");
@@ -158,3 +168,82 @@ internal sealed class RefusingSender : IEmailSender
         throw new InvalidOperationException("The seeding process does not send.");
 }
 
+
+/// <summary>The "winner" mode: a sequence email's automatic winner test run to its decision by processes that may be killed.</summary>
+internal static class WinnerTest
+{
+    public const string Test = "crash-winner/launch";
+
+    public static SequenceDefinition Definition { get; } = new()
+    {
+        Key = "crash-winner",
+        IsMarketing = false,
+        Steps =
+        [
+            new SequenceStep
+            {
+                Key = "launch",
+                Subject = "Doors are open",
+                TextBody = "Open.",
+                Variants = [new EmailVariant { Key = EmailVariant.ControlKey }, new EmailVariant { Key = "short", Subject = "Open" }],
+                WinnerTest = new StepWinnerTest { Wait = Duration.FromHours(1), MinimumSamplePerVariant = 50 },
+            },
+        ],
+    };
+
+    /// <summary>Whether lead <paramref name="n"/> opens the launch email: 3 in 5 readers of "short", 3 in 20 of the control.</summary>
+    public static bool Opens(int n) =>
+        EmailVariants.Assign(Test, CrashTestSequence.Lead(n), Definition.Steps[0].Variants)!.Key == "short" ? n % 5 < 3 : n % 20 < 3;
+
+    public static async Task<int> RunAsync(string database, int leads, Duration offset)
+    {
+        ServiceCollection services = new();
+        services.AddSingleton<IClock>(new OffsetClock(offset));
+        services.AddFunnel(o => o.TimeZoneId = "UTC");
+        services.AddFunnelSequences();
+        services.AddFunnelAnalytics();
+        services.AddSingleton<IEmailSender>(new AcceptingSender());
+        services.AddSingleton(Definition);
+        services.AddFunnelSqlite("Data Source=" + database);
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        ILeadStore leadStore = provider.GetRequiredService<ILeadStore>();
+        SequenceEngine engine = provider.GetRequiredService<SequenceEngine>();
+        Instant start = Instant.FromUtc(2026, 1, 1, 0, 0);
+        for (int i = 0; i < leads; i++)
+        {
+            if (await leadStore.FindAsync(CrashTestSequence.Lead(i)) is null)
+            {
+                await leadStore.TryAddAsync(new LeadProfile { Id = CrashTestSequence.Lead(i), Email = EmailAddress.Parse($"lead{i}@example.com"), CreatedAt = start });
+                await engine.EnrolAsync(CrashTestSequence.Lead(i), Definition.Key, start);
+            }
+        }
+
+        while ((await engine.DispatchDueAsync()).Claimed > 0)
+        {
+        }
+
+        // Opens with ids derived from the lead: a later process appends them again and the log keeps each once.
+        Instant opened = start + Duration.FromMinutes(5);
+        await provider.GetRequiredService<Funnel.Pipeline.IFunnelEventLog>().AppendAsync([.. Enumerable.Range(0, leads).Where(Opens).Select(i => (Funnel.Events.FunnelEvent)new Funnel.Events.EmailOpened
+        {
+            Id = Funnel.EventId.Derive(new Funnel.EventId(CrashTestSequence.Lead(i).Value), "crash-winner:opened"),
+            LeadId = CrashTestSequence.Lead(i),
+            OccurredAt = opened,
+            Email = "launch",
+        })]);
+        Console.WriteLine("delivering");
+        await provider.GetRequiredService<Funnel.Pipeline.FunnelPipeline>().DeliverAllAsync();
+        ImmutableArray<Funnel.Events.FunnelEvent> decided = await engine.DecideTestsAsync();
+        Console.WriteLine(decided.OfType<SequenceTestDecided>().FirstOrDefault() is { } d
+            ? string.Create(CultureInfo.InvariantCulture, $"decided {d.Winner} {d.Significant}")
+            : "undecided");
+        return 0;
+    }
+
+    /// <summary>A mail server that accepts everything.</summary>
+    private sealed class AcceptingSender : IEmailSender
+    {
+        public Task<EmailSendResult> SendAsync(EmailMessage message, CancellationToken cancellationToken = default) =>
+            Task.FromResult(EmailSendResult.Sent("<" + message.IdempotencyKey + "@crash-test>"));
+    }
+}

@@ -1,4 +1,5 @@
 using Funnel.Storage;
+using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
@@ -132,6 +133,53 @@ public sealed class SqliteProcessKillTests(ITestOutputHelper output)
         (await database.ReadAsync(static s => (long)s.Scalar("SELECT count(*) FROM events WHERE type = 'sequence_branched'")!, CancellationToken.None)).ShouldBe(leads, "each branch is recorded once");
         (await database.ReadAsync(static s => (long)s.Scalar("SELECT count(*) FROM enrolments WHERE status <> 1")!, CancellationToken.None)).ShouldBe(0, "every enrolment completed");
         output.WriteLine($"{outbox.Count(e => e.Key.EndsWith(":two-then", StringComparison.Ordinal))} leads took 'then' (recorded by process 1), {outbox.Count(e => e.Key.EndsWith(":two-else", StringComparison.Ordinal))} 'else' (evaluated by a later process).");
+    }
+
+    /// <summary>
+    /// A sequence email's automatic winner test over SQLite, run by processes killed with SIGKILL while the pipeline's
+    /// handlers tally it (a killed process's handlers redeliver from their stored positions), then one process an hour
+    /// and more later: each lead is counted once, each open once, and the test is decided once.
+    /// </summary>
+    [Fact]
+    public async Task WinnerTest_KilledWhileTheHandlersTally_CountsEachLeadOnceAndDecidesOnce()
+    {
+        const int leads = 240;
+        string path = SqliteTestDatabase.NewPath();
+        int seed = Environment.TickCount;
+        Random random = new(seed);
+        output.WriteLine($"random seed {seed}; database {path}");
+        for (int process = 1; process <= Kills; process++)
+        {
+            using Process child = Start(["winner", path, Count(leads), "0"]);
+            await WaitForLineAsync(child, "delivering");
+            await Task.Delay(random.Next(0, 200));
+            bool alive = !child.HasExited;
+            if (alive)
+            {
+                child.Kill(); // SIGKILL: mid-delivery, with handler positions and tallies partly stored.
+            }
+
+            await child.WaitForExitAsync();
+            output.WriteLine($"process {process}: {(alive ? "killed while delivering" : "had finished (its decision waits for the hour)")}");
+        }
+
+        using Process last = Start(["winner", path, Count(leads), Count(2 * 3600)]);
+        string printed = await last.StandardOutput.ReadToEndAsync();
+        await last.WaitForExitAsync();
+
+        last.ExitCode.ShouldBe(0, await last.StandardError.ReadToEndAsync());
+        printed.ShouldContain("decided short True");
+        ImmutableArray<EmailVariant> variants = [new EmailVariant { Key = EmailVariant.ControlKey }, new EmailVariant { Key = "short", Subject = "Open" }];
+        int opens = Enumerable.Range(0, leads).Count(n =>
+            EmailVariants.Assign("crash-winner/launch", new LeadId(new Guid(n, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9)), variants)!.Key == "short" ? n % 5 < 3 : n % 20 < 3);
+        using SqliteDatabase database = SqliteTestDatabase.Open(path);
+        string results = (string)(await database.ReadAsync(static s => s.Scalar("SELECT results FROM sequence_test_decisions WHERE test = 'crash-winner/launch'"), CancellationToken.None))!;
+        ImmutableArray<Funnel.Email.VariantResult> tally = System.Text.Json.JsonSerializer.Deserialize<ImmutableArray<Funnel.Email.VariantResult>>(results, FunnelJson.Options);
+        tally.Sum(static r => r.Sent).ShouldBe(leads, "each lead's send counted once");
+        tally.Sum(static r => r.Converted).ShouldBe(opens, "each open counted once");
+        (await database.ReadAsync(static s => (long)s.Scalar("SELECT count(*) FROM events WHERE type = 'sequence_test_decided'")!, CancellationToken.None)).ShouldBe(1);
+        (await database.ReadAsync(static s => (long)s.Scalar("SELECT count(*) FROM events WHERE type = 'email_sent'")!, CancellationToken.None)).ShouldBe(leads);
+        (await database.ReadAsync(static s => (long)s.Scalar("SELECT count(*) FROM sequence_test_sends")!, CancellationToken.None)).ShouldBe(0, "the decision ends the tally");
     }
 
     /// <summary>Starts a dispatching crash host and kills it with SIGKILL once its journal holds <paramref name="target"/> sends (polled at random short intervals); returns whether it was still running.</summary>
