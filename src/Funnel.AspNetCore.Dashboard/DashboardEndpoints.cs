@@ -741,7 +741,7 @@ internal static partial class DashboardEndpoints
         Term(html, "Id", lead.Id.Value.ToString("D"));
         Term(html, "Created", Time(lead.CreatedAt));
         Term(html, "Stage", lead.Stage.ToString());
-        Term(html, "Score", lead.Score.ToString("0.##", CultureInfo.InvariantCulture));
+        Term(html, "Score", Points(lead.Score));
         Term(html, "Tags", lead.Tags.IsEmpty ? "–" : string.Join(", ", lead.Tags));
         Term(html, "Lead magnets", lead.Magnets.IsDefaultOrEmpty ? "–" : string.Join(", ", lead.Magnets));
         Term(html, "Consent", lead.Consent is { } c ? $"{c.Status} for {c.Purpose} ({c.Method}, {c.Source}, {Time(c.RecordedAt)})" : "–");

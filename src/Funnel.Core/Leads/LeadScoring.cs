@@ -145,6 +145,25 @@ public sealed class LeadScorer
         ArgumentNullException.ThrowIfNull(events);
         ImmutableArray<ScoringRule> rules = _model.Rules;
         Span<double> sums = rules.Length <= 64 ? stackalloc double[rules.Length] : new double[rules.Length];
+        NoSink none = default;
+        double score = Accumulate(events, now, sums, ref none);
+        for (int i = 0; i < rules.Length; i++)
+        {
+            score += Math.Clamp(sums[i], -rules[i].Cap, rules[i].Cap);
+        }
+
+        return score;
+    }
+
+    /// <summary>Adds each event's decayed points to its rules' sums and tells <paramref name="sink"/> of each; returns the adjustments' total.</summary>
+    /// <remarks>
+    /// The one walk over the events that <see cref="Score"/> (with a sink that does nothing, so it allocates nothing) and
+    /// <see cref="Explain"/> (with one that collects) share, so an explanation adds up to the score exactly.
+    /// </remarks>
+    private double Accumulate<TSink>(IEnumerable<FunnelEvent> events, Instant now, Span<double> sums, ref TSink sink)
+        where TSink : struct, IContributionSink
+    {
+        ImmutableArray<ScoringRule> rules = _model.Rules;
         double? halfLifeNanos = _model.HalfLife?.TotalNanoseconds;
         double adjustments = 0;
         foreach (FunnelEvent e in events)
@@ -158,6 +177,7 @@ public sealed class LeadScorer
             if (e is ScoreAdjusted adjusted)
             {
                 adjustments += adjusted.Points * weight; // an explicit adjustment, outside the rules' caps.
+                sink.Adjustment(adjusted, adjusted.Points * weight);
                 continue;
             }
 
@@ -166,17 +186,12 @@ public sealed class LeadScorer
                 if (rules[i].When.Matches(e))
                 {
                     sums[i] += rules[i].Points * weight;
+                    sink.Rule(i, e, rules[i].Points, rules[i].Points * weight);
                 }
             }
         }
 
-        double score = adjustments;
-        for (int i = 0; i < rules.Length; i++)
-        {
-            score += Math.Clamp(sums[i], -rules[i].Cap, rules[i].Cap);
-        }
-
-        return score;
+        return adjustments;
     }
 
     /// <summary>Scores a lead and applies the thresholds.</summary>
@@ -255,46 +270,52 @@ public sealed class LeadScorer
         ArgumentNullException.ThrowIfNull(events);
         ImmutableArray<ScoringRule> rules = _model.Rules;
         double[] sums = new double[rules.Length];
-        ImmutableArray<ScoreContribution>.Builder[] matched = [.. rules.Select(static _ => ImmutableArray.CreateBuilder<ScoreContribution>())];
-        ImmutableArray<ScoreContribution>.Builder adjustments = ImmutableArray.CreateBuilder<ScoreContribution>();
-        double? halfLifeNanos = _model.HalfLife?.TotalNanoseconds;
-        double adjusted = 0;
-        foreach (FunnelEvent e in events)
-        {
-            if (e.OccurredAt > now)
-            {
-                continue;
-            }
-
-            // The same arithmetic, in the same order, as Score: the explanation adds up to the score exactly.
-            double weight = halfLifeNanos is { } h ? Math.Pow(0.5, (now - e.OccurredAt).TotalNanoseconds / h) : 1.0;
-            if (e is ScoreAdjusted adjustment)
-            {
-                adjusted += adjustment.Points * weight;
-                adjustments.Add(new ScoreContribution(e.Id, e.EventType, e.OccurredAt, adjustment.Points, adjustment.Points * weight) { Reason = adjustment.Reason });
-                continue;
-            }
-
-            for (int i = 0; i < rules.Length; i++)
-            {
-                if (rules[i].When.Matches(e))
-                {
-                    sums[i] += rules[i].Points * weight;
-                    matched[i].Add(new ScoreContribution(e.Id, e.EventType, e.OccurredAt, rules[i].Points, rules[i].Points * weight));
-                }
-            }
-        }
-
-        double score = adjusted;
+        CollectingSink collected = new(rules.Length);
+        double score = Accumulate(events, now, sums, ref collected);
         ImmutableArray<RuleScore>.Builder explained = ImmutableArray.CreateBuilder<RuleScore>(rules.Length);
         for (int i = 0; i < rules.Length; i++)
         {
             double points = Math.Clamp(sums[i], -rules[i].Cap, rules[i].Cap);
             score += points;
-            explained.Add(new RuleScore(rules[i], sums[i], points, matched[i].ToImmutable()));
+            explained.Add(new RuleScore(rules[i], sums[i], points, collected.Rules[i].ToImmutable()));
         }
 
-        return new ScoreExplanation(score, now, explained.MoveToImmutable(), adjustments.ToImmutable());
+        return new ScoreExplanation(score, now, explained.MoveToImmutable(), collected.Adjustments.ToImmutable());
+    }
+
+    /// <summary>What <see cref="Accumulate"/> tells of each event's part.</summary>
+    private interface IContributionSink
+    {
+        void Rule(int rule, FunnelEvent e, double points, double decayed);
+
+        void Adjustment(ScoreAdjusted e, double decayed);
+    }
+
+    /// <summary>Tells nothing: <see cref="Score"/>'s sink.</summary>
+    private struct NoSink : IContributionSink
+    {
+        public readonly void Rule(int rule, FunnelEvent e, double points, double decayed)
+        {
+        }
+
+        public readonly void Adjustment(ScoreAdjusted e, double decayed)
+        {
+        }
+    }
+
+    /// <summary>Collects each rule's events and the adjustments: <see cref="Explain"/>'s sink.</summary>
+    private readonly struct CollectingSink(int rules) : IContributionSink
+    {
+        public ImmutableArray<ScoreContribution>.Builder[] Rules { get; } =
+            [.. Enumerable.Range(0, rules).Select(static _ => ImmutableArray.CreateBuilder<ScoreContribution>())];
+
+        public ImmutableArray<ScoreContribution>.Builder Adjustments { get; } = ImmutableArray.CreateBuilder<ScoreContribution>();
+
+        public void Rule(int rule, FunnelEvent e, double points, double decayed) =>
+            Rules[rule].Add(new ScoreContribution(e.Id, e.EventType, e.OccurredAt, points, decayed));
+
+        public void Adjustment(ScoreAdjusted e, double decayed) =>
+            Adjustments.Add(new ScoreContribution(e.Id, e.EventType, e.OccurredAt, e.Points, decayed) { Reason = e.Reason });
     }
 }
 
