@@ -40,6 +40,7 @@ public static partial class AnalyticsPrinter
             Window = Duration.FromDays(7),
             Breakdown = FunnelBreakdown.Channel,
             IncludeTimeToConvert = true,
+            IncludeMoney = true,
         });
 
         output.WriteLine();
@@ -62,7 +63,32 @@ public static partial class AnalyticsPrinter
         }
 
         WriteTable(output, channels, rightAligned: [1, 2, 3, 4, 5]);
+
+        output.WriteLine();
+        output.WriteLine("Money of the leads who reached each step (their orders minus refunds from their first blog visit on; all the ad spend)");
+        List<string[]> money = [["Step", "Revenue", "Cost per lead reached", "ROAS", "Payback"]];
+        foreach (FunnelStepAnalysis step in analysis.Steps)
+        {
+            FunnelMoney m = step.Money!;
+            money.Add([step.Step.Name, Format(m.Revenue), Format(m.AcquisitionCost), Roas(m.ReturnOnAdSpend), Time(m.PaybackPeriod)]);
+        }
+
+        WriteTable(output, money, rightAligned: [1, 2, 3, 4]);
+        output.WriteLine("The last step's cost is the CAC of the buyers counted in the window; payback is when the visitors' purchases covered the spend.");
+
+        output.WriteLine();
+        output.WriteLine("Money by channel of the first step (the channel's own ad spend)");
+        List<string[]> channelMoney = [["Channel", "Ad spend", "Revenue", "CAC", "ROAS", "Payback"]];
+        foreach (FunnelBreakdownRow row in analysis.Breakdown)
+        {
+            FunnelMoney first = row.Money[0];
+            channelMoney.Add([row.Value ?? "(none)", Format(first.AdSpend), Format(first.Revenue), Format(row.Money[^1].AcquisitionCost), Roas(first.ReturnOnAdSpend), Time(first.PaybackPeriod)]);
+        }
+
+        WriteTable(output, channelMoney, rightAligned: [1, 2, 3, 4, 5]);
     }
+
+    private static string Roas(Ratio roas) => roas.IsDefined ? roas.ToDecimal().ToString("0.00", Invariant) + "x" : "-";
 
     private static void PrintForecast(FunnelReport report, TextWriter output)
     {

@@ -29,6 +29,24 @@ internal static class AnalyticsSnippets
         return analysis;
     }
 
+    public static (Money? Cac, Duration? Payback) Money(AnalyticsEventStore store, FunnelDefinition funnel)
+    {
+        // <snippet:analytics-money>
+        FunnelAnalysis analysis = FunnelAnalyzer.Analyze(store, new FunnelQuery
+        {
+            Funnel = funnel,
+            Breakdown = FunnelBreakdown.Channel,         // each channel's row gets that channel's ad spend
+            IncludeMoney = true,
+        });
+
+        FunnelMoney buyers = analysis.Steps[^1].Money!;
+        Money? cac = buyers.AcquisitionCost;            // ad spend ÷ leads who reached the last step
+        Ratio roas = buyers.ReturnOnAdSpend;            // their revenue ÷ ad spend
+        Duration? payback = analysis.Steps[0].Money!.PaybackPeriod; // when the visitors' payments covered the spend
+        // </snippet:analytics-money>
+        return (roas.IsDefined ? cac : null, payback);
+    }
+
     public static async Task<int> IdentityAsync(LeadCapture capture, LeadId visitorId, LeadProfile lead, IReadOnlyList<FunnelEvent> events)
     {
         // <snippet:analytics-identity>

@@ -57,6 +57,10 @@ public sealed record FunnelStepAnalysis
     /// <summary>Gets the leads who reached this step and not the next one, in store order (for retargeting).</summary>
     /// <value>Empty for the last step, or when not asked for.</value>
     public ImmutableArray<LeadId> DroppedOff { get; init; } = [];
+
+    /// <summary>Gets the revenue, ad spend, acquisition cost, ROAS and payback period of the leads who reached this step.</summary>
+    /// <value><see langword="null"/> unless <see cref="FunnelQuery.IncludeMoney"/> was set.</value>
+    public FunnelMoney? Money { get; init; }
 }
 
 /// <summary>One group of a funnel breakdown: its value and the leads who reached each step.</summary>
@@ -65,6 +69,10 @@ public sealed record FunnelStepAnalysis
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record FunnelBreakdownRow(string? Value, ImmutableArray<long> Reached)
 {
+    /// <summary>Gets the money of this group's leads who reached each step, in funnel order.</summary>
+    /// <value>Empty unless <see cref="FunnelQuery.IncludeMoney"/> was set. Ad spend is divided only in a breakdown by channel.</value>
+    public ImmutableArray<FunnelMoney> Money { get; init; } = [];
+
     /// <summary>Gets the share of this group's leads who entered the funnel and reached the last step.</summary>
     public Ratio OverallConversion => Reached.IsDefaultOrEmpty ? Ratio.Undefined : Ratio.Of(Reached[^1], Reached[0]);
 }

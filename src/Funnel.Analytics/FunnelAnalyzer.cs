@@ -42,7 +42,7 @@ public static class FunnelAnalyzer
         int threads = query.MaxDegreeOfParallelism ?? Environment.ProcessorCount;
         int chunkCount = leadCount == 0 ? 0 : Math.Min(leadCount, Math.Max(1, threads * 8));
         var chunks = new ChunkResult[chunkCount];
-        var context = new Context(store, termMask, n, window, ChooseEngine(query, termMask), !query.Exclusions.IsDefaultOrEmpty, groups, query.IncludeTimeToConvert, query.IncludeDropOffs);
+        var context = new Context(store, termMask, n, window, ChooseEngine(query, termMask), !query.Exclusions.IsDefaultOrEmpty, groups, query.IncludeTimeToConvert, query.IncludeDropOffs, query, FunnelMoneyTally.RefundTerms(store, query));
 
         void Run(int c)
         {
@@ -153,7 +153,10 @@ public static class FunnelAnalyzer
     private static ChunkResult AnalyzeRange(Context ctx, int fromLead, int toLead)
     {
         int n = ctx.Steps;
-        var result = new ChunkResult(n, ctx.Groups.Count, ctx.TimeToConvert, ctx.DropOffs);
+        var result = new ChunkResult(n, ctx.Groups.Count, ctx.TimeToConvert, ctx.DropOffs)
+        {
+            Money = FunnelMoneyTally.For(ctx.Store, ctx.Query, ctx.RefundTerms, ctx.Groups.Count, fromLead),
+        };
         Span<int> picks = stackalloc int[n];
         Span<int> scratch = stackalloc int[n];
         Span<long> state = stackalloc long[n + 2];
@@ -176,11 +179,14 @@ public static class FunnelAnalyzer
                 continue;
             }
 
+            int g = -1;
             if (ctx.Groups.Count > 0)
             {
-                int g = ctx.Groups.GroupOf(lead, b, e, picks[0]);
+                g = ctx.Groups.GroupOf(lead, b, e, picks[0]);
                 result.GroupHistogram[(g * (n + 1)) + depth]++;
             }
+
+            result.Money?.Add(b, e, depth, times[picks[0]], g);
 
             if (result.TimeToConvert is not null)
             {
@@ -613,6 +619,10 @@ public static class FunnelAnalyzer
         }
 
         long[] reached = Cumulate(histogram, 0, n);
+        long[][] groupReached = [.. Enumerable.Range(0, groups.Count).Select(g => Cumulate(groupHistogram, g * (n + 1), n))];
+        (ImmutableArray<FunnelMoney> Overall, ImmutableArray<FunnelMoney>[] Groups)? money = query.IncludeMoney
+            ? FunnelMoneyTally.Merge(store, [.. chunks.Select(c => c.Money!)], reached, groupReached, query.Breakdown?.Kind == FunnelBreakdownKind.Channel)
+            : null;
         var steps = ImmutableArray.CreateBuilder<FunnelStepAnalysis>(n);
         for (int k = 0; k < n; k++)
         {
@@ -641,16 +651,16 @@ public static class FunnelAnalyzer
                 MedianTimeToConvert = median,
                 P90TimeToConvert = p90,
                 DroppedOff = dropped,
+                Money = money?.Overall[k],
             });
         }
 
         var rows = new List<FunnelBreakdownRow>();
         for (int g = 0; g < groups.Count; g++)
         {
-            long[] groupReached = Cumulate(groupHistogram, g * (n + 1), n);
-            if (groupReached[0] > 0)
+            if (groupReached[g][0] > 0)
             {
-                rows.Add(new FunnelBreakdownRow(groups.Name(g), [.. groupReached]));
+                rows.Add(new FunnelBreakdownRow(groups.Name(g), [.. groupReached[g]]) { Money = money?.Groups[g] ?? [] });
             }
         }
 
@@ -689,9 +699,9 @@ public static class FunnelAnalyzer
 
     private sealed record StepCodeCache(ulong[] Mask, byte[] Codes);
 
-    private sealed record Context(AnalyticsEventStore Store, ulong[] TermMask, int Steps, long Window, Engine Engine, bool HasExclusions, Grouping Groups, bool TimeToConvert, bool DropOffs)
+    private sealed record Context(AnalyticsEventStore Store, ulong[] TermMask, int Steps, long Window, Engine Engine, bool HasExclusions, Grouping Groups, bool TimeToConvert, bool DropOffs, FunnelQuery Query, bool[]? RefundTerms)
     {
-        public bool NeedPicks => TimeToConvert || Groups.Count > 0;
+        public bool NeedPicks => TimeToConvert || Groups.Count > 0 || Query.IncludeMoney;
     }
 
     private sealed class ChunkResult
@@ -718,6 +728,8 @@ public static class FunnelAnalyzer
         public List<long>[]? TimeToConvert { get; }
 
         public List<int>[]? DropOffs { get; }
+
+        public FunnelMoneyTally? Money { get; init; }
     }
 
     /// <summary>Maps a lead (and its chain's first event) to a breakdown group.</summary>

@@ -52,6 +52,13 @@ public sealed record FunnelQuery
     /// <value>Defaults to <see langword="false"/>.</value>
     public bool IncludeDropOffs { get; init; }
 
+    /// <summary>
+    /// Gets whether to add the money of each step and breakdown row: revenue, ad spend, acquisition cost, ROAS and
+    /// payback period (see <see cref="FunnelMoney"/>).
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>; costs 32 bytes per counted order or refund.</value>
+    public bool IncludeMoney { get; init; }
+
     /// <summary>Gets the most threads the analysis may use, or <see langword="null"/> for one per processor.</summary>
     /// <value>Defaults to <see langword="null"/>.</value>
     public int? MaxDegreeOfParallelism { get; init; }

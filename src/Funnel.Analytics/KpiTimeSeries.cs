@@ -60,6 +60,14 @@ public sealed record KpiPoint
 
     /// <summary>Gets revenue ÷ orders, or <see langword="null"/> without orders.</summary>
     public Money? AverageOrderValue => Kpi.AverageOrderValue(Revenue, Orders);
+
+    /// <summary>
+    /// Gets the payback period of the period's spend: the shortest time <c>t</c> such that the orders minus refunds
+    /// the period's new visitors (of the channel, in a per-channel series) made within <c>t</c> of their first event,
+    /// at any later date, add up to <see cref="AdSpend"/>.
+    /// </summary>
+    /// <value><see langword="null"/> without ad spend, or while their revenue has not covered it.</value>
+    public Duration? PaybackPeriod { get; init; }
 }
 
 /// <summary>The lifetime value of the customers acquired in one period (their first order's period).</summary>
@@ -96,6 +104,7 @@ public static class KpiTimeSeries
         CheckPeriod(period);
         zone ??= DateTimeZone.Utc;
         var rows = new Dictionary<(LocalDate, int), long[]>();
+        var payments = new Dictionary<(LocalDate, int), List<(long Offset, long Amount)>>();
         bool[] optIn = store.TermsOfType(EventTypes.OptedIn);
         bool[] order = store.TermsOfType(EventTypes.OrderPlaced);
         bool[] refund = store.TermsOfType(EventTypes.RefundIssued);
@@ -119,7 +128,8 @@ public static class KpiTimeSeries
                 }
             }
 
-            Row(rows, Start(store.Times[b], period, zone), channel)[0]++;
+            (LocalDate, int) cohort = (Start(store.Times[b], period, zone), channel);
+            Row(rows, cohort.Item1, channel)[0]++;
             bool optedIn = false;
             bool ordered = false;
             for (int i = b; i < e; i++)
@@ -146,6 +156,7 @@ public static class KpiTimeSeries
                     long[] row = Row(rows, Start(store.Times[i], period, zone), channel);
                     row[3]++;
                     row[4] += amount;
+                    Payments(payments, cohort).Add((store.Times[i] - store.Times[b], amount));
                     if (!ordered)
                     {
                         ordered = true;
@@ -155,6 +166,7 @@ public static class KpiTimeSeries
                 else if (refund[term])
                 {
                     Row(rows, Start(store.Times[i], period, zone), channel)[5] += amount;
+                    Payments(payments, cohort).Add((store.Times[i] - store.Times[b], -amount));
                 }
             }
         }
@@ -179,6 +191,7 @@ public static class KpiTimeSeries
                 Revenue = Money.FromMinorUnits(r.Value[4], currency),
                 Refunds = Money.FromMinorUnits(r.Value[5], currency),
                 AdSpend = Money.FromMinorUnits(r.Value[6], currency),
+                PaybackPeriod = PaybackCurve.Find(payments.TryGetValue(r.Key, out var paid) ? paid.OrderBy(p => p.Offset) : [], r.Value[6]),
             }),
         ];
     }
@@ -250,6 +263,17 @@ public static class KpiTimeSeries
             KpiPeriod.Week => date.PlusDays(-((int)date.DayOfWeek - 1)),
             _ => new LocalDate(date.Year, date.Month, 1),
         };
+    }
+
+    private static List<(long Offset, long Amount)> Payments(Dictionary<(LocalDate, int), List<(long Offset, long Amount)>> payments, (LocalDate, int) cohort)
+    {
+        if (!payments.TryGetValue(cohort, out var list))
+        {
+            list = [];
+            payments.Add(cohort, list);
+        }
+
+        return list;
     }
 
     private static long[] Row(Dictionary<(LocalDate, int), long[]> rows, LocalDate start, int channel)

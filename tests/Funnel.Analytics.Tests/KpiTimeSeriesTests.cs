@@ -47,6 +47,26 @@ public class KpiTimeSeriesTests
     }
 
     [Fact]
+    public void Compute_PaybackPeriod_IsWhenTheCohortsPaymentsCoverTheSpend()
+    {
+        var byChannel = KpiTimeSeries.Compute(Store(), KpiPeriod.Month, byChannel: true);
+        byChannel.Single(p => p.PeriodStart == new LocalDate(2026, 10, 1) && p.Channel == "facebook").PaybackPeriod.ShouldBe(Duration.FromMinutes(2));
+        byChannel.Single(p => p.PeriodStart == new LocalDate(2026, 10, 1) && p.Channel == "google").PaybackPeriod.ShouldBeNull();
+
+        // $150 of spend: the first order ($100) does not cover it, the second, 40 days after the first visit, does.
+        AnalyticsEventStore store = AnalyticsEventStore.Load(
+        [
+            E(1, "page_viewed", 0, "facebook"),
+            new OrderPlaced { LeadId = Lead(1), OccurredAt = At(2), Order = OrderId.New(), Offer = "x", Total = Price },
+            new OrderPlaced { LeadId = Lead(1), OccurredAt = At(40 * 1440), Order = OrderId.New(), Offer = "x", Total = Price },
+            new AdSpendRecorded { OccurredAt = At(0), Attribution = new Attribution { Channel = "facebook" }, Amount = Money.FromMajor(150m, Currency.USD) },
+        ]);
+        KpiPoint day = KpiTimeSeries.Compute(store, KpiPeriod.Day)[0];
+        day.PaybackPeriod.ShouldBe(Duration.FromDays(40));
+        KpiTimeSeries.Compute(store, KpiPeriod.Day).Single(p => p.PeriodStart == new LocalDate(2026, 11, 14)).PaybackPeriod.ShouldBeNull();
+    }
+
+    [Fact]
     public void Compute_PerWeek_StartsOnMonday() =>
         KpiTimeSeries.Compute(Store(), KpiPeriod.Week).Select(p => p.PeriodStart.DayOfWeek).Distinct().ShouldBe([IsoDayOfWeek.Monday]);
 

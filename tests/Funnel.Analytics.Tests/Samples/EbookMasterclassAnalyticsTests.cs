@@ -18,6 +18,8 @@ public class EbookMasterclassAnalyticsTests
         text.ShouldContain("| Website visitors      |  50,000 |");
         text.ShouldContain("7-day funnel by channel of the first step");
         text.ShouldContain("| facebook  |");
+        text.ShouldContain("| Purchases             | $24,850 |                  $200 | 2.49x |   4.1 d |"); // CAC and ROAS from the events
+        text.ShouldContain("| facebook  |   $4,000 | $10,934 | $181.82 | 2.73x |   4.1 d |");
         text.ShouldContain("doubling the ad spend to $20,000");
         text.ShouldContain("|       $49,700 |");
         text.ShouldContain("A/B test 'sales-page-headline'");
