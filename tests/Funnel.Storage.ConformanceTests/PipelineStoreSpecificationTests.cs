@@ -105,6 +105,31 @@ public abstract class FunnelEventLogSpecificationTests
         await Should.ThrowAsync<ArgumentOutOfRangeException>(() => log.ReadPartitionAsync(0, 10, new LogPartition(4, 4)));
     }
 
+    [Fact]
+    public async Task CountAsync_AfterAPosition_CountsWhatReadPartitionAsyncReturnsUpToMax()
+    {
+        IFunnelEventLog log = CreateLog();
+        await log.AppendAsync([.. Enumerable.Range(1, 60).Select(n => View(n) with
+        {
+            LeadId = new LeadId(new Guid(n % 7 + 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)),
+        })]);
+        long middle = (await log.ReadAsync(0, 100))[29].Position;
+
+        foreach (LogPartition partition in new[] { LogPartition.All, new LogPartition(1, 4), new LogPartition(3, 4) })
+        {
+            foreach ((long after, int max) in new[] { (0L, 100), (middle, 100), (0L, 7), (middle, 3) })
+            {
+                int expected = (await log.ReadPartitionAsync(after, max, partition)).Count;
+                (await log.CountAsync(after, max, partition)).ShouldBe(expected, $"partition {partition.Index}/{partition.Count} after {after} max {max}");
+            }
+        }
+
+        (await log.CountAsync(0, 100, LogPartition.All)).ShouldBe(60);
+        (await log.CountAsync(middle, 100, LogPartition.All)).ShouldBe(30);
+        await Should.ThrowAsync<ArgumentOutOfRangeException>(() => log.CountAsync(0, 0, LogPartition.All));
+        await Should.ThrowAsync<ArgumentOutOfRangeException>(() => log.CountAsync(-1, 10, LogPartition.All));
+    }
+
     private static PageViewed View(int n) => new()
     {
         LeadId = new LeadId(new Guid(n % 3 + 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),

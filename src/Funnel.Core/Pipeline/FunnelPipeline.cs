@@ -157,7 +157,7 @@ public sealed class FunnelPipeline
                 position = Math.Min(position, at);
                 if (pending < StatusCountLimit)
                 {
-                    pending += (await ReadAsync(at, StatusCountLimit - pending, partition, cancellationToken).ConfigureAwait(false)).Count;
+                    pending += await _log.CountAsync(at, StatusCountLimit - pending, partition, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (subscription is { Attempts: > 0 } && (failing is null || subscription.Attempts > failing.Attempts))

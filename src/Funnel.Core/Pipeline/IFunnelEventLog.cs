@@ -85,6 +85,22 @@ public interface IFunnelEventLog
         }
     }
 
+    /// <summary>Counts the events of one partition after a position, up to a limit, without reading them.</summary>
+    /// <remarks>
+    /// The pipeline's status reports each handler's backlog with it. The default implementation reads the events
+    /// through <see cref="ReadPartitionAsync"/>; durable logs count in the query instead of deserialising the events.
+    /// </remarks>
+    /// <param name="after">The position to count after; 0 counts from the start.</param>
+    /// <param name="max">The most events to count.</param>
+    /// <param name="partition">The partition; <see cref="LogPartition.All"/> counts every event.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The number of the partition's events with positions greater than <paramref name="after"/>, at most <paramref name="max"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="after"/> is negative, <paramref name="max"/> is not positive, or the partition's index is not below its positive count.
+    /// </exception>
+    async Task<int> CountAsync(long after, int max, LogPartition partition, CancellationToken cancellationToken = default) =>
+        (await ReadPartitionAsync(after, max, partition, cancellationToken).ConfigureAwait(false)).Count;
+
     /// <summary>Reads the events about one lead, oldest first.</summary>
     /// <remarks>Engines that decide from a lead's history (scoring, segments) read it here.</remarks>
     /// <param name="lead">The lead.</param>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Funnel.Events;
 using Funnel.Pipeline;
 using Funnel.Storage.PostgreSql.Internal;
@@ -43,6 +44,8 @@ internal sealed class PgFunnelEventLog : IFunnelEventLog
     private readonly string _read;
     private readonly string _readPartition;
     private readonly string _readLead;
+    private readonly string _count;
+    private readonly string _countPartition;
     private readonly Lock _queueGate = new();
     private List<PendingAppend> _queue = [];
     private bool _flushing;
@@ -69,6 +72,8 @@ internal sealed class PgFunnelEventLog : IFunnelEventLog
         _read = $"SELECT position, payload FROM {events} WHERE position > $1 ORDER BY position LIMIT $2";
         _readPartition = $"SELECT position, payload FROM {events} WHERE position > $1 AND partition_key % $3 = $4 ORDER BY position LIMIT $2";
         _readLead = $"SELECT position, payload FROM {events} WHERE lead_id = $1 ORDER BY position LIMIT $2";
+        _count = $"SELECT count(*) FROM (SELECT 1 FROM {events} WHERE position > $1 ORDER BY position LIMIT $2) AS pending";
+        _countPartition = $"SELECT count(*) FROM (SELECT 1 FROM {events} WHERE position > $1 AND partition_key % $3 = $4 ORDER BY position LIMIT $2) AS pending";
     }
 
     /// <summary>Returns the channel the log notifies after an append: <c>&lt;schema&gt;_events</c>.</summary>
@@ -135,6 +140,28 @@ internal sealed class PgFunnelEventLog : IFunnelEventLog
                 _readPartition,
                 command => command.With(after).With(max).With(partition.Count).With(partition.Index),
                 cancellationToken);
+    }
+
+    public Task<int> CountAsync(long after, int max, LogPartition partition, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(after);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(partition.Count, nameof(partition));
+        ArgumentOutOfRangeException.ThrowIfNegative(partition.Index, nameof(partition));
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(partition.Index, partition.Count, nameof(partition));
+        return _database.ReadAsync(
+            async connection =>
+            {
+                await using NpgsqlCommand command = PgDatabase.Command(connection, partition.Count == 1 ? _count : _countPartition);
+                command.With(after).With(max);
+                if (partition.Count > 1)
+                {
+                    command.With(partition.Count).With(partition.Index);
+                }
+
+                return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            },
+            cancellationToken);
     }
 
     public Task<IReadOnlyList<LoggedEvent>> ReadLeadAsync(LeadId lead, int max, CancellationToken cancellationToken = default)

@@ -88,6 +88,24 @@ internal sealed class SqliteFunnelEventLog(SqliteDatabase database, FunnelEventS
             cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<int> CountAsync(long after, int max, LogPartition partition, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(after);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        if (partition.Count != 1)
+        {
+            // Partitions are not stored with SQLite's events (one instance delivers the whole log): count what they read.
+            return (await ((IFunnelEventLog)this).ReadPartitionAsync(after, max, partition, cancellationToken).ConfigureAwait(false)).Count;
+        }
+
+        return await database.ReadAsync(
+            s => (int)(long)s.Scalar(
+                "SELECT count(*) FROM (SELECT 1 FROM events WHERE position > $after ORDER BY position LIMIT $max)",
+                ("$after", after),
+                ("$max", max))!,
+            cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<IReadOnlyList<LoggedEvent>> ReadLeadAsync(
         LeadId lead, int max, CancellationToken cancellationToken = default)
     {
