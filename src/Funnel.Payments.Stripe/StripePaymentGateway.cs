@@ -183,15 +183,42 @@ internal sealed class StripePaymentGateway : IPaymentGateway
         }, request.IdempotencyKey);
     }
 
-    /// <summary>Reads the order a PaymentIntent was charged for, from the <c>funnel_order</c> metadata set by <see cref="ChargeAsync"/>.</summary>
-    /// <returns>The metadata's text, or <see langword="null"/> when the PaymentIntent does not exist or carries no order of ours.</returns>
+    /// <summary>
+    /// Finds the order a PaymentIntent paid: from the <c>funnel_order</c> metadata <see cref="ChargeAsync"/> set, or,
+    /// for an installment of a plan (a PaymentIntent Stripe's invoice created), from the subscription metadata of the
+    /// invoice it paid, which <see cref="StartPlanAsync"/> set on each phase.
+    /// </summary>
+    /// <returns>The order and the payment as the order recorded it, or <see langword="null"/> when the PaymentIntent does not exist or paid nothing of ours.</returns>
     /// <exception cref="PaymentGatewayException">Stripe refused the request or could not be reached.</exception>
-    internal static async Task<string?> OrderOfPaymentIntentAsync(IStripeClient client, string paymentIntent, CancellationToken cancellationToken)
+    internal static async Task<DisputedPayment?> OrderOfPaymentIntentAsync(IStripeClient client, string paymentIntent, CancellationToken cancellationToken)
     {
         try
         {
             PaymentIntent intent = await new PaymentIntentService(client).GetAsync(paymentIntent, options: null, requestOptions: null, cancellationToken).ConfigureAwait(false);
-            return intent.Metadata is { } metadata && metadata.TryGetValue(OrderKey, out string? order) ? order : null;
+            if (intent.Metadata is { } metadata && metadata.TryGetValue(OrderKey, out string? order))
+            {
+                return new DisputedPayment(order, paymentIntent);
+            }
+
+            StripeList<InvoicePayment> payments = await new InvoicePaymentService(client).ListAsync(
+                new InvoicePaymentListOptions
+                {
+                    Payment = new InvoicePaymentPaymentOptions { Type = "payment_intent", PaymentIntent = paymentIntent },
+                    Expand = ["data.invoice"],
+                },
+                requestOptions: null,
+                cancellationToken).ConfigureAwait(false);
+            foreach (InvoicePayment payment in payments.Data ?? [])
+            {
+                if (payment.Invoice is { } invoice
+                    && invoice.Parent?.SubscriptionDetails?.Metadata is { } subscription
+                    && subscription.TryGetValue(OrderKey, out string? planOrder))
+                {
+                    return new DisputedPayment(planOrder, invoice.Id);
+                }
+            }
+
+            return null;
         }
         catch (StripeException error) when (error.HttpStatusCode == HttpStatusCode.NotFound)
         {

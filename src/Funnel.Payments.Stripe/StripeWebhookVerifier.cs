@@ -14,8 +14,10 @@ namespace Funnel.Payments.Stripe;
 /// <para>
 /// A dispute (<c>charge.dispute.created</c>, <c>charge.dispute.closed</c>) carries none of our metadata, only the
 /// disputed <c>payment_intent</c>: its order is read from that PaymentIntent's <c>funnel_order</c> metadata, which
-/// <see cref="StripePaymentGateway"/> set when it charged, with one API call. A PaymentIntent without it (not one of our
-/// charges, or an installment of a plan, whose PaymentIntent Stripe's invoice creates) leaves the event ignored.
+/// <see cref="StripePaymentGateway"/> set when it charged, with one API call. An installment of a plan is paid by a
+/// PaymentIntent that Stripe's invoice created, without our metadata: then a second call finds the invoice that
+/// PaymentIntent paid, whose subscription carries the order, and the dispute names the invoice as the payment, as the
+/// order recorded it. A PaymentIntent that leads to neither (not one of our charges) leaves the event ignored.
 /// </para>
 /// </remarks>
 internal sealed class StripeWebhookVerifier : IWebhookSignatureVerifier
@@ -27,14 +29,14 @@ internal sealed class StripeWebhookVerifier : IWebhookSignatureVerifier
     private readonly IReadOnlyList<byte[]> secrets;
     private readonly Duration tolerance;
     private readonly IClock clock;
-    private readonly Func<string, CancellationToken, Task<string?>>? orderOfPaymentIntent;
+    private readonly Func<string, CancellationToken, Task<DisputedPayment?>>? orderOfPaymentIntent;
 
     /// <param name="secrets">The webhook signing secrets.</param>
     /// <param name="tolerance">How far the signed timestamp may be from now.</param>
     /// <param name="clock">The source of "now".</param>
-    /// <param name="orderOfPaymentIntent">Reads the <c>funnel_order</c> metadata of a PaymentIntent, for disputes; without it disputes are ignored.</param>
+    /// <param name="orderOfPaymentIntent">Finds the order and payment a disputed PaymentIntent paid, for disputes; without it disputes are ignored.</param>
     public StripeWebhookVerifier(IEnumerable<string> secrets, Duration tolerance, IClock clock,
-        Func<string, CancellationToken, Task<string?>>? orderOfPaymentIntent = null)
+        Func<string, CancellationToken, Task<DisputedPayment?>>? orderOfPaymentIntent = null)
     {
         this.secrets = [.. secrets.Select(Encoding.UTF8.GetBytes)];
         this.tolerance = tolerance;
@@ -52,16 +54,16 @@ internal sealed class StripeWebhookVerifier : IWebhookSignatureVerifier
             return verification;
         }
 
-        string? order = await orderOfPaymentIntent(pending.PaymentIntent, cancellationToken).ConfigureAwait(false);
-        if (order is null)
+        DisputedPayment? paid = await orderOfPaymentIntent(pending.PaymentIntent, cancellationToken).ConfigureAwait(false);
+        if (paid is null)
         {
-            // Not one of our charges (or an installment of a plan): authentic, nothing to act on.
+            // Not one of our charges: authentic, nothing to act on.
             return verification;
         }
 
         try
         {
-            return verification with { Notification = pending.Complete(OrderId.Parse(order)) };
+            return verification with { Notification = pending.Complete(OrderId.Parse(paid.Order), paid.PaymentId) };
         }
         catch (Exception error) when (StripeEvents.IsUnreadable(error))
         {
@@ -149,8 +151,13 @@ internal sealed class StripeWebhookVerifier : IWebhookSignatureVerifier
 
 /// <summary>A dispute whose order is read from its PaymentIntent's metadata before it becomes a notification.</summary>
 /// <param name="PaymentIntent">The disputed PaymentIntent's id.</param>
-/// <param name="Complete">Makes the notification once the order is known.</param>
-internal sealed record PendingDispute(string PaymentIntent, Func<OrderId, PaymentNotification> Complete);
+/// <param name="Complete">Makes the notification once the order and the payment as the order recorded it are known.</param>
+internal sealed record PendingDispute(string PaymentIntent, Func<OrderId, string, PaymentNotification> Complete);
+
+/// <summary>What a disputed PaymentIntent paid.</summary>
+/// <param name="Order">The text of the order id, from our metadata.</param>
+/// <param name="PaymentId">The payment as the order recorded it: the PaymentIntent of a one-time charge, the invoice of an installment.</param>
+internal sealed record DisputedPayment(string Order, string PaymentId);
 
 /// <summary>Maps Stripe event JSON to <see cref="PaymentNotification"/>; reads it directly so that any API version works.</summary>
 internal static class StripeEvents
@@ -245,20 +252,20 @@ internal static class StripeEvents
         Instant created = Instant.FromUnixTimeSeconds(root.GetProperty("created").GetInt64());
         Money amount = StripeMoney.FromStripe(data.GetProperty("amount").GetInt64(), data.GetProperty("currency").GetString()!);
         string? reason = Text(data, "reason");
-        PaymentNotification Complete(OrderId order) => new()
+        PaymentNotification Complete(OrderId order, string paymentId) => new()
         {
             EventId = accepted.EventId!,
             Kind = k,
             Order = order,
             OccurredAt = created,
-            PaymentId = intent,
+            PaymentId = paymentId,
             Amount = amount,
             AdjustmentId = disputeId,
             Reason = reason,
         };
 
         return Property(data, "metadata") is { } metadata && Text(metadata, "funnel_order") is { } named
-            ? (accepted with { Notification = Complete(OrderId.Parse(named)) }, null)
+            ? (accepted with { Notification = Complete(OrderId.Parse(named), intent) }, null)
             : (accepted, new PendingDispute(intent, Complete));
     }
 

@@ -75,9 +75,12 @@ public sealed class StripeDisputeTests : IAsyncLifetime
     [InlineData(404)]
     public async Task VerifyAsync_DisputedPaymentIntentNotOneOfOurs_AcceptsWithoutNotification(int status)
     {
-        server.Respond = _ => (status, status == 200
-            ? """{"id":"INTENT","object":"payment_intent","amount":49700,"currency":"usd","status":"succeeded","metadata":{}}""".Replace("INTENT", Intent, StringComparison.Ordinal)
-            : """{"error":{"type":"invalid_request_error","code":"resource_missing","message":"No such payment_intent."}}""");
+        // Ours would carry our metadata, or have paid an invoice of one of our plans; this one paid no invoice.
+        server.Respond = r => (status, status != 200
+            ? """{"error":{"type":"invalid_request_error","code":"resource_missing","message":"No such payment_intent."}}"""
+            : r.Path == "/v1/invoice_payments"
+                ? """{"object":"list","url":"/v1/invoice_payments","has_more":false,"data":[]}"""
+                : """{"id":"INTENT","object":"payment_intent","amount":49700,"currency":"usd","status":"succeeded","metadata":{}}""".Replace("INTENT", Intent, StringComparison.Ordinal));
         string body = Dispute("evt_d4", "charge.dispute.created", "needs_response");
 
         WebhookVerification result = await Verifier().VerifyAsync(Request(body));

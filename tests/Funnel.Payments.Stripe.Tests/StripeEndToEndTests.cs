@@ -25,7 +25,13 @@ public sealed class StripeEndToEndTests : IAsyncLifetime
             return Task.CompletedTask;
         }
 
-        public Task RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default) => Task.CompletedTask;
+        public int Revokes { get; private set; }
+
+        public Task RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default)
+        {
+            Revokes++;
+            return Task.CompletedTask;
+        }
     }
 
     public async Task InitializeAsync() => server = await FakeStripeServer.StartAsync();
@@ -34,6 +40,58 @@ public sealed class StripeEndToEndTests : IAsyncLifetime
 
     [Fact]
     public async Task ProcessAsync_InvoicePaidForEachInstallmentReplayedOutOfOrder_PaysThePlanOnce()
+    {
+        (ServiceProvider provider, NoGrantor grantor, Order order) = await PlanOrderAsync();
+        using ServiceProvider _ = provider;
+
+        WebhookProcessor processor = provider.GetRequiredService<WebhookProcessor>();
+        string[] bodies = [InvoicePaid(order.Id, 1), InvoicePaid(order.Id, 2), InvoicePaid(order.Id, 3)];
+        foreach (string body in new[] { bodies[2], bodies[0], bodies[2], bodies[1], bodies[0], bodies[1] })
+        {
+            (await DeliverAsync(processor, body)).Outcome.ShouldBeOneOf(WebhookOutcome.Processed, WebhookOutcome.Duplicate);
+        }
+
+        Order paid = (await provider.GetRequiredService<IOrderStore>().FindAsync(order.Id))!;
+        paid.Installments.Select(i => i.PaymentId).ShouldBe(["in_1", "in_2", "in_3"]);
+        paid.Paid.ShouldBe(Money.FromMajor(540m, Currency.USD));
+        paid.PlanId.ShouldBe("sub_sched_1");
+        grantor.Grants.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_DisputeOnAnInstallmentsPaymentIntent_FindsThePlansOrderThroughItsInvoiceAndPausesAccess()
+    {
+        (ServiceProvider provider, NoGrantor grantor, Order order) = await PlanOrderAsync();
+        using ServiceProvider _ = provider;
+        WebhookProcessor processor = provider.GetRequiredService<WebhookProcessor>();
+        (await DeliverAsync(processor, InvoicePaid(order.Id, 1))).Outcome.ShouldBe(WebhookOutcome.Processed);
+        grantor.Grants.ShouldBe(1);
+
+        // Stripe's invoice created the installment's PaymentIntent: it carries no metadata of ours, its invoice does.
+        server.Respond = r => r.Path switch
+        {
+            "/v1/payment_intents/pi_inst_1" => (200, """{"id":"pi_inst_1","object":"payment_intent","amount":18000,"currency":"usd","status":"succeeded","metadata":{}}"""),
+            "/v1/invoice_payments" when r.Parameters.GetValueOrDefault("payment[payment_intent]") == "pi_inst_1" => (200, InvoicePayments(order.Id)),
+            _ => (404, """{"error":{"type":"invalid_request_error","code":"resource_missing","message":"No such object."}}"""),
+        };
+        WebhookResult disputed = await DeliverAsync(processor, InstallmentDispute());
+        WebhookResult replayed = await DeliverAsync(processor, InstallmentDispute());
+
+        disputed.Outcome.ShouldBe(WebhookOutcome.Processed);
+        replayed.Outcome.ShouldBe(WebhookOutcome.Duplicate);
+        PaymentDisputed recorded = disputed.Events.OfType<PaymentDisputed>().ShouldHaveSingleItem();
+        recorded.Order.ShouldBe(order.Id);
+        Order after = (await provider.GetRequiredService<IOrderStore>().FindAsync(order.Id))!;
+        after.Disputes.ShouldHaveSingleItem().PaymentId.ShouldBe("in_1", "the dispute names the payment as the order recorded it");
+        after.AccessPaused.ShouldBeTrue();
+        grantor.Revokes.ShouldBe(1);
+        RecordedRequest[] lookups = [.. server.Requests.Where(r => r.Path == "/v1/invoice_payments")];
+        lookups.ShouldNotBeEmpty();
+        lookups.ShouldAllBe(r =>
+            r.Parameters.GetValueOrDefault("payment[type]") == "payment_intent" && r.Parameters.GetValueOrDefault("expand[0]") == "data.invoice");
+    }
+
+    private async Task<(ServiceProvider Provider, NoGrantor Grantor, Order Order)> PlanOrderAsync()
     {
         var clock = new FakeClock(Now);
         var grantor = new NoGrantor();
@@ -57,7 +115,7 @@ public sealed class StripeEndToEndTests : IAsyncLifetime
             "/v1/subscription_schedules" => (200, """{"id":"sub_sched_1","object":"subscription_schedule","customer":"cus_1","status":"active","metadata":{},"phases":[]}"""),
             _ => (404, "{}"),
         };
-        using ServiceProvider provider = new ServiceCollection()
+        ServiceProvider provider = new ServiceCollection()
             .AddSingleton<IClock>(clock)
             .AddSingleton(catalogue)
             .AddSingleton(new OfferPath { Entry = "course" })
@@ -78,21 +136,27 @@ public sealed class StripeEndToEndTests : IAsyncLifetime
         PaymentAttempt started = await provider.GetRequiredService<PaymentService>().PayAsync(order.Id, "pm_card_visa");
         started.Payment!.PlanId.ShouldBe("sub_sched_1");
         started.Result.Order!.Status.ShouldBe(OrderStatus.AwaitingPayment, "Stripe reports the first invoice by webhook");
-
-        WebhookProcessor processor = provider.GetRequiredService<WebhookProcessor>();
-        string[] bodies = [InvoicePaid(order.Id, 1), InvoicePaid(order.Id, 2), InvoicePaid(order.Id, 3)];
-        foreach (string body in new[] { bodies[2], bodies[0], bodies[2], bodies[1], bodies[0], bodies[1] })
-        {
-            WebhookResult result = await processor.ProcessAsync(Encoding.UTF8.GetBytes(body), new Dictionary<string, string> { ["Stripe-Signature"] = Header(body) });
-            result.Outcome.ShouldBeOneOf(WebhookOutcome.Processed, WebhookOutcome.Duplicate);
-        }
-
-        Order paid = (await provider.GetRequiredService<IOrderStore>().FindAsync(order.Id))!;
-        paid.Installments.Select(i => i.PaymentId).ShouldBe(["in_1", "in_2", "in_3"]);
-        paid.Paid.ShouldBe(Money.FromMajor(540m, Currency.USD));
-        paid.PlanId.ShouldBe("sub_sched_1");
-        grantor.Grants.ShouldBe(1);
+        return (provider, grantor, order);
     }
+
+    private static Task<WebhookResult> DeliverAsync(WebhookProcessor processor, string body) =>
+        processor.ProcessAsync(Encoding.UTF8.GetBytes(body), new Dictionary<string, string> { ["Stripe-Signature"] = Header(body) });
+
+    /// <summary>Stripe's list of the payments of invoice in_1, with the invoice expanded: its subscription carries our order.</summary>
+    private static string InvoicePayments(OrderId order) =>
+        """
+        {"object":"list","url":"/v1/invoice_payments","has_more":false,"data":[{"id":"inpay_1","object":"invoice_payment","amount_paid":18000,
+         "currency":"usd","status":"paid","is_default":true,"payment":{"type":"payment_intent","payment_intent":"pi_inst_1"},
+         "invoice":{"id":"in_1","object":"invoice","amount_paid":18000,"currency":"usd","status":"paid","parent":{"type":"subscription_details",
+          "subscription_details":{"metadata":{"funnel_order":"ORDER","funnel_installment":"1"}}}}}]}
+        """.Replace("ORDER", order.ToString(), StringComparison.Ordinal);
+
+    private static string InstallmentDispute() =>
+        """
+        {"id":"evt_dispute_inst","object":"event","api_version":"2025-09-30.clover","created":CREATED,"type":"charge.dispute.created",
+         "data":{"object":{"id":"dp_inst_1","object":"dispute","amount":18000,"currency":"usd","charge":"ch_inst_1",
+          "payment_intent":"pi_inst_1","reason":"fraudulent","status":"needs_response","metadata":{}}}}
+        """.Replace("CREATED", Now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
     private static string InvoicePaid(OrderId order, int installment) =>
         """
