@@ -61,7 +61,9 @@ public static class StripeServiceCollectionExtensions
             // A dispute names only its PaymentIntent: the verifier reads the order from that PaymentIntent's metadata.
             IStripeClient client = CreateClient(options);
             return new StripeWebhookVerifier(options.WebhookSecrets, options.WebhookTolerance, sp.GetRequiredService<IClock>(),
-                (paymentIntent, cancellationToken) => StripePaymentGateway.OrderOfPaymentIntentAsync(client, paymentIntent, cancellationToken));
+                (paymentIntent, cancellationToken) => StripePaymentGateway.OrderOfPaymentIntentAsync(client, paymentIntent, cancellationToken),
+                async (eventId, cancellationToken) => sp.GetService<IWebhookEventStore>() is { } store
+                    && await store.FindAsync(eventId, cancellationToken).ConfigureAwait(false) is not null);
         });
         return services;
     }

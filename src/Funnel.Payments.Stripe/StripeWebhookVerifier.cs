@@ -30,14 +30,18 @@ internal sealed class StripeWebhookVerifier : IWebhookSignatureVerifier
     private readonly Duration tolerance;
     private readonly IClock clock;
     private readonly Func<string, CancellationToken, Task<DisputedPayment?>>? orderOfPaymentIntent;
+    private readonly Func<string, CancellationToken, Task<bool>>? alreadyReceived;
 
     /// <param name="secrets">The webhook signing secrets.</param>
     /// <param name="tolerance">How far the signed timestamp may be from now.</param>
     /// <param name="clock">The source of "now".</param>
     /// <param name="orderOfPaymentIntent">Finds the order and payment a disputed PaymentIntent paid, for disputes; without it disputes are ignored.</param>
+    /// <param name="alreadyReceived">Tells whether an event id is already stored, so that a replayed dispute asks Stripe nothing (the processor reports it as a duplicate).</param>
     public StripeWebhookVerifier(IEnumerable<string> secrets, Duration tolerance, IClock clock,
-        Func<string, CancellationToken, Task<DisputedPayment?>>? orderOfPaymentIntent = null)
+        Func<string, CancellationToken, Task<DisputedPayment?>>? orderOfPaymentIntent = null,
+        Func<string, CancellationToken, Task<bool>>? alreadyReceived = null)
     {
+        this.alreadyReceived = alreadyReceived;
         this.secrets = [.. secrets.Select(Encoding.UTF8.GetBytes)];
         this.tolerance = tolerance;
         this.clock = clock;
@@ -51,6 +55,12 @@ internal sealed class StripeWebhookVerifier : IWebhookSignatureVerifier
         (WebhookVerification verification, PendingDispute? pending) = Verify(request);
         if (pending is null || orderOfPaymentIntent is null)
         {
+            return verification;
+        }
+
+        if (alreadyReceived is not null && verification.EventId is { } eventId && await alreadyReceived(eventId, cancellationToken).ConfigureAwait(false))
+        {
+            // A replay of a stored event: the processor answers Duplicate without using the notification.
             return verification;
         }
 
