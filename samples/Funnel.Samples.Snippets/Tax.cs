@@ -19,6 +19,32 @@ internal static class TaxSnippets
         // </snippet:tax-register>
     }
 
+    public static Cart StripeTax(IServiceCollection services, string stripeSecretKey, string webhookSecret)
+    {
+        // <snippet:tax-stripe>
+        services.AddFunnelStripe(o =>
+        {
+            o.ApiKey = stripeSecretKey;
+            o.WebhookSecrets.Add(webhookSecret);
+        });
+        services.AddFunnelStripeTax(o =>
+        {
+            o.PricesIncludeTax = false;                       // US prices are shown before sales tax
+            o.TaxCodes[TaxCategory.EBook] = "txcd_10302000";  // a Stripe product tax code; none: the account's preset
+        });
+
+        var cart = new Cart
+        {
+            Lines = [new CartLine("masterclass", 1, null)],
+            Buyer = new BuyerTaxDetails
+            {
+                Evidence = new LocationEvidence { BillingCountry = "US", BillingPostalCode = "10001", BillingState = "NY", IpCountry = "US" },
+            },
+        };
+        // </snippet:tax-stripe>
+        return cart;
+    }
+
     public static async Task CheckoutAsync(OrderService orders, LeadId lead, string billingCountry, string ipCountry)
     {
         // <snippet:tax-checkout>

@@ -68,6 +68,39 @@ public static class StripeServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>Adds Stripe Tax as the <see cref="Funnel.Tax.ITaxCalculator"/>: every checkout and upsell is taxed by Stripe Tax's calculation API.</summary>
+    /// <remarks>
+    /// <para>
+    /// For sellers who owe US sales tax (or tax elsewhere that Stripe Tax covers) and let Stripe work it out: the quote
+    /// gains a line of tax per quote line from <c>POST /v1/tax/calculations</c>, located by the buyer's billing address
+    /// (<see cref="Funnel.Tax.LocationEvidence.BillingCountry"/>, <see cref="Funnel.Tax.LocationEvidence.BillingPostalCode"/>,
+    /// <see cref="Funnel.Tax.LocationEvidence.BillingState"/>). It replaces any <see cref="Funnel.Tax.ITaxCalculator"/>
+    /// registered before, such as <c>AddFunnelTax</c>'s VAT calculator.
+    /// </para>
+    /// <para>
+    /// It calls Stripe with the key of <see cref="AddFunnelStripe"/>, which must be called too: without it the host
+    /// fails to start with an <see cref="OptionsValidationException"/> naming <c>ApiKey</c>. The options are validated
+    /// when the host starts.
+    /// </para>
+    /// </remarks>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options, or <see langword="null"/> for the defaults.</param>
+    /// <returns>The same service collection.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
+    public static IServiceCollection AddFunnelStripeTax(this IServiceCollection services, Action<StripeTaxOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<StripeTaxOptions>().Configure(configure ?? (_ => { })).ValidateOnStart();
+        services.TryAddSingleton<IValidator<StripeTaxOptions>>(sp =>
+            new StripeTaxOptionsValidator(sp.GetService<IOptions<FunnelStripeOptions>>()?.Value));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StripeTaxOptions>, FluentValidateOptions<StripeTaxOptions>>());
+        services.RemoveAll<Funnel.Tax.ITaxCalculator>();
+        services.AddSingleton<Funnel.Tax.ITaxCalculator>(sp => new StripeTaxCalculator(
+            CreateClient(sp.GetRequiredService<IOptions<FunnelStripeOptions>>().Value),
+            sp.GetRequiredService<IOptions<StripeTaxOptions>>().Value));
+        return services;
+    }
+
     private static StripeClient CreateClient(FunnelStripeOptions options) =>
         new(options.ApiKey, httpClient: new SystemNetHttpClient(new HttpClient(), options.MaxNetworkRetries), apiBase: options.ApiBase?.ToString().TrimEnd('/'));
 

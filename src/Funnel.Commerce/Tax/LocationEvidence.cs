@@ -19,6 +19,14 @@ public sealed record LocationEvidence
 
     /// <summary>Gets the country that issued the buyer's payment card.</summary>
     public string? CardCountry { get; init; }
+
+    /// <summary>Gets the postal code of the billing address (a US ZIP code), or <see langword="null"/>.</summary>
+    /// <remarks>EU and UK VAT does not use it; a sales-tax engine (US states and their localities) needs it.</remarks>
+    public string? BillingPostalCode { get; init; }
+
+    /// <summary>Gets the state, province or region of the billing address (<c>NY</c>, <c>CA</c>), or <see langword="null"/>.</summary>
+    /// <remarks>EU and UK VAT does not use it; a sales-tax engine may.</remarks>
+    public string? BillingState { get; init; }
 }
 
 /// <summary>Whether the evidence settles the place of supply.</summary>
