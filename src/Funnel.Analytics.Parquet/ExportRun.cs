@@ -13,7 +13,7 @@ internal sealed class ExportRun : IAsyncDisposable
     private readonly FunnelEventSerializer _serializer;
     private readonly Dictionary<LocalDate, DayFile> _open = [];
     private readonly Dictionary<LocalDate, int> _fileCounts = [];
-    private readonly List<DayFile> _completed = [];
+    private readonly List<(LocalDate Day, string TempPath, string FinalPath)> _completed = [];
     private long _clock;
     private long _events;
 
@@ -60,9 +60,9 @@ internal sealed class ExportRun : IAsyncDisposable
             await CompleteAsync(file, cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (DayFile file in _completed)
+        foreach ((_, string tempPath, string finalPath) in _completed)
         {
-            File.Move(file.TempPath, file.FinalPath, overwrite: true);
+            File.Move(tempPath, finalPath, overwrite: true);
         }
 
         return new ParquetExportResult(
@@ -84,16 +84,20 @@ internal sealed class ExportRun : IAsyncDisposable
         }
 
         _open.Clear();
-        foreach (DayFile file in _completed)
+        foreach ((_, string tempPath, _) in _completed)
         {
-            TryDelete(file.TempPath);
+            TryDelete(tempPath);
         }
     }
 
+    /// <summary>Finishes a file and keeps only its paths, so a finished day holds no buffers until the commit.</summary>
     private async Task CompleteAsync(DayFile file, CancellationToken cancellationToken)
     {
-        _completed.Add(file);
-        await file.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        _completed.Add((file.Day, file.TempPath, file.FinalPath));
+        await using (file.ConfigureAwait(false))
+        {
+            await file.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static void TryDelete(string path)
