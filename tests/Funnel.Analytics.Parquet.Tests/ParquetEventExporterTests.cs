@@ -92,6 +92,33 @@ public sealed class ParquetEventExporterTests : IDisposable
     }
 
     [Fact]
+    public async Task ExportAsync_PositionFileDeleted_ExportsEverythingAgainOnce()
+    {
+        InMemoryFunnelEventLog log = await LogOf(Enumerable.Range(0, 4).Select(i => View(i, Day1 + Duration.FromDays(i))));
+        await Exporter(Root).ExportAsync(log);
+        await log.AppendAsync([View(9, Day1)]);
+        await Exporter(Root).ExportAsync(log);
+
+        File.Delete(Path.Combine(Root, "_funnel_export.position"));
+        ParquetExportResult again = await Exporter(Root).ExportAsync(log);
+
+        (again.Events, again.Position).ShouldBe((5L, 5L));
+        Count(Root).ShouldBe(5);
+        Directory.GetFiles(Path.Combine(Root, "day=2026-12-05")).Length.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task ExportAsync_EventOfAnUnregisteredType_KeepsItsTypeLeadAndJson()
+    {
+        string json = $$"""{"type":"quiz_completed","v":2,"id":"{{EventId.New()}}","occurredAt":"2026-12-05T10:00:00Z","leadId":"{{Lead(4)}}","score":7}""";
+        FunnelEvent unknown = Serializer.Deserialize(json).ShouldBeOfType<UnknownEvent>();
+
+        await Exporter(Root).ExportAsync(await LogOf([unknown]));
+
+        Query($"SELECT type, lead_id, payload FROM {Files(Root)}").ShouldBe([["quiz_completed", Lead(4).ToString(), json]]);
+    }
+
+    [Fact]
     public async Task ExportAsync_EmptyLog_WritesNoFileAndKeepsPositionZero()
     {
         ParquetExportResult result = await Exporter(Root).ExportAsync(new InMemoryFunnelEventLog());
