@@ -50,13 +50,16 @@ internal sealed class DayFile : IAsyncDisposable
     public static string FolderOf(LocalDate day) =>
         "day=" + day.ToString("uuuu'-'MM'-'dd", CultureInfo.InvariantCulture);
 
-    public static async Task<DayFile> CreateAsync(string root, LocalDate day, string fileName, int rowGroupSize, CancellationToken cancellationToken)
+    public static async Task<DayFile> CreateAsync(
+        string root, LocalDate day, string fileName, int rowGroupSize, CancellationToken cancellationToken)
     {
         string folder = Path.Combine(root, FolderOf(day));
         Directory.CreateDirectory(folder);
-        var file = new DayFile(day, Path.Combine(folder, "." + fileName + ".tmp"), Path.Combine(folder, fileName), rowGroupSize);
-        file._stream = new FileStream(file.TempPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-        file._writer = await ParquetWriter.CreateAsync(EventSchema.Schema, file._stream, cancellationToken: cancellationToken).ConfigureAwait(false);
+        string temp = Path.Combine(folder, "." + fileName + ".tmp");
+        var file = new DayFile(day, temp, Path.Combine(folder, fileName), rowGroupSize);
+        file._stream = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        file._writer = await ParquetWriter.CreateAsync(EventSchema.Schema, file._stream, cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
         file._writer.CustomMetadata = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["funnel.schema"] = "funnel-events/1",
@@ -137,10 +140,12 @@ internal sealed class DayFile : IAsyncDisposable
         using (ParquetRowGroupWriter group = _writer!.CreateRowGroup())
         {
             await group.WriteAsync(EventSchema.EventId, _ids).ConfigureAwait(false);
-            await group.WriteAsync<long>(EventSchema.Position, _positions.ToArray(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await group.WriteAsync<long>(EventSchema.Position, _positions.ToArray(), cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
             await group.WriteAsync(EventSchema.Type, _types).ConfigureAwait(false);
             await group.WriteAsync(EventSchema.Subject, _subjects!).ConfigureAwait(false);
-            await group.WriteAsync<DateTime>(EventSchema.OccurredAt, _times.ToArray(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await group.WriteAsync<DateTime>(EventSchema.OccurredAt, _times.ToArray(), cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
             await group.WriteAsync(EventSchema.LeadId, _leads!).ConfigureAwait(false);
             await group.WriteAsync(EventSchema.Channel, _channels!).ConfigureAwait(false);
             await group.WriteAsync(EventSchema.Campaign, _campaigns!).ConfigureAwait(false);
@@ -149,7 +154,8 @@ internal sealed class DayFile : IAsyncDisposable
             await group.WriteAsync(EventSchema.Content, _contents!).ConfigureAwait(false);
             await group.WriteAsync(EventSchema.Term, _terms!).ConfigureAwait(false);
             await group.WriteAsync(EventSchema.Referrer, _referrers!).ConfigureAwait(false);
-            await group.WriteAsync<long>(EventSchema.AmountMinor, _amounts.ToArray(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await group.WriteAsync<long>(EventSchema.AmountMinor, _amounts.ToArray(), cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
             await group.WriteAsync(EventSchema.Currency, _currencies!).ConfigureAwait(false);
             await group.WriteAsync(EventSchema.Payload, _payloads).ConfigureAwait(false);
             group.CompleteValidate();

@@ -44,7 +44,8 @@ internal static class EventSchema
     /// application defines. A type with none, or with more than one, carries no money here (its JSON still has it all).
     /// </remarks>
     public static Money? MoneyOf(FunnelEvent funnelEvent) =>
-        MoneyProperties.GetOrAdd(funnelEvent.GetType(), static type => FindMoneyProperty(type))?.GetValue(funnelEvent) as Money?;
+        MoneyProperties.GetOrAdd(funnelEvent.GetType(), static type => FindMoneyProperty(type))
+            ?.GetValue(funnelEvent) as Money?;
 
     private static PropertyInfo? FindMoneyProperty(Type type)
     {

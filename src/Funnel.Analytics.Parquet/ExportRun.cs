@@ -4,7 +4,7 @@ using NodaTime;
 
 namespace Funnel.Analytics.Parquet;
 
-/// <summary>The files of one export: one open file per day (at most a set number), renamed into place together at the end.</summary>
+/// <summary>The files of one export: an open file per day (a bounded number), renamed into place together at the end.</summary>
 internal sealed class ExportRun : IAsyncDisposable
 {
     private readonly string _root;
@@ -68,7 +68,10 @@ internal sealed class ExportRun : IAsyncDisposable
         return new ParquetExportResult(
             _events,
             [.. _completed.Select(f => f.Day).Distinct().Order()],
-            [.. _completed.Select(f => Path.GetRelativePath(_root, f.FinalPath).Replace('\\', '/')).Order(StringComparer.Ordinal)],
+            [
+                .. _completed.Select(f => Path.GetRelativePath(_root, f.FinalPath).Replace('\\', '/'))
+                    .Order(StringComparer.Ordinal),
+            ],
             position);
     }
 

@@ -50,7 +50,8 @@ public sealed partial class ParquetEventExporter
         if (!result.IsValid)
         {
             throw new ArgumentException(
-                string.Join(" ", result.Errors.Select(e => $"{nameof(ParquetExportOptions)}.{e.PropertyName}: {e.ErrorMessage}")),
+                string.Join(" ", result.Errors.Select(e => $"{nameof(ParquetExportOptions)}.{e.PropertyName}: {e.ErrorMessage}"))
+                    .Trim(),
                 nameof(options));
         }
 
@@ -103,7 +104,8 @@ public sealed partial class ParquetEventExporter
         await using var run = new ExportRun(_root, prefix, _options, _serializer);
         while (true)
         {
-            IReadOnlyList<LoggedEvent> page = await log.ReadAsync(after, _options.ReadBatchSize, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<LoggedEvent> page = await log.ReadAsync(after, _options.ReadBatchSize, cancellationToken)
+                .ConfigureAwait(false);
             foreach (LoggedEvent logged in page)
             {
                 if (logged.Position <= after)
@@ -150,7 +152,8 @@ public sealed partial class ParquetEventExporter
     /// <exception cref="InvalidOperationException">Another export into the folder is running.</exception>
     /// <exception cref="IOException">A file cannot be written.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    public async Task<ParquetExportResult> ExportSnapshotAsync(IAsyncEnumerable<FunnelEvent> events, CancellationToken cancellationToken = default)
+    public async Task<ParquetExportResult> ExportSnapshotAsync(
+        IAsyncEnumerable<FunnelEvent> events, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
         Directory.CreateDirectory(_root);
@@ -183,7 +186,8 @@ public sealed partial class ParquetEventExporter
     {
         try
         {
-            return new FileStream(Path.Combine(_root, LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            return new FileStream(
+                Path.Combine(_root, LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
         }
         catch (IOException e)
         {

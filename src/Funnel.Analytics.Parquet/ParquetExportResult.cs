@@ -12,4 +12,5 @@ namespace Funnel.Analytics.Parquet;
 /// reads no log, <see langword="null"/>.
 /// </param>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
-public sealed record ParquetExportResult(long Events, ImmutableArray<LocalDate> Days, ImmutableArray<string> Files, long? Position);
+public sealed record ParquetExportResult(
+    long Events, ImmutableArray<LocalDate> Days, ImmutableArray<string> Files, long? Position);

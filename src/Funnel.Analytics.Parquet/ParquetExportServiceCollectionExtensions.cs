@@ -29,7 +29,8 @@ public static class ParquetExportServiceCollectionExtensions
     /// <param name="configure">Sets the folder and limits.</param>
     /// <returns>The same service collection.</returns>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    public static IServiceCollection AddFunnelParquetExport(this IServiceCollection services, Action<ParquetExportOptions> configure)
+    public static IServiceCollection AddFunnelParquetExport(
+        this IServiceCollection services, Action<ParquetExportOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
@@ -42,7 +43,8 @@ public static class ParquetExportServiceCollectionExtensions
         services.AddSingleton<ParquetExportMarker>();
         services.AddOptions<ParquetExportOptions>().ValidateOnStart();
         services.TryAddSingleton<IValidator<ParquetExportOptions>, ParquetExportOptionsValidator>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ParquetExportOptions>, FluentValidateOptions<ParquetExportOptions>>());
+        services.TryAddEnumerable(
+            ServiceDescriptor.Singleton<IValidateOptions<ParquetExportOptions>, FluentValidateOptions<ParquetExportOptions>>());
         services.TryAddSingleton(sp => new ParquetEventExporter(
             sp.GetRequiredService<FunnelEventSerializer>(),
             sp.GetRequiredService<IOptions<ParquetExportOptions>>().Value));
