@@ -31,6 +31,7 @@ public class DependencyGraphTests
         typeof(LiquidTemplatesServiceCollectionExtensions).Assembly,
         typeof(LeadsCsvServiceCollectionExtensions).Assembly,
         typeof(InvoicePdfServiceCollectionExtensions).Assembly,
+        typeof(ParquetExportServiceCollectionExtensions).Assembly,
     ];
 
     /// <summary>The Funnel packages each package may reference.</summary>
@@ -53,6 +54,7 @@ public class DependencyGraphTests
         ["Funnel.Templates.Liquid"] = ["Funnel.Core"],
         ["Funnel.Leads.Csv"] = ["Funnel.Core"],
         ["Funnel.Invoices.Pdf"] = ["Funnel.Core", "Funnel.Commerce"],
+        ["Funnel.Analytics.Parquet"] = ["Funnel.Core"],
     }.ToImmutableDictionary(p => p.Key, p => p.Value.ToImmutableHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
 
     /// <summary>The only third-party assemblies Funnel.Core may reference, besides the framework.</summary>
