@@ -1,0 +1,689 @@
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
+using Funnel.Analytics.Experiments;
+using Funnel.Events;
+using NodaTime;
+
+namespace Funnel.Analytics;
+
+/// <summary>An <see cref="AnalyticsEventStore"/> that takes appended events without a rebuild.</summary>
+/// <remarks>
+/// <para>
+/// The store keeps an immutable base store and an append area: per appended event its time, type-and-subject code
+/// and dimension codes, chained per lead in append order. Base leads keep their position; a lead first seen in an
+/// append gets the next one. New types, subjects, channels and other values extend the base dictionaries. An append
+/// is a hash lookup of the lead and a few array writes; nothing of the base is moved.
+/// </para>
+/// <para>
+/// <see cref="FunnelAnalyzer.Analyze(IncrementalAnalyticsStore, FunnelQuery, CancellationToken)"/> answers over the
+/// base and the appended events together, exactly as over a store loaded from all of them: a lead without appended
+/// events is read straight from the base, a lead with some has its base events and its appended events merged in time
+/// order (at one instant, base events first, then appended ones in append order: the order a full load keeps).
+/// <see cref="Compact"/> merges the append area into a new base store for the other consumers (KPI series,
+/// attribution) and for saving. Leads are numbered base first, then new leads in order of their first append, so drop-off
+/// lists follow that order.
+/// </para>
+/// <para>
+/// Replayed event ids count once (with <see cref="AnalyticsStoreOptions.SkipDuplicateIds"/>): against every id
+/// appended, and against the ids of the base when it was built by <see cref="Load"/>; a store wrapped with the
+/// constructor does not know its base's ids. Identity links (<see cref="Leads.IdentityLinked"/>) known to the store
+/// (loaded by <see cref="Load"/> or appended) resolve the visitor ids of later appends to their lead. A link cannot
+/// move events that are already stored: appending a link whose visitor already has events of its own throws, and
+/// such data needs a full <see cref="AnalyticsEventStore.Load"/>.
+/// </para>
+/// </remarks>
+/// <threadsafety>
+/// Instances are not thread-safe: use one writer, and do not append while an analysis or <see cref="Compact"/> runs
+/// (guard both with one lock, or a reader-writer lock whose readers are analyses). Analyses may run concurrently
+/// with each other.
+/// </threadsafety>
+public sealed class IncrementalAnalyticsStore
+{
+    private readonly bool _skipDuplicateIds;
+    private readonly HashSet<EventId> _seen;
+    private readonly List<Leads.IdentityLinked> _links;
+    private readonly Dictionary<Guid, int> _leadIndex;
+    private readonly (string? Type, string? Subject, int Term)[] _termCache = new (string?, string?, int)[16];
+    private readonly Dictionary<(string Type, string? Subject), int> _termIndex = [];
+    private readonly List<string> _termTypes;
+    private readonly List<string?> _termSubjects;
+    private readonly List<string?>[] _dimensionValues;
+    private readonly Dictionary<string, int>?[] _dimensionIndex;
+    private readonly List<(int Event, long Amount)> _money = [];
+    private readonly List<(long Time, int Channel, long Amount)> _spend = [];
+    private Leads.LeadAliases _aliases;
+    private AnalyticsEventStore _base;
+    private List<LeadId> _newLeads = [];
+    private long[] _times = new long[1024];
+    private int[] _terms = new int[1024];
+    private int[] _next = new int[1024];
+    private int[]?[] _dimensions;
+    private int[] _head;
+    private int[] _tail;
+    private int[] _appendedPerLead;
+    private int _count;
+    private Currency? _currency;
+
+    /// <summary>Wraps a built store so that events can be appended to it.</summary>
+    /// <param name="baseStore">The store to start from; it is not changed.</param>
+    /// <param name="options">
+    /// Whether appended ids are checked for replays; its <see cref="AnalyticsStoreOptions.PropertyKeys"/> must be
+    /// empty or those of <paramref name="baseStore"/>. Defaults to <see cref="AnalyticsStoreOptions.Default"/>.
+    /// </param>
+    /// <remarks>The ids and identity links of the base's events are not kept by a store, so they are unknown here.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="baseStore"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The property keys of <paramref name="options"/> differ from the base's.</exception>
+    public IncrementalAnalyticsStore(AnalyticsEventStore baseStore, AnalyticsStoreOptions? options = null)
+        : this(baseStore, options, [], [], nameof(options))
+    {
+    }
+
+    private IncrementalAnalyticsStore(AnalyticsEventStore baseStore, AnalyticsStoreOptions? options, HashSet<EventId> seen, List<Leads.IdentityLinked> links, string optionsName)
+    {
+        ArgumentNullException.ThrowIfNull(baseStore);
+        options ??= AnalyticsStoreOptions.Default;
+        if (!options.PropertyKeys.IsDefaultOrEmpty && !options.PropertyKeys.SequenceEqual(baseStore.PropertyKeys, StringComparer.Ordinal))
+        {
+            throw new ArgumentException(
+                $"The options capture the properties [{string.Join(", ", options.PropertyKeys)}] but the base store captured [{string.Join(", ", baseStore.PropertyKeys)}]; leave PropertyKeys empty or give the base's.",
+                optionsName);
+        }
+
+        _base = baseStore;
+        _skipDuplicateIds = options.SkipDuplicateIds;
+        _seen = seen;
+        _links = links;
+        _aliases = links.Count == 0 ? Leads.LeadAliases.Empty : Leads.LeadAliases.From(links);
+        _leadIndex = new Dictionary<Guid, int>(baseStore.LeadCount);
+        Span<Guid> ids = MemoryMarshal.Cast<LeadId, Guid>(baseStore.Leads.AsSpan());
+        for (int i = 0; i < ids.Length; i++)
+        {
+            _leadIndex.Add(ids[i], i);
+        }
+
+        _termTypes = [.. baseStore.TermTypes];
+        _termSubjects = [.. baseStore.TermSubjects];
+        for (int t = 0; t < _termTypes.Count; t++)
+        {
+            _termIndex.TryAdd((_termTypes[t], _termSubjects[t]), t);
+        }
+
+        int dims = baseStore.Dimensions.Length;
+        _dimensionValues = [.. baseStore.DimensionValues.Select(v => new List<string?>(v))];
+        _dimensionIndex = new Dictionary<string, int>?[dims];
+        _dimensions = new int[]?[dims];
+        int leads = Math.Max(16, baseStore.LeadCount);
+        _head = new int[leads];
+        _tail = new int[leads];
+        _appendedPerLead = new int[leads];
+        if (baseStore.MoneyAmounts.Length > 0 || baseStore.SpendAmounts.Length > 0)
+        {
+            _currency = baseStore.Currency;
+        }
+    }
+
+    /// <summary>Gets the store the appended events are added to: the one given, or the last <see cref="Compact"/>'s.</summary>
+    public AnalyticsEventStore BaseStore => _base;
+
+    /// <summary>Gets the number of events appended since the base store was built.</summary>
+    public int AppendedCount => _count;
+
+    /// <summary>Gets the number of lead events in the base store and the append area together.</summary>
+    public int EventCount => _base.EventCount + _count;
+
+    /// <summary>Gets the number of distinct leads in the base store and the append area together.</summary>
+    public int LeadCount => _base.LeadCount + _newLeads.Count;
+
+    internal int BaseLeadCount => _base.LeadCount;
+
+    internal long[] AppendedTimes => _times;
+
+    internal int[] AppendedTerms => _terms;
+
+    internal int[]?[] AppendedDimensions => _dimensions;
+
+    internal int[] Head => _head;
+
+    internal int[] Next => _next;
+
+    internal int[] AppendedPerLead => _appendedPerLead;
+
+    internal Currency Currency => _currency ?? _base.Currency;
+
+    /// <summary>Encodes events into a new base store that remembers their ids and identity links, for appending.</summary>
+    /// <param name="events">The events, in any order, as for <see cref="AnalyticsEventStore.Load"/>.</param>
+    /// <param name="options">What to capture; defaults to <see cref="AnalyticsStoreOptions.Default"/>.</param>
+    /// <returns>The store, with nothing appended yet.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="events"/> or one of its items is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">A lead event has the empty (default) lead id, or a property key is blank or listed twice.</exception>
+    /// <exception cref="InvalidOperationException">Amounts are in more than one currency.</exception>
+    public static IncrementalAnalyticsStore Load(IEnumerable<FunnelEvent> events, AnalyticsStoreOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var builder = new AnalyticsEventStoreBuilder(options);
+        foreach (FunnelEvent e in events)
+        {
+            builder.Add(e, nameof(events));
+        }
+
+        AnalyticsEventStore store = builder.Build();
+        return new IncrementalAnalyticsStore(store, options, builder.SeenIds, builder.Links, nameof(options));
+    }
+
+    /// <summary>Appends an event.</summary>
+    /// <param name="funnelEvent">
+    /// The event; an <see cref="AdSpendRecorded"/> is kept as spend, other events that are not <see cref="LeadEvent"/>s
+    /// are skipped, as by <see cref="AnalyticsEventStoreBuilder.Add(FunnelEvent)"/>.
+    /// </param>
+    /// <returns><see langword="true"/> when the event was stored; <see langword="false"/> when it was skipped (a replayed id, or not a lead event).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="funnelEvent"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="funnelEvent"/> is a <see cref="LeadEvent"/> with the empty (default) <see cref="LeadId"/>.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The amount is in another currency than the store's, or the event is an identity link whose visitor already has
+    /// events in the store.
+    /// </exception>
+    public bool Append(FunnelEvent funnelEvent)
+    {
+        ArgumentNullException.ThrowIfNull(funnelEvent);
+        if (funnelEvent is LeadEvent { LeadId.Value: var id } && id == Guid.Empty)
+        {
+            throw new ArgumentException($"The {funnelEvent.EventType} event {funnelEvent.Id} has the empty (default) lead id; every lead event needs a lead.", nameof(funnelEvent));
+        }
+
+        if (funnelEvent is Leads.IdentityLinked link)
+        {
+            CheckLink(link);
+        }
+
+        if (_skipDuplicateIds && _seen.Contains(funnelEvent.Id))
+        {
+            return false;
+        }
+
+        if (funnelEvent is AdSpendRecorded adSpend)
+        {
+            CheckCurrency(adSpend.Amount.Currency);
+            _seen.Add(funnelEvent.Id);
+            _spend.Add((adSpend.OccurredAt.ToUnixTimeTicks(), Code(AnalyticsEventStore.ChannelDimension, adSpend.Attribution.Channel), adSpend.Amount.MinorUnits));
+            return true;
+        }
+
+        if (funnelEvent is not LeadEvent leadEvent)
+        {
+            if (_skipDuplicateIds)
+            {
+                _seen.Add(funnelEvent.Id);
+            }
+
+            return false;
+        }
+
+        long amount = 0;
+        switch (leadEvent)
+        {
+            case OrderPlaced order:
+                CheckCurrency(order.Total.Currency);
+                amount = order.Total.MinorUnits;
+                break;
+            case RefundIssued refund:
+                CheckCurrency(refund.Amount.Currency);
+                amount = refund.Amount.MinorUnits;
+                break;
+        }
+
+        if (_skipDuplicateIds)
+        {
+            _seen.Add(funnelEvent.Id);
+        }
+
+        if (leadEvent is Leads.IdentityLinked linked)
+        {
+            _links.Add(linked);
+            _aliases = Leads.LeadAliases.From(_links);
+        }
+
+        int index = Append(leadEvent.LeadId, leadEvent.OccurredAt, leadEvent.EventType, leadEvent.Subject, leadEvent.Attribution.Channel, leadEvent.Attribution.Campaign);
+        if (leadEvent is ExperimentExposed exposed)
+        {
+            SetCode(AnalyticsEventStore.VariantDimension, index, exposed.Variant);
+        }
+
+        ImmutableArray<string> keys = _base.PropertyKeys;
+        for (int k = 0; k < keys.Length; k++)
+        {
+            if (leadEvent.Properties.TryGetValue(keys[k], out string? value))
+            {
+                SetCode(AnalyticsEventStore.FirstPropertyDimension + k, index, value);
+            }
+        }
+
+        if (leadEvent is OrderPlaced or RefundIssued)
+        {
+            _money.Add((index, amount));
+        }
+
+        return true;
+    }
+
+    /// <summary>Appends events in order.</summary>
+    /// <param name="events">The events; each is appended as by <see cref="Append(FunnelEvent)"/>.</param>
+    /// <returns>The number of events stored.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="events"/> or one of its items is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">A lead event has the empty (default) lead id.</exception>
+    /// <exception cref="InvalidOperationException">An amount is in another currency, or a link would move stored events.</exception>
+    public int AppendRange(IEnumerable<FunnelEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        int stored = 0;
+        foreach (FunnelEvent e in events)
+        {
+            if (e is null)
+            {
+                throw new ArgumentNullException(nameof(events), "The events must not contain null.");
+            }
+
+            stored += Append(e) ? 1 : 0;
+        }
+
+        return stored;
+    }
+
+    /// <summary>Appends a lead event given as raw columns, without creating an event object: the fast path.</summary>
+    /// <param name="lead">The lead, or a visitor id that a known identity link resolves to its lead.</param>
+    /// <param name="occurredAt">When it happened; any time, before or after the stored events.</param>
+    /// <param name="eventType">The event type, such as <c>opted_in</c>.</param>
+    /// <param name="subject">The subject, or <see langword="null"/>.</param>
+    /// <param name="channel">The attribution channel, or <see langword="null"/>.</param>
+    /// <param name="campaign">The attribution campaign, or <see langword="null"/>.</param>
+    /// <returns>The position of the event in append order.</returns>
+    /// <remarks>An event without an id cannot be recognised as a replay; it is always stored.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="eventType"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="lead"/> is the empty (default) id.</exception>
+    public int Append(LeadId lead, Instant occurredAt, string eventType, string? subject = null, string? channel = null, string? campaign = null)
+    {
+        ArgumentNullException.ThrowIfNull(eventType);
+        if (lead.Value == Guid.Empty)
+        {
+            throw new ArgumentException("The lead id is empty (default); every lead event needs a lead.", nameof(lead));
+        }
+
+        if (_count == _times.Length)
+        {
+            Grow();
+        }
+
+        int term = Term(eventType, subject);
+        int l = LeadOf(_aliases.Resolve(lead).Value);
+        int i = _count;
+        _times[i] = occurredAt.ToUnixTimeTicks();
+        _terms[i] = term;
+        _next[i] = 0;
+        if (_head[l] == 0)
+        {
+            _head[l] = i + 1;
+        }
+        else
+        {
+            _next[_tail[l]] = i + 1;
+        }
+
+        _tail[l] = i;
+        _appendedPerLead[l]++;
+        if (channel is not null)
+        {
+            SetCode(AnalyticsEventStore.ChannelDimension, i, channel);
+        }
+
+        if (campaign is not null)
+        {
+            SetCode(AnalyticsEventStore.CampaignDimension, i, campaign);
+        }
+
+        _count = i + 1;
+        return i;
+    }
+
+    /// <summary>Merges the appended events into a new base store, returns it, and continues appending to it.</summary>
+    /// <returns>
+    /// A store equal, for every analysis, to one loaded from the base's events and the appended ones; leads keep their
+    /// positions (base leads first, then new leads in order of their first append).
+    /// </returns>
+    /// <remarks>
+    /// No string is hashed again: codes are kept, each lead's base events are copied and its appended events merged in
+    /// by time. The ids and links seen stay known, so replays after a compaction still count once.
+    /// </remarks>
+    public AnalyticsEventStore Compact()
+    {
+        if (_count == 0 && _newLeads.Count == 0 && _spend.Count == 0 && _termTypes.Count == _base.TermTypes.Length
+            && _dimensionValues.Select((v, d) => v.Count == _base.DimensionValues[d].Length).All(same => same))
+        {
+            return _base;
+        }
+
+        AnalyticsEventStore old = _base;
+        int leadCount = LeadCount;
+        int baseLeads = old.LeadCount;
+        var offsets = new int[leadCount + 1];
+        for (int l = 0; l < leadCount; l++)
+        {
+            int own = l < baseLeads ? old.Offsets[l + 1] - old.Offsets[l] : 0;
+            offsets[l + 1] = offsets[l] + own + _appendedPerLead[l];
+        }
+
+        int total = offsets[leadCount];
+        var times = new long[total];
+        var terms = new int[total];
+        int dims = old.Dimensions.Length;
+        var columns = new int[dims][];
+        for (int d = 0; d < dims; d++)
+        {
+            columns[d] = new int[total];
+        }
+
+        bool money = old.MoneyEvents.Length > 0 || _money.Count > 0;
+        int[] baseToNew = money ? new int[old.EventCount] : [];
+        int[] appendedToNew = money ? new int[_count] : [];
+        int chunks = Math.Max(1, Math.Min(leadCount, Environment.ProcessorCount * 4));
+        Parallel.For(0, chunks, c =>
+        {
+            var scratch = new LeadScratch();
+            int from = (int)((long)leadCount * c / chunks);
+            int to = (int)((long)leadCount * (c + 1) / chunks);
+            for (int l = from; l < to; l++)
+            {
+                int length = scratch.Gather(this, l);
+                int at = offsets[l];
+                scratch.Times.AsSpan(0, length).CopyTo(times.AsSpan(at));
+                scratch.Terms.AsSpan(0, length).CopyTo(terms.AsSpan(at));
+                for (int j = 0; j < length; j++)
+                {
+                    int source = scratch.Sources[j];
+                    for (int d = 0; d < dims; d++)
+                    {
+                        columns[d][at + j] = DimensionCode(d, source);
+                    }
+
+                    if (money)
+                    {
+                        if (source >= 0)
+                        {
+                            baseToNew[source] = at + j;
+                        }
+                        else
+                        {
+                            appendedToNew[~source] = at + j;
+                        }
+                    }
+                }
+            }
+        });
+
+        (int Event, long Amount)[] moneyRows =
+        [
+            .. old.MoneyEvents.Select((e, k) => (baseToNew[e], old.MoneyAmounts[k])),
+            .. _money.Select(m => (appendedToNew[m.Event], m.Amount)),
+        ];
+        Array.Sort(moneyRows, (a, b) => a.Event.CompareTo(b.Event));
+        (long Time, int Channel, long Amount)[] spendRows =
+        [
+            .. old.SpendTimes.Select((t, k) => (t, old.SpendChannels[k], old.SpendAmounts[k])),
+            .. _spend,
+        ];
+        spendRows = [.. spendRows.OrderBy(s => s.Time)];
+        var store = new AnalyticsEventStore(
+            Currency,
+            [.. old.Leads, .. _newLeads],
+            offsets,
+            times,
+            terms,
+            [.. _termTypes],
+            [.. _termSubjects],
+            columns,
+            [.. _dimensionValues.Select(v => v.ToArray())],
+            old.PropertyKeys,
+            [.. moneyRows.Select(m => m.Event)],
+            [.. moneyRows.Select(m => m.Amount)],
+            [.. spendRows.Select(s => s.Time)],
+            [.. spendRows.Select(s => s.Channel)],
+            [.. spendRows.Select(s => s.Amount)]);
+
+        _base = store;
+        _newLeads = [];
+        _count = 0;
+        _money.Clear();
+        _spend.Clear();
+        Array.Clear(_dimensions);
+        int size = Math.Max(16, leadCount);
+        _head = new int[size];
+        _tail = new int[size];
+        _appendedPerLead = new int[size];
+        return store;
+    }
+
+    /// <summary>Returns the id of a lead by its position: base leads first, then new ones.</summary>
+    internal LeadId LeadAt(int index) => index < _base.LeadCount ? _base.Leads[index] : _newLeads[index - _base.LeadCount];
+
+    /// <summary>The dimension code of an event given as a base position (≥ 0) or the complement of an append index.</summary>
+    internal int DimensionCode(int dimension, int source) =>
+        source >= 0 ? _base.Dimensions[dimension][source] : _dimensions[dimension] is { } column ? column[~source] : 0;
+
+    /// <summary>A store that shares the base's columns but holds the extended dictionaries, for building term masks.</summary>
+    internal AnalyticsEventStore DictionaryView()
+    {
+        return new AnalyticsEventStore(
+            Currency,
+            _base.Leads,
+            _base.Offsets,
+            _base.Times,
+            _base.Terms,
+            [.. _termTypes],
+            [.. _termSubjects],
+            _base.Dimensions,
+            [.. _dimensionValues.Select(v => v.ToArray())],
+            _base.PropertyKeys,
+            _base.MoneyEvents,
+            _base.MoneyAmounts,
+            _base.SpendTimes,
+            _base.SpendChannels,
+            _base.SpendAmounts);
+    }
+
+    private int LeadOf(Guid id)
+    {
+        ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_leadIndex, id, out bool exists);
+        if (exists)
+        {
+            return slot;
+        }
+
+        int l = _base.LeadCount + _newLeads.Count;
+        slot = l;
+        _newLeads.Add(new LeadId(id));
+        if (l == _head.Length)
+        {
+            int size = checked(l * 2);
+            Array.Resize(ref _head, size);
+            Array.Resize(ref _tail, size);
+            Array.Resize(ref _appendedPerLead, size);
+        }
+
+        return l;
+    }
+
+    private void CheckLink(Leads.IdentityLinked link)
+    {
+        if (_skipDuplicateIds && _seen.Contains(link.Id))
+        {
+            return;
+        }
+
+        // Stored events were grouped under the lead their id resolved to. Only a link's visitor id can change where it
+        // resolves; when it does and its old lead has stored events, some may be the visitor's and would have to move,
+        // which only a full load can do.
+        Leads.LeadAliases next = Leads.LeadAliases.From([.. _links, link]);
+        foreach (LeadId visitor in _links.Select(l => l.VisitorId).Append(link.VisitorId))
+        {
+            LeadId before = _aliases.Resolve(visitor);
+            if (next.Resolve(visitor) != before && _leadIndex.ContainsKey(before.Value))
+            {
+                throw new InvalidOperationException(
+                    $"The identity link {link.Id} makes {visitor} resolve to lead {next.Resolve(visitor)}, but events stored under {before} may be that visitor's; "
+                    + "an incremental store cannot move stored events: load all events again with AnalyticsEventStore.Load.");
+            }
+        }
+    }
+
+    private int Term(string eventType, string? subject)
+    {
+        int slot = (System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(eventType) ^ (subject is null ? 0 : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(subject))) & (_termCache.Length - 1);
+        ref (string? Type, string? Subject, int Term) cached = ref _termCache[slot];
+        if (ReferenceEquals(cached.Type, eventType) && ReferenceEquals(cached.Subject, subject))
+        {
+            return cached.Term;
+        }
+
+        ref int term = ref CollectionsMarshal.GetValueRefOrAddDefault(_termIndex, (eventType, subject), out bool exists);
+        if (!exists)
+        {
+            term = _termTypes.Count;
+            _termTypes.Add(eventType);
+            _termSubjects.Add(subject);
+        }
+
+        cached = (eventType, subject, term);
+        return term;
+    }
+
+    private void SetCode(int dimension, int index, string? value)
+    {
+        int code = Code(dimension, value);
+        if (code != 0)
+        {
+            (_dimensions[dimension] ??= new int[_times.Length])[index] = code;
+        }
+    }
+
+    private int Code(int dimension, string? value)
+    {
+        if (value is null)
+        {
+            return 0;
+        }
+
+        Dictionary<string, int> index = _dimensionIndex[dimension] ??= IndexOf(_dimensionValues[dimension]);
+        ref int code = ref CollectionsMarshal.GetValueRefOrAddDefault(index, value, out bool exists);
+        if (!exists)
+        {
+            code = _dimensionValues[dimension].Count;
+            _dimensionValues[dimension].Add(value);
+        }
+
+        return code;
+    }
+
+    private static Dictionary<string, int> IndexOf(List<string?> values)
+    {
+        var index = new Dictionary<string, int>(values.Count, StringComparer.Ordinal);
+        for (int i = 1; i < values.Count; i++)
+        {
+            index.TryAdd(values[i]!, i);
+        }
+
+        return index;
+    }
+
+    private void Grow()
+    {
+        int size = checked(_times.Length * 2);
+        Array.Resize(ref _times, size);
+        Array.Resize(ref _terms, size);
+        Array.Resize(ref _next, size);
+        for (int d = 0; d < _dimensions.Length; d++)
+        {
+            if (_dimensions[d] is not null)
+            {
+                Array.Resize(ref _dimensions[d], size);
+            }
+        }
+    }
+
+    private void CheckCurrency(Currency value)
+    {
+        if (_currency is null)
+        {
+            _currency = value;
+        }
+        else if (_currency.Value != value)
+        {
+            throw new InvalidOperationException($"All amounts in a store must be in one currency: found {value} after {_currency.Value}.");
+        }
+    }
+}
+
+/// <summary>One thread's buffers for a lead's base and appended events merged in time order.</summary>
+internal sealed class LeadScratch
+{
+    public long[] Times { get; private set; } = new long[64];
+
+    public int[] Terms { get; private set; } = new int[64];
+
+    /// <summary>Per merged event: its base position (≥ 0) or the complement of its append index.</summary>
+    public int[] Sources { get; private set; } = new int[64];
+
+    /// <summary>Merges a lead's base slice and appended events (stable: base first at one instant, then append order).</summary>
+    /// <returns>The number of events in the buffers.</returns>
+    public int Gather(IncrementalAnalyticsStore store, int lead)
+    {
+        AnalyticsEventStore baseStore = store.BaseStore;
+        int b = 0;
+        int e = 0;
+        if (lead < store.BaseLeadCount)
+        {
+            b = baseStore.Offsets[lead];
+            e = baseStore.Offsets[lead + 1];
+        }
+
+        int need = e - b + store.AppendedPerLead[lead];
+        if (need > Times.Length)
+        {
+            int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)need);
+            Times = new long[size];
+            Terms = new int[size];
+            Sources = new int[size];
+        }
+
+        long[] t = Times;
+        int[] term = Terms;
+        int[] source = Sources;
+        baseStore.Times.AsSpan(b, e - b).CopyTo(t);
+        baseStore.Terms.AsSpan(b, e - b).CopyTo(term);
+        int length = e - b;
+        for (int j = 0; j < length; j++)
+        {
+            source[j] = b + j;
+        }
+
+        long[] appendedTimes = store.AppendedTimes;
+        int[] appendedTerms = store.AppendedTerms;
+        int[] next = store.Next;
+        for (int i = store.Head[lead] - 1; i >= 0; i = next[i] - 1)
+        {
+            long at = appendedTimes[i];
+            int p = length;
+            while (p > 0 && t[p - 1] > at)
+            {
+                t[p] = t[p - 1];
+                term[p] = term[p - 1];
+                source[p] = source[p - 1];
+                p--;
+            }
+
+            t[p] = at;
+            term[p] = appendedTerms[i];
+            source[p] = ~i;
+            length++;
+        }
+
+        return length;
+    }
+}
