@@ -45,13 +45,14 @@ public static partial class FunnelAnalyzer
         bool hasExclusions = !query.Exclusions.IsDefaultOrEmpty;
         IncrementalGrouping groups = IncrementalGrouping.Create(store, view, query.Breakdown);
         bool needPicks = query.IncludeTimeToConvert || groups.Count > 0;
-        int leadCount = store.LeadCount;
+        int leadCount = store.LeadSlots;
         int baseLeads = store.BaseLeadCount;
         int threads = query.MaxDegreeOfParallelism ?? Environment.ProcessorCount;
         int chunkCount = leadCount == 0 ? 0 : Math.Min(leadCount, Math.Max(1, threads * 8));
         var chunks = new IncrementalChunk[chunkCount];
         AnalyticsEventStore baseStore = store.BaseStore;
         int[] head = store.Head;
+        byte[] flags = store.Flags;
 
         void Run(int c)
         {
@@ -70,7 +71,12 @@ public static partial class FunnelAnalyzer
                 int depth;
                 long[] times;
                 int[]? sources;
-                if (lead < baseLeads && head[lead] == 0)
+                if (flags[lead] == IncrementalAnalyticsStore.MergedAway)
+                {
+                    continue;
+                }
+
+                if (lead < baseLeads && head[lead] == 0 && flags[lead] == 0)
                 {
                     times = baseTimes;
                     sources = null;
@@ -282,19 +288,24 @@ public static partial class FunnelAnalyzer
         {
             bool[] exposure = view.TermsMatching(new Funnel.Definitions.EventMatch(EventTypes.ExperimentExposed, experiment));
             AnalyticsEventStore baseStore = store.BaseStore;
-            var codes = new int[store.LeadCount];
+            var codes = new int[store.LeadSlots];
             for (int lead = 0; lead < codes.Length; lead++)
             {
                 long firstTime = long.MaxValue;
                 int firstSource = 0;
                 bool found = false;
-                if (lead < store.BaseLeadCount)
+                IEnumerable<int> slices = store.AbsorbedBy(lead) ?? [];
+                foreach (int slice in lead < store.BaseLeadCount ? slices.Prepend(lead) : slices)
                 {
-                    for (int i = baseStore.Offsets[lead]; i < baseStore.Offsets[lead + 1]; i++)
+                    for (int i = baseStore.Offsets[slice]; i < baseStore.Offsets[slice + 1]; i++)
                     {
                         if (exposure[baseStore.Terms[i]])
                         {
-                            (firstTime, firstSource, found) = (baseStore.Times[i], i, true);
+                            if (!found || baseStore.Times[i] < firstTime)
+                            {
+                                (firstTime, firstSource, found) = (baseStore.Times[i], i, true);
+                            }
+
                             break;
                         }
                     }
@@ -318,12 +329,21 @@ public static partial class FunnelAnalyzer
         private static IncrementalGrouping ByFirstTouchWeek(IncrementalAnalyticsStore store, DateTimeZone zone)
         {
             AnalyticsEventStore baseStore = store.BaseStore;
-            var codes = new int[store.LeadCount];
+            var codes = new int[store.LeadSlots];
             var weeks = new Dictionary<LocalDate, int>();
             var names = new List<string?>();
             for (int lead = 0; lead < codes.Length; lead++)
             {
+                if (store.Flags[lead] == IncrementalAnalyticsStore.MergedAway)
+                {
+                    continue;
+                }
+
                 long first = lead < store.BaseLeadCount ? baseStore.Times[baseStore.Offsets[lead]] : long.MaxValue;
+                foreach (int slice in store.AbsorbedBy(lead) ?? [])
+                {
+                    first = Math.Min(first, baseStore.Times[baseStore.Offsets[slice]]);
+                }
                 for (int i = store.Head[lead] - 1; i >= 0; i = store.Next[i] - 1)
                 {
                     first = Math.Min(first, store.AppendedTimes[i]);

@@ -61,6 +61,9 @@ public sealed class IncrementalAnalyticsStore
     private int[] _head;
     private int[] _tail;
     private int[] _appendedPerLead;
+    private byte[] _flags;
+    private Dictionary<int, List<int>> _absorbed = [];
+    private int _merged;
     private int _count;
     private Currency? _currency;
 
@@ -116,6 +119,7 @@ public sealed class IncrementalAnalyticsStore
         _head = new int[leads];
         _tail = new int[leads];
         _appendedPerLead = new int[leads];
+        _flags = new byte[leads];
         if (baseStore.MoneyAmounts.Length > 0 || baseStore.SpendAmounts.Length > 0)
         {
             _currency = baseStore.Currency;
@@ -132,9 +136,19 @@ public sealed class IncrementalAnalyticsStore
     public int EventCount => _base.EventCount + _count;
 
     /// <summary>Gets the number of distinct leads in the base store and the append area together.</summary>
-    public int LeadCount => _base.LeadCount + _newLeads.Count;
+    public int LeadCount => _base.LeadCount + _newLeads.Count - _merged;
 
     internal int BaseLeadCount => _base.LeadCount;
+
+    /// <summary>Gets the number of lead positions, including those of leads merged into others by a link.</summary>
+    internal int LeadSlots => _base.LeadCount + _newLeads.Count;
+
+    /// <summary>Gets per lead position: <see cref="MergedAway"/>, <see cref="HasAbsorbed"/> or 0.</summary>
+    internal byte[] Flags => _flags;
+
+    internal const byte MergedAway = 1;
+
+    internal const byte HasAbsorbed = 2;
 
     internal long[] AppendedTimes => _times;
 
@@ -179,8 +193,8 @@ public sealed class IncrementalAnalyticsStore
     /// <exception cref="ArgumentNullException"><paramref name="funnelEvent"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="funnelEvent"/> is a <see cref="LeadEvent"/> with the empty (default) <see cref="LeadId"/>.</exception>
     /// <exception cref="InvalidOperationException">
-    /// The amount is in another currency than the store's, or the event is an identity link whose visitor already has
-    /// events in the store.
+    /// The amount is in another currency than the store's, or the event is an identity link that would move a visitor
+    /// already linked to another lead (see the remarks on the type).
     /// </exception>
     public bool Append(FunnelEvent funnelEvent)
     {
@@ -190,9 +204,11 @@ public sealed class IncrementalAnalyticsStore
             throw new ArgumentException($"The {funnelEvent.EventType} event {funnelEvent.Id} has the empty (default) lead id; every lead event needs a lead.", nameof(funnelEvent));
         }
 
-        if (funnelEvent is Leads.IdentityLinked link)
+        List<(LeadId From, LeadId To)>? merges = null;
+        Leads.LeadAliases? aliases = null;
+        if (funnelEvent is Leads.IdentityLinked link && !(_skipDuplicateIds && _seen.Contains(link.Id)))
         {
-            CheckLink(link);
+            (aliases, merges) = PlanLink(link);
         }
 
         if (_skipDuplicateIds && _seen.Contains(funnelEvent.Id))
@@ -239,7 +255,11 @@ public sealed class IncrementalAnalyticsStore
         if (leadEvent is Leads.IdentityLinked linked)
         {
             _links.Add(linked);
-            _aliases = Leads.LeadAliases.From(_links);
+            _aliases = aliases ?? Leads.LeadAliases.From(_links);
+            foreach ((LeadId from, LeadId to) in merges ?? [])
+            {
+                Merge(from, to);
+            }
         }
 
         int index = Append(leadEvent.LeadId, leadEvent.OccurredAt, leadEvent.EventType, leadEvent.Subject, leadEvent.Attribution.Channel, leadEvent.Attribution.Campaign);
@@ -354,20 +374,19 @@ public sealed class IncrementalAnalyticsStore
     /// </remarks>
     public AnalyticsEventStore Compact()
     {
-        if (_count == 0 && _newLeads.Count == 0 && _spend.Count == 0 && _termTypes.Count == _base.TermTypes.Length
-            && _dimensionValues.Select((v, d) => v.Count == _base.DimensionValues[d].Length).All(same => same))
+        // Every change comes with an appended event or spend record, except a link that merged stored leads.
+        if (_count == 0 && _spend.Count == 0 && _merged == 0)
         {
             return _base;
         }
 
         AnalyticsEventStore old = _base;
-        int leadCount = LeadCount;
-        int baseLeads = old.LeadCount;
+        int[] live = [.. Enumerable.Range(0, LeadSlots).Where(l => _flags[l] != MergedAway)];
+        int leadCount = live.Length;
         var offsets = new int[leadCount + 1];
-        for (int l = 0; l < leadCount; l++)
+        for (int k = 0; k < leadCount; k++)
         {
-            int own = l < baseLeads ? old.Offsets[l + 1] - old.Offsets[l] : 0;
-            offsets[l + 1] = offsets[l] + own + _appendedPerLead[l];
+            offsets[k + 1] = offsets[k] + EventCountOf(live[k]);
         }
 
         int total = offsets[leadCount];
@@ -389,10 +408,10 @@ public sealed class IncrementalAnalyticsStore
             var scratch = new LeadScratch();
             int from = (int)((long)leadCount * c / chunks);
             int to = (int)((long)leadCount * (c + 1) / chunks);
-            for (int l = from; l < to; l++)
+            for (int k = from; k < to; k++)
             {
-                int length = scratch.Gather(this, l);
-                int at = offsets[l];
+                int length = scratch.Gather(this, live[k]);
+                int at = offsets[k];
                 scratch.Times.AsSpan(0, length).CopyTo(times.AsSpan(at));
                 scratch.Terms.AsSpan(0, length).CopyTo(terms.AsSpan(at));
                 for (int j = 0; j < length; j++)
@@ -432,7 +451,7 @@ public sealed class IncrementalAnalyticsStore
         spendRows = [.. spendRows.OrderBy(s => s.Time)];
         var store = new AnalyticsEventStore(
             Currency,
-            [.. old.Leads, .. _newLeads],
+            [.. live.Select(LeadAt)],
             offsets,
             times,
             terms,
@@ -447,9 +466,21 @@ public sealed class IncrementalAnalyticsStore
             [.. spendRows.Select(s => s.Channel)],
             [.. spendRows.Select(s => s.Amount)]);
 
+        if (_merged > 0)
+        {
+            // Positions closed up over the merged leads: number the live ones again.
+            _leadIndex.Clear();
+            for (int k = 0; k < leadCount; k++)
+            {
+                _leadIndex.Add(store.Leads[k].Value, k);
+            }
+        }
+
         _base = store;
         _newLeads = [];
         _count = 0;
+        _merged = 0;
+        _absorbed = [];
         _money.Clear();
         _spend.Clear();
         Array.Clear(_dimensions);
@@ -457,7 +488,25 @@ public sealed class IncrementalAnalyticsStore
         _head = new int[size];
         _tail = new int[size];
         _appendedPerLead = new int[size];
+        _flags = new byte[size];
         return store;
+    }
+
+    /// <summary>Returns the number of events of a lead position: its base slice, the slices it absorbed, its appends.</summary>
+    internal int EventCountOf(int lead)
+    {
+        int count = _appendedPerLead[lead];
+        if (lead < _base.LeadCount)
+        {
+            count += _base.Offsets[lead + 1] - _base.Offsets[lead];
+        }
+
+        foreach (int x in AbsorbedBy(lead) ?? [])
+        {
+            count += _base.Offsets[x + 1] - _base.Offsets[x];
+        }
+
+        return count;
     }
 
     /// <summary>Returns the id of a lead by its position: base leads first, then new ones.</summary>
@@ -505,33 +554,102 @@ public sealed class IncrementalAnalyticsStore
             Array.Resize(ref _head, size);
             Array.Resize(ref _tail, size);
             Array.Resize(ref _appendedPerLead, size);
+            Array.Resize(ref _flags, size);
         }
 
         return l;
     }
 
-    private void CheckLink(Leads.IdentityLinked link)
+    /// <summary>Returns the aliases with a new link and the leads whose stored events it moves, or throws when it cannot move them.</summary>
+    private (Leads.LeadAliases Next, List<(LeadId From, LeadId To)> Merges) PlanLink(Leads.IdentityLinked link)
     {
-        if (_skipDuplicateIds && _seen.Contains(link.Id))
-        {
-            return;
-        }
-
         // Stored events were grouped under the lead their id resolved to. Only a link's visitor id can change where it
-        // resolves; when it does and its old lead has stored events, some may be the visitor's and would have to move,
-        // which only a full load can do.
+        // resolves. A visitor stored under its own id (with the visitors linked to it) moves as a whole: its lead is
+        // merged into the new one. A visitor stored under another lead that does not move along cannot be told apart
+        // from that lead's own events, so only a full load can regroup it.
         Leads.LeadAliases next = Leads.LeadAliases.From([.. _links, link]);
-        foreach (LeadId visitor in _links.Select(l => l.VisitorId).Append(link.VisitorId))
+        var merges = new List<(LeadId From, LeadId To)>();
+        foreach (LeadId visitor in _links.Select(l => l.VisitorId).Append(link.VisitorId).Distinct())
         {
             LeadId before = _aliases.Resolve(visitor);
-            if (next.Resolve(visitor) != before && _leadIndex.ContainsKey(before.Value))
+            LeadId after = next.Resolve(visitor);
+            if (after == before || !_leadIndex.ContainsKey(before.Value))
+            {
+                continue;
+            }
+
+            if (before == visitor)
+            {
+                merges.Add((visitor, after));
+            }
+            else if (next.Resolve(before) != after)
             {
                 throw new InvalidOperationException(
-                    $"The identity link {link.Id} makes {visitor} resolve to lead {next.Resolve(visitor)}, but events stored under {before} may be that visitor's; "
-                    + "an incremental store cannot move stored events: load all events again with AnalyticsEventStore.Load.");
+                    $"The identity link {link.Id} makes {visitor} resolve to lead {after} instead of {before}, whose stored events include that visitor's; "
+                    + "an incremental store cannot tell them apart: load all events again with AnalyticsEventStore.Load.");
             }
         }
+
+        return (next, merges);
     }
+
+    /// <summary>Moves a lead's events (base slices and appended chain) to another lead; the first lead's position is left empty.</summary>
+    private void Merge(LeadId from, LeadId to)
+    {
+        int x = _leadIndex[from.Value];
+        int y = LeadOf(to.Value);
+        if (x < _base.LeadCount || _absorbed.ContainsKey(x))
+        {
+            if (!_absorbed.TryGetValue(y, out List<int>? slices))
+            {
+                _absorbed[y] = slices = [];
+            }
+
+            if (x < _base.LeadCount)
+            {
+                slices.Add(x);
+            }
+
+            if (_absorbed.Remove(x, out List<int>? moved))
+            {
+                slices.AddRange(moved);
+            }
+
+            _flags[y] |= HasAbsorbed;
+        }
+
+        // Both chains hold append positions in increasing order; merge them so that y's chain stays in append order.
+        var positions = new List<int>(_appendedPerLead[x] + _appendedPerLead[y]);
+        for (int a = _head[x] - 1, b = _head[y] - 1; a >= 0 || b >= 0;)
+        {
+            if (b < 0 || (a >= 0 && a < b))
+            {
+                positions.Add(a);
+                a = _next[a] - 1;
+            }
+            else
+            {
+                positions.Add(b);
+                b = _next[b] - 1;
+            }
+        }
+
+        for (int k = 0; k < positions.Count; k++)
+        {
+            _next[positions[k]] = k + 1 < positions.Count ? positions[k + 1] + 1 : 0;
+        }
+
+        _head[y] = positions.Count == 0 ? 0 : positions[0] + 1;
+        _tail[y] = positions.Count == 0 ? 0 : positions[^1];
+        _appendedPerLead[y] = positions.Count;
+        (_head[x], _appendedPerLead[x]) = (0, 0);
+        _flags[x] = MergedAway;
+        _leadIndex[from.Value] = y;
+        _merged++;
+    }
+
+    /// <summary>Returns the base leads whose events a lead absorbed through links, or <see langword="null"/>.</summary>
+    internal List<int>? AbsorbedBy(int lead) => _absorbed.GetValueOrDefault(lead);
 
     private int Term(string eventType, string? subject)
     {
@@ -643,7 +761,7 @@ internal sealed class LeadScratch
             e = baseStore.Offsets[lead + 1];
         }
 
-        int need = e - b + store.AppendedPerLead[lead];
+        int need = store.EventCountOf(lead);
         if (need > Times.Length)
         {
             int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)need);
@@ -663,27 +781,43 @@ internal sealed class LeadScratch
             source[j] = b + j;
         }
 
+        // Slices of merged leads, then appends: each event goes after every event at or before its instant.
+        foreach (int x in store.AbsorbedBy(lead) ?? [])
+        {
+            for (int j = baseStore.Offsets[x]; j < baseStore.Offsets[x + 1]; j++)
+            {
+                Insert(ref length, baseStore.Times[j], baseStore.Terms[j], j);
+            }
+        }
+
         long[] appendedTimes = store.AppendedTimes;
         int[] appendedTerms = store.AppendedTerms;
         int[] next = store.Next;
         for (int i = store.Head[lead] - 1; i >= 0; i = next[i] - 1)
         {
-            long at = appendedTimes[i];
-            int p = length;
-            while (p > 0 && t[p - 1] > at)
-            {
-                t[p] = t[p - 1];
-                term[p] = term[p - 1];
-                source[p] = source[p - 1];
-                p--;
-            }
-
-            t[p] = at;
-            term[p] = appendedTerms[i];
-            source[p] = ~i;
-            length++;
+            Insert(ref length, appendedTimes[i], appendedTerms[i], ~i);
         }
 
         return length;
+    }
+
+    private void Insert(ref int length, long at, int code, int from)
+    {
+        long[] t = Times;
+        int[] term = Terms;
+        int[] source = Sources;
+        int p = length;
+        while (p > 0 && t[p - 1] > at)
+        {
+            t[p] = t[p - 1];
+            term[p] = term[p - 1];
+            source[p] = source[p - 1];
+            p--;
+        }
+
+        t[p] = at;
+        term[p] = code;
+        source[p] = from;
+        length++;
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Funnel.Analytics.Experiments;
 using Funnel.Definitions;
 using Funnel.Events;
+using Funnel.Leads;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -12,7 +13,8 @@ namespace Funnel.Analytics.Tests.Funnels;
 
 /// <summary>
 /// Random events split into a base and several appended batches (some compacted in between): new and existing leads,
-/// times before and after the base, same-instant ties, replayed ids, exclusions, strict order and every breakdown.
+/// times before and after the base, same-instant ties, replayed ids, identity links (leads 1–3, visitors 4–6),
+/// exclusions, strict order and every breakdown.
 /// </summary>
 public sealed record IncrementalCase(
     int Steps,
@@ -46,7 +48,7 @@ public static class IncrementalArbitraries
             from events in Gen.ArrayOf(
                 from lead in Gen.Choose(1, 6)
                 from unit in Gen.Choose(0, 15)
-                from type in Gen.Choose(0, steps + 2)
+                from type in Gen.Frequency((12, Gen.Choose(0, steps + 2)), (1, Gen.Constant(steps + 3)))
                 from tag in Gen.Choose(0, 2)
                 from replay in Gen.Frequency((4, Gen.Constant(-1)), (1, Gen.Choose(0, 40)))
                 select (lead, unit, type, tag, replay))
@@ -79,7 +81,9 @@ public class IncrementalStoreProperties
             Instant at = Start + (c.Days ? Duration.FromDays(unit) : Duration.FromMinutes(unit));
             var attribution = new Attribution { Channel = tag == 0 ? null : Tags[tag], Campaign = tag == 2 ? null : "c" + tag };
             ImmutableDictionary<string, string> properties = tag == 1 ? ImmutableDictionary<string, string>.Empty : ImmutableDictionary<string, string>.Empty.Add("plan", "p" + tag);
-            events[i] = type == c.Steps + 2
+            events[i] = type == c.Steps + 3
+                ? new IdentityLinked { LeadId = Lead(1 + (lead % 3)), VisitorId = Lead(4 + tag), OccurredAt = at }
+                : type == c.Steps + 2
                 ? new ExperimentExposed { LeadId = Lead(lead), OccurredAt = at, Experiment = "x", Variant = Tags[tag], Attribution = attribution, Properties = properties }
                 : new GenericEvent { LeadId = Lead(lead), OccurredAt = at, Type = TypeName(type), Attribution = attribution, Properties = properties };
         }
@@ -124,7 +128,7 @@ public class IncrementalStoreProperties
         return store;
     }
 
-    internal static string? Difference(FunnelAnalysis expected, FunnelAnalysis actual)
+    internal static string? Difference(FunnelAnalysis expected, FunnelAnalysis actual, bool breakdownTotalsOnly = false)
     {
         if ((expected.Leads, expected.Events) != (actual.Leads, actual.Events))
         {
@@ -147,8 +151,22 @@ public class IncrementalStoreProperties
             }
         }
 
-        string Rows(FunnelAnalysis x) => string.Join("; ", x.Breakdown.Select(r => $"{r.Value ?? "-"}:{string.Join(",", r.Reached)}"));
+        string Rows(FunnelAnalysis x) => breakdownTotalsOnly
+            ? string.Join(",", Enumerable.Range(0, x.Steps.Length).Select(k => x.Breakdown.Sum(r => r.Reached[k])))
+            : string.Join("; ", x.Breakdown.Select(r => $"{r.Value ?? "-"}:{string.Join(",", r.Reached)}"));
         return Rows(expected) == Rows(actual) ? null : $"breakdown [{Rows(expected)}] vs [{Rows(actual)}]";
+    }
+
+    /// <summary>
+    /// Whether a link merges a visitor whose base events share an instant with its lead's: a full load orders those by
+    /// load order across the two ids, which a store does not keep, so which one a chain starts from may differ (the
+    /// counts cannot).
+    /// </summary>
+    internal static bool MergesTiedBaseEvents(IncrementalCase c, FunnelEvent[] events)
+    {
+        LeadEvent[] stored = [.. events.Take(c.Split).OfType<LeadEvent>()];
+        return events.OfType<IdentityLinked>().Any(link => stored.Any(v => v.LeadId == link.VisitorId
+            && stored.Any(l => l.LeadId != link.VisitorId && l.OccurredAt == v.OccurredAt)));
     }
 
     [Property(MaxTest = 400)]
@@ -158,10 +176,19 @@ public class IncrementalStoreProperties
         FunnelEvent[] events = Events(c);
         FunnelQuery query = Query(c);
         FunnelAnalysis expected = FunnelAnalyzer.Analyze(AnalyticsEventStore.Load(events, options), query);
-        IncrementalAnalyticsStore store = Incremental(c, events, options);
+        IncrementalAnalyticsStore store;
+        try
+        {
+            store = Incremental(c, events, options);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("cannot tell them apart", StringComparison.Ordinal))
+        {
+            // A later-appended link that re-links a visitor already stored under another lead: refused by design.
+            return true.Classify(true, "link refused");
+        }
 
-        string? difference = Difference(expected, FunnelAnalyzer.Analyze(store, query));
-        return (difference is null).Label(difference ?? "");
+        string? difference = Difference(expected, FunnelAnalyzer.Analyze(store, query), MergesTiedBaseEvents(c, events));
+        return (difference is null).Label(difference ?? "").Classify(events.OfType<IdentityLinked>().Any(), "with links");
     });
 
     [Property(MaxTest = 200)]
@@ -171,9 +198,17 @@ public class IncrementalStoreProperties
         FunnelEvent[] events = Events(c);
         FunnelQuery query = Query(c);
         FunnelAnalysis expected = FunnelAnalyzer.Analyze(AnalyticsEventStore.Load(events, options), query);
-        AnalyticsEventStore compacted = Incremental(c, events, options).Compact();
+        AnalyticsEventStore compacted;
+        try
+        {
+            compacted = Incremental(c, events, options).Compact();
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("cannot tell them apart", StringComparison.Ordinal))
+        {
+            return true.ToProperty();
+        }
 
-        string? difference = Difference(expected, FunnelAnalyzer.Analyze(compacted, query));
+        string? difference = Difference(expected, FunnelAnalyzer.Analyze(compacted, query), MergesTiedBaseEvents(c, events));
         return (difference is null).Label(difference ?? "");
     });
 
@@ -185,7 +220,17 @@ public class IncrementalStoreProperties
         FunnelQuery query = Query(c);
         FunnelAnalysis expected = FunnelAnalyzer.Analyze(AnalyticsEventStore.Load(events, options), query);
 
-        string? difference = Difference(expected, FunnelAnalyzer.Analyze(Incremental(c, events, options), query));
+        IncrementalAnalyticsStore store;
+        try
+        {
+            store = Incremental(c, events, options);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("cannot tell them apart", StringComparison.Ordinal))
+        {
+            return true.ToProperty();
+        }
+
+        string? difference = Difference(expected, FunnelAnalyzer.Analyze(store, query), MergesTiedBaseEvents(c, events));
         return (difference is null).Label(difference ?? "");
     });
 }
