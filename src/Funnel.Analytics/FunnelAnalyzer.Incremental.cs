@@ -294,7 +294,7 @@ public static partial class FunnelAnalyzer
                 long firstTime = long.MaxValue;
                 int firstSource = 0;
                 bool found = false;
-                IEnumerable<int> slices = store.AbsorbedBy(lead) ?? [];
+                IEnumerable<int> slices = store.AbsorbedBy(lead) ?? IncrementalAnalyticsStore.NoSlices;
                 foreach (int slice in lead < store.BaseLeadCount ? slices.Prepend(lead) : slices)
                 {
                     for (int i = baseStore.Offsets[slice]; i < baseStore.Offsets[slice + 1]; i++)
@@ -311,11 +311,12 @@ public static partial class FunnelAnalyzer
                     }
                 }
 
-                for (int i = store.Head[lead] - 1; i >= 0; i = store.Next[i] - 1)
+                AppendedEvent[] appended = store.Appended;
+                for (int i = store.Head[lead] - 1; i >= 0; i = appended[i].Next - 1)
                 {
-                    if (exposure[store.AppendedTerms[i]] && (!found || store.AppendedTimes[i] < firstTime))
+                    if (exposure[appended[i].Term] && (!found || appended[i].Time < firstTime))
                     {
-                        (firstTime, firstSource, found) = (store.AppendedTimes[i], ~i, true);
+                        (firstTime, firstSource, found) = (appended[i].Time, ~i, true);
                     }
                 }
 
@@ -340,13 +341,14 @@ public static partial class FunnelAnalyzer
                 }
 
                 long first = lead < store.BaseLeadCount ? baseStore.Times[baseStore.Offsets[lead]] : long.MaxValue;
-                foreach (int slice in store.AbsorbedBy(lead) ?? [])
+                foreach (int slice in store.AbsorbedBy(lead) ?? IncrementalAnalyticsStore.NoSlices)
                 {
                     first = Math.Min(first, baseStore.Times[baseStore.Offsets[slice]]);
                 }
-                for (int i = store.Head[lead] - 1; i >= 0; i = store.Next[i] - 1)
+                AppendedEvent[] appended = store.Appended;
+                for (int i = store.Head[lead] - 1; i >= 0; i = appended[i].Next - 1)
                 {
-                    first = Math.Min(first, store.AppendedTimes[i]);
+                    first = Math.Min(first, appended[i].Time);
                 }
 
                 LocalDate date = Instant.FromUnixTimeTicks(first).InZone(zone).Date;

@@ -54,9 +54,7 @@ public sealed class IncrementalAnalyticsStore
     private Leads.LeadAliases _aliases;
     private AnalyticsEventStore _base;
     private List<LeadId> _newLeads = [];
-    private long[] _times = new long[1024];
-    private int[] _terms = new int[1024];
-    private int[] _next = new int[1024];
+    private AppendedEvent[] _events = new AppendedEvent[1024];
     private int[]?[] _dimensions;
     private int[] _head;
     private int[] _tail;
@@ -150,15 +148,13 @@ public sealed class IncrementalAnalyticsStore
 
     internal const byte HasAbsorbed = 2;
 
-    internal long[] AppendedTimes => _times;
-
-    internal int[] AppendedTerms => _terms;
+    /// <summary>Gets the appended events, in append order; a lead's are chained from <see cref="Head"/>.</summary>
+    internal AppendedEvent[] Appended => _events;
 
     internal int[]?[] AppendedDimensions => _dimensions;
 
     internal int[] Head => _head;
 
-    internal int[] Next => _next;
 
     internal int[] AppendedPerLead => _appendedPerLead;
 
@@ -327,7 +323,7 @@ public sealed class IncrementalAnalyticsStore
             throw new ArgumentException("The lead id is empty (default); every lead event needs a lead.", nameof(lead));
         }
 
-        if (_count == _times.Length)
+        if (_count == _events.Length)
         {
             Grow();
         }
@@ -335,16 +331,14 @@ public sealed class IncrementalAnalyticsStore
         int term = Term(eventType, subject);
         int l = LeadOf(_aliases.Resolve(lead).Value);
         int i = _count;
-        _times[i] = occurredAt.ToUnixTimeTicks();
-        _terms[i] = term;
-        _next[i] = 0;
+        _events[i] = new AppendedEvent(occurredAt.ToUnixTimeTicks(), term, 0);
         if (_head[l] == 0)
         {
             _head[l] = i + 1;
         }
         else
         {
-            _next[_tail[l]] = i + 1;
+            _events[_tail[l]].Next = i + 1;
         }
 
         _tail[l] = i;
@@ -501,7 +495,7 @@ public sealed class IncrementalAnalyticsStore
             count += _base.Offsets[lead + 1] - _base.Offsets[lead];
         }
 
-        foreach (int x in AbsorbedBy(lead) ?? [])
+        foreach (int x in AbsorbedBy(lead) ?? NoSlices)
         {
             count += _base.Offsets[x + 1] - _base.Offsets[x];
         }
@@ -625,18 +619,18 @@ public sealed class IncrementalAnalyticsStore
             if (b < 0 || (a >= 0 && a < b))
             {
                 positions.Add(a);
-                a = _next[a] - 1;
+                a = _events[a].Next - 1;
             }
             else
             {
                 positions.Add(b);
-                b = _next[b] - 1;
+                b = _events[b].Next - 1;
             }
         }
 
         for (int k = 0; k < positions.Count; k++)
         {
-            _next[positions[k]] = k + 1 < positions.Count ? positions[k + 1] + 1 : 0;
+            _events[positions[k]].Next = k + 1 < positions.Count ? positions[k + 1] + 1 : 0;
         }
 
         _head[y] = positions.Count == 0 ? 0 : positions[0] + 1;
@@ -648,8 +642,11 @@ public sealed class IncrementalAnalyticsStore
         _merged++;
     }
 
+    /// <summary>Gets an empty list of absorbed slices, to loop over without allocating.</summary>
+    internal static List<int> NoSlices { get; } = [];
+
     /// <summary>Returns the base leads whose events a lead absorbed through links, or <see langword="null"/>.</summary>
-    internal List<int>? AbsorbedBy(int lead) => _absorbed.GetValueOrDefault(lead);
+    internal List<int>? AbsorbedBy(int lead) => _absorbed.Count == 0 ? null : _absorbed.GetValueOrDefault(lead);
 
     private int Term(string eventType, string? subject)
     {
@@ -677,7 +674,7 @@ public sealed class IncrementalAnalyticsStore
         int code = Code(dimension, value);
         if (code != 0)
         {
-            (_dimensions[dimension] ??= new int[_times.Length])[index] = code;
+            (_dimensions[dimension] ??= new int[_events.Length])[index] = code;
         }
     }
 
@@ -712,10 +709,8 @@ public sealed class IncrementalAnalyticsStore
 
     private void Grow()
     {
-        int size = checked(_times.Length * 2);
-        Array.Resize(ref _times, size);
-        Array.Resize(ref _terms, size);
-        Array.Resize(ref _next, size);
+        int size = checked(_events.Length * 2);
+        Array.Resize(ref _events, size);
         for (int d = 0; d < _dimensions.Length; d++)
         {
             if (_dimensions[d] is not null)
@@ -782,7 +777,7 @@ internal sealed class LeadScratch
         }
 
         // Slices of merged leads, then appends: each event goes after every event at or before its instant.
-        foreach (int x in store.AbsorbedBy(lead) ?? [])
+        foreach (int x in store.AbsorbedBy(lead) ?? IncrementalAnalyticsStore.NoSlices)
         {
             for (int j = baseStore.Offsets[x]; j < baseStore.Offsets[x + 1]; j++)
             {
@@ -790,12 +785,10 @@ internal sealed class LeadScratch
             }
         }
 
-        long[] appendedTimes = store.AppendedTimes;
-        int[] appendedTerms = store.AppendedTerms;
-        int[] next = store.Next;
-        for (int i = store.Head[lead] - 1; i >= 0; i = next[i] - 1)
+        AppendedEvent[] appended = store.Appended;
+        for (int i = store.Head[lead] - 1; i >= 0; i = appended[i].Next - 1)
         {
-            Insert(ref length, appendedTimes[i], appendedTerms[i], ~i);
+            Insert(ref length, appended[i].Time, appended[i].Term, ~i);
         }
 
         return length;
@@ -820,4 +813,21 @@ internal sealed class LeadScratch
         source[p] = from;
         length++;
     }
+}
+
+/// <summary>One appended event: its instant, its type-and-subject code and the next of its lead's (position + 1, or 0), in one cache line's quarter.</summary>
+internal struct AppendedEvent
+{
+    public AppendedEvent(long time, int term, int next)
+    {
+        Time = time;
+        Term = term;
+        Next = next;
+    }
+
+    public long Time;
+
+    public int Term;
+
+    public int Next;
 }

@@ -158,15 +158,27 @@ public class IncrementalStoreProperties
     }
 
     /// <summary>
-    /// Whether a link merges a visitor whose base events share an instant with its lead's: a full load orders those by
-    /// load order across the two ids, which a store does not keep, so which one a chain starts from may differ (the
-    /// counts cannot).
+    /// Whether a link merges a visitor with events stored before it at an instant shared with another lead's stored
+    /// event. Once both are in a base store (loaded or compacted), their load order across the two ids is not kept, so
+    /// which of the tied events a chain starts from, and so its breakdown row, may differ from a full load; the counts
+    /// cannot.
     /// </summary>
     internal static bool MergesTiedBaseEvents(IncrementalCase c, FunnelEvent[] events)
     {
-        LeadEvent[] stored = [.. events.Take(c.Split).OfType<LeadEvent>()];
-        return events.OfType<IdentityLinked>().Any(link => stored.Any(v => v.LeadId == link.VisitorId
-            && stored.Any(l => l.LeadId != link.VisitorId && l.OccurredAt == v.OccurredAt)));
+        _ = c;
+        for (int p = 0; p < events.Length; p++)
+        {
+            if (events[p] is IdentityLinked link)
+            {
+                LeadEvent[] before = [.. events.Take(p).OfType<LeadEvent>()];
+                if (before.Any(v => v.LeadId == link.VisitorId && before.Any(l => l.LeadId != link.VisitorId && l.OccurredAt == v.OccurredAt)))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     [Property(MaxTest = 400)]
