@@ -37,6 +37,7 @@ public static partial class FunnelAnalyzer
         ArgumentNullException.ThrowIfNull(query);
         Validator.ValidateAndThrow(query);
 
+        store.GroupPending();
         AnalyticsEventStore view = store.DictionaryView();
         int n = query.Funnel.Steps.Length;
         ulong[] termMask = BuildMasks(view, query);

@@ -9,10 +9,12 @@ namespace Funnel.Analytics;
 /// <summary>An <see cref="AnalyticsEventStore"/> that takes appended events without a rebuild.</summary>
 /// <remarks>
 /// <para>
-/// The store keeps an immutable base store and an append area: per appended event its time, type-and-subject code
-/// and dimension codes, chained per lead in append order. Base leads keep their position; a lead first seen in an
-/// append gets the next one. New types, subjects, channels and other values extend the base dictionaries. An append
-/// is a hash lookup of the lead and a few array writes; nothing of the base is moved.
+/// The store keeps an immutable base store and an append area: per appended event its time, type-and-subject code,
+/// dimension codes and lead id, written at the end of the area, so an append is sequential writes only and nothing of
+/// the base is moved. The next read (an analysis, <see cref="Compact"/>, <see cref="LeadCount"/> or an appended
+/// identity link) first groups the pending appends in one batch: a lookup of each one's lead and a link into that
+/// lead's chain, in append order. Base leads keep their position; a lead first seen in an append gets the next one.
+/// New types, subjects, channels and other values extend the base dictionaries.
 /// </para>
 /// <para>
 /// <see cref="FunnelAnalyzer.Analyze(IncrementalAnalyticsStore, FunnelQuery, CancellationToken)"/> answers over the
@@ -27,15 +29,18 @@ namespace Funnel.Analytics;
 /// Replayed event ids count once (with <see cref="AnalyticsStoreOptions.SkipDuplicateIds"/>): against every id
 /// appended, and against the ids of the base when it was built by <see cref="Load"/>; a store wrapped with the
 /// constructor does not know its base's ids. Identity links (<see cref="Leads.IdentityLinked"/>) known to the store
-/// (loaded by <see cref="Load"/> or appended) resolve the visitor ids of later appends to their lead. A link cannot
-/// move events that are already stored: appending a link whose visitor already has events of its own throws, and
-/// such data needs a full <see cref="AnalyticsEventStore.Load"/>.
+/// (loaded by <see cref="Load"/> or appended) resolve the visitor ids of later appends to their lead, and an appended
+/// link whose visitor already has stored events merges that visitor's lead into its lead. A link that re-links a
+/// visitor already stored under another lead (an earlier link arriving late) cannot separate its events from that
+/// lead's and throws; such data needs a full <see cref="AnalyticsEventStore.Load"/>. When a merged visitor's and its
+/// lead's base events share an instant, their order (which only decides which of the tied events a chain starts from,
+/// and so its breakdown row) follows the base positions rather than the original load order.
 /// </para>
 /// </remarks>
 /// <threadsafety>
-/// Instances are not thread-safe: use one writer, and do not append while an analysis or <see cref="Compact"/> runs
-/// (guard both with one lock, or a reader-writer lock whose readers are analyses). Analyses may run concurrently
-/// with each other.
+/// Instances are not thread-safe for writing: use one writer, and do not append while an analysis or
+/// <see cref="Compact"/> runs (guard them with one lock, or a reader-writer lock whose readers are analyses).
+/// Analyses may run concurrently with each other: the batch grouping they start is serialised by a lock.
 /// </threadsafety>
 public sealed class IncrementalAnalyticsStore
 {
@@ -54,7 +59,10 @@ public sealed class IncrementalAnalyticsStore
     private Leads.LeadAliases _aliases;
     private AnalyticsEventStore _base;
     private List<LeadId> _newLeads = [];
+    private readonly Lock _grouping = new();
     private AppendedEvent[] _events = new AppendedEvent[1024];
+    private Guid[] _pendingLeads = new Guid[1024];
+    private int _grouped;
     private int[]?[] _dimensions;
     private int[] _head;
     private int[] _tail;
@@ -134,7 +142,14 @@ public sealed class IncrementalAnalyticsStore
     public int EventCount => _base.EventCount + _count;
 
     /// <summary>Gets the number of distinct leads in the base store and the append area together.</summary>
-    public int LeadCount => _base.LeadCount + _newLeads.Count - _merged;
+    public int LeadCount
+    {
+        get
+        {
+            GroupPending();
+            return _base.LeadCount + _newLeads.Count - _merged;
+        }
+    }
 
     internal int BaseLeadCount => _base.LeadCount;
 
@@ -329,20 +344,9 @@ public sealed class IncrementalAnalyticsStore
         }
 
         int term = Term(eventType, subject);
-        int l = LeadOf(_aliases.Resolve(lead).Value);
         int i = _count;
         _events[i] = new AppendedEvent(occurredAt.ToUnixTimeTicks(), term, 0);
-        if (_head[l] == 0)
-        {
-            _head[l] = i + 1;
-        }
-        else
-        {
-            _events[_tail[l]].Next = i + 1;
-        }
-
-        _tail[l] = i;
-        _appendedPerLead[l]++;
+        _pendingLeads[i] = _aliases.Resolve(lead).Value;
         if (channel is not null)
         {
             SetCode(AnalyticsEventStore.ChannelDimension, i, channel);
@@ -368,6 +372,7 @@ public sealed class IncrementalAnalyticsStore
     /// </remarks>
     public AnalyticsEventStore Compact()
     {
+        GroupPending();
         // Every change comes with an appended event or spend record, except a link that merged stored leads.
         if (_count == 0 && _spend.Count == 0 && _merged == 0)
         {
@@ -473,6 +478,7 @@ public sealed class IncrementalAnalyticsStore
         _base = store;
         _newLeads = [];
         _count = 0;
+        _grouped = 0;
         _merged = 0;
         _absorbed = [];
         _money.Clear();
@@ -531,6 +537,41 @@ public sealed class IncrementalAnalyticsStore
             _base.SpendAmounts);
     }
 
+    /// <summary>
+    /// Gives the events appended since the last call their lead: a lookup per event, done in a batch before any
+    /// read, so that an append itself is only sequential writes.
+    /// </summary>
+    /// <remarks>Serialised by a lock, so analyses running together may call it.</remarks>
+    internal void GroupPending()
+    {
+        if (Volatile.Read(ref _grouped) == _count)
+        {
+            return;
+        }
+
+        lock (_grouping)
+        {
+            AppendedEvent[] events = _events;
+            for (int i = _grouped; i < _count; i++)
+            {
+                int l = LeadOf(_pendingLeads[i]);
+                if (_head[l] == 0)
+                {
+                    _head[l] = i + 1;
+                }
+                else
+                {
+                    events[_tail[l]].Next = i + 1;
+                }
+
+                _tail[l] = i;
+                _appendedPerLead[l]++;
+            }
+
+            Volatile.Write(ref _grouped, _count);
+        }
+    }
+
     private int LeadOf(Guid id)
     {
         ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_leadIndex, id, out bool exists);
@@ -557,6 +598,7 @@ public sealed class IncrementalAnalyticsStore
     /// <summary>Returns the aliases with a new link and the leads whose stored events it moves, or throws when it cannot move them.</summary>
     private (Leads.LeadAliases Next, List<(LeadId From, LeadId To)> Merges) PlanLink(Leads.IdentityLinked link)
     {
+        GroupPending();
         // Stored events were grouped under the lead their id resolved to. Only a link's visitor id can change where it
         // resolves. A visitor stored under its own id (with the visitors linked to it) moves as a whole: its lead is
         // merged into the new one. A visitor stored under another lead that does not move along cannot be told apart
@@ -711,6 +753,7 @@ public sealed class IncrementalAnalyticsStore
     {
         int size = checked(_events.Length * 2);
         Array.Resize(ref _events, size);
+        Array.Resize(ref _pendingLeads, size);
         for (int d = 0; d < _dimensions.Length; d++)
         {
             if (_dimensions[d] is not null)
