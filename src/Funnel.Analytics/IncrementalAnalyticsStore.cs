@@ -230,7 +230,11 @@ public sealed class IncrementalAnalyticsStore
         if (funnelEvent is AdSpendRecorded adSpend)
         {
             CheckCurrency(adSpend.Amount.Currency);
-            _seen.Add(funnelEvent.Id);
+            if (_skipDuplicateIds)
+            {
+                _seen.Add(funnelEvent.Id);
+            }
+
             _spend.Add((adSpend.OccurredAt.ToUnixTimeTicks(), Code(AnalyticsEventStore.ChannelDimension, adSpend.Attribution.Channel), adSpend.Amount.MinorUnits));
             return true;
         }
