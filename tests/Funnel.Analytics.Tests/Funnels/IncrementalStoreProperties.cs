@@ -163,9 +163,8 @@ public class IncrementalStoreProperties
     /// which of the tied events a chain starts from, and so its breakdown row, may differ from a full load; the counts
     /// cannot.
     /// </summary>
-    internal static bool MergesTiedBaseEvents(IncrementalCase c, FunnelEvent[] events)
+    internal static bool MergesTiedBaseEvents(FunnelEvent[] events)
     {
-        _ = c;
         for (int p = 0; p < events.Length; p++)
         {
             if (events[p] is IdentityLinked link)
@@ -199,7 +198,7 @@ public class IncrementalStoreProperties
             return true.Classify(true, "link refused");
         }
 
-        string? difference = Difference(expected, FunnelAnalyzer.Analyze(store, query), MergesTiedBaseEvents(c, events));
+        string? difference = Difference(expected, FunnelAnalyzer.Analyze(store, query), MergesTiedBaseEvents(events));
         return (difference is null).Label(difference ?? "").Classify(events.OfType<IdentityLinked>().Any(), "with links");
     });
 
@@ -220,7 +219,7 @@ public class IncrementalStoreProperties
             return true.ToProperty();
         }
 
-        string? difference = Difference(expected, FunnelAnalyzer.Analyze(compacted, query), MergesTiedBaseEvents(c, events));
+        string? difference = Difference(expected, FunnelAnalyzer.Analyze(compacted, query), MergesTiedBaseEvents(events));
         return (difference is null).Label(difference ?? "");
     });
 
@@ -242,7 +241,7 @@ public class IncrementalStoreProperties
             return true.ToProperty();
         }
 
-        string? difference = Difference(expected, FunnelAnalyzer.Analyze(store, query), MergesTiedBaseEvents(c, events));
+        string? difference = Difference(expected, FunnelAnalyzer.Analyze(store, query), MergesTiedBaseEvents(events));
         return (difference is null).Label(difference ?? "");
     });
 }
