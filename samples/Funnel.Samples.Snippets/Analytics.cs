@@ -130,4 +130,19 @@ internal static class AnalyticsSnippets
         // </snippet:analytics-bandit>
         return exposure;
     }
+
+    public static (FunnelAnalysis Now, AnalyticsEventStore Merged) Append(IEnumerable<FunnelEvent> history, IEnumerable<FunnelEvent> arriving, FunnelQuery query)
+    {
+        // <snippet:analytics-append>
+        IncrementalAnalyticsStore live = IncrementalAnalyticsStore.Load(history);   // remembers ids and identity links
+        foreach (FunnelEvent e in arriving)
+        {
+            live.Append(e);                                  // no rebuild; a replayed id is skipped
+        }
+
+        FunnelAnalysis now = FunnelAnalyzer.Analyze(live, query);   // the same answer as a full Load
+        AnalyticsEventStore merged = live.Compact();          // for KPI series, attribution and WriteTo
+        // </snippet:analytics-append>
+        return (now, merged);
+    }
 }

@@ -497,6 +497,12 @@ public sealed class AnalyticsEventStoreBuilder
     /// <summary>Gets the number of lead events added so far.</summary>
     public int Count => count;
 
+    /// <summary>Gets the ids of the events added (when replays are skipped), for an incremental store to keep.</summary>
+    internal HashSet<EventId> SeenIds => seen;
+
+    /// <summary>Gets the identity links added, for an incremental store to keep.</summary>
+    internal List<Leads.IdentityLinked> Links => links;
+
     /// <summary>Adds an event.</summary>
     /// <param name="funnelEvent">
     /// The event; an <see cref="AdSpendRecorded"/> is kept as spend, other events that are not <see cref="LeadEvent"/>s

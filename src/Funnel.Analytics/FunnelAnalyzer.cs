@@ -13,7 +13,7 @@ namespace Funnel.Analytics;
 /// <see cref="FunnelQuery"/>.
 /// </remarks>
 /// <threadsafety>This type is stateless and safe to use from any thread.</threadsafety>
-public static class FunnelAnalyzer
+public static partial class FunnelAnalyzer
 {
     private const ulong ExclusionBit = 1UL << 32;
     private const ulong StepBits = 0xFFFF_FFFFUL;

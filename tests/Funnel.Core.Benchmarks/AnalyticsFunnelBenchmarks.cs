@@ -51,6 +51,7 @@ public class AnalyticsFunnelBenchmarks
         }
 
         Console.WriteLine($"// Both answer [{string.Join(", ", ours)}] for {eventLead.Length:N0} events of {Leads:N0} leads; store: {store.BytesPerEvent} bytes per event.");
+        SetupIncremental();
     }
 
     [GlobalCleanup]
@@ -183,5 +184,132 @@ public class AnalyticsFunnelBenchmarks
         using var reader = command.ExecuteReader();
         reader.Read();
         return [reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)];
+    }
+
+    // Appending without a rebuild (#21): 1,000,000 events after the base, 70% of existing leads and 30% of new ones.
+    private const int Appended = 1_000_000;
+    private Guid[] appendLead = [];
+    private long[] appendTicks = [];
+    private byte[] appendType = [];
+    private IncrementalAnalyticsStore appendTarget = null!;
+    private IncrementalAnalyticsStore appended = null!;
+    private AnalyticsEventStore rebuilt = null!;
+
+    /// <summary>Appends the 1,000,000 events to the 10,000,000-event base: events per second = 1,000,000 / time.</summary>
+    [Benchmark]
+    public int Incremental_Append1M()
+    {
+        Fill(appendTarget);
+        return appendTarget.AppendedCount;
+    }
+
+    /// <summary>The appends, then the first funnel over base + appends, which first groups the appends by lead.</summary>
+    [Benchmark]
+    public long Incremental_Append1MThenAnalyse()
+    {
+        Fill(appendTarget);
+        return FunnelAnalyzer.Analyze(appendTarget, query).Steps[^1].Reached;
+    }
+
+    [IterationSetup(Targets = [nameof(Incremental_Append1M), nameof(Incremental_Append1MThenAnalyse)])]
+    public void FreshAppendTarget() => appendTarget = new IncrementalAnalyticsStore(store);
+
+    /// <summary>Wraps the 10,000,000-event base for appending (its lead map): paid once, not per append.</summary>
+    [Benchmark]
+    public int Incremental_Wrap() => new IncrementalAnalyticsStore(store).LeadCount;
+
+    /// <summary>The 4-step funnel over the base plus the 1,000,000 appended events, on all cores.</summary>
+    [Benchmark]
+    public long Incremental_AnalyseBasePlusAppended() => FunnelAnalyzer.Analyze(appended, query).Steps[^1].Reached;
+
+    /// <summary>The same funnel over a store rebuilt from all 11,000,000 events, on all cores (analysis only).</summary>
+    [Benchmark]
+    public long Incremental_AnalyseRebuiltStore() => FunnelAnalyzer.Analyze(rebuilt, query).Steps[^1].Reached;
+
+    /// <summary>What a dashboard pays without the incremental store: rebuild from all 11,000,000 events, then analyse.</summary>
+    [Benchmark]
+    public long Incremental_RebuildAndAnalyse() => FunnelAnalyzer.Analyze(LoadAll(), query).Steps[^1].Reached;
+
+    /// <summary>Merges the 1,000,000 appended events into a new 11,000,000-event base store.</summary>
+    [Benchmark]
+    public int Incremental_Compact() => appendTarget.Compact().EventCount;
+
+    [IterationSetup(Target = nameof(Incremental_Compact))]
+    public void FreshAppendedTarget()
+    {
+        FreshAppendTarget();
+        Incremental_Append1M();
+    }
+
+    private void SetupIncremental()
+    {
+        var random = new Random(7);
+        appendLead = new Guid[Appended];
+        appendTicks = new long[Appended];
+        appendType = new byte[Appended];
+        long after = eventTicks[^1] + 1;
+        long day = Duration.FromDays(1).BclCompatibleTicks;
+        Span<byte> bytes = stackalloc byte[16];
+        for (int i = 0; i < Appended; i++)
+        {
+            if (random.Next(10) < 7)
+            {
+                appendLead[i] = leadIds[random.Next(Leads)];
+            }
+            else
+            {
+                random.NextBytes(bytes);
+                appendLead[i] = new Guid(bytes);
+            }
+
+            appendTicks[i] = after + random.NextInt64(14 * day);
+            appendType[i] = (byte)random.Next(Types.Length);
+        }
+
+        // Appends arrive in time order, as from a live event stream.
+        int[] order = [.. Enumerable.Range(0, Appended).OrderBy(i => appendTicks[i])];
+        appendLead = [.. order.Select(i => appendLead[i])];
+        appendTicks = [.. order.Select(i => appendTicks[i])];
+        appendType = [.. order.Select(i => appendType[i])];
+
+        FreshAppendTarget();
+        Incremental_Append1M();
+        appended = appendTarget;
+        rebuilt = LoadAll();
+        long[] incremental = [.. FunnelAnalyzer.Analyze(appended, query).Steps.Select(s => s.Reached)];
+        long[] full = [.. FunnelAnalyzer.Analyze(rebuilt, query).Steps.Select(s => s.Reached)];
+        var other = new IncrementalAnalyticsStore(store);
+        Fill(other);
+        long[] compacted = [.. FunnelAnalyzer.Analyze(other.Compact(), query).Steps.Select(s => s.Reached)];
+        if (!incremental.SequenceEqual(full) || !compacted.SequenceEqual(full) || appended.EventCount != rebuilt.EventCount || appended.LeadCount != rebuilt.LeadCount)
+        {
+            throw new InvalidOperationException($"The answers differ: base + appended [{string.Join(", ", incremental)}], compacted [{string.Join(", ", compacted)}], rebuilt [{string.Join(", ", full)}].");
+        }
+
+        Console.WriteLine($"// Base + {Appended:N0} appended and a rebuild of {rebuilt.EventCount:N0} events of {rebuilt.LeadCount:N0} leads both answer [{string.Join(", ", full)}].");
+    }
+
+    private void Fill(IncrementalAnalyticsStore target)
+    {
+        for (int i = 0; i < Appended; i++)
+        {
+            target.Append(new LeadId(appendLead[i]), Instant.FromUnixTimeTicks(appendTicks[i]), Types[appendType[i]]);
+        }
+    }
+
+    private AnalyticsEventStore LoadAll()
+    {
+        var builder = new AnalyticsEventStoreBuilder(capacity: eventLead.Length + Appended);
+        for (int i = 0; i < eventLead.Length; i++)
+        {
+            builder.Add(new LeadId(leadIds[eventLead[i]]), Instant.FromUnixTimeTicks(eventTicks[i]), Types[eventType[i]]);
+        }
+
+        for (int i = 0; i < Appended; i++)
+        {
+            builder.Add(new LeadId(appendLead[i]), Instant.FromUnixTimeTicks(appendTicks[i]), Types[appendType[i]]);
+        }
+
+        return builder.Build();
     }
 }

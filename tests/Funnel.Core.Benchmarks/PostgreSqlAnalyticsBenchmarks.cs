@@ -34,7 +34,7 @@ namespace Funnel.Benchmarks;
 /// <para>
 /// <c>Library_LoadAndAnswer</c> is <see cref="FunnelPostgreSqlAnalytics.LoadFunnelAsync"/> (the COPY: PostgreSQL's
 /// scan of the table and the transfer of the lead, time and type of the ~3.4 million step rows, with payloads only for
-/// opt-ins, whose step matches a subject; building the store) plus <see cref="FunnelAnalyzer.Analyze"/>.
+/// opt-ins, whose step matches a subject; building the store) plus <see cref="FunnelAnalyzer.Analyze(AnalyticsEventStore, FunnelQuery, CancellationToken)"/>.
 /// <c>Library_AnswerOnly</c> is the analysis on a store loaded in setup. <c>PostgreSql_Sql</c> is one SQL statement:
 /// every page view in the period is a start, each next step takes the earliest matching event at or after the
 /// previous one and at most 7 days after the start, counted per lead, with <c>work_mem</c> raised to 256 MB.

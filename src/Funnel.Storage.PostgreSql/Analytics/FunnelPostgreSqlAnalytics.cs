@@ -58,7 +58,7 @@ public sealed class FunnelPostgreSqlAnalytics
     /// <param name="entered">When the leads entered the funnel (the first step's events); either end may be unbounded.</param>
     /// <param name="options">What the store captures; defaults to <see cref="AnalyticsStoreOptions.Default"/>.</param>
     /// <param name="cancellationToken">Stops the load.</param>
-    /// <returns>The store, ready for <see cref="FunnelAnalyzer.Analyze"/> with <paramref name="query"/>.</returns>
+    /// <returns>The store, ready for <see cref="FunnelAnalyzer.Analyze(AnalyticsEventStore, FunnelQuery, CancellationToken)"/> with <paramref name="query"/>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="query"/> is <see langword="null"/>.</exception>
     /// <exception cref="ValidationException">The query is invalid; the message names the property.</exception>
     /// <exception cref="InvalidOperationException">Amounts are in more than one currency.</exception>
