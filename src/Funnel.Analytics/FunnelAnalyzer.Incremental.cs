@@ -29,13 +29,17 @@ public static partial class FunnelAnalyzer
     /// </remarks>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ValidationException">The query is invalid; the message names the property.</exception>
-    /// <exception cref="ArgumentException">The breakdown names a property the store did not capture.</exception>
+    /// <exception cref="ArgumentException">The breakdown names a property the store did not capture, or the query asks for money (<see cref="FunnelQuery.IncludeMoney"/>; analyse <see cref="IncrementalAnalyticsStore.Compact"/>'s store for it).</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public static FunnelAnalysis Analyze(IncrementalAnalyticsStore store, FunnelQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(query);
         Validator.ValidateAndThrow(query);
+        if (query.IncludeMoney)
+        {
+            throw new ArgumentException("IncludeMoney is not answered over an IncrementalAnalyticsStore yet: analyse its Compact() store for the money.", nameof(query));
+        }
 
         store.GroupPending();
         AnalyticsEventStore view = store.DictionaryView();
@@ -50,7 +54,7 @@ public static partial class FunnelAnalyzer
         int baseLeads = store.BaseLeadCount;
         int threads = query.MaxDegreeOfParallelism ?? Environment.ProcessorCount;
         int chunkCount = leadCount == 0 ? 0 : Math.Min(leadCount, Math.Max(1, threads * 8));
-        var chunks = new IncrementalChunk[chunkCount];
+        var chunks = new ChunkResult[chunkCount];
         AnalyticsEventStore baseStore = store.BaseStore;
         int[] head = store.Head;
         byte[] flags = store.Flags;
@@ -59,7 +63,7 @@ public static partial class FunnelAnalyzer
         {
             int from = (int)((long)leadCount * c / chunkCount);
             int to = (int)((long)leadCount * (c + 1) / chunkCount);
-            var result = new IncrementalChunk(n, groups.Count, query.IncludeTimeToConvert, query.IncludeDropOffs);
+            var result = new ChunkResult(n, groups.Count, query.IncludeTimeToConvert, query.IncludeDropOffs);
             var buffer = new LeadScratch();
             Span<int> picks = stackalloc int[n];
             Span<int> scratch = stackalloc int[n];
@@ -134,105 +138,7 @@ public static partial class FunnelAnalyzer
             Parallel.For(0, chunkCount, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken }, Run);
         }
 
-        return MergeIncremental(store, query, groups, chunks);
-    }
-
-    private static FunnelAnalysis MergeIncremental(IncrementalAnalyticsStore store, FunnelQuery query, IncrementalGrouping groups, IncrementalChunk[] chunks)
-    {
-        int n = query.Funnel.Steps.Length;
-        var histogram = new long[n + 1];
-        var groupHistogram = new long[groups.Count * (n + 1)];
-        foreach (IncrementalChunk c in chunks)
-        {
-            for (int d = 0; d <= n; d++)
-            {
-                histogram[d] += c.Histogram[d];
-            }
-
-            for (int i = 0; i < groupHistogram.Length; i++)
-            {
-                groupHistogram[i] += c.GroupHistogram[i];
-            }
-        }
-
-        long[] reached = Cumulate(histogram, 0, n);
-        var steps = ImmutableArray.CreateBuilder<FunnelStepAnalysis>(n);
-        for (int k = 0; k < n; k++)
-        {
-            Duration? median = null;
-            Duration? p90 = null;
-            if (query.IncludeTimeToConvert && k > 0)
-            {
-                long[] all = [.. chunks.SelectMany(c => c.TimeToConvert![k])];
-                if (all.Length > 0)
-                {
-                    Array.Sort(all);
-                    median = Duration.FromTicks(NearestRank(all, 0.5));
-                    p90 = Duration.FromTicks(NearestRank(all, 0.9));
-                }
-            }
-
-            ImmutableArray<LeadId> dropped = query.IncludeDropOffs && k < n - 1
-                ? [.. chunks.SelectMany(c => c.DropOffs![k]).Select(store.LeadAt)]
-                : [];
-            steps.Add(new FunnelStepAnalysis
-            {
-                Step = query.Funnel.Steps[k],
-                Reached = reached[k],
-                FromPrevious = k == 0 ? Ratio.Of(reached[0], reached[0]) : Ratio.Of(reached[k], reached[k - 1]),
-                FromStart = Ratio.Of(reached[k], reached[0]),
-                MedianTimeToConvert = median,
-                P90TimeToConvert = p90,
-                DroppedOff = dropped,
-            });
-        }
-
-        var rows = new List<FunnelBreakdownRow>();
-        for (int g = 0; g < groups.Count; g++)
-        {
-            long[] groupReached = Cumulate(groupHistogram, g * (n + 1), n);
-            if (groupReached[0] > 0)
-            {
-                rows.Add(new FunnelBreakdownRow(groups.Name(g), [.. groupReached]));
-            }
-        }
-
-        return new FunnelAnalysis
-        {
-            Funnel = query.Funnel,
-            Window = query.Window,
-            Leads = store.LeadCount,
-            Events = store.EventCount,
-            Steps = steps.MoveToImmutable(),
-            Breakdown = [.. rows.OrderByDescending(r => r.Reached[0]).ThenBy(r => r.Value, StringComparer.Ordinal)],
-        };
-    }
-
-    /// <summary>One lead range's counts over an incremental store.</summary>
-    private sealed class IncrementalChunk
-    {
-        public IncrementalChunk(int steps, int groups, bool timeToConvert, bool dropOffs)
-        {
-            Histogram = new long[steps + 1];
-            GroupHistogram = new long[groups * (steps + 1)];
-            if (timeToConvert)
-            {
-                TimeToConvert = [.. Enumerable.Range(0, steps).Select(_ => new List<long>())];
-            }
-
-            if (dropOffs)
-            {
-                DropOffs = [.. Enumerable.Range(0, steps).Select(_ => new List<int>())];
-            }
-        }
-
-        public long[] Histogram { get; }
-
-        public long[] GroupHistogram { get; }
-
-        public List<long>[]? TimeToConvert { get; }
-
-        public List<int>[]? DropOffs { get; }
+        return Merge(query, chunks, new MergeSource(store.LeadCount, store.EventCount, store.LeadAt, groups.Count, groups.Name, MoneyStore: null));
     }
 
     /// <summary>Maps a lead of an incremental store (and its chain's first event) to a breakdown group.</summary>
@@ -352,16 +258,7 @@ public static partial class FunnelAnalyzer
                     first = Math.Min(first, appended[i].Time);
                 }
 
-                LocalDate date = Instant.FromUnixTimeTicks(first).InZone(zone).Date;
-                LocalDate monday = date.PlusDays(-((int)date.DayOfWeek - 1));
-                if (!weeks.TryGetValue(monday, out int code))
-                {
-                    code = names.Count;
-                    weeks.Add(monday, code);
-                    names.Add(monday.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-                }
-
-                codes[lead] = code;
+                codes[lead] = WeekCode(first, zone, weeks, names);
             }
 
             return new IncrementalGrouping(-1, codes, [.. names]);

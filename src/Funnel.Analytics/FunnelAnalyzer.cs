@@ -64,7 +64,7 @@ public static partial class FunnelAnalyzer
             Parallel.For(0, chunkCount, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken }, Run);
         }
 
-        return Merge(store, query, groups, chunks);
+        return Merge(query, chunks, new MergeSource(store.LeadCount, store.EventCount, store.LeadAt, groups.Count, groups.Name, store));
     }
 
     /// <summary>How a lead is evaluated: all three give the same answers where they apply (the tests check each against a brute force).</summary>
@@ -600,11 +600,11 @@ public static partial class FunnelAnalyzer
         return false;
     }
 
-    private static FunnelAnalysis Merge(AnalyticsEventStore store, FunnelQuery query, Grouping groups, ChunkResult[] chunks)
+    private static FunnelAnalysis Merge(FunnelQuery query, ChunkResult[] chunks, MergeSource source)
     {
         int n = query.Funnel.Steps.Length;
         var histogram = new long[n + 1];
-        var groupHistogram = new long[groups.Count * (n + 1)];
+        var groupHistogram = new long[source.GroupCount * (n + 1)];
         foreach (ChunkResult c in chunks)
         {
             for (int d = 0; d <= n; d++)
@@ -619,9 +619,9 @@ public static partial class FunnelAnalyzer
         }
 
         long[] reached = Cumulate(histogram, 0, n);
-        long[][] groupReached = [.. Enumerable.Range(0, groups.Count).Select(g => Cumulate(groupHistogram, g * (n + 1), n))];
+        long[][] groupReached = [.. Enumerable.Range(0, source.GroupCount).Select(g => Cumulate(groupHistogram, g * (n + 1), n))];
         (ImmutableArray<FunnelMoney> Overall, ImmutableArray<FunnelMoney>[] Groups)? money = query.IncludeMoney
-            ? FunnelMoneyTally.Merge(store, [.. chunks.Select(c => c.Money!)], reached, groupReached, query.Breakdown?.Kind == FunnelBreakdownKind.Channel)
+            ? FunnelMoneyTally.Merge(source.MoneyStore!, [.. chunks.Select(c => c.Money!)], reached, groupReached, query.Breakdown?.Kind == FunnelBreakdownKind.Channel)
             : null;
         var steps = ImmutableArray.CreateBuilder<FunnelStepAnalysis>(n);
         for (int k = 0; k < n; k++)
@@ -640,7 +640,7 @@ public static partial class FunnelAnalyzer
             }
 
             ImmutableArray<LeadId> dropped = query.IncludeDropOffs && k < n - 1
-                ? [.. chunks.SelectMany(c => c.DropOffs![k]).Select(store.LeadAt)]
+                ? [.. chunks.SelectMany(c => c.DropOffs![k]).Select(source.LeadAt)]
                 : [];
             steps.Add(new FunnelStepAnalysis
             {
@@ -656,11 +656,11 @@ public static partial class FunnelAnalyzer
         }
 
         var rows = new List<FunnelBreakdownRow>();
-        for (int g = 0; g < groups.Count; g++)
+        for (int g = 0; g < source.GroupCount; g++)
         {
             if (groupReached[g][0] > 0)
             {
-                rows.Add(new FunnelBreakdownRow(groups.Name(g), [.. groupReached[g]]) { Money = money?.Groups[g] ?? [] });
+                rows.Add(new FunnelBreakdownRow(source.GroupName(g), [.. groupReached[g]]) { Money = money?.Groups[g] ?? [] });
             }
         }
 
@@ -668,8 +668,8 @@ public static partial class FunnelAnalyzer
         {
             Funnel = query.Funnel,
             Window = query.Window,
-            Leads = store.LeadCount,
-            Events = store.EventCount,
+            Leads = source.Leads,
+            Events = source.Events,
             Steps = steps.MoveToImmutable(),
             Breakdown = [.. rows.OrderByDescending(r => r.Reached[0]).ThenBy(r => r.Value, StringComparer.Ordinal)],
         };
@@ -698,6 +698,15 @@ public static partial class FunnelAnalyzer
     private static StepCodeCache? LastCodes;
 
     private sealed record StepCodeCache(ulong[] Mask, byte[] Codes);
+
+    /// <summary>What <see cref="Merge"/> needs of the store analysed.</summary>
+    /// <param name="Leads">The leads in the store.</param>
+    /// <param name="Events">The events in the store.</param>
+    /// <param name="LeadAt">The lead at an index, for drop-offs.</param>
+    /// <param name="GroupCount">The breakdown's groups.</param>
+    /// <param name="GroupName">A group's value.</param>
+    /// <param name="MoneyStore">The store whose money the chunks tallied, when the query asks for money.</param>
+    private sealed record MergeSource(long Leads, long Events, Func<int, LeadId> LeadAt, int GroupCount, Func<int, string?> GroupName, AnalyticsEventStore? MoneyStore);
 
     private sealed record Context(AnalyticsEventStore Store, ulong[] TermMask, int Steps, long Window, Engine Engine, bool HasExclusions, Grouping Groups, bool TimeToConvert, bool DropOffs, FunnelQuery Query, bool[]? RefundTerms)
     {
@@ -730,6 +739,21 @@ public static partial class FunnelAnalyzer
         public List<int>[]? DropOffs { get; }
 
         public FunnelMoneyTally? Money { get; init; }
+    }
+
+    /// <summary>The code of the week (starting Monday in <paramref name="zone"/>) of an instant, numbering weeks as they are first seen.</summary>
+    private static int WeekCode(long ticks, DateTimeZone zone, Dictionary<LocalDate, int> weeks, List<string?> names)
+    {
+        LocalDate date = Instant.FromUnixTimeTicks(ticks).InZone(zone).Date;
+        LocalDate monday = date.PlusDays(-((int)date.DayOfWeek - 1));
+        if (!weeks.TryGetValue(monday, out int code))
+        {
+            code = names.Count;
+            weeks.Add(monday, code);
+            names.Add(monday.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        }
+
+        return code;
     }
 
     /// <summary>Maps a lead (and its chain's first event) to a breakdown group.</summary>
@@ -813,16 +837,7 @@ public static partial class FunnelAnalyzer
                     continue;
                 }
 
-                LocalDate date = Instant.FromUnixTimeTicks(store.Times[first]).InZone(zone).Date;
-                LocalDate monday = date.PlusDays(-((int)date.DayOfWeek - 1));
-                if (!weeks.TryGetValue(monday, out int code))
-                {
-                    code = names.Count;
-                    weeks.Add(monday, code);
-                    names.Add(monday.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-                }
-
-                codes[lead] = code;
+                codes[lead] = WeekCode(store.Times[first], zone, weeks, names);
             }
 
             return new Grouping(null, codes, [.. names]);

@@ -27,6 +27,16 @@ public class IncrementalStoreTests
     }
 
     [Fact]
+    public void Analyze_AskedForMoney_SaysToAnalyseTheCompactedStore()
+    {
+        var store = new IncrementalAnalyticsStore(AnalyticsEventStore.Load([E(1, "visit", 0)]));
+
+        Should.Throw<ArgumentException>(() => FunnelAnalyzer.Analyze(store, Query("visit") with { IncludeMoney = true }))
+            .Message.ShouldContain("Compact()");
+        FunnelAnalyzer.Analyze(store.Compact(), Query("visit") with { IncludeMoney = true }).Steps[0].Money.ShouldNotBeNull();
+    }
+
+    [Fact]
     public void Analyze_AppendedEventBeforeTheBase_IsMergedInTimeOrder()
     {
         var store = new IncrementalAnalyticsStore(AnalyticsEventStore.Load([E(1, "buy", 10)]));
