@@ -107,19 +107,7 @@ public static partial class FunnelAnalyzer
                     result.GroupHistogram[(g * (n + 1)) + depth]++;
                 }
 
-                if (result.TimeToConvert is not null)
-                {
-                    long start = times[picks[0]];
-                    for (int k = 1; k < depth; k++)
-                    {
-                        result.TimeToConvert[k].Add(times[picks[k]] - start);
-                    }
-                }
-
-                if (result.DropOffs is not null && depth < n)
-                {
-                    result.DropOffs[depth - 1].Add(lead);
-                }
+                result.AddChain(times, picks, depth, n, lead);
             }
 
             chunks[c] = result;

@@ -188,19 +188,7 @@ public static partial class FunnelAnalyzer
 
             result.Money?.Add(b, e, depth, times[picks[0]], g);
 
-            if (result.TimeToConvert is not null)
-            {
-                long start = times[picks[0]];
-                for (int k = 1; k < depth; k++)
-                {
-                    result.TimeToConvert[k].Add(times[picks[k]] - start);
-                }
-            }
-
-            if (result.DropOffs is not null && depth < n)
-            {
-                result.DropOffs[depth - 1].Add(lead);
-            }
+            result.AddChain(times, picks, depth, n, lead);
         }
 
         return result;
@@ -739,6 +727,24 @@ public static partial class FunnelAnalyzer
         public List<int>[]? DropOffs { get; }
 
         public FunnelMoneyTally? Money { get; init; }
+
+        /// <summary>Adds a chain's times to convert and, when it stopped before the last step, its lead to the drop-offs.</summary>
+        public void AddChain(long[] times, ReadOnlySpan<int> picks, int depth, int steps, int lead)
+        {
+            if (TimeToConvert is not null)
+            {
+                long start = times[picks[0]];
+                for (int k = 1; k < depth; k++)
+                {
+                    TimeToConvert[k].Add(times[picks[k]] - start);
+                }
+            }
+
+            if (DropOffs is not null && depth < steps)
+            {
+                DropOffs[depth - 1].Add(lead);
+            }
+        }
     }
 
     /// <summary>The code of the week (starting Monday in <paramref name="zone"/>) of an instant, numbering weeks as they are first seen.</summary>

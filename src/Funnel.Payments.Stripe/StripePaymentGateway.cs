@@ -226,18 +226,24 @@ internal sealed class StripePaymentGateway : IPaymentGateway
         }
         catch (StripeException error)
         {
-            bool transient = error.HttpStatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.Conflict || (int)error.HttpStatusCode >= 500;
-            throw new PaymentGatewayException($"Stripe refused to read PaymentIntent '{paymentIntent}': {error.StripeError?.Message ?? error.Message}", error)
-            {
-                Code = error.StripeError?.Code ?? error.StripeError?.Type,
-                IsTransient = transient,
-            };
+            throw Refused(error, $"Stripe refused to read PaymentIntent '{paymentIntent}'");
         }
         catch (HttpRequestException error)
         {
             throw new PaymentGatewayException($"Stripe could not be reached to read PaymentIntent '{paymentIntent}'.", error) { IsTransient = true };
         }
     }
+
+    /// <summary>The gateway error for a request Stripe refused: its message and code, transient for 409, 429 and 5xx.</summary>
+    /// <param name="error">What Stripe.net threw.</param>
+    /// <param name="what">What was refused, such as <c>Stripe refused to read PaymentIntent 'pi_…'</c>.</param>
+    /// <returns>The exception to throw.</returns>
+    internal static PaymentGatewayException Refused(StripeException error, string what) =>
+        new($"{what}: {error.StripeError?.Message ?? error.Message}", error)
+        {
+            Code = error.StripeError?.Code ?? error.StripeError?.Type,
+            IsTransient = error.HttpStatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.Conflict || (int)error.HttpStatusCode >= 500,
+        };
 
     /// <summary>Maps a NodaTime period of one unit to Stripe's interval and count.</summary>
     internal static (string Interval, int Count) Interval(Period period) => period switch
@@ -303,12 +309,7 @@ internal sealed class StripePaymentGateway : IPaymentGateway
         }
         catch (StripeException error)
         {
-            bool transient = error.HttpStatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.Conflict || (int)error.HttpStatusCode >= 500;
-            throw new PaymentGatewayException($"Stripe refused the request with idempotency key '{idempotencyKey}': {error.StripeError?.Message ?? error.Message}", error)
-            {
-                Code = error.StripeError?.Code ?? error.StripeError?.Type,
-                IsTransient = transient,
-            };
+            throw Refused(error, $"Stripe refused the request with idempotency key '{idempotencyKey}'");
         }
         catch (HttpRequestException error)
         {

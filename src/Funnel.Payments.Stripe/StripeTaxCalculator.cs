@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Net;
 using Funnel.Offers;
 using Funnel.Tax;
 using Stripe;
@@ -72,12 +71,7 @@ internal sealed class StripeTaxCalculator(IStripeClient client, StripeTaxOptions
         }
         catch (StripeException error)
         {
-            bool transient = error.HttpStatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.Conflict || (int)error.HttpStatusCode >= 500;
-            throw new PaymentGatewayException($"Stripe Tax refused the calculation: {error.StripeError?.Message ?? error.Message}", error)
-            {
-                Code = error.StripeError?.Code ?? error.StripeError?.Type,
-                IsTransient = transient,
-            };
+            throw StripePaymentGateway.Refused(error, "Stripe Tax refused the calculation");
         }
         catch (HttpRequestException error)
         {
