@@ -360,7 +360,8 @@ public static class FunnelAnalyzer
         {
             ulong steps = termMask[t] & StepBits;
             codes[t] = steps == 0 ? (byte)0 : (byte)(System.Numerics.BitOperations.TrailingZeroCount(steps) + 1);
-            selects[t] = new StepSelects(Select(codes[t] == 1), Select(codes[t] == 2), Select(codes[t] == 3), Select(codes[t] == 4));
+            byte c = codes[t];
+            selects[t] = new StepSelects(Select(c == 1), Select(c == 2), Select(c == 3), Select(c == 4));
         }
 
         LastCodes = new StepCodeTable(termMask, codes, selects);
@@ -418,7 +419,8 @@ public static class FunnelAnalyzer
             }
 
             // A step is reached only after the one before it, so the set slots are a prefix.
-            int depth = (d1 != NoChain ? 1 : 0) + (d2 != NoChain ? 1 : 0) + (d3 != NoChain ? 1 : 0) + (d4 != NoChain ? 1 : 0);
+            int depth = (d1 != NoChain ? 1 : 0) + (d2 != NoChain ? 1 : 0)
+                + (d3 != NoChain ? 1 : 0) + (d4 != NoChain ? 1 : 0);
             long deepest = d1;
             deepest = d2 != NoChain ? d2 : deepest;
             deepest = d3 != NoChain ? d3 : deepest;
