@@ -17,6 +17,9 @@ public static partial class FunnelAnalyzer
 {
     private const ulong ExclusionBit = 1UL << 32;
     private const ulong StepBits = 0xFFFF_FFFFUL;
+
+    /// <summary>The deadline of no chain in <see cref="SweepUpToFourSteps"/>: −2⁶², below every instant's ticks.</summary>
+    private const long NoChain = -(1L << 62);
     private static readonly FunnelQueryValidator Validator = new();
 
     /// <summary>Analyses an ordered funnel.</summary>
@@ -199,9 +202,28 @@ public static partial class FunnelAnalyzer
     {
         if (engine == Engine.Sweep)
         {
-            int depth = hasExclusions
-                ? Sweep(times, terms, termMask, b, e, n, window, hasExclusions, state, out long start)
-                : SweepWithoutExclusions(times, terms, StepCodes(termMask), b, e, n, window, state, out start);
+            int depth;
+            long start;
+            if (hasExclusions)
+            {
+                depth = Sweep(times, terms, termMask, b, e, n, window, hasExclusions, state, out start);
+            }
+            else
+            {
+                StepCodeTable codes = StepCodes(termMask);
+                depth = -1;
+                start = 0;
+                if (n <= 4)
+                {
+                    depth = SweepUpToFourSteps(times, terms, codes.Selects, b, e, window, out start);
+                }
+
+                if (depth < 0)
+                {
+                    depth = SweepWithoutExclusions(times, terms, codes.Codes, b, e, n, window, state, out start);
+                }
+            }
+
             if (depth > 0 && needPicks)
             {
                 // The latest step-0 event at the winning start instant, then the greedy chain from it.
@@ -318,23 +340,88 @@ public static partial class FunnelAnalyzer
         }
     }
 
-    /// <summary>Per term, 1 + the index of the only step it matches, or 0; cached per mask array.</summary>
-    private static byte[] StepCodes(ulong[] termMask)
+    /// <summary>Per term, the only step it matches, as a code and as selects; cached per mask array.</summary>
+    private static StepCodeTable StepCodes(ulong[] termMask)
     {
         if (LastCodes is { } cached && ReferenceEquals(cached.Mask, termMask))
         {
-            return cached.Codes;
+            return cached;
         }
 
         var codes = new byte[termMask.Length];
+        var selects = new StepSelects[termMask.Length];
         for (int t = 0; t < termMask.Length; t++)
         {
             ulong steps = termMask[t] & StepBits;
             codes[t] = steps == 0 ? (byte)0 : (byte)(System.Numerics.BitOperations.TrailingZeroCount(steps) + 1);
+            byte c = codes[t];
+            selects[t] = new StepSelects(Select(c == 1), Select(c == 2), Select(c == 3), Select(c == 4));
         }
 
-        LastCodes = new StepCodeCache(termMask, codes);
-        return codes;
+        LastCodes = new StepCodeTable(termMask, codes, selects);
+        return LastCodes;
+
+        static long Select(bool matches) => matches ? -1L : 0L;
+    }
+
+    /// <summary>
+    /// <see cref="SweepWithoutExclusions"/> for at most four steps, without a branch per event: the state lives in four
+    /// locals and every event updates each of them through an all-ones or all-zero mask, since the step an event
+    /// matches is as good as random and a mispredicted branch costs more than the whole update. Returns −1 when two
+    /// events share an instant, which this order of application cannot handle; the caller then sweeps the general way.
+    /// </summary>
+    /// <remarks>
+    /// <c>d<sub>k</sub></c> is the deadline of the latest start whose chain has reached step <c>k</c>: that start plus
+    /// the window plus one tick, so an event at <c>now</c> may extend the chain when <c>now − d<sub>k</sub></c> is
+    /// negative. No chain is <see cref="NoChain"/>, below every <see cref="Instant"/>'s ticks (±3.8 × 10¹⁸), so that
+    /// test fails for it; with the window at most <see cref="FunnelQueryValidator.MaxWindow"/> no difference overflows.
+    /// </remarks>
+    private static int SweepUpToFourSteps(long[] times, int[] terms, StepSelects[] selects, int b, int e, long window, out long bestStart)
+    {
+        unchecked
+        {
+            ReadOnlySpan<long> t = times.AsSpan(b, e - b);
+            ReadOnlySpan<int> term = terms.AsSpan(b, t.Length);
+            long w1 = window + 1;
+            long d1 = NoChain;
+            long d2 = NoChain;
+            long d3 = NoChain;
+            long d4 = NoChain;
+
+            // Times are in order, so now − previous − 1 (now + ~previous) is negative only for a tie.
+            long notPrevious = t.IsEmpty ? 0 : ~(t[0] - 1);
+            long ties = 0;
+            for (int i = 0; i < t.Length; i++)
+            {
+                long now = t[i];
+                ties |= now + notPrevious;
+                notPrevious = ~now;
+                StepSelects step = selects[term[i]];
+                long to4 = step.Fourth & ((now - d3) >> 63);
+                long to3 = step.Third & ((now - d2) >> 63);
+                long to2 = step.Second & ((now - d1) >> 63);
+                d4 += (d3 - d4) & to4;
+                d3 += (d2 - d3) & to3;
+                d2 += (d1 - d2) & to2;
+                d1 += (now + w1 - d1) & step.First;
+            }
+
+            if (ties < 0)
+            {
+                bestStart = 0;
+                return -1;
+            }
+
+            // A step is reached only after the one before it, so the set slots are a prefix.
+            int depth = (d1 != NoChain ? 1 : 0) + (d2 != NoChain ? 1 : 0)
+                + (d3 != NoChain ? 1 : 0) + (d4 != NoChain ? 1 : 0);
+            long deepest = d1;
+            deepest = d2 != NoChain ? d2 : deepest;
+            deepest = d3 != NoChain ? d3 : deepest;
+            deepest = d4 != NoChain ? d4 : deepest;
+            bestStart = depth == 0 ? 0 : deepest - w1;
+            return depth;
+        }
     }
 
     /// <summary>
@@ -683,9 +770,13 @@ public static partial class FunnelAnalyzer
     }
 
     [ThreadStatic]
-    private static StepCodeCache? LastCodes;
+    private static StepCodeTable? LastCodes;
 
-    private sealed record StepCodeCache(ulong[] Mask, byte[] Codes);
+    /// <summary>Per term: <see cref="Codes"/> is 1 + the index of the only step it matches, or 0.</summary>
+    private sealed record StepCodeTable(ulong[] Mask, byte[] Codes, StepSelects[] Selects);
+
+    /// <summary>Per step, all ones when the term matches it, else zero.</summary>
+    private readonly record struct StepSelects(long First, long Second, long Third, long Fourth);
 
     /// <summary>What <see cref="Merge"/> needs of the store analysed.</summary>
     /// <param name="Leads">The leads in the store.</param>
