@@ -437,7 +437,10 @@ public sealed record AnalyticsStoreOptions
 public sealed class AnalyticsEventStoreBuilder
 {
     private readonly AnalyticsStoreOptions options;
-    private readonly TermTable termTable = new();
+    private readonly (string? Type, string? Subject, int Term)[] termCache = new (string?, string?, int)[16];
+    private readonly Dictionary<(string Type, string? Subject), int> termIndex = [];
+    private readonly List<string> termTypes = [];
+    private readonly List<string?> termSubjects = [];
     private readonly Dictionary<string, int>[] dimensionIndex;
     private readonly List<string?>[] dimensionValues;
     private readonly HashSet<EventId> seen = [];
@@ -598,7 +601,7 @@ public sealed class AnalyticsEventStoreBuilder
             Grow();
         }
 
-        int term = termTable.Code(eventType, subject);
+        int term = Term(eventType, subject);
         int i = count++;
         eventLeadIds[i] = lead.Value;
         times[i] = occurredAt.ToUnixTimeTicks();
@@ -816,8 +819,8 @@ public sealed class AnalyticsEventStoreBuilder
             offsets,
             sortedTimes,
             sortedTerms,
-            [.. termTable.Types],
-            [.. termTable.Subjects],
+            [.. termTypes],
+            [.. termSubjects],
             sortedDims,
             [.. dimensionValues.Select(v => v.ToArray())],
             options.PropertyKeys,
@@ -847,6 +850,28 @@ public sealed class AnalyticsEventStoreBuilder
         {
             leads[i] = aliases.Resolve(leads[i]);
         }
+    }
+
+    /// <summary>Returns the code of a type and subject; a small cache by reference skips hashing the strings, which callers usually reuse.</summary>
+    private int Term(string eventType, string? subject)
+    {
+        int slot = (System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(eventType) ^ (subject is null ? 0 : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(subject))) & (termCache.Length - 1);
+        ref (string? Type, string? Subject, int Term) cached = ref termCache[slot];
+        if (ReferenceEquals(cached.Type, eventType) && ReferenceEquals(cached.Subject, subject))
+        {
+            return cached.Term;
+        }
+
+        ref int term = ref CollectionsMarshal.GetValueRefOrAddDefault(termIndex, (eventType, subject), out bool exists);
+        if (!exists)
+        {
+            term = termTypes.Count;
+            termTypes.Add(eventType);
+            termSubjects.Add(subject);
+        }
+
+        cached = (eventType, subject, term);
+        return term;
     }
 
     /// <summary>Stores the code of a dimension value for one event, allocating the dimension's column on its first value.</summary>

@@ -48,7 +48,10 @@ public sealed class IncrementalAnalyticsStore
     private readonly HashSet<EventId> _seen;
     private readonly List<Leads.IdentityLinked> _links;
     private readonly Dictionary<Guid, int> _leadIndex;
-    private readonly TermTable _terms;
+    private readonly (string? Type, string? Subject, int Term)[] _termCache = new (string?, string?, int)[16];
+    private readonly Dictionary<(string Type, string? Subject), int> _termIndex = [];
+    private readonly List<string> _termTypes;
+    private readonly List<string?> _termSubjects;
     private readonly List<string?>[] _dimensionValues;
     private readonly Dictionary<string, int>?[] _dimensionIndex;
     private readonly List<(int Event, long Amount)> _money = [];
@@ -107,7 +110,12 @@ public sealed class IncrementalAnalyticsStore
             _leadIndex.Add(ids[i], i);
         }
 
-        _terms = new TermTable(baseStore.TermTypes, baseStore.TermSubjects);
+        _termTypes = [.. baseStore.TermTypes];
+        _termSubjects = [.. baseStore.TermSubjects];
+        for (int t = 0; t < _termTypes.Count; t++)
+        {
+            _termIndex.TryAdd((_termTypes[t], _termSubjects[t]), t);
+        }
 
         int dims = baseStore.Dimensions.Length;
         _dimensionValues = [.. baseStore.DimensionValues.Select(v => new List<string?>(v))];
@@ -339,7 +347,7 @@ public sealed class IncrementalAnalyticsStore
             Grow();
         }
 
-        int term = _terms.Code(eventType, subject);
+        int term = Term(eventType, subject);
         int i = _count;
         _events[i] = new AppendedEvent(occurredAt.ToUnixTimeTicks(), term, 0);
         _pendingLeads[i] = _aliases.Resolve(lead).Value;
@@ -450,8 +458,8 @@ public sealed class IncrementalAnalyticsStore
             offsets,
             times,
             terms,
-            [.. _terms.Types],
-            [.. _terms.Subjects],
+            [.. _termTypes],
+            [.. _termSubjects],
             columns,
             [.. _dimensionValues.Select(v => v.ToArray())],
             old.PropertyKeys,
@@ -521,8 +529,8 @@ public sealed class IncrementalAnalyticsStore
             _base.Offsets,
             _base.Times,
             _base.Terms,
-            [.. _terms.Types],
-            [.. _terms.Subjects],
+            [.. _termTypes],
+            [.. _termSubjects],
             _base.Dimensions,
             [.. _dimensionValues.Select(v => v.ToArray())],
             _base.PropertyKeys,
@@ -685,6 +693,27 @@ public sealed class IncrementalAnalyticsStore
 
     /// <summary>Returns the base leads whose events a lead absorbed through links, or <see langword="null"/>.</summary>
     internal List<int>? AbsorbedBy(int lead) => _absorbed.Count == 0 ? null : _absorbed.GetValueOrDefault(lead);
+
+    private int Term(string eventType, string? subject)
+    {
+        int slot = (System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(eventType) ^ (subject is null ? 0 : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(subject))) & (_termCache.Length - 1);
+        ref (string? Type, string? Subject, int Term) cached = ref _termCache[slot];
+        if (ReferenceEquals(cached.Type, eventType) && ReferenceEquals(cached.Subject, subject))
+        {
+            return cached.Term;
+        }
+
+        ref int term = ref CollectionsMarshal.GetValueRefOrAddDefault(_termIndex, (eventType, subject), out bool exists);
+        if (!exists)
+        {
+            term = _termTypes.Count;
+            _termTypes.Add(eventType);
+            _termSubjects.Add(subject);
+        }
+
+        cached = (eventType, subject, term);
+        return term;
+    }
 
     private void SetCode(int dimension, int index, string? value)
     {
