@@ -113,18 +113,7 @@ public static partial class FunnelAnalyzer
             chunks[c] = result;
         }
 
-        if (threads <= 1 || chunkCount <= 1)
-        {
-            for (int c = 0; c < chunkCount; c++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                Run(c);
-            }
-        }
-        else
-        {
-            Parallel.For(0, chunkCount, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken }, Run);
-        }
+        RunChunks(chunkCount, threads, Run, cancellationToken);
 
         return Merge(query, chunks, new MergeSource(store.LeadCount, store.EventCount, store.LeadAt, groups.Count, groups.Name, MoneyStore: null));
     }

@@ -54,20 +54,26 @@ public static partial class FunnelAnalyzer
             chunks[c] = AnalyzeRange(context, from, to);
         }
 
+        RunChunks(chunkCount, threads, Run, cancellationToken);
+
+        return Merge(query, chunks, new MergeSource(store.LeadCount, store.EventCount, store.LeadAt, groups.Count, groups.Name, store));
+    }
+
+    /// <summary>Runs the lead ranges, in parallel unless one thread or one range; cancellation is checked between ranges.</summary>
+    private static void RunChunks(int chunkCount, int threads, Action<int> run, CancellationToken cancellationToken)
+    {
         if (threads <= 1 || chunkCount <= 1)
         {
             for (int c = 0; c < chunkCount; c++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                Run(c);
+                run(c);
             }
         }
         else
         {
-            Parallel.For(0, chunkCount, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken }, Run);
+            Parallel.For(0, chunkCount, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken }, run);
         }
-
-        return Merge(query, chunks, new MergeSource(store.LeadCount, store.EventCount, store.LeadAt, groups.Count, groups.Name, store));
     }
 
     /// <summary>How a lead is evaluated: all three give the same answers where they apply (the tests check each against a brute force).</summary>
