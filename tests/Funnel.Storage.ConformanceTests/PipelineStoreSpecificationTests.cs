@@ -128,6 +128,7 @@ public abstract class FunnelEventLogSpecificationTests
         (await log.CountAsync(middle, 100, LogPartition.All)).ShouldBe(30);
         await Should.ThrowAsync<ArgumentOutOfRangeException>(() => log.CountAsync(0, 0, LogPartition.All));
         await Should.ThrowAsync<ArgumentOutOfRangeException>(() => log.CountAsync(-1, 10, LogPartition.All));
+        await Should.ThrowAsync<ArgumentOutOfRangeException>(() => log.CountAsync(0, 10, new LogPartition(1, 1)));
     }
 
     private static PageViewed View(int n) => new()

@@ -92,6 +92,9 @@ internal sealed class SqliteFunnelEventLog(SqliteDatabase database, FunnelEventS
     {
         ArgumentOutOfRangeException.ThrowIfNegative(after);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(partition.Count, nameof(partition));
+        ArgumentOutOfRangeException.ThrowIfNegative(partition.Index, nameof(partition));
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(partition.Index, partition.Count, nameof(partition));
         if (partition.Count != 1)
         {
             // Partitions are not stored with SQLite's events (one instance delivers the whole log): count what they read.
