@@ -123,6 +123,20 @@ public class EventContractTests
             ((Funnel.Waitlists.WaitlistHoldExpired)e).Offer.ShouldBe(new OfferId("masterclass-cohort-expired")),
         [Funnel.Waitlists.WaitlistEventTypes.WaitlistSeatClaimed] = e =>
             ((Funnel.Waitlists.WaitlistSeatClaimed)e).Offer.ShouldBe(new OfferId("masterclass-cohort-claimed")),
+        [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionStarted] = e =>
+            ((Funnel.Subscriptions.SubscriptionStarted)e).ShouldSatisfyAllConditions(
+                s => s.TrialEndsAt.ShouldBe(Instant.FromUtc(2026, 12, 21, 10, 15)), s => s.Interval.ShouldBe(Funnel.Subscriptions.BillingInterval.Month), s => s.AmountPaid.ShouldBe(Usd(0))),
+        [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionTrialConverted] = e => ((Funnel.Subscriptions.SubscriptionTrialConverted)e).PaymentId.ShouldBe("pi_trial_1"),
+        [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionRenewed] = e => ((Funnel.Subscriptions.SubscriptionRenewed)e).PeriodStart.ShouldBe(Instant.FromUtc(2027, 1, 21, 10, 15)),
+        [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionPaymentFailed] = e => ((Funnel.Subscriptions.SubscriptionPaymentFailed)e).Attempt.ShouldBe(2),
+        [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionPlanChanged] = e =>
+            ((Funnel.Subscriptions.SubscriptionPlanChanged)e).ShouldSatisfyAllConditions(
+                c => c.Proration.ShouldBe(Usd(-2450)), c => c.ToMonthlyAmount.ShouldBe(Usd(4083)), c => c.Interval.ShouldBe(Funnel.Subscriptions.BillingInterval.Year), c => c.PaymentId.ShouldBeNull()),
+        [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionPaused] = e => ((Funnel.Subscriptions.SubscriptionPaused)e).Offer.ShouldBe(new OfferId("masterclass-membership-paused")),
+        [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionResumed] = e => ((Funnel.Subscriptions.SubscriptionResumed)e).PeriodEnd.ShouldBe(Instant.FromUtc(2027, 4, 1, 0, 0)),
+        [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionCancelScheduled] = e => ((Funnel.Subscriptions.SubscriptionCancelScheduled)e).EndsAt.ShouldBe(Instant.FromUtc(2027, 2, 21, 10, 15)),
+        [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionCancelWithdrawn] = e => ((Funnel.Subscriptions.SubscriptionCancelWithdrawn)e).Offer.ShouldBe(new OfferId("masterclass-membership-withdrawn")),
+        [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionEnded] = e => ((Funnel.Subscriptions.SubscriptionEnded)e).Reason.ShouldBe(Funnel.Subscriptions.SubscriptionEndReason.TrialLapsed),
         [Funnel.Payments.PaymentEventTypes.InstallmentPaid] = e => ((InstallmentPaid)e).PaymentId.ShouldBe("pi_3Q2w"),
         [Funnel.Payments.PaymentEventTypes.InstallmentFailed] = e => ((InstallmentFailed)e).Attempt.ShouldBe(2),
         [Funnel.Payments.PaymentEventTypes.PaymentDisputed] = e => ((PaymentDisputed)e).Reason.ShouldBe("fraudulent"),
