@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Linq.Expressions;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -131,7 +132,7 @@ internal static class EventJsonConverters
         {
             PropertyInfo value = ValueOf(typeToConvert)!;
             Type converter = value.PropertyType == typeof(Guid) ? typeof(GuidIdConverter<>) : typeof(StringIdConverter<>);
-            return (JsonConverter)Activator.CreateInstance(converter.MakeGenericType(typeToConvert), value)!;
+            return (JsonConverter)Activator.CreateInstance(converter.MakeGenericType(typeToConvert))!;
         }
 
         private static PropertyInfo? ValueOf(Type type)
@@ -150,28 +151,53 @@ internal static class EventJsonConverters
         }
     }
 
-    private sealed class GuidIdConverter<T>(PropertyInfo valueProperty) : JsonConverter<T>
+    private sealed class GuidIdConverter<T> : JsonConverter<T>
         where T : struct
     {
         public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
+            if (reader.TokenType == JsonTokenType.String && reader.TryGetGuid(out Guid guid))
+            {
+                return IdAccess<T, Guid>.Create(guid);
+            }
+
             string text = ReadString(ref reader, "a " + typeof(T).Name);
-            return Guid.TryParseExact(text, "D", out Guid guid)
-                ? (T)Activator.CreateInstance(typeof(T), guid)!
-                : throw new JsonException($"'{text}' is not a {typeof(T).Name} (a GUID such as 0194a7c2-5e1b-7c3d-9f00-1a2b3c4d5e6f).");
+            throw new JsonException($"'{text}' is not a {typeof(T).Name} (a GUID such as 0194a7c2-5e1b-7c3d-9f00-1a2b3c4d5e6f).");
         }
 
         public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
-            writer.WriteStringValue(((Guid)valueProperty.GetValue(value)!).ToString("D", CultureInfo.InvariantCulture));
+            writer.WriteStringValue(IdAccess<T, Guid>.Get(value));
     }
 
-    private sealed class StringIdConverter<T>(PropertyInfo valueProperty) : JsonConverter<T>
+    private sealed class StringIdConverter<T> : JsonConverter<T>
         where T : struct
     {
         public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            (T)Activator.CreateInstance(typeof(T), ReadString(ref reader, "a " + typeof(T).Name))!;
+            IdAccess<T, string>.Create(ReadString(ref reader, "a " + typeof(T).Name));
 
         public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
-            writer.WriteStringValue((string?)valueProperty.GetValue(value) ?? string.Empty);
+            writer.WriteStringValue(IdAccess<T, string?>.Get(value) ?? string.Empty);
+    }
+
+    /// <summary>An id type's constructor and <c>Value</c> getter, compiled once per type instead of reflected per value.</summary>
+    private static class IdAccess<T, TValue>
+        where T : struct
+    {
+        public static readonly Func<TValue, T> Create = BuildCreate();
+
+        public static readonly Func<T, TValue> Get = BuildGet();
+
+        private static Func<TValue, T> BuildCreate()
+        {
+            ParameterExpression value = Expression.Parameter(typeof(TValue), "value");
+            ConstructorInfo constructor = typeof(T).GetConstructor([typeof(TValue)])!;
+            return Expression.Lambda<Func<TValue, T>>(Expression.New(constructor, value), value).Compile();
+        }
+
+        private static Func<T, TValue> BuildGet()
+        {
+            ParameterExpression id = Expression.Parameter(typeof(T), "id");
+            return Expression.Lambda<Func<T, TValue>>(Expression.Property(id, "Value"), id).Compile();
+        }
     }
 }

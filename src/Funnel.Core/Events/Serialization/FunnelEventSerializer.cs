@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -35,6 +36,8 @@ public sealed class FunnelEventSerializer
     private const string VersionField = "v";
     private const string IdField = "id";
     private const string OccurredAtField = "occurredAt";
+
+    private static readonly JsonDocumentOptions NoDuplicates = new() { AllowDuplicateProperties = false };
 
     private readonly FunnelEventTypes _types;
     private readonly JsonSerializerOptions _options;
@@ -83,8 +86,13 @@ public sealed class FunnelEventSerializer
     public FunnelEvent Deserialize(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        return Read(Parse(json, static text => JsonNode.Parse(text)), json);
+        return TryReadCurrent(json) ?? ReadThroughDocument(json);
     }
+
+    /// <summary>Reads an event through a JSON document: the general path, which upcasts and names the field in errors.</summary>
+    /// <param name="json">The JSON text.</param>
+    /// <returns>The event.</returns>
+    internal FunnelEvent ReadThroughDocument(string json) => Read(Parse(json, static text => JsonNode.Parse(text, documentOptions: NoDuplicates)), json);
 
     /// <summary>Reads an event from UTF-8 JSON.</summary>
     /// <param name="utf8Json">The UTF-8 bytes of the JSON, with or without a byte order mark.</param>
@@ -114,6 +122,7 @@ public sealed class FunnelEventSerializer
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
             IgnoreReadOnlyProperties = true,
             RespectNullableAnnotations = true,
+            AllowDuplicateProperties = false,
             TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { ShapeEvents } },
         };
         foreach (JsonConverter converter in EventJsonConverters.All)
@@ -183,6 +192,90 @@ public sealed class FunnelEventSerializer
         }
 
         return buffer;
+    }
+
+    /// <summary>
+    /// Reads an event of a registered type written at its current version straight into its type, without the JSON
+    /// document the general path builds; returns <see langword="null"/> for anything else (an unknown type, an older
+    /// version to upcast, a missing or malformed envelope, a field of the wrong shape), which the general path then
+    /// reads or rejects with its message naming the field.
+    /// </summary>
+    private FunnelEvent? TryReadCurrent(string json)
+    {
+        int max = Encoding.UTF8.GetMaxByteCount(json.Length);
+        byte[]? rented = max > 1024 ? ArrayPool<byte>.Shared.Rent(max) : null;
+        Span<byte> buffer = rented ?? stackalloc byte[1024];
+        try
+        {
+            ReadOnlySpan<byte> utf8 = buffer[..Encoding.UTF8.GetBytes(json, buffer)];
+            if (!TryReadEnvelope(utf8, out string? type, out int version)
+                || !_types.TryFind(type, out FunnelEventTypeInfo? registered)
+                || version != registered.Version)
+            {
+                return null;
+            }
+
+            return JsonSerializer.Deserialize(utf8, registered.Type, _options) as FunnelEvent;
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException or FormatException or InvalidOperationException)
+        {
+            return null;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>Reads the envelope's type and version, and checks that its id and time are present as strings.</summary>
+    private static bool TryReadEnvelope(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out string? type, out int version)
+    {
+        type = null;
+        version = 1;
+        bool id = false, occurredAt = false;
+        var reader = new Utf8JsonReader(utf8);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("type"u8))
+            {
+                if (!reader.Read() || reader.TokenType != JsonTokenType.String || type is not null)
+                {
+                    return false;
+                }
+
+                type = reader.GetString();
+            }
+            else if (reader.ValueTextEquals("v"u8))
+            {
+                if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out version) || version < 1)
+                {
+                    return false;
+                }
+            }
+            else
+            {
+                bool isId = reader.ValueTextEquals("id"u8);
+                bool isOccurredAt = !isId && reader.ValueTextEquals("occurredAt"u8);
+                if (!reader.Read() || ((isId || isOccurredAt) && reader.TokenType != JsonTokenType.String))
+                {
+                    return false;
+                }
+
+                id |= isId;
+                occurredAt |= isOccurredAt;
+                reader.Skip();
+            }
+        }
+
+        return type is not null && id && occurredAt;
     }
 
     private static JsonNode? Parse(string json, Func<string, JsonNode?> parse)

@@ -41,6 +41,39 @@ public class FunnelEventSerializerTests
         Serializer.Deserialize(node.ToJsonString()).OccurredAt.ShouldBe(at);
     }
 
+    [Theory]
+    [MemberData(nameof(EventContractTests.SampleNames), MemberType = typeof(EventContractTests))]
+    public void Deserialize_EverySample_ReadsAsTheGeneralPathDoes(string type)
+    {
+        string json = EventSamples.Read(type);
+
+        FunnelEvent direct = Serializer.Deserialize(json);
+        FunnelEvent general = Serializer.ReadThroughDocument(json);
+
+        direct.ShouldNotBeOfType<UnknownEvent>();
+        Serializer.Serialize(direct).ShouldBe(Serializer.Serialize(general));
+    }
+
+    [Theory]
+    [InlineData("""{"type":"opted_in","v":1,"id":"0193f5a0-0000-7000-8000-000000000001","occurredAt":"2026-12-04T15:52:00Z","leadId":"0193f5a0-1111-7000-8000-000000000001","magnet":"a","magnet":"b"}""")]
+    [InlineData("""{"type":"opted_in","type":"page_viewed","v":1,"id":"0193f5a0-0000-7000-8000-000000000001","occurredAt":"2026-12-04T15:52:00Z","leadId":"0193f5a0-1111-7000-8000-000000000001","magnet":"a"}""")]
+    public void Deserialize_DuplicateField_Throws(string json)
+    {
+        Should.Throw<FunnelEventFormatException>(() => Serializer.Deserialize(json));
+    }
+
+    [Theory]
+    [InlineData("""{"type":"opted_in","v":1,"occurredAt":"2026-12-04T15:52:00Z","leadId":"0193f5a0-1111-7000-8000-000000000001","magnet":"a"}""", "id")]
+    [InlineData("""{"type":"opted_in","v":1,"id":7,"occurredAt":"2026-12-04T15:52:00Z","leadId":"0193f5a0-1111-7000-8000-000000000001","magnet":"a"}""", "id")]
+    [InlineData("""{"type":"opted_in","v":1,"id":"0193f5a0-0000-7000-8000-000000000001","leadId":"0193f5a0-1111-7000-8000-000000000001","magnet":"a"}""", "occurredAt")]
+    [InlineData("""{"v":1,"type":"opted_in","id":"0193f5a0-0000-7000-8000-000000000001","occurredAt":"2026-12-04T15:52:00Z","leadId":"0193f5a0-1111-7000-8000-000000000001","magnet":null}""", "magnet")]
+    public void Deserialize_BadEnvelopeOrField_ThrowsNamingTheField(string json, string field)
+    {
+        FunnelEventFormatException error = Should.Throw<FunnelEventFormatException>(() => Serializer.Deserialize(json));
+
+        error.Field.ShouldBe(field);
+    }
+
     [Fact]
     public void Deserialize_MissingOptionalField_TakesItsDefault()
     {
