@@ -486,7 +486,9 @@ public sealed class PriceBook
                     $"Currency: offer '{missing}' has no price in {wanted.Code}; it sells in {string.Join(", ", PricedIn(missing))}."), nameof(cart));
             }
 
-            return currencyIndex[wanted];
+            return currencyIndex.TryGetValue(wanted, out int index)
+                ? index
+                : throw new ArgumentException($"Currency: the catalogue has no price in {wanted.Code}; it sells in {string.Join(", ", Currencies)}.", nameof(cart));
         }
 
         if (Currencies.Length == 1 || cart.Buyer is null)

@@ -90,6 +90,7 @@ public class PriceListTests
         error.Message.ShouldContain("Currency: offer 'launch-planner' has no price in JPY");
         error.Message.ShouldContain("USD, EUR, GBP");
         Should.Throw<ArgumentException>(() => Price(null, Currency.CHF, [], new CartLine(OfferPathCatalogue.Basic))).Message.ShouldContain("CHF");
+        Should.Throw<ArgumentException>(() => Price(null, Currency.CHF, [], new CartLine("nope"))).Message.ShouldContain("no price in CHF; it sells in USD, EUR, GBP, JPY");
     }
 
     [Fact]
