@@ -76,8 +76,18 @@ public sealed record PaymentPlan
     /// <summary>Gets the number of installments; at least 2.</summary>
     public required int Installments { get; init; }
 
-    /// <summary>Gets the amount of each installment.</summary>
+    /// <summary>Gets the amount of each installment, in the catalogue's currency.</summary>
     public required Money InstallmentAmount { get; init; }
+
+    /// <summary>Gets the installment amounts in the other currencies the offer is priced in, one per currency.</summary>
+    /// <remarks>
+    /// A plan needs exactly the currencies of its offer's <see cref="Offer.Prices"/>, so a buyer who pays in euros
+    /// can choose every plan the offer has. <see cref="Total"/> and <see cref="Schedule(Instant, DateTimeZone)"/>
+    /// are in the catalogue's currency; a plan quoted in another currency costs the installment amount in it times
+    /// <see cref="Installments"/>.
+    /// </remarks>
+    /// <value>Defaults to none.</value>
+    public ImmutableArray<Money> InstallmentAmounts { get; init; } = [];
 
     /// <summary>Gets the calendar interval between installments, such as one month.</summary>
     public required Period Interval { get; init; }
@@ -275,8 +285,23 @@ public sealed record Offer
     /// <value>Defaults to <see cref="OfferRole.Main"/>.</value>
     public OfferRole Role { get; init; } = OfferRole.Main;
 
-    /// <summary>Gets the one-time price.</summary>
+    /// <summary>Gets the one-time price, in the catalogue's currency.</summary>
     public required Money Price { get; init; }
+
+    /// <summary>Gets the one-time prices in currencies other than the catalogue's, at most one per currency.</summary>
+    /// <remarks>
+    /// A cart is quoted in one currency (see <see cref="PriceBook"/>): a buyer whose country's currency every offer of
+    /// the cart has a price in pays in it; otherwise the cart is quoted in the catalogue's currency. Each of the
+    /// offer's <see cref="PaymentPlans"/> must then have an installment amount in every currency listed here
+    /// (<see cref="PaymentPlan.InstallmentAmounts"/>). Seats, deadlines and bonuses do not depend on the currency.
+    /// </remarks>
+    /// <value>Defaults to none: the offer sells only in the catalogue's currency.</value>
+    public ImmutableArray<Money> Prices { get; init; } = [];
+
+    /// <summary>Returns the one-time price in the given currency.</summary>
+    /// <param name="currency">The currency.</param>
+    /// <returns><see cref="Price"/> when it is in <paramref name="currency"/>, else the entry of <see cref="Prices"/> in it, or <see langword="null"/> when the offer has no price in it.</returns>
+    public Money? PriceIn(Currency currency) => PriceLists.Find(Price, Prices, currency);
 
     /// <summary>Gets the keys of the products the offer grants; several make a bundle.</summary>
     public ImmutableArray<string> Products { get; init; } = [];
@@ -314,6 +339,15 @@ public sealed record Coupon
     /// <summary>Gets the fixed amount off, in the catalogue's currency.</summary>
     public Money? AmountOff { get; init; }
 
+    /// <summary>Gets the fixed amounts off in other currencies, one per currency, for a coupon with <see cref="AmountOff"/>.</summary>
+    /// <remarks>
+    /// A fixed-amount coupon applies to a quote only in a currency it has an amount in (<see cref="AmountOff"/> or
+    /// one of these); in any other currency it is rejected with <see cref="CouponRejectionReason.NotInCurrency"/>,
+    /// since no exchange rate is applied at checkout. A <see cref="PercentOff"/> coupon applies in every currency.
+    /// </remarks>
+    /// <value>Defaults to none: the fixed amount applies only in the catalogue's currency.</value>
+    public ImmutableArray<Money> AmountsOff { get; init; } = [];
+
     /// <summary>Gets the offers the coupon applies to; empty means every offer.</summary>
     /// <value>Defaults to empty (every offer).</value>
     public ImmutableArray<OfferId> AppliesTo { get; init; } = [];
@@ -345,12 +379,13 @@ public enum CouponStacking
     Exclusive = 1,
 }
 
-/// <summary>A catalogue: the products, the offers that sell them and the coupons, all in one currency.</summary>
+/// <summary>A catalogue: the products, the offers that sell them and the coupons, priced in one default currency and optionally others.</summary>
 /// <remarks>Validate it with <see cref="CatalogueValidator"/>; <see cref="PriceBook"/> does so when it compiles it.</remarks>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record Catalogue
 {
-    /// <summary>Gets the currency of every price and fixed discount.</summary>
+    /// <summary>Gets the default currency: that of every <see cref="Offer.Price"/>, installment amount and fixed discount.</summary>
+    /// <remarks>Prices in other currencies are listed per offer in <see cref="Offer.Prices"/>.</remarks>
     public required Currency Currency { get; init; }
 
     /// <summary>Gets the products.</summary>

@@ -80,6 +80,99 @@ public sealed class CatalogueValidator : AbstractValidator<Catalogue>
         {
             ValidateCoupon(catalogue.Coupons[i], Path("Coupons", i), currency, offers, codes, context);
         }
+
+        ValidatePriceLists(catalogue, context);
+    }
+
+    /// <summary>Prices in other currencies: offers' <see cref="Offer.Prices"/>, plans' installment amounts in the same currencies, coupons' fixed amounts.</summary>
+    private static void ValidatePriceLists(Catalogue catalogue, ValidationContext<Catalogue> context)
+    {
+        Currency main = catalogue.Currency;
+        for (int i = 0; !catalogue.Offers.IsDefault && i < catalogue.Offers.Length; i++)
+        {
+            if (catalogue.Offers[i] is not { } offer)
+            {
+                continue;
+            }
+
+            string path = Path("Offers", i);
+            string owner = $"Offer '{offer.Id.Value}'";
+            HashSet<Currency> priced = CheckOtherAmounts(offer.Prices, path + ".Prices", owner, "a price", main, allowZero: true, context);
+            for (int p = 0; !offer.PaymentPlans.IsDefault && p < offer.PaymentPlans.Length; p++)
+            {
+                if (offer.PaymentPlans[p] is not { } plan)
+                {
+                    continue;
+                }
+
+                string planPath = Path(path + ".PaymentPlans", p) + ".InstallmentAmounts";
+                string planOwner = $"Payment plan '{plan.Key}' of offer '{offer.Id.Value}'";
+                HashSet<Currency> planned = CheckOtherAmounts(plan.InstallmentAmounts, planPath, planOwner, "an installment amount", main, allowZero: false, context);
+                foreach (Currency missing in priced.Except(planned).OrderBy(c => c.Code, StringComparer.Ordinal))
+                {
+                    context.AddFailure(planPath, $"{planOwner} has no installment amount in {missing.Code}, which the offer is priced in; add one, so buyers paying in {missing.Code} can choose the plan.");
+                }
+
+                foreach (Currency extra in planned.Except(priced).OrderBy(c => c.Code, StringComparer.Ordinal))
+                {
+                    context.AddFailure(planPath, $"{planOwner} has an installment amount in {extra.Code}, but the offer has no price in {extra.Code} (Offer.Prices).");
+                }
+            }
+        }
+
+        for (int i = 0; !catalogue.Coupons.IsDefault && i < catalogue.Coupons.Length; i++)
+        {
+            if (catalogue.Coupons[i] is not { } coupon)
+            {
+                continue;
+            }
+
+            string path = Path("Coupons", i) + ".AmountsOff";
+            if (!coupon.AmountsOff.IsDefaultOrEmpty && coupon.AmountOff is null)
+            {
+                context.AddFailure(path, $"Coupon '{coupon.Code}' has amounts off in other currencies but no AmountOff; set AmountOff in {main.Code} for a fixed-amount coupon.");
+            }
+
+            CheckOtherAmounts(coupon.AmountsOff, path, $"Coupon '{coupon.Code}'", "an amount off", main, allowZero: false, context);
+        }
+    }
+
+    /// <summary>Checks amounts meant for currencies other than the catalogue's: one per currency, none in the catalogue's, each positive (or zero when allowed).</summary>
+    /// <returns>The currencies listed.</returns>
+    private static HashSet<Currency> CheckOtherAmounts(System.Collections.Immutable.ImmutableArray<Money> amounts, string path, string owner, string what,
+        Currency main, bool allowZero, ValidationContext<Catalogue> context)
+    {
+        var seen = new HashSet<Currency>();
+        if (amounts.IsDefault)
+        {
+            context.AddFailure(path, $"{path.Split('.')[^1]} must not be default; use [] for none.");
+            return seen;
+        }
+
+        for (int k = 0; k < amounts.Length; k++)
+        {
+            Money amount = amounts[k];
+            string at = Path(path, k);
+            if (amount.Currency == default)
+            {
+                context.AddFailure(at, $"{owner} has {what} with no currency (XXX).");
+            }
+            else if (amount.Currency == main)
+            {
+                context.AddFailure(at, $"{owner} lists {what} in {main.Code}, the catalogue's currency; that amount belongs in the main property, and this list holds the other currencies.");
+            }
+            else if (!seen.Add(amount.Currency))
+            {
+                context.AddFailure(at, $"{owner} has more than one {what[(what.IndexOf(' ', StringComparison.Ordinal) + 1)..]} in {amount.Currency.Code}; list one per currency.");
+            }
+
+            if (amount.IsNegative || (!allowZero && amount.IsZero))
+            {
+                context.AddFailure(at, $"{owner} has {what} of {amount} in {amount.Currency.Code}; it must be {(allowZero ? "zero or more" : "positive")}.");
+            }
+        }
+
+        return seen;
     }
 
     private static void ValidateOffer(Offer? offer, string path, Currency currency, HashSet<string> products, HashSet<OfferId> offers, ValidationContext<Catalogue> context)

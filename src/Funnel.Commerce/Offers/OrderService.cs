@@ -23,6 +23,10 @@ public enum OrderRejection
     /// <summary>The buyer's location evidence conflicts or is missing, so the tax cannot be charged; see <see cref="Checkout.PlaceOfSupply"/>.</summary>
     /// <remarks>Ask the buyer to confirm their country (for instance their billing address) and start a new checkout.</remarks>
     LocationUnresolved = 4,
+
+    /// <summary>An offer has no price in the currency the buyer picked (<see cref="Cart.Currency"/>), or an upsell none in its parent order's currency.</summary>
+    /// <remarks>Offer the buyer the currencies of <see cref="PriceBook.Currencies"/> the offers are priced in (<see cref="Offer.PriceIn"/>).</remarks>
+    CurrencyNotOffered = 5,
 }
 
 /// <summary>A started checkout: the quote shown to the buyer and the seats held for them.</summary>
@@ -170,12 +174,22 @@ public sealed partial class OrderService
     /// <param name="cart">The cart.</param>
     /// <param name="buyerZone">The buyer's time zone, for the installment calendar.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The checkout with a <see cref="CheckoutStarted"/> event, or a rejection (<see cref="OrderRejection.SoldOut"/>, <see cref="OrderRejection.DeadlinePassed"/>, <see cref="OrderRejection.LocationUnresolved"/>).</returns>
-    /// <remarks>With a tax calculator, the quote is taxed for <see cref="Cart.Buyer"/> before any seat is held.</remarks>
+    /// <returns>The checkout with a <see cref="CheckoutStarted"/> event, or a rejection (<see cref="OrderRejection.SoldOut"/>, <see cref="OrderRejection.DeadlinePassed"/>, <see cref="OrderRejection.LocationUnresolved"/>, <see cref="OrderRejection.CurrencyNotOffered"/>).</returns>
+    /// <remarks>
+    /// The quote is in the currency <see cref="PriceBook.ChooseCurrency"/> chooses; a currency the buyer picked that an
+    /// offer of the cart has no price in rejects the checkout with <see cref="OrderRejection.CurrencyNotOffered"/>.
+    /// With a tax calculator, the quote is taxed for <see cref="Cart.Buyer"/> before any seat is held.
+    /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="cart"/> or <paramref name="buyerZone"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The cart is not valid for the catalogue (see <see cref="PriceBook.Price"/>).</exception>
     public async Task<Checkout> StartCheckoutAsync(LeadId lead, Cart cart, DateTimeZone buyerZone, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(cart);
+        if (cart.Currency is { } picked && prices.FirstUnpriced(cart, picked) is not null)
+        {
+            return new Checkout { Lead = lead, Rejection = OrderRejection.CurrencyNotOffered };
+        }
+
         Instant now = clock.GetCurrentInstant();
         Quote quote = prices.Price(cart, now, buyerZone);
         (quote, Tax.PlaceOfSupply? place) = await TaxAsync(quote, cart.Buyer, cancellationToken).ConfigureAwait(false);
@@ -225,7 +239,12 @@ public sealed partial class OrderService
     /// <param name="paymentPlan">The key of one of the upsell's payment plans, or <see langword="null"/> to pay once.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The new order (awaiting payment) with <see cref="UpsellAccepted"/> and <see cref="OrderPlaced"/>, or a rejection.</returns>
-    /// <remarks>With a tax calculator, the upsell is taxed with the parent order's evidence and VAT number; a parent placed without tax has neither, so the upsell is rejected with <see cref="OrderRejection.LocationUnresolved"/>.</remarks>
+    /// <remarks>
+    /// The upsell is quoted in the parent order's currency; an upsell with no price in it is rejected with
+    /// <see cref="OrderRejection.CurrencyNotOffered"/>. With a tax calculator, the upsell is taxed with the parent
+    /// order's evidence and VAT number; a parent placed without tax has neither, so the upsell is rejected with
+    /// <see cref="OrderRejection.LocationUnresolved"/>.
+    /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="buyerZone"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The parent order is unknown, or <paramref name="upsell"/> does not follow its main offer in the path.</exception>
     /// <exception cref="InvalidOperationException">The parent order has no payment method on file.</exception>
@@ -238,8 +257,14 @@ public sealed partial class OrderService
             throw new InvalidOperationException($"Order {parent.Id} has no payment method on file, so upsell '{upsell}' cannot be charged with one click.");
         }
 
+        var cart = new Cart { Lines = [new CartLine(upsell, 1, paymentPlan)], Currency = parent.Total.Currency };
+        if (prices.FirstUnpriced(cart, parent.Total.Currency) is not null)
+        {
+            return new OrderResult { Rejection = OrderRejection.CurrencyNotOffered };
+        }
+
         Instant now = clock.GetCurrentInstant();
-        Quote quote = prices.Price(new Cart { Lines = [new CartLine(upsell, 1, paymentPlan)] }, now, buyerZone);
+        Quote quote = prices.Price(cart, now, buyerZone);
         Tax.BuyerTaxDetails? buyer = parent.Tax is { } parentTax
             ? new Tax.BuyerTaxDetails { Evidence = parentTax.PlaceOfSupply.Evidence, VatNumber = parentTax.VatNumber }
             : null;

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using FluentValidation;
+using Funnel.Currencies;
 using Funnel.Tax;
 using NodaTime;
 
@@ -30,6 +31,16 @@ public sealed record Cart
     /// <remarks>Used only when an <see cref="ITaxCalculator"/> is registered; pricing itself ignores it.</remarks>
     /// <value>Defaults to <see langword="null"/>: no evidence, so a checkout with a tax calculator stops with <see cref="OrderRejection.LocationUnresolved"/>.</value>
     public BuyerTaxDetails? Buyer { get; init; }
+
+    /// <summary>Gets the currency the buyer picked, or <see langword="null"/> to choose it from their country.</summary>
+    /// <remarks>
+    /// A picked currency is binding: every offer of the cart must have a price in it, or <see cref="PriceBook.Price"/>
+    /// throws and <see cref="OrderService.StartCheckoutAsync"/> rejects the checkout with
+    /// <see cref="OrderRejection.CurrencyNotOffered"/>. Without one, the <see cref="CurrencySelector"/> of
+    /// the price book chooses from the country in <see cref="Buyer"/>, falling back to the catalogue's currency.
+    /// </remarks>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public Currency? Currency { get; init; }
 }
 
 /// <summary>A priced line of a <see cref="Quote"/>.</summary>
@@ -70,6 +81,9 @@ public enum CouponRejectionReason
 
     /// <summary>The code was entered twice.</summary>
     Duplicate = 5,
+
+    /// <summary>The coupon takes a fixed amount off, but has no amount in the quote's currency (see <see cref="Coupon.AmountsOff"/>).</summary>
+    NotInCurrency = 6,
 }
 
 /// <summary>A coupon code that was not applied, and why.</summary>
@@ -82,7 +96,7 @@ public readonly record struct CouponRejection(string Code, CouponRejectionReason
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record Quote
 {
-    /// <summary>Gets the currency of every amount.</summary>
+    /// <summary>Gets the currency of every amount: the cart's currency as <see cref="PriceBook.ChooseCurrency"/> chose it.</summary>
     public required Currency Currency { get; init; }
 
     /// <summary>Gets the instant the cart was priced at (coupons' windows are checked against it; the schedule starts at it).</summary>
@@ -210,6 +224,15 @@ public sealed record Quote
 /// line's total after discounts is split into equal installments, larger ones first. Charges due at the same
 /// instant are merged.
 /// </para>
+/// <para>
+/// A quote is in one currency, chosen by <see cref="ChooseCurrency"/>: the cart's <see cref="Cart.Currency"/> when the
+/// buyer picked one (every offer must be priced in it); otherwise the currency <see cref="CurrencySelector"/> gives
+/// for the buyer's country when every offer of the cart has a price in it (<see cref="Offer.Prices"/>); otherwise the
+/// catalogue's currency. Every line, plan and fixed discount is then taken in that currency: an offer's price and its
+/// plans' installment amounts in it, and a fixed coupon's amount in it (a fixed coupon with none is rejected with
+/// <see cref="CouponRejectionReason.NotInCurrency"/>); a percentage applies in any currency. No exchange rate is ever
+/// applied to a price.
+/// </para>
 /// </remarks>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed class PriceBook
@@ -219,27 +242,64 @@ public sealed class PriceBook
     private readonly CompiledOffer[] offers;
     private readonly FrozenDictionary<string, int> couponIndex;
     private readonly CompiledCoupon[] coupons;
+    private readonly FrozenDictionary<Currency, int> currencyIndex;
 
-    /// <summary>Validates and compiles a catalogue.</summary>
+    /// <summary>Validates and compiles a catalogue, choosing buyers' currencies with <see cref="CurrencySelector.Default"/>.</summary>
     /// <param name="catalogue">The catalogue.</param>
     /// <exception cref="ArgumentNullException"><paramref name="catalogue"/> is <see langword="null"/>.</exception>
     /// <exception cref="ValidationException">The catalogue is not valid; the errors name the offending paths.</exception>
     public PriceBook(Catalogue catalogue)
+        : this(catalogue, CurrencySelector.Default)
+    {
+    }
+
+    /// <summary>Validates and compiles a catalogue, choosing buyers' currencies with the given selector.</summary>
+    /// <param name="catalogue">The catalogue.</param>
+    /// <param name="currencySelector">Maps a buyer's country to the currency to quote in; <see cref="CurrencySelector.Empty"/> quotes every cart that names no currency in the catalogue's.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="catalogue"/> or <paramref name="currencySelector"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ValidationException">The catalogue is not valid; the errors name the offending paths.</exception>
+    public PriceBook(Catalogue catalogue, CurrencySelector currencySelector)
     {
         ArgumentNullException.ThrowIfNull(catalogue);
+        ArgumentNullException.ThrowIfNull(currencySelector);
         new CatalogueValidator().ValidateAndThrow(catalogue);
         Catalogue = catalogue;
-        offers = [.. catalogue.Offers.Select(o => new CompiledOffer(o))];
+        CurrencySelector = currencySelector;
+        Currencies = [catalogue.Currency, .. catalogue.Offers.SelectMany(o => o.Prices).Select(p => p.Currency)
+            .Where(c => c != catalogue.Currency).Distinct().OrderBy(c => c.Code, StringComparer.Ordinal)];
+        currencyIndex = Currencies.Select((c, i) => KeyValuePair.Create(c, i)).ToFrozenDictionary();
+        offers = [.. catalogue.Offers.Select(o => new CompiledOffer(o, Currencies))];
         offerIndex = catalogue.Offers.Select((o, i) => KeyValuePair.Create(o.Id, i)).ToFrozenDictionary();
-        coupons = [.. catalogue.Coupons.Select(c => new CompiledCoupon(c, offerIndex))];
+        coupons = [.. catalogue.Coupons.Select(c => new CompiledCoupon(c, offerIndex, Currencies))];
         couponIndex = catalogue.Coupons.Select((c, i) => KeyValuePair.Create(c.Code, i)).ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>Gets the catalogue this price book was compiled from.</summary>
     public Catalogue Catalogue { get; }
 
-    /// <summary>Gets the currency of every quote.</summary>
+    /// <summary>Gets the catalogue's currency: the default currency of quotes.</summary>
     public Currency Currency => Catalogue.Currency;
+
+    /// <summary>Gets every currency some offer is priced in: the catalogue's first, then the others by code.</summary>
+    /// <remarks>For a currency picker; an offer's own currencies are <see cref="Offer.PriceIn"/> those that are not <see langword="null"/>.</remarks>
+    public ImmutableArray<Currency> Currencies { get; }
+
+    /// <summary>Gets the selector that maps a buyer's country to the currency of their quote.</summary>
+    public CurrencySelector CurrencySelector { get; }
+
+    /// <summary>Returns the currency a cart is quoted in.</summary>
+    /// <param name="cart">The cart.</param>
+    /// <returns>
+    /// <see cref="Cart.Currency"/> when set; otherwise the currency of the buyer's country (billing, else IP, else card
+    /// country in <see cref="Cart.Buyer"/>) when every offer of the cart has a price in it; otherwise <see cref="Currency"/>.
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="cart"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The cart names a currency that an offer of it has no price in, or the buyer's country is not a two-letter code; the message names the offer or field.</exception>
+    public Currency ChooseCurrency(Cart cart)
+    {
+        ArgumentNullException.ThrowIfNull(cart);
+        return Currencies[ChooseCurrencyIndex(cart)];
+    }
 
     /// <summary>Prices a cart.</summary>
     /// <param name="cart">The cart.</param>
@@ -247,7 +307,7 @@ public sealed class PriceBook
     /// <param name="buyerZone">The buyer's time zone, for the installment calendar.</param>
     /// <returns>The quote.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="cart"/> or <paramref name="buyerZone"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The cart has no lines, a line names an unknown offer or payment plan, or a quantity is below 1; the message names the line, such as <c>Lines[2].Offer</c>.</exception>
+    /// <exception cref="ArgumentException">The cart has no lines, a line names an unknown offer or payment plan, or a quantity is below 1; the message names the line, such as <c>Lines[2].Offer</c>. Or the cart picks a currency (<see cref="Cart.Currency"/>) an offer of it has no price in, or the buyer's country is not a two-letter code; the message names the offer and currency.</exception>
     /// <exception cref="OverflowException">An amount does not fit in a <see cref="long"/> of minor units.</exception>
     public Quote Price(Cart cart, Instant pricedAt, DateTimeZone buyerZone)
     {
@@ -259,6 +319,7 @@ public sealed class PriceBook
             throw new ArgumentException("Lines: the cart has no lines.", nameof(cart));
         }
 
+        int ci = ChooseCurrencyIndex(cart);
         int n = cartLines.Length;
         Span<int> lineOffer = n <= 64 ? stackalloc int[n] : new int[n];
         Span<int> linePlan = n <= 64 ? stackalloc int[n] : new int[n];
@@ -280,7 +341,7 @@ public sealed class PriceBook
 
             CompiledOffer offer = offers[o];
             int plan = -1;
-            long unit = offer.Price;
+            long unit = offer.Prices[ci];
             if (line.PaymentPlan is not null)
             {
                 plan = offer.FindPlan(line.PaymentPlan);
@@ -289,7 +350,7 @@ public sealed class PriceBook
                     throw new ArgumentException(LineError(i, "PaymentPlan", $"offer '{line.Offer}' has no payment plan '{line.PaymentPlan}'."), nameof(cart));
                 }
 
-                unit = offer.Plans[plan].Total;
+                unit = offer.Plans[plan].Totals[ci];
                 laterCharges += offer.Plans[plan].Offsets.Length - 1;
             }
 
@@ -305,7 +366,7 @@ public sealed class PriceBook
         List<CouponRejection>? rejections = null;
         for (int j = 0; j < codes.Length; j++)
         {
-            CouponRejectionReason? reason = Accept(codes[j], pricedAt, lineOffer, accepted[..acceptedCount], out int c);
+            CouponRejectionReason? reason = Accept(codes[j], pricedAt, lineOffer, accepted[..acceptedCount], ci, out int c);
             if (reason is { } r)
             {
                 (rejections ??= []).Add(new CouponRejection(codes[j] ?? string.Empty, r));
@@ -324,7 +385,8 @@ public sealed class PriceBook
         {
             CompiledCoupon coupon = coupons[accepted[a]];
             long taken = 0;
-            long remaining = coupon.AmountOff;
+            long amountOff = coupon.IsFixed ? coupon.AmountsOff[ci] : 0;
+            long remaining = amountOff;
             for (int i = 0; i < n; i++)
             {
                 if (!coupon.AppliesTo(lineOffer[i]))
@@ -332,18 +394,18 @@ public sealed class PriceBook
                     continue;
                 }
 
-                long d = coupon.AmountOff > 0 ? Math.Min(remaining, net[i]) : PercentOf(net[i], coupon.PercentScaled);
+                long d = amountOff > 0 ? Math.Min(remaining, net[i]) : PercentOf(net[i], coupon.PercentScaled);
                 net[i] -= d;
                 lineDiscount[i] += d;
-                remaining -= coupon.AmountOff > 0 ? d : 0;
+                remaining -= amountOff > 0 ? d : 0;
                 taken += d;
             }
 
-            applied[a] = new AppliedCoupon(coupon.Code, new Money(taken, Currency));
+            applied[a] = new AppliedCoupon(coupon.Code, new Money(taken, Currencies[ci]));
             discount += taken;
         }
 
-        Currency currency = Currency;
+        Currency currency = Currencies[ci];
         var lines = new QuoteLine[n];
         long nowAmount = 0;
         Span<(Instant At, long Amount)> later = laterCharges <= 64 ? stackalloc (Instant, long)[laterCharges] : new (Instant, long)[laterCharges];
@@ -353,11 +415,11 @@ public sealed class PriceBook
         {
             CartLine line = cartLines[i];
             CompiledOffer offer = offers[lineOffer[i]];
-            long unit = offer.Price;
+            long unit = offer.Prices[ci];
             if (linePlan[i] >= 0)
             {
                 CompiledPlan plan = offer.Plans[linePlan[i]];
-                unit = plan.Total;
+                unit = plan.Totals[ci];
                 int parts = plan.Offsets.Length;
                 long q = net[i] / parts;
                 long r = net[i] % parts;
@@ -399,7 +461,63 @@ public sealed class PriceBook
 
     internal Coupon? FindCoupon(string code) => couponIndex.TryGetValue(code, out int i) ? Catalogue.Coupons[i] : null;
 
-    private CouponRejectionReason? Accept(string? code, Instant at, ReadOnlySpan<int> lineOffers, ReadOnlySpan<int> acceptedSoFar, out int index)
+    /// <summary>Returns the first offer of the cart with no price in <paramref name="currency"/>, or <see langword="null"/> when all have one (unknown offers are skipped).</summary>
+    internal OfferId? FirstUnpriced(Cart cart, Currency currency)
+    {
+        int c = currencyIndex.TryGetValue(currency, out int found) ? found : -1;
+        foreach (CartLine line in cart.Lines.IsDefault ? [] : cart.Lines)
+        {
+            if (offerIndex.TryGetValue(line.Offer, out int o) && (c < 0 || offers[o].Prices[c] < 0))
+            {
+                return line.Offer;
+            }
+        }
+
+        return null;
+    }
+
+    private int ChooseCurrencyIndex(Cart cart)
+    {
+        if (cart.Currency is { } wanted)
+        {
+            if (FirstUnpriced(cart, wanted) is { } missing)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"Currency: offer '{missing}' has no price in {wanted.Code}; it sells in {string.Join(", ", PricedIn(missing))}."), nameof(cart));
+            }
+
+            return currencyIndex.TryGetValue(wanted, out int index)
+                ? index
+                : throw new ArgumentException($"Currency: the catalogue has no price in {wanted.Code}; it sells in {string.Join(", ", Currencies)}.", nameof(cart));
+        }
+
+        if (Currencies.Length == 1 || cart.Buyer is null)
+        {
+            return 0;
+        }
+
+        if (CurrencySelector.ForCountry(CurrencySelector.CountryOf(cart.Buyer)) is { } local
+            && currencyIndex.TryGetValue(local, out int c) && FirstUnpriced(cart, local) is null)
+        {
+            return c;
+        }
+
+        return 0;
+    }
+
+    private IEnumerable<string> PricedIn(OfferId offer)
+    {
+        CompiledOffer compiled = offers[offerIndex[offer]];
+        for (int c = 0; c < Currencies.Length; c++)
+        {
+            if (compiled.Prices[c] >= 0)
+            {
+                yield return Currencies[c].Code;
+            }
+        }
+    }
+
+    private CouponRejectionReason? Accept(string? code, Instant at, ReadOnlySpan<int> lineOffers, ReadOnlySpan<int> acceptedSoFar, int currency, out int index)
     {
         if (code is null || !couponIndex.TryGetValue(code, out index))
         {
@@ -438,6 +556,11 @@ public sealed class PriceBook
         if (!fits)
         {
             return CouponRejectionReason.NotApplicable;
+        }
+
+        if (coupon.IsFixed && coupon.AmountsOff[currency] <= 0)
+        {
+            return CouponRejectionReason.NotInCurrency;
         }
 
         if (anyExclusive || (coupon.Exclusive && acceptedSoFar.Length > 0))
@@ -506,14 +629,15 @@ public sealed class PriceBook
 
     private sealed class CompiledOffer
     {
-        public CompiledOffer(Offer offer)
+        public CompiledOffer(Offer offer, ImmutableArray<Currency> currencies)
         {
-            Price = offer.Price.MinorUnits;
+            Prices = [.. currencies.Select(c => offer.PriceIn(c)?.MinorUnits ?? -1)];
             Role = offer.Role;
-            Plans = [.. offer.PaymentPlans.Select(p => new CompiledPlan(p))];
+            Plans = [.. offer.PaymentPlans.Select(p => new CompiledPlan(p, currencies))];
         }
 
-        public long Price { get; }
+        /// <summary>The one-time price per currency of the price book, in minor units; -1 where the offer has none.</summary>
+        public long[] Prices { get; }
 
         public OfferRole Role { get; }
 
@@ -533,11 +657,13 @@ public sealed class PriceBook
         }
     }
 
-    private sealed class CompiledPlan(PaymentPlan plan)
+    private sealed class CompiledPlan(PaymentPlan plan, ImmutableArray<Currency> currencies)
     {
         public string Key { get; } = plan.Key;
 
-        public long Total { get; } = plan.Total.MinorUnits;
+        /// <summary>The plan total per currency of the price book, in minor units; -1 where the plan has no installment amount.</summary>
+        public long[] Totals { get; } = [.. currencies.Select(c =>
+            PriceLists.Find(plan.InstallmentAmount, plan.InstallmentAmounts, c) is { } amount ? checked(amount.MinorUnits * plan.Installments) : -1)];
 
         /// <summary>The calendar offset of each installment from the purchase, precomputed so pricing never builds a period.</summary>
         public Period[] Offsets { get; } = [.. Enumerable.Range(0, plan.Installments).Select(k => ChargeCalendar.Times(plan.Interval, k))];
@@ -547,11 +673,14 @@ public sealed class PriceBook
     {
         private readonly bool[]? appliesTo;
 
-        public CompiledCoupon(Coupon coupon, FrozenDictionary<OfferId, int> offerIndex)
+        public CompiledCoupon(Coupon coupon, FrozenDictionary<OfferId, int> offerIndex, ImmutableArray<Currency> currencies)
         {
             Code = coupon.Code;
             PercentScaled = coupon.PercentOff is { } p ? (long)(p * PercentScale) : 0;
-            AmountOff = coupon.AmountOff?.MinorUnits ?? 0;
+            IsFixed = coupon.AmountOff is not null;
+            AmountsOff = coupon.AmountOff is { } off
+                ? [.. currencies.Select(c => PriceLists.Find(off, coupon.AmountsOff, c)?.MinorUnits ?? 0)]
+                : [];
             StartsAt = coupon.StartsAt;
             ExpiresAt = coupon.ExpiresAt;
             Exclusive = coupon.Stacking == CouponStacking.Exclusive;
@@ -570,7 +699,11 @@ public sealed class PriceBook
         /// <summary>The percentage times <see cref="PercentScale"/>: 20% is 200,000, exact to 4 decimals.</summary>
         public long PercentScaled { get; }
 
-        public long AmountOff { get; }
+        /// <summary>Gets whether the coupon takes a fixed amount off (rather than a percentage).</summary>
+        public bool IsFixed { get; }
+
+        /// <summary>The fixed amount off per currency of the price book, in minor units; 0 where the coupon has none.</summary>
+        public long[] AmountsOff { get; }
 
         public Instant? StartsAt { get; }
 
