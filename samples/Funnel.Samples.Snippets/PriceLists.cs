@@ -77,7 +77,7 @@ internal static class PriceListSnippets
         // </snippet:price-lists-register>
     }
 
-    public static async Task ReportAsync(IReadOnlyList<FunnelEvent> events, FunnelReportSettings settings)
+    public static void Report(IReadOnlyList<FunnelEvent> events, FunnelReportSettings settings, IServiceCollection services)
     {
         // <snippet:price-lists-report>
         RevenueByCurrency revenue = RevenueByCurrency.Create(events);
@@ -90,9 +90,15 @@ internal static class PriceListSnippets
             .With(Currency.GBP, Currency.EUR, 1.1650m)
             .With(Currency.USD, Currency.EUR, 0.9210m)
             .With(Currency.JPY, Currency.EUR, 0.0061m);
-        CombinedRevenue combined = await revenue.CombineAsync(rates, Currency.EUR, new LocalDate(2026, 12, 31));
+        CombinedRevenue combined = revenue.Combine(rates, Currency.EUR, new LocalDate(2026, 12, 31));
         Console.WriteLine($"Net in all: {combined.Net} at the rates of {combined.RatesOn}");
         // </snippet:price-lists-report>
+
+        // <snippet:price-lists-rates>
+        services.AddSingleton<IExchangeRates>(FixedExchangeRates.Empty
+            .With(Currency.EUR, Currency.USD, 1.0850m)
+            .With(Currency.GBP, Currency.USD, 1.2710m));
+        // </snippet:price-lists-rates>
 
         // <snippet:price-lists-section>
         settings = settings with { Sections = settings.Sections.Add(RevenueByCurrency.ReportSection) };

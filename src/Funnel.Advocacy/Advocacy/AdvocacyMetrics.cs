@@ -66,7 +66,7 @@ public sealed record AdvocacyMetrics
     public static AdvocacyMetrics Compute(IEnumerable<FunnelEvent> events, Currency currency)
     {
         ArgumentNullException.ThrowIfNull(events);
-        var builder = new AdvocacyMetricsBuilder(currency);
+        var builder = new AdvocacyMetricsBuilder(new FunnelReportSettings { Currency = currency });
         var seen = new HashSet<EventId>();
         foreach (FunnelEvent e in events)
         {
@@ -82,8 +82,9 @@ public sealed record AdvocacyMetrics
 }
 
 /// <summary>Accumulates <see cref="AdvocacyMetrics"/> one event at a time (the caller removes replays).</summary>
-internal sealed class AdvocacyMetricsBuilder(Currency currency) : IFunnelReportSectionBuilder
+internal sealed class AdvocacyMetricsBuilder(FunnelReportSettings settings) : IFunnelReportSectionBuilder
 {
+    private readonly Currency currency = settings.Currency;
     private readonly Dictionary<OrderId, (LeadId Lead, Instant At, long Total)> orders = [];
     private readonly Dictionary<OrderId, long> refunds = [];
     private readonly HashSet<OrderId> affiliateOrders = [];
@@ -154,10 +155,7 @@ internal sealed class AdvocacyMetricsBuilder(Currency currency) : IFunnelReportS
         };
     }
 
-    private long Minor(Money amount, FunnelEvent source) => amount.Currency == currency
-        ? amount.MinorUnits
-        : throw new InvalidOperationException(
-            $"Event {source.Id} ({source.EventType}) has an amount in {amount.Currency.Code}, but the report is in {currency.Code}: currencies must match.");
+    private long Minor(Money amount, FunnelEvent source) => settings.ToReportCurrency(amount, source).MinorUnits;
 }
 
 /// <summary>The <c>advocacy</c> section of the funnel report.</summary>
@@ -165,5 +163,5 @@ internal sealed class AdvocacyReportSection : IFunnelReportSection
 {
     public string Key => "advocacy";
 
-    public IFunnelReportSectionBuilder CreateBuilder(FunnelReportSettings settings) => new AdvocacyMetricsBuilder(settings.Currency);
+    public IFunnelReportSectionBuilder CreateBuilder(FunnelReportSettings settings) => new AdvocacyMetricsBuilder(settings);
 }

@@ -652,7 +652,9 @@ public sealed class AffiliateProgram
 
     private Money InCurrency(Money amount) => amount.Currency == _settings.Currency
         ? amount
-        : throw new InvalidOperationException($"The amount {amount} is not in the program's currency {_settings.Currency}.");
+        : throw new InvalidOperationException(
+            $"The amount {amount} is not in the program's currency {_settings.Currency}: commissions on sales in another currency are not supported yet; "
+            + "sell the offers an affiliate can earn on in the program's currency.");
 
     /// <summary>a × b ÷ c for non-negative a, b and positive c, rounded half away from zero.</summary>
     internal static long MulDiv(long a, long b, long c)

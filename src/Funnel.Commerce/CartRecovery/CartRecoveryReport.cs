@@ -49,7 +49,7 @@ public sealed record CartRecoveryReport
     public static CartRecoveryReport Create(IEnumerable<FunnelEvent> events, Currency currency, Duration recoveryWindow)
     {
         ArgumentNullException.ThrowIfNull(events);
-        var builder = new CartRecoveryReportBuilder(currency, recoveryWindow);
+        var builder = new CartRecoveryReportBuilder(new FunnelReportSettings { Currency = currency }, recoveryWindow);
         var seen = new HashSet<EventId>();
         foreach (FunnelEvent e in events)
         {
@@ -89,22 +89,22 @@ internal sealed class CartRecoveryReportSection(Duration recoveryWindow) : IFunn
     public IFunnelReportSectionBuilder CreateBuilder(FunnelReportSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return new CartRecoveryReportBuilder(settings.Currency, recoveryWindow);
+        return new CartRecoveryReportBuilder(settings, recoveryWindow);
     }
 }
 
 /// <summary>Accumulates the abandonments and orders of each lead and offer, and matches them when built.</summary>
 internal sealed class CartRecoveryReportBuilder : IFunnelReportSectionBuilder
 {
-    private readonly Currency _currency;
+    private readonly FunnelReportSettings _settings;
     private readonly Duration _window;
     private readonly Dictionary<(LeadId, OfferId), List<FunnelEvent>> _timelines = [];
     private long _abandoned;
 
-    public CartRecoveryReportBuilder(Currency currency, Duration window)
+    public CartRecoveryReportBuilder(FunnelReportSettings settings, Duration window)
     {
         CartRecoveryReport.CheckWindow(window);
-        _currency = currency;
+        _settings = settings;
         _window = window;
     }
 
@@ -156,7 +156,7 @@ internal sealed class CartRecoveryReportBuilder : IFunnelReportSectionBuilder
             }
         }
 
-        return new CartRecoveryReport { Abandoned = _abandoned, Recovered = recovered, RecoveredRevenue = new Money(revenue, _currency) };
+        return new CartRecoveryReport { Abandoned = _abandoned, Recovered = recovered, RecoveredRevenue = new Money(revenue, _settings.Currency) };
     }
 
     private List<FunnelEvent> Timeline(LeadId lead, OfferId offer)
@@ -169,9 +169,5 @@ internal sealed class CartRecoveryReportBuilder : IFunnelReportSectionBuilder
         return timeline;
     }
 
-    private long InCurrency(OrderPlaced order) =>
-        order.Total.Currency == _currency
-            ? order.Total.MinorUnits
-            : throw new InvalidOperationException(
-                $"Order {order.Order} has a total in {order.Total.Currency.Code}, but the report is in {_currency.Code}: currencies must match.");
+    private long InCurrency(OrderPlaced order) => _settings.ToReportCurrency(order.Total, order).MinorUnits;
 }

@@ -62,7 +62,7 @@ public sealed record CombinedRevenue
 /// to the currency they are in. Each currency's figures stay exact in its own minor units.
 /// </para>
 /// <para>
-/// For one figure across currencies, <see cref="CombineAsync"/> converts each currency's totals once, at the rate of one
+/// For one figure across currencies, <see cref="Combine"/> converts each currency's totals once, at the rate of one
 /// date from an <see cref="IExchangeRates"/>, rounding half to even to the minor units of the target currency, and adds
 /// the converted amounts. Converting the totals rather than each payment keeps the rounding to one step per currency.
 /// </para>
@@ -124,7 +124,6 @@ public sealed record RevenueByCurrency
     /// <param name="rates">The exchange rates.</param>
     /// <param name="target">The currency of the combined figure, such as the seller's accounting currency.</param>
     /// <param name="ratesOn">The date whose rates apply, such as the last day of the period reported.</param>
-    /// <param name="cancellationToken">Cancels the rate lookups.</param>
     /// <returns>The combined figures, with each currency's rate and converted amounts.</returns>
     /// <remarks>
     /// Each currency's ordered, collected and refunded totals are converted once: minor units × rate ×
@@ -136,7 +135,7 @@ public sealed record RevenueByCurrency
     /// <exception cref="ArgumentException"><paramref name="target"/> is <c>default(Currency)</c>.</exception>
     /// <exception cref="InvalidOperationException"><paramref name="rates"/> has no positive rate from a currency of the report to <paramref name="target"/> on <paramref name="ratesOn"/>; the message names the pair.</exception>
     /// <exception cref="OverflowException">A converted amount does not fit in a <see cref="long"/> of minor units.</exception>
-    public async Task<CombinedRevenue> CombineAsync(IExchangeRates rates, Currency target, LocalDate ratesOn, CancellationToken cancellationToken = default)
+    public CombinedRevenue Combine(IExchangeRates rates, Currency target, LocalDate ratesOn)
     {
         ArgumentNullException.ThrowIfNull(rates);
         if (target == default)
@@ -148,21 +147,9 @@ public sealed record RevenueByCurrency
         Money ordered = Money.Zero(target), collected = Money.Zero(target), refunded = Money.Zero(target);
         foreach (CurrencyRevenue revenue in Currencies)
         {
-            decimal rate = 1m;
-            if (revenue.Currency != target)
-            {
-                decimal? found = await rates.FindRateAsync(revenue.Currency, target, ratesOn, cancellationToken).ConfigureAwait(false);
-                if (found is not > 0m)
-                {
-                    throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                        $"No exchange rate from {revenue.Currency.Code} to {target.Code} on {ratesOn:uuuu'-'MM'-'dd}{(found is null ? "" : $" (got {found})")}."));
-                }
-
-                rate = found.Value;
-            }
-
-            var converted = new ConvertedRevenue(revenue, rate, Convert(revenue.Ordered, rate, target),
-                Convert(revenue.Collected, rate, target), Convert(revenue.Refunded, rate, target));
+            decimal rate = revenue.Currency == target ? 1m : CurrencyConversion.RequireRate(rates, revenue.Currency, target, ratesOn);
+            var converted = new ConvertedRevenue(revenue, rate, CurrencyConversion.Convert(revenue.Ordered, rate, target),
+                CurrencyConversion.Convert(revenue.Collected, rate, target), CurrencyConversion.Convert(revenue.Refunded, rate, target));
             conversions.Add(converted);
             ordered += converted.Ordered;
             collected += converted.Collected;
@@ -178,29 +165,6 @@ public sealed record RevenueByCurrency
             Collected = collected,
             Refunded = refunded,
         };
-    }
-
-    /// <summary>Converts an amount at a rate, rounding half to even to the target's minor units.</summary>
-    internal static Money Convert(Money amount, decimal rate, Currency target)
-    {
-        if (amount.Currency == target)
-        {
-            return amount;
-        }
-
-        decimal value = amount.MinorUnits * rate;
-        int shift = target.Exponent - amount.Currency.Exponent;
-        for (int i = 0; i < shift; i++)
-        {
-            value *= 10m;
-        }
-
-        for (int i = 0; i > shift; i--)
-        {
-            value /= 10m;
-        }
-
-        return new Money(decimal.ToInt64(decimal.Round(value, 0, MidpointRounding.ToEven)), target);
     }
 }
 

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
+using Funnel.Currencies;
 using Funnel.Events;
+using Funnel.Kpis;
 
 namespace Funnel.Offers;
 
@@ -64,11 +66,25 @@ public sealed record OfferPathReport
     /// <returns>The report.</returns>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="InvalidOperationException">An amount is not in the catalogue's currency.</exception>
-    public static OfferPathReport Create(Catalogue catalogue, IEnumerable<FunnelEvent> events)
+    public static OfferPathReport Create(Catalogue catalogue, IEnumerable<FunnelEvent> events) => Create(catalogue, events, null);
+
+    /// <summary>Computes the report from funnel events, converting amounts in other currencies into the catalogue's.</summary>
+    /// <param name="catalogue">The catalogue, for offer names, roles and the report's currency.</param>
+    /// <param name="events">The events, in any order; other event types are ignored.</param>
+    /// <param name="exchangeRates">
+    /// The rates for amounts in other currencies, each converted at the rate of its event's UTC date
+    /// (<see cref="FunnelReportSettings.ToReportCurrency"/>), or <see langword="null"/> when every amount is in the
+    /// catalogue's currency.
+    /// </param>
+    /// <returns>The report.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="catalogue"/> or <paramref name="events"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">An amount is in another currency that <paramref name="exchangeRates"/> cannot convert; the message names the event, the currencies and the date.</exception>
+    public static OfferPathReport Create(Catalogue catalogue, IEnumerable<FunnelEvent> events, IExchangeRates? exchangeRates)
     {
         ArgumentNullException.ThrowIfNull(catalogue);
         ArgumentNullException.ThrowIfNull(events);
         Currency currency = catalogue.Currency;
+        var settings = new FunnelReportSettings { Currency = currency, ExchangeRates = exchangeRates };
         var seen = new HashSet<EventId>();
         var revenue = new Dictionary<OfferId, long>();
         var orders = new Dictionary<OfferId, long>();
@@ -91,7 +107,7 @@ public sealed record OfferPathReport
                     placed[order.Order] = order;
                     break;
                 case AddOnAccepted addOn:
-                    long amount = InCurrency(addOn.Amount, currency).MinorUnits;
+                    long amount = settings.ToReportCurrency(addOn.Amount, addOn).MinorUnits;
                     revenue[addOn.Offer] = revenue.GetValueOrDefault(addOn.Offer) + amount;
                     orders[addOn.Offer] = orders.GetValueOrDefault(addOn.Offer) + 1;
                     addOnsByOrder[addOn.Order] = addOnsByOrder.GetValueOrDefault(addOn.Order) + amount;
@@ -125,7 +141,7 @@ public sealed record OfferPathReport
 
                     break;
                 case RefundIssued refund:
-                    refunds = checked(refunds + InCurrency(refund.Amount, currency).MinorUnits);
+                    refunds = checked(refunds + settings.ToReportCurrency(refund.Amount, refund).MinorUnits);
                     break;
             }
         }
@@ -133,7 +149,7 @@ public sealed record OfferPathReport
         long checkoutOrders = 0, withBump = 0, total = 0;
         foreach (OrderPlaced order in placed.Values)
         {
-            long main = checked(InCurrency(order.Total, currency).MinorUnits - addOnsByOrder.GetValueOrDefault(order.Order));
+            long main = checked(settings.ToReportCurrency(order.Total, order).MinorUnits - addOnsByOrder.GetValueOrDefault(order.Order));
             revenue[order.Offer] = revenue.GetValueOrDefault(order.Offer) + main;
             orders[order.Offer] = orders.GetValueOrDefault(order.Offer) + 1;
             total = checked(total + order.Total.MinorUnits);
@@ -160,9 +176,4 @@ public sealed record OfferPathReport
     }
 
     private static OfferRole? RoleOf(Catalogue catalogue, OfferId offer) => catalogue.FindOffer(offer)?.Role;
-
-    private static Money InCurrency(Money amount, Currency currency) =>
-        amount.Currency == currency
-            ? amount
-            : throw new InvalidOperationException($"An amount of {amount} is not in the catalogue's currency {currency.Code}.");
 }

@@ -58,8 +58,9 @@ public sealed record PaymentMetrics
 }
 
 /// <summary>Accumulates <see cref="PaymentMetrics"/> from the events a reporter reads.</summary>
-internal sealed class PaymentMetricsBuilder(Currency currency) : IFunnelReportSectionBuilder
+internal sealed class PaymentMetricsBuilder(FunnelReportSettings settings) : IFunnelReportSectionBuilder
 {
+    private readonly Currency currency = settings.Currency;
     private readonly HashSet<(OrderId, int)> paid = [];
     private readonly HashSet<(OrderId, int)> failed = [];
     private long collected;
@@ -116,11 +117,7 @@ internal sealed class PaymentMetricsBuilder(Currency currency) : IFunnelReportSe
         DisputesLost = disputesLost,
     };
 
-    private long InCurrency(Money amount, FunnelEvent source) =>
-        amount.Currency == currency
-            ? amount.MinorUnits
-            : throw new InvalidOperationException(
-                $"Event {source.Id} ({source.EventType}) has an amount in {amount.Currency.Code}, but the report is in {currency.Code}: currencies must match.");
+    private long InCurrency(Money amount, FunnelEvent source) => settings.ToReportCurrency(amount, source).MinorUnits;
 }
 
 /// <summary>The <c>payments</c> section of the funnel report.</summary>
@@ -128,5 +125,5 @@ internal sealed class PaymentReportSection : IFunnelReportSection
 {
     public string Key => "payments";
 
-    public IFunnelReportSectionBuilder CreateBuilder(FunnelReportSettings settings) => new PaymentMetricsBuilder(settings.Currency);
+    public IFunnelReportSectionBuilder CreateBuilder(FunnelReportSettings settings) => new PaymentMetricsBuilder(settings);
 }

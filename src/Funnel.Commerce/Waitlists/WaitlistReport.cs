@@ -1,4 +1,6 @@
+using Funnel.Currencies;
 using Funnel.Events;
+using Funnel.Kpis;
 using Funnel.Offers;
 
 namespace Funnel.Waitlists;
@@ -52,8 +54,23 @@ public sealed record WaitlistReport
     /// <returns>The report.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="events"/> is <see langword="null"/>.</exception>
     /// <exception cref="InvalidOperationException">A recovering order is not in <paramref name="currency"/>.</exception>
-    public static WaitlistReport Compute(IEnumerable<FunnelEvent> events, OfferId offer, Currency currency)
+    public static WaitlistReport Compute(IEnumerable<FunnelEvent> events, OfferId offer, Currency currency) => Compute(events, offer, currency, null);
+
+    /// <summary>Computes the report of one offer from funnel events, converting orders in other currencies.</summary>
+    /// <param name="events">The events, in any order; other offers' and other types' events are ignored.</param>
+    /// <param name="offer">The offer.</param>
+    /// <param name="currency">The currency of the report.</param>
+    /// <param name="exchangeRates">
+    /// The rates for orders in other currencies, each converted at the rate of its event's UTC date
+    /// (<see cref="FunnelReportSettings.ToReportCurrency"/>), or <see langword="null"/> when every order is in
+    /// <paramref name="currency"/>.
+    /// </param>
+    /// <returns>The report.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="events"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">An order is in another currency that <paramref name="exchangeRates"/> cannot convert; the message names the event, the currencies and the date.</exception>
+    public static WaitlistReport Compute(IEnumerable<FunnelEvent> events, OfferId offer, Currency currency, IExchangeRates? exchangeRates)
     {
+        var settings = new FunnelReportSettings { Currency = currency, ExchangeRates = exchangeRates };
         ArgumentNullException.ThrowIfNull(events);
         var seen = new HashSet<EventId>();
         List<LeadEvent> relevant = [.. events
@@ -113,12 +130,7 @@ public sealed record WaitlistReport
 
             used.Add(order.Id);
             Money amount = order is OrderPlaced placed ? placed.Total : ((AddOnAccepted)order).Amount;
-            if (amount.Currency != currency)
-            {
-                throw new InvalidOperationException($"Order of lead {order.LeadId} is in {amount.Currency.Code}, not {currency.Code}.");
-            }
-
-            revenue += amount;
+            revenue += settings.ToReportCurrency(amount, order);
         }
 
         return new WaitlistReport

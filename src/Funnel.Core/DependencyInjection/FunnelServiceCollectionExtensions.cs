@@ -80,6 +80,7 @@ public static partial class FunnelServiceCollectionExtensions
                 BounceWindow = options.BounceWindow,
                 Lifecycle = sp.GetRequiredService<LeadLifecycle>(),
                 CustomerLifetimeValue = sp.GetRequiredService<ICustomerLifetimeValueModel>(),
+                ExchangeRates = sp.GetService<Funnel.Currencies.IExchangeRates>(),
                 Sections = [.. sp.GetServices<IFunnelReportSection>()],
             });
         });

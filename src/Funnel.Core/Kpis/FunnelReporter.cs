@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Runtime.InteropServices;
+using Funnel.Currencies;
 using Funnel.Definitions;
 using Funnel.Events;
 using Funnel.Leads;
@@ -21,9 +23,19 @@ public interface IFunnelReporter
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed record FunnelReportSettings
 {
-    /// <summary>Gets the currency of the report; an event with an amount in another currency is an error.</summary>
+    /// <summary>Gets the currency of the report; amounts in other currencies are converted with <see cref="ExchangeRates"/>.</summary>
     /// <value>Defaults to <see cref="Currency.USD"/>.</value>
     public Currency Currency { get; init; } = Currency.USD;
+
+    /// <summary>Gets the exchange rates that convert an amount in another currency into <see cref="Currency"/>.</summary>
+    /// <remarks>
+    /// An event's amount is converted at the rate of the event's UTC date (<see cref="ToReportCurrency"/>), so each
+    /// sale counts at what it was worth when it happened. The reporter of <c>AddFunnel</c> uses the
+    /// <see cref="IExchangeRates"/> registered in the container. To see revenue per currency instead, read the
+    /// <c>revenue-by-currency</c> section of Funnel.Commerce.
+    /// </remarks>
+    /// <value>Defaults to <see langword="null"/>: every amount must be in <see cref="Currency"/>.</value>
+    public IExchangeRates? ExchangeRates { get; init; }
 
     /// <summary>Gets how long after an entry page view another event still counts as engagement rather than a bounce.</summary>
     /// <value>Defaults to 30 minutes, the usual web-analytics session timeout.</value>
@@ -44,6 +56,37 @@ public sealed record FunnelReportSettings
     /// </remarks>
     /// <value>Defaults to none.</value>
     public ImmutableArray<IFunnelReportSection> Sections { get; init; } = [];
+
+    /// <summary>Returns an event's amount in the report's currency.</summary>
+    /// <param name="amount">The amount, such as an order's total.</param>
+    /// <param name="source">The event that carries it; its UTC date picks the rate.</param>
+    /// <returns>
+    /// <paramref name="amount"/> when it is in <see cref="Currency"/>; otherwise converted at the rate of
+    /// <paramref name="source"/>'s UTC date, rounded half to even (<see cref="CurrencyConversion.Convert(Money, decimal, Currency)"/>).
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The amount is in another currency and <see cref="ExchangeRates"/> is not set or has no rate for it on that date;
+    /// the message names the event, the currencies and the date.
+    /// </exception>
+    public Money ToReportCurrency(Money amount, FunnelEvent source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (amount.Currency == Currency)
+        {
+            return amount;
+        }
+
+        LocalDate day = source.OccurredAt.InUtc().Date;
+        decimal? rate = ExchangeRates?.FindRate(amount.Currency, Currency, day);
+        return rate is > 0m
+            ? CurrencyConversion.Convert(amount, rate.Value, Currency)
+            : throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"Event {source.Id} ({source.EventType}) has an amount in {amount.Currency.Code}, but the report is in {Currency.Code} ")
+                + (ExchangeRates is null
+                    ? "and no exchange rates are set: register an IExchangeRates (FunnelReportSettings.ExchangeRates) or report in one currency."
+                    : string.Create(CultureInfo.InvariantCulture, $"and the exchange rates have no rate from {amount.Currency.Code} to {Currency.Code} on {day:uuuu'-'MM'-'dd}.")));
+    }
 }
 
 /// <summary>The built-in <see cref="IFunnelReporter"/>: an ordered funnel over each lead's events.</summary>
@@ -79,7 +122,7 @@ public sealed class FunnelReporter : IFunnelReporter
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentNullException">An argument or one of the events is <see langword="null"/>.</exception>
-    /// <exception cref="InvalidOperationException">An event carries an amount in another currency than the report's.</exception>
+    /// <exception cref="InvalidOperationException">An event carries an amount in another currency than the report's that <see cref="FunnelReportSettings.ExchangeRates"/> cannot convert.</exception>
     /// <exception cref="OverflowException">A sum of amounts does not fit in 64-bit minor units.</exception>
     public FunnelReport CreateReport(FunnelDefinition funnel, IEnumerable<FunnelEvent> events)
     {
@@ -392,11 +435,7 @@ public sealed class FunnelReporter : IFunnelReporter
             };
         }
 
-        private Money InCurrency(Money amount, FunnelEvent source) =>
-            amount.Currency == currency
-                ? amount
-                : throw new InvalidOperationException(
-                    $"Event {source.Id} ({source.EventType}) has an amount in {amount.Currency.Code}, but the report is in {currency.Code}: currencies must match.");
+        private Money InCurrency(Money amount, FunnelEvent source) => settings.ToReportCurrency(amount, source);
 
         private Segment SegmentOf(Dictionary<string, Segment> segments, string? key)
         {

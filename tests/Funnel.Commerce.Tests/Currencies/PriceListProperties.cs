@@ -26,10 +26,10 @@ public class PriceListProperties
             rates = rates.With(source, c.Target, rate);
         }
 
-        CombinedRevenue combined = report.CombineAsync(rates, c.Target, new LocalDate(2026, 12, 31)).GetAwaiter().GetResult();
+        CombinedRevenue combined = report.Combine(rates, c.Target, new LocalDate(2026, 12, 31));
         long Sum<T>(Currency currency, Func<T, Money> amount) where T : FunnelEvent =>
             c.Events.OfType<T>().Select(amount).Where(m => m.Currency == currency).Sum(m => m.MinorUnits);
-        Money Converted(Money amount) => RevenueByCurrency.Convert(amount, c.Rates[amount.Currency], c.Target);
+        Money Converted(Money amount) => CurrencyConversion.Convert(amount, c.Rates[amount.Currency], c.Target);
 
         return report.Currencies.All(r => r.Ordered.Currency == r.Currency && r.Collected.Currency == r.Currency && r.Refunded.Currency == r.Currency)
                 .Label("every amount is in its row's currency")

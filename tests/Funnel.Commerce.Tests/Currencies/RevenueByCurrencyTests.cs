@@ -64,11 +64,11 @@ public class RevenueByCurrencyTests
     }
 
     [Fact]
-    public async Task CombineAsync_WithRates_ConvertsEachCurrencyOnceHalfToEven()
+    public async Task Combine_WithRates_ConvertsEachCurrencyOnceHalfToEven()
     {
         RevenueByCurrency report = RevenueByCurrency.Create(await SalesAsync());
 
-        CombinedRevenue combined = await report.CombineAsync(Rates, Currency.EUR, Dec31);
+        CombinedRevenue combined = report.Combine(Rates, Currency.EUR, Dec31);
 
         // £397.00 x 1.1650 = €462.505 -> €462.50 (half to even); £100.00 -> €116.50; ¥74,800 x 0.0061 = €456.28; $497.00 x 0.9210 = €457.737 -> €457.74.
         combined.Conversions.Select(c => (c.Source.Currency, c.Rate, c.Collected)).ShouldBe(
@@ -86,25 +86,25 @@ public class RevenueByCurrencyTests
     }
 
     [Fact]
-    public async Task CombineAsync_IntoYen_RoundsToWholeYen()
+    public void Combine_IntoYen_RoundsToWholeYen()
     {
         RevenueByCurrency report = RevenueByCurrency.Create(
         [
             new PaymentSucceeded { LeadId = Lead(1), OccurredAt = T0, Order = OrderId.New(), Amount = Eur(10.01m) },
         ]);
 
-        CombinedRevenue combined = await report.CombineAsync(FixedExchangeRates.Empty.With(Currency.EUR, Currency.JPY, 163.5m), Currency.JPY, Dec31);
+        CombinedRevenue combined = report.Combine(FixedExchangeRates.Empty.With(Currency.EUR, Currency.JPY, 163.5m), Currency.JPY, Dec31);
 
         // 1,001 cents x 163.5 / 100 = ¥1,636.635 -> ¥1,637.
         combined.Collected.ShouldBe(new Money(1_637, Currency.JPY));
     }
 
     [Fact]
-    public async Task CombineAsync_MissingRate_ThrowsNamingThePairAndDate()
+    public async Task Combine_MissingRate_ThrowsNamingThePairAndDate()
     {
         RevenueByCurrency report = RevenueByCurrency.Create(await SalesAsync());
 
-        var error = await Should.ThrowAsync<InvalidOperationException>(() => report.CombineAsync(FixedExchangeRates.Empty.With(Currency.GBP, Currency.EUR, 1.165m), Currency.EUR, Dec31));
+        var error = Should.Throw<InvalidOperationException>(() => report.Combine(FixedExchangeRates.Empty.With(Currency.GBP, Currency.EUR, 1.165m), Currency.EUR, Dec31));
 
         error.Message.ShouldBe("No exchange rate from JPY to EUR on 2026-12-31.");
     }
@@ -130,11 +130,11 @@ public class RevenueByCurrencyTests
             .With(Currency.GBP, Currency.EUR, 1.15m, new LocalDate(2026, 1, 1))
             .With(Currency.GBP, Currency.EUR, 1.17m, new LocalDate(2026, 7, 1));
 
-        rates.Find(Currency.GBP, Currency.EUR, new LocalDate(2025, 12, 31)).ShouldBeNull();
-        rates.Find(Currency.GBP, Currency.EUR, new LocalDate(2026, 6, 30)).ShouldBe(1.15m);
-        rates.Find(Currency.GBP, Currency.EUR, new LocalDate(2026, 7, 1)).ShouldBe(1.17m);
-        rates.Find(Currency.EUR, Currency.GBP, new LocalDate(2026, 7, 1)).ShouldBeNull();
-        rates.Find(Currency.CHF, Currency.CHF, new LocalDate(2026, 7, 1)).ShouldBe(1m);
+        rates.FindRate(Currency.GBP, Currency.EUR, new LocalDate(2025, 12, 31)).ShouldBeNull();
+        rates.FindRate(Currency.GBP, Currency.EUR, new LocalDate(2026, 6, 30)).ShouldBe(1.15m);
+        rates.FindRate(Currency.GBP, Currency.EUR, new LocalDate(2026, 7, 1)).ShouldBe(1.17m);
+        rates.FindRate(Currency.EUR, Currency.GBP, new LocalDate(2026, 7, 1)).ShouldBeNull();
+        rates.FindRate(Currency.CHF, Currency.CHF, new LocalDate(2026, 7, 1)).ShouldBe(1m);
         Should.Throw<ArgumentOutOfRangeException>(() => rates.With(Currency.GBP, Currency.EUR, 0m));
         Should.Throw<ArgumentException>(() => rates.With(Currency.GBP, Currency.GBP, 1m));
     }

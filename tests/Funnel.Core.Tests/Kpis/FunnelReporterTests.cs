@@ -1,3 +1,4 @@
+using Funnel.Currencies;
 using Funnel.Definitions;
 using Funnel.Events;
 using Funnel.Kpis;
@@ -146,6 +147,45 @@ public class FunnelReporterTests
         error.Message.ShouldContain("EUR");
         error.Message.ShouldContain("USD");
         error.Message.ShouldContain("order_placed");
+    }
+
+    [Fact]
+    public void CreateReport_AmountInAnotherCurrencyWithRates_ConvertsAtTheRateOfTheEventsDay()
+    {
+        // T0 is 2026-03-01 12:00 UTC: minute 5 falls on that day, minute 12 * 60 + 5 on the next, at a new rate.
+        var rates = FixedExchangeRates.Empty
+            .With(Currency.EUR, Currency.USD, 1.0850m)
+            .With(Currency.EUR, Currency.USD, 1.1000m, new LocalDate(2026, 3, 2))
+            .With(Currency.JPY, Currency.USD, 0.006667m);
+        var reporter = new FunnelReporter(new FunnelReportSettings { ExchangeRates = rates });
+
+        FunnelReport report = reporter.CreateReport(Funnel, [
+            View(1, 0), OptIn(1, 1), Order(1, 5, 44_900, currency: Currency.EUR),
+            View(2, 0), OptIn(2, 1), Order(2, (12 * 60) + 5, 44_900, currency: Currency.EUR),
+            View(3, 0), OptIn(3, 1), Order(3, 7, 74_800, currency: Currency.JPY),
+            View(4, 0), OptIn(4, 1), Order(4, 9, 49_700)]);
+
+        // €449.00 × 1.085 = $487.165 → $487.16 (half to even); × 1.1 = $493.90; ¥74,800 × 0.006667 = $498.6916 → $498.69.
+        report.Overall.Revenue.ShouldBe(new Money(48_716 + 49_390 + 49_869 + 49_700, Currency.USD));
+    }
+
+    [Fact]
+    public void CreateReport_RatesWithoutThePair_ThrowsNamingThePairAndTheDate()
+    {
+        var rates = FixedExchangeRates.Empty.With(Currency.GBP, Currency.USD, 1.27m);
+        var reporter = new FunnelReporter(new FunnelReportSettings { ExchangeRates = rates });
+
+        var error = Should.Throw<InvalidOperationException>(() => reporter.CreateReport(Funnel, [View(1, 0), Order(1, 5, 100, currency: Currency.EUR)]));
+
+        error.Message.ShouldContain("from EUR to USD on 2026-03-01");
+    }
+
+    [Fact]
+    public void CreateReport_AmountInAnotherCurrencyWithoutRates_SaysHowToConvert()
+    {
+        var error = Should.Throw<InvalidOperationException>(() => Report(View(1, 0), Order(1, 5, 100, currency: Currency.EUR)));
+
+        error.Message.ShouldContain("IExchangeRates");
     }
 
     [Fact]

@@ -64,15 +64,8 @@ public sealed class FixedExchangeRates : IExchangeRates
     }
 
     /// <inheritdoc/>
-    public Task<decimal?> FindRateAsync(Currency source, Currency target, LocalDate asOf, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Find(source, target, asOf));
-
-    /// <summary>Finds the rate from one currency to another on a date, without waiting.</summary>
-    /// <param name="source">The currency converted from.</param>
-    /// <param name="target">The currency converted to.</param>
-    /// <param name="asOf">The date.</param>
     /// <returns>1 for the same currency; otherwise the entry of the pair with the latest start on or before <paramref name="asOf"/>, or <see langword="null"/> when there is none.</returns>
-    public decimal? Find(Currency source, Currency target, LocalDate asOf)
+    public decimal? FindRate(Currency source, Currency target, LocalDate asOf)
     {
         if (source == target)
         {
