@@ -30,7 +30,8 @@ internal static partial class DashboardEndpoints
 
         List<FunnelEvent> events = await ReadReportEventsAsync(page, log, cancellationToken).ConfigureAwait(false);
         Currency currency = Currency.FromCode(page.Services.GetRequiredService<IOptions<FunnelOptions>>().Value.DefaultCurrency);
-        IFunnelReportSectionBuilder builder = PaymentMetrics.ReportSection.CreateBuilder(new FunnelReportSettings { Currency = currency });
+        IFunnelReportSectionBuilder builder = PaymentMetrics.ReportSection.CreateBuilder(
+            new FunnelReportSettings { Currency = currency, ExchangeRates = page.Services.GetService<Funnel.Currencies.IExchangeRates>() });
         PaymentMetrics metrics;
         try
         {
