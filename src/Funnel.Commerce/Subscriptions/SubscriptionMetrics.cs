@@ -28,6 +28,11 @@ namespace Funnel.Subscriptions;
 /// <see cref="SubscriptionStarted"/>, after its end, or that do not apply to its state (a conversion of a subscription
 /// that is not trialing, a second start) change nothing.
 /// </para>
+/// <para>
+/// The instance keeps the distinct subscription events, sorted. Each query replays them from the first: <see cref="At"/>
+/// and <see cref="For"/> take time linear in the events before the instant asked for, and <see cref="Monthly"/> replays
+/// them once for every month.
+/// </para>
 /// </remarks>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 public sealed class SubscriptionMetrics
