@@ -55,7 +55,7 @@ public class PublicSurfaceTests
     public void EventTypeNames_AcrossPackages_AreUniqueSnakeCaseAndNameEveryEvent()
     {
         Type[] constantClasses = [typeof(EventTypes), typeof(SequenceEventTypes), typeof(OfferEventTypes), typeof(PaymentEventTypes), typeof(AdvocacyEventTypes), typeof(Funnel.Invoices.InvoiceEventTypes),
-            typeof(Funnel.Waitlists.WaitlistEventTypes)];
+            typeof(Funnel.Waitlists.WaitlistEventTypes), typeof(Funnel.Subscriptions.SubscriptionEventTypes)];
         string[] names = [.. constantClasses.SelectMany(c => c.GetFields()).Select(f => (string)f.GetValue(null)!)];
         Type[] events = [.. Assemblies.SelectMany(a => a.GetExportedTypes()).Where(t => t.IsSubclassOf(typeof(FunnelEvent)) && !t.IsAbstract)];
 
