@@ -24,7 +24,8 @@ public static class SubscriptionsServiceCollectionExtensions
     /// </para>
     /// <para>
     /// <see cref="SubscriptionOptions"/> are validated when the host starts (<c>ValidateOnStart</c>): an invalid value fails
-    /// with an <see cref="OptionsValidationException"/> naming the field. Calls <c>AddFunnelCommerce()</c>. Calling this
+    /// with an <see cref="OptionsValidationException"/> naming the field, and so does a missing catalogue,
+    /// <see cref="IPaymentGateway"/> or <see cref="IEntitlementGrantor"/>. Calls <c>AddFunnelCommerce()</c>. Calling this
     /// method again only adds another <paramref name="configure"/>.
     /// </para>
     /// </remarks>
@@ -48,6 +49,13 @@ public static class SubscriptionsServiceCollectionExtensions
         }
 
         services.AddSingleton<Marker>();
+        const string Registration = "AddFunnelSubscriptions()";
+        services
+            .AddFunnelPrerequisite(Registration, typeof(Catalogue), "register your catalogue with services.AddSingleton(catalogue)")
+            .AddFunnelPrerequisite(Registration, typeof(IEntitlementGrantor),
+                "register the service that grants access with services.AddSingleton<IEntitlementGrantor, YourGrantor>()")
+            .AddFunnelPrerequisite(Registration, typeof(IPaymentGateway),
+                "call services.AddFunnelStripe(...) (Funnel.Payments.Stripe), or in tests register Funnel.Testing's InMemoryPaymentGateway");
         services.TryAddSingleton<IValidator<SubscriptionOptions>, SubscriptionOptionsValidator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SubscriptionOptions>,
             Funnel.DependencyInjection.FluentValidateOptions<SubscriptionOptions>>());

@@ -17,9 +17,13 @@ internal static class SubscriptionKeys
         return attempt == 1 ? key : key + "_try_" + attempt.ToString(CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The key of an upgrade's prorated charge from the subscription at <paramref name="version"/>: <c>sub_&lt;id&gt;_change_&lt;version&gt;</c>.</summary>
-    public static string ForChange(SubscriptionId id, long version) =>
-        Prefix(id) + "_change_" + version.ToString(CultureInfo.InvariantCulture);
+    /// <summary>
+    /// The key of an upgrade's prorated charge to <paramref name="offer"/> requested at <paramref name="at"/>:
+    /// <c>sub_&lt;id&gt;_change_&lt;offer&gt;_&lt;unix ticks&gt;</c>. A retry of the same request after a lost
+    /// compare-and-set reuses it, so the provider collects the same amount once.
+    /// </summary>
+    public static string ForChange(SubscriptionId id, OfferId offer, Instant at) =>
+        Prefix(id) + "_change_" + offer.Value + "_" + at.ToUnixTimeTicks().ToString(CultureInfo.InvariantCulture);
 
     private static string Prefix(SubscriptionId id) => "sub_" + id.Value.ToString("N", CultureInfo.InvariantCulture);
 }

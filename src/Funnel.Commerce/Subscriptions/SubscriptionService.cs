@@ -370,8 +370,10 @@ public sealed class SubscriptionService
     /// </returns>
     /// <remarks>
     /// A plan of another interval moves the anchor to the current period's end, from which the new plan's periods are
-    /// counted. When the subscription changes between the charge and its write (the job renewed it that instant), the
-    /// change is computed again and charged with a new key: the integrator should refund a duplicate in that rare race.
+    /// counted. The charge's idempotency key is made of the subscription, the new plan and the instant of the request, so
+    /// when the subscription changes between the charge and its write, the change is computed again and the same amount
+    /// is collected once; should the amount differ (the job renewed the period that instant), the provider refuses the
+    /// reused key with a <see cref="PaymentGatewayException"/> and nothing is written, so retry the change.
     /// </remarks>
     /// <exception cref="ArgumentException">The catalogue has no such offer, or it is not recurring.</exception>
     /// <exception cref="PaymentGatewayException">The provider failed; nothing changed.</exception>
@@ -402,7 +404,7 @@ public sealed class SubscriptionService
                 credit -= used;
                 if (due.MinorUnits > 0)
                 {
-                    PaymentResult charge = await _gateway.ChargeAsync(ChargeFor(s, due, SubscriptionKeys.ForChange(s.Id, s.Version), offSession: false), c)
+                    PaymentResult charge = await _gateway.ChargeAsync(ChargeFor(s, due, SubscriptionKeys.ForChange(s.Id, offer, now), offSession: false), c)
                         .ConfigureAwait(false);
                     if (NotCollected(charge) is { } failed)
                     {

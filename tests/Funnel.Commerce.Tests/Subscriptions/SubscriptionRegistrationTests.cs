@@ -49,6 +49,9 @@ public class SubscriptionRegistrationTests
     public async Task StartAsync_InvalidOption_FailsNamingIt(string field)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton(SubscriptionTestKit.Catalogue);
+        builder.Services.AddSingleton<IEntitlementGrantor>(new RecordingGrantor());
+        builder.Services.AddSingleton<IPaymentGateway>(new InMemoryPaymentGateway(SystemClock.Instance));
         builder.Services.AddFunnelSubscriptions(o =>
         {
             if (field == "Interval")
@@ -65,5 +68,19 @@ public class SubscriptionRegistrationTests
         OptionsValidationException error = await Should.ThrowAsync<OptionsValidationException>(() => host.StartAsync());
 
         error.Message.ShouldContain($"SubscriptionOptions.{field}");
+    }
+
+    [Fact]
+    public async Task StartAsync_NoPaymentGateway_FailsNamingIt()
+    {
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton(SubscriptionTestKit.Catalogue);
+        builder.Services.AddSingleton<IEntitlementGrantor>(new RecordingGrantor());
+        builder.Services.AddFunnelSubscriptions();
+        using IHost host = builder.Build();
+
+        OptionsValidationException error = await Should.ThrowAsync<OptionsValidationException>(() => host.StartAsync());
+
+        error.Message.ShouldContain("AddFunnelSubscriptions() needs a Funnel.Payments.IPaymentGateway");
     }
 }
