@@ -32,7 +32,7 @@ public enum SubscriptionStatus
 /// Periods are counted on the buyer's calendar (<see cref="TimeZoneId"/>) from <see cref="BillingAnchor"/>: the period
 /// billed next starts at the anchor's local date and time plus <see cref="Cycle"/> × the interval and ends one interval
 /// later, so a monthly plan anchored on Jan 31 renews on Feb 28, Mar 31, Apr 30. A trial's anchor is its end; a
-/// resume, and a change to a plan of another interval, move the anchor.
+/// resume moves the anchor to the resume instant.
 /// </para>
 /// </remarks>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>

@@ -366,11 +366,12 @@ public sealed class SubscriptionService
     /// <returns>
     /// The subscription with <see cref="SubscriptionPlanChanged"/>: an upgrade charged the difference for the rest of the
     /// period (after any credit) on the saved method, a downgrade added it to the credit. Declined (or requires action)
-    /// with nothing changed when the upgrade's charge was not collected; rejected unless active or for the same plan.
+    /// with nothing changed when the upgrade's charge was not collected; rejected unless active, for the same plan, or for a plan of another interval.
     /// </returns>
     /// <remarks>
-    /// A plan of another interval moves the anchor to the current period's end, from which the new plan's periods are
-    /// counted. The charge's idempotency key is made of the subscription, the new plan and the instant of the request, so
+    /// The new plan must have the same interval: a monthly period cannot be kept to its end at a yearly price (or the
+    /// reverse) without one of them being priced for a period it does not last, so a move between monthly and yearly is
+    /// rejected; cancel at the period's end and start the other plan. The charge's idempotency key is made of the subscription, the new plan and the instant of the request, so
     /// when the subscription changes between the charge and its write, the change is computed again and the same amount
     /// is collected once; should the amount differ (the job renewed the period that instant), the provider refuses the
     /// reused key with a <see cref="PaymentGatewayException"/> and nothing is written, so retry the change.
@@ -390,6 +391,12 @@ public sealed class SubscriptionService
             if (s.Offer == offer)
             {
                 return Decision.Reject($"Subscription {id} is already on '{offer}'.");
+            }
+
+            if (terms.Interval != s.Interval)
+            {
+                return Decision.Reject(
+                    $"'{offer}' is billed every {terms.Interval}, subscription {id} every {s.Interval}: a plan change keeps the period, so it needs the same interval.");
             }
 
             ProrationQuote quote = Proration.Change(s.Price, target.Price, s.CurrentPeriodStart, s.CurrentPeriodEnd, now);
@@ -420,15 +427,11 @@ public sealed class SubscriptionService
                 credit -= net;
             }
 
-            bool rebase = terms.Interval != s.Interval;
             return Decision.To(s with
             {
                 Offer = offer,
                 Price = target.Price,
-                Interval = terms.Interval,
                 Credit = credit,
-                BillingAnchor = rebase ? s.CurrentPeriodEnd : s.BillingAnchor,
-                Cycle = rebase ? 0 : s.Cycle,
                 AppliedPayments = applied,
             }, new SubscriptionPlanChanged
             {

@@ -278,18 +278,18 @@ public class SubscriptionServiceTests
     }
 
     [Fact]
-    public async Task ChangePlanAsync_ToYearly_KeepsThePeriodEndThenRenewsYearly()
+    public async Task ChangePlanAsync_ToAnotherInterval_IsRejectedAndChargesNothing()
     {
         var kit = new SubscriptionTestKit();
         Subscription s = await kit.StartAsync(Pro);
         kit.Clock.Reset(T0 + Duration.FromDays(14));
 
-        await kit.Service.ChangePlanAsync(s.Id, Yearly);
-        Subscription renewed = await kit.RunAtAsync(s.Id, Feb28);
+        SubscriptionResult result = await kit.Service.ChangePlanAsync(s.Id, Yearly);
 
-        renewed.Interval.ShouldBe(BillingInterval.Year);
-        renewed.CurrentPeriodEnd.ShouldBe(Instant.FromUtc(2027, 2, 28, 9, 0));
-        ((SubscriptionPlanChanged)kit.EventsOf(s.Id)[1]).ToMonthlyAmount.ShouldBe(Usd(25));
+        result.Outcome.ShouldBe(SubscriptionOutcome.Rejected);
+        result.Reason.ShouldNotBeNull().ShouldContain("same interval");
+        kit.Gateway.Charges.Count.ShouldBe(1);
+        kit.TypesOf(s.Id).ShouldBe([E.SubscriptionStarted]);
     }
 
     [Fact]
@@ -578,5 +578,38 @@ public class SubscriptionServiceTests
 
         result.Subscription!.Status.ShouldBe(SubscriptionStatus.Active);
         result.Events.ShouldHaveSingleItem().ShouldBeOfType<SubscriptionTrialConverted>().Amount.ShouldBe(Usd(30));
+    }
+
+    [Fact]
+    public async Task ChangePlanAsync_UpgradeDeclined_ChangesNothing()
+    {
+        var kit = new SubscriptionTestKit();
+        Subscription s = await kit.StartAsync(Monthly, card: await kit.SaveCardAsync());
+        s = await kit.RunAtAsync(s.Id, s.CurrentPeriodEnd);
+        kit.Provider.ReplaceCard(s.PaymentMethod!, InMemoryPaymentGateway.DecliningCard);
+        kit.Clock.Reset(s.CurrentPeriodStart + Duration.FromDays(10));
+
+        SubscriptionResult result = await kit.Service.ChangePlanAsync(s.Id, Pro);
+
+        result.Outcome.ShouldBe(SubscriptionOutcome.Declined);
+        result.DeclineCode.ShouldBe("card_declined");
+        result.Subscription!.Offer.ShouldBe(Monthly);
+        (await kit.GetAsync(s.Id)).Version.ShouldBe(s.Version);
+        kit.TypesOf(s.Id).ShouldBe([E.SubscriptionStarted, E.SubscriptionTrialConverted]);
+    }
+
+    [Fact]
+    public async Task ProcessDueAsync_ProviderBilled_LeavesTheChargeToTheProvider()
+    {
+        var kit = new SubscriptionTestKit();
+        Subscription s = await kit.StartAsync(Pro);
+        (await kit.Store.TryUpdateAsync(s, s with { ProviderSubscriptionId = "sub_1" })).ShouldBeTrue();
+
+        Subscription after = await kit.RunAtAsync(s.Id, Feb28 + Duration.FromDays(1));
+
+        after.Status.ShouldBe(SubscriptionStatus.Active);
+        after.DueAt.ShouldBeNull();
+        kit.Gateway.Charges.Count.ShouldBe(1);
+        kit.TypesOf(s.Id).ShouldBe([E.SubscriptionStarted]);
     }
 }
