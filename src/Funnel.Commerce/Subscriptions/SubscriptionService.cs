@@ -356,7 +356,7 @@ public sealed class SubscriptionService
     /// <exception cref="PaymentGatewayException">The provider failed; nothing changed.</exception>
     public Task<SubscriptionResult> ResumeAsync(SubscriptionId id, CancellationToken cancellationToken = default) =>
         ChangeAsync(id, (s, now, c) => s.Status == SubscriptionStatus.Paused
-            ? ResumeStepAsync(s, now, c)
+            ? ResumeStepAsync(s, now, now, c)
             : Task.FromResult(Decision.Reject($"Subscription {id} is {s.Status}, not paused.")), cancellationToken);
 
     /// <summary>Moves an active subscription to another recurring offer now, keeping the period's end, with proration.</summary>
@@ -507,8 +507,8 @@ public sealed class SubscriptionService
     {
         Instant now = _clock.GetCurrentInstant();
         var skipped = new HashSet<SubscriptionId>();
+        var changed = new HashSet<SubscriptionId>();
         ExceptionDispatchInfo? first = null;
-        int changed = 0;
         while (true)
         {
             ImmutableArray<Subscription> due = await _store.FindDueAsync(now, _options.BatchSize, cancellationToken).ConfigureAwait(false);
@@ -524,7 +524,7 @@ public sealed class SubscriptionService
                 {
                     if (await ProcessAsync(subscription.Id, now, cancellationToken).ConfigureAwait(false))
                     {
-                        changed++;
+                        changed.Add(subscription.Id);
                     }
                     else
                     {
@@ -540,7 +540,7 @@ public sealed class SubscriptionService
         }
 
         first?.Throw();
-        return changed;
+        return changed.Count;
     }
 
     /// <summary>Takes every step due for one subscription, then brings its access in line.</summary>
@@ -587,7 +587,7 @@ public sealed class SubscriptionService
         switch (s.Status)
         {
             case SubscriptionStatus.Paused when s.PausedUntil is { } until && until <= now:
-                return await ResumeStepAsync(s, until, cancellationToken).ConfigureAwait(false);
+                return await ResumeStepAsync(s, until, now, cancellationToken).ConfigureAwait(false);
             case SubscriptionStatus.Trialing or SubscriptionStatus.Active when s.CurrentPeriodEnd <= now:
                 if (s.CancelAtPeriodEnd)
                 {
@@ -641,8 +641,8 @@ public sealed class SubscriptionService
         return Failed(s, amount, attempt, reason, RetryAt(attempt, now), now);
     }
 
-    /// <summary>Resumes a paused subscription at <paramref name="at"/>: a new period from there, charged at once.</summary>
-    private async Task<Decision> ResumeStepAsync(Subscription s, Instant at, CancellationToken cancellationToken)
+    /// <summary>Resumes a paused subscription at <paramref name="at"/>: a new period from there, charged at once (<paramref name="now"/>, which times any retry).</summary>
+    private async Task<Decision> ResumeStepAsync(Subscription s, Instant at, Instant now, CancellationToken cancellationToken)
     {
         DateTimeZone zone = ZoneOf(s);
         Subscription restarted = s with
@@ -666,7 +666,7 @@ public sealed class SubscriptionService
             PeriodEnd = SubscriptionCalendar.StartOf(at, 1, s.Interval, zone),
         };
         Decision collected = s.ProviderSubscriptionId is null
-            ? await CollectAsync(restarted, 1, at, cancellationToken).ConfigureAwait(false)
+            ? await CollectAsync(restarted, 1, now, cancellationToken).ConfigureAwait(false)
             : Decision.To(restarted with { CurrentPeriodEnd = resumed.PeriodEnd, Cycle = 1 });
         return collected with { Events = collected.Events.Insert(0, resumed) };
     }

@@ -612,4 +612,26 @@ public class SubscriptionServiceTests
         kit.Gateway.Charges.Count.ShouldBe(1);
         kit.TypesOf(s.Id).ShouldBe([E.SubscriptionStarted]);
     }
+
+    [Fact]
+    public async Task ProcessDueAsync_ResumeRunLateWithADecliningCard_StartsDunningFromTheRunNotThePauseEnd()
+    {
+        var kit = new SubscriptionTestKit();
+        Subscription s = await kit.StartAsync(Pro);
+        Instant until = Instant.FromUtc(2026, 3, 10, 9, 0);
+        kit.Clock.Reset(Feb28 - Duration.FromDays(1));      // one of 28 days left: $3.21 of credit
+        await kit.Service.PauseAsync(s.Id, until);
+        kit.Provider.ReplaceCard(s.PaymentMethod!, InMemoryPaymentGateway.DecliningCard);
+
+        Subscription pastDue = await kit.RunAtAsync(s.Id, until + Duration.FromDays(10));
+
+        pastDue.Status.ShouldBe(SubscriptionStatus.PastDue);
+        pastDue.FailedAttempts.ShouldBe(1);
+        pastDue.NextAttemptAt.ShouldBe(until + Duration.FromDays(13));
+        pastDue.CurrentPeriodStart.ShouldBe(until);
+        pastDue.AccessGrantedFor.ShouldBe(Pro);
+        kit.TypesOf(s.Id).ShouldBe([E.SubscriptionStarted, E.SubscriptionPaused, E.SubscriptionResumed, E.SubscriptionPaymentFailed]);
+        kit.EventsOf(s.Id)[2].OccurredAt.ShouldBe(until);
+        ((SubscriptionPaymentFailed)kit.EventsOf(s.Id)[3]).Amount.ShouldBe(Usd(86.79m));
+    }
 }
