@@ -319,6 +319,14 @@ public sealed record Offer
     /// <summary>Gets the bonuses included when the offer is bought before their deadline.</summary>
     /// <value>Defaults to none.</value>
     public ImmutableArray<LimitedTimeBonus> Bonuses { get; init; } = [];
+
+    /// <summary>Gets the billing terms of a recurring offer (a membership), or <see langword="null"/> for a one-time offer.</summary>
+    /// <remarks>
+    /// A recurring offer is sold through <see cref="Subscriptions.SubscriptionService"/>: <see cref="Price"/> is the price
+    /// of one billing period, and it cannot have <see cref="PaymentPlans"/>.
+    /// </remarks>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public Subscriptions.SubscriptionTerms? Recurring { get; init; }
 }
 
 /// <summary>A coupon: a percentage or fixed amount off, optionally restricted to offers, a time window and a number of redemptions.</summary>

@@ -276,6 +276,11 @@ public sealed class CatalogueValidator : AbstractValidator<Catalogue>
             ValidateDeadline(deadline, path + ".Deadline", context);
         }
 
+        if (offer.Recurring is { } recurring)
+        {
+            ValidateRecurring(offer, recurring, path, context);
+        }
+
         if (offer.Bonuses.IsDefault)
         {
             context.AddFailure(path + ".Bonuses", "Bonuses must not be default; use [] for none.");
@@ -304,6 +309,38 @@ public sealed class CatalogueValidator : AbstractValidator<Catalogue>
             {
                 ValidateDeadline(bonus.Deadline, bonusPath + ".Deadline", context);
             }
+        }
+    }
+
+    private static void ValidateRecurring(Offer offer, Subscriptions.SubscriptionTerms recurring, string path, ValidationContext<Catalogue> context)
+    {
+        string id = offer.Id.Value;
+        if (!Enum.IsDefined(recurring.Interval))
+        {
+            context.AddFailure(path + ".Recurring.Interval", $"Recurring offer '{id}' has an unknown billing interval {recurring.Interval}.");
+        }
+
+        if (recurring.TrialDays is < 0 or > Subscriptions.SubscriptionTerms.MaxTrialDays)
+        {
+            context.AddFailure(path + ".Recurring.TrialDays",
+                $"Recurring offer '{id}' has a trial of {recurring.TrialDays} days; it must be between 0 (no trial) and {Subscriptions.SubscriptionTerms.MaxTrialDays}.");
+        }
+
+        if (!recurring.TrialRequiresCard && recurring.TrialDays == 0)
+        {
+            context.AddFailure(path + ".Recurring.TrialRequiresCard",
+                $"Recurring offer '{id}' lets a trial start without a card but has no trial; set TrialDays or leave TrialRequiresCard true.");
+        }
+
+        if (!offer.PaymentPlans.IsDefaultOrEmpty)
+        {
+            context.AddFailure(path + ".PaymentPlans",
+                $"Recurring offer '{id}' cannot also have payment plans: its Price is already charged every {recurring.Interval}.");
+        }
+
+        if (offer.Price.MinorUnits <= 0)
+        {
+            context.AddFailure(path + ".Price", $"Recurring offer '{id}' needs a positive price per period; a free membership is not a subscription.");
         }
     }
 

@@ -13,6 +13,7 @@ public enum SubscriptionEndReason
     CanceledAtPeriodEnd = 1,
 
     /// <summary>A free trial ended without being converted (no card, or the first charge was never collected).</summary>
+    /// <remarks>Also the reason when a trial that never converted is cancelled, now or at its end: it never counted for MRR.</remarks>
     TrialLapsed = 2,
 
     /// <summary>Dunning gave up: the period could not be collected.</summary>
