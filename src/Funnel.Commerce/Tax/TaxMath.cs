@@ -78,19 +78,64 @@ internal static class TaxMath
                 continue;
             }
 
-            var ratios = new long[count];
-            for (int k = 0; k < count; k++)
+            if (!TrySplit(tax, total, amounts, members[..count], taxes))
             {
-                ratios[k] = amounts[members[k]];
-            }
+                var ratios = new long[count];
+                for (int k = 0; k < count; k++)
+                {
+                    ratios[k] = amounts[members[k]];
+                }
 
-            var shares = new Money(tax, currency).Allocate(ratios);
-            for (int k = 0; k < count; k++)
-            {
-                taxes[members[k]] = shares[k].MinorUnits;
+                var shares = new Money(tax, currency).Allocate(ratios);
+                for (int k = 0; k < count; k++)
+                {
+                    taxes[members[k]] = shares[k].MinorUnits;
+                }
             }
         }
 
         return taxes;
+    }
+
+    /// <summary>
+    /// Splits a rate's tax over its lines as <see cref="Money.Allocate(IReadOnlyList{long})"/> does (largest
+    /// remainder, earlier lines winning ties), in 64-bit arithmetic and without allocating, when every product
+    /// fits: the tax and the lines' total are below 2^31. Returns <see langword="false"/> otherwise, or when the
+    /// lines' total is zero, for the general path.
+    /// </summary>
+    private static bool TrySplit(long tax, long total, ReadOnlySpan<long> amounts, ReadOnlySpan<int> members, Span<long> taxes)
+    {
+        if (tax < 0 || tax > int.MaxValue || total <= 0 || total > int.MaxValue || members.Length > 64)
+        {
+            return false;
+        }
+
+        Span<long> fractions = stackalloc long[members.Length];
+        long allocated = 0;
+        for (int k = 0; k < members.Length; k++)
+        {
+            long exact = tax * amounts[members[k]];
+            long share = exact / total;
+            fractions[k] = exact % total;
+            taxes[members[k]] = share;
+            allocated += share;
+        }
+
+        for (long leftover = tax - allocated; leftover > 0; leftover--)
+        {
+            int best = 0;
+            for (int k = 1; k < members.Length; k++)
+            {
+                if (fractions[k] > fractions[best])
+                {
+                    best = k;
+                }
+            }
+
+            taxes[members[best]]++;
+            fractions[best] = -1;
+        }
+
+        return true;
     }
 }

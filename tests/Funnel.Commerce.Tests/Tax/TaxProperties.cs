@@ -80,6 +80,25 @@ public class TaxProperties
     }
 
     [Property]
+    public Property Taxes_PerInvoice_SplitEachRatesTaxAsMoneyAllocateDoes(AmountsCase c)
+    {
+        long[] taxes = TaxMath.Taxes(c.Amounts, c.Rates, c.Inclusive, TaxRounding.PerInvoice, Currency.EUR);
+
+        return c.Rates.Distinct().All(rate =>
+        {
+            int[] members = [.. Enumerable.Range(0, c.Amounts.Length).Where(i => c.Rates[i] == rate)];
+            long tax = TaxMath.TaxOf(members.Sum(i => c.Amounts[i]), rate, c.Inclusive);
+            if (tax == 0 || members.Length == 1)
+            {
+                return members.All(i => taxes[i] == (members.Length == 1 ? tax : 0));
+            }
+
+            long[] expected = [.. new Money(tax, Currency.EUR).Allocate([.. members.Select(i => c.Amounts[i])]).Select(m => m.MinorUnits)];
+            return members.Select(i => taxes[i]).SequenceEqual(expected);
+        }).Label("the 64-bit split gives Money.Allocate's shares, ties to the earlier line");
+    }
+
+    [Property]
     public Property Calculate_AnyCartAndBuyer_IsExactAndSumsToTheTotal(TaxCase c)
     {
         Quote quote = TaxTestKit.Prices.Price(c.Cart, TaxTestKit.At, DateTimeZone.Utc);
