@@ -197,7 +197,7 @@ internal static partial class DashboardEndpoints
             foreach (SequenceStep step in sequence.AllSteps())
             {
                 html.Markup("<tr><th scope=\"row\">").Text(step.Key).Markup("</th>");
-                if (step.Action is null && step.If is null && step.IfInSegment is null)
+                if (step.IsEmail)
                 {
                     BroadcastMetrics metrics = BroadcastMetrics.Compute(byEmail.GetValueOrDefault(step.Key) ?? [], step.Key);
                     string email = step.WinnerTest is { } test && page.Services.GetService<ISequenceTestStore>() is { } tests

@@ -231,7 +231,7 @@ public sealed record SequenceStep
     internal bool IsBranch => If is not null || IfInSegment is not null;
 
     /// <summary>Gets whether the step sends an email to the lead (it is neither an action nor a branch).</summary>
-    internal bool IsEmail => Action is null && !IsBranch;
+    public bool IsEmail => Action is null && !IsBranch;
 }
 
 /// <summary>What a step's delay counts from.</summary>
