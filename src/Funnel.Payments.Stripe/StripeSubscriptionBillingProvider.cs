@@ -55,7 +55,6 @@ internal sealed class StripeSubscriptionBillingProvider : ISubscriptionBillingPr
                 Items = [new SubscriptionItemOptions { PriceData = PriceData(start.Offer, start.Price, start.Interval), Quantity = 1 }],
                 DefaultPaymentMethod = start.PaymentMethod,
                 PaymentBehavior = "error_if_incomplete",
-                OffSession = start.TrialEnd is null ? null : true,
                 Metadata = new Dictionary<string, string>
                 {
                     [SubscriptionKey] = start.Subscription.ToString(),
