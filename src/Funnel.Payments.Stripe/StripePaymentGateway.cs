@@ -280,7 +280,11 @@ internal sealed class StripePaymentGateway : IPaymentGateway
 
     private static RequestOptions Idempotent(string key) => new() { IdempotencyKey = key };
 
-    private async Task<string> CreateCustomerAsync(LeadId lead, string idempotencyKey, CancellationToken cancellationToken)
+    private Task<string> CreateCustomerAsync(LeadId lead, string idempotencyKey, CancellationToken cancellationToken) =>
+        CreateCustomerAsync(client, lead, idempotencyKey, cancellationToken);
+
+    /// <summary>Creates a Stripe customer for a lead, with a key derived from <paramref name="idempotencyKey"/>.</summary>
+    internal static async Task<string> CreateCustomerAsync(IStripeClient client, LeadId lead, string idempotencyKey, CancellationToken cancellationToken)
     {
         Customer customer = await new CustomerService(client).CreateAsync(
             new CustomerCreateOptions { Metadata = new Dictionary<string, string> { [LeadKey] = lead.ToString() } },
@@ -289,7 +293,7 @@ internal sealed class StripePaymentGateway : IPaymentGateway
     }
 
     /// <summary>Turns Stripe's card errors into declines and every other Stripe or network error into <see cref="PaymentGatewayException"/>.</summary>
-    private static async Task<PaymentResult> CallAsync(Func<Task<PaymentResult>> call, string idempotencyKey)
+    internal static async Task<PaymentResult> CallAsync(Func<Task<PaymentResult>> call, string idempotencyKey)
     {
         try
         {

@@ -2,6 +2,8 @@ using FluentValidation;
 using Funnel.DependencyInjection;
 using Funnel.Payments.Stripe;
 using Funnel.Payments;
+using Funnel.Subscriptions;
+using SubscriptionService = Funnel.Subscriptions.SubscriptionService;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using NodaTime;
@@ -55,18 +57,74 @@ public static class StripeServiceCollectionExtensions
             FunnelStripeOptions options = sp.GetRequiredService<IOptions<FunnelStripeOptions>>().Value;
             return new StripePaymentGateway(CreateClient(options), options.PlanProduct);
         });
-        services.TryAddSingleton<IWebhookSignatureVerifier>(sp =>
-        {
-            FunnelStripeOptions options = sp.GetRequiredService<IOptions<FunnelStripeOptions>>().Value;
-            // A dispute names only its PaymentIntent: the verifier reads the order from that PaymentIntent's metadata.
-            IStripeClient client = CreateClient(options);
-            return new StripeWebhookVerifier(options.WebhookSecrets, options.WebhookTolerance, sp.GetRequiredService<IClock>(),
-                (paymentIntent, cancellationToken) => StripePaymentGateway.OrderOfPaymentIntentAsync(client, paymentIntent, cancellationToken),
-                async (eventId, cancellationToken) => sp.GetService<IWebhookEventStore>() is { } store
-                    && await store.FindAsync(eventId, cancellationToken).ConfigureAwait(false) is not null);
-        });
+        services.TryAddSingleton<IWebhookSignatureVerifier>(CreateVerifier);
         return services;
     }
+
+    /// <summary>Adds Stripe Billing as the <see cref="ISubscriptionBillingProvider"/>: new subscriptions are Stripe subscriptions, billed by Stripe.</summary>
+    /// <remarks>
+    /// <para>
+    /// <see cref="SubscriptionService"/> then creates each new subscription at Stripe (<c>POST /v1/subscriptions</c>,
+    /// priced inline under <see cref="StripeBillingOptions.Product"/>, with our subscription id in its metadata) and passes
+    /// cancellations, pauses, resumptions and plan changes (prorated and invoiced at once) on to it; the renewal job
+    /// charges none of them. The webhook verifier is replaced by one that also applies Stripe Billing's events for these
+    /// subscriptions: <c>invoice.paid</c> renews (or converts the trial), <c>invoice.payment_failed</c> makes it past due
+    /// until Stripe's next attempt, or ends it when there is none, and <c>customer.subscription.deleted</c> ends it.
+    /// Subscribe the webhook endpoint to those three events. Subscriptions started before this call keep being charged by the engine.
+    /// </para>
+    /// <para>
+    /// Needs <see cref="AddFunnelStripe"/> (its key, webhook secrets and API base) and <c>AddFunnelSubscriptions()</c>:
+    /// without the first, the host fails to start with an <see cref="OptionsValidationException"/> naming <c>ApiKey</c>;
+    /// without the second, naming <see cref="SubscriptionService"/>. The options are validated when the host starts.
+    /// Calling this method again adds the configuration and registers nothing twice.
+    /// </para>
+    /// </remarks>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>The same service collection.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public static IServiceCollection AddFunnelStripeBilling(this IServiceCollection services, Action<StripeBillingOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<StripeBillingOptions>().Configure(configure);
+        if (services.Any(d => d.ServiceType == typeof(StripeBillingMarker)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<StripeBillingMarker>();
+        services.AddOptions<StripeBillingOptions>().ValidateOnStart();
+        services.AddFunnelPrerequisite("AddFunnelStripeBilling()", typeof(SubscriptionService),
+            "call services.AddFunnelSubscriptions() (Funnel.Commerce) as well");
+        services.TryAddSingleton<IValidator<StripeBillingOptions>>(sp =>
+            new StripeBillingOptionsValidator(sp.GetService<IOptions<FunnelStripeOptions>>()?.Value));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StripeBillingOptions>, FluentValidateOptions<StripeBillingOptions>>());
+        services.RemoveAll<ISubscriptionBillingProvider>();
+        services.AddSingleton<ISubscriptionBillingProvider>(sp => new StripeSubscriptionBillingProvider(
+            CreateClient(sp.GetRequiredService<IOptions<FunnelStripeOptions>>().Value),
+            sp.GetRequiredService<IOptions<StripeBillingOptions>>().Value));
+        services.RemoveAll<IWebhookSignatureVerifier>();
+        services.AddSingleton<IWebhookSignatureVerifier>(sp => new StripeBillingWebhookVerifier(
+            CreateVerifier(sp),
+            () => sp.GetRequiredService<SubscriptionService>(),
+            AlreadyReceived(sp)));
+        return services;
+    }
+
+    /// <summary>The Stripe webhook verifier; a dispute names only its PaymentIntent, so it reads the order from that PaymentIntent's metadata.</summary>
+    private static StripeWebhookVerifier CreateVerifier(IServiceProvider sp)
+    {
+        FunnelStripeOptions options = sp.GetRequiredService<IOptions<FunnelStripeOptions>>().Value;
+        IStripeClient client = CreateClient(options);
+        return new StripeWebhookVerifier(options.WebhookSecrets, options.WebhookTolerance, sp.GetRequiredService<IClock>(),
+            (paymentIntent, cancellationToken) => StripePaymentGateway.OrderOfPaymentIntentAsync(client, paymentIntent, cancellationToken),
+            AlreadyReceived(sp));
+    }
+
+    private static Func<string, CancellationToken, Task<bool>> AlreadyReceived(IServiceProvider sp) =>
+        async (eventId, cancellationToken) => sp.GetService<IWebhookEventStore>() is { } store
+            && await store.FindAsync(eventId, cancellationToken).ConfigureAwait(false) is not null;
 
     /// <summary>Adds Stripe Tax as the <see cref="Funnel.Tax.ITaxCalculator"/>: every checkout and upsell is taxed by Stripe Tax's calculation API.</summary>
     /// <remarks>
@@ -106,4 +164,7 @@ public static class StripeServiceCollectionExtensions
 
     /// <summary>Marks that <see cref="AddFunnelStripe"/> ran.</summary>
     private sealed class StripeMarker;
+
+    /// <summary>Marks that <see cref="AddFunnelStripeBilling"/> ran.</summary>
+    private sealed class StripeBillingMarker;
 }

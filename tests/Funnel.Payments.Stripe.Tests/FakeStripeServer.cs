@@ -26,6 +26,13 @@ internal sealed class FakeStripeServer : IAsyncDisposable
 
     public Uri BaseAddress => new(app.Urls.First());
 
+    /// <summary>Gets the requests made to one path, with one method, oldest first.</summary>
+    public IReadOnlyList<RecordedRequest> RequestsTo(string method, string path) =>
+        [.. Requests.Where(r => r.Method == method && r.Path == path)];
+
+    /// <summary>Answers every request with a 503, as Stripe does when it is down (Stripe.net's retries are off in the tests).</summary>
+    public void GoDown() => Respond = _ => (503, """{"error":{"type":"api_error","message":"Stripe is unavailable."}}""");
+
     public static async Task<FakeStripeServer> StartAsync()
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();

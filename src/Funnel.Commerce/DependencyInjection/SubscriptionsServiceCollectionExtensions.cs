@@ -75,7 +75,8 @@ public static class SubscriptionsServiceCollectionExtensions
             sp.GetRequiredService<IDateTimeZoneProvider>(),
             sp.GetRequiredService<IClock>(),
             sp.GetRequiredService<IFunnelEventLog>(),
-            sp.GetRequiredService<IOptions<SubscriptionOptions>>()));
+            sp.GetRequiredService<IOptions<SubscriptionOptions>>(),
+            sp.GetService<ISubscriptionBillingProvider>()));
         services.AddFunnelJob<SubscriptionRenewalJob>();
         return services;
     }

@@ -25,5 +25,8 @@ internal static class SubscriptionKeys
     public static string ForChange(SubscriptionId id, OfferId offer, Instant at) =>
         Prefix(id) + "_change_" + offer.Value + "_" + at.ToUnixTimeTicks().ToString(CultureInfo.InvariantCulture);
 
+    public static string ForProvider(SubscriptionId id, ProviderSubscriptionChange change, long version) =>
+        Prefix(id) + "_" + change.ToString() + "_v" + version.ToString(CultureInfo.InvariantCulture);
+
     private static string Prefix(SubscriptionId id) => "sub_" + id.Value.ToString("N", CultureInfo.InvariantCulture);
 }

@@ -63,6 +63,7 @@ public sealed class SubscriptionService
     private readonly IClock _clock;
     private readonly IFunnelEventLog _log;
     private readonly SubscriptionOptions _options;
+    private readonly ISubscriptionBillingProvider? _billing;
 
     /// <summary>Initializes the service.</summary>
     /// <param name="prices">The compiled catalogue, for the recurring offers.</param>
@@ -77,6 +78,28 @@ public sealed class SubscriptionService
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     public SubscriptionService(PriceBook prices, ISubscriptionStore store, IPaymentGateway gateway, IEntitlementGrantor grantor,
         DunningPolicy dunning, IDateTimeZoneProvider zones, IClock clock, IFunnelEventLog log, IOptions<SubscriptionOptions> options)
+        : this(prices, store, gateway, grantor, dunning, zones, clock, log, options, null)
+    {
+    }
+
+    /// <summary>Initializes the service, with a provider that bills the subscriptions it starts.</summary>
+    /// <param name="prices">The compiled catalogue, for the recurring offers.</param>
+    /// <param name="store">The subscriptions.</param>
+    /// <param name="gateway">The payment provider that collects each period of a subscription it does not bill itself.</param>
+    /// <param name="grantor">Grants and revokes access to the plans' products.</param>
+    /// <param name="dunning">When failed periods are retried.</param>
+    /// <param name="zones">Resolves the subscribers' time zones.</param>
+    /// <param name="clock">The source of "now".</param>
+    /// <param name="log">The event log the service records its events in.</param>
+    /// <param name="options">The job's options.</param>
+    /// <param name="billing">
+    /// The provider that bills new subscriptions (Stripe Billing), or <see langword="null"/> for the engine to charge each
+    /// period through <paramref name="gateway"/>. Subscriptions started before it was registered keep being charged by the engine.
+    /// </param>
+    /// <exception cref="ArgumentNullException">An argument other than <paramref name="billing"/> is <see langword="null"/>.</exception>
+    public SubscriptionService(PriceBook prices, ISubscriptionStore store, IPaymentGateway gateway, IEntitlementGrantor grantor,
+        DunningPolicy dunning, IDateTimeZoneProvider zones, IClock clock, IFunnelEventLog log, IOptions<SubscriptionOptions> options,
+        ISubscriptionBillingProvider? billing)
     {
         ArgumentNullException.ThrowIfNull(prices);
         ArgumentNullException.ThrowIfNull(store);
@@ -96,6 +119,7 @@ public sealed class SubscriptionService
         _clock = clock;
         _log = log;
         _options = options.Value;
+        _billing = billing;
     }
 
     /// <summary>Finds a subscription.</summary>
@@ -143,7 +167,24 @@ public sealed class SubscriptionService
         Instant now = _clock.GetCurrentInstant();
         Subscription subscription;
         Money paid = Money.Zero(offer.Price.Currency);
-        if (terms.HasTrial)
+        if (_billing is not null)
+        {
+            if (await StartAtProviderAsync(_billing, request, offer, terms, now, cancellationToken).ConfigureAwait(false) is not { } started)
+            {
+                return Rejected(terms.HasTrial
+                    ? $"The trial of '{request.Offer}' requires a saved payment method (TrialRequiresCard)."
+                    : $"'{request.Offer}' has no free trial: the first period needs a payment method.");
+            }
+
+            if (started.Result is { } failed)
+            {
+                return failed;
+            }
+
+            subscription = started.Subscription!;
+            paid = subscription.PeriodsPaid == 1 ? offer.Price : paid;
+        }
+        else if (terms.HasTrial)
         {
             if (terms.TrialRequiresCard && string.IsNullOrWhiteSpace(request.PaymentMethod))
             {
@@ -221,6 +262,101 @@ public sealed class SubscriptionService
         return Done(stored, events);
     }
 
+    /// <summary>Creates the subscription at the billing provider: <see langword="null"/> when a required payment method is missing.</summary>
+    private static async Task<(SubscriptionResult? Result, Subscription? Subscription)?> StartAtProviderAsync(ISubscriptionBillingProvider billing,
+        SubscriptionRequest request, Offer offer, SubscriptionTerms terms, Instant now, CancellationToken cancellationToken)
+    {
+        bool hasMethod = !string.IsNullOrWhiteSpace(request.PaymentMethod);
+        if (!hasMethod && (!terms.HasTrial || terms.TrialRequiresCard))
+        {
+            return null;
+        }
+
+        Instant? trialEnd = terms.HasTrial ? SubscriptionCalendar.TrialEnd(now, terms.TrialDays, request.BuyerZone) : null;
+        ProviderSubscriptionStarted started = await billing.StartAsync(new ProviderSubscriptionStart
+        {
+            Subscription = request.Id,
+            Lead = request.Lead,
+            Offer = offer.Id,
+            Price = offer.Price,
+            Interval = terms.Interval,
+            TrialEnd = trialEnd,
+            PaymentMethod = hasMethod ? request.PaymentMethod : null,
+            Customer = request.Customer,
+            IdempotencyKey = SubscriptionKeys.ForStart(request.Id),
+        }, cancellationToken).ConfigureAwait(false);
+        PaymentResult first = started.FirstPayment;
+        if (NotCollected(first) is { } failed)
+        {
+            return (failed, null);
+        }
+
+        if (string.IsNullOrWhiteSpace(started.ProviderSubscriptionId))
+        {
+            throw new PaymentGatewayException($"The billing provider started subscription {request.Id} but returned no subscription id.");
+        }
+
+        Subscription subscription = New(request, offer, terms, now) with
+        {
+            ProviderSubscriptionId = started.ProviderSubscriptionId,
+            PaymentMethod = first.PaymentMethod ?? (hasMethod ? request.PaymentMethod : null),
+            Customer = first.Customer ?? request.Customer,
+        };
+        subscription = trialEnd is { } end
+            ? subscription with { Status = SubscriptionStatus.Trialing, BillingAnchor = end, CurrentPeriodEnd = end, TrialEndsAt = end }
+            : subscription with
+            {
+                Status = SubscriptionStatus.Active,
+                Cycle = 1,
+                CurrentPeriodEnd = SubscriptionCalendar.StartOf(now, 1, terms.Interval, request.BuyerZone),
+                PeriodsPaid = 1,
+                AppliedPayments = first.PaymentId is { } id ? [id] : [],
+            };
+        return (null, subscription);
+    }
+
+    /// <summary>Passes a change the engine decided on to the billing provider of a subscription it bills, before the change is written.</summary>
+    private Func<Subscription, Instant, CancellationToken, Task<Decision>> Billed(ProviderSubscriptionChange change,
+        Func<Subscription, Instant, CancellationToken, Task<Decision>> decide, Instant? pausedUntil = null) =>
+        async (s, now, c) =>
+        {
+            Decision decision = await decide(s, now, c).ConfigureAwait(false);
+            if (decision.Next is null || _billing is null || s.ProviderSubscriptionId is not { } provider)
+            {
+                return decision;
+            }
+
+            PaymentResult result = await _billing.UpdateAsync(new ProviderSubscriptionUpdate
+            {
+                ProviderSubscriptionId = provider,
+                Subscription = s.Id,
+                Change = change,
+                PausedUntil = pausedUntil,
+                Interval = s.Interval,
+                IdempotencyKey = SubscriptionKeys.ForProvider(s.Id, change, s.Version),
+            }, c).ConfigureAwait(false);
+            return NotCollected(result) is { } failed ? Decision.Stop(failed with { Subscription = s }) : decision;
+        };
+
+    /// <summary>Ends a subscription that its billing provider ended (Stripe's <c>customer.subscription.deleted</c>).</summary>
+    /// <param name="id">The subscription.</param>
+    /// <param name="endedAt">When the provider ended it.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>
+    /// The subscription with <see cref="SubscriptionEnded"/>: <see cref="SubscriptionEndReason.TrialLapsed"/> when no period
+    /// was paid, <see cref="SubscriptionEndReason.CanceledAtPeriodEnd"/> when a cancellation was scheduled,
+    /// <see cref="SubscriptionEndReason.PaymentFailed"/> when past due, <see cref="SubscriptionEndReason.Canceled"/>
+    /// otherwise; access is revoked. One that already ended is returned unchanged with no event, so a replayed or late report is harmless.
+    /// Rejected for an unknown subscription.
+    /// </returns>
+    public Task<SubscriptionResult> EndByProviderAsync(SubscriptionId id, Instant endedAt, CancellationToken cancellationToken = default) =>
+        ChangeAsync(id, (s, _, _) => Task.FromResult(s.Status == SubscriptionStatus.Ended
+            ? Decision.Unchanged
+            : End(s, s.PeriodsPaid == 0 ? SubscriptionEndReason.TrialLapsed
+                : s.CancelAtPeriodEnd ? SubscriptionEndReason.CanceledAtPeriodEnd
+                : s.Status == SubscriptionStatus.PastDue ? SubscriptionEndReason.PaymentFailed
+                : SubscriptionEndReason.Canceled, endedAt)), cancellationToken);
+
     /// <summary>Saves a payment method on a subscription, such as the card a trial without one needs to convert.</summary>
     /// <param name="id">The subscription.</param>
     /// <param name="paymentMethod">The saved payment method, charged off-session from now on.</param>
@@ -259,7 +395,7 @@ public sealed class SubscriptionService
     /// <returns>The subscription and the events; rejected when it already ended, or for a scheduled cancel of a past-due or paused one.</returns>
     /// <remarks>A trial cancelled before it converted ends as <see cref="SubscriptionEndReason.TrialLapsed"/>: it never counted for MRR.</remarks>
     public Task<SubscriptionResult> CancelAsync(SubscriptionId id, bool atPeriodEnd, CancellationToken cancellationToken = default) =>
-        ChangeAsync(id, (s, now, _) =>
+        ChangeAsync(id, Billed(atPeriodEnd ? ProviderSubscriptionChange.CancelAtPeriodEnd : ProviderSubscriptionChange.CancelNow, (s, now, _) =>
         {
             if (s.Status == SubscriptionStatus.Ended)
             {
@@ -290,14 +426,14 @@ public sealed class SubscriptionService
                 Offer = s.Offer,
                 EndsAt = s.CurrentPeriodEnd,
             }));
-        }, cancellationToken);
+        }), cancellationToken);
 
     /// <summary>Withdraws a cancellation scheduled for the period's end: the subscription renews as before.</summary>
     /// <param name="id">The subscription.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The subscription with <see cref="SubscriptionCancelWithdrawn"/>; rejected when no cancellation is scheduled.</returns>
     public Task<SubscriptionResult> WithdrawCancelAsync(SubscriptionId id, CancellationToken cancellationToken = default) =>
-        ChangeAsync(id, (s, now, _) => Task.FromResult(s is { CancelAtPeriodEnd: true, Status: not SubscriptionStatus.Ended }
+        ChangeAsync(id, Billed(ProviderSubscriptionChange.WithdrawCancel, (s, now, _) => Task.FromResult(s is { CancelAtPeriodEnd: true, Status: not SubscriptionStatus.Ended }
             ? Decision.To(s with { CancelAtPeriodEnd = false }, new SubscriptionCancelWithdrawn
             {
                 Id = EventFor(s, "cancel-withdrawn:" + Version(s)),
@@ -306,7 +442,7 @@ public sealed class SubscriptionService
                 Subscription = s.Id,
                 Offer = s.Offer,
             })
-            : Decision.Reject($"Subscription {id} has no cancellation scheduled.")), cancellationToken);
+            : Decision.Reject($"Subscription {id} has no cancellation scheduled."))), cancellationToken);
 
     /// <summary>Pauses an active subscription now: billing and access stop, and the unused part of the paid period becomes credit.</summary>
     /// <param name="id">The subscription.</param>
@@ -314,7 +450,7 @@ public sealed class SubscriptionService
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The subscription with <see cref="SubscriptionPaused"/>; rejected unless active with no cancellation scheduled, or when <paramref name="until"/> is not in the future.</returns>
     public Task<SubscriptionResult> PauseAsync(SubscriptionId id, Instant? until = null, CancellationToken cancellationToken = default) =>
-        ChangeAsync(id, (s, now, _) =>
+        ChangeAsync(id, Billed(ProviderSubscriptionChange.Pause, (s, now, _) =>
         {
             if (s.Status != SubscriptionStatus.Active || s.CancelAtPeriodEnd)
             {
@@ -344,7 +480,7 @@ public sealed class SubscriptionService
                 Offer = s.Offer,
                 ResumesAt = until,
             }));
-        }, cancellationToken);
+        }, until), cancellationToken);
 
     /// <summary>Resumes a paused subscription now: a new period starts and is charged (after the credit), and access returns.</summary>
     /// <param name="id">The subscription.</param>
@@ -355,9 +491,9 @@ public sealed class SubscriptionService
     /// </returns>
     /// <exception cref="PaymentGatewayException">The provider failed; nothing changed.</exception>
     public Task<SubscriptionResult> ResumeAsync(SubscriptionId id, CancellationToken cancellationToken = default) =>
-        ChangeAsync(id, (s, now, c) => s.Status == SubscriptionStatus.Paused
+        ChangeAsync(id, Billed(ProviderSubscriptionChange.Resume, (s, now, c) => s.Status == SubscriptionStatus.Paused
             ? ResumeStepAsync(s, now, now, c)
-            : Task.FromResult(Decision.Reject($"Subscription {id} is {s.Status}, not paused.")), cancellationToken);
+            : Task.FromResult(Decision.Reject($"Subscription {id} is {s.Status}, not paused."))), cancellationToken);
 
     /// <summary>Moves an active subscription to another recurring offer now, keeping the period's end, with proration.</summary>
     /// <param name="id">The subscription.</param>
@@ -404,7 +540,28 @@ public sealed class SubscriptionService
             Money credit = s.Credit;
             string? paymentId = null;
             ImmutableArray<string> applied = s.AppliedPayments;
-            if (net.MinorUnits > 0)
+            if (_billing is not null && s.ProviderSubscriptionId is { } provider)
+            {
+                // The provider prorates and invoices the difference itself; the credit stays the engine's own.
+                PaymentResult billed = await _billing.UpdateAsync(new ProviderSubscriptionUpdate
+                {
+                    ProviderSubscriptionId = provider,
+                    Subscription = s.Id,
+                    Change = ProviderSubscriptionChange.ChangePlan,
+                    Offer = offer,
+                    Price = target.Price,
+                    Interval = terms.Interval,
+                    IdempotencyKey = SubscriptionKeys.ForChange(s.Id, offer, now),
+                }, c).ConfigureAwait(false);
+                if (NotCollected(billed) is { } refused)
+                {
+                    return Decision.Stop(refused with { Subscription = s });
+                }
+
+                paymentId = billed.PaymentId;
+                applied = Applied(applied, paymentId);
+            }
+            else if (net.MinorUnits > 0)
             {
                 Money used = Min(credit, net);
                 Money due = net - used;
@@ -480,6 +637,12 @@ public sealed class SubscriptionService
             if (s.Status is SubscriptionStatus.Ended or SubscriptionStatus.Paused)
             {
                 return Task.FromResult(Decision.Reject($"Subscription {id} is {s.Status}; payment '{payment.PaymentId}' does not apply to it."));
+            }
+
+            if (!payment.Succeeded && s.Status == SubscriptionStatus.PastDue && payment.Attempt <= s.FailedAttempts)
+            {
+                // An earlier attempt's failure delivered after a later one's: already superseded.
+                return Task.FromResult(Decision.Unchanged);
             }
 
             DateTimeZone zone = ZoneOf(s);
