@@ -227,6 +227,10 @@ public static class MembershipSimulation
             .Select(g => string.Create(c, $"{g.Count()} {g.Key}"));
         output.WriteLine(string.Create(c,
             $"Recorded by SubscriptionService: {run.Events.Count} events ({string.Join(", ", counts)})"));
+        IEnumerable<string> refused = run.Refused.OrderBy(r => r.Key, StringComparer.Ordinal)
+            .Select(r => string.Create(c, $"{r.Key} {r.Value}"));
+        output.WriteLine(string.Create(c,
+            $"Members' requests the engine refused: {(run.Refused.Count == 0 ? "none" : string.Join(", ", refused))}"));
     }
 
     private static string Usd(Money amount) => amount.ToString("C", CultureInfo.InvariantCulture);

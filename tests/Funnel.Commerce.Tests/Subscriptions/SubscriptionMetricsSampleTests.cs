@@ -32,6 +32,7 @@ public sealed class SubscriptionMetricsSampleTests
             "Nov-Jan: net revenue retention 95.8% ($1,072.81 of $1,119.81), revenue churn 26.3%, logo churn 13% (3 of 23 members)");
         text.ShouldContain("Trial conversion: 83.3% (25 converted, 5 lapsed, of 30 trials)");
         text.ShouldContain("Recorded by SubscriptionService: 169 events (64 subscription_renewed, 41 subscription_started, ");
+        text.ShouldContain("Members' requests the engine refused: none");
         text.ShouldContain("| Checkouts abandoned (checkout_abandoned) |           100 |");
         text.ShouldContain("| Recovery emails sent (1 / 2 / 3)         | 100 / 87 / 79 |");
         text.ShouldContain("| Recovered (order within 7 days)          |     23 of 100 |");
