@@ -11,9 +11,9 @@ using NodaTime;
 
 namespace Funnel.Samples.EbookMasterclass;
 
-/// <summary>What the membership run did: the engine's events, the metrics computed from them, and the stored state.</summary>
-/// <param name="Events">Every event in the run's event log, all recorded by the <see cref="SubscriptionService"/>.</param>
-/// <param name="Metrics">The funnel report's <c>subscription-metrics</c> section, computed from <paramref name="Events"/>.</param>
+/// <summary>What the membership run did: the engine's events, their metrics, and the stored state.</summary>
+/// <param name="Events">Every event in the run's log, all recorded by the <see cref="SubscriptionService"/>.</param>
+/// <param name="Metrics">The report's <c>subscription-metrics</c> section over <paramref name="Events"/>.</param>
 /// <param name="Subscriptions">The subscriptions as the store holds them at the horizon.</param>
 /// <param name="Refused">The members' requests the engine refused, by kind (such as a pause while past due).</param>
 /// <param name="MembersWithAccess">Leads the entitlement grantor holds access for at the horizon.</param>
@@ -33,14 +33,14 @@ public sealed record MembershipRun(
 /// </summary>
 /// <remarks>
 /// <para>
-/// Who does what is seeded. Each Masterclass buyer is offered the membership minutes after the order: 15% buy the yearly
-/// plan, 5% the coaching tier, 55% start the monthly trial and the rest decline. Of the trials, 55% start with a saved
-/// card (one in ten of them cancels during the trial), 25% start without one and add it a few days later, and 20%
+/// Who does what is seeded. Each Masterclass buyer is offered the membership minutes after the order: 15% buy the
+/// yearly plan, 5% the coaching tier, 55% start the monthly trial and the rest decline. Of the trials, 55% start with a
+/// saved card (one in ten of them cancels during the trial), 25% start without one and add it a few days later, and 20%
 /// never add one, so the engine lapses them. In each paid monthly period a member may upgrade to coaching (8%),
 /// downgrade from coaching (15% of coaching members), schedule a cancellation for the period's end (6%, a quarter of
-/// them withdrawn days later), pause for 30 days (4%, half of them coming back early), or see the card start to
-/// decline (4%): the engine then retries on the dunning schedule, and 40% of those members add a new card after the
-/// first failure, the others are ended when the retries run out.
+/// them withdrawn days later), pause for 30 days (4%, half of them coming back early), or see the card start to decline
+/// (4%): the engine then retries on the dunning schedule, and 40% of those members add a new card after the first
+/// failure, the others are ended when the retries run out.
 /// </para>
 /// <para>
 /// A monthly member cannot move to the yearly plan mid-period: <see cref="SubscriptionService.ChangePlanAsync"/> keeps
@@ -77,7 +77,8 @@ public static class MembershipSimulation
             },
             new Offer
             {
-                Id = CommunityYearly, Name = "Masterclass Community (yearly)", Price = YearlyPrice, Products = ["community"],
+                Id = CommunityYearly, Name = "Masterclass Community (yearly)", Price = YearlyPrice,
+                Products = ["community"],
                 Recurring = new SubscriptionTerms { Interval = BillingInterval.Year },
             },
             new Offer
@@ -89,7 +90,7 @@ public static class MembershipSimulation
         ],
     };
 
-    /// <summary>The zone whose calendar months the report uses, and the members' zone: the sample's <c>America/New_York</c>.</summary>
+    /// <summary>The members' zone, whose calendar months the report uses: <c>America/New_York</c>.</summary>
     public static DateTimeZone Zone { get; } = DateTimeZoneProviders.Tzdb["America/New_York"];
 
     /// <summary>The end of the simulation: midnight starting February 1, 2027, in New York.</summary>
@@ -165,7 +166,8 @@ public static class MembershipSimulation
         }
 
         IReadOnlyList<FunnelEvent> events = [.. (await log.ReadAsync(0, 1_000_000)).Select(l => l.Event)];
-        FunnelReport report = provider.GetRequiredService<IFunnelReporter>().CreateReport(MasterclassScenario.Funnel, events);
+        FunnelReport report = provider.GetRequiredService<IFunnelReporter>()
+            .CreateReport(MasterclassScenario.Funnel, events);
         SubscriptionService subscriptions = provider.GetRequiredService<SubscriptionService>();
         var stored = new List<Subscription>();
         foreach (LeadId lead in world.Leads)
@@ -186,9 +188,11 @@ public static class MembershipSimulation
         RecurringRevenueSnapshot now = metrics.At(Horizon);
         output.WriteLine();
         output.WriteLine(
-            "Membership: Masterclass Community ($49/month with a 14-day free trial, or $490/year; coaching tier $99/month)");
+            "Membership: Masterclass Community ($49/month with a 14-day free trial, or $490/year; " +
+            "coaching tier $99/month)");
         output.WriteLine(string.Create(c,
-            $"MRR on {Horizon.InZone(Zone).Date:uuuu-MM-dd}: {Usd(now.Mrr(Currency.USD))} from {now.ActiveSubscribers} " +
+            $"MRR on {Horizon.InZone(Zone).Date:uuuu-MM-dd}: {Usd(now.Mrr(Currency.USD))} " +
+            $"from {now.ActiveSubscribers} " +
             $"paying members ({now.TrialingSubscribers} trialing, {now.PausedSubscribers} paused)"));
         List<string[]> rows =
         [
@@ -215,7 +219,8 @@ public static class MembershipSimulation
         output.WriteLine(string.Create(c,
             $"Nov-Jan: net revenue retention {usd.NetRevenueRetention.ToString("P1", c)} ({Usd(usd.Retained)} of " +
             $"{Usd(usd.Starting)}), revenue churn {usd.RevenueChurn.ToString("P1", c)}, logo churn " +
-            $"{quarter.LogoChurn.ToString("P1", c)} ({quarter.ChurnedSubscribers} of {quarter.SubscribersAtStart} members)"));
+            $"{quarter.LogoChurn.ToString("P1", c)} " +
+            $"({quarter.ChurnedSubscribers} of {quarter.SubscribersAtStart} members)"));
         output.WriteLine(string.Create(c,
             $"Trial conversion: {all.TrialConversion.ToString("P1", c)} ({all.TrialsConverted} converted, " +
             $"{all.TrialsLapsed} lapsed, of {all.TrialsStarted} trials)"));
@@ -236,7 +241,8 @@ public static class MembershipSimulation
     private static string Usd(Money amount) => amount.ToString("C", CultureInfo.InvariantCulture);
 
     /// <summary>The members and what they mean to do, on one timeline.</summary>
-    private sealed class World(SubscriptionService service, TestCardGateway gateway, Random random, SimulatedClock clock)
+    private sealed class World(
+        SubscriptionService service, TestCardGateway gateway, Random random, SimulatedClock clock)
     {
         private readonly PriorityQueue<Func<Task>, (Instant At, long Order)> _requests = new();
         private readonly Dictionary<SubscriptionId, Member> _members = [];
@@ -307,7 +313,8 @@ public static class MembershipSimulation
                 At(at, () => StartTrialAsync(member));
                 if (random.Next(10) == 0)
                 {
-                    At(at + Hours(2 * 24, 10 * 24), () => Expect(service.CancelAsync(member.Id, atPeriodEnd: true), "cancel"));
+                    At(at + Hours(2 * 24, 10 * 24),
+                        () => Expect(service.CancelAsync(member.Id, atPeriodEnd: true), "cancel"));
                 }
             }
             else if (roll < 80)
@@ -373,14 +380,13 @@ public static class MembershipSimulation
         {
             member.PaymentMethod = gateway.SaveCard();
             member.Offer = offer;
-            await Expect(service.StartAsync(Request(member, offer) with { PaymentMethod = member.PaymentMethod }), "start");
+            await Expect(service.StartAsync(Request(member, offer)), "start");
         }
 
         private async Task StartTrialAsync(Member member)
         {
             member.Offer = CommunityMonthly;
-            await Expect(service.StartAsync(Request(member, CommunityMonthly) with { PaymentMethod = member.PaymentMethod }),
-                "start");
+            await Expect(service.StartAsync(Request(member, CommunityMonthly)), "start");
         }
 
         private async Task NewCardAsync(Member member)
@@ -421,6 +427,7 @@ public static class MembershipSimulation
             Lead = member.Lead,
             Offer = offer,
             BuyerZone = Zone,
+            PaymentMethod = member.PaymentMethod,
         };
 
         private void At(Instant at, Func<Task> request) =>
@@ -475,15 +482,22 @@ public static class MembershipSimulation
             {
                 string id = string.Create(CultureInfo.InvariantCulture, $"pi_member_{++_payments:D5}");
                 answer = _declines.TryGetValue(request.PaymentMethod, out bool declines) && !declines
-                    ? new PaymentResult { Outcome = PaymentOutcome.Succeeded, PaymentId = id, PaymentMethod = request.PaymentMethod }
-                    : new PaymentResult { Outcome = PaymentOutcome.Declined, PaymentId = id, DeclineCode = "insufficient_funds" };
+                    ? new PaymentResult
+                    {
+                        Outcome = PaymentOutcome.Succeeded, PaymentId = id, PaymentMethod = request.PaymentMethod,
+                    }
+                    : new PaymentResult
+                    {
+                        Outcome = PaymentOutcome.Declined, PaymentId = id, DeclineCode = "insufficient_funds",
+                    };
                 _answers[request.IdempotencyKey] = answer;
             }
 
             return Task.FromResult(answer);
         }
 
-        public Task<PaymentResult> StartPlanAsync(InstallmentPlanRequest request, CancellationToken cancellationToken = default) =>
+        public Task<PaymentResult> StartPlanAsync(
+            InstallmentPlanRequest request, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException("The membership sells no installment plans.");
 
         public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken = default) =>

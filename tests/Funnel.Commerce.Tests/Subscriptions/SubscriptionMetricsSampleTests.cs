@@ -6,7 +6,7 @@ using NodaTime;
 
 namespace Funnel.Tests.Subscriptions;
 
-/// <summary>The Masterclass sample's membership and cart-recovery figures, computed from the events it simulates.</summary>
+/// <summary>The Masterclass sample's membership and cart-recovery figures, computed from the events of its run.</summary>
 public sealed class SubscriptionMetricsSampleTests
 {
     private static readonly ScenarioOptions Options = new();
@@ -43,7 +43,9 @@ public sealed class SubscriptionMetricsSampleTests
     [Fact]
     public async Task RunAsync_DefaultLaunch_FiguresAreTheMetricsOfTheEnginesEventLog()
     {
-        MembershipRun run = await MembershipSimulation.RunAsync(MasterclassScenario.GenerateEvents(Options), Options.Seed);
+        IReadOnlyList<FunnelEvent> launch = MasterclassScenario.GenerateEvents(Options);
+
+        MembershipRun run = await MembershipSimulation.RunAsync(launch, Options.Seed);
 
         // The log holds only what the engine recorded: subscription events, once each, for subscriptions it stores.
         run.Events.ShouldAllBe(e => e.EventType.StartsWith("subscription_"));
@@ -68,7 +70,8 @@ public sealed class SubscriptionMetricsSampleTests
         (printed.Mrr(Currency.USD), printed.ActiveSubscribers, printed.TrialingSubscribers, printed.PausedSubscribers)
             .ShouldBe((computed.Mrr(Currency.USD), computed.ActiveSubscribers, computed.TrialingSubscribers,
                 computed.PausedSubscribers));
-        run.Metrics.Monthly(MembershipSimulation.Zone).Select(m => (m.Movement(Currency.USD), m.TrialsConverted, m.TrialsLapsed))
+        run.Metrics.Monthly(MembershipSimulation.Zone)
+            .Select(m => (m.Movement(Currency.USD), m.TrialsConverted, m.TrialsLapsed))
             .ShouldBe(fromLog.Monthly(MembershipSimulation.Zone)
                 .Select(m => (m.Movement(Currency.USD), m.TrialsConverted, m.TrialsLapsed)));
         fromLog.MonthlyRecurringRevenue(MembershipSimulation.Horizon, Currency.USD).MinorUnits
@@ -79,16 +82,21 @@ public sealed class SubscriptionMetricsSampleTests
         foreach (RecurringRevenueReport month in fromLog.Monthly(MembershipSimulation.Zone))
         {
             RecurringRevenueMovement m = month.Movement(Currency.USD);
-            (m.Starting + m.New + m.Expansion - m.Contraction - m.Churned - m.Paused + m.Reactivation).ShouldBe(m.Ending);
+            (m.Starting + m.New + m.Expansion - m.Contraction - m.Churned - m.Paused + m.Reactivation)
+                .ShouldBe(m.Ending);
         }
 
         // The behaviours the sample claims all happened, through the engine.
-        run.Events.OfType<SubscriptionPlanChanged>().ShouldContain(c => c.ToOffer == MembershipSimulation.CommunityCoaching);
-        run.Events.OfType<SubscriptionPlanChanged>().ShouldContain(c => c.ToOffer == MembershipSimulation.CommunityMonthly);
-        run.Events.OfType<SubscriptionPlanChanged>().ShouldAllBe(c => c.Interval == BillingInterval.Month);
+        SubscriptionPlanChanged[] changes = [.. run.Events.OfType<SubscriptionPlanChanged>()];
+        changes.ShouldContain(c => c.ToOffer == MembershipSimulation.CommunityCoaching);
+        changes.ShouldContain(c => c.ToOffer == MembershipSimulation.CommunityMonthly);
+        changes.ShouldAllBe(c => c.Interval == BillingInterval.Month);
         run.Events.OfType<SubscriptionStarted>().ShouldContain(s => s.Offer == MembershipSimulation.CommunityYearly);
         run.Events.OfType<SubscriptionEnded>().Select(e => e.Reason).Distinct().ShouldBe(
-            [SubscriptionEndReason.TrialLapsed, SubscriptionEndReason.CanceledAtPeriodEnd, SubscriptionEndReason.PaymentFailed],
+            [
+                SubscriptionEndReason.TrialLapsed, SubscriptionEndReason.CanceledAtPeriodEnd,
+                SubscriptionEndReason.PaymentFailed,
+            ],
             ignoreOrder: true);
         run.Events.OfType<SubscriptionPaymentFailed>().ShouldNotBeEmpty();
         run.Events.OfType<SubscriptionCancelWithdrawn>().ShouldNotBeEmpty();
