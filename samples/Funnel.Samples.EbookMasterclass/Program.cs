@@ -75,7 +75,7 @@ namespace Funnel.Samples.EbookMasterclass
             WebinarPromotion.Print(WebinarPromotion.RunAsync(events, options).GetAwaiter().GetResult(), output);
             PaymentsDemo.Print(PaymentsDemo.RunAsync().GetAwaiter().GetResult(), output);
             VatDemo.Print(VatDemo.RunAsync().GetAwaiter().GetResult(), output);
-            MembershipSimulation.Print(MembershipSimulation.GenerateEvents(events, options.Seed), output);
+            MembershipSimulation.Print(MembershipSimulation.RunAsync(events, options.Seed).GetAwaiter().GetResult(), output);
             CartRecoverySimulation.Print(CartRecoverySimulation.RunAsync(events, options).GetAwaiter().GetResult(), output);
             AffiliateSimulation.Print(AffiliateSimulation.RunAsync(events, options.Seed).GetAwaiter().GetResult(), output);
             return 0;
