@@ -15,10 +15,10 @@ namespace Funnel.Storage.Sqlite.Commerce;
 /// <threadsafety>All members are thread-safe and atomic.</threadsafety>
 internal sealed class SqliteSubscriptionStore(SqliteDatabase database) : ISubscriptionStore
 {
-    private const string ByLead =
+    internal const string ByLead =
         "SELECT document, version FROM subscriptions WHERE lead_id = $lead ORDER BY started_at, id LIMIT $max";
 
-    private const string Due =
+    internal const string Due =
         "SELECT document, version FROM subscriptions WHERE due_at IS NOT NULL AND due_at <= $now ORDER BY due_at, id LIMIT $max";
 
     private readonly SqliteDocumentTable<Subscription> _subscriptions = new(
