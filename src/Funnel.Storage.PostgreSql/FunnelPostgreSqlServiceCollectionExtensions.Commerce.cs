@@ -19,5 +19,6 @@ public static partial class FunnelPostgreSqlServiceCollectionExtensions
         Replace<ICheckoutStore, PgCheckoutStore>(services);
         Replace<IInvoiceStore, PgInvoiceStore>(services);
         Replace<Funnel.Waitlists.IWaitlistStore, PgWaitlistStore>(services);
+        Replace<Funnel.Subscriptions.ISubscriptionStore, PgSubscriptionStore>(services);
     }
 }

@@ -3,6 +3,7 @@ using Funnel.Invoices;
 using Funnel.Offers;
 using Funnel.Payments;
 using Funnel.Storage.Sqlite.Commerce;
+using Funnel.Subscriptions;
 using Funnel.Waitlists;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -20,5 +21,6 @@ public static partial class FunnelSqliteServiceCollectionExtensions
         Replace<ICheckoutStore, SqliteCheckoutStore>(services);
         Replace<IInvoiceStore, SqliteInvoiceStore>(services);
         Replace<IWaitlistStore, SqliteWaitlistStore>(services);
+        Replace<ISubscriptionStore, SqliteSubscriptionStore>(services);
     }
 }

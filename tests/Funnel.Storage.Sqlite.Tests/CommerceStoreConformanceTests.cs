@@ -110,3 +110,12 @@ public sealed class SqliteWaitlistStoreConformanceTests : WaitlistStoreSpecifica
 
     public void Dispose() => _databases.Dispose();
 }
+
+public sealed class SqliteSubscriptionStoreConformanceTests : SubscriptionStoreSpecification, IDisposable
+{
+    private readonly CommerceDatabases _databases = new();
+
+    protected override Funnel.Subscriptions.ISubscriptionStore CreateStore() => new SqliteSubscriptionStore(_databases.New());
+
+    public void Dispose() => _databases.Dispose();
+}

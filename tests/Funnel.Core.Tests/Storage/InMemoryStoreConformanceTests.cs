@@ -183,3 +183,8 @@ public sealed class InMemorySequenceTestStoreConformanceTests : SequenceTestStor
 {
     protected override ISequenceTestStore CreateStore() => new InMemorySequenceTestStore();
 }
+
+public sealed class InMemorySubscriptionStoreConformanceTests : SubscriptionStoreSpecification
+{
+    protected override Funnel.Subscriptions.ISubscriptionStore CreateStore() => new Funnel.Subscriptions.InMemorySubscriptionStore();
+}

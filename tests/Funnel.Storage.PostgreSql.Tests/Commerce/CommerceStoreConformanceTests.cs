@@ -333,3 +333,58 @@ internal sealed class RoundRobinWaitlistStore(Funnel.Waitlists.IWaitlistStore[] 
     public Task<ImmutableArray<Funnel.Waitlists.Waitlist>> FindDueAsync(Instant now, int max, CancellationToken cancellationToken = default) =>
         Next.FindDueAsync(now, max, cancellationToken);
 }
+
+public sealed class PgSubscriptionStoreConformanceTests : SubscriptionStoreSpecification, IAsyncLifetime
+{
+    private readonly CommerceInstances _instances = new(1);
+
+    // The property test creates a hundred stores in one test: each starts from an emptied table.
+    protected override Funnel.Subscriptions.ISubscriptionStore CreateStore() =>
+        new PgSubscriptionStore(RoundRobinSubscriptionStore.Emptied(_instances.First));
+
+    public Task InitializeAsync() => _instances.InitializeAsync();
+
+    public Task DisposeAsync() => _instances.DisposeAsync();
+}
+
+public sealed class PgSubscriptionStoreTwoInstanceConformanceTests : SubscriptionStoreSpecification, IAsyncLifetime
+{
+    private readonly CommerceInstances _instances = new(2);
+
+    protected override Funnel.Subscriptions.ISubscriptionStore CreateStore() =>
+        new RoundRobinSubscriptionStore(_instances.Each(static d =>
+            (Funnel.Subscriptions.ISubscriptionStore)new PgSubscriptionStore(RoundRobinSubscriptionStore.Emptied(d))));
+
+    public Task InitializeAsync() => _instances.InitializeAsync();
+
+    public Task DisposeAsync() => _instances.DisposeAsync();
+}
+
+internal sealed class RoundRobinSubscriptionStore(Funnel.Subscriptions.ISubscriptionStore[] stores)
+    : RoundRobin<Funnel.Subscriptions.ISubscriptionStore>(stores), Funnel.Subscriptions.ISubscriptionStore
+{
+    /// <summary>Deletes every subscription of the database (synchronously: the specifications create stores synchronously).</summary>
+    public static PgDatabase Emptied(PgDatabase database)
+    {
+        using Npgsql.NpgsqlConnection connection = database.DataSource.OpenConnection();
+        using Npgsql.NpgsqlCommand clear = new($"DELETE FROM {database.Table("subscriptions")}", connection);
+        clear.ExecuteNonQuery();
+        return database;
+    }
+
+    public Task<Funnel.Subscriptions.Subscription?> FindAsync(Funnel.Subscriptions.SubscriptionId id, CancellationToken cancellationToken = default) =>
+        Next.FindAsync(id, cancellationToken);
+
+    public Task<bool> TryAddAsync(Funnel.Subscriptions.Subscription subscription, CancellationToken cancellationToken = default) =>
+        Next.TryAddAsync(subscription, cancellationToken);
+
+    public Task<bool> TryUpdateAsync(
+        Funnel.Subscriptions.Subscription current, Funnel.Subscriptions.Subscription replacement, CancellationToken cancellationToken = default) =>
+        Next.TryUpdateAsync(current, replacement, cancellationToken);
+
+    public Task<ImmutableArray<Funnel.Subscriptions.Subscription>> ListByLeadAsync(LeadId lead, CancellationToken cancellationToken = default) =>
+        Next.ListByLeadAsync(lead, cancellationToken);
+
+    public Task<ImmutableArray<Funnel.Subscriptions.Subscription>> FindDueAsync(Instant now, int max, CancellationToken cancellationToken = default) =>
+        Next.FindDueAsync(now, max, cancellationToken);
+}
