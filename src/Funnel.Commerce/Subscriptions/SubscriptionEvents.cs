@@ -160,7 +160,8 @@ public sealed record SubscriptionPaymentFailed : LeadEvent
 /// <summary>The subscriber moved to another plan mid-period; the difference for the rest of the period was prorated.</summary>
 /// <remarks>
 /// An upgrade raises MRR by <see cref="ToMonthlyAmount"/> − <see cref="FromMonthlyAmount"/> (expansion), a downgrade
-/// lowers it (contraction). The period's end does not move.
+/// lowers it (contraction). Between plans of one interval the period's end does not move; a move to another interval
+/// starts a new period, which <see cref="PeriodEnd"/> ends.
 /// </remarks>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
 [FunnelEventType(SubscriptionEventTypes.SubscriptionPlanChanged)]
@@ -188,7 +189,11 @@ public sealed record SubscriptionPlanChanged : LeadEvent
     public required Money Price { get; init; }
 
     /// <summary>Gets the prorated difference for the rest of the period: charged when positive, credited when negative.</summary>
+    /// <value>For a move to another interval: the new period's price minus the old period's unused share.</value>
     public required Money Proration { get; init; }
+
+    /// <summary>Gets the end of the new period a move to another interval started, or <see langword="null"/> when the period's end did not move.</summary>
+    public Instant? PeriodEnd { get; init; }
 
     /// <summary>Gets the provider's payment id of a charged proration, or <see langword="null"/> when nothing was charged.</summary>
     public string? PaymentId { get; init; }

@@ -495,22 +495,30 @@ public sealed class SubscriptionService
             ? ResumeStepAsync(s, now, now, c)
             : Task.FromResult(Decision.Reject($"Subscription {id} is {s.Status}, not paused."))), cancellationToken);
 
-    /// <summary>Moves an active subscription to another recurring offer now, keeping the period's end, with proration.</summary>
+    /// <summary>Moves an active subscription to another recurring offer now, with proration.</summary>
     /// <param name="id">The subscription.</param>
     /// <param name="offer">The new plan.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>
     /// The subscription with <see cref="SubscriptionPlanChanged"/>: an upgrade charged the difference for the rest of the
     /// period (after any credit) on the saved method, a downgrade added it to the credit. Declined (or requires action)
-    /// with nothing changed when the upgrade's charge was not collected; rejected unless active, for the same plan, or for a plan of another interval.
+    /// with nothing changed when the charge was not collected; rejected unless active, or for the same plan.
     /// </returns>
     /// <remarks>
-    /// The new plan must have the same interval: a monthly period cannot be kept to its end at a yearly price (or the
-    /// reverse) without one of them being priced for a period it does not last, so a move between monthly and yearly is
-    /// rejected; cancel at the period's end and start the other plan. The charge's idempotency key is made of the subscription, the new plan and the instant of the request, so
+    /// <para>
+    /// A plan of the same interval keeps the period's end: the old price's unused share is credited and the new price's
+    /// share of the rest of the period charged (<see cref="Proration.Change"/>). A plan of another interval (monthly to
+    /// yearly or back) cannot keep a period priced for another length, so, as Stripe does, a new period of the new plan
+    /// starts now: the old price's unused share becomes credit and the new period is charged at once after it
+    /// (<see cref="SubscriptionPlanChanged.PeriodEnd"/> says when it ends; a credit larger than the price is kept for
+    /// the renewals).
+    /// </para>
+    /// <para>
+    /// The charge's idempotency key is made of the subscription, the new plan and the instant of the request, so
     /// when the subscription changes between the charge and its write, the change is computed again and the same amount
     /// is collected once; should the amount differ (the job renewed the period that instant), the provider refuses the
     /// reused key with a <see cref="PaymentGatewayException"/> and nothing is written, so retry the change.
+    /// </para>
     /// </remarks>
     /// <exception cref="ArgumentException">The catalogue has no such offer, or it is not recurring.</exception>
     /// <exception cref="PaymentGatewayException">The provider failed; nothing changed.</exception>
@@ -531,8 +539,7 @@ public sealed class SubscriptionService
 
             if (terms.Interval != s.Interval)
             {
-                return Decision.Reject(
-                    $"'{offer}' is billed every {terms.Interval}, subscription {id} every {s.Interval}: a plan change keeps the period, so it needs the same interval.");
+                return await ChangeIntervalAsync(s, target, terms, now, c).ConfigureAwait(false);
             }
 
             ProrationQuote quote = Proration.Change(s.Price, target.Price, s.CurrentPeriodStart, s.CurrentPeriodEnd, now);
@@ -606,6 +613,87 @@ public sealed class SubscriptionService
                 PaymentId = paymentId,
             });
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Moves an active subscription to a plan of another interval (monthly to yearly or back): the unused part of the
+    /// current period becomes credit, and a new period of the new plan starts now, charged at once after the credit.
+    /// </summary>
+    private async Task<Decision> ChangeIntervalAsync(Subscription s, Offer target, SubscriptionTerms terms, Instant now, CancellationToken cancellationToken)
+    {
+        Money unused = Proration.Unused(s.Price, s.CurrentPeriodStart, s.CurrentPeriodEnd, now);
+        Instant end = SubscriptionCalendar.StartOf(now, 1, terms.Interval, ZoneOf(s));
+        Money credit = s.Credit + unused;
+        string? paymentId = null;
+        ImmutableArray<string> applied = s.AppliedPayments;
+        string key = SubscriptionKeys.ForChange(s.Id, target.Id, now);
+        if (_billing is not null && s.ProviderSubscriptionId is { } provider)
+        {
+            // A change of interval restarts the provider's billing cycle too, and the provider prorates it.
+            PaymentResult billed = await _billing.UpdateAsync(new ProviderSubscriptionUpdate
+            {
+                ProviderSubscriptionId = provider,
+                Subscription = s.Id,
+                Change = ProviderSubscriptionChange.ChangePlan,
+                Offer = target.Id,
+                Price = target.Price,
+                Interval = terms.Interval,
+                IdempotencyKey = key,
+            }, cancellationToken).ConfigureAwait(false);
+            if (NotCollected(billed) is { } refused)
+            {
+                return Decision.Stop(refused with { Subscription = s });
+            }
+
+            paymentId = billed.PaymentId;
+            applied = Applied(applied, paymentId);
+            credit = s.Credit;
+        }
+        else
+        {
+            Money used = Min(credit, target.Price);
+            Money due = target.Price - used;
+            credit -= used;
+            if (due.MinorUnits > 0)
+            {
+                PaymentResult charge = await _gateway.ChargeAsync(ChargeFor(s, due, key, offSession: false), cancellationToken).ConfigureAwait(false);
+                if (NotCollected(charge) is { } failed)
+                {
+                    return Decision.Stop(failed with { Subscription = s });
+                }
+
+                paymentId = charge.PaymentId;
+                applied = Applied(applied, paymentId);
+            }
+        }
+
+        return Decision.To(s with
+        {
+            Offer = target.Id,
+            Price = target.Price,
+            Interval = terms.Interval,
+            Credit = credit,
+            AppliedPayments = applied,
+            BillingAnchor = now,
+            Cycle = 1,
+            CurrentPeriodStart = now,
+            CurrentPeriodEnd = end,
+        }, new SubscriptionPlanChanged
+        {
+            Id = EventFor(s, "plan-changed:" + Version(s)),
+            LeadId = s.Lead,
+            OccurredAt = now,
+            Subscription = s.Id,
+            FromOffer = s.Offer,
+            ToOffer = target.Id,
+            FromMonthlyAmount = s.MonthlyAmount,
+            ToMonthlyAmount = RecurringRevenue.MonthlyAmount(target.Price, terms.Interval),
+            Interval = terms.Interval,
+            Price = target.Price,
+            Proration = target.Price - unused,
+            PaymentId = paymentId,
+            PeriodEnd = end,
+        });
     }
 
     /// <summary>Applies a payment that a provider billing the subscription (Stripe Billing) reports: paid or failed.</summary>

@@ -278,17 +278,66 @@ public class SubscriptionServiceTests
     }
 
     [Fact]
-    public async Task ChangePlanAsync_ToAnotherInterval_IsRejectedAndChargesNothing()
+    public async Task ChangePlanAsync_MonthlyToYearly_CreditsTheUnusedDaysAndStartsAYearNow()
     {
         var kit = new SubscriptionTestKit();
-        Subscription s = await kit.StartAsync(Pro);
+        Subscription s = await kit.StartAsync(Pro);          // Jan 31 – Feb 28: 28 days at $90
+        Instant at = T0 + Duration.FromDays(21);             // Feb 21: 7 of 28 days left
+        kit.Clock.Reset(at);
+
+        SubscriptionResult result = await kit.Service.ChangePlanAsync(s.Id, Yearly);
+
+        result.Outcome.ShouldBe(SubscriptionOutcome.Succeeded);
+        var change = result.Events.ShouldHaveSingleItem().ShouldBeOfType<SubscriptionPlanChanged>();
+        change.Proration.ShouldBe(Usd(277.50m));             // $300 − $90 × 7/28
+        change.PeriodEnd.ShouldBe(Instant.FromUtc(2027, 2, 21, 9, 0));
+        change.Interval.ShouldBe(BillingInterval.Year);
+        change.ToMonthlyAmount.ShouldBe(Usd(25));
+        kit.Gateway.Charges.Last().Request.Amount.ShouldBe(Usd(277.50m));
+        Subscription yearly = result.Subscription!;
+        (yearly.Offer, yearly.Interval, yearly.Price, yearly.Credit).ShouldBe((Yearly, BillingInterval.Year, Usd(300), Usd(0)));
+        (yearly.CurrentPeriodStart, yearly.CurrentPeriodEnd).ShouldBe((at, Instant.FromUtc(2027, 2, 21, 9, 0)));
+
+        Subscription renewed = await kit.RunAtAsync(s.Id, yearly.CurrentPeriodEnd);
+
+        renewed.CurrentPeriodEnd.ShouldBe(Instant.FromUtc(2028, 2, 21, 9, 0));
+        kit.EventsOf(s.Id).OfType<SubscriptionRenewed>().ShouldHaveSingleItem().Amount.ShouldBe(Usd(300));
+        kit.TypesOf(s.Id).ShouldBe([E.SubscriptionStarted, E.SubscriptionPlanChanged, E.SubscriptionRenewed]);
+    }
+
+    [Fact]
+    public async Task ChangePlanAsync_YearlyToMonthly_KeepsTheCreditBeyondTheFirstMonthForTheRenewals()
+    {
+        var kit = new SubscriptionTestKit();
+        Subscription s = await kit.StartAsync(Yearly);       // $300 for Jan 31, 2026 – Jan 31, 2027 (365 days)
+        kit.Clock.Reset(T0 + Duration.FromDays(73));         // 292 of 365 days left: $240 unused
+
+        SubscriptionResult result = await kit.Service.ChangePlanAsync(s.Id, Pro);
+
+        var change = result.Events.ShouldHaveSingleItem().ShouldBeOfType<SubscriptionPlanChanged>();
+        change.Proration.ShouldBe(Usd(-150));                // $90 − $240
+        change.PaymentId.ShouldBeNull();
+        result.Subscription!.Credit.ShouldBe(Usd(150));
+        kit.Gateway.Charges.Count.ShouldBe(1);               // the yearly start only
+
+        Subscription renewed = await kit.RunAtAsync(s.Id, result.Subscription.CurrentPeriodEnd);
+
+        renewed.Credit.ShouldBe(Usd(60));
+        kit.EventsOf(s.Id).OfType<SubscriptionRenewed>().ShouldHaveSingleItem().Amount.ShouldBe(Usd(0));
+    }
+
+    [Fact]
+    public async Task ChangePlanAsync_ToAnotherIntervalDeclined_ChangesNothing()
+    {
+        var kit = new SubscriptionTestKit();
+        Subscription s = await kit.StartAsync(Pro, card: await kit.SaveCardAsync());
+        kit.Provider.ReplaceCard(s.PaymentMethod!, InMemoryPaymentGateway.DecliningCard);
         kit.Clock.Reset(T0 + Duration.FromDays(14));
 
         SubscriptionResult result = await kit.Service.ChangePlanAsync(s.Id, Yearly);
 
-        result.Outcome.ShouldBe(SubscriptionOutcome.Rejected);
-        result.Reason.ShouldNotBeNull().ShouldContain("same interval");
-        kit.Gateway.Charges.Count.ShouldBe(1);
+        result.Outcome.ShouldBe(SubscriptionOutcome.Declined);
+        (await kit.GetAsync(s.Id)).ShouldSatisfyAllConditions(x => x.Version.ShouldBe(s.Version), x => x.Interval.ShouldBe(BillingInterval.Month));
         kit.TypesOf(s.Id).ShouldBe([E.SubscriptionStarted]);
     }
 

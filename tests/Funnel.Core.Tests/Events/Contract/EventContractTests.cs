@@ -131,7 +131,8 @@ public class EventContractTests
         [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionPaymentFailed] = e => ((Funnel.Subscriptions.SubscriptionPaymentFailed)e).Attempt.ShouldBe(2),
         [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionPlanChanged] = e =>
             ((Funnel.Subscriptions.SubscriptionPlanChanged)e).ShouldSatisfyAllConditions(
-                c => c.Proration.ShouldBe(Usd(-2450)), c => c.ToMonthlyAmount.ShouldBe(Usd(4083)), c => c.Interval.ShouldBe(Funnel.Subscriptions.BillingInterval.Year), c => c.PaymentId.ShouldBeNull()),
+                c => c.Proration.ShouldBe(Usd(-2450)), c => c.ToMonthlyAmount.ShouldBe(Usd(4083)), c => c.Interval.ShouldBe(Funnel.Subscriptions.BillingInterval.Year), c => c.PaymentId.ShouldBeNull(),
+                c => c.PeriodEnd.ShouldBe(Instant.FromUtc(2027, 12, 7, 10, 15))),
         [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionPaused] = e => ((Funnel.Subscriptions.SubscriptionPaused)e).Offer.ShouldBe(new OfferId("masterclass-membership-paused")),
         [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionResumed] = e => ((Funnel.Subscriptions.SubscriptionResumed)e).PeriodEnd.ShouldBe(Instant.FromUtc(2027, 4, 1, 0, 0)),
         [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionCancelScheduled] = e => ((Funnel.Subscriptions.SubscriptionCancelScheduled)e).EndsAt.ShouldBe(Instant.FromUtc(2027, 2, 21, 10, 15)),
