@@ -307,7 +307,7 @@ public sealed class PriceBook
     /// <param name="buyerZone">The buyer's time zone, for the installment calendar.</param>
     /// <returns>The quote.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="cart"/> or <paramref name="buyerZone"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The cart has no lines, a line names an unknown offer or payment plan, or a quantity is below 1; the message names the line, such as <c>Lines[2].Offer</c>. Or the cart picks a currency (<see cref="Cart.Currency"/>) an offer of it has no price in, or the buyer's country is not a two-letter code; the message names the offer and currency.</exception>
+    /// <exception cref="ArgumentException">The cart has no lines, a line names an unknown or recurring offer or payment plan, or a quantity is below 1; the message names the line, such as <c>Lines[2].Offer</c>. Or the cart picks a currency (<see cref="Cart.Currency"/>) an offer of it has no price in, or the buyer's country is not a two-letter code; the message names the offer and currency.</exception>
     /// <exception cref="OverflowException">An amount does not fit in a <see cref="long"/> of minor units.</exception>
     public Quote Price(Cart cart, Instant pricedAt, DateTimeZone buyerZone)
     {
@@ -332,6 +332,12 @@ public sealed class PriceBook
             if (!offerIndex.TryGetValue(line.Offer, out int o))
             {
                 throw new ArgumentException(LineError(i, "Offer", $"offer '{line.Offer}' is not in the catalogue."), nameof(cart));
+            }
+
+            if (Catalogue.Offers[o].Recurring is not null)
+            {
+                throw new ArgumentException(
+                    LineError(i, "Offer", $"offer '{line.Offer}' is recurring: a cart sells it once; start it with SubscriptionService.StartAsync."), nameof(cart));
             }
 
             if (line.Quantity < 1)
