@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using FluentValidation;
+using Funnel.Currencies;
 using Funnel.Events;
 using Funnel.Payments;
 using Funnel.Pipeline;
@@ -27,6 +29,15 @@ namespace Funnel.Advocacy;
 /// claws back exactly C. A chargeback the seller wins (a <c>dispute_closed</c> with <c>Won</c>) takes its amount out of
 /// R again, and the commission that brings back is earned anew: a pending entry that clears after the refund window.
 /// A lost dispute changes nothing more.</para>
+/// <para><b>Currencies.</b> Commissions, ledger entries, payouts and the events the program records are in
+/// <see cref="AffiliateProgramSettings.Currency"/>. An order in another currency is converted with the
+/// <see cref="IExchangeRates"/> given to the constructor, at one rate per sale: the rate of the order's UTC date,
+/// looked up when the order is attributed and kept on the sale (<see cref="AffiliateSale.ExchangeRate"/>). Its
+/// payments, refunds and disputes convert at that same rate, whenever they happen, so a full refund claws back exactly
+/// the commission earned. The commission on a payment is the rule applied to the paid amount converted at that rate
+/// (half to even, as <see cref="CurrencyConversion.Convert(Money, decimal, Currency)"/> rounds); the clawback share
+/// is computed in the order's currency, exactly. Without rates, or without a rate for the order's date, attributing
+/// such an order throws, and the <c>affiliates</c> handler parks the event until it is retried.</para>
 /// <para>Apply events in the order they happened: a payment or refund applied before its order's
 /// <c>order_placed</c> is ignored. An event applied again (same <see cref="FunnelEvent.Id"/>, such as a replayed
 /// webhook) is ignored, so it never earns or claws back twice.</para>
@@ -52,8 +63,9 @@ public sealed class AffiliateProgram
     private readonly IAffiliatePayoutStore _payouts;
     private readonly IClock _clock;
     private readonly IFunnelEventLog _log;
+    private readonly IExchangeRates? _exchangeRates;
 
-    /// <summary>Initializes the program.</summary>
+    /// <summary>Initializes the program for sales in its own currency only.</summary>
     /// <param name="settings">The settings; validated.</param>
     /// <param name="affiliates">The store of affiliates.</param>
     /// <param name="clicks">The store of link clicks.</param>
@@ -61,6 +73,9 @@ public sealed class AffiliateProgram
     /// <param name="payouts">The store of payouts.</param>
     /// <param name="clock">The clock for "now".</param>
     /// <param name="log">The event log the program records its events in.</param>
+    /// <remarks>An order in another currency than <see cref="AffiliateProgramSettings.Currency"/> that an affiliate
+    /// would earn on makes <see cref="ApplyAsync"/> throw; give <see cref="IExchangeRates"/> to the other constructor to
+    /// commission it.</remarks>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ValidationException">The settings are invalid; the errors name the field, such as <c>Rules[0].Percent</c>.</exception>
     public AffiliateProgram(
@@ -71,6 +86,34 @@ public sealed class AffiliateProgram
         IAffiliatePayoutStore payouts,
         IClock clock,
         IFunnelEventLog log)
+        : this(settings, affiliates, clicks, sales, payouts, clock, log, exchangeRates: null)
+    {
+    }
+
+    /// <summary>Initializes the program, converting sales in other currencies with exchange rates.</summary>
+    /// <param name="settings">The settings; validated.</param>
+    /// <param name="affiliates">The store of affiliates.</param>
+    /// <param name="clicks">The store of link clicks.</param>
+    /// <param name="sales">The store of attributed sales and their commission ledgers.</param>
+    /// <param name="payouts">The store of payouts.</param>
+    /// <param name="clock">The clock for "now".</param>
+    /// <param name="log">The event log the program records its events in.</param>
+    /// <param name="exchangeRates">
+    /// The rates that convert an order in another currency into <see cref="AffiliateProgramSettings.Currency"/>, at
+    /// the rate of the order's UTC date, kept on the sale; <see langword="null"/> to accept only orders in the program's
+    /// currency. <c>AddFunnel</c> passes the <see cref="IExchangeRates"/> registered in the container.
+    /// </param>
+    /// <exception cref="ArgumentNullException">An argument other than <paramref name="exchangeRates"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ValidationException">The settings are invalid; the errors name the field, such as <c>Rules[0].Percent</c>.</exception>
+    public AffiliateProgram(
+        AffiliateProgramSettings settings,
+        IAffiliateStore affiliates,
+        IAffiliateClickStore clicks,
+        IAffiliateSaleStore sales,
+        IAffiliatePayoutStore payouts,
+        IClock clock,
+        IFunnelEventLog log,
+        IExchangeRates? exchangeRates)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(affiliates);
@@ -87,6 +130,7 @@ public sealed class AffiliateProgram
         _payouts = payouts;
         _clock = clock;
         _log = log;
+        _exchangeRates = exchangeRates;
     }
 
     /// <summary>Gets the settings.</summary>
@@ -219,7 +263,11 @@ public sealed class AffiliateProgram
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The events this call recorded (already in the log; do not append them again): <c>affiliate_sale_attributed</c>, <c>commission_earned</c> or <c>commission_clawed_back</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="e"/> is <see langword="null"/>.</exception>
-    /// <exception cref="InvalidOperationException">An amount is in another currency than the program's, or concurrent changes kept winning.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// An attributed order is in another currency than the program's and there are no exchange rates, or no rate
+    /// from its currency on its UTC date (the message names both currencies, the date and <see cref="IExchangeRates"/>);
+    /// a payment, refund or dispute is in another currency than its order; or concurrent changes kept winning.
+    /// </exception>
     public async Task<ImmutableArray<FunnelEvent>> ApplyAsync(FunnelEvent e, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(e);
@@ -382,7 +430,7 @@ public sealed class AffiliateProgram
         Affiliate affiliate = await GetAsync(id, cancellationToken).ConfigureAwait(false);
         ImmutableArray<AffiliateSale> sales = await AllSalesAsync(id, cancellationToken).ConfigureAwait(false);
         ImmutableArray<Payout> payouts = await PayoutsAsync(id, cancellationToken).ConfigureAwait(false);
-        Money salesTotal = Money.Sum(sales.Select(s => s.Total), _settings.Currency);
+        Money salesTotal = Money.Sum(sales.Select(s => InProgramCurrency(s, s.Total)), _settings.Currency);
         Money commission = Money.Sum(sales.SelectMany(s => s.Entries).Select(x => x.Amount), _settings.Currency);
         Money paid = Money.Sum(payouts.Select(p => p.Amount), _settings.Currency);
         return new AffiliateStats(id, affiliate.Clicks, sales.Length, salesTotal, commission, paid);
@@ -427,7 +475,6 @@ public sealed class AffiliateProgram
             return [];
         }
 
-        Money total = InCurrency(order.Total);
         Instant earliest = order.OccurredAt - _settings.CookieWindow;
         ImmutableArray<AffiliateClick> clicks = await _clicks.ListAsync(order.LeadId, earliest, MaxClicksPerOrder, cancellationToken).ConfigureAwait(false);
         var affiliates = new Dictionary<AffiliateId, Affiliate?>();
@@ -460,30 +507,34 @@ public sealed class AffiliateProgram
             return [];
         }
 
+        // The rate is looked up before the sale number is claimed, so a missing rate leaves no number unused.
+        decimal? rate = RateOf(order);
+
         // The sale number fixes the tier; it is claimed first, so two orders never share one. A lost race on the same
         // order leaves a number unused.
         Affiliate numbered = await UpdateAffiliateAsync(won.Click.Affiliate, a => a with { SalesNumbered = a.SalesNumbered + 1 }, cancellationToken).ConfigureAwait(false);
         (decimal? percent, Money? fixedAmount) = RateFor(order.Offer, numbered.SalesNumbered);
-        Money zero = Money.Zero(_settings.Currency);
+        Money zero = Money.Zero(order.Total.Currency);
         var sale = new AffiliateSale
         {
             Order = order.Order,
             Affiliate = numbered.Id,
             SaleNumber = numbered.SalesNumbered,
-            Total = total,
+            Total = order.Total,
+            ExchangeRate = rate,
             Percent = percent,
             Fixed = fixedAmount,
             Paid = zero,
             Refunded = zero,
-            Earned = zero,
-            ClawedBack = zero,
+            Earned = Money.Zero(_settings.Currency),
+            ClawedBack = Money.Zero(_settings.Currency),
         };
         if (!await _sales.TryAddAsync(sale, cancellationToken).ConfigureAwait(false))
         {
             return [];
         }
 
-        return [new AffiliateSaleAttributed { Id = EventRecording.Caused(order.Id, "affiliates:attributed"), LeadId = order.LeadId, OccurredAt = order.OccurredAt, Code = numbered.Code, Order = order.Order, Amount = total }];
+        return [new AffiliateSaleAttributed { Id = EventRecording.Caused(order.Id, "affiliates:attributed"), LeadId = order.LeadId, OccurredAt = order.OccurredAt, Code = numbered.Code, Order = order.Order, Amount = InProgramCurrency(sale, order.Total) }];
     }
 
     private (decimal? Percent, Money? Fixed) RateFor(OfferId offer, int saleNumber)
@@ -526,8 +577,8 @@ public sealed class AffiliateProgram
 
     private (AffiliateSale, ImmutableArray<FunnelEvent>) Earn(AffiliateSale sale, Affiliate affiliate, PaymentSucceeded payment)
     {
-        Money paid = sale.Paid + InCurrency(payment.Amount);
-        Money target = CommissionOn(sale.Percent, sale.Fixed, sale.Total, paid);
+        Money paid = sale.Paid + InSaleCurrency(sale, payment.Amount, payment);
+        Money target = CommissionOn(sale.Percent, sale.Fixed, sale.Total, paid, sale.ExchangeRate, _settings.Currency);
         Money delta = target - sale.Earned;
         if (!delta.IsPositive)
         {
@@ -555,12 +606,16 @@ public sealed class AffiliateProgram
             [new CommissionEarned { Id = EventRecording.Caused(cause, "affiliates:earned"), LeadId = affiliate.Lead, OccurredAt = at, Code = affiliate.Code, Order = order, Amount = amount }]);
     }
 
-    /// <summary>The commission on an order after <paramref name="paid"/> has been paid: the rule applied to the paid amount, rounded once.</summary>
-    internal static Money CommissionOn(decimal? percent, Money? fixedAmount, Money total, Money paid)
+    /// <summary>
+    /// The commission in <paramref name="currency"/> after <paramref name="paid"/> (in the order's currency) has been
+    /// paid: a percentage of the paid amount converted at <paramref name="rate"/>, or the fixed amount's share paid.
+    /// </summary>
+    internal static Money CommissionOn(decimal? percent, Money? fixedAmount, Money total, Money paid, decimal? rate, Currency currency)
     {
         if (percent is { } p)
         {
-            return paid.Percentage(p, MidpointRounding.AwayFromZero);
+            Money converted = rate is { } r ? CurrencyConversion.Convert(paid, r, currency) : paid;
+            return converted.Percentage(p, MidpointRounding.AwayFromZero);
         }
 
         if (fixedAmount is { } f && total.IsPositive)
@@ -569,7 +624,7 @@ public sealed class AffiliateProgram
             return new Money(MulDiv(f.MinorUnits, capped, total.MinorUnits), f.Currency);
         }
 
-        return Money.Zero(paid.Currency);
+        return Money.Zero(currency);
     }
 
     private (AffiliateSale, ImmutableArray<FunnelEvent>) ClawBack(
@@ -580,7 +635,7 @@ public sealed class AffiliateProgram
             return (sale, []);
         }
 
-        Money refundedTotal = sale.Refunded + InCurrency(amount);
+        Money refundedTotal = sale.Refunded + InSaleCurrency(sale, amount, cause, order);
         Money target = ClawbackFor(sale, refundedTotal);
         Money delta = target - sale.ClawedBack;
         if (!delta.IsPositive)
@@ -626,7 +681,7 @@ public sealed class AffiliateProgram
     /// <summary>A dispute the seller won: the disputed amount counts as paid again, so the commission clawed back for it is earned again.</summary>
     private (AffiliateSale, ImmutableArray<FunnelEvent>) EarnBack(AffiliateSale sale, Affiliate affiliate, DisputeClosed won)
     {
-        Money amount = InCurrency(won.Amount);
+        Money amount = InSaleCurrency(sale, won.Amount, won);
         Money refundedTotal = sale.Refunded - (amount < sale.Refunded ? amount : sale.Refunded);
         if (!sale.Paid.IsPositive)
         {
@@ -650,11 +705,42 @@ public sealed class AffiliateProgram
         return new Money(MulDiv(sale.Earned.MinorUnits, refunded, sale.Paid.MinorUnits), _settings.Currency);
     }
 
-    private Money InCurrency(Money amount) => amount.Currency == _settings.Currency
-        ? amount
-        : throw new InvalidOperationException(
-            $"The amount {amount} is not in the program's currency {_settings.Currency}: commissions on sales in another currency are not supported yet; "
-            + "sell the offers an affiliate can earn on in the program's currency.");
+    /// <summary>The rate that converts an order's total into the program's currency on the order's UTC date, or <see langword="null"/> when it is in the program's currency.</summary>
+    private decimal? RateOf(OrderPlaced order)
+    {
+        Currency source = order.Total.Currency, target = _settings.Currency;
+        if (source == target)
+        {
+            return null;
+        }
+
+        LocalDate day = order.OccurredAt.InUtc().Date;
+        decimal? rate = _exchangeRates?.FindRate(source, target, day);
+        return rate is > 0m
+            ? rate.Value
+            : throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"Order {order.Order} ({order.Id}) is in {source.Code}, but the affiliate program pays commission in {target.Code} ")
+                + (_exchangeRates is null
+                    ? "and no exchange rates are set: register an IExchangeRates (or pass one to the AffiliateProgram constructor), "
+                      + "or sell the offers an affiliate can earn on in the program's currency."
+                    : string.Create(CultureInfo.InvariantCulture,
+                        $"and the exchange rates (IExchangeRates) have no rate from {source.Code} to {target.Code} on {day:uuuu'-'MM'-'dd}{(rate is null ? "" : $" (got {rate})")}.")));
+    }
+
+    /// <summary>An amount of a sale's payment, refund or dispute, which must be in the order's currency.</summary>
+    private static Money InSaleCurrency(AffiliateSale sale, Money amount, FunnelEvent source) =>
+        InSaleCurrency(sale, amount, source.Id, sale.Order);
+
+    private static Money InSaleCurrency(AffiliateSale sale, Money amount, EventId source, OrderId order) =>
+        amount.Currency == sale.Total.Currency
+            ? amount
+            : throw new InvalidOperationException(
+                $"Event {source} has the amount {amount} on order {order}, which is in {sale.Total.Currency.Code}: "
+                + "a payment, refund or dispute must be in its order's currency.");
+
+    /// <summary>An amount in a sale's currency converted into the program's at the sale's rate.</summary>
+    private Money InProgramCurrency(AffiliateSale sale, Money amount) =>
+        sale.ExchangeRate is { } rate ? CurrencyConversion.Convert(amount, rate, _settings.Currency) : amount;
 
     /// <summary>a × b ÷ c for non-negative a, b and positive c, rounded half away from zero.</summary>
     internal static long MulDiv(long a, long b, long c)

@@ -1,5 +1,6 @@
 using FluentValidation;
 using Funnel.Advocacy;
+using Funnel.Currencies;
 using Funnel.Onboarding;
 using Funnel.Pipeline;
 using Funnel.Webinars;
@@ -12,7 +13,7 @@ namespace Funnel.DependencyInjection;
 /// <summary>Registers the onboarding, review, affiliate, referral and webinar services (called by <c>AddFunnel</c>).</summary>
 internal static class AdvocacyRegistration
 {
-    /// <summary>Adds the in-memory stores (reviews, course progress, entitlements, webinar registrations, affiliates, clicks, affiliate sales, payouts, referrers and referrals; each replaceable by registering your own first), validators, the review service, the course progress tracker and webinar registrar (over the registered <see cref="Course"/> and <see cref="Webinar"/> instances), and, when their settings are registered, the affiliate and referral programs; the <c>affiliates</c>, <c>referrals</c> and <c>onboarding</c> handlers and the <c>webinar-no-shows</c> and <c>advocacy-clearing</c> jobs.</summary>
+    /// <summary>Adds the in-memory stores (reviews, course progress, entitlements, webinar registrations, affiliates, clicks, affiliate sales, payouts, referrers and referrals; each replaceable by registering your own first), validators, the review service, the course progress tracker and webinar registrar (over the registered <see cref="Course"/> and <see cref="Webinar"/> instances), and, when their settings are registered, the affiliate and referral programs (the affiliate program converting sales in other currencies with the registered <see cref="IExchangeRates"/>, if any); the <c>affiliates</c>, <c>referrals</c> and <c>onboarding</c> handlers and the <c>webinar-no-shows</c> and <c>advocacy-clearing</c> jobs.</summary>
     public static void AddAdvocacy(IServiceCollection services)
     {
         services.TryAddSingleton<IValidator<Course>, CourseValidator>();
@@ -46,7 +47,8 @@ internal static class AdvocacyRegistration
             sp.GetRequiredService<IAffiliateSaleStore>(),
             sp.GetRequiredService<IAffiliatePayoutStore>(),
             sp.GetRequiredService<IClock>(),
-            sp.GetRequiredService<IFunnelEventLog>()));
+            sp.GetRequiredService<IFunnelEventLog>(),
+            sp.GetService<IExchangeRates>()));
         services.TryAddSingleton(sp => new ReferralProgram(
             sp.GetRequiredService<ReferralProgramSettings>(),
             sp.GetRequiredService<IReferrerStore>(),
