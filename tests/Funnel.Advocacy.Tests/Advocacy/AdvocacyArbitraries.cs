@@ -21,6 +21,16 @@ public sealed record LedgerCase(LedgerOp[] Ops, long MinimumPayout)
     public override string ToString() => $"min {MinimumPayout}: {string.Join(" ", Ops)}";
 }
 
+/// <summary>
+/// A sale in EUR to a program in USD: the order total, the rule, one EUR → USD rate per day (the table changes daily)
+/// and payments (positive) and refunds (negative) of the order, each a day after the one before.
+/// </summary>
+public sealed record ForeignSaleCase(long Total, decimal? Percent, long? Fixed, decimal[] DailyRates, long[] Moves)
+{
+    public override string ToString() =>
+        $"€{Total} rule {Percent}% / fixed {Fixed}, rates {string.Join(" ", DailyRates)}, moves {string.Join(" ", Moves)}";
+}
+
 /// <summary>FsCheck generators for affiliate commissions, kept out of the shared Arbitraries.</summary>
 public static class AdvocacyArbitraries
 {
@@ -48,6 +58,24 @@ public static class AdvocacyArbitraries
             from ops in Gen.ArrayOf(op, count)
             from min in Gen.Choose(0, 50_000)
             select new LedgerCase(ops, min);
+        return gen.ToArbitrary();
+    }
+
+    public static Arbitrary<ForeignSaleCase> ForeignSaleCaseArb()
+    {
+        Gen<long> move =
+            from refund in Gen.Elements(false, false, true)
+            from amount in Gen.Choose(1, 2_000_000)
+            select refund ? -(long)amount : amount;
+        Gen<ForeignSaleCase> gen =
+            from total in Gen.Choose(1, 5_000_000)
+            from usePercent in Gen.Elements(true, false)
+            from basisPoints in Gen.Choose(1, 1_000_000)
+            from fixedAmount in Gen.Choose(1, 1_000_000)
+            from count in Gen.Choose(1, 20)
+            from moves in Gen.ArrayOf(move, count)
+            from rates in Gen.ArrayOf(Gen.Choose(1, 40_000).Select(r => r / 10_000m), count + 2)
+            select new ForeignSaleCase(total, usePercent ? basisPoints / 10_000m : null, usePercent ? null : fixedAmount, rates, moves);
         return gen.ToArbitrary();
     }
 }

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using Funnel.Advocacy;
+using Funnel.Currencies;
 using Funnel.Events;
+using Funnel.Payments;
 using NodaTime;
 using NodaTime.Testing;
 
@@ -28,10 +30,10 @@ internal static class AdvocacyTestKit
     };
 
     /// <summary>A program with one approved affiliate (lead 1, code <c>sarah</c>).</summary>
-    public static (AffiliateProgram Program, Affiliate Affiliate, FakeClock Clock) ProgramWithAffiliate(AffiliateProgramSettings? settings = null)
+    public static (AffiliateProgram Program, Affiliate Affiliate, FakeClock Clock) ProgramWithAffiliate(AffiliateProgramSettings? settings = null, IExchangeRates? rates = null)
     {
         var clock = new FakeClock(T0);
-        var program = InMemoryEngines.Affiliates(settings ?? Settings(), clock);
+        var program = InMemoryEngines.Affiliates(settings ?? Settings(), clock, rates: rates);
         Affiliate affiliate = program.Enrol(Lead(1), "sarah").Affiliate;
         affiliate = program.Decide(affiliate.Id, approve: true).Affiliate;
         return (program, affiliate, clock);
@@ -42,6 +44,12 @@ internal static class AdvocacyTestKit
 
     public static PaymentSucceeded Paid(int buyer, int order, Money amount, Instant at) =>
         new() { LeadId = Lead(buyer), Order = OrderNo(order), Amount = amount, OccurredAt = at };
+
+    public static PaymentDisputed Disputed(int buyer, int order, Money amount, Instant at) =>
+        new() { LeadId = Lead(buyer), Order = OrderNo(order), Amount = amount, PaymentId = "pi_1", Reason = "fraudulent", OccurredAt = at };
+
+    public static DisputeClosed DisputeWon(int buyer, int order, Money amount, Instant at) =>
+        new() { LeadId = Lead(buyer), Order = OrderNo(order), Amount = amount, DisputeId = "dp_1", PaymentId = "pi_1", Won = true, OccurredAt = at };
 
     public static RefundIssued Refunded(int buyer, int order, Money amount, Instant at) =>
         new() { LeadId = Lead(buyer), Order = OrderNo(order), Amount = amount, OccurredAt = at };

@@ -2,6 +2,8 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Funnel.Advocacy;
+using Funnel.Currencies;
+using Funnel.Events;
 using NodaTime;
 using NodaTime.Testing;
 using static Funnel.Tests.Advocacy.AdvocacyTestKit;
@@ -36,6 +38,62 @@ public class AffiliateProperties
         return (program.Stats(sarah.Id).Commission == expected).Label($"sum {program.Stats(sarah.Id).Commission} = rule on total {expected}")
             .And(eachWithinOneMinorUnit.Label("each installment within one minor unit of its exact share"))
             .And((paidSoFar == c.Total).Label("installments sum to the total"));
+    }
+
+    [Property]
+    public Property Clawbacks_EurSaleInUsdProgramAsRatesChange_NeverExceedEarnedAndAFullRefundNetsToZero(ForeignSaleCase c)
+    {
+        LocalDate first = T0.InUtc().Date;
+        FixedExchangeRates rates = FixedExchangeRates.Empty;
+        for (int day = 0; day < c.DailyRates.Length; day++)
+        {
+            rates = rates.With(Currency.EUR, Currency.USD, c.DailyRates[day], first.PlusDays(day));
+        }
+
+        CommissionRule rule = c.Percent is { } p ? new CommissionRule { Percent = p } : new CommissionRule { Fixed = Cents(c.Fixed!.Value) };
+        var (program, sarah, _) = ProgramWithAffiliate(Settings(rules: [rule]), rates);
+        program.RecordClick("sarah", Lead(2));
+        program.Apply(Placed(2, 1, new Money(c.Total, Currency.EUR), T0));
+        long earned = 0, clawedBack = 0, paid = 0, refunded = 0;
+        bool neverAhead = true;
+        void Apply(FunnelEvent e)
+        {
+            foreach (FunnelEvent recorded in program.Apply(e))
+            {
+                earned += recorded is CommissionEarned x ? x.Amount.MinorUnits : 0;
+                clawedBack += recorded is CommissionClawedBack y ? y.Amount.MinorUnits : 0;
+            }
+
+            neverAhead &= clawedBack <= earned;
+        }
+
+        for (int i = 0; i < c.Moves.Length; i++)
+        {
+            Instant at = T0 + Duration.FromDays(i + 1);
+            long move = c.Moves[i];
+            if (move > 0)
+            {
+                paid += move;
+                Apply(Paid(2, 1, new Money(move, Currency.EUR), at));
+            }
+            else if (Math.Min(-move, paid - refunded) is var refund and > 0)
+            {
+                // A refund is at most what was paid and not yet refunded, as a payment provider allows.
+                refunded += refund;
+                Apply(Refunded(2, 1, new Money(refund, Currency.EUR), at));
+            }
+        }
+
+        if (paid > refunded)
+        {
+            Apply(Refunded(2, 1, new Money(paid - refunded, Currency.EUR), T0 + Duration.FromDays(c.Moves.Length + 1)));
+        }
+
+        bool fullyRefunded = paid == 0 || clawedBack == earned;
+        return neverAhead.Label($"clawback never ahead of earned ({clawedBack} vs {earned})")
+            .And(fullyRefunded.Label($"a full refund claws back exactly what was earned ({clawedBack} vs {earned})"))
+            .And((program.Stats(sarah.Id).Commission.MinorUnits == earned - clawedBack).Label("the ledger nets to earned minus clawed back"))
+            .And((program.Stats(sarah.Id).Commission.Currency == Currency.USD).Label("commission in the program's currency"));
     }
 
     [Property]

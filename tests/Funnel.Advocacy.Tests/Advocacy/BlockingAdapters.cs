@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Funnel.Advocacy;
+using Funnel.Currencies;
 using Funnel.Events;
 using Funnel.Leads;
 using Funnel.Onboarding;
@@ -13,9 +14,9 @@ namespace Funnel.Tests;
 /// <summary>The engines over fresh in-memory stores, as the tests build them.</summary>
 internal static class InMemoryEngines
 {
-    public static AffiliateProgram Affiliates(AffiliateProgramSettings settings, IClock clock, IFunnelEventLog? log = null) => new(
+    public static AffiliateProgram Affiliates(AffiliateProgramSettings settings, IClock clock, IFunnelEventLog? log = null, IExchangeRates? rates = null) => new(
         settings, new InMemoryAffiliateStore(), new InMemoryAffiliateClickStore(), new InMemoryAffiliateSaleStore(), new InMemoryAffiliatePayoutStore(), clock,
-        log ?? new InMemoryFunnelEventLog());
+        log ?? new InMemoryFunnelEventLog(), rates);
 
     public static ReferralProgram Referrals(ReferralProgramSettings settings, IClock clock, IFunnelEventLog? log = null) =>
         new(settings, new InMemoryReferrerStore(), new InMemoryReferralStore(), clock, log ?? new InMemoryFunnelEventLog());
