@@ -61,7 +61,7 @@ public sealed record AffiliateSaleAttributed : LeadEvent
     /// <summary>Gets the order.</summary>
     public required OrderId Order { get; init; }
 
-    /// <summary>Gets the amount.</summary>
+    /// <summary>Gets the order total in the program's currency, converted at the sale's rate (<see cref="AffiliateSale.ExchangeRate"/>) when the order is in another.</summary>
     public required Money Amount { get; init; }
 
     /// <inheritdoc/>
@@ -83,7 +83,7 @@ public sealed record CommissionEarned : LeadEvent
     /// <summary>Gets the order.</summary>
     public required OrderId Order { get; init; }
 
-    /// <summary>Gets the amount.</summary>
+    /// <summary>Gets the commission, in the program's currency (converted at the sale's rate, <see cref="AffiliateSale.ExchangeRate"/>, when the order is in another).</summary>
     public required Money Amount { get; init; }
 
     /// <inheritdoc/>
@@ -105,7 +105,7 @@ public sealed record CommissionClawedBack : LeadEvent
     /// <summary>Gets the order.</summary>
     public required OrderId Order { get; init; }
 
-    /// <summary>Gets the amount.</summary>
+    /// <summary>Gets the commission, in the program's currency (converted at the sale's rate, <see cref="AffiliateSale.ExchangeRate"/>, when the order is in another).</summary>
     public required Money Amount { get; init; }
 
     /// <inheritdoc/>
@@ -127,7 +127,7 @@ public sealed record CommissionApproved : LeadEvent
     /// <summary>Gets the order.</summary>
     public required OrderId Order { get; init; }
 
-    /// <summary>Gets the amount.</summary>
+    /// <summary>Gets the commission, in the program's currency.</summary>
     public required Money Amount { get; init; }
 
     /// <inheritdoc/>

@@ -247,7 +247,7 @@ public sealed record Payout(Guid Id, AffiliateId Affiliate, Money Amount, Instan
 /// <param name="Affiliate">The affiliate.</param>
 /// <param name="Clicks">Tracked clicks on the affiliate's links.</param>
 /// <param name="Conversions">Orders attributed to the affiliate.</param>
-/// <param name="Sales">The totals of those orders.</param>
+/// <param name="Sales">The totals of those orders, in the program's currency: each converted at its sale's rate (<see cref="AffiliateSale.ExchangeRate"/>) when in another.</param>
 /// <param name="Commission">Commission earned, net of clawbacks (pending, approved and paid).</param>
 /// <param name="Paid">Commission paid out.</param>
 /// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
