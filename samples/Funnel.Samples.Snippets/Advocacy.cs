@@ -1,4 +1,5 @@
 using Funnel.Advocacy;
+using Funnel.Currencies;
 using Funnel.Events;
 using Funnel.Leads;
 using Funnel.Offers;
@@ -72,6 +73,20 @@ await program.ApproveClearedAsync();                                    // commi
 var (payout, paid) = await program.PayOutAsync(affiliate.Id);           // affiliate_paid_out
 AffiliateStats stats = await program.StatsAsync(affiliate.Id);          // clicks, conversions, EPC, cost per sale
         // </snippet:advocacy-affiliates>
+    }
+
+    public static AffiliateProgram AffiliateCurrencies(
+        IServiceCollection services, AffiliateProgramSettings settings, IAffiliateStore affiliates, IAffiliateClickStore clicks,
+        IAffiliateSaleStore sales, IAffiliatePayoutStore payouts, IClock clock, IFunnelEventLog log)
+    {
+        // <snippet:advocacy-affiliate-currencies>
+services.AddSingleton<IExchangeRates>(FixedExchangeRates.Empty
+    .With(Currency.EUR, Currency.USD, 1.10m, new LocalDate(2026, 10, 1))
+    .With(Currency.EUR, Currency.USD, 1.25m, new LocalDate(2026, 10, 25)));
+// AddFunnelAdvocacy's AffiliateProgram takes the registered rates; by hand, pass them last:
+// new AffiliateProgram(settings, affiliates, clicks, sales, payouts, clock, log, rates)
+        // </snippet:advocacy-affiliate-currencies>
+        return new AffiliateProgram(settings, affiliates, clicks, sales, payouts, clock, log, FixedExchangeRates.Empty.With(Currency.EUR, Currency.USD, 1.10m));
     }
 
     public static async Task ReferralsAsync(
