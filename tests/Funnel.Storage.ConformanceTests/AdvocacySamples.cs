@@ -164,6 +164,7 @@ public sealed record AdvocacyRecords(
         AffiliateId affiliate = AffiliateId.New();
         OrderId order = OrderId.New();
         static Money Usd(long cents) => new(cents, Currency.USD);
+        static Money Eur(long cents) => new(cents, Currency.EUR);
         DateTimeZone berlin = DateTimeZoneProviders.Tzdb["Europe/Berlin"];
         Instant starts = T0 + Duration.FromDays(2);
         return new AdvocacyRecords(
@@ -175,8 +176,8 @@ public sealed record AdvocacyRecords(
             new AffiliateClick { Id = Guid.NewGuid(), Affiliate = affiliate, Visitor = friend, At = T0 },
             new AffiliateSale
             {
-                Order = order, Affiliate = affiliate, SaleNumber = 3, Total = Usd(49_700), Percent = 30.5m, Fixed = Usd(1_000),
-                Paid = Usd(24_850), Refunded = Usd(100), Earned = Usd(7_579), ClawedBack = Usd(30),
+                Order = order, Affiliate = affiliate, SaleNumber = 3, Total = Eur(45_900), ExchangeRate = 1.0842m, Percent = 30.5m,
+                Fixed = Usd(1_000), Paid = Eur(22_950), Refunded = Eur(100), Earned = Usd(7_579), ClawedBack = Usd(30),
                 AppliedEvents = [EventId.New(), EventId.New()],
                 Entries =
                 [
