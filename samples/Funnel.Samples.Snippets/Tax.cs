@@ -1,4 +1,5 @@
 using Funnel.Offers;
+using Funnel.Pipeline;
 using Funnel.Tax;
 using NodaTime;
 
@@ -43,6 +44,22 @@ internal static class TaxSnippets
         };
         // </snippet:tax-stripe>
         return cart;
+    }
+
+    public static async Task RetryStripeTaxRecordingsAsync(FunnelPipeline pipeline)
+    {
+        // <snippet:tax-stripe-retry>
+        // After fixing the cause (or recording the sale in the Stripe Dashboard and deciding to skip it), deliver the
+        // events the stripe-tax handler parked again: the payment first, then its refunds, as they were parked.
+        foreach (ParkedEvent parked in await pipeline.ListParkedAsync())
+        {
+            if (parked.Handler == "stripe-tax")
+            {
+                Console.WriteLine($"{parked.EventType} {parked.EventId}: {parked.Error}");
+                await pipeline.RetryParkedAsync(parked);
+            }
+        }
+        // </snippet:tax-stripe-retry>
     }
 
     public static async Task CheckoutAsync(OrderService orders, LeadId lead, string billingCountry, string ipCountry)

@@ -140,6 +140,11 @@ public static class StripeServiceCollectionExtensions
     /// fails to start with an <see cref="OptionsValidationException"/> naming <c>ApiKey</c>. The options are validated
     /// when the host starts.
     /// </para>
+    /// <para>
+    /// It also registers the <c>stripe-tax</c> pipeline handler, which records each sale with Stripe Tax once the order
+    /// is paid (a tax transaction from the order's calculation, noted by <see cref="StripeTaxTransactionRecorded"/>) and
+    /// each refund as a reversal, so that Stripe counts them in the seller's filing reports and registration thresholds.
+    /// </para>
     /// </remarks>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets the options, or <see langword="null"/> for the defaults.</param>
@@ -156,6 +161,9 @@ public static class StripeServiceCollectionExtensions
         services.AddSingleton<Funnel.Tax.ITaxCalculator>(sp => new StripeTaxCalculator(
             CreateClient(sp.GetRequiredService<IOptions<FunnelStripeOptions>>().Value),
             sp.GetRequiredService<IOptions<StripeTaxOptions>>().Value));
+        services.TryAddSingleton(sp => new StripeTaxClient(CreateClient(sp.GetRequiredService<IOptions<FunnelStripeOptions>>().Value)));
+        services.AddFunnelEventTypes(typeof(StripeTaxTransactionRecorded).Assembly);
+        services.AddFunnelHandler<StripeTaxTransactionsHandler>(StripeTaxTransactionsHandler.Name);
         return services;
     }
 

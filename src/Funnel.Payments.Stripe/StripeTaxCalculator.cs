@@ -126,6 +126,7 @@ internal sealed class StripeTaxCalculator(IStripeClient client, StripeTaxOptions
             },
             PricesIncludeTax = options.PricesIncludeTax,
             Rounding = TaxRounding.PerLine,
+            ProviderCalculationId = calculation.Id,
             VatNumber = reverseCharge ? request.Buyer.VatNumber : null,
             ReverseCharge = reverseCharge,
             Lines = taxLines,

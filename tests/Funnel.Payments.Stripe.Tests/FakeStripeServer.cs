@@ -33,6 +33,64 @@ internal sealed class FakeStripeServer : IAsyncDisposable
     /// <summary>Answers every request with a 503, as Stripe does when it is down (Stripe.net's retries are off in the tests).</summary>
     public void GoDown() => Respond = _ => (503, """{"error":{"type":"api_error","message":"Stripe is unavailable."}}""");
 
+    /// <summary>Gets the calculation ids that <see cref="ActAsStripeTax"/> refuses as expired.</summary>
+    public HashSet<string> ExpiredCalculations { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Answers like Stripe Tax: <c>POST /v1/tax/calculations</c> with <paramref name="calculation"/>, and tax transactions
+    /// created from a calculation or reversing one, with Stripe's idempotency (a reused key gets the first answer) and
+    /// unique references. Calculations in <see cref="ExpiredCalculations"/> are refused as expired.
+    /// </summary>
+    public void ActAsStripeTax(string calculation)
+    {
+        var answers = new ConcurrentDictionary<string, (int, string)>(StringComparer.Ordinal);
+        var references = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        int transactions = 0;
+        Respond = r =>
+        {
+            if (r.Path == "/v1/tax/calculations")
+            {
+                return (200, calculation);
+            }
+
+            if (r.Path is not ("/v1/tax/transactions/create_from_calculation" or "/v1/tax/transactions/create_reversal"))
+            {
+                return (404, """{"error":{"type":"invalid_request_error","message":"No route."}}""");
+            }
+
+            if (r.IdempotencyKey is { } key && answers.TryGetValue(key, out (int, string) first))
+            {
+                return first;
+            }
+
+            (int, string) answer = CreateTransaction(r);
+            if (r.IdempotencyKey is { } newKey)
+            {
+                answers[newKey] = answer;
+            }
+
+            return answer;
+        };
+
+        (int, string) CreateTransaction(RecordedRequest r)
+        {
+            string reference = r.Parameters["reference"];
+            if (r.Parameters.GetValueOrDefault("calculation") is { } calc && ExpiredCalculations.Contains(calc))
+            {
+                return (400, $$$"""{"error":{"type":"invalid_request_error","param":"calculation","message":"The calculation {{{calc}}} has expired and can no longer be used to create a transaction."}}""");
+            }
+
+            if (!references.TryAdd(reference, 0))
+            {
+                return (400, $$$"""{"error":{"type":"invalid_request_error","param":"reference","message":"A transaction with reference {{{reference}}} already exists."}}""");
+            }
+
+            int n = Interlocked.Increment(ref transactions);
+            string type = r.Path.EndsWith("create_reversal", StringComparison.Ordinal) ? "reversal" : "transaction";
+            return (200, $$"""{"id":"tax_{{n}}","object":"tax.transaction","type":"{{type}}","reference":"{{reference}}","currency":"usd","livemode":false}""");
+        }
+    }
+
     public static async Task<FakeStripeServer> StartAsync()
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();

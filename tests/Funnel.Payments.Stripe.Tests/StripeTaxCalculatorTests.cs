@@ -155,7 +155,7 @@ public sealed class StripeTaxCalculatorTests : IAsyncLifetime
     private static Money Usd(decimal amount) => Money.FromMajor(amount, Currency.USD);
 
     /// <summary>A <c>tax.calculation</c> as Stripe documents it, line items and their breakdowns expanded.</summary>
-    private static string Calculation(long courseTax, long ebookTax, string percent, string reason, string country = "US") =>
+    internal static string Calculation(long courseTax, long ebookTax, string percent, string reason, string country = "US") =>
         """
         {"id":"taxcalc_1NaS","object":"tax.calculation","currency":"usd","amount_total":TOTAL,"livemode":false,
          "customer_details":{"address":{"country":"COUNTRY","postal_code":"10001","state":"NY"},"address_source":"billing","tax_ids":[],"taxability_override":"none"},

@@ -54,6 +54,20 @@ public sealed class CommerceStoredFormatTests : IDisposable
     }
 
     [Fact]
+    public async Task TryAddAsync_OrderTaxedByAProvider_StoresTheCalculationIdInTheTaxAndReadsItBack()
+    {
+        SqliteOrderStore store = new(_database);
+        Order placed = CommerceSamples.TaxedOrder();
+        placed = placed with { Tax = placed.Tax! with { ProviderCalculationId = "taxcalc_1NaS" } };
+
+        (await store.TryAddAsync(placed)).ShouldBeTrue();
+
+        string document = (await _database.ReadAsync(static s => s.QueryFirst("SELECT document FROM orders", static r => r.GetString(0)), CancellationToken.None))!;
+        JsonDocument.Parse(document).RootElement.GetProperty("tax").GetProperty("providerCalculationId").GetString().ShouldBe("taxcalc_1NaS");
+        CommerceSamples.ShouldMatch((await store.FindAsync(CommerceSamples.OrderId)).ShouldNotBeNull(), placed);
+    }
+
+    [Fact]
     public async Task TryUpdateAsync_ReverseChargedOrder_RoundTripsTheVatNumberAndNotes()
     {
         SqliteOrderStore store = new(_database);

@@ -96,6 +96,15 @@ public sealed record TaxBreakdown
     /// <summary>Gets the sum of the lines' gross amounts: <see cref="Net"/> + <see cref="Tax"/>.</summary>
     public required Money Gross { get; init; }
 
+    /// <summary>Gets the tax provider's id of the calculation this breakdown came from, such as Stripe Tax's <c>taxcalc_…</c>.</summary>
+    /// <remarks>
+    /// An adapter that records the sale with its provider once the order is paid (Stripe Tax's transactions) finds the
+    /// calculation by it. Stored with the order; left out of the stored JSON when unset, so orders stored before it
+    /// existed read unchanged.
+    /// </remarks>
+    /// <value>Defaults to <see langword="null"/>: the tax was calculated locally (<see cref="VatCalculator"/>).</value>
+    public string? ProviderCalculationId { get; init; }
+
     /// <summary>Gets whether the place of supply is settled, so the tax can be charged.</summary>
     public bool IsResolved => PlaceOfSupply.Status == PlaceOfSupplyStatus.Determined;
 }

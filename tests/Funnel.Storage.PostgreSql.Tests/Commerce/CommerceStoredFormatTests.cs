@@ -48,6 +48,20 @@ public sealed class CommerceStoredFormatTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TryAddAsync_OrderTaxedByAProvider_StoresTheCalculationIdInTheTaxAndReadsItBack()
+    {
+        PgOrderStore store = new(Database);
+        Order placed = CommerceSamples.TaxedOrder();
+        placed = placed with { Tax = placed.Tax! with { ProviderCalculationId = "taxcalc_1NaS" } };
+
+        (await store.TryAddAsync(placed)).ShouldBeTrue();
+
+        string document = await ReadRowAsync("SELECT document FROM funnel.orders", static r => r.GetString(0));
+        JsonDocument.Parse(document).RootElement.GetProperty("tax").GetProperty("providerCalculationId").GetString().ShouldBe("taxcalc_1NaS");
+        CommerceSamples.ShouldMatch((await store.FindAsync(CommerceSamples.OrderId)).ShouldNotBeNull(), placed);
+    }
+
+    [Fact]
     public async Task TryUpdateAsync_ReverseChargedOrder_RoundTripsTheTaxAsStoredJson()
     {
         PgOrderStore store = new(Database);
