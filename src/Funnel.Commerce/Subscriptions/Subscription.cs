@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 using NodaTime;
 
 namespace Funnel.Subscriptions;
@@ -62,7 +63,17 @@ public sealed record Subscription
     /// <see cref="SubscriptionCoupon.PeriodsLeft"/> 0 discounted the current period only; it is removed at the next renewal.
     /// </remarks>
     /// <value>Defaults to none.</value>
+    [JsonIgnore]
     public ImmutableArray<SubscriptionCoupon> Coupons { get; init; } = [];
+
+    /// <summary>Gets <see cref="Coupons"/> as stored: omitted when there are none, so a document without coupons keeps format 1 exactly.</summary>
+    [JsonInclude]
+    [JsonPropertyName("coupons")]
+    internal ImmutableArray<SubscriptionCoupon>? StoredCoupons
+    {
+        get => Coupons.IsDefaultOrEmpty ? null : Coupons;
+        init => Coupons = value ?? [];
+    }
 
     /// <summary>Gets what the next paid period costs before any <see cref="Credit"/>: <see cref="Price"/> minus the coupons that still have periods left.</summary>
     public Money NextPeriodPrice => After(static c => c.PeriodsLeft is not 0);
