@@ -92,6 +92,39 @@ internal static class SubscriptionSnippets
         // </snippet:subscriptions-start>
     }
 
+    public static async Task<Coupon[]> CouponsAsync(SubscriptionService subscriptions, LeadId lead, string cardToken)
+    {
+        // <snippet:subscriptions-coupons>
+        // Launch promos: 50% off the first 3 months, and $10 off every month for as long as the plan is kept.
+        Coupon[] coupons =
+        [
+            new Coupon { Code = "LAUNCH50", PercentOff = 50, Duration = CouponDuration.Repeating, DurationInPeriods = 3 },
+            new Coupon
+            {
+                Code = "TEN", AmountOff = Money.FromMajor(10m, Currency.USD), Duration = CouponDuration.Forever,
+                AppliesTo = ["membership", "membership-pro"], MaxRedemptions = 100,
+            },
+        ];
+
+        SubscriptionResult promo = await subscriptions.StartAsync(new SubscriptionRequest
+        {
+            Lead = lead,
+            Offer = "membership-pro",
+            BuyerZone = DateTimeZoneProviders.Tzdb["Europe/Berlin"],
+            PaymentMethod = cardToken,
+            CouponCodes = ["LAUNCH50"],                               // $45 now, then $45, $45, then $90
+        });
+        if (promo.Outcome == SubscriptionOutcome.Rejected)
+        {
+            foreach (CouponRejection r in promo.RejectedCoupons)   // Expired, NotApplicable, LimitReached…: nothing charged
+            {
+                Console.WriteLine($"{r.Code}: {r.Reason}");
+            }
+        }
+        // </snippet:subscriptions-coupons>
+        return coupons;
+    }
+
     public static async Task ManageAsync(SubscriptionService subscriptions, SubscriptionId id, IClock clock)
     {
         // <snippet:subscriptions-manage>

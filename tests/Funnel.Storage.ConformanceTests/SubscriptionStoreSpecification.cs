@@ -45,6 +45,12 @@ public abstract class SubscriptionStoreSpecification : VersionedStoreSpecificati
             NextAttemptAt = start + Duration.FromDays(33) + Duration.FromTicks(70),
             AccessGrantedFor = Basic,
             AppliedPayments = ["pi_1", "in_2#failed#1", "pi_ü€"],
+            Coupons =
+            [
+                new SubscriptionCoupon { Code = "LAUNCH50", AmountOff = new Money(2_499, Currency.EUR), PeriodsLeft = 2 },
+                new SubscriptionCoupon { Code = "ZEHN", AmountOff = new Money(1_000, Currency.EUR), PeriodsLeft = null },
+                new SubscriptionCoupon { Code = "ENDING", AmountOff = new Money(1, Currency.EUR), PeriodsLeft = 0 },
+            ],
             EndedAt = start + Duration.FromHours(1),
             EndReason = SubscriptionEndReason.PaymentFailed,
             Version = 9,
@@ -61,13 +67,17 @@ public abstract class SubscriptionStoreSpecification : VersionedStoreSpecificati
 
         Subscription found = (await store.FindAsync(full.Id)).ShouldNotBeNull();
         found.AppliedPayments.ShouldBe(full.AppliedPayments);
-        found.ShouldBe(full with { Version = 0, AppliedPayments = found.AppliedPayments });
+        found.Coupons.ShouldBe(full.Coupons);
+        found.ShouldBe(full with { Version = 0, AppliedPayments = found.AppliedPayments, Coupons = found.Coupons });
+        found.NextPeriodPrice.ShouldBe(new Money(4_999 - 2_499 - 1_000, Currency.EUR));
         found.DueAt.ShouldBe(full.DueAt);
         (found.Price.MinorUnits, found.Price.Currency.Code, found.Price.Currency.Exponent).ShouldBe((4_999L, "EUR", 2));
         Subscription foundYen = (await store.FindAsync(yen.Id)).ShouldNotBeNull();
-        foundYen.ShouldBe(yen with { Version = 0, AppliedPayments = foundYen.AppliedPayments });
+        foundYen.ShouldBe(yen with { Version = 0, AppliedPayments = foundYen.AppliedPayments, Coupons = foundYen.Coupons });
         foundYen.AppliedPayments.IsDefault.ShouldBeFalse();
         foundYen.AppliedPayments.ShouldBeEmpty();
+        foundYen.Coupons.IsDefault.ShouldBeFalse();
+        foundYen.Coupons.ShouldBeEmpty();
         (foundYen.Price.MinorUnits, foundYen.Price.Currency.Exponent).ShouldBe((1_200L, 0));
         foundYen.TrialEndsAt.ShouldBeNull();
         foundYen.PaymentMethod.ShouldBeNull();

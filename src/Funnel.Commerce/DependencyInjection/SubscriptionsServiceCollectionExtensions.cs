@@ -76,7 +76,8 @@ public static class SubscriptionsServiceCollectionExtensions
             sp.GetRequiredService<IClock>(),
             sp.GetRequiredService<IFunnelEventLog>(),
             sp.GetRequiredService<IOptions<SubscriptionOptions>>(),
-            sp.GetService<ISubscriptionBillingProvider>()));
+            sp.GetService<ISubscriptionBillingProvider>(),
+            sp.GetService<ICouponRedemptionStore>()));
         services.AddFunnelJob<SubscriptionRenewalJob>();
         return services;
     }

@@ -375,6 +375,33 @@ public sealed record Coupon
     /// <summary>Gets whether the coupon combines with other coupons.</summary>
     /// <value>Defaults to <see cref="CouponStacking.Stackable"/>.</value>
     public CouponStacking Stacking { get; init; } = CouponStacking.Stackable;
+
+    /// <summary>Gets how many paid periods of a subscription the coupon discounts.</summary>
+    /// <remarks>
+    /// Applies only to subscriptions (<see cref="Subscriptions.SubscriptionService.StartAsync"/>), counted in paid
+    /// periods: a free trial is not a period, so a <see cref="CouponDuration.Once"/> coupon on a plan with a trial
+    /// discounts the first paid period. A one-time cart ignores it: the coupon applies to that one order.
+    /// </remarks>
+    /// <value>Defaults to <see cref="CouponDuration.Once"/>, as in Stripe Billing.</value>
+    public CouponDuration Duration { get; init; } = CouponDuration.Once;
+
+    /// <summary>Gets how many paid periods a <see cref="CouponDuration.Repeating"/> coupon discounts; at least 1.</summary>
+    /// <remarks>Set it exactly when <see cref="Duration"/> is <see cref="CouponDuration.Repeating"/>.</remarks>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public int? DurationInPeriods { get; init; }
+}
+
+/// <summary>How many paid periods of a subscription a coupon discounts (Stripe's coupon <c>duration</c>).</summary>
+public enum CouponDuration
+{
+    /// <summary>The first paid period only.</summary>
+    Once = 0,
+
+    /// <summary>The first <see cref="Coupon.DurationInPeriods"/> paid periods.</summary>
+    Repeating = 1,
+
+    /// <summary>Every paid period, for as long as the subscription keeps the plan the coupon applies to.</summary>
+    Forever = 2,
 }
 
 /// <summary>Whether a coupon combines with others in one cart.</summary>

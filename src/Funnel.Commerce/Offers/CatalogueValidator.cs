@@ -424,6 +424,21 @@ public sealed class CatalogueValidator : AbstractValidator<Catalogue>
             context.AddFailure(path + ".Stacking", $"Coupon '{code}' has an unknown stacking rule {coupon.Stacking}.");
         }
 
+        if (!Enum.IsDefined(coupon.Duration))
+        {
+            context.AddFailure(path + ".Duration", $"Coupon '{code}' has an unknown duration {coupon.Duration}.");
+        }
+        else if (coupon.Duration == CouponDuration.Repeating && coupon.DurationInPeriods is not >= 1)
+        {
+            context.AddFailure(path + ".DurationInPeriods",
+                $"Coupon '{code}' repeats for {coupon.DurationInPeriods?.ToString(CultureInfo.InvariantCulture) ?? "null"} periods; a Repeating coupon needs DurationInPeriods of at least 1.");
+        }
+        else if (coupon.Duration != CouponDuration.Repeating && coupon.DurationInPeriods is not null)
+        {
+            context.AddFailure(path + ".DurationInPeriods",
+                $"Coupon '{code}' sets DurationInPeriods but its duration is {coupon.Duration}; set Duration = Repeating, or leave DurationInPeriods null.");
+        }
+
         if (coupon.AppliesTo.IsDefault)
         {
             context.AddFailure(path + ".AppliesTo", "AppliesTo must not be default; use [] for every offer.");

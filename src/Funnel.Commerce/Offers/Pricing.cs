@@ -84,6 +84,9 @@ public enum CouponRejectionReason
 
     /// <summary>The coupon takes a fixed amount off, but has no amount in the quote's currency (see <see cref="Coupon.AmountsOff"/>).</summary>
     NotInCurrency = 6,
+
+    /// <summary>The coupon's redemption limit is reached; reported when a subscription starts (<see cref="Subscriptions.SubscriptionResult.RejectedCoupons"/>), never by a quote.</summary>
+    LimitReached = 7,
 }
 
 /// <summary>A coupon code that was not applied, and why.</summary>
@@ -466,6 +469,36 @@ public sealed class PriceBook
         offerIndex.TryGetValue(id, out int i) ? Catalogue.Offers[i] : throw new ArgumentException($"Offer '{id}' is not in the catalogue.", nameof(id));
 
     internal Coupon? FindCoupon(string code) => couponIndex.TryGetValue(code, out int i) ? Catalogue.Coupons[i] : null;
+
+    /// <summary>
+    /// Applies coupons to one period of a recurring offer at its catalogue price, by the rules of <see cref="Price"/>
+    /// (window at <paramref name="at"/>, restrictions, currency, stacking, then the discounts in order).
+    /// </summary>
+    internal (ImmutableArray<AppliedCoupon> Applied, ImmutableArray<CouponRejection> Rejected) PricePeriod(OfferId offer, ImmutableArray<string> codes, Instant at)
+    {
+        const int ci = 0; // a subscription is priced in the catalogue's currency
+        ReadOnlySpan<int> lineOffer = [offerIndex[offer]];
+        long net = offers[lineOffer[0]].Prices[ci];
+        var accepted = new List<int>();
+        var applied = ImmutableArray.CreateBuilder<AppliedCoupon>();
+        var rejected = ImmutableArray.CreateBuilder<CouponRejection>();
+        foreach (string code in codes.IsDefault ? [] : codes)
+        {
+            if (Accept(code, at, lineOffer, CollectionsMarshal.AsSpan(accepted), ci, out int c) is { } reason)
+            {
+                rejected.Add(new CouponRejection(code ?? string.Empty, reason));
+                continue;
+            }
+
+            accepted.Add(c);
+            CompiledCoupon coupon = coupons[c];
+            long d = coupon.IsFixed ? Math.Min(coupon.AmountsOff[ci], net) : PercentOf(net, coupon.PercentScaled);
+            net -= d;
+            applied.Add(new AppliedCoupon(coupon.Code, new Money(d, Currencies[ci])));
+        }
+
+        return (applied.ToImmutable(), rejected.ToImmutable());
+    }
 
     /// <summary>Returns the first offer of the cart with no price in <paramref name="currency"/>, or <see langword="null"/> when all have one (unknown offers are skipped).</summary>
     internal OfferId? FirstUnpriced(Cart cart, Currency currency)

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 using NodaTime;
 
 namespace Funnel.Subscriptions;
@@ -55,6 +56,30 @@ public sealed record Subscription
 
     /// <summary>Gets the price of one period, as it was when the plan was taken (a later catalogue price does not change it).</summary>
     public required Money Price { get; init; }
+
+    /// <summary>Gets the coupons that discount the current period or coming paid periods, in the order they apply.</summary>
+    /// <remarks>
+    /// See <see cref="SubscriptionCoupon"/>. A trial uses up none of a coupon's periods. A coupon with
+    /// <see cref="SubscriptionCoupon.PeriodsLeft"/> 0 discounted the current period only; it is removed at the next renewal.
+    /// </remarks>
+    /// <value>Defaults to none.</value>
+    [JsonIgnore]
+    public ImmutableArray<SubscriptionCoupon> Coupons { get; init; } = [];
+
+    /// <summary>Gets <see cref="Coupons"/> as stored: omitted when there are none, so a document without coupons keeps format 1 exactly.</summary>
+    [JsonInclude]
+    [JsonPropertyName("coupons")]
+    internal ImmutableArray<SubscriptionCoupon>? StoredCoupons
+    {
+        get => Coupons.IsDefaultOrEmpty ? null : Coupons;
+        init => Coupons = value ?? [];
+    }
+
+    /// <summary>Gets what the next paid period costs before any <see cref="Credit"/>: <see cref="Price"/> minus the coupons that still have periods left.</summary>
+    public Money NextPeriodPrice => After(static c => c.PeriodsLeft is not 0);
+
+    /// <summary>Gets the price of the current period (or, in a trial, of the first paid one) after its coupons.</summary>
+    internal Money DiscountedPrice => After(static _ => true);
 
     /// <summary>Gets how often the plan is billed.</summary>
     public required BillingInterval Interval { get; init; }
@@ -131,8 +156,23 @@ public sealed record Subscription
     /// <summary>Gets whether the status gives access: trialing, active and past due do; paused and ended do not.</summary>
     public bool HasAccess => Status is SubscriptionStatus.Trialing or SubscriptionStatus.Active or SubscriptionStatus.PastDue;
 
-    /// <summary>Gets what the plan is worth per month (<see cref="RecurringRevenue.MonthlyAmount"/>).</summary>
-    public Money MonthlyAmount => RecurringRevenue.MonthlyAmount(Price, Interval);
+    /// <summary>Gets what the plan is worth per month (<see cref="RecurringRevenue.MonthlyAmount"/>): the current period's price after its <see cref="Coupons"/>.</summary>
+    public Money MonthlyAmount => RecurringRevenue.MonthlyAmount(DiscountedPrice, Interval);
+
+    /// <summary>Takes the coupons that pass <paramref name="counts"/> off <see cref="Price"/>, never below zero.</summary>
+    private Money After(Func<SubscriptionCoupon, bool> counts)
+    {
+        Money price = Price;
+        foreach (SubscriptionCoupon coupon in Coupons.IsDefault ? [] : Coupons)
+        {
+            if (counts(coupon))
+            {
+                price = coupon.AmountOff.MinorUnits >= price.MinorUnits ? Money.Zero(price.Currency) : price - coupon.AmountOff;
+            }
+        }
+
+        return price;
+    }
 
     /// <summary>Gets when the renewal job must next look at the subscription, or <see langword="null"/> when never.</summary>
     /// <remarks>

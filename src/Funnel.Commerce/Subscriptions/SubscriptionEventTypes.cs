@@ -34,4 +34,7 @@ public static class SubscriptionEventTypes
 
     /// <summary>The subscription ended for good, for the reason it names (<see cref="Funnel.Subscriptions.SubscriptionEnded"/>).</summary>
     public const string SubscriptionEnded = "subscription_ended";
+
+    /// <summary>A subscription's coupons ran out and it is charged its plan's price again (<see cref="Funnel.Subscriptions.SubscriptionDiscountEnded"/>).</summary>
+    public const string SubscriptionDiscountEnded = "subscription_discount_ended";
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Funnel.Events;
 using NodaTime;
 
@@ -317,6 +318,40 @@ public sealed record SubscriptionEnded : LeadEvent
 
     /// <inheritdoc/>
     public override string EventType => SubscriptionEventTypes.SubscriptionEnded;
+
+    /// <inheritdoc/>
+    /// <value>The <see cref="Offer"/> key.</value>
+    public override string? Subject => Offer.Value;
+}
+
+/// <summary>The coupons that discounted a subscription ran out: the period just paid is at the plan's price again.</summary>
+/// <remarks>
+/// Recorded with the renewal that first charges without them, so MRR rises from <see cref="FromMonthlyAmount"/> to
+/// <see cref="ToMonthlyAmount"/> when the higher price is collected (expansion), as it would for an upgrade. A coupon
+/// that ends because a plan change does not keep it is not reported here: the <see cref="SubscriptionPlanChanged"/>
+/// carries the move.
+/// </remarks>
+/// <threadsafety>Instances are immutable and safe to share between threads.</threadsafety>
+[FunnelEventType(SubscriptionEventTypes.SubscriptionDiscountEnded)]
+public sealed record SubscriptionDiscountEnded : LeadEvent
+{
+    /// <summary>Gets the subscription.</summary>
+    public required SubscriptionId Subscription { get; init; }
+
+    /// <summary>Gets the plan.</summary>
+    public required OfferId Offer { get; init; }
+
+    /// <summary>Gets the codes of the coupons that ended.</summary>
+    public required ImmutableArray<string> Coupons { get; init; }
+
+    /// <summary>Gets what the plan was worth per month with the coupons.</summary>
+    public required Money FromMonthlyAmount { get; init; }
+
+    /// <summary>Gets what the plan is worth per month from now on.</summary>
+    public required Money ToMonthlyAmount { get; init; }
+
+    /// <inheritdoc/>
+    public override string EventType => SubscriptionEventTypes.SubscriptionDiscountEnded;
 
     /// <inheritdoc/>
     /// <value>The <see cref="Offer"/> key.</value>

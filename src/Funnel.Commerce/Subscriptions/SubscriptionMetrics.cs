@@ -17,7 +17,8 @@ namespace Funnel.Subscriptions;
 /// The rules, from the events' contract: a subscription started with a trial counts for MRR from its
 /// <see cref="SubscriptionTrialConverted"/> (new MRR); one started without a trial counts from its
 /// <see cref="SubscriptionStarted"/> (new MRR). A <see cref="SubscriptionPlanChanged"/> of a paying subscription moves its
-/// MRR to <see cref="SubscriptionPlanChanged.ToMonthlyAmount"/> (expansion or contraction); a
+/// MRR to <see cref="SubscriptionPlanChanged.ToMonthlyAmount"/> (expansion or contraction), and so does a
+/// <see cref="SubscriptionDiscountEnded"/> when its coupons run out (expansion, at the first renewal at the full price); a
 /// <see cref="SubscriptionPaused"/> removes it (paused) until a <see cref="SubscriptionResumed"/> (reactivation); a
 /// <see cref="SubscriptionEnded"/> removes it (churned), except for a trial, which never counted, or a paused
 /// subscription, whose MRR left when it paused. <see cref="SubscriptionCancelScheduled"/>, renewals and failed payments

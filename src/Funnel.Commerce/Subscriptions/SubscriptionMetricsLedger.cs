@@ -67,7 +67,7 @@ internal sealed class SubscriptionEntry(Currency currency, long monthly, Subscri
 /// <summary>Replays subscription events in order and keeps each subscription's state and the MRR per currency.</summary>
 /// <remarks>
 /// The ledger is the one place the MRR rules live: a trial counts from its conversion, a paid start counts at once, a
-/// plan change moves a paying subscription to the new monthly amount, a pause removes it until it resumes, and an end
+/// plan change or the end of its coupons moves a paying subscription to the new monthly amount, a pause removes it until it resumes, and an end
 /// removes it (churn) unless it was trialing or paused. Events of a subscription before its start, after its end, or
 /// that do not apply to its state (a conversion of a subscription that is not trialing) change nothing.
 /// </remarks>
@@ -138,26 +138,10 @@ internal sealed class SubscriptionMetricsLedger
                 return SubscriptionChange.TrialConverted;
 
             case SubscriptionPlanChanged changed:
-            {
-                if (!Subscriptions.TryGetValue(changed.Subscription, out subscription) || subscription.State == SubscriptionState.Ended)
-                {
-                    subscription = null;
-                    return SubscriptionChange.None;
-                }
+                return Move(changed.Subscription, changed.ToMonthlyAmount, e, out subscription, out amount);
 
-                Same(subscription, changed.ToMonthlyAmount, e);
-                long before = subscription.Monthly;
-                subscription.Monthly = changed.ToMonthlyAmount.MinorUnits;
-                if (subscription.State != SubscriptionState.Active || before == subscription.Monthly)
-                {
-                    return SubscriptionChange.None;
-                }
-
-                long delta = checked(subscription.Monthly - before);
-                AddMrr(subscription.Currency, delta);
-                amount = Math.Abs(delta);
-                return delta > 0 ? SubscriptionChange.Expansion : SubscriptionChange.Contraction;
-            }
+            case SubscriptionDiscountEnded discountEnded:
+                return Move(discountEnded.Subscription, discountEnded.ToMonthlyAmount, e, out subscription, out amount);
 
             case SubscriptionPaused paused:
                 if (!Subscriptions.TryGetValue(paused.Subscription, out subscription)
@@ -237,8 +221,32 @@ internal sealed class SubscriptionMetricsLedger
 
     /// <summary>Tells whether an event is one the ledger reads.</summary>
     public static bool Reads(FunnelEvent e) =>
-        e is SubscriptionStarted or SubscriptionTrialConverted or SubscriptionPlanChanged or SubscriptionPaused
-            or SubscriptionResumed or SubscriptionEnded;
+        e is SubscriptionStarted or SubscriptionTrialConverted or SubscriptionPlanChanged or SubscriptionDiscountEnded
+            or SubscriptionPaused or SubscriptionResumed or SubscriptionEnded;
+
+    /// <summary>Moves a subscription to a new monthly amount (a plan change, or coupons running out): expansion or contraction while it pays.</summary>
+    private SubscriptionChange Move(SubscriptionId id, Money toMonthly, FunnelEvent e, out SubscriptionEntry? subscription, out long amount)
+    {
+        amount = 0;
+        if (!Subscriptions.TryGetValue(id, out subscription) || subscription.State == SubscriptionState.Ended)
+        {
+            subscription = null;
+            return SubscriptionChange.None;
+        }
+
+        Same(subscription, toMonthly, e);
+        long before = subscription.Monthly;
+        subscription.Monthly = toMonthly.MinorUnits;
+        if (subscription.State != SubscriptionState.Active || before == subscription.Monthly)
+        {
+            return SubscriptionChange.None;
+        }
+
+        long delta = checked(subscription.Monthly - before);
+        AddMrr(subscription.Currency, delta);
+        amount = Math.Abs(delta);
+        return delta > 0 ? SubscriptionChange.Expansion : SubscriptionChange.Contraction;
+    }
 
     private bool TryGet(SubscriptionId id, SubscriptionState state, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SubscriptionEntry? subscription)
     {

@@ -28,6 +28,16 @@ public sealed record SubscriptionRequest
     /// <summary>Gets the provider customer holding <see cref="PaymentMethod"/>, or <see langword="null"/>.</summary>
     public string? Customer { get; init; }
 
+    /// <summary>Gets the coupon codes the buyer entered, in the order they apply.</summary>
+    /// <remarks>
+    /// Checked like a cart's (<see cref="Offers.Cart.CouponCodes"/>, by <see cref="Offers.PriceBook"/>'s rules: the
+    /// offers a coupon applies to, its window, its currency and stacking), then redeemed once against its limits through
+    /// the <see cref="Offers.ICouponRedemptionStore"/>. Any code that does not apply rejects the start: nothing is
+    /// charged or stored. Each coupon discounts the paid periods its <see cref="Offers.Coupon.Duration"/> covers.
+    /// </remarks>
+    /// <value>Defaults to none.</value>
+    public ImmutableArray<string> CouponCodes { get; init; } = [];
+
     /// <summary>Gets the id of the subscription to create; pass the same id to retry a start safely.</summary>
     /// <value>Defaults to a new id.</value>
     public SubscriptionId Id { get; init; } = SubscriptionId.New();
@@ -100,4 +110,9 @@ public sealed record SubscriptionResult
 
     /// <summary>Gets why the request was rejected.</summary>
     public string? Reason { get; init; }
+
+    /// <summary>Gets the coupon codes that rejected a start, with why (as a cart's <see cref="Offers.Quote.RejectedCoupons"/>).</summary>
+    /// <remarks>A code whose redemption limit is reached is listed with <see cref="Offers.CouponRejectionReason.LimitReached"/>.</remarks>
+    /// <value>Defaults to none.</value>
+    public ImmutableArray<Offers.CouponRejection> RejectedCoupons { get; init; } = [];
 }

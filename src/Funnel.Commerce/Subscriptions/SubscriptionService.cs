@@ -64,6 +64,7 @@ public sealed class SubscriptionService
     private readonly IFunnelEventLog _log;
     private readonly SubscriptionOptions _options;
     private readonly ISubscriptionBillingProvider? _billing;
+    private readonly ICouponRedemptionStore? _couponRedemptions;
 
     /// <summary>Initializes the service.</summary>
     /// <param name="prices">The compiled catalogue, for the recurring offers.</param>
@@ -96,10 +97,34 @@ public sealed class SubscriptionService
     /// The provider that bills new subscriptions (Stripe Billing), or <see langword="null"/> for the engine to charge each
     /// period through <paramref name="gateway"/>. Subscriptions started before it was registered keep being charged by the engine.
     /// </param>
+    /// <remarks>Without an <see cref="ICouponRedemptionStore"/>, a start with a coupon that has a redemption limit is rejected.</remarks>
     /// <exception cref="ArgumentNullException">An argument other than <paramref name="billing"/> is <see langword="null"/>.</exception>
     public SubscriptionService(PriceBook prices, ISubscriptionStore store, IPaymentGateway gateway, IEntitlementGrantor grantor,
         DunningPolicy dunning, IDateTimeZoneProvider zones, IClock clock, IFunnelEventLog log, IOptions<SubscriptionOptions> options,
         ISubscriptionBillingProvider? billing)
+        : this(prices, store, gateway, grantor, dunning, zones, clock, log, options, billing, null)
+    {
+    }
+
+    /// <summary>Initializes the service, with a billing provider and the store that counts coupon redemptions.</summary>
+    /// <param name="prices">The compiled catalogue, for the recurring offers and the coupons.</param>
+    /// <param name="store">The subscriptions.</param>
+    /// <param name="gateway">The payment provider that collects each period of a subscription it does not bill itself.</param>
+    /// <param name="grantor">Grants and revokes access to the plans' products.</param>
+    /// <param name="dunning">When failed periods are retried.</param>
+    /// <param name="zones">Resolves the subscribers' time zones.</param>
+    /// <param name="clock">The source of "now".</param>
+    /// <param name="log">The event log the service records its events in.</param>
+    /// <param name="options">The job's options.</param>
+    /// <param name="billing">The provider that bills new subscriptions (Stripe Billing), or <see langword="null"/> for the engine to charge each period.</param>
+    /// <param name="couponRedemptions">
+    /// Counts coupon redemptions, the same store as <see cref="OrderService"/>'s so a limit holds across orders and
+    /// subscriptions; or <see langword="null"/>, and then a start with a coupon that has a redemption limit is rejected.
+    /// </param>
+    /// <exception cref="ArgumentNullException">An argument other than <paramref name="billing"/> and <paramref name="couponRedemptions"/> is <see langword="null"/>.</exception>
+    public SubscriptionService(PriceBook prices, ISubscriptionStore store, IPaymentGateway gateway, IEntitlementGrantor grantor,
+        DunningPolicy dunning, IDateTimeZoneProvider zones, IClock clock, IFunnelEventLog log, IOptions<SubscriptionOptions> options,
+        ISubscriptionBillingProvider? billing, ICouponRedemptionStore? couponRedemptions)
     {
         ArgumentNullException.ThrowIfNull(prices);
         ArgumentNullException.ThrowIfNull(store);
@@ -120,6 +145,7 @@ public sealed class SubscriptionService
         _log = log;
         _options = options.Value;
         _billing = billing;
+        _couponRedemptions = couponRedemptions;
     }
 
     /// <summary>Finds a subscription.</summary>
@@ -165,6 +191,39 @@ public sealed class SubscriptionService
         }
 
         Instant now = _clock.GetCurrentInstant();
+        ImmutableArray<string> codes = request.CouponCodes.IsDefault ? [] : request.CouponCodes;
+        if (!codes.IsEmpty && _billing is not null)
+        {
+            return Rejected($"Coupons on subscriptions billed by a provider (Stripe Billing) are not supported yet; start '{request.Offer}' without {string.Join(", ", codes)}.");
+        }
+
+        (ImmutableArray<SubscriptionCoupon> coupons, SubscriptionResult? couponsRejected) =
+            await RedeemCouponsAsync(request.Lead, offer, codes, now, cancellationToken).ConfigureAwait(false);
+        if (couponsRejected is not null)
+        {
+            return couponsRejected;
+        }
+
+        bool started = false;
+        try
+        {
+            SubscriptionResult result = await StartWithCouponsAsync(request, offer, terms, coupons, now, cancellationToken).ConfigureAwait(false);
+            started = result.Events.Length > 0;
+            return result;
+        }
+        finally
+        {
+            if (!started)
+            {
+                await ReleaseCouponsAsync(request.Lead, coupons).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Starts the subscription once its coupons are redeemed: a result without events means nothing was stored.</summary>
+    private async Task<SubscriptionResult> StartWithCouponsAsync(SubscriptionRequest request, Offer offer, SubscriptionTerms terms,
+        ImmutableArray<SubscriptionCoupon> coupons, Instant now, CancellationToken cancellationToken)
+    {
         Subscription subscription;
         Money paid = Money.Zero(offer.Price.Currency);
         if (_billing is not null)
@@ -194,6 +253,7 @@ public sealed class SubscriptionService
             Instant trialEnd = SubscriptionCalendar.TrialEnd(now, terms.TrialDays, request.BuyerZone);
             subscription = New(request, offer, terms, now) with
             {
+                Coupons = coupons,
                 Status = SubscriptionStatus.Trialing,
                 BillingAnchor = trialEnd,
                 CurrentPeriodEnd = trialEnd,
@@ -207,16 +267,19 @@ public sealed class SubscriptionService
                 return Rejected($"'{request.Offer}' has no free trial: the first period needs a payment method.");
             }
 
-            PaymentResult charge = await _gateway.ChargeAsync(new ChargeRequest
-            {
-                Order = OrderOf(request.Id),
-                Lead = request.Lead,
-                Amount = offer.Price,
-                PaymentMethod = request.PaymentMethod,
-                Customer = request.Customer,
-                IdempotencyKey = SubscriptionKeys.ForStart(request.Id),
-                SaveForLater = true,
-            }, cancellationToken).ConfigureAwait(false);
+            Money first = (New(request, offer, terms, now) with { Coupons = coupons }).NextPeriodPrice;
+            PaymentResult charge = first.MinorUnits == 0
+                ? new PaymentResult { Outcome = PaymentOutcome.Succeeded } // coupons cover the period: nothing to collect, the method is kept for the renewals
+                : await _gateway.ChargeAsync(new ChargeRequest
+                {
+                    Order = OrderOf(request.Id),
+                    Lead = request.Lead,
+                    Amount = first,
+                    PaymentMethod = request.PaymentMethod,
+                    Customer = request.Customer,
+                    IdempotencyKey = SubscriptionKeys.ForStart(request.Id),
+                    SaveForLater = true,
+                }, cancellationToken).ConfigureAwait(false);
             if (NotCollected(charge) is { } failed)
             {
                 return failed;
@@ -224,6 +287,7 @@ public sealed class SubscriptionService
 
             subscription = New(request, offer, terms, now) with
             {
+                Coupons = UsePeriod(coupons).Kept,
                 Status = SubscriptionStatus.Active,
                 Cycle = 1,
                 CurrentPeriodEnd = SubscriptionCalendar.StartOf(now, 1, terms.Interval, request.BuyerZone),
@@ -232,7 +296,7 @@ public sealed class SubscriptionService
                 Customer = charge.Customer ?? request.Customer,
                 AppliedPayments = charge.PaymentId is { } id ? [id] : [],
             };
-            paid = offer.Price;
+            paid = first;
         }
 
         if (!await _store.TryAddAsync(subscription, cancellationToken).ConfigureAwait(false))
@@ -250,7 +314,7 @@ public sealed class SubscriptionService
                 Subscription = subscription.Id,
                 Offer = subscription.Offer,
                 Interval = subscription.Interval,
-                Price = subscription.Price,
+                Price = subscription.DiscountedPrice,
                 MonthlyAmount = subscription.MonthlyAmount,
                 TrialEndsAt = subscription.TrialEndsAt,
                 PeriodEnd = subscription.CurrentPeriodEnd,
@@ -463,7 +527,7 @@ public sealed class SubscriptionService
                 return Task.FromResult(Decision.Reject($"A pause must end in the future; {until} is not after {now}."));
             }
 
-            Money unused = Proration.Unused(s.Price, s.CurrentPeriodStart, s.CurrentPeriodEnd, now);
+            Money unused = Proration.Unused(s.DiscountedPrice, s.CurrentPeriodStart, s.CurrentPeriodEnd, now);
             return Task.FromResult(Decision.To(s with
             {
                 Status = SubscriptionStatus.Paused,
@@ -542,7 +606,8 @@ public sealed class SubscriptionService
                 return await ChangeIntervalAsync(s, target, terms, now, c).ConfigureAwait(false);
             }
 
-            ProrationQuote quote = Proration.Change(s.Price, target.Price, s.CurrentPeriodStart, s.CurrentPeriodEnd, now);
+            Subscription moved = s with { Offer = offer, Price = target.Price, Coupons = CouponsOn(s, offer) };
+            ProrationQuote quote = Proration.Change(s.DiscountedPrice, moved.DiscountedPrice, s.CurrentPeriodStart, s.CurrentPeriodEnd, now);
             Money net = quote.Net;
             Money credit = s.Credit;
             string? paymentId = null;
@@ -591,10 +656,8 @@ public sealed class SubscriptionService
                 credit -= net;
             }
 
-            return Decision.To(s with
+            return Decision.To(moved with
             {
-                Offer = offer,
-                Price = target.Price,
                 Credit = credit,
                 AppliedPayments = applied,
             }, new SubscriptionPlanChanged
@@ -606,9 +669,9 @@ public sealed class SubscriptionService
                 FromOffer = s.Offer,
                 ToOffer = offer,
                 FromMonthlyAmount = s.MonthlyAmount,
-                ToMonthlyAmount = RecurringRevenue.MonthlyAmount(target.Price, terms.Interval),
+                ToMonthlyAmount = moved.MonthlyAmount,
                 Interval = terms.Interval,
-                Price = target.Price,
+                Price = moved.DiscountedPrice,
                 Proration = net,
                 PaymentId = paymentId,
             });
@@ -621,8 +684,11 @@ public sealed class SubscriptionService
     /// </summary>
     private async Task<Decision> ChangeIntervalAsync(Subscription s, Offer target, SubscriptionTerms terms, Instant now, CancellationToken cancellationToken)
     {
-        Money unused = Proration.Unused(s.Price, s.CurrentPeriodStart, s.CurrentPeriodEnd, now);
+        Money unused = Proration.Unused(s.DiscountedPrice, s.CurrentPeriodStart, s.CurrentPeriodEnd, now);
         Instant end = SubscriptionCalendar.StartOf(now, 1, terms.Interval, ZoneOf(s));
+        Subscription moved = s with { Offer = target.Id, Price = target.Price, Interval = terms.Interval, Coupons = CouponsOn(s, target.Id) };
+        Money price = moved.NextPeriodPrice;
+        moved = moved with { Coupons = UsePeriod(moved.Coupons).Kept };
         Money credit = s.Credit + unused;
         string? paymentId = null;
         ImmutableArray<string> applied = s.AppliedPayments;
@@ -651,8 +717,8 @@ public sealed class SubscriptionService
         }
         else
         {
-            Money used = Min(credit, target.Price);
-            Money due = target.Price - used;
+            Money used = Min(credit, price);
+            Money due = price - used;
             credit -= used;
             if (due.MinorUnits > 0)
             {
@@ -667,11 +733,8 @@ public sealed class SubscriptionService
             }
         }
 
-        return Decision.To(s with
+        return Decision.To(moved with
         {
-            Offer = target.Id,
-            Price = target.Price,
-            Interval = terms.Interval,
             Credit = credit,
             AppliedPayments = applied,
             BillingAnchor = now,
@@ -687,10 +750,10 @@ public sealed class SubscriptionService
             FromOffer = s.Offer,
             ToOffer = target.Id,
             FromMonthlyAmount = s.MonthlyAmount,
-            ToMonthlyAmount = RecurringRevenue.MonthlyAmount(target.Price, terms.Interval),
+            ToMonthlyAmount = moved.MonthlyAmount,
             Interval = terms.Interval,
-            Price = target.Price,
-            Proration = target.Price - unused,
+            Price = price,
+            Proration = price - unused,
             PaymentId = paymentId,
             PeriodEnd = end,
         });
@@ -867,8 +930,8 @@ public sealed class SubscriptionService
     private async Task<Decision> CollectAsync(Subscription s, int attempt, Instant now, CancellationToken cancellationToken)
     {
         DateTimeZone zone = ZoneOf(s);
-        Money credit = Min(s.Credit, s.Price);
-        Money amount = s.Price - credit;
+        Money credit = Min(s.Credit, s.NextPeriodPrice);
+        Money amount = s.NextPeriodPrice - credit;
         if (amount.MinorUnits == 0)
         {
             return Collected(s, amount, credit, CreditPaymentId, now, zone);
@@ -927,8 +990,10 @@ public sealed class SubscriptionService
     {
         Instant start = s.CurrentPeriodEnd;
         Instant end = SubscriptionCalendar.StartOf(s.BillingAnchor, s.Cycle + 1, s.Interval, zone);
+        (ImmutableArray<SubscriptionCoupon> coupons, ImmutableArray<string> ended) = UsePeriod(s.Coupons);
         Subscription next = s with
         {
+            Coupons = coupons,
             Status = SubscriptionStatus.Active,
             CurrentPeriodStart = start,
             CurrentPeriodEnd = end,
@@ -948,7 +1013,7 @@ public sealed class SubscriptionService
                 Subscription = s.Id,
                 Offer = s.Offer,
                 Amount = amount,
-                MonthlyAmount = s.MonthlyAmount,
+                MonthlyAmount = next.MonthlyAmount,
                 PeriodEnd = end,
                 PaymentId = paymentId,
             }
@@ -964,7 +1029,22 @@ public sealed class SubscriptionService
                 PeriodEnd = end,
                 PaymentId = paymentId,
             };
-        return Decision.To(next, paid);
+        if (ended.IsEmpty)
+        {
+            return Decision.To(next, paid);
+        }
+
+        return Decision.To(next, paid, new SubscriptionDiscountEnded
+        {
+            Id = EventFor(s, "discount-ended:" + Ticks(start)),
+            LeadId = s.Lead,
+            OccurredAt = now,
+            Subscription = s.Id,
+            Offer = s.Offer,
+            Coupons = ended,
+            FromMonthlyAmount = s.MonthlyAmount,
+            ToMonthlyAmount = next.MonthlyAmount,
+        });
     }
 
     /// <summary>An attempt at the period due failed: past due until <paramref name="retryAt"/>, or ended when there is none.</summary>
@@ -1173,6 +1253,111 @@ public sealed class SubscriptionService
     private static string FailureKey(string paymentId, int attempt) => paymentId + "#failed#" + attempt.ToString(CultureInfo.InvariantCulture);
 
     private static Money Min(Money a, Money b) => a.MinorUnits <= b.MinorUnits ? a : b;
+
+    /// <summary>Checks the coupons of a start by the price book's rules and redeems each against its limits; releases them all when one is refused.</summary>
+    private async Task<(ImmutableArray<SubscriptionCoupon> Coupons, SubscriptionResult? Rejected)> RedeemCouponsAsync(LeadId lead, Offer offer,
+        ImmutableArray<string> codes, Instant now, CancellationToken cancellationToken)
+    {
+        if (codes.IsEmpty)
+        {
+            return ([], null);
+        }
+
+        (ImmutableArray<AppliedCoupon> applied, ImmutableArray<CouponRejection> refused) = _prices.PricePeriod(offer.Id, codes, now);
+        if (!refused.IsEmpty)
+        {
+            return ([], CouponsRejected(offer.Id, refused));
+        }
+
+        var redeemed = ImmutableArray.CreateBuilder<SubscriptionCoupon>(applied.Length);
+        foreach (AppliedCoupon a in applied)
+        {
+            Coupon coupon = _prices.FindCoupon(a.Code)!;
+            bool limited = coupon.MaxRedemptions is not null || coupon.MaxRedemptionsPerLead is not null;
+            bool ok = _couponRedemptions is { } store
+                ? await store.TryRedeemAsync(coupon.Code, lead, coupon.MaxRedemptions, coupon.MaxRedemptionsPerLead, cancellationToken).ConfigureAwait(false)
+                : !limited;
+            if (!ok)
+            {
+                await ReleaseCouponsAsync(lead, redeemed.ToImmutable()).ConfigureAwait(false);
+                return ([], CouponsRejected(offer.Id, [new CouponRejection(a.Code, CouponRejectionReason.LimitReached)]));
+            }
+
+            redeemed.Add(new SubscriptionCoupon
+            {
+                Code = coupon.Code,
+                AmountOff = a.Discount,
+                PeriodsLeft = coupon.Duration switch
+                {
+                    CouponDuration.Forever => null,
+                    CouponDuration.Repeating => coupon.DurationInPeriods,
+                    _ => 1,
+                },
+            });
+        }
+
+        return (redeemed.ToImmutable(), null);
+    }
+
+    /// <summary>Gives back the redemptions of a start that stored nothing; a lost release only wastes one redemption, so it does not cancel.</summary>
+    private async Task ReleaseCouponsAsync(LeadId lead, ImmutableArray<SubscriptionCoupon> coupons)
+    {
+        if (_couponRedemptions is not { } store)
+        {
+            return;
+        }
+
+        foreach (SubscriptionCoupon coupon in coupons)
+        {
+            await store.ReleaseAsync(coupon.Code, lead, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private static SubscriptionResult CouponsRejected(OfferId offer, ImmutableArray<CouponRejection> refused) =>
+        Rejected($"Not started: {string.Join("; ", refused.Select(r => $"coupon '{r.Code}' {Why(r.Reason)}"))} for '{offer}'.") with
+        {
+            RejectedCoupons = refused,
+        };
+
+    private static string Why(CouponRejectionReason reason) => reason switch
+    {
+        CouponRejectionReason.Unknown => "is unknown (Unknown)",
+        CouponRejectionReason.NotStarted => "is not valid yet (NotStarted)",
+        CouponRejectionReason.Expired => "has expired (Expired)",
+        CouponRejectionReason.NotApplicable => "does not apply (NotApplicable)",
+        CouponRejectionReason.NotCombinable => "does not combine with the coupon before it (NotCombinable)",
+        CouponRejectionReason.Duplicate => "was entered twice (Duplicate)",
+        CouponRejectionReason.NotInCurrency => "has no amount off in the plan's currency (NotInCurrency)",
+        CouponRejectionReason.LimitReached => "has reached its redemption limit (LimitReached)",
+        _ => "was refused (" + reason.ToString() + ")",
+    };
+
+    /// <summary>
+    /// The coupons of a subscription that carry over to another plan: those that apply to it, priced for its price by the
+    /// price book's rules as at the start (when they were accepted), each keeping the periods it had left.
+    /// </summary>
+    private ImmutableArray<SubscriptionCoupon> CouponsOn(Subscription s, OfferId offer)
+    {
+        if (s.Coupons.IsDefaultOrEmpty)
+        {
+            return [];
+        }
+
+        (ImmutableArray<AppliedCoupon> applied, _) = _prices.PricePeriod(offer, [.. s.Coupons.Select(c => c.Code)], s.StartedAt);
+        return [.. applied.Select(a => s.Coupons.First(c => string.Equals(c.Code, a.Code, StringComparison.OrdinalIgnoreCase)) with { AmountOff = a.Discount })];
+    }
+
+    /// <summary>A paid period starts: each coupon uses one of its periods; those that had none left end.</summary>
+    private static (ImmutableArray<SubscriptionCoupon> Kept, ImmutableArray<string> Ended) UsePeriod(ImmutableArray<SubscriptionCoupon> coupons)
+    {
+        if (coupons.IsDefaultOrEmpty)
+        {
+            return ([], []);
+        }
+
+        return ([.. coupons.Where(c => c.PeriodsLeft is not 0).Select(c => c.PeriodsLeft is int n ? c with { PeriodsLeft = n - 1 } : c)],
+            [.. coupons.Where(c => c.PeriodsLeft is 0).Select(c => c.Code)]);
+    }
 
     private static OrderId OrderOf(SubscriptionId id) => new(id.Value);
 

@@ -137,6 +137,9 @@ public class EventContractTests
         [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionResumed] = e => ((Funnel.Subscriptions.SubscriptionResumed)e).PeriodEnd.ShouldBe(Instant.FromUtc(2027, 4, 1, 0, 0)),
         [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionCancelScheduled] = e => ((Funnel.Subscriptions.SubscriptionCancelScheduled)e).EndsAt.ShouldBe(Instant.FromUtc(2027, 2, 21, 10, 15)),
         [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionCancelWithdrawn] = e => ((Funnel.Subscriptions.SubscriptionCancelWithdrawn)e).Offer.ShouldBe(new OfferId("masterclass-membership-withdrawn")),
+        [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionDiscountEnded] = e =>
+            ((Funnel.Subscriptions.SubscriptionDiscountEnded)e).ShouldSatisfyAllConditions(
+                d => d.Coupons.ShouldBe(["LAUNCH50"]), d => d.FromMonthlyAmount.ShouldBe(Usd(2450)), d => d.ToMonthlyAmount.ShouldBe(Usd(4900))),
         [Funnel.Subscriptions.SubscriptionEventTypes.SubscriptionEnded] = e => ((Funnel.Subscriptions.SubscriptionEnded)e).Reason.ShouldBe(Funnel.Subscriptions.SubscriptionEndReason.TrialLapsed),
         [Funnel.Payments.PaymentEventTypes.InstallmentPaid] = e => ((InstallmentPaid)e).PaymentId.ShouldBe("pi_3Q2w"),
         [Funnel.Payments.PaymentEventTypes.InstallmentFailed] = e => ((InstallmentFailed)e).Attempt.ShouldBe(2),
