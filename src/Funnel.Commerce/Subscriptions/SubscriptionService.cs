@@ -615,16 +615,7 @@ public sealed class SubscriptionService
             if (_billing is not null && s.ProviderSubscriptionId is { } provider)
             {
                 // The provider prorates and invoices the difference itself; the credit stays the engine's own.
-                PaymentResult billed = await _billing.UpdateAsync(new ProviderSubscriptionUpdate
-                {
-                    ProviderSubscriptionId = provider,
-                    Subscription = s.Id,
-                    Change = ProviderSubscriptionChange.ChangePlan,
-                    Offer = offer,
-                    Price = target.Price,
-                    Interval = terms.Interval,
-                    IdempotencyKey = SubscriptionKeys.ForChange(s.Id, offer, now),
-                }, c).ConfigureAwait(false);
+                PaymentResult billed = await BillPlanChangeAsync(s, provider, target, terms, SubscriptionKeys.ForChange(s.Id, offer, now), c).ConfigureAwait(false);
                 if (NotCollected(billed) is { } refused)
                 {
                     return Decision.Stop(refused with { Subscription = s });
@@ -660,21 +651,7 @@ public sealed class SubscriptionService
             {
                 Credit = credit,
                 AppliedPayments = applied,
-            }, new SubscriptionPlanChanged
-            {
-                Id = EventFor(s, "plan-changed:" + Version(s)),
-                LeadId = s.Lead,
-                OccurredAt = now,
-                Subscription = s.Id,
-                FromOffer = s.Offer,
-                ToOffer = offer,
-                FromMonthlyAmount = s.MonthlyAmount,
-                ToMonthlyAmount = moved.MonthlyAmount,
-                Interval = terms.Interval,
-                Price = moved.DiscountedPrice,
-                Proration = net,
-                PaymentId = paymentId,
-            });
+            }, PlanChanged(s, moved, now, moved.DiscountedPrice, net, paymentId, periodEnd: null));
         }, cancellationToken);
     }
 
@@ -696,16 +673,7 @@ public sealed class SubscriptionService
         if (_billing is not null && s.ProviderSubscriptionId is { } provider)
         {
             // A change of interval restarts the provider's billing cycle too, and the provider prorates it.
-            PaymentResult billed = await _billing.UpdateAsync(new ProviderSubscriptionUpdate
-            {
-                ProviderSubscriptionId = provider,
-                Subscription = s.Id,
-                Change = ProviderSubscriptionChange.ChangePlan,
-                Offer = target.Id,
-                Price = target.Price,
-                Interval = terms.Interval,
-                IdempotencyKey = key,
-            }, cancellationToken).ConfigureAwait(false);
+            PaymentResult billed = await BillPlanChangeAsync(s, provider, target, terms, key, cancellationToken).ConfigureAwait(false);
             if (NotCollected(billed) is { } refused)
             {
                 return Decision.Stop(refused with { Subscription = s });
@@ -741,23 +709,41 @@ public sealed class SubscriptionService
             Cycle = 1,
             CurrentPeriodStart = now,
             CurrentPeriodEnd = end,
-        }, new SubscriptionPlanChanged
-        {
-            Id = EventFor(s, "plan-changed:" + Version(s)),
-            LeadId = s.Lead,
-            OccurredAt = now,
-            Subscription = s.Id,
-            FromOffer = s.Offer,
-            ToOffer = target.Id,
-            FromMonthlyAmount = s.MonthlyAmount,
-            ToMonthlyAmount = moved.MonthlyAmount,
-            Interval = terms.Interval,
-            Price = price,
-            Proration = price - unused,
-            PaymentId = paymentId,
-            PeriodEnd = end,
-        });
+        }, PlanChanged(s, moved, now, price, price - unused, paymentId, end));
     }
+
+    /// <summary>Asks the billing provider to move its subscription to <paramref name="target"/>; it prorates and invoices the change.</summary>
+    private Task<PaymentResult> BillPlanChangeAsync(
+        Subscription s, string provider, Offer target, SubscriptionTerms terms, string idempotencyKey, CancellationToken cancellationToken) =>
+        _billing!.UpdateAsync(new ProviderSubscriptionUpdate
+        {
+            ProviderSubscriptionId = provider,
+            Subscription = s.Id,
+            Change = ProviderSubscriptionChange.ChangePlan,
+            Offer = target.Id,
+            Price = target.Price,
+            Interval = terms.Interval,
+            IdempotencyKey = idempotencyKey,
+        }, cancellationToken);
+
+    /// <summary>The event of a plan change from <paramref name="s"/> to <paramref name="moved"/>.</summary>
+    private static SubscriptionPlanChanged PlanChanged(
+        Subscription s, Subscription moved, Instant now, Money price, Money proration, string? paymentId, Instant? periodEnd) => new()
+    {
+        Id = EventFor(s, "plan-changed:" + Version(s)),
+        LeadId = s.Lead,
+        OccurredAt = now,
+        Subscription = s.Id,
+        FromOffer = s.Offer,
+        ToOffer = moved.Offer,
+        FromMonthlyAmount = s.MonthlyAmount,
+        ToMonthlyAmount = moved.MonthlyAmount,
+        Interval = moved.Interval,
+        Price = price,
+        Proration = proration,
+        PaymentId = paymentId,
+        PeriodEnd = periodEnd,
+    };
 
     /// <summary>Applies a payment that a provider billing the subscription (Stripe Billing) reports: paid or failed.</summary>
     /// <param name="id">The subscription.</param>
