@@ -242,6 +242,7 @@ public sealed class PriceBook
 {
     private const long PercentScale = 10_000; // a percentage with up to 4 decimals, as a whole number
     private readonly FrozenDictionary<OfferId, int> offerIndex;
+    private readonly FrozenDictionary<string, int> offerIndexByValue; // the same, keyed by the id's string: a faster lookup for pricing
     private readonly CompiledOffer[] offers;
     private readonly FrozenDictionary<string, int> couponIndex;
     private readonly CompiledCoupon[] coupons;
@@ -273,6 +274,7 @@ public sealed class PriceBook
         currencyIndex = Currencies.Select((c, i) => KeyValuePair.Create(c, i)).ToFrozenDictionary();
         offers = [.. catalogue.Offers.Select(o => new CompiledOffer(o, Currencies))];
         offerIndex = catalogue.Offers.Select((o, i) => KeyValuePair.Create(o.Id, i)).ToFrozenDictionary();
+        offerIndexByValue = catalogue.Offers.Select((o, i) => KeyValuePair.Create(o.Id.Value, i)).ToFrozenDictionary(StringComparer.Ordinal);
         coupons = [.. catalogue.Coupons.Select(c => new CompiledCoupon(c, offerIndex, Currencies))];
         couponIndex = catalogue.Coupons.Select((c, i) => KeyValuePair.Create(c.Code, i)).ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
     }
@@ -332,12 +334,13 @@ public sealed class PriceBook
         for (int i = 0; i < n; i++)
         {
             CartLine line = cartLines[i];
-            if (!offerIndex.TryGetValue(line.Offer, out int o))
+            if (line.Offer.Value is not { } offerKey || !offerIndexByValue.TryGetValue(offerKey, out int o))
             {
                 throw new ArgumentException(LineError(i, "Offer", $"offer '{line.Offer}' is not in the catalogue."), nameof(cart));
             }
 
-            if (Catalogue.Offers[o].Recurring is not null)
+            CompiledOffer offer = offers[o];
+            if (offer.IsRecurring)
             {
                 throw new ArgumentException(
                     LineError(i, "Offer", $"offer '{line.Offer}' is recurring: a cart sells it once; start it with SubscriptionService.StartAsync."), nameof(cart));
@@ -348,7 +351,6 @@ public sealed class PriceBook
                 throw new ArgumentException(LineError(i, "Quantity", $"the quantity is {line.Quantity}; it must be at least 1."), nameof(cart));
             }
 
-            CompiledOffer offer = offers[o];
             int plan = -1;
             long unit = offer.Prices[ci];
             if (line.PaymentPlan is not null)
@@ -651,6 +653,13 @@ public sealed class PriceBook
 
     private static long PercentOf(long amount, long percentScaled)
     {
+        if (amount is >= 0 and <= int.MaxValue && percentScaled is >= 0 and <= int.MaxValue)
+        {
+            // Both below 2^31, so the product fits in 62 bits: the common case, without 128-bit division.
+            long quotient64 = Math.DivRem(amount * percentScaled, 100 * PercentScale, out long remainder64);
+            return remainder64 * 2 >= 100 * PercentScale ? quotient64 + 1 : quotient64;
+        }
+
         Int128 product = (Int128)amount * percentScaled;
         Int128 denominator = 100 * PercentScale;
         Int128 quotient = product / denominator;
@@ -672,6 +681,7 @@ public sealed class PriceBook
         {
             Prices = [.. currencies.Select(c => offer.PriceIn(c)?.MinorUnits ?? -1)];
             Role = offer.Role;
+            IsRecurring = offer.Recurring is not null;
             Plans = [.. offer.PaymentPlans.Select(p => new CompiledPlan(p, currencies))];
         }
 
@@ -679,6 +689,8 @@ public sealed class PriceBook
         public long[] Prices { get; }
 
         public OfferRole Role { get; }
+
+        public bool IsRecurring { get; }
 
         public CompiledPlan[] Plans { get; }
 

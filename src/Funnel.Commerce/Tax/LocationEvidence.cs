@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Collections.Immutable;
 
 namespace Funnel.Tax;
@@ -84,22 +85,23 @@ public sealed record PlaceOfSupply
         string? ip = Normalise(evidence.IpCountry, nameof(LocationEvidence.IpCountry));
         string? card = Normalise(evidence.CardCountry, nameof(LocationEvidence.CardCountry));
         int given = (billing is null ? 0 : 1) + (ip is null ? 0 : 1) + (card is null ? 0 : 1);
-        var named = ImmutableArray.CreateBuilder<string>(given);
+        var named = new string[given];
+        int count = 0;
         foreach (string? piece in (ReadOnlySpan<string?>)[billing, ip, card])
         {
-            if (piece is not null && !named.Contains(piece))
+            if (piece is not null && Array.IndexOf(named, piece, 0, count) < 0)
             {
-                named.Add(piece);
+                named[count++] = piece;
             }
         }
 
         PlaceOfSupplyStatus status = given < 2 ? PlaceOfSupplyStatus.Insufficient
-            : named.Count < given ? PlaceOfSupplyStatus.Determined // some country was named twice
+            : count < given ? PlaceOfSupplyStatus.Determined // some country was named twice
             : PlaceOfSupplyStatus.Conflict;
         string? agreed = status != PlaceOfSupplyStatus.Determined ? null
             : billing is not null && (billing == ip || billing == card) ? billing
             : ip;
-        return new PlaceOfSupply { Status = status, Country = agreed, Evidence = evidence, CountriesNamed = named.DrainToImmutable() };
+        return new PlaceOfSupply { Status = status, Country = agreed, Evidence = evidence, CountriesNamed = ImmutableCollectionsMarshal.AsImmutableArray(count == given ? named : named[..count]) };
     }
 
     /// <summary>Returns the place of supply of a sale to a business, where its VAT number says it is established.</summary>

@@ -12,8 +12,19 @@ internal static class TaxMath
     /// The tax in an amount: <c>amount × r / 100</c> when the amount is net, <c>amount × r / (100 + r)</c> when it
     /// includes the tax; rounded half away from zero to the minor unit. The amount is not negative.
     /// </summary>
-    public static long TaxOf(long amount, long rateScaled, bool inclusive) =>
-        DivideRounded((Int128)amount * rateScaled, (100 * Scale) + (inclusive ? rateScaled : 0));
+    public static long TaxOf(long amount, long rateScaled, bool inclusive)
+    {
+        long denominator = (100 * Scale) + (inclusive ? rateScaled : 0);
+        if (amount is >= 0 and <= int.MaxValue && rateScaled is >= 0 and <= int.MaxValue)
+        {
+            // Both below 2^31, so the product fits in 62 bits: the common case, without 128-bit division.
+            long product = amount * rateScaled;
+            long quotient = Math.DivRem(product, denominator, out long remainder);
+            return remainder * 2 >= denominator ? quotient + 1 : quotient;
+        }
+
+        return DivideRounded((Int128)amount * rateScaled, denominator);
+    }
 
     /// <summary><c>numerator / denominator</c> rounded half away from zero; <paramref name="denominator"/> is positive.</summary>
     public static long DivideRounded(Int128 numerator, Int128 denominator)
@@ -35,6 +46,14 @@ internal static class TaxMath
     public static long[] Taxes(ReadOnlySpan<long> amounts, ReadOnlySpan<long> rates, bool inclusive, TaxRounding rounding, Currency currency)
     {
         var taxes = new long[amounts.Length];
+        Taxes(amounts, rates, inclusive, rounding, currency, taxes);
+        return taxes;
+    }
+
+    /// <summary>Writes the tax of each line into <paramref name="taxes"/>, as <see cref="Taxes(ReadOnlySpan{long}, ReadOnlySpan{long}, bool, TaxRounding, Currency)"/> returns it.</summary>
+    public static void Taxes(ReadOnlySpan<long> amounts, ReadOnlySpan<long> rates, bool inclusive, TaxRounding rounding, Currency currency, Span<long> taxes)
+    {
+        taxes.Clear();
         if (rounding == TaxRounding.PerLine)
         {
             for (int i = 0; i < amounts.Length; i++)
@@ -42,7 +61,7 @@ internal static class TaxMath
                 taxes[i] = TaxOf(amounts[i], rates[i], inclusive);
             }
 
-            return taxes;
+            return;
         }
 
         Span<bool> done = amounts.Length <= 64 ? stackalloc bool[amounts.Length] : new bool[amounts.Length];
@@ -93,8 +112,6 @@ internal static class TaxMath
                 }
             }
         }
-
-        return taxes;
     }
 
     /// <summary>

@@ -97,39 +97,36 @@ public sealed class VatCalculator : ITaxCalculator
         }
 
         string country = place.Country!;
-        bool covered = table.Covers(country);
+        RatesOnDate? rates = table.Resolve(country, quote.PricedAt.InUtc().Date);
+        bool covered = rates is not null;
         bool reverse = covered && vatNumber is not null && country != options.SellerCountry;
         string? note = !covered ? OutsideScopeNote : reverse ? (country == "GB" ? UkReverseChargeNote : ReverseChargeNote) : null;
-        LocalDate date = quote.PricedAt.InUtc().Date;
         int n = quote.Lines.Length;
-        var amounts = new long[n];
-        var rates = new long[n];
-        var percents = new decimal[n];
-        VatRate? standard = null;
-        VatRate? ebook = null;
+        Span<long> amounts = n <= 64 ? stackalloc long[n] : new long[n];
+        Span<long> scaled = n <= 64 ? stackalloc long[n] : new long[n];
+        Span<long> taxes = n <= 64 ? stackalloc long[n] : new long[n];
         for (int i = 0; i < n; i++)
         {
             amounts[i] = quote.Lines[i].Total.MinorUnits;
             if (note is null)
             {
-                VatRate? found = categories[i] == TaxCategory.EBook
-                    ? ebook ??= table.Find(country, TaxCategory.EBook, date)
-                    : standard ??= table.Find(country, TaxCategory.Standard, date);
-                VatRate rate = found ?? throw new InvalidOperationException($"The VAT rate table has no rate for {country} on {date:yyyy-MM-dd}.");
-                percents[i] = rate.Rate;
-                rates[i] = TaxMath.Scaled(rate.Rate);
+                bool eBook = categories[i] == TaxCategory.EBook;
+                _ = (eBook ? rates!.EBook : rates!.Standard)
+                    ?? throw new InvalidOperationException($"The VAT rate table has no rate for {country} on {rates.Date:yyyy-MM-dd}.");
+                scaled[i] = eBook ? rates.EBookScaled : rates.StandardScaled;
             }
         }
 
-        TaxRounding rounding = table.RoundingFor(country);
-        long[] taxes = TaxMath.Taxes(amounts, rates, inclusive, rounding, quote.Currency);
+        TaxRounding rounding = rates?.Rounding ?? TaxRounding.PerInvoice;
+        TaxMath.Taxes(amounts, scaled, inclusive, rounding, quote.Currency, taxes);
         var lines = new TaxLine[n];
         long net = 0;
         long tax = 0;
         for (int i = 0; i < n; i++)
         {
             long lineNet = inclusive ? amounts[i] - taxes[i] : amounts[i];
-            lines[i] = new TaxLine(quote.Lines[i].Offer, categories[i], percents[i], new Money(lineNet, quote.Currency),
+            decimal percent = note is not null ? 0m : categories[i] == TaxCategory.EBook ? rates!.EBook!.Value.Rate : rates!.Standard!.Value.Rate;
+            lines[i] = new TaxLine(quote.Lines[i].Offer, categories[i], percent, new Money(lineNet, quote.Currency),
                 new Money(taxes[i], quote.Currency), new Money(lineNet + taxes[i], quote.Currency), note);
             net = checked(net + lineNet);
             tax = checked(tax + taxes[i]);

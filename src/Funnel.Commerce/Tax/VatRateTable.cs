@@ -37,6 +37,7 @@ public sealed class VatRateTable
     private static readonly Lazy<VatRateTable> Shipped = new(LoadShipped);
     private readonly FrozenDictionary<(string Country, TaxCategory Category), VatRate[]> byKey;
     private readonly FrozenDictionary<string, TaxRounding> rounding;
+    private readonly FrozenDictionary<string, CountryRates> byCountry;
 
     private VatRateTable(LocalDate tableDate, ImmutableArray<VatRate> rates, FrozenDictionary<string, TaxRounding> rounding)
     {
@@ -46,6 +47,8 @@ public sealed class VatRateTable
         byKey = rates.GroupBy(r => (r.Country, r.Category))
             .ToFrozenDictionary(g => g.Key, g => g.OrderBy(r => r.EffectiveFrom).ToArray());
         Countries = [.. rates.Select(r => r.Country).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        byCountry = Countries.Where(c => byKey.ContainsKey((c, TaxCategory.Standard)))
+            .ToFrozenDictionary(c => c, c => new CountryRates(rounding.GetValueOrDefault(c, TaxRounding.PerInvoice)), StringComparer.Ordinal);
     }
 
     /// <summary>Gets the table Funnel ships: EU and UK rates on e-services and e-books, dated <see cref="TableDate"/>.</summary>
@@ -184,6 +187,32 @@ public sealed class VatRateTable
         return country;
     }
 
+    /// <summary>
+    /// Returns what a checkout needs of a covered country on a date (its standard and e-book rates as <see cref="Find"/>
+    /// gives them, and its rounding), or <see langword="null"/> when the table does not cover the country.
+    /// </summary>
+    /// <param name="country">An upper-case ISO 3166-1 alpha-2 code, as <see cref="PlaceOfSupply"/> gives them.</param>
+    /// <param name="date">The date of supply.</param>
+    /// <remarks>Each country keeps the answer for the last date asked, so the quotes of one day look the rates up once.</remarks>
+    internal RatesOnDate? Resolve(string country, LocalDate date)
+    {
+        if (!byCountry.TryGetValue(country, out CountryRates? entry))
+        {
+            return null;
+        }
+
+        RatesOnDate? last = entry.Last;
+        if (last is not null && last.Date == date)
+        {
+            return last;
+        }
+
+        VatRate? standard = InForce(country, TaxCategory.Standard, date);
+        var resolved = new RatesOnDate(date, standard, InForce(country, TaxCategory.EBook, date) ?? standard, entry.Rounding);
+        entry.Last = resolved;
+        return resolved;
+    }
+
     private VatRate? InForce(string country, TaxCategory category, LocalDate date)
     {
         if (!byKey.TryGetValue((country, category), out VatRate[]? rows))
@@ -257,4 +286,37 @@ public sealed class VatRateTable
 
         public bool? Verified { get; set; }
     }
+
+    /// <summary>A covered country's rounding and the rates it had on the last date asked.</summary>
+    private sealed class CountryRates(TaxRounding rounding)
+    {
+        public TaxRounding Rounding { get; } = rounding;
+
+        /// <summary>Read and written without a lock: the answer is immutable, and a race only recomputes it.</summary>
+        public RatesOnDate? Last
+        {
+            get => Volatile.Read(ref last);
+            set => Volatile.Write(ref last, value);
+        }
+
+        private RatesOnDate? last;
+    }
+}
+
+/// <summary>A covered country's rates in force on one date, with the rates scaled as <see cref="TaxMath"/> takes them.</summary>
+internal sealed class RatesOnDate(LocalDate date, VatRate? standard, VatRate? eBook, TaxRounding rounding)
+{
+    public LocalDate Date { get; } = date;
+
+    /// <summary>The standard rate, or <see langword="null"/> when none is in force on <see cref="Date"/>.</summary>
+    public VatRate? Standard { get; } = standard;
+
+    /// <summary>The e-book rate, else the standard rate, as <see cref="VatRateTable.Find"/> gives them.</summary>
+    public VatRate? EBook { get; } = eBook;
+
+    public long StandardScaled { get; } = standard is { } s ? TaxMath.Scaled(s.Rate) : 0;
+
+    public long EBookScaled { get; } = eBook is { } e ? TaxMath.Scaled(e.Rate) : 0;
+
+    public TaxRounding Rounding { get; } = rounding;
 }

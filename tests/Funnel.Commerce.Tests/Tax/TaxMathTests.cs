@@ -1,3 +1,6 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Funnel.Tax;
 
 namespace Funnel.Tests.Tax;
@@ -32,5 +35,21 @@ public class TaxMathTests
     public void TaxOf_Amount_RoundsHalfAwayFromZero(long amount, double rate, bool inclusive, long tax)
     {
         TaxMath.TaxOf(amount, TaxMath.Scaled((decimal)rate), inclusive).ShouldBe(tax);
+    }
+
+    /// <summary>The 64-bit path of <see cref="TaxMath.TaxOf"/> gives what the exact 128-bit division gives, on both sides of its 2^31 limit.</summary>
+    [Property(MaxTest = 2_000)]
+    public Property TaxOf_EqualsThe128BitDivision()
+    {
+        Gen<long> amounts = Gen.OneOf(
+            Gen.Choose(0, int.MaxValue).Select(a => (long)a),
+            Gen.Choose(-1_000, 1_000).Select(d => (long)int.MaxValue + d).Where(a => a >= 0),
+            Gen.Choose(0, 1_000_000).Select(a => (long)a * 1_000_003));
+        Gen<long> rates = Gen.Choose(0, 999_999).Select(r => (long)r);
+        return Prop.ForAll(amounts.ToArbitrary(), rates.ToArbitrary(), ArbMap.Default.ArbFor<bool>(), (amount, rate, inclusive) =>
+        {
+            long denominator = (100 * TaxMath.Scale) + (inclusive ? rate : 0);
+            TaxMath.TaxOf(amount, rate, inclusive).ShouldBe(TaxMath.DivideRounded((Int128)amount * rate, denominator));
+        });
     }
 }
