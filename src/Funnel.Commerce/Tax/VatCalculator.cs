@@ -97,7 +97,7 @@ public sealed class VatCalculator : ITaxCalculator
         }
 
         string country = place.Country!;
-        RatesOnDate? rates = table.Resolve(country, quote.PricedAt.InUtc().Date);
+        RatesOnDate? rates = table.Resolve(country, quote.PricedAt);
         bool covered = rates is not null;
         bool reverse = covered && vatNumber is not null && country != options.SellerCountry;
         string? note = !covered ? OutsideScopeNote : reverse ? (country == "GB" ? UkReverseChargeNote : ReverseChargeNote) : null;

@@ -192,9 +192,9 @@ public sealed class VatRateTable
     /// gives them, and its rounding), or <see langword="null"/> when the table does not cover the country.
     /// </summary>
     /// <param name="country">An upper-case ISO 3166-1 alpha-2 code, as <see cref="PlaceOfSupply"/> gives them.</param>
-    /// <param name="date">The date of supply.</param>
-    /// <remarks>Each country keeps the answer for the last date asked, so the quotes of one day look the rates up once.</remarks>
-    internal RatesOnDate? Resolve(string country, LocalDate date)
+    /// <param name="at">The time of supply; its UTC date is the date of supply.</param>
+    /// <remarks>Each country keeps the answer for the last UTC day asked, so the quotes of one day look the rates up once.</remarks>
+    internal RatesOnDate? Resolve(string country, Instant at)
     {
         if (!byCountry.TryGetValue(country, out CountryRates? entry))
         {
@@ -202,11 +202,12 @@ public sealed class VatRateTable
         }
 
         RatesOnDate? last = entry.Last;
-        if (last is not null && last.Date == date)
+        if (last is not null && at >= last.Start && at < last.End)
         {
             return last;
         }
 
+        LocalDate date = at.InUtc().Date;
         VatRate? standard = InForce(country, TaxCategory.Standard, date);
         var resolved = new RatesOnDate(date, standard, InForce(country, TaxCategory.EBook, date) ?? standard, entry.Rounding);
         entry.Last = resolved;
@@ -303,10 +304,16 @@ public sealed class VatRateTable
     }
 }
 
-/// <summary>A covered country's rates in force on one date, with the rates scaled as <see cref="TaxMath"/> takes them.</summary>
+/// <summary>A covered country's rates in force on one UTC date, with the rates scaled as <see cref="TaxMath"/> takes them.</summary>
 internal sealed class RatesOnDate(LocalDate date, VatRate? standard, VatRate? eBook, TaxRounding rounding)
 {
     public LocalDate Date { get; } = date;
+
+    /// <summary>The start of <see cref="Date"/> in UTC.</summary>
+    public Instant Start { get; } = date.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
+
+    /// <summary>The start of the next day in UTC.</summary>
+    public Instant End { get; } = date < LocalDate.MaxIsoValue ? date.PlusDays(1).AtStartOfDayInZone(DateTimeZone.Utc).ToInstant() : Instant.MaxValue;
 
     /// <summary>The standard rate, or <see langword="null"/> when none is in force on <see cref="Date"/>.</summary>
     public VatRate? Standard { get; } = standard;

@@ -102,4 +102,27 @@ public class VatRateTableTests
     {
         Should.Throw<FormatException>(() => VatRateTable.Parse(json)).Message.ShouldContain(named);
     }
+
+    [Fact]
+    public void Resolve_AcrossARateChangeAtUtcMidnight_GivesEachInstantTheRateOfItsUtcDay()
+    {
+        VatRateTable table = VatRateTable.Parse("""
+            { "tableDate": "2027-01-01",
+              "rates": [ { "country": "DE", "category": "standard", "rate": 19, "from": "2021-01-01" },
+                         { "country": "DE", "category": "standard", "rate": 21, "from": "2027-01-01" },
+                         { "country": "DE", "category": "e_book", "rate": 7, "from": "2027-01-01" } ] }
+            """);
+        Instant midnight = Instant.FromUtc(2027, 1, 1, 0, 0);
+
+        // Asked back and forth, so the rates kept for the last day asked are checked against the instant each time.
+        foreach (Instant at in new[] { midnight - Duration.FromTicks(1), midnight, midnight - Duration.FromTicks(1), midnight + Duration.FromHours(23.99) })
+        {
+            RatesOnDate rates = table.Resolve("DE", at).ShouldNotBeNull();
+            bool after = at >= midnight;
+            (rates.Standard!.Value.Rate, rates.EBook!.Value.Rate).ShouldBe(after ? (21m, 7m) : (19m, 19m), $"at {at}");
+            rates.StandardScaled.ShouldBe(after ? 210_000 : 190_000);
+        }
+
+        table.Resolve("FR", midnight).ShouldBeNull();
+    }
 }
