@@ -18,8 +18,10 @@ internal static class TaxMath
         if (amount is >= 0 and <= int.MaxValue && rateScaled is >= 0 and <= int.MaxValue)
         {
             // Both below 2^31, so the product fits in 62 bits: the common case, without 128-bit division.
+            // A net amount divides by a constant, which the JIT turns into a multiplication.
             long product = amount * rateScaled;
-            long quotient = Math.DivRem(product, denominator, out long remainder);
+            long remainder;
+            long quotient = inclusive ? Math.DivRem(product, denominator, out remainder) : Math.DivRem(product, 100 * Scale, out remainder);
             return remainder * 2 >= denominator ? quotient + 1 : quotient;
         }
 
@@ -131,9 +133,7 @@ internal static class TaxMath
         long allocated = 0;
         for (int k = 0; k < members.Length; k++)
         {
-            long exact = tax * amounts[members[k]];
-            long share = exact / total;
-            fractions[k] = exact % total;
+            long share = Math.DivRem(tax * amounts[members[k]], total, out fractions[k]);
             taxes[members[k]] = share;
             allocated += share;
         }

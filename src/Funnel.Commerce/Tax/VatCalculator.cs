@@ -125,7 +125,7 @@ public sealed class VatCalculator : ITaxCalculator
         for (int i = 0; i < n; i++)
         {
             long lineNet = inclusive ? amounts[i] - taxes[i] : amounts[i];
-            decimal percent = note is not null ? 0m : categories[i] == TaxCategory.EBook ? rates!.EBook!.Value.Rate : rates!.Standard!.Value.Rate;
+            decimal percent = note is not null ? 0m : categories[i] == TaxCategory.EBook ? rates!.EBookPercent : rates!.StandardPercent;
             lines[i] = new TaxLine(quote.Lines[i].Offer, categories[i], percent, new Money(lineNet, quote.Currency),
                 new Money(taxes[i], quote.Currency), new Money(lineNet + taxes[i], quote.Currency), note);
             net = checked(net + lineNet);

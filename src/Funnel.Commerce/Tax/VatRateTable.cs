@@ -321,6 +321,10 @@ internal sealed class RatesOnDate(LocalDate date, VatRate? standard, VatRate? eB
     /// <summary>The e-book rate, else the standard rate, as <see cref="VatRateTable.Find"/> gives them.</summary>
     public VatRate? EBook { get; } = eBook;
 
+    public decimal StandardPercent { get; } = standard?.Rate ?? 0m;
+
+    public decimal EBookPercent { get; } = eBook?.Rate ?? 0m;
+
     public long StandardScaled { get; } = standard is { } s ? TaxMath.Scaled(s.Rate) : 0;
 
     public long EBookScaled { get; } = eBook is { } e ? TaxMath.Scaled(e.Rate) : 0;
