@@ -626,21 +626,14 @@ public sealed class SubscriptionService
             }
             else if (net.MinorUnits > 0)
             {
-                Money used = Min(credit, net);
-                Money due = net - used;
-                credit -= used;
-                if (due.MinorUnits > 0)
+                (SubscriptionResult? failed, credit, paymentId) = await ChargeAfterCreditAsync(s, net, credit, SubscriptionKeys.ForChange(s.Id, offer, now), c)
+                    .ConfigureAwait(false);
+                if (failed is not null)
                 {
-                    PaymentResult charge = await _gateway.ChargeAsync(ChargeFor(s, due, SubscriptionKeys.ForChange(s.Id, offer, now), offSession: false), c)
-                        .ConfigureAwait(false);
-                    if (NotCollected(charge) is { } failed)
-                    {
-                        return Decision.Stop(failed with { Subscription = s });
-                    }
-
-                    paymentId = charge.PaymentId;
-                    applied = Applied(applied, paymentId);
+                    return Decision.Stop(failed with { Subscription = s });
                 }
+
+                applied = Applied(applied, paymentId);
             }
             else
             {
@@ -685,20 +678,13 @@ public sealed class SubscriptionService
         }
         else
         {
-            Money used = Min(credit, price);
-            Money due = price - used;
-            credit -= used;
-            if (due.MinorUnits > 0)
+            (SubscriptionResult? failed, credit, paymentId) = await ChargeAfterCreditAsync(s, price, credit, key, cancellationToken).ConfigureAwait(false);
+            if (failed is not null)
             {
-                PaymentResult charge = await _gateway.ChargeAsync(ChargeFor(s, due, key, offSession: false), cancellationToken).ConfigureAwait(false);
-                if (NotCollected(charge) is { } failed)
-                {
-                    return Decision.Stop(failed with { Subscription = s });
-                }
-
-                paymentId = charge.PaymentId;
-                applied = Applied(applied, paymentId);
+                return Decision.Stop(failed with { Subscription = s });
             }
+
+            applied = Applied(applied, paymentId);
         }
 
         return Decision.To(moved with
@@ -710,6 +696,25 @@ public sealed class SubscriptionService
             CurrentPeriodStart = now,
             CurrentPeriodEnd = end,
         }, PlanChanged(s, moved, now, price, price - unused, paymentId, end));
+    }
+
+    /// <summary>
+    /// Pays <paramref name="amount"/> from the credit first and charges the rest on the saved method, on session.
+    /// Returns the refusal when the charge is not collected (the credit is then untouched), else the credit left and
+    /// the charge's payment id (<see langword="null"/> when the credit paid it all).
+    /// </summary>
+    private async Task<(SubscriptionResult? Failed, Money Credit, string? PaymentId)> ChargeAfterCreditAsync(
+        Subscription s, Money amount, Money credit, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        Money used = Min(credit, amount);
+        Money due = amount - used;
+        if (due.MinorUnits <= 0)
+        {
+            return (null, credit - used, null);
+        }
+
+        PaymentResult charge = await _gateway.ChargeAsync(ChargeFor(s, due, idempotencyKey, offSession: false), cancellationToken).ConfigureAwait(false);
+        return NotCollected(charge) is { } failed ? (failed, credit, null) : (null, credit - used, charge.PaymentId);
     }
 
     /// <summary>Asks the billing provider to move its subscription to <paramref name="target"/>; it prorates and invoices the change.</summary>
