@@ -24,9 +24,7 @@ public class DashboardFiguresTests
     {
         List<FunnelEvent> events = Traffic(seed: 20, people: 15_000);
         events.Count.ShouldBeGreaterThan(100_000); // the old MaxReportEvents
-        var sw = System.Diagnostics.Stopwatch.StartNew();
         FigureState state = Feed(events);
-        Console.WriteLine("TIMING feed " + sw.ElapsedMilliseconds);
         FunnelReporter reporter = Reporter();
 
         foreach ((LocalDate from, LocalDate to) in new[]

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Funnel.Definitions;
 using Funnel.Events;
 using Funnel.Kpis;
@@ -31,7 +32,7 @@ internal sealed class FigureState
     private readonly int _steps;
     private readonly Dictionary<LeadId, LeadFigures> _leads = [];
     private readonly Dictionary<LeadId, LeadId> _parent = [];
-    private readonly List<IdentityLinked> _links = [];
+    private readonly Dictionary<LeadId, List<IdentityLinked>> _linksById = [];
     private readonly HashSet<OrderId> _orders = [];
     private readonly Dictionary<string, int> _emailKeys = new(StringComparer.Ordinal);
     private readonly List<long[]> _keyCounts = [];
@@ -42,6 +43,7 @@ internal sealed class FigureState
     private readonly List<OrderId> _latestOrders = [];
     private readonly IFunnelReportSectionBuilder _payments;
     private Currency? _seriesCurrency;
+    private IdentityLinked? _lastLink;
 
     public FigureState(FunnelDefinition? funnel, FunnelReportSettings settings, DateTimeZone zone)
     {
@@ -246,13 +248,13 @@ internal sealed class FigureState
     /// <summary>Links a visitor id to a lead as <see cref="LeadAliases.From"/> does over the links so far.</summary>
     private void Link(IdentityLinked link)
     {
-        // Kept in LeadAliases' order (time, then visitor, then lead), so an out-of-order link costs one pass.
-        int at = _links.BinarySearch(link, LinkOrder.Instance);
-        at = at < 0 ? ~at : at + 1;
-        _links.Insert(at, link);
-        if (at != _links.Count - 1)
+        bool inOrder = _lastLink is null || LinkOrder.Instance.Compare(_lastLink, link) <= 0;
+        _lastLink = inOrder ? link : _lastLink;
+        (CollectionsMarshal.GetValueRefOrAddDefault(_linksById, link.VisitorId, out _) ??= []).Add(link);
+        (CollectionsMarshal.GetValueRefOrAddDefault(_linksById, link.LeadId, out _) ??= []).Add(link);
+        if (!inOrder)
         {
-            Regroup();
+            Regroup(link);
             return;
         }
 
@@ -293,42 +295,41 @@ internal sealed class FigureState
         return id;
     }
 
-    /// <summary>Regroups the lead ids whose person changed after a link arrived out of time order (O(links)).</summary>
-    private void Regroup()
+    /// <summary>
+    /// Regroups the lead ids linked, directly or not, to a link that arrived out of time order: LeadAliases.From's rule
+    /// (a visitor belongs to the lead of its first link, without cycles) rerun over the links of that group only, which
+    /// decide its persons alone.
+    /// </summary>
+    private void Regroup(IdentityLinked link)
     {
-        // LeadAliases.From's rule over the sorted links: a visitor belongs to the lead of its first link, without cycles.
+        var ids = new HashSet<LeadId> { link.VisitorId, link.LeadId };
+        var links = new HashSet<IdentityLinked>(ReferenceEqualityComparer.Instance);
+        var pending = new Stack<LeadId>(ids);
+        while (pending.TryPop(out LeadId id))
+        {
+            foreach (IdentityLinked l in _linksById.GetValueOrDefault(id) ?? [])
+            {
+                if (links.Add(l))
+                {
+                    foreach (LeadId end in (ReadOnlySpan<LeadId>)[l.VisitorId, l.LeadId])
+                    {
+                        if (ids.Add(end))
+                        {
+                            pending.Push(end);
+                        }
+                    }
+                }
+            }
+        }
+
+        IdentityLinked[] sorted = [.. links];
+        Array.Sort(sorted, LinkOrder.Instance);
         var parent = new Dictionary<LeadId, LeadId>();
-        foreach (IdentityLinked link in _links)
+        foreach (IdentityLinked l in sorted)
         {
-            if (link.VisitorId != link.LeadId && !parent.ContainsKey(link.VisitorId) && Root(parent, link.LeadId) != link.VisitorId)
+            if (l.VisitorId != l.LeadId && !parent.ContainsKey(l.VisitorId) && Root(parent, l.LeadId) != l.VisitorId)
             {
-                parent[link.VisitorId] = link.LeadId;
-            }
-        }
-
-        var affected = new HashSet<LeadId>();
-        foreach (IdentityLinked link in _links)
-        {
-            LeadId before = Root(link.VisitorId), after = Root(parent, link.VisitorId);
-            if (before != after)
-            {
-                affected.Add(before);
-                affected.Add(after);
-            }
-        }
-
-        if (affected.Count == 0)
-        {
-            return;
-        }
-
-        // Every lead id of an affected person, before and after.
-        var ids = new HashSet<LeadId>(affected);
-        foreach (IdentityLinked link in _links)
-        {
-            if (affected.Contains(Root(link.VisitorId)) || affected.Contains(Root(parent, link.VisitorId)))
-            {
-                ids.Add(link.VisitorId);
+                parent[l.VisitorId] = l.LeadId;
             }
         }
 
@@ -340,19 +341,19 @@ internal sealed class FigureState
             }
         }
 
-        _parent.Clear();
-        foreach ((LeadId visitor, LeadId lead) in parent)
-        {
-            _parent[visitor] = lead;
-        }
-
         foreach (LeadId id in ids)
         {
+            _parent.Remove(id);
             if (_leads.TryGetValue(id, out LeadFigures? lead))
             {
                 lead.Root = null;
                 lead.Members = null;
             }
+        }
+
+        foreach ((LeadId visitor, LeadId lead) in parent)
+        {
+            _parent[visitor] = lead;
         }
 
         foreach (LeadId id in ids)
