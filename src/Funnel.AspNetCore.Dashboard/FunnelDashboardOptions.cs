@@ -50,8 +50,8 @@ public sealed class FunnelDashboardOptions
     /// behind, it shows them as they are and says up to which log position they go and how many events are left.
     /// </para>
     /// </remarks>
-    /// <value>Defaults to 100 milliseconds; must be between zero and one minute.</value>
-    public TimeSpan FiguresWait { get; set; } = TimeSpan.FromMilliseconds(100);
+    /// <value>Defaults to 2 seconds; must be between zero and one minute. Caught up, a page reads only the few events appended since the last page and waits far less.</value>
+    public TimeSpan FiguresWait { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Gets or sets the event type that counts as a conversion on the Experiments page.</summary>
     /// <remarks>A lead exposed to an experiment converts when it has an event of this type at or after its first exposure.</remarks>

@@ -128,7 +128,7 @@ public class DashboardPageBenchmarks
         if (requests > 1)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"// Dashboard figures caught up with {(long)LeadCount * EventsPerLead:N0} events for {Page} in {clock.Elapsed.TotalSeconds:F1} s ({requests} requests)"));
+                $"// Dashboard figures caught up with {(long)LeadCount * EventsPerLead:N0} events for {Page} in {clock.Elapsed.TotalSeconds:F1} s ({requests} requests); managed heap after a full GC {GC.GetTotalMemory(forceFullCollection: true) / 1_048_576.0:N0} MB"));
         }
     }
 
