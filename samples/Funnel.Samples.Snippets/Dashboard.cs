@@ -24,7 +24,7 @@ internal static class DashboardSnippets
             o.AuthorizationPolicy = "funnel-admin"; // required: the start fails without it, or if it is not registered
             o.Funnel = funnel;                      // the funnel the overview charts
             o.PageSize = 50;                        // rows per list page
-            o.MaxReportEvents = 100_000;            // events the overview reads for its report
+            o.MaxReportEvents = 100_000;            // events Experiments and Affiliates read
         });
         // </snippet:dashboard-setup>
     }

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Funnel.Analytics;
-using Funnel.Events;
+using Funnel.AspNetCore.Dashboard.Figures;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -41,34 +41,18 @@ internal static partial class DashboardEndpoints
         return true;
     }
 
-    /// <summary>Returns the events that happened in the range and says on the page what the figures cover.</summary>
-    private static List<FunnelEvent> EventsInRange(HtmlWriter html, List<FunnelEvent> events, OverviewRange range, DateTimeZone zone)
-    {
-        Instant start = range.Start(zone);
-        Instant end = range.End(zone);
-        List<FunnelEvent> inRange = [.. events.Where(e => e.OccurredAt >= start && e.OccurredAt < end)];
-        html.Markup("<p>").Text($"Every figure below is for {range} ({zone.Id}): the {Count(inRange.Count)} of these events that "
-            + "happened in the range.").Markup("</p>");
-        return inRange;
-    }
-
     /// <summary>Writes the range's new leads, orders and revenue per day (per week for long ranges), as charts and a table.</summary>
     /// <remarks>
-    /// The figures are <see cref="KpiTimeSeries"/>'s over all the events read, so a visitor or lead counts once, on the
-    /// day of its first event or opt-in in the log; days the library reports nothing for are zero.
+    /// The figures are <see cref="KpiTimeSeries"/>'s over the whole log, kept per day by the dashboard's figures, so a
+    /// visitor or lead counts once, on the day of its first event or opt-in in the log; days with nothing are zero.
     /// </remarks>
-    private static void TimeSeries(HtmlWriter html, List<FunnelEvent> events, OverviewRange range, DateTimeZone zone, Currency fallback)
+    private static void TimeSeries(HtmlWriter html, OverviewFigures figures, OverviewRange range, DateTimeZone zone, string? error, Currency currency)
     {
         bool weekly = range.Days > OverviewRange.MaxDailyDays;
         html.Markup("<h2>").Text(weekly ? "Per week" : "Per day").Markup("</h2>");
-        ImmutableArray<KpiPoint> points;
-        try
+        if (error is not null)
         {
-            points = KpiTimeSeries.Compute(AnalyticsEventStore.Load(events), KpiPeriod.Day, zone);
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
-        {
-            html.Element("p", "The time series cannot be computed from the log: " + e.Message);
+            html.Element("p", "The time series cannot be computed from the log: " + error);
             return;
         }
 
@@ -85,20 +69,14 @@ internal static partial class DashboardEndpoints
             byDay[day] = buckets[^1];
         }
 
-        Currency currency = fallback;
-        foreach (KpiPoint point in points)
+        foreach ((LocalDate day, long visitors, long leads, long orders, long revenue) in figures.Series)
         {
-            if (point.Revenue.MinorUnits != 0)
+            if (byDay.TryGetValue(day, out SeriesBucket? bucket))
             {
-                currency = point.Revenue.Currency;
-            }
-
-            if (byDay.TryGetValue(point.PeriodStart, out SeriesBucket? bucket))
-            {
-                bucket.Visitors += point.NewVisitors;
-                bucket.Leads += point.NewLeads;
-                bucket.Orders += point.Orders;
-                bucket.Revenue += point.Revenue.MinorUnits;
+                bucket.Visitors += visitors;
+                bucket.Leads += leads;
+                bucket.Orders += orders;
+                bucket.Revenue += revenue;
             }
         }
 
@@ -129,11 +107,6 @@ internal static partial class DashboardEndpoints
             .Element("td", Count(buckets.Sum(static b => b.Orders)), "num").Element("td", Format(buckets.Sum(static b => b.Revenue)), "num")
             .Markup("</tr></tfoot></table>");
     }
-
-    private static Currency DefaultCurrency(DashboardPage page) =>
-        page.Services.GetService<IOptions<FunnelOptions>>()?.Value.DefaultCurrency is { } code && Currency.IsKnown(code)
-            ? Currency.FromCode(code)
-            : Currency.USD;
 
     /// <summary>The sums of one period of the overview's series.</summary>
     private sealed class SeriesBucket(LocalDate start)

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using Funnel.AspNetCore.Dashboard.Figures;
 using Funnel.Events;
 using Funnel.Kpis;
 using Funnel.Offers;
@@ -28,23 +29,12 @@ internal static partial class DashboardEndpoints
             return page.Render("Payments");
         }
 
-        List<FunnelEvent> events = await ReadReportEventsAsync(page, log, cancellationToken).ConfigureAwait(false);
-        Currency currency = Currency.FromCode(page.Services.GetRequiredService<IOptions<FunnelOptions>>().Value.DefaultCurrency);
-        IFunnelReportSectionBuilder builder = PaymentMetrics.ReportSection.CreateBuilder(
-            new FunnelReportSettings { Currency = currency, ExchangeRates = page.Services.GetService<Funnel.Currencies.IExchangeRates>() });
-        PaymentMetrics metrics;
-        try
+        DashboardFigures figures = await FiguresAsync(page, log, cancellationToken).ConfigureAwait(false);
+        (PaymentMetrics metrics, string? error, OrderId[] latest) = figures.Read(
+            state => (state.Payments(), state.PaymentsError, state.LatestOrders(page.Options.PageSize)));
+        if (error is not null)
         {
-            foreach (FunnelEvent e in events)
-            {
-                builder.Add(e);
-            }
-
-            metrics = (PaymentMetrics)builder.Build();
-        }
-        catch (InvalidOperationException e)
-        {
-            html.Element("p", "The payment figures cannot be computed: " + e.Message);
+            html.Element("p", "The payment figures cannot be computed: " + error);
             return page.Render("Payments");
         }
 
@@ -64,7 +54,6 @@ internal static partial class DashboardEndpoints
         html.Markup("</div>");
 
         // The latest orders placed, newest first, as their stores hold them now.
-        OrderId[] latest = [.. events.OfType<OrderPlaced>().Select(static o => o.Order).Reverse().Distinct().Take(page.Options.PageSize)];
         var found = new List<Order>(latest.Length);
         foreach (OrderId id in latest)
         {

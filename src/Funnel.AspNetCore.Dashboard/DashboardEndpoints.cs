@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Funnel.AspNetCore.Dashboard.Figures;
 using System.Globalization;
 using Funnel.Events;
 using Funnel.Kpis;
@@ -68,12 +69,19 @@ internal static partial class DashboardEndpoints
             return page.Render("Overview");
         }
 
-        List<FunnelEvent> logged = await ReadReportEventsAsync(page, log, cancellationToken).ConfigureAwait(false);
-        List<FunnelEvent> events = EventsInRange(html, logged, range, zone);
-        FunnelReport? report = null;
-        if (page.Options.Funnel is { } funnel && page.Services.GetService<IFunnelReporter>() is { } reporter)
+        DashboardFigures figures = await FiguresAsync(page, log, cancellationToken).ConfigureAwait(false);
+        (OverviewFigures overview, string? reportError, string? seriesError, Currency seriesCurrency) = figures.Read(
+            state => (state.Overview(range.From, range.To), state.ReportError, state.SeriesError, state.SeriesCurrency));
+        html.Markup("<p>").Text($"Every figure below is for {range} ({zone.Id}): the funnel and its key figures count the people "
+            + $"first seen in the range, with all their events; ad spend, the series and the {Count(overview.Events)} events "
+            + "by type are those that happened in the range.").Markup("</p>");
+        FunnelReport? report = overview.Report;
+        if (reportError is not null && page.Options.Funnel is not null)
         {
-            report = reporter.CreateReport(funnel, events);
+            html.Element("p", "The report cannot be computed from the log: " + reportError);
+        }
+        else if (page.Options.Funnel is { } funnel && report is not null)
+        {
             FunnelMetrics overall = report.Overall;
             html.Markup("<h2>Key figures</h2><div class=\"kpis\">");
             Kpi(html, "Entered the funnel", Count(overall.Entered));
@@ -115,20 +123,47 @@ internal static partial class DashboardEndpoints
             html.Element("p", "Set FunnelDashboardOptions.Funnel to see the funnel chart and its key figures.");
         }
 
-        TimeSeries(html, logged, range, zone, report?.Overall.Revenue.Currency ?? DefaultCurrency(page));
+        TimeSeries(html, overview, range, zone, seriesError, seriesCurrency);
 
         html.Markup("<table><caption>Events by type</caption><thead><tr><th scope=\"col\">Type</th>")
             .Markup("<th scope=\"col\" class=\"num\">Events</th></tr></thead><tbody>");
-        foreach (IGrouping<string, FunnelEvent> type in events.GroupBy(e => e.EventType).OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach ((string type, long count) in overview.Types)
         {
-            html.Markup("<tr>").Element("td", type.Key).Element("td", Count(type.Count()), "num").Markup("</tr>");
+            html.Markup("<tr>").Element("td", type).Element("td", Count(count), "num").Markup("</tr>");
         }
 
         html.Markup("</tbody></table>");
         return page.Render("Overview");
     }
 
-    /// <summary>Reads the log's events up to <see cref="FunnelDashboardOptions.MaxReportEvents"/> and says on the page how many the figures come from.</summary>
+    /// <summary>Brings the figures up to date (waiting at most <see cref="FunnelDashboardOptions.FiguresWait"/>) and says on the page how far they are.</summary>
+    private static async Task<DashboardFigures> FiguresAsync(DashboardPage page, IFunnelEventLog log, CancellationToken cancellationToken)
+    {
+        DashboardFigures figures = page.Services.GetRequiredService<DashboardFigures>();
+        FiguresProgress progress = await figures.CatchUpAsync(log, page.Options.FiguresWait, cancellationToken).ConfigureAwait(false);
+        HtmlWriter html = page.Body;
+        if (progress.Error is { } error)
+        {
+            html.Markup("<p role=\"status\"><strong>").Text($"The figures could not be brought up to date: {error} They include "
+                + $"the events up to position {Count(progress.Position)}; reload the page to try again.").Markup("</strong></p>");
+        }
+        else if (progress.Behind > 0)
+        {
+            string behind = progress.Behind >= DashboardFigures.BehindCountLimit ? Count(progress.Behind) + "+" : Count(progress.Behind);
+            html.Markup("<p role=\"status\"><strong>").Text($"Catching up with the event log: the figures include the events up to "
+                + $"position {Count(progress.Position)}, and {behind} more are still to be read. Reload the page to see "
+                + "them move.").Markup("</strong></p>");
+        }
+        else
+        {
+            html.Markup("<p class=\"muted\">").Text($"Computed from the whole event log, up to position {Count(progress.Position)}.")
+                .Markup("</p>");
+        }
+
+        return figures;
+    }
+
+    /// <summary>Reads the log's first <see cref="FunnelDashboardOptions.MaxReportEvents"/> events (Experiments and Affiliates) and says on the page how many the figures come from.</summary>
     private static async Task<List<FunnelEvent>> ReadReportEventsAsync(DashboardPage page, IFunnelEventLog log, CancellationToken cancellationToken)
     {
         List<FunnelEvent> events = [];
@@ -163,30 +198,37 @@ internal static partial class DashboardEndpoints
             return page.Render("Sequences");
         }
 
-        List<FunnelEvent> events = page.Services.GetService<IFunnelEventLog>() is { } log
-            ? await ReadReportEventsAsync(page, log, cancellationToken).ConfigureAwait(false)
-            : [];
-        // One pass over the events: each email key's events, each branch's paths and each sequence's enrolments.
-        Dictionary<string, List<FunnelEvent>> byEmail = new(StringComparer.Ordinal);
-        Dictionary<(string, string), (long Then, long Else)> paths = [];
-        Dictionary<string, long> enrolled = new(StringComparer.Ordinal);
-        foreach (FunnelEvent e in events)
+        if (page.Services.GetService<IFunnelEventLog>() is not { } log)
         {
-            switch (e)
-            {
-                case EmailEvent email:
-                    (byEmail.TryGetValue(email.Email, out List<FunnelEvent>? list) ? list : byEmail[email.Email] = []).Add(e);
-                    break;
-                case SequenceBranched branched:
-                    (long then, long otherwise) = paths.GetValueOrDefault((branched.Sequence, branched.Step));
-                    paths[(branched.Sequence, branched.Step)] = branched.Path == SequenceBranched.ThenPath ? (then + 1, otherwise) : (then, otherwise + 1);
-                    break;
-                case SequenceEnrolled started:
-                    enrolled[started.Sequence] = enrolled.GetValueOrDefault(started.Sequence) + 1;
-                    break;
-            }
+            html.Element("p", "No event log is registered: call services.AddFunnel().");
+            return page.Render("Sequences");
         }
 
+        DashboardFigures figures = await FiguresAsync(page, log, cancellationToken).ConfigureAwait(false);
+        // One read of the figures: each sequence's enrolments, each email step's figures and each branch's paths.
+        Dictionary<string, long> enrolled = new(StringComparer.Ordinal);
+        Dictionary<string, BroadcastMetrics> byEmail = new(StringComparer.Ordinal);
+        Dictionary<(string, string), (long Then, long Else)> paths = [];
+        figures.Read(state =>
+        {
+            foreach (SequenceDefinition sequence in sequences)
+            {
+                enrolled[sequence.Key] = state.Enrolled(sequence.Key);
+                foreach (SequenceStep step in sequence.AllSteps())
+                {
+                    if (step.IsEmail)
+                    {
+                        byEmail[step.Key] = state.EmailKey(step.Key);
+                    }
+                    else
+                    {
+                        paths[(sequence.Key, step.Key)] = state.Paths(sequence.Key, step.Key);
+                    }
+                }
+            }
+
+            return 0;
+        });
         foreach (SequenceDefinition sequence in sequences)
         {
             html.Markup("<table><caption>").Text($"{sequence.Key}: {Count(enrolled.GetValueOrDefault(sequence.Key))} enrolled")
@@ -199,7 +241,7 @@ internal static partial class DashboardEndpoints
                 html.Markup("<tr><th scope=\"row\">").Text(step.Key).Markup("</th>");
                 if (step.IsEmail)
                 {
-                    BroadcastMetrics metrics = BroadcastMetrics.Compute(byEmail.GetValueOrDefault(step.Key) ?? [], step.Key);
+                    BroadcastMetrics metrics = byEmail[step.Key];
                     string email = step.WinnerTest is { } test && page.Services.GetService<ISequenceTestStore>() is { } tests
                         ? $"Email: {step.Subject}; {await WinnerTestAsync(page, tests, sequence.Key, step, test, cancellationToken).ConfigureAwait(false)}"
                         : "Email: " + step.Subject;
@@ -254,9 +296,21 @@ internal static partial class DashboardEndpoints
         }
 
         ImmutableArray<Broadcast> broadcasts = await store.ListAsync(page.Options.PageSize, cancellationToken).ConfigureAwait(false);
-        List<FunnelEvent> events = broadcasts.IsEmpty || page.Services.GetService<IFunnelEventLog>() is not { } log
-            ? []
-            : await ReadReportEventsAsync(page, log, cancellationToken).ConfigureAwait(false);
+        Dictionary<string, BroadcastMetrics> byKey = new(StringComparer.Ordinal);
+        if (!broadcasts.IsEmpty && page.Services.GetService<IFunnelEventLog>() is { } log)
+        {
+            DashboardFigures figures = await FiguresAsync(page, log, cancellationToken).ConfigureAwait(false);
+            figures.Read(state =>
+            {
+                foreach (Broadcast broadcast in broadcasts)
+                {
+                    byKey[broadcast.Definition.Key] = state.EmailKey(broadcast.Definition.Key);
+                }
+
+                return 0;
+            });
+        }
+
         html.Markup("<table><caption>").Text($"The latest {Count(page.Options.PageSize)} broadcasts, newest first")
             .Markup("</caption><thead><tr><th scope=\"col\">Broadcast</th><th scope=\"col\">Subject</th>")
             .Markup("<th scope=\"col\">Segment</th><th scope=\"col\">Status</th><th scope=\"col\">Starts</th>")
@@ -272,7 +326,7 @@ internal static partial class DashboardEndpoints
         foreach (Broadcast broadcast in broadcasts)
         {
             BroadcastDefinition definition = broadcast.Definition;
-            BroadcastMetrics metrics = BroadcastMetrics.Compute(events, definition.Key);
+            BroadcastMetrics metrics = byKey.GetValueOrDefault(definition.Key) ?? BroadcastMetrics.Compute([], definition.Key);
             string starts = definition.SendAt is { } at ? Time(at) : definition.LocalSendAt!.Value.ToString("uuuu-MM-dd HH:mm", CultureInfo.InvariantCulture) + " local";
             html.Markup("<tr>").Element("td", definition.Key).Element("td", definition.Subject).Element("td", definition.Segment)
                 .Element("td", broadcast.Status.ToString()).Element("td", starts).Element("td", Count(broadcast.Queued), "num")

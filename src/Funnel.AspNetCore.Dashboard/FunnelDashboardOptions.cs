@@ -31,10 +31,27 @@ public sealed class FunnelDashboardOptions
     /// <value>Defaults to 50; must be between 1 and 1,000.</value>
     public int PageSize { get; set; } = 50;
 
-    /// <summary>Gets or sets the most events the overview reads from the event log to compute its report.</summary>
-    /// <remarks>The overview reads the oldest events first and says so when it stopped at this limit.</remarks>
+    /// <summary>Gets or sets the most events the Experiments and Affiliates pages read from the event log for their figures.</summary>
+    /// <remarks>
+    /// Those pages read the oldest events first and say so when they stopped at this limit. The Overview, Payments,
+    /// Sequences and Broadcasts pages are not bounded by it: their figures are kept up to date over the whole log
+    /// (see <see cref="FiguresWait"/>).
+    /// </remarks>
     /// <value>Defaults to 100,000; must be positive.</value>
     public int MaxReportEvents { get; set; } = 100_000;
+
+    /// <summary>Gets or sets how long a page waits for the dashboard's figures to read the events appended since the last page.</summary>
+    /// <remarks>
+    /// <para>
+    /// The Overview, Payments, Sequences and Broadcasts pages show figures over the whole event log, kept in memory by
+    /// each app instance and brought up to date from the log in position order: the first such page after a start
+    /// reads the whole log (in the background; about 10,000,000 events a few minutes, see docs/performance.md), and
+    /// each later page only the events appended since. A page waits at most this long; when the figures are still
+    /// behind, it shows them as they are and says up to which log position they go and how many events are left.
+    /// </para>
+    /// </remarks>
+    /// <value>Defaults to 2 seconds; must be between zero and one minute. Caught up, a page reads only the few events appended since the last page and waits far less.</value>
+    public TimeSpan FiguresWait { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Gets or sets the event type that counts as a conversion on the Experiments page.</summary>
     /// <remarks>A lead exposed to an experiment converts when it has an event of this type at or after its first exposure.</remarks>

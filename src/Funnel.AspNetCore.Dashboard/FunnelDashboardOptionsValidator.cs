@@ -17,5 +17,6 @@ internal sealed class FunnelDashboardOptionsValidator : AbstractValidator<Funnel
         RuleFor(o => o.PageSize).InclusiveBetween(1, 1_000);
         RuleFor(o => o.MaxReportEvents).GreaterThanOrEqualTo(1);
         RuleFor(o => o.ExperimentGoal).NotEmpty();
+        RuleFor(o => o.FiguresWait).InclusiveBetween(TimeSpan.Zero, TimeSpan.FromMinutes(1));
     }
 }

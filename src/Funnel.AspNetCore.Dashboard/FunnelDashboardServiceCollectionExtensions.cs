@@ -1,5 +1,6 @@
 using FluentValidation;
 using Funnel.AspNetCore.Dashboard;
+using Funnel.AspNetCore.Dashboard.Figures;
 using Funnel.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -21,7 +22,9 @@ public static class FunnelDashboardServiceCollectionExtensions
     /// <para>
     /// The dashboard reads the stores the app registered (<c>AddFunnel</c>, <c>AddFunnelSequences</c>,
     /// <c>AddFunnelCommerce</c>, <c>AddFunnelAnalytics</c>, <c>AddFunnelAdvocacy</c> or a storage package); a page whose
-    /// package or store is missing says so, naming the call that sets it up, instead of failing.
+    /// package or store is missing says so, naming the call that sets it up, instead of failing. The figures of the
+    /// Overview, Payments, Sequences and Broadcasts pages are kept in memory, one copy per app instance, and brought up
+    /// to date from the event log as pages ask for them (see <see cref="FunnelDashboardOptions.FiguresWait"/>).
     /// <see cref="FunnelDashboardOptions"/> are validated when the host starts. Calling this method again adds the
     /// configuration and registers nothing twice.
     /// </para>
@@ -44,6 +47,7 @@ public static class FunnelDashboardServiceCollectionExtensions
         services.AddOptions<FunnelDashboardOptions>().ValidateOnStart();
         services.TryAddSingleton<IValidator<FunnelDashboardOptions>, FunnelDashboardOptionsValidator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunnelDashboardOptions>, FluentValidateOptions<FunnelDashboardOptions>>());
+        services.TryAddSingleton<DashboardFigures>();
         services.AddAntiforgery();
         services.AddAuthorization();
         return services;

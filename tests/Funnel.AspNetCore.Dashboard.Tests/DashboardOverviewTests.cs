@@ -95,7 +95,9 @@ public class DashboardOverviewTests
         december.ShouldContain("Revenue<b>$0.00</b>");
         PageTables.Row(december, EventTypes.PageViewed).ShouldBe([EventTypes.PageViewed, "4"]);
         PageTables.Row(december, "Blog visitors")[1].ShouldBe("4");
-        december.ShouldContain("Every figure below is for 2026-12-01 to 2026-12-01 (UTC): the 5 of these events");
+        december.ShouldContain("Every figure below is for 2026-12-01 to 2026-12-01 (UTC): the funnel and its key figures count "
+            + "the people first seen in the range, with all their events; ad spend, the series and the 5 events by type are those "
+            + "that happened in the range.");
     }
 
     [Fact]

@@ -19,6 +19,7 @@ public class ServiceRegistrationTests
         using ServiceProvider provider = services.BuildServiceProvider();
         FunnelDashboardOptions options = provider.GetRequiredService<IOptions<FunnelDashboardOptions>>().Value;
         (options.AuthorizationPolicy, options.PageSize, options.ReadOnly, options.MaxReportEvents).ShouldBe(("ops", 20, false, 100_000));
+        options.FiguresWait.ShouldBe(TimeSpan.FromSeconds(2));
     }
 
     [Theory]
@@ -41,6 +42,26 @@ public class ServiceRegistrationTests
             () => provider.GetRequiredService<IOptions<FunnelDashboardOptions>>().Value);
 
         error.Message.ShouldContain(pageSize is < 1 or > 1_000 ? "FunnelDashboardOptions.PageSize" : "FunnelDashboardOptions.MaxReportEvents");
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(60_001)]
+    public void Options_FiguresWaitOutOfRange_FailsNamingTheOption(int milliseconds)
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddSingleton<IHostEnvironment>(new Environment("Production"));
+        services.AddFunnelDashboard(o =>
+        {
+            o.AuthorizationPolicy = "ops";
+            o.FiguresWait = TimeSpan.FromMilliseconds(milliseconds);
+        });
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        OptionsValidationException error = Should.Throw<OptionsValidationException>(
+            () => provider.GetRequiredService<IOptions<FunnelDashboardOptions>>().Value);
+
+        error.Message.ShouldContain("FunnelDashboardOptions.FiguresWait");
     }
 
     [Fact]
