@@ -520,9 +520,25 @@ public sealed class IncrementalAnalyticsStore
     internal int DimensionCode(int dimension, int source) =>
         source >= 0 ? _base.Dimensions[dimension][source] : _dimensions[dimension] is { } column ? column[~source] : 0;
 
-    /// <summary>A store that shares the base's columns but holds the extended dictionaries, for building term masks.</summary>
+    /// <summary>The amount of each appended order or refund, by append index.</summary>
+    internal Dictionary<int, long> AppendedAmounts()
+    {
+        var amounts = new Dictionary<int, long>(_money.Count);
+        foreach ((int index, long amount) in _money)
+        {
+            amounts[index] = amount;
+        }
+
+        return amounts;
+    }
+
+    /// <summary>
+    /// A store that shares the base's columns but holds the extended dictionaries, for building term masks, and the
+    /// base's and the appended ad spend, for the funnel's money.
+    /// </summary>
     internal AnalyticsEventStore DictionaryView()
     {
+        bool moreSpend = _spend.Count > 0;
         return new AnalyticsEventStore(
             Currency,
             _base.Leads,
@@ -536,9 +552,9 @@ public sealed class IncrementalAnalyticsStore
             _base.PropertyKeys,
             _base.MoneyEvents,
             _base.MoneyAmounts,
-            _base.SpendTimes,
-            _base.SpendChannels,
-            _base.SpendAmounts);
+            moreSpend ? [.. _base.SpendTimes, .. _spend.Select(s => s.Time)] : _base.SpendTimes,
+            moreSpend ? [.. _base.SpendChannels, .. _spend.Select(s => s.Channel)] : _base.SpendChannels,
+            moreSpend ? [.. _base.SpendAmounts, .. _spend.Select(s => s.Amount)] : _base.SpendAmounts);
     }
 
     /// <summary>
