@@ -397,9 +397,21 @@ public sealed class IncrementalAnalyticsStore
         var terms = new int[total];
         int dims = old.Dimensions.Length;
         var columns = new int[dims][];
+
+        // A dimension no event sets (all "none" in the base, none appended) shares one zeroed column, as in a load.
+        int[]? none = null;
+        var copied = new List<int>(dims);
         for (int d = 0; d < dims; d++)
         {
-            columns[d] = new int[total];
+            if (_dimensions[d] is null && IsNone(old.Dimensions, d))
+            {
+                columns[d] = none ??= new int[total];
+            }
+            else
+            {
+                columns[d] = new int[total];
+                copied.Add(d);
+            }
         }
 
         bool money = old.MoneyEvents.Length > 0 || _money.Count > 0;
@@ -413,14 +425,46 @@ public sealed class IncrementalAnalyticsStore
             int to = (int)((long)leadCount * (c + 1) / chunks);
             for (int k = from; k < to; k++)
             {
-                int length = scratch.Gather(this, live[k]);
+                int lead = live[k];
+                if (IsUntouched(lead))
+                {
+                    // A run of base leads without appends or merged visitors: their slices are one block of the base.
+                    int last = k;
+                    while (last + 1 < to && live[last + 1] == live[last] + 1 && IsUntouched(live[last + 1]))
+                    {
+                        last++;
+                    }
+
+                    int begin = old.Offsets[lead];
+                    int count = old.Offsets[live[last] + 1] - begin;
+                    int into = offsets[k];
+                    Array.Copy(old.Times, begin, times, into, count);
+                    Array.Copy(old.Terms, begin, terms, into, count);
+                    foreach (int d in copied)
+                    {
+                        Array.Copy(old.Dimensions[d], begin, columns[d], into, count);
+                    }
+
+                    if (money)
+                    {
+                        for (int j = 0; j < count; j++)
+                        {
+                            baseToNew[begin + j] = into + j;
+                        }
+                    }
+
+                    k = last;
+                    continue;
+                }
+
+                int length = scratch.Gather(this, lead);
                 int at = offsets[k];
                 scratch.Times.AsSpan(0, length).CopyTo(times.AsSpan(at));
                 scratch.Terms.AsSpan(0, length).CopyTo(terms.AsSpan(at));
                 for (int j = 0; j < length; j++)
                 {
                     int source = scratch.Sources[j];
-                    for (int d = 0; d < dims; d++)
+                    foreach (int d in copied)
                     {
                         columns[d][at + j] = DimensionCode(d, source);
                     }
@@ -494,6 +538,23 @@ public sealed class IncrementalAnalyticsStore
         _appendedPerLead = new int[size];
         _flags = new byte[size];
         return store;
+    }
+
+    /// <summary>Whether a lead position is a base lead with neither appended events nor merged visitors.</summary>
+    private bool IsUntouched(int lead) => lead < _base.LeadCount && _head[lead] == 0 && _flags[lead] == 0;
+
+    /// <summary>Whether a base dimension column is all "none": the column the builder shares among unset dimensions, or all zeros.</summary>
+    private static bool IsNone(int[][] columns, int d)
+    {
+        for (int other = 0; other < columns.Length; other++)
+        {
+            if (other != d && ReferenceEquals(columns[other], columns[d]))
+            {
+                return true;
+            }
+        }
+
+        return !columns[d].AsSpan().ContainsAnyExcept(0);
     }
 
     /// <summary>Returns the number of events of a lead position: its base slice, the slices it absorbed, its appends.</summary>
