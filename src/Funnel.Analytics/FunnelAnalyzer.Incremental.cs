@@ -29,18 +29,13 @@ public static partial class FunnelAnalyzer
     /// </remarks>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ValidationException">The query is invalid; the message names the property.</exception>
-    /// <exception cref="ArgumentException">The breakdown names a property the store did not capture, or the query asks for money (<see cref="FunnelQuery.IncludeMoney"/>; analyse <see cref="IncrementalAnalyticsStore.Compact"/>'s store for it).</exception>
+    /// <exception cref="ArgumentException">The breakdown names a property the store did not capture.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public static FunnelAnalysis Analyze(IncrementalAnalyticsStore store, FunnelQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(query);
         Validator.ValidateAndThrow(query);
-        if (query.IncludeMoney)
-        {
-            throw new ArgumentException("IncludeMoney is not answered over an IncrementalAnalyticsStore yet: analyse its Compact() store for the money.", nameof(query));
-        }
-
         store.GroupPending();
         AnalyticsEventStore view = store.DictionaryView();
         int n = query.Funnel.Steps.Length;
@@ -49,7 +44,11 @@ public static partial class FunnelAnalyzer
         Engine engine = ChooseEngine(query, termMask);
         bool hasExclusions = !query.Exclusions.IsDefaultOrEmpty;
         IncrementalGrouping groups = IncrementalGrouping.Create(store, view, query.Breakdown);
-        bool needPicks = query.IncludeTimeToConvert || groups.Count > 0;
+        bool needPicks = query.IncludeTimeToConvert || groups.Count > 0 || query.IncludeMoney;
+        bool[]? refundTerms = FunnelMoneyTally.RefundTerms(view, query);
+        FunnelMoneyTally.AppendedMoney? appendedMoney = query.IncludeMoney
+            ? new FunnelMoneyTally.AppendedMoney([.. view.TermsOfType(EventTypes.OrderPlaced).Zip(refundTerms!, (o, r) => o || r)], store.AppendedAmounts())
+            : null;
         int leadCount = store.LeadSlots;
         int baseLeads = store.BaseLeadCount;
         int threads = query.MaxDegreeOfParallelism ?? Environment.ProcessorCount;
@@ -63,7 +62,11 @@ public static partial class FunnelAnalyzer
         {
             int from = (int)((long)leadCount * c / chunkCount);
             int to = (int)((long)leadCount * (c + 1) / chunkCount);
-            var result = new ChunkResult(n, groups.Count, query.IncludeTimeToConvert, query.IncludeDropOffs);
+            var result = new ChunkResult(n, groups.Count, query.IncludeTimeToConvert, query.IncludeDropOffs)
+            {
+                // The base's money rows of the base leads in this range; a range of new leads starts past them all.
+                Money = FunnelMoneyTally.For(view, query, refundTerms, groups.Count, Math.Min(from, baseLeads)),
+            };
             var buffer = new LeadScratch();
             Span<int> picks = stackalloc int[n];
             Span<int> scratch = stackalloc int[n];
@@ -76,6 +79,7 @@ public static partial class FunnelAnalyzer
                 int depth;
                 long[] times;
                 int[]? sources;
+                int length = 0;
                 if (flags[lead] == IncrementalAnalyticsStore.MergedAway)
                 {
                     continue;
@@ -89,7 +93,7 @@ public static partial class FunnelAnalyzer
                 }
                 else
                 {
-                    int length = buffer.Gather(store, lead);
+                    length = buffer.Gather(store, lead);
                     times = buffer.Times;
                     sources = buffer.Sources;
                     depth = EvaluateLead(times, buffer.Terms, termMask, 0, length, n, window, engine, hasExclusions, needPicks, picks, scratch, state);
@@ -101,10 +105,23 @@ public static partial class FunnelAnalyzer
                     continue;
                 }
 
+                int g = -1;
                 if (groups.Count > 0)
                 {
-                    int g = groups.GroupOf(store, lead, sources is null ? picks[0] : sources[picks[0]]);
+                    g = groups.GroupOf(store, lead, sources is null ? picks[0] : sources[picks[0]]);
                     result.GroupHistogram[(g * (n + 1)) + depth]++;
+                }
+
+                if (result.Money is { } money)
+                {
+                    if (sources is null)
+                    {
+                        money.Add(offsets[lead], offsets[lead + 1], depth, times[picks[0]], g);
+                    }
+                    else
+                    {
+                        money.AddMerged(times, buffer.Terms, sources, length, depth, times[picks[0]], g, appendedMoney!);
+                    }
                 }
 
                 result.AddChain(times, picks, depth, n, lead);
@@ -115,7 +132,7 @@ public static partial class FunnelAnalyzer
 
         RunChunks(chunkCount, threads, Run, cancellationToken);
 
-        return Merge(query, chunks, new MergeSource(store.LeadCount, store.EventCount, store.LeadAt, groups.Count, groups.Name, MoneyStore: null));
+        return Merge(query, chunks, new MergeSource(store.LeadCount, store.EventCount, store.LeadAt, groups.Count, groups.Name, query.IncludeMoney ? view : null));
     }
 
     /// <summary>Maps a lead of an incremental store (and its chain's first event) to a breakdown group.</summary>

@@ -46,6 +46,10 @@ public static partial class FunnelAnalyzer
         int chunkCount = leadCount == 0 ? 0 : Math.Min(leadCount, Math.Max(1, threads * 8));
         var chunks = new ChunkResult[chunkCount];
         var context = new Context(store, termMask, n, window, ChooseEngine(query, termMask), !query.Exclusions.IsDefaultOrEmpty, groups, query.IncludeTimeToConvert, query.IncludeDropOffs, query, FunnelMoneyTally.RefundTerms(store, query));
+        if (CountsOnly(context) && System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            context = context with { VectorSelects = VectorSelects(termMask) };
+        }
 
         void Run(int c)
         {
@@ -169,6 +173,12 @@ public static partial class FunnelAnalyzer
         Span<int> picks = stackalloc int[n];
         Span<int> scratch = stackalloc int[n];
         Span<long> state = stackalloc long[n + 2];
+        if (CountsOnly(ctx))
+        {
+            CountRange(ctx, fromLead, toLead, result.Histogram, state);
+            return result;
+        }
+
         long[] times = ctx.Store.Times;
         int[] terms = ctx.Store.Terms;
         int[] offsets = ctx.Store.Offsets;
@@ -796,6 +806,9 @@ public static partial class FunnelAnalyzer
     private sealed record Context(AnalyticsEventStore Store, ulong[] TermMask, int Steps, long Window, Engine Engine, bool HasExclusions, Grouping Groups, bool TimeToConvert, bool DropOffs, FunnelQuery Query, bool[]? RefundTerms)
     {
         public bool NeedPicks => TimeToConvert || Groups.Count > 0 || Query.IncludeMoney;
+
+        /// <summary>Gets the per-term step selects of the AVX2 counting kernel, when it runs.</summary>
+        public System.Runtime.Intrinsics.Vector256<long>[]? VectorSelects { get; init; }
     }
 
     private sealed class ChunkResult

@@ -60,14 +60,62 @@ internal sealed class FunnelMoneyTally
             }
 
             long amount = refund[store.Terms[i]] ? -store.MoneyAmounts[cursor] : store.MoneyAmounts[cursor];
-            Revenue[depth] += amount;
-            if (group >= 0)
+            Record(amount, at - startTicks, depth, group);
+        }
+    }
+
+    /// <summary>
+    /// Adds the orders and refunds among a lead's events merged from base positions and appends (an incremental
+    /// store's lead with appended events), from its chain's start on; such leads may come in any order.
+    /// </summary>
+    /// <param name="times">The merged events' ticks.</param>
+    /// <param name="terms">Their term codes.</param>
+    /// <param name="sources">Per event, its base position (≥ 0) or the complement of its append index.</param>
+    /// <param name="length">The number of merged events.</param>
+    /// <param name="depth">The steps its chain reached (at least 1).</param>
+    /// <param name="startTicks">When its chain started.</param>
+    /// <param name="group">Its breakdown group, or -1.</param>
+    /// <param name="money">The terms that can carry an amount, and the amount of each appended event that has one.</param>
+    public void AddMerged(long[] times, int[] terms, int[] sources, int length, int depth, long startTicks, int group, AppendedMoney money)
+    {
+        for (int j = 0; j < length; j++)
+        {
+            long at = times[j];
+            if (!money.Terms[terms[j]] || at < startTicks)
             {
-                GroupRevenue[(group * width) + depth] += amount;
+                continue;
             }
 
-            Payments.Add(new Payment(at - startTicks, amount, depth, group));
+            int source = sources[j];
+            long amount;
+            if (source >= 0)
+            {
+                int k = Array.BinarySearch(store.MoneyEvents, source);
+                if (k < 0)
+                {
+                    continue;
+                }
+
+                amount = store.MoneyAmounts[k];
+            }
+            else if (!money.Amounts.TryGetValue(~source, out amount))
+            {
+                continue;
+            }
+
+            Record(refund[terms[j]] ? -amount : amount, at - startTicks, depth, group);
         }
+    }
+
+    private void Record(long amount, long offset, int depth, int group)
+    {
+        Revenue[depth] += amount;
+        if (group >= 0)
+        {
+            GroupRevenue[(group * width) + depth] += amount;
+        }
+
+        Payments.Add(new Payment(offset, amount, depth, group));
     }
 
     /// <summary>Creates a tally when the query asks for money.</summary>
@@ -176,6 +224,11 @@ internal sealed class FunnelMoneyTally
 
         return index;
     }
+
+    /// <summary>What <see cref="AddMerged"/> needs of an incremental store's money.</summary>
+    /// <param name="Terms">The terms of orders and refunds, the only events that carry an amount.</param>
+    /// <param name="Amounts">The amount of each appended order or refund, by append index.</param>
+    internal sealed record AppendedMoney(bool[] Terms, Dictionary<int, long> Amounts);
 
     /// <summary>A payment counted in the funnel's money.</summary>
     /// <param name="Offset">Ticks since the lead's chain started.</param>

@@ -397,9 +397,21 @@ public sealed class IncrementalAnalyticsStore
         var terms = new int[total];
         int dims = old.Dimensions.Length;
         var columns = new int[dims][];
+
+        // A dimension no event sets (all "none" in the base, none appended) shares one zeroed column, as in a load.
+        int[]? none = null;
+        var copied = new List<int>(dims);
         for (int d = 0; d < dims; d++)
         {
-            columns[d] = new int[total];
+            if (_dimensions[d] is null && IsNone(old.Dimensions, d))
+            {
+                columns[d] = none ??= new int[total];
+            }
+            else
+            {
+                columns[d] = new int[total];
+                copied.Add(d);
+            }
         }
 
         bool money = old.MoneyEvents.Length > 0 || _money.Count > 0;
@@ -413,14 +425,46 @@ public sealed class IncrementalAnalyticsStore
             int to = (int)((long)leadCount * (c + 1) / chunks);
             for (int k = from; k < to; k++)
             {
-                int length = scratch.Gather(this, live[k]);
+                int lead = live[k];
+                if (IsUntouched(lead))
+                {
+                    // A run of base leads without appends or merged visitors: their slices are one block of the base.
+                    int last = k;
+                    while (last + 1 < to && live[last + 1] == live[last] + 1 && IsUntouched(live[last + 1]))
+                    {
+                        last++;
+                    }
+
+                    int begin = old.Offsets[lead];
+                    int count = old.Offsets[live[last] + 1] - begin;
+                    int into = offsets[k];
+                    Array.Copy(old.Times, begin, times, into, count);
+                    Array.Copy(old.Terms, begin, terms, into, count);
+                    foreach (int d in copied)
+                    {
+                        Array.Copy(old.Dimensions[d], begin, columns[d], into, count);
+                    }
+
+                    if (money)
+                    {
+                        for (int j = 0; j < count; j++)
+                        {
+                            baseToNew[begin + j] = into + j;
+                        }
+                    }
+
+                    k = last;
+                    continue;
+                }
+
+                int length = scratch.Gather(this, lead);
                 int at = offsets[k];
                 scratch.Times.AsSpan(0, length).CopyTo(times.AsSpan(at));
                 scratch.Terms.AsSpan(0, length).CopyTo(terms.AsSpan(at));
                 for (int j = 0; j < length; j++)
                 {
                     int source = scratch.Sources[j];
-                    for (int d = 0; d < dims; d++)
+                    foreach (int d in copied)
                     {
                         columns[d][at + j] = DimensionCode(d, source);
                     }
@@ -496,6 +540,23 @@ public sealed class IncrementalAnalyticsStore
         return store;
     }
 
+    /// <summary>Whether a lead position is a base lead with neither appended events nor merged visitors.</summary>
+    private bool IsUntouched(int lead) => lead < _base.LeadCount && _head[lead] == 0 && _flags[lead] == 0;
+
+    /// <summary>Whether a base dimension column is all "none": the column the builder shares among unset dimensions, or all zeros.</summary>
+    private static bool IsNone(int[][] columns, int d)
+    {
+        for (int other = 0; other < columns.Length; other++)
+        {
+            if (other != d && ReferenceEquals(columns[other], columns[d]))
+            {
+                return true;
+            }
+        }
+
+        return !columns[d].AsSpan().ContainsAnyExcept(0);
+    }
+
     /// <summary>Returns the number of events of a lead position: its base slice, the slices it absorbed, its appends.</summary>
     internal int EventCountOf(int lead)
     {
@@ -520,9 +581,25 @@ public sealed class IncrementalAnalyticsStore
     internal int DimensionCode(int dimension, int source) =>
         source >= 0 ? _base.Dimensions[dimension][source] : _dimensions[dimension] is { } column ? column[~source] : 0;
 
-    /// <summary>A store that shares the base's columns but holds the extended dictionaries, for building term masks.</summary>
+    /// <summary>The amount of each appended order or refund, by append index.</summary>
+    internal Dictionary<int, long> AppendedAmounts()
+    {
+        var amounts = new Dictionary<int, long>(_money.Count);
+        foreach ((int index, long amount) in _money)
+        {
+            amounts[index] = amount;
+        }
+
+        return amounts;
+    }
+
+    /// <summary>
+    /// A store that shares the base's columns but holds the extended dictionaries, for building term masks, and the
+    /// base's and the appended ad spend, for the funnel's money.
+    /// </summary>
     internal AnalyticsEventStore DictionaryView()
     {
+        bool moreSpend = _spend.Count > 0;
         return new AnalyticsEventStore(
             Currency,
             _base.Leads,
@@ -536,9 +613,9 @@ public sealed class IncrementalAnalyticsStore
             _base.PropertyKeys,
             _base.MoneyEvents,
             _base.MoneyAmounts,
-            _base.SpendTimes,
-            _base.SpendChannels,
-            _base.SpendAmounts);
+            moreSpend ? [.. _base.SpendTimes, .. _spend.Select(s => s.Time)] : _base.SpendTimes,
+            moreSpend ? [.. _base.SpendChannels, .. _spend.Select(s => s.Channel)] : _base.SpendChannels,
+            moreSpend ? [.. _base.SpendAmounts, .. _spend.Select(s => s.Amount)] : _base.SpendAmounts);
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using FluentValidation;
 using Funnel.Events;
 using Funnel.Leads;
+using NodaTime;
 using static Funnel.Analytics.Tests.AnalyticsTestData;
 
 namespace Funnel.Analytics.Tests;
@@ -27,13 +28,25 @@ public class IncrementalStoreTests
     }
 
     [Fact]
-    public void Analyze_AskedForMoney_SaysToAnalyseTheCompactedStore()
+    public void Analyze_WithMoney_CountsAppendedOrdersRefundsAndSpend()
     {
-        var store = new IncrementalAnalyticsStore(AnalyticsEventStore.Load([E(1, "visit", 0)]));
+        Money Usd(long cents) => Money.FromMinorUnits(cents, Currency.USD);
+        var store = new IncrementalAnalyticsStore(AnalyticsEventStore.Load(
+        [
+            E(1, "visit", 0),
+            new OrderPlaced { LeadId = Lead(1), OccurredAt = At(1), Order = OrderId.New(), Offer = "o", Total = Usd(4_900) },
+            new AdSpendRecorded { OccurredAt = At(0), Amount = Usd(3_000) },
+        ]));
 
-        Should.Throw<ArgumentException>(() => FunnelAnalyzer.Analyze(store, Query("visit") with { IncludeMoney = true }))
-            .Message.ShouldContain("Compact()");
-        FunnelAnalyzer.Analyze(store.Compact(), Query("visit") with { IncludeMoney = true }).Steps[0].Money.ShouldNotBeNull();
+        store.Append(new RefundIssued { LeadId = Lead(1), OccurredAt = At(30), Order = OrderId.New(), Amount = Usd(900) });
+        store.Append(E(2, "visit", 10));
+        store.Append(new OrderPlaced { LeadId = Lead(2), OccurredAt = At(70), Order = OrderId.New(), Offer = "o", Total = Usd(2_000) });
+        store.Append(new AdSpendRecorded { OccurredAt = At(5), Amount = Usd(3_000) });
+
+        FunnelMoney money = FunnelAnalyzer.Analyze(store, Query("visit") with { IncludeMoney = true }).Steps[0].Money!;
+
+        (money.Revenue, money.AdSpend, money.AcquisitionCost).ShouldBe((Usd(6_000), Usd(6_000), Usd(3_000)));
+        money.PaybackPeriod.ShouldBe(Duration.FromMinutes(60)); // 49, then 49 − 9 = 40, then 60 ≥ 60 at lead 2's order, 60 minutes after its visit
     }
 
     [Fact]

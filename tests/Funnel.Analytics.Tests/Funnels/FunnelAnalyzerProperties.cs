@@ -77,3 +77,48 @@ public class FunnelAnalyzerProperties
         return x.Select(s => s.Reached).SequenceEqual(y.Select(s => s.Reached));
     });
 }
+
+/// <summary>The counting kernels (the AVX2 one, two leads at a time, and the scalar one) against the brute force.</summary>
+public class FunnelCountingProperties
+{
+    private static string TypeName(int type) => "type_" + (char)('a' + type);
+
+    /// <summary>Many leads of a few events each, at colliding minutes, so pairs of leads of unequal length and ties both occur.</summary>
+    private static Arbitrary<FunnelCase> ManyLeads()
+    {
+        Gen<FunnelCase> gen =
+            from steps in Gen.Choose(1, 4)
+            from window in Gen.Elements(0, 2, 5, 10, 1000)
+            from events in Gen.ArrayOf(
+                from lead in Gen.Choose(1, 25)
+                from minute in Gen.Choose(0, 40)
+                from type in Gen.Choose(0, steps + 1)
+                select (lead, minute, type))
+            select new FunnelCase(steps, window, false, false, events);
+        return gen.ToArbitrary();
+    }
+
+    [Property(MaxTest = 400)]
+    public Property CountKernels_AgreeWithTheBruteForceReference() => Prop.ForAll(ManyLeads(), c =>
+    {
+        AnalyticsEventStore store = AnalyticsEventStore.Load(c.Events.Select(e => E(e.Lead, TypeName(e.Type), e.Minute)));
+        var query = new FunnelQuery
+        {
+            Funnel = FunnelOf([.. Enumerable.Range(0, c.Steps).Select(TypeName)]),
+            Window = Duration.FromMinutes(c.WindowMinutes),
+        };
+        long window = query.Window.BclCompatibleTicks;
+        var expected = new long[c.Steps + 1];
+        foreach (IGrouping<int, (int Lead, int Minute, int Type)> lead in c.Events.GroupBy(e => e.Lead))
+        {
+            expected[BruteForceFunnel.Evaluate([.. lead.Select(e => new BruteForceFunnel.Ev(At(e.Minute).ToUnixTimeTicks(), e.Type))], c.Steps, window, false, false).Depth]++;
+        }
+
+        long[] vector = FunnelAnalyzer.CountDepths(store, query, vector: true);
+        long[] scalar = FunnelAnalyzer.CountDepths(store, query, vector: false);
+        long[] reached = [.. FunnelAnalyzer.Analyze(store, query with { MaxDegreeOfParallelism = 1 }).Steps.Select(s => s.Reached)];
+        long[] expectedReached = [.. Enumerable.Range(1, c.Steps).Select(k => expected.Skip(k).Sum())];
+        return (vector.SequenceEqual(expected) && scalar.SequenceEqual(expected) && reached.SequenceEqual(expectedReached))
+            .Label($"vector [{string.Join(",", vector)}] scalar [{string.Join(",", scalar)}] analysis [{string.Join(",", reached)}] expected [{string.Join(",", expected)}]");
+    });
+}
