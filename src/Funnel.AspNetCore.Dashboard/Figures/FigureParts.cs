@@ -185,44 +185,8 @@ internal sealed class SegmentTotals(int steps)
     }
 
     /// <summary>The segment's metrics, computed as <see cref="FunnelReporter"/> computes them.</summary>
-    public FunnelMetrics ToMetrics(string? name, FunnelDefinition funnel, Currency currency)
-    {
-        var stepResults = ImmutableArray.CreateBuilder<StepResult>(Reached.Length);
-        for (int k = 0; k < Reached.Length; k++)
-        {
-            stepResults.Add(new StepResult(
-                funnel.Steps[k],
-                Reached[k],
-                k == 0 ? Ratio.Undefined : Kpi.ConversionRate(Reached[k], Reached[k - 1]),
-                Kpi.ConversionRate(Reached[k], Reached[0])));
-        }
-
-        var stageResults = ImmutableArray.CreateBuilder<StageResult>(funnel.Stages.Length);
-        long? previous = null;
-        foreach (StageDefinition stage in funnel.Stages)
-        {
-            long? count = null;
-            for (int k = 0; k < funnel.Steps.Length && count is null; k++)
-            {
-                count = funnel.Steps[k].Stage == stage.Key ? Reached[k] : null;
-            }
-
-            stageResults.Add(new StageResult(stage, count, count is { } c && previous is { } p ? Kpi.ConversionRate(c, p) : Ratio.Undefined));
-            previous = count ?? previous;
-        }
-
-        return new FunnelMetrics
-        {
-            Segment = name,
-            Steps = stepResults.MoveToImmutable(),
-            Stages = stageResults.MoveToImmutable(),
-            Orders = Orders,
-            Customers = Customers,
-            Revenue = new Money(Revenue, currency),
-            Refunds = new Money(Refunds, currency),
-            AdSpend = new Money(AdSpend, currency),
-        };
-    }
+    public FunnelMetrics ToMetrics(string? name, FunnelDefinition funnel, Currency currency) =>
+        FunnelMetrics.FromCounts(name, funnel, Reached, Orders, Customers, new Money(Revenue, currency), new Money(Refunds, currency), new Money(AdSpend, currency));
 }
 
 /// <summary>The figures of one day in the site's time zone.</summary>

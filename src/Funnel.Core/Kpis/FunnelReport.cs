@@ -71,6 +71,67 @@ public sealed record FunnelMetrics
 
     /// <summary>Gets the revenue per visitor: revenue ÷ <see cref="Entered"/>.</summary>
     public Money? RevenuePerVisitor => Kpi.RevenuePerVisitor(Revenue, Entered);
+
+    /// <summary>Returns the metrics of a funnel from how many leads reached each step, with the rates <see cref="FunnelReporter"/> gives.</summary>
+    /// <param name="segment">The channel or campaign, or <see langword="null"/> for the whole funnel.</param>
+    /// <param name="funnel">The funnel.</param>
+    /// <param name="reached">How many leads reached each step, in the funnel's order: one count per step.</param>
+    /// <param name="orders">The distinct orders placed.</param>
+    /// <param name="customers">The distinct leads who placed an order.</param>
+    /// <param name="revenue">The sum of the orders' totals.</param>
+    /// <param name="refunds">The sum of the refunds on them.</param>
+    /// <param name="adSpend">The ad spend.</param>
+    /// <returns>
+    /// The metrics: each step's conversion from the previous step and from the first, and each stage counted at its
+    /// first step, converted from the previous stage that has steps.
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="funnel"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="reached"/> has not one count per step of the funnel.</exception>
+    public static FunnelMetrics FromCounts(
+        string? segment, FunnelDefinition funnel, ReadOnlySpan<long> reached, long orders, long customers, Money revenue, Money refunds, Money adSpend)
+    {
+        ArgumentNullException.ThrowIfNull(funnel);
+        if (reached.Length != funnel.Steps.Length)
+        {
+            throw new ArgumentException($"Reached: {reached.Length} counts for a funnel of {funnel.Steps.Length} steps.", nameof(reached));
+        }
+
+        var steps = ImmutableArray.CreateBuilder<StepResult>(reached.Length);
+        for (int k = 0; k < reached.Length; k++)
+        {
+            steps.Add(new StepResult(
+                funnel.Steps[k],
+                reached[k],
+                k == 0 ? Ratio.Undefined : Kpi.ConversionRate(reached[k], reached[k - 1]),
+                Kpi.ConversionRate(reached[k], reached[0])));
+        }
+
+        var stages = ImmutableArray.CreateBuilder<StageResult>(funnel.Stages.Length);
+        long? previous = null;
+        foreach (StageDefinition stage in funnel.Stages)
+        {
+            long? count = null;
+            for (int k = 0; k < funnel.Steps.Length && count is null; k++)
+            {
+                count = funnel.Steps[k].Stage == stage.Key ? reached[k] : null;
+            }
+
+            stages.Add(new StageResult(stage, count, count is { } c && previous is { } p ? Kpi.ConversionRate(c, p) : Ratio.Undefined));
+            previous = count ?? previous;
+        }
+
+        return new FunnelMetrics
+        {
+            Segment = segment,
+            Steps = steps.MoveToImmutable(),
+            Stages = stages.MoveToImmutable(),
+            Orders = orders,
+            Customers = customers,
+            Revenue = revenue,
+            Refunds = refunds,
+            AdSpend = adSpend,
+        };
+    }
 }
 
 /// <summary>Email engagement, counting each message (lead and email key) once.</summary>

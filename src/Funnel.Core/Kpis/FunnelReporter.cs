@@ -480,43 +480,7 @@ public sealed class FunnelReporter : IFunnelReporter
             Refunds = checked(Refunds + refunds);
         }
 
-        public FunnelMetrics ToMetrics(string? name, FunnelDefinition funnel, Currency currency)
-        {
-            var stepResults = ImmutableArray.CreateBuilder<StepResult>(reached.Length);
-            for (int k = 0; k < reached.Length; k++)
-            {
-                stepResults.Add(new StepResult(
-                    funnel.Steps[k],
-                    reached[k],
-                    k == 0 ? Ratio.Undefined : Kpi.ConversionRate(reached[k], reached[k - 1]),
-                    Kpi.ConversionRate(reached[k], reached[0])));
-            }
-
-            var stageResults = ImmutableArray.CreateBuilder<StageResult>(funnel.Stages.Length);
-            long? previous = null;
-            foreach (StageDefinition stage in funnel.Stages)
-            {
-                long? count = null;
-                for (int k = 0; k < funnel.Steps.Length && count is null; k++)
-                {
-                    count = funnel.Steps[k].Stage == stage.Key ? reached[k] : null;
-                }
-
-                stageResults.Add(new StageResult(stage, count, count is { } c && previous is { } p ? Kpi.ConversionRate(c, p) : Ratio.Undefined));
-                previous = count ?? previous;
-            }
-
-            return new FunnelMetrics
-            {
-                Segment = name,
-                Steps = stepResults.MoveToImmutable(),
-                Stages = stageResults.MoveToImmutable(),
-                Orders = Orders,
-                Customers = Customers,
-                Revenue = new Money(Revenue, currency),
-                Refunds = new Money(Refunds, currency),
-                AdSpend = new Money(AdSpend, currency),
-            };
-        }
+        public FunnelMetrics ToMetrics(string? name, FunnelDefinition funnel, Currency currency) =>
+            FunnelMetrics.FromCounts(name, funnel, reached, Orders, Customers, new Money(Revenue, currency), new Money(Refunds, currency), new Money(AdSpend, currency));
     }
 }

@@ -310,4 +310,28 @@ public class FunnelReporterTests
         Should.Throw<ArgumentNullException>(() => reporter.CreateReport(Funnel, null!));
         Should.Throw<ArgumentNullException>(() => reporter.CreateReport(Funnel, [null!]));
     }
+
+    [Fact]
+    public void FromCounts_TheGuidesCaseStudy_GivesTheStepAndStageRates()
+    {
+        Money usd(long dollars) => Money.FromMajor(dollars, Currency.USD);
+
+        FunnelMetrics metrics = FunnelMetrics.FromCounts(
+            "ads", Funnel, [50_000, 5_000, 1_000, 200, 50], orders: 50, customers: 50, usd(24_850), Money.Zero(Currency.USD), usd(10_000));
+
+        metrics.Segment.ShouldBe("ads");
+        metrics.Steps.Select(s => s.FromPrevious).ShouldBe([Ratio.Undefined, Ratio.Of(5_000, 50_000), Ratio.Of(1_000, 5_000), Ratio.Of(200, 1_000), Ratio.Of(50, 200)]);
+        metrics.Steps[^1].FromStart.ToDecimal().ShouldBe(0.001m);
+        metrics.Stages.Select(s => s.Reached).ShouldBe([50_000, 5_000, 1_000, 50, null]);
+        metrics.Stages[1].FromPrevious.ShouldBe(Ratio.Of(5_000, 50_000));
+        metrics.CustomerAcquisitionCost.ShouldBe(usd(200));
+        metrics.ReturnOnAdSpend.ToDecimal().ShouldBe(2.485m);
+    }
+
+    [Fact]
+    public void FromCounts_NotOneCountPerStep_ThrowsNamingReached()
+    {
+        Should.Throw<ArgumentException>(() => FunnelMetrics.FromCounts(null, Funnel, [1, 2], 0, 0, default, default, default))
+            .Message.ShouldContain("Reached: 2 counts for a funnel of 5 steps");
+    }
 }
