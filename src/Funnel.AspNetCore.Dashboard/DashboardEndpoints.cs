@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using Funnel.AspNetCore.Dashboard.Figures;
 using System.Globalization;
+using Funnel.AspNetCore.Dashboard.Figures;
 using Funnel.Events;
 using Funnel.Kpis;
 using Funnel.Leads;
