@@ -44,14 +44,33 @@ public sealed class FunnelDashboardOptions
     /// <remarks>
     /// <para>
     /// The Overview, Payments, Sequences and Broadcasts pages show figures over the whole event log, kept in memory by
-    /// each app instance and brought up to date from the log in position order: the first such page after a start
-    /// reads the whole log (in the background; about 10,000,000 events a few minutes, see docs/performance.md), and
-    /// each later page only the events appended since. A page waits at most this long; when the figures are still
+    /// each app instance and brought up to date from the log in position order: after a start the whole log is read in
+    /// the background (from the host's start with <see cref="ReadFiguresAtStart"/>, else from the first such page;
+    /// about 10,000,000 events a few minutes, see docs/performance.md), and each later page reads only the events
+    /// appended since. A page waits at most this long; when the figures are still
     /// behind, it shows them as they are and says up to which log position they go and how many events are left.
     /// </para>
     /// </remarks>
     /// <value>Defaults to 2 seconds; must be between zero and one minute. Caught up, a page reads only the few events appended since the last page and waits far less.</value>
     public TimeSpan FiguresWait { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Gets or sets whether each app instance starts reading the event log into the dashboard's figures as soon as the host has started, instead of at the first page that shows them.</summary>
+    /// <remarks>
+    /// <para>
+    /// Read at start, the figures of the Overview, Payments, Sequences and Broadcasts pages are usually ready by the
+    /// time someone opens the dashboard after a deployment or a restart: no page has to wait
+    /// <see cref="FiguresWait"/> or show figures that are still catching up. The reading starts when the host's
+    /// <c>ApplicationStarted</c> fires, after every hosted service (storage migrations among them) has started, and
+    /// runs in the background; a failure is logged as a warning and the next page tries again.
+    /// </para>
+    /// <para>
+    /// The price is paid by every instance, whether or not anyone opens its dashboard: the read of the whole log at
+    /// start and the figures' memory (about 0.7 KB per lead id; see docs/dashboard.md). Turn it off on instances that
+    /// should not keep them.
+    /// </para>
+    /// </remarks>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool ReadFiguresAtStart { get; set; } = true;
 
     /// <summary>Gets or sets the event type that counts as a conversion on the Experiments page.</summary>
     /// <remarks>A lead exposed to an experiment converts when it has an event of this type at or after its first exposure.</remarks>

@@ -24,7 +24,9 @@ public static class FunnelDashboardServiceCollectionExtensions
     /// <c>AddFunnelCommerce</c>, <c>AddFunnelAnalytics</c>, <c>AddFunnelAdvocacy</c> or a storage package); a page whose
     /// package or store is missing says so, naming the call that sets it up, instead of failing. The figures of the
     /// Overview, Payments, Sequences and Broadcasts pages are kept in memory, one copy per app instance, and brought up
-    /// to date from the event log as pages ask for them (see <see cref="FunnelDashboardOptions.FiguresWait"/>).
+    /// to date from the event log; each instance starts reading once the host has started
+    /// (<see cref="FunnelDashboardOptions.ReadFiguresAtStart"/>), and pages read what was appended since
+    /// (<see cref="FunnelDashboardOptions.FiguresWait"/>).
     /// <see cref="FunnelDashboardOptions"/> are validated when the host starts. Calling this method again adds the
     /// configuration and registers nothing twice.
     /// </para>
@@ -48,6 +50,7 @@ public static class FunnelDashboardServiceCollectionExtensions
         services.TryAddSingleton<IValidator<FunnelDashboardOptions>, FunnelDashboardOptionsValidator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunnelDashboardOptions>, FluentValidateOptions<FunnelDashboardOptions>>());
         services.TryAddSingleton<DashboardFigures>();
+        services.AddHostedService<DashboardFiguresStartup>();
         services.AddAntiforgery();
         services.AddAuthorization();
         return services;

@@ -20,6 +20,7 @@ public class ServiceRegistrationTests
         FunnelDashboardOptions options = provider.GetRequiredService<IOptions<FunnelDashboardOptions>>().Value;
         (options.AuthorizationPolicy, options.PageSize, options.ReadOnly, options.MaxReportEvents).ShouldBe(("ops", 20, false, 100_000));
         options.FiguresWait.ShouldBe(TimeSpan.FromSeconds(2));
+        options.ReadFiguresAtStart.ShouldBeTrue();
     }
 
     [Theory]

@@ -14,8 +14,9 @@ namespace Funnel.AspNetCore.Dashboard.Figures;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Nothing is stored: after a start the first page that needs the figures starts reading the log from its first event
-/// (in batches of <see cref="BatchSize"/>), and each later page reads on from the last position applied, so every
+/// Nothing is stored: after a start, <see cref="DashboardFiguresStartup"/> (or, with
+/// <see cref="FunnelDashboardOptions.ReadFiguresAtStart"/> off, the first page that needs the figures) starts reading
+/// the log from its first event (in batches of <see cref="BatchSize"/>), and each page reads on from the last position applied, so every
 /// instance agrees with the log it reads. A page waits at most <see cref="FunnelDashboardOptions.FiguresWait"/> for
 /// the reading; when it is still behind, the page shows the figures so far and says how far they are.
 /// </para>
