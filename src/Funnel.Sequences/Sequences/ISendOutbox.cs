@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Funnel.Events;
+using Funnel.Pipeline;
 using NodaTime;
 
 namespace Funnel.Sequences;
@@ -15,7 +16,8 @@ namespace Funnel.Sequences;
 /// The outbox also keeps the event log (transactional outbox): the <see cref="OutboxEntry.Events"/> of an update are
 /// inserted in the same transaction as the entry's new state, then handed out by <see cref="ClaimEventsAsync"/> with a
 /// lease (like sends) until <see cref="AcknowledgeEventsAsync"/> removes them. Acknowledging does not change any entry's
-/// version, so it never disturbs a claim.
+/// version, so it never disturbs a claim. An outbox in the same database as the event log may instead insert them
+/// straight into the log in that transaction (see <see cref="EventLog"/>).
 /// </para>
 /// </remarks>
 /// <threadsafety>Implementations must be safe to call from many threads and processes at once.</threadsafety>
@@ -56,6 +58,19 @@ public interface ISendOutbox
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The events, with the ids they were recorded with.</returns>
     Task<ImmutableArray<FunnelEvent>> ClaimEventsAsync(Instant now, int max, Duration lease, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets the event log this outbox writes the events of an update into, in the update's own transaction, or <see langword="null"/> when it keeps them for <see cref="ClaimEventsAsync"/>.</summary>
+    /// <remarks>
+    /// <para>
+    /// A database outbox whose event log is in the same database can write the events with the new state: they then
+    /// reach the log when the send's outcome commits, without the claim, append and acknowledgement of a drain. The
+    /// <see cref="SequenceEngine"/> requires this log to be its own <see cref="SequenceEngineSettings.EventLog"/>, and
+    /// then reports the events of its own updates in <see cref="DispatchResult.Events"/>; it still drains what
+    /// <see cref="ClaimEventsAsync"/> hands out (events an earlier version kept).
+    /// </para>
+    /// <para>The default is <see langword="null"/>: the in-memory and SQLite outboxes keep the events.</para>
+    /// </remarks>
+    IFunnelEventLog? EventLog => null;
 
     /// <summary>Removes events from the event log; unknown or already acknowledged ids are ignored.</summary>
     /// <param name="ids">The ids of the events recorded by the caller.</param>

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Runtime.ExceptionServices;
+using Funnel.Events;
 
 namespace Funnel.Sequences;
 
@@ -21,7 +22,7 @@ namespace Funnel.Sequences;
 /// </para>
 /// </remarks>
 /// <threadsafety>All members are thread-safe.</threadsafety>
-internal sealed class OutboxCoalescer(ISendOutbox outbox)
+internal sealed class OutboxCoalescer(ISendOutbox outbox, List<FunnelEvent>? recorded = null)
 {
     private readonly Lock _gate = new();
     private readonly HashSet<string> _won = new(StringComparer.Ordinal);
@@ -183,6 +184,11 @@ internal sealed class OutboxCoalescer(ISendOutbox outbox)
                 {
                     _flushes++;
                     _won.UnionWith(won);
+                    if (recorded is not null)
+                    {
+                        AddRecorded(recorded, batch, _won);
+                    }
+
                     batch.Clear(); // the store is done with it: the next flush reuses it.
                     _spare = batch;
                 }
@@ -197,6 +203,21 @@ internal sealed class OutboxCoalescer(ISendOutbox outbox)
                 }
 
                 return;
+            }
+        }
+    }
+
+    /// <summary>Adds the events the stored compare-and-sets of <paramref name="updates"/> recorded, in order: those of each winner's replacement, unless they are the events of the entry it replaced (which the outbox records nothing again for).</summary>
+    /// <param name="into">Where to add them.</param>
+    /// <param name="updates">The compare-and-sets.</param>
+    /// <param name="won">The keys of those stored.</param>
+    public static void AddRecorded(List<FunnelEvent> into, IEnumerable<(OutboxEntry Current, OutboxEntry Replacement)> updates, IReadOnlySet<string> won)
+    {
+        foreach ((OutboxEntry current, OutboxEntry replacement) in updates)
+        {
+            if (!replacement.Events.IsDefaultOrEmpty && replacement.Events != current.Events && won.Contains(current.Key))
+            {
+                into.AddRange(replacement.Events);
             }
         }
     }

@@ -50,12 +50,20 @@ public sealed partial class SequenceEngine
         SequenceOptions options = settings.Options;
         ImmutableArray<OutboxEntry> claimed = await settings.Outbox.ClaimDueAsync(now, options.BatchSize, options.Lease, settings.DispatcherId, cancellationToken).ConfigureAwait(false);
         Tally tally = new();
+        // An outbox that writes the events into the log with the new states: the events of this batch are those its
+        // stored updates carried; the drain below finds only what an earlier version kept in the outbox.
+        List<FunnelEvent>? recorded = settings.Outbox.EventLog is null ? null : [];
         if (!claimed.IsEmpty)
         {
-            await DispatchBatchAsync(claimed, now, tally, cancellationToken).ConfigureAwait(false);
+            await DispatchBatchAsync(claimed, now, tally, recorded, cancellationToken).ConfigureAwait(false);
         }
 
         ImmutableArray<FunnelEvent> events = await DrainEventsAsync(Math.Max(2 * options.BatchSize, MinEventsPerDispatch), cancellationToken).ConfigureAwait(false);
+        if (recorded is { Count: > 0 })
+        {
+            events = [.. events, .. recorded];
+        }
+
         return new DispatchResult(claimed.Length, tally.Sent, tally.Failed, tally.Suppressed, tally.Skipped, tally.Deferred, tally.Cancelled, events)
         {
             Released = tally.Released,
@@ -92,7 +100,7 @@ public sealed partial class SequenceEngine
     /// <summary>The most of a lead's events a branch's condition is evaluated on (the oldest first), as for scoring.</summary>
     private const int MaxBranchHistory = 10_000;
 
-    private async Task DispatchBatchAsync(ImmutableArray<OutboxEntry> claimed, Instant now, Tally tally, CancellationToken cancellationToken)
+    private async Task DispatchBatchAsync(ImmutableArray<OutboxEntry> claimed, Instant now, Tally tally, List<FunnelEvent>? recorded, CancellationToken cancellationToken)
     {
         // The outbox writes decided before any send (and the outcomes of suppressed and skipped steps) go first.
         List<(OutboxEntry Current, OutboxEntry Replacement)> decided = [];
@@ -105,7 +113,7 @@ public sealed partial class SequenceEngine
             await ReserveDaysAsync(capped, now, decided, tally, cancellationToken).ConfigureAwait(false);
         }
 
-        OutboxCoalescer coalescer = new(settings.Outbox);
+        OutboxCoalescer coalescer = new(settings.Outbox, recorded);
         coalescer.AddRange(decided);
         ExceptionDispatchInfo? sendFailure = null;
         try
@@ -124,7 +132,7 @@ public sealed partial class SequenceEngine
         if (finish.Count > 0)
         {
             // Not cancellable, like the outcomes: this is the work of sends already made.
-            await FinishAllAsync(finish, now, CancellationToken.None).ConfigureAwait(false);
+            await FinishAllAsync(finish, now, recorded, CancellationToken.None).ConfigureAwait(false);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -722,7 +730,7 @@ public sealed partial class SequenceEngine
     /// claims an entry with an outcome resumes here. A next step added after its enrolment ended meanwhile is
     /// cancelled when it is claimed, as every send of an ended enrolment is.
     /// </remarks>
-    private async Task FinishAllAsync(List<BatchItem> finish, Instant now, CancellationToken cancellationToken)
+    private async Task FinishAllAsync(List<BatchItem> finish, Instant now, List<FunnelEvent>? recorded, CancellationToken cancellationToken)
     {
         List<OutboxEntry> next = [];
         HashSet<string> keys = new(StringComparer.Ordinal);
@@ -763,7 +771,11 @@ public sealed partial class SequenceEngine
         }
 
         // The next steps and the final states in one call (one commit on a database store).
-        await settings.Outbox.TryAddAndUpdateManyAsync(next, finals, cancellationToken).ConfigureAwait(false);
+        ImmutableArray<string> won = await settings.Outbox.TryAddAndUpdateManyAsync(next, finals, cancellationToken).ConfigureAwait(false);
+        if (recorded is not null)
+        {
+            OutboxCoalescer.AddRecorded(recorded, finals, won.ToHashSet(StringComparer.Ordinal));
+        }
     }
 
     /// <summary>Applies the batch's changes to its enrolments as one set, re-reading and retrying only those that changed meanwhile.</summary>

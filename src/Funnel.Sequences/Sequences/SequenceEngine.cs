@@ -165,7 +165,15 @@ public sealed partial class SequenceEngine
             throw new ArgumentException("The definitions must not be default.", nameof(settings));
         }
 
-        ValidationResult options = new SequenceOptionsValidator().Validate(settings.Options);
+        if (settings.Outbox.EventLog is { } outboxLog && !ReferenceEquals(outboxLog, settings.EventLog))
+        {
+            throw new ArgumentException(
+                $"settings.Outbox ({settings.Outbox.GetType().Name}) writes the dispatch events into its own event log ({outboxLog.GetType().Name}), "
+                + $"not into settings.EventLog ({settings.EventLog?.GetType().Name ?? "null"}): give the engine the outbox's event log, or an outbox that keeps its events.",
+                nameof(settings));
+        }
+
+                ValidationResult options = new SequenceOptionsValidator().Validate(settings.Options);
         if (!options.IsValid)
         {
             throw new ArgumentException("Invalid sequence options: " + string.Join(" ", options.Errors.Select(e => $"{e.PropertyName}: {e.ErrorMessage}")), nameof(settings));

@@ -54,7 +54,7 @@ internal sealed class PgFunnelEventLog : IFunnelEventLog
     {
         _database = database;
         _serializer = serializer;
-        _lockKey = "funnel.events:" + database.Schema;
+        _lockKey = LockKey(database.Schema);
         _channel = EventsChannel(database.Schema);
         string events = database.Table("events");
         _insert = $"""
@@ -78,6 +78,13 @@ internal sealed class PgFunnelEventLog : IFunnelEventLog
 
     /// <summary>Returns the channel the log notifies after an append: <c>&lt;schema&gt;_events</c>.</summary>
     public static string EventsChannel(string schema) => schema + "_events";
+
+    /// <summary>Returns the name of the advisory lock every insert into the log takes first: <c>funnel.events:&lt;schema&gt;</c>.</summary>
+    /// <remarks>Whatever inserts into <c>events</c> (this log, or the outbox recording a dispatch's events) takes it, so positions commit in order.</remarks>
+    public static string LockKey(string schema) => "funnel.events:" + schema;
+
+    /// <summary>Gets the database the log is in.</summary>
+    public PgDatabase Database => _database;
 
     public async Task<int> AppendAsync(IReadOnlyList<FunnelEvent> events, CancellationToken cancellationToken = default)
     {
