@@ -20,6 +20,7 @@ internal sealed partial class DashboardFiguresStartup(
 {
     private readonly CancellationTokenSource _stopping = new();
     private CancellationTokenRegistration _started;
+    private CancellationToken _applicationStopping;
     private Task _reading = Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -31,6 +32,7 @@ internal sealed partial class DashboardFiguresStartup(
 
         if (services.GetService<IHostApplicationLifetime>() is { } lifetime)
         {
+            _applicationStopping = lifetime.ApplicationStopping;
             _started = lifetime.ApplicationStarted.Register(() => _reading = ReadAsync(log));
         }
         else
@@ -60,7 +62,8 @@ internal sealed partial class DashboardFiguresStartup(
         try
         {
             FiguresProgress progress = await figures.CatchUpAsync(log, Timeout.InfiniteTimeSpan, _stopping.Token).ConfigureAwait(false);
-            if (progress.Error is { } error)
+            // A reading the host's stop cancelled has not failed.
+            if (progress.Error is { } error && !_applicationStopping.IsCancellationRequested)
             {
                 LogReadFailed(error);
             }

@@ -173,7 +173,7 @@ public sealed partial class SequenceEngine
                 nameof(settings));
         }
 
-                ValidationResult options = new SequenceOptionsValidator().Validate(settings.Options);
+        ValidationResult options = new SequenceOptionsValidator().Validate(settings.Options);
         if (!options.IsValid)
         {
             throw new ArgumentException("Invalid sequence options: " + string.Join(" ", options.Errors.Select(e => $"{e.PropertyName}: {e.ErrorMessage}")), nameof(settings));

@@ -41,9 +41,9 @@ namespace Funnel.Storage.PostgreSql.Sequences;
 /// <threadsafety>All members are thread-safe and safe to call from several processes on one database.</threadsafety>
 internal sealed class PgSendOutbox : ISendOutbox
 {
-    private readonly PgDatabase database;
-    private readonly FunnelEventSerializer serializer;
-    private readonly IClock clock;
+    private readonly PgDatabase _database;
+    private readonly FunnelEventSerializer _serializer;
+    private readonly IClock _clock;
 
     /// <summary>The event log the events of an update go to in the update's own transaction, or <see langword="null"/> to keep them in <c>outbox_events</c>.</summary>
     private readonly PgFunnelEventLog? _log;
@@ -108,9 +108,9 @@ internal sealed class PgSendOutbox : ISendOutbox
     /// <summary>Creates the outbox; when <paramref name="eventLog"/> is the PostgreSQL event log of the same database, the events of its updates go straight into it.</summary>
     public PgSendOutbox(PgDatabase database, FunnelEventSerializer serializer, IClock clock, IFunnelEventLog? eventLog)
     {
-        this.database = database;
-        this.serializer = serializer;
-        this.clock = clock;
+        _database = database;
+        _serializer = serializer;
+        _clock = clock;
         _log = eventLog is PgFunnelEventLog log && log.Database == database ? log : null;
         _addSql =
             $"WITH added AS (INSERT INTO {database.Table("outbox")} AS o ({Columns}) "
@@ -185,12 +185,12 @@ internal sealed class PgSendOutbox : ISendOutbox
         }
 
         OutboxEntry[] batch = [.. entries];
-        HashSet<string> added = await database.ReadAsync(
+        HashSet<string> added = await _database.ReadAsync(
             async connection =>
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _addSql);
                 AddEntryArrays(command, batch);
-                command.Add(_channel).Add(clock.GetCurrentInstant());
+                command.Add(_channel).Add(_clock.GetCurrentInstant());
                 return await ReadKeysAsync(command, cancellationToken).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
@@ -201,7 +201,7 @@ internal sealed class PgSendOutbox : ISendOutbox
     public Task<OutboxEntry?> FindAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return database.ReadAsync(
+        return _database.ReadAsync(
             async connection =>
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _findSql).Add(key);
@@ -216,7 +216,7 @@ internal sealed class PgSendOutbox : ISendOutbox
     public Task<ImmutableArray<OutboxEntry>> ListAsync(SendState state, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        return database.ReadAsync(
+        return _database.ReadAsync(
             async connection =>
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _listSql).Add((int)state).Add(limit);
@@ -245,7 +245,7 @@ internal sealed class PgSendOutbox : ISendOutbox
 
         cancellationToken.ThrowIfCancellationRequested();
         Instant until = now + lease;
-        List<(OutboxEntry Entry, DateTime WasDue)> claimed = await database.ReadAsync(
+        List<(OutboxEntry Entry, DateTime WasDue)> claimed = await _database.ReadAsync(
             async connection =>
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _claimSql)
@@ -285,13 +285,13 @@ internal sealed class PgSendOutbox : ISendOutbox
             return [];
         }
 
-        UpdateArrays arrays = UpdateArrays.Of(updates, serializer);
+        UpdateArrays arrays = UpdateArrays.Of(updates, _serializer);
         bool direct = _directUpdateSql is not null && arrays.EventIds.Length > 0;
-        HashSet<string> won = await database.ReadAsync(
+        HashSet<string> won = await _database.ReadAsync(
             async connection =>
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, direct ? _directUpdateSql! : _updateSql);
-                arrays.AddTo(command, _channel, clock.GetCurrentInstant());
+                arrays.AddTo(command, _channel, _clock.GetCurrentInstant());
                 return direct
                     ? await ReadKeysAfterLockAsync(connection, arrays.AddEventColumns(command, _eventsChannel), cancellationToken).ConfigureAwait(false)
                     : await ReadKeysAsync(command, cancellationToken).ConfigureAwait(false);
@@ -321,14 +321,14 @@ internal sealed class PgSendOutbox : ISendOutbox
             return [];
         }
 
-        UpdateArrays arrays = UpdateArrays.Of(updates, serializer);
+        UpdateArrays arrays = UpdateArrays.Of(updates, _serializer);
         OutboxEntry[] added = [.. additions];
         bool direct = _directAddAndUpdateSql is not null && arrays.EventIds.Length > 0;
-        HashSet<string> won = await database.ReadAsync(
+        HashSet<string> won = await _database.ReadAsync(
             async connection =>
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, direct ? _directAddAndUpdateSql! : _addAndUpdateSql);
-                arrays.AddTo(command, _channel, clock.GetCurrentInstant());
+                arrays.AddTo(command, _channel, _clock.GetCurrentInstant());
                 AddEntryArrays(command, added);
                 return direct
                     ? await ReadKeysAfterLockAsync(connection, arrays.AddEventColumns(command, _eventsChannel), cancellationToken).ConfigureAwait(false)
@@ -343,7 +343,7 @@ internal sealed class PgSendOutbox : ISendOutbox
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
         cancellationToken.ThrowIfCancellationRequested();
-        return database.ReadAsync(
+        return _database.ReadAsync(
             async connection =>
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _purgeSql).Add(completedBefore).Add(max);
@@ -363,7 +363,7 @@ internal sealed class PgSendOutbox : ISendOutbox
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        List<(string Payload, DateTime Available, long Seq)> rows = await database.ReadAsync(
+        List<(string Payload, DateTime Available, long Seq)> rows = await _database.ReadAsync(
             async connection =>
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _claimEventsSql).Add(now).Add(max).Add(RoundUp(now + lease), NpgsqlDbType.TimestampTz);
@@ -380,7 +380,7 @@ internal sealed class PgSendOutbox : ISendOutbox
             cancellationToken).ConfigureAwait(false);
 
         // In the order they were available and recorded in; deserialized after the connection is back in the pool.
-        return [.. rows.OrderBy(static r => r.Available).ThenBy(static r => r.Seq).Select(r => serializer.Deserialize(r.Payload))];
+        return [.. rows.OrderBy(static r => r.Available).ThenBy(static r => r.Seq).Select(r => _serializer.Deserialize(r.Payload))];
     }
 
     /// <inheritdoc/>
@@ -394,7 +394,7 @@ internal sealed class PgSendOutbox : ISendOutbox
             return Task.CompletedTask;
         }
 
-        return database.ReadAsync(
+        return _database.ReadAsync(
             async connection =>
             {
                 await using NpgsqlCommand command = PgDatabase.Command(connection, _acknowledgeSql).Add(values);
