@@ -68,7 +68,10 @@ public interface ISendOutbox
     /// then reports the events of its own updates in <see cref="DispatchResult.Events"/>; it still drains what
     /// <see cref="ClaimEventsAsync"/> hands out (events an earlier version kept).
     /// </para>
-    /// <para>The default is <see langword="null"/>: the in-memory and SQLite outboxes keep the events.</para>
+    /// <para>
+    /// The default is <see langword="null"/>, as for the in-memory outbox. The SQLite and PostgreSQL outboxes return the
+    /// event log of their database when <c>AddFunnelSqlite</c> or <c>AddFunnelPostgreSql</c> registered both.
+    /// </para>
     /// </remarks>
     IFunnelEventLog? EventLog => null;
 

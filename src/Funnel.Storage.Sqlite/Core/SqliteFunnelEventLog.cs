@@ -45,13 +45,7 @@ internal sealed class SqliteFunnelEventLog(SqliteDatabase database, FunnelEventS
         Row[] rows = new Row[events.Count];
         for (int i = 0; i < rows.Length; i++)
         {
-            FunnelEvent e = events[i];
-            rows[i] = new Row(
-                e.Id.Value.ToString("D"),
-                e.EventType,
-                EventLeads.LeadOf(e)?.Value.ToString("D"),
-                SqliteValues.Nanoseconds(e.OccurredAt),
-                serializer.Serialize(e));
+            rows[i] = RowOf(events[i], serializer);
         }
 
         return database.WriteAsync(
@@ -60,19 +54,33 @@ internal sealed class SqliteFunnelEventLog(SqliteDatabase database, FunnelEventS
                 int appended = 0;
                 foreach (Row row in rows)
                 {
-                    appended += s.Execute(
-                        Insert,
-                        ("$id", row.Id),
-                        ("$type", row.Type),
-                        ("$lead", row.Lead),
-                        ("$at", row.OccurredAt),
-                        ("$payload", row.Payload));
+                    appended += Write(s, row);
                 }
 
                 return appended;
             },
             cancellationToken);
     }
+
+    /// <summary>Gets the database the log is in.</summary>
+    internal SqliteDatabase Database => database;
+
+    /// <summary>Returns an event as the log stores it, serialized (off the writer's thread).</summary>
+    internal static Row RowOf(FunnelEvent e, FunnelEventSerializer serializer) => new(
+        e.Id.Value.ToString("D"),
+        e.EventType,
+        EventLeads.LeadOf(e)?.Value.ToString("D"),
+        SqliteValues.Nanoseconds(e.OccurredAt),
+        serializer.Serialize(e));
+
+    /// <summary>Inserts one event in a write work item (the log's own appends, or the outbox's with an outcome); returns 1 when inserted, 0 when its id was logged already.</summary>
+    internal static int Write(SqliteSession session, Row row) => session.Execute(
+        Insert,
+        ("$id", row.Id),
+        ("$type", row.Type),
+        ("$lead", row.Lead),
+        ("$at", row.OccurredAt),
+        ("$payload", row.Payload));
 
     public async Task<IReadOnlyList<LoggedEvent>> ReadAsync(
         long after, int max, CancellationToken cancellationToken = default)
@@ -124,5 +132,6 @@ internal sealed class SqliteFunnelEventLog(SqliteDatabase database, FunnelEventS
 
     private LoggedEvent Map(SqliteDataReader row) => new(row.GetInt64(0), serializer.Deserialize(row.GetString(1)));
 
-    private readonly record struct Row(string Id, string Type, string? Lead, long OccurredAt, string Payload);
+    /// <summary>One event as the log's insert takes it.</summary>
+    internal readonly record struct Row(string Id, string Type, string? Lead, long OccurredAt, string Payload);
 }

@@ -2,14 +2,16 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
 using Funnel.Events;
+using Funnel.Pipeline;
 using Funnel.Sequences;
+using Funnel.Storage.Sqlite.Core;
 using Funnel.Storage.Sqlite.Internal;
 using Microsoft.Data.Sqlite;
 using NodaTime;
 
 namespace Funnel.Storage.Sqlite.Sequences;
 
-/// <summary>The <see cref="ISendOutbox"/> on SQLite: table <c>outbox</c> for the sends and <c>outbox_events</c> for the event log.</summary>
+/// <summary>The <see cref="ISendOutbox"/> on SQLite: table <c>outbox</c> for the sends; the events of an update go into the event log's <c>events</c> (with the log of the same database) or <c>outbox_events</c>.</summary>
 /// <remarks>
 /// <para>
 /// Every call that changes something is one write work item of the <see cref="SqliteDatabase"/> (one transaction,
@@ -23,12 +25,23 @@ namespace Funnel.Storage.Sqlite.Sequences;
 /// when the compare-and-set wins, and only when the replacement carries events other than those of the entry it
 /// replaces (the in-memory rule: an update that copies the current entry's events records nothing again). The
 /// events are not stored on the entry: an entry read back (claimed or found) has empty
-/// <see cref="OutboxEntry.Events"/>; they live in the event log until acknowledged.
+/// <see cref="OutboxEntry.Events"/>; they live in the event log until acknowledged. Created with the
+/// <see cref="SqliteFunnelEventLog"/> of the same database (as <c>AddFunnelSqlite</c> registers it), the outbox writes
+/// them into the log's <c>events</c> instead, in the same work item, as an append does (an id already logged is left out).
 /// </para>
 /// </remarks>
 /// <threadsafety>All members are thread-safe; the database file may be shared with other processes (one writer at a time).</threadsafety>
-internal sealed class SqliteSendOutbox(SqliteDatabase database, FunnelEventSerializer serializer) : ISendOutbox
+internal sealed class SqliteSendOutbox(SqliteDatabase database, FunnelEventSerializer serializer, IFunnelEventLog? eventLog) : ISendOutbox
 {
+    /// <summary>The event log the events of an update go to in the update's own work item, or <see langword="null"/> to keep them in <c>outbox_events</c>.</summary>
+    private readonly SqliteFunnelEventLog? _log = eventLog is SqliteFunnelEventLog log && log.Database == database ? log : null;
+
+    /// <summary>Creates the outbox; the events of its updates go to <c>outbox_events</c>, for <see cref="ClaimEventsAsync"/>.</summary>
+    public SqliteSendOutbox(SqliteDatabase database, FunnelEventSerializer serializer)
+        : this(database, serializer, eventLog: null)
+    {
+    }
+
     /// <summary>Stored in <c>outbox_events.available_at</c> for an event that may be handed out at once.</summary>
     private const long AtOnce = long.MinValue;
 
@@ -217,6 +230,15 @@ internal sealed class SqliteSendOutbox(SqliteDatabase database, FunnelEventSeria
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The SQLite event log of the same database when <c>AddFunnelSqlite</c> registered both: the events of an update
+    /// are then inserted into <c>events</c> in the update's own work item, so they commit with the send's new state and,
+    /// the database having one writer, take their positions in commit order. Otherwise <see langword="null"/>, and they
+    /// go to <c>outbox_events</c>.
+    /// </remarks>
+    public IFunnelEventLog? EventLog => _log;
+
+    /// <inheritdoc/>
     public Task<int> PurgeCompletedAsync(Instant completedBefore, int max, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
@@ -285,17 +307,33 @@ internal sealed class SqliteSendOutbox(SqliteDatabase database, FunnelEventSeria
     {
         ImmutableArray<FunnelEvent> events = replacement.Events;
         StoredEvent[] stored = [];
+        SqliteFunnelEventLog.Row[] logged = [];
         if (!events.IsDefaultOrEmpty && events != current.Events)
         {
-            stored = new StoredEvent[events.Length];
-            for (int i = 0; i < stored.Length; i++)
+            if (_log is null)
+            {
+                stored = new StoredEvent[events.Length];
+            }
+            else
+            {
+                logged = new SqliteFunnelEventLog.Row[events.Length];
+            }
+
+            for (int i = 0; i < events.Length; i++)
             {
                 FunnelEvent e = events[i] ?? throw new ArgumentException("An event of the replacement is null.", nameof(replacement));
-                stored[i] = new StoredEvent(e.Id.Value, e.EventType, serializer.Serialize(e));
+                if (_log is null)
+                {
+                    stored[i] = new StoredEvent(e.Id.Value, e.EventType, serializer.Serialize(e));
+                }
+                else
+                {
+                    logged[i] = SqliteFunnelEventLog.RowOf(e, serializer);
+                }
             }
         }
 
-        return new PendingUpdate(current.Key, current.Version, replacement, stored);
+        return new PendingUpdate(current.Key, current.Version, replacement, stored, logged);
     }
 
     private static bool Apply(SqliteSession session, PendingUpdate update)
@@ -326,6 +364,11 @@ internal sealed class SqliteSendOutbox(SqliteDatabase database, FunnelEventSeria
         foreach (StoredEvent e in update.Events)
         {
             session.Execute(InsertEventSql, ("$id", e.Id), ("$at", AtOnce), ("$type", e.Type), ("$payload", e.Payload));
+        }
+
+        foreach (SqliteFunnelEventLog.Row row in update.Logged)
+        {
+            SqliteFunnelEventLog.Write(session, row);
         }
 
         return true;
@@ -369,5 +412,6 @@ internal sealed class SqliteSendOutbox(SqliteDatabase database, FunnelEventSeria
 
     private readonly record struct StoredEvent(Guid Id, string Type, string Payload);
 
-    private readonly record struct PendingUpdate(string Key, long Version, OutboxEntry Replacement, StoredEvent[] Events);
+    /// <summary>A compare-and-set with the events it records: kept for <c>outbox_events</c>, or rows for the event log.</summary>
+    private readonly record struct PendingUpdate(string Key, long Version, OutboxEntry Replacement, StoredEvent[] Events, SqliteFunnelEventLog.Row[] Logged);
 }
