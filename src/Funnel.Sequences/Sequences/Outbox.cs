@@ -102,7 +102,8 @@ public sealed record OutboxEntry
     /// <remarks>
     /// <see cref="ISendOutbox.TryUpdateAsync"/> appends these events to the outbox's event log in the same atomic step as
     /// the state change, so an event is recorded exactly when its change is; they are handed out by
-    /// <see cref="ISendOutbox.ClaimEventsAsync"/> until acknowledged.
+    /// <see cref="ISendOutbox.ClaimEventsAsync"/> until acknowledged. An outbox with an <see cref="ISendOutbox.EventLog"/>
+    /// writes them straight into that log instead, in the same step.
     /// </remarks>
     /// <value>Defaults to empty.</value>
     public ImmutableArray<FunnelEvent> Events { get; init; } = [];
