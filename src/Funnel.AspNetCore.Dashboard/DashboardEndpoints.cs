@@ -226,8 +226,6 @@ internal static partial class DashboardEndpoints
                     }
                 }
             }
-
-            return 0;
         });
         foreach (SequenceDefinition sequence in sequences)
         {
@@ -306,8 +304,6 @@ internal static partial class DashboardEndpoints
                 {
                     byKey[broadcast.Definition.Key] = state.EmailKey(broadcast.Definition.Key);
                 }
-
-                return 0;
             });
         }
 

@@ -107,6 +107,15 @@ internal sealed class DashboardFigures
         }
     }
 
+    /// <summary>Runs an action over the figures, between two batches.</summary>
+    public void Read(Action<FigureState> read)
+    {
+        lock (_gate)
+        {
+            read(_state ??= CreateState());
+        }
+    }
+
     private async Task ReadAsync(IFunnelEventLog log)
     {
         while (true)

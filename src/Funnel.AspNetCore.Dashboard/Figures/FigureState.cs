@@ -283,11 +283,9 @@ internal sealed class FigureState
         Replace(into, before, Compute(into));
     }
 
-    private LeadId Root(LeadId id) => Root(_parent, id);
-
-    private static LeadId Root(Dictionary<LeadId, LeadId> parent, LeadId id)
+    private LeadId Root(LeadId id)
     {
-        while (parent.TryGetValue(id, out LeadId next))
+        while (_parent.TryGetValue(id, out LeadId next))
         {
             id = next;
         }
@@ -296,8 +294,8 @@ internal sealed class FigureState
     }
 
     /// <summary>
-    /// Regroups the lead ids linked, directly or not, to a link that arrived out of time order: LeadAliases.From's rule
-    /// (a visitor belongs to the lead of its first link, without cycles) rerun over the links of that group only, which
+    /// Regroups the lead ids linked, directly or not, to a link that arrived out of time order: <see cref="LeadAliases.From"/>
+    /// (a visitor belongs to the lead of its first link, without cycles) over the links of that group only, which
     /// decide its persons alone.
     /// </summary>
     private void Regroup(IdentityLinked link)
@@ -322,16 +320,8 @@ internal sealed class FigureState
             }
         }
 
-        IdentityLinked[] sorted = [.. links];
-        Array.Sort(sorted, LinkOrder.Instance);
-        var parent = new Dictionary<LeadId, LeadId>();
-        foreach (IdentityLinked l in sorted)
-        {
-            if (l.VisitorId != l.LeadId && !parent.ContainsKey(l.VisitorId) && Root(parent, l.LeadId) != l.VisitorId)
-            {
-                parent[l.VisitorId] = l.LeadId;
-            }
-        }
+        // The group's links decide its persons alone: each id's lead, as the reporter resolves it.
+        LeadAliases aliases = LeadAliases.From(links);
 
         foreach (LeadId id in ids)
         {
@@ -351,9 +341,12 @@ internal sealed class FigureState
             }
         }
 
-        foreach ((LeadId visitor, LeadId lead) in parent)
+        foreach (LeadId id in ids)
         {
-            _parent[visitor] = lead;
+            if (aliases.Resolve(id) is var lead && lead != id)
+            {
+                _parent[id] = lead;
+            }
         }
 
         foreach (LeadId id in ids)
