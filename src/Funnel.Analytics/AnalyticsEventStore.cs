@@ -622,6 +622,50 @@ public sealed class AnalyticsEventStoreBuilder
         return i;
     }
 
+    /// <summary>Adds a lead event that carries an amount, given as raw columns: an order's total or a refund's amount.</summary>
+    /// <remarks>
+    /// The amount is the event's money, as <see cref="Add(FunnelEvent)"/> keeps an <see cref="OrderPlaced"/>'s total
+    /// or a <see cref="RefundIssued"/>'s amount: a funnel's money counts it as revenue, or, for a <c>refund_issued</c>
+    /// event, takes it off the revenue.
+    /// </remarks>
+    /// <param name="lead">The lead.</param>
+    /// <param name="occurredAt">When it happened.</param>
+    /// <param name="eventType">The event type, such as <c>order_placed</c>.</param>
+    /// <param name="amount">The amount; every amount in a store is in one currency.</param>
+    /// <param name="subject">The subject, or <see langword="null"/>.</param>
+    /// <param name="channel">The attribution channel, or <see langword="null"/>.</param>
+    /// <param name="campaign">The attribution campaign, or <see langword="null"/>.</param>
+    /// <returns>The position of the event in load order.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="eventType"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="lead"/> is the empty (default) id.</exception>
+    /// <exception cref="InvalidOperationException">The amount is in another currency than earlier amounts, or <see cref="Build"/> was called.</exception>
+    public int AddWithAmount(LeadId lead, Instant occurredAt, string eventType, Money amount, string? subject = null, string? channel = null, string? campaign = null)
+    {
+        ArgumentNullException.ThrowIfNull(eventType);
+        if (lead.Value == Guid.Empty)
+        {
+            throw new ArgumentException("The lead id is empty (default); every lead event needs a lead.", nameof(lead));
+        }
+
+        ThrowIfBuilt();
+        CheckCurrency(amount.Currency);
+        int index = Add(lead, occurredAt, eventType, subject, channel, campaign);
+        money.Add((index, amount.MinorUnits));
+        return index;
+    }
+
+    /// <summary>Adds ad spend given as raw columns, as <see cref="Add(FunnelEvent)"/> keeps an <see cref="AdSpendRecorded"/>.</summary>
+    /// <param name="occurredAt">When the spend was recorded.</param>
+    /// <param name="amount">The amount spent; every amount in a store is in one currency.</param>
+    /// <param name="channel">The channel the money was spent on, or <see langword="null"/>.</param>
+    /// <exception cref="InvalidOperationException">The amount is in another currency than earlier amounts, or <see cref="Build"/> was called.</exception>
+    public void AddSpend(Instant occurredAt, Money amount, string? channel = null)
+    {
+        ThrowIfBuilt();
+        CheckCurrency(amount.Currency);
+        spend.Add((occurredAt.ToUnixTimeTicks(), Code(AnalyticsEventStore.ChannelDimension, channel), amount.MinorUnits));
+    }
+
     /// <summary>Groups and sorts the events and returns the store; the builder cannot be used afterwards.</summary>
     /// <returns>The store.</returns>
     /// <exception cref="InvalidOperationException"><see cref="Build"/> was already called.</exception>

@@ -93,6 +93,44 @@ public class StoreTests
     }
 
     [Fact]
+    public void Builder_RawAmountsAndSpend_BuildTheSameStoreAsTheEvents()
+    {
+        var order = new OrderPlaced { LeadId = Lead(1), OccurredAt = At(1), Order = OrderId.New(), Offer = "x", Total = Money.FromMajor(497m, Currency.USD), Attribution = new Attribution { Channel = "facebook" } };
+        var refund = new RefundIssued { LeadId = Lead(1), OccurredAt = At(4), Order = order.Order, Amount = Money.FromMajor(97m, Currency.USD) };
+        var spend = new AdSpendRecorded { OccurredAt = At(0), Attribution = new Attribution { Channel = "facebook" }, Amount = Money.FromMajor(10m, Currency.USD) };
+        AnalyticsEventStore fromEvents = AnalyticsEventStore.Load([E(1, "a", 0, "google"), order, refund, spend]);
+        var builder = new AnalyticsEventStoreBuilder();
+
+        builder.Add(Lead(1), At(0), "a", channel: "google");
+        builder.AddWithAmount(Lead(1), At(1), EventTypes.OrderPlaced, order.Total, "x", "facebook").ShouldBe(1);
+        builder.AddWithAmount(Lead(1), At(4), EventTypes.RefundIssued, refund.Amount, refund.Subject);
+        builder.AddSpend(At(0), spend.Amount, "facebook");
+        AnalyticsEventStore fromColumns = builder.Build();
+
+        fromColumns.Times.ShouldBe(fromEvents.Times);
+        fromColumns.Terms.ShouldBe(fromEvents.Terms);
+        fromColumns.MoneyEvents.ShouldBe(fromEvents.MoneyEvents);
+        fromColumns.MoneyAmounts.ShouldBe(fromEvents.MoneyAmounts);
+        fromColumns.SpendChannels.ShouldBe(fromEvents.SpendChannels);
+        fromColumns.TotalAdSpend.ShouldBe(Money.FromMajor(10m, Currency.USD));
+        fromColumns.Currency.ShouldBe(Currency.USD);
+    }
+
+    [Fact]
+    public void Builder_RawAmountInAnotherCurrency_ThrowsAndAddsNothing()
+    {
+        var builder = new AnalyticsEventStoreBuilder();
+        builder.AddSpend(At(0), Money.FromMajor(10m, Currency.USD));
+
+        Should.Throw<InvalidOperationException>(() => builder.AddWithAmount(Lead(1), At(1), EventTypes.OrderPlaced, Money.FromMajor(5m, Currency.EUR))).Message.ShouldContain("EUR");
+        Should.Throw<InvalidOperationException>(() => builder.AddSpend(At(1), Money.FromMajor(5m, Currency.EUR))).Message.ShouldContain("EUR");
+        Should.Throw<ArgumentException>(() => builder.AddWithAmount(default, At(1), EventTypes.OrderPlaced, Money.FromMajor(5m, Currency.USD))).ParamName.ShouldBe("lead");
+
+        builder.Count.ShouldBe(0);
+        builder.Build().TotalAdSpend.ShouldBe(Money.FromMajor(10m, Currency.USD));
+    }
+
+    [Fact]
     public void Builder_AfterBuild_RefusesMoreEvents()
     {
         var builder = new AnalyticsEventStoreBuilder();
