@@ -1,3 +1,4 @@
+using Funnel.Analytics;
 using Funnel.Pipeline;
 using Funnel.Storage;
 using Funnel.Storage.PostgreSql;
@@ -46,6 +47,25 @@ internal static class PostgreSqlSnippets
             options.LeaseDuration = Duration.FromSeconds(30); // a dead instance's partitions move after this
         });
         // </snippet:postgresql-instances>
+    }
+
+    public static void AnalyticsSegments(WebApplicationBuilder builder)
+    {
+        // <snippet:postgresql-analytics-segments>
+        builder.Services.AddFunnelPostgreSql(builder.Configuration.GetConnectionString("Funnel")!, options =>
+            options.AnalyticsSegmentInterval = TimeSpan.FromMinutes(1)); // funnel loads read compact segments of the log
+        // </snippet:postgresql-analytics-segments>
+    }
+
+    public static async Task<FunnelAnalysis> AnalyticsLoad(IServiceProvider services, FunnelQuery query)
+    {
+        // <snippet:postgresql-analytics-load>
+        var analytics = services.GetRequiredService<FunnelPostgreSqlAnalytics>();
+        var entered = new Interval(Instant.FromUtc(2026, 11, 1, 0, 0), Instant.FromUtc(2026, 12, 1, 0, 0));
+        AnalyticsEventStore store = await analytics.LoadFunnelAsync(query, entered);  // segments, then the newest rows
+        FunnelAnalysis answer = FunnelAnalyzer.Analyze(store, query);
+        // </snippet:postgresql-analytics-load>
+        return answer;
     }
 
     public static void Export()

@@ -23,6 +23,16 @@ public sealed class FunnelPostgreSqlOptions
     /// several instances starting at once apply each script once.
     /// </value>
     public MigrationMode Migrations { get; set; } = MigrationMode.Apply;
+
+    /// <summary>Gets or sets how often the host copies new lead events into the analytics segments that funnel loads read.</summary>
+    /// <value>
+    /// Default <see langword="null"/>: the host writes no segments, and a funnel load reads every row of its event
+    /// types from the log (or the segments written by calls to
+    /// <see cref="FunnelPostgreSqlAnalytics.WriteAnalyticsSegmentsAsync"/>). Set it, to one minute for example, when
+    /// the app loads funnels from a large log: a load then reads the compact segments and only the log's newest rows.
+    /// Every instance may run the writer; one writes at a time. At least one second.
+    /// </value>
+    public TimeSpan? AnalyticsSegmentInterval { get; set; }
 }
 
 /// <summary>Validates <see cref="FunnelPostgreSqlOptions"/>.</summary>
@@ -48,6 +58,9 @@ internal sealed partial class FunnelPostgreSqlOptionsValidator : AbstractValidat
             .Matches(SchemaName()).When(o => !string.IsNullOrEmpty(o.Schema), ApplyConditionTo.CurrentValidator)
             .WithMessage("The schema name must be lower-case letters, digits and underscores, start with a letter or underscore and have at most 63 characters.");
         RuleFor(o => o.Migrations).IsInEnum();
+        RuleFor(o => o.AnalyticsSegmentInterval)
+            .Must(i => i is null || i.Value >= TimeSpan.FromSeconds(1))
+            .WithMessage("The analytics segment interval must be at least one second, or null to write no segments on a timer.");
     }
 
     private static bool BeValid(FunnelPostgreSqlOptions options, string connectionString, ValidationContext<FunnelPostgreSqlOptions> context)

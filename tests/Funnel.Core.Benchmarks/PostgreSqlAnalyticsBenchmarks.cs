@@ -9,6 +9,7 @@ using Funnel.Analytics;
 using Funnel.Definitions;
 using Funnel.Events;
 using Funnel.Storage.PostgreSql;
+using Funnel.Storage.PostgreSql.Analytics;
 using Funnel.Storage.PostgreSql.Internal;
 using Funnel.Storage.PostgreSql.Tests.Analytics;
 using Funnel.TestSupport;
@@ -19,8 +20,9 @@ namespace Funnel.Benchmarks;
 
 /// <summary>
 /// The E-Book Masterclass funnel (page view → opt-in to the quick-start guide → sales page → order, 7-day window)
-/// over 10,000,000 events in the PostgreSQL event log: Funnel.Analytics loading the question's rows with one binary
-/// COPY and answering in memory, against PostgreSQL answering the same question in SQL. The answers are checked equal
+/// over 10,000,000 events in the PostgreSQL event log: Funnel.Analytics loading the question's events (from the
+/// analytics segments, or from the rows with one binary COPY) and answering in memory, against PostgreSQL answering the
+/// same question in SQL. The answers are checked equal
 /// before anything is measured.
 /// </summary>
 /// <remarks>
@@ -32,17 +34,20 @@ namespace Funnel.Benchmarks;
 /// sales page and 10% of visitors order: roughly 10% conversion per step.
 /// </para>
 /// <para>
-/// <c>Library_LoadAndAnswer</c> is <see cref="FunnelPostgreSqlAnalytics.LoadFunnelAsync"/> (the COPY: PostgreSQL's
-/// scan of the table and the transfer of the lead, time and type of the ~3.4 million step rows, with payloads only for
-/// opt-ins, whose step matches a subject; building the store) plus <see cref="FunnelAnalyzer.Analyze(AnalyticsEventStore, FunnelQuery, CancellationToken)"/>.
+/// <c>Library_LoadAndAnswer</c> is <see cref="FunnelPostgreSqlAnalytics.LoadFunnelAsync"/> reading the analytics
+/// segments (written once in setup, timed and printed, not measured) and the log's rows after them, building the store,
+/// plus <see cref="FunnelAnalyzer.Analyze(AnalyticsEventStore, FunnelQuery, CancellationToken)"/>;
+/// <c>Library_LoadAndAnswerWithMoney</c> the same with <see cref="FunnelQuery.IncludeMoney"/> (orders from the period's
+/// start on, with amounts). <c>Library_LoadRowsAndAnswer</c> loads without segments: the COPY of the ~3.4 million step
+/// rows from the log (PostgreSQL scans the whole table), payloads only for opt-ins, whose step matches a subject.
 /// <c>Library_AnswerOnly</c> is the analysis on a store loaded in setup. <c>PostgreSql_Sql</c> is one SQL statement:
 /// every page view in the period is a start, each next step takes the earliest matching event at or after the
 /// previous one and at most 7 days after the start, counted per lead, with <c>work_mem</c> raised to 256 MB.
 /// </para>
 /// <para>
-/// Measured 2026-12-05 on 2 cores shared with other builds (load average 20–35): seeding 242 s (4.2 GB with indexes);
-/// both answer [1,285,512, 132,045, 9,368, 834]; load + answer 19.3 s, answer only 0.19 s, SQL 30.2 s (medians).
-/// Both sides pay PostgreSQL's scan of the whole table (the payload makes rows wide), so the load dominates.
+/// Setup asserts that the answers from segments, from rows and from SQL are equal, and that the money from segments
+/// equals the money from rows; it also prints the plan and the time of a COPY of the log's last 100,000 rows, what a
+/// load pays for events not yet in segments. Figures are in docs/performance.md.
 /// </para>
 /// </remarks>
 [Config(typeof(Configuration))]
@@ -63,6 +68,7 @@ public class PostgreSqlAnalyticsBenchmarks
         Window = Duration.FromDays(7),
     };
 
+    private static readonly FunnelQuery MoneyQuery = Query with { IncludeMoney = true };
     private static readonly Lazy<Task<Fixture>> Shared = new(Fixture.CreateAsync);
     private Fixture _fixture = null!;
 
@@ -74,6 +80,22 @@ public class PostgreSqlAnalyticsBenchmarks
     public long Library_LoadAndAnswer() => Task.Run(async () =>
     {
         AnalyticsEventStore store = await _fixture.Analytics.LoadFunnelAsync(Query, Entered).ConfigureAwait(false);
+        return FunnelAnalyzer.Analyze(store, Query).Steps[^1].Reached;
+    }).GetAwaiter().GetResult();
+
+    /// <summary>The same question with its money (orders and refunds from the period's start on, the period's ad spend), from segments.</summary>
+    [Benchmark]
+    public long Library_LoadAndAnswerWithMoney() => Task.Run(async () =>
+    {
+        AnalyticsEventStore store = await _fixture.Analytics.LoadFunnelAsync(MoneyQuery, Entered).ConfigureAwait(false);
+        return FunnelAnalyzer.Analyze(store, MoneyQuery).Steps[^1].Money!.Revenue.MinorUnits;
+    }).GetAwaiter().GetResult();
+
+    /// <summary>The same without the segments: COPY of every step row from the log, then the analysis.</summary>
+    [Benchmark]
+    public long Library_LoadRowsAndAnswer() => Task.Run(async () =>
+    {
+        AnalyticsEventStore store = await _fixture.RowsOnly.LoadFunnelAsync(Query, Entered).ConfigureAwait(false);
         return FunnelAnalyzer.Analyze(store, Query).Steps[^1].Reached;
     }).GetAwaiter().GetResult();
 
@@ -100,6 +122,8 @@ public class PostgreSqlAnalyticsBenchmarks
 
         public FunnelPostgreSqlAnalytics Analytics { get; }
 
+        public FunnelPostgreSqlAnalytics RowsOnly { get; private init; } = null!;
+
         public AnalyticsEventStore Loaded { get; private set; } = null!;
 
         public static async Task<Fixture> CreateAsync()
@@ -110,12 +134,47 @@ public class PostgreSqlAnalyticsBenchmarks
             var database = new PgDatabase(new FunnelPostgreSqlOptions { ConnectionString = connectionString });
             await database.EnsureReadyAsync(CancellationToken.None).ConfigureAwait(false);
             var serializer = new FunnelEventSerializer(FunnelEventTypes.FromAssemblies(typeof(PageViewed).Assembly));
-            var fixture = new Fixture(server, database, new FunnelPostgreSqlAnalytics(database, serializer));
+            var fixture = new Fixture(server, database, new FunnelPostgreSqlAnalytics(database, serializer))
+            {
+                RowsOnly = new FunnelPostgreSqlAnalytics(database, serializer) { ReadSegments = false },
+            };
 
             var clock = Stopwatch.StartNew();
             await SeedAsync(database, serializer).ConfigureAwait(false);
             Console.WriteLine($"// Seeded {TotalEvents:N0} events with binary COPY in {clock.Elapsed.TotalSeconds:F0} s; table and indexes: "
                 + await ScalarAsync(database, "SELECT pg_size_pretty(pg_total_relation_size('funnel.events'))").ConfigureAwait(false));
+
+            clock.Restart();
+            long segmented = await fixture.Analytics.WriteAnalyticsSegmentsAsync().ConfigureAwait(false);
+            Console.WriteLine($"// Wrote the analytics segments of {segmented:N0} log rows in {clock.Elapsed.TotalSeconds:F1} s; segments: "
+                + await ScalarAsync(database, "SELECT pg_size_pretty(pg_total_relation_size('funnel.analytics_segments'))").ConfigureAwait(false));
+
+            // What a load pays for the log's rows after the segments: here, as if the last 100,000 were not copied yet.
+            long tail = (long)(await ScalarAsync(database, "SELECT max(position) FROM funnel.events").ConfigureAwait(false) is { Length: > 0 } max
+                ? long.Parse(max, CultureInfo.InvariantCulture) : 0) - 100_000;
+            string tailSql = AnalyticsCopyPlan.ForQuery(Query, Entered, null).CopySql("funnel.events", tail);
+            Console.WriteLine("// Tail plan: " + await ScalarAsync(database, "EXPLAIN " + tailSql[6..tailSql.LastIndexOf(") TO STDOUT", StringComparison.Ordinal)]).ConfigureAwait(false));
+            clock.Restart();
+            await using (NpgsqlConnection connection = await database.OpenAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                await using NpgsqlBinaryExporter export = await connection.BeginBinaryExportAsync(tailSql).ConfigureAwait(false);
+                int tailRows = 0;
+                while (await export.StartRowAsync().ConfigureAwait(false) >= 0)
+                {
+                    tailRows++;
+                    await export.SkipAsync().ConfigureAwait(false);
+                    await export.SkipAsync().ConfigureAwait(false);
+                    await export.SkipAsync().ConfigureAwait(false);
+                    await export.SkipAsync().ConfigureAwait(false);
+                }
+
+                Console.WriteLine($"// Tail COPY of the last 100,000 log rows: {tailRows:N0} step rows in {clock.Elapsed.TotalMilliseconds:F0} ms.");
+            }
+
+            clock.Restart();
+            AnalyticsEventStore rows = await fixture.RowsOnly.LoadFunnelAsync(Query, Entered).ConfigureAwait(false);
+            long[] fromRows = [.. FunnelAnalyzer.Analyze(rows, Query).Steps.Select(s => s.Reached)];
+            Console.WriteLine($"// First load from the rows + answer: {clock.Elapsed.TotalSeconds:F1} s.");
 
             clock.Restart();
             fixture.Loaded = await fixture.Analytics.LoadFunnelAsync(Query, Entered).ConfigureAwait(false);
@@ -124,12 +183,21 @@ public class PostgreSqlAnalyticsBenchmarks
             clock.Restart();
             long[] theirs = await fixture.SqlAsync().ConfigureAwait(false);
             Console.WriteLine($"// First SQL answer: {clock.Elapsed.TotalSeconds:F1} s.");
-            if (!ours.SequenceEqual(theirs))
+            if (!ours.SequenceEqual(theirs) || !fromRows.SequenceEqual(theirs) || rows.EventCount != fixture.Loaded.EventCount)
             {
-                throw new InvalidOperationException($"The answers differ: Funnel.Analytics [{string.Join(", ", ours)}], SQL [{string.Join(", ", theirs)}].");
+                throw new InvalidOperationException($"The answers differ: Funnel.Analytics from segments [{string.Join(", ", ours)}] ({fixture.Loaded.EventCount:N0} events), "
+                    + $"from rows [{string.Join(", ", fromRows)}] ({rows.EventCount:N0} events), SQL [{string.Join(", ", theirs)}].");
             }
 
             Console.WriteLine($"// Both answer [{string.Join(", ", ours)}].");
+            string moneyFromSegments = string.Join("; ", FunnelAnalyzer.Analyze(await fixture.Analytics.LoadFunnelAsync(MoneyQuery, Entered).ConfigureAwait(false), MoneyQuery).Steps.Select(s => s.Money));
+            string moneyFromRows = string.Join("; ", FunnelAnalyzer.Analyze(await fixture.RowsOnly.LoadFunnelAsync(MoneyQuery, Entered).ConfigureAwait(false), MoneyQuery).Steps.Select(s => s.Money));
+            if (moneyFromSegments != moneyFromRows)
+            {
+                throw new InvalidOperationException($"The money differs: from segments {moneyFromSegments}, from rows {moneyFromRows}.");
+            }
+
+            Console.WriteLine($"// Money from segments and rows alike: {moneyFromSegments}.");
             return fixture;
         }
 

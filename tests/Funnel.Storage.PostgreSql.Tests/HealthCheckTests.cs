@@ -1,3 +1,5 @@
+using Funnel.Events;
+using Funnel.Storage.PostgreSql.Core;
 using Funnel.Storage.PostgreSql.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -42,6 +44,23 @@ public sealed class HealthCheckTests : IAsyncDisposable
         result.Status.ShouldBe(HealthStatus.Degraded);
         result.Description.ShouldNotBeNull().ShouldContain("2 due, the oldest for 10 min");
         result.Data["oldestDueSeconds"].ShouldBe(600L);
+    }
+
+    [Fact]
+    public async Task It_reports_the_log_rows_not_yet_in_analytics_segments()
+    {
+        PgDatabase database = await _databases.CreateAsync();
+        var log = new PgFunnelEventLog(database, Analytics.FunnelPostgreSqlAnalyticsTests.Serializer);
+        var analytics = new FunnelPostgreSqlAnalytics(database, Analytics.FunnelPostgreSqlAnalyticsTests.Serializer);
+        await log.AppendAsync([.. Enumerable.Range(0, 5).Select(i => new PageViewed { LeadId = LeadId.New(), OccurredAt = Now, Page = "/" + i })]);
+        (await CheckAsync(database)).Data["analyticsRowsBehind"].ShouldBe(5L);
+
+        await analytics.WriteAnalyticsSegmentsAsync();
+        await log.AppendAsync([new PageViewed { LeadId = LeadId.New(), OccurredAt = Now, Page = "/" }]);
+
+        HealthCheckResult result = await CheckAsync(database);
+        result.Status.ShouldBe(HealthStatus.Healthy, result.Description);
+        result.Data["analyticsRowsBehind"].ShouldBe(1L);
     }
 
     [Fact]

@@ -36,11 +36,15 @@ internal sealed record AnalyticsCopyType(Instant? From, Instant? Until, bool Pay
 /// </remarks>
 internal sealed class AnalyticsCopyPlan
 {
-    private AnalyticsCopyPlan(ImmutableArray<string> types, ImmutableArray<AnalyticsCopyType> ranges, AnalyticsCopyColumns columns)
+    /// <summary>The types whose payloads give the store more than a segment keeps: experiment variants and identity links.</summary>
+    private static readonly string[] RichTypes = [EventTypes.ExperimentExposed, EventTypes.IdentityLinked];
+
+    private AnalyticsCopyPlan(ImmutableArray<string> types, ImmutableArray<AnalyticsCopyType> ranges, AnalyticsCopyColumns columns, bool segmentable)
     {
         Types = types;
         Ranges = ranges;
         Columns = columns;
+        Segmentable = segmentable;
     }
 
     /// <summary>Gets the event types, in code order: a row's code is its type's index plus one.</summary>
@@ -51,6 +55,13 @@ internal sealed class AnalyticsCopyPlan
 
     /// <summary>Gets which columns are sent.</summary>
     public AnalyticsCopyColumns Columns { get; }
+
+    /// <summary>
+    /// Gets whether analytics segments give the store exactly what the rows would: every payload the plan reads is
+    /// needed only for the subject, channel, campaign or amount, which segments keep (no captured properties,
+    /// experiment variants or identity links).
+    /// </summary>
+    public bool Segmentable { get; }
 
     /// <summary>Plans the load of a funnel question for the leads who entered in <paramref name="entered"/>.</summary>
     public static AnalyticsCopyPlan ForQuery(FunnelQuery query, Interval entered, AnalyticsStoreOptions? options)
@@ -63,9 +74,9 @@ internal sealed class AnalyticsCopyPlan
             || options?.PropertyKeys is { IsDefaultOrEmpty: false };
 
         var types = new Dictionary<string, AnalyticsCopyType>(StringComparer.Ordinal);
-        void Need(EventMatch match, Instant? lower, Instant? upper)
+        void Need(EventMatch match, Instant? lower, Instant? upper, bool payload = false)
         {
-            bool payload = everyPayload || match.Subject is not null;
+            payload |= everyPayload || match.Subject is not null;
             types[match.EventType] = types.TryGetValue(match.EventType, out AnalyticsCopyType? known)
                 ? new AnalyticsCopyType(Earlier(known.From, lower), Later(known.Until, upper), known.Payload || payload)
                 : new AnalyticsCopyType(lower, upper, payload);
@@ -89,12 +100,27 @@ internal sealed class AnalyticsCopyPlan
             Need(new EventMatch(EventTypes.ExperimentExposed, Subject: query.Breakdown!.Key), null, followed);
         }
 
+        if (query.IncludeMoney)
+        {
+            // A lead's orders and refunds count from the start of its chain on, at any time after it; but when the
+            // first step is an order (or a refund), a later one must not start a chain, so it is followed only as far
+            // as the later steps are. The spend that bought the leads is the spend of the period.
+            foreach (string money in (string[])[EventTypes.OrderPlaced, EventTypes.RefundIssued])
+            {
+                Need(EventMatch.For(money), from, money == steps[0].Trigger.EventType ? followed : null, payload: true);
+            }
+
+            Need(EventMatch.For(EventTypes.AdSpendRecorded), from, end, payload: true);
+        }
+
         string[] names = [.. types.Keys.Order(StringComparer.Ordinal)];
         ImmutableArray<AnalyticsCopyType> ranges = [.. names.Select(n => types[n])];
         AnalyticsCopyColumns columns = ranges.All(r => r.Payload) ? AnalyticsCopyColumns.PayloadOnly
             : ranges.Any(r => r.Payload) ? AnalyticsCopyColumns.RowsAndSomePayloads
             : AnalyticsCopyColumns.Rows;
-        return new AnalyticsCopyPlan([.. names], ranges, columns);
+        bool segmentable = breakdown != FunnelBreakdownKind.Property && options?.PropertyKeys is not { IsDefaultOrEmpty: false }
+            && !names.Where((name, i) => ranges[i].Payload).Intersect(RichTypes, StringComparer.Ordinal).Any();
+        return new AnalyticsCopyPlan([.. names], ranges, columns, segmentable);
     }
 
     /// <summary>Plans the load of every event of <paramref name="types"/> in <paramref name="period"/>, with payloads.</summary>
@@ -102,11 +128,13 @@ internal sealed class AnalyticsCopyPlan
     {
         string[] names = [.. types.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
         var range = new AnalyticsCopyType(period.HasStart ? period.Start : null, period.HasEnd ? period.End : null, Payload: true);
-        return new AnalyticsCopyPlan([.. names], [.. names.Select(_ => range)], AnalyticsCopyColumns.PayloadOnly);
+        return new AnalyticsCopyPlan([.. names], [.. names.Select(_ => range)], AnalyticsCopyColumns.PayloadOnly, segmentable: false);
     }
 
     /// <summary>Returns the <c>COPY … TO STDOUT (FORMAT BINARY)</c> statement on the qualified events table.</summary>
-    public string CopySql(string eventsTable)
+    /// <param name="eventsTable">The qualified events table.</param>
+    /// <param name="afterPosition">Only rows after this log position are sent (the rows segments do not hold yet); 0 for all.</param>
+    public string CopySql(string eventsTable, long afterPosition = 0)
     {
         var sql = new StringBuilder("COPY (SELECT ");
         string codes = "array_position(" + Array(Types) + ", type)::int4";
@@ -120,7 +148,14 @@ internal sealed class AnalyticsCopyPlan
         sql.Append(" FROM ").Append(eventsTable).Append(" WHERE ");
         if (Columns != AnalyticsCopyColumns.PayloadOnly)
         {
-            sql.Append("lead_id IS NOT NULL AND ");
+            // Ad spend is the one event without a lead that a funnel's money reads.
+            int spend = Types.IndexOf(EventTypes.AdSpendRecorded);
+            sql.Append(spend >= 0 && Ranges[spend].Payload ? "(lead_id IS NOT NULL OR type = " + Literal(EventTypes.AdSpendRecorded) + ") AND " : "lead_id IS NOT NULL AND ");
+        }
+
+        if (afterPosition > 0)
+        {
+            sql.Append("position > ").Append(afterPosition.ToString(CultureInfo.InvariantCulture)).Append(" AND ");
         }
 
         // Types with the same range share one condition; PostgreSQL reads the table once either way.

@@ -13,8 +13,9 @@ namespace Funnel.Storage.PostgreSql.Internal;
 /// <remarks>
 /// Unhealthy when the database cannot be reached or the schema is behind (or ahead of) the package; degraded when a
 /// due send has waited longer than <see cref="QueueLagLimit"/> (no dispatcher running, or too few). The data carries
-/// the schema version, the due sends, the oldest one's wait, the outbox events not yet moved to the log and the
-/// outbox table's dead rows (which autovacuum should keep low).
+/// the schema version, the due sends, the oldest one's wait, the outbox events not yet moved to the log, the
+/// outbox table's dead rows (which autovacuum should keep low) and the log rows not yet in analytics segments (which
+/// funnel loads read from the log; it only grows when no segments are written).
 /// </remarks>
 internal sealed class PgHealthCheck(PgDatabase database, IClock clock) : IHealthCheck
 {
@@ -54,7 +55,8 @@ internal sealed class PgHealthCheck(PgDatabase database, IClock clock) : IHealth
                 SELECT (SELECT count(*) FROM {database.Table("outbox")} WHERE state IN (0, 1, 3) AND due_at <= $1),
                        (SELECT min(due_at) FROM {database.Table("outbox")} WHERE state IN (0, 1, 3) AND due_at <= $1),
                        (SELECT count(*) FROM {database.Table("outbox_events")}),
-                       (SELECT coalesce(max(n_dead_tup), 0) FROM pg_stat_user_tables WHERE schemaname = $2 AND relname = 'outbox')
+                       (SELECT coalesce(max(n_dead_tup), 0) FROM pg_stat_user_tables WHERE schemaname = $2 AND relname = 'outbox'),
+                       (SELECT coalesce(max(position), 0) FROM {database.Table("events")}) - (SELECT position FROM {database.Table("analytics_progress")})
                 """,
                 connection);
             queue.With(PgValues.ToDateTime(now)).With(database.Schema);
@@ -65,6 +67,7 @@ internal sealed class PgHealthCheck(PgDatabase database, IClock clock) : IHealth
             data["sendsDue"] = due;
             data["outboxEventsWaiting"] = row.GetInt64(2);
             data["outboxDeadRows"] = row.GetInt64(3);
+            data["analyticsRowsBehind"] = row.GetInt64(4);
             Duration lag = oldest is { } at ? now - at : Duration.Zero;
             data["oldestDueSeconds"] = (long)lag.TotalSeconds;
             if (lag > QueueLagLimit)

@@ -18,8 +18,8 @@ namespace Funnel.Storage.PostgreSql.Tests.Analytics;
 /// </summary>
 public sealed class FunnelPostgreSqlAnalyticsTests : IAsyncLifetime, IAsyncDisposable
 {
-    private static readonly Instant Origin = Instant.FromUtc(2026, 3, 2, 0, 0);
-    private static readonly FunnelEventSerializer Serializer = new(
+    internal static readonly Instant Origin = Instant.FromUtc(2026, 3, 2, 0, 0);
+    internal static readonly FunnelEventSerializer Serializer = new(
         FunnelEventTypes.FromAssemblies(typeof(PageViewed).Assembly, typeof(ExperimentExposed).Assembly));
 
     private readonly PgTestDatabases _databases = new();
@@ -132,7 +132,7 @@ public sealed class FunnelPostgreSqlAnalyticsTests : IAsyncLifetime, IAsyncDispo
         store.EventCount.ShouldBe(_log.Count(e => Needed(query, entered, e)));
     }
 
-    private static readonly Dictionary<string, (FunnelQuery Query, Interval Entered, AnalyticsStoreOptions? Options)> QuestionsByName = new()
+    internal static readonly Dictionary<string, (FunnelQuery Query, Interval Entered, AnalyticsStoreOptions? Options)> QuestionsByName = new()
     {
         ["plain"] = (
             new FunnelQuery
@@ -179,6 +179,23 @@ public sealed class FunnelPostgreSqlAnalyticsTests : IAsyncLifetime, IAsyncDispo
             },
             new Interval(Origin + Duration.FromDays(30), Origin + Duration.FromDays(40)),
             null),
+        ["money"] = (
+            new FunnelQuery
+            {
+                Funnel = Definition(EventMatch.For(EventTypes.PageViewed), EventMatch.For(EventTypes.OptedIn, "quick-start-guide"), EventMatch.For(EventTypes.SalesPageVisited)),
+                IncludeMoney = true,
+            },
+            new Interval(Origin + Duration.FromDays(10), Origin + Duration.FromDays(30)),
+            null),
+        ["money by channel, orders first"] = (
+            new FunnelQuery
+            {
+                Funnel = Definition(EventMatch.For(EventTypes.OrderPlaced), EventMatch.For(EventTypes.EmailOpened), EventMatch.For(EventTypes.OrderPlaced)),
+                Breakdown = FunnelBreakdown.Channel,
+                IncludeMoney = true,
+            },
+            new Interval(Origin + Duration.FromDays(5), Origin + Duration.FromDays(40)),
+            null),
         ["first-touch weeks, one type in two steps"] = (
             new FunnelQuery
             {
@@ -190,15 +207,28 @@ public sealed class FunnelPostgreSqlAnalyticsTests : IAsyncLifetime, IAsyncDispo
     };
 
     /// <summary>The documented rule, written out on its own: which events a funnel load selects.</summary>
-    private static bool Needed(FunnelQuery query, Interval entered, FunnelEvent e)
+    internal static bool Needed(FunnelQuery query, Interval entered, FunnelEvent e)
     {
+        bool FromStart() => !entered.HasStart || e.OccurredAt >= entered.Start;
+        bool Followed() => !entered.HasEnd || e.OccurredAt < entered.End + query.Window;
+        if (query.IncludeMoney && e is AdSpendRecorded)
+        {
+            return FromStart() && (!entered.HasEnd || e.OccurredAt < entered.End);
+        }
+
         if (e is not LeadEvent)
         {
             return false;
         }
 
-        bool FromStart() => !entered.HasStart || e.OccurredAt >= entered.Start;
-        bool Followed() => !entered.HasEnd || e.OccurredAt < entered.End + query.Window;
+        // Orders and refunds count from the chain's start on, followed no further than the later steps when the
+        // first step is of their type.
+        if (query.IncludeMoney && e is OrderPlaced or RefundIssued && FromStart()
+            && (e.EventType != query.Funnel.Steps[0].Trigger.EventType || Followed()))
+        {
+            return true;
+        }
+
         if (e.EventType == query.Funnel.Steps[0].Trigger.EventType && FromStart() && (!entered.HasEnd || e.OccurredAt < entered.End))
         {
             return true;
@@ -214,15 +244,15 @@ public sealed class FunnelPostgreSqlAnalyticsTests : IAsyncLifetime, IAsyncDispo
     }
 
     /// <summary>Everything an analysis reports, in a comparable form (drop-offs and breakdown rows in a fixed order).</summary>
-    private static string Answer(FunnelAnalysis analysis) => string.Join(
+    internal static string Answer(FunnelAnalysis analysis) => string.Join(
         "\n",
         [
             $"leads {analysis.Leads}, events {analysis.Events}",
-            .. analysis.Steps.Select(s => $"{s.Step.Key}: {s.Reached} median {s.MedianTimeToConvert} p90 {s.P90TimeToConvert} dropped [{string.Join(",", s.DroppedOff.Select(l => l.Value).Order())}]"),
-            .. analysis.Breakdown.Select(r => $"{r.Value ?? "(none)"}: {string.Join(",", r.Reached)}").Order(StringComparer.Ordinal),
+            .. analysis.Steps.Select(s => $"{s.Step.Key}: {s.Reached} median {s.MedianTimeToConvert} p90 {s.P90TimeToConvert} money {s.Money} dropped [{string.Join(",", s.DroppedOff.Select(l => l.Value).Order())}]"),
+            .. analysis.Breakdown.Select(r => $"{r.Value ?? "(none)"}: {string.Join(",", r.Reached)} money {string.Join(",", r.Money)}").Order(StringComparer.Ordinal),
         ]);
 
-    private static FunnelDefinition Definition(params EventMatch[] steps)
+    internal static FunnelDefinition Definition(params EventMatch[] steps)
     {
         FunnelBuilder builder = FunnelBuilder.Create("ebook-masterclass", "The E-Book Masterclass").WithDefaultStages();
         for (int k = 0; k < steps.Length; k++)
@@ -234,9 +264,10 @@ public sealed class FunnelPostgreSqlAnalyticsTests : IAsyncLifetime, IAsyncDispo
     }
 
     /// <summary>Leads who visit pages, opt in, see sales pages, order and get exposed to an experiment, over 60 days, plus ad spend.</summary>
-    private static ImmutableArray<FunnelEvent> RandomLog(int seed, int leads)
+    internal static ImmutableArray<FunnelEvent> RandomLog(int seed, int leads)
     {
         var random = new Random(seed);
+        var refunds = new Random(seed + 1);
         string[] pages = ["/", "/ebook", "/blog/write-an-ebook"];
         string[] magnets = ["quick-start-guide", "checklist"];
         string[] offers = ["ebook-masterclass", "ebook-bundle", "coaching"];
@@ -266,6 +297,10 @@ public sealed class FunnelPostgreSqlAnalyticsTests : IAsyncLifetime, IAsyncDispo
                     Attribution = new Attribution { Channel = channels[random.Next(channels.Length)], Campaign = random.Next(3) == 0 ? "launch" : null },
                     Properties = device is null ? ImmutableDictionary<string, string>.Empty : ImmutableDictionary<string, string>.Empty.Add("device", device),
                 });
+                if (e is OrderPlaced order && refunds.Next(4) == 0)
+                {
+                    log.Add(new RefundIssued { LeadId = lead, OccurredAt = at + Duration.FromDays(refunds.Next(1, 20)), Order = order.Order, Amount = order.Total });
+                }
             }
         }
 
