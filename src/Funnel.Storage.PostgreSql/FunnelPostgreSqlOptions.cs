@@ -30,7 +30,7 @@ public sealed class FunnelPostgreSqlOptions
     /// types from the log (or the segments written by calls to
     /// <see cref="FunnelPostgreSqlAnalytics.WriteAnalyticsSegmentsAsync"/>). Set it, to one minute for example, when
     /// the app loads funnels from a large log: a load then reads the compact segments and only the log's newest rows.
-    /// Every instance may run the writer; one writes at a time. At least one second.
+    /// Every instance may run the writer; one writes at a time. At least one second, at most one day.
     /// </value>
     public TimeSpan? AnalyticsSegmentInterval { get; set; }
 }
@@ -59,8 +59,8 @@ internal sealed partial class FunnelPostgreSqlOptionsValidator : AbstractValidat
             .WithMessage("The schema name must be lower-case letters, digits and underscores, start with a letter or underscore and have at most 63 characters.");
         RuleFor(o => o.Migrations).IsInEnum();
         RuleFor(o => o.AnalyticsSegmentInterval)
-            .Must(i => i is null || i.Value >= TimeSpan.FromSeconds(1))
-            .WithMessage("The analytics segment interval must be at least one second, or null to write no segments on a timer.");
+            .Must(i => i is null || (i.Value >= TimeSpan.FromSeconds(1) && i.Value <= TimeSpan.FromDays(1)))
+            .WithMessage("The analytics segment interval must be at least one second and at most one day, or null to write no segments on a timer.");
     }
 
     private static bool BeValid(FunnelPostgreSqlOptions options, string connectionString, ValidationContext<FunnelPostgreSqlOptions> context)

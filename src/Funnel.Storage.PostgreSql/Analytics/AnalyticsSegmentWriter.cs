@@ -79,8 +79,9 @@ internal sealed class AnalyticsSegmentWriter
         long last = progress;
         await using (NpgsqlCommand read = PgDatabase.Command(
             connection,
-            $"SELECT position, type, lead_id, occurred_at, payload::text FROM {_database.Table("events")} WHERE position > $1 ORDER BY position LIMIT $2",
-            transaction).With(progress).With(_batchRows))
+            $"SELECT position, type, lead_id, occurred_at, CASE WHEN lead_id IS NOT NULL OR type = $3 THEN payload::text END "
+            + $"FROM {_database.Table("events")} WHERE position > $1 ORDER BY position LIMIT $2",
+            transaction).With(progress).With(_batchRows).With(EventTypes.AdSpendRecorded))
         {
             await using NpgsqlDataReader reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

@@ -197,14 +197,18 @@ public sealed class AnalyticsSegmentTests : IAsyncLifetime, IAsyncDisposable
         await ShouldHoldEveryLeadEventOnceAsync(AnalyticsSegmentWriter.SegmentEvents);
     }
 
-    [Fact]
-    public async Task AddFunnelPostgreSql_IntervalUnderASecond_FailsAtStartNamingTheOption()
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(2 * 86_400)]
+    public async Task AddFunnelPostgreSql_IntervalOutsideASecondToADay_FailsAtStartNamingTheOption(double seconds)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder();
         builder.Services.AddFunnelPostgreSql(o =>
         {
             o.ConnectionString = _database.Options.ConnectionString;
-            o.AnalyticsSegmentInterval = TimeSpan.FromMilliseconds(500);
+            o.AnalyticsSegmentInterval = TimeSpan.FromSeconds(seconds);
         });
         using IHost host = builder.Build();
 
