@@ -589,13 +589,7 @@ public sealed class AnalyticsEventStoreBuilder
     /// <exception cref="InvalidOperationException"><see cref="Build"/> was called.</exception>
     public int Add(LeadId lead, Instant occurredAt, string eventType, string? subject = null, string? channel = null, string? campaign = null)
     {
-        ArgumentNullException.ThrowIfNull(eventType);
-        if (lead.Value == Guid.Empty)
-        {
-            throw new ArgumentException("The lead id is empty (default); every lead event needs a lead.", nameof(lead));
-        }
-
-        ThrowIfBuilt();
+        CheckRaw(lead, eventType);
         if (count == times.Length)
         {
             Grow();
@@ -641,13 +635,8 @@ public sealed class AnalyticsEventStoreBuilder
     /// <exception cref="InvalidOperationException">The amount is in another currency than earlier amounts, or <see cref="Build"/> was called.</exception>
     public int AddWithAmount(LeadId lead, Instant occurredAt, string eventType, Money amount, string? subject = null, string? channel = null, string? campaign = null)
     {
-        ArgumentNullException.ThrowIfNull(eventType);
-        if (lead.Value == Guid.Empty)
-        {
-            throw new ArgumentException("The lead id is empty (default); every lead event needs a lead.", nameof(lead));
-        }
-
-        ThrowIfBuilt();
+        // Checked before the currency, so a refused event leaves neither an event nor a currency behind.
+        CheckRaw(lead, eventType);
         CheckCurrency(amount.Currency);
         int index = Add(lead, occurredAt, eventType, subject, channel, campaign);
         money.Add((index, amount.MinorUnits));
@@ -1020,6 +1009,18 @@ public sealed class AnalyticsEventStoreBuilder
                 Array.Resize(ref dimensions[d], size);
             }
         }
+    }
+
+    /// <summary>Checks the arguments of a lead event given as raw columns (named as the public methods name them), and that the builder is still open.</summary>
+    private void CheckRaw(LeadId lead, string eventType)
+    {
+        ArgumentNullException.ThrowIfNull(eventType);
+        if (lead.Value == Guid.Empty)
+        {
+            throw new ArgumentException("The lead id is empty (default); every lead event needs a lead.", nameof(lead));
+        }
+
+        ThrowIfBuilt();
     }
 
     private void CheckCurrency(Currency value)

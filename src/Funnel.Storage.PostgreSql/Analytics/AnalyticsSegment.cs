@@ -86,6 +86,15 @@ internal sealed class AnalyticsSegment
         Amounts.Add(source.Amounts[index]);
     }
 
+    /// <summary>Appends every event of <paramref name="source"/>.</summary>
+    public void AddAll(AnalyticsSegment source)
+    {
+        for (int i = 0; i < source.Count; i++)
+        {
+            AddFrom(source, i);
+        }
+    }
+
     /// <summary>Returns the earliest and latest time, in Unix ticks; the segment must not be empty.</summary>
     public (long Min, long Max) Range()
     {

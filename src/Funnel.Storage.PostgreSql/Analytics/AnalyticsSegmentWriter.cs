@@ -1,5 +1,6 @@
 using Funnel.Events;
 using Funnel.Storage.PostgreSql.Internal;
+using NodaTime;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -89,8 +90,7 @@ internal sealed class AnalyticsSegmentWriter
                 rows++;
                 last = reader.GetInt64(0);
                 string type = reader.GetString(1);
-                bool spend = type == EventTypes.AdSpendRecorded;
-                if (reader.IsDBNull(2) && !spend)
+                if (reader.IsDBNull(2) && type != EventTypes.AdSpendRecorded)
                 {
                     continue;
                 }
@@ -264,11 +264,7 @@ internal sealed class AnalyticsSegmentWriter
                     var closing = new AnalyticsSegment(openCount + next);
                     foreach (Piece piece in open)
                     {
-                        AnalyticsSegment stored = await ReadAsync(type, piece, cancellationToken).ConfigureAwait(false);
-                        for (int i = 0; i < stored.Count; i++)
-                        {
-                            closing.AddFrom(stored, i);
-                        }
+                        closing.AddAll(await ReadAsync(type, piece, cancellationToken).ConfigureAwait(false));
                     }
 
                     events.CopyTo(closing, 0, next);
@@ -292,14 +288,8 @@ internal sealed class AnalyticsSegmentWriter
             {
                 Piece before = pieces[^2], last = pieces[^1];
                 var merged = new AnalyticsSegment(before.Count + last.Count);
-                foreach (Piece piece in (Piece[])[before, last])
-                {
-                    AnalyticsSegment part = await ReadAsync(type, piece, cancellationToken).ConfigureAwait(false);
-                    for (int i = 0; i < part.Count; i++)
-                    {
-                        merged.AddFrom(part, i);
-                    }
-                }
+                merged.AddAll(await ReadAsync(type, before, cancellationToken).ConfigureAwait(false));
+                merged.AddAll(await ReadAsync(type, last, cancellationToken).ConfigureAwait(false));
 
                 if (last.Stored)
                 {
@@ -384,8 +374,8 @@ internal sealed class AnalyticsSegmentWriter
             Types.Add(type);
             Firsts.Add(first);
             Lasts.Add(last);
-            Mins.Add(PgValues.ToDateTime(NodaTime.Instant.FromUnixTimeTicks(min)));
-            Maxes.Add(PgValues.ToDateTime(NodaTime.Instant.FromUnixTimeTicks(max)));
+            Mins.Add(PgValues.ToDateTime(Instant.FromUnixTimeTicks(min)));
+            Maxes.Add(PgValues.ToDateTime(Instant.FromUnixTimeTicks(max)));
             Counts.Add(segment.Count);
             Attributes.Add(attributes);
             Data.Add(segment.Encode());

@@ -15,7 +15,6 @@ internal sealed partial class PgAnalyticsSegmentService : BackgroundService
     private readonly FunnelPostgreSqlAnalytics _analytics;
     private readonly TimeSpan? _interval;
     private readonly ILogger _logger;
-    private int _runs;
 
     public PgAnalyticsSegmentService(
         FunnelPostgreSqlAnalytics analytics, PgDatabase database, ILogger<PgAnalyticsSegmentService>? logger = null)
@@ -24,9 +23,6 @@ internal sealed partial class PgAnalyticsSegmentService : BackgroundService
         _interval = database.Options.AnalyticsSegmentInterval;
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
-
-    /// <summary>Gets how many runs have finished, with or without an error.</summary>
-    internal int Runs => Volatile.Read(ref _runs);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -51,7 +47,6 @@ internal sealed partial class PgAnalyticsSegmentService : BackgroundService
                 LogFailed(ex);
             }
 
-            Interlocked.Increment(ref _runs);
             try
             {
                 await Task.Delay(interval, stoppingToken).ConfigureAwait(false);
