@@ -643,6 +643,30 @@ public sealed class AnalyticsEventStoreBuilder
         return index;
     }
 
+    /// <summary>Adds a lead event that carries an experiment variant, given as raw columns: an exposure to an experiment.</summary>
+    /// <remarks>
+    /// The variant is kept as <see cref="Add(FunnelEvent)"/> keeps an <see cref="ExperimentExposed"/>'s, for a funnel's
+    /// breakdown by variant; the subject of an exposure is its experiment.
+    /// </remarks>
+    /// <param name="lead">The lead.</param>
+    /// <param name="occurredAt">When it happened.</param>
+    /// <param name="eventType">The event type, such as <c>experiment_exposed</c>.</param>
+    /// <param name="variant">The variant the lead saw.</param>
+    /// <param name="subject">The subject (for an exposure, the experiment), or <see langword="null"/>.</param>
+    /// <param name="channel">The attribution channel, or <see langword="null"/>.</param>
+    /// <param name="campaign">The attribution campaign, or <see langword="null"/>.</param>
+    /// <returns>The position of the event in load order.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="eventType"/> or <paramref name="variant"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="lead"/> is the empty (default) id.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="Build"/> was called.</exception>
+    public int AddWithVariant(LeadId lead, Instant occurredAt, string eventType, string variant, string? subject = null, string? channel = null, string? campaign = null)
+    {
+        ArgumentNullException.ThrowIfNull(variant);
+        int index = Add(lead, occurredAt, eventType, subject, channel, campaign);
+        SetCode(AnalyticsEventStore.VariantDimension, index, variant);
+        return index;
+    }
+
     /// <summary>Adds ad spend given as raw columns, as <see cref="Add(FunnelEvent)"/> keeps an <see cref="AdSpendRecorded"/>.</summary>
     /// <param name="occurredAt">When the spend was recorded.</param>
     /// <param name="amount">The amount spent; every amount in a store is in one currency.</param>

@@ -117,6 +117,23 @@ public class StoreTests
     }
 
     [Fact]
+    public void Builder_RawVariant_BuildsTheSameStoreAsTheExposure()
+    {
+        var exposure = new Funnel.Analytics.Experiments.ExperimentExposed { LeadId = Lead(1), OccurredAt = At(2), Experiment = "headline", Variant = "b", Attribution = new Attribution { Channel = "google" } };
+        AnalyticsEventStore fromEvents = AnalyticsEventStore.Load([E(1, "a", 0), exposure]);
+        var builder = new AnalyticsEventStoreBuilder();
+
+        builder.Add(Lead(1), At(0), "a");
+        builder.AddWithVariant(Lead(1), At(2), EventTypes.ExperimentExposed, "b", "headline", "google").ShouldBe(1);
+        AnalyticsEventStore fromColumns = builder.Build();
+
+        fromColumns.Terms.ShouldBe(fromEvents.Terms);
+        fromColumns.Dimensions[AnalyticsEventStore.VariantDimension].ShouldBe(fromEvents.Dimensions[AnalyticsEventStore.VariantDimension]);
+        fromColumns.DimensionValues[AnalyticsEventStore.VariantDimension].ShouldBe(fromEvents.DimensionValues[AnalyticsEventStore.VariantDimension]);
+        Should.Throw<ArgumentNullException>(() => new AnalyticsEventStoreBuilder().AddWithVariant(Lead(1), At(0), EventTypes.ExperimentExposed, null!)).ParamName.ShouldBe("variant");
+    }
+
+    [Fact]
     public void Builder_RawAmountInAnotherCurrency_ThrowsAndAddsNothing()
     {
         var builder = new AnalyticsEventStoreBuilder();

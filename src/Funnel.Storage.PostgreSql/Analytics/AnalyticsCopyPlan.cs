@@ -36,8 +36,8 @@ internal sealed record AnalyticsCopyType(Instant? From, Instant? Until, bool Pay
 /// </remarks>
 internal sealed class AnalyticsCopyPlan
 {
-    /// <summary>The types whose payloads give the store more than a segment keeps: experiment variants and identity links.</summary>
-    private static readonly string[] RichTypes = [EventTypes.ExperimentExposed, EventTypes.IdentityLinked];
+    /// <summary>The types whose payloads give the store more than a segment keeps: identity links.</summary>
+    private static readonly string[] RichTypes = [EventTypes.IdentityLinked];
 
     private AnalyticsCopyPlan(ImmutableArray<string> types, ImmutableArray<AnalyticsCopyType> ranges, AnalyticsCopyColumns columns, bool segmentable)
     {
@@ -58,8 +58,8 @@ internal sealed class AnalyticsCopyPlan
 
     /// <summary>
     /// Gets whether analytics segments give the store exactly what the rows would: every payload the plan reads is
-    /// needed only for the subject, channel, campaign or amount, which segments keep (no captured properties,
-    /// experiment variants or identity links).
+    /// needed only for the subject, channel, campaign, experiment variant or amount, which segments keep (no captured
+    /// properties or identity links).
     /// </summary>
     public bool Segmentable { get; }
 

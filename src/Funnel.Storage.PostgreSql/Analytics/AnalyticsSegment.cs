@@ -10,7 +10,8 @@ namespace Funnel.Storage.PostgreSql.Analytics;
 /// (<see cref="Guid.TryWriteBytes(Span{byte})"/>); <c>n</c> times as Unix ticks (<see cref="long"/>); then the subject,
 /// channel and campaign columns, each a dictionary (its size <c>d</c>, then <c>d</c> strings as a byte length and UTF-8
 /// bytes) followed, when <c>d</c> &gt; 0, by a code width (1, 2 or 4 bytes) and <c>n</c> codes, 0 meaning none and
-/// <c>i</c> the dictionary's <c>i</c>-th string; then the currency column in the same form and, when its dictionary is
+/// <c>i</c> the dictionary's <c>i</c>-th string; then the experiment variant column and the currency column in the same
+/// form and, when the currency dictionary is
 /// not empty, <c>n</c> amounts in minor units (<see cref="long"/>, 0 where there is no currency). Counts and lengths are
 /// 32-bit.
 /// </para>
@@ -34,6 +35,7 @@ internal sealed class AnalyticsSegment
         Subjects = new List<string?>(capacity);
         Channels = new List<string?>(capacity);
         Campaigns = new List<string?>(capacity);
+        Variants = new List<string?>(capacity);
         Currencies = new List<string?>(capacity);
         Amounts = new List<long>(capacity);
     }
@@ -48,6 +50,9 @@ internal sealed class AnalyticsSegment
 
     public List<string?> Campaigns { get; }
 
+    /// <summary>Gets each event's experiment variant (an exposure's), or <see langword="null"/>.</summary>
+    public List<string?> Variants { get; }
+
     /// <summary>Gets each event's currency code, <see langword="null"/> for an event without an amount.</summary>
     public List<string?> Currencies { get; }
 
@@ -57,13 +62,14 @@ internal sealed class AnalyticsSegment
     public int Count => Leads.Count;
 
     /// <summary>Adds an event.</summary>
-    public void Add(Guid lead, long ticks, string? subject, string? channel, string? campaign, Money? amount = null)
+    public void Add(Guid lead, long ticks, string? subject, string? channel, string? campaign, Money? amount = null, string? variant = null)
     {
         Leads.Add(lead);
         Ticks.Add(ticks);
         Subjects.Add(subject);
         Channels.Add(channel);
         Campaigns.Add(campaign);
+        Variants.Add(variant);
         Currencies.Add(amount?.Currency.Code);
         Amounts.Add(amount?.MinorUnits ?? 0);
     }
@@ -82,6 +88,7 @@ internal sealed class AnalyticsSegment
         Subjects.Add(source.Subjects[index]);
         Channels.Add(source.Channels[index]);
         Campaigns.Add(source.Campaigns[index]);
+        Variants.Add(source.Variants[index]);
         Currencies.Add(source.Currencies[index]);
         Amounts.Add(source.Amounts[index]);
     }
@@ -131,6 +138,7 @@ internal sealed class AnalyticsSegment
         buffer.Add(EncodeColumn(Subjects));
         buffer.Add(EncodeColumn(Channels));
         buffer.Add(EncodeColumn(Campaigns));
+        buffer.Add(EncodeColumn(Variants));
         buffer.Add(EncodeColumn(Currencies));
         if (Currencies.Exists(c => c is not null))
         {
@@ -177,6 +185,7 @@ internal sealed class AnalyticsSegment
         DecodeColumn(ref reader, n, segment.Subjects, strings);
         DecodeColumn(ref reader, n, segment.Channels, strings);
         DecodeColumn(ref reader, n, segment.Campaigns, strings);
+        DecodeColumn(ref reader, n, segment.Variants, strings);
         DecodeColumn(ref reader, n, segment.Currencies, strings);
         if (segment.Currencies.Exists(c => c is not null))
         {

@@ -1,3 +1,4 @@
+using Funnel.Analytics.Experiments;
 using Funnel.Events;
 using Funnel.Storage.PostgreSql.Internal;
 using NodaTime;
@@ -105,13 +106,13 @@ internal sealed class AnalyticsSegmentWriter
                 switch (Read(reader.GetString(4)))
                 {
                     case LeadEvent e when lead != Guid.Empty:
-                        events.Add(last, lead, e.OccurredAt.ToUnixTimeTicks(), e.Subject, e.Attribution.Channel, e.Attribution.Campaign, AmountOf(e));
+                        events.Add(last, lead, e.OccurredAt.ToUnixTimeTicks(), e.Subject, e.Attribution.Channel, e.Attribution.Campaign, AmountOf(e), (e as ExperimentExposed)?.Variant);
                         break;
                     case AdSpendRecorded e when lead == Guid.Empty:
-                        events.Add(last, lead, e.OccurredAt.ToUnixTimeTicks(), null, e.Attribution.Channel, e.Attribution.Campaign, e.Amount);
+                        events.Add(last, lead, e.OccurredAt.ToUnixTimeTicks(), null, e.Attribution.Channel, e.Attribution.Campaign, e.Amount, null);
                         break;
                     default:
-                        events.Add(last, lead, reader.GetInstant(3).ToUnixTimeTicks(), null, null, null, null);
+                        events.Add(last, lead, reader.GetInstant(3).ToUnixTimeTicks(), null, null, null, null, null);
                         events.Attributes = false;
                         break;
                 }
@@ -334,10 +335,10 @@ internal sealed class AnalyticsSegmentWriter
 
         public bool Attributes { get; set; } = true;
 
-        public void Add(long position, Guid lead, long ticks, string? subject, string? channel, string? campaign, Money? amount)
+        public void Add(long position, Guid lead, long ticks, string? subject, string? channel, string? campaign, Money? amount, string? variant)
         {
             Positions.Add(position);
-            Segment.Add(lead, ticks, subject, channel, campaign, amount);
+            Segment.Add(lead, ticks, subject, channel, campaign, amount, variant);
         }
 
         public void CopyTo(AnalyticsSegment target, int start, int count)

@@ -69,9 +69,8 @@ public sealed class FunnelPostgreSqlAnalytics
     /// </para>
     /// <para>
     /// The analytics segments serve every question except a breakdown by property (or captured
-    /// <see cref="AnalyticsStoreOptions.PropertyKeys"/>), a breakdown by experiment variant, and steps on
-    /// <c>identity_linked</c>, which they do not keep; those read the log's rows, as does a question whose segments
-    /// hold an event this version could not read.
+    /// <see cref="AnalyticsStoreOptions.PropertyKeys"/>) and steps on <c>identity_linked</c>, which they do not keep;
+    /// those read the log's rows, as does a question whose segments hold an event this version could not read.
     /// </para>
     /// </remarks>
     /// <param name="query">The question; its steps, exclusions, window and breakdown decide what is loaded.</param>
@@ -127,7 +126,7 @@ public sealed class FunnelPostgreSqlAnalytics
     /// <remarks>
     /// <para>
     /// Segments are a compact, columnar copy of the log's lead events and ad spend (lead, time, type, subject, channel,
-    /// campaign, amount), kept in the <c>analytics_segments</c> table. <see cref="LoadFunnelAsync"/> reads them and then only the log's
+    /// campaign, experiment variant, amount), kept in the <c>analytics_segments</c> table. <see cref="LoadFunnelAsync"/> reads them and then only the log's
     /// rows after them, so a load no longer scans the whole log: about 30 bytes of segment per event against the
     /// log's full rows. Each call continues from where the last one stopped, in transactions of up to a million log
     /// rows; when another instance is writing, the call returns 0 at once. Set
@@ -135,8 +134,8 @@ public sealed class FunnelPostgreSqlAnalytics
     /// </para>
     /// <para>
     /// The log stays the source of truth: loads give the same store with or without segments, and a load whose
-    /// question needs more than segments keep (captured properties, experiment variants, identity links, events this
-    /// version could not read) reads the log's rows as before.
+    /// question needs more than segments keep (captured properties, identity links, events this version could not read)
+    /// reads the log's rows as before.
     /// </para>
     /// </remarks>
     /// <param name="cancellationToken">Stops the writing; the batch in progress is rolled back.</param>
@@ -233,7 +232,11 @@ public sealed class FunnelPostgreSqlAnalytics
                 {
                     Instant at = Instant.FromUnixTimeTicks(ticks);
                     Guid lead = segment.Leads[e];
-                    if (segment.AmountAt(e) is not { } amount)
+                    if (segment.Variants[e] is { } variant)
+                    {
+                        builder.AddWithVariant(new LeadId(lead), at, type, variant, segment.Subjects[e], segment.Channels[e], segment.Campaigns[e]);
+                    }
+                    else if (segment.AmountAt(e) is not { } amount)
                     {
                         builder.Add(new LeadId(lead), at, type, segment.Subjects[e], segment.Channels[e], segment.Campaigns[e]);
                     }

@@ -3,7 +3,7 @@
 -- by WriteAnalyticsSegmentsAsync (or the hosted writer) as the log grows; the log stays the source of truth and a
 -- load reads the log's rows after analytics_progress.position itself. One row per event type and run of up to
 -- 65,536 of its events in log order: `data` holds their lead ids (none for ad spend), times (Unix ticks), the
--- subject, channel and campaign of each as dictionary codes, and amounts (orders, refunds, ad spend) in minor units
+-- subject, channel, campaign and experiment variant of each as dictionary codes, and amounts (orders, refunds, ad spend) in minor units
 -- with their currency (the format is versioned inside). min_at/max_at bound the events' times, so a
 -- load reads only the segments that overlap its period. `attributes` is false when some payload could not be read by
 -- the writer (an event type it did not know): such a segment serves loads that need lead, time and type only.

@@ -16,7 +16,8 @@ public sealed class AnalyticsSegmentFormatTests
         for (int i = 0; i < n; i++)
         {
             string? subject = i < subjects.Length && subjects[i] % 5 != 0 ? "s-ü-" + (subjects[i] * 7 % size) : null;
-            segment.Add(leads[i], ticks[i], subject, i % 3 == 0 ? null : "facebook", i % 2 == 0 ? "launch" : null);
+            segment.Add(leads[i], ticks[i], subject, i % 3 == 0 ? null : "facebook", i % 2 == 0 ? "launch" : null,
+                i % 4 == 1 ? Money.FromMinorUnits(ticks[i] % 100_000, Currency.EUR) : null, i % 5 == 2 ? "b" : null);
         }
 
         AnalyticsSegment back = AnalyticsSegment.Decode(segment.Encode(), []);
@@ -26,6 +27,9 @@ public sealed class AnalyticsSegmentFormatTests
         back.Subjects.ShouldBe(segment.Subjects);
         back.Channels.ShouldBe(segment.Channels);
         back.Campaigns.ShouldBe(segment.Campaigns);
+        back.Variants.ShouldBe(segment.Variants);
+        back.Currencies.ShouldBe(segment.Currencies);
+        back.Amounts.ShouldBe(segment.Amounts);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Funnel.Analytics;
+using Funnel.Analytics.Experiments;
 using Funnel.Events;
 using Funnel.Storage.PostgreSql.Analytics;
 using Funnel.Storage.PostgreSql.Core;
@@ -61,7 +62,7 @@ public sealed class AnalyticsSegmentTests : IAsyncLifetime, IAsyncDisposable
     {
         // The segments are a copy: with the segmented rows deleted from the log (which Funnel never does), a question
         // the segments can answer still gets the whole answer, which proves the load read them; one they cannot
-        // answer (experiment variants, captured properties) reads the rows, which are gone.
+        // answer (captured properties) reads the rows, which are gone.
         (FunnelQuery query, Interval entered, AnalyticsStoreOptions? options) = QuestionsByName[name];
         await WriteAsync(_log);
         await Writer(batchRows: 1_000, segmentEvents: 2_000).WriteAsync(CancellationToken.None);
@@ -70,7 +71,7 @@ public sealed class AnalyticsSegmentTests : IAsyncLifetime, IAsyncDisposable
 
         AnalyticsEventStore loaded = await new FunnelPostgreSqlAnalytics(_database, Serializer).LoadFunnelAsync(query, entered, options);
 
-        segmentable.ShouldBe(name is not ("property breakdown" or "variant breakdown"));
+        segmentable.ShouldBe(name != "property breakdown");
         if (segmentable)
         {
             AnalyticsEventStore expected = AnalyticsEventStore.Load(_log.Where(e => Needed(query, entered, e)), options);
@@ -236,7 +237,7 @@ public sealed class AnalyticsSegmentTests : IAsyncLifetime, IAsyncDisposable
         }
     }
 
-    /// <summary>Every lead event and ad spend of the log is in exactly one segment of its type, with its lead, time, attributes and amount, in position order.</summary>
+    /// <summary>Every lead event and ad spend of the log is in exactly one segment of its type, with its lead, time, attributes, amount and variant, in position order.</summary>
     private async Task ShouldHoldEveryLeadEventOnceAsync(int segmentEvents)
     {
         var held = new List<string>();
@@ -263,17 +264,18 @@ public sealed class AnalyticsSegmentTests : IAsyncLifetime, IAsyncDisposable
                 lastPosition = reader.GetInt64(2);
                 for (int i = 0; i < segment.Count; i++)
                 {
-                    held.Add($"{type} {segment.Leads[i]} {segment.Ticks[i]} {segment.Subjects[i]} {segment.Channels[i]} {segment.Campaigns[i]} {segment.AmountAt(i)}");
+                    held.Add($"{type} {segment.Leads[i]} {segment.Ticks[i]} {segment.Subjects[i]} {segment.Channels[i]} {segment.Campaigns[i]} {segment.AmountAt(i)} {segment.Variants[i]}");
                 }
             }
         }
 
         string[] expected = [.. _log.Select(e => e switch
         {
-            OrderPlaced o => $"{e.EventType} {o.LeadId.Value} {e.OccurredAt.ToUnixTimeTicks()} {o.Subject} {e.Attribution.Channel} {e.Attribution.Campaign} {o.Total}",
-            RefundIssued r => $"{e.EventType} {r.LeadId.Value} {e.OccurredAt.ToUnixTimeTicks()} {r.Subject} {e.Attribution.Channel} {e.Attribution.Campaign} {r.Amount}",
-            LeadEvent l => $"{e.EventType} {l.LeadId.Value} {e.OccurredAt.ToUnixTimeTicks()} {l.Subject} {e.Attribution.Channel} {e.Attribution.Campaign} ",
-            AdSpendRecorded a => $"{e.EventType} {Guid.Empty} {e.OccurredAt.ToUnixTimeTicks()}  {e.Attribution.Channel} {e.Attribution.Campaign} {a.Amount}",
+            OrderPlaced o => $"{e.EventType} {o.LeadId.Value} {e.OccurredAt.ToUnixTimeTicks()} {o.Subject} {e.Attribution.Channel} {e.Attribution.Campaign} {o.Total} ",
+            RefundIssued r => $"{e.EventType} {r.LeadId.Value} {e.OccurredAt.ToUnixTimeTicks()} {r.Subject} {e.Attribution.Channel} {e.Attribution.Campaign} {r.Amount} ",
+            ExperimentExposed x => $"{e.EventType} {x.LeadId.Value} {e.OccurredAt.ToUnixTimeTicks()} {x.Subject} {e.Attribution.Channel} {e.Attribution.Campaign}  {x.Variant}",
+            LeadEvent l => $"{e.EventType} {l.LeadId.Value} {e.OccurredAt.ToUnixTimeTicks()} {l.Subject} {e.Attribution.Channel} {e.Attribution.Campaign}  ",
+            AdSpendRecorded a => $"{e.EventType} {Guid.Empty} {e.OccurredAt.ToUnixTimeTicks()}  {e.Attribution.Channel} {e.Attribution.Campaign} {a.Amount} ",
             _ => null,
         }).OfType<string>()];
         expected.ShouldContain(e => e.StartsWith("refund_issued", StringComparison.Ordinal));
