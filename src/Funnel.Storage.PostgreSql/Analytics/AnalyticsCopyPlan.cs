@@ -36,9 +36,6 @@ internal sealed record AnalyticsCopyType(Instant? From, Instant? Until, bool Pay
 /// </remarks>
 internal sealed class AnalyticsCopyPlan
 {
-    /// <summary>The types whose payloads give the store more than a segment keeps: identity links.</summary>
-    private static readonly string[] RichTypes = [EventTypes.IdentityLinked];
-
     private AnalyticsCopyPlan(ImmutableArray<string> types, ImmutableArray<AnalyticsCopyType> ranges, AnalyticsCopyColumns columns, bool segmentable)
     {
         Types = types;
@@ -58,8 +55,8 @@ internal sealed class AnalyticsCopyPlan
 
     /// <summary>
     /// Gets whether analytics segments give the store exactly what the rows would: every payload the plan reads is
-    /// needed only for the subject, channel, campaign, experiment variant or amount, which segments keep (no captured
-    /// properties or identity links).
+    /// needed only for the subject, channel, campaign, experiment variant, amount or linked visitor, which segments keep
+    /// (no captured properties).
     /// </summary>
     public bool Segmentable { get; }
 
@@ -113,13 +110,15 @@ internal sealed class AnalyticsCopyPlan
             Need(EventMatch.For(EventTypes.AdSpendRecorded), from, end, payload: true);
         }
 
+        // Every identity link, whenever it was made: it makes a visitor's events its lead's, as a load of the whole log would.
+        Need(EventMatch.For(EventTypes.IdentityLinked), null, null, payload: true);
+
         string[] names = [.. types.Keys.Order(StringComparer.Ordinal)];
         ImmutableArray<AnalyticsCopyType> ranges = [.. names.Select(n => types[n])];
         AnalyticsCopyColumns columns = ranges.All(r => r.Payload) ? AnalyticsCopyColumns.PayloadOnly
             : ranges.Any(r => r.Payload) ? AnalyticsCopyColumns.RowsAndSomePayloads
             : AnalyticsCopyColumns.Rows;
-        bool segmentable = breakdown != FunnelBreakdownKind.Property && options?.PropertyKeys is not { IsDefaultOrEmpty: false }
-            && !names.Where((name, i) => ranges[i].Payload).Intersect(RichTypes, StringComparer.Ordinal).Any();
+        bool segmentable = breakdown != FunnelBreakdownKind.Property && options?.PropertyKeys is not { IsDefaultOrEmpty: false };
         return new AnalyticsCopyPlan([.. names], ranges, columns, segmentable);
     }
 

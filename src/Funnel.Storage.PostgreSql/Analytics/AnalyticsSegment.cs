@@ -11,9 +11,9 @@ namespace Funnel.Storage.PostgreSql.Analytics;
 /// channel and campaign columns, each a dictionary (its size <c>d</c>, then <c>d</c> strings as a byte length and UTF-8
 /// bytes) followed, when <c>d</c> &gt; 0, by a code width (1, 2 or 4 bytes) and <c>n</c> codes, 0 meaning none and
 /// <c>i</c> the dictionary's <c>i</c>-th string; then the experiment variant column and the currency column in the same
-/// form and, when the currency dictionary is
-/// not empty, <c>n</c> amounts in minor units (<see cref="long"/>, 0 where there is no currency). Counts and lengths are
-/// 32-bit.
+/// form and, when the currency dictionary is not empty, <c>n</c> amounts in minor units (<see cref="long"/>, 0 where
+/// there is no currency); last, a byte saying whether visitor ids follow and, when it is 1, <c>n</c> visitor ids of 16
+/// bytes (an identity link's visitor; <see cref="Guid.Empty"/> for other events). Counts and lengths are 32-bit.
 /// </para>
 /// <para>
 /// Amounts are an order's total, a refund's amount and ad spend. Ad spend has no lead: its lead id is
@@ -38,6 +38,7 @@ internal sealed class AnalyticsSegment
         Variants = new List<string?>(capacity);
         Currencies = new List<string?>(capacity);
         Amounts = new List<long>(capacity);
+        Visitors = new List<Guid>(capacity);
     }
 
     public List<Guid> Leads { get; }
@@ -59,11 +60,15 @@ internal sealed class AnalyticsSegment
     /// <summary>Gets each event's amount in minor units (0 without one).</summary>
     public List<long> Amounts { get; }
 
+    /// <summary>Gets each event's linked visitor id (an identity link's), or <see cref="Guid.Empty"/>.</summary>
+    public List<Guid> Visitors { get; }
+
     public int Count => Leads.Count;
 
     /// <summary>Adds an event.</summary>
-    public void Add(Guid lead, long ticks, string? subject, string? channel, string? campaign, Money? amount = null, string? variant = null)
+    public void Add(Guid lead, long ticks, string? subject, string? channel, string? campaign, Money? amount = null, string? variant = null, Guid visitor = default)
     {
+        Visitors.Add(visitor);
         Leads.Add(lead);
         Ticks.Add(ticks);
         Subjects.Add(subject);
@@ -91,6 +96,7 @@ internal sealed class AnalyticsSegment
         Variants.Add(source.Variants[index]);
         Currencies.Add(source.Currencies[index]);
         Amounts.Add(source.Amounts[index]);
+        Visitors.Add(source.Visitors[index]);
     }
 
     /// <summary>Appends every event of <paramref name="source"/>.</summary>
@@ -150,6 +156,16 @@ internal sealed class AnalyticsSegment
 
             buffer.Add(amounts);
         }
+
+        bool visitors = Visitors.Exists(v => v != Guid.Empty);
+        byte[] linked = new byte[1 + (visitors ? n * 16 : 0)];
+        linked[0] = visitors ? (byte)1 : (byte)0;
+        for (int i = 0; visitors && i < n; i++)
+        {
+            Visitors[i].TryWriteBytes(linked.AsSpan(1 + (i * 16), 16));
+        }
+
+        buffer.Add(linked);
         byte[] data = new byte[buffer.Sum(b => b.Length)];
         int at = 0;
         foreach (byte[] part in buffer)
@@ -198,6 +214,18 @@ internal sealed class AnalyticsSegment
         else
         {
             segment.Amounts.AddRange(new long[n]);
+        }
+
+        byte visitors = reader.Byte();
+        if (visitors is not (0 or 1))
+        {
+            throw new FormatException($"The analytics segment has a visitor flag of {visitors}; 0 or 1 expected.");
+        }
+
+        ReadOnlySpan<byte> linked = visitors == 1 ? reader.Take(checked(n * 16)) : [];
+        for (int i = 0; i < n; i++)
+        {
+            segment.Visitors.Add(visitors == 1 ? new Guid(linked.Slice(i * 16, 16)) : Guid.Empty);
         }
         if (!reader.AtEnd)
         {

@@ -1,5 +1,6 @@
 using Funnel.Analytics.Experiments;
 using Funnel.Events;
+using Funnel.Leads;
 using Funnel.Storage.PostgreSql.Internal;
 using NodaTime;
 using Npgsql;
@@ -106,13 +107,13 @@ internal sealed class AnalyticsSegmentWriter
                 switch (Read(reader.GetString(4)))
                 {
                     case LeadEvent e when lead != Guid.Empty:
-                        events.Add(last, lead, e.OccurredAt.ToUnixTimeTicks(), e.Subject, e.Attribution.Channel, e.Attribution.Campaign, AmountOf(e), (e as ExperimentExposed)?.Variant);
+                        events.Add(last, lead, e.OccurredAt.ToUnixTimeTicks(), e.Subject, e.Attribution.Channel, e.Attribution.Campaign, AmountOf(e), (e as ExperimentExposed)?.Variant, (e as IdentityLinked)?.VisitorId.Value ?? Guid.Empty);
                         break;
                     case AdSpendRecorded e when lead == Guid.Empty:
-                        events.Add(last, lead, e.OccurredAt.ToUnixTimeTicks(), null, e.Attribution.Channel, e.Attribution.Campaign, e.Amount, null);
+                        events.Add(last, lead, e.OccurredAt.ToUnixTimeTicks(), null, e.Attribution.Channel, e.Attribution.Campaign, e.Amount, null, Guid.Empty);
                         break;
                     default:
-                        events.Add(last, lead, reader.GetInstant(3).ToUnixTimeTicks(), null, null, null, null, null);
+                        events.Add(last, lead, reader.GetInstant(3).ToUnixTimeTicks(), null, null, null, null, null, Guid.Empty);
                         events.Attributes = false;
                         break;
                 }
@@ -335,10 +336,10 @@ internal sealed class AnalyticsSegmentWriter
 
         public bool Attributes { get; set; } = true;
 
-        public void Add(long position, Guid lead, long ticks, string? subject, string? channel, string? campaign, Money? amount, string? variant)
+        public void Add(long position, Guid lead, long ticks, string? subject, string? channel, string? campaign, Money? amount, string? variant, Guid visitor)
         {
             Positions.Add(position);
-            Segment.Add(lead, ticks, subject, channel, campaign, amount, variant);
+            Segment.Add(lead, ticks, subject, channel, campaign, amount, variant, visitor);
         }
 
         public void CopyTo(AnalyticsSegment target, int start, int count)

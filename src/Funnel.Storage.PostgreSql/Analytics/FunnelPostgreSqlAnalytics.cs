@@ -2,6 +2,7 @@ using System.Data;
 using FluentValidation;
 using Funnel.Analytics;
 using Funnel.Events;
+using Funnel.Leads;
 using Funnel.Storage.PostgreSql.Analytics;
 using Funnel.Storage.PostgreSql.Internal;
 using Npgsql;
@@ -58,7 +59,9 @@ public sealed class FunnelPostgreSqlAnalytics
     /// experiment exposures before that same end are loaded too. With <see cref="FunnelQuery.IncludeMoney"/>, the
     /// orders and refunds from the period's start on (at any time after it, as a lead's money counts; only until the
     /// end plus the window when the first step is an order or a refund, so that later ones start no chain) and the ad
-    /// spend recorded in the period are loaded with their amounts. Instants are compared to the microsecond, as stored.
+    /// spend recorded in the period are loaded with their amounts. Every identity link is loaded, whenever it was made,
+    /// so a visitor's events count as its lead's, as in a load of the whole log. Instants are compared to the
+    /// microsecond, as stored.
     /// </para>
     /// <para>
     /// The store holds only these events: <see cref="FunnelAnalysis.Leads"/> and <see cref="FunnelAnalysis.Events"/>
@@ -69,8 +72,8 @@ public sealed class FunnelPostgreSqlAnalytics
     /// </para>
     /// <para>
     /// The analytics segments serve every question except a breakdown by property (or captured
-    /// <see cref="AnalyticsStoreOptions.PropertyKeys"/>) and steps on <c>identity_linked</c>, which they do not keep;
-    /// those read the log's rows, as does a question whose segments hold an event this version could not read.
+    /// <see cref="AnalyticsStoreOptions.PropertyKeys"/>), which they do not keep; it reads the log's rows, as does a
+    /// question whose segments hold an event this version could not read.
     /// </para>
     /// </remarks>
     /// <param name="query">The question; its steps, exclusions, window and breakdown decide what is loaded.</param>
@@ -126,7 +129,7 @@ public sealed class FunnelPostgreSqlAnalytics
     /// <remarks>
     /// <para>
     /// Segments are a compact, columnar copy of the log's lead events and ad spend (lead, time, type, subject, channel,
-    /// campaign, experiment variant, amount), kept in the <c>analytics_segments</c> table. <see cref="LoadFunnelAsync"/> reads them and then only the log's
+    /// campaign, experiment variant, amount, linked visitor), kept in the <c>analytics_segments</c> table. <see cref="LoadFunnelAsync"/> reads them and then only the log's
     /// rows after them, so a load no longer scans the whole log: about 30 bytes of segment per event against the
     /// log's full rows. Each call continues from where the last one stopped, in transactions of up to a million log
     /// rows; when another instance is writing, the call returns 0 at once. Set
@@ -134,8 +137,8 @@ public sealed class FunnelPostgreSqlAnalytics
     /// </para>
     /// <para>
     /// The log stays the source of truth: loads give the same store with or without segments, and a load whose
-    /// question needs more than segments keep (captured properties, identity links, events this version could not read)
-    /// reads the log's rows as before.
+    /// question needs more than segments keep (captured properties, events this version could not read) reads the log's
+    /// rows as before.
     /// </para>
     /// </remarks>
     /// <param name="cancellationToken">Stops the writing; the batch in progress is rolled back.</param>
@@ -232,7 +235,18 @@ public sealed class FunnelPostgreSqlAnalytics
                 {
                     Instant at = Instant.FromUnixTimeTicks(ticks);
                     Guid lead = segment.Leads[e];
-                    if (segment.Variants[e] is { } variant)
+                    if (segment.Visitors[e] is var visitor && visitor != Guid.Empty)
+                    {
+                        // A link regroups the visitor's events when the store is built; the builder takes it as an event.
+                        builder.Add(new IdentityLinked
+                        {
+                            LeadId = new LeadId(lead),
+                            OccurredAt = at,
+                            VisitorId = new LeadId(visitor),
+                            Attribution = new Attribution { Channel = segment.Channels[e], Campaign = segment.Campaigns[e] },
+                        });
+                    }
+                    else if (segment.Variants[e] is { } variant)
                     {
                         builder.AddWithVariant(new LeadId(lead), at, type, variant, segment.Subjects[e], segment.Channels[e], segment.Campaigns[e]);
                     }

@@ -17,7 +17,7 @@ public sealed class AnalyticsSegmentFormatTests
         {
             string? subject = i < subjects.Length && subjects[i] % 5 != 0 ? "s-ü-" + (subjects[i] * 7 % size) : null;
             segment.Add(leads[i], ticks[i], subject, i % 3 == 0 ? null : "facebook", i % 2 == 0 ? "launch" : null,
-                i % 4 == 1 ? Money.FromMinorUnits(ticks[i] % 100_000, Currency.EUR) : null, i % 5 == 2 ? "b" : null);
+                i % 4 == 1 ? Money.FromMinorUnits(ticks[i] % 100_000, Currency.EUR) : null, i % 5 == 2 ? "b" : null, i % 6 == 3 ? leads[n - 1 - i] : Guid.Empty);
         }
 
         AnalyticsSegment back = AnalyticsSegment.Decode(segment.Encode(), []);
@@ -30,6 +30,7 @@ public sealed class AnalyticsSegmentFormatTests
         back.Variants.ShouldBe(segment.Variants);
         back.Currencies.ShouldBe(segment.Currencies);
         back.Amounts.ShouldBe(segment.Amounts);
+        back.Visitors.ShouldBe(segment.Visitors);
     }
 
     [Fact]

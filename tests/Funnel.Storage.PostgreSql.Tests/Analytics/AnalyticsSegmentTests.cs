@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Funnel.Analytics;
 using Funnel.Analytics.Experiments;
 using Funnel.Events;
+using Funnel.Leads;
 using Funnel.Storage.PostgreSql.Analytics;
 using Funnel.Storage.PostgreSql.Core;
 using Funnel.Storage.PostgreSql.Internal;
@@ -237,7 +238,7 @@ public sealed class AnalyticsSegmentTests : IAsyncLifetime, IAsyncDisposable
         }
     }
 
-    /// <summary>Every lead event and ad spend of the log is in exactly one segment of its type, with its lead, time, attributes, amount and variant, in position order.</summary>
+    /// <summary>Every lead event and ad spend of the log is in exactly one segment of its type, with its lead, time, attributes, amount, variant and linked visitor, in position order.</summary>
     private async Task ShouldHoldEveryLeadEventOnceAsync(int segmentEvents)
     {
         var held = new List<string>();
@@ -264,22 +265,24 @@ public sealed class AnalyticsSegmentTests : IAsyncLifetime, IAsyncDisposable
                 lastPosition = reader.GetInt64(2);
                 for (int i = 0; i < segment.Count; i++)
                 {
-                    held.Add($"{type} {segment.Leads[i]} {segment.Ticks[i]} {segment.Subjects[i]} {segment.Channels[i]} {segment.Campaigns[i]} {segment.AmountAt(i)} {segment.Variants[i]}");
+                    held.Add($"{type} {segment.Leads[i]} {segment.Ticks[i]} {segment.Subjects[i]} {segment.Channels[i]} {segment.Campaigns[i]} {segment.AmountAt(i)} {segment.Variants[i]} {segment.Visitors[i]}");
                 }
             }
         }
 
         string[] expected = [.. _log.Select(e => e switch
         {
-            OrderPlaced o => $"{e.EventType} {o.LeadId.Value} {e.OccurredAt.ToUnixTimeTicks()} {o.Subject} {e.Attribution.Channel} {e.Attribution.Campaign} {o.Total} ",
-            RefundIssued r => $"{e.EventType} {r.LeadId.Value} {e.OccurredAt.ToUnixTimeTicks()} {r.Subject} {e.Attribution.Channel} {e.Attribution.Campaign} {r.Amount} ",
-            ExperimentExposed x => $"{e.EventType} {x.LeadId.Value} {e.OccurredAt.ToUnixTimeTicks()} {x.Subject} {e.Attribution.Channel} {e.Attribution.Campaign}  {x.Variant}",
-            LeadEvent l => $"{e.EventType} {l.LeadId.Value} {e.OccurredAt.ToUnixTimeTicks()} {l.Subject} {e.Attribution.Channel} {e.Attribution.Campaign}  ",
-            AdSpendRecorded a => $"{e.EventType} {Guid.Empty} {e.OccurredAt.ToUnixTimeTicks()}  {e.Attribution.Channel} {e.Attribution.Campaign} {a.Amount} ",
+            OrderPlaced o => $"{e.EventType} {o.LeadId.Value} {e.OccurredAt.ToUnixTimeTicks()} {o.Subject} {e.Attribution.Channel} {e.Attribution.Campaign} {o.Total}  {Guid.Empty}",
+            RefundIssued r => $"{e.EventType} {r.LeadId.Value} {e.OccurredAt.ToUnixTimeTicks()} {r.Subject} {e.Attribution.Channel} {e.Attribution.Campaign} {r.Amount}  {Guid.Empty}",
+            ExperimentExposed x => $"{e.EventType} {x.LeadId.Value} {e.OccurredAt.ToUnixTimeTicks()} {x.Subject} {e.Attribution.Channel} {e.Attribution.Campaign}  {x.Variant} {Guid.Empty}",
+            IdentityLinked k => $"{e.EventType} {k.LeadId.Value} {e.OccurredAt.ToUnixTimeTicks()} {k.Subject} {e.Attribution.Channel} {e.Attribution.Campaign}   {k.VisitorId.Value}",
+            LeadEvent l => $"{e.EventType} {l.LeadId.Value} {e.OccurredAt.ToUnixTimeTicks()} {l.Subject} {e.Attribution.Channel} {e.Attribution.Campaign}   {Guid.Empty}",
+            AdSpendRecorded a => $"{e.EventType} {Guid.Empty} {e.OccurredAt.ToUnixTimeTicks()}  {e.Attribution.Channel} {e.Attribution.Campaign} {a.Amount}  {Guid.Empty}",
             _ => null,
         }).OfType<string>()];
         expected.ShouldContain(e => e.StartsWith("refund_issued", StringComparison.Ordinal));
         expected.ShouldContain(e => e.StartsWith("ad_spend_recorded", StringComparison.Ordinal));
+        expected.ShouldContain(e => e.StartsWith("identity_linked", StringComparison.Ordinal));
         held.Count.ShouldBe(expected.Length);
         held.Order(StringComparer.Ordinal).ShouldBe(expected.Order(StringComparer.Ordinal));
     }
