@@ -16,7 +16,8 @@ public class SendTimesTests
         Arb.From(from zone in SequenceArbitraries.Zone
                  from earliest in Gen.OneOf(
                      Gen.Elements(Instant.MinValue, Instant.MaxValue, SendTimes.MaxEarliest + Duration.Epsilon, SendTimes.MinEarliest - Duration.Epsilon),
-                     Gen.Choose(1, 3_000_000).Select(d => SendTimes.MaxEarliest + Duration.FromDays(d % 700) + Duration.FromSeconds(d)),
+                     // At most 700 days and a day past MaxEarliest: Instant.MaxValue is 730 days past it, so the instant exists.
+                     Gen.Choose(1, 3_000_000).Select(d => SendTimes.MaxEarliest + Duration.FromDays(d % 700) + Duration.FromSeconds(d % 86_400)),
                      Gen.Choose(1, 3_000_000).Select(d => SendTimes.MinEarliest - Duration.FromDays(d)))
                  select (zone, earliest)),
         t =>
