@@ -42,8 +42,9 @@ builder.WebHost.UseUrls($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantC
 builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
 
 // Storage: every store on the shared database; the pipeline's work split into 6 partitions leased for 5 seconds, and
-// sends claimed for 10 seconds, so a killed instance's share moves to the others within seconds.
-builder.Services.AddFunnelPostgreSql(connectionString);
+// sends claimed for 10 seconds, so a killed instance's share moves to the others within seconds. Every instance also
+// runs the analytics segment writer each second (one writes at a time), so kills land in its transactions too.
+builder.Services.AddFunnelPostgreSql(connectionString, o => o.AnalyticsSegmentInterval = TimeSpan.FromSeconds(1));
 builder.Services.AddFunnel(o =>
 {
     o.DefaultCurrency = "USD";

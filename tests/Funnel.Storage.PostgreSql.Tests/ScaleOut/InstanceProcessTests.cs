@@ -41,6 +41,10 @@ public sealed class InstanceProcessTests(ITestOutputHelper output)
           AND (s.document->>'position')::bigint < (SELECT coalesce(max(e.position), 0) FROM funnel.events e WHERE e.partition_key % 6 = p.i)
         """;
 
+    /// <summary>The log rows the analytics segments do not reach yet.</summary>
+    private const string SegmentsBehind =
+        "SELECT (SELECT coalesce(max(position), 0) FROM funnel.events) - (SELECT position FROM funnel.analytics_progress)";
+
     /// <summary>Fractions of the sends at which the test kills an instance (randomised a little each run); the database stops after the second.</summary>
     private static readonly double[] KillPoints = [0.12, 0.32, 0.55, 0.75];
 
@@ -129,6 +133,7 @@ public sealed class InstanceProcessTests(ITestOutputHelper output)
             await AssertSendsAsync(query, folder, window, dispatched);
             await AssertEventsAsync(query, folder, logged);
             await AssertGrantsAsync(query, folder, orders);
+            await AssertSegmentsAsync(query, all);
             output.WriteLine($"total {total.Elapsed.TotalSeconds:F1} s (seeding {seeding.TotalSeconds:F1} s)");
             passed = true;
         }
@@ -186,6 +191,20 @@ public sealed class InstanceProcessTests(ITestOutputHelper output)
         output.WriteLine($"events: {logged.Count} in the log; {partitions} handler partitions all at the end; handed to the journal handler {handled.Count} "
             + $"times ({handled.Count - distinct.Count} redeliveries); per process: "
             + string.Join(", ", handled.GroupBy(h => Path.GetFileNameWithoutExtension(h.File)[8..]).Select(g => $"{g.Key} {g.Count()}")));
+    }
+
+    /// <summary>The instances' analytics segment writers, killed mid-transaction and cut off by the restart, hold every lead event once.</summary>
+    private async Task AssertSegmentsAsync(string query, List<InstanceProcess> all)
+    {
+        await WaitForAsync(TimeSpan.FromMinutes(2), all, async () => await ScalarAsync(query, SegmentsBehind) == 0);
+        long events = await ScalarAsync(query, "SELECT count(*) FROM funnel.events WHERE lead_id IS NOT NULL OR type = 'ad_spend_recorded'");
+        (await ScalarAsync(query, "SELECT coalesce(sum(event_count), 0) FROM funnel.analytics_segments")).ShouldBe(events, "every lead event is in one segment");
+        (await ScalarAsync(query, """
+            SELECT count(*) FROM (SELECT type, count(*) AS n FROM funnel.events WHERE lead_id IS NOT NULL OR type = 'ad_spend_recorded' GROUP BY type) e
+            FULL JOIN (SELECT type, sum(event_count) AS n FROM funnel.analytics_segments GROUP BY type) s USING (type)
+            WHERE e.n IS DISTINCT FROM s.n
+            """)).ShouldBe(0, "each type's segments hold exactly its lead events");
+        output.WriteLine($"analytics segments: {events} lead events in {await ScalarAsync(query, "SELECT count(*) FROM funnel.analytics_segments")} segments");
     }
 
     private async Task AssertGrantsAsync(string query, string folder, List<string> orders)
