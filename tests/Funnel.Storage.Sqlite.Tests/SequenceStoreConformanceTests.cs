@@ -1,5 +1,7 @@
+using Funnel.Pipeline;
 using Funnel.Sequences;
 using Funnel.Storage.ConformanceTests;
+using Funnel.Storage.Sqlite.Core;
 using Funnel.Storage.Sqlite.Internal;
 using Funnel.Storage.Sqlite.Sequences;
 using Funnel.Storage.Sqlite.Tests.Sequences;
@@ -14,6 +16,21 @@ public sealed class SqliteSendOutboxConformanceTests : SendOutboxSpecificationTe
     protected override ISendOutbox CreateStore() => new SqliteSendOutbox(_databases.Create(), SequenceStoreKit.Serializer);
 
     public void Dispose() => _databases.Dispose();
+}
+
+/// <summary>The contract of an outbox writing into its log, over <see cref="SqliteSendOutbox"/> with the <see cref="SqliteFunnelEventLog"/> of its database file.</summary>
+public sealed class SqliteSendOutboxEventLogConformanceTests : SendOutboxEventLogSpecification, IDisposable
+{
+    private readonly SqliteDatabases _databases = new();
+
+    public void Dispose() => _databases.Dispose();
+
+    protected override Task<(ISendOutbox Outbox, IFunnelEventLog Log)> CreateAsync()
+    {
+        SqliteDatabase database = _databases.Create();
+        SqliteFunnelEventLog log = new(database, SequenceStoreKit.Serializer);
+        return Task.FromResult<(ISendOutbox, IFunnelEventLog)>((new SqliteSendOutbox(database, SequenceStoreKit.Serializer, log), log));
+    }
 }
 
 /// <summary>The <see cref="IEnrolmentStore"/> contract over <see cref="SqliteEnrolmentStore"/>, each store in a database file of its own.</summary>

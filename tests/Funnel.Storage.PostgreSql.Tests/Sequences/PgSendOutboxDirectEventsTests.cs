@@ -11,7 +11,11 @@ using NodaTime;
 
 namespace Funnel.Storage.PostgreSql.Tests.Sequences;
 
-/// <summary>The outbox with the PostgreSQL event log of its database: an update's events go straight into the log, in the update's transaction.</summary>
+/// <summary>
+/// The outbox with the PostgreSQL event log of its database, beyond the shared contract
+/// (<see cref="PgSendOutboxEventLogConformanceTests"/>): registration, which logs it writes into, positions that commit in
+/// order, and the engine's check.
+/// </summary>
 public sealed class PgSendOutboxDirectEventsTests : IAsyncDisposable
 {
     private static readonly Instant Now = Instant.FromUtc(2026, 3, 2, 9, 0);
@@ -41,62 +45,6 @@ public sealed class PgSendOutboxDirectEventsTests : IAsyncDisposable
 
         new PgSendOutbox(database, SequenceStoreKit.Serializer, SystemClock.Instance, new PgFunnelEventLog(other, SequenceStoreKit.Serializer)).EventLog.ShouldBeNull();
         new PgSendOutbox(database, SequenceStoreKit.Serializer, SystemClock.Instance, new InMemoryFunnelEventLog()).EventLog.ShouldBeNull();
-    }
-
-    [Fact]
-    public async Task TryUpdateManyAsync_WinnersAndALoser_OnlyTheWinnersEventsAreLoggedInOrderAndNoneKept()
-    {
-        (PgSendOutbox outbox, PgFunnelEventLog log) = await CreateAsync();
-        OutboxEntry[] claimed = await ClaimAsync(outbox, "a", "b", "c");
-        OutboxEntry stale = claimed[2] with { Version = claimed[2].Version - 1 };
-
-        var updates = new (OutboxEntry, OutboxEntry)[]
-        {
-            (claimed[1], Sent(claimed[1])),
-            (stale, Sent(claimed[2])),
-            (claimed[0], Sent(claimed[0])),
-        };
-        (await outbox.TryUpdateManyAsync(updates)).ShouldBe(["b", "a"]);
-
-        IReadOnlyList<LoggedEvent> logged = await log.ReadAsync(0, 100);
-        logged.Select(e => ((EmailSent)e.Event).Email).ShouldBe(["b", "a"]);
-        logged.Select(e => e.Position).ShouldBe([1L, 2L]);
-        (await log.ReadLeadAsync(Lead("a"), 10)).ShouldHaveSingleItem().Event.Id.ShouldBe(updates[2].Item2.Events[0].Id);
-        (await outbox.ClaimEventsAsync(Now + Lease, 100, Lease)).ShouldBeEmpty();
-    }
-
-    [Fact]
-    public async Task TryUpdateAsync_AnEventAlreadyLogged_IsLoggedOnceAndSpendsNoPosition()
-    {
-        (PgSendOutbox outbox, PgFunnelEventLog log) = await CreateAsync();
-        OutboxEntry claimed = (await ClaimAsync(outbox, "a")).Single();
-        OutboxEntry outcome = Sent(claimed);
-        FunnelEvent second = new EmailSent { LeadId = Lead("a"), OccurredAt = Now, Email = "a-again" };
-        await log.AppendAsync([outcome.Events[0]]);
-
-        (await outbox.TryUpdateAsync(claimed, outcome with { Events = [outcome.Events[0], second] })).ShouldBeTrue();
-
-        IReadOnlyList<LoggedEvent> logged = await log.ReadAsync(0, 100);
-        logged.Select(e => (e.Position, e.Event.Id)).ShouldBe([(1L, outcome.Events[0].Id), (2L, second.Id)]);
-    }
-
-    [Fact]
-    public async Task TryAddAndUpdateManyAsync_FinalStatesWithEvents_LoggedWithTheAdditionsAdded()
-    {
-        (PgSendOutbox outbox, PgFunnelEventLog log) = await CreateAsync();
-        OutboxEntry claimed = (await ClaimAsync(outbox, "a")).Single();
-        EnrolmentId enrolment = claimed.Enrolment;
-        OutboxEntry final = claimed with
-        {
-            State = SendState.Sent, CompletedAt = Now, Outcome = SendState.Sent,
-            Events = [new SequenceCompleted { LeadId = claimed.LeadId, OccurredAt = Now, Sequence = "nurture", Enrolment = enrolment }],
-        };
-
-        (await outbox.TryAddAndUpdateManyAsync([Entry("a2", Now + Duration.FromDays(1))], [(claimed, final)])).ShouldBe(["a"]);
-
-        (await log.ReadAsync(0, 10)).ShouldHaveSingleItem().Event.ShouldBeOfType<SequenceCompleted>().Enrolment.ShouldBe(enrolment);
-        (await outbox.FindAsync("a2")).ShouldNotBeNull().State.ShouldBe(SendState.Pending);
-        (await outbox.ClaimEventsAsync(Now + Lease, 100, Lease)).ShouldBeEmpty();
     }
 
     /// <summary>
@@ -195,13 +143,6 @@ public sealed class PgSendOutboxDirectEventsTests : IAsyncDisposable
         PgSendOutbox outbox = new(database, SequenceStoreKit.Serializer, SystemClock.Instance, log);
         outbox.EventLog.ShouldBeSameAs(log);
         return (outbox, log);
-    }
-
-    private static async Task<OutboxEntry[]> ClaimAsync(PgSendOutbox outbox, params string[] keys)
-    {
-        await outbox.TryAddManyAsync([.. keys.Select(k => Entry(k, Now))]);
-        Dictionary<string, OutboxEntry> claimed = (await outbox.ClaimDueAsync(Now, keys.Length, Lease, "d1")).ToDictionary(e => e.Key);
-        return [.. keys.Select(k => claimed[k])];
     }
 
     private static OutboxEntry Sent(OutboxEntry claimed) => claimed with
