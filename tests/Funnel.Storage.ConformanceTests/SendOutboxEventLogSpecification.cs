@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Funnel.Events;
 using Funnel.Pipeline;
 using Funnel.Sequences;
@@ -75,6 +76,69 @@ public abstract class SendOutboxEventLogSpecification
         (await log.ReadAsync(0, 10)).ShouldHaveSingleItem().Event.ShouldBeOfType<SequenceCompleted>().Enrolment.ShouldBe(claimed.Enrolment);
         (await outbox.FindAsync("a2")).ShouldNotBeNull().State.ShouldBe(SendState.Pending);
         (await outbox.ClaimEventsAsync(Now + Lease, 100, Lease)).ShouldBeEmpty();
+    }
+
+    /// <summary>
+    /// A reader that follows the log by position (as the pipeline does) must never step over an event that commits
+    /// later with a lower position: the outbox's inserts must be ordered with the log's appends, so positions commit in
+    /// order.
+    /// </summary>
+    [Fact]
+    public async Task LogAppendsAndOutboxUpdatesAtOnce_AReaderFollowingThePositionsMissesNothing()
+    {
+        (ISendOutbox outbox, IFunnelEventLog log) = await CreateAsync();
+        const int Writers = 3, Rounds = 25;
+        string[] keys = [.. Enumerable.Range(0, Writers * Rounds).Select(i => "k" + i)];
+        await outbox.TryAddManyAsync([.. keys.Select(k => Entry(k, Now))]);
+        OutboxEntry[] claimed = [.. await outbox.ClaimDueAsync(Now, keys.Length, Lease, "d1")];
+        claimed.Length.ShouldBe(keys.Length);
+        ConcurrentBag<EventId> written = [];
+        ConcurrentDictionary<EventId, long> seen = new();
+        using CancellationTokenSource done = new();
+
+        Task reader = Task.Run(async () =>
+        {
+            long after = 0;
+            while (true)
+            {
+                bool last = done.IsCancellationRequested;
+                foreach (LoggedEvent e in await log.ReadAsync(after, 1000))
+                {
+                    seen.TryAdd(e.Event.Id, e.Position);
+                    after = e.Position;
+                }
+
+                if (last)
+                {
+                    return;
+                }
+            }
+        });
+        Task[] outboxWriters = [.. Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
+        {
+            for (int r = 0; r < Rounds; r++)
+            {
+                OutboxEntry current = claimed[(w * Rounds) + r];
+                OutboxEntry outcome = Sent(current);
+                (await outbox.TryUpdateAsync(current, outcome)).ShouldBeTrue();
+                written.Add(outcome.Events[0].Id);
+            }
+        }))];
+        Task[] appenders = [.. Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
+        {
+            for (int r = 0; r < Rounds; r++)
+            {
+                FunnelEvent e = new PageViewed { LeadId = new LeadId(Guid.NewGuid()), OccurredAt = Now, Page = "/p" + r };
+                await log.AppendAsync([e]);
+                written.Add(e.Id);
+            }
+        }))];
+        await Task.WhenAll([.. outboxWriters, .. appenders]);
+        await done.CancelAsync();
+        await reader;
+
+        seen.Count.ShouldBe(written.Count);
+        written.ShouldAllBe(id => seen.ContainsKey(id));
     }
 
     private static async Task<OutboxEntry[]> ClaimAsync(ISendOutbox outbox, params string[] keys)
