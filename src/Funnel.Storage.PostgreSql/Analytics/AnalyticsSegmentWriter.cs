@@ -186,11 +186,12 @@ internal sealed class AnalyticsSegmentWriter
             await place.AppendAsync(type, open.GetValueOrDefault(type) ?? [], events, cancellationToken).ConfigureAwait(false);
         }
 
-        await using (NpgsqlCommand delete = PgDatabase.Command(
-            connection,
-            $"DELETE FROM {table} WHERE (type, first_position) IN (SELECT * FROM unnest($1::text[], $2::int8[]))",
-            transaction).With<string[]>([.. place.Absorbed.Select(a => a.Type)]).With<long[]>([.. place.Absorbed.Select(a => a.First)]))
+        if (place.Absorbed.Count > 0)
         {
+            await using NpgsqlCommand delete = PgDatabase.Command(
+                connection,
+                $"DELETE FROM {table} WHERE (type, first_position) IN (SELECT * FROM unnest($1::text[], $2::int8[]))",
+                transaction).With<string[]>([.. place.Absorbed.Select(a => a.Type)]).With<long[]>([.. place.Absorbed.Select(a => a.First)]);
             await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -308,8 +309,15 @@ internal sealed class AnalyticsSegmentWriter
 
         private static Piece New(Pending events, int start, int count)
         {
-            var segment = new AnalyticsSegment(count);
-            events.CopyTo(segment, start, count);
+            // A piece of all the new events (the usual case) takes them as they are, without a copy; nothing changes
+            // a piece's events afterwards (merges build new segments).
+            AnalyticsSegment segment = events.Segment;
+            if (start != 0 || count != segment.Count)
+            {
+                segment = new AnalyticsSegment(count);
+                events.CopyTo(segment, start, count);
+            }
+
             return new Piece(events.Positions[start], events.Positions[start + count - 1], count, events.Attributes, stored: false, segment);
         }
 
